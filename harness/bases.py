@@ -1,0 +1,168 @@
+"""One base image per platform, under a tag of its own: pulled where it can be, else made.
+
+The engine silently reuses a local FROM tag of another platform (measured: a linux/386
+``debian:bookworm-slim`` satisfied a ``--platform linux/arm64`` build), so no build here
+ever sees a shared base tag: every platform gets ``harness.invalid/base/NAME:TAG-PLATFORM``
+(``.invalid`` never resolves, so nothing is ever pulled under that name), checked for its
+architecture before use. Where no registry is reachable, a Debian base is bootstrapped
+with mmdebstrap from Debian's archive and cached as that tag.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import docker.errors
+from filelock import FileLock
+
+from harness.engine import image_platform
+from harness.errors import BaseUnavailable, ImageWrong
+from harness.platforms import Platform, UnknownPlatform, lookup
+
+LOCAL_REGISTRY = "harness.invalid/base"
+LOCK_DIR = Path(tempfile.gettempdir()) / "harness-locks"
+ATTEMPTS = 3
+_TRANSIENT = re.compile(
+    r"Mirror sync in progress|unexpected size|Hash Sum mismatch|Temporary failure|"
+    r"Connection (failed|timed out|refused)|Could not connect|50[0-9] |Unable to fetch",
+    re.I,
+)
+
+Say = Callable[[str], None]
+
+
+def local_tag(base: str, platform: Platform) -> str:
+    name, _, tag = base.rpartition(":") if ":" in base.split("/")[-1] else (base, "", "latest")
+    name = name.split("/", 1)[1] if "." in name.split("/")[0] else name  # drop a registry
+    return f"{LOCAL_REGISTRY}/{name}:{tag}-{platform.slug}"
+
+
+def debian_suite(base: str) -> str | None:
+    """``bookworm`` for ``debian:bookworm-slim``; None for bases that are not Debian."""
+    m = re.fullmatch(r"(?:[\w.-]+/)*(?:library/)?debian:([a-z]+)(?:-slim)?(?:-\d+)?", base)
+    return m[1] if m else None
+
+
+def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:
+    os, arch, variant = image_platform(client, ref)
+    try:
+        return lookup(arch, variant, os=os) == platform
+    except UnknownPlatform:
+        return False
+
+
+def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str,
+           refresh: bool = False, say: Say = print, log_path: Path | None = None) -> str:
+    """The local tag of ``base`` for ``platform``, pulling or bootstrapping it if needed."""
+    tag = local_tag(base, platform)
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(LOCK_DIR / (re.sub(r"[^\w.-]", "_", tag) + ".lock"))):
+        if not refresh and _cached(client, tag, platform):
+            say(f"base {tag} cached")
+            return tag
+        if _pull(client, base, platform, tag, say):
+            return tag
+        suite = debian_suite(base)
+        if suite is None:
+            raise BaseUnavailable(
+                f"cannot pull {base} for {platform.name}, and only Debian bases can be "
+                "bootstrapped here",
+                "make the registry reachable, or pass --build-arg BASE_IMAGE=debian:SUITE",
+            )
+        bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path)
+    return tag
+
+
+def _cached(client: docker.DockerClient, tag: str, platform: Platform) -> bool:
+    try:
+        ok = matches(client, tag, platform)
+    except docker.errors.ImageNotFound:
+        return False
+    if not ok:
+        client.images.remove(tag, force=True)  # a stale tag of another platform: never use it
+    return ok
+
+
+def _pull(client: docker.DockerClient, base: str, platform: Platform, tag: str,
+          say: Say) -> bool:
+    repo, _, version = base.rpartition(":") if ":" in base.split("/")[-1] else (base, "", "")
+    # Pulls share the name `base` across platforms: one at a time, re-tagged at once.
+    with FileLock(str(LOCK_DIR / "pull.lock")):
+        try:
+            image = client.images.pull(repo, tag=version or "latest", platform=platform.name)
+        except docker.errors.APIError as exc:
+            say(f"cannot pull {base} for {platform.name} ({str(exc).splitlines()[0][:120]}); "
+                "making it from Debian's archive instead")
+            return False
+        image.tag(tag)
+    if not matches(client, tag, platform):
+        client.images.remove(tag, force=True)
+        raise ImageWrong(f"the registry served {base} of another platform than "
+                         f"{platform.name}", "pin the base by a digest of the right platform")
+    return True
+
+
+def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: str, *,
+              mirror: str, say: Say = print, log_path: Path | None = None) -> None:
+    """mmdebstrap a minbase ``suite`` for the platform and load it as ``tag``."""
+    if not shutil.which("mmdebstrap"):
+        raise BaseUnavailable("no registry reachable and no mmdebstrap to make a base",
+                              "apt-get install mmdebstrap (or `nox -s preflight` as root)")
+    with tempfile.TemporaryDirectory(prefix="harness-base-") as tmp:
+        rootfs = Path(tmp) / "rootfs.tar"
+        cmd = ["mmdebstrap", "--variant=minbase", f"--architectures={platform.dpkg_arch}",
+               suite, str(rootfs), f"deb {mirror} {suite} main"]
+        _run_with_retries(cmd, platform, mirror, say, log_path)
+        say(f"loading the {suite} {platform.dpkg_arch} base as {tag}")
+        _load_rootfs(client, rootfs, platform, tag, suite)
+
+
+def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
+                      log_path: Path | None) -> None:
+    last = ""
+    for attempt in range(1, ATTEMPTS + 1):
+        say(f"bootstrapping a {platform.dpkg_arch} base from {mirror} (attempt {attempt})")
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if log_path:
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
+        if proc.returncode == 0:
+            return
+        last = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        if not _TRANSIENT.search(proc.stderr + proc.stdout):
+            break
+        time.sleep(5 * attempt)
+    raise BaseUnavailable(
+        f"could not bootstrap a {platform.dpkg_arch} base from {mirror}: {last}",
+        "check that the mirror is reachable and in sync, or pass --mirror URL; "
+        "a platform needing QEMU needs its handler (`nox -s preflight`)",
+    )
+
+
+def _load_rootfs(client: docker.DockerClient, rootfs: Path, platform: Platform, tag: str,
+                 suite: str) -> None:
+    # FROM scratch + ADD, built with --platform, is what gives the config the right
+    # os/architecture/variant (`docker import --platform` does not, on engine 20.10).
+    dockerfile = b'FROM scratch\nADD rootfs.tar /\nCMD ["bash"]\n'
+    context = rootfs.parent / "context.tar"
+    with tarfile.open(context, "w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+        tar.add(rootfs, arcname="rootfs.tar")
+    with context.open("rb") as fh:
+        client.images.build(
+            fileobj=fh, custom_context=True, tag=tag, platform=platform.name, rm=True,
+            forcerm=True, pull=False,
+            labels={"org.opencontainers.image.base.name": f"debian:{suite}",
+                    "dev.harness.bootstrapped": "mmdebstrap"},
+        )

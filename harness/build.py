@@ -1,0 +1,194 @@
+"""Build one platform's image: BuildKit through the buildx plugin, or the classic builder.
+
+The docker SDK never uses BuildKit (docker/docker-py#2230), so BuildKit is reached through
+``docker buildx build --load`` and the classic builder through the SDK. Both write the whole
+log to a file and report each line to a callback, for the progress display.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from harness.engine import ENGINE_FIX
+from harness.errors import BuildFailed, EngineUnavailable, NoEmulation, UsageError
+from harness.platforms import Platform
+
+LineCallback = Callable[[str], None]
+
+_EXEC_FORMAT = re.compile(r"exec format error", re.I)
+
+
+@dataclass
+class BuildRequest:
+    platform: Platform
+    dockerfile: Path
+    context: Path
+    tag: str
+    log_path: Path
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BuildOutcome:
+    image_id: str
+    tag: str
+    duration: float
+    builder: str
+    log_path: Path
+
+
+class _Log:
+    """Writes build output to the log file, keeps a tail, and tells the callback each line."""
+
+    def __init__(self, path: Path, on_line: LineCallback | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = path.open("w", encoding="utf-8")
+        self.tail: deque[str] = deque(maxlen=25)
+        self.on_line = on_line
+
+    def write(self, text: str) -> None:
+        self.fh.write(text)
+        self.fh.flush()
+        for line in text.splitlines():
+            if line.strip():
+                self.tail.append(line)
+                if self.on_line:
+                    self.on_line(line)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def tail_text(self) -> str:
+        return "\n".join(self.tail)
+
+
+def _failure(req: BuildRequest, log: _Log, what: str) -> Exception:
+    tail = log.tail_text()
+    if _EXEC_FORMAT.search(tail):
+        return NoEmulation(
+            f"{req.platform.name}: the build could not run the platform's binaries "
+            f"(exec format error); see {req.log_path}",
+            "register a QEMU handler for it (`nox -s preflight` shows which are missing)",
+        )
+    return BuildFailed(f"{req.platform.name}: {what}; see {req.log_path}",
+                       "fix the failing step for this platform (the log tail is below)", tail)
+
+
+
+
+class ClassicBuilder:
+    """The engine's classic builder, through the docker SDK."""
+
+    name = "classic"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
+        start = time.monotonic()
+        log = _Log(req.log_path, on_line)
+        image_id = None
+        try:
+            dockerfile = str(req.dockerfile.resolve().relative_to(req.context.resolve()))
+        except ValueError as exc:
+            raise UsageError(f"the Dockerfile {req.dockerfile} is outside the context "
+                             f"{req.context}", "move it into the context or pass --context")\
+                from exc
+        try:
+            stream: Iterator[dict[str, object]] = self.client.api.build(
+                path=str(req.context), dockerfile=dockerfile, tag=req.tag,
+                platform=req.platform.name, buildargs=req.build_args, labels=req.labels,
+                rm=True, forcerm=True, pull=False, decode=True,
+            )
+            for chunk in stream:
+                if "stream" in chunk:
+                    log.write(str(chunk["stream"]))
+                if "aux" in chunk and isinstance(chunk["aux"], dict):
+                    image_id = chunk["aux"].get("ID", image_id)
+                if "error" in chunk:
+                    log.write(str(chunk["error"]) + "\n")
+                    raise _failure(req, log, "the build failed")
+        except docker.errors.APIError as exc:
+            log.write(f"{exc}\n")
+            raise _failure(req, log, f"the engine refused the build: {exc.explanation}") \
+                from exc
+        except (docker.errors.DockerException, ConnectionError) as exc:
+            log.write(f"{exc}\n")
+            raise EngineUnavailable(f"{req.platform.name}: the engine went away during the "
+                                    f"build: {exc}", ENGINE_FIX) from exc
+        finally:
+            log.close()
+        image_id = image_id or self.client.images.get(req.tag).id
+        return BuildOutcome(str(image_id), req.tag, time.monotonic() - start, self.name,
+                            req.log_path)
+
+
+class BuildxBuilder:
+    """BuildKit through ``docker buildx build --load`` (the docker CLI's plugin)."""
+
+    name = "buildx"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def command(self, req: BuildRequest) -> list[str]:
+        cmd = ["docker", "buildx", "build", "--platform", req.platform.name, "--load",
+               "--progress", "plain", "--tag", req.tag, "--file", str(req.dockerfile)]
+        for key, value in req.build_args.items():
+            cmd += ["--build-arg", f"{key}={value}"]
+        for key, value in req.labels.items():
+            cmd += ["--label", f"{key}={value}"]
+        return [*cmd, str(req.context)]
+
+    def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
+        start = time.monotonic()
+        log = _Log(req.log_path, on_line)
+        log.write("$ " + " ".join(self.command(req)) + "\n")
+        with subprocess.Popen(self.command(req), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+            try:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    log.write(line)
+                status = proc.wait()
+            except BaseException:
+                # Ctrl-C or an error here: stop buildx, which cancels the build in the engine.
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                raise
+            finally:
+                log.close()
+        if status != 0:
+            if "Cannot connect to the Docker daemon" in log.tail_text():
+                raise EngineUnavailable(f"{req.platform.name}: no engine for buildx", ENGINE_FIX)
+            raise _failure(req, log, f"docker buildx build exited {status}")
+        image = self.client.images.get(req.tag)
+        return BuildOutcome(str(image.id), req.tag, time.monotonic() - start, self.name,
+                            req.log_path)
+
+
+Builder = ClassicBuilder | BuildxBuilder
+
+
+def choose(kind: str, client: docker.DockerClient, buildx_version: str | None) -> Builder:
+    """``auto`` takes BuildKit where the buildx plugin is there, the classic builder otherwise."""
+    if kind == "buildx" or (kind == "auto" and buildx_version):
+        if not buildx_version:
+            raise UsageError("the buildx builder was asked for, but the docker CLI has no "
+                             "buildx plugin",
+                             "install the docker-buildx plugin or pass --builder classic")
+        return BuildxBuilder(client)
+    return ClassicBuilder(client)

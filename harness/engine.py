@@ -1,0 +1,89 @@
+"""The container engine: a docker SDK client, what the engine is, and which builder to use."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import docker
+import docker.errors
+
+from harness.errors import EngineUnavailable
+
+ENGINE_FIX = (
+    "start a Docker engine (`dockerd &`, or `systemctl start docker`); on Debian/Ubuntu as root "
+    "`nox -s preflight` installs and starts one; elsewhere point DOCKER_HOST at a running engine"
+)
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    version: str
+    api_version: str
+    arch: str  # the engine host's `uname -m`, e.g. x86_64
+    os: str
+    buildx: str | None  # the buildx plugin's version, None when absent
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def client(timeout: int = 600) -> docker.DockerClient:
+    """A client for the engine in the environment (DOCKER_HOST or the default socket)."""
+    try:
+        c = docker.from_env(timeout=timeout)
+        c.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(f"no container engine answers: {_short(exc)}", ENGINE_FIX) from exc
+    return c
+
+
+def facts(c: docker.DockerClient) -> EngineFacts:
+    try:
+        version = c.version()
+        info = c.info()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(f"the engine stopped answering: {_short(exc)}", ENGINE_FIX) from exc
+    return EngineFacts(
+        version=str(version.get("Version", "?")),
+        api_version=str(version.get("ApiVersion", "?")),
+        arch=str(info.get("Architecture", "?")),
+        os=str(info.get("OSType", "linux")),
+        buildx=buildx_version(),
+    )
+
+
+def buildx_version() -> str | None:
+    """The buildx plugin's version if the docker CLI has it."""
+    if not shutil.which("docker"):
+        return None
+    try:
+        out = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True,
+                             timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    parts = out.stdout.split()
+    return parts[1] if len(parts) > 1 else out.stdout.strip()
+
+
+def image_exists(c: docker.DockerClient, ref: str) -> bool:
+    try:
+        c.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def image_platform(c: docker.DockerClient, ref: str) -> tuple[str, str, str | None]:
+    """os, architecture and variant from a local image's config."""
+    attrs = c.images.get(ref).attrs
+    return str(attrs.get("Os", "")), str(attrs.get("Architecture", "")), attrs.get("Variant")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,104 @@
+"""What one source said about an image, and the platforms that answer fits.
+
+Sources, in the order they are reported:
+
+``config``     the image config's os/architecture/variant
+``dpkg``       ``dpkg --print-architecture`` (the userland Debian installed)
+``uname``      ``uname -m`` (the kernel or QEMU the container ran under)
+``getconf``    ``getconf LONG_BIT`` (word size of the userland's libc)
+``sh-elf``     ELF header of ``/bin/sh``
+``rustc``      host triple of ``rustc -vV``
+``rustc-elf``  ELF header of the ``rustc`` binary
+``cargo``      ``cargo -V``
+``hello``      a hello-world crate compiled and run inside the image
+``hello-elf``  ELF header of the binary that crate produced
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness import normalise
+from harness.elf import NotElf, parse_header
+
+SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
+           "hello", "hello-elf")
+
+# Sources that say nothing about the platform; they only have to be there and work.
+UNMAPPED = {"cargo", "hello"}
+
+
+@dataclass
+class Observation:
+    source: str
+    raw: str | None  # the answer as given; None when the tool is absent from the image
+    fits: tuple[str, ...] = ()  # platforms the answer is consistent with
+    value: str | None = None  # the part of the answer that was mapped (a triple, a machine)
+    error: str | None = None  # the probe could not run (timeout, engine gone)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def absent(self) -> bool:
+        return self.raw is None and self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Observation:
+        return cls(**{**data, "fits": tuple(data.get("fits", ()))})
+
+
+def absent(source: str) -> Observation:
+    return Observation(source, None)
+
+
+def failed(source: str, error: str) -> Observation:
+    return Observation(source, None, error=error)
+
+
+def config(os: str, architecture: str, variant: str | None) -> Observation:
+    raw = "/".join(x for x in (os, architecture, variant) if x)
+    return Observation("config", raw, normalise.from_config(os, architecture, variant), raw)
+
+
+def dpkg(answer: str) -> Observation:
+    value = answer.strip()
+    return Observation("dpkg", answer, normalise.from_dpkg(value), value)
+
+
+def uname(answer: str) -> Observation:
+    value = answer.strip()
+    return Observation("uname", answer, normalise.from_uname(value), value)
+
+
+def getconf(answer: str) -> Observation:
+    value = answer.strip()
+    return Observation("getconf", answer, normalise.from_long_bit(value), value)
+
+
+def rustc(answer: str) -> Observation:
+    triple = normalise.rustc_host(answer)
+    fits = normalise.from_rust_triple(triple) if triple else ()
+    return Observation("rustc", answer, fits, triple,
+                       detail={"release": normalise.rustc_release(answer)})
+
+
+def cargo(answer: str) -> Observation:
+    return Observation("cargo", answer, (), answer.strip())
+
+
+def hello(output: str, ok: bool) -> Observation:
+    """``ok``: the crate compiled and its program ran and printed its greeting."""
+    return Observation("hello", output, (), "ran" if ok else "failed")
+
+
+def elf(source: str, header: bytes, path: str) -> Observation:
+    try:
+        ident = parse_header(header)
+    except NotElf as exc:
+        return Observation(source, f"{path}: {exc}", (), None, detail={"path": path})
+    return Observation(source, f"{path}: {ident.describe()}", normalise.from_elf(ident),
+                       ident.describe(), detail={"path": path, "machine": ident.machine,
+                                                 "bits": ident.bits, "flags": ident.flags})

@@ -1,0 +1,126 @@
+"""Results from every worker, gathered by the controlling process into the reports.
+
+A worker hands its platforms' results over in ``workeroutput`` when it finishes; the controller
+(or the single process, without xdist) merges them, fills in a result for any platform that
+never reported (a crashed worker, Ctrl-C), writes report.json and report.md, prints the table
+and sets the exit status from the verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from harness.plugin.scheduling import record_durations
+from harness.plugin.state import STATE, is_worker
+from harness.progress import ProgressPrinter
+from harness.report import (
+    PlatformResult,
+    build_report,
+    render_console,
+    write_json,
+    write_markdown,
+)
+from harness.verdicts import ERROR, Finding
+
+RESULTS_KEY = "harness_results"
+HOST_KEY = "harness_host"
+_report = pytest.StashKey[dict[str, Any]]()
+_printer = pytest.StashKey[ProgressPrinter]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if is_worker(config):
+        return
+    cfg = config.stash[STATE].cfg
+    status_dir = cfg.report_dir / "status"
+    status_dir.mkdir(parents=True, exist_ok=True)
+    for old in status_dir.glob("*.json"):
+        old.unlink()
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        printer = ProgressPrinter(status_dir, tr.write_line)
+        printer.start()
+        config.stash[_printer] = printer
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker finished; take its results."""
+    output = getattr(node, "workeroutput", {}) or {}
+    state = node.config.stash[STATE]
+    for data in json.loads(output.get(RESULTS_KEY, "[]")):
+        result = PlatformResult.from_dict(data)
+        state.results[result.platform] = result
+    if HOST_KEY in output:
+        node.config.stash[_report] = {"host": json.loads(output[HOST_KEY])}
+
+
+def _host(config: pytest.Config) -> dict[str, Any]:
+    state = config.stash[STATE]
+    pipeline = state.pipeline
+    try:
+        facts = pipeline.facts.to_dict()
+    except Exception:  # the engine may be the very thing that is missing
+        facts = {}
+    return {
+        "arch": facts.get("arch"),
+        "engine_version": facts.get("version"),
+        "api_version": facts.get("api_version"),
+        "buildx": facts.get("buildx"),
+        "builder": state.cfg.builder if state.cfg.builder != "auto"
+        else ("buildx" if facts.get("buildx") else "classic"),
+    }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash[STATE]
+    if is_worker(config):
+        config.workeroutput[RESULTS_KEY] = json.dumps(  # type: ignore[attr-defined]
+            [r.to_dict() for r in state.pipeline.results.values()])
+        if state.pipeline.results:
+            config.workeroutput[HOST_KEY] = json.dumps(_host(config))  # type: ignore[attr-defined]
+        return
+    printer = config.stash.get(_printer, None)
+    if printer:
+        printer.stop()
+    if exitstatus == EXIT_USAGE:
+        return
+    state.results.update(state.pipeline.results)  # without xdist the controller built them
+    for platform in state.cfg.platforms:
+        if platform.name not in state.results:
+            reason = ("the run was interrupted" if exitstatus == EXIT_INTERRUPTED
+                      else "no result came back (a worker crashed, or no test selected it)")
+            state.results[platform.name] = PlatformResult(
+                platform.name, ERROR,
+                [Finding("harness", "error", f"{platform.name}: {reason}",
+                         "rerun; see the pytest output above")])
+    host = config.stash.get(_report, {}).get("host") or _host(config)
+    report = build_report(list(state.results.values()), host, state.cfg.quirk_policy)
+    report_dir = state.cfg.report_dir
+    write_json(report, report_dir / "report.json")
+    write_markdown(report, report_dir / "report.md")
+    config.stash[_report] = report
+    record_durations(config, {
+        r.platform: (r.build.get("seconds") or 0) + (r.probe_seconds or 0) + (r.hello_seconds or 0)
+        for r in state.results.values()})
+    if exitstatus != EXIT_INTERRUPTED:
+        session.exitstatus = report["exit_status"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    report = config.stash.get(_report, None)
+    if not report or "platforms" not in report:
+        return
+    terminalreporter.section("multi-arch verdicts")
+    for line in render_console(report):
+        terminalreporter.write_line(line)
+    where = config.stash[STATE].cfg.report_dir
+    terminalreporter.write_line(f"reports: {where}/report.json, report.md, junit.xml; "
+                                f"logs: {where}/logs/")

@@ -1,0 +1,70 @@
+"""Which worker builds what, and in which order.
+
+Every test of a platform carries ``xdist_group(PLATFORM)``, so with ``--dist loadgroup`` a
+platform's build and checks stay on one worker. Groups are handed out in collection order, so
+the platforms are collected longest first (durations of earlier runs, kept in pytest's cache;
+platforms under QEMU first when nothing is known yet). ``-n auto`` starts one worker per
+platform, but no more than there are cores.
+"""
+
+from __future__ import annotations
+
+import os
+import platform as host_platform
+from typing import Any
+
+import pytest
+
+from harness.host import read_handlers, run_mode
+from harness.platforms import Platform
+from harness.plugin.state import STATE
+
+DURATIONS_KEY = "harness/durations"
+# Seconds assumed for a platform never built here: emulated builds are several times slower.
+GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "target" in metafunc.fixturenames:
+        platforms = metafunc.config.stash[STATE].cfg.platforms
+        metafunc.parametrize("target", platforms, ids=[p.name for p in platforms],
+                             indirect=True, scope="session")
+
+
+def expected_seconds(config: pytest.Config, platforms: list[Platform]) -> dict[str, float]:
+    cache = getattr(config, "cache", None)
+    known: dict[str, Any] = cache.get(DURATIONS_KEY, {}) if cache else {}
+    handlers = read_handlers()
+    arch = host_platform.machine()
+    return {p.name: float(known.get(p.name) or GUESS[run_mode(p, arch, handlers).kind])
+            for p in platforms}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the group mark into a scope
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    cfg = config.stash[STATE].cfg
+    expected = expected_seconds(config, cfg.platforms)
+    rank: dict[pytest.Item, tuple[float, int]] = {}
+    for index, item in enumerate(items):
+        callspec = getattr(item, "callspec", None)
+        platform = callspec.params.get("target") if callspec else None
+        if isinstance(platform, Platform):
+            item.add_marker(pytest.mark.xdist_group(platform.slug))
+            rank[item] = (-expected[platform.name], index)
+        else:
+            rank[item] = (0.0, index)
+    items.sort(key=rank.__getitem__)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    platforms = config.stash[STATE].cfg.platforms
+    return max(1, min(len(platforms), os.cpu_count() or 1))
+
+
+def record_durations(config: pytest.Config, seconds: dict[str, float]) -> None:
+    cache = getattr(config, "cache", None)
+    if cache is None or not seconds:
+        return
+    known = dict(cache.get(DURATIONS_KEY, {}))
+    known.update({k: round(v, 1) for k, v in seconds.items() if v > 0})
+    cache.set(DURATIONS_KEY, known)

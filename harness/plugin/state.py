@@ -1,0 +1,26 @@
+"""What the plugin keeps on ``config.stash`` for one pytest process (controller or worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness.config import HarnessConfig
+from harness.pipeline import Pipeline
+from harness.report import PlatformResult
+
+
+@dataclass
+class HarnessState:
+    cfg: HarnessConfig
+    pipeline: Pipeline
+    # Results gathered by the controller: its own (no xdist) or its workers'.
+    results: dict[str, PlatformResult] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[HarnessState]()
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")

@@ -1,0 +1,257 @@
+"""Start an image and ask it what it is.
+
+The container runs with no network and no privileges, under the platform it claims, and is
+removed afterwards whatever happens. Each probe is one ``exec``; a probe that hangs is ended by
+killing the container (the docker API cannot kill an exec), which is then started again for the
+remaining probes. Binaries are copied out with the archive API and their ELF headers read in
+Python, so images without ``file`` or ``od`` can be checked.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import io
+import posixpath
+import tarfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import docker
+import docker.errors
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+
+from harness import observation as obs
+from harness.engine import ENGINE_FIX, image_exists, image_platform
+from harness.errors import CannotCheck, EngineUnavailable, NoEmulation, ProbeTimeout
+from harness.host import no_handler_fix
+from harness.observation import Observation
+from harness.platforms import Platform
+
+KEEPALIVE = ["sh", "-c", "while :; do sleep 3600; done"]
+LABEL = "dev.harness.probe"
+# A Ryuk image from a local registry may be used; Docker Hub's cannot be assumed reachable.
+LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
+HELLO_DIR = "/tmp/harness-hello"
+HELLO_SCRIPT = (
+    f"set -e; rm -rf {HELLO_DIR}; cargo new --vcs none --quiet --name harness-hello {HELLO_DIR}; "
+    f"cd {HELLO_DIR}; cargo build --offline --quiet; ./target/debug/harness-hello"
+)
+HELLO_GREETING = "Hello, world!"
+_NOT_FOUND = ("executable file not found", "no such file or directory", "not found")
+
+
+class ImageProbe:
+    """A running container of one image, to ask questions of (a context manager)."""
+
+    def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
+                 timeout: float = 60.0, log_path: Path | None = None) -> None:
+        self.client = client
+        self.image = image
+        self.platform = platform
+        self.timeout = timeout
+        self.log_path = log_path
+        self._tc: DockerContainer | None = None
+        self._log: io.TextIOBase | None = None
+
+    def __enter__(self) -> ImageProbe:
+        if not image_exists(self.client, self.image):
+            # testcontainers would pull it, without the platform: never let it.
+            raise CannotCheck(f"no local image {self.image} to probe",
+                              "build it first (`nox -s build`)")
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("w", encoding="utf-8")
+        if not testcontainers_config.ryuk_image.startswith(LOCAL_RYUK_PREFIXES):
+            # Ryuk would be pulled from Docker Hub; this class removes its own containers.
+            testcontainers_config.ryuk_disabled = True
+        tc = (DockerContainer(self.image)
+              .with_kwargs(platform=self.platform.name, network_mode="none", privileged=False,
+                           labels={LABEL: "1"}, entrypoint=KEEPALIVE)
+              .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
+        self._tc = tc
+        try:
+            tc.start()
+            self._wait_running()
+        except docker.errors.APIError as exc:
+            self.close()
+            if "exec format error" in str(exc):
+                raise self._no_emulation() from exc
+            raise CannotCheck(f"cannot start {self.image}: {exc.explanation}",
+                              "see the engine's log") from exc
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._tc is not None:
+            try:
+                self._tc.stop()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.DockerException:
+                self._force_remove()
+            self._tc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def _no_emulation(self) -> NoEmulation:
+        return NoEmulation(f"{self.platform.name} binaries cannot run on this host "
+                           "(exec format error)", no_handler_fix(self.platform))
+
+    def _force_remove(self) -> None:
+        assert self._tc is not None
+        container = self._tc.get_wrapped_container()
+        if container is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                self.client.containers.get(container.id).remove(force=True)
+
+    @property
+    def container(self) -> Any:
+        assert self._tc is not None, "use ImageProbe as a context manager"
+        return self._tc.get_wrapped_container()
+
+    def _wait_running(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            if state.get("Running"):
+                return
+            if state.get("Status") in ("exited", "dead"):
+                logs = self.container.logs().decode(errors="replace")
+                if "exec format error" in logs:
+                    raise self._no_emulation()
+                raise CannotCheck(f"{self.image} exited at once ({state.get('ExitCode')}): "
+                                  f"{logs.strip()[-300:]}",
+                                  "the image needs /bin/sh and sleep to be probed")
+            time.sleep(0.05)
+        raise ProbeTimeout(f"{self.image} did not start within {self.timeout:.0f} s",
+                           "check the engine; raise --probe-timeout under slow emulation")
+
+    # -- asking ---------------------------------------------------------------------------
+
+    def exec(self, cmd: list[str], timeout: float | None = None) -> tuple[int, str]:
+        """Run ``cmd``; (exit code, output). Exit 127 means the command is absent."""
+        limit = timeout or self.timeout
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(self.container.exec_run, cmd, environment={"USER": "root"})
+        try:
+            result = future.result(timeout=limit)
+        except concurrent.futures.TimeoutError as exc:
+            self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+            self.container.kill()
+            pool.shutdown(wait=True)
+            self.container.start()
+            self._wait_running()
+            raise ProbeTimeout(f"`{' '.join(cmd)}` did not answer within {limit:.0f} s",
+                               "raise --probe-timeout, or find why it hangs (see the log)") \
+                from exc
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(f"the engine failed during a probe: {exc}", ENGINE_FIX) \
+                from exc
+        finally:
+            pool.shutdown(wait=False)
+        code, raw = result
+        out = (raw or b"").decode(errors="replace")
+        if code in (126, 127) and any(s in out.lower() for s in _NOT_FOUND):
+            code = 127
+        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
+        return code, out
+
+    def head(self, path: str, size: int = 64, hops: int = 8) -> tuple[str, bytes] | None:
+        """The first bytes of ``path`` (following symlinks); None when it does not exist."""
+        for _ in range(hops):
+            try:
+                stream, _stat = self.container.get_archive(path)
+            except docker.errors.NotFound:
+                return None
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.next()
+                if member is None:
+                    return None
+                if member.issym():
+                    target = member.linkname
+                    path = target if target.startswith("/") else posixpath.normpath(
+                        posixpath.join(posixpath.dirname(path), target))
+                    continue
+                fh = tar.extractfile(member)
+                return path, (fh.read(size) if fh else b"")
+        return None
+
+    def _log_line(self, text: str) -> None:
+        if self._log:
+            self._log.write(text + "\n")
+            self._log.flush()
+
+
+def _answer(probe: ImageProbe, source: str, cmd: list[str],
+            make: Callable[[str], Observation], timeout: float | None = None) -> Observation:
+    try:
+        code, out = probe.exec(cmd, timeout)
+    except ProbeTimeout as exc:
+        return obs.failed(source, exc.message)
+    if code == 127:
+        return obs.absent(source)
+    if code != 0:
+        return obs.failed(source, f"exit {code}: {out.strip()[-200:]}")
+    return make(out)
+
+
+def _elf(probe: ImageProbe, source: str, path: str | None) -> Observation:
+    if not path:
+        return obs.absent(source)
+    found = probe.head(path)
+    if found is None:
+        return obs.absent(source)
+    real, data = found
+    return obs.elf(source, data, real)
+
+
+def _which(probe: ImageProbe, name: str) -> str | None:
+    code, out = probe.exec(["sh", "-c", f"command -v {name}"])
+    return out.strip().splitlines()[-1] if code == 0 and out.strip() else None
+
+
+def observe(client: docker.DockerClient, image: str, platform: Platform, *,
+            timeout: float = 60.0, hello_timeout: float = 600.0,
+            log_path: Path | None = None) -> list[Observation]:
+    """Every source's answer for ``image``, started as ``platform``."""
+    found = [obs.config(*image_platform(client, image))]
+    with ImageProbe(client, image, platform, timeout=timeout, log_path=log_path) as probe:
+        found.append(_answer(probe, "dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
+        found.append(_answer(probe, "uname", ["uname", "-m"], obs.uname))
+        found.append(_answer(probe, "getconf", ["getconf", "LONG_BIT"], obs.getconf))
+        found.append(_elf(probe, "sh-elf", "/bin/sh"))
+        found.append(_answer(probe, "rustc", ["rustc", "-vV"], obs.rustc))
+        found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
+        cargo = _answer(probe, "cargo", ["cargo", "-V"], obs.cargo)
+        found.append(cargo)
+        found.extend(_hello(probe, cargo, hello_timeout))
+    return found
+
+
+def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:
+    """Compile and run a hello-world crate; a failure to build is the image's fault."""
+    if cargo.raw is None:
+        return [obs.absent("hello") if cargo.absent else obs.failed("hello", "cargo failed"),
+                obs.absent("hello-elf")]
+    start = time.monotonic()
+    try:
+        code, out = probe.exec(["sh", "-c", HELLO_SCRIPT], timeout)
+    except ProbeTimeout as exc:
+        return [obs.failed("hello", exc.message), obs.absent("hello-elf")]
+    hello = obs.hello(out, code == 0 and HELLO_GREETING in out)
+    hello.detail["seconds"] = round(time.monotonic() - start, 2)
+    return [hello, _elf(probe, "hello-elf", f"{HELLO_DIR}/target/debug/harness-hello")]

@@ -1,0 +1,166 @@
+"""Judge one platform's observations: pass, quirk, fail or error, with a finding per source.
+
+The requested platform is the reference. A source that disagrees is either a known, harmless
+effect of the host (a quirk: the kernel's or QEMU's name leaking through ``uname -m``) or a
+sign that the image is wrong. The rules are pure functions of the platform, the host and the
+answers, so they are unit-tested without an engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.host import RunMode
+from harness.observation import SOURCES, UNMAPPED, Observation
+from harness.platforms import Platform
+
+PASS, QUIRK, FAIL, ERROR = "pass", "quirk", "fail", "error"
+_RANK = {PASS: 0, QUIRK: 1, ERROR: 2, FAIL: 3}  # an image known wrong outranks "cannot check"
+
+# Finding kinds and the verdict each one implies.
+KIND_VERDICT = {"mismatch": FAIL, "missing": FAIL, "build": FAIL, "quirk": QUIRK,
+                "error": ERROR, "absent": PASS}
+
+_USERLAND_FIX = (
+    "the image's userland is of another architecture: build FROM a base of the requested "
+    "platform (a per-platform base tag, or FROM --platform=$TARGETPLATFORM) and check "
+    "`docker image inspect` of the base"
+)
+_TOOLCHAIN_FIX = (
+    "install the toolchain for the image's own architecture: choose the rustup host triple "
+    "from `dpkg --print-architecture` (`rustup-init --default-host TRIPLE`), never from "
+    "`uname -m`, or use Debian's rustc package"
+)
+_FIXES = {
+    "config": "the engine built another platform than requested: usually the FROM tag already "
+              "existed locally for another platform; give every platform its own base tag",
+    "dpkg": _USERLAND_FIX,
+    "sh-elf": _USERLAND_FIX,
+    "getconf": _USERLAND_FIX,
+    "uname": _USERLAND_FIX,
+    "rustc": _TOOLCHAIN_FIX,
+    "rustc-elf": _TOOLCHAIN_FIX,
+    "hello-elf": _TOOLCHAIN_FIX,
+}
+_WHAT = {
+    "config": "the image config says",
+    "dpkg": "the userland (dpkg) is",
+    "sh-elf": "/bin/sh is",
+    "getconf": "the libc word size is",
+    "uname": "uname -m says",
+    "rustc": "rustc's host triple is",
+    "rustc-elf": "the rustc binary is",
+    "hello-elf": "the program rustc compiled is",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    source: str
+    kind: str
+    message: str
+    fix: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return KIND_VERDICT[self.kind]
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class Judgement:
+    verdict: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def for_source(self, source: str) -> list[Finding]:
+        return [f for f in self.findings if f.source == source]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
+
+
+def worst(verdicts: Iterable[str]) -> str:
+    return max(verdicts, key=_RANK.__getitem__, default=PASS)
+
+
+def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) -> Finding | None:
+    """A known, harmless reason for ``uname -m`` to disagree with the platform, if one applies."""
+    if mode.kind == "native" and platform.bits == 32 and answer in ("x86_64", "aarch64") \
+            and answer == _kernel_name(host_arch):
+        return Finding(
+            "uname", "quirk",
+            f"uname -m says {answer} for {platform.name}: the container ran natively on the "
+            f"{answer} host kernel, and Docker does not set the 32-bit (PER_LINUX32) "
+            "personality for 32-bit containers (moby/moby#42732); the userland is "
+            f"{platform.dpkg_arch} as it should be",
+            "harmless for the image; tools that pick an architecture from `uname -m` "
+            "(rustup-init, build scripts) must read `dpkg --print-architecture` instead or run "
+            "under `linux32`",
+        )
+    if mode.kind == "qemu" and platform.architecture == "arm" and platform.variant != "v7" \
+            and answer == "armv7l":
+        return Finding(
+            "uname", "quirk",
+            f"uname -m says armv7l for {platform.name}: QEMU's default ARM CPU model "
+            "implements ARMv7, so it reports armv7l for every 32-bit ARM image",
+            "harmless for the image; set QEMU_CPU (for example arm1176 for v6) to emulate the "
+            "exact CPU",
+        )
+    return None
+
+
+def _kernel_name(host_arch: str) -> str:
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(host_arch, host_arch)
+
+
+def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: RunMode,
+                 required: frozenset[str]) -> list[Finding]:
+    """The findings of one source; an empty list when it agrees with the platform."""
+    src = obs.source
+    if obs.error is not None:
+        return [Finding(src, "error", f"{src}: the probe could not run: {obs.error}",
+                        "see the probe log; rerun once the machine is fixed")]
+    if obs.absent:
+        if src in required:
+            return [Finding(src, "missing", f"{src} is missing from the image",
+                            f"install {src.split('-')[0]} in the image (it is required)")]
+        return [Finding(src, "absent", f"{src} is not in the image; not checked")]
+    if src == "hello":
+        if obs.value == "ran":
+            return []
+        return [Finding(src, "mismatch",
+                        "a hello-world crate did not compile and run: "
+                        + _tail(obs.raw or ""),
+                        "run `cargo new hello && cargo run` in the image and read the error")]
+    if src in UNMAPPED or platform.name in obs.fits:
+        return []
+    if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
+        return [q]
+    seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
+    return [Finding(src, "mismatch",
+                    f"{_WHAT.get(src, src)} {obs.value or obs.raw!r}, which is {seen}, "
+                    f"not {platform.name}",
+                    _FIXES.get(src, ""))]
+
+
+def judge(platform: Platform, observations: Iterable[Observation], host_arch: str,
+          mode: RunMode, required: Iterable[str] = ()) -> Judgement:
+    req = frozenset(required)
+    by_source = {o.source: o for o in observations}
+    findings: list[Finding] = []
+    for src in sorted(by_source, key=lambda s: SOURCES.index(s) if s in SOURCES else 99):
+        obs = by_source[src]
+        # A binary that is absent has no ELF to read: report the tool once, not twice.
+        parent = src.removesuffix("-elf")
+        if parent != src and parent in by_source and by_source[parent].absent:
+            continue
+        findings.extend(judge_source(platform, obs, host_arch, mode, req))
+    return Judgement(worst(f.verdict for f in findings), findings)
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    return " | ".join(text.strip().splitlines()[-lines:])
