@@ -37,7 +37,34 @@ _TRANSIENT = re.compile(
     re.I,
 )
 
+# Written by harness.provision; its suite is not the one to bootstrap from.
+BUILDX_SOURCES = Path("/etc/apt/sources.list.d/harness-buildx.sources")
+
 Say = Callable[[str], None]
+
+
+def debian_mirror() -> str | None:
+    """The Debian mirror this machine's apt uses (deb822 or one-line sources), if any."""
+    paths = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in paths:
+        if path == BUILDX_SOURCES or not path.is_file():
+            continue
+        try:
+            lines = path.read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if parts[:1] == ["URIs:"]:
+                uris = parts[1:]
+            elif parts[:1] == ["deb"]:
+                uris = [p for p in parts[1:] if not p.startswith("[")][:1]
+            else:
+                continue
+            for uri in uris:
+                if uri.rstrip("/").endswith("/debian"):
+                    return uri.rstrip("/")
+    return None
 
 
 def local_tag(base: str, platform: Platform) -> str:
@@ -60,7 +87,7 @@ def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:
         return False
 
 
-def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str,
+def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str | None,
            refresh: bool = False, say: Say = print, log_path: Path | None = None) -> str:
     """The local tag of ``base`` for ``platform``, pulling or bootstrapping it if needed."""
     tag = local_tag(base, platform)
@@ -78,6 +105,10 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
                 "bootstrapped here",
                 "make the registry reachable, or pass --build-arg BASE_IMAGE=debian:SUITE",
             )
+        mirror = mirror or debian_mirror()
+        if not mirror:
+            raise BaseUnavailable(f"cannot pull {base}, and no Debian mirror is configured",
+                                  "pass --mirror URL (or set mirror in [tool.harness])")
         bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path)
     return tag
 
@@ -100,7 +131,8 @@ def _pull(client: docker.DockerClient, base: str, platform: Platform, tag: str,
         try:
             image = client.images.pull(repo, tag=version or "latest", platform=platform.name)
         except docker.errors.APIError as exc:
-            say(f"cannot pull {base} for {platform.name} ({str(exc).splitlines()[0][:120]}); "
+            why = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:160]
+            say(f"cannot pull {base} for {platform.name} ({why}); "
                 "making it from Debian's archive instead")
             return False
         image.tag(tag)

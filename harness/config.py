@@ -29,7 +29,7 @@ class HarnessConfig:
     builder: str = "auto"
     quirk_policy: str = "warn"
     require: frozenset[str] = frozenset()
-    mirror: str = "http://deb.debian.org/debian"
+    mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
     refresh_bases: bool = False
@@ -121,7 +121,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         builder=str(settings.get("builder", os.environ.get("HARNESS_BUILDER", "auto"))),
         quirk_policy=str(settings.get("quirk_policy", "warn")),
         require=frozenset(settings.get("require", ())),
-        mirror=str(settings.get("mirror", "http://deb.debian.org/debian")),
+        mirror=settings.get("mirror"),
         probe_timeout=float(settings.get("probe_timeout", 60)),
         hello_timeout=float(settings.get("hello_timeout", 600)),
         refresh_bases=bool(settings.get("refresh_bases", False)),

@@ -1,0 +1,23 @@
+"""``python -m harness preflight|bench``: the entry points the nox sessions call."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "preflight":
+        from harness import preflight
+
+        return preflight.main(rest)
+    if command == "bench":
+        from harness import bench
+
+        return bench.main(rest)
+    print("usage: python -m harness preflight|bench [options]", file=sys.stderr)
+    return 4
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

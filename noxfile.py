@@ -1,0 +1,81 @@
+"""Entry points: build and check the multi-arch image, test the harness, benchmark it.
+
+Options after ``--`` pass through to the harness (see README); defaults are in
+``[tool.harness]`` of pyproject.toml. ``nox -s build`` exits 0 when every platform passed
+(quirks warn), 1 when an image is wrong, 69 when the machine could not check, 4 on bad input.
+"""
+
+from __future__ import annotations
+
+import nox
+import nox.command
+
+nox.options.sessions = ["build"]
+nox.options.reuse_venv = "yes"  # a warm run should not reinstall the harness
+nox.options.default_venv_backend = "venv"
+
+PYTHON = "3.11"
+PASSED_THROUGH = (0, 1, 2, 4, 69)  # pytest's statuses and the harness's "cannot check"
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    target = f".[{','.join(extras)}]" if extras else "."
+    session.install("-q", "-e", target)
+
+
+def _preflight(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "harness", "preflight", *args)
+
+
+def _run_keeping_status(session: nox.Session, *args: str) -> None:
+    """Run a command and leave nox with the command's own exit status, not just 1."""
+    try:
+        session.run(*args)
+    except nox.command.CommandFailed as exc:
+        code = exc.return_code if exc.return_code in PASSED_THROUGH else 1
+        session.log(f"exit status {code}: see the verdicts above and the reports")
+        raise SystemExit(code) from exc
+
+
+@nox.session(python=PYTHON)
+def preflight(session: nox.Session) -> None:
+    """Check the engine, builder and emulation for each platform (sets them up as root)."""
+    _install(session)
+    _preflight(session, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build the image for every platform side by side, probe each under QEMU, report."""
+    _install(session)
+    _preflight(session, "--partial-ok", *session.posargs)
+    _run_keeping_status(
+        session, "pytest", "-p", "harness.plugin", "tests/images",
+        "-n", "auto", "--dist", "loadgroup", "-p", "no:randomly", "-q", "-rfEs",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The harness's own tests: unit, engine integration, known-bad images, end to end."""
+    _install(session, "dev")
+    _preflight(session, "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
+    args = [a for a in session.posargs if a != "--no-setup"]
+    _run_keeping_status(session, "pytest", "-ra", *(args or ["tests/unit", "tests/engine"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy over the harness, the tests and this file."""
+    _install(session, "dev")
+    session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Measure side-by-side against one-at-a-time builds, warm reruns and probe times."""
+    _install(session)
+    _preflight(session, "--partial-ok", *session.posargs)
+    session.run("python", "-m", "harness", "bench", *session.posargs)
