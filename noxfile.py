@@ -51,7 +51,7 @@ def build(session: nox.Session) -> None:
     _preflight(session, "--partial-ok", *session.posargs)
     _run_keeping_status(
         session, "pytest", "-p", "harness.plugin", "tests/images",
-        "-n", "auto", "--dist", "loadgroup", "-p", "no:randomly", "-q", "-rfEs",
+        "-n", "auto", "-p", "no:randomly", "-q", "-rfEs",
         *session.posargs,
     )
 

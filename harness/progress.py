@@ -45,7 +45,7 @@ class StatusBoard:
         self._last_write = now
         data = {"platform": self.platform.name, "phase": self.phase, "since": self.since,
                 "line": line[-160:], "updated": now}
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.path)  # atomic: the reader never sees half a file
 

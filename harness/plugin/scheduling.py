@@ -1,8 +1,9 @@
 """Which worker builds what, and in which order.
 
-Every test of a platform carries ``xdist_group(PLATFORM)``, so with ``--dist loadgroup`` a
-platform's build and checks stay on one worker. Groups are handed out in collection order, so
-the platforms are collected longest first (durations of earlier runs, kept in pytest's cache;
+A platform's build and checks stay on one worker: :class:`PlatformScheduling` makes each
+platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
+on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed out
+in collection order, so the platforms are collected longest first (durations of earlier runs, kept in pytest's cache;
 platforms under QEMU first when nothing is known yet). ``-n auto`` starts one worker per
 platform, but no more than there are cores.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import os
 import platform as host_platform
+import re
 from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from harness.host import read_handlers, run_mode
 from harness.platforms import Platform
@@ -40,7 +43,7 @@ def expected_seconds(config: pytest.Config, platforms: list[Platform]) -> dict[s
             for p in platforms}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the group mark into a scope
+@pytest.hookimpl(trylast=True)  # after pytest groups items by session-scoped parameter
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[STATE].cfg
     expected = expected_seconds(config, cfg.platforms)
@@ -49,11 +52,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         platform = callspec.params.get("target") if callspec else None
         if isinstance(platform, Platform):
-            item.add_marker(pytest.mark.xdist_group(platform.slug))
             rank[item] = (-expected[platform.name], index)
         else:
             rank[item] = (0.0, index)
     items.sort(key=rank.__getitem__)
+
+
+class PlatformScheduling(LoadScopeScheduling):  # type: ignore[misc]
+    """Every test of one platform (``…[linux/arm64]``) is one unit, sent to one worker."""
+
+    _PLATFORM_ID = re.compile(r"\[([a-z0-9]+/[a-z0-9_/-]+)\]$")
+
+    def _split_scope(self, nodeid: str) -> str:
+        m = self._PLATFORM_ID.search(nodeid)
+        return m[1] if m else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformScheduling:
+    return PlatformScheduling(config, log)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
