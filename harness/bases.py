@@ -144,18 +144,24 @@ def _pull(client: docker.DockerClient, base: str, platform: Platform, tag: str,
 
 
 def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: str, *,
-              mirror: str, say: Say = print, log_path: Path | None = None) -> None:
-    """mmdebstrap a minbase ``suite`` for the platform and load it as ``tag``."""
+              mirror: str, say: Say = print, log_path: Path | None = None,
+              variant: str = "minbase", extra: tuple[str, ...] = ()) -> None:
+    """mmdebstrap ``suite`` for the platform and load it as ``tag``.
+
+    ``extra`` goes to mmdebstrap as is (``--include=…``, ``--customize-hook=…``).
+    """
     if not shutil.which("mmdebstrap"):
         raise BaseUnavailable("no registry reachable and no mmdebstrap to make a base",
                               "apt-get install mmdebstrap (or `nox -s preflight` as root)")
     with tempfile.TemporaryDirectory(prefix="harness-base-") as tmp:
         rootfs = Path(tmp) / "rootfs.tar"
-        cmd = ["mmdebstrap", "--variant=minbase", f"--architectures={platform.dpkg_arch}",
-               suite, str(rootfs), f"deb {mirror} {suite} main"]
+        cmd = ["mmdebstrap", f"--variant={variant}", f"--architectures={platform.dpkg_arch}",
+               *extra, suite, str(rootfs), f"deb {mirror} {suite} main"]
         _run_with_retries(cmd, platform, mirror, say, log_path)
         say(f"loading the {suite} {platform.dpkg_arch} base as {tag}")
-        _load_rootfs(client, rootfs, platform, tag, suite)
+        load_rootfs(client, rootfs, platform, tag,
+                    {"org.opencontainers.image.base.name": f"debian:{suite}",
+                     "dev.harness.bootstrapped": f"mmdebstrap {variant}"})
 
 
 def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
@@ -163,7 +169,9 @@ def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
     last = ""
     for attempt in range(1, ATTEMPTS + 1):
         say(f"bootstrapping a {platform.dpkg_arch} base from {mirror} (attempt {attempt})")
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # stdin closed: without a mirror argument mmdebstrap would read sources from it.
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              stdin=subprocess.DEVNULL)
         if log_path:
             with log_path.open("a", encoding="utf-8") as fh:
                 fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
@@ -180,11 +188,12 @@ def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
     )
 
 
-def _load_rootfs(client: docker.DockerClient, rootfs: Path, platform: Platform, tag: str,
-                 suite: str) -> None:
+def load_rootfs(client: docker.DockerClient, rootfs: Path, platform: Platform, tag: str,
+                labels: dict[str, str]) -> None:
+    """Make ``tag`` from a root filesystem tarball, with the platform in its config."""
     # FROM scratch + ADD, built with --platform, is what gives the config the right
     # os/architecture/variant (`docker import --platform` does not, on engine 20.10).
-    dockerfile = b'FROM scratch\nADD rootfs.tar /\nCMD ["bash"]\n'
+    dockerfile = b'FROM scratch\nADD rootfs.tar /\nCMD ["sh"]\n'
     context = rootfs.parent / "context.tar"
     with tarfile.open(context, "w") as tar:
         info = tarfile.TarInfo("Dockerfile")
@@ -194,7 +203,5 @@ def _load_rootfs(client: docker.DockerClient, rootfs: Path, platform: Platform, 
     with context.open("rb") as fh:
         client.images.build(
             fileobj=fh, custom_context=True, tag=tag, platform=platform.name, rm=True,
-            forcerm=True, pull=False,
-            labels={"org.opencontainers.image.base.name": f"debian:{suite}",
-                    "dev.harness.bootstrapped": "mmdebstrap"},
+            forcerm=True, pull=False, labels=labels,
         )

@@ -33,7 +33,7 @@ from harness.host import no_handler_fix
 from harness.observation import Observation
 from harness.platforms import Platform
 
-KEEPALIVE = ["sh", "-c", "while :; do sleep 3600; done"]
+KEEPALIVE = ["/bin/sh", "-c", "while :; do sleep 3600; done"]
 LABEL = "dev.harness.probe"
 # A Ryuk image from a local registry may be used; Docker Hub's cannot be assumed reachable.
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
