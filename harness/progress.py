@@ -22,29 +22,32 @@ from harness.platforms import Platform
 class StatusBoard:
     """The worker side: one platform's current phase, kept in a file."""
 
-    def __init__(self, directory: Path, platform: Platform) -> None:
+    def __init__(self, directory: Path, platform: Platform, min_interval: float = 0.5) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{platform.slug}.json"
         self.platform = platform
         self.phase = ""
         self.since = time.time()
         self._last_write = 0.0
+        self.min_interval = min_interval
+        self.last_line = ""
 
     def set(self, phase: str, line: str = "") -> None:
-        self.phase, self.since = phase, time.time()
-        self._write(line, force=True)
+        self.phase, self.since, self.last_line = phase, time.time(), line
+        self._write(force=True)
 
     def line(self, line: str) -> None:
-        """A log line of the current phase; written at most twice a second."""
-        self._write(line, force=False)
+        """A log line of the current phase; the file is rewritten at most twice a second."""
+        self.last_line = line
+        self._write(force=False)
 
-    def _write(self, line: str, force: bool) -> None:
+    def _write(self, force: bool) -> None:
         now = time.time()
-        if not force and now - self._last_write < 0.5:
+        if not force and now - self._last_write < self.min_interval:
             return
         self._last_write = now
         data = {"platform": self.platform.name, "phase": self.phase, "since": self.since,
-                "line": line[-160:], "updated": now}
+                "line": self.last_line[-160:], "updated": now}
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.path)  # atomic: the reader never sees half a file

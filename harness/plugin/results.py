@@ -9,6 +9,7 @@ and sets the exit status from the verdicts.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,9 +44,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         old.unlink()
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
-        printer = ProgressPrinter(status_dir, tr.write_line)
+        printer = ProgressPrinter(status_dir, _line_writer(tr))
         printer.start()
         config.stash[_printer] = printer
+
+
+def _line_writer(tr: Any) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        if tr._tw.width_of_current_line:  # after pytest's progress dots: start a fresh line
+            tr._tw.line()
+        tr.write_line(line)
+
+    return write
 
 
 @pytest.hookimpl(optionalhook=True)

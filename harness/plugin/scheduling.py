@@ -2,9 +2,9 @@
 
 A platform's build and checks stay on one worker: :class:`PlatformScheduling` makes each
 platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
-on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed out
-in collection order, so the platforms are collected longest first (durations of earlier runs, kept in pytest's cache;
-platforms under QEMU first when nothing is known yet). ``-n auto`` starts one worker per
+on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
+out in collection order, so the platforms are collected longest first (durations of earlier
+runs, kept in pytest's cache; platforms under QEMU first when nothing is known yet). ``-n auto`` starts one worker per
 platform, but no more than there are cores.
 """
 
@@ -58,14 +58,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank.__getitem__)
 
 
+_PLATFORM_ID = re.compile(r"\[([a-z0-9]+/[a-z0-9_/-]+)\]$")
+
+
+def platform_of(nodeid: str) -> str:
+    """The platform a test id is parametrised with, or the id itself."""
+    m = _PLATFORM_ID.search(nodeid)
+    return m[1] if m else nodeid
+
+
 class PlatformScheduling(LoadScopeScheduling):  # type: ignore[misc]
     """Every test of one platform (``…[linux/arm64]``) is one unit, sent to one worker."""
 
-    _PLATFORM_ID = re.compile(r"\[([a-z0-9]+/[a-z0-9_/-]+)\]$")
-
     def _split_scope(self, nodeid: str) -> str:
-        m = self._PLATFORM_ID.search(nodeid)
-        return m[1] if m else nodeid
+        return platform_of(nodeid)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformScheduling:

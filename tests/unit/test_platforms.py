@@ -1,0 +1,71 @@
+"""The platform table: parsing, aliases, and every row's names agreeing with one another."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import normalise
+from harness.platforms import (
+    DEFAULT_PLATFORMS,
+    PLATFORMS,
+    UnknownPlatform,
+    lookup,
+    parse_platform,
+    parse_platforms,
+)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("linux/amd64", "linux/amd64"),
+    ("linux/x86_64", "linux/amd64"),
+    ("linux/i386", "linux/386"),
+    ("linux/aarch64", "linux/arm64"),
+    ("linux/arm64/v8", "linux/arm64"),
+    ("linux/arm", "linux/arm/v7"),
+    ("LINUX/ARM/V7", "linux/arm/v7"),
+    (" linux/arm/v5 ", "linux/arm/v5"),
+])
+def test_parse_follows_dockers_normalisation(text: str, name: str) -> None:
+    assert parse_platform(text).name == name
+
+
+@pytest.mark.parametrize("text", ["linux/mips", "amd64", "linux/arm/v9", "windows/amd64", "",
+                                  "linux//arm"])
+def test_unknown_platform_lists_the_known_ones(text: str) -> None:
+    with pytest.raises(UnknownPlatform) as info:
+        parse_platform(text)
+    message = str(info.value)
+    assert repr(text) in message
+    assert all(p.name in message for p in PLATFORMS)
+
+
+def test_parse_platforms_splits_commas_and_drops_duplicates() -> None:
+    got = parse_platforms(["linux/arm64,linux/amd64", "linux/aarch64", "linux/386"])
+    assert [p.name for p in got] == ["linux/arm64", "linux/amd64", "linux/386"]
+
+
+def test_defaults_are_the_four_of_the_seed() -> None:
+    assert [p.name for p in parse_platforms(list(DEFAULT_PLATFORMS))] == [
+        "linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"]
+
+
+def test_slug_is_a_valid_tag_component() -> None:
+    assert parse_platform("linux/arm/v7").slug == "linux-arm-v7"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
+def test_every_row_maps_back_onto_itself(platform) -> None:  # type: ignore[no-untyped-def]
+    """Each source's own name for the platform normalises to a set containing the platform."""
+    assert platform.name in normalise.from_dpkg(platform.dpkg_arch)
+    assert platform.name in normalise.from_rust_triple(platform.rust_triple)
+    assert platform.name in normalise.from_uname(platform.uname[0])
+    assert platform.name in normalise.from_long_bit(str(platform.bits))
+    assert lookup(platform.architecture, platform.variant) == platform
+
+
+def test_names_measured_in_the_notes() -> None:
+    i386 = parse_platform("linux/386")
+    assert (i386.dpkg_arch, i386.rust_triple, i386.bits) == ("i386", "i686-unknown-linux-gnu", 32)
+    armhf = parse_platform("linux/arm/v7")
+    assert (armhf.dpkg_arch, armhf.rust_triple) == ("armhf", "armv7-unknown-linux-gnueabihf")
+    assert parse_platform("linux/ppc64le").dpkg_arch == "ppc64el"

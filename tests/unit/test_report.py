@@ -1,0 +1,81 @@
+"""report.json fields, the Markdown table, the console table and the exit status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
+from harness.report import (
+    PlatformResult,
+    build_report,
+    exit_status,
+    render_console,
+    write_json,
+    write_markdown,
+)
+from harness.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+
+HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
+        "buildx": "0.13.1", "builder": "buildx"}
+QUIRK_FINDING = Finding("uname", "quirk", "uname -m says x86_64 for linux/386", "read dpkg")
+
+
+def result(platform: str, verdict: str, findings: list[Finding] | None = None) -> PlatformResult:
+    return PlatformResult(
+        platform, verdict, findings or [],
+        observed={"dpkg": {"raw": "i386\n", "value": "i386", "fits": ["linux/386"],
+                           "error": None, "detail": {}}},
+        image={"tag": f"harness/rust:{platform.replace('/', '-')}", "id": "sha256:abc"},
+        build={"ok": True, "builder": "buildx", "seconds": 64.2, "log": "logs/x.log"},
+        run={"kind": "native"}, probe_seconds=1.2, hello_seconds=3.4)
+
+
+@pytest.mark.parametrize(("verdicts", "policy", "status"), [
+    ([PASS, PASS], "warn", EXIT_OK),
+    ([PASS, QUIRK], "warn", EXIT_OK),
+    ([PASS, QUIRK], "fail", EXIT_IMAGE_WRONG),
+    ([PASS, ERROR], "warn", EXIT_CANNOT_CHECK),
+    ([FAIL, ERROR], "warn", EXIT_IMAGE_WRONG),
+])
+def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
+    assert exit_status([result(f"linux/p{i}", v) for i, v in enumerate(verdicts)],
+                       policy) == status
+
+
+def test_json_has_the_documented_fields_and_round_trips(tmp_path: Path) -> None:
+    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING]),
+                           result("linux/amd64", PASS)], HOST, "warn")
+    write_json(report, tmp_path / "report.json")
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["verdict"] == QUIRK and data["exit_status"] == 0 and data["host"] == HOST
+    p = data["platforms"][0]
+    assert set(p) >= {"platform", "verdict", "observed", "findings", "image", "build", "run",
+                      "probe_seconds", "hello_seconds"}
+    assert p["findings"][0] == {"source": "uname", "kind": "quirk",
+                                "message": QUIRK_FINDING.message, "fix": "read dpkg"}
+    assert PlatformResult.from_dict(p).findings == [QUIRK_FINDING]
+
+
+def test_markdown_is_a_table_with_findings_and_goes_to_the_step_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING])], HOST, "warn")
+    text = write_markdown(report, tmp_path / "report.md")
+    assert "| `linux/386` | ⚠️ quirk | native | 64 s | `i386` |" in text
+    assert "**linux/386** `uname` (quirk)" in text
+    assert summary.read_text() == "earlier step\n" + text + "\n"
+
+
+def test_console_table_lines_up() -> None:
+    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING]),
+                           result("linux/arm/v7", PASS)], HOST, "warn")
+    lines = render_console(report)
+    assert lines[0].split() == ["PLATFORM", "VERDICT", "RUNS", "AS", "BUILD", "DPKG", "UNAME",
+                                "RUSTC", "HOST"]
+    assert lines[1].startswith("linux/386     QUIRK")
+    assert any(line.startswith("linux/386 [quirk] uname:") for line in lines)

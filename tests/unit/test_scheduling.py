@@ -1,0 +1,51 @@
+"""Scheduling: one platform per unit of work, base tags per platform, progress lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.bases import debian_suite, local_tag
+from harness.platforms import PLATFORMS, parse_platform
+from harness.plugin.scheduling import platform_of
+from harness.progress import ProgressPrinter, StatusBoard
+
+
+def test_each_platform_is_one_unit_of_work() -> None:
+    assert platform_of("tests/images/test_image.py::test_builds[linux/arm/v7]") == "linux/arm/v7"
+    assert platform_of("tests/images/test_image.py::test_uname_is_platform[linux/arm64]") == \
+        "linux/arm64"
+    assert platform_of("tests/unit/test_x.py::test_plain") == "tests/unit/test_x.py::test_plain"
+
+
+def test_every_platform_gets_its_own_base_tag() -> None:
+    tags = {local_tag("debian:bookworm-slim", p) for p in PLATFORMS}
+    assert len(tags) == len(PLATFORMS)
+    assert local_tag("debian:bookworm-slim", parse_platform("linux/arm/v7")) == \
+        "harness.invalid/base/debian:bookworm-slim-linux-arm-v7"
+    assert local_tag("docker.io/library/debian", parse_platform("linux/386")) == \
+        "harness.invalid/base/library/debian:latest-linux-386"
+
+
+def test_debian_suite_of_a_base() -> None:
+    assert debian_suite("debian:bookworm-slim") == "bookworm"
+    assert debian_suite("docker.io/library/debian:trixie") == "trixie"
+    assert debian_suite("ubuntu:24.04") is None
+
+
+def test_progress_prints_phase_changes_and_heartbeats(tmp_path: Path) -> None:
+    lines: list[str] = []
+    board = StatusBoard(tmp_path, parse_platform("linux/arm64"), min_interval=0)
+    printer = ProgressPrinter(tmp_path, lines.append, interval=30)
+    board.set("building")
+    printer.poll(now=board.since + 1)
+    board.line("Step 3/5 : RUN apt-get install rustc")
+    printer.poll(now=board.since + 10)  # same phase, not yet due: quiet
+    printer.poll(now=board.since + 40)  # due: a heartbeat with the last log line
+    board.set("probing")
+    printer.poll(now=board.since + 1)
+    assert len(lines) == 3
+    assert lines[0].split()[1:4] == ["linux/arm64", "building", "1s"]
+    assert " 40s" in lines[1] and lines[1].endswith("Step 3/5 : RUN apt-get install rustc")
+    assert "probing" in lines[2]
+    assert json.loads((tmp_path / "linux-arm64.json").read_text())["phase"] == "probing"

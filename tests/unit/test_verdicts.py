@@ -1,0 +1,130 @@
+"""Verdicts: which disagreements are host quirks and which mean the image is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import observation as obs
+from harness.host import RunMode
+from harness.observation import Observation
+from harness.platforms import parse_platform
+from harness.verdicts import ERROR, FAIL, PASS, QUIRK, judge, worst
+
+NATIVE = RunMode("native")
+QEMU_ARM = RunMode("qemu", "qemu-arm", "/usr/libexec/qemu-binfmt/arm-binfmt-P", "PF", "7.2.22")
+QEMU_AARCH64 = RunMode("qemu", "qemu-aarch64", "x", "PF", "7.2.22")
+ELF = {  # (bits, machine, flags) of /bin/sh per dpkg architecture
+    "amd64": b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\x3e\x00" + bytes(44),
+    "i386": b"\x7fELF\x01\x01\x01" + bytes(9) + b"\x02\x00\x03\x00" + bytes(32),
+    "arm64": b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\xb7\x00" + bytes(44),
+    "armhf": b"\x7fELF\x01\x01\x01" + bytes(9) + b"\x02\x00\x28\x00" + bytes(16)
+    + b"\x00\x04\x00\x05" + bytes(12),
+}
+
+
+def answers(dpkg: str, uname: str, bits: str, triple: str | None,
+            config: tuple[str, str, str | None]) -> list[Observation]:
+    found = [obs.config(*config), obs.dpkg(dpkg + "\n"), obs.uname(uname + "\n"),
+             obs.getconf(bits + "\n"), obs.elf("sh-elf", ELF[dpkg], "/bin/dash")]
+    if triple:
+        found += [obs.rustc(f"rustc 1.63.0\nbinary: rustc\nhost: {triple}\nrelease: 1.63.0\n"),
+                  obs.elf("rustc-elf", ELF[dpkg], "/usr/bin/rustc"), obs.cargo("cargo 1.65.0"),
+                  obs.hello("Hello, world!\n", True), obs.elf("hello-elf", ELF[dpkg], "/h")]
+    else:
+        found += [obs.absent(s) for s in ("rustc", "rustc-elf", "cargo", "hello", "hello-elf")]
+    return found
+
+
+def test_arm64_under_qemu_passes() -> None:
+    p = parse_platform("linux/arm64")
+    got = judge(p, answers("arm64", "aarch64", "64", "aarch64-unknown-linux-gnu",
+                           ("linux", "arm64", None)), "x86_64", QEMU_AARCH64)
+    assert got.verdict == PASS and got.findings == []
+
+
+def test_386_on_x86_64_is_the_uname_quirk() -> None:
+    p = parse_platform("linux/386")
+    got = judge(p, answers("i386", "x86_64", "32", "i686-unknown-linux-gnu",
+                           ("linux", "386", None)), "x86_64", NATIVE)
+    assert got.verdict == QUIRK
+    [quirk] = got.findings
+    assert (quirk.source, quirk.kind) == ("uname", "quirk")
+    assert "PER_LINUX32" in quirk.message and "dpkg --print-architecture" in quirk.fix
+
+
+def test_386_reporting_x86_64_under_qemu_is_not_excused() -> None:
+    """Under qemu-i386 uname says i686; x86_64 there means the binary ran natively: wrong."""
+    p = parse_platform("linux/386")
+    got = judge(p, answers("i386", "x86_64", "32", None, ("linux", "386", None)), "aarch64",
+                RunMode("qemu", "qemu-i386"))
+    assert got.verdict == FAIL
+
+
+@pytest.mark.parametrize("variant", ["v5", "v6"])
+def test_old_arm_variants_reporting_armv7l_under_qemu_are_a_quirk(variant: str) -> None:
+    p = parse_platform(f"linux/arm/{variant}")
+    found = [obs.config("linux", "arm", variant), obs.uname("armv7l\n")]
+    got = judge(p, found, "x86_64", QEMU_ARM)
+    assert got.verdict == QUIRK
+    assert "QEMU" in got.for_source("uname")[0].message
+
+
+def test_amd64_userland_labelled_arm64_fails_on_dpkg_and_elf() -> None:
+    p = parse_platform("linux/arm64")
+    got = judge(p, answers("amd64", "x86_64", "64", None, ("linux", "arm64", None)), "x86_64",
+                QEMU_AARCH64)
+    assert got.verdict == FAIL
+    failed = {f.source for f in got.findings if f.verdict == FAIL}
+    assert {"dpkg", "sh-elf", "uname"} <= failed
+    assert "config" not in failed
+    assert "linux/amd64" in got.for_source("dpkg")[0].message
+
+
+def test_toolchain_of_another_architecture_fails_on_rustc() -> None:
+    p = parse_platform("linux/386")
+    found = answers("i386", "x86_64", "32", "x86_64-unknown-linux-gnu", ("linux", "386", None))
+    got = judge(p, found, "x86_64", NATIVE)
+    assert got.verdict == FAIL
+    [rustc] = got.for_source("rustc")
+    assert rustc.kind == "mismatch" and "x86_64-unknown-linux-gnu" in rustc.message
+    assert "dpkg --print-architecture" in rustc.fix
+
+
+def test_image_of_another_platform_than_requested_fails_on_config() -> None:
+    p = parse_platform("linux/arm64")
+    got = judge(p, answers("i386", "x86_64", "32", None, ("linux", "386", None)), "x86_64",
+                QEMU_AARCH64)
+    [config] = got.for_source("config")
+    assert config.kind == "mismatch" and "linux/386" in config.message
+
+
+def test_missing_required_tool_fails_and_optional_one_does_not() -> None:
+    p = parse_platform("linux/amd64")
+    found = answers("amd64", "x86_64", "64", None, ("linux", "amd64", None))
+    assert judge(p, found, "x86_64", NATIVE).verdict == PASS
+    got = judge(p, found, "x86_64", NATIVE, required=["rustc"])
+    assert got.verdict == FAIL
+    assert [f.kind for f in got.for_source("rustc")] == ["missing"]
+    assert got.for_source("rustc-elf") == []  # reported once, under rustc
+
+
+def test_a_probe_that_could_not_run_is_an_error_not_a_failure() -> None:
+    p = parse_platform("linux/amd64")
+    found = [obs.config("linux", "amd64", None), obs.failed("uname", "timed out after 5 s")]
+    got = judge(p, found, "x86_64", NATIVE)
+    assert got.verdict == ERROR
+
+
+def test_hello_world_that_does_not_run_fails() -> None:
+    p = parse_platform("linux/amd64")
+    found = [obs.config("linux", "amd64", None),
+             obs.hello("error: linker `cc` not found\n", False)]
+    got = judge(p, found, "x86_64", NATIVE)
+    assert got.verdict == FAIL and "linker" in got.for_source("hello")[0].message
+
+
+def test_worst_ranks_fail_above_error_above_quirk() -> None:
+    assert worst([PASS, QUIRK]) == QUIRK
+    assert worst([QUIRK, ERROR]) == ERROR
+    assert worst([ERROR, FAIL, PASS]) == FAIL
+    assert worst([]) == PASS
