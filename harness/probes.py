@@ -151,13 +151,19 @@ class ImageProbe:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
             self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+            # The API cannot kill an exec: kill the container, wait until it is down, and
+            # start it again for the remaining probes.
             self.container.kill()
+            self.container.wait(timeout=30)
             pool.shutdown(wait=True)
             self.container.start()
             self._wait_running()
             raise ProbeTimeout(f"`{' '.join(cmd)}` did not answer within {limit:.0f} s",
                                "raise --probe-timeout, or find why it hangs (see the log)") \
                 from exc
+        except docker.errors.APIError as exc:
+            raise CannotCheck(f"`{' '.join(cmd)}` could not run: {exc.explanation}",
+                              "see the probe log and the engine's log") from exc
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(f"the engine failed during a probe: {exc}", ENGINE_FIX) \
                 from exc

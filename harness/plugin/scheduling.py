@@ -4,8 +4,8 @@ A platform's build and checks stay on one worker: :class:`PlatformScheduling` ma
 platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
 on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
 out in collection order, so the platforms are collected longest first (durations of earlier
-runs, kept in pytest's cache; platforms under QEMU first when nothing is known yet). ``-n auto`` starts one worker per
-platform, but no more than there are cores.
+runs, kept in pytest's cache; platforms under QEMU first when nothing is known yet).
+``-n auto`` starts one worker per platform, but no more than there are cores.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def test_unknown_platform_is_a_usage_error_naming_the_known_ones(project: Path) 
 
 def test_missing_dockerfile_names_the_fix(project: Path) -> None:
     cfg = load(project, dockerfile=str(project / "nope" / "Dockerfile"))
-    with pytest.raises(UsageError, match="no Dockerfile at .*nope") as info:
+    with pytest.raises(UsageError, match=r"no Dockerfile at .*nope") as info:
         cfg.validate()
     assert "--dockerfile" in info.value.fix
 

@@ -1,0 +1,121 @@
+"""Probes against real images: answers, quirks, hung probes and missing emulation."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness import probes
+from harness.errors import NoEmulation
+from harness.host import BINFMT_DIR, read_handlers, run_mode
+from harness.platforms import parse_platform
+from harness.verdicts import ERROR, PASS, QUIRK, judge
+
+
+def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:
+    platform = parse_platform(name)
+    found = probes.observe(client, tag, platform, **kw)
+    mode = run_mode(platform, "x86_64", read_handlers())
+    got = judge(platform, found, client.info()["Architecture"], mode)
+    return got.verdict, got.findings
+
+
+def test_arm64_image_under_qemu_passes(docker_client: docker.DockerClient,
+                                       tiny_base: Callable[[str], str], tmp_path: Path) -> None:
+    log = tmp_path / "probe.log"
+    found = probes.observe(docker_client, tiny_base("linux/arm64"), parse_platform("linux/arm64"),
+                           log_path=log)
+    answers = {o.source: o for o in found}
+    assert answers["dpkg"].value == "arm64"
+    assert answers["uname"].value == "aarch64"
+    assert answers["sh-elf"].value == "ELF 64-bit LSB AArch64"
+    assert answers["rustc"].absent and answers["cargo"].absent  # absent is an answer
+    assert "$ uname -m\naarch64" in log.read_text()
+    verdict, _ = verdict_of(docker_client, tiny_base("linux/arm64"), "linux/arm64")
+    assert verdict == PASS
+
+
+def test_arm_v7_image_under_qemu_passes(docker_client: docker.DockerClient,
+                                        tiny_base: Callable[[str], str]) -> None:
+    verdict, findings = verdict_of(docker_client, tiny_base("linux/arm/v7"), "linux/arm/v7")
+    assert verdict == PASS, findings
+
+
+def test_386_image_on_x86_64_is_the_uname_quirk(docker_client: docker.DockerClient,
+                                                tiny_base: Callable[[str], str]) -> None:
+    if docker_client.info()["Architecture"] != "x86_64":
+        pytest.skip("the quirk is that of an x86_64 host")
+    verdict, findings = verdict_of(docker_client, tiny_base("linux/386"), "linux/386")
+    assert verdict == QUIRK
+    [quirk] = [f for f in findings if f.kind == "quirk"]
+    assert quirk.source == "uname" and "x86_64" in quirk.message
+
+
+def _image_with_file(client: docker.DockerClient, base: str, path: str, text: str,
+                     tag: str) -> str:
+    """A new image from ``base`` with one executable file added (no build needed)."""
+    container = client.containers.create(base, command=["true"])
+    try:
+        data = io.BytesIO()
+        parts = path.strip("/").split("/")
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            for depth in range(1, len(parts)):
+                folder = tarfile.TarInfo("/".join(parts[:depth]))
+                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(folder)
+            info = tarfile.TarInfo("/".join(parts))
+            info.size, info.mode = len(text), 0o755
+            tar.addfile(info, io.BytesIO(text.encode()))
+        container.put_archive("/", data.getvalue())
+        container.commit(*tag.split(":"))
+    finally:
+        container.remove(force=True)
+    return tag
+
+
+def test_a_hung_probe_is_an_error_and_the_rest_still_answer(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> None:
+    tag = _image_with_file(docker_client, tiny_base("linux/amd64"), "/usr/local/bin/uname",
+                           "#!/bin/sh\nsleep 600\n", "harness-test/hung-uname:latest")
+    try:
+        start = time.monotonic()
+        verdict, findings = verdict_of(docker_client, tag, "linux/amd64", timeout=3)
+        elapsed = time.monotonic() - start
+    finally:
+        docker_client.images.remove(tag, force=True)
+    assert verdict == ERROR
+    [hung] = [f for f in findings if f.kind == "error"]
+    assert hung.source == "uname" and "did not answer within 3 s" in hung.message
+    assert elapsed < 60
+
+
+@contextlib.contextmanager
+def handler_disabled(name: str) -> Iterator[None]:
+    entry = BINFMT_DIR / name
+    if not entry.exists():
+        pytest.skip(f"no {name} handler registered on this host")
+    entry.write_text("0")
+    try:
+        yield
+    finally:
+        entry.write_text("1")
+
+
+def test_no_qemu_handler_is_reported_with_the_fix(docker_client: docker.DockerClient,
+                                                  tiny_base: Callable[[str], str]) -> None:
+    tag = tiny_base("linux/s390x")
+    platform = parse_platform("linux/s390x")
+    with handler_disabled("qemu-s390x"):
+        assert run_mode(platform, "x86_64", read_handlers()).kind == "unavailable"
+        with pytest.raises(NoEmulation) as info:
+            probes.observe(docker_client, tag, platform)
+    assert "exec format error" in info.value.message
+    assert "qemu-user-static" in info.value.fix and "update-binfmts" in info.value.fix
+    assert run_mode(platform, "x86_64", read_handlers()).kind == "qemu"  # restored
