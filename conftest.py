@@ -33,9 +33,11 @@ TINY_EXTRA = (
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> docker.DockerClient:
+def docker_client() -> Iterator[docker.DockerClient]:
     """The engine under test (one is required: run `nox -s tests`, which sets it up)."""
-    return engine.client()
+    client = engine.client()
+    yield client
+    client.close()
 
 
 def make_tiny_base(client: docker.DockerClient, platform: Platform) -> str:

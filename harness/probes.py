@@ -31,7 +31,7 @@ from harness.engine import ENGINE_FIX, image_exists, image_platform
 from harness.errors import CannotCheck, EngineUnavailable, NoEmulation, ProbeTimeout
 from harness.host import no_handler_fix
 from harness.observation import Observation
-from harness.platforms import Platform
+from harness.platforms import Platform, UnknownPlatform, lookup
 
 KEEPALIVE = ["/bin/sh", "-c", "while :; do sleep 3600; done"]
 LABEL = "dev.harness.probe"
@@ -101,6 +101,7 @@ class ImageProbe:
                 pass
             except docker.errors.DockerException:
                 self._force_remove()
+            self._tc.get_docker_client().client.close()  # its own connection to the engine
             self._tc = None
         if self._log:
             self._log.close()
@@ -234,8 +235,15 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
             log_path: Path | None = None) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
-    found = [obs.config(*image_platform(client, image))]
-    with ImageProbe(client, image, platform, timeout=timeout, log_path=log_path) as probe:
+    os_, arch, variant = image_platform(client, image)
+    found = [obs.config(os_, arch, variant)]
+    try:
+        # Run the image as what it is: an image of another platform than requested is
+        # already a failure (config), and its own answers show what it really holds.
+        run_as = lookup(arch, variant, os=os_)
+    except UnknownPlatform:
+        run_as = platform
+    with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path) as probe:
         found.append(_answer(probe, "dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
         found.append(_answer(probe, "uname", ["uname", "-m"], obs.uname))
         found.append(_answer(probe, "getconf", ["getconf", "LONG_BIT"], obs.getconf))

@@ -1,0 +1,114 @@
+"""Both builders against the real engine: BuildKit through buildx, and the classic builder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness import build, engine, probes
+from harness.bases import matches
+from harness.errors import BuildFailed
+from harness.host import read_handlers, run_mode
+from harness.platforms import parse_platform
+from harness.verdicts import judge
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+BUILDERS = ["buildx", "classic"]
+
+
+@pytest.fixture(params=BUILDERS)
+def builder(request: pytest.FixtureRequest,
+            docker_client: docker.DockerClient) -> build.Builder:
+    buildx = engine.buildx_version()
+    if request.param == "buildx" and not buildx:
+        pytest.fail("the buildx plugin is missing: `nox -s preflight` installs it")
+    return build.choose(request.param, docker_client, buildx)
+
+
+@pytest.fixture
+def tags(docker_client: docker.DockerClient) -> Iterator[list[str]]:
+    """Tags a test builds; removed afterwards so no test leaves an image behind."""
+    made: list[str] = []
+    yield made
+    for tag in made:
+        if engine.image_exists(docker_client, tag):
+            docker_client.images.remove(tag, force=True)
+
+
+def request_for(name: str, fixture: str, base: str, tag: str, log: Path) -> build.BuildRequest:
+    context = FIXTURES / fixture
+    return build.BuildRequest(platform=parse_platform(name), dockerfile=context / "Dockerfile",
+                              context=context, tag=tag, log_path=log,
+                              build_args={"BASE_IMAGE": base})
+
+
+@pytest.mark.parametrize("name", ["linux/arm64", "linux/386"])
+def test_builds_the_platform_asked_for(builder: build.Builder, name: str,
+                                       docker_client: docker.DockerClient,
+                                       tiny_base: Callable[[str], str], tags: list[str],
+                                       tmp_path: Path) -> None:
+    tag = f"harness-test/tiny-{builder.name}:{parse_platform(name).slug}"
+    tags.append(tag)
+    lines: list[str] = []
+    req = request_for(name, "tiny", tiny_base(name), tag, tmp_path / "build.log")
+    outcome = builder.build(req, on_line=lines.append)
+    assert outcome.builder == builder.name and outcome.tag == tag
+    assert docker_client.images.get(tag).id == outcome.image_id
+    assert matches(docker_client, tag, parse_platform(name))
+    assert lines and (tmp_path / "build.log").read_text().strip()
+    # The RUN step ran the platform's own binaries: its output is in the image.
+    platform = parse_platform(name)
+    found = probes.observe(docker_client, tag, platform)
+    got = judge(platform, found, "x86_64", run_mode(platform, "x86_64", read_handlers()))
+    assert got.verdict in ("pass", "quirk"), got.findings
+
+
+def test_a_failing_run_step_is_a_build_failure_with_the_log_tail(
+        builder: build.Builder, tiny_base: Callable[[str], str], tags: list[str],
+        tmp_path: Path) -> None:
+    tag = f"harness-test/fails-{builder.name}:linux-arm64"
+    tags.append(tag)
+    req = request_for("linux/arm64", "run-fails-on-arm64", tiny_base("linux/arm64"), tag,
+                      tmp_path / "build.log")
+    with pytest.raises(BuildFailed) as info:
+        builder.build(req)
+    assert "arm64 is not supported" in info.value.log_tail
+    assert str(tmp_path / "build.log") in info.value.message
+    assert "arm64 is not supported" in (tmp_path / "build.log").read_text()
+
+
+def test_the_same_dockerfile_builds_on_the_other_platform(
+        builder: build.Builder, tiny_base: Callable[[str], str], tags: list[str],
+        tmp_path: Path) -> None:
+    tag = f"harness-test/fails-{builder.name}:linux-386"
+    tags.append(tag)
+    req = request_for("linux/386", "run-fails-on-arm64", tiny_base("linux/386"), tag,
+                      tmp_path / "build.log")
+    assert builder.build(req).tag == tag
+
+
+def test_a_shared_base_tag_of_another_platform_is_caught(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str], tags: list[str],
+        tmp_path: Path) -> None:
+    """The engine trap: FROM a tag that exists locally as linux/386, built for linux/arm64.
+
+    The classic builder on this engine reuses the 386 image silently. The harness never builds
+    that way (every platform has its own base tag); if an image comes out so anyway, the
+    config source says so.
+    """
+    classic = build.ClassicBuilder(docker_client)
+    tag = "harness-test/trap:linux-arm64"
+    tags.append(tag)
+    req = request_for("linux/arm64", "tiny", tiny_base("linux/386"), tag, tmp_path / "b.log")
+    try:
+        classic.build(req)
+    except BuildFailed:
+        return  # an engine that refuses the mismatch is fine too
+    platform = parse_platform("linux/arm64")
+    found = probes.observe(docker_client, tag, platform)
+    got = judge(platform, found, "x86_64", run_mode(platform, "x86_64", read_handlers()))
+    assert got.verdict == "fail"
+    assert {f.source for f in got.findings if f.kind == "mismatch"} >= {"config", "dpkg"}

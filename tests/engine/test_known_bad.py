@@ -1,0 +1,98 @@
+"""Known-bad images: each must come out `fail`, blamed on the source that shows the fault."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness import bases, build, engine, probes
+from harness.host import read_handlers, run_mode
+from harness.platforms import parse_platform
+from harness.verdicts import FAIL, QUIRK, Judgement, judge
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def built(docker_client: docker.DockerClient) -> Iterator[Callable[..., str]]:
+    """Build a fixture with the classic builder; every image made is removed afterwards."""
+    made: list[str] = []
+
+    def make(context: Path, name: str, tag: str, base: str | None = None) -> str:
+        made.append(tag)
+        req = build.BuildRequest(platform=parse_platform(name), dockerfile=context / "Dockerfile",
+                                 context=context, tag=tag, log_path=context / "build.log",
+                                 build_args={"BASE_IMAGE": base} if base else {})
+        return build.ClassicBuilder(docker_client).build(req).tag
+
+    yield make
+    for tag in made:
+        if engine.image_exists(docker_client, tag):
+            docker_client.images.remove(tag, force=True)
+
+
+def check(client: docker.DockerClient, tag: str, name: str) -> Judgement:
+    platform = parse_platform(name)
+    found = probes.observe(client, tag, platform)
+    return judge(platform, found, client.info()["Architecture"],
+                 run_mode(platform, client.info()["Architecture"], read_handlers()))
+
+
+def failed_sources(got: Judgement) -> set[str]:
+    return {f.source for f in got.findings if f.verdict == FAIL}
+
+
+def test_arm64_label_on_an_amd64_userland(docker_client: docker.DockerClient,
+                                          tiny_base: Callable[[str], str],
+                                          built: Callable[..., str], tmp_path: Path) -> None:
+    """Config says linux/arm64; dpkg, /bin/sh and uname say amd64."""
+    context = tmp_path / "ctx"
+    shutil.copytree(FIXTURES / "wrong-userland", context)
+    amd64 = tiny_base("linux/amd64")
+    container = docker_client.containers.create(amd64, command=["true"])
+    try:
+        with (context / "rootfs.tar").open("wb") as fh:
+            for chunk in container.export():
+                fh.write(chunk)
+    finally:
+        container.remove(force=True)
+    tag = built(context, "linux/arm64", "harness-test/wrong-userland:linux-arm64")
+    assert bases.matches(docker_client, tag, parse_platform("linux/arm64"))  # the label lies
+    got = check(docker_client, tag, "linux/arm64")
+    assert got.verdict == FAIL
+    assert failed_sources(got) >= {"dpkg", "sh-elf"}
+    assert "config" not in failed_sources(got)
+    [dpkg] = got.for_source("dpkg")
+    assert "amd64" in dpkg.message and "linux/arm64" in dpkg.message and dpkg.fix
+
+
+def test_x86_64_toolchain_in_a_386_image(docker_client: docker.DockerClient,
+                                         tiny_base: Callable[[str], str],
+                                         built: Callable[..., str],
+                                         fake_rustc: Callable[[str], Path]) -> None:
+    """The state rustup#1282 left 32-bit images in: an x86_64 rustc over an i386 userland."""
+    context = fake_rustc("x86_64-unknown-linux-gnu")
+    tag = built(context, "linux/386", "harness-test/wrong-rustc:linux-386", tiny_base("linux/386"))
+    got = check(docker_client, tag, "linux/386")
+    assert got.verdict == FAIL
+    assert failed_sources(got) == {"rustc", "rustc-elf"}
+    [rustc] = got.for_source("rustc")
+    assert "x86_64-unknown-linux-gnu" in rustc.message and "linux/amd64" in rustc.message
+    assert [f.verdict for f in got.for_source("uname")] == [QUIRK]  # still only a quirk
+
+
+def test_a_rustc_that_names_the_right_triple_but_is_another_binary(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str],
+        built: Callable[..., str], fake_rustc: Callable[[str], Path]) -> None:
+    """Its answer agrees, its ELF header does not: only reading the binary shows it."""
+    context = fake_rustc("aarch64-unknown-linux-gnu")
+    tag = built(context, "linux/arm64", "harness-test/lying-rustc:linux-arm64",
+                tiny_base("linux/arm64"))
+    got = check(docker_client, tag, "linux/arm64")
+    assert got.verdict == FAIL
+    assert failed_sources(got) == {"rustc-elf"}
+    assert "x86-64" in got.for_source("rustc-elf")[0].message
