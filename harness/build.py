@@ -81,7 +81,8 @@ def _failure(req: BuildRequest, log: _Log, what: str) -> Exception:
             "register a QEMU handler for it (`nox -s preflight` shows which are missing)",
         )
     return BuildFailed(f"{req.platform.name}: {what}; see {req.log_path}",
-                       "fix the failing step for this platform (the log tail is below)", tail)
+                       "fix the failing step for this platform (the end of the log is shown with the test)",
+                       tail)
 
 
 

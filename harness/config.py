@@ -96,7 +96,10 @@ def parse_build_args(items: list[str]) -> dict[str, str]:
 def load(root: Path, **overrides: Any) -> HarnessConfig:
     """Merge pyproject's ``[tool.harness]`` with options; options that are None are unset."""
     settings = read_pyproject(root)
-    settings.update({k: v for k, v in overrides.items() if v not in (None, [], ())})
+    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    if "dockerfile" in given and "context" not in given:
+        settings.pop("context", None)  # another Dockerfile: its own directory is the context
+    settings.update(given)
 
     def path(key: str, default: str) -> Path:
         p = Path(settings.get(key, default))
@@ -120,7 +123,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         image=str(settings.get("image", "harness/" + _image_name(dockerfile))),
         builder=str(settings.get("builder", os.environ.get("HARNESS_BUILDER", "auto"))),
         quirk_policy=str(settings.get("quirk_policy", "warn")),
-        require=frozenset(settings.get("require", ())),
+        # `--require=` (empty) clears the list: nothing is required.
+        require=frozenset(r for r in settings.get("require", ()) if r),
         mirror=settings.get("mirror"),
         probe_timeout=float(settings.get("probe_timeout", 60)),
         hello_timeout=float(settings.get("hello_timeout", 600)),

@@ -86,6 +86,9 @@ class Pipeline:
             result.build.update(ok=False, seconds=round(time.monotonic() - start, 1))
             board.set(f"build {result.verdict}")
             return Built(platform, error=exc)
+        except KeyboardInterrupt:
+            _interrupted(result, "build")
+            raise
         board.set("built")
         return built
 
@@ -139,6 +142,9 @@ class Pipeline:
             result.findings.append(Finding("probe", "error", exc.message, exc.fix))
             board.set("probe error")
             return Checked(platform, error=exc)
+        except KeyboardInterrupt:
+            _interrupted(result, "probe")
+            raise
         total = time.monotonic() - start
         hello = next((o for o in found if o.source == "hello"), None)
         hello_s = float(hello.detail.get("seconds", 0.0)) if hello else 0.0
@@ -152,6 +158,12 @@ class Pipeline:
         result.probe_log = str(log)
         board.set(f"{judgement.verdict}")
         return Checked(platform, judgement, found)
+
+
+def _interrupted(result: PlatformResult, stage: str) -> None:
+    result.verdict = ERROR
+    result.findings.append(Finding(stage, "error", f"the {stage} was interrupted",
+                                   "run again to check this platform"))
 
 
 def declares_base_arg(dockerfile: Any) -> bool:

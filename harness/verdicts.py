@@ -44,6 +44,11 @@ _FIXES = {
     "rustc-elf": _TOOLCHAIN_FIX,
     "hello-elf": _TOOLCHAIN_FIX,
 }
+_ABSENT = {
+    "hello": "there is no cargo to compile a hello-world crate with",
+    "sh-elf": "there is no /bin/sh",
+    "getconf": "there is no getconf",
+}
 _WHAT = {
     "config": "the image config says",
     "dpkg": "the userland (dpkg) is",
@@ -125,10 +130,11 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return [Finding(src, "error", f"{src}: the probe could not run: {obs.error}",
                         "see the probe log; rerun once the machine is fixed")]
     if obs.absent:
+        what = _ABSENT.get(src, f"{src} is not in the image")
         if src in required:
-            return [Finding(src, "missing", f"{src} is missing from the image",
-                            f"install {src.split('-')[0]} in the image (it is required)")]
-        return [Finding(src, "absent", f"{src} is not in the image; not checked")]
+            return [Finding(src, "missing", f"{what}, and it is required",
+                            "install it in the image, or drop it from `require`")]
+        return [Finding(src, "absent", f"{what}; not checked")]
     if src == "hello":
         if obs.value == "ran":
             return []

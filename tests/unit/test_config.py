@@ -76,3 +76,13 @@ def test_the_projects_own_pyproject_builds_the_rust_image() -> None:
     assert [p.name for p in cfg.platforms] == ["linux/amd64", "linux/386", "linux/arm64",
                                                "linux/arm/v7"]
     assert cfg.dockerfile.name == "Dockerfile.rust" and cfg.base_image == "debian:bookworm-slim"
+
+
+def test_another_dockerfile_brings_its_own_context(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.harness]\ncontext = "docker"\n')
+    (project / "other").mkdir()
+    (project / "other" / "Dockerfile").write_text("FROM scratch\n")
+    cfg = load(project, dockerfile=str(project / "other" / "Dockerfile"))
+    assert cfg.context == project / "other"
+    assert load(project, dockerfile=str(project / "other" / "Dockerfile"),
+                context=str(project / "docker")).context == project / "docker"

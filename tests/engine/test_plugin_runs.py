@@ -1,0 +1,178 @@
+"""Whole runs of the image checks, as `nox -s build` makes them: pytest, the plugin, xdist.
+
+Small fixture Dockerfiles on tiny bases keep each run to seconds; the real Rust image is
+built end to end in test_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness import engine
+from harness.errors import (
+    EXIT_CANNOT_CHECK,
+    EXIT_IMAGE_WRONG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+from tests.helpers import FIXTURES, ROOT, TINY, probe_containers, run_harness
+
+
+def report(report_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report_dir / "report.json").read_text())
+    return data
+
+
+def verdicts(data: dict[str, Any]) -> dict[str, str]:
+    return {p["platform"]: p["verdict"] for p in data["platforms"]}
+
+
+def tiny_run(tmp_path: Path, fixture: str, *platforms: str,
+             extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    args = [f"--platform={p}" for p in platforms]
+    return run_harness(
+        *args, f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
+        f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+        f"--image=harness-test/{fixture}", "--require=", "-n", str(len(platforms)), *extra)
+
+
+@pytest.fixture(scope="module")
+def seeded(docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> None:
+    for name in ("linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"):
+        tiny_base(name)
+
+
+def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
+                                                 docker_client: docker.DockerClient) -> None:
+    run = tiny_run(tmp_path, "tiny", "linux/386", "linux/arm64", "linux/arm/v7")
+    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    data = report(tmp_path)
+    assert verdicts(data) == {"linux/386": "quirk", "linux/arm64": "pass",
+                              "linux/arm/v7": "pass"}
+    assert data["host"]["arch"] == "x86_64" and data["host"]["builder"] in ("buildx", "classic")
+    arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm/v7")
+    assert arm["run"]["kind"] == "qemu" and arm["run"]["qemu_version"]
+    assert arm["observed"]["dpkg"]["value"] == "armhf"
+    assert arm["observed"]["dpkg"]["fits"] == ["linux/arm/v7", "linux/arm/v6"]
+    assert arm["image"]["tag"] == "harness-test/tiny:linux-arm-v7"
+    assert docker_client.images.get(arm["image"]["tag"]).id == arm["image"]["id"]
+    for slug in ("linux-386", "linux-arm64", "linux-arm-v7"):
+        assert (tmp_path / "logs" / f"{slug}-build.log").stat().st_size > 0
+        assert "$ uname -m" in (tmp_path / "logs" / f"{slug}-probe.log").read_text()
+    cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    assert len(list(cases)) == 3 * 11
+    assert "| `linux/386` | ⚠️ quirk | native |" in (tmp_path / "report.md").read_text()
+    assert "multi-arch verdicts" in run.stdout
+    assert "[harness] linux/arm/v7" in run.stdout  # progress lines per platform
+
+
+def test_a_failing_run_on_one_platform_fails_that_platform_only(tmp_path: Path,
+                                                                seeded: None) -> None:
+    run = tiny_run(tmp_path, "run-fails-on-arm64", "linux/386", "linux/arm64", "linux/amd64")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout + run.stderr
+    data = report(tmp_path)
+    assert verdicts(data) == {"linux/386": "quirk", "linux/arm64": "fail",
+                              "linux/amd64": "pass"}
+    arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
+    [finding] = arm["findings"]
+    assert (finding["source"], finding["kind"]) == ("build", "build")
+    assert arm["build"]["ok"] is False
+    assert "arm64 is not supported" in (tmp_path / "logs" / "linux-arm64-build.log").read_text()
+
+
+def test_wrong_toolchain_fails_the_run(tmp_path: Path, seeded: None,
+                                       fake_rustc: Callable[[str], Path]) -> None:
+    context = fake_rustc("x86_64-unknown-linux-gnu")
+    run = run_harness("--platform=linux/386", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+                      "--image=harness-test/fake-rustc")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout + run.stderr
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "fail"
+    assert {f["source"] for f in p["findings"] if f["kind"] == "mismatch"} == {"rustc",
+                                                                               "rustc-elf"}
+    assert "FAILED" in run.stdout and "test_rustc_host_is_platform[linux/386]" in run.stdout
+
+
+def test_quirk_policy_fail_turns_the_386_quirk_into_a_failure(tmp_path: Path,
+                                                              seeded: None) -> None:
+    run = tiny_run(tmp_path, "tiny", "linux/386", extra=("--quirk-policy=fail",))
+    assert run.returncode == EXIT_IMAGE_WRONG
+    assert report(tmp_path)["exit_status"] == EXIT_IMAGE_WRONG
+    assert "quirk (quirk-policy=fail)" in run.stdout
+
+
+def test_unknown_platform_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_harness("--platform=linux/mips64", f"--report-dir={tmp_path}")
+    assert run.returncode == EXIT_USAGE
+    assert "unknown platform 'linux/mips64'" in run.stderr and "linux/arm/v7" in run.stderr
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_missing_dockerfile_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_harness(f"--dockerfile={tmp_path / 'Dockerfile.none'}",
+                      f"--report-dir={tmp_path}")
+    assert run.returncode == EXIT_USAGE
+    assert "no Dockerfile at" in run.stderr and "--dockerfile" in run.stderr
+
+
+def test_no_engine_means_cannot_check(tmp_path: Path) -> None:
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
+                      f"--report-dir={tmp_path}",
+                      env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "error"
+    assert "no container engine answers" in p["findings"][0]["message"]
+    assert "dockerd" in p["findings"][0]["fix"]
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: None, builder: str,
+                                                     docker_client: docker.DockerClient) -> None:
+    containers_before = {c.id for c in docker_client.containers.list(all=True)}
+    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", str(ROOT / "tests/images"),
+           "-p", "no:cacheprovider", "-q", "--platform=linux/amd64",
+           f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
+           f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+           "--image=harness-test/slow", f"--builder={builder}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ})
+    status = tmp_path / "status" / "linux-amd64.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if status.exists() and '"building"' in status.read_text() and \
+                "sleep" in (tmp_path / "logs" / "linux-amd64-build.log").read_text():
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the build never started")
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_INTERRUPTED, out
+    assert not engine.image_exists(docker_client, "harness-test/slow:linux-amd64")
+    deadline = time.monotonic() + 30  # the engine cleans up a cancelled build shortly after
+    while time.monotonic() < deadline:
+        left = {c.id for c in docker_client.containers.list(all=True)} - containers_before
+        if not left:
+            break
+        time.sleep(0.5)
+    assert not left, f"containers left behind: {left}"
+    assert not probe_containers(docker_client)
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
