@@ -8,13 +8,13 @@ import sys
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
     if command == "preflight":
-        from harness import preflight
+        from harness.preflight import main as preflight
 
-        return preflight.main(rest)
+        return preflight(rest)
     if command == "bench":
-        from harness import bench
+        from harness.bench import main as bench
 
-        return bench.main(rest)
+        return bench(rest)
     print("usage: python -m harness preflight|bench [options]", file=sys.stderr)
     return 4
 

@@ -36,6 +36,7 @@ class BuildRequest:
     log_path: Path
     build_args: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _failure(req: BuildRequest, log: _Log, what: str) -> Exception:
             "register a QEMU handler for it (`nox -s preflight` shows which are missing)",
         )
     return BuildFailed(f"{req.platform.name}: {what}; see {req.log_path}",
-                       "fix the failing step for this platform (the end of the log is shown with the test)",
+                       "fix the failing step for this platform (its log ends with the error)",
                        tail)
 
 
@@ -109,7 +110,7 @@ class ClassicBuilder:
             stream: Iterator[dict[str, object]] = self.client.api.build(
                 path=str(req.context), dockerfile=dockerfile, tag=req.tag,
                 platform=req.platform.name, buildargs=req.build_args, labels=req.labels,
-                rm=True, forcerm=True, pull=False, decode=True,
+                rm=True, forcerm=True, pull=False, decode=True, nocache=req.no_cache,
             )
             for chunk in stream:
                 if "stream" in chunk:
@@ -149,6 +150,8 @@ class BuildxBuilder:
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in req.labels.items():
             cmd += ["--label", f"{key}={value}"]
+        if req.no_cache:
+            cmd.append("--no-cache")
         return [*cmd, str(req.context)]
 
     def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:

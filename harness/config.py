@@ -33,6 +33,7 @@ class HarnessConfig:
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
     refresh_bases: bool = False
+    no_cache: bool = False
 
     def tag_for(self, platform: Platform) -> str:
         """Each platform's image has its own local tag, so no build can pick up another's."""
@@ -129,6 +130,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         probe_timeout=float(settings.get("probe_timeout", 60)),
         hello_timeout=float(settings.get("hello_timeout", 600)),
         refresh_bases=bool(settings.get("refresh_bases", False)),
+        no_cache=bool(settings.get("no_cache", False)),
     )
 
 

@@ -115,7 +115,8 @@ class Pipeline:
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=cfg.tag_for(platform), log_path=log_dir / f"{platform.slug}-build.log",
-            build_args=build_args, labels={"dev.harness.platform": platform.name})
+            build_args=build_args, labels={"dev.harness.platform": platform.name},
+            no_cache=cfg.no_cache)
         outcome = builder.build(request, on_line=board.line)
         result.image = {"tag": outcome.tag, "id": outcome.image_id,
                         "base": build_args.get("BASE_IMAGE")}

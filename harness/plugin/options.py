@@ -34,6 +34,8 @@ def add(parser: pytest.Parser) -> None:
                     help="Debian mirror for bootstrapped bases")
     group.addoption("--probe-timeout", dest="harness_probe_timeout", type=float,
                     metavar="SECONDS")
+    group.addoption("--no-cache", dest="harness_no_cache", action="store_true", default=None,
+                    help="build every layer anew (bases stay cached)")
     group.addoption("--refresh-bases", dest="harness_refresh_bases", action="store_true",
                     default=None, help="rebuild cached bases even if present")
 
@@ -60,6 +62,7 @@ def load(config: pytest.Config) -> HarnessConfig:
             mirror=opt("harness_mirror"),
             probe_timeout=opt("harness_probe_timeout"),
             refresh_bases=opt("harness_refresh_bases"),
+            no_cache=opt("harness_no_cache"),
         )
         cfg.validate()
     except UsageError as exc:

@@ -1,0 +1,106 @@
+"""The benchmark `nox -s bench` runs: side by side against alone, a warm rerun, probe times.
+
+Every measurement is a real run of the image checks (pytest with the plugin, as
+``nox -s build`` makes it), so what is timed is what users wait for:
+
+1. each platform alone, every layer rebuilt (``--no-cache``; bases stay cached);
+2. all platforms side by side, every layer rebuilt; its wall time as a ratio to the ideal
+   ``max(longest alone, sum alone / cores)`` (target <= 1.15);
+3. the same run again with nothing changed (target <= 30 s);
+4. each platform's probe time without the hello-world compile (target <= 3 s).
+
+Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import config as harness_config
+from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK
+
+TARGET_RATIO = 1.15
+TARGET_WARM_S = 30.0
+TARGET_PROBE_S = 3.0
+
+
+def run_checks(platforms: list[str], report_dir: Path, *extra: str) -> tuple[float, dict[str, Any]]:
+    """One run of the image checks; (wall seconds, report.json)."""
+    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", "tests/images", "-q",
+           "-n", "auto", f"--report-dir={report_dir}", *[f"--platform={p}" for p in platforms],
+           *extra]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - start
+    report_file = report_dir / "report.json"
+    if not report_file.exists():
+        raise SystemExit(f"bench: the run wrote no report:\n{proc.stdout[-3000:]}{proc.stderr}")
+    report: dict[str, Any] = json.loads(report_file.read_text())
+    return wall, report
+
+
+def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, Any]:
+    cores = os.cpu_count() or 1
+    result: dict[str, Any] = {"platforms": platforms, "cores": cores, "alone": {}}
+    if alone:
+        for p in platforms:
+            wall, _ = run_checks([p], out / f"alone-{p.replace('/', '-')}", "--no-cache")
+            result["alone"][p] = round(wall, 1)
+            print(f"bench: {p} alone, every layer rebuilt: {wall:.1f} s", flush=True)
+    wall, report = run_checks(platforms, out / "side-by-side", "--no-cache")
+    result["side_by_side"] = round(wall, 1)
+    print(f"bench: {len(platforms)} side by side, every layer rebuilt: {wall:.1f} s", flush=True)
+    if result["alone"]:
+        times = list(result["alone"].values())
+        ideal = max(max(times), sum(times) / cores)
+        result["ideal"] = round(ideal, 1)
+        result["ratio"] = round(wall / ideal, 3)
+    warm, warm_report = run_checks(platforms, out / "warm")
+    result["warm"] = round(warm, 1)
+    print(f"bench: the same again with nothing changed: {warm:.1f} s", flush=True)
+    result["probe_seconds"] = {p["platform"]: p["probe_seconds"]
+                               for p in warm_report["platforms"]}
+    result["hello_seconds"] = {p["platform"]: p["hello_seconds"]
+                               for p in warm_report["platforms"]}
+    result["verdicts"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
+    return result
+
+
+def render(r: dict[str, Any]) -> list[str]:
+    lines = [f"{'measure':<44} {'value':>10}  target"]
+    for p, t in r["alone"].items():
+        lines.append(f"{p + ' alone (no cache)':<44} {t:>9.1f}s")
+    lines.append(f"{'side by side (no cache)':<44} {r['side_by_side']:>9.1f}s")
+    if "ratio" in r:
+        lines.append(f"{'ratio to max(longest, sum/' + str(r['cores']) + ' cores)':<44} "
+                     f"{r['ratio']:>10.3f}  <= {TARGET_RATIO}")
+    lines.append(f"{'warm rerun, all checks':<44} {r['warm']:>9.1f}s  <= {TARGET_WARM_S:.0f} s")
+    for p, t in r["probe_seconds"].items():
+        lines.append(f"{'probes ' + p + ' (without hello world)':<44} {t or 0:>9.2f}s  "
+                     f"<= {TARGET_PROBE_S:.0f} s")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness bench", description=__doc__)
+    parser.add_argument("--platform", action="append", default=[])
+    parser.add_argument("--report-dir", default=None)
+    parser.add_argument("--skip-alone", action="store_true",
+                        help="skip the one-platform runs (no ratio)")
+    args, _unknown = parser.parse_known_args(argv)
+    cfg = harness_config.load(Path.cwd(), platforms=args.platform, report_dir=args.report_dir)
+    out = cfg.report_dir / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    result = measure([p.name for p in cfg.platforms], out, alone=not args.skip_alone)
+    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    print("\n".join(render(result)))
+    print(f"bench: written to {out / 'bench.json'}")
+    return EXIT_OK if all(v != "error" for v in result["verdicts"].values()) \
+        else EXIT_CANNOT_CHECK

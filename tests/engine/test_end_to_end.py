@@ -1,0 +1,90 @@
+"""`nox -s build` of the real Rust Dockerfile for the four default platforms, as a user runs it.
+
+Slow on a fresh machine (bases are bootstrapped and rustc installed under QEMU: minutes);
+the second run of a machine reuses the cached bases and BuildKit's layer cache.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from tests.helpers import FIXTURES, ROOT
+
+pytestmark = pytest.mark.slow
+EXPECTED = {"linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass",
+            "linux/arm/v7": "pass"}
+
+
+def nox_build(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"),
+                           "-s", "build", "--", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False)
+
+
+@pytest.fixture(scope="module")
+def rust_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
+                                                                 dict[str, Any], Path]:
+    reports = tmp_path_factory.mktemp("rust-reports")
+    run = nox_build(f"--report-dir={reports}")
+    data = json.loads((reports / "report.json").read_text())
+    return run, data, reports
+
+
+def test_four_platforms_build_and_come_out_as_expected(rust_run: Any) -> None:
+    run, data, _ = rust_run
+    assert run.returncode == EXIT_OK, run.stdout[-5000:] + run.stderr[-3000:]
+    assert {p["platform"]: p["verdict"] for p in data["platforms"]} == EXPECTED
+    assert data["verdict"] == "quirk" and data["exit_status"] == EXIT_OK
+
+
+def test_the_386_quirk_is_explained(rust_run: Any) -> None:
+    _, data, _ = rust_run
+    i386 = next(p for p in data["platforms"] if p["platform"] == "linux/386")
+    [quirk] = i386["findings"]
+    assert (quirk["source"], quirk["kind"]) == ("uname", "quirk")
+    assert "PER_LINUX32" in quirk["message"] and "dpkg --print-architecture" in quirk["fix"]
+    assert i386["observed"]["uname"]["value"] == "x86_64"
+    assert i386["observed"]["dpkg"]["value"] == "i386"
+
+
+def test_every_toolchain_is_of_its_platform(rust_run: Any) -> None:
+    _, data, _ = rust_run
+    for p in data["platforms"]:
+        observed = p["observed"]
+        for source in ("config", "dpkg", "sh-elf", "rustc", "rustc-elf", "hello-elf"):
+            assert p["platform"] in observed[source]["fits"], (p["platform"], source)
+        assert observed["hello"]["value"] == "ran"
+        assert observed["rustc"]["detail"]["release"]
+        assert p["build"]["ok"] and p["image"]["tag"].endswith(p["platform"].replace("/", "-"))
+        assert p["probe_seconds"] is not None and p["hello_seconds"] is not None
+
+
+def test_reports_for_ci(rust_run: Any) -> None:
+    run, _, reports = rust_run
+    assert len(list(ET.parse(reports / "junit.xml").getroot().iter("testcase"))) == 4 * 11
+    table = (reports / "report.md").read_text()
+    for platform in EXPECTED:
+        assert f"| `{platform}` |" in table
+    assert "multi-arch verdicts" in run.stdout
+    assert "linux/386     QUIRK" in run.stdout
+
+
+def test_a_real_toolchain_of_the_wrong_architecture_fails(tmp_path: Path) -> None:
+    """Debian's rustc for amd64 installed into the linux/386 image (multiarch)."""
+    run = nox_build("--platform=linux/386",
+                    f"--dockerfile={FIXTURES / 'wrong-toolchain' / 'Dockerfile'}",
+                    f"--report-dir={tmp_path}", "--image=harness-test/wrong-toolchain")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-5000:] + run.stderr[-3000:]
+    [p] = json.loads((tmp_path / "report.json").read_text())["platforms"]
+    assert p["verdict"] == "fail"
+    failed = {f["source"] for f in p["findings"] if f["kind"] in ("mismatch", "missing")}
+    assert {"rustc", "rustc-elf"} <= failed
+    assert p["observed"]["rustc"]["value"] == "x86_64-unknown-linux-gnu"
