@@ -25,7 +25,7 @@ def _install(session: nox.Session, *extras: str) -> None:
 
 
 def _preflight(session: nox.Session, *args: str) -> None:
-    session.run("python", "-m", "harness", "preflight", *args)
+    _run_keeping_status(session, "python", "-m", "harness", "preflight", *args)
 
 
 def _run_keeping_status(session: nox.Session, *args: str) -> None:

@@ -40,30 +40,21 @@ def add(parser: pytest.Parser) -> None:
                     default=None, help="rebuild cached bases even if present")
 
 
-def load(config: pytest.Config) -> HarnessConfig:
-    opt = config.getoption
-    here = config.invocation_params.dir
+# Options whose dest is "harness_" + the HarnessConfig key; paths are taken relative to where
+# pytest was run, not to the project root.
+KEYS = ("platforms", "dockerfile", "context", "build_args", "report_dir", "image", "builder",
+        "quirk_policy", "require", "mirror", "probe_timeout", "refresh_bases", "no_cache")
+PATHS = {"dockerfile", "context", "report_dir"}
 
-    def path(name: str) -> str | None:
-        value = opt(name)
-        return str(here / value) if value else None  # relative to where pytest was run
+
+def load(config: pytest.Config) -> HarnessConfig:
+    here = config.invocation_params.dir
+    given = {key: config.getoption(f"harness_{key}") for key in KEYS}
+    for key in PATHS:
+        if given[key]:
+            given[key] = str(here / given[key])
     try:
-        cfg = harness_config.load(
-            config.rootpath,
-            platforms=opt("harness_platforms"),
-            dockerfile=path("harness_dockerfile"),
-            context=path("harness_context"),
-            build_args=opt("harness_build_args"),
-            report_dir=path("harness_report_dir"),
-            image=opt("harness_image"),
-            builder=opt("harness_builder"),
-            quirk_policy=opt("harness_quirk_policy"),
-            require=opt("harness_require"),
-            mirror=opt("harness_mirror"),
-            probe_timeout=opt("harness_probe_timeout"),
-            refresh_bases=opt("harness_refresh_bases"),
-            no_cache=opt("harness_no_cache"),
-        )
+        cfg = harness_config.load(config.rootpath, **given)
         cfg.validate()
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
