@@ -60,10 +60,7 @@ class ImageProbe:
         self._log: io.TextIOBase | None = None
 
     def __enter__(self) -> ImageProbe:
-        if not image_exists(self.client, self.image):
-            # testcontainers would pull it, without the platform: never let it.
-            raise CannotCheck(f"no local image {self.image} to probe",
-                              "build it first (`nox -s build`)")
+        require_local(self.client, self.image)
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("w", encoding="utf-8")
@@ -203,6 +200,12 @@ class ImageProbe:
             self._log.flush()
 
 
+def require_local(client: docker.DockerClient, image: str) -> None:
+    """testcontainers would pull a missing image, without the platform: never let it."""
+    if not image_exists(client, image):
+        raise CannotCheck(f"no local image {image} to probe", "build it first (`nox -s build`)")
+
+
 def _answer(probe: ImageProbe, source: str, cmd: list[str],
             make: Callable[[str], Observation], timeout: float | None = None) -> Observation:
     try:
@@ -235,6 +238,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
             log_path: Path | None = None) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
+    require_local(client, image)
     os_, arch, variant = image_platform(client, image)
     found = [obs.config(os_, arch, variant)]
     try:

@@ -176,3 +176,42 @@ def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: Non
     assert not probe_containers(docker_client)
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+
+
+def test_a_failing_mirror_is_retried_then_reported(tmp_path: Path) -> None:
+    """No registry has this base, and the mirror refuses every connection."""
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
+                      "--build-arg=BASE_IMAGE=harness.invalid/debian:bookworm",
+                      "--mirror=http://127.0.0.1:9/debian", f"--report-dir={tmp_path}",
+                      "--image=harness-test/no-mirror", "--require=")
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "error"
+    [finding] = p["findings"]
+    assert "could not bootstrap a amd64 base from http://127.0.0.1:9/debian" in finding["message"]
+    assert "--mirror" in finding["fix"]
+    log = (tmp_path / "logs" / "linux-amd64-base.log").read_text()
+    assert log.count("$ mmdebstrap") == 3  # transient errors are retried
+
+
+def test_the_classic_builder_runs_the_same_checks(tmp_path: Path, seeded: None) -> None:
+    run = tiny_run(tmp_path, "tiny", "linux/amd64", "linux/arm/v7", extra=("--builder=classic",))
+    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    data = report(tmp_path)
+    assert data["host"]["builder"] == "classic"
+    assert {p["build"]["builder"] for p in data["platforms"]} == {"classic"}
+    assert verdicts(data) == {"linux/amd64": "pass", "linux/arm/v7": "pass"}
+
+
+def test_the_longest_platform_of_the_last_run_is_scheduled_first(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (cache / "v" / "harness").mkdir(parents=True)
+    (cache / "v" / "harness" / "durations").write_text(json.dumps(
+        {"linux/amd64": 500.0, "linux/arm64": 100.0, "linux/386": 300.0}))
+    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", str(ROOT / "tests/images"),
+           "--collect-only", "-q", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path}",
+           "--platform=linux/arm64,linux/386,linux/amd64"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout
+    order = [line.split("[")[1].rstrip("]") for line in out.splitlines()
+             if "::test_builds[" in line]
+    assert order == ["linux/amd64", "linux/386", "linux/arm64"]

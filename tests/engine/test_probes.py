@@ -13,7 +13,7 @@ import docker
 import pytest
 
 from harness import probes
-from harness.errors import NoEmulation
+from harness.errors import CannotCheck, NoEmulation
 from harness.host import BINFMT_DIR, read_handlers, run_mode
 from harness.platforms import parse_platform
 from harness.verdicts import ERROR, PASS, QUIRK, judge
@@ -119,3 +119,23 @@ def test_no_qemu_handler_is_reported_with_the_fix(docker_client: docker.DockerCl
     assert "exec format error" in info.value.message
     assert "qemu-user-static" in info.value.fix and "update-binfmts" in info.value.fix
     assert run_mode(platform, "x86_64", read_handlers()).kind == "qemu"  # restored
+
+
+def test_probe_containers_are_unprivileged_offline_and_removed(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> None:
+    platform = parse_platform("linux/arm64")
+    with probes.ImageProbe(docker_client, tiny_base("linux/arm64"), platform) as probe:
+        container_id = probe.container.id
+        host_config = docker_client.containers.get(container_id).attrs["HostConfig"]
+        assert host_config["NetworkMode"] == "none" and host_config["Privileged"] is False
+        code, out = probe.exec(["ls", "/sys/class/net"])
+        assert (code, out.split()) == (0, ["lo"])
+        assert probe.exec(["no-such-tool"])[0] == 127  # absent, not a crash
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.containers.get(container_id)
+
+
+def test_an_image_that_is_not_there_is_never_pulled(docker_client: docker.DockerClient) -> None:
+    with pytest.raises(CannotCheck, match="no local image"):
+        probes.observe(docker_client, "harness.invalid/never-built:latest",
+                       parse_platform("linux/amd64"))
