@@ -58,6 +58,34 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def publish(session: nox.Session) -> None:
+    """Push each built platform by digest to --registry HOST/REPO and tag one index (--tag)."""
+    _install(session)
+    _run_keeping_status(session, "python", "-m", "harness", "publish", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def merge(session: nox.Session) -> None:
+    """Write one index under --tag from digest files (--from DIR) or references."""
+    _install(session)
+    _run_keeping_status(session, "python", "-m", "harness", "merge", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def check(session: nox.Session) -> None:
+    """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error("name what to check: nox -s check -- HOST[:PORT]/REPO:TAG [options]")
+    ref, *rest = session.posargs
+    _install(session)
+    _preflight(session, "--partial-ok", *rest)
+    _run_keeping_status(
+        session, "pytest", "-p", "harness.plugin", "tests/images", "-n", "auto",
+        "-p", "no:randomly", "-q", "-rfEs", f"--ref={ref}", *rest,
+    )
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests: unit, engine integration, known-bad images, end to end."""
     _install(session, "dev")

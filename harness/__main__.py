@@ -1,4 +1,4 @@
-"""``python -m harness preflight|bench``: the entry points the nox sessions call."""
+"""``python -m harness preflight|publish|merge|bench``: what the nox sessions call."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ def main(argv: list[str]) -> int:
         from harness.preflight import main as preflight
 
         return preflight(rest)
+    if command in ("publish", "merge"):
+        from harness.publish_cli import main as publish
+
+        return publish(command, rest)
     if command == "bench":
         from harness.bench import main as bench
 
         return bench(rest)
-    print("usage: python -m harness preflight|bench [options]", file=sys.stderr)
+    print("usage: python -m harness preflight|publish|merge|bench [options]", file=sys.stderr)
     return 4
 
 

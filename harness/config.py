@@ -34,6 +34,8 @@ class HarnessConfig:
     hello_timeout: float = 600.0
     refresh_bases: bool = False
     no_cache: bool = False
+    ref: str | None = None  # check this published or local image instead of building
+    insecure_registry: bool = False
 
     def tag_for(self, platform: Platform) -> str:
         """Each platform's image has its own local tag, so no build can pick up another's."""
@@ -131,6 +133,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         hello_timeout=float(settings.get("hello_timeout", 600)),
         refresh_bases=bool(settings.get("refresh_bases", False)),
         no_cache=bool(settings.get("no_cache", False)),
+        ref=settings.get("ref"),
+        insecure_registry=bool(settings.get("insecure_registry", False)),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import docker
 
-from harness import bases, build, engine, probes
+from harness import bases, build, check_ref, engine, probes
 from harness.config import HarnessConfig
 from harness.errors import CannotCheck, HarnessError, ImageWrong, NoEmulation
 from harness.host import RunMode, no_handler_fix, read_handlers, run_mode
@@ -49,6 +49,7 @@ class Pipeline:
         self.results: dict[str, PlatformResult] = {}
         self._client: docker.DockerClient | None = None
         self._facts: engine.EngineFacts | None = None
+        self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
 
     @property
     def client(self) -> docker.DockerClient:
@@ -100,6 +101,8 @@ class Pipeline:
         if not mode.can_run:
             raise NoEmulation(f"{platform.name} cannot run on this {self.facts.arch} host: "
                               "no QEMU handler is registered for it", no_handler_fix(platform))
+        if cfg.ref:
+            return self._fetch(platform, board, result)
         build_args = dict(cfg.build_args)
         log_dir = cfg.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -123,6 +126,18 @@ class Pipeline:
         result.build = {"ok": True, "builder": outcome.builder,
                         "seconds": round(outcome.duration, 1), "log": str(outcome.log_path)}
         return Built(platform, outcome.tag, outcome.image_id)
+
+    def _fetch(self, platform: Platform, board: StatusBoard, result: PlatformResult) -> Built:
+        """--ref: the platform's image of a published tag (by manifest digest) or local image."""
+        assert self.cfg.ref is not None
+        board.set("pulling")
+        start = time.monotonic()
+        entries = self.index.entries if self.index else {}
+        image = check_ref.fetch(self.client, self.cfg.ref, platform, entries)
+        result.image = {"ref": self.cfg.ref, "id": image, "digest": entries.get(platform.name)}
+        result.build = {"ok": True, "builder": "pull",
+                        "seconds": round(time.monotonic() - start, 1)}
+        return Built(platform, image, image)
 
     # -- check ----------------------------------------------------------------------------
 

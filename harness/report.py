@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
-from harness.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
+from harness.verdicts import ERROR, FAIL, KIND_VERDICT, PASS, QUIRK, Finding, worst
 
 SCHEMA_VERSION = 1
 _ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
@@ -44,9 +44,13 @@ class PlatformResult:
         return cls(**data)
 
 
-def exit_status(results: list[PlatformResult], quirk_policy: str = "warn") -> int:
-    """0 nothing wrong; 1 an image is wrong (or a quirk under policy "fail"); 69 cannot check."""
-    verdicts = [r.verdict for r in results]
+def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",
+                extra: tuple[str, ...] = ()) -> int:
+    """0 nothing wrong; 1 an image is wrong (or a quirk under policy "fail"); 69 cannot check.
+
+    ``extra``: verdicts that belong to no platform (an index's findings).
+    """
+    verdicts = [r.verdict for r in results] + list(extra)
     if FAIL in verdicts or (quirk_policy == "fail" and QUIRK in verdicts):
         return EXIT_IMAGE_WRONG
     if ERROR in verdicts:
@@ -54,17 +58,22 @@ def exit_status(results: list[PlatformResult], quirk_policy: str = "warn") -> in
     return EXIT_OK
 
 
-def build_report(results: list[PlatformResult], host: dict[str, Any],
-                 quirk_policy: str) -> dict[str, Any]:
+def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
+                 index: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of a run; ``index``: what a checked registry reference resolved to."""
     ordered = sorted(results, key=lambda r: r.platform)
-    return {
+    extra = tuple(KIND_VERDICT[f["kind"]] for f in (index or {}).get("findings", []))
+    report = {
         "schema": SCHEMA_VERSION,
-        "verdict": worst(r.verdict for r in ordered) if ordered else ERROR,
-        "exit_status": exit_status(ordered, quirk_policy),
+        "verdict": worst([*(r.verdict for r in ordered), *extra]) if ordered else ERROR,
+        "exit_status": exit_status(ordered, quirk_policy, extra),
         "quirk_policy": quirk_policy,
         "host": host,
         "platforms": [r.to_dict() for r in ordered],
     }
+    if index is not None:
+        report["index"] = index
+    return report
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:
@@ -113,6 +122,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         )
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
              if f["kind"] != "absent"]
+    index = report.get("index")
+    if index:
+        lines.insert(3, f"Checked `{index['ref']}` (index `{index.get('digest')}`).")
+        lines.insert(4, "")
+        notes += [("index", f) for f in index.get("findings", [])]
     if notes:
         lines += ["", "#### Findings", ""]
         for platform, f in notes:
@@ -143,10 +157,11 @@ def render_console(report: dict[str, Any]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
-    for p in report["platforms"]:
-        for f in p["findings"]:
-            if f["kind"] != "absent":
-                lines.append(f"{p['platform']} [{f['kind']}] {f['source']}: {f['message']}")
-                if f.get("fix"):
-                    lines.append(f"    fix: {f['fix']}")
+    notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]]
+    notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
+    for where, f in notes:
+        if f["kind"] != "absent":
+            lines.append(f"{where} [{f['kind']}] {f['source']}: {f['message']}")
+            if f.get("fix"):
+                lines.append(f"    fix: {f['fix']}")
     return lines

@@ -7,11 +7,19 @@ fixtures), ``results`` (gathering, reports and exit status in the controller).
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
+from harness.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
+from harness.errors import HarnessError
 from harness.pipeline import Pipeline
 from harness.plugin import fixtures, options, results, scheduling
-from harness.plugin.state import STATE, HarnessState
+from harness.plugin.state import STATE, HarnessState, is_worker
+from harness.verdicts import Finding
+
+INDEX_KEY = "harness_index"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,10 +29,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     cfg = options.load(config)
-    config.stash[STATE] = HarnessState(cfg, Pipeline(cfg))
+    state = HarnessState(cfg, Pipeline(cfg))
+    config.stash[STATE] = state
+    if cfg.ref:
+        _resolve_ref(config, state)
     if config.option.xmlpath is None and not hasattr(config, "workerinput"):
         # JUnit XML belongs with the other reports of the run.
         config.option.xmlpath = str(cfg.report_dir / "junit.xml")
     config.addinivalue_line("markers", "xdist_group(name): keep a platform on one worker")
     for role in (scheduling, fixtures, results):
         config.pluginmanager.register(role, f"harness-{role.__name__.rsplit('.', 1)[-1]}")
+
+
+def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
+    """With --ref: which platforms to check, and (from a registry) their manifest digests."""
+    cfg = state.cfg
+    assert cfg.ref is not None
+    if is_worker(config):
+        data = json.loads(config.workerinput.get(INDEX_KEY, "null"))  # type: ignore[attr-defined]
+        state.pipeline.index = IndexCheck.from_dict(data) if data else None
+    elif is_registry_ref(cfg.ref):
+        try:
+            index = resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
+        except HarnessError as exc:
+            index = IndexCheck(cfg.ref, findings=[Finding("index", "error", exc.message,
+                                                          exc.fix)])
+        state.pipeline.index = index
+    if not is_registry_ref(cfg.ref):
+        try:
+            cfg.platforms = [local_platform(state.pipeline.client, cfg.ref)]
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the resolved index to each worker, so the registry is asked once."""
+    state = node.config.stash[STATE]
+    if state.pipeline.index is not None:
+        node.workerinput[INDEX_KEY] = json.dumps(state.pipeline.index.to_dict())

@@ -36,6 +36,12 @@ def add(parser: pytest.Parser) -> None:
                     metavar="SECONDS")
     group.addoption("--no-cache", dest="harness_no_cache", action="store_true", default=None,
                     help="build every layer anew (bases stay cached)")
+    group.addoption("--ref", dest="harness_ref", metavar="REF",
+                    help="check this image instead of building: HOST[:PORT]/REPO:TAG or a local "
+                         "image")
+    group.addoption("--insecure-registry", dest="harness_insecure_registry",
+                    action="store_true", default=None,
+                    help="allow plain HTTP to a registry that is not on loopback")
     group.addoption("--refresh-bases", dest="harness_refresh_bases", action="store_true",
                     default=None, help="rebuild cached bases even if present")
 
@@ -43,7 +49,8 @@ def add(parser: pytest.Parser) -> None:
 # Options whose dest is "harness_" + the HarnessConfig key; paths are taken relative to where
 # pytest was run, not to the project root.
 KEYS = ("platforms", "dockerfile", "context", "build_args", "report_dir", "image", "builder",
-        "quirk_policy", "require", "mirror", "probe_timeout", "refresh_bases", "no_cache")
+        "quirk_policy", "require", "mirror", "probe_timeout", "refresh_bases", "no_cache", "ref",
+        "insecure_registry")
 PATHS = {"dockerfile", "context", "report_dir"}
 
 

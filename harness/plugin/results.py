@@ -112,7 +112,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 [Finding("harness", "error", f"{platform.name}: {reason}",
                          "rerun; see the pytest output above")])
     host = config.stash.get(_report, {}).get("host") or _host(config)
-    report = build_report(list(state.results.values()), host, state.cfg.quirk_policy)
+    index = state.pipeline.index
+    report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
+                          index.to_dict() if index else None)
     report_dir = state.cfg.report_dir
     write_json(report, report_dir / "report.json")
     write_markdown(report, report_dir / "report.md")

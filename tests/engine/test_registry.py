@@ -1,0 +1,308 @@
+"""Publishing against a real registry (CNCF distribution, in a container on loopback)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import docker
+import pytest
+
+from harness import publish
+from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK
+from harness.local_registry import LocalRegistry
+from harness.platforms import parse_platform
+from harness.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
+from tests.helpers import ROOT, TINY, run_harness
+
+PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
+
+
+def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
+                          capture_output=True, env={**os.environ, **(env or {})}, check=False)
+
+
+@pytest.fixture(scope="module")
+def registry(docker_client: docker.DockerClient) -> Iterator[LocalRegistry]:
+    with LocalRegistry(docker_client) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="module")
+def images(docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> str:
+    """Built images as `nox -s build` leaves them: NAME:PLATFORM-SLUG (here, tiny bases)."""
+    for name in PLATFORMS:
+        docker_client.images.get(tiny_base(name)).tag("harness-test/pub",
+                                                      parse_platform(name).slug)
+    return "harness-test/pub"
+
+
+def platform_args(*names: str) -> list[str]:
+    return [f"--platform={n}" for n in names]
+
+
+def index_of(reg: Registry, repo: str, tag: str) -> dict[str, Any]:
+    _media, body, _digest = reg.get_manifest(repo, tag)
+    doc: dict[str, Any] = json.loads(body)
+    return doc
+
+
+def platforms_in(doc: dict[str, Any]) -> list[str]:
+    return sorted("/".join(v for v in (m["platform"]["os"], m["platform"]["architecture"],
+                                       m["platform"].get("variant")) if v)
+                  for m in doc["manifests"])
+
+
+def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegistry,
+                                                             images: str,
+                                                             tmp_path: Path) -> None:
+    run = harness("publish", f"--registry={registry.host}/pub", "--tag=1.0", "--tag=latest",
+                  f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
+    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    with Registry(registry.host) as reg:
+        assert reg.tags("pub") == ["1.0", "latest"]  # no per-platform tag
+        latest, one = reg.get_manifest("pub", "latest"), reg.get_manifest("pub", "1.0")
+        assert latest[2] == one[2]
+        assert platforms_in(json.loads(latest[1])) == sorted(PLATFORMS)
+    files = sorted((tmp_path / "digests").rglob("*.json"))
+    assert [f.name for f in files] == ["linux-386.json", "linux-amd64.json", "linux-arm64.json"]
+    again = harness("publish", f"--registry={registry.host}/pub", "--tag=latest",
+                    f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
+    assert again.returncode == EXIT_OK
+    assert again.stdout.count("(0 blobs uploaded)") == len(PLATFORMS)  # each blob once
+
+
+def test_the_engine_pulls_each_platform_by_its_own_digest(registry: LocalRegistry,
+                                                          images: str,
+                                                          docker_client: docker.DockerClient,
+                                                          tmp_path: Path) -> None:
+    harness("publish", f"--registry={registry.host}/pub", "--tag=pulled", f"--image={images}",
+            f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
+    with Registry(registry.host) as reg:
+        for e in publish.platform_entries(reg, "pub", "pulled"):
+            image = docker_client.images.pull(f"{registry.host}/pub@{e.digest}",
+                                              platform=e.platform)
+            p = parse_platform(e.platform)
+            assert (image.attrs["Architecture"], image.attrs.get("Variant")) == \
+                (p.architecture, p.variant)
+
+
+def test_merge_from_digest_files_of_separate_jobs(registry: LocalRegistry, images: str,
+                                                  tmp_path: Path) -> None:
+    """The CI matrix shape: each job pushes one platform by digest; a last job merges."""
+    for name in PLATFORMS:
+        job = harness("publish", f"--registry={registry.host}/pub", "--no-index",
+                      f"--image={images}", f"--report-dir={tmp_path / name.replace('/', '-')}",
+                      f"--digest-dir={tmp_path / 'artifacts' / name.replace('/', '-')}",
+                      f"--platform={name}")
+        assert job.returncode == EXIT_OK, job.stderr
+    merge = harness("merge", f"--registry={registry.host}/pub", "--tag=matrix",
+                    f"--from={tmp_path / 'artifacts'}")
+    assert merge.returncode == EXIT_OK, merge.stderr
+    with Registry(registry.host) as reg:
+        assert platforms_in(index_of(reg, "pub", "matrix")) == sorted(PLATFORMS)
+
+
+def _push_attestation(reg: Registry, repo: str) -> dict[str, Any]:
+    """An attestation manifest as buildx attaches them: platform unknown/unknown."""
+    config = b'{"architecture":"unknown","os":"unknown","rootfs":{"type":"layers"}}'
+    reg.push_blob(repo, digest_of(config), config, len(config))
+    layer = b'{"predicateType":"https://slsa.dev/provenance/v0.2"}'
+    reg.push_blob(repo, digest_of(layer), layer, len(layer))
+    body = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_V2,
+                       "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                                  "digest": digest_of(config), "size": len(config)},
+                       "layers": [{"mediaType": "application/vnd.in-toto+json",
+                                   "digest": digest_of(layer), "size": len(layer)}]}).encode()
+    digest = reg.put_manifest(repo, digest_of(body), body, MANIFEST_V2)
+    return {"mediaType": MANIFEST_V2, "digest": digest, "size": len(body),
+            "platform": {"architecture": "unknown", "os": "unknown"}}
+
+
+def test_merge_from_an_index_with_an_attestation_entry(registry: LocalRegistry, images: str,
+                                                       docker_client: docker.DockerClient) -> None:
+    with Registry(registry.host) as reg:
+        arm = publish.push_image(docker_client, reg, "att", f"{images}:linux-arm64",
+                                 parse_platform("linux/arm64"))
+        amd = publish.push_image(docker_client, reg, "att", f"{images}:linux-amd64",
+                                 parse_platform("linux/amd64"))
+        # What buildx pushes for one platform: an index of the image and its attestation.
+        single = json.dumps({"schemaVersion": 2, "mediaType": publish.MANIFEST_LIST,
+                             "manifests": [arm.descriptor(), _push_attestation(reg, "att")]})
+        reg.put_manifest("att", "arm64-with-provenance", single.encode(), publish.MANIFEST_LIST)
+    merge = harness("merge", f"--registry={registry.host}/att", "--tag=both",
+                    f"{registry.host}/att:arm64-with-provenance",
+                    f"{registry.host}/att@{amd.digest}")
+    assert merge.returncode == EXIT_OK, merge.stderr
+    with Registry(registry.host) as reg:
+        doc = index_of(reg, "att", "both")
+    assert platforms_in(doc) == ["linux/amd64", "linux/arm64"]
+    assert {m["digest"] for m in doc["manifests"]} == {arm.digest, amd.digest}
+
+
+def test_concurrent_publishes_keep_their_own_content(registry: LocalRegistry, images: str,
+                                                     docker_client: docker.DockerClient) -> None:
+    other = docker_client.images.get(f"{images}:linux-amd64")
+    container = docker_client.containers.create(other.id, command=["true"])
+    try:
+        container.commit("harness-test/pub-other", "linux-amd64",
+                         changes=['LABEL run="other"'])
+    finally:
+        container.remove(force=True)
+    amd64 = parse_platform("linux/amd64")
+    got: dict[str, str] = {}
+
+    def run(image: str, tag: str) -> None:
+        with Registry(registry.host) as reg:
+            entry = publish.push_image(docker_client, reg, "race", image, amd64)
+            publish.write_index(reg, "race", [entry], [tag])
+            got[tag] = entry.digest
+
+    threads = [threading.Thread(target=run, args=(f"{images}:linux-amd64", "first")),
+               threading.Thread(target=run, args=("harness-test/pub-other:linux-amd64",
+                                                  "second"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got["first"] != got["second"]
+    with Registry(registry.host) as reg:
+        for tag in ("first", "second"):
+            assert [m["digest"] for m in index_of(reg, "race", tag)["manifests"]] == [got[tag]]
+
+
+@pytest.fixture(scope="module")
+def secured(docker_client: docker.DockerClient,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    auth = tmp_path_factory.mktemp("auth")
+    hashed = bcrypt.hashpw(b"s3cret-pw", bcrypt.gensalt(rounds=5)).decode()
+    (auth / "htpasswd").write_text(f"ci:{hashed}\n")
+    with LocalRegistry(docker_client, htpasswd=auth / "htpasswd") as reg:
+        yield reg
+
+
+def docker_config(tmp_path: Path, host: str, user: str, password: str) -> dict[str, str]:
+    """A DOCKER_CONFIG directory as `docker login` leaves it."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {host: {"auth": token}}}))
+    return {"DOCKER_CONFIG": str(tmp_path)}
+
+
+def test_htpasswd_registry_with_docker_stored_credentials(secured: LocalRegistry, images: str,
+                                                          tmp_path: Path) -> None:
+    env = docker_config(tmp_path, secured.host, "ci", "s3cret-pw")
+    run = harness("publish", f"--registry={secured.host}/private", "--tag=ok",
+                  f"--image={images}", f"--report-dir={tmp_path}",
+                  "--platform=linux/amd64", env=env)
+    assert run.returncode == EXIT_OK, run.stderr
+    assert "s3cret-pw" not in run.stdout + run.stderr
+
+
+def test_wrong_credentials_write_nothing(secured: LocalRegistry, images: str,
+                                         tmp_path: Path) -> None:
+    env = docker_config(tmp_path, secured.host, "ci", "wrong-pw")
+    run = harness("publish", f"--registry={secured.host}/private", "--tag=bad",
+                  f"--image={images}", f"--report-dir={tmp_path}",
+                  "--platform=linux/amd64", env=env)
+    assert run.returncode == EXIT_CANNOT_CHECK
+    assert "refused the credentials" in run.stderr and "docker login" in run.stderr
+    assert "wrong-pw" not in run.stdout + run.stderr
+    with Registry(secured.host, credentials={"username": "ci", "password": "s3cret-pw"}) as reg:
+        assert "bad" not in reg.tags("private")
+    with pytest.raises(AuthError), \
+            Registry(secured.host, credentials={"username": "ci", "password": "no"}) as reg:
+        reg.tags("private")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_a_registry_stopped_mid_publish(docker_client: docker.DockerClient, images: str) -> None:
+    with LocalRegistry(docker_client, port=_free_port()) as reg_container:
+        host = reg_container.host
+        with Registry(host) as reg:
+            amd64 = publish.push_image(docker_client, reg, "stop", f"{images}:linux-amd64",
+                                       parse_platform("linux/amd64"))
+            publish.write_index(reg, "stop", [amd64], ["stable"])
+            before = reg.get_manifest("stop", "stable")[2]
+            first = publish.push_image(docker_client, reg, "stop", f"{images}:linux-386",
+                                       parse_platform("linux/386"))
+            reg_container.pause_serving()
+            with pytest.raises(RegistryError, match="cannot be reached"):
+                second = publish.push_image(docker_client, reg, "stop", f"{images}:linux-arm64",
+                                            parse_platform("linux/arm64"))
+                publish.write_index(reg, "stop", [first, second], ["stable"])
+        reg_container.resume_serving()
+        assert reg_container.host == host
+        with Registry(host) as reg:
+            assert reg.get_manifest("stop", "stable")[2] == before  # untouched
+            entries = [publish.push_image(docker_client, reg, "stop", f"{images}:{p.slug}", p)
+                       for p in map(parse_platform, PLATFORMS)]
+            publish.write_index(reg, "stop", entries, ["stable"])
+            assert platforms_in(index_of(reg, "stop", "stable")) == sorted(PLATFORMS)
+
+
+def test_check_a_published_tag_by_digest(registry: LocalRegistry, images: str,
+                                         tmp_path: Path) -> None:
+    harness("publish", f"--registry={registry.host}/pub", "--tag=checked", f"--image={images}",
+            f"--report-dir={tmp_path / 'pub'}", *platform_args(*PLATFORMS))
+    run = run_harness(f"--ref={registry.host}/pub:checked", *platform_args(*PLATFORMS),
+                      f"--report-dir={tmp_path}", "--require=", "-n", "2")
+    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {p["platform"]: p["verdict"] for p in report["platforms"]} == {
+        "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
+    assert report["index"]["findings"] == []
+    for p in report["platforms"]:
+        assert p["image"]["digest"] == report["index"]["entries"][p["platform"]]
+        assert p["image"]["digest"] != report["index"]["digest"]  # the manifest, not the index
+
+
+def test_check_finds_an_index_that_lies(registry: LocalRegistry, images: str,
+                                        docker_client: docker.DockerClient,
+                                        tmp_path: Path) -> None:
+    """An entry labelled linux/arm64 whose image is amd64, and linux/386 missing."""
+    with Registry(registry.host) as reg:
+        amd = publish.push_image(docker_client, reg, "lie", f"{images}:linux-amd64",
+                                 parse_platform("linux/amd64"))
+        lie = publish.Entry("linux/arm64", "lie", amd.digest, amd.size, amd.media_type)
+        body = json.dumps({"schemaVersion": 2, "mediaType": publish.MANIFEST_LIST,
+                           "manifests": [amd.descriptor(), lie.descriptor()]}).encode()
+        reg.put_manifest("lie", "bad", body, publish.MANIFEST_LIST)
+    run = run_harness(f"--ref={registry.host}/lie:bad", *platform_args(*PLATFORMS),
+                      f"--report-dir={tmp_path}", "--require=", "-n", "2")
+    report = json.loads((tmp_path / "report.json").read_text())
+    messages = [f["message"] for f in report["index"]["findings"]]
+    assert any("says linux/arm64 but its image config says linux/amd64" in m for m in messages)
+    assert any("linux/386 is not in the index" in m for m in messages)
+    assert run.returncode == 1 and report["verdict"] == "fail"
+    arm = next(p for p in report["platforms"] if p["platform"] == "linux/arm64")
+    assert arm["verdict"] == "fail"  # probed by digest: its config says amd64
+
+
+def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
+    run = run_harness(f"--ref=127.0.0.1:{_free_port()}/gone:latest", "--platform=linux/amd64",
+                      f"--report-dir={tmp_path}", "--require=")
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "cannot be reached" in report["index"]["findings"][0]["message"]
+
+
+def test_tiny_base_name_is_not_a_registry_reference() -> None:
+    from harness.check_ref import is_registry_ref
+
+    assert not is_registry_ref(TINY) and is_registry_ref("127.0.0.1:5000/rust:latest")
