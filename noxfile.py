@@ -72,6 +72,13 @@ def merge(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def registry(session: nox.Session) -> None:
+    """A CNCF distribution registry on 127.0.0.1 (--port, default 5000) until Ctrl-C."""
+    _install(session)
+    session.run("python", "-m", "harness", "registry", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
     if not session.posargs or session.posargs[0].startswith("-"):

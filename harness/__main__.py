@@ -1,4 +1,4 @@
-"""``python -m harness preflight|publish|merge|bench``: what the nox sessions call."""
+"""``python -m harness preflight|publish|merge|registry|bench``: what nox sessions call."""
 
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ def main(argv: list[str]) -> int:
         from harness.publish_cli import main as publish
 
         return publish(command, rest)
+    if command == "registry":
+        from harness.local_registry import main as registry
+
+        return registry(rest)
     if command == "bench":
         from harness.bench import main as bench
 
         return bench(rest)
-    print("usage: python -m harness preflight|publish|merge|bench [options]", file=sys.stderr)
+    print("usage: python -m harness preflight|publish|merge|registry|bench [options]",
+          file=sys.stderr)
     return 4
 
 

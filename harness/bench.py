@@ -7,7 +7,9 @@ Every measurement is a real run of the image checks (pytest with the plugin, as
 2. all platforms side by side, every layer rebuilt; its wall time as a ratio to the ideal
    ``max(longest alone, sum alone / cores)`` (target <= 1.15);
 3. the same run again with nothing changed (target <= 30 s);
-4. each platform's probe time without the hello-world compile (target <= 3 s).
+4. each platform's probe time without the hello-world compile (target <= 3 s);
+5. publishing the four images to a local registry, publishing them again (target: no blob
+   uploaded), and merging the four platforms from their digest files (target < 2 s).
 
 Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
 """
@@ -29,6 +31,7 @@ from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK
 TARGET_RATIO = 1.15
 TARGET_WARM_S = 30.0
 TARGET_PROBE_S = 3.0
+TARGET_MERGE_S = 2.0
 
 
 def run_checks(platforms: list[str], report_dir: Path, *extra: str) -> tuple[float, dict[str, Any]]:
@@ -73,6 +76,35 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
     return result
 
 
+def measure_publish(image: str, platforms: list[str], out: Path) -> dict[str, Any]:
+    """Publish twice and merge, against a registry on loopback."""
+    from harness import engine, publish
+    from harness.local_registry import LocalRegistry
+    from harness.platforms import parse_platform
+    from harness.registry import Registry
+
+    client = engine.client()
+    got: dict[str, Any] = {}
+    with LocalRegistry(client) as local, Registry(local.host) as reg:
+        for run in ("first", "second"):
+            start, before = time.monotonic(), reg.uploaded_blobs
+            entries = []
+            for name in platforms:
+                p = parse_platform(name)
+                entry = publish.push_image(client, reg, "bench", f"{image}:{p.slug}", p)
+                entry.write(out / "digests")
+                entries.append(entry)
+            got[f"publish_{run}_s"] = round(time.monotonic() - start, 1)
+            got[f"publish_{run}_blobs"] = reg.uploaded_blobs - before
+        files = sorted((out / "digests").glob("*.json"))
+        start = time.monotonic()
+        publish.write_index(reg, "bench", [publish.Entry.read(f) for f in files], ["merged"])
+        got["merge_s"] = round(time.monotonic() - start, 3)
+    print(f"bench: publish {got['publish_first_s']} s, again {got['publish_second_s']} s "
+          f"({got['publish_second_blobs']} blobs), merge {got['merge_s']} s", flush=True)
+    return got
+
+
 def render(r: dict[str, Any]) -> list[str]:
     lines = [f"{'measure':<44} {'value':>10}  target"]
     for p, t in r["alone"].items():
@@ -85,6 +117,12 @@ def render(r: dict[str, Any]) -> list[str]:
     for p, t in r["probe_seconds"].items():
         lines.append(f"{'probes ' + p + ' (without hello world)':<44} {t or 0:>9.2f}s  "
                      f"<= {TARGET_PROBE_S:.0f} s")
+    pub = r.get("publish")
+    if pub:
+        lines.append(f"{'publish, first time':<44} {pub['publish_first_s']:>9.1f}s")
+        lines.append(f"{'publish again, blobs uploaded':<44} {pub['publish_second_blobs']:>10}  0")
+        lines.append(f"{'merge of the platforms from digest files':<44} {pub['merge_s']:>9.2f}s  "
+                     f"< {TARGET_MERGE_S:.0f} s")
     return lines
 
 
@@ -98,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = harness_config.load(Path.cwd(), platforms=args.platform, report_dir=args.report_dir)
     out = cfg.report_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    result = measure([p.name for p in cfg.platforms], out, alone=not args.skip_alone)
+    names = [p.name for p in cfg.platforms]
+    result = measure(names, out, alone=not args.skip_alone)
+    result["publish"] = measure_publish(cfg.image, names, out)
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print("\n".join(render(result)))
     print(f"bench: written to {out / 'bench.json'}")

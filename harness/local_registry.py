@@ -115,3 +115,22 @@ class LocalRegistry(DockerContainer):
             time.sleep(0.2)
         raise CannotCheck(f"the registry did not answer within {timeout:.0f} s",
                           "see `docker logs` of the registry container")
+
+
+def main(argv: list[str]) -> int:
+    """``python -m harness registry``: a local registry until Ctrl-C, then removed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m harness registry")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--image", default=None)
+    args = parser.parse_args(argv)
+    with LocalRegistry(engine.client(), image=args.image, port=args.port) as registry:
+        print(f"registry at {registry.host} (plain HTTP on loopback); Ctrl-C stops and "
+              "removes it", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -13,9 +13,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
 
 from harness.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from harness.local_registry import LocalRegistry
+from harness.registry import Registry
 from tests.helpers import FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
@@ -23,10 +26,14 @@ EXPECTED = {"linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass",
             "linux/arm/v7": "pass"}
 
 
-def nox_build(*args: str) -> subprocess.CompletedProcess[str]:
+def nox_session(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"),
-                           "-s", "build", "--", *args],
+                           "-s", name, "--", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False)
+
+
+def nox_build(*args: str) -> subprocess.CompletedProcess[str]:
+    return nox_session("build", *args)
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +95,25 @@ def test_a_real_toolchain_of_the_wrong_architecture_fails(tmp_path: Path) -> Non
     failed = {f["source"] for f in p["findings"] if f["kind"] in ("mismatch", "missing")}
     assert {"rustc", "rustc-elf"} <= failed
     assert p["observed"]["rustc"]["value"] == "x86_64-unknown-linux-gnu"
+
+
+def test_publish_two_tags_then_check_the_published_tag(rust_run: Any, tmp_path: Path,
+                                                       docker_client: docker.DockerClient) -> None:
+    """The issue's "done when": build, publish by digest under 1.63 and latest, check latest."""
+    run, _, _ = rust_run
+    assert run.returncode == EXIT_OK
+    with LocalRegistry(docker_client) as registry:
+        pub = nox_session("publish", f"--registry={registry.host}/rust", "--tag=1.63",
+                          "--tag=latest", f"--report-dir={tmp_path / 'publish'}")
+        assert pub.returncode == EXIT_OK, pub.stdout[-3000:] + pub.stderr[-3000:]
+        with Registry(registry.host) as reg:
+            assert reg.tags("rust") == ["1.63", "latest"]
+            assert reg.get_manifest("rust", "1.63")[2] == reg.get_manifest("rust", "latest")[2]
+        check = nox_session("check", f"{registry.host}/rust:latest",
+                            f"--report-dir={tmp_path / 'check'}")
+        assert check.returncode == EXIT_OK, check.stdout[-5000:] + check.stderr[-3000:]
+    data = json.loads((tmp_path / "check" / "report.json").read_text())
+    assert {p["platform"]: p["verdict"] for p in data["platforms"]} == EXPECTED
+    assert data["index"]["findings"] == []
+    for p in data["platforms"]:
+        assert p["image"]["digest"] == data["index"]["entries"][p["platform"]]
