@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -182,7 +183,7 @@ def _interrupted(result: PlatformResult, stage: str) -> None:
                                    "run again to check this platform"))
 
 
-def declares_base_arg(dockerfile: Any) -> bool:
+def declares_base_arg(dockerfile: Path) -> bool:
     """Whether the Dockerfile takes ``ARG BASE_IMAGE``, the hook for per-platform bases."""
     try:
         text = dockerfile.read_text()

@@ -1,4 +1,7 @@
-"""The pytest plugin behind ``nox -s build`` (load it with ``-p harness.plugin``).
+"""The pytest plugin behind ``nox -s build`` and ``nox -s check`` (``-p harness.plugin``).
+
+With ``--ref REF`` it checks a published tag or a local image instead of building: the
+controller resolves the registry index once and hands it to the workers.
 
 Split by role, as pytest-xdist is: ``options`` (command line and pyproject), ``scheduling``
 (parametrisation, grouping, order, worker count), ``fixtures`` (the worker's build and probe
@@ -36,7 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.xmlpath is None and not hasattr(config, "workerinput"):
         # JUnit XML belongs with the other reports of the run.
         config.option.xmlpath = str(cfg.report_dir / "junit.xml")
-    config.addinivalue_line("markers", "xdist_group(name): keep a platform on one worker")
     for role in (scheduling, fixtures, results):
         config.pluginmanager.register(role, f"harness-{role.__name__.rsplit('.', 1)[-1]}")
 
