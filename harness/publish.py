@@ -8,7 +8,8 @@ written at the end, naming each platform's manifest with the platform read from 
 A tag is written once, after every manifest it names is present in the repository, so a run
 that fails part-way leaves the previous tag untouched. Layers are gzip-compressed
 deterministically (mtime 0, fixed level), so an unchanged image has unchanged blob digests
-and a second publish uploads no blob.
+and a second publish uploads no blob; with the manifest cached per image id, it does not
+even export the image again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -42,6 +44,8 @@ from harness.registry import (
 )
 
 ATTESTATION = ("unknown", "unknown")
+MANIFEST_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") \
+    / "harness" / "manifests"
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,33 @@ def _gzip_layer(src: Path, dst: Path) -> tuple[str, int]:
 
 def push_image(client: docker.DockerClient, registry: Registry, repository: str, image: str,
                platform: Platform) -> Entry:
-    """Push one local image by digest (no tag) and return its entry."""
+    """Push one local image by digest (no tag) and return its entry.
+
+    The manifest made for an image id is kept in a local cache; when the repository already
+    holds every blob it names, it is written again without exporting or compressing anything.
+    """
+    image_id = str(client.images.get(image).id)
+    cached = MANIFEST_CACHE / f"{image_id.removeprefix('sha256:')}.json"
+    manifest = cached.read_bytes() if cached.is_file() else None
+    if manifest is None or not _has_blobs(registry, repository, manifest):
+        manifest = _push_blobs(client, registry, repository, image)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(manifest)
+        os.replace(partial, cached)  # atomic: concurrent publishes never read half a file
+    digest = registry.put_manifest(repository, digest_of(manifest), manifest, MANIFEST_V2)
+    return Entry(platform.name, repository, digest, len(manifest), MANIFEST_V2)
+
+
+def _has_blobs(registry: Registry, repository: str, manifest: bytes) -> bool:
+    doc = json.loads(manifest)
+    return all(registry.has_blob(repository, blob["digest"])
+               for blob in [doc["config"], *doc["layers"]])
+
+
+def _push_blobs(client: docker.DockerClient, registry: Registry, repository: str,
+                image: str) -> bytes:
+    """Export the image, upload the blobs the repository lacks; the manifest's bytes."""
     with tempfile.TemporaryDirectory(prefix="harness-push-") as tmp:
         work = Path(tmp)
         archive = work / "image.tar"
@@ -115,13 +145,11 @@ def push_image(client: docker.DockerClient, registry: Registry, repository: str,
             layers.append({"mediaType": LAYER_GZIP, "digest": digest, "size": size})
     config_digest = digest_of(config)
     registry.push_blob(repository, config_digest, config, len(config))
-    manifest = json.dumps({
+    return json.dumps({
         "schemaVersion": 2, "mediaType": MANIFEST_V2,
         "config": {"mediaType": CONFIG_V1, "digest": config_digest, "size": len(config)},
         "layers": layers,
     }, separators=(",", ":")).encode()
-    digest = registry.put_manifest(repository, digest_of(manifest), manifest, MANIFEST_V2)
-    return Entry(platform.name, repository, digest, len(manifest), MANIFEST_V2)
 
 
 # -- indexes ------------------------------------------------------------------------------

