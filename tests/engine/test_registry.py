@@ -113,6 +113,22 @@ def test_merge_from_digest_files_of_separate_jobs(registry: LocalRegistry, image
         assert platforms_in(index_of(reg, "pub", "matrix")) == sorted(PLATFORMS)
 
 
+def test_merge_from_plain_manifests(registry: LocalRegistry, images: str,
+                                    docker_client: docker.DockerClient) -> None:
+    """Single-platform manifests by digest: each platform is read from the image config."""
+    with Registry(registry.host) as reg:
+        entries = [publish.push_image(docker_client, reg, "plain", f"{images}:{p.slug}", p)
+                   for p in map(parse_platform, PLATFORMS)]
+    merge = harness("merge", f"--registry={registry.host}/plain", "--tag=merged",
+                    *[f"{registry.host}/plain@{e.digest}" for e in entries])
+    assert merge.returncode == EXIT_OK, merge.stderr
+    with Registry(registry.host) as reg:
+        doc = index_of(reg, "plain", "merged")
+        assert reg.tags("plain") == ["merged"]
+    assert platforms_in(doc) == sorted(PLATFORMS)
+    assert {m["digest"] for m in doc["manifests"]} == {e.digest for e in entries}
+
+
 def _push_attestation(reg: Registry, repo: str) -> dict[str, Any]:
     """An attestation manifest as buildx attaches them: platform unknown/unknown."""
     config = b'{"architecture":"unknown","os":"unknown","rootfs":{"type":"layers"}}'
