@@ -18,6 +18,14 @@ from harness.platforms import parse_platform
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The image checks need the plugin (`-p harness.plugin`, as `nox -s build` loads it)."""
+    if collection_path == FIXTURES.parent / "images" and \
+            not config.pluginmanager.has_plugin("harness.plugin"):
+        return True
+    return None
+
+
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
     """The engine under test (one is required: run `nox -s tests`, which sets it up)."""

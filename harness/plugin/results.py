@@ -100,7 +100,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     printer = config.stash.get(_printer, None)
     if printer:
         printer.stop()
-    if exitstatus == EXIT_USAGE:
+    if exitstatus == EXIT_USAGE or config.option.collectonly:
         return
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     for platform in state.cfg.platforms:
