@@ -128,3 +128,18 @@ def test_worst_ranks_fail_above_error_above_quirk() -> None:
     assert worst([QUIRK, ERROR]) == ERROR
     assert worst([ERROR, FAIL, PASS]) == FAIL
     assert worst([]) == PASS
+
+
+def test_arm_v7_natively_on_an_aarch64_host_is_the_same_quirk() -> None:
+    p = parse_platform("linux/arm/v7")
+    found = [obs.config("linux", "arm", "v7"), obs.dpkg("armhf\n"), obs.uname("aarch64\n")]
+    got = judge(p, found, "aarch64", NATIVE)
+    assert got.verdict == QUIRK
+    assert "aarch64 host kernel" in got.for_source("uname")[0].message
+
+
+def test_arm64_reporting_x86_64_is_not_a_quirk_even_natively() -> None:
+    """Only 32-bit platforms inherit the 64-bit host's name; a 64-bit mismatch is wrong."""
+    p = parse_platform("linux/arm64")
+    got = judge(p, [obs.uname("x86_64\n")], "x86_64", NATIVE)
+    assert got.verdict == FAIL
