@@ -21,6 +21,7 @@ from testcontainers.core.container import DockerContainer
 
 from harness import bases, engine
 from harness.errors import CannotCheck
+from harness.normalise import from_uname
 from harness.platforms import parse_platform
 
 DEFAULT_IMAGE = "registry:2"
@@ -29,8 +30,6 @@ CONFIG = "/etc/harness-registry.yml"
 _CONFIG_TEXT = ("version: 0.1\\nlog:\\n  level: warn\\nstorage:\\n  filesystem:\\n"
                 "    rootdirectory: /var/lib/registry\\n  delete:\\n    enabled: true\\n"
                 "http:\\n  addr: :5000\\n")
-_HOST_PLATFORM = {"x86_64": "linux/amd64", "aarch64": "linux/arm64", "i686": "linux/386",
-                  "armv7l": "linux/arm/v7"}
 
 
 def registry_image(client: docker.DockerClient, image: str | None = None) -> tuple[str, list[str]]:
@@ -50,7 +49,8 @@ def registry_image(client: docker.DockerClient, image: str | None = None) -> tup
         if not mirror:
             raise CannotCheck(f"cannot pull {wanted} and no Debian mirror to make one",
                               "set HARNESS_REGISTRY_IMAGE to a registry image you have")
-        platform = parse_platform(_HOST_PLATFORM.get(host_platform.machine(), "linux/amd64"))
+        # The host's own platform: the registry runs natively.
+        platform = parse_platform((from_uname(host_platform.machine()) or ("linux/amd64",))[0])
         hook = (f"--extract-hook=printf '{_CONFIG_TEXT}' > \"$1{CONFIG}\"; "
                 'mkdir -p "$1/var/lib/registry" "$1/tmp"')
         bases.bootstrap(client, "bookworm", platform, LOCAL_IMAGE, mirror=mirror,

@@ -82,6 +82,20 @@ def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegi
     assert again.stdout.count("(0 blobs uploaded)") == len(PLATFORMS)  # each blob once
 
 
+def test_one_publish_to_two_registries(registry: LocalRegistry, images: str,
+                                       docker_client: docker.DockerClient,
+                                       tmp_path: Path) -> None:
+    """As the seed pushes to two registries: the same index under the same tag in each."""
+    with LocalRegistry(docker_client) as second:
+        run = harness("publish", f"--registry={registry.host}/two",
+                      f"--registry={second.host}/mirror/two", "--tag=both", f"--image={images}",
+                      f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
+        assert run.returncode == EXIT_OK, run.stderr
+        with Registry(registry.host) as a, Registry(second.host) as b:
+            assert a.get_manifest("two", "both")[2] == b.get_manifest("mirror/two", "both")[2]
+            assert b.tags("mirror/two") == ["both"]
+
+
 def test_the_engine_pulls_each_platform_by_its_own_digest(registry: LocalRegistry,
                                                           images: str,
                                                           docker_client: docker.DockerClient,
