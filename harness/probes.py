@@ -104,6 +104,15 @@ class ImageProbe:
             self._log.close()
             self._log = None
 
+    def _stopped(self, state: dict[str, Any]) -> CannotCheck:
+        """Why the keep-alive process is gone: no emulation for the platform, or no shell."""
+        logs = self.container.logs().decode(errors="replace")
+        if "exec format error" in logs:
+            return self._no_emulation()
+        return CannotCheck(f"{self.image} exited at once ({state.get('ExitCode')}): "
+                           f"{logs.strip()[-300:]}",
+                           "the image needs /bin/sh and sleep to be probed")
+
     def _no_emulation(self) -> NoEmulation:
         return NoEmulation(f"{self.platform.name} binaries cannot run on this host "
                            "(exec format error)", no_handler_fix(self.platform))
@@ -128,12 +137,7 @@ class ImageProbe:
             if state.get("Running"):
                 return
             if state.get("Status") in ("exited", "dead"):
-                logs = self.container.logs().decode(errors="replace")
-                if "exec format error" in logs:
-                    raise self._no_emulation()
-                raise CannotCheck(f"{self.image} exited at once ({state.get('ExitCode')}): "
-                                  f"{logs.strip()[-300:]}",
-                                  "the image needs /bin/sh and sleep to be probed")
+                raise self._stopped(state)
             time.sleep(0.05)
         raise ProbeTimeout(f"{self.image} did not start within {self.timeout:.0f} s",
                            "check the engine; raise --probe-timeout under slow emulation")
@@ -160,6 +164,12 @@ class ImageProbe:
                                "raise --probe-timeout, or find why it hangs (see the log)") \
                 from exc
         except docker.errors.APIError as exc:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            if not state.get("Running"):
+                # It was running a moment ago: a foreign shell fails only once exec'd, so a
+                # missing handler can show up here rather than at start.
+                raise self._stopped(state) from exc
             raise CannotCheck(f"`{' '.join(cmd)}` could not run: {exc.explanation}",
                               "see the probe log and the engine's log") from exc
         except docker.errors.DockerException as exc:
