@@ -179,6 +179,8 @@ class ImageProbe:
             pool.shutdown(wait=False)
         code, raw = result
         out = (raw or b"").decode(errors="replace")
+        if code == 126 and "exec format error" in out:
+            raise self._no_emulation()  # the kernel cannot run this platform's binaries
         if code in (126, 127) and any(s in out.lower() for s in _NOT_FOUND):
             code = 127
         self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
