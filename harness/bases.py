@@ -37,6 +37,17 @@ _TRANSIENT = re.compile(
     re.I,
 )
 
+# Bumped whenever what bootstrap() makes changes, so that cached bases are made anew.
+RECIPE = "2"
+RECIPE_LABEL = "dev.harness.base-recipe"
+# What the official debian:*-slim images leave out (their /etc/dpkg/dpkg.cfg.d/docker); set
+# in the bootstrapped base, it also keeps every later apt-get in the image from unpacking
+# docs and running man-db under QEMU.
+SLIM_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/groff/*",
+                 "/usr/share/info/*", "/usr/share/lintian/*", "/usr/share/linda/*",
+                 "/usr/share/locale/*")
+SLIM_INCLUDES = ("/usr/share/doc/*/copyright", "/usr/share/locale/locale.alias")
+
 # Written by harness.provision; its suite is not the one to bootstrap from.
 BUILDX_SOURCES = Path("/etc/apt/sources.list.d/harness-buildx.sources")
 
@@ -109,15 +120,25 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
         if not mirror:
             raise BaseUnavailable(f"cannot pull {base}, and no Debian mirror is configured",
                                   "pass --mirror URL (or set mirror in [tool.harness])")
-        bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path)
+        extra = slim_options() if base.split(":")[-1].endswith("-slim") else ()
+        bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path,
+                  extra=extra)
     return tag
+
+
+def slim_options() -> tuple[str, ...]:
+    return (*(f"--dpkgopt=path-exclude={p}" for p in SLIM_EXCLUDES),
+            *(f"--dpkgopt=path-include={p}" for p in SLIM_INCLUDES))
 
 
 def _cached(client: docker.DockerClient, tag: str, platform: Platform) -> bool:
     try:
         ok = matches(client, tag, platform)
+        labels = client.images.get(tag).labels or {}
     except docker.errors.ImageNotFound:
         return False
+    if labels.get("dev.harness.bootstrapped") and labels.get(RECIPE_LABEL) != RECIPE:
+        return False  # made by an older recipe: make it anew
     if not ok:
         client.images.remove(tag, force=True)  # a stale tag of another platform: never use it
     return ok
@@ -161,7 +182,8 @@ def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: 
         say(f"loading the {suite} {platform.dpkg_arch} base as {tag}")
         load_rootfs(client, rootfs, platform, tag,
                     {"org.opencontainers.image.base.name": f"debian:{suite}",
-                     "dev.harness.bootstrapped": f"mmdebstrap {variant}"})
+                     "dev.harness.bootstrapped": f"mmdebstrap {variant}",
+                     RECIPE_LABEL: RECIPE})
 
 
 def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,

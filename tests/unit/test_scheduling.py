@@ -49,3 +49,11 @@ def test_progress_prints_phase_changes_and_heartbeats(tmp_path: Path) -> None:
     assert " 40s" in lines[1] and lines[1].endswith("Step 3/5 : RUN apt-get install rustc")
     assert "probing" in lines[2]
     assert json.loads((tmp_path / "linux-arm64.json").read_text())["phase"] == "probing"
+
+
+def test_slim_bases_leave_out_what_debian_slim_leaves_out() -> None:
+    from harness.bases import slim_options
+
+    options = slim_options()
+    assert "--dpkgopt=path-exclude=/usr/share/man/*" in options
+    assert "--dpkgopt=path-include=/usr/share/doc/*/copyright" in options
