@@ -104,7 +104,9 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
     tag = local_tag(base, platform)
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(str(LOCK_DIR / (re.sub(r"[^\w.-]", "_", tag) + ".lock"))):
-        if not refresh and _cached(client, tag, platform):
+        # A base made by an older recipe is made anew, where the harness can make it.
+        if not refresh and _cached(client, tag, platform,
+                                   accept_old=debian_suite(base) is None):
             say(f"base {tag} cached")
             return tag
         if _pull(client, base, platform, tag, say):
@@ -131,14 +133,16 @@ def slim_options() -> tuple[str, ...]:
             *(f"--dpkgopt=path-include={p}" for p in SLIM_INCLUDES))
 
 
-def _cached(client: docker.DockerClient, tag: str, platform: Platform) -> bool:
+def _cached(client: docker.DockerClient, tag: str, platform: Platform,
+            accept_old: bool = False) -> bool:
     try:
         ok = matches(client, tag, platform)
         labels = client.images.get(tag).labels or {}
     except docker.errors.ImageNotFound:
         return False
-    if labels.get("dev.harness.bootstrapped") and labels.get(RECIPE_LABEL) != RECIPE:
-        return False  # made by an older recipe: make it anew
+    if not accept_old and labels.get("dev.harness.bootstrapped") and \
+            labels.get(RECIPE_LABEL) != RECIPE:
+        return False
     if not ok:
         client.images.remove(tag, force=True)  # a stale tag of another platform: never use it
     return ok
