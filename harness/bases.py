@@ -26,7 +26,7 @@ from filelock import FileLock
 
 from harness.engine import image_platform
 from harness.errors import BaseUnavailable, ImageWrong
-from harness.platforms import Platform, UnknownPlatform, lookup
+from harness.platforms import Platform, find
 
 LOCAL_REGISTRY = "harness.invalid/base"
 LOCK_DIR = Path(tempfile.gettempdir()) / "harness-locks"
@@ -78,8 +78,15 @@ def debian_mirror() -> str | None:
     return None
 
 
+def split_tag(ref: str) -> tuple[str, str]:
+    """``(name, tag)`` of ``NAME[:TAG]``; the tag is ``latest`` when none is given (a colon in
+    a registry's ``HOST:PORT`` is not a tag)."""
+    name, _, tag = ref.rpartition(":") if ":" in ref.split("/")[-1] else (ref, "", "latest")
+    return name, tag
+
+
 def local_tag(base: str, platform: Platform) -> str:
-    name, _, tag = base.rpartition(":") if ":" in base.split("/")[-1] else (base, "", "latest")
+    name, tag = split_tag(base)
     name = name.split("/", 1)[1] if "." in name.split("/")[0] else name  # drop a registry
     return f"{LOCAL_REGISTRY}/{name}:{tag}-{platform.slug}"
 
@@ -92,10 +99,7 @@ def debian_suite(base: str) -> str | None:
 
 def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:
     os, arch, variant = image_platform(client, ref)
-    try:
-        return lookup(arch, variant, os=os) == platform
-    except UnknownPlatform:
-        return False
+    return find(arch, variant, os=os) == platform
 
 
 def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str | None,
@@ -150,11 +154,11 @@ def _cached(client: docker.DockerClient, tag: str, platform: Platform,
 
 def _pull(client: docker.DockerClient, base: str, platform: Platform, tag: str,
           say: Say) -> bool:
-    repo, _, version = base.rpartition(":") if ":" in base.split("/")[-1] else (base, "", "")
+    repo, version = split_tag(base)
     # Pulls share the name `base` across platforms: one at a time, re-tagged at once.
     with FileLock(str(LOCK_DIR / "pull.lock")):
         try:
-            image = client.images.pull(repo, tag=version or "latest", platform=platform.name)
+            image = client.images.pull(repo, tag=version, platform=platform.name)
         except docker.errors.APIError as exc:
             why = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:160]
             say(f"cannot pull {base} for {platform.name} ({why}); "

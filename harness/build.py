@@ -187,9 +187,15 @@ class BuildxBuilder:
 Builder = ClassicBuilder | BuildxBuilder
 
 
-def choose(kind: str, client: docker.DockerClient, buildx_version: str | None) -> Builder:
+def resolve(kind: str, buildx_version: str | None) -> str:
     """``auto`` takes BuildKit where the buildx plugin is there, the classic builder otherwise."""
-    if kind == "buildx" or (kind == "auto" and buildx_version):
+    if kind == "auto":
+        return "buildx" if buildx_version else "classic"
+    return kind
+
+
+def choose(kind: str, client: docker.DockerClient, buildx_version: str | None) -> Builder:
+    if resolve(kind, buildx_version) == "buildx":
         if not buildx_version:
             raise UsageError("the buildx builder was asked for, but the docker CLI has no "
                              "buildx plugin",

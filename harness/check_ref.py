@@ -17,8 +17,8 @@ import docker.errors
 
 from harness.engine import image_exists, image_platform
 from harness.errors import CannotCheck, UsageError
-from harness.platforms import Platform, UnknownPlatform, lookup
-from harness.publish import ATTESTATION
+from harness.platforms import Platform, find, find_in
+from harness.publish import index_platforms
 from harness.registry import INDEXES, Reference, Registry, parse_reference
 from harness.verdicts import Finding
 
@@ -65,16 +65,13 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
     if media not in INDEXES:
         # A single-platform manifest: its platform is its config's.
         config = json.loads(registry.get_blob(ref.repository, doc["config"]["digest"]))
-        p = _platform(config)
+        p = find_in(config)
         if p:
             result.entries[p.name] = digest
         _check_blobs(registry, ref, p.name if p else "?", doc, result)
         return result
-    for m in doc.get("manifests", []):
+    for m, p in index_platforms(doc):
         plat = m.get("platform") or {}
-        if (plat.get("os"), plat.get("architecture")) == ATTESTATION:
-            continue
-        p = _platform(plat)
         name = p.name if p else "/".join(str(plat.get(k)) for k in ("os", "architecture"))
         if name in result.entries:
             result.findings.append(Finding(
@@ -85,7 +82,7 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
         _, mbody, _ = registry.get_manifest(ref.repository, m["digest"])
         manifest = json.loads(mbody)
         config = json.loads(registry.get_blob(ref.repository, manifest["config"]["digest"]))
-        if _platform(config) != p:
+        if find_in(config) != p:
             result.findings.append(Finding(
                 "index", "mismatch",
                 f"the index entry says {name} but its image config says "
@@ -112,21 +109,11 @@ def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[s
                 "push the image again"))
 
 
-def _platform(data: dict[str, Any]) -> Platform | None:
-    try:
-        return lookup(str(data.get("architecture", "")), data.get("variant"),
-                      os=str(data.get("os", "linux")))
-    except UnknownPlatform:
-        return None
-
-
 def fetch(client: docker.DockerClient, ref: str, platform: Platform,
           entries: dict[str, str]) -> str:
     """A local reference to ``platform``'s image of ``ref``, pulled by manifest digest."""
     if not is_registry_ref(ref):
-        if not image_exists(client, ref):
-            raise UsageError(f"no local image {ref} and it is not a registry reference",
-                             "pass HOST[:PORT]/REPO:TAG or a local image")
+        local_platform(client, ref)  # there, and of a known platform
         return ref
     digest = entries.get(platform.name)
     if digest is None:
@@ -144,5 +131,13 @@ def fetch(client: docker.DockerClient, ref: str, platform: Platform,
 
 
 def local_platform(client: docker.DockerClient, ref: str) -> Platform:
+    """The platform of a local image to check; UsageError if there is none or it is unknown."""
+    if not image_exists(client, ref):
+        raise UsageError(f"no local image {ref} and it is not a registry reference",
+                         "pass HOST[:PORT]/REPO:TAG or a local image")
     os_, arch, variant = image_platform(client, ref)
-    return lookup(arch, variant, os=os_)
+    platform = find(arch, variant, os=os_)
+    if platform is None:
+        raise UsageError(f"{ref} is {os_}/{arch}, a platform the harness does not know",
+                         "check an image of a platform listed by --help")
+    return platform

@@ -9,9 +9,11 @@ from typing import Any
 
 import docker
 import docker.errors
+from testcontainers.core.config import testcontainers_config
 
 from harness.errors import EngineUnavailable
 
+LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
 ENGINE_FIX = (
     "start a Docker engine (`dockerd &`, or `systemctl start docker`); on Debian/Ubuntu as root "
     "`nox -s preflight` installs and starts one; elsewhere point DOCKER_HOST at a running engine"
@@ -68,6 +70,13 @@ def buildx_version() -> str | None:
         return None
     parts = out.stdout.split()
     return parts[1] if len(parts) > 1 else out.stdout.strip()
+
+
+def local_reaper_only() -> None:
+    """Turn testcontainers' reaper (Ryuk) off unless its image comes from a local registry:
+    Docker Hub's cannot be assumed reachable, and the harness removes its own containers."""
+    if not testcontainers_config.ryuk_image.startswith(LOCAL_RYUK_PREFIXES):
+        testcontainers_config.ryuk_disabled = True
 
 
 def image_exists(c: docker.DockerClient, ref: str) -> bool:

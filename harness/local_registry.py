@@ -16,7 +16,6 @@ from typing import Any, cast
 import docker
 import docker.errors
 import requests
-from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from harness import bases, engine
@@ -68,8 +67,7 @@ class LocalRegistry(DockerContainer):
 
     def __init__(self, client: docker.DockerClient, *, image: str | None = None,
                  htpasswd: Path | None = None, port: int = 0, **kwargs: Any) -> None:
-        if not testcontainers_config.ryuk_image.startswith(("localhost", "127.")):
-            testcontainers_config.ryuk_disabled = True
+        engine.local_reaper_only()
         name, command = registry_image(client, image)
         super().__init__(name, **kwargs)
         self._port = port

@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 
 from harness.elf import ElfIdent
-from harness.platforms import PLATFORMS, UnknownPlatform, lookup
+from harness.platforms import PLATFORMS, find
 
 Platforms = tuple[str, ...]
 
 
 def from_config(os: str, architecture: str, variant: str | None) -> Platforms:
-    try:
-        return (lookup(architecture, variant, os=os).name,)
-    except UnknownPlatform:
-        return ()
+    p = find(architecture, variant, os=os)
+    return (p.name,) if p else ()
 
 
 def from_dpkg(answer: str) -> Platforms:

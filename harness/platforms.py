@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # ELF e_machine values (elf.h).
 EM_386 = 3
@@ -126,6 +127,20 @@ def lookup(architecture: str, variant: str | None, *, os: str = "linux",
         if p.os == os and p.architecture == arch and p.variant == variant:
             return p
     raise UnknownPlatform(original or "/".join(x for x in (os, architecture, variant) if x))
+
+
+def find(architecture: str, variant: str | None, *, os: str = "linux") -> Platform | None:
+    """The row for a config's or index entry's os/architecture/variant; None if unknown."""
+    try:
+        return lookup(architecture, variant, os=os)
+    except UnknownPlatform:
+        return None
+
+
+def find_in(data: dict[str, Any]) -> Platform | None:
+    """The same from a JSON object with ``os``, ``architecture`` and ``variant`` keys."""
+    return find(str(data.get("architecture", "")), data.get("variant"),
+                os=str(data.get("os") or "linux"))
 
 
 def parse_platforms(texts: list[str] | tuple[str, ...]) -> list[Platform]:

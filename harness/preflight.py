@@ -17,6 +17,7 @@ from typing import Any
 
 from harness import config as harness_config
 from harness import engine, provision
+from harness.build import resolve
 from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
 from harness.host import no_handler_fix, read_handlers, run_mode
 from harness.platforms import Platform
@@ -32,7 +33,7 @@ def survey(platforms: list[Platform], builder: str) -> dict[str, Any]:
         mode = run_mode(p, facts.arch, handlers)
         rows.append({"platform": p.name, **mode.to_dict(), "describe": mode.describe(),
                      "fix": None if mode.can_run else no_handler_fix(p)})
-    chosen = builder if builder != "auto" else ("buildx" if facts.buildx else "classic")
+    chosen = resolve(builder, facts.buildx)
     return {"engine": facts.to_dict(), "builder": chosen, "platforms": rows,
             "mmdebstrap": shutil.which("mmdebstrap") is not None}
 

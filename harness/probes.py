@@ -23,20 +23,17 @@ from typing import Any
 
 import docker
 import docker.errors
-from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from harness import observation as obs
-from harness.engine import ENGINE_FIX, image_exists, image_platform
+from harness.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
 from harness.errors import CannotCheck, EngineUnavailable, NoEmulation, ProbeTimeout
 from harness.host import no_handler_fix
 from harness.observation import Observation
-from harness.platforms import Platform, UnknownPlatform, lookup
+from harness.platforms import Platform, find
 
 KEEPALIVE = ["/bin/sh", "-c", "while :; do sleep 3600; done"]
 LABEL = "dev.harness.probe"
-# A Ryuk image from a local registry may be used; Docker Hub's cannot be assumed reachable.
-LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
 HELLO_DIR = "/tmp/harness-hello"
 HELLO_SCRIPT = (
     f"set -e; rm -rf {HELLO_DIR}; cargo new --vcs none --quiet --name harness-hello {HELLO_DIR}; "
@@ -64,9 +61,7 @@ class ImageProbe:
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("w", encoding="utf-8")
-        if not testcontainers_config.ryuk_image.startswith(LOCAL_RYUK_PREFIXES):
-            # Ryuk would be pulled from Docker Hub; this class removes its own containers.
-            testcontainers_config.ryuk_disabled = True
+        local_reaper_only()
         tc = (DockerContainer(self.image)
               .with_kwargs(platform=self.platform.name, network_mode="none", privileged=False,
                            labels={LABEL: "1"}, entrypoint=KEEPALIVE)
@@ -253,12 +248,9 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
     found = [obs.config(os_, arch, variant)]
-    try:
-        # Run the image as what it is: an image of another platform than requested is
-        # already a failure (config), and its own answers show what it really holds.
-        run_as = lookup(arch, variant, os=os_)
-    except UnknownPlatform:
-        run_as = platform
+    # Run the image as what it is: an image of another platform than requested is already a
+    # failure (config), and its own answers show what it really holds.
+    run_as = find(arch, variant, os=os_) or platform
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path) as probe:
         found.append(_answer(probe, "dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
         found.append(_answer(probe, "uname", ["uname", "-m"], obs.uname))

@@ -21,7 +21,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 import docker
 
 from harness.errors import UsageError
-from harness.platforms import Platform, UnknownPlatform, lookup, parse_platform
+from harness.platforms import Platform, find_in, parse_platform
 from harness.registry import (
     CONFIG_V1,
     INDEXES,
@@ -183,6 +183,15 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
     return digest
 
 
+def index_platforms(index: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Platform | None]]:
+    """Each entry of an index with the platform it names (None if the table does not know
+    it), attestation entries (``unknown/unknown``) left out."""
+    for m in index.get("manifests", []):
+        plat = m.get("platform") or {}
+        if (plat.get("os"), plat.get("architecture")) != ATTESTATION:
+            yield m, find_in(plat)
+
+
 def platform_entries(registry: Registry, repository: str, reference: str,
                      wanted: Platform | None = None) -> list[Entry]:
     """The platform manifests behind a reference: itself, or an index's entries.
@@ -194,20 +203,16 @@ def platform_entries(registry: Registry, repository: str, reference: str,
     doc = json.loads(body)
     found: list[Entry] = []
     if media in INDEXES:
-        for m in doc.get("manifests", []):
-            plat = m.get("platform") or {}
-            if (plat.get("os"), plat.get("architecture")) == ATTESTATION:
-                continue
-            try:
-                p = lookup(plat.get("architecture", ""), plat.get("variant"),
-                           os=plat.get("os", "linux"))
-            except UnknownPlatform:
-                continue
-            if wanted is None or p == wanted:
+        for m, p in index_platforms(doc):
+            if p is not None and (wanted is None or p == wanted):
                 found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"]))
         return found
     config = json.loads(registry.get_blob(repository, doc["config"]["digest"]))
-    p = lookup(config.get("architecture", ""), config.get("variant"), os=config.get("os", ""))
+    p = find_in(config)
+    if p is None:
+        raise UsageError(f"{repository}@{digest} is of a platform the harness does not know "
+                         f"({config.get('os')}/{config.get('architecture')})",
+                         "merge images of the platforms listed by --help")
     if wanted is not None and p != wanted:
         raise UsageError(f"{repository}@{digest} is {p.name}, not {wanted.name}",
                          "merge the image of the platform you meant")

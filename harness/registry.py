@@ -95,6 +95,7 @@ class Registry:
         self.session = requests.Session()
         self._credentials = credentials if credentials is not None else docker_credentials(host)
         self._token: str | None = None
+        self._basic_ok = False  # the registry asked for basic auth: send it every time
         self.uploaded_blobs = 0  # counted, so that a re-publish can show it uploaded nothing
 
     def close(self) -> None:
@@ -140,8 +141,6 @@ class Registry:
                                 f"{resp.status_code} {_errors(resp)}",
                                 "check the registry's log")
         return resp
-
-    _basic_ok = False
 
     def _authenticate(self, resp: requests.Response) -> bool:
         challenge = resp.headers.get("WWW-Authenticate", "")

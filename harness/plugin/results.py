@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.build import resolve
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
@@ -82,8 +83,7 @@ def _host(config: pytest.Config) -> dict[str, Any]:
         "engine_version": facts.get("version"),
         "api_version": facts.get("api_version"),
         "buildx": facts.get("buildx"),
-        "builder": state.cfg.builder if state.cfg.builder != "auto"
-        else ("buildx" if facts.get("buildx") else "classic"),
+        "builder": resolve(state.cfg.builder, facts.get("buildx")),
     }
 
 
