@@ -15,8 +15,11 @@ nox.options.reuse_venv = "yes"  # a warm run should not reinstall the harness
 nox.options.default_venv_backend = "venv"
 
 PYTHON = "3.11"
-# pytest's statuses and the harness's "cannot check"; anything else (5: no tests) becomes 1.
-PASSED_THROUGH = (0, 1, 2, 4, 69)
+# The harness's statuses (README, "exit status"); anything else from a harness command is the
+# harness's own failure (70). The harness's own tests keep pytest's status, but 5 (no test ran)
+# becomes 1: a CI run that tested nothing must not pass.
+PASSED_THROUGH = (0, 1, 2, 4, 69, 70)
+SOFTWARE = 70
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -28,12 +31,16 @@ def _preflight(session: nox.Session, *args: str) -> None:
     _run_keeping_status(session, "python", "-m", "harness", "preflight", *args)
 
 
-def _run_keeping_status(session: nox.Session, *args: str) -> None:
+def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = False) -> None:
     """Run a command and leave nox with the command's own exit status, not just 1."""
     try:
         session.run(*args)
     except nox.command.CommandFailed as exc:
-        code = exc.return_code if exc.return_code in PASSED_THROUGH else 1
+        code = exc.return_code
+        if own_tests:
+            code = 1 if code == 5 else code
+        elif code not in PASSED_THROUGH:
+            code = SOFTWARE
         session.log(f"exit status {code}: see the verdicts above and the reports")
         raise SystemExit(code) from exc
 
@@ -98,7 +105,8 @@ def tests(session: nox.Session) -> None:
     _install(session, "dev")
     _preflight(session, "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
-    _run_keeping_status(session, "pytest", "-ra", *(args or ["tests/unit", "tests/engine"]))
+    _run_keeping_status(session, "pytest", "-ra", *(args or ["tests/unit", "tests/engine"]),
+                        own_tests=True)
 
 
 @nox.session(python=PYTHON)

@@ -24,18 +24,14 @@ import docker
 import docker.errors
 from filelock import FileLock
 
+from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import image_platform
-from harness.errors import BaseUnavailable, ImageWrong
+from harness.errors import BaseUnavailable, ImageWrong, from_diagnosis
 from harness.platforms import Platform, find
 
 LOCAL_REGISTRY = "harness.invalid/base"
 LOCK_DIR = Path(tempfile.gettempdir()) / "harness-locks"
 ATTEMPTS = 3
-_TRANSIENT = re.compile(
-    r"Mirror sync in progress|unexpected size|Hash Sum mismatch|Temporary failure|"
-    r"Connection (failed|timed out|refused)|Could not connect|50[0-9] |Unable to fetch",
-    re.I,
-)
 
 # Bumped whenever what bootstrap() makes changes, so that cached bases are made anew.
 RECIPE = "2"
@@ -196,7 +192,7 @@ def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: 
 
 def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
                       log_path: Path | None) -> None:
-    last = ""
+    """Run mmdebstrap; a failure the diagnosis calls transient (a mirror mid-sync) is retried."""
     for attempt in range(1, ATTEMPTS + 1):
         say(f"bootstrapping a {platform.dpkg_arch} base from {mirror} (attempt {attempt})")
         # stdin closed: without a mirror argument mmdebstrap would read sources from it.
@@ -207,15 +203,13 @@ def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
                 fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
         if proc.returncode == 0:
             return
-        last = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        if not _TRANSIENT.search(proc.stderr + proc.stdout):
-            break
+        d = diagnose(Event(Stage.BASE, output=proc.stdout + proc.stderr,
+                           status=proc.returncode, command="mmdebstrap",
+                           platform=platform.name, host=mirror,
+                           log=str(log_path) if log_path else ""))
+        if not d.transient or attempt == ATTEMPTS:
+            raise from_diagnosis(d, BaseUnavailable)
         time.sleep(5 * attempt)
-    raise BaseUnavailable(
-        f"could not bootstrap a {platform.dpkg_arch} base from {mirror}: {last}",
-        "check that the mirror is reachable and in sync, or pass --mirror URL; "
-        "a platform needing QEMU needs its handler (`nox -s preflight`)",
-    )
 
 
 def load_rootfs(client: docker.DockerClient, rootfs: Path, platform: Platform, tag: str,

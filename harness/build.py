@@ -7,7 +7,6 @@ log to a file and report each line to a callback, for the progress display.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from collections import deque
@@ -18,13 +17,13 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from harness.engine import ENGINE_FIX
-from harness.errors import BuildFailed, EngineUnavailable, NoEmulation, UsageError
+from harness.diagnosis import Event, Stage, diagnose
+from harness.engine import ENGINE_FIX, answers
+from harness.errors import BuildFailed, EngineUnavailable, HarnessError, UsageError, from_diagnosis
+from harness.outcomes import RunKind
 from harness.platforms import Platform
 
 LineCallback = Callable[[str], None]
-
-_EXEC_FORMAT = re.compile(r"exec format error", re.I)
 
 
 @dataclass
@@ -37,6 +36,7 @@ class BuildRequest:
     build_args: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
+    mode: RunKind | None = None  # how the platform runs here, for the diagnosis of a failure
 
 
 @dataclass
@@ -73,19 +73,18 @@ class _Log:
         return "\n".join(self.tail)
 
 
-def _failure(req: BuildRequest, log: _Log, what: str) -> Exception:
+def _failure(req: BuildRequest, log: _Log, client: docker.DockerClient,
+             status: int | None = None, command: str = "") -> HarnessError:
+    """Why the build failed, from the end of its log and whether the engine is still there
+    (see harness.diagnosis)."""
     tail = log.tail_text()
-    if _EXEC_FORMAT.search(tail):
-        return NoEmulation(
-            f"{req.platform.name}: the build could not run the platform's binaries "
-            f"(exec format error); see {req.log_path}",
-            "register a QEMU handler for it (`nox -s preflight` shows which are missing)",
-        )
-    return BuildFailed(f"{req.platform.name}: {what}; see {req.log_path}",
-                       "fix the failing step for this platform (its log ends with the error)",
-                       tail)
-
-
+    d = diagnose(Event(Stage.BUILD, output=tail, status=status, command=command,
+                       platform=req.platform.name, mode=req.mode, log=str(req.log_path),
+                       engine_answers=answers(client)))
+    error = from_diagnosis(d, BuildFailed)
+    if isinstance(error, BuildFailed):
+        error.log_tail = tail
+    return error
 
 
 class ClassicBuilder:
@@ -119,11 +118,10 @@ class ClassicBuilder:
                     image_id = chunk["aux"].get("ID", image_id)
                 if "error" in chunk:
                     log.write(str(chunk["error"]) + "\n")
-                    raise _failure(req, log, "the build failed")
+                    raise _failure(req, log, self.client)
         except docker.errors.APIError as exc:
-            log.write(f"{exc}\n")
-            raise _failure(req, log, f"the engine refused the build: {exc.explanation}") \
-                from exc
+            log.write(f"{exc.explanation or exc}\n")
+            raise _failure(req, log, self.client) from exc
         except (docker.errors.DockerException, ConnectionError) as exc:
             log.write(f"{exc}\n")
             raise EngineUnavailable(f"{req.platform.name}: the engine went away during the "
@@ -176,9 +174,7 @@ class BuildxBuilder:
             finally:
                 log.close()
         if status != 0:
-            if "Cannot connect to the Docker daemon" in log.tail_text():
-                raise EngineUnavailable(f"{req.platform.name}: no engine for buildx", ENGINE_FIX)
-            raise _failure(req, log, f"docker buildx build exited {status}")
+            raise _failure(req, log, self.client, status, "docker buildx build")
         image = self.client.images.get(req.tag)
         return BuildOutcome(str(image.id), req.tag, time.monotonic() - start, self.name,
                             req.log_path)

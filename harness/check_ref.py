@@ -17,6 +17,7 @@ import docker.errors
 
 from harness.engine import image_exists, image_platform
 from harness.errors import CannotCheck, UsageError
+from harness.outcomes import Kind
 from harness.platforms import Platform, find, find_in
 from harness.publish import index_platforms
 from harness.registry import INDEXES, Reference, Registry, parse_reference
@@ -75,7 +76,7 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
         name = p.name if p else "/".join(str(plat.get(k)) for k in ("os", "architecture"))
         if name in result.entries:
             result.findings.append(Finding(
-                "index", "mismatch", f"{name} appears twice in the index",
+                "index", Kind.MISMATCH, f"{name} appears twice in the index",
                 "write the index again with one entry per platform"))
             continue
         result.entries[name] = m["digest"]
@@ -84,17 +85,17 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
         config = json.loads(registry.get_blob(ref.repository, manifest["config"]["digest"]))
         if find_in(config) != p:
             result.findings.append(Finding(
-                "index", "mismatch",
+                "index", Kind.MISMATCH,
                 f"the index entry says {name} but its image config says "
                 f"{config.get('os')}/{config.get('architecture')}",
                 "merge again: every entry's platform must be read from its config"))
         _check_blobs(registry, ref, name, manifest, result)
     names = {p.name for p in expected}
     for missing in sorted(names - set(result.entries)):
-        result.findings.append(Finding("index", "mismatch", f"{missing} is not in the index",
+        result.findings.append(Finding("index", Kind.MISMATCH, f"{missing} is not in the index",
                                        "publish that platform and merge again"))
     for extra in sorted(set(result.entries) - names):
-        result.findings.append(Finding("index", "mismatch",
+        result.findings.append(Finding("index", Kind.MISMATCH,
                                        f"{extra} is in the index but was not expected",
                                        "check --platform, or drop it from the index"))
     return result
@@ -105,7 +106,7 @@ def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[s
     for blob in [manifest["config"], *manifest.get("layers", [])]:
         if not registry.has_blob(ref.repository, blob["digest"]):
             result.findings.append(Finding(
-                "index", "mismatch", f"{name}: blob {blob['digest']} is missing",
+                "index", Kind.MISMATCH, f"{name}: blob {blob['digest']} is missing",
                 "push the image again"))
 
 

@@ -11,13 +11,11 @@ import docker
 import docker.errors
 from testcontainers.core.config import testcontainers_config
 
+from harness.diagnosis import ENGINE_FIX
 from harness.errors import EngineUnavailable
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
-ENGINE_FIX = (
-    "start a Docker engine (`dockerd &`, or `systemctl start docker`); on Debian/Ubuntu as root "
-    "`nox -s preflight` installs and starts one; elsewhere point DOCKER_HOST at a running engine"
-)
+__all__ = ["ENGINE_FIX"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,17 @@ def client(timeout: int = 600) -> docker.DockerClient:
     except docker.errors.DockerException as exc:
         raise EngineUnavailable(f"no container engine answers: {_short(exc)}", ENGINE_FIX) from exc
     return c
+
+
+def answers(c: docker.DockerClient) -> bool:
+    """Whether the engine answers a ping now (after a failure: did the engine go away?)."""
+    before, c.api.timeout = c.api.timeout, 10  # a frozen engine must not hold us 10 minutes
+    try:
+        return bool(c.ping())
+    except Exception:  # any failure to answer is the answer
+        return False
+    finally:
+        c.api.timeout = before
 
 
 def facts(c: docker.DockerClient) -> EngineFacts:

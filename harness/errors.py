@@ -1,24 +1,44 @@
-"""Exceptions and exit statuses: one clear message, one fix, one status per kind of trouble."""
+"""The harness's one root exception, and the kinds of trouble under it.
+
+Each error carries the user's message, the fix, and the :class:`~harness.outcomes.Kind` that
+decides the verdict and the exit status; errors found by :func:`harness.diagnosis.diagnose`
+also carry the name of the cause. Exit statuses are defined in ``harness.outcomes``.
+"""
 
 from __future__ import annotations
 
-# pytest's own statuses are kept for what they already mean (2 interrupted, 4 usage error).
-EXIT_OK = 0
-EXIT_IMAGE_WRONG = 1
-EXIT_INTERRUPTED = 2
-EXIT_USAGE = 4
-EXIT_CANNOT_CHECK = 69  # sysexits EX_UNAVAILABLE: the machine could not check
+from typing import TYPE_CHECKING
+
+from harness.outcomes import Exit, Kind
+
+if TYPE_CHECKING:
+    from harness.diagnosis import Diagnosis
+
+EXIT_OK = Exit.OK
+EXIT_IMAGE_WRONG = Exit.IMAGE_WRONG
+EXIT_INTERRUPTED = Exit.INTERRUPTED
+EXIT_USAGE = Exit.USAGE
+EXIT_CANNOT_CHECK = Exit.CANNOT_CHECK
+EXIT_SOFTWARE = Exit.SOFTWARE
 
 
 class HarnessError(Exception):
-    """Base class: a message for the user and the fix to apply."""
+    """Base class: a message for the user, the fix to apply, and what kind of trouble it is."""
 
-    exit_status = EXIT_CANNOT_CHECK
+    kind: Kind = Kind.ERROR
 
-    def __init__(self, message: str, fix: str = "") -> None:
+    def __init__(self, message: str, fix: str = "", *, kind: Kind | None = None,
+                 cause: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.cause = cause
+        if kind is not None:
+            self.kind = kind
+
+    @property
+    def exit_status(self) -> Exit:
+        return self.kind.exit_status
 
     def __str__(self) -> str:
         return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
@@ -27,7 +47,7 @@ class HarnessError(Exception):
 class UsageError(HarnessError):
     """Bad input: unknown platform, missing Dockerfile or context, malformed option."""
 
-    exit_status = EXIT_USAGE
+    kind = Kind.USAGE
 
 
 class CannotCheck(HarnessError):
@@ -53,10 +73,26 @@ class ProbeTimeout(CannotCheck):
 class ImageWrong(HarnessError):
     """The image itself is broken: a failing RUN step, a base of another platform."""
 
-    exit_status = EXIT_IMAGE_WRONG
+    kind = Kind.BUILD
 
 
 class BuildFailed(ImageWrong):
-    def __init__(self, message: str, fix: str = "", log_tail: str = "") -> None:
-        super().__init__(message, fix)
+    def __init__(self, message: str, fix: str = "", log_tail: str = "", *,
+                 kind: Kind | None = None, cause: str = "") -> None:
+        super().__init__(message, fix, kind=kind, cause=cause)
         self.log_tail = log_tail
+
+
+_BY_VERDICT = {"fail": ImageWrong, "error": CannotCheck}
+
+
+def from_diagnosis(d: Diagnosis, error: type[HarnessError] | None = None) -> HarnessError:
+    """The exception for a diagnosis: ``error`` when given and of the same verdict, else the
+    class its kind calls for (usage errors are always :class:`UsageError`)."""
+    if d.kind is Kind.USAGE:
+        cls: type[HarnessError] = UsageError
+    elif error is not None and issubclass(error, _BY_VERDICT.get(d.kind.verdict, HarnessError)):
+        cls = error
+    else:
+        cls = _BY_VERDICT.get(d.kind.verdict, HarnessError)
+    return cls(d.message, d.fix, kind=d.kind, cause=d.cause)

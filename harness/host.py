@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.diagnosis import no_handler_fix as _no_handler_fix
 from harness.elf import synthetic_header
+from harness.outcomes import RunKind
 from harness.platforms import Platform
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -58,24 +60,27 @@ class Handler:
 class RunMode:
     """How containers of one platform run on this host."""
 
-    kind: str  # "native", "qemu" or "unavailable"
+    kind: RunKind
     handler: str | None = None
     interpreter: str | None = None
     flags: str | None = None
     qemu_version: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", RunKind(self.kind))  # from report.json's strings too
+
     @property
     def can_run(self) -> bool:
-        return self.kind != "unavailable"
+        return self.kind is not RunKind.UNAVAILABLE
 
     def describe(self) -> str:
-        if self.kind == "qemu":
+        if self.kind is RunKind.QEMU:
             version = f" {self.qemu_version}" if self.qemu_version else ""
             return f"QEMU{version} ({self.handler}, flags {self.flags or '-'})"
         return self.kind
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "kind": str(self.kind)}
 
 
 def parse_handler(name: str, text: str) -> Handler | None:
@@ -141,16 +146,12 @@ def run_mode(platform: Platform, host_arch: str, handlers: list[Handler]) -> Run
     header = synthetic_header(platform.bits, platform.big_endian, platform.elf_machine)
     for h in handlers:
         if h.enabled and h.matches(header):
-            return RunMode("qemu", h.name, h.interpreter, h.flags, qemu_version(h.interpreter))
+            return RunMode(RunKind.QEMU, h.name, h.interpreter, h.flags,
+                           qemu_version(h.interpreter))
     if platform.name in NATIVE.get(host_arch, set()):
-        return RunMode("native")
-    return RunMode("unavailable")
+        return RunMode(RunKind.NATIVE)
+    return RunMode(RunKind.UNAVAILABLE)
 
 
 def no_handler_fix(platform: Platform) -> str:
-    return (
-        f"register a QEMU handler for {platform.name}: on Debian/Ubuntu as root "
-        "`apt-get install qemu-user-static binfmt-support && update-binfmts --enable` "
-        "(or `nox -s preflight`, which does it); elsewhere "
-        "`docker run --privileged --rm tonistiigi/binfmt --install all`"
-    )
+    return _no_handler_fix(platform.name)

@@ -35,8 +35,10 @@ class Observation:
     raw: str | None  # the answer as given; None when the tool is absent from the image
     fits: tuple[str, ...] = ()  # platforms the answer is consistent with
     value: str | None = None  # the part of the answer that was mapped (a triple, a machine)
-    error: str | None = None  # the probe could not run (timeout, engine gone)
+    error: str | None = None  # why there is no answer (timeout, engine gone, tool broken)
     detail: dict[str, Any] = field(default_factory=dict)
+    kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
+    fix: str | None = None  # what to do about ``error``
 
     @property
     def absent(self) -> bool:
@@ -54,8 +56,9 @@ def absent(source: str) -> Observation:
     return Observation(source, None)
 
 
-def failed(source: str, error: str) -> Observation:
-    return Observation(source, None, error=error)
+def failed(source: str, error: str, kind: str | None = None, fix: str | None = None) -> Observation:
+    """No answer from ``source``: ``kind`` says whose fault (see harness.diagnosis)."""
+    return Observation(source, None, error=error, kind=kind, fix=fix)
 
 
 def config(os: str, architecture: str, variant: str | None) -> Observation:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ import docker
 
 from harness import bases, build, check_ref, engine, probes
 from harness.config import HarnessConfig
-from harness.errors import CannotCheck, HarnessError, ImageWrong, NoEmulation
+from harness.errors import HarnessError, NoEmulation
 from harness.host import RunMode, no_handler_fix, read_handlers, run_mode
 from harness.observation import Observation
+from harness.outcomes import Kind
 from harness.platforms import Platform
 from harness.progress import StatusBoard
 from harness.report import PlatformResult
-from harness.verdicts import ERROR, FAIL, Finding, Judgement, judge
+from harness.verdicts import Finding, Judgement, judge
 
 
 @dataclass
@@ -81,18 +83,34 @@ class Pipeline:
         start = time.monotonic()
         try:
             built = self._build(platform, board, result)
-        except HarnessError as exc:
-            kind = "build" if isinstance(exc, ImageWrong) else "error"
-            result.verdict = FAIL if kind == "build" else ERROR
-            result.findings.append(Finding("build", kind, exc.message, exc.fix))
-            result.build.update(ok=False, seconds=round(time.monotonic() - start, 1))
-            board.set(f"build {result.verdict}")
-            return Built(platform, error=exc)
         except KeyboardInterrupt:
             _interrupted(result, "build")
             raise
+        except Exception as exc:  # every failure becomes this platform's verdict
+            error = self._failed(platform, result, "build", exc)
+            result.build.update(ok=False, seconds=round(time.monotonic() - start, 1))
+            board.set(f"build {result.verdict}")
+            return Built(platform, error=error)
         board.set("built")
         return built
+
+    def _failed(self, platform: Platform, result: PlatformResult, stage: str,
+                exc: Exception) -> HarnessError:
+        """Record a failure as the platform's finding. The one place that catches what nothing
+        else did: an unexpected exception is a bug of the harness (``internal``, exit 70), its
+        traceback kept in the platform's log, never taken for a broken image or machine."""
+        if not isinstance(exc, HarnessError):
+            log = self.cfg.log_dir / f"{platform.slug}-{stage}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write("".join(traceback.format_exception(exc)))
+            exc = HarnessError(f"{platform.name}: the harness failed during the {stage}: "
+                               f"{type(exc).__name__}: {exc}",
+                               f"this is a bug of the harness: report it with {log}",
+                               kind=Kind.INTERNAL, cause="internal")
+        result.findings.append(Finding(stage, exc.kind, exc.message, exc.fix))
+        result.verdict = exc.kind.verdict
+        return exc
 
     def _build(self, platform: Platform, board: StatusBoard, result: PlatformResult) -> Built:
         cfg = self.cfg
@@ -120,7 +138,7 @@ class Pipeline:
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=cfg.tag_for(platform), log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={"dev.harness.platform": platform.name},
-            no_cache=cfg.no_cache)
+            no_cache=cfg.no_cache, mode=mode.kind)
         outcome = builder.build(request, on_line=board.line)
         result.image = {"tag": outcome.tag, "id": outcome.image_id,
                         "base": build_args.get("BASE_IMAGE")}
@@ -153,15 +171,15 @@ class Pipeline:
             assert built.tag is not None
             found = probes.observe(self.client, built.tag, platform,
                                    timeout=self.cfg.probe_timeout,
-                                   hello_timeout=self.cfg.hello_timeout, log_path=log)
-        except CannotCheck as exc:
-            result.verdict = ERROR
-            result.findings.append(Finding("probe", "error", exc.message, exc.fix))
-            board.set("probe error")
-            return Checked(platform, error=exc)
+                                   hello_timeout=self.cfg.hello_timeout, log_path=log,
+                                   mode=self.mode(platform).kind, required=self.cfg.require)
         except KeyboardInterrupt:
             _interrupted(result, "probe")
             raise
+        except Exception as exc:  # every failure becomes this platform's verdict
+            error = self._failed(platform, result, "probe", exc)
+            board.set(f"probe {result.verdict}")
+            return Checked(platform, error=error)
         total = time.monotonic() - start
         hello = next((o for o in found if o.source == "hello"), None)
         hello_s = float(hello.detail.get("seconds", 0.0)) if hello else 0.0
@@ -178,8 +196,8 @@ class Pipeline:
 
 
 def _interrupted(result: PlatformResult, stage: str) -> None:
-    result.verdict = ERROR
-    result.findings.append(Finding(stage, "error", f"the {stage} was interrupted",
+    result.verdict = Kind.ERROR.verdict
+    result.findings.append(Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
                                    "run again to check this platform"))
 
 

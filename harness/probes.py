@@ -17,6 +17,7 @@ import tarfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,10 +27,18 @@ import docker.errors
 from testcontainers.core.container import DockerContainer
 
 from harness import observation as obs
+from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
-from harness.errors import CannotCheck, EngineUnavailable, NoEmulation, ProbeTimeout
-from harness.host import no_handler_fix
+from harness.errors import (
+    CannotCheck,
+    EngineUnavailable,
+    HarnessError,
+    NoEmulation,
+    ProbeTimeout,
+    from_diagnosis,
+)
 from harness.observation import Observation
+from harness.outcomes import Kind, RunKind
 from harness.platforms import Platform, find
 
 KEEPALIVE = ["/bin/sh", "-c", "while :; do sleep 3600; done"]
@@ -40,17 +49,18 @@ HELLO_SCRIPT = (
     f"cd {HELLO_DIR}; cargo build --offline --quiet; ./target/debug/harness-hello"
 )
 HELLO_GREETING = "Hello, world!"
-_NOT_FOUND = ("executable file not found", "no such file or directory", "not found")
 
 
 class ImageProbe:
     """A running container of one image, to ask questions of (a context manager)."""
 
     def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
-                 timeout: float = 60.0, log_path: Path | None = None) -> None:
+                 timeout: float = 60.0, log_path: Path | None = None,
+                 mode: RunKind | None = None) -> None:
         self.client = client
         self.image = image
         self.platform = platform
+        self.mode = mode
         self.timeout = timeout
         self.log_path = log_path
         self._tc: DockerContainer | None = None
@@ -72,10 +82,7 @@ class ImageProbe:
             self._wait_running()
         except docker.errors.APIError as exc:
             self.close()
-            if "exec format error" in str(exc):
-                raise self._no_emulation() from exc
-            raise CannotCheck(f"cannot start {self.image}: {exc.explanation}",
-                              "see the engine's log") from exc
+            raise self._diagnose(Stage.START, str(exc.explanation or exc)) from exc
         except BaseException:
             self.close()
             raise
@@ -99,18 +106,16 @@ class ImageProbe:
             self._log.close()
             self._log = None
 
-    def _stopped(self, state: dict[str, Any]) -> CannotCheck:
-        """Why the keep-alive process is gone: no emulation for the platform, or no shell."""
-        logs = self.container.logs().decode(errors="replace")
-        if "exec format error" in logs:
-            return self._no_emulation()
-        return CannotCheck(f"{self.image} exited at once ({state.get('ExitCode')}): "
-                           f"{logs.strip()[-300:]}",
-                           "the image needs /bin/sh and sleep to be probed")
+    def _stopped(self, state: dict[str, Any]) -> HarnessError:
+        """Why the keep-alive process is gone: no emulation, a foreign shell, or no shell."""
+        logs = self.container.logs(tail=50).decode(errors="replace")
+        return self._diagnose(Stage.START, logs, state.get("ExitCode"))
 
-    def _no_emulation(self) -> NoEmulation:
-        return NoEmulation(f"{self.platform.name} binaries cannot run on this host "
-                           "(exec format error)", no_handler_fix(self.platform))
+    def _diagnose(self, stage: Stage, output: str, status: int | None = None,
+                  **event: Any) -> HarnessError:
+        d = diagnose(Event(stage, output=output, status=status, platform=self.platform.name,
+                           mode=self.mode, log=str(self.log_path or ""), **event))
+        return from_diagnosis(d, NoEmulation if d.cause == "no-emulation" else None)
 
     def _force_remove(self) -> None:
         assert self._tc is not None
@@ -148,6 +153,8 @@ class ImageProbe:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
             self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+            timeout_error = self._diagnose(Stage.PROBE, "", command=" ".join(cmd),
+                                           timed_out=True)
             # The API cannot kill an exec: kill the container, wait until it is down, and
             # start it again for the remaining probes.
             self.container.kill()
@@ -155,9 +162,8 @@ class ImageProbe:
             pool.shutdown(wait=True)
             self.container.start()
             self._wait_running()
-            raise ProbeTimeout(f"`{' '.join(cmd)}` did not answer within {limit:.0f} s",
-                               "raise --probe-timeout, or find why it hangs (see the log)") \
-                from exc
+            raise ProbeTimeout(f"{timeout_error.message} (within {limit:.0f} s)",
+                               timeout_error.fix, cause=timeout_error.cause) from exc
         except docker.errors.APIError as exc:
             self.container.reload()
             state = self.container.attrs["State"]
@@ -174,10 +180,6 @@ class ImageProbe:
             pool.shutdown(wait=False)
         code, raw = result
         out = (raw or b"").decode(errors="replace")
-        if code == 126 and "exec format error" in out:
-            raise self._no_emulation()  # the kernel cannot run this platform's binaries
-        if code in (126, 127) and any(s in out.lower() for s in _NOT_FOUND):
-            code = 127
         self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
         return code, out
 
@@ -214,16 +216,25 @@ def require_local(client: docker.DockerClient, image: str) -> None:
 
 
 def _answer(probe: ImageProbe, source: str, cmd: list[str],
-            make: Callable[[str], Observation], timeout: float | None = None) -> Observation:
+            make: Callable[[str], Observation], timeout: float | None = None,
+            required: frozenset[str] = frozenset()) -> Observation:
+    """``source``'s observation; a command that does not answer is diagnosed."""
     try:
         code, out = probe.exec(cmd, timeout)
     except ProbeTimeout as exc:
-        return obs.failed(source, exc.message)
-    if code == 127:
-        return obs.absent(source)
-    if code != 0:
-        return obs.failed(source, f"exit {code}: {out.strip()[-200:]}")
-    return make(out)
+        return obs.failed(source, exc.message, fix=exc.fix)
+    if code == 0:
+        return make(out)
+    event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
+                  platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
+                  required=source in required)
+    d = diagnose(event)
+    if d.kind in (Kind.MISSING, Kind.ABSENT):
+        # Not found, or found and not executable (a missing program interpreter says ENOENT)?
+        if _which(probe, cmd[0]) is None:
+            return obs.absent(source)
+        d = diagnose(replace(event, exists=True))
+    return obs.failed(source, d.message, d.kind, d.fix)
 
 
 def _elf(probe: ImageProbe, source: str, path: str | None) -> Observation:
@@ -243,7 +254,8 @@ def _which(probe: ImageProbe, name: str) -> str | None:
 
 def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
-            log_path: Path | None = None) -> list[Observation]:
+            log_path: Path | None = None, mode: RunKind | None = None,
+            required: frozenset[str] = frozenset()) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -251,14 +263,18 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     # Run the image as what it is: an image of another platform than requested is already a
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
-    with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path) as probe:
-        found.append(_answer(probe, "dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
-        found.append(_answer(probe, "uname", ["uname", "-m"], obs.uname))
-        found.append(_answer(probe, "getconf", ["getconf", "LONG_BIT"], obs.getconf))
+    with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
+                    mode=mode) as probe:
+        def answer(source: str, cmd: list[str], make: Callable[[str], Observation]) -> Observation:
+            return _answer(probe, source, cmd, make, required=required)
+
+        found.append(answer("dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
+        found.append(answer("uname", ["uname", "-m"], obs.uname))
+        found.append(answer("getconf", ["getconf", "LONG_BIT"], obs.getconf))
         found.append(_elf(probe, "sh-elf", "/bin/sh"))
-        found.append(_answer(probe, "rustc", ["rustc", "-vV"], obs.rustc))
+        found.append(answer("rustc", ["rustc", "-vV"], obs.rustc))
         found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
-        cargo = _answer(probe, "cargo", ["cargo", "-V"], obs.cargo)
+        cargo = answer("cargo", ["cargo", "-V"], obs.cargo)
         found.append(cargo)
         found.extend(_hello(probe, cargo, hello_timeout))
     return found
@@ -267,7 +283,10 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
 def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:
     """Compile and run a hello-world crate; a failure to build is the image's fault."""
     if cargo.raw is None:
-        return [obs.absent("hello") if cargo.absent else obs.failed("hello", "cargo failed"),
+        if cargo.absent:
+            return [obs.absent("hello"), obs.absent("hello-elf")]
+        # cargo's own finding says what is wrong; the crate is not tried, and not blamed twice.
+        return [obs.failed("hello", "not tried: cargo does not work", Kind.ABSENT),
                 obs.absent("hello-elf")]
     start = time.monotonic()
     try:

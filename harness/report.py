@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
-from harness.verdicts import ERROR, FAIL, KIND_VERDICT, PASS, QUIRK, Finding, worst
+from harness.outcomes import Exit, Kind, Verdict
+from harness.outcomes import exit_status as _exit_status
+from harness.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
 
 SCHEMA_VERSION = 1
 _ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
@@ -22,7 +23,7 @@ _ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
 @dataclass
 class PlatformResult:
     platform: str
-    verdict: str = ERROR
+    verdict: Verdict = ERROR
     findings: list[Finding] = field(default_factory=list)
     observed: dict[str, dict[str, Any]] = field(default_factory=dict)
     image: dict[str, Any] = field(default_factory=dict)  # tag, id
@@ -34,39 +35,45 @@ class PlatformResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["verdict"] = str(self.verdict)
         data["findings"] = [f.to_dict() for f in self.findings]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlatformResult:
         data = dict(data)
+        data["verdict"] = Verdict(data.get("verdict", ERROR))
         data["findings"] = [Finding(**f) for f in data.get("findings", [])]
         return cls(**data)
 
+    def kinds(self) -> list[Kind]:
+        """The kinds that decide the exit status; a verdict with no finding counts as its own."""
+        kinds = [f.kind for f in self.findings]
+        if self.verdict is not PASS and not any(k.verdict is self.verdict for k in kinds):
+            kinds.append({FAIL: Kind.BUILD, QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
+        return kinds
+
 
 def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",
-                extra: tuple[str, ...] = ()) -> int:
-    """0 nothing wrong; 1 an image is wrong (or a quirk under policy "fail"); 69 cannot check.
+                extra: tuple[str, ...] = ()) -> Exit:
+    """The run's status (see harness.outcomes): 1 an image is wrong (or a quirk under policy
+    "fail"), 4 bad input, 70 a bug of the harness, 69 cannot check, else 0.
 
-    ``extra``: verdicts that belong to no platform (an index's findings).
+    ``extra``: finding kinds that belong to no platform (an index's findings).
     """
-    verdicts = [r.verdict for r in results] + list(extra)
-    if FAIL in verdicts or (quirk_policy == "fail" and QUIRK in verdicts):
-        return EXIT_IMAGE_WRONG
-    if ERROR in verdicts:
-        return EXIT_CANNOT_CHECK
-    return EXIT_OK
+    return _exit_status([*(k for r in results for k in r.kinds()), *extra], quirk_policy)
 
 
 def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
                  index: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report of a run; ``index``: what a checked registry reference resolved to."""
     ordered = sorted(results, key=lambda r: r.platform)
-    extra = tuple(KIND_VERDICT[f["kind"]] for f in (index or {}).get("findings", []))
+    extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
     report = {
         "schema": SCHEMA_VERSION,
-        "verdict": worst([*(r.verdict for r in ordered), *extra]) if ordered else ERROR,
-        "exit_status": exit_status(ordered, quirk_policy, extra),
+        "verdict": str(worst([*(r.verdict for r in ordered), *(Kind(k).verdict for k in extra)])
+                       if ordered else ERROR),
+        "exit_status": int(exit_status(ordered, quirk_policy, extra)),
         "quirk_policy": quirk_policy,
         "host": host,
         "platforms": [r.to_dict() for r in ordered],

@@ -14,14 +14,11 @@ from typing import Any
 
 from harness.host import RunMode
 from harness.observation import SOURCES, UNMAPPED, Observation
+from harness.outcomes import Kind, RunKind, Verdict, worst
 from harness.platforms import Platform
 
-PASS, QUIRK, FAIL, ERROR = "pass", "quirk", "fail", "error"
-_RANK = {PASS: 0, QUIRK: 1, ERROR: 2, FAIL: 3}  # an image known wrong outranks "cannot check"
-
-# Finding kinds and the verdict each one implies.
-KIND_VERDICT = {"mismatch": FAIL, "missing": FAIL, "build": FAIL, "quirk": QUIRK,
-                "error": ERROR, "absent": PASS}
+PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR
+__all__ = ["ERROR", "FAIL", "PASS", "QUIRK", "Finding", "Judgement", "judge", "worst"]
 
 _USERLAND_FIX = (
     "the image's userland is of another architecture: build FROM a base of the requested "
@@ -64,21 +61,24 @@ _WHAT = {
 @dataclass(frozen=True)
 class Finding:
     source: str
-    kind: str
+    kind: Kind
     message: str
     fix: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", Kind(self.kind))  # from report.json's strings too
+
     @property
-    def verdict(self) -> str:
-        return KIND_VERDICT[self.kind]
+    def verdict(self) -> Verdict:
+        return self.kind.verdict
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {k: str(v) for k, v in asdict(self).items()}
 
 
 @dataclass
 class Judgement:
-    verdict: str
+    verdict: Verdict
     findings: list[Finding] = field(default_factory=list)
 
     def for_source(self, source: str) -> list[Finding]:
@@ -88,16 +88,12 @@ class Judgement:
         return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
 
 
-def worst(verdicts: Iterable[str]) -> str:
-    return max(verdicts, key=_RANK.__getitem__, default=PASS)
-
-
 def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) -> Finding | None:
     """A known, harmless reason for ``uname -m`` to disagree with the platform, if one applies."""
-    if mode.kind == "native" and platform.bits == 32 and answer in ("x86_64", "aarch64") \
+    if mode.kind is RunKind.NATIVE and platform.bits == 32 and answer in ("x86_64", "aarch64") \
             and answer == _kernel_name(host_arch):
         return Finding(
-            "uname", "quirk",
+            "uname", Kind.QUIRK,
             f"uname -m says {answer} for {platform.name}: the container ran natively on the "
             f"{answer} host kernel, and Docker does not set the 32-bit (PER_LINUX32) "
             "personality for 32-bit containers (moby/moby#42732); the userland is "
@@ -106,10 +102,10 @@ def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) 
             "(rustup-init, build scripts) must read `dpkg --print-architecture` instead or run "
             "under `linux32`",
         )
-    if mode.kind == "qemu" and platform.architecture == "arm" and platform.variant != "v7" \
+    if mode.kind is RunKind.QEMU and platform.architecture == "arm" and platform.variant != "v7" \
             and answer == "armv7l":
         return Finding(
-            "uname", "quirk",
+            "uname", Kind.QUIRK,
             f"uname -m says armv7l for {platform.name}: QEMU's default ARM CPU model "
             "implements ARMv7, so it reports armv7l for every 32-bit ARM image",
             "harmless for the image; set QEMU_CPU (for example arm1176 for v6) to emulate the "
@@ -127,18 +123,20 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
     """The findings of one source; an empty list when it agrees with the platform."""
     src = obs.source
     if obs.error is not None:
-        return [Finding(src, "error", f"{src}: the probe could not run: {obs.error}",
-                        "see the probe log; rerun once the machine is fixed")]
+        if obs.kind is None:
+            return [Finding(src, Kind.ERROR, f"{src}: the probe could not run: {obs.error}",
+                            obs.fix or "see the probe log; rerun once the machine is fixed")]
+        return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "")]
     if obs.absent:
         what = _ABSENT.get(src, f"{src} is not in the image")
         if src in required:
-            return [Finding(src, "missing", f"{what}, and it is required",
+            return [Finding(src, Kind.MISSING, f"{what}, and it is required",
                             "install it in the image, or drop it from `require`")]
-        return [Finding(src, "absent", f"{what}; not checked")]
+        return [Finding(src, Kind.ABSENT, f"{what}; not checked")]
     if src == "hello":
         if obs.value == "ran":
             return []
-        return [Finding(src, "mismatch",
+        return [Finding(src, Kind.MISMATCH,
                         "a hello-world crate did not compile and run: "
                         + _tail(obs.raw or ""),
                         "run `cargo new hello && cargo run` in the image and read the error")]
@@ -147,7 +145,7 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
-    return [Finding(src, "mismatch",
+    return [Finding(src, Kind.MISMATCH,
                     f"{_WHAT.get(src, src)} {obs.value or obs.raw!r}, which is {seen}, "
                     f"not {platform.name}",
                     _FIXES.get(src, ""))]

@@ -54,7 +54,7 @@ def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
         try:
             index = resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
         except HarnessError as exc:
-            index = IndexCheck(cfg.ref, findings=[Finding("index", "error", exc.message,
+            index = IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message,
                                                           exc.fix)])
         state.pipeline.index = index
     if not is_registry_ref(cfg.ref):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.outcomes import Kind
 from harness.pipeline import Built, Checked, Pipeline
 from harness.platforms import Platform
 from harness.plugin.state import STATE
@@ -47,6 +48,8 @@ def checked(harness_pipeline: Pipeline, built: Built) -> Checked:
         pytest.skip(f"{built.platform.name} did not build (see test_builds)")
     checked = harness_pipeline.check(built)
     if checked.error is not None:
+        if checked.error.kind.verdict is FAIL:
+            pytest.fail(str(checked.error), pytrace=False)
         # A probe that cannot run is the machine's trouble: an ERROR, not a FAILED check.
         raise checked.error
     return checked
@@ -75,5 +78,5 @@ def expect(checked: Checked, source: str, quirk_policy: str = "warn") -> None:
             if quirk_policy == "fail":
                 pytest.fail(f"quirk (quirk-policy=fail): {text}", pytrace=False)
             warnings.warn(QuirkWarning(text), stacklevel=2)
-    if any(f.kind == "absent" for f in findings):
+    if any(f.kind is Kind.ABSENT for f in findings):
         pytest.skip(f"{source} is not in the image")

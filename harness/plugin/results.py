@@ -16,6 +16,7 @@ import pytest
 
 from harness.build import resolve
 from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from harness.outcomes import Exit, Kind
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
 from harness.progress import ProgressPrinter
@@ -105,16 +106,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     for platform in state.cfg.platforms:
         if platform.name not in state.results:
-            reason = ("the run was interrupted" if exitstatus == EXIT_INTERRUPTED
-                      else "no result came back (a worker crashed, or no test selected it)")
-            state.results[platform.name] = PlatformResult(
-                platform.name, ERROR,
-                [Finding("harness", "error", f"{platform.name}: {reason}",
-                         "rerun; see the pytest output above")])
+            if exitstatus == EXIT_INTERRUPTED:
+                finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
+                                  "interrupted", "run again to check this platform")
+            else:
+                finding = Finding("harness", Kind.ERROR, f"{platform.name}: no result came "
+                                  "back (a worker crashed, or no test selected it)",
+                                  "rerun; see the pytest output above")
+            state.results[platform.name] = PlatformResult(platform.name, ERROR, [finding])
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.pipeline.index
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_dict() if index else None)
+    # report.json says what the process exits with, whatever decided it.
+    report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
+                                                            report["exit_status"])
     report_dir = state.cfg.report_dir
     write_json(report, report_dir / "report.json")
     write_markdown(report, report_dir / "report.md")
@@ -122,9 +128,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record_durations(config, {
         r.platform: (r.build.get("seconds") or 0) + (r.probe_seconds or 0) + (r.hello_seconds or 0)
         for r in state.results.values()})
-    if exitstatus != EXIT_INTERRUPTED and report["exit_status"] != 0:
-        # The verdicts decide; a test that broke for another reason still fails the run.
-        session.exitstatus = report["exit_status"]
+
+
+def run_status(pytest_status: int, verdict_status: int) -> int:
+    """The process's status: the verdicts decide, except for an interrupted run (2) and bad
+    input (4). What pytest says beyond the verdicts is the harness's own failure: its
+    internal error (3), or a check that failed although every verdict passed, exit 70; no test
+    selected (5) is a selection that matched nothing, exit 4."""
+    if pytest_status in (Exit.INTERRUPTED, Exit.USAGE):
+        return pytest_status
+    if pytest_status == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return Exit.USAGE
+    if verdict_status != Exit.OK:
+        return verdict_status
+    if pytest_status != pytest.ExitCode.OK:
+        return Exit.SOFTWARE
+    return Exit.OK
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
