@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import signal as signals
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from harness.outcomes import Kind, RunKind
@@ -227,7 +227,8 @@ CAUSES: tuple[Cause, ...] = (
     Cause("base-refused", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE, Stage.CHECK}),
           lambda e, m: (f"{_where(e)}the registry refused to serve the base image: "
                         f"{_first_line(e, m)}", LOGIN_FIX),
-          _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*")),
+          _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*|"
+              r"no basic auth credentials.*")),
     Cause("base-unknown", Kind.BUILD, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the base image the Dockerfile names does not exist: "
                         f"{_first_line(e, m)}", "correct the FROM line (name and tag)"),
@@ -247,7 +248,7 @@ CAUSES: tuple[Cause, ...] = (
                         f"here: it is a binary of another architecture ({_first_line(e, m)})",
                         f"install {e.subject or 'the binary'} for the image's own platform "
                         f"({e.platform or 'the platform'}); `file` on it shows what it is"),
-          _rx(r".*exec format error.*"), when=_foreign),
+          _rx(r"exec format error"), when=_foreign),
     Cause("no-emulation", Kind.ERROR, frozenset({Stage.BUILD, Stage.START, Stage.BASE}),
           lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host "
                         f"(exec format error){_see(e)}", no_handler_fix(e.platform or "it")),
@@ -307,8 +308,8 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",
                         "start the registry or check HOST[:PORT] (`nox -s registry` starts a "
                         "local one)"),
-          _rx(r".*(Connection refused|Failed to establish a new connection|Name or service not "
-              r"known|timed out|Max retries exceeded|RemoteDisconnected).*"),
+          _rx(r"Connection refused|Failed to establish a new connection|Name or service not "
+              r"known|timed out|Max retries exceeded|RemoteDisconnected"),
           when=lambda e: e.status is None),
 )
 
@@ -321,8 +322,20 @@ _FALLBACK = {
 }
 
 
+# What of an output is read: its end, in lines of bounded length. An image decides what its
+# tools print, and patterns over megabytes of one line would take minutes.
+READ_BYTES = 16_384
+READ_LINE = 2_000
+
+
+def bounded(output: str) -> str:
+    return "\n".join(line[-READ_LINE:] for line in output[-READ_BYTES:].splitlines())
+
+
 def diagnose(event: Event) -> Diagnosis:
     """The cause of ``event``: the first row of :data:`CAUSES` that explains it."""
+    if len(event.output) > READ_BYTES or "\n" not in event.output[:READ_LINE + 1]:
+        event = replace(event, output=bounded(event.output))
     for cause in CAUSES:
         m = cause.match(event)
         if m is False:

@@ -1,0 +1,277 @@
+"""The diagnosis table: one row per cause, each from output captured on a real engine, mirror,
+apt or registry (Docker 20.10 with buildx 0.13 and the classic builder, mmdebstrap 1.3.5,
+distribution 2.8), and the kind, verdict and exit status each must give."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.diagnosis import CAUSES, Event, Stage, clean, diagnose
+from harness.outcomes import Exit, Kind, RunKind
+
+# -- output as captured ----------------------------------------------------------------------
+
+ARCH_TEST = """I: automatically chosen mode: root
+I: chroot architecture armhf is different from the host architecture amd64.
+E: install arch-test for foreign architecture support"""
+
+NO_EMULATION_BOOTSTRAP = """I: automatically chosen mode: root
+I: chroot architecture arm64 is different from the host architecture amd64.
+E: arm64 can neither be executed natively nor via qemu user emulation with binfmt_misc"""
+
+MIRROR_REFUSED = """Ign:1 http://127.0.0.1:9/debian bookworm InRelease
+Err:1 http://127.0.0.1:9/debian bookworm InRelease
+  Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)
+E: Failed to fetch http://127.0.0.1:9/debian/dists/bookworm/InRelease  Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)
+E: Some index files failed to download. They have been ignored, or old ones used instead.
+E: apt-get update --error-on=any -oAPT::Status-Fd=<$fd> -oDpkg::Use-Pty=false failed"""  # noqa: E501
+
+MIRROR_UNRESOLVED = """Err:1 http://nonexistent.invalid/debian bookworm InRelease
+E: Failed to fetch http://nonexistent.invalid/debian/dists/bookworm/InRelease  Could not resolve 'nonexistent.invalid'
+E: Some index files failed to download. They have been ignored, or old ones used instead.
+E: apt-get update --error-on=any -oAPT::Status-Fd=<$fd> -oDpkg::Use-Pty=false failed"""  # noqa: E501
+
+MIRROR_NOT_A_MIRROR = """Err:1 http://deb.debian.org/nonexist bookworm InRelease
+E: Failed to fetch http://deb.debian.org/nonexist/dists/bookworm/InRelease  400  Bad Request [IP: 203.0.113.80 80]
+E: The repository 'http://deb.debian.org/nonexist bookworm InRelease' is not signed.
+E: apt-get update --error-on=any -oAPT::Status-Fd=<$fd> -oDpkg::Use-Pty=false failed"""  # noqa: E501
+
+MIRROR_SYNC = """Get:12 http://deb.debian.org/debian bookworm/main amd64 libc6 amd64 2.36-9+deb12u13 [2758 kB]
+E: Failed to fetch http://deb.debian.org/debian/pool/main/g/glibc/libc6_2.36-9%2bdeb12u13_amd64.deb  File has unexpected size (2757124 != 2758000). Mirror sync in progress? [IP: 203.0.113.80 80]
+   Hashes of expected file:
+    - SHA256:0f3c4e5a
+E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?"""  # noqa: E501
+
+MIRROR_HASH = """E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/main/binary-arm64/Packages.xz  Hash Sum mismatch
+   Hashes of expected file:
+    - Filesize:8786244 [weak]
+E: Some index files failed to download. They have been ignored, or old ones used instead."""  # noqa: E501
+
+MIRROR_404 = """Err:7 http://deb.debian.org/debian bookworm/main arm64 rustc arm64 1.63.0+dfsg1-2
+  404  Not Found [IP: 203.0.113.80 80]
+E: Failed to fetch http://deb.debian.org/debian/pool/main/r/rustc/rustc_1.63.0+dfsg1-2_arm64.deb  404  Not Found [IP: 203.0.113.80 80]"""  # noqa: E501
+
+SDK_NO_ENGINE = ("Error while fetching server API version: ('Connection aborted.', "
+                 "FileNotFoundError(2, 'No such file or directory'))")
+BUILDX_NO_ENGINE = ("ERROR: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+                    "Is the docker daemon running?")
+
+BUILDX_ENGINE_GONE = """#5 [2/2] RUN sleep 30
+ERROR: failed to solve: Unavailable: error reading from server: EOF"""
+CLASSIC_ENGINE_STOPPED = """Step 2/2 : RUN sleep 30
+ ---> Running in 4215d3a896b3
+The command '/bin/sh -c sleep 30' returned a non-zero code: 137"""
+
+BUILDX_BRIDGE = """ > [2/2] RUN echo step; false:
+------
+ERROR: failed to solve: executor failed running [/bin/sh -c echo step; false]: failed to create endpoint mjxhjq7dg7ouf1ob9l65c4fwz on network bridge: adding interface vethc6f73f8 to bridge docker0 failed: could not find bridge docker0: route ip+net: no such network interface"""  # noqa: E501
+CLASSIC_BRIDGE = """Step 2/2 : RUN echo step; false
+ ---> Running in c9fb47decbae
+failed to create endpoint nostalgic_rosalind on network bridge: adding interface vethfb22a88 to bridge docker0 failed: could not find bridge docker0: route ip+net: no such network interface"""  # noqa: E501
+
+BUILDX_NO_REGISTRY = """#3 [internal] load metadata for docker.io/library/debian:bookworm-slim
+#3 ERROR: failed to do request: Head "https://registry-1.docker.io/v2/library/debian/manifests/bookworm-slim": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host
+ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to do request: Head "https://registry-1.docker.io/v2/library/debian/manifests/bookworm-slim": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host"""  # noqa: E501
+CLASSIC_NO_REGISTRY = """Step 1/2 : FROM debian:bookworm-slim
+Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host"""  # noqa: E501
+CLASSIC_BASE_UNKNOWN = """Step 1/2 : FROM 127.0.0.1:5000/nope:latest
+manifest for 127.0.0.1:5000/nope:latest not found: manifest unknown: manifest unknown"""
+CLASSIC_BASE_REFUSED = """Step 1/2 : FROM 127.0.0.1:5000/private:latest
+Head "http://127.0.0.1:5000/v2/private/manifests/latest": no basic auth credentials"""
+BUILDX_BASE_REFUSED = """ERROR: failed to solve: 127.0.0.1:5000/private:latest: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"""  # noqa: E501
+
+BUILDX_NO_HANDLER = """ > [2/2] RUN echo hi:
+0.123 exec /bin/sh: exec format error
+------
+ERROR: failed to solve: executor failed running [/bin/sh -c echo hi]: exit code: 1"""
+CLASSIC_NO_HANDLER = """ ---> Running in e3007ba7af08
+exec /bin/sh: exec format error
+The command '/bin/sh -c echo hi' returned a non-zero code: 1"""
+START_NO_HANDLER = "exec /bin/sh: exec format error"
+
+PROBE_FOREIGN_EXEC = "exec /usr/local/bin/rustc: exec format error\n"
+PROBE_FOREIGN_SH = "sh: 1: rustc: Exec format error\n"
+
+BUILDX_STEP = """#5 ERROR: executor failed running [/bin/sh -c echo step; false]: exit code: 1
+------
+ > [2/2] RUN echo step; false:
+0.132 step
+------
+ERROR: failed to solve: executor failed running [/bin/sh -c echo step; false]: exit code: 1"""
+CLASSIC_STEP = """Step 2/2 : RUN echo step; false
+ ---> Running in 20496ac0b25a
+step
+The command '/bin/sh -c echo step; false' returned a non-zero code: 1"""
+
+BUILDX_PARSE = ("ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with "
+                "frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error "
+                "line 1: unknown instruction: FORM")
+CLASSIC_PARSE = "dockerfile parse error line 1: unknown instruction: FORM"
+
+RUSTUP_PROXY = """error: rustup could not choose a version of rustc to run, because one wasn't specified explicitly, and no default is configured.
+help: run 'rustup default stable' to download the latest stable release of Rust and set it as your default toolchain.
+"""  # noqa: E501
+SH_NOT_FOUND = "sh: 1: rustc: not found\n"
+RUNC_NOT_FOUND = ('OCI runtime exec failed: exec failed: unable to start container process: exec: '
+                  '"rustc": executable file not found in $PATH: unknown\r\n')
+NO_INTERPRETER = "exec /usr/local/bin/rustc: no such file or directory\n"
+
+A64, NATIVE, QEMU, NONE = "linux/arm64", RunKind.NATIVE, RunKind.QEMU, RunKind.UNAVAILABLE
+
+
+def ev(stage: Stage, output: str = "", **kw: object) -> Event:
+    return Event(stage, output=output, platform=kw.pop("platform", A64), **kw)  # type: ignore[arg-type]
+
+
+# (row id, event, cause, kind)
+TABLE = [
+    ("arch-test missing", ev(Stage.BASE, ARCH_TEST, status=1), "arch-test-missing", Kind.ERROR),
+    ("no emulation for the bootstrap", ev(Stage.BASE, NO_EMULATION_BOOTSTRAP, status=1),
+     "no-emulation-for-bootstrap", Kind.ERROR),
+    ("mirror refuses connections", ev(Stage.BASE, MIRROR_REFUSED, status=1),
+     "mirror-unreachable", Kind.ERROR),
+    ("mirror host unknown", ev(Stage.BASE, MIRROR_UNRESOLVED, status=1), "mirror-unreachable",
+     Kind.ERROR),
+    ("mirror is no mirror", ev(Stage.BASE, MIRROR_NOT_A_MIRROR, status=1), "mirror-invalid",
+     Kind.ERROR),
+    ("mirror mid-sync", ev(Stage.BASE, MIRROR_SYNC, status=1), "mirror-out-of-sync", Kind.ERROR),
+    ("mirror hash sum mismatch", ev(Stage.PROVISION, MIRROR_HASH, status=100),
+     "mirror-out-of-sync", Kind.ERROR),
+    ("mirror 404 on a package, in a RUN step", ev(Stage.BUILD, MIRROR_404, status=1),
+     "mirror-out-of-sync", Kind.ERROR),
+    ("no engine (SDK)", ev(Stage.START, SDK_NO_ENGINE), "no-engine", Kind.ERROR),
+    ("no engine (buildx)", ev(Stage.BUILD, BUILDX_NO_ENGINE, status=1), "no-engine", Kind.ERROR),
+    ("engine gone mid-build (buildx)", ev(Stage.BUILD, BUILDX_ENGINE_GONE, status=1),
+     "engine-gone", Kind.ERROR),
+    ("engine stopped mid-build (classic: a step killed)",
+     ev(Stage.BUILD, CLASSIC_ENGINE_STOPPED, engine_answers=False), "engine-stopped", Kind.ERROR),
+    ("bridge missing (buildx)", ev(Stage.BUILD, BUILDX_BRIDGE, status=1, mode=NATIVE),
+     "bridge-missing", Kind.ERROR),
+    ("bridge missing (classic)", ev(Stage.BUILD, CLASSIC_BRIDGE, mode=NATIVE), "bridge-missing",
+     Kind.ERROR),
+    ("registry unreachable for FROM (buildx)", ev(Stage.BUILD, BUILDX_NO_REGISTRY, status=1),
+     "base-unreachable", Kind.ERROR),
+    ("registry unreachable for FROM (classic)", ev(Stage.BUILD, CLASSIC_NO_REGISTRY),
+     "base-unreachable", Kind.ERROR),
+    ("base name unknown", ev(Stage.BUILD, CLASSIC_BASE_UNKNOWN), "base-unknown", Kind.BUILD),
+    ("base refused (classic)", ev(Stage.BUILD, CLASSIC_BASE_REFUSED), "base-refused",
+     Kind.ERROR),
+    ("base refused (buildx)", ev(Stage.BUILD, BUILDX_BASE_REFUSED, status=1), "base-refused",
+     Kind.ERROR),
+    ("no handler, build (buildx)", ev(Stage.BUILD, BUILDX_NO_HANDLER, status=1, mode=NONE),
+     "no-emulation", Kind.ERROR),
+    ("no handler, build (classic)", ev(Stage.BUILD, CLASSIC_NO_HANDLER, mode=NONE),
+     "no-emulation", Kind.ERROR),
+    ("no handler, probe container start", ev(Stage.START, START_NO_HANDLER, status=1, mode=NONE),
+     "no-emulation", Kind.ERROR),
+    ("foreign shell on a native platform", ev(Stage.START, START_NO_HANDLER, status=1,
+                                              mode=NATIVE, platform="linux/amd64"),
+     "foreign-binary", Kind.BROKEN),
+    ("foreign binary after the shell ran (exec)",
+     ev(Stage.PROBE, PROBE_FOREIGN_EXEC, status=1, mode=QEMU, subject="rustc"),
+     "foreign-binary", Kind.BROKEN),
+    ("foreign binary after the shell ran (sh -c)",
+     ev(Stage.PROBE, PROBE_FOREIGN_SH, status=126, mode=NATIVE, subject="rustc"),
+     "foreign-binary", Kind.BROKEN),
+    ("RUN step fails (buildx)", ev(Stage.BUILD, BUILDX_STEP, status=1, mode=QEMU), "step-failed",
+     Kind.BUILD),
+    ("RUN step fails (classic)", ev(Stage.BUILD, CLASSIC_STEP, mode=QEMU, engine_answers=True),
+     "step-failed", Kind.BUILD),
+    ("required tool absent (sh)", ev(Stage.PROBE, SH_NOT_FOUND, status=127, subject="rustc",
+                                     required=True), "tool-absent", Kind.MISSING),
+    ("required tool absent (runc)", ev(Stage.PROBE, RUNC_NOT_FOUND, status=126, subject="rustc",
+                                       required=True), "tool-absent", Kind.MISSING),
+    ("optional tool absent", ev(Stage.PROBE, SH_NOT_FOUND, status=127, subject="getconf"),
+     "tool-optional-absent", Kind.ABSENT),
+    ("tool there but its interpreter is not",
+     ev(Stage.PROBE, NO_INTERPRETER, status=127, subject="rustc", exists=True, required=True),
+     "tool-unrunnable", Kind.BROKEN),
+    ("required tool exits non-zero (rustup proxy)",
+     ev(Stage.PROBE, RUSTUP_PROXY, status=1, subject="rustc", command="rustc -vV",
+        required=True), "tool-failed", Kind.BROKEN),
+    ("tool killed by a signal", ev(Stage.PROBE, "Segmentation fault (core dumped)\n", status=139,
+                                   subject="cargo", command="cargo -V"), "tool-killed",
+     Kind.BROKEN),
+    ("probe hangs", ev(Stage.PROBE, command="uname -m", timed_out=True), "probe-timeout",
+     Kind.ERROR),
+    ("registry refuses credentials", ev(Stage.PUBLISH, status=401, host="127.0.0.1:5000",
+                                        command="PUT /v2/rust/manifests/latest"),
+     "registry-refused", Kind.ERROR),
+    ("registry unreachable", ev(Stage.PUBLISH, "HTTPConnectionPool(host='127.0.0.1', port=9): "
+                                "Max retries exceeded with url: /v2/ (Caused by "
+                                "NewConnectionError('Failed to establish a new connection: "
+                                "[Errno 111] Connection refused'))", host="127.0.0.1:9"),
+     "registry-unreachable", Kind.ERROR),
+    ("Dockerfile unparsable (buildx)", ev(Stage.BUILD, BUILDX_PARSE, status=1),
+     "dockerfile-invalid", Kind.USAGE),
+    ("Dockerfile unparsable (classic)", ev(Stage.BUILD, CLASSIC_PARSE), "dockerfile-invalid",
+     Kind.USAGE),
+]
+
+
+@pytest.mark.parametrize(("event", "cause", "kind"), [row[1:] for row in TABLE],
+                         ids=[row[0] for row in TABLE])
+def test_each_cause_is_diagnosed(event: Event, cause: str, kind: Kind) -> None:
+    got = diagnose(event)
+    assert (got.cause, got.kind) == (cause, kind)
+    assert got.message and (got.fix or kind is Kind.ABSENT)
+    assert "\n" not in got.message and len(got.message) < 700
+
+
+def test_every_cause_has_a_row() -> None:
+    assert {c.name for c in CAUSES} <= {row[2] for row in TABLE}
+
+
+@pytest.mark.parametrize(("kind", "verdict", "status"), [
+    (Kind.BUILD, "fail", Exit.IMAGE_WRONG), (Kind.BROKEN, "fail", Exit.IMAGE_WRONG),
+    (Kind.MISSING, "fail", Exit.IMAGE_WRONG), (Kind.ERROR, "error", Exit.CANNOT_CHECK),
+    (Kind.USAGE, "error", Exit.USAGE), (Kind.INTERNAL, "error", Exit.SOFTWARE),
+    (Kind.ABSENT, "pass", Exit.OK),
+])
+def test_kind_gives_verdict_and_status(kind: Kind, verdict: str, status: Exit) -> None:
+    assert (kind.verdict, kind.exit_status) == (verdict, status)
+
+
+def test_a_failing_step_is_not_blamed_on_the_machine() -> None:
+    """The bridge message contains the failing step's text too: the machine's cause wins."""
+    assert diagnose(ev(Stage.BUILD, BUILDX_BRIDGE)).kind is Kind.ERROR
+    assert diagnose(ev(Stage.BUILD, CLASSIC_STEP)).kind is Kind.BUILD
+
+
+def test_exec_format_error_needs_the_run_mode() -> None:
+    """The same text is the machine's fault under emulation and the image's when native."""
+    text = CLASSIC_NO_HANDLER
+    assert diagnose(ev(Stage.BUILD, text, mode=NONE)).kind is Kind.ERROR
+    assert diagnose(ev(Stage.BUILD, text, mode=QEMU)).kind is Kind.ERROR
+    assert diagnose(ev(Stage.BUILD, text, mode=NATIVE)).kind is Kind.BROKEN
+
+
+def test_the_rustup_proxy_finding_names_the_tool_status_and_output() -> None:
+    got = diagnose(ev(Stage.PROBE, RUSTUP_PROXY, status=1, subject="rustc",
+                      command="rustc -vV", required=True))
+    assert "rustc -vV" in got.message and "exited 1" in got.message
+    assert "no default is configured" in got.message
+
+
+def test_signal_is_named() -> None:
+    got = diagnose(ev(Stage.PROBE, "", status=139, subject="cargo", command="cargo -V"))
+    assert "SIGSEGV" in got.message
+
+
+def test_transient_causes_are_retried_and_others_not() -> None:
+    assert diagnose(ev(Stage.BASE, MIRROR_SYNC)).transient
+    assert not diagnose(ev(Stage.BASE, ARCH_TEST)).transient
+
+
+def test_unexplained_failures_fall_back_by_stage() -> None:
+    assert diagnose(ev(Stage.BUILD, "COPY failed: file not found in build context")).kind \
+        is Kind.BUILD
+    assert diagnose(ev(Stage.BASE, "something odd", status=3)).kind is Kind.ERROR
+
+
+def test_output_from_an_image_is_escaped_and_bounded() -> None:
+    hostile = "A" * 10_000_000 + "\x1b[2J\x1b[Hforged line"
+    got = diagnose(ev(Stage.PROBE, hostile, status=1, subject="dpkg", command="dpkg"))
+    assert "\x1b" not in got.message and "\\x1b" in got.message
+    assert len(got.message) < 700
+    assert clean("a\rb\x07") == "a\\x0db\\x07"
