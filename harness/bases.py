@@ -24,6 +24,7 @@ import docker
 import docker.errors
 from filelock import FileLock
 
+from harness.debian import debian_mirror, debian_suite
 from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import image_platform
 from harness.errors import BaseUnavailable, ImageWrong, from_diagnosis
@@ -44,34 +45,7 @@ SLIM_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/groff/*",
                  "/usr/share/locale/*")
 SLIM_INCLUDES = ("/usr/share/doc/*/copyright", "/usr/share/locale/locale.alias")
 
-# Written by harness.provision; its suite is not the one to bootstrap from.
-BUILDX_SOURCES = Path("/etc/apt/sources.list.d/harness-buildx.sources")
-
 Say = Callable[[str], None]
-
-
-def debian_mirror() -> str | None:
-    """The Debian mirror this machine's apt uses (deb822 or one-line sources), if any."""
-    paths = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in paths:
-        if path == BUILDX_SOURCES or not path.is_file():
-            continue
-        try:
-            lines = path.read_text().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if parts[:1] == ["URIs:"]:
-                uris = parts[1:]
-            elif parts[:1] == ["deb"]:
-                uris = [p for p in parts[1:] if not p.startswith("[")][:1]
-            else:
-                continue
-            for uri in uris:
-                if uri.rstrip("/").endswith("/debian"):
-                    return uri.rstrip("/")
-    return None
 
 
 def split_tag(ref: str) -> tuple[str, str]:
@@ -85,12 +59,6 @@ def local_tag(base: str, platform: Platform) -> str:
     name, tag = split_tag(base)
     name = name.split("/", 1)[1] if "." in name.split("/")[0] else name  # drop a registry
     return f"{LOCAL_REGISTRY}/{name}:{tag}-{platform.slug}"
-
-
-def debian_suite(base: str) -> str | None:
-    """``bookworm`` for ``debian:bookworm-slim``; None for bases that are not Debian."""
-    m = re.fullmatch(r"(?:[\w.-]+/)*(?:library/)?debian:([a-z]+)(?:-slim)?(?:-\d+)?", base)
-    return m[1] if m else None
 
 
 def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:

@@ -183,6 +183,10 @@ CAUSES: tuple[Cause, ...] = (
                         f"{_first_line(e, m)}", no_handler_fix(e.platform or "the platform")),
           _rx(r"^E: .*(can neither be executed natively nor via qemu|arch-test succeeded "
               r"without emu but not|no mapping from \S+ to qemu-user).*$")),
+    Cause("tool-not-installed", Kind.ERROR, frozenset({Stage.PROVISION}),
+          lambda e, m: (f"{e.subject} is not installed on this machine",
+                        f"apt-get install {e.subject} (as root, `nox -s preflight` installs it)"),
+          when=lambda e: e.status == 127 and bool(e.subject)),
     Cause("mirror-out-of-sync", Kind.ERROR, MIRROR_STAGES,
           lambda e, m: (f"{_where(e)}the Debian mirror is out of sync or mid-update: "
                         f"{_first_line(e, m)}", MIRROR_FIX + "; it is retried, and usually "
@@ -200,7 +204,7 @@ CAUSES: tuple[Cause, ...] = (
                         f"{_first_line(e, m)}", MIRROR_FIX),
           _rx(r"^E: (Failed to fetch \S+/(In)?Release\s+\d{3}.*|The repository .* (does not "
               r"have a Release file|is not signed).*)$")),
-    Cause("bridge-missing", Kind.ERROR, ENGINE_STAGES,
+    Cause("bridge-missing", Kind.ERROR, ENGINE_STAGES | {Stage.PROVISION},
           lambda e, m: (f"{_where(e)}the engine's bridge network is gone "
                         f"({clean(m[0]) if m else ''}): no container can start with a network",
                         "restart the engine so that it makes its bridge again; a second dockerd "

@@ -40,6 +40,19 @@ def client(timeout: int = 600) -> docker.DockerClient:
     return c
 
 
+def local_bridge(c: docker.DockerClient) -> str | None:
+    """The host interface of the engine's default bridge, when the engine is on this host
+    (a unix socket); None when it cannot be told."""
+    if not str(c.api.base_url).startswith("http+docker://localhost"):
+        return None
+    try:
+        options = c.networks.get("bridge").attrs.get("Options") or {}
+    except docker.errors.DockerException:
+        return None
+    name = options.get("com.docker.network.bridge.name")
+    return str(name) if name else None
+
+
 def answers(c: docker.DockerClient) -> bool:
     """Whether the engine answers a ping now (after a failure: did the engine go away?)."""
     before, c.api.timeout = c.api.timeout, 10  # a frozen engine must not hold us 10 minutes

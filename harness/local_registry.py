@@ -18,7 +18,7 @@ import docker.errors
 import requests
 from testcontainers.core.container import DockerContainer
 
-from harness import bases, engine
+from harness import bases, debian, engine
 from harness.errors import CannotCheck
 from harness.normalise import from_uname
 from harness.platforms import parse_platform
@@ -44,7 +44,7 @@ def registry_image(client: docker.DockerClient, image: str | None = None) -> tup
         except docker.errors.APIError:
             pass
     if not engine.image_exists(client, LOCAL_IMAGE):
-        mirror = bases.debian_mirror()
+        mirror = debian.debian_mirror()
         if not mirror:
             raise CannotCheck(f"cannot pull {wanted} and no Debian mirror to make one",
                               "set HARNESS_REGISTRY_IMAGE to a registry image you have")

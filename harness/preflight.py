@@ -2,7 +2,9 @@
 
 Reports the engine (version, API), the builder that will be used, the host architecture and,
 per platform, whether it runs natively, under a registered QEMU handler (version, flags) or
-not at all, with the fix. As root on Debian/Ubuntu it first sets up what is missing.
+not at all, with the fix. Each capability is proved by using it (``harness.proofs``): a binary
+of every platform is run, a base that is not cached is bootstrapped in simulation, the
+engine's bridge is looked up. As root on Debian/Ubuntu it first sets up what is missing.
 """
 
 from __future__ import annotations
@@ -15,27 +17,47 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness import bases, debian, engine, proofs, provision
 from harness import config as harness_config
-from harness import engine, provision
 from harness.build import resolve
+from harness.config import HarnessConfig
 from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
 from harness.host import no_handler_fix, read_handlers, run_mode
-from harness.platforms import Platform
+from harness.pipeline import declares_base_arg
 
 
-def survey(platforms: list[Platform], builder: str) -> dict[str, Any]:
-    """What the machine offers; raises :class:`EngineUnavailable` when there is no engine."""
+def survey(cfg: HarnessConfig) -> dict[str, Any]:
+    """What the machine offers, proved; raises :class:`EngineUnavailable` without an engine."""
     c = engine.client(timeout=30)
     facts = engine.facts(c)
     handlers = read_handlers()
+    base = _base_to_prove(cfg)
+    missing = [p for p in cfg.platforms
+               if base is None or not engine.image_exists(c, bases.local_tag(cfg.base_image, p))]
+    proved = proofs.prove_platforms(cfg.platforms, base, bootstrap=missing)
     rows = []
-    for p in platforms:
+    for p in cfg.platforms:
         mode = run_mode(p, facts.arch, handlers)
+        failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
+        fix = no_handler_fix(p) if not mode.can_run else (
+            failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)
         rows.append({"platform": p.name, **mode.to_dict(), "describe": mode.describe(),
-                     "fix": None if mode.can_run else no_handler_fix(p)})
-    chosen = resolve(builder, facts.buildx)
+                     "proofs": [pr.to_dict() for pr in proved[p.name]],
+                     "problem": failed[0].diagnosis.message if failed and failed[0].diagnosis
+                     else None, "fix": fix})
+    bridge = proofs.bridge_exists(engine.local_bridge(c))
+    chosen = resolve(cfg.builder, facts.buildx)
     return {"engine": facts.to_dict(), "builder": chosen, "platforms": rows,
-            "mmdebstrap": shutil.which("mmdebstrap") is not None}
+            "bridge": bridge.to_dict(), "mmdebstrap": shutil.which("mmdebstrap") is not None}
+
+
+def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
+    """(suite, mirror) when the build will bootstrap Debian bases; None otherwise."""
+    suite = debian.debian_suite(cfg.base_image)
+    mirror = cfg.mirror or debian.debian_mirror()
+    if not declares_base_arg(cfg.dockerfile) or suite is None or not mirror:
+        return None
+    return suite, mirror
 
 
 def render(s: dict[str, Any]) -> list[str]:
@@ -47,20 +69,27 @@ def render(s: dict[str, Any]) -> list[str]:
         "bases     " + ("pulled, or made with mmdebstrap when no registry answers"
                         if s["mmdebstrap"] else "pulled only (no mmdebstrap)"),
     ]
+    bridge = s.get("bridge") or {}
+    if not bridge.get("ok", True):
+        lines += [f"bridge    MISSING: {bridge['message']}", f"    fix: {bridge['fix']}"]
     for row in s["platforms"]:
         state = row["describe"] if row["kind"] != "unavailable" else "CANNOT RUN"
-        lines.append(f"  {row['platform']:<14} {state}")
+        proved = ", ".join(pr["what"] for pr in row.get("proofs", []) if pr["ok"])
+        lines.append(f"  {row['platform']:<14} {state}" + (f"  (proved: {proved})"
+                                                             if proved else ""))
+        if row.get("problem"):
+            lines.append(f"    {row['problem']}")
         if row["fix"]:
             lines.append(f"    fix: {row['fix']}")
     return lines
 
 
-def needs_setup(platforms: list[Platform]) -> bool:
-    if not provision.engine_answers() or not shutil.which("mmdebstrap"):
+def needs_setup(cfg: HarnessConfig) -> bool:
+    if not provision.engine_answers() or provision.missing_packages():
         return True
     handlers = read_handlers()
     arch = host_platform.machine()
-    return any(not run_mode(p, arch, handlers).can_run for p in platforms)
+    return any(not run_mode(p, arch, handlers).can_run for p in cfg.platforms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,14 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
     try:
         cfg = harness_config.load(Path.cwd(), platforms=args.platform, builder=args.builder)
-        if not args.no_setup and needs_setup(cfg.platforms) and provision.can_provision():
+        if not args.no_setup and needs_setup(cfg) and provision.can_provision():
             print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
             provision.provision(say=lambda line: print(f"  {line}", flush=True))
-        found = survey(cfg.platforms, cfg.builder)
+        found = survey(cfg)
     except HarnessError as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return exc.exit_status
     print(json.dumps(found, indent=2) if args.json else "\n".join(render(found)))
+    if not found["bridge"]["ok"]:
+        print("preflight: the engine cannot run build steps (its bridge is gone)",
+              file=sys.stderr)
+        return EXIT_CANNOT_CHECK
     if any(row["fix"] for row in found["platforms"]):
         print("preflight: some platforms cannot run here; they are reported as `error`",
               file=sys.stderr)

@@ -15,10 +15,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.bases import BUILDX_SOURCES, debian_mirror
-from harness.errors import CannotCheck
+from harness.debian import BUILDX_SOURCES, debian_mirror
+from harness.diagnosis import Event, Stage, diagnose
+from harness.errors import CannotCheck, from_diagnosis
 
-PACKAGES = ("docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap")
+# Installed without Recommends, so what the harness relies on is named here: arch-test is only
+# a Recommends of mmdebstrap, and mmdebstrap refuses every foreign base without it.
+PACKAGES = ("docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test")
+APT_INSTALL = ("apt-get", "install", "-y", "-q", "--no-install-recommends")
 DOCKERD_LOG = Path("/var/log/harness-dockerd.log")
 SOCKET = Path("/var/run/docker.sock")
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
@@ -61,8 +65,11 @@ def _run(cmd: list[str], say: Say, check: bool = True) -> subprocess.CompletedPr
                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
                           stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise CannotCheck(f"`{' '.join(cmd)}` failed: {tail}", missing_fix())
+        d = diagnose(Event(Stage.PROVISION, output=proc.stdout + proc.stderr,
+                           status=proc.returncode, command=" ".join(cmd)))
+        if d.cause == "provision-failed":  # nothing more specific: say what to install
+            raise CannotCheck(f"`{' '.join(cmd)}` failed: {d.message}", missing_fix())
+        raise from_diagnosis(d)
     return proc
 
 
@@ -74,18 +81,25 @@ def apt_install(packages: list[str], say: Say) -> None:
     if not _updated:
         _run(["apt-get", "update", "-q"], say)
         _updated = True
-    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], say)
+    _run([*APT_INSTALL, *packages], say)
+
+
+def missing_packages() -> list[str]:
+    return [p for p in PACKAGES if not _installed(p)]
 
 
 def install_packages(say: Say) -> None:
-    needed = [p for p in PACKAGES if not _installed(p)]
+    needed = missing_packages()
     if needed:
         apt_install(needed, say)
 
 
 def _installed(package: str) -> bool:
-    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True,
-                          text=True, check=False)
+    try:
+        proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                              capture_output=True, text=True, check=False)
+    except OSError:  # not a dpkg system: nothing is known to be installed
+        return False
     return "install ok installed" in proc.stdout
 
 
@@ -160,3 +174,19 @@ def provision(say: Say = print, buildx: bool = True) -> None:
     start_engine(say)
     if buildx:
         install_buildx(say)
+
+
+def install(say: Say = print) -> None:
+    """Only the packages (and the buildx plugin): what a clean root needs, nothing started."""
+    install_packages(say)
+    install_buildx(say)
+
+
+if __name__ == "__main__":
+    # `python3 -m harness.provision install`: the install list alone, with the standard library
+    # only, as the test of the install list runs it on a bare Debian root.
+    import sys
+
+    if sys.argv[1:] != ["install"]:
+        sys.exit("usage: python3 -m harness.provision install")
+    install(say=lambda line: print(line, flush=True))

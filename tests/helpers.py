@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 from filelock import FileLock
 
-from harness import bases, engine
+from harness import bases, debian, engine
 from harness.platforms import Platform
 from harness.probes import LABEL
 
@@ -35,7 +35,7 @@ def make_tiny_base(client: docker.DockerClient, platform: Platform) -> str:
     with FileLock(str(lock)):
         if engine.image_exists(client, tag) and bases.matches(client, tag, platform):
             return tag
-        mirror = bases.debian_mirror()
+        mirror = debian.debian_mirror()
         assert mirror, "no Debian mirror in this machine's apt sources"
         bases.bootstrap(client, "bookworm", platform, tag, mirror=mirror, variant="extract",
                         extra=TINY_EXTRA, say=lambda _line: None)

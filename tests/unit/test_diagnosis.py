@@ -202,6 +202,11 @@ TABLE = [
                                 "NewConnectionError('Failed to establish a new connection: "
                                 "[Errno 111] Connection refused'))", host="127.0.0.1:9"),
      "registry-unreachable", Kind.ERROR),
+    ("a tool of the harness not installed", ev(Stage.PROVISION, "mmdebstrap: command not found",
+                                               status=127, subject="mmdebstrap"),
+     "tool-not-installed", Kind.ERROR),
+    ("bridge missing, seen by preflight", ev(Stage.PROVISION, "could not find bridge docker0"),
+     "bridge-missing", Kind.ERROR),
     ("Dockerfile unparsable (buildx)", ev(Stage.BUILD, BUILDX_PARSE, status=1),
      "dockerfile-invalid", Kind.USAGE),
     ("Dockerfile unparsable (classic)", ev(Stage.BUILD, CLASSIC_PARSE), "dockerfile-invalid",

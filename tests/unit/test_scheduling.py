@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.bases import debian_suite, local_tag
+from harness.bases import local_tag
+from harness.debian import debian_suite
 from harness.platforms import PLATFORMS, parse_platform
 from harness.plugin.scheduling import platform_of
 from harness.progress import ProgressPrinter, StatusBoard
