@@ -276,6 +276,13 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"{_where(e)}`{e.command}` did not answer in time",
                         "raise --probe-timeout, or find why it hangs (see the probe log)"),
           when=lambda e: e.timed_out),
+    Cause("interpreter-missing", Kind.BROKEN, frozenset({Stage.START, Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject or 'a binary'} cannot start: its program "
+                        f"interpreter {m[1] if m else ''} is not in the image",
+                        f"install the C library {e.subject or 'the binary'} was linked against "
+                        f"for {e.platform or 'the platform'} (a binary built for another libc or "
+                        "/usr layout shows this)"),
+          _rx(r"Could not open '([^']*ld[-.][^']*)': No such file or directory")),
     Cause("tool-unrunnable", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject} is in the image but cannot be executed "
                         f"(exit {e.status}: {_tail(e.output) or 'no output'})",
@@ -295,7 +302,7 @@ CAUSES: tuple[Cause, ...] = (
                         f"{_tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
                         "find why it crashes"),
-          when=lambda e: e.signal is not None or (e.status or 0) > 128),
+          when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160),
     Cause("tool-failed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` exited {e.status}: "
                         f"{_tail(e.output) or 'no output'}",

@@ -25,20 +25,36 @@ TINY_EXTRA = (
     "--extract-hook=for a in " + " ".join(TINY_APPLETS)
     + '; do ln -sf /bin/busybox "$1/bin/$a"; done; mkdir -p "$1/tmp"',
 )
+# A trixie userland with Debian's rustup, whose rustc and cargo are rustup's proxies with no
+# default toolchain: ELF binaries of the right architecture that exit 1, as a freshly
+# rustup-init'ed image without `rustup default` is.
+RUSTUP_PROXY = "harness-tiny-rustup:trixie"
+RUSTUP_PROXY_EXTRA = (
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    "--include=busybox-static,dpkg,rustup",
+    "--extract-hook=for a in " + " ".join(TINY_APPLETS)
+    + '; do ln -sf /usr/bin/busybox "$1/usr/bin/$a"; done; '
+    'mkdir -p "$1/tmp" "$1/root" "$1/usr/local/bin"; '
+    'ln -sf /usr/bin/rustup "$1/usr/local/bin/rustc"; '
+    'ln -sf /usr/bin/rustup "$1/usr/local/bin/cargo"',
+)
+RECIPES = {TINY: ("bookworm", TINY_EXTRA), RUSTUP_PROXY: ("trixie", RUSTUP_PROXY_EXTRA)}
 
 
-def make_tiny_base(client: docker.DockerClient, platform: Platform) -> str:
-    """A ~40 MB Debian base (busybox + dpkg) for ``platform``, cached as a harness base."""
-    tag = bases.local_tag(TINY, platform)
-    lock = bases.LOCK_DIR / f"tiny-{platform.slug}.lock"
+def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = TINY) -> str:
+    """A small Debian base (busybox + dpkg, ~40 MB; see RECIPES) for ``platform``, cached as
+    a harness base under ``name``."""
+    suite, extra = RECIPES[name]
+    tag = bases.local_tag(name, platform)
+    lock = bases.LOCK_DIR / f"{name.replace(':', '-')}-{platform.slug}.lock"
     bases.LOCK_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock)):
         if engine.image_exists(client, tag) and bases.matches(client, tag, platform):
             return tag
         mirror = debian.debian_mirror()
         assert mirror, "no Debian mirror in this machine's apt sources"
-        bases.bootstrap(client, "bookworm", platform, tag, mirror=mirror, variant="extract",
-                        extra=TINY_EXTRA, say=lambda _line: None)
+        bases.bootstrap(client, suite, platform, tag, mirror=mirror, variant="extract",
+                        extra=extra, say=lambda _line: None)
     return tag
 
 

@@ -26,9 +26,19 @@ from harness.errors import (
     EXIT_IMAGE_WRONG,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SOFTWARE,
     EXIT_USAGE,
 )
-from tests.helpers import FIXTURES, ROOT, TINY, probe_containers, run_harness
+from harness.platforms import DEFAULT_PLATFORMS, parse_platform
+from tests.helpers import (
+    FIXTURES,
+    ROOT,
+    RUSTUP_PROXY,
+    TINY,
+    make_tiny_base,
+    probe_containers,
+    run_harness,
+)
 
 
 def report(report_dir: Path) -> dict[str, Any]:
@@ -188,7 +198,8 @@ def test_a_failing_mirror_is_retried_then_reported(tmp_path: Path) -> None:
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error"
     [finding] = p["findings"]
-    assert "could not bootstrap a amd64 base from http://127.0.0.1:9/debian" in finding["message"]
+    assert "mirror cannot be reached" in finding["message"]
+    assert "127.0.0.1:9" in finding["message"] and "Connection refused" in finding["message"]
     assert "--mirror" in finding["fix"]
     log = (tmp_path / "logs" / "linux-amd64-base.log").read_text()
     assert log.count("$ mmdebstrap") == 3  # transient errors are retried
@@ -215,3 +226,74 @@ def test_the_longest_platform_of_the_last_run_is_scheduled_first(tmp_path: Path)
     order = [line.split("[")[1].rstrip("]") for line in out.splitlines()
              if "::test_builds[" in line]
     assert order == ["linux/amd64", "linux/386", "linux/arm64"]
+
+
+def test_rustup_proxies_without_a_toolchain_fail_every_platform(
+        tmp_path: Path, docker_client: docker.DockerClient) -> None:
+    """rustc and cargo are ELF binaries of the right architecture that exit 1: the image is
+    unusable, so every platform fails (not `error`), naming rustc, its status and output."""
+    for name in DEFAULT_PLATFORMS:
+        make_tiny_base(docker_client, parse_platform(name), RUSTUP_PROXY)
+    run = run_harness(*(f"--platform={p}" for p in DEFAULT_PLATFORMS),
+                      f"--dockerfile={FIXTURES / 'rustup-proxy' / 'Dockerfile'}",
+                      f"--build-arg=BASE_IMAGE={RUSTUP_PROXY}", f"--report-dir={tmp_path}",
+                      "--image=harness-test/rustup-proxy", "-n", "4")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-4000:] + run.stderr[-2000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == EXIT_IMAGE_WRONG
+    assert set(verdicts(data).values()) == {"fail"}, verdicts(data)
+    for p in data["platforms"]:
+        rustc = next(f for f in p["findings"] if f["source"] == "rustc")
+        assert rustc["kind"] == "broken", rustc
+        assert "`rustc -vV` exited 1" in rustc["message"]
+        assert "no default is configured" in rustc["message"]
+        assert {f["kind"] for f in p["findings"]} <= {"broken", "quirk", "absent"}, p
+
+
+def test_a_missing_bridge_is_the_machine_not_the_image(tmp_path: Path, seeded: None) -> None:
+    """A second dockerd started with --bridge=none deletes docker0: every RUN step fails.
+    That is `error` (69, retry on a fixed runner), seen by preflight, never `fail`."""
+    bridge = engine.local_bridge(docker.from_env()) or "docker0"
+    addr = subprocess.run(["ip", "-4", "-o", "addr", "show", bridge], capture_output=True,
+                          text=True, check=True).stdout.split()[3]
+    subprocess.run(["ip", "link", "delete", bridge], check=True)
+    try:
+        pre = subprocess.run([sys.executable, "-m", "harness", "preflight", "--no-setup",
+                              "--platform=linux/amd64"], cwd=ROOT, capture_output=True,
+                             text=True, check=False)
+        run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("--no-cache",))
+    finally:  # the engine finds its bridge again by name; no restart needed
+        for cmd in (["ip", "link", "add", bridge, "type", "bridge"],
+                    ["ip", "addr", "add", addr, "dev", bridge],
+                    ["ip", "link", "set", bridge, "up"]):
+            subprocess.run(cmd, check=True)
+    assert pre.returncode == EXIT_CANNOT_CHECK and "bridge" in pre.stdout, pre.stdout
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    [p] = report(tmp_path)["platforms"]
+    [finding] = p["findings"]
+    assert (p["verdict"], finding["kind"]) == ("error", "error")
+    assert f"could not find bridge {bridge}" in finding["message"]
+    assert "restart the engine" in finding["fix"]
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_an_unparsable_dockerfile_is_bad_input(tmp_path: Path, seeded: None,
+                                               builder: str) -> None:
+    run = tiny_run(tmp_path, "unparsable", "linux/amd64", extra=(f"--builder={builder}",))
+    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == EXIT_USAGE
+    [finding] = data["platforms"][0]["findings"]
+    assert finding["kind"] == "usage" and "RUNN" in finding["message"]
+
+
+def test_a_bug_of_the_harness_exits_70_with_its_traceback(tmp_path: Path, seeded: None) -> None:
+    """An exception nothing expected is the harness's, not the image's or the machine's."""
+    run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugins.inject_bug"))
+    assert run.returncode == EXIT_SOFTWARE, run.stdout[-3000:] + run.stderr[-2000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == EXIT_SOFTWARE
+    [finding] = data["platforms"][0]["findings"]
+    assert finding["kind"] == "internal" and "RuntimeError: injected bug" in finding["message"]
+    log = (tmp_path / "logs" / "linux-amd64-probe.log").read_text()
+    assert "Traceback" in log and "RuntimeError: injected bug" in log

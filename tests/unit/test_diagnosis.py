@@ -115,6 +115,8 @@ SH_NOT_FOUND = "sh: 1: rustc: not found\n"
 RUNC_NOT_FOUND = ('OCI runtime exec failed: exec failed: unable to start container process: exec: '
                   '"rustc": executable file not found in $PATH: unknown\r\n')
 NO_INTERPRETER = "exec /usr/local/bin/rustc: no such file or directory\n"
+QEMU_NO_INTERPRETER = ("aarch64-binfmt-P: Could not open '/lib/ld-linux-aarch64.so.1': "
+                       "No such file or directory\n")
 
 A64, NATIVE, QEMU, NONE = "linux/arm64", RunKind.NATIVE, RunKind.QEMU, RunKind.UNAVAILABLE
 
@@ -189,6 +191,9 @@ TABLE = [
     ("required tool exits non-zero (rustup proxy)",
      ev(Stage.PROBE, RUSTUP_PROXY, status=1, subject="rustc", command="rustc -vV",
         required=True), "tool-failed", Kind.BROKEN),
+    ("program interpreter missing under QEMU (exit 255)",
+     ev(Stage.PROBE, QEMU_NO_INTERPRETER, status=255, subject="rustc", mode=QEMU),
+     "interpreter-missing", Kind.BROKEN),
     ("tool killed by a signal", ev(Stage.PROBE, "Segmentation fault (core dumped)\n", status=139,
                                    subject="cargo", command="cargo -V"), "tool-killed",
      Kind.BROKEN),
@@ -258,9 +263,11 @@ def test_the_rustup_proxy_finding_names_the_tool_status_and_output() -> None:
     assert "no default is configured" in got.message
 
 
-def test_signal_is_named() -> None:
+def test_signal_is_named_and_only_statuses_of_signals_are_signals() -> None:
     got = diagnose(ev(Stage.PROBE, "", status=139, subject="cargo", command="cargo -V"))
     assert "SIGSEGV" in got.message
+    got = diagnose(ev(Stage.PROBE, "", status=255, subject="cargo", command="cargo -V"))
+    assert got.cause == "tool-failed" and "exited 255" in got.message
 
 
 def test_transient_causes_are_retried_and_others_not() -> None:
