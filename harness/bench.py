@@ -16,7 +16,6 @@ Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import config as harness_config
+from harness import options
 from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK
 
 TARGET_RATIO = 1.15
@@ -127,13 +127,11 @@ def render(r: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness bench", description=__doc__)
-    parser.add_argument("--platform", action="append", default=[])
-    parser.add_argument("--report-dir", default=None)
+    parser = options.argument_parser("bench", description=__doc__)
     parser.add_argument("--skip-alone", action="store_true",
                         help="skip the one-platform runs (no ratio)")
     args, _unknown = parser.parse_known_args(argv)
-    cfg = harness_config.load(Path.cwd(), platforms=args.platform, report_dir=args.report_dir)
+    cfg = harness_config.load(Path.cwd(), platforms=args.platforms, report_dir=args.report_dir)
     out = cfg.report_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)
     names = [p.name for p in cfg.platforms]

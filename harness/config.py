@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import options
 from harness.errors import UsageError
-from harness.platforms import DEFAULT_PLATFORMS, Platform, UnknownPlatform, parse_platforms
+from harness.options import BUILDERS, QUIRK_POLICIES
+from harness.platforms import Platform, UnknownPlatform, parse_platforms
 
-BUILDERS = ("auto", "buildx", "classic")
-QUIRK_POLICIES = ("warn", "fail")
 DEFAULT_BASE = "debian:bookworm-slim"
+__all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
 
 @dataclass
@@ -77,64 +77,69 @@ def dockerfile_base(dockerfile: Path) -> str:
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
+    """``[tool.harness]`` of ``root``'s pyproject.toml, keys checked (an unknown key is a
+    usage error naming the nearest known one), by option key."""
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
     section = data.get("tool", {}).get("harness", {})
-    return {k.replace("-", "_"): v for k, v in section.items()}
+    if not isinstance(section, dict):
+        raise UsageError(f"[tool.harness] in {path} is not a table", "write [tool.harness]")
+    options.check_keys(k for k in section if k != "engines")
+    return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
 
 
 def parse_build_args(items: list[str]) -> dict[str, str]:
-    args = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"malformed build argument {item!r}", "write --build-arg KEY=VALUE")
-        args[key] = value
-    return args
+    converted: dict[str, str] = options.BY_KEY["build_args"].convert(items, "command line")
+    return converted
 
 
 def load(root: Path, **overrides: Any) -> HarnessConfig:
-    """Merge pyproject's ``[tool.harness]`` with options; options that are None are unset."""
-    settings = read_pyproject(root)
-    given = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    """Merge pyproject's ``[tool.harness]`` with options (None or empty: not given); every
+    value is converted and checked by its entry in ``harness.options``."""
+    settings = {k: options.BY_KEY[k].convert(v, "pyproject.toml")
+                for k, v in read_pyproject(root).items()}
+    given = {k: options.BY_KEY[k].convert(v, "command line")
+             for k, v in overrides.items() if v not in (None, [], ())}
     if "dockerfile" in given and "context" not in given:
         settings.pop("context", None)  # another Dockerfile: its own directory is the context
     settings.update(given)
 
+    def value(key: str) -> Any:
+        return settings.get(key, options.env_default(key))
+
     def path(key: str, default: str) -> Path:
-        p = Path(settings.get(key, default))
+        p = Path(settings.get(key) or default)
         return p if p.is_absolute() else root / p
 
     try:
-        platforms = parse_platforms(list(settings.get("platforms", DEFAULT_PLATFORMS)))
+        platforms = parse_platforms(list(value("platforms")))
     except UnknownPlatform as exc:
         raise UsageError(str(exc), "pass --platform with a name from that list") from exc
-    build_args = settings.get("build_args", {})
-    if isinstance(build_args, list):
-        build_args = parse_build_args(build_args)
-    dockerfile = path("dockerfile", "Dockerfile")
+    dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
     return HarnessConfig(
         root=root,
         platforms=platforms,
         dockerfile=dockerfile,
         context=path("context", str(dockerfile.parent)),
-        build_args=dict(build_args),
-        report_dir=path("report_dir", "reports"),
-        image=str(settings.get("image", "harness/" + _image_name(dockerfile))),
-        builder=str(settings.get("builder", os.environ.get("HARNESS_BUILDER", "auto"))),
-        quirk_policy=str(settings.get("quirk_policy", "warn")),
-        # `--require=` (empty) clears the list: nothing is required.
-        require=frozenset(r for r in settings.get("require", ()) if r),
-        mirror=settings.get("mirror"),
-        probe_timeout=float(settings.get("probe_timeout", 60)),
-        hello_timeout=float(settings.get("hello_timeout", 600)),
-        refresh_bases=bool(settings.get("refresh_bases", False)),
-        no_cache=bool(settings.get("no_cache", False)),
-        ref=settings.get("ref"),
-        insecure_registry=bool(settings.get("insecure_registry", False)),
+        build_args=dict(value("build_args")),
+        report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
+        image=str(value("image") or "harness/" + _image_name(dockerfile)),
+        builder=value("builder"),
+        quirk_policy=value("quirk_policy"),
+        require=frozenset(value("require")),
+        mirror=value("mirror"),
+        probe_timeout=value("probe_timeout"),
+        hello_timeout=value("hello_timeout"),
+        refresh_bases=value("refresh_bases"),
+        no_cache=value("no_cache"),
+        ref=value("ref"),
+        insecure_registry=value("insecure_registry"),
     )
 
 

@@ -10,13 +10,12 @@ import functools
 import os
 import re
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.diagnosis import no_handler_fix as _no_handler_fix
 from harness.elf import synthetic_header
-from harness.outcomes import RunKind
+from harness.outcomes import RunKind, RunMode
 from harness.platforms import Platform
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -34,6 +33,7 @@ NATIVE = {
 }
 
 NATIVE = {**NATIVE, "amd64": NATIVE["x86_64"], "arm64": NATIVE["aarch64"]}
+__all__ = ["RunMode"]
 
 
 @dataclass(frozen=True)
@@ -54,33 +54,6 @@ class Handler:
             return False
         mask = self.mask or b"\xff" * len(self.magic)
         return all((c & m) == (g & m) for c, g, m in zip(chunk, self.magic, mask, strict=True))
-
-
-@dataclass(frozen=True)
-class RunMode:
-    """How containers of one platform run on this host."""
-
-    kind: RunKind
-    handler: str | None = None
-    interpreter: str | None = None
-    flags: str | None = None
-    qemu_version: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", RunKind(self.kind))  # from report.json's strings too
-
-    @property
-    def can_run(self) -> bool:
-        return self.kind is not RunKind.UNAVAILABLE
-
-    def describe(self) -> str:
-        if self.kind is RunKind.QEMU:
-            version = f" {self.qemu_version}" if self.qemu_version else ""
-            return f"QEMU{version} ({self.handler}, flags {self.flags or '-'})"
-        return self.kind
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": str(self.kind)}
 
 
 def parse_handler(name: str, text: str) -> Handler | None:

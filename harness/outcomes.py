@@ -7,7 +7,9 @@ member compares equal to its string and serialises as it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from enum import IntEnum, StrEnum
+from typing import Any
 
 
 class Exit(IntEnum):
@@ -38,6 +40,33 @@ class RunKind(StrEnum):
     NATIVE = "native"
     QEMU = "qemu"
     UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """How containers of one platform run on the engine's host (see harness.host)."""
+
+    kind: RunKind
+    handler: str | None = None
+    interpreter: str | None = None
+    flags: str | None = None
+    qemu_version: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", RunKind(self.kind))  # from report.json's strings too
+
+    @property
+    def can_run(self) -> bool:
+        return self.kind is not RunKind.UNAVAILABLE
+
+    def describe(self) -> str:
+        if self.kind is RunKind.QEMU:
+            version = f" {self.qemu_version}" if self.qemu_version else ""
+            return f"QEMU{version} ({self.handler}, flags {self.flags or '-'})"
+        return self.kind
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": str(self.kind)}
 
 
 class Kind(StrEnum):

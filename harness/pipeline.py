@@ -1,8 +1,10 @@
-"""One platform's way through a worker: base, build, probe, judge, with its result kept.
+"""One platform's way through a worker: base, build, probe, judge.
 
-Everything that can go wrong is caught here and turned into the platform's verdict, so one
-platform failing never stops the others: a failing RUN step is ``fail``, an engine, handler or
-mirror that lets the machine down is ``error``.
+:meth:`Pipeline.build` returns what was built (:class:`Built`), :meth:`Pipeline.check` what
+was seen (:class:`Checked`); :func:`compose` makes the platform's result of the two. Everything
+that can go wrong is caught here and turned into the platform's finding, so one platform failing
+never stops the others; the cause is decided by ``harness.diagnosis``, and an exception nothing
+expected is a bug of the harness (``internal``).
 """
 
 from __future__ import annotations
@@ -12,36 +14,67 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import docker
 
 from harness import bases, build, check_ref, engine, probes
 from harness.config import HarnessConfig
 from harness.errors import HarnessError, NoEmulation
-from harness.host import RunMode, no_handler_fix, read_handlers, run_mode
+from harness.host import no_handler_fix, read_handlers, run_mode
 from harness.observation import Observation
-from harness.outcomes import Kind
+from harness.outcomes import Kind, RunMode
 from harness.platforms import Platform
 from harness.progress import StatusBoard
-from harness.report import PlatformResult
+from harness.report import BuildInfo, ImageInfo, PlatformResult
 from harness.verdicts import Finding, Judgement, judge
 
 
 @dataclass
 class Built:
+    """What the build stage gave: an image (tag and id), or the finding that says why not."""
+
     platform: Platform
     tag: str | None = None
     image_id: str | None = None
     error: HarnessError | None = None
+    mode: RunMode | None = None
+    image: ImageInfo | None = None
+    build: BuildInfo | None = None
+    finding: Finding | None = None
 
 
 @dataclass
 class Checked:
+    """What the probes saw and the judgement of it, or the finding that says why not."""
+
     platform: Platform
     judgement: Judgement | None = None
     observations: list[Observation] = field(default_factory=list)
     error: HarnessError | None = None
+    finding: Finding | None = None
+    probe_seconds: float | None = None
+    hello_seconds: float | None = None
+    probe_log: str | None = None
+
+
+def compose(built: Built, checked: Checked | None) -> PlatformResult:
+    """The platform's result: the build's finding if it failed, else the check's."""
+    result = PlatformResult(built.platform.name, image=built.image, build=built.build,
+                            run=built.mode)
+    if built.finding is not None:
+        result.findings, result.verdict = [built.finding], built.finding.verdict
+        return result
+    if checked is None:
+        return result  # built, never checked (interrupted): an error without a finding
+    result.observations = checked.observations
+    result.probe_seconds, result.hello_seconds = checked.probe_seconds, checked.hello_seconds
+    result.probe_log = checked.probe_log
+    if checked.finding is not None:
+        result.findings, result.verdict = [checked.finding], checked.finding.verdict
+    elif checked.judgement is not None:
+        result.findings = list(checked.judgement.findings)
+        result.verdict = checked.judgement.verdict
+    return result
 
 
 class Pipeline:
@@ -49,7 +82,8 @@ class Pipeline:
 
     def __init__(self, cfg: HarnessConfig) -> None:
         self.cfg = cfg
-        self.results: dict[str, PlatformResult] = {}
+        self.built: dict[str, Built] = {}
+        self.checked: dict[str, Checked] = {}
         self._client: docker.DockerClient | None = None
         self._facts: engine.EngineFacts | None = None
         self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
@@ -66,38 +100,21 @@ class Pipeline:
             self._facts = engine.facts(self.client)
         return self._facts
 
+    @property
+    def results(self) -> dict[str, PlatformResult]:
+        """Each platform this process has seen, composed from its build and check."""
+        return {name: compose(b, self.checked.get(name)) for name, b in self.built.items()}
+
     def mode(self, platform: Platform) -> RunMode:
         return run_mode(platform, self.facts.arch, read_handlers())
-
-    def result(self, platform: Platform) -> PlatformResult:
-        return self.results.setdefault(platform.name, PlatformResult(platform.name))
 
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
 
-    # -- build ----------------------------------------------------------------------------
-
-    def build(self, platform: Platform) -> Built:
-        result = self.result(platform)
-        board = self.board(platform)
-        start = time.monotonic()
-        try:
-            built = self._build(platform, board, result)
-        except KeyboardInterrupt:
-            _interrupted(result, "build")
-            raise
-        except Exception as exc:  # every failure becomes this platform's verdict
-            error = self._failed(platform, result, "build", exc)
-            result.build.update(ok=False, seconds=round(time.monotonic() - start, 1))
-            board.set(f"build {result.verdict}")
-            return Built(platform, error=error)
-        board.set("built")
-        return built
-
-    def _failed(self, platform: Platform, result: PlatformResult, stage: str,
-                exc: Exception) -> HarnessError:
-        """Record a failure as the platform's finding. The one place that catches what nothing
-        else did: an unexpected exception is a bug of the harness (``internal``, exit 70), its
+    def _finding(self, platform: Platform, stage: str, exc: Exception) -> tuple[HarnessError,
+                                                                                 Finding]:
+        """A failure as the platform's finding. The one place that catches what nothing else
+        did: an unexpected exception is a bug of the harness (``internal``, exit 70), its
         traceback kept in the platform's log, never taken for a broken image or machine."""
         if not isinstance(exc, HarnessError):
             log = self.cfg.log_dir / f"{platform.slug}-{stage}.log"
@@ -108,20 +125,42 @@ class Pipeline:
                                f"{type(exc).__name__}: {exc}",
                                f"this is a bug of the harness: report it with {log}",
                                kind=Kind.INTERNAL, cause="internal")
-        result.findings.append(Finding(stage, exc.kind, exc.message, exc.fix))
-        result.verdict = exc.kind.verdict
-        return exc
+        return exc, Finding(stage, exc.kind, exc.message, exc.fix)
 
-    def _build(self, platform: Platform, board: StatusBoard, result: PlatformResult) -> Built:
+    # -- build ----------------------------------------------------------------------------
+
+    def build(self, platform: Platform) -> Built:
+        board = self.board(platform)
+        start = time.monotonic()
+        mode: RunMode | None = None
+
+        def failed(finding: Finding, error: HarnessError | None = None) -> Built:
+            info = BuildInfo(ok=False, seconds=round(time.monotonic() - start, 1))
+            return Built(platform, error=error, mode=mode, build=info, finding=finding)
+
+        try:
+            mode = self.mode(platform)
+            built = self._build(platform, board, mode)
+        except KeyboardInterrupt:
+            self.built[platform.name] = failed(_interrupted("build"))
+            raise
+        except Exception as exc:  # every failure becomes this platform's verdict
+            error, finding = self._finding(platform, "build", exc)
+            built = failed(finding, error)
+            board.set(f"build {finding.verdict}")
+        else:
+            board.set("built")
+        self.built[platform.name] = built
+        return built
+
+    def _build(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
         cfg = self.cfg
         board.set("preparing")
-        mode = self.mode(platform)
-        result.run = mode.to_dict()
         if not mode.can_run:
             raise NoEmulation(f"{platform.name} cannot run on this {self.facts.arch} host: "
                               "no QEMU handler is registered for it", no_handler_fix(platform))
         if cfg.ref:
-            return self._fetch(platform, board, result)
+            return self._fetch(platform, board, mode)
         build_args = dict(cfg.build_args)
         log_dir = cfg.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -140,65 +179,58 @@ class Pipeline:
             build_args=build_args, labels={"dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind)
         outcome = builder.build(request, on_line=board.line)
-        result.image = {"tag": outcome.tag, "id": outcome.image_id,
-                        "base": build_args.get("BASE_IMAGE")}
-        result.build = {"ok": True, "builder": outcome.builder,
-                        "seconds": round(outcome.duration, 1), "log": str(outcome.log_path)}
-        return Built(platform, outcome.tag, outcome.image_id)
+        return Built(platform, outcome.tag, outcome.image_id, mode=mode,
+                     image=ImageInfo(outcome.image_id, outcome.tag, build_args.get("BASE_IMAGE")),
+                     build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
+                                     str(outcome.log_path)))
 
-    def _fetch(self, platform: Platform, board: StatusBoard, result: PlatformResult) -> Built:
+    def _fetch(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
         """--ref: the platform's image of a published tag (by manifest digest) or local image."""
         assert self.cfg.ref is not None
         board.set("pulling")
         start = time.monotonic()
         entries = self.index.entries if self.index else {}
         image = check_ref.fetch(self.client, self.cfg.ref, platform, entries)
-        result.image = {"ref": self.cfg.ref, "id": image, "digest": entries.get(platform.name)}
-        result.build = {"ok": True, "builder": "pull",
-                        "seconds": round(time.monotonic() - start, 1)}
-        return Built(platform, image, image)
+        return Built(platform, image, image, mode=mode,
+                     image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
+                     build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
 
     # -- check ----------------------------------------------------------------------------
 
     def check(self, built: Built) -> Checked:
         platform = built.platform
-        result = self.result(platform)
         board = self.board(platform)
         board.set("probing")
         log = self.cfg.log_dir / f"{platform.slug}-probe.log"
         start = time.monotonic()
         try:
-            assert built.tag is not None
+            assert built.tag is not None and built.mode is not None
             found = probes.observe(self.client, built.tag, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
-                                   mode=self.mode(platform).kind, required=self.cfg.require)
+                                   mode=built.mode.kind, required=self.cfg.require)
+            judgement = judge(platform, found, self.facts.arch, built.mode, self.cfg.require)
         except KeyboardInterrupt:
-            _interrupted(result, "probe")
+            self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
-            error = self._failed(platform, result, "probe", exc)
-            board.set(f"probe {result.verdict}")
-            return Checked(platform, error=error)
-        total = time.monotonic() - start
-        hello = next((o for o in found if o.source == "hello"), None)
-        hello_s = float(hello.detail.get("seconds", 0.0)) if hello else 0.0
-        judgement = judge(platform, found, self.facts.arch, self.mode(platform),
-                          self.cfg.require)
-        result.verdict = judgement.verdict
-        result.findings = judgement.findings
-        result.observed = {o.source: _observed(o) for o in found}
-        result.probe_seconds = round(total - hello_s, 2)
-        result.hello_seconds = round(hello_s, 2)
-        result.probe_log = str(log)
-        board.set(f"{judgement.verdict}")
-        return Checked(platform, judgement, found)
+            error, finding = self._finding(platform, "probe", exc)
+            checked = Checked(platform, error=error, finding=finding, probe_log=str(log))
+            board.set(f"probe {finding.verdict}")
+        else:
+            total = time.monotonic() - start
+            hello = next((o for o in found if o.source == "hello"), None)
+            hello_s = float(hello.detail.get("seconds", 0.0)) if hello else 0.0
+            checked = Checked(platform, judgement, found, probe_seconds=round(total - hello_s, 2),
+                              hello_seconds=round(hello_s, 2), probe_log=str(log))
+            board.set(f"{judgement.verdict}")
+        self.checked[platform.name] = checked
+        return checked
 
 
-def _interrupted(result: PlatformResult, stage: str) -> None:
-    result.verdict = Kind.ERROR.verdict
-    result.findings.append(Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
-                                   "run again to check this platform"))
+def _interrupted(stage: str) -> Finding:
+    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
+                   "run again to check this platform")
 
 
 def declares_base_arg(dockerfile: Path) -> bool:
@@ -208,10 +240,3 @@ def declares_base_arg(dockerfile: Path) -> bool:
     except OSError:
         return False
     return re.search(r"^\s*ARG\s+BASE_IMAGE\b", text, re.MULTILINE | re.IGNORECASE) is not None
-
-
-def _observed(o: Observation) -> dict[str, Any]:
-    data = o.to_dict()
-    data.pop("source")
-    data["fits"] = list(o.fits)
-    return data

@@ -9,7 +9,6 @@ engine's bridge is looked up. As root on Debian/Ubuntu it first sets up what is 
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform as host_platform
 import shutil
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness import bases, debian, engine, proofs, provision
+from harness import bases, debian, engine, options, proofs, provision
 from harness import config as harness_config
 from harness.build import resolve
 from harness.config import HarnessConfig
@@ -93,17 +92,15 @@ def needs_setup(cfg: HarnessConfig) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness preflight", description=__doc__)
-    parser.add_argument("--platform", action="append", default=[])
-    parser.add_argument("--builder", default=None)
+    parser = options.argument_parser("preflight", description=__doc__)
     parser.add_argument("--no-setup", action="store_true",
                         help="never install or start anything, only report")
     parser.add_argument("--json", action="store_true", help="print the survey as JSON")
     parser.add_argument("--partial-ok", action="store_true",
                         help="exit 0 when some platforms cannot run (the build reports them)")
-    args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
     try:
-        cfg = harness_config.load(Path.cwd(), platforms=args.platform, builder=args.builder)
+        args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
+        cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
         if not args.no_setup and needs_setup(cfg) and provision.can_provision():
             print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
             provision.provision(say=lambda line: print(f"  {line}", flush=True))

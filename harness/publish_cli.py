@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from harness import config as harness_config
-from harness import engine, publish
+from harness import engine, options, publish
 from harness.bases import matches
 from harness.errors import EXIT_OK, HarnessError, UsageError
 from harness.publish import Entry
@@ -43,23 +43,25 @@ def _digest_dir(base: Path, host: str, repo: str) -> Path:
     return base / re.sub(r"[^\w.-]", "_", f"{host}/{repo}")
 
 
+def _listed(args: argparse.Namespace, key: str, settings: dict[str, object]) -> list[str]:
+    """A list option: from the command line, else from [tool.harness], checked by its entry."""
+    value = getattr(args, key) or settings.get(key) or []
+    converted: list[str] = options.BY_KEY[key].convert(value, "command line" if getattr(
+        args, key) else "pyproject.toml")
+    return converted
+
+
 def publish_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness publish")
-    parser.add_argument("--registry", action="append", default=[])
-    parser.add_argument("--tag", action="append", default=[])
-    parser.add_argument("--platform", action="append", default=[])
-    parser.add_argument("--image", default=None, help="the built images' local name")
-    parser.add_argument("--report-dir", default=None)
+    parser = options.argument_parser("publish")
     parser.add_argument("--digest-dir", default=None,
                         help="where digest files go (default REPORT_DIR/digests)")
     parser.add_argument("--no-index", action="store_true", help="push by digest only")
-    parser.add_argument("--insecure-registry", action="store_true")
     args, _unknown = parser.parse_known_args(argv)
-    cfg = harness_config.load(Path.cwd(), platforms=args.platform, image=args.image,
+    cfg = harness_config.load(Path.cwd(), platforms=args.platforms, image=args.image,
                               report_dir=args.report_dir)
     settings = harness_config.read_pyproject(Path.cwd())
-    registries = args.registry or list(settings.get("registries", []))
-    tags = args.tag or list(settings.get("tags", []))
+    registries = _listed(args, "registries", settings)
+    tags = _listed(args, "tags", settings)
     if not registries:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
     if not tags and not args.no_index:
@@ -100,15 +102,19 @@ def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],
 
 
 def merge_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness merge")
-    parser.add_argument("--registry", required=True)
-    parser.add_argument("--tag", action="append", required=True)
+    parser = options.argument_parser("merge")
     parser.add_argument("--from", dest="sources", action="append", default=[],
                         metavar="FILE_OR_DIR", help="digest files written by publish")
-    parser.add_argument("--insecure-registry", action="store_true")
     parser.add_argument("refs", nargs="*", help="HOST/REPO:TAG or HOST/REPO@DIGEST")
     args = parser.parse_args(argv)
-    host, repo = _registry_arg(args.registry)
+    settings = harness_config.read_pyproject(Path.cwd())
+    registries, tags = _listed(args, "registries", settings), _listed(args, "tags", settings)
+    if len(registries) != 1:
+        raise UsageError("merge writes to exactly one registry",
+                         "pass --registry HOST[:PORT]/REPO once")
+    if not tags:
+        raise UsageError("no tag to write", "pass --tag T")
+    host, repo = _registry_arg(registries[0])
     files = [f for s in args.sources
              for f in (sorted(Path(s).rglob("*.json")) if Path(s).is_dir() else [Path(s)])]
     entries = [Entry.read(f) for f in files]
@@ -126,7 +132,7 @@ def merge_main(argv: list[str]) -> int:
                                  "merge digest files of the same repository")
         if not entries:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
-        _tag(registry, host, repo, entries, args.tag)
+        _tag(registry, host, repo, entries, tags)
     return EXIT_OK
 
 

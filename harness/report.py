@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.outcomes import Exit, Kind, Verdict
+from harness.observation import Observation
+from harness.outcomes import Exit, Kind, RunMode, Verdict
 from harness.outcomes import exit_status as _exit_status
 from harness.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
 
@@ -21,30 +22,85 @@ _ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
 
 
 @dataclass
+class BuildInfo:
+    """How the platform's image was made (or pulled, for --ref)."""
+
+    ok: bool
+    builder: str | None = None  # buildx, classic, pull
+    seconds: float | None = None
+    log: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class ImageInfo:
+    """The image that was checked: a local build (tag, base) or a reference (ref, digest)."""
+
+    id: str | None = None
+    tag: str | None = None
+    base: str | None = None
+    ref: str | None = None
+    digest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.ref is not None:
+            return {"ref": self.ref, "id": self.id, "digest": self.digest}
+        return {"tag": self.tag, "id": self.id, "base": self.base}
+
+
+@dataclass
 class PlatformResult:
+    """Everything known of one platform, typed; :meth:`to_dict` is report.json's entry and
+    what an xdist worker hands to the controller, :meth:`from_dict` reads it back."""
+
     platform: str
     verdict: Verdict = ERROR
     findings: list[Finding] = field(default_factory=list)
-    observed: dict[str, dict[str, Any]] = field(default_factory=dict)
-    image: dict[str, Any] = field(default_factory=dict)  # tag, id
-    build: dict[str, Any] = field(default_factory=dict)  # builder, seconds, log, ok
-    run: dict[str, Any] = field(default_factory=dict)  # kind native/qemu/unavailable, qemu
+    observations: list[Observation] = field(default_factory=list)
+    image: ImageInfo | None = None
+    build: BuildInfo | None = None
+    run: RunMode | None = None
     probe_seconds: float | None = None
     hello_seconds: float | None = None
     probe_log: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["verdict"] = str(self.verdict)
-        data["findings"] = [f.to_dict() for f in self.findings]
-        return data
+        return {
+            "platform": self.platform,
+            "verdict": str(self.verdict),
+            "findings": [f.to_dict() for f in self.findings],
+            "observed": {o.source: _observed(o) for o in self.observations},
+            "image": self.image.to_dict() if self.image else {},
+            "build": self.build.to_dict() if self.build else {},
+            "run": self.run.to_dict() if self.run else {},
+            "probe_seconds": self.probe_seconds,
+            "hello_seconds": self.hello_seconds,
+            "probe_log": self.probe_log,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlatformResult:
-        data = dict(data)
-        data["verdict"] = Verdict(data.get("verdict", ERROR))
-        data["findings"] = [Finding(**f) for f in data.get("findings", [])]
-        return cls(**data)
+        return cls(
+            platform=data["platform"],
+            verdict=Verdict(data.get("verdict", ERROR)),
+            findings=[Finding(**f) for f in data.get("findings", [])],
+            observations=[Observation.from_dict({**o, "source": source})
+                          for source, o in (data.get("observed") or {}).items()],
+            image=ImageInfo(**data["image"]) if data.get("image") else None,
+            build=BuildInfo(**data["build"]) if data.get("build") else None,
+            run=RunMode(**data["run"]) if data.get("run") else None,
+            probe_seconds=data.get("probe_seconds"),
+            hello_seconds=data.get("hello_seconds"),
+            probe_log=data.get("probe_log"),
+        )
+
+    @property
+    def seconds(self) -> float:
+        """Build, probes and hello world: what scheduling expects this platform to take."""
+        return sum(x or 0.0 for x in ((self.build.seconds if self.build else None),
+                                      self.probe_seconds, self.hello_seconds))
 
     def kinds(self) -> list[Kind]:
         """The kinds that decide the exit status; a verdict with no finding counts as its own."""
@@ -52,6 +108,13 @@ class PlatformResult:
         if self.verdict is not PASS and not any(k.verdict is self.verdict for k in kinds):
             kinds.append({FAIL: Kind.BUILD, QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
         return kinds
+
+
+def _observed(o: Observation) -> dict[str, Any]:
+    data = o.to_dict()
+    data.pop("source")
+    data["fits"] = list(o.fits)
+    return data
 
 
 def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",

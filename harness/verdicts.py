@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.host import RunMode
 from harness.observation import SOURCES, UNMAPPED, Observation
-from harness.outcomes import Kind, RunKind, Verdict, worst
+from harness.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.platforms import Platform
 
 PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR

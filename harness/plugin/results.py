@@ -125,9 +125,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_json(report, report_dir / "report.json")
     write_markdown(report, report_dir / "report.md")
     config.stash[_report] = report
-    record_durations(config, {
-        r.platform: (r.build.get("seconds") or 0) + (r.probe_seconds or 0) + (r.hello_seconds or 0)
-        for r in state.results.values()})
+    record_durations(config, {r.platform: r.seconds for r in state.results.values()})
 
 
 def run_status(pytest_status: int, verdict_status: int) -> int:

@@ -86,3 +86,60 @@ def test_another_dockerfile_brings_its_own_context(project: Path) -> None:
     assert cfg.context == project / "other"
     assert load(project, dockerfile=str(project / "other" / "Dockerfile"),
                 context=str(project / "docker")).context == project / "docker"
+
+
+def write_pyproject(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "pyproject.toml").write_text(f'[tool.harness]\ndockerfile = "Dockerfile"\n{body}')
+    return tmp_path
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ('require = "rustc"\n', "require in the pyproject.toml must be a list of strings"),
+    ('platforms = "linux/amd64"\n', "platforms in the pyproject.toml must be a list"),
+    ('platfroms = ["linux/amd64"]\n', "did you mean 'platforms'?"),
+    ('probe-timeout = "abc"\n', "probe-timeout in the pyproject.toml must be a number"),
+    ('probe-timeout = 0\n', "must be a number of seconds above 0"),
+    ('quirk-policy = "never"\n', "must be one of warn, fail"),
+    ('no-cache = "yes"\n', "must be true or false"),
+    ('require = ["nonsense"]\n', "unknown 'nonsense'"),
+    ("platforms = [\n", "fix the TOML syntax"),
+])
+def test_pyproject_mistakes_are_one_line_usage_errors(tmp_path: Path, body: str,
+                                                      says: str) -> None:
+    """A typo or a wrong type must never weaken a check silently (a string `require` used to
+    be split into letters, so an image without rustc passed)."""
+    with pytest.raises(UsageError) as info:
+        load(write_pyproject(tmp_path, body))
+    assert says in str(info.value) and info.value.exit_status == 4
+    assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ({"require": ["nonsense"]}, "--require: unknown 'nonsense'"),
+    ({"probe_timeout": "-1"}, "--probe-timeout in the command line must be a number"),
+    ({"probe_timeout": "0"}, "above 0"),
+])
+def test_option_mistakes_are_usage_errors(tmp_path: Path, given: dict[str, object],
+                                          says: str) -> None:
+    with pytest.raises(UsageError) as info:
+        load(write_pyproject(tmp_path, ""), **given)
+    assert says in str(info.value)
+
+
+def test_an_empty_require_clears_the_list(tmp_path: Path) -> None:
+    cfg = load(write_pyproject(tmp_path, 'require = ["rustc"]\n'), require=[""])
+    assert cfg.require == frozenset()
+
+
+def test_every_option_serves_pytest_and_argparse_from_one_table() -> None:
+    from harness import options
+
+    parser = options.argument_parser("preflight")
+    args, _ = parser.parse_known_args(["--platform", "linux/arm64", "--builder", "classic"])
+    assert options.given(args, "preflight") == {"platforms": ["linux/arm64"],
+                                                "builder": "classic"}
+    with pytest.raises(UsageError):
+        parser.parse_known_args(["--builder", "nope"])
+    flags = {o.flag for o in options.OPTIONS}
+    assert {"--platform", "--require", "--probe-timeout", "--registry", "--tag"} <= flags

@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
+from harness import observation as obs
+from harness.errors import (
+    EXIT_CANNOT_CHECK,
+    EXIT_IMAGE_WRONG,
+    EXIT_OK,
+    EXIT_SOFTWARE,
+    EXIT_USAGE,
+)
+from harness.outcomes import Kind, RunMode
 from harness.report import (
+    BuildInfo,
+    ImageInfo,
     PlatformResult,
     build_report,
     exit_status,
@@ -25,12 +35,10 @@ QUIRK_FINDING = Finding("uname", "quirk", "uname -m says x86_64 for linux/386", 
 
 def result(platform: str, verdict: str, findings: list[Finding] | None = None) -> PlatformResult:
     return PlatformResult(
-        platform, verdict, findings or [],
-        observed={"dpkg": {"raw": "i386\n", "value": "i386", "fits": ["linux/386"],
-                           "error": None, "detail": {}}},
-        image={"tag": f"harness/rust:{platform.replace('/', '-')}", "id": "sha256:abc"},
-        build={"ok": True, "builder": "buildx", "seconds": 64.2, "log": "logs/x.log"},
-        run={"kind": "native"}, probe_seconds=1.2, hello_seconds=3.4)
+        platform, verdict, findings or [], [obs.dpkg("i386\n")],
+        image=ImageInfo("sha256:abc", f"harness/rust:{platform.replace('/', '-')}"),
+        build=BuildInfo(True, "buildx", 64.2, "logs/x.log"),
+        run=RunMode("native"), probe_seconds=1.2, hello_seconds=3.4)
 
 
 @pytest.mark.parametrize(("verdicts", "policy", "status"), [
@@ -43,6 +51,31 @@ def result(platform: str, verdict: str, findings: list[Finding] | None = None) -
 def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
     assert exit_status([result(f"linux/p{i}", v) for i, v in enumerate(verdicts)],
                        policy) == status
+
+
+@pytest.mark.parametrize(("kinds", "status"), [
+    ([Kind.USAGE, Kind.ERROR], EXIT_USAGE),
+    ([Kind.INTERNAL, Kind.ERROR], EXIT_SOFTWARE),
+    ([Kind.INTERNAL, Kind.BROKEN], EXIT_IMAGE_WRONG),
+    ([Kind.ABSENT, Kind.QUIRK], EXIT_OK),
+])
+def test_exit_status_follows_the_finding_kinds(kinds: list[Kind], status: int) -> None:
+    """A wrong image blocks whatever else happened; bad input and a harness bug are named
+    before a machine that could not check."""
+    results = [result(f"linux/p{i}", k.verdict, [Finding("x", k, "m")])
+               for i, k in enumerate(kinds)]
+    assert exit_status(results) == status
+
+
+def test_a_result_is_serialised_once_and_read_back_whole() -> None:
+    """What a worker hands over is what report.json holds, and reads back to the same."""
+    r = result("linux/386", QUIRK, [QUIRK_FINDING])
+    data = json.loads(json.dumps(r.to_dict()))
+    assert PlatformResult.from_dict(data) == r
+    assert data["observed"]["dpkg"]["fits"] == ["linux/386"]
+    assert data["build"] == {"ok": True, "builder": "buildx", "seconds": 64.2,
+                             "log": "logs/x.log"}
+    assert data["image"] == {"tag": "harness/rust:linux-386", "id": "sha256:abc", "base": None}
 
 
 def test_json_has_the_documented_fields_and_round_trips(tmp_path: Path) -> None:
