@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -76,10 +77,18 @@ class Entry:
     @classmethod
     def read(cls, path: Path) -> Entry:
         try:
-            return cls(**json.loads(path.read_text()))
+            entry = cls(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError) as exc:
             raise UsageError(f"{path} is not a digest file", "pass files written by publish") \
                 from exc
+        try:
+            parse_platform(entry.platform)
+        except ValueError as exc:
+            raise UsageError(f"{path} names {entry.platform!r}, a platform the harness does "
+                             "not know", "pass digest files written by publish") from exc
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", entry.digest):
+            raise UsageError(f"{path} holds no sha256 digest", "pass files written by publish")
+        return entry
 
 
 # -- pushing one image --------------------------------------------------------------------
@@ -87,9 +96,10 @@ class Entry:
 
 def _gzip_layer(src: Path, dst: Path) -> tuple[str, int]:
     sha = hashlib.sha256()
-    # mtime 0 and a fixed level: the same layer always compresses to the same bytes.
+    # No name, mtime 0 and a fixed level: the same layer always compresses to the same bytes
+    # (GzipFile would otherwise write the destination's file name into the header).
     with src.open("rb") as fin, dst.open("wb") as raw, \
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
         shutil.copyfileobj(fin, gz, 1 << 20)
     with dst.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -1,0 +1,47 @@
+"""The pipeline's results: how a build and a check compose into one platform's result."""
+
+from __future__ import annotations
+
+from harness import observation as obs
+from harness.outcomes import Kind, RunMode
+from harness.pipeline import Built, Checked, compose
+from harness.platforms import parse_platform
+from harness.report import BuildInfo, ImageInfo
+from harness.verdicts import Finding, Judgement
+
+ARM = parse_platform("linux/arm64")
+QEMU = RunMode("qemu", "qemu-aarch64", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "PF", "7.2")
+BUILT = Built(ARM, "harness/rust:linux-arm64", "sha256:1", mode=QEMU,
+              image=ImageInfo("sha256:1", "harness/rust:linux-arm64", "base:arm64"),
+              build=BuildInfo(True, "buildx", 12.5, "logs/linux-arm64-build.log"))
+
+
+def test_a_failed_build_is_the_result_whatever_was_checked() -> None:
+    finding = Finding("build", Kind.BUILD, "a build step failed")
+    built = Built(ARM, mode=QEMU, build=BuildInfo(False, seconds=3.0), finding=finding)
+    result = compose(built, Checked(ARM, Judgement("pass", [])))
+    assert (result.verdict, result.findings) == ("fail", [finding])
+    assert result.build == BuildInfo(False, seconds=3.0) and result.run == QEMU
+
+
+def test_a_check_gives_its_judgement_observations_and_timings() -> None:
+    seen = [obs.dpkg("arm64\n")]
+    quirk = Finding("uname", Kind.QUIRK, "q")
+    checked = Checked(ARM, Judgement("quirk", [quirk]), seen, probe_seconds=1.2,
+                      hello_seconds=4.5, probe_log="logs/p.log")
+    result = compose(BUILT, checked)
+    assert (result.verdict, result.findings, result.observations) == ("quirk", [quirk], seen)
+    assert (result.probe_seconds, result.hello_seconds, result.seconds) == (1.2, 4.5, 18.2)
+    assert result.image == BUILT.image
+
+
+def test_a_probe_that_could_not_run_is_its_finding() -> None:
+    finding = Finding("probe", Kind.ERROR, "no handler")
+    result = compose(BUILT, Checked(ARM, finding=finding))
+    assert (result.verdict, result.findings) == ("error", [finding])
+
+
+def test_built_but_never_checked_is_an_error_with_its_build() -> None:
+    result = compose(BUILT, None)
+    assert result.verdict == "error" and result.kinds() == [Kind.ERROR]
+    assert result.build == BUILT.build
