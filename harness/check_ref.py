@@ -15,8 +15,9 @@ from typing import Any
 import docker
 import docker.errors
 
+from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import image_exists, image_platform
-from harness.errors import CannotCheck, UsageError
+from harness.errors import CannotCheck, UsageError, from_diagnosis
 from harness.outcomes import Kind
 from harness.platforms import Platform, find, find_in
 from harness.publish import index_platforms
@@ -126,8 +127,9 @@ def fetch(client: docker.DockerClient, ref: str, platform: Platform,
         # platforms of one index digest.
         image = client.images.pull(pinned, platform=platform.name)
     except docker.errors.APIError as exc:
-        raise CannotCheck(f"cannot pull {pinned}: {exc.explanation}",
-                          "check that the registry is reachable from the engine") from exc
+        d = diagnose(Event(Stage.CHECK, output=str(exc.explanation or exc), host=parsed.host,
+                           command=f"pull {pinned}", platform=platform.name))
+        raise from_diagnosis(d) from exc
     return str(image.id)
 
 

@@ -73,7 +73,7 @@ ENGINE_FIX = (
     "`nox -s preflight` installs and starts one; elsewhere point DOCKER_HOST at a running engine"
 )
 MIRROR_FIX = "check that the Debian mirror is reachable and in sync, or pass --mirror URL"
-LOGIN_FIX = "log in with `docker login HOST` (the harness reads docker's credentials)"
+LOGIN_FIX = "log in with `docker login HOST` (the harness uses docker's stored credentials)"
 
 
 def no_handler_fix(platform: str) -> str:
@@ -157,6 +157,8 @@ def _tail(text: str, lines: int = 5, limit: int = 400) -> str:
     return clean(kept if len(kept) <= limit else "..." + kept[-limit:], limit + 3)
 
 
+_REFUSED = re.compile(r"unauthorized|denied|authentication required|no basic auth credentials",
+                      re.I)
 _NOT_FOUND = re.compile(r"executable file not found|no such file or directory|not found", re.I)
 
 
@@ -228,7 +230,7 @@ CAUSES: tuple[Cause, ...] = (
                         f"{_see(e)}", ENGINE_FIX),
           when=lambda e: e.engine_answers is False),
     # -- the base a Dockerfile names ------------------------------------------------------------
-    Cause("base-refused", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE, Stage.CHECK}),
+    Cause("base-refused", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the registry refused to serve the base image: "
                         f"{_first_line(e, m)}", LOGIN_FIX),
           _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*|"
@@ -312,9 +314,17 @@ CAUSES: tuple[Cause, ...] = (
           when=lambda e: (e.status or 0) != 0),
     # -- registries --------------------------------------------------------------------------------
     Cause("registry-refused", Kind.ERROR, REGISTRY_STAGES,
-          lambda e, m: (f"registry {e.host} refused the credentials ({e.status}) for "
-                        f"{e.command}", LOGIN_FIX),
-          when=lambda e: e.status in (401, 403)),
+          lambda e, m: (f"{_where(e)}registry {e.host} refused the credentials "
+                        f"({e.status or clean(_tail(e.output, 1), 200)}) for {e.command}",
+                        LOGIN_FIX),
+          when=lambda e: e.status in (401, 403) or (e.status is None and bool(
+              _REFUSED.search(e.output)))),
+    Cause("registry-tls", Kind.ERROR, REGISTRY_STAGES,
+          lambda e, m: (f"registry {e.host}: TLS failed ({_first_line(e, m)})",
+                        "a registry that speaks plain HTTP needs --insecure-registry; one whose "
+                        "certificate is not trusted needs its CA in the system's store"),
+          _rx(r"SSLError.*|certificate verify failed.*|wrong version number.*|"
+              r"server gave HTTP response to HTTPS client.*")),
     Cause("registry-unreachable", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",
                         "start the registry or check HOST[:PORT] (`nox -s registry` starts a "

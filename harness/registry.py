@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import docker.auth
 import requests
 
+from harness.diagnosis import Event, Stage, diagnose
 from harness.errors import CannotCheck, UsageError
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -122,9 +123,9 @@ class Registry:
                 resp = self.session.request(method, url, headers=headers, timeout=self.timeout,
                                             **kw)
             except requests.RequestException as exc:
-                raise RegistryError(f"registry {self.host} cannot be reached: "
-                                    f"{type(exc).__name__}",
-                                    "start the registry or check --registry") from exc
+                d = diagnose(Event(Stage.PUBLISH, output=f"{type(exc).__name__}: {exc}",
+                                   host=self.host, command=f"{method} {_path(url)}"))
+                raise RegistryError(d.message, d.fix, cause=d.cause) from exc
             if resp.status_code == 401 and attempt == 0 and self._authenticate(resp):
                 kw["headers"] = headers
                 if hasattr(kw.get("data"), "seek"):
@@ -132,10 +133,9 @@ class Registry:
                 continue
             break
         if resp.status_code == 401:
-            raise AuthError(f"registry {self.host} refused the credentials for {method} "
-                            f"{_path(url)}",
-                            "log in with `docker login " + self.host + "` (the harness uses "
-                            "docker's stored credentials)")
+            d = diagnose(Event(Stage.PUBLISH, status=401, host=self.host,
+                               command=f"{method} {_path(url)}"))
+            raise AuthError(d.message, d.fix, cause=d.cause)
         if resp.status_code not in ok:
             raise RegistryError(f"registry {self.host}: {method} {_path(url)} answered "
                                 f"{resp.status_code} {_errors(resp)}",

@@ -202,6 +202,18 @@ TABLE = [
     ("registry refuses credentials", ev(Stage.PUBLISH, status=401, host="127.0.0.1:5000",
                                         command="PUT /v2/rust/manifests/latest"),
      "registry-refused", Kind.ERROR),
+    ("registry refuses a pull by digest (check)",
+     ev(Stage.CHECK, "Head \"http://127.0.0.1:5000/v2/rust/manifests/sha256:ab\": no basic auth "
+        "credentials", host="127.0.0.1:5000", command="pull 127.0.0.1:5000/rust@sha256:ab"),
+     "registry-refused", Kind.ERROR),
+    ("registry unreachable for a pull by digest (check)",
+     ev(Stage.CHECK, "Get \"http://127.0.0.1:5999/v2/\": dial tcp 127.0.0.1:5999: connect: "
+        "connection refused", host="127.0.0.1:5999"), "registry-unreachable", Kind.ERROR),
+    ("registry speaks no TLS", ev(Stage.PUBLISH, "SSLError: HTTPSConnectionPool(host='reg.test', "
+                                  "port=5000): Max retries exceeded with url: /v2/ (Caused by "
+                                  "SSLError(SSLError(1, '[SSL: WRONG_VERSION_NUMBER] wrong "
+                                  "version number (_ssl.c:1006)')))", host="reg.test:5000"),
+     "registry-tls", Kind.ERROR),
     ("registry unreachable", ev(Stage.PUBLISH, "HTTPConnectionPool(host='127.0.0.1', port=9): "
                                 "Max retries exceeded with url: /v2/ (Caused by "
                                 "NewConnectionError('Failed to establish a new connection: "
