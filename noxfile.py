@@ -52,6 +52,14 @@ def preflight(session: nox.Session) -> None:
     _preflight(session, *session.posargs)
 
 
+# Options of preflight alone: they go to preflight, not to pytest.
+PREFLIGHT_ONLY = ("--no-setup", "--json", "--partial-ok")
+
+
+def _checks_args(posargs: list[str]) -> list[str]:
+    return [a for a in posargs if a not in PREFLIGHT_ONLY]
+
+
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
     """Build the image for every platform side by side, probe each under QEMU, report."""
@@ -60,7 +68,7 @@ def build(session: nox.Session) -> None:
     _run_keeping_status(
         session, "pytest", "-p", "harness.plugin", "tests/images",
         "-n", "auto", "-p", "no:randomly", "-q", "-rfEs",
-        *session.posargs,
+        *_checks_args(session.posargs),
     )
 
 
@@ -95,7 +103,7 @@ def check(session: nox.Session) -> None:
     _preflight(session, "--partial-ok", *rest)
     _run_keeping_status(
         session, "pytest", "-p", "harness.plugin", "tests/images", "-n", "auto",
-        "-p", "no:randomly", "-q", "-rfEs", f"--ref={ref}", *rest,
+        "-p", "no:randomly", "-q", "-rfEs", f"--ref={ref}", *_checks_args(rest),
     )
 
 

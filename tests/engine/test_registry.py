@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from harness import publish
-from harness.errors import EXIT_CANNOT_CHECK, EXIT_OK
+from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
 from harness.local_registry import LocalRegistry
 from harness.platforms import parse_platform
 from harness.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
@@ -336,3 +336,43 @@ def test_tiny_base_name_is_not_a_registry_reference() -> None:
     from harness.check_ref import is_registry_ref
 
     assert not is_registry_ref(TINY) and is_registry_ref("127.0.0.1:5000/rust:latest")
+
+
+def _from_run(tmp_path: Path, base: str, builder: str) -> tuple[subprocess.CompletedProcess[str],
+                                                                  dict[str, Any]]:
+    """A run of a Dockerfile whose FROM names ``base`` directly (no ARG BASE_IMAGE)."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {base}\nRUN true\n")
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/from",
+                      f"--builder={builder}", "--require=")
+    data: dict[str, Any] = json.loads((tmp_path / "r" / "report.json").read_text())
+    [finding] = data["platforms"][0]["findings"]
+    return run, finding
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_a_base_the_registry_does_not_have_is_the_image_s_fault(
+        registry: LocalRegistry, tmp_path: Path, builder: str) -> None:
+    run, finding = _from_run(tmp_path, f"{registry.host}/nothing-here:1", builder)
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert finding["kind"] == "build" and "does not exist" in finding["message"], finding
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_a_base_whose_registry_cannot_be_reached_is_the_machine_s(tmp_path: Path,
+                                                                  builder: str) -> None:
+    run, finding = _from_run(tmp_path, f"127.0.0.1:{_free_port()}/debian:bookworm", builder)
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    assert finding["kind"] == "error" and "cannot be reached" in finding["message"], finding
+    assert "ARG BASE_IMAGE" in finding["fix"]
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_a_base_the_registry_refuses_is_the_machine_s(secured: LocalRegistry, tmp_path: Path,
+                                                      builder: str) -> None:
+    run, finding = _from_run(tmp_path, f"{secured.host}/private:1", builder)
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    assert finding["kind"] == "error" and "refused" in finding["message"], finding
+    assert "docker login" in finding["fix"]
