@@ -275,7 +275,7 @@ CAUSES: tuple[Cause, ...] = (
               r"executor failed running \[.*\]: exit code: \d+")),
     # -- probes -----------------------------------------------------------------------------------
     Cause("probe-timeout", Kind.ERROR, frozenset({Stage.START, Stage.PROBE}),
-          lambda e, m: (f"{_where(e)}`{e.command}` did not answer in time",
+          lambda e, m: (f"{_where(e)}`{e.command}` did not answer",
                         "raise --probe-timeout, or find why it hangs (see the probe log)"),
           when=lambda e: e.timed_out),
     Cause("interpreter-missing", Kind.BROKEN, frozenset({Stage.START, Stage.PROBE}),

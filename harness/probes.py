@@ -162,7 +162,7 @@ class ImageProbe:
             pool.shutdown(wait=True)
             self.container.start()
             self._wait_running()
-            raise ProbeTimeout(f"{timeout_error.message} (within {limit:.0f} s)",
+            raise ProbeTimeout(f"{timeout_error.message} within {limit:.0f} s",
                                timeout_error.fix, cause=timeout_error.cause) from exc
         except docker.errors.APIError as exc:
             self.container.reload()

@@ -12,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from harness import observation as obs
 from harness import probes
 from harness.errors import CannotCheck, NoEmulation
 from harness.host import BINFMT_DIR, read_handlers, run_mode
@@ -130,7 +131,11 @@ def test_probe_containers_are_unprivileged_offline_and_removed(
         assert host_config["NetworkMode"] == "none" and host_config["Privileged"] is False
         code, out = probe.exec(["ls", "/sys/class/net"])
         assert (code, out.split()) == (0, ["lo"])
-        assert probe.exec(["no-such-tool"])[0] == 127  # absent, not a crash
+        # A command the image does not have is absent (the runtime says 126 "not found").
+        assert probes._answer(probe, "dpkg", ["no-such-tool"], obs.dpkg).absent
+        broken = probes._answer(probe, "dpkg", ["cat", "/nonexistent"], obs.dpkg,
+                                required=frozenset({"dpkg"}))
+        assert (broken.kind, broken.raw) == ("broken", None) and "exited 1" in broken.error
     with pytest.raises(docker.errors.NotFound):
         docker_client.containers.get(container_id)
 
