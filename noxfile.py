@@ -113,7 +113,8 @@ def tests(session: nox.Session) -> None:
     _install(session, "dev")
     _preflight(session, "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
-    _run_keeping_status(session, "pytest", "-ra", *(args or ["tests/unit", "tests/engine"]),
+    _run_keeping_status(session, "pytest", "-ra",
+                        *(args or ["tests/unit", "tests/machine", "tests/engine"]),
                         own_tests=True)
 
 

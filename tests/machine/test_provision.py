@@ -15,8 +15,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from harness.debian import debian_mirror
 from harness.platforms import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import ROOT
@@ -35,11 +33,8 @@ CHECKS = {
                     f"{SUITE} /dev/null 'deb {{mirror}} {SUITE} main'",
 }
 
-pytestmark = pytest.mark.skipif(shutil.which("mmdebstrap") is None,
-                                reason="needs mmdebstrap (nox -s preflight installs it)")
-
-
 def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> None:
+    assert shutil.which("mmdebstrap"), "needs mmdebstrap: run `nox -s preflight` as root"
     mirror = debian_mirror()
     assert mirror, "no Debian mirror in this machine's apt sources"
     root = tmp_path / "root"
