@@ -234,12 +234,13 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"{_where(e)}the registry refused to serve the base image: "
                         f"{_first_line(e, m)}", LOGIN_FIX),
           _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*|"
-              r"no basic auth credentials.*")),
+              r"no basic auth credentials.*|failed with status code \[[^\]]*\]: 40[13] .*")),
     Cause("base-unknown", Kind.BUILD, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the base image the Dockerfile names does not exist: "
                         f"{_first_line(e, m)}", "correct the FROM line (name and tag)"),
-          _rx(r"manifest unknown.*|manifest for \S+ not found.*|not found: manifest unknown.*|"
-              r"failed to resolve source metadata for \S+: \S+: not found.*")),
+          _rx(r"manifest for \S+ not found.*|not found: manifest unknown.*|"
+              r"failed to resolve source metadata for \S+: \S+: not found.*|"
+              r"failed to create LLB definition: \S+: not found.*")),
     Cause("base-unreachable", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the registry of a base image cannot be reached: "
                         f"{_first_line(e, m)}",

@@ -74,11 +74,16 @@ BUILDX_NO_REGISTRY = """#3 [internal] load metadata for docker.io/library/debian
 ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to do request: Head "https://registry-1.docker.io/v2/library/debian/manifests/bookworm-slim": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host"""  # noqa: E501
 CLASSIC_NO_REGISTRY = """Step 1/2 : FROM debian:bookworm-slim
 Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host"""  # noqa: E501
-CLASSIC_BASE_UNKNOWN = """Step 1/2 : FROM 127.0.0.1:5000/nope:latest
-manifest for 127.0.0.1:5000/nope:latest not found: manifest unknown: manifest unknown"""
-CLASSIC_BASE_REFUSED = """Step 1/2 : FROM 127.0.0.1:5000/private:latest
-Head "http://127.0.0.1:5000/v2/private/manifests/latest": no basic auth credentials"""
-BUILDX_BASE_REFUSED = """ERROR: failed to solve: 127.0.0.1:5000/private:latest: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"""  # noqa: E501
+CLASSIC_BASE_UNKNOWN = """Step 1/3 : FROM 127.0.0.1:32773/nothing-here:1
+manifest for 127.0.0.1:32773/nothing-here:1 not found: manifest unknown: manifest unknown"""
+BUILDX_BASE_UNKNOWN = """ > [internal] load metadata for 127.0.0.1:32773/nothing-here:1:
+------
+ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to create LLB definition: 127.0.0.1:32773/nothing-here:1: not found"""  # noqa: E501
+CLASSIC_BASE_REFUSED = """Step 1/3 : FROM 127.0.0.1:32775/private:1
+Head "http://127.0.0.1:32775/v2/private/manifests/1": no basic auth credentials"""
+BUILDX_BASE_REFUSED = """ > [internal] load metadata for 127.0.0.1:32775/private:1:
+------
+ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to create LLB definition: pulling from host 127.0.0.1:32775 failed with status code [manifests 1]: 401 Unauthorized"""  # noqa: E501
 
 BUILDX_NO_HANDLER = """ > [2/2] RUN echo hi:
 0.123 exec /bin/sh: exec format error
@@ -155,7 +160,10 @@ TABLE = [
      "base-unreachable", Kind.ERROR),
     ("registry unreachable for FROM (classic)", ev(Stage.BUILD, CLASSIC_NO_REGISTRY),
      "base-unreachable", Kind.ERROR),
-    ("base name unknown", ev(Stage.BUILD, CLASSIC_BASE_UNKNOWN), "base-unknown", Kind.BUILD),
+    ("base name unknown (classic)", ev(Stage.BUILD, CLASSIC_BASE_UNKNOWN), "base-unknown",
+     Kind.BUILD),
+    ("base name unknown (buildx)", ev(Stage.BUILD, BUILDX_BASE_UNKNOWN, status=1),
+     "base-unknown", Kind.BUILD),
     ("base refused (classic)", ev(Stage.BUILD, CLASSIC_BASE_REFUSED), "base-refused",
      Kind.ERROR),
     ("base refused (buildx)", ev(Stage.BUILD, BUILDX_BASE_REFUSED, status=1), "base-refused",
