@@ -23,8 +23,8 @@ from harness.verdicts import ERROR, PASS, QUIRK, judge
 def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:
     platform = parse_platform(name)
     found = probes.observe(client, tag, platform, **kw)
-    mode = run_mode(platform, "x86_64", read_handlers())
-    got = judge(platform, found, client.info()["Architecture"], mode)
+    arch = client.info()["Architecture"]
+    got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
     return got.verdict, got.findings
 
 
@@ -49,14 +49,21 @@ def test_arm_v7_image_under_qemu_passes(docker_client: docker.DockerClient,
     assert verdict == PASS, findings
 
 
-def test_386_image_on_x86_64_is_the_uname_quirk(docker_client: docker.DockerClient,
-                                                tiny_base: Callable[[str], str]) -> None:
-    if docker_client.info()["Architecture"] != "x86_64":
-        pytest.skip("the quirk is that of an x86_64 host")
-    verdict, findings = verdict_of(docker_client, tiny_base("linux/386"), "linux/386")
+# The 32-bit platform each 64-bit host runs natively, whose `uname -m` is the host's.
+NATIVE_32 = {"x86_64": "linux/386", "aarch64": "linux/arm/v7"}
+
+
+def test_the_native_32_bit_platform_is_the_uname_quirk(docker_client: docker.DockerClient,
+                                                       tiny_base: Callable[[str], str]) -> None:
+    """linux/386 on x86_64 (the seed's surprise), linux/arm/v7 on aarch64."""
+    arch = docker_client.info()["Architecture"]
+    if arch not in NATIVE_32:
+        pytest.skip(f"no 32-bit platform runs natively on {arch}")
+    name = NATIVE_32[arch]
+    verdict, findings = verdict_of(docker_client, tiny_base(name), name)
     assert verdict == QUIRK
     [quirk] = [f for f in findings if f.kind == "quirk"]
-    assert quirk.source == "uname" and "x86_64" in quirk.message
+    assert quirk.source == "uname" and arch in quirk.message
 
 
 def _image_with_file(client: docker.DockerClient, base: str, path: str, text: str,
@@ -113,13 +120,14 @@ def test_no_qemu_handler_is_reported_with_the_fix(docker_client: docker.DockerCl
                                                   tiny_base: Callable[[str], str]) -> None:
     tag = tiny_base("linux/s390x")
     platform = parse_platform("linux/s390x")
+    arch = docker_client.info()["Architecture"]
     with handler_disabled("qemu-s390x"):
-        assert run_mode(platform, "x86_64", read_handlers()).kind == "unavailable"
+        assert run_mode(platform, arch, read_handlers()).kind == "unavailable"
         with pytest.raises(NoEmulation) as info:
             probes.observe(docker_client, tag, platform)
     assert "exec format error" in info.value.message
     assert "qemu-user-static" in info.value.fix and "update-binfmts" in info.value.fix
-    assert run_mode(platform, "x86_64", read_handlers()).kind == "qemu"  # restored
+    assert run_mode(platform, arch, read_handlers()).kind == "qemu"  # restored
 
 
 def test_probe_containers_are_unprivileged_offline_and_removed(

@@ -1,4 +1,4 @@
-"""Publishing's pure parts: digest files, index entries, deterministic layers, references."""
+"""Publishing's pure parts: digest files, index entries, deterministic layers."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.check_ref import IndexCheck, is_registry_ref
 from harness.errors import UsageError
-from harness.outcomes import Kind
 from harness.publish import Entry, _gzip_layer, index_platforms
 from harness.registry import MANIFEST_V2
-from harness.verdicts import Finding
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -57,17 +54,3 @@ def test_layers_compress_to_the_same_bytes_every_time(tmp_path: Path) -> None:
     first = _gzip_layer(src, tmp_path / "1.gz")
     second = _gzip_layer(src, tmp_path / "2.gz")
     assert first == second and first[0].startswith("sha256:")
-
-
-def test_an_index_check_round_trips_for_the_workers() -> None:
-    check = IndexCheck("127.0.0.1:5000/rust:1", "sha256:x", MANIFEST_V2, {"linux/amd64": "d"},
-                       [Finding("index", Kind.MISMATCH, "linux/386 is not in the index", "f")])
-    assert IndexCheck.from_dict(json.loads(json.dumps(check.to_dict()))) == check
-
-
-@pytest.mark.parametrize(("ref", "is_remote"), [
-    ("127.0.0.1:5000/rust:latest", True), ("registry.example/a/b@" + DIGEST, True),
-    ("harness/rust:linux-amd64", False), ("rust", False),
-])
-def test_registry_references_are_told_from_local_images(ref: str, is_remote: bool) -> None:
-    assert is_registry_ref(ref) is is_remote
