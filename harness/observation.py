@@ -20,10 +20,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import normalise
+from harness.diagnosis import clean
 from harness.elf import NotElf, parse_header
 
 SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
            "hello", "hello-elf")
+
+RAW_LIMIT = 4096  # characters of an answer kept in report.json
+VALUE_LIMIT = 200  # characters of the mapped value shown in tables and findings
 
 # Sources that say nothing about the platform; they only have to be there and work.
 UNMAPPED = {"cargo", "hello"}
@@ -39,6 +43,16 @@ class Observation:
     detail: dict[str, Any] = field(default_factory=dict)
     kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
     fix: str | None = None  # what to do about ``error``
+
+    def __post_init__(self) -> None:
+        # An image decides what its tools print: keep a bounded answer in the reports (the
+        # whole one is in the probe log), and a value that is safe on a terminal.
+        if self.raw is not None and len(self.raw) > RAW_LIMIT:
+            keep = RAW_LIMIT - 64
+            marker = f"... [{len(self.raw) - keep} more characters in the probe log]"
+            self.raw = self.raw[:keep] + marker
+        if self.value is not None:
+            self.value = clean(self.value, VALUE_LIMIT)
 
     @property
     def absent(self) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.diagnosis import clean
 from harness.observation import SOURCES, UNMAPPED, Observation
 from harness.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.platforms import Platform
@@ -145,7 +146,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
     return [Finding(src, Kind.MISMATCH,
-                    f"{_WHAT.get(src, src)} {obs.value or obs.raw!r}, which is {seen}, "
+                    f"{_WHAT.get(src, src)} {obs.value or clean(repr(obs.raw), 200)}, which is "
+                    f"{seen}, "
                     f"not {platform.name}",
                     _FIXES.get(src, ""))]
 

@@ -143,3 +143,17 @@ def test_arm64_reporting_x86_64_is_not_a_quirk_even_natively() -> None:
     p = parse_platform("linux/arm64")
     got = judge(p, [obs.uname("x86_64\n")], "x86_64", NATIVE)
     assert got.verdict == FAIL
+
+
+def test_a_hostile_answer_is_bounded_and_escaped_in_what_is_shown() -> None:
+    """A dpkg that prints megabytes and terminal escapes: report.json keeps 4 KiB of it, and
+    the value shown in tables and findings has no raw control character."""
+    answer = "\x1b[2J\x1b[1;1Hforged" + "A" * 10_000_000
+    seen = obs.dpkg(answer)
+    assert seen.raw is not None and len(seen.raw) <= obs.RAW_LIMIT
+    assert seen.raw.endswith("more characters in the probe log]")
+    assert seen.value is not None and "\x1b" not in seen.value and len(seen.value) <= 200
+    assert obs.Observation.from_dict({**seen.to_dict()}) == seen  # bounded once, stable
+    got = judge(parse_platform("linux/amd64"), [seen], "x86_64", NATIVE)
+    [finding] = got.findings
+    assert "\x1b" not in finding.message and len(finding.message) < 600
