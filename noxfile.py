@@ -7,6 +7,10 @@ Options after ``--`` pass through to the harness (see README); defaults are in
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import nox
 import nox.command
 
@@ -31,10 +35,38 @@ def _preflight(session: nox.Session, *args: str) -> None:
     _run_keeping_status(session, "python", "-m", "harness", "preflight", *args)
 
 
+INTERRUPTED = 2
+# After Ctrl-C or a cancel, the harness stops its builds, removes its containers and writes its
+# reports: give it that time (nox's own default is 0.3 s, then SIGTERM, then SIGKILL).
+STOP_SECONDS = 120.0
+
+
+def _on_cancel(signum: int, _frame: object) -> None:
+    """SIGTERM/SIGHUP to nox alone (a CI cancel): pass it on to the running command, which
+    stops as on Ctrl-C, and wait for it as on Ctrl-C. (harness.interrupts does the same inside
+    the harness; the noxfile cannot import the harness.)"""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid():
+                os.kill(int(stat.parent.name), signum)
+        except (OSError, IndexError, ValueError):
+            continue
+    raise KeyboardInterrupt
+
+
+for _signum in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_signum, _on_cancel)
+
+
 def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = False) -> None:
-    """Run a command and leave nox with the command's own exit status, not just 1."""
+    """Run a command and leave nox with the command's own exit status, not just 1; an
+    interrupted run exits 2, as pytest does, once the command has written its reports."""
     try:
-        session.run(*args)
+        session.run(*args, interrupt_timeout=STOP_SECONDS, terminate_timeout=30.0)
+    except KeyboardInterrupt:
+        session.log(f"interrupted: exit status {INTERRUPTED}; the reports say what was done")
+        raise SystemExit(INTERRUPTED) from None
     except nox.command.CommandFailed as exc:
         code = exc.return_code
         if own_tests:
@@ -90,7 +122,7 @@ def merge(session: nox.Session) -> None:
 def registry(session: nox.Session) -> None:
     """A CNCF distribution registry on 127.0.0.1 (--port, default 5000) until Ctrl-C."""
     _install(session)
-    session.run("python", "-m", "harness", "registry", *session.posargs)
+    _run_keeping_status(session, "python", "-m", "harness", "registry", *session.posargs)
 
 
 @nox.session(python=PYTHON)

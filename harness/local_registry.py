@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import platform as host_platform
+import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -18,9 +20,10 @@ import docker.errors
 import requests
 from testcontainers.core.container import DockerContainer
 
-from harness import bases, debian, engine
-from harness.errors import CannotCheck
+from harness import bases, debian, engine, interrupts
+from harness.errors import CannotCheck, HarnessError, UsageError
 from harness.normalise import from_uname
+from harness.options import ArgumentParser
 from harness.platforms import parse_platform
 
 DEFAULT_IMAGE = "registry:2"
@@ -116,19 +119,27 @@ class LocalRegistry(DockerContainer):
 
 
 def main(argv: list[str]) -> int:
-    """``python -m harness registry``: a local registry until Ctrl-C, then removed."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m harness registry")
+    """``python -m harness registry``: a local registry until Ctrl-C, SIGTERM or SIGHUP, then
+    removed."""
+    parser = ArgumentParser(prog="python -m harness registry")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--image", default=None)
-    args = parser.parse_args(argv)
-    with LocalRegistry(engine.client(), image=args.image, port=args.port) as registry:
-        print(f"registry at {registry.host} (plain HTTP on loopback); Ctrl-C stops and "
-              "removes it", flush=True)
-        try:
+    interrupts.install()  # stopped by a cancel as by Ctrl-C: the container is removed
+    try:
+        args = parser.parse_args(argv)
+        if not 0 < args.port < 65536:
+            raise UsageError(f"--port {args.port} is not a TCP port", "pass --port 1-65535")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+                raise UsageError(f"port {args.port} on 127.0.0.1 is in use",
+                                 "pass --port with a free port, or stop what listens there")
+        with LocalRegistry(engine.client(), image=args.image, port=args.port) as registry:
+            print(f"registry at {registry.host} (plain HTTP on loopback); Ctrl-C stops and "
+                  "removes it", flush=True)
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    except KeyboardInterrupt:
+        return 0
+    except HarnessError as exc:
+        print(f"registry: {exc}", file=sys.stderr)
+        return exc.exit_status

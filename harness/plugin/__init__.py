@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness import interrupts
 from harness.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
 from harness.errors import HarnessError
 from harness.pipeline import Pipeline
@@ -31,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    interrupts.install()  # a CI cancel (SIGTERM) stops the run as Ctrl-C does
     cfg = options.load(config)
     state = HarnessState(cfg, Pipeline(cfg))
     config.stash[STATE] = state

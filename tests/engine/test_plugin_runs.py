@@ -298,3 +298,44 @@ def test_a_bug_of_the_harness_exits_70_with_its_traceback(tmp_path: Path, seeded
     assert finding["kind"] == "internal" and "RuntimeError: injected bug" in finding["message"]
     log = (tmp_path / "logs" / "linux-amd64-probe.log").read_text()
     assert "Traceback" in log and "RuntimeError: injected bug" in log
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "cancel"])
+def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seeded: None,
+                                                            how: str,
+                                                            docker_client: docker.DockerClient
+                                                            ) -> None:
+    """Ctrl-C reaches the whole foreground group; a CI cancel may send SIGTERM to nox alone.
+    Either way: exit 2, every report written and saying 2, nothing left running."""
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    cmd = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s", "build", "--",
+           "--platform=linux/amd64,linux/arm64",
+           f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
+           f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+           "--image=harness-test/slow", "--require="]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    status = tmp_path / "status" / "linux-amd64.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (status.exists()
+                                               and '"building"' in status.read_text()):
+        time.sleep(0.2)
+    time.sleep(2)
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == EXIT_INTERRUPTED, out[-3000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == EXIT_INTERRUPTED
+    assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+               for p in data["platforms"]), data["platforms"]
+    assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.md").exists()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        left = {c.id for c in docker_client.containers.list(all=True)} - before
+        if not left:
+            break
+        time.sleep(0.5)
+    assert not left and not probe_containers(docker_client)

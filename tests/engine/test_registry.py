@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -376,3 +377,23 @@ def test_a_base_the_registry_refuses_is_the_machine_s(secured: LocalRegistry, tm
     assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
     assert finding["kind"] == "error" and "refused" in finding["message"], finding
     assert "docker login" in finding["fix"]
+
+
+def test_nox_registry_is_removed_on_sigterm_and_refuses_a_busy_port(
+        docker_client: docker.DockerClient) -> None:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s",
+                             "registry", "--", f"--port={port}"], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "registry at" in line:
+            break
+    busy = harness("registry", f"--port={port}")
+    assert busy.returncode == 4 and f"port {port} on 127.0.0.1 is in use" in busy.stderr
+    proc.send_signal(signal.SIGTERM)  # nox alone, as a CI cancel
+    proc.communicate(timeout=120)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the registry is still serving"
+    assert not [c for c in docker_client.containers.list()
+                if str(port) in str(c.attrs["NetworkSettings"]["Ports"])]
