@@ -339,3 +339,53 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
             break
         time.sleep(0.5)
     assert not left and not probe_containers(docker_client)
+
+
+def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seeded: None,
+                                                           docker_client: docker.DockerClient
+                                                           ) -> None:
+    """Megabytes and terminal escapes from the image stay out of the terminal and reports;
+    the image's own verdict still comes out (its dpkg names no platform: fail)."""
+    run = tiny_run(tmp_path, "hostile", "linux/amd64")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    for name in ("report.md", "report.json", "junit.xml"):
+        text = (tmp_path / name).read_text()
+        assert len(text) < 1 << 20 and "\x1b" not in text, name
+    assert "\x1b" not in run.stdout + run.stderr and len(run.stdout) < 1 << 20
+    [p] = report(tmp_path)["platforms"]
+    assert p["observed"]["dpkg"]["raw"].endswith("more characters in the probe log]")
+    assert "\\x1b" in p["observed"]["dpkg"]["value"]  # shown escaped
+    assert p["observed"]["rustc-elf"]["value"] == "ELF 64-bit LSB x86-64"
+    assert (tmp_path / "logs" / "linux-amd64-probe.log").stat().st_size > 10_000_000
+
+
+def test_the_elf_header_of_a_huge_binary_is_read_in_kilobytes(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str],
+        tmp_path: Path) -> None:
+    import resource
+
+    from harness import probes
+    from harness.platforms import parse_platform as platform_of
+
+    context = FIXTURES / "hostile"
+    tag = "harness-test/hostile-elf:linux-amd64"
+    from harness import build as builder
+
+    req = builder.BuildRequest(platform=platform_of("linux/amd64"),
+                               dockerfile=context / "Dockerfile", context=context, tag=tag,
+                               log_path=tmp_path / "b.log",
+                               build_args={"BASE_IMAGE": tiny_base("linux/amd64")})
+    builder.ClassicBuilder(docker_client).build(req)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with probes.ImageProbe(docker_client, tag, platform_of("linux/amd64")) as probe:
+        found = probe.head("/usr/local/bin/rustc")
+        time.sleep(3)  # a keep-alive that spun would use about a core all this time
+        probe.container.reload()
+        state = probe.container.attrs["State"]
+        cpu = docker_client.api.stats(probe.container.id, stream=False)["cpu_stats"]
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert found is not None and found[1][:4] == b"\x7fELF"
+    assert grown_kib < 50_000, f"reading a 200 MB binary's header took {grown_kib} KiB"
+    assert state["Running"]  # held open without `sleep`
+    assert cpu["cpu_usage"]["total_usage"] < 500_000_000  # under 0.5 s of CPU in 3 s
+    docker_client.images.remove(tag, force=True)
