@@ -129,7 +129,9 @@ def registry(session: nox.Session) -> None:
 def check(session: nox.Session) -> None:
     """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
     if not session.posargs or session.posargs[0].startswith("-"):
-        session.error("name what to check: nox -s check -- HOST[:PORT]/REPO:TAG [options]")
+        session.log("bad input: name what to check: nox -s check -- HOST[:PORT]/REPO:TAG "
+                    "[options]")
+        raise SystemExit(4)
     ref, *rest = session.posargs
     _install(session)
     _preflight(session, "--partial-ok", *rest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -64,6 +65,41 @@ class HarnessConfig:
                              f"use one of {', '.join(QUIRK_POLICIES)}")
         if not self.platforms:
             raise UsageError("no platform to build", "pass --platform os/arch[/variant]")
+        if self.ref is None and not _has_from(self.dockerfile):
+            raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
+                             "Dockerfile)", "pass --dockerfile with a Dockerfile")
+        if not IMAGE_NAME.fullmatch(self.image):
+            raise UsageError(f"--image {self.image!r} is not an image name",
+                             "use lowercase letters, digits and . _ - / (no tag: the harness "
+                             "adds one per platform)")
+        _check_writable(self.report_dir)
+
+
+# A repository name as the distribution grammar has it, without tag or digest.
+# A first component is a registry host only with a dot or a port, or as localhost.
+IMAGE_NAME = re.compile(r"(?:(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?"
+                        r"|[a-zA-Z0-9-]+:\d+)/)?"
+                        r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def _has_from(dockerfile: Path) -> bool:
+    try:
+        text = dockerfile.read_text(errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\s*FROM\s+\S", text, re.MULTILINE | re.IGNORECASE) is not None
+
+
+def _check_writable(directory: Path) -> None:
+    """The report directory can be made and written, before any work is done."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UsageError(f"the report directory {directory} cannot be made: {existing} is a "
+                         "file", "pass --report-dir DIR")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"the report directory {directory} is not writable",
+                         "pass --report-dir DIR")
 
 
 def dockerfile_base(dockerfile: Path) -> str:

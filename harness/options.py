@@ -108,7 +108,8 @@ ALL = frozenset({"build", "bench", "publish", "merge", "preflight"})
 OPTIONS: tuple[Option, ...] = (
     Option("platforms", "--platform", "list",
            ("linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"),
-           "platform to build and check (repeatable or comma-separated)", ALL,
+           "platform to build and check (repeatable or comma-separated)",
+           ALL - {"merge"},
            "OS/ARCH[/VARIANT]"),
     Option("dockerfile", "--dockerfile", "path", "Dockerfile", "the Dockerfile to build",
            RUN | {"preflight"}, "PATH"),

@@ -23,13 +23,33 @@ from harness.errors import EXIT_OK, HarnessError, UsageError
 from harness.publish import Entry
 from harness.registry import Registry, is_loopback, parse_reference
 
+TAG = re.compile(r"[\w][\w.-]{0,127}")
+
 
 def _registry_arg(text: str) -> tuple[str, str]:
+    host_part = text.split("/", 1)[0]
+    if "@" in host_part:
+        # Never echo it: the part before '@' is a password.
+        raise UsageError("--registry carries credentials (USER:PASSWORD@HOST)",
+                         "give HOST[:PORT]/REPO and log in with `docker login HOST`; the "
+                         "harness uses docker's stored credentials")
+    if "://" in text:
+        raise UsageError(f"--registry {text!r} has a scheme",
+                         "give HOST[:PORT]/REPO; plain HTTP is for loopback or "
+                         "--insecure-registry")
     ref = parse_reference(text)
     if ref.tag or ref.digest:
         raise UsageError(f"--registry {text!r} names a tag or digest",
                          "give HOST[:PORT]/REPOSITORY; tags go in --tag")
     return ref.host, ref.repository
+
+
+def _checked_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG.fullmatch(tag):
+            raise UsageError(f"--tag {tag!r} is not a tag",
+                             "a tag is up to 128 letters, digits, _ . and - (not / ? or :)")
+    return tags
 
 
 def _open(host: str, insecure: bool) -> Registry:
@@ -61,7 +81,9 @@ def publish_main(argv: list[str]) -> int:
                               report_dir=args.report_dir)
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
-    tags = _listed(args, "tags", settings)
+    tags = _checked_tags(_listed(args, "tags", settings))
+    for target in registries:  # every name checked before anything is pushed
+        _registry_arg(target)
     if not registries:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
     if not tags and not args.no_index:
@@ -108,7 +130,8 @@ def merge_main(argv: list[str]) -> int:
     parser.add_argument("refs", nargs="*", help="HOST/REPO:TAG or HOST/REPO@DIGEST")
     args = parser.parse_args(argv)
     settings = harness_config.read_pyproject(Path.cwd())
-    registries, tags = _listed(args, "registries", settings), _listed(args, "tags", settings)
+    registries = _listed(args, "registries", settings)
+    tags = _checked_tags(_listed(args, "tags", settings))
     if len(registries) != 1:
         raise UsageError("merge writes to exactly one registry",
                          "pass --registry HOST[:PORT]/REPO once")

@@ -143,3 +143,25 @@ def test_every_option_serves_pytest_and_argparse_from_one_table() -> None:
         parser.parse_known_args(["--builder", "nope"])
     flags = {o.flag for o in options.OPTIONS}
     assert {"--platform", "--require", "--probe-timeout", "--registry", "--tag"} <= flags
+
+
+@pytest.mark.parametrize(("setup", "says"), [
+    (lambda d: (d / "Dockerfile").write_text("# nothing\n"), "has no FROM instruction"),
+    (lambda d: (d / "taken").write_text("a file"), "is a file"),
+])
+def test_bad_inputs_found_before_any_work(tmp_path: Path, setup: object, says: str) -> None:
+    project = write_pyproject(tmp_path, 'report-dir = "taken/reports"\n')
+    setup(project)  # type: ignore[operator]
+    with pytest.raises(UsageError, match=says):
+        load(project).validate()
+
+
+@pytest.mark.parametrize("name", ["Bad Name", "harness/rust:tag", "UPPER/case", "a//b"])
+def test_an_invalid_image_name_is_bad_input(tmp_path: Path, name: str) -> None:
+    with pytest.raises(UsageError, match="is not an image name"):
+        load(write_pyproject(tmp_path, ""), image=name).validate()
+
+
+@pytest.mark.parametrize("name", ["harness/rust", "localhost:5000/a/b-c", "x"])
+def test_valid_image_names_pass(tmp_path: Path, name: str) -> None:
+    load(write_pyproject(tmp_path, ""), image=name).validate()
