@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 import docker
 import docker.errors
+from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
 from harness.diagnosis import ENGINE_FIX
@@ -30,13 +32,54 @@ class EngineFacts:
         return asdict(self)
 
 
-def client(timeout: int = 600) -> docker.DockerClient:
-    """A client for the engine in the environment (DOCKER_HOST or the default socket)."""
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The engine the user chose, as the docker CLI would choose it."""
+
+    url: str
+    source: str  # "DOCKER_HOST", "docker context NAME" or "the default socket"
+    tls: Any = None
+
+    @property
+    def by_user(self) -> bool:
+        return self.source != "the default socket"
+
+    def describe(self) -> str:
+        return f"{self.url} ({self.source})"
+
+
+def chosen() -> Chosen:
+    """DOCKER_HOST, else the current docker context, else the default socket. The docker SDK
+    alone would ignore contexts, while buildx honours them: both must reach one engine."""
+    if os.environ.get("DOCKER_HOST"):
+        return Chosen(os.environ["DOCKER_HOST"], "DOCKER_HOST")
     try:
-        c = docker.from_env(timeout=timeout)
+        context = ContextAPI.get_current_context()
+    except Exception:  # an unreadable docker config: the default, as the CLI would warn
+        context = None
+    if context is not None and context.name != "default" and context.Host:
+        return Chosen(context.Host, f"docker context {context.name}", context.TLSConfig)
+    return Chosen(DEFAULT_SOCKET, "the default socket")
+
+
+def client(timeout: int = 600) -> docker.DockerClient:
+    """A client for the engine the user chose (see :func:`chosen`)."""
+    engine = chosen()
+    try:
+        if engine.source == "DOCKER_HOST" or not engine.by_user:
+            c = docker.from_env(timeout=timeout)
+        else:
+            c = docker.DockerClient(base_url=engine.url, tls=engine.tls, timeout=timeout)
         c.ping()
     except docker.errors.DockerException as exc:
-        raise EngineUnavailable(f"no container engine answers: {_short(exc)}", ENGINE_FIX) from exc
+        fix = ENGINE_FIX if not engine.by_user else (
+            f"start the engine at {engine.url}, or point {engine.source.split()[0]} elsewhere "
+            "(unset DOCKER_HOST, or `docker context use default`, for the local engine)")
+        raise EngineUnavailable(f"no container engine answers at {engine.describe()}: "
+                                f"{_short(exc)}", fix) from exc
     return c
 
 

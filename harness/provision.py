@@ -25,6 +25,7 @@ PACKAGES = ("docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "ar
 APT_INSTALL = ("apt-get", "install", "-y", "-q", "--no-install-recommends")
 DOCKERD_LOG = Path("/var/log/harness-dockerd.log")
 SOCKET = Path("/var/run/docker.sock")
+SOCKET_URL = f"unix://{SOCKET}"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 # Debian bookworm ships no buildx; trixie's docker-buildx needs only libc6 >= 2.34.
 BUILDX_SUITE = "trixie"
@@ -122,6 +123,11 @@ def engine_answers() -> bool:
 def start_engine(say: Say, wait: float = 60.0) -> None:
     if engine_answers():
         return
+    if os.environ.get("DOCKER_HOST") and os.environ["DOCKER_HOST"] != SOCKET_URL:
+        # The user chose another engine: never start a local one in its place.
+        raise CannotCheck(f"no container engine answers at {os.environ['DOCKER_HOST']} "
+                          "(DOCKER_HOST)", "start that engine, or unset DOCKER_HOST for the "
+                          "local one (`nox -s preflight` then starts it)")
     if Path("/run/systemd/system").is_dir() and shutil.which("systemctl"):
         _run(["systemctl", "start", "docker"], say)
     else:

@@ -6,6 +6,7 @@ built end to end in test_end_to_end.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -147,8 +148,27 @@ def test_no_engine_means_cannot_check(tmp_path: Path) -> None:
     assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error"
-    assert "no container engine answers" in p["findings"][0]["message"]
-    assert "dockerd" in p["findings"][0]["fix"]
+    message, fix = p["findings"][0]["message"], p["findings"][0]["fix"]
+    assert f"no container engine answers at unix://{tmp_path}/no-engine.sock (DOCKER_HOST)" \
+        in message
+    assert "unset DOCKER_HOST" in fix
+
+
+def test_preflight_never_starts_an_engine_in_place_of_the_one_chosen(tmp_path: Path) -> None:
+    def dockerds() -> int:
+        names = []
+        for comm in Path("/proc").glob("[0-9]*/comm"):
+            with contextlib.suppress(OSError):  # a process may end while we look
+                names.append(comm.read_text().strip())
+        return names.count("dockerd")
+
+    before = dockerds()
+    run = subprocess.run([sys.executable, "-m", "harness", "preflight"], cwd=ROOT, text=True,
+                         capture_output=True, check=False, timeout=120,
+                         env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/other.sock"})
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stderr
+    assert f"unix://{tmp_path}/other.sock (DOCKER_HOST)" in run.stderr
+    assert dockerds() == before
 
 
 @pytest.mark.parametrize("builder", ["buildx", "classic"])
