@@ -27,7 +27,7 @@ from filelock import FileLock
 from harness.debian import debian_mirror, debian_suite
 from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import image_platform
-from harness.errors import BaseUnavailable, ImageWrong, from_diagnosis
+from harness.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
 from harness.platforms import Platform, find
 
 LOCAL_REGISTRY = "harness.invalid/base"
@@ -77,9 +77,21 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
                                    accept_old=debian_suite(base) is None):
             say(f"base {tag} cached")
             return tag
+        local = _local_platform(client, base)
+        if local == platform.name:
+            # The user's own image of this platform, used as it is (under the per-platform
+            # tag, so that no other platform's build can pick it up).
+            client.images.get(base).tag(*split_tag(tag))
+            say(f"base {base} is a local {platform.name} image; used as it is")
+            return tag
         if _pull(client, base, platform, tag, say):
             return tag
         suite = debian_suite(base)
+        if suite is None and local is not None:
+            raise UsageError(f"BASE_IMAGE {base} is a local {local} image, not {platform.name}, "
+                             "and no registry serves it for that platform",
+                             "give a base of each platform (one run per platform with its own "
+                             "BASE_IMAGE), or build only --platform " + local)
         if suite is None:
             raise BaseUnavailable(
                 f"cannot pull {base} for {platform.name}, and only Debian bases can be "
@@ -99,6 +111,18 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
 def slim_options() -> tuple[str, ...]:
     return (*(f"--dpkgopt=path-exclude={p}" for p in SLIM_EXCLUDES),
             *(f"--dpkgopt=path-include={p}" for p in SLIM_INCLUDES))
+
+
+def _local_platform(client: docker.DockerClient, ref: str) -> str | None:
+    """The platform of a local image ``ref`` (its name, or os/arch as given); None if absent."""
+    try:
+        os_, arch, variant = image_platform(client, ref)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError:  # not a valid local reference: not a local image
+        return None
+    p = find(arch, variant, os=os_)
+    return p.name if p else "/".join(x for x in (os_, arch, variant) if x)
 
 
 def _cached(client: docker.DockerClient, tag: str, platform: Platform,

@@ -9,13 +9,16 @@ expected is a bug of the harness (``internal``).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+import docker.errors
 
 from harness import bases, build, check_ref, engine, probes
 from harness.config import HarnessConfig
@@ -87,6 +90,7 @@ class Pipeline:
         self._client: docker.DockerClient | None = None
         self._facts: engine.EngineFacts | None = None
         self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
+        self.run_id = uuid.uuid4().hex[:8]
 
     @property
     def client(self) -> docker.DockerClient:
@@ -168,19 +172,34 @@ class Pipeline:
             board.set("base")
             base_log = log_dir / f"{platform.slug}-base.log"
             base_log.write_text("")
+
+            def say(line: str) -> None:  # where the base came from, in its log and live
+                board.line(line)
+                with base_log.open("a", encoding="utf-8") as fh:
+                    fh.write(line + "\n")
+
             build_args["BASE_IMAGE"] = bases.ensure(
                 self.client, cfg.base_image, platform, mirror=cfg.mirror,
-                refresh=cfg.refresh_bases, say=board.line, log_path=base_log)
+                refresh=cfg.refresh_bases, say=say, log_path=base_log)
         builder = build.choose(cfg.builder, self.client, self.facts.buildx)
         board.set("building")
+        # Built under a tag of this run's own, and probed by its ID: two runs on one engine
+        # never take each other's image. The shared tag moves only once this build is done.
+        final = cfg.tag_for(platform)
+        own = f"{final}-run-{self.run_id}"
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
-            tag=cfg.tag_for(platform), log_path=log_dir / f"{platform.slug}-build.log",
+            tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={"dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind)
-        outcome = builder.build(request, on_line=board.line)
-        return Built(platform, outcome.tag, outcome.image_id, mode=mode,
-                     image=ImageInfo(outcome.image_id, outcome.tag, build_args.get("BASE_IMAGE")),
+        try:
+            outcome = builder.build(request, on_line=board.line)
+            self.client.images.get(outcome.image_id).tag(*bases.split_tag(final))
+        finally:
+            with contextlib.suppress(docker.errors.DockerException):
+                self.client.images.remove(own, noprune=True)
+        return Built(platform, final, outcome.image_id, mode=mode,
+                     image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
                                      str(outcome.log_path)))
 
@@ -204,8 +223,8 @@ class Pipeline:
         log = self.cfg.log_dir / f"{platform.slug}-probe.log"
         start = time.monotonic()
         try:
-            assert built.tag is not None and built.mode is not None
-            found = probes.observe(self.client, built.tag, platform,
+            assert built.image_id is not None and built.mode is not None
+            found = probes.observe(self.client, built.image_id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require)

@@ -409,3 +409,52 @@ def test_the_elf_header_of_a_huge_binary_is_read_in_kilobytes(
     assert state["Running"]  # held open without `sleep`
     assert cpu["cpu_usage"]["total_usage"] < 500_000_000  # under 0.5 s of CPU in 3 s
     docker_client.images.remove(tag, force=True)
+
+
+def test_a_local_base_of_the_platform_is_used_and_of_another_refused(
+        tmp_path: Path, seeded: None, docker_client: docker.DockerClient) -> None:
+    mine = "harness-test/my-base:1"
+    docker_client.images.get(make_tiny_base(docker_client, parse_platform("linux/amd64"))).tag(
+        "harness-test/my-base", "1")
+    for slug in ("linux-amd64", "linux-arm64"):  # as if never used before
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(f"harness.invalid/base/harness-test/my-base:1-{slug}")
+    try:
+        ok = run_harness("--platform=linux/amd64", f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
+                         f"--build-arg=BASE_IMAGE={mine}", f"--report-dir={tmp_path / 'ok'}",
+                         "--image=harness-test/local-base", "--require=")
+        wrong = run_harness("--platform=linux/arm64",
+                            f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
+                            f"--build-arg=BASE_IMAGE={mine}", f"--report-dir={tmp_path / 'no'}",
+                            "--image=harness-test/local-base", "--require=")
+    finally:
+        docker_client.images.remove(mine)
+    assert ok.returncode == EXIT_OK, ok.stdout[-3000:]
+    assert "is a local linux/amd64 image; used as it is" in \
+        (tmp_path / "ok" / "logs" / "linux-amd64-base.log").read_text()
+    assert wrong.returncode == EXIT_USAGE, wrong.stdout[-3000:]
+    [finding] = report(tmp_path / "no")["platforms"][0]["findings"]
+    assert "is a local linux/amd64 image, not linux/arm64" in finding["message"]
+
+
+def test_two_runs_at_once_each_check_their_own_image(tmp_path: Path, seeded: None) -> None:
+    """Same image name, same platform, different Dockerfiles, side by side: each run probes
+    what it built (by ID), so neither verdict is the other's."""
+    def start(fixture: str, name: str) -> subprocess.Popen[str]:
+        cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin",
+               str(ROOT / "tests/images"), "-p", "no:cacheprovider", "-q",
+               "--platform=linux/amd64", f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
+               f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path / name}",
+               "--image=harness-test/shared", "--require=", "--no-cache"]
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    good, bad = start("tiny", "good"), start("hostile", "bad")
+    good_out, _ = good.communicate(timeout=600)
+    bad_out, _ = bad.communicate(timeout=600)
+    assert good.returncode == EXIT_OK, good_out[-3000:]
+    assert bad.returncode == EXIT_IMAGE_WRONG, bad_out[-3000:]
+    [g] = report(tmp_path / "good")["platforms"]
+    [b] = report(tmp_path / "bad")["platforms"]
+    assert g["image"]["id"] != b["image"]["id"]
+    assert g["observed"]["dpkg"]["value"] == "amd64"
