@@ -99,12 +99,9 @@ class ClassicBuilder:
         start = time.monotonic()
         log = _Log(req.log_path, on_line)
         image_id = None
-        try:
-            dockerfile = str(req.dockerfile.resolve().relative_to(req.context.resolve()))
-        except ValueError as exc:
-            raise UsageError(f"the Dockerfile {req.dockerfile} is outside the context "
-                             f"{req.context}", "move it into the context or pass --context")\
-                from exc
+        # An absolute path: docker-py puts a Dockerfile from outside the context into the
+        # context it sends, as BuildKit reads one from anywhere.
+        dockerfile = str(req.dockerfile.resolve())
         try:
             stream: Iterator[dict[str, object]] = self.client.api.build(
                 path=str(req.context), dockerfile=dockerfile, tag=req.tag,

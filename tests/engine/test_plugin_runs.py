@@ -458,3 +458,14 @@ def test_two_runs_at_once_each_check_their_own_image(tmp_path: Path, seeded: Non
     [b] = report(tmp_path / "bad")["platforms"]
     assert g["image"]["id"] != b["image"]["id"]
     assert g["observed"]["dpkg"]["value"] == "amd64"
+
+
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_a_dockerfile_outside_its_context_builds_with_either_builder(
+        tmp_path: Path, seeded: None, builder: str) -> None:
+    context = tmp_path / "context"
+    context.mkdir()
+    run = tiny_run(tmp_path, "tiny", "linux/amd64",
+                   extra=(f"--builder={builder}", f"--context={context}"))
+    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert report(tmp_path)["platforms"][0]["build"]["builder"] == builder
