@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.diagnosis import clean
 from harness.platforms import Platform
 
 
@@ -37,8 +38,9 @@ class StatusBoard:
         self._write(force=True)
 
     def line(self, line: str) -> None:
-        """A log line of the current phase; the file is rewritten at most twice a second."""
-        self.last_line = line
+        """A log line of the current phase; the file is rewritten at most twice a second.
+        Build output is the image's: escaped and bounded before it reaches a terminal."""
+        self.last_line = clean(line.strip(), 160)
         self._write(force=False)
 
     def _write(self, force: bool) -> None:
@@ -47,7 +49,7 @@ class StatusBoard:
             return
         self._last_write = now
         data = {"platform": self.platform.name, "phase": self.phase, "since": self.since,
-                "line": self.last_line[-160:], "updated": now}
+                "line": self.last_line, "updated": now}
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, self.path)  # atomic: the reader never sees half a file

@@ -379,6 +379,17 @@ def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seede
     assert (tmp_path / "logs" / "linux-amd64-probe.log").stat().st_size > 10_000_000
 
 
+@pytest.mark.parametrize("builder", ["buildx", "classic"])
+def test_a_failing_step_s_escapes_stay_out_of_the_terminal(tmp_path: Path, seeded: None,
+                                                           builder: str) -> None:
+    run = tiny_run(tmp_path, "hostile-build", "linux/amd64", extra=(f"--builder={builder}",))
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert "\x1b" not in run.stdout + run.stderr
+    assert "\\x1b[2J" in run.stdout  # shown, escaped
+    for name in ("report.md", "report.json", "junit.xml"):
+        assert "\x1b" not in (tmp_path / name).read_text(), name
+
+
 def test_the_elf_header_of_a_huge_binary_is_read_in_kilobytes(
         docker_client: docker.DockerClient, tiny_base: Callable[[str], str],
         tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.diagnosis import clean
 from harness.pipeline import Built
 from harness.plugin.fixtures import Agrees
 
@@ -18,7 +19,9 @@ def test_builds(built: Built) -> None:
     """The Dockerfile builds for the platform (log: report-dir/logs/PLATFORM-build.log)."""
     if built.error is not None:
         tail = getattr(built.error, "log_tail", "")
-        pytest.fail(f"{built.error}\n{tail}", pytrace=False)
+        # The build's output is the image's: escaped and bounded before it is shown.
+        shown = "\n".join(clean(line, 300) for line in tail.splitlines()[-25:])
+        pytest.fail(f"{built.error}\n{shown}", pytrace=False)
 
 
 def test_image_config_is_platform(agrees: Agrees) -> None:
