@@ -275,6 +275,10 @@ CAUSES: tuple[Cause, ...] = (
           _rx(r"returned a non-zero code: \d+|did not complete successfully: exit code: \d+|"
               r"executor failed running \[.*\]: exit code: \d+")),
     # -- probes -----------------------------------------------------------------------------------
+    Cause("no-shell", Kind.ABSENT, frozenset({Stage.START}),
+          lambda e, m: (f"{_where(e)}the image has no /bin/sh: each probe runs in a container "
+                        "of its own", ""),
+          _rx(r'exec: "/bin/sh": stat /bin/sh: no such file or directory')),
     Cause("probe-timeout", Kind.ERROR, frozenset({Stage.START, Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` did not answer",
                         "raise --probe-timeout, or find why it hangs (see the probe log)"),

@@ -73,6 +73,9 @@ class ImageProbe:
         self.log_path = log_path
         self._tc: DockerContainer | None = None
         self._log: io.TextIOBase | None = None
+        # An image without /bin/sh: a created (never started) container to read files from,
+        # and each command in a container of its own.
+        self._files: Any = None
 
     def __enter__(self) -> ImageProbe:
         require_local(self.client, self.image)
@@ -89,8 +92,20 @@ class ImageProbe:
             tc.start()
             self._wait_running()
         except docker.errors.APIError as exc:
-            self.close()
-            raise self._diagnose(Stage.START, str(exc.explanation or exc)) from exc
+            self._close_container()
+            error = self._diagnose(Stage.START, str(exc.explanation or exc))
+            if error.cause != "no-shell":
+                self.close()
+                raise error from exc
+            self._log_line(f"# {error.message}")
+            try:
+                self._files = self.client.containers.create(
+                    self.image, platform=self.platform.name, labels={LABEL: "1"},
+                    name=f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}",
+                    **_one_shot_limits())
+            except BaseException:
+                self.close()
+                raise
         except BaseException:
             self.close()
             raise
@@ -101,6 +116,16 @@ class ImageProbe:
         self.close()
 
     def close(self) -> None:
+        self._close_container()
+        if self._files is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                self._files.remove(force=True)
+            self._files = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def _close_container(self) -> None:
         if self._tc is not None:
             try:
                 self._tc.stop()
@@ -110,9 +135,6 @@ class ImageProbe:
                 self._force_remove()
             self._tc.get_docker_client().client.close()  # its own connection to the engine
             self._tc = None
-        if self._log:
-            self._log.close()
-            self._log = None
 
     def _stopped(self, state: dict[str, Any]) -> HarnessError:
         """Why the keep-alive process is gone: no emulation, a foreign shell, or no shell."""
@@ -134,6 +156,8 @@ class ImageProbe:
 
     @property
     def container(self) -> Any:
+        if self._files is not None:
+            return self._files
         assert self._tc is not None, "use ImageProbe as a context manager"
         return self._tc.get_wrapped_container()
 
@@ -153,8 +177,10 @@ class ImageProbe:
     # -- asking ---------------------------------------------------------------------------
 
     def exec(self, cmd: list[str], timeout: float | None = None) -> tuple[int, str]:
-        """Run ``cmd``; (exit code, output). Exit 127 means the command is absent."""
+        """Run ``cmd``; (exit code, output) as the image's command gave them."""
         limit = timeout or self.timeout
+        if self._files is not None:
+            return self._run_alone(cmd, limit)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         future = pool.submit(self.container.exec_run, cmd, environment={"USER": "root"})
         try:
@@ -191,6 +217,32 @@ class ImageProbe:
         self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
         return code, out
 
+    def _run_alone(self, cmd: list[str], limit: float) -> tuple[int, str]:
+        """``cmd`` in a container of its own (the image has no shell to exec in)."""
+        one = self.client.containers.create(
+            self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
+            labels={LABEL: "1"}, **_one_shot_limits())
+        try:
+            try:
+                one.start()
+            except docker.errors.APIError as exc:  # the command is not in the image
+                out = str(exc.explanation or exc)
+                self._log_line(f"$ {' '.join(cmd)}\n{out}\n[exit 127]")
+                return 127, out
+            try:
+                code = int(one.wait(timeout=limit)["StatusCode"])
+            except Exception as exc:  # the engine's read timed out: the command hangs
+                self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+                error = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
+                raise ProbeTimeout(f"{error.message} within {limit:.0f} s", error.fix,
+                                   cause=error.cause) from exc
+            out = one.logs().decode(errors="replace")
+        finally:
+            with contextlib.suppress(docker.errors.DockerException):
+                one.remove(force=True)
+        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
+        return code, out
+
     def head(self, path: str, size: int = 64, hops: int = 8) -> tuple[str, bytes] | None:
         """The first bytes of ``path`` (following symlinks); None when it does not exist.
         The archive is read as a stream and only its first ``HEAD_LIMIT`` bytes of content are
@@ -221,6 +273,11 @@ class ImageProbe:
         if self._log:
             self._log.write(text + "\n")
             self._log.flush()
+
+
+def _one_shot_limits() -> dict[str, Any]:
+    """The probe container's limits, for containers that run one command (no stdin)."""
+    return {k: v for k, v in LIMITS.items() if k != "stdin_open"}
 
 
 class _Chunks(io.RawIOBase):

@@ -480,3 +480,24 @@ def test_a_dockerfile_outside_its_context_builds_with_either_builder(
                    extra=(f"--builder={builder}", f"--context={context}"))
     assert run.returncode == EXIT_OK, run.stdout[-3000:]
     assert report(tmp_path)["platforms"][0]["build"]["builder"] == builder
+
+
+def test_an_image_without_a_shell_is_probed(tmp_path: Path, seeded: None,
+                                            docker_client: docker.DockerClient) -> None:
+    """FROM scratch with one static binary: no shell to exec in. Each question is asked in
+    a container of its own; what the image lacks is absent, not an error of the machine."""
+    run = tiny_run(tmp_path, "no-shell", "linux/amd64", "linux/arm64")
+    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    data = report(tmp_path)
+    assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "pass"}
+    for p in data["platforms"]:
+        assert p["observed"]["config"]["fits"][0] == p["platform"]
+        assert p["observed"]["dpkg"]["raw"] is None and p["observed"]["sh-elf"]["raw"] is None
+        assert "the image has no /bin/sh" in (tmp_path / "logs" /
+                                               f"{p['platform'].replace('/', '-')}-probe.log"
+                                               ).read_text()
+    required = tiny_run(tmp_path / "req", "no-shell", "linux/amd64",
+                        extra=("--require=dpkg",))
+    assert required.returncode == EXIT_IMAGE_WRONG
+    [p] = report(tmp_path / "req")["platforms"]
+    assert [f["kind"] for f in p["findings"] if f["source"] == "dpkg"] == ["missing"]

@@ -174,6 +174,11 @@ TABLE = [
      "no-emulation", Kind.ERROR),
     ("no handler, probe container start", ev(Stage.START, START_NO_HANDLER, status=1, mode=NONE),
      "no-emulation", Kind.ERROR),
+    ("no shell in the image (distroless, FROM scratch)",
+     ev(Stage.START, 'failed to create shim task: OCI runtime create failed: runc create '
+        'failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such '
+        'file or directory: unknown', mode=NATIVE, platform="linux/amd64"),
+     "no-shell", Kind.ABSENT),
     ("foreign shell on a native platform", ev(Stage.START, START_NO_HANDLER, status=1,
                                               mode=NATIVE, platform="linux/amd64"),
      "foreign-binary", Kind.BROKEN),
