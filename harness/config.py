@@ -30,6 +30,7 @@ class HarnessConfig:
     builder: str = "auto"
     quirk_policy: str = "warn"
     require: frozenset[str] = frozenset()
+    allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
@@ -169,6 +170,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         builder=value("builder"),
         quirk_policy=value("quirk_policy"),
         require=frozenset(value("require")),
+        allow_foreign=tuple(value("allow_foreign")),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),

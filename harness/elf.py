@@ -61,3 +61,44 @@ def synthetic_header(bits: int, big_endian: bool, machine: int) -> bytes:
     order = ">" if big_endian else "<"
     ident = b"\x7fELF" + bytes([1 if bits == 32 else 2, 2 if big_endian else 1, 1]) + bytes(9)
     return ident + struct.pack(order + "HH", 2, machine)  # e_type ET_EXEC, e_machine
+
+
+ET_EXEC, ET_DYN = 2, 3
+PT_INTERP = 3
+
+
+def file_type(data: bytes) -> int:
+    """e_type: 2 an executable, 3 a shared object (or PIE), 1 a relocatable object."""
+    order = ">" if data[5] == 2 else "<"
+    return int(struct.unpack_from(order + "H", data, 16)[0])
+
+
+def interpreter(data: bytes) -> str | None:
+    """The program interpreter (PT_INTERP) named in ``data``, the first bytes of an ELF file;
+    None when it has none, or when it lies beyond ``data``."""
+    try:
+        bits = 32 if data[4] == 1 else 64
+        order = ">" if data[5] == 2 else "<"
+        if bits == 32:
+            phoff, = struct.unpack_from(order + "I", data, 28)
+            phentsize, phnum = struct.unpack_from(order + "HH", data, 42)
+        else:
+            phoff, = struct.unpack_from(order + "Q", data, 32)
+            phentsize, phnum = struct.unpack_from(order + "HH", data, 54)
+        for i in range(min(phnum, 64)):
+            at = phoff + i * phentsize
+            p_type, = struct.unpack_from(order + "I", data, at)
+            if p_type != PT_INTERP:
+                continue
+            if bits == 32:
+                offset, = struct.unpack_from(order + "I", data, at + 4)
+                size, = struct.unpack_from(order + "I", data, at + 16)
+            else:
+                offset, = struct.unpack_from(order + "Q", data, at + 8)
+                size, = struct.unpack_from(order + "Q", data, at + 32)
+            if offset + size > len(data):
+                return None
+            return data[offset:offset + size].split(b"\0", 1)[0].decode(errors="replace")
+    except struct.error:
+        return None
+    return None

@@ -12,6 +12,7 @@ Sources, in the order they are reported:
 ``cargo``      ``cargo -V``
 ``hello``      a hello-world crate compiled and run inside the image
 ``hello-elf``  ELF header of the binary that crate produced
+``elf-audit``  every ELF executable and shared object of the image's filesystem
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import normalise
+from harness.audit import Audit
 from harness.diagnosis import clean
 from harness.elf import NotElf, parse_header
 
 SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
-           "hello", "hello-elf")
+           "hello", "hello-elf", "elf-audit")
 
 RAW_LIMIT = 4096  # characters of an answer kept in report.json
 VALUE_LIMIT = 200  # characters of the mapped value shown in tables and findings
@@ -119,3 +121,12 @@ def elf(source: str, header: bytes, path: str) -> Observation:
     return Observation(source, f"{path}: {ident.describe()}", normalise.from_elf(ident),
                        ident.describe(), detail={"path": path, "machine": ident.machine,
                                                  "bits": ident.bits, "flags": ident.flags})
+
+
+def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
+    """The audit of every ELF file: it fits the platform when none is foreign."""
+    return Observation("elf-audit", result.summary(),
+                       (platform_name,) if result.count == 0 else (), result.summary(),
+                       detail={"files": result.files, "count": result.count,
+                               "allowed": result.allowed, "seconds": round(seconds, 2),
+                               "foreign": [str(f) for f in result.foreign]})

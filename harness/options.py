@@ -22,7 +22,7 @@ BUILDERS = ("auto", "buildx", "classic")
 QUIRK_POLICIES = ("warn", "fail")
 # The sources a run can require (harness.observation.SOURCES); kept here to stay import-light.
 REQUIRABLE = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
-              "hello", "hello-elf")
+              "hello", "hello-elf", "elf-audit")
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("require", "--require", "list", (),
            "a source whose absence makes the image wrong (repeatable; --require= for none)",
            RUN, "SOURCE", allowed=REQUIRABLE),
+    Option("allow_foreign", "--allow-foreign", "list", (),
+           "a path glob where ELF files of another platform are expected (repeatable)", RUN,
+           "GLOB"),
     Option("mirror", "--mirror", "str", None,
            "Debian mirror for bootstrapped bases (default: this machine's)",
            RUN | {"preflight"}, "URL"),

@@ -57,6 +57,7 @@ class Checked:
     finding: Finding | None = None
     probe_seconds: float | None = None
     hello_seconds: float | None = None
+    audit_seconds: float | None = None
     probe_log: str | None = None
 
 
@@ -71,6 +72,7 @@ def compose(built: Built, checked: Checked | None) -> PlatformResult:
         return result  # built, never checked (interrupted): an error without a finding
     result.observations = checked.observations
     result.probe_seconds, result.hello_seconds = checked.probe_seconds, checked.hello_seconds
+    result.audit_seconds = checked.audit_seconds
     result.probe_log = checked.probe_log
     if checked.finding is not None:
         result.findings, result.verdict = [checked.finding], checked.finding.verdict
@@ -227,7 +229,8 @@ class Pipeline:
             found = probes.observe(self.client, built.image_id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
-                                   mode=built.mode.kind, required=self.cfg.require)
+                                   mode=built.mode.kind, required=self.cfg.require,
+                                   allow_foreign=self.cfg.allow_foreign)
             judgement = judge(platform, found, self.facts.arch, built.mode, self.cfg.require)
         except KeyboardInterrupt:
             self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
@@ -238,13 +241,19 @@ class Pipeline:
             board.set(f"probe {finding.verdict}")
         else:
             total = time.monotonic() - start
-            hello = next((o for o in found if o.source == "hello"), None)
-            hello_s = float(hello.detail.get("seconds", 0.0)) if hello else 0.0
-            checked = Checked(platform, judgement, found, probe_seconds=round(total - hello_s, 2),
-                              hello_seconds=round(hello_s, 2), probe_log=str(log))
+            hello_s, audit_s = (_seconds(found, "hello"), _seconds(found, "elf-audit"))
+            checked = Checked(platform, judgement, found,
+                              probe_seconds=round(total - hello_s - audit_s, 2),
+                              hello_seconds=round(hello_s, 2), audit_seconds=round(audit_s, 2),
+                              probe_log=str(log))
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked
         return checked
+
+
+def _seconds(found: list[Observation], source: str) -> float:
+    seen = next((o for o in found if o.source == source), None)
+    return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
 
 
 def _interrupted(stage: str) -> Finding:

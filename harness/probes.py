@@ -16,7 +16,7 @@ import posixpath
 import tarfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +26,7 @@ import docker
 import docker.errors
 from testcontainers.core.container import DockerContainer
 
+from harness import audit
 from harness import observation as obs
 from harness.diagnosis import Event, Stage, diagnose
 from harness.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
@@ -355,7 +356,8 @@ def _which(probe: ImageProbe, name: str) -> str | None:
 def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
             log_path: Path | None = None, mode: RunKind | None = None,
-            required: frozenset[str] = frozenset()) -> list[Observation]:
+            required: frozenset[str] = frozenset(),
+            allow_foreign: tuple[str, ...] = ()) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -376,8 +378,29 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
         cargo = answer("cargo", ["cargo", "-V"], obs.cargo)
         found.append(cargo)
+        found.append(_audit(probe, platform, allow_foreign))  # before the hello world writes
         found.extend(_hello(probe, cargo, hello_timeout))
     return found
+
+
+def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Observation:
+    """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
+    in the image, nothing is emulated); only the first bytes of each file are kept."""
+    start = time.monotonic()
+    reader = _Chunks(probe.container.export())
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            def files() -> Iterator[tuple[str, bytes]]:
+                for member in tar:
+                    if member.isreg() and member.size >= 52:
+                        fh = tar.extractfile(member)
+                        if fh is not None:
+                            yield "/" + member.name.lstrip("./"), fh.read(audit.HEAD)
+
+            result = audit.audit(platform, files(), allow)
+    finally:
+        reader.close()
+    return obs.elf_audit(platform.name, result, time.monotonic() - start)
 
 
 def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:

@@ -64,6 +64,7 @@ class PlatformResult:
     run: RunMode | None = None
     probe_seconds: float | None = None
     hello_seconds: float | None = None
+    audit_seconds: float | None = None
     probe_log: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class PlatformResult:
             "run": self.run.to_dict() if self.run else {},
             "probe_seconds": self.probe_seconds,
             "hello_seconds": self.hello_seconds,
+            "audit_seconds": self.audit_seconds,
             "probe_log": self.probe_log,
         }
 
@@ -93,6 +95,7 @@ class PlatformResult:
             run=RunMode(**data["run"]) if data.get("run") else None,
             probe_seconds=data.get("probe_seconds"),
             hello_seconds=data.get("hello_seconds"),
+            audit_seconds=data.get("audit_seconds"),
             probe_log=data.get("probe_log"),
         )
 
@@ -100,7 +103,8 @@ class PlatformResult:
     def seconds(self) -> float:
         """Build, probes and hello world: what scheduling expects this platform to take."""
         return sum(x or 0.0 for x in ((self.build.seconds if self.build else None),
-                                      self.probe_seconds, self.hello_seconds))
+                                      self.probe_seconds, self.hello_seconds,
+                                      self.audit_seconds))
 
     def kinds(self) -> list[Kind]:
         """The kinds that decide the exit status; a verdict with no finding counts as its own."""

@@ -142,6 +142,15 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src in UNMAPPED or platform.name in obs.fits:
         return []
+    if src == "elf-audit":
+        count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
+        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
+        return [Finding(src, Kind.MISMATCH,
+                        f"{count} ELF file{'s' if count != 1 else ''} in the image "
+                        f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
+                        "build them for the image's platform (in a stage on $BUILDPLATFORM, "
+                        "cross-compile for $TARGETPLATFORM), or allow expected ones with "
+                        "--allow-foreign GLOB")]
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"

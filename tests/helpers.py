@@ -15,6 +15,9 @@ from harness.platforms import Platform
 from harness.probes import LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
+# One JUnit test case per check of tests/images/test_image.py, for each platform.
+CHECKS_PER_PLATFORM = (ROOT / "tests" / "images" / "test_image.py").read_text().count(
+    "\ndef test_")
 FIXTURES = ROOT / "tests" / "fixtures"
 TINY = "harness-tiny:bookworm"
 # busybox gives the shell and tools; dpkg answers for the userland. The extract variant only

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from harness.errors import (
 )
 from harness.platforms import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import (
+    CHECKS_PER_PLATFORM,
     FIXTURES,
     ROOT,
     RUSTUP_PROXY,
@@ -85,7 +87,7 @@ def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
         assert (tmp_path / "logs" / f"{slug}-build.log").stat().st_size > 0
         assert "$ uname -m" in (tmp_path / "logs" / f"{slug}-probe.log").read_text()
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
-    assert len(list(cases)) == 3 * 11
+    assert len(list(cases)) == 3 * CHECKS_PER_PLATFORM
     assert "| `linux/386` | ⚠️ quirk | native |" in (tmp_path / "report.md").read_text()
     assert "multi-arch verdicts" in run.stdout
     assert "[harness] linux/arm/v7" in run.stdout  # progress lines per platform
@@ -517,3 +519,55 @@ def test_nox_sessions_keep_bad_input_at_4_and_preflight_options_out_of_pytest(
                  f"--report-dir={tmp_path}", "--image=harness-test/tiny", "--require=")
     assert build.returncode == EXIT_OK, (build.stdout + build.stderr)[-3000:]
     assert report(tmp_path)["exit_status"] == EXIT_OK
+
+
+@pytest.fixture(scope="module")
+def x86_64_tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A static x86_64 program, as a stage built on $BUILDPLATFORM without a cross target
+    leaves it."""
+    out = tmp_path_factory.mktemp("tool") / "tool"
+    source = out.with_suffix(".c")
+    source.write_text('#include <stdio.h>\nint main(void) { puts("tool 1.0"); return 0; }\n')
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(out), str(source)], check=True)
+    return out
+
+
+def _foreign_run(tmp_path: Path, fixture: str, tool: Path, *platforms: str,
+                 extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / fixture, context, dirs_exist_ok=True)
+    shutil.copy(tool, context / "tool")
+    return run_harness(*(f"--platform={p}" for p in platforms),
+                       f"--dockerfile={context / 'Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
+                       f"--report-dir={tmp_path / 'r'}", f"--image=harness-test/{fixture}",
+                       "--require=", "-n", str(len(platforms)), *extra)
+
+
+def test_a_binary_of_another_architecture_fails_its_platform(tmp_path: Path, seeded: None,
+                                                             x86_64_tool: Path) -> None:
+    run = _foreign_run(tmp_path, "foreign-binary", x86_64_tool, "linux/amd64", "linux/arm64")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    data = report(tmp_path / "r")
+    assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "fail"}
+    arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
+    [finding] = [f for f in arm["findings"] if f["kind"] != "absent"]
+    assert finding["source"] == "elf-audit"
+    assert "/usr/local/bin/tool (ELF 64-bit LSB x86-64)" in finding["message"]
+    audit = arm["observed"]["elf-audit"]["detail"]
+    assert audit["count"] == 1 and audit["foreign"] == ["/usr/local/bin/tool (ELF 64-bit LSB "
+                                                        "x86-64)"]
+    assert "test_every_elf_file_is_platform[linux/arm64]" in run.stdout
+    allowed = _foreign_run(tmp_path / "allowed", "foreign-binary", x86_64_tool, "linux/arm64",
+                           extra=("--allow-foreign=/usr/local/bin/*",))
+    assert allowed.returncode == EXIT_OK, allowed.stdout[-3000:]
+
+
+def test_from_scratch_a_static_binary_passes_only_on_its_own_platform(
+        tmp_path: Path, seeded: None, x86_64_tool: Path) -> None:
+    run = _foreign_run(tmp_path, "foreign-binary-scratch", x86_64_tool, "linux/amd64",
+                       "linux/arm64")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    data = report(tmp_path / "r")
+    assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "fail"}
+    arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
+    assert [f["source"] for f in arm["findings"] if f["kind"] == "mismatch"] == ["elf-audit"]

@@ -62,3 +62,9 @@ def test_hello_world_compiles_and_runs(agrees: Agrees) -> None:
 
 def test_hello_world_binary_is_platform(agrees: Agrees) -> None:
     agrees("hello-elf")
+
+
+def test_every_elf_file_is_platform(agrees: Agrees) -> None:
+    """Every executable and shared object in the image is of the platform (or where foreign
+    code is expected: --allow-foreign, Debian's multiarch and cross directories)."""
+    agrees("elf-audit")

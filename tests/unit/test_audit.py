@@ -1,0 +1,86 @@
+"""The ELF audit on real binaries of this machine, and the paths where foreign code belongs."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import audit, elf
+from harness.platforms import PLATFORMS, parse_platform
+
+AMD64, I386, ARM64 = (parse_platform(n) for n in ("linux/amd64", "linux/386", "linux/arm64"))
+
+
+def head_of(path: str) -> bytes:
+    return Path(path).read_bytes()[:audit.HEAD]
+
+
+@pytest.fixture(scope="module")
+def native() -> bytes:
+    """A dynamically linked executable of this machine (the Python running the tests)."""
+    data = head_of(str(Path(sys.executable).resolve()))
+    if elf.parse_header(data).machine != 62:
+        pytest.skip("these rows are written for an x86_64 machine")
+    return data
+
+
+def with_interpreter(data: bytes, path: str) -> bytes:
+    """``data`` with its PT_INTERP string replaced (as long as it fits)."""
+    old = elf.interpreter(data)
+    assert old is not None
+    at = data.index(old.encode())
+    assert len(path) <= len(old)
+    return data[:at] + path.encode().ljust(len(old), b"\0") + data[at + len(old):]
+
+
+def test_the_tables_cover_every_platform() -> None:
+    assert set(audit.LOADERS) == set(audit.MULTIARCH) == {p.name for p in PLATFORMS}
+
+
+def test_a_native_executable_is_of_its_platform_only(native: bytes) -> None:
+    assert elf.interpreter(native) == "/lib64/ld-linux-x86-64.so.2"
+    assert audit.judge_file(AMD64, native) is None
+    assert audit.judge_file(I386, native) == "ELF 64-bit LSB x86-64"
+    assert audit.judge_file(ARM64, native) == "ELF 64-bit LSB x86-64"
+
+
+def test_the_program_interpreter_must_be_the_platform_s(native: bytes) -> None:
+    assert audit.judge_file(AMD64, with_interpreter(native, "/lib/ld-musl-x86_64.so.1")) is None
+    wrong = with_interpreter(native, "/lib/ld-linux-aarch64.so.1")
+    assert audit.judge_file(AMD64, wrong) == "interpreter /lib/ld-linux-aarch64.so.1"
+
+
+def test_objects_that_nothing_runs_are_not_judged(native: bytes) -> None:
+    order = "<"
+    relocatable = native[:16] + struct.pack(order + "H", 1) + native[18:]
+    assert audit.judge_file(ARM64, relocatable) is None
+    assert audit.judge_file(ARM64, b"#!/bin/sh\necho hi\n") is None
+
+
+def test_foreign_files_are_counted_listed_and_allowed_where_expected(native: bytes) -> None:
+    files = [("/usr/local/bin/tool", native), ("/usr/bin/ok", native),
+             ("/usr/lib/x86_64-linux-gnu/libfoo.so", native),  # multiarch of another arch
+             ("/usr/lib/aarch64-linux-gnu/libown.so", native),  # its own: not excused
+             ("/usr/libexec/qemu-binfmt/x", native), ("/opt/vendor/lib.so", native),
+             ("/etc/passwd", b"root:x:0:0")]
+    got = audit.audit(ARM64, files, allow=["/opt/vendor/*"])
+    assert got.files == 6 and got.allowed == 3 and got.count == 3
+    assert [f.path for f in got.foreign] == ["/usr/local/bin/tool", "/usr/bin/ok",
+                                             "/usr/lib/aarch64-linux-gnu/libown.so"]
+    assert "3 of another platform" in got.summary()
+    assert audit.audit(AMD64, files).count == 0
+
+
+def test_the_list_is_bounded_and_the_count_is_not(native: bytes) -> None:
+    got = audit.audit(ARM64, ((f"/bin/x{i}", native) for i in range(audit.LISTED + 50)))
+    assert got.count == audit.LISTED + 50 and len(got.foreign) == audit.LISTED
+
+
+@pytest.mark.skipif(shutil.which("qemu-aarch64-static") is None, reason="needs QEMU's binaries")
+def test_qemu_s_own_binaries_are_foreign_on_purpose() -> None:
+    data = head_of(shutil.which("qemu-aarch64-static") or "")
+    assert audit.audit(ARM64, [("/usr/bin/qemu-aarch64-static", data)]).count == 0
