@@ -158,6 +158,7 @@ def lint(session: nox.Session) -> None:
     _install(session, "dev")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_layers.py")
 
 
 @nox.session(python=PYTHON)
