@@ -41,7 +41,16 @@ RUSTUP_PROXY_EXTRA = (
     'ln -sf /usr/bin/rustup "$1/usr/local/bin/rustc"; '
     'ln -sf /usr/bin/rustup "$1/usr/local/bin/cargo"',
 )
-RECIPES = {TINY: ("bookworm", TINY_EXTRA), RUSTUP_PROXY: ("trixie", RUSTUP_PROXY_EXTRA)}
+# The same tiny base on trixie, for the platforms bookworm has no port of (riscv64).
+TINY_TRIXIE = "harness-tiny:trixie"
+TINY_TRIXIE_EXTRA = (
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    "--include=busybox-static,dpkg,libc6",
+    "--extract-hook=for a in " + " ".join(TINY_APPLETS)
+    + '; do ln -sf /usr/bin/busybox "$1/usr/bin/$a"; done; mkdir -p "$1/tmp"',
+)
+RECIPES = {TINY: ("bookworm", TINY_EXTRA), RUSTUP_PROXY: ("trixie", RUSTUP_PROXY_EXTRA),
+           TINY_TRIXIE: ("trixie", TINY_TRIXIE_EXTRA)}
 
 
 def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = TINY) -> str:

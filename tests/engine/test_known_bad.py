@@ -79,7 +79,8 @@ def test_x86_64_toolchain_in_a_386_image(docker_client: docker.DockerClient,
     tag = built(context, "linux/386", "harness-test/wrong-rustc:linux-386", tiny_base("linux/386"))
     got = check(docker_client, tag, "linux/386")
     assert got.verdict == FAIL
-    assert failed_sources(got) == {"rustc", "rustc-elf"}
+    assert failed_sources(got) == {"rustc", "rustc-elf", "elf-audit"}
+    assert "/usr/bin/rustc (ELF 64-bit LSB x86-64)" in got.for_source("elf-audit")[0].message
     [rustc] = got.for_source("rustc")
     assert "x86_64-unknown-linux-gnu" in rustc.message and "linux/amd64" in rustc.message
     assert [f.verdict for f in got.for_source("uname")] == [QUIRK]  # still only a quirk
@@ -94,5 +95,5 @@ def test_a_rustc_that_names_the_right_triple_but_is_another_binary(
                 tiny_base("linux/arm64"))
     got = check(docker_client, tag, "linux/arm64")
     assert got.verdict == FAIL
-    assert failed_sources(got) == {"rustc-elf"}
+    assert failed_sources(got) == {"rustc-elf", "elf-audit"}
     assert "x86-64" in got.for_source("rustc-elf")[0].message

@@ -116,8 +116,8 @@ def test_wrong_toolchain_fails_the_run(tmp_path: Path, seeded: None,
     assert run.returncode == EXIT_IMAGE_WRONG, run.stdout + run.stderr
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "fail"
-    assert {f["source"] for f in p["findings"] if f["kind"] == "mismatch"} == {"rustc",
-                                                                               "rustc-elf"}
+    assert {f["source"] for f in p["findings"] if f["kind"] == "mismatch"} == {
+        "rustc", "rustc-elf", "elf-audit"}
     assert "FAILED" in run.stdout and "test_rustc_host_is_platform[linux/386]" in run.stdout
 
 

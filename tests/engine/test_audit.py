@@ -1,0 +1,36 @@
+"""The ELF audit on real userlands of every platform in the table: each tiny Debian base
+(busybox, dpkg and the C library of its architecture) audits clean for its own platform,
+loaders included, and foreign for another."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+from harness import probes
+from harness.platforms import PLATFORMS, Platform, parse_platform
+from tests.helpers import TINY, TINY_TRIXIE, make_tiny_base
+
+# Debian has no bookworm port of riscv64; linux/arm/v6 runs armel (Debian has no armv6 port).
+RECIPE = {"linux/riscv64": TINY_TRIXIE}
+
+
+def audited(client: docker.DockerClient, image: str, as_platform: Platform,
+            run_as: Platform) -> dict[str, object]:
+    with probes.ImageProbe(client, image, run_as) as probe:
+        seen = probes._audit(probe, as_platform, ())
+    return seen.detail
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=[p.name for p in PLATFORMS])
+def test_a_real_userland_audits_clean_for_its_platform_and_not_for_another(
+        docker_client: docker.DockerClient, platform: Platform) -> None:
+    image = make_tiny_base(docker_client, platform, RECIPE.get(platform.name, TINY))
+    own = audited(docker_client, image, platform, platform)
+    assert own["files"] and own["count"] == 0, own["foreign"]
+    other = parse_platform("linux/amd64" if platform.name != "linux/amd64" else "linux/arm64")
+    foreign = audited(docker_client, image, other, platform)
+    # Its multiarch directory is excused for another platform (foreign on purpose there);
+    # its busybox is not.
+    assert any(str(f).split()[0] in ("/bin/busybox", "/usr/bin/busybox")
+               for f in foreign["foreign"]), foreign
