@@ -50,7 +50,6 @@ KEEPALIVE = ["/bin/sh", "-c", "read keep"]
 LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"],
                           "pids_limit": 512, "mem_limit": "4g", "network_mode": "none",
                           "privileged": False, "stdin_open": True}
-HEAD_LIMIT = 4096  # bytes of a binary read for its ELF header, whatever its size
 LABEL = "dev.harness.probe"
 HELLO_DIR = "/tmp/harness-hello"
 HELLO_SCRIPT = (
@@ -187,9 +186,7 @@ class ImageProbe:
         try:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
-            self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
-            timeout_error = self._diagnose(Stage.PROBE, "", command=" ".join(cmd),
-                                           timed_out=True)
+            timeout_error = self._timed_out(cmd, limit)
             # The API cannot kill an exec: kill the container, wait until it is down, and
             # start it again for the remaining probes.
             self.container.kill()
@@ -197,8 +194,7 @@ class ImageProbe:
             pool.shutdown(wait=True)
             self.container.start()
             self._wait_running()
-            raise ProbeTimeout(f"{timeout_error.message} within {limit:.0f} s",
-                               timeout_error.fix, cause=timeout_error.cause) from exc
+            raise timeout_error from exc
         except docker.errors.APIError as exc:
             self.container.reload()
             state = self.container.attrs["State"]
@@ -218,6 +214,12 @@ class ImageProbe:
         self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
         return code, out
 
+    def _timed_out(self, cmd: list[str], limit: float) -> ProbeTimeout:
+        """A command that did not answer: logged, and diagnosed like any other failure."""
+        self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+        d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
+        return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
+
     def _run_alone(self, cmd: list[str], limit: float) -> tuple[int, str]:
         """``cmd`` in a container of its own (the image has no shell to exec in)."""
         one = self.client.containers.create(
@@ -233,10 +235,7 @@ class ImageProbe:
             try:
                 code = int(one.wait(timeout=limit)["StatusCode"])
             except Exception as exc:  # the engine's read timed out: the command hangs
-                self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
-                error = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
-                raise ProbeTimeout(f"{error.message} within {limit:.0f} s", error.fix,
-                                   cause=error.cause) from exc
+                raise self._timed_out(cmd, limit) from exc
             out = one.logs().decode(errors="replace")
         finally:
             with contextlib.suppress(docker.errors.DockerException):
@@ -246,7 +245,7 @@ class ImageProbe:
 
     def head(self, path: str, size: int = 64, hops: int = 8) -> tuple[str, bytes] | None:
         """The first bytes of ``path`` (following symlinks); None when it does not exist.
-        The archive is read as a stream and only its first ``HEAD_LIMIT`` bytes of content are
+        The archive is read as a stream and only its first ``audit.HEAD`` bytes of content are
         kept, so a binary of hundreds of megabytes costs kilobytes."""
         for _ in range(hops):
             try:
@@ -265,7 +264,7 @@ class ImageProbe:
                             posixpath.join(posixpath.dirname(path), target))
                         continue
                     fh = tar.extractfile(member)
-                    return path, (fh.read(min(size, HEAD_LIMIT)) if fh else b"")
+                    return path, (fh.read(min(size, audit.HEAD)) if fh else b"")
             finally:
                 reader.close()
         return None

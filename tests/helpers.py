@@ -74,6 +74,12 @@ def probe_containers(client: docker.DockerClient) -> list[str]:
     return [c.name for c in client.containers.list(all=True, filters={"label": LABEL})]
 
 
+def run_nox(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+    """A nox session of this project's noxfile, as a user runs it: ``run_nox("-s", "build")``."""
+    return subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def run_harness(*args: str, env: dict[str, str] | None = None, timeout: float = 1800,
                 cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """Run the image checks as `nox -s build` does (pytest with the plugin and xdist)."""

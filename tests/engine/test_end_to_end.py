@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from harness.errors import EXIT_IMAGE_WRONG, EXIT_OK
 from harness.local_registry import LocalRegistry
 from harness.registry import Registry
-from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, ROOT
+from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, run_nox
 
 pytestmark = pytest.mark.slow
 EXPECTED = {"linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass",
@@ -27,9 +26,7 @@ EXPECTED = {"linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass",
 
 
 def nox_session(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"),
-                           "-s", name, "--", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False)
+    return run_nox("-s", name, "--", *args)
 
 
 def nox_build(*args: str) -> subprocess.CompletedProcess[str]:

@@ -41,6 +41,7 @@ from tests.helpers import (
     make_tiny_base,
     probe_containers,
     run_harness,
+    run_nox,
 )
 
 
@@ -505,16 +506,11 @@ def test_an_image_without_a_shell_is_probed(tmp_path: Path, seeded: None,
     assert [f["kind"] for f in p["findings"] if f["source"] == "dpkg"] == ["missing"]
 
 
-def _nox(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
-
-
 def test_nox_sessions_keep_bad_input_at_4_and_preflight_options_out_of_pytest(
         tmp_path: Path, seeded: None) -> None:
-    check = _nox("-s", "check")
+    check = run_nox("-s", "check")
     assert check.returncode == EXIT_USAGE and "name what to check" in check.stdout + check.stderr
-    build = _nox("-s", "build", "--", "--no-setup", "--platform=linux/amd64",
+    build = run_nox("-s", "build", "--", "--no-setup", "--platform=linux/amd64",
                  f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
                  f"--report-dir={tmp_path}", "--image=harness-test/tiny", "--require=")
     assert build.returncode == EXIT_OK, (build.stdout + build.stderr)[-3000:]
