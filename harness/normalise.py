@@ -25,6 +25,31 @@ def from_dpkg(answer: str) -> Platforms:
     return tuple(p.name for p in PLATFORMS if arch in p.dpkg_arches)
 
 
+# Userlands that are not Debian's name their architecture their own way.
+# Alpine (`apk --print-arch`): its armhf is ARMv6 hard-float, published as linux/arm/v6.
+APK = {"x86_64": ("linux/amd64",), "x86": ("linux/386",), "aarch64": ("linux/arm64",),
+       "armv7": ("linux/arm/v7",), "armhf": ("linux/arm/v6",), "ppc64le": ("linux/ppc64le",),
+       "s390x": ("linux/s390x",), "riscv64": ("linux/riscv64",)}
+# RPM (`rpm --eval %{_arch}`): Fedora and SUSE spell the ARM level; Debian's own rpm says
+# `arm` on armhf (measured), which fits every 32-bit ARM platform.
+RPM = {"x86_64": ("linux/amd64",), **dict.fromkeys(("i386", "i486", "i586", "i686", "athlon"),
+                                                   ("linux/386",)),
+       "aarch64": ("linux/arm64",),
+       **dict.fromkeys(("armv7hl", "armv7hnl", "armv7l"), ("linux/arm/v7",)),
+       **dict.fromkeys(("armv6hl", "armv6l"), ("linux/arm/v6",)),
+       **dict.fromkeys(("armv5tel", "armv5tl"), ("linux/arm/v5",)),
+       "arm": ("linux/arm/v7", "linux/arm/v6", "linux/arm/v5"),
+       "ppc64le": ("linux/ppc64le",), "s390x": ("linux/s390x",), "riscv64": ("linux/riscv64",)}
+
+
+def from_apk(answer: str) -> Platforms:
+    return APK.get(answer.strip(), ())
+
+
+def from_rpm(answer: str) -> Platforms:
+    return RPM.get(answer.strip(), ())
+
+
 def from_uname(answer: str) -> Platforms:
     machine = answer.strip()
     return tuple(p.name for p in PLATFORMS if machine in p.uname)

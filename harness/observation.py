@@ -4,6 +4,8 @@ Sources, in the order they are reported:
 
 ``config``     the image config's os/architecture/variant
 ``dpkg``       ``dpkg --print-architecture`` (the userland Debian installed)
+``apk``        ``apk --print-arch`` (Alpine's userland; asked where there is no dpkg)
+``rpm``        ``rpm --eval %{_arch}`` (an RPM userland; asked where there is no dpkg or apk)
 ``uname``      ``uname -m`` (the kernel or QEMU the container ran under)
 ``getconf``    ``getconf LONG_BIT`` (word size of the userland's libc)
 ``sh-elf``     ELF header of ``/bin/sh``
@@ -25,8 +27,8 @@ from harness.audit import Audit
 from harness.diagnosis import clean
 from harness.elf import NotElf, parse_header
 
-SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
-           "hello", "hello-elf", "elf-audit")
+SOURCES = ("config", "dpkg", "apk", "rpm", "uname", "getconf", "sh-elf", "rustc", "rustc-elf",
+           "cargo", "hello", "hello-elf", "elf-audit")
 
 RAW_LIMIT = 4096  # characters of an answer kept in report.json
 VALUE_LIMIT = 200  # characters of the mapped value shown in tables and findings
@@ -85,6 +87,16 @@ def config(os: str, architecture: str, variant: str | None) -> Observation:
 def dpkg(answer: str) -> Observation:
     value = answer.strip()
     return Observation("dpkg", answer, normalise.from_dpkg(value), value)
+
+
+def apk(answer: str) -> Observation:
+    value = answer.strip()
+    return Observation("apk", answer, normalise.from_apk(value), value)
+
+
+def rpm(answer: str) -> Observation:
+    value = answer.strip()
+    return Observation("rpm", answer, normalise.from_rpm(value), value)
 
 
 def uname(answer: str) -> Observation:

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import UsageError
+from harness.observation import SOURCES
 
 BUILDERS = ("auto", "buildx", "classic")
 QUIRK_POLICIES = ("warn", "fail")
-# The sources a run can require (harness.observation.SOURCES); kept here to stay import-light.
-REQUIRABLE = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
-              "hello", "hello-elf", "elf-audit")
+REQUIRABLE = SOURCES  # the sources a run can require
 
 
 @dataclass(frozen=True)

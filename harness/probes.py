@@ -348,8 +348,11 @@ def _elf(probe: ImageProbe, source: str, path: str | None) -> Observation:
 
 
 def _which(probe: ImageProbe, name: str) -> str | None:
+    """The file ``name`` runs, or None. `command -v` prints a path for a file and a bare name
+    for a builtin, function or busybox applet: only a path is a file."""
     code, out = probe.exec(["sh", "-c", f"command -v {name}"])
-    return out.strip().splitlines()[-1] if code == 0 and out.strip() else None
+    found = out.strip().splitlines()[-1] if code == 0 and out.strip() else ""
+    return found if found.startswith("/") else None
 
 
 def observe(client: docker.DockerClient, image: str, platform: Platform, *,
@@ -369,7 +372,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         def answer(source: str, cmd: list[str], make: Callable[[str], Observation]) -> Observation:
             return _answer(probe, source, cmd, make, required=required)
 
-        found.append(answer("dpkg", ["dpkg", "--print-architecture"], obs.dpkg))
+        found.extend(_userland(answer))
         found.append(answer("uname", ["uname", "-m"], obs.uname))
         found.append(answer("getconf", ["getconf", "LONG_BIT"], obs.getconf))
         found.append(_elf(probe, "sh-elf", "/bin/sh"))
@@ -379,6 +382,21 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         found.append(cargo)
         found.append(_audit(probe, platform, allow_foreign))  # before the hello world writes
         found.extend(_hello(probe, cargo, hello_timeout))
+    return found
+
+
+def _userland(answer: Callable[[str, list[str], Callable[[str], Observation]], Observation]
+              ) -> list[Observation]:
+    """The package manager's own name for the userland: dpkg, else apk, else rpm (each asked
+    only where the one before is absent)."""
+    found = []
+    for source, cmd, make in (("dpkg", ["dpkg", "--print-architecture"], obs.dpkg),
+                              ("apk", ["apk", "--print-arch"], obs.apk),
+                              ("rpm", ["rpm", "--eval", "%{_arch}"], obs.rpm)):
+        seen = answer(source, cmd, make)
+        found.append(seen)
+        if not seen.absent:
+            break
     return found
 
 

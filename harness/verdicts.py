@@ -34,6 +34,8 @@ _FIXES = {
     "config": "the engine built another platform than requested: usually the FROM tag already "
               "existed locally for another platform; give every platform its own base tag",
     "dpkg": _USERLAND_FIX,
+    "apk": _USERLAND_FIX,
+    "rpm": _USERLAND_FIX,
     "sh-elf": _USERLAND_FIX,
     "getconf": _USERLAND_FIX,
     "uname": _USERLAND_FIX,
@@ -49,6 +51,8 @@ _ABSENT = {
 _WHAT = {
     "config": "the image config says",
     "dpkg": "the userland (dpkg) is",
+    "apk": "the userland (apk) is",
+    "rpm": "the userland (rpm) is",
     "sh-elf": "/bin/sh is",
     "getconf": "the libc word size is",
     "uname": "uname -m says",

@@ -49,8 +49,16 @@ TINY_TRIXIE_EXTRA = (
     "--extract-hook=for a in " + " ".join(TINY_APPLETS)
     + '; do ln -sf /usr/bin/busybox "$1/usr/bin/$a"; done; mkdir -p "$1/tmp"',
 )
+# An RPM userland: Debian's rpm without dpkg, so `rpm --eval %{_arch}` is the userland's answer.
+TINY_RPM = "harness-tiny-rpm:bookworm"
+TINY_RPM_EXTRA = (
+    "--include=busybox-static,rpm",
+    "--extract-hook=for a in " + " ".join(TINY_APPLETS)
+    + '; do ln -sf /bin/busybox "$1/bin/$a"; done; mkdir -p "$1/tmp"; '
+    'rm -f "$1/usr/bin/dpkg" "$1/usr/bin/dpkg-query"',
+)
 RECIPES = {TINY: ("bookworm", TINY_EXTRA), RUSTUP_PROXY: ("trixie", RUSTUP_PROXY_EXTRA),
-           TINY_TRIXIE: ("trixie", TINY_TRIXIE_EXTRA)}
+           TINY_TRIXIE: ("trixie", TINY_TRIXIE_EXTRA), TINY_RPM: ("bookworm", TINY_RPM_EXTRA)}
 
 
 def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = TINY) -> str:

@@ -13,6 +13,7 @@ from harness import bases, build, engine, probes
 from harness.host import read_handlers, run_mode
 from harness.platforms import parse_platform
 from harness.verdicts import FAIL, QUIRK, Judgement, judge
+from tests.helpers import TINY, TINY_RPM, make_tiny_base
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -46,13 +47,15 @@ def failed_sources(got: Judgement) -> set[str]:
     return {f.source for f in got.findings if f.verdict == FAIL}
 
 
+@pytest.mark.parametrize(("base", "userland"), [(TINY, "dpkg"), (TINY_RPM, "rpm")])
 def test_arm64_label_on_an_amd64_userland(docker_client: docker.DockerClient,
-                                          tiny_base: Callable[[str], str],
-                                          built: Callable[..., str], tmp_path: Path) -> None:
-    """Config says linux/arm64; dpkg, /bin/sh and uname say amd64."""
+                                          built: Callable[..., str], tmp_path: Path,
+                                          base: str, userland: str) -> None:
+    """Config says linux/arm64; the userland (dpkg, or rpm where there is no dpkg), /bin/sh
+    and uname say amd64."""
     context = tmp_path / "ctx"
     shutil.copytree(FIXTURES / "wrong-userland", context)
-    amd64 = tiny_base("linux/amd64")
+    amd64 = make_tiny_base(docker_client, parse_platform("linux/amd64"), base)
     container = docker_client.containers.create(amd64, command=["true"])
     try:
         with (context / "rootfs.tar").open("wb") as fh:
@@ -64,10 +67,10 @@ def test_arm64_label_on_an_amd64_userland(docker_client: docker.DockerClient,
     assert bases.matches(docker_client, tag, parse_platform("linux/arm64"))  # the label lies
     got = check(docker_client, tag, "linux/arm64")
     assert got.verdict == FAIL
-    assert failed_sources(got) >= {"dpkg", "sh-elf"}
+    assert failed_sources(got) >= {userland, "sh-elf"}
     assert "config" not in failed_sources(got)
-    [dpkg] = got.for_source("dpkg")
-    assert "amd64" in dpkg.message and "linux/arm64" in dpkg.message and dpkg.fix
+    [seen] = got.for_source(userland)
+    assert "linux/amd64" in seen.message and "linux/arm64" in seen.message and seen.fix
 
 
 def test_x86_64_toolchain_in_a_386_image(docker_client: docker.DockerClient,

@@ -38,6 +38,7 @@ from tests.helpers import (
     ROOT,
     RUSTUP_PROXY,
     TINY,
+    TINY_RPM,
     make_tiny_base,
     probe_containers,
     run_harness,
@@ -567,3 +568,23 @@ def test_from_scratch_a_static_binary_passes_only_on_its_own_platform(
     assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "fail"}
     arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
     assert [f["source"] for f in arm["findings"] if f["kind"] == "mismatch"] == ["elf-audit"]
+
+
+def test_an_rpm_userland_is_checked_by_rpm(tmp_path: Path,
+                                            docker_client: docker.DockerClient) -> None:
+    """No dpkg: the userland's own package manager answers (Debian's rpm here; its armhf
+    answer is plain `arm`)."""
+    names = ("linux/amd64", "linux/arm64", "linux/arm/v7")
+    for name in names:
+        make_tiny_base(docker_client, parse_platform(name), TINY_RPM)
+    run = run_harness(*(f"--platform={n}" for n in names),
+                      f"--dockerfile={FIXTURES / 'any-userland' / 'Dockerfile'}",
+                      f"--build-arg=BASE_IMAGE={TINY_RPM}", f"--report-dir={tmp_path}",
+                      "--image=harness-test/rpm", "--require=rpm", "-n", "3")
+    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    data = report(tmp_path)
+    assert set(verdicts(data).values()) == {"pass"}
+    seen = {p["platform"]: p["observed"] for p in data["platforms"]}
+    assert {n: seen[n]["rpm"]["value"] for n in names} == {
+        "linux/amd64": "x86_64", "linux/arm64": "aarch64", "linux/arm/v7": "arm"}
+    assert all(seen[n]["dpkg"]["raw"] is None for n in names)  # absent: asked first

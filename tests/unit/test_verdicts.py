@@ -157,3 +157,29 @@ def test_a_hostile_answer_is_bounded_and_escaped_in_what_is_shown() -> None:
     got = judge(parse_platform("linux/amd64"), [seen], "x86_64", NATIVE)
     [finding] = got.findings
     assert "\x1b" not in finding.message and len(finding.message) < 600
+
+
+@pytest.mark.parametrize(("make", "answer", "platform"), [
+    # Debian's rpm, measured in tiny images of each architecture here.
+    (obs.rpm, "x86_64\n", "linux/amd64"), (obs.rpm, "i386\n", "linux/386"),
+    (obs.rpm, "aarch64\n", "linux/arm64"), (obs.rpm, "arm\n", "linux/arm/v7"),
+    # Fedora's and SUSE's spellings of the ARM level.
+    (obs.rpm, "armv7hl\n", "linux/arm/v7"), (obs.rpm, "i686\n", "linux/386"),
+    # Alpine's `apk --print-arch` (its armhf is ARMv6).
+    (obs.apk, "x86_64\n", "linux/amd64"), (obs.apk, "x86\n", "linux/386"),
+    (obs.apk, "aarch64\n", "linux/arm64"), (obs.apk, "armv7\n", "linux/arm/v7"),
+    (obs.apk, "armhf\n", "linux/arm/v6"), (obs.apk, "riscv64\n", "linux/riscv64"),
+])
+def test_non_debian_userlands_name_their_platform(make: object, answer: str,
+                                                  platform: str) -> None:
+    seen = make(answer)  # type: ignore[operator]
+    assert platform in seen.fits
+    got = judge(parse_platform(platform), [seen], "x86_64", NATIVE)
+    assert got.verdict == PASS, got.findings
+
+
+def test_a_non_debian_userland_of_another_platform_fails() -> None:
+    got = judge(parse_platform("linux/arm64"), [obs.apk("x86_64\n")], "x86_64", NATIVE)
+    [finding] = got.findings
+    assert (finding.source, finding.kind, got.verdict) == ("apk", "mismatch", FAIL)
+    assert "the userland (apk) is x86_64" in finding.message
