@@ -19,6 +19,7 @@ Sources, in the order they are reported:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -84,29 +85,21 @@ def config(os: str, architecture: str, variant: str | None) -> Observation:
     return Observation("config", raw, normalise.from_config(os, architecture, variant), raw)
 
 
-def dpkg(answer: str) -> Observation:
-    value = answer.strip()
-    return Observation("dpkg", answer, normalise.from_dpkg(value), value)
+def _word(source: str, fits: Callable[[str], tuple[str, ...]]) -> Callable[[str], Observation]:
+    """The observation of a tool that answers with one word (``armhf``, ``aarch64``, ``32``)."""
+
+    def make(answer: str) -> Observation:
+        value = answer.strip()
+        return Observation(source, answer, fits(value), value)
+
+    return make
 
 
-def apk(answer: str) -> Observation:
-    value = answer.strip()
-    return Observation("apk", answer, normalise.from_apk(value), value)
-
-
-def rpm(answer: str) -> Observation:
-    value = answer.strip()
-    return Observation("rpm", answer, normalise.from_rpm(value), value)
-
-
-def uname(answer: str) -> Observation:
-    value = answer.strip()
-    return Observation("uname", answer, normalise.from_uname(value), value)
-
-
-def getconf(answer: str) -> Observation:
-    value = answer.strip()
-    return Observation("getconf", answer, normalise.from_long_bit(value), value)
+dpkg = _word("dpkg", normalise.from_dpkg)
+apk = _word("apk", normalise.from_apk)
+rpm = _word("rpm", normalise.from_rpm)
+uname = _word("uname", normalise.from_uname)
+getconf = _word("getconf", normalise.from_long_bit)
 
 
 def rustc(answer: str) -> Observation:
