@@ -29,6 +29,7 @@ from testcontainers.core.container import DockerContainer
 from harness import audit
 from harness import observation as obs
 from harness.diagnosis import Event, Stage, diagnose
+from harness.elf import HEADER_SIZE
 from harness.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
 from harness.errors import (
     CannotCheck,
@@ -252,21 +253,17 @@ class ImageProbe:
                 stream, _stat = self.container.get_archive(path)
             except docker.errors.NotFound:
                 return None
-            reader = _Chunks(stream)
-            try:
-                with tarfile.open(fileobj=reader, mode="r|") as tar:
-                    member = tar.next()
-                    if member is None:
-                        return None
-                    if member.issym():
-                        target = member.linkname
-                        path = target if target.startswith("/") else posixpath.normpath(
-                            posixpath.join(posixpath.dirname(path), target))
-                        continue
-                    fh = tar.extractfile(member)
-                    return path, (fh.read(min(size, audit.HEAD)) if fh else b"")
-            finally:
-                reader.close()
+            with _tar_stream(stream) as tar:
+                member = tar.next()
+                if member is None:
+                    return None
+                if member.issym():
+                    target = member.linkname
+                    path = target if target.startswith("/") else posixpath.normpath(
+                        posixpath.join(posixpath.dirname(path), target))
+                    continue
+                fh = tar.extractfile(member)
+                return path, (fh.read(min(size, audit.HEAD)) if fh else b"")
         return None
 
     def _log_line(self, text: str) -> None:
@@ -307,6 +304,18 @@ class _Chunks(io.RawIOBase):
         if close is not None:
             close()  # stops the transfer of the rest of the file
         super().close()
+
+
+@contextlib.contextmanager
+def _tar_stream(chunks: Any) -> Iterator[tarfile.TarFile]:
+    """A tar archive from the engine (an archive copy, an export), read as a stream: only as
+    far as asked, and the transfer stopped when done."""
+    reader = _Chunks(chunks)
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            yield tar
+    finally:
+        reader.close()
 
 
 def require_local(client: docker.DockerClient, image: str) -> None:
@@ -404,19 +413,15 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Obs
     """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
     in the image, nothing is emulated); only the first bytes of each file are kept."""
     start = time.monotonic()
-    reader = _Chunks(probe.container.export())
-    try:
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
-            def files() -> Iterator[tuple[str, bytes]]:
-                for member in tar:
-                    if member.isreg() and member.size >= 52:
-                        fh = tar.extractfile(member)
-                        if fh is not None:
-                            yield "/" + member.name.lstrip("./"), fh.read(audit.HEAD)
+    with _tar_stream(probe.container.export()) as tar:
+        def files() -> Iterator[tuple[str, bytes]]:
+            for member in tar:
+                if member.isreg() and member.size >= HEADER_SIZE:
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        yield "/" + member.name.lstrip("./"), fh.read(audit.HEAD)
 
-            result = audit.audit(platform, files(), allow)
-    finally:
-        reader.close()
+        result = audit.audit(platform, files(), allow)
     return obs.elf_audit(platform.name, result, time.monotonic() - start)
 
 
