@@ -85,6 +85,11 @@ class Audit:
                 + (f", {self.allowed} foreign where allowed" if self.allowed else ""))
 
 
+def archive_path(name: str) -> str:
+    """The absolute path of a member of an exported filesystem (``usr/bin/x``, ``./.x``)."""
+    return "/" + name.removeprefix("./").lstrip("/")
+
+
 def judge_file(platform: Platform, head: bytes) -> str | None:
     """Why the ELF file whose first bytes are ``head`` is not of ``platform``; None if it is
     (or is no executable or shared object at all)."""

@@ -419,7 +419,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Obs
                 if member.isreg() and member.size >= HEADER_SIZE:
                     fh = tar.extractfile(member)
                     if fh is not None:
-                        yield "/" + member.name.lstrip("./"), fh.read(audit.HEAD)
+                        yield audit.archive_path(member.name), fh.read(audit.HEAD)
 
         result = audit.audit(platform, files(), allow)
     return obs.elf_audit(platform.name, result, time.monotonic() - start)

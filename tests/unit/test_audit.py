@@ -84,3 +84,12 @@ def test_the_list_is_bounded_and_the_count_is_not(native: bytes) -> None:
 def test_qemu_s_own_binaries_are_foreign_on_purpose() -> None:
     data = head_of(shutil.which("qemu-aarch64-static") or "")
     assert audit.audit(ARM64, [("/usr/bin/qemu-aarch64-static", data)]).count == 0
+
+
+@pytest.mark.parametrize(("name", "path"), [
+    ("usr/bin/x", "/usr/bin/x"), ("./usr/bin/x", "/usr/bin/x"),
+    (".hidden/tool", "/.hidden/tool"), ("./.dockerenv", "/.dockerenv"), ("/abs", "/abs"),
+])
+def test_exported_names_become_the_paths_in_the_image(name: str, path: str) -> None:
+    """A leading dot belongs to the name: only a "./" prefix is dropped."""
+    assert audit.archive_path(name) == path
