@@ -181,10 +181,12 @@ CAUSES: tuple[Cause, ...] = (
                         "installs it)"),
           _rx(r"install arch-test for foreign architecture support")),
     Cause("no-emulation-for-bootstrap", Kind.ERROR, frozenset({Stage.PROVISION, Stage.BASE}),
-          lambda e, m: (f"{_where(e)}mmdebstrap cannot run binaries of the platform: "
+          lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host: "
                         f"{_first_line(e, m)}", no_handler_fix(e.platform or "the platform")),
+          # mmdebstrap's words, and arch-test's own.
           _rx(r"^E: .*(can neither be executed natively nor via qemu|arch-test succeeded "
-              r"without emu but not|no mapping from \S+ to qemu-user).*$")),
+              r"without emu but not|no mapping from \S+ to qemu-user).*$|"
+              r"^\S+: not supported on this machine/kernel$")),
     Cause("tool-not-installed", Kind.ERROR, frozenset({Stage.PROVISION}),
           lambda e, m: (f"{e.subject} is not installed on this machine",
                         f"apt-get install {e.subject} (as root, `nox -s preflight` installs it)"),

@@ -232,6 +232,10 @@ TABLE = [
                                 "NewConnectionError('Failed to establish a new connection: "
                                 "[Errno 111] Connection refused'))", host="127.0.0.1:9"),
      "registry-unreachable", Kind.ERROR),
+    ("arch-test: the platform's binaries cannot run",
+     ev(Stage.PROVISION, "arm64: not supported on this machine/kernel\n", status=1,
+        command="arch-test arm64", subject="arch-test"), "no-emulation-for-bootstrap",
+     Kind.ERROR),
     ("a tool of the harness not installed", ev(Stage.PROVISION, "mmdebstrap: command not found",
                                                status=127, subject="mmdebstrap"),
      "tool-not-installed", Kind.ERROR),
