@@ -37,8 +37,6 @@ class Built:
     """What the build stage gave: an image (tag and id), or the finding that says why not."""
 
     platform: Platform
-    tag: str | None = None
-    image_id: str | None = None
     error: HarnessError | None = None
     mode: RunMode | None = None
     image: ImageInfo | None = None
@@ -200,7 +198,7 @@ class Pipeline:
         finally:
             with contextlib.suppress(docker.errors.DockerException):
                 self.client.images.remove(own, noprune=True)
-        return Built(platform, final, outcome.image_id, mode=mode,
+        return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
                                      str(outcome.log_path)))
@@ -212,7 +210,7 @@ class Pipeline:
         start = time.monotonic()
         entries = self.index.entries if self.index else {}
         image = check_ref.fetch(self.client, self.cfg.ref, platform, entries)
-        return Built(platform, image, image, mode=mode,
+        return Built(platform, mode=mode,
                      image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
                      build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
 
@@ -225,8 +223,9 @@ class Pipeline:
         log = self.cfg.log_dir / f"{platform.slug}-probe.log"
         start = time.monotonic()
         try:
-            assert built.image_id is not None and built.mode is not None
-            found = probes.observe(self.client, built.image_id, platform,
+            assert built.image is not None and built.image.id is not None
+            assert built.mode is not None
+            found = probes.observe(self.client, built.image.id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,

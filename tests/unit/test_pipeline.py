@@ -11,7 +11,7 @@ from harness.verdicts import Finding, Judgement
 
 ARM = parse_platform("linux/arm64")
 QEMU = RunMode("qemu", "qemu-aarch64", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "PF", "7.2")
-BUILT = Built(ARM, "harness/rust:linux-arm64", "sha256:1", mode=QEMU,
+BUILT = Built(ARM, mode=QEMU,
               image=ImageInfo("sha256:1", "harness/rust:linux-arm64", "base:arm64"),
               build=BuildInfo(True, "buildx", 12.5, "logs/linux-arm64-build.log"))
 
