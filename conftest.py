@@ -1,7 +1,7 @@
 """Shared fixtures for the harness's own tests: the engine, and small real bases.
 
-The image checks themselves (``tests/images``) get their fixtures from ``harness.plugin``,
-loaded with ``-p harness.plugin`` by ``nox -s build``.
+The image checks themselves (``harness/plugin/checks.py``) get theirs from the plugin
+(``harness.plugin``), which ``multiarch-harness build`` and ``nox -s build`` activate.
 """
 
 from __future__ import annotations
@@ -16,14 +16,6 @@ import pytest
 from harness import engine
 from harness.platforms import parse_platform
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The image checks need the plugin (`-p harness.plugin`, as `nox -s build` loads it)."""
-    if collection_path == FIXTURES.parent / "images" and \
-            not config.pluginmanager.has_plugin("harness.plugin"):
-        return True
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -31,8 +31,9 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install("-q", "-e", target)
 
 
-def _preflight(session: nox.Session, *args: str) -> None:
-    _run_keeping_status(session, "python", "-m", "harness", "preflight", *args)
+def _harness(session: nox.Session, *args: str) -> None:
+    """``multiarch-harness ARGS`` (harness.cli): every session below is a thin wrapper of it."""
+    _run_keeping_status(session, "multiarch-harness", *args)
 
 
 INTERRUPTED = 2
@@ -81,71 +82,50 @@ def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = Fals
 def preflight(session: nox.Session) -> None:
     """Check the engine, builder and emulation for each platform (sets them up as root)."""
     _install(session)
-    _preflight(session, *session.posargs)
-
-
-# Options of preflight alone: they go to preflight, not to pytest.
-PREFLIGHT_ONLY = ("--no-setup", "--json", "--partial-ok")
-
-
-def _checks_args(posargs: list[str]) -> list[str]:
-    return [a for a in posargs if a not in PREFLIGHT_ONLY]
+    _harness(session, "preflight", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
     """Build the image for every platform side by side, probe each under QEMU, report."""
     _install(session)
-    _preflight(session, "--partial-ok", *session.posargs)
-    _run_keeping_status(
-        session, "pytest", "-p", "harness.plugin", "tests/images",
-        "-n", "auto", "-p", "no:randomly", "-q", "-rfEs",
-        *_checks_args(session.posargs),
-    )
+    _harness(session, "build", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def publish(session: nox.Session) -> None:
     """Push each built platform by digest to --registry HOST/REPO and tag one index (--tag)."""
     _install(session)
-    _run_keeping_status(session, "python", "-m", "harness", "publish", *session.posargs)
+    _harness(session, "publish", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def merge(session: nox.Session) -> None:
     """Write one index under --tag from digest files (--from DIR) or references."""
     _install(session)
-    _run_keeping_status(session, "python", "-m", "harness", "merge", *session.posargs)
+    _harness(session, "merge", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def registry(session: nox.Session) -> None:
     """A CNCF distribution registry on 127.0.0.1 (--port, default 5000) until Ctrl-C."""
     _install(session)
-    _run_keeping_status(session, "python", "-m", "harness", "registry", *session.posargs)
+    _harness(session, "registry", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
-    if not session.posargs or session.posargs[0].startswith("-"):
-        session.log("bad input: name what to check: nox -s check -- HOST[:PORT]/REPO:TAG "
-                    "[options]")
-        raise SystemExit(4)
-    ref, *rest = session.posargs
     _install(session)
-    _preflight(session, "--partial-ok", *rest)
-    _run_keeping_status(
-        session, "pytest", "-p", "harness.plugin", "tests/images", "-n", "auto",
-        "-p", "no:randomly", "-q", "-rfEs", f"--ref={ref}", *_checks_args(rest),
-    )
+    _harness(session, "check", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests: unit, engine integration, known-bad images, end to end."""
     _install(session, "dev")
-    _preflight(session, "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
+    _harness(session, "preflight",
+             "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
     _run_keeping_status(session, "pytest", "-ra",
                         *(args or ["tests/unit", "tests/machine", "tests/engine"]),
@@ -165,5 +145,5 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Measure side-by-side against one-at-a-time builds, warm reruns and probe times."""
     _install(session)
-    _preflight(session, "--partial-ok", *session.posargs)
-    session.run("python", "-m", "harness", "bench", *session.posargs)
+    _harness(session, "preflight", "--partial-ok", *session.posargs)
+    _harness(session, "bench", *session.posargs)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import options
+from harness import options, usercheck
 from harness.errors import UsageError
 from harness.options import BUILDERS, QUIRK_POLICIES
 from harness.platforms import Platform, UnknownPlatform, parse_platforms
@@ -31,6 +31,8 @@ class HarnessConfig:
     quirk_policy: str = "warn"
     require: frozenset[str] = frozenset()
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
+    checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
+    check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
@@ -69,6 +71,11 @@ class HarnessConfig:
         if self.ref is None and not _has_from(self.dockerfile):
             raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
                              "Dockerfile)", "pass --dockerfile with a Dockerfile")
+        for directory in self.check_dirs:
+            if not directory.is_dir():
+                raise UsageError(f"--checks {directory}: no such directory",
+                                 "pass --checks DIR with your pytest checks, or fix check-dirs "
+                                 "in [tool.harness]")
         if not IMAGE_NAME.fullmatch(self.image):
             raise UsageError(f"--image {self.image!r} is not an image name",
                              "use lowercase letters, digits and . _ - / (no tag: the harness "
@@ -113,9 +120,23 @@ def dockerfile_base(dockerfile: Path) -> str:
     return m[1] if m else DEFAULT_BASE
 
 
+TABLES = ("checks", "engines")  # sub-tables of [tool.harness], not options
+
+
 def read_pyproject(root: Path) -> dict[str, Any]:
     """``[tool.harness]`` of ``root``'s pyproject.toml, keys checked (an unknown key is a
     usage error naming the nearest known one), by option key."""
+    section = _section(root)
+    options.check_keys(k for k in section if k not in TABLES)
+    return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
+
+
+def read_checks(root: Path) -> tuple[usercheck.DeclaredCheck, ...]:
+    """The checks declared in ``[tool.harness.checks]``, each one checked."""
+    return usercheck.parse(_section(root).get("checks", {}))
+
+
+def _section(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}
@@ -127,8 +148,7 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     section = data.get("tool", {}).get("harness", {})
     if not isinstance(section, dict):
         raise UsageError(f"[tool.harness] in {path} is not a table", "write [tool.harness]")
-    options.check_keys(k for k in section if k != "engines")
-    return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
+    return section
 
 
 def parse_build_args(items: list[str]) -> dict[str, str]:
@@ -150,9 +170,12 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     def value(key: str) -> Any:
         return settings.get(key, options.env_default(key))
 
-    def path(key: str, default: str) -> Path:
-        p = Path(settings.get(key) or default)
+    def path_of(text: str) -> Path:
+        p = Path(text)
         return p if p.is_absolute() else root / p
+
+    def path(key: str, default: str) -> Path:
+        return path_of(settings.get(key) or default)
 
     try:
         platforms = parse_platforms(list(value("platforms")))
@@ -171,6 +194,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         quirk_policy=value("quirk_policy"),
         require=frozenset(value("require")),
         allow_foreign=tuple(value("allow_foreign")),
+        checks=read_checks(root),
+        check_dirs=tuple(path_of(d) for d in value("check_dirs")),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),

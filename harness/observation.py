@@ -15,6 +15,8 @@ Sources, in the order they are reported:
 ``hello``      a hello-world crate compiled and run inside the image
 ``hello-elf``  ELF header of the binary that crate produced
 ``elf-audit``  every ELF executable and shared object of the image's filesystem
+``check:NAME`` a check declared in ``[tool.harness.checks]`` (see harness.usercheck)
+``pytest:ID``  a user's own pytest check (``--checks DIR``)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from harness import normalise
 from harness.audit import Audit
 from harness.diagnosis import clean
 from harness.elf import NotElf, parse_header
+from harness.usercheck import DeclaredCheck
 
 SOURCES = ("config", "dpkg", "apk", "rpm", "uname", "getconf", "sh-elf", "rustc", "rustc-elf",
            "cargo", "hello", "hello-elf", "elf-audit")
@@ -135,3 +138,16 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
                        detail={"files": result.files, "count": result.count,
                                "allowed": result.allowed, "seconds": round(seconds, 2),
                                "foreign": [str(f) for f in result.foreign]})
+
+
+def declared(check: DeclaredCheck, output: str) -> Observation:
+    """What a declared check's command printed (it exited with the status expected); the
+    pattern is kept with it, so the judgement needs nothing else."""
+    first = next((line for line in output.splitlines() if line.strip()), "")
+    return Observation(check.source, output, (), first.strip(),
+                       detail={"command": check.shown, "expect": check.expect})
+
+
+def user_test(source: str, passed: bool, message: str) -> Observation:
+    """The outcome of a user's pytest check; its failure message, bounded and escaped."""
+    return Observation(source, clean(message, RAW_LIMIT), (), "passed" if passed else "failed")

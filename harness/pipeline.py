@@ -25,11 +25,11 @@ from harness.config import HarnessConfig
 from harness.errors import HarnessError, NoEmulation
 from harness.host import no_handler_fix, read_handlers, run_mode
 from harness.observation import Observation
-from harness.outcomes import Kind, RunMode
+from harness.outcomes import Kind, RunMode, worst
 from harness.platforms import Platform
 from harness.progress import StatusBoard
 from harness.report import BuildInfo, ImageInfo, PlatformResult
-from harness.verdicts import Finding, Judgement, judge
+from harness.verdicts import Finding, Judgement, judge, judge_user_test
 
 
 @dataclass
@@ -91,6 +91,7 @@ class Pipeline:
         self._facts: engine.EngineFacts | None = None
         self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
         self.run_id = uuid.uuid4().hex[:8]
+        self.user_tests: dict[str, list[Observation]] = {}
 
     @property
     def client(self) -> docker.DockerClient:
@@ -106,8 +107,15 @@ class Pipeline:
 
     @property
     def results(self) -> dict[str, PlatformResult]:
-        """Each platform this process has seen, composed from its build and check."""
-        return {name: compose(b, self.checked.get(name)) for name, b in self.built.items()}
+        """Each platform this process has seen, composed from its build, its check and the
+        user's own pytest checks of it."""
+        return {name: _with_user_tests(compose(b, self.checked.get(name)),
+                                       self.user_tests.get(name, []))
+                for name, b in self.built.items()}
+
+    def record_user_test(self, platform: Platform, seen: Observation) -> None:
+        """The outcome of a user's pytest check (``--checks DIR``) of ``platform``."""
+        self.user_tests.setdefault(platform.name, []).append(seen)
 
     def mode(self, platform: Platform) -> RunMode:
         return run_mode(platform, self.facts.arch, read_handlers())
@@ -229,7 +237,8 @@ class Pipeline:
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
-                                   allow_foreign=self.cfg.allow_foreign)
+                                   allow_foreign=self.cfg.allow_foreign,
+                                   checks=self.cfg.checks)
             judgement = judge(platform, found, self.facts.arch, built.mode, self.cfg.require)
         except KeyboardInterrupt:
             self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
@@ -248,6 +257,18 @@ class Pipeline:
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked
         return checked
+
+
+def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:
+    """The result with the user's pytest checks as sources of their own: a failed one makes
+    the platform fail, as a built-in check would."""
+    if not seen:
+        return result
+    result.observations = [*result.observations, *seen]
+    for one in seen:
+        result.findings.extend(judge_user_test(one))
+    result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
+    return result
 
 
 def _seconds(found: list[Observation], source: str) -> float:

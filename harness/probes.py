@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import io
 import posixpath
 import tarfile
@@ -42,6 +43,7 @@ from harness.errors import (
 from harness.observation import Observation
 from harness.outcomes import Kind, RunKind
 from harness.platforms import Platform, find
+from harness.usercheck import DeclaredCheck
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -248,6 +250,11 @@ class ImageProbe:
         """The first bytes of ``path`` (following symlinks); None when it does not exist.
         The archive is read as a stream and only its first ``audit.HEAD`` bytes of content are
         kept, so a binary of hundreds of megabytes costs kilobytes."""
+        return self.read(path, min(size, audit.HEAD), hops)
+
+    def read(self, path: str, limit: int, hops: int = 8) -> tuple[str, bytes] | None:
+        """(the path symlinks led to, its first ``limit`` bytes); None when there is no such
+        file. Read as a stream: the rest of the file is never transferred."""
         for _ in range(hops):
             try:
                 stream, _stat = self.container.get_archive(path)
@@ -263,7 +270,7 @@ class ImageProbe:
                         posixpath.join(posixpath.dirname(path), target))
                     continue
                 fh = tar.extractfile(member)
-                return path, (fh.read(min(size, audit.HEAD)) if fh else b"")
+                return path, (fh.read(limit) if fh else b"")
         return None
 
     def _log_line(self, text: str) -> None:
@@ -326,13 +333,14 @@ def require_local(client: docker.DockerClient, image: str) -> None:
 
 def _answer(probe: ImageProbe, source: str, cmd: list[str],
             make: Callable[[str], Observation], timeout: float | None = None,
-            required: frozenset[str] = frozenset()) -> Observation:
-    """``source``'s observation; a command that does not answer is diagnosed."""
+            required: frozenset[str] = frozenset(), status: int = 0) -> Observation:
+    """``source``'s observation; a command that does not answer (exits other than
+    ``status``) is diagnosed."""
     try:
         code, out = probe.exec(cmd, timeout)
     except ProbeTimeout as exc:
         return obs.failed(source, exc.message, fix=exc.fix)
-    if code == 0:
+    if code == status:
         return make(out)
     event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
                   platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
@@ -368,7 +376,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
             log_path: Path | None = None, mode: RunKind | None = None,
             required: frozenset[str] = frozenset(),
-            allow_foreign: tuple[str, ...] = ()) -> list[Observation]:
+            allow_foreign: tuple[str, ...] = (),
+            checks: tuple[DeclaredCheck, ...] = ()) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -391,6 +400,10 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         found.append(cargo)
         found.append(_audit(probe, platform, allow_foreign))  # before the hello world writes
         found.extend(_hello(probe, cargo, hello_timeout))
+        for check in checks:  # a declared check's command must be there: it is required
+            found.append(_answer(probe, check.source, list(check.command),
+                                 functools.partial(obs.declared, check), check.timeout,
+                                 required=frozenset({check.source}), status=check.status))
     return found
 
 

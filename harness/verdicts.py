@@ -12,10 +12,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness import usercheck
 from harness.diagnosis import clean
 from harness.observation import SOURCES, UNMAPPED, Observation
 from harness.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.platforms import Platform
+
+USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
 PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR
 __all__ = ["ERROR", "FAIL", "PASS", "QUIRK", "Finding", "Judgement", "judge", "worst"]
@@ -92,10 +95,22 @@ class Judgement:
         return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
 
 
+def quirk_unames(platform: Platform, host_arch: str, mode: RunMode) -> tuple[str, ...]:
+    """What ``uname -m`` may say, beyond the platform's own names, for a known harmless
+    reason of this host (see :func:`uname_quirk`)."""
+    if mode.kind is RunKind.NATIVE and platform.bits == 32 and \
+            _kernel_name(host_arch) in ("x86_64", "aarch64"):
+        return (_kernel_name(host_arch),)
+    if mode.kind is RunKind.QEMU and platform.architecture == "arm" and platform.variant != "v7":
+        return ("armv7l",)
+    return ()
+
+
 def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) -> Finding | None:
     """A known, harmless reason for ``uname -m`` to disagree with the platform, if one applies."""
-    if mode.kind is RunKind.NATIVE and platform.bits == 32 and answer in ("x86_64", "aarch64") \
-            and answer == _kernel_name(host_arch):
+    if answer not in quirk_unames(platform, host_arch, mode):
+        return None
+    if mode.kind is RunKind.NATIVE:
         return Finding(
             "uname", Kind.QUIRK,
             f"uname -m says {answer} for {platform.name}: the container ran natively on the "
@@ -106,16 +121,13 @@ def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) 
             "(rustup-init, build scripts) must read `dpkg --print-architecture` instead or run "
             "under `linux32`",
         )
-    if mode.kind is RunKind.QEMU and platform.architecture == "arm" and platform.variant != "v7" \
-            and answer == "armv7l":
-        return Finding(
-            "uname", Kind.QUIRK,
-            f"uname -m says armv7l for {platform.name}: QEMU's default ARM CPU model "
-            "implements ARMv7, so it reports armv7l for every 32-bit ARM image",
-            "harmless for the image; set QEMU_CPU (for example arm1176 for v6) to emulate the "
-            "exact CPU",
-        )
-    return None
+    return Finding(
+        "uname", Kind.QUIRK,
+        f"uname -m says armv7l for {platform.name}: QEMU's default ARM CPU model "
+        "implements ARMv7, so it reports armv7l for every 32-bit ARM image",
+        "harmless for the image; set QEMU_CPU (for example arm1176 for v6) to emulate the "
+        "exact CPU",
+    )
 
 
 def _kernel_name(host_arch: str) -> str:
@@ -146,6 +158,10 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src in UNMAPPED or platform.name in obs.fits:
         return []
+    if src.startswith(usercheck.PREFIX):
+        return _declared(platform, obs, quirk_unames(platform, host_arch, mode))
+    if src.startswith(USER_TEST):
+        return judge_user_test(obs)
     if src == "elf-audit":
         count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
         shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
@@ -163,6 +179,35 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                     f"{seen}, "
                     f"not {platform.name}",
                     _FIXES.get(src, ""))]
+
+
+def judge_user_test(obs: Observation) -> list[Finding]:
+    """A user's pytest check: it passed, or its failure is the platform's finding."""
+    if obs.value == "passed":
+        return []
+    return [Finding(obs.source, Kind(obs.kind or Kind.MISMATCH),
+                    f"{obs.source.removeprefix(USER_TEST)}: {obs.raw}",
+                    obs.fix or "see the test's output in junit.xml and the pytest log")]
+
+
+def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:
+    """A declared check: its output matches its pattern for the platform, or only with a name
+    a quirk of this host explains (``uname -m`` x86_64 for linux/386 run natively)."""
+    expect, output = obs.detail.get("expect", ""), obs.raw or ""
+    if usercheck.matches(expect, platform, output):
+        return []
+    name = obs.source.removeprefix(usercheck.PREFIX)
+    said = clean(repr(obs.value or output.strip()[:200]), 200)
+    if quirks and usercheck.matches(expect, platform, output, {"uname": quirks}):
+        return [Finding(obs.source, Kind.QUIRK,
+                        f"check {name}: `{obs.detail.get('command')}` printed {said}, which "
+                        f"matches /{clean(expect, 200)}/ only with uname -m "
+                        f"{' or '.join(quirks)}, a known effect of this host",
+                        "harmless for the image; see the uname finding")]
+    return [Finding(obs.source, Kind.MISMATCH,
+                    f"check {name}: `{obs.detail.get('command')}` printed {said}, which does "
+                    f"not match /{clean(expect, 200)}/ for {platform.name}",
+                    f"fix the image, or the check's expect in [tool.harness.checks.{name}]")]
 
 
 def judge(platform: Platform, observations: Iterable[Observation], host_arch: str,

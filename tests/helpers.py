@@ -15,9 +15,10 @@ from harness.platforms import Platform
 from harness.probes import LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
-# One JUnit test case per check of tests/images/test_image.py, for each platform.
-CHECKS_PER_PLATFORM = (ROOT / "tests" / "images" / "test_image.py").read_text().count(
-    "\ndef test_")
+# One JUnit test case per built-in check, for each platform (the declared checks' test is
+# deselected when a project declares none).
+CHECKS_PER_PLATFORM = (ROOT / "harness" / "plugin" / "checks.py").read_text().count(
+    "\ndef test_") - 1
 FIXTURES = ROOT / "tests" / "fixtures"
 TINY = "harness-tiny:bookworm"
 # busybox gives the shell and tools; dpkg answers for the userland. The extract variant only
@@ -88,10 +89,16 @@ def run_nox(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[st
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def harness_cmd(*args: str, workers: str = "0") -> list[str]:
+    """`multiarch-harness build` as `nox -s build` runs it (the plugin, the built-in checks),
+    without preflight (the test session made it) and pytest's cache; one process unless
+    ``workers`` says otherwise (-n)."""
+    return [sys.executable, "-m", "harness", "build", "--no-preflight", "-p", "no:cacheprovider",
+            "-n", workers, *args]
+
+
 def run_harness(*args: str, env: dict[str, str] | None = None, timeout: float = 1800,
                 cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """Run the image checks as `nox -s build` does (pytest with the plugin and xdist)."""
-    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", str(ROOT / "tests/images"),
-           "-p", "no:cacheprovider", "-q", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(harness_cmd(*args), capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, env={**os.environ, **(env or {})}, check=False)

@@ -1,4 +1,9 @@
-"""The pytest plugin behind ``nox -s build`` and ``nox -s check`` (``-p harness.plugin``).
+"""The pytest plugin behind ``multiarch-harness build`` and ``check`` (and the nox sessions).
+
+Installed with the package, it is registered through the ``pytest11`` entry point
+(``multiarch_harness``) and stays inert, adding only its options, until ``--multiarch`` is
+given: the harness's command line gives it, with the built-in checks (``checks.py``) and the
+user's ``--checks`` directories to collect.
 
 With ``--ref REF`` it checks a published tag or a local image instead of building: the
 controller resolves the registry index once and hands it to the workers.
@@ -30,10 +35,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add(parser)
 
 
+def active(config: pytest.Config) -> bool:
+    return bool(config.getoption("harness_active", False))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if not active(config):
+        return
     interrupts.install()  # a CI cancel (SIGTERM) stops the run as Ctrl-C does
     cfg = options.load(config)
+    for directory in map(str, cfg.check_dirs):  # the user's own checks, collected too
+        if directory not in config.args:
+            config.args.append(directory)
     state = HarnessState(cfg, Pipeline(cfg))
     config.stash[STATE] = state
     if cfg.ref:
@@ -69,6 +83,8 @@ def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: hand the resolved index to each worker, so the registry is asked once."""
-    state = node.config.stash[STATE]
+    state = node.config.stash.get(STATE, None)
+    if state is None:
+        return
     if state.pipeline.index is not None:
         node.workerinput[INDEX_KEY] = json.dumps(state.pipeline.index.to_dict())

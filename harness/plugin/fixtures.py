@@ -2,21 +2,32 @@
 
 ``built`` and ``checked`` are session-scoped per platform: a platform's build and probes run
 once in the worker that holds the platform's group, and every test of it reads the result.
+
+A user's own checks (``--checks DIR``) are ordinary pytest tests that ask for ``target`` (the
+platform under check) and ``image`` (:class:`ImageUnderCheck`: run a command in the platform's
+image, read a file from it). Their outcomes are recorded as sources of the platform
+(``pytest:FILE::TEST``), so report.json, the verdict and the exit status include them.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from harness import observation as obs
+from harness.diagnosis import clean
+from harness.errors import HarnessError
 from harness.outcomes import Kind
 from harness.pipeline import Built, Checked, Pipeline
 from harness.platforms import Platform
 from harness.plugin.state import STATE
-from harness.verdicts import ERROR, FAIL, QUIRK
+from harness.probes import ImageProbe
+from harness.verdicts import ERROR, FAIL, QUIRK, USER_TEST
 
 Agrees = Callable[[str], None]
 
@@ -53,6 +64,97 @@ def checked(harness_pipeline: Pipeline, built: Built) -> Checked:
         # A probe that cannot run is the machine's trouble: an ERROR, not a FAILED check.
         raise checked.error
     return checked
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    status: int
+    # stdout and stderr, made safe to show: control characters escaped (\x1b), at most
+    # OUTPUT_LIMIT characters. A test's assertion message may print it to a terminal.
+    output: str
+
+
+OUTPUT_LIMIT = 1 << 20
+
+
+class ImageUnderCheck:
+    """One platform's image, for a user's own checks: commands run in one container of it,
+    under the platform's emulation, with no network and no privileges (as the probes do)."""
+
+    READ_LIMIT = 64 << 20  # bytes of a file `read` returns at most
+
+    def __init__(self, probe: ImageProbe) -> None:
+        self._probe = probe
+        self.platform: Platform = probe.platform
+        self.id: str = probe.image
+
+    def run(self, *command: str, timeout: float | None = None) -> CommandResult:
+        """``image.run("myapp", "--version")``; a string alone is run with ``sh -c``."""
+        argv = ["sh", "-c", command[0]] if len(command) == 1 and " " in command[0] \
+            else list(command)
+        status, output = self._probe.exec(argv, timeout)
+        return CommandResult(status, clean(output, OUTPUT_LIMIT))
+
+    def read(self, path: str) -> bytes:
+        """The content of ``path`` (symlinks followed); FileNotFoundError when there is none."""
+        found = self._probe.read(path, self.READ_LIMIT)
+        if found is None:
+            raise FileNotFoundError(f"{path} is not in the {self.platform.name} image")
+        return found[1]
+
+
+@pytest.fixture(scope="session")
+def image(harness_pipeline: Pipeline, checked: Checked) -> Iterator[ImageUnderCheck]:
+    """The platform's image, started once for all the user's checks of it."""
+    built = harness_pipeline.built[checked.platform.name]
+    assert built.image is not None and built.image.id is not None
+    log = harness_pipeline.cfg.log_dir / f"{checked.platform.slug}-checks.log"
+    with ImageProbe(harness_pipeline.client, built.image.id, checked.platform,
+                    timeout=harness_pipeline.cfg.probe_timeout, log_path=log,
+                    mode=built.mode.kind if built.mode else None) as probe:
+        yield ImageUnderCheck(probe)
+
+
+BUILTIN = Path(__file__).with_name("checks.py")
+
+
+def is_user_test(item: pytest.Item) -> bool:
+    """A test of the user's (``--checks DIR``) that checks a platform."""
+    return item.path != BUILTIN and isinstance(_platform(item), Platform)
+
+
+def _platform(item: pytest.Item) -> object:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("target") if callspec else None
+
+
+def user_source(item: pytest.Item, platform: Platform) -> str:
+    """``pytest:checks/test_app.py::test_version`` (other parameters kept, the platform not)."""
+    name = item.nodeid.partition("[")[0]
+    callspec = getattr(item, "callspec", None)
+    rest = callspec.id.removesuffix(platform.name).rstrip("-") if callspec else ""
+    return f"{USER_TEST}{name}" + (f"[{rest}]" if rest else "")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A user's check that ran (passed or failed) becomes a source of its platform."""
+    report = yield
+    platform = _platform(item)
+    if report.when == "call" and not report.skipped and isinstance(platform, Platform) \
+            and is_user_test(item):
+        pipeline = item.config.stash[STATE].pipeline
+        message, kind, fix = "", None, None
+        if call.excinfo is not None:
+            error = call.excinfo.value
+            message = clean(call.excinfo.exconly(), 500)
+            if isinstance(error, HarnessError):  # a probe that hung is the machine's trouble
+                kind, fix = str(error.kind), error.fix
+        seen = obs.user_test(user_source(item, platform), report.passed, message)
+        seen.kind, seen.fix = kind, fix
+        pipeline.record_user_test(platform, seen)
+    return report
 
 
 @pytest.fixture

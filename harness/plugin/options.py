@@ -18,7 +18,10 @@ PATHS = {"dockerfile", "context", "report_dir"}
 
 
 def add(parser: pytest.Parser) -> None:
-    options.add_pytest_options(parser.getgroup("harness", "multi-arch image build and check"))
+    group = parser.getgroup("harness", "multi-arch image build and check")
+    group.addoption("--multiarch", dest="harness_active", action="store_true", default=False,
+                    help="build and check multi-arch images (multiarch-harness build gives it)")
+    options.add_pytest_options(group)
 
 
 def load(config: pytest.Config) -> HarnessConfig:
@@ -26,6 +29,8 @@ def load(config: pytest.Config) -> HarnessConfig:
     given = options.given(config.option, "build", prefix="harness_")
     for key in PATHS & set(given):
         given[key] = str(here / given[key])
+    if "check_dirs" in given:
+        given["check_dirs"] = [str(here / d) for v in given["check_dirs"] for d in v.split(",")]
     try:
         cfg = harness_config.load(config.rootpath, **given)
         cfg.validate()

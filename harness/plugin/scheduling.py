@@ -30,10 +30,16 @@ DURATIONS_KEY = "harness/durations"
 GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
 
 
+# After @pytest.mark.parametrize: the platform is the last part of every test id
+# (test_x[case-linux/arm64]), which is how a test's platform is told (platform_of).
+@pytest.hookimpl(trylast=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    cfg = metafunc.config.stash[STATE].cfg
+    if "declared_check" in metafunc.fixturenames:
+        sources = [c.source for c in cfg.checks]
+        metafunc.parametrize("declared_check", sources, ids=[c.name for c in cfg.checks])
     if "target" in metafunc.fixturenames:
-        platforms = metafunc.config.stash[STATE].cfg.platforms
-        metafunc.parametrize("target", platforms, ids=[p.name for p in platforms],
+        metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
                              indirect=True, scope="session")
 
 
@@ -49,6 +55,11 @@ def expected_seconds(config: pytest.Config, platforms: list[Platform]) -> dict[s
 @pytest.hookimpl(trylast=True)  # after pytest groups items by session-scoped parameter
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[STATE].cfg
+    if not cfg.checks:  # no [tool.harness.checks]: their test has nothing to run
+        unused = [i for i in items if getattr(i, "originalname", "") == "test_declared_check"]
+        if unused:
+            config.hook.pytest_deselected(items=unused)
+            items[:] = [i for i in items if i not in unused]
     expected = expected_seconds(config, cfg.platforms)
     rank: dict[pytest.Item, tuple[float, int]] = {}
     for index, item in enumerate(items):
@@ -61,7 +72,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank.__getitem__)
 
 
-_PLATFORM_ID = re.compile(r"\[([a-z0-9]+/[a-z0-9_/-]+)\]$")
+_PLATFORM_ID = re.compile(r"[\[-]([a-z0-9]+/[a-z0-9_/]+)\]$")
 
 
 def platform_of(nodeid: str) -> str:

@@ -39,6 +39,7 @@ from tests.helpers import (
     RUSTUP_PROXY,
     TINY,
     TINY_RPM,
+    harness_cmd,
     make_tiny_base,
     probe_containers,
     run_harness,
@@ -179,8 +180,7 @@ def test_preflight_never_starts_an_engine_in_place_of_the_one_chosen(tmp_path: P
 def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: None, builder: str,
                                                      docker_client: docker.DockerClient) -> None:
     containers_before = {c.id for c in docker_client.containers.list(all=True)}
-    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", str(ROOT / "tests/images"),
-           "-p", "no:cacheprovider", "-q", "--platform=linux/amd64",
+    cmd = [*harness_cmd(), "--platform=linux/amd64",
            f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
            f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
            "--image=harness-test/slow", f"--builder={builder}"]
@@ -244,7 +244,7 @@ def test_the_longest_platform_of_the_last_run_is_scheduled_first(tmp_path: Path)
     (cache / "v" / "harness").mkdir(parents=True)
     (cache / "v" / "harness" / "durations").write_text(json.dumps(
         {"linux/amd64": 500.0, "linux/arm64": 100.0, "linux/386": 300.0}))
-    cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin", str(ROOT / "tests/images"),
+    cmd = [sys.executable, "-m", "harness", "build", "--no-preflight", "-n", "0",
            "--collect-only", "-q", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path}",
            "--platform=linux/arm64,linux/386,linux/amd64"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout
@@ -456,9 +456,8 @@ def test_two_runs_at_once_each_check_their_own_image(tmp_path: Path, seeded: Non
     """Same image name, same platform, different Dockerfiles, side by side: each run probes
     what it built (by ID), so neither verdict is the other's."""
     def start(fixture: str, name: str) -> subprocess.Popen[str]:
-        cmd = [sys.executable, "-m", "pytest", "-p", "harness.plugin",
-               str(ROOT / "tests/images"), "-p", "no:cacheprovider", "-q",
-               "--platform=linux/amd64", f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
+        cmd = [*harness_cmd(), "--platform=linux/amd64",
+               f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
                f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path / name}",
                "--image=harness-test/shared", "--require=", "--no-cache"]
         return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,

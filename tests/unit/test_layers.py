@@ -16,14 +16,15 @@ HARNESS = Path(__file__).resolve().parents[2] / "harness"
 PURE, MACHINE, SIDES, PLUGIN, ENTRY = range(5)
 LAYERS = {
     **dict.fromkeys(("platforms", "elf", "outcomes", "diagnosis", "normalise", "audit",
-                     "observation", "verdicts", "report", "errors", "options"), PURE),
+                     "observation", "verdicts", "report", "errors", "options", "usercheck"),
+                    PURE),
     **dict.fromkeys(("debian", "host", "proofs", "provision", "interrupts", "progress",
                      "config"), MACHINE),
     **dict.fromkeys(("engine", "bases", "build", "probes", "pipeline", "registry", "publish",
                      "check_ref", "local_registry"), SIDES),
     **dict.fromkeys(("plugin", "plugin.fixtures", "plugin.options", "plugin.results",
-                     "plugin.scheduling", "plugin.state"), PLUGIN),
-    **dict.fromkeys(("__main__", "preflight", "publish_cli", "bench"), ENTRY),
+                     "plugin.scheduling", "plugin.state", "plugin.checks"), PLUGIN),
+    **dict.fromkeys(("__main__", "cli", "preflight", "publish_cli", "bench"), ENTRY),
 }
 THIRD_PARTY = {"docker", "requests", "testcontainers", "pytest", "xdist", "filelock", "nox"}
 

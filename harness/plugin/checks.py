@@ -1,9 +1,10 @@
-"""The checks ``nox -s build`` runs for every platform of the image.
+"""The built-in checks ``multiarch-harness build`` (and ``nox -s build``) runs for every
+platform of the image, and the checks declared in ``[tool.harness.checks]``.
 
 Each test reads one source of what the image is and asserts that it agrees with the platform
 the image was built for. All of them share one build and one probe run per platform (the
-``built`` and ``checked`` fixtures of ``harness.plugin``); the verdicts and reports come from
-the same judgement, so the JUnit XML and report.json never disagree.
+``built`` and ``checked`` fixtures of ``harness.plugin.fixtures``); the verdicts and reports
+come from the same judgement, so the JUnit XML and report.json never disagree.
 """
 
 from __future__ import annotations
@@ -68,3 +69,9 @@ def test_every_elf_file_is_platform(agrees: Agrees) -> None:
     """Every executable and shared object in the image is of the platform (or where foreign
     code is expected: --allow-foreign, Debian's multiarch and cross directories)."""
     agrees("elf-audit")
+
+
+def test_declared_check(agrees: Agrees, declared_check: str) -> None:
+    """A check of [tool.harness.checks]: its command, run in the image, prints what it
+    expects for the platform."""
+    agrees(declared_check)
