@@ -10,6 +10,7 @@ repository are thin wrappers around these commands.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,17 +64,18 @@ def run_checks(args: list[str], ref: str | None = None) -> int:
         status = preflight(["--partial-ok", *args])
         if status != EXIT_OK:
             return status
-    import pytest
-
-    return int(pytest.main(pytest_args(args, ref)))
+    # pytest takes this process's place: it imports the plugin itself (an import here first
+    # would keep pytest from rewriting its asserts), and signals and the exit status are its.
+    # -P: a module of the project named like one of ours must not shadow it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "pytest", *pytest_args(args, ref)])
 
 
 def _pytest_help() -> int:
-    import pytest
-
-    print("multiarch-harness build|check: the options below, in the `harness` group, and "
-          "pytest's own\n")
-    return int(pytest.main(["-p", PLUGIN, "--help"]))
+    print("multiarch-harness build|check: the options in the `harness` group below, "
+          "--no-preflight, and pytest's own\n", flush=True)
+    return subprocess.call([sys.executable, "-m", "pytest", "-p", PLUGIN, "--help"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,13 +56,14 @@ def verdicts(data: dict[str, Any]) -> dict[str, str]:
     return {p["platform"]: p["verdict"] for p in data["platforms"]}
 
 
-def tiny_run(tmp_path: Path, fixture: str, *platforms: str,
-             extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+def tiny_run(tmp_path: Path, fixture: str, *platforms: str, extra: tuple[str, ...] = (),
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     args = [f"--platform={p}" for p in platforms]
     return run_harness(
         *args, f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
         f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
-        f"--image=harness-test/{fixture}", "--require=", "-n", str(len(platforms)), *extra)
+        f"--image=harness-test/{fixture}", "--require=", "-n", str(len(platforms)), *extra,
+        env=env)
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +246,7 @@ def test_the_longest_platform_of_the_last_run_is_scheduled_first(tmp_path: Path)
     (cache / "v" / "harness" / "durations").write_text(json.dumps(
         {"linux/amd64": 500.0, "linux/arm64": 100.0, "linux/386": 300.0}))
     cmd = [sys.executable, "-m", "harness", "build", "--no-preflight", "-n", "0",
-           "--collect-only", "-q", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path}",
+           "--collect-only", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path}",
            "--platform=linux/arm64,linux/386,linux/amd64"]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout
     order = [line.split("[")[1].rstrip("]") for line in out.splitlines()
@@ -314,7 +315,8 @@ def test_an_unparsable_dockerfile_is_bad_input(tmp_path: Path, seeded: None,
 
 def test_a_bug_of_the_harness_exits_70_with_its_traceback(tmp_path: Path, seeded: None) -> None:
     """An exception nothing expected is the harness's, not the image's or the machine's."""
-    run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugins.inject_bug"))
+    run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugins.inject_bug"),
+                   env={"PYTHONPATH": str(ROOT)})  # where the plugin that plants it is
     assert run.returncode == EXIT_SOFTWARE, run.stdout[-3000:] + run.stderr[-2000:]
     data = report(tmp_path)
     assert data["exit_status"] == EXIT_SOFTWARE

@@ -165,3 +165,25 @@ def test_an_invalid_image_name_is_bad_input(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", ["harness/rust", "localhost:5000/a/b-c", "x"])
 def test_valid_image_names_pass(tmp_path: Path, name: str) -> None:
     load(write_pyproject(tmp_path, ""), image=name).validate()
+
+
+def test_declared_checks_and_check_dirs_come_from_pyproject(project: Path) -> None:
+    (project / "checks").mkdir()
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('check-dirs = ["checks"]\n\n[tool.harness.checks.version]\n'
+                 'command = "app --version"\nexpect = "^app 1\\\\.2 {goarch}$"\n')
+    cfg = load(project)
+    cfg.validate()
+    [check] = cfg.checks
+    assert (check.name, check.command, check.expect) == (
+        "version", ("sh", "-c", "app --version"), "^app 1\\.2 {goarch}$")
+    assert cfg.check_dirs == (project / "checks",)
+    with pytest.raises(UsageError, match=r"--checks .*/elsewhere: no such directory"):
+        load(project, check_dirs=["elsewhere"]).validate()
+
+
+def test_a_bad_declared_check_stops_the_load(project: Path) -> None:
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.harness.checks.version]\ncommand = "app"\nexpect = "{arch}"\n')
+    with pytest.raises(UsageError, match=r"\[tool.harness.checks.version\]: unknown placeholder"):
+        load(project)

@@ -17,6 +17,10 @@ def test_each_platform_is_one_unit_of_work() -> None:
     assert platform_of("tests/images/test_image.py::test_uname_is_platform[linux/arm64]") == \
         "linux/arm64"
     assert platform_of("tests/unit/test_x.py::test_plain") == "tests/unit/test_x.py::test_plain"
+    # the platform is parametrised last: other parameters (a declared check, a user's own
+    # parametrize) come before it in the id
+    assert platform_of("::test_declared_check[app-version-linux/arm/v7]") == "linux/arm/v7"
+    assert platform_of("checks/test_app.py::test_lib[libssl.so-3-linux/386]") == "linux/386"
 
 
 def test_every_platform_gets_its_own_base_tag() -> None:

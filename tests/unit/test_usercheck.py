@@ -1,0 +1,115 @@
+"""Declared checks: parsing [tool.harness.checks], the platform's names in patterns, verdicts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from harness import observation as obs
+from harness.errors import UsageError
+from harness.outcomes import Kind, RunMode
+from harness.platforms import parse_platform
+from harness.usercheck import DeclaredCheck, expand, matches, parse
+from harness.verdicts import FAIL, PASS, QUIRK, judge
+
+ARM = parse_platform("linux/arm/v7")
+I386 = parse_platform("linux/386")
+NATIVE, QEMU = RunMode("native"), RunMode("qemu", "qemu-arm", "x", "PF", "7.2")
+
+
+def one(**spec: Any) -> DeclaredCheck:
+    [check] = parse({"app": {"command": ["app", "--version"], "expect": "x", **spec}})
+    return check
+
+
+def test_a_declared_check_is_read_in_exec_or_shell_form() -> None:
+    assert one().command == ("app", "--version")
+    check = one(command="cat /etc/app | head -1", expect="^{dpkg}$", status=3, timeout=5)
+    assert check.command == ("sh", "-c", "cat /etc/app | head -1")
+    assert check.shown == "cat /etc/app | head -1"
+    assert (check.status, check.timeout, check.source) == (3, 5.0, "check:app")
+
+
+def test_placeholders_are_every_name_of_the_platform_escaped() -> None:
+    assert expand("^{dpkg}$", ARM) == "^(?:armhf)$"
+    assert expand("{triple}", I386) == \
+        "(?:i686\\-unknown\\-linux\\-gnu|i586\\-unknown\\-linux\\-gnu)"
+    assert expand("{platform} {goarch}", ARM) == "(?:linux/arm/v7) (?:arm)"
+    assert expand(r"\d{2} {uname}", ARM) == r"\d{2} (?:armv7l)"  # regex braces are kept
+    assert matches("^myapp 1\\.2 \\({goarch}\\)$", ARM, "banner\nmyapp 1.2 (arm)\n")
+    assert not matches("^myapp 1\\.2 \\({goarch}\\)$", I386, "myapp 1.2 (arm)")
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ({"expect": "{arch}"}, "unknown placeholder {arch}"),
+    ({"expect": "(unclosed"}, "not a regular expression"),
+    ({"expect": ""}, "expect must be a regular expression"),
+    ({"command": []}, "command must be a string or a non-empty list"),
+    ({"command": ["app", 1]}, "command must be a string or a non-empty list"),
+    ({"status": "0"}, "status must be an exit status"),
+    ({"status": 256}, "status must be an exit status"),
+    ({"timeout": 0}, "timeout must be a number of seconds"),
+    ({"expcet": "x"}, "did you mean 'expect'?"),
+])
+def test_a_bad_declared_check_is_a_usage_error_naming_it(spec: dict[str, Any],
+                                                         words: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse({"app": {"command": ["app"], "expect": "x", **spec}})
+    assert words in str(err.value)
+    assert "[tool.harness.checks.app]" in str(err.value)
+    assert err.value.exit_status == 4
+
+
+def test_names_and_tables_are_checked() -> None:
+    with pytest.raises(UsageError, match="not a plain name"):
+        parse({"my check": {"command": "x", "expect": "x"}})
+    with pytest.raises(UsageError, match="is not a table"):
+        parse({"app": "app --version"})
+    with pytest.raises(UsageError, match="is not a table"):
+        parse(["app"])
+
+
+def verdict_of(check: DeclaredCheck, output: str, platform: Any = ARM,
+               mode: RunMode = QEMU) -> tuple[str, list[str]]:
+    found = [obs.config("linux", platform.architecture, platform.variant),
+             obs.declared(check, output)]
+    judgement = judge(platform, found, "amd64", mode)
+    return judgement.verdict, [f.message for f in judgement.findings]
+
+
+def test_a_declared_check_passes_when_its_output_matches_for_the_platform() -> None:
+    check = one(expect="^{dpkg}$")
+    assert verdict_of(check, "armhf\n") == (PASS, [])
+    verdict, [message] = verdict_of(check, "amd64\n")
+    assert verdict == FAIL
+    assert message == ("check app: `app --version` printed 'amd64', which does not match "
+                       "/^{dpkg}$/ for linux/arm/v7")
+
+
+def test_uname_of_the_host_kernel_in_a_declared_check_is_the_known_quirk() -> None:
+    check = one(command=["uname", "-m"], expect="^{uname}$")
+    verdict, [message] = verdict_of(check, "x86_64\n", I386, NATIVE)
+    assert verdict == QUIRK
+    assert "only with uname -m x86_64" in message
+    assert verdict_of(check, "i686\n", I386, NATIVE) == (PASS, [])
+    # under QEMU there is no such excuse: x86_64 for linux/386 is wrong
+    assert verdict_of(check, "x86_64\n", I386, QEMU)[0] == FAIL
+
+
+def test_what_an_image_printed_is_escaped_in_the_finding() -> None:
+    _, [message] = verdict_of(one(expect="^ok$"), "\x1b[2J\x1b[31mforged\n" + "x" * 9000)
+    assert "\x1b" not in message and "\\x1b" in message
+    assert len(message) < 600
+
+
+def test_a_user_pytest_check_that_failed_fails_its_platform() -> None:
+    failed = obs.user_test("pytest:checks/test_app.py::test_v", False,
+                           "AssertionError: \x1b[31m")
+    judgement = judge(ARM, [failed, obs.user_test("pytest:checks/t.py::ok", True, "")],
+                      "amd64", QEMU)
+    assert judgement.verdict == FAIL
+    [finding] = judgement.findings
+    assert finding.kind is Kind.MISMATCH and finding.source == "pytest:checks/test_app.py::test_v"
+    assert re.search(r"AssertionError: \\x1b\[31m$", finding.message)
