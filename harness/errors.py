@@ -7,6 +7,8 @@ also carry the name of the cause. Exit statuses are defined in ``harness.outcome
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from harness.outcomes import Exit, Kind
@@ -48,6 +50,17 @@ class UsageError(HarnessError):
     """Bad input: unknown platform, missing Dockerfile or context, malformed option."""
 
     kind = Kind.USAGE
+
+
+def check_known(keys: Iterable[str], known: Collection[str], where: str) -> None:
+    """An unknown key is a usage error, with the nearest known one: a typo must not silently
+    weaken a check."""
+    for key in keys:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            raise UsageError(f"unknown key {key!r} in {where}",
+                             f"did you mean {near[0]!r}?" if near else
+                             f"known keys: {', '.join(known)}")
 
 
 class CannotCheck(HarnessError):

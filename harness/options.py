@@ -10,13 +10,12 @@ wrong type is one clear usage error wherever it was written.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import UsageError
+from harness.errors import UsageError, check_known
 from harness.observation import SOURCES
 
 BUILDERS = ("auto", "buildx", "classic")
@@ -166,12 +165,7 @@ BY_TOML = {o.toml_key: o for o in OPTIONS if o.in_pyproject}
 def check_keys(keys: Iterable[str], where: str = "[tool.harness] of pyproject.toml") -> None:
     """An unknown key is a usage error, with the nearest known one: a typo must not silently
     weaken a check."""
-    for key in keys:
-        if key not in BY_TOML:
-            near = difflib.get_close_matches(key, BY_TOML, n=1)
-            raise UsageError(f"unknown key {key!r} in {where}",
-                             f"did you mean {near[0]!r}?" if near else
-                             f"known keys: {', '.join(BY_TOML)}")
+    check_known(keys, BY_TOML, where)
 
 
 def env_default(key: str) -> Any:

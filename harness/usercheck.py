@@ -14,13 +14,12 @@ alternation of escaped names: ``{dpkg}`` (``armhf``), ``{uname}`` (``armv7l``), 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import UsageError
+from harness.errors import UsageError, check_known
 from harness.platforms import PLATFORMS, Platform
 
 PREFIX = "check:"  # a declared check's source name in the reports: check:NAME
@@ -88,12 +87,7 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
                          "use letters, digits and . _ - (it becomes a test id)")
     if not isinstance(spec, dict):
         raise UsageError(f"{where} is not a table", example)
-    for key in spec:
-        if key not in KEYS:
-            near = difflib.get_close_matches(key, KEYS, n=1)
-            raise UsageError(f"unknown key {key!r} in {where}",
-                             f"did you mean {near[0]!r}?" if near else
-                             f"known keys: {', '.join(KEYS)}")
+    check_known(spec, KEYS, where)
     command = spec.get("command")
     if isinstance(command, str) and command.strip():
         argv: tuple[str, ...] = ("sh", "-c", command)
