@@ -13,8 +13,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import engine
-from harness.platforms import parse_platform
+from harness.containers import engine
+from harness.core.platforms import parse_platform
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
 
 

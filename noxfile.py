@@ -32,7 +32,7 @@ def _install(session: nox.Session, *extras: str) -> None:
 
 
 def _harness(session: nox.Session, *args: str) -> None:
-    """``multiarch-harness ARGS`` (harness.cli): every session below is a thin wrapper of it."""
+    """``multiarch-harness ARGS`` (harness.commands.cli): each session is a thin wrapper of it."""
     _run_keeping_status(session, "multiarch-harness", *args)
 
 
@@ -44,8 +44,8 @@ STOP_SECONDS = 120.0
 
 def _on_cancel(signum: int, _frame: object) -> None:
     """SIGTERM/SIGHUP to nox alone (a CI cancel): pass it on to the running command, which
-    stops as on Ctrl-C, and wait for it as on Ctrl-C. (harness.interrupts does the same inside
-    the harness; the noxfile cannot import the harness.)"""
+    stops as on Ctrl-C, and wait for it as on Ctrl-C. (harness.machine.interrupts does the same
+    inside the harness; the noxfile cannot import the harness.)"""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])

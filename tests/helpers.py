@@ -10,9 +10,10 @@ from pathlib import Path
 import docker
 from filelock import FileLock
 
-from harness import bases, debian, engine
-from harness.platforms import Platform
-from harness.probes import LABEL
+from harness.containers import bases, engine
+from harness.containers.probes import LABEL
+from harness.core.platforms import Platform
+from harness.machine import debian
 
 ROOT = Path(__file__).resolve().parents[1]
 # One JUnit test case per built-in check, for each platform (the declared checks' test is

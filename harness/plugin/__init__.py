@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from harness import interrupts
-from harness.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
-from harness.errors import HarnessError
-from harness.pipeline import Pipeline
+from harness.containers.pipeline import Pipeline
+from harness.core.errors import HarnessError
+from harness.core.verdicts import Finding
+from harness.distribution.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
+from harness.machine import interrupts
 from harness.plugin import fixtures, options, results, scheduling
 from harness.plugin.state import STATE, HarnessState, is_worker
-from harness.verdicts import Finding
 
 INDEX_KEY = "harness_index"
 

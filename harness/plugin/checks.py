@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.diagnosis import clean
-from harness.pipeline import Built
+from harness.containers.pipeline import Built
+from harness.core.diagnosis import clean
 from harness.plugin.fixtures import Agrees
 
 

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import observation as obs
-from harness.diagnosis import clean
-from harness.errors import HarnessError
-from harness.outcomes import Kind
-from harness.pipeline import Built, Checked, Pipeline
-from harness.platforms import Platform
+from harness.containers.pipeline import Built, Checked, Pipeline
+from harness.containers.probes import ImageProbe
+from harness.core import observation as obs
+from harness.core.diagnosis import clean
+from harness.core.errors import HarnessError
+from harness.core.outcomes import Kind
+from harness.core.platforms import Platform
+from harness.core.verdicts import ERROR, FAIL, QUIRK, USER_TEST
 from harness.plugin.state import STATE
-from harness.probes import ImageProbe
-from harness.verdicts import ERROR, FAIL, QUIRK, USER_TEST
 
 Agrees = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """Command-line options, merged with ``[tool.harness]`` into one :class:`HarnessConfig`.
 
-The options themselves are declared once, in ``harness.options``; here they are offered to
+The options themselves are declared once, in ``harness.core.options``; here they are offered to
 pytest and read back.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness import config as harness_config
-from harness import options
-from harness.config import HarnessConfig
-from harness.errors import UsageError
+from harness.core import options
+from harness.core.errors import UsageError
+from harness.machine import config as harness_config
+from harness.machine.config import HarnessConfig
 
 # Paths are taken relative to where pytest was run, not to the project root.
 PATHS = {"dockerfile", "context", "report_dir"}

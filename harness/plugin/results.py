@@ -14,20 +14,20 @@ from typing import Any
 
 import pytest
 
-from harness.build import resolve
-from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE
-from harness.outcomes import Exit, Kind
-from harness.plugin.scheduling import record_durations
-from harness.plugin.state import STATE, is_worker
-from harness.progress import ProgressPrinter
-from harness.report import (
+from harness.containers.build import resolve
+from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from harness.core.outcomes import Exit, Kind
+from harness.core.report import (
     PlatformResult,
     build_report,
     render_console,
     write_json,
     write_markdown,
 )
-from harness.verdicts import ERROR, Finding
+from harness.core.verdicts import ERROR, Finding
+from harness.machine.progress import ProgressPrinter
+from harness.plugin.scheduling import record_durations
+from harness.plugin.state import STATE, is_worker
 
 RESULTS_KEY = "harness_results"
 HOST_KEY = "harness_host"

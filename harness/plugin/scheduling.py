@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from harness.host import read_handlers, run_mode
-from harness.platforms import Platform
+from harness.core.platforms import Platform
+from harness.machine.host import read_handlers, run_mode
 from harness.plugin.state import STATE
 
 DURATIONS_KEY = "harness/durations"

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from harness.config import HarnessConfig
-from harness.pipeline import Pipeline
-from harness.report import PlatformResult
+from harness.containers.pipeline import Pipeline
+from harness.core.report import PlatformResult
+from harness.machine.config import HarnessConfig
 
 
 @dataclass

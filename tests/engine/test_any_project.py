@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
+from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
 from tests.helpers import ROOT, TINY, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import docker
 import pytest
 
-from harness import probes
-from harness.platforms import PLATFORMS, Platform, parse_platform
+from harness.containers import probes
+from harness.core.platforms import PLATFORMS, Platform, parse_platform
 from tests.helpers import TINY, TINY_TRIXIE, make_tiny_base
 
 # Debian has no bookworm port of riscv64; linux/arm/v6 runs armel (Debian has no armv6 port).

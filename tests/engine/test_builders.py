@@ -8,12 +8,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import build, engine, probes
-from harness.bases import matches
-from harness.errors import BuildFailed, HarnessError
-from harness.host import read_handlers, run_mode
-from harness.platforms import parse_platform
-from harness.verdicts import judge
+from harness.containers import build, engine, probes
+from harness.containers.bases import matches
+from harness.core.errors import BuildFailed, HarnessError
+from harness.core.platforms import parse_platform
+from harness.core.verdicts import judge
+from harness.machine.host import read_handlers, run_mode
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BUILDERS = ["buildx", "classic"]

@@ -15,9 +15,9 @@ from typing import Any
 import docker
 import pytest
 
-from harness.errors import EXIT_IMAGE_WRONG, EXIT_OK
-from harness.local_registry import LocalRegistry
-from harness.registry import Registry
+from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from harness.distribution.local_registry import LocalRegistry
+from harness.distribution.registry import Registry
 from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, run_nox
 
 pytestmark = pytest.mark.slow

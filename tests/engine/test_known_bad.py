@@ -9,10 +9,10 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import bases, build, engine, probes
-from harness.host import read_handlers, run_mode
-from harness.platforms import parse_platform
-from harness.verdicts import FAIL, QUIRK, Judgement, judge
+from harness.containers import bases, build, engine, probes
+from harness.core.platforms import parse_platform
+from harness.core.verdicts import FAIL, QUIRK, Judgement, judge
+from harness.machine.host import read_handlers, run_mode
 from tests.helpers import TINY, TINY_RPM, make_tiny_base
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -22,8 +22,8 @@ from typing import Any
 import docker
 import pytest
 
-from harness import engine
-from harness.errors import (
+from harness.containers import engine
+from harness.core.errors import (
     EXIT_CANNOT_CHECK,
     EXIT_IMAGE_WRONG,
     EXIT_INTERRUPTED,
@@ -31,7 +31,7 @@ from harness.errors import (
     EXIT_SOFTWARE,
     EXIT_USAGE,
 )
-from harness.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import (
     CHECKS_PER_PLATFORM,
     FIXTURES,
@@ -401,12 +401,12 @@ def test_the_elf_header_of_a_huge_binary_is_read_in_kilobytes(
         tmp_path: Path) -> None:
     import resource
 
-    from harness import probes
-    from harness.platforms import parse_platform as platform_of
+    from harness.containers import probes
+    from harness.core.platforms import parse_platform as platform_of
 
     context = FIXTURES / "hostile"
     tag = "harness-test/hostile-elf:linux-amd64"
-    from harness import build as builder
+    from harness.containers import build as builder
 
     req = builder.BuildRequest(platform=platform_of("linux/amd64"),
                                dockerfile=context / "Dockerfile", context=context, tag=tag,

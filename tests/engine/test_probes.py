@@ -12,12 +12,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness import observation as obs
-from harness import probes
-from harness.errors import CannotCheck, NoEmulation
-from harness.host import BINFMT_DIR, read_handlers, run_mode
-from harness.platforms import parse_platform
-from harness.verdicts import ERROR, PASS, QUIRK, judge
+from harness.containers import probes
+from harness.core import observation as obs
+from harness.core.errors import CannotCheck, NoEmulation
+from harness.core.platforms import parse_platform
+from harness.core.verdicts import ERROR, PASS, QUIRK, judge
+from harness.machine.host import BINFMT_DIR, read_handlers, run_mode
 
 
 def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:

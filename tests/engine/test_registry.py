@@ -18,11 +18,11 @@ import bcrypt
 import docker
 import pytest
 
-from harness import publish
-from harness.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
-from harness.local_registry import LocalRegistry
-from harness.platforms import parse_platform
-from harness.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
+from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
+from harness.core.platforms import parse_platform
+from harness.distribution import publish
+from harness.distribution.local_registry import LocalRegistry
+from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
 from tests.helpers import ROOT, TINY, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
@@ -334,7 +334,7 @@ def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
 
 
 def test_tiny_base_name_is_not_a_registry_reference() -> None:
-    from harness.check_ref import is_registry_ref
+    from harness.distribution.check_ref import is_registry_ref
 
     assert not is_registry_ref(TINY) and is_registry_ref("127.0.0.1:5000/rust:latest")
 

@@ -3,7 +3,8 @@
 A machine that once had a package hides its absence from the list (arch-test, a Recommends of
 mmdebstrap, was missing for that reason), so this test bootstraps a bare Debian bookworm root
 (minbase and python3), runs the harness's own install step in it (``python3 -m
-harness.provision install``: the same list and the same apt flags as ``nox -s preflight``), and
+harness.machine.provision install``: the same list and the same apt flags as
+``nox -s preflight``), and
 then uses, inside that root, every tool the harness needs: a foreign base is bootstrapped in
 simulation (mmdebstrap's emulation check needs arch-test), binaries of each default platform
 run, the engine, QEMU, binfmt tools and the buildx plugin answer.
@@ -15,8 +16,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.debian import debian_mirror
-from harness.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.machine.debian import debian_mirror
 from tests.helpers import ROOT
 
 SUITE = "bookworm"
@@ -50,7 +51,7 @@ def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> 
         "mmdebstrap", "--variant=minbase", "--include=python3",
         f'--customize-hook=mkdir -p "$1/opt/h" && cp -r {ROOT / "harness"} "$1/opt/h/"',
         '--customize-hook=chroot "$1" env PYTHONPATH=/opt/h DEBIAN_FRONTEND=noninteractive '
-        "python3 -m harness.provision install",
+        "python3 -m harness.machine.provision install",
         f'--customize-hook=chroot "$1" sh -c "{script}" > "$1/checks.txt" 2>&1',
         SUITE, str(root), f"deb {mirror} {SUITE} main",
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness import probes
+from harness.containers import probes
 
 
 def _broken(*_args: Any, **_kwargs: Any) -> Any:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import audit, elf
-from harness.platforms import PLATFORMS, parse_platform
+from harness.core import audit, elf
+from harness.core.platforms import PLATFORMS, parse_platform
 
 AMD64, I386, ARM64 = (parse_platform(n) for n in ("linux/amd64", "linux/386", "linux/arm64"))
 

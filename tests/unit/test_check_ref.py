@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from harness.check_ref import IndexCheck, is_registry_ref
-from harness.outcomes import Kind
-from harness.registry import MANIFEST_V2
-from harness.verdicts import Finding
+from harness.core.outcomes import Kind
+from harness.core.verdicts import Finding
+from harness.distribution.check_ref import IndexCheck, is_registry_ref
+from harness.distribution.registry import MANIFEST_V2
 
 DIGEST = "sha256:" + "ab" * 32
 

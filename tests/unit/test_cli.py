@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
-from harness.errors import EXIT_USAGE
+from harness.commands import cli
+from harness.core.errors import EXIT_USAGE
 
 
 def test_build_runs_the_packaged_checks_with_the_plugin_in_the_current_project(

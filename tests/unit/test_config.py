@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import dockerfile_base, load, parse_build_args
-from harness.errors import UsageError
+from harness.core.errors import UsageError
+from harness.machine.config import dockerfile_base, load, parse_build_args
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_an_empty_require_clears_the_list(tmp_path: Path) -> None:
 
 
 def test_every_option_serves_pytest_and_argparse_from_one_table() -> None:
-    from harness import options
+    from harness.core import options
 
     parser = options.argument_parser("preflight")
     args, _ = parser.parse_known_args(["--platform", "linux/arm64", "--builder", "classic"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.diagnosis import CAUSES, Event, Stage, clean, diagnose
-from harness.outcomes import Exit, Kind, RunKind
+from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose
+from harness.core.outcomes import Exit, Kind, RunKind
 
 # -- output as captured ----------------------------------------------------------------------
 

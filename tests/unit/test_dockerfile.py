@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.config import dockerfile_base
-from harness.normalise import from_dpkg, from_rust_triple
+from harness.core.normalise import from_dpkg, from_rust_triple
+from harness.machine.config import dockerfile_base
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "dockerfiles" / "Dockerfile.rust"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.elf import NotElf, parse_header, synthetic_header
-from harness.normalise import from_elf
+from harness.core.elf import NotElf, parse_header, synthetic_header
+from harness.core.normalise import from_elf
 
 
 def header(bits: int, big: bool, machine: int, flags: int = 0) -> bytes:

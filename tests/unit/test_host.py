@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.host import Handler, parse_handler, read_handlers, run_mode
-from harness.platforms import parse_platform
+from harness.core.platforms import parse_platform
+from harness.machine.host import Handler, parse_handler, read_handlers, run_mode
 
 # Copied from /proc/sys/fs/binfmt_misc/qemu-aarch64 on a Debian bookworm host.
 AARCH64 = """enabled

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness import observation as obs
-from harness.outcomes import Kind, RunMode
-from harness.pipeline import Built, Checked, compose
-from harness.platforms import parse_platform
-from harness.report import BuildInfo, ImageInfo
-from harness.verdicts import Finding, Judgement
+from harness.containers.pipeline import Built, Checked, compose
+from harness.core import observation as obs
+from harness.core.outcomes import Kind, RunMode
+from harness.core.platforms import parse_platform
+from harness.core.report import BuildInfo, ImageInfo
+from harness.core.verdicts import Finding, Judgement
 
 ARM = parse_platform("linux/arm64")
 QEMU = RunMode("qemu", "qemu-aarch64", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "PF", "7.2")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import normalise
-from harness.platforms import (
+from harness.core import normalise
+from harness.core.platforms import (
     DEFAULT_PLATFORMS,
     PLATFORMS,
     UnknownPlatform,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.outcomes import Exit
+from harness.core.outcomes import Exit
 from harness.plugin.results import run_status
 
 

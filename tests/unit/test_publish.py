@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import UsageError
-from harness.publish import Entry, _gzip_layer, index_platforms
-from harness.registry import MANIFEST_V2
+from harness.core.errors import UsageError
+from harness.distribution.publish import Entry, _gzip_layer, index_platforms
+from harness.distribution.registry import MANIFEST_V2
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -16,8 +16,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from harness.errors import UsageError
-from harness.registry import AuthError, Registry, is_loopback, parse_challenge, parse_reference
+from harness.core.errors import UsageError
+from harness.distribution.registry import (
+    AuthError,
+    Registry,
+    is_loopback,
+    parse_challenge,
+    parse_reference,
+)
 
 GOOD = base64.b64encode(b"ci:pw").decode()
 

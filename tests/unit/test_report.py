@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from harness import observation as obs
-from harness.errors import (
+from harness.core import observation as obs
+from harness.core.errors import (
     EXIT_CANNOT_CHECK,
     EXIT_IMAGE_WRONG,
     EXIT_OK,
     EXIT_SOFTWARE,
     EXIT_USAGE,
 )
-from harness.outcomes import Kind, RunMode
-from harness.report import (
+from harness.core.outcomes import Kind, RunMode
+from harness.core.report import (
     BuildInfo,
     ImageInfo,
     PlatformResult,
@@ -26,7 +26,7 @@ from harness.report import (
     write_json,
     write_markdown,
 )
-from harness.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
 
 HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
         "buildx": "0.13.1", "builder": "buildx"}

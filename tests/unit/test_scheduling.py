@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.bases import local_tag
-from harness.debian import debian_suite
-from harness.platforms import PLATFORMS, parse_platform
+from harness.containers.bases import local_tag
+from harness.core.platforms import PLATFORMS, parse_platform
+from harness.machine.debian import debian_suite
+from harness.machine.progress import ProgressPrinter, StatusBoard
 from harness.plugin.scheduling import platform_of
-from harness.progress import ProgressPrinter, StatusBoard
 
 
 def test_each_platform_is_one_unit_of_work() -> None:
@@ -57,7 +57,7 @@ def test_progress_prints_phase_changes_and_heartbeats(tmp_path: Path) -> None:
 
 
 def test_slim_bases_leave_out_what_debian_slim_leaves_out() -> None:
-    from harness.bases import slim_options
+    from harness.containers.bases import slim_options
 
     options = slim_options()
     assert "--dpkgopt=path-exclude=/usr/share/man/*" in options

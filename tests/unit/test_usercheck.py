@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from harness import observation as obs
-from harness.errors import UsageError
-from harness.outcomes import Kind, RunMode
-from harness.platforms import parse_platform
-from harness.usercheck import DeclaredCheck, expand, matches, parse
-from harness.verdicts import FAIL, PASS, QUIRK, judge
+from harness.core import observation as obs
+from harness.core.errors import UsageError
+from harness.core.outcomes import Kind, RunMode
+from harness.core.platforms import parse_platform
+from harness.core.usercheck import DeclaredCheck, expand, matches, parse
+from harness.core.verdicts import FAIL, PASS, QUIRK, judge
 
 ARM = parse_platform("linux/arm/v7")
 I386 = parse_platform("linux/386")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness import observation as obs
-from harness.host import RunMode
-from harness.observation import Observation
-from harness.platforms import parse_platform
-from harness.verdicts import ERROR, FAIL, PASS, QUIRK, judge, worst
+from harness.core import observation as obs
+from harness.core.observation import Observation
+from harness.core.platforms import parse_platform
+from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, judge, worst
+from harness.machine.host import RunMode
 
 NATIVE = RunMode("native")
 QEMU_ARM = RunMode("qemu", "qemu-arm", "/usr/libexec/qemu-binfmt/arm-binfmt-P", "PF", "7.2.22")

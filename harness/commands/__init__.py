@@ -1,0 +1,1 @@
+"""Entry points: the ``multiarch-harness`` command and its subcommands."""

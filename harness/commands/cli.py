@@ -1,0 +1,120 @@
+"""``multiarch-harness COMMAND [options]``: the harness as a tool, in any project.
+
+``build`` and ``check`` run preflight, then pytest with the plugin, the built-in checks and
+the project's own (``[tool.harness.checks]``, ``--checks DIR``), side by side in xdist
+workers; the other commands are the harness's own. Settings come from ``[tool.harness]`` of
+the pyproject.toml in the current directory; options override them. The nox sessions of this
+repository are thin wrappers around these commands.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.core.errors import EXIT_OK, EXIT_USAGE
+
+PLUGIN = "multiarch_harness"  # the pytest11 entry point's name
+# Options of preflight alone: they go to preflight, not to pytest.
+PREFLIGHT_ONLY = ("--no-setup", "--json", "--partial-ok")
+USAGE = """usage: multiarch-harness COMMAND [options]
+
+commands:
+  build      build the Dockerfile for every platform side by side, check each image, report
+  check REF  check a published multi-arch tag (or a local image) by digest, without building
+  publish    push each built platform by digest and write one index (--registry, --tag)
+  merge      write one index from digest files (--from DIR) or references
+  preflight  check (as root on Debian: set up) the engine, builder and emulation per platform
+  registry   run a local CNCF distribution registry until Ctrl-C
+  bench      measure side-by-side builds against one-at-a-time, warm reruns and probes
+
+`multiarch-harness COMMAND --help` lists a command's options. build and check also take
+pytest's options (-k, -x, -n), and --no-preflight to skip preflight.
+exit status: 0 passed, 1 an image is wrong, 2 interrupted, 4 bad input, 69 this machine
+could not check, 70 a bug of the harness."""
+
+
+def checks_file() -> Path:
+    """The built-in checks, in the installed package."""
+    from harness.plugin import fixtures
+
+    return fixtures.BUILTIN
+
+
+def pytest_args(args: list[str], ref: str | None = None) -> list[str]:
+    """pytest's command line for a build (or, with ``ref``, a check) in the current project."""
+    own = [a for a in args if a not in PREFLIGHT_ONLY and a != "--no-preflight"]
+    # pytest-randomly would undo the longest-first order the scheduler relies on.
+    # Where plugins are not loaded by themselves, name the two that are needed.
+    autoload_off = bool(os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"))
+    return ["-p", PLUGIN, *(["-p", "xdist"] if autoload_off else []), "-p", "no:randomly",
+            "--multiarch", f"--rootdir={Path.cwd()}",
+            str(checks_file()), "-n", "auto", "-q", "-rfEs",
+            *([f"--ref={ref}"] if ref else []), *own]
+
+
+def run_checks(args: list[str], ref: str | None = None) -> int:
+    if "--help" in args or "-h" in args:
+        return _pytest_help()
+    if "--no-preflight" not in args:
+        from harness.commands.preflight import main as preflight
+
+        status = preflight(["--partial-ok", *args])
+        if status != EXIT_OK:
+            return status
+    # pytest takes this process's place: it imports the plugin itself (an import here first
+    # would keep pytest from rewriting its asserts), and signals and the exit status are its.
+    # -P: a module of the project named like one of ours must not shadow it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "pytest", *pytest_args(args, ref)])
+
+
+def _pytest_help() -> int:
+    print("multiarch-harness build|check: the options in the `harness` group below, "
+          "--no-preflight, and pytest's own\n", flush=True)
+    return subprocess.call([sys.executable, "-m", "pytest", "-p", PLUGIN, "--help"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    command, rest = (args[0], args[1:]) if args else ("", [])
+    if command in ("-h", "--help"):
+        print(USAGE)
+        return EXIT_OK
+    if command == "build":
+        return run_checks(rest)
+    if command == "check":
+        if not rest or rest[0].startswith("-"):
+            print("check: bad input: name what to check: multiarch-harness check "
+                  "HOST[:PORT]/REPO:TAG [options]\n  fix: give the reference first",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        return run_checks(rest[1:], ref=rest[0])
+    if command == "preflight":
+        from harness.commands.preflight import main as preflight
+
+        return preflight(rest)
+    if command in ("publish", "merge"):
+        from harness.commands.publish_cli import main as publish
+
+        return publish(command, rest)
+    if command == "registry":
+        from harness.distribution.local_registry import main as registry
+
+        return registry(rest)
+    if command == "bench":
+        from harness.commands.bench import main as bench
+
+        return bench(rest)
+    print(USAGE, file=sys.stderr)
+    print(f"\nbad input: unknown command {command!r}\n  fix: use one of the commands above"
+          if command else "\nbad input: no command\n  fix: name one of the commands above",
+          file=sys.stderr)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Can this machine build and check the requested platforms? Say so before building anything.
+
+Reports the engine (version, API), the builder that will be used, the host architecture and,
+per platform, whether it runs natively, under a registered QEMU handler (version, flags) or
+not at all, with the fix. Each capability is proved by using it (``harness.machine.proofs``):
+a binary of every platform is run, a base that is not cached is bootstrapped in simulation,
+the engine's bridge is looked up. As root on Debian/Ubuntu it first sets up what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import platform as host_platform
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.containers import bases, engine
+from harness.containers.build import resolve
+from harness.containers.pipeline import declares_base_arg
+from harness.core import options
+from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
+from harness.machine import config as harness_config
+from harness.machine import debian, proofs, provision
+from harness.machine.config import HarnessConfig
+from harness.machine.host import no_handler_fix, read_handlers, run_mode
+
+
+def survey(cfg: HarnessConfig) -> dict[str, Any]:
+    """What the machine offers, proved; raises :class:`EngineUnavailable` without an engine."""
+    c = engine.client(timeout=30)
+    facts = engine.facts(c)
+    handlers = read_handlers()
+    base = _base_to_prove(cfg)
+    missing = [p for p in cfg.platforms
+               if base is None or not engine.image_exists(c, bases.local_tag(cfg.base_image, p))]
+    proved = proofs.prove_platforms(cfg.platforms, base, bootstrap=missing)
+    rows = []
+    for p in cfg.platforms:
+        mode = run_mode(p, facts.arch, handlers)
+        failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
+        fix = no_handler_fix(p) if not mode.can_run else (
+            failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)
+        rows.append({"platform": p.name, **mode.to_dict(), "describe": mode.describe(),
+                     "proofs": [pr.to_dict() for pr in proved[p.name]],
+                     "problem": failed[0].diagnosis.message if failed and failed[0].diagnosis
+                     else None, "fix": fix})
+    bridge = proofs.bridge_exists(engine.local_bridge(c))
+    chosen = resolve(cfg.builder, facts.buildx)
+    return {"engine": facts.to_dict(), "builder": chosen, "platforms": rows,
+            "bridge": bridge.to_dict(), "mmdebstrap": shutil.which("mmdebstrap") is not None}
+
+
+def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
+    """(suite, mirror) when the build will bootstrap Debian bases; None otherwise."""
+    suite = debian.debian_suite(cfg.base_image)
+    mirror = cfg.mirror or debian.debian_mirror()
+    if not declares_base_arg(cfg.dockerfile) or suite is None or not mirror:
+        return None
+    return suite, mirror
+
+
+def render(s: dict[str, Any]) -> list[str]:
+    e = s["engine"]
+    lines = [
+        f"engine    Docker {e['version']} (API {e['api_version']}) on {e['arch']}",
+        "builder   " + (f"BuildKit through buildx {e['buildx']}" if s["builder"] == "buildx"
+                        else "classic builder through the docker SDK"),
+        "bases     " + ("pulled, or made with mmdebstrap when no registry answers"
+                        if s["mmdebstrap"] else "pulled only (no mmdebstrap)"),
+    ]
+    bridge = s.get("bridge") or {}
+    if not bridge.get("ok", True):
+        lines += [f"bridge    MISSING: {bridge['message']}", f"    fix: {bridge['fix']}"]
+    for row in s["platforms"]:
+        state = row["describe"] if row["kind"] != "unavailable" else "CANNOT RUN"
+        proved = ", ".join(pr["what"] for pr in row.get("proofs", []) if pr["ok"])
+        lines.append(f"  {row['platform']:<14} {state}" + (f"  (proved: {proved})"
+                                                             if proved else ""))
+        if row.get("problem"):
+            lines.append(f"    {row['problem']}")
+        if row["fix"]:
+            lines.append(f"    fix: {row['fix']}")
+    return lines
+
+
+def needs_setup(cfg: HarnessConfig) -> bool:
+    if not provision.engine_answers() or provision.missing_packages():
+        return True
+    handlers = read_handlers()
+    arch = host_platform.machine()
+    return any(not run_mode(p, arch, handlers).can_run for p in cfg.platforms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = options.argument_parser("preflight", description=__doc__)
+    parser.add_argument("--no-setup", action="store_true",
+                        help="never install or start anything, only report")
+    parser.add_argument("--json", action="store_true", help="print the survey as JSON")
+    parser.add_argument("--partial-ok", action="store_true",
+                        help="exit 0 when some platforms cannot run (the build reports them)")
+    try:
+        args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
+        cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
+        if not args.no_setup and needs_setup(cfg) and provision.can_provision():
+            print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
+            provision.provision(say=lambda line: print(f"  {line}", flush=True))
+        found = survey(cfg)
+    except HarnessError as exc:
+        print(f"preflight: {exc}", file=sys.stderr)
+        return exc.exit_status
+    print(json.dumps(found, indent=2) if args.json else "\n".join(render(found)))
+    if not found["bridge"]["ok"]:
+        print("preflight: the engine cannot run build steps (its bridge is gone)",
+              file=sys.stderr)
+        return EXIT_CANNOT_CHECK
+    if any(row["fix"] for row in found["platforms"]):
+        print("preflight: some platforms cannot run here; they are reported as `error`",
+              file=sys.stderr)
+        return EXIT_OK if args.partial_ok else EXIT_CANNOT_CHECK
+    return EXIT_OK

@@ -1,0 +1,169 @@
+"""``python -m harness publish|merge``: what `nox -s publish` and `nox -s merge` run.
+
+publish: push every built platform image by digest to each ``--registry HOST[:PORT]/REPO``,
+write a digest file per platform, then one index under every ``--tag`` (unless
+``--no-index``, for a CI matrix job whose merge happens elsewhere).
+
+merge: write one index under every ``--tag`` from digest files (``--from FILE_OR_DIR``) and
+references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from harness.containers import engine
+from harness.containers.bases import matches
+from harness.core import options
+from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.distribution import publish
+from harness.distribution.publish import Entry
+from harness.distribution.registry import Registry, is_loopback, parse_reference
+from harness.machine import config as harness_config
+
+TAG = re.compile(r"[\w][\w.-]{0,127}")
+
+
+def _registry_arg(text: str) -> tuple[str, str]:
+    host_part = text.split("/", 1)[0]
+    if "@" in host_part:
+        # Never echo it: the part before '@' is a password.
+        raise UsageError("--registry carries credentials (USER:PASSWORD@HOST)",
+                         "give HOST[:PORT]/REPO and log in with `docker login HOST`; the "
+                         "harness uses docker's stored credentials")
+    if "://" in text:
+        raise UsageError(f"--registry {text!r} has a scheme",
+                         "give HOST[:PORT]/REPO; plain HTTP is for loopback or "
+                         "--insecure-registry")
+    ref = parse_reference(text)
+    if ref.tag or ref.digest:
+        raise UsageError(f"--registry {text!r} names a tag or digest",
+                         "give HOST[:PORT]/REPOSITORY; tags go in --tag")
+    return ref.host, ref.repository
+
+
+def _checked_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG.fullmatch(tag):
+            raise UsageError(f"--tag {tag!r} is not a tag",
+                             "a tag is up to 128 letters, digits, _ . and - (not / ? or :)")
+    return tags
+
+
+def _open(host: str, insecure: bool) -> Registry:
+    if not is_loopback(host) and insecure:
+        print(f"publish: speaking plain HTTP to {host}, as --insecure-registry allows",
+              file=sys.stderr)
+    return Registry(host, insecure=insecure)
+
+
+def _digest_dir(base: Path, host: str, repo: str) -> Path:
+    return base / re.sub(r"[^\w.-]", "_", f"{host}/{repo}")
+
+
+def _listed(args: argparse.Namespace, key: str, settings: dict[str, object]) -> list[str]:
+    """A list option: from the command line, else from [tool.harness], checked by its entry."""
+    value = getattr(args, key) or settings.get(key) or []
+    converted: list[str] = options.BY_KEY[key].convert(value, "command line" if getattr(
+        args, key) else "pyproject.toml")
+    return converted
+
+
+def publish_main(argv: list[str]) -> int:
+    parser = options.argument_parser("publish")
+    parser.add_argument("--digest-dir", default=None,
+                        help="where digest files go (default REPORT_DIR/digests)")
+    parser.add_argument("--no-index", action="store_true", help="push by digest only")
+    args, _unknown = parser.parse_known_args(argv)
+    cfg = harness_config.load(Path.cwd(), platforms=args.platforms, image=args.image,
+                              report_dir=args.report_dir)
+    settings = harness_config.read_pyproject(Path.cwd())
+    registries = _listed(args, "registries", settings)
+    tags = _checked_tags(_listed(args, "tags", settings))
+    for target in registries:  # every name checked before anything is pushed
+        _registry_arg(target)
+    if not registries:
+        raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
+    if not tags and not args.no_index:
+        raise UsageError("no tag to write", "pass --tag T (or --no-index to push by digest)")
+    client = engine.client()
+    images = {}
+    for p in cfg.platforms:
+        tag = cfg.tag_for(p)
+        if not engine.image_exists(client, tag) or not matches(client, tag, p):
+            raise UsageError(f"no built {p.name} image {tag}",
+                             f"build it first: nox -s build -- --platform {p.name}")
+        images[p] = tag
+    digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
+    for target in registries:
+        host, repo = _registry_arg(target)
+        with _open(host, args.insecure_registry) as registry:
+            entries = []
+            for p, tag in images.items():
+                before = registry.uploaded_blobs
+                entry = publish.push_image(client, registry, repo, tag, p)
+                entry.write(_digest_dir(digest_base, host, repo))
+                entries.append(entry)
+                print(f"pushed {p.name} as {host}/{repo}@{entry.digest} "
+                      f"({registry.uploaded_blobs - before} blobs uploaded)", flush=True)
+            if not args.no_index:
+                _tag(registry, host, repo, entries, tags)
+    return EXIT_OK
+
+
+def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],
+         tags: list[str]) -> None:
+    start = time.monotonic()
+    digest = publish.write_index(registry, repo, entries, tags)
+    names = ", ".join(sorted(e.platform for e in entries))
+    for tag in tags:
+        print(f"tagged {host}/{repo}:{tag} -> {digest} ({names}) "
+              f"in {time.monotonic() - start:.2f} s")
+
+
+def merge_main(argv: list[str]) -> int:
+    parser = options.argument_parser("merge")
+    parser.add_argument("--from", dest="sources", action="append", default=[],
+                        metavar="FILE_OR_DIR", help="digest files written by publish")
+    parser.add_argument("refs", nargs="*", help="HOST/REPO:TAG or HOST/REPO@DIGEST")
+    args = parser.parse_args(argv)
+    settings = harness_config.read_pyproject(Path.cwd())
+    registries = _listed(args, "registries", settings)
+    tags = _checked_tags(_listed(args, "tags", settings))
+    if len(registries) != 1:
+        raise UsageError("merge writes to exactly one registry",
+                         "pass --registry HOST[:PORT]/REPO once")
+    if not tags:
+        raise UsageError("no tag to write", "pass --tag T")
+    host, repo = _registry_arg(registries[0])
+    files = [f for s in args.sources
+             for f in (sorted(Path(s).rglob("*.json")) if Path(s).is_dir() else [Path(s)])]
+    entries = [Entry.read(f) for f in files]
+    with _open(host, args.insecure_registry) as registry:
+        for text in args.refs:
+            ref = parse_reference(text)
+            if (ref.host, ref.repository) != (host, repo):
+                raise UsageError(f"{text} is not in {host}/{repo}",
+                                 "publish every platform into the repository being merged")
+            entries += publish.platform_entries(registry, repo, ref.reference)
+        for e in entries:
+            if e.repository != repo:
+                raise UsageError(f"the digest file for {e.platform} names repository "
+                                 f"{e.repository}, not {repo}",
+                                 "merge digest files of the same repository")
+        if not entries:
+            raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
+        _tag(registry, host, repo, entries, tags)
+    return EXIT_OK
+
+
+def main(command: str, argv: list[str]) -> int:
+    try:
+        return publish_main(argv) if command == "publish" else merge_main(argv)
+    except HarnessError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return exc.exit_status

@@ -1,0 +1,203 @@
+"""Build one platform's image: BuildKit through the buildx plugin, or the classic builder.
+
+The docker SDK never uses BuildKit (docker/docker-py#2230), so BuildKit is reached through
+``docker buildx build --load`` and the classic builder through the SDK. Both write the whole
+log to a file and report each line to a callback, for the progress display.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from harness.containers.engine import ENGINE_FIX, answers
+from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import (
+    BuildFailed,
+    EngineUnavailable,
+    HarnessError,
+    UsageError,
+    from_diagnosis,
+)
+from harness.core.outcomes import RunKind
+from harness.core.platforms import Platform
+
+LineCallback = Callable[[str], None]
+
+
+@dataclass
+class BuildRequest:
+    platform: Platform
+    dockerfile: Path
+    context: Path
+    tag: str
+    log_path: Path
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    mode: RunKind | None = None  # how the platform runs here, for the diagnosis of a failure
+
+
+@dataclass
+class BuildOutcome:
+    image_id: str
+    tag: str
+    duration: float
+    builder: str
+    log_path: Path
+
+
+class _Log:
+    """Writes build output to the log file, keeps a tail, and tells the callback each line."""
+
+    def __init__(self, path: Path, on_line: LineCallback | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = path.open("w", encoding="utf-8")
+        self.tail: deque[str] = deque(maxlen=25)
+        self.on_line = on_line
+
+    def write(self, text: str) -> None:
+        self.fh.write(text)
+        self.fh.flush()
+        for line in text.splitlines():
+            if line.strip():
+                self.tail.append(line)
+                if self.on_line:
+                    self.on_line(line)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def tail_text(self) -> str:
+        return "\n".join(self.tail)
+
+
+def _failure(req: BuildRequest, log: _Log, client: docker.DockerClient,
+             status: int | None = None, command: str = "") -> HarnessError:
+    """Why the build failed, from the end of its log and whether the engine is still there
+    (see harness.core.diagnosis)."""
+    tail = log.tail_text()
+    d = diagnose(Event(Stage.BUILD, output=tail, status=status, command=command,
+                       platform=req.platform.name, mode=req.mode, log=str(req.log_path),
+                       engine_answers=answers(client)))
+    error = from_diagnosis(d, BuildFailed)
+    if isinstance(error, BuildFailed):
+        error.log_tail = tail
+    return error
+
+
+class ClassicBuilder:
+    """The engine's classic builder, through the docker SDK."""
+
+    name = "classic"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
+        start = time.monotonic()
+        log = _Log(req.log_path, on_line)
+        image_id = None
+        # An absolute path: docker-py puts a Dockerfile from outside the context into the
+        # context it sends, as BuildKit reads one from anywhere.
+        dockerfile = str(req.dockerfile.resolve())
+        try:
+            stream: Iterator[dict[str, object]] = self.client.api.build(
+                path=str(req.context), dockerfile=dockerfile, tag=req.tag,
+                platform=req.platform.name, buildargs=req.build_args, labels=req.labels,
+                rm=True, forcerm=True, pull=False, decode=True, nocache=req.no_cache,
+            )
+            for chunk in stream:
+                if "stream" in chunk:
+                    log.write(str(chunk["stream"]))
+                if "aux" in chunk and isinstance(chunk["aux"], dict):
+                    image_id = chunk["aux"].get("ID", image_id)
+                if "error" in chunk:
+                    log.write(str(chunk["error"]) + "\n")
+                    raise _failure(req, log, self.client)
+        except docker.errors.APIError as exc:
+            log.write(f"{exc.explanation or exc}\n")
+            raise _failure(req, log, self.client) from exc
+        except (docker.errors.DockerException, ConnectionError) as exc:
+            log.write(f"{exc}\n")
+            raise EngineUnavailable(f"{req.platform.name}: the engine went away during the "
+                                    f"build: {exc}", ENGINE_FIX) from exc
+        finally:
+            log.close()
+        image_id = image_id or self.client.images.get(req.tag).id
+        return BuildOutcome(str(image_id), req.tag, time.monotonic() - start, self.name,
+                            req.log_path)
+
+
+class BuildxBuilder:
+    """BuildKit through ``docker buildx build --load`` (the docker CLI's plugin)."""
+
+    name = "buildx"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def command(self, req: BuildRequest) -> list[str]:
+        cmd = ["docker", "buildx", "build", "--platform", req.platform.name, "--load",
+               "--progress", "plain", "--tag", req.tag, "--file", str(req.dockerfile)]
+        for key, value in req.build_args.items():
+            cmd += ["--build-arg", f"{key}={value}"]
+        for key, value in req.labels.items():
+            cmd += ["--label", f"{key}={value}"]
+        if req.no_cache:
+            cmd.append("--no-cache")
+        return [*cmd, str(req.context)]
+
+    def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
+        start = time.monotonic()
+        log = _Log(req.log_path, on_line)
+        log.write("$ " + " ".join(self.command(req)) + "\n")
+        with subprocess.Popen(self.command(req), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+            try:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    log.write(line)
+                status = proc.wait()
+            except BaseException:
+                # Ctrl-C or an error here: stop buildx, which cancels the build in the engine.
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                raise
+            finally:
+                log.close()
+        if status != 0:
+            raise _failure(req, log, self.client, status, "docker buildx build")
+        image = self.client.images.get(req.tag)
+        return BuildOutcome(str(image.id), req.tag, time.monotonic() - start, self.name,
+                            req.log_path)
+
+
+Builder = ClassicBuilder | BuildxBuilder
+
+
+def resolve(kind: str, buildx_version: str | None) -> str:
+    """``auto`` takes BuildKit where the buildx plugin is there, the classic builder otherwise."""
+    if kind == "auto":
+        return "buildx" if buildx_version else "classic"
+    return kind
+
+
+def choose(kind: str, client: docker.DockerClient, buildx_version: str | None) -> Builder:
+    if resolve(kind, buildx_version) == "buildx":
+        if not buildx_version:
+            raise UsageError("the buildx builder was asked for, but the docker CLI has no "
+                             "buildx plugin",
+                             "install the docker-buildx plugin or pass --builder classic")
+        return BuildxBuilder(client)
+    return ClassicBuilder(client)

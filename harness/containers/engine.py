@@ -1,0 +1,163 @@
+"""The container engine: a docker SDK client, what the engine is, and which builder to use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import docker
+import docker.errors
+from docker.context import ContextAPI
+from testcontainers.core.config import testcontainers_config
+
+from harness.core.diagnosis import ENGINE_FIX
+from harness.core.errors import EngineUnavailable
+
+LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
+__all__ = ["ENGINE_FIX"]
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    version: str
+    api_version: str
+    arch: str  # the engine host's `uname -m`, e.g. x86_64
+    os: str
+    buildx: str | None  # the buildx plugin's version, None when absent
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The engine the user chose, as the docker CLI would choose it."""
+
+    url: str
+    source: str  # "DOCKER_HOST", "docker context NAME" or "the default socket"
+    tls: Any = None
+
+    @property
+    def by_user(self) -> bool:
+        return self.source != "the default socket"
+
+    def describe(self) -> str:
+        return f"{self.url} ({self.source})"
+
+
+def chosen() -> Chosen:
+    """DOCKER_HOST, else the current docker context, else the default socket. The docker SDK
+    alone would ignore contexts, while buildx honours them: both must reach one engine."""
+    if os.environ.get("DOCKER_HOST"):
+        return Chosen(os.environ["DOCKER_HOST"], "DOCKER_HOST")
+    try:
+        context = ContextAPI.get_current_context()
+    except Exception:  # an unreadable docker config: the default, as the CLI would warn
+        context = None
+    if context is not None and context.name != "default" and context.Host:
+        return Chosen(context.Host, f"docker context {context.name}", context.TLSConfig)
+    return Chosen(DEFAULT_SOCKET, "the default socket")
+
+
+def client(timeout: int = 600) -> docker.DockerClient:
+    """A client for the engine the user chose (see :func:`chosen`)."""
+    engine = chosen()
+    try:
+        if engine.source == "DOCKER_HOST" or not engine.by_user:
+            c = docker.from_env(timeout=timeout)
+        else:
+            c = docker.DockerClient(base_url=engine.url, tls=engine.tls, timeout=timeout)
+        c.ping()
+    except docker.errors.DockerException as exc:
+        fix = ENGINE_FIX if not engine.by_user else (
+            f"start the engine at {engine.url}, or point {engine.source.split()[0]} elsewhere "
+            "(unset DOCKER_HOST, or `docker context use default`, for the local engine)")
+        raise EngineUnavailable(f"no container engine answers at {engine.describe()}: "
+                                f"{_short(exc)}", fix) from exc
+    return c
+
+
+def local_bridge(c: docker.DockerClient) -> str | None:
+    """The host interface of the engine's default bridge, when the engine is on this host
+    (a unix socket); None when it cannot be told."""
+    if not str(c.api.base_url).startswith("http+docker://localhost"):
+        return None
+    try:
+        options = c.networks.get("bridge").attrs.get("Options") or {}
+    except docker.errors.DockerException:
+        return None
+    name = options.get("com.docker.network.bridge.name")
+    return str(name) if name else None
+
+
+def answers(c: docker.DockerClient) -> bool:
+    """Whether the engine answers a ping now (after a failure: did the engine go away?)."""
+    before, c.api.timeout = c.api.timeout, 10  # a frozen engine must not hold us 10 minutes
+    try:
+        return bool(c.ping())
+    except Exception:  # any failure to answer is the answer
+        return False
+    finally:
+        c.api.timeout = before
+
+
+def facts(c: docker.DockerClient) -> EngineFacts:
+    try:
+        version = c.version()
+        info = c.info()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(f"the engine stopped answering: {_short(exc)}", ENGINE_FIX) from exc
+    return EngineFacts(
+        version=str(version.get("Version", "?")),
+        api_version=str(version.get("ApiVersion", "?")),
+        arch=str(info.get("Architecture", "?")),
+        os=str(info.get("OSType", "linux")),
+        buildx=buildx_version(),
+    )
+
+
+def buildx_version() -> str | None:
+    """The buildx plugin's version if the docker CLI has it."""
+    if not shutil.which("docker"):
+        return None
+    try:
+        out = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True,
+                             timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    parts = out.stdout.split()
+    return parts[1] if len(parts) > 1 else out.stdout.strip()
+
+
+def local_reaper_only() -> None:
+    """Turn testcontainers' reaper (Ryuk) off unless its image comes from a local registry:
+    Docker Hub's cannot be assumed reachable, and the harness removes its own containers."""
+    if not testcontainers_config.ryuk_image.startswith(LOCAL_RYUK_PREFIXES):
+        testcontainers_config.ryuk_disabled = True
+
+
+def image_exists(c: docker.DockerClient, ref: str) -> bool:
+    try:
+        c.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def image_platform(c: docker.DockerClient, ref: str) -> tuple[str, str, str | None]:
+    """os, architecture and variant from a local image's config."""
+    attrs = c.images.get(ref).attrs
+    return str(attrs.get("Os", "")), str(attrs.get("Architecture", "")), attrs.get("Variant")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,291 @@
+"""One platform's way through a worker: base, build, probe, judge.
+
+:meth:`Pipeline.build` returns what was built (:class:`Built`), :meth:`Pipeline.check` what
+was seen (:class:`Checked`); :func:`compose` makes the platform's result of the two. Everything
+that can go wrong is caught here and turned into the platform's finding, so one platform failing
+never stops the others; the cause is decided by ``harness.core.diagnosis``, and an exception nothing
+expected is a bug of the harness (``internal``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from harness.containers import bases, build, engine, probes
+from harness.core.errors import HarnessError, NoEmulation
+from harness.core.observation import Observation
+from harness.core.outcomes import Kind, RunMode, worst
+from harness.core.platforms import Platform
+from harness.core.report import BuildInfo, ImageInfo, PlatformResult
+from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
+from harness.distribution import check_ref
+from harness.machine.config import HarnessConfig
+from harness.machine.host import no_handler_fix, read_handlers, run_mode
+from harness.machine.progress import StatusBoard
+
+
+@dataclass
+class Built:
+    """What the build stage gave: an image (tag and id), or the finding that says why not."""
+
+    platform: Platform
+    error: HarnessError | None = None
+    mode: RunMode | None = None
+    image: ImageInfo | None = None
+    build: BuildInfo | None = None
+    finding: Finding | None = None
+
+
+@dataclass
+class Checked:
+    """What the probes saw and the judgement of it, or the finding that says why not."""
+
+    platform: Platform
+    judgement: Judgement | None = None
+    observations: list[Observation] = field(default_factory=list)
+    error: HarnessError | None = None
+    finding: Finding | None = None
+    probe_seconds: float | None = None
+    hello_seconds: float | None = None
+    audit_seconds: float | None = None
+    probe_log: str | None = None
+
+
+def compose(built: Built, checked: Checked | None) -> PlatformResult:
+    """The platform's result: the build's finding if it failed, else the check's."""
+    result = PlatformResult(built.platform.name, image=built.image, build=built.build,
+                            run=built.mode)
+    if built.finding is not None:
+        result.findings, result.verdict = [built.finding], built.finding.verdict
+        return result
+    if checked is None:
+        return result  # built, never checked (interrupted): an error without a finding
+    result.observations = checked.observations
+    result.probe_seconds, result.hello_seconds = checked.probe_seconds, checked.hello_seconds
+    result.audit_seconds = checked.audit_seconds
+    result.probe_log = checked.probe_log
+    if checked.finding is not None:
+        result.findings, result.verdict = [checked.finding], checked.finding.verdict
+    elif checked.judgement is not None:
+        result.findings = list(checked.judgement.findings)
+        result.verdict = checked.judgement.verdict
+    return result
+
+
+class Pipeline:
+    """The worker's engine connection and what it has built and checked so far."""
+
+    def __init__(self, cfg: HarnessConfig) -> None:
+        self.cfg = cfg
+        self.built: dict[str, Built] = {}
+        self.checked: dict[str, Checked] = {}
+        self._client: docker.DockerClient | None = None
+        self._facts: engine.EngineFacts | None = None
+        self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
+        self.run_id = uuid.uuid4().hex[:8]
+        self.user_tests: dict[str, list[Observation]] = {}
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = engine.client()
+        return self._client
+
+    @property
+    def facts(self) -> engine.EngineFacts:
+        if self._facts is None:
+            self._facts = engine.facts(self.client)
+        return self._facts
+
+    @property
+    def results(self) -> dict[str, PlatformResult]:
+        """Each platform this process has seen, composed from its build, its check and the
+        user's own pytest checks of it."""
+        return {name: _with_user_tests(compose(b, self.checked.get(name)),
+                                       self.user_tests.get(name, []))
+                for name, b in self.built.items()}
+
+    def record_user_test(self, platform: Platform, seen: Observation) -> None:
+        """The outcome of a user's pytest check (``--checks DIR``) of ``platform``."""
+        self.user_tests.setdefault(platform.name, []).append(seen)
+
+    def mode(self, platform: Platform) -> RunMode:
+        return run_mode(platform, self.facts.arch, read_handlers())
+
+    def board(self, platform: Platform) -> StatusBoard:
+        return StatusBoard(self.cfg.report_dir / "status", platform)
+
+    def _finding(self, platform: Platform, stage: str, exc: Exception) -> tuple[HarnessError,
+                                                                                 Finding]:
+        """A failure as the platform's finding. The one place that catches what nothing else
+        did: an unexpected exception is a bug of the harness (``internal``, exit 70), its
+        traceback kept in the platform's log, never taken for a broken image or machine."""
+        if not isinstance(exc, HarnessError):
+            log = self.cfg.log_dir / f"{platform.slug}-{stage}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write("".join(traceback.format_exception(exc)))
+            exc = HarnessError(f"{platform.name}: the harness failed during the {stage}: "
+                               f"{type(exc).__name__}: {exc}",
+                               f"this is a bug of the harness: report it with {log}",
+                               kind=Kind.INTERNAL, cause="internal")
+        return exc, Finding(stage, exc.kind, exc.message, exc.fix)
+
+    # -- build ----------------------------------------------------------------------------
+
+    def build(self, platform: Platform) -> Built:
+        board = self.board(platform)
+        start = time.monotonic()
+        mode: RunMode | None = None
+
+        def failed(finding: Finding, error: HarnessError | None = None) -> Built:
+            info = BuildInfo(ok=False, seconds=round(time.monotonic() - start, 1))
+            return Built(platform, error=error, mode=mode, build=info, finding=finding)
+
+        try:
+            mode = self.mode(platform)
+            built = self._build(platform, board, mode)
+        except KeyboardInterrupt:
+            self.built[platform.name] = failed(_interrupted("build"))
+            raise
+        except Exception as exc:  # every failure becomes this platform's verdict
+            error, finding = self._finding(platform, "build", exc)
+            built = failed(finding, error)
+            board.set(f"build {finding.verdict}")
+        else:
+            board.set("built")
+        self.built[platform.name] = built
+        return built
+
+    def _build(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
+        cfg = self.cfg
+        board.set("preparing")
+        if not mode.can_run:
+            raise NoEmulation(f"{platform.name} cannot run on this {self.facts.arch} host: "
+                              "no QEMU handler is registered for it", no_handler_fix(platform))
+        if cfg.ref:
+            return self._fetch(platform, board, mode)
+        build_args = dict(cfg.build_args)
+        log_dir = cfg.log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        if declares_base_arg(cfg.dockerfile):
+            board.set("base")
+            base_log = log_dir / f"{platform.slug}-base.log"
+            base_log.write_text("")
+
+            def say(line: str) -> None:  # where the base came from, in its log and live
+                board.line(line)
+                with base_log.open("a", encoding="utf-8") as fh:
+                    fh.write(line + "\n")
+
+            build_args["BASE_IMAGE"] = bases.ensure(
+                self.client, cfg.base_image, platform, mirror=cfg.mirror,
+                refresh=cfg.refresh_bases, say=say, log_path=base_log)
+        builder = build.choose(cfg.builder, self.client, self.facts.buildx)
+        board.set("building")
+        # Built under a tag of this run's own, and probed by its ID: two runs on one engine
+        # never take each other's image. The shared tag moves only once this build is done.
+        final = cfg.tag_for(platform)
+        own = f"{final}-run-{self.run_id}"
+        request = build.BuildRequest(
+            platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
+            tag=own, log_path=log_dir / f"{platform.slug}-build.log",
+            build_args=build_args, labels={"dev.harness.platform": platform.name},
+            no_cache=cfg.no_cache, mode=mode.kind)
+        try:
+            outcome = builder.build(request, on_line=board.line)
+            self.client.images.get(outcome.image_id).tag(*bases.split_tag(final))
+        finally:
+            with contextlib.suppress(docker.errors.DockerException):
+                self.client.images.remove(own, noprune=True)
+        return Built(platform, mode=mode,
+                     image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
+                     build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
+                                     str(outcome.log_path)))
+
+    def _fetch(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
+        """--ref: the platform's image of a published tag (by manifest digest) or local image."""
+        assert self.cfg.ref is not None
+        board.set("pulling")
+        start = time.monotonic()
+        entries = self.index.entries if self.index else {}
+        image = check_ref.fetch(self.client, self.cfg.ref, platform, entries)
+        return Built(platform, mode=mode,
+                     image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
+                     build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
+
+    # -- check ----------------------------------------------------------------------------
+
+    def check(self, built: Built) -> Checked:
+        platform = built.platform
+        board = self.board(platform)
+        board.set("probing")
+        log = self.cfg.log_dir / f"{platform.slug}-probe.log"
+        start = time.monotonic()
+        try:
+            assert built.image is not None and built.image.id is not None
+            assert built.mode is not None
+            found = probes.observe(self.client, built.image.id, platform,
+                                   timeout=self.cfg.probe_timeout,
+                                   hello_timeout=self.cfg.hello_timeout, log_path=log,
+                                   mode=built.mode.kind, required=self.cfg.require,
+                                   allow_foreign=self.cfg.allow_foreign,
+                                   checks=self.cfg.checks)
+            judgement = judge(platform, found, self.facts.arch, built.mode, self.cfg.require)
+        except KeyboardInterrupt:
+            self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
+            raise
+        except Exception as exc:  # every failure becomes this platform's verdict
+            error, finding = self._finding(platform, "probe", exc)
+            checked = Checked(platform, error=error, finding=finding, probe_log=str(log))
+            board.set(f"probe {finding.verdict}")
+        else:
+            total = time.monotonic() - start
+            hello_s, audit_s = (_seconds(found, "hello"), _seconds(found, "elf-audit"))
+            checked = Checked(platform, judgement, found,
+                              probe_seconds=round(total - hello_s - audit_s, 2),
+                              hello_seconds=round(hello_s, 2), audit_seconds=round(audit_s, 2),
+                              probe_log=str(log))
+            board.set(f"{judgement.verdict}")
+        self.checked[platform.name] = checked
+        return checked
+
+
+def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:
+    """The result with the user's pytest checks as sources of their own: a failed one makes
+    the platform fail, as a built-in check would."""
+    if not seen:
+        return result
+    result.observations = [*result.observations, *seen]
+    for one in seen:
+        result.findings.extend(judge_user_test(one))
+    result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
+    return result
+
+
+def _seconds(found: list[Observation], source: str) -> float:
+    seen = next((o for o in found if o.source == source), None)
+    return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
+
+
+def _interrupted(stage: str) -> Finding:
+    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
+                   "run again to check this platform")
+
+
+def declares_base_arg(dockerfile: Path) -> bool:
+    """Whether the Dockerfile takes ``ARG BASE_IMAGE``, the hook for per-platform bases."""
+    try:
+        text = dockerfile.read_text()
+    except OSError:
+        return False
+    return re.search(r"^\s*ARG\s+BASE_IMAGE\b", text, re.MULTILINE | re.IGNORECASE) is not None

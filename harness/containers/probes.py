@@ -1,0 +1,456 @@
+"""Start an image and ask it what it is.
+
+The container runs with no network and no privileges, under the platform it claims, and is
+removed afterwards whatever happens. Each probe is one ``exec``; a probe that hangs is ended by
+killing the container (the docker API cannot kill an exec), which is then started again for the
+remaining probes. Binaries are copied out with the archive API and their ELF headers read in
+Python, so images without ``file`` or ``od`` can be checked.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import io
+import posixpath
+import tarfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import docker
+import docker.errors
+from testcontainers.core.container import DockerContainer
+
+from harness.containers.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
+from harness.core import audit
+from harness.core import observation as obs
+from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.elf import HEADER_SIZE
+from harness.core.errors import (
+    CannotCheck,
+    EngineUnavailable,
+    HarnessError,
+    NoEmulation,
+    ProbeTimeout,
+    from_diagnosis,
+)
+from harness.core.observation import Observation
+from harness.core.outcomes import Kind, RunKind
+from harness.core.platforms import Platform, find
+from harness.core.usercheck import DeclaredCheck
+
+# The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
+# when an image has none.
+KEEPALIVE = ["/bin/sh", "-c", "read keep"]
+# Least privilege, measured to be enough for every probe and the hello-world compile (under
+# QEMU too; the compile peaked at 110 MiB): no capability, no new privileges, no network.
+LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"],
+                          "pids_limit": 512, "mem_limit": "4g", "network_mode": "none",
+                          "privileged": False, "stdin_open": True}
+LABEL = "dev.harness.probe"
+HELLO_DIR = "/tmp/harness-hello"
+HELLO_SCRIPT = (
+    f"set -e; rm -rf {HELLO_DIR}; cargo new --vcs none --quiet --name harness-hello {HELLO_DIR}; "
+    f"cd {HELLO_DIR}; cargo build --offline --quiet; ./target/debug/harness-hello"
+)
+HELLO_GREETING = "Hello, world!"
+
+
+class ImageProbe:
+    """A running container of one image, to ask questions of (a context manager)."""
+
+    def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
+                 timeout: float = 60.0, log_path: Path | None = None,
+                 mode: RunKind | None = None) -> None:
+        self.client = client
+        self.image = image
+        self.platform = platform
+        self.mode = mode
+        self.timeout = timeout
+        self.log_path = log_path
+        self._tc: DockerContainer | None = None
+        self._log: io.TextIOBase | None = None
+        # An image without /bin/sh: a created (never started) container to read files from,
+        # and each command in a container of its own.
+        self._files: Any = None
+
+    def __enter__(self) -> ImageProbe:
+        require_local(self.client, self.image)
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("w", encoding="utf-8")
+        local_reaper_only()
+        tc = (DockerContainer(self.image)
+              .with_kwargs(platform=self.platform.name, labels={LABEL: "1"},
+                           entrypoint=KEEPALIVE, **LIMITS)
+              .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
+        self._tc = tc
+        try:
+            tc.start()
+            self._wait_running()
+        except docker.errors.APIError as exc:
+            self._close_container()
+            error = self._diagnose(Stage.START, str(exc.explanation or exc))
+            if error.cause != "no-shell":
+                self.close()
+                raise error from exc
+            self._log_line(f"# {error.message}")
+            try:
+                self._files = self.client.containers.create(
+                    self.image, platform=self.platform.name, labels={LABEL: "1"},
+                    name=f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}",
+                    **_one_shot_limits())
+            except BaseException:
+                self.close()
+                raise
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._close_container()
+        if self._files is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                self._files.remove(force=True)
+            self._files = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def _close_container(self) -> None:
+        if self._tc is not None:
+            try:
+                self._tc.stop()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.DockerException:
+                self._force_remove()
+            self._tc.get_docker_client().client.close()  # its own connection to the engine
+            self._tc = None
+
+    def _stopped(self, state: dict[str, Any]) -> HarnessError:
+        """Why the keep-alive process is gone: no emulation, a foreign shell, or no shell."""
+        logs = self.container.logs(tail=50).decode(errors="replace")
+        return self._diagnose(Stage.START, logs, state.get("ExitCode"))
+
+    def _diagnose(self, stage: Stage, output: str, status: int | None = None,
+                  **event: Any) -> HarnessError:
+        d = diagnose(Event(stage, output=output, status=status, platform=self.platform.name,
+                           mode=self.mode, log=str(self.log_path or ""), **event))
+        return from_diagnosis(d, NoEmulation if d.cause == "no-emulation" else None)
+
+    def _force_remove(self) -> None:
+        assert self._tc is not None
+        container = self._tc.get_wrapped_container()
+        if container is not None:
+            with contextlib.suppress(docker.errors.DockerException):
+                self.client.containers.get(container.id).remove(force=True)
+
+    @property
+    def container(self) -> Any:
+        if self._files is not None:
+            return self._files
+        assert self._tc is not None, "use ImageProbe as a context manager"
+        return self._tc.get_wrapped_container()
+
+    def _wait_running(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            if state.get("Running"):
+                return
+            if state.get("Status") in ("exited", "dead"):
+                raise self._stopped(state)
+            time.sleep(0.05)
+        raise ProbeTimeout(f"{self.image} did not start within {self.timeout:.0f} s",
+                           "check the engine; raise --probe-timeout under slow emulation")
+
+    # -- asking ---------------------------------------------------------------------------
+
+    def exec(self, cmd: list[str], timeout: float | None = None) -> tuple[int, str]:
+        """Run ``cmd``; (exit code, output) as the image's command gave them."""
+        limit = timeout or self.timeout
+        if self._files is not None:
+            return self._run_alone(cmd, limit)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(self.container.exec_run, cmd, environment={"USER": "root"})
+        try:
+            result = future.result(timeout=limit)
+        except concurrent.futures.TimeoutError as exc:
+            timeout_error = self._timed_out(cmd, limit)
+            # The API cannot kill an exec: kill the container, wait until it is down, and
+            # start it again for the remaining probes.
+            self.container.kill()
+            self.container.wait(timeout=30)
+            pool.shutdown(wait=True)
+            self.container.start()
+            self._wait_running()
+            raise timeout_error from exc
+        except docker.errors.APIError as exc:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            if not state.get("Running"):
+                # It was running a moment ago: a foreign shell fails only once exec'd, so a
+                # missing handler can show up here rather than at start.
+                raise self._stopped(state) from exc
+            raise CannotCheck(f"`{' '.join(cmd)}` could not run: {exc.explanation}",
+                              "see the probe log and the engine's log") from exc
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(f"the engine failed during a probe: {exc}", ENGINE_FIX) \
+                from exc
+        finally:
+            pool.shutdown(wait=False)
+        code, raw = result
+        out = (raw or b"").decode(errors="replace")
+        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
+        return code, out
+
+    def _timed_out(self, cmd: list[str], limit: float) -> ProbeTimeout:
+        """A command that did not answer: logged, and diagnosed like any other failure."""
+        self._log_line(f"$ {' '.join(cmd)}\n!! timed out after {limit:.0f} s")
+        d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
+        return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
+
+    def _run_alone(self, cmd: list[str], limit: float) -> tuple[int, str]:
+        """``cmd`` in a container of its own (the image has no shell to exec in)."""
+        one = self.client.containers.create(
+            self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
+            labels={LABEL: "1"}, **_one_shot_limits())
+        try:
+            try:
+                one.start()
+            except docker.errors.APIError as exc:  # the command is not in the image
+                out = str(exc.explanation or exc)
+                self._log_line(f"$ {' '.join(cmd)}\n{out}\n[exit 127]")
+                return 127, out
+            try:
+                code = int(one.wait(timeout=limit)["StatusCode"])
+            except Exception as exc:  # the engine's read timed out: the command hangs
+                raise self._timed_out(cmd, limit) from exc
+            out = one.logs().decode(errors="replace")
+        finally:
+            with contextlib.suppress(docker.errors.DockerException):
+                one.remove(force=True)
+        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
+        return code, out
+
+    def head(self, path: str, size: int = 64, hops: int = 8) -> tuple[str, bytes] | None:
+        """The first bytes of ``path`` (following symlinks); None when it does not exist.
+        The archive is read as a stream and only its first ``audit.HEAD`` bytes of content are
+        kept, so a binary of hundreds of megabytes costs kilobytes."""
+        return self.read(path, min(size, audit.HEAD), hops)
+
+    def read(self, path: str, limit: int, hops: int = 8) -> tuple[str, bytes] | None:
+        """(the path symlinks led to, its first ``limit`` bytes); None when there is no such
+        file. Read as a stream: the rest of the file is never transferred."""
+        for _ in range(hops):
+            try:
+                stream, _stat = self.container.get_archive(path)
+            except docker.errors.NotFound:
+                return None
+            with _tar_stream(stream) as tar:
+                member = tar.next()
+                if member is None:
+                    return None
+                if member.issym():
+                    target = member.linkname
+                    path = target if target.startswith("/") else posixpath.normpath(
+                        posixpath.join(posixpath.dirname(path), target))
+                    continue
+                fh = tar.extractfile(member)
+                return path, (fh.read(limit) if fh else b"")
+        return None
+
+    def _log_line(self, text: str) -> None:
+        if self._log:
+            self._log.write(text + "\n")
+            self._log.flush()
+
+
+def _one_shot_limits() -> dict[str, Any]:
+    """The probe container's limits, for containers that run one command (no stdin)."""
+    return {k: v for k, v in LIMITS.items() if k != "stdin_open"}
+
+
+class _Chunks(io.RawIOBase):
+    """A file over the engine's archive stream, read as far as asked and no further."""
+
+    def __init__(self, chunks: Any) -> None:
+        self._chunks = iter(chunks)
+        self._source = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            try:
+                self._left = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+    def close(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()  # stops the transfer of the rest of the file
+        super().close()
+
+
+@contextlib.contextmanager
+def _tar_stream(chunks: Any) -> Iterator[tarfile.TarFile]:
+    """A tar archive from the engine (an archive copy, an export), read as a stream: only as
+    far as asked, and the transfer stopped when done."""
+    reader = _Chunks(chunks)
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            yield tar
+    finally:
+        reader.close()
+
+
+def require_local(client: docker.DockerClient, image: str) -> None:
+    """testcontainers would pull a missing image, without the platform: never let it."""
+    if not image_exists(client, image):
+        raise CannotCheck(f"no local image {image} to probe", "build it first (`nox -s build`)")
+
+
+def _answer(probe: ImageProbe, source: str, cmd: list[str],
+            make: Callable[[str], Observation], timeout: float | None = None,
+            required: frozenset[str] = frozenset(), status: int = 0) -> Observation:
+    """``source``'s observation; a command that does not answer (exits other than
+    ``status``) is diagnosed."""
+    try:
+        code, out = probe.exec(cmd, timeout)
+    except ProbeTimeout as exc:
+        return obs.failed(source, exc.message, fix=exc.fix)
+    if code == status:
+        return make(out)
+    event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
+                  platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
+                  required=source in required)
+    d = diagnose(event)
+    if d.kind in (Kind.MISSING, Kind.ABSENT):
+        # Not found, or found and not executable (a missing program interpreter says ENOENT)?
+        if _which(probe, cmd[0]) is None:
+            return obs.absent(source)
+        d = diagnose(replace(event, exists=True))
+    return obs.failed(source, d.message, d.kind, d.fix)
+
+
+def _elf(probe: ImageProbe, source: str, path: str | None) -> Observation:
+    if not path:
+        return obs.absent(source)
+    found = probe.head(path)
+    if found is None:
+        return obs.absent(source)
+    real, data = found
+    return obs.elf(source, data, real)
+
+
+def _which(probe: ImageProbe, name: str) -> str | None:
+    """The file ``name`` runs, or None. `command -v` prints a path for a file and a bare name
+    for a builtin, function or busybox applet: only a path is a file."""
+    code, out = probe.exec(["sh", "-c", f"command -v {name}"])
+    found = out.strip().splitlines()[-1] if code == 0 and out.strip() else ""
+    return found if found.startswith("/") else None
+
+
+def observe(client: docker.DockerClient, image: str, platform: Platform, *,
+            timeout: float = 60.0, hello_timeout: float = 600.0,
+            log_path: Path | None = None, mode: RunKind | None = None,
+            required: frozenset[str] = frozenset(),
+            allow_foreign: tuple[str, ...] = (),
+            checks: tuple[DeclaredCheck, ...] = ()) -> list[Observation]:
+    """Every source's answer for ``image``, started as ``platform``."""
+    require_local(client, image)
+    os_, arch, variant = image_platform(client, image)
+    found = [obs.config(os_, arch, variant)]
+    # Run the image as what it is: an image of another platform than requested is already a
+    # failure (config), and its own answers show what it really holds.
+    run_as = find(arch, variant, os=os_) or platform
+    with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
+                    mode=mode) as probe:
+        def answer(source: str, cmd: list[str], make: Callable[[str], Observation]) -> Observation:
+            return _answer(probe, source, cmd, make, required=required)
+
+        found.extend(_userland(answer))
+        found.append(answer("uname", ["uname", "-m"], obs.uname))
+        found.append(answer("getconf", ["getconf", "LONG_BIT"], obs.getconf))
+        found.append(_elf(probe, "sh-elf", "/bin/sh"))
+        found.append(answer("rustc", ["rustc", "-vV"], obs.rustc))
+        found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
+        cargo = answer("cargo", ["cargo", "-V"], obs.cargo)
+        found.append(cargo)
+        found.append(_audit(probe, platform, allow_foreign))  # before the hello world writes
+        found.extend(_hello(probe, cargo, hello_timeout))
+        for check in checks:  # a declared check's command must be there: it is required
+            found.append(_answer(probe, check.source, list(check.command),
+                                 functools.partial(obs.declared, check), check.timeout,
+                                 required=frozenset({check.source}), status=check.status))
+    return found
+
+
+def _userland(answer: Callable[[str, list[str], Callable[[str], Observation]], Observation]
+              ) -> list[Observation]:
+    """The package manager's own name for the userland: dpkg, else apk, else rpm (each asked
+    only where the one before is absent)."""
+    found = []
+    for source, cmd, make in (("dpkg", ["dpkg", "--print-architecture"], obs.dpkg),
+                              ("apk", ["apk", "--print-arch"], obs.apk),
+                              ("rpm", ["rpm", "--eval", "%{_arch}"], obs.rpm)):
+        seen = answer(source, cmd, make)
+        found.append(seen)
+        if not seen.absent:
+            break
+    return found
+
+
+def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Observation:
+    """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
+    in the image, nothing is emulated); only the first bytes of each file are kept."""
+    start = time.monotonic()
+    with _tar_stream(probe.container.export()) as tar:
+        def files() -> Iterator[tuple[str, bytes]]:
+            for member in tar:
+                if member.isreg() and member.size >= HEADER_SIZE:
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        yield audit.archive_path(member.name), fh.read(audit.HEAD)
+
+        result = audit.audit(platform, files(), allow)
+    return obs.elf_audit(platform.name, result, time.monotonic() - start)
+
+
+def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:
+    """Compile and run a hello-world crate; a failure to build is the image's fault."""
+    if cargo.raw is None:
+        if cargo.absent:
+            return [obs.absent("hello"), obs.absent("hello-elf")]
+        # cargo's own finding says what is wrong; the crate is not tried, and not blamed twice.
+        return [obs.failed("hello", "not tried: cargo does not work", Kind.ABSENT),
+                obs.absent("hello-elf")]
+    start = time.monotonic()
+    try:
+        code, out = probe.exec(["sh", "-c", HELLO_SCRIPT], timeout)
+    except ProbeTimeout as exc:
+        return [obs.failed("hello", exc.message), obs.absent("hello-elf")]
+    hello = obs.hello(out, code == 0 and HELLO_GREETING in out)
+    hello.detail["seconds"] = round(time.monotonic() - start, 2)
+    return [hello, _elf(probe, "hello-elf", f"{HELLO_DIR}/target/debug/harness-hello")]

@@ -1,0 +1,379 @@
+"""Why something went wrong, decided in one place: what happened in, a kind, message and fix out.
+
+Every stage that can fail (provisioning the machine, making a base, building, starting a probe
+container, probing, publishing, checking a reference) describes what happened as an
+:class:`Event`: the stage, the command, its exit status or signal, what it printed, and how the
+platform runs on this host. :func:`diagnose` walks one table of causes, first match wins, and
+returns a :class:`Diagnosis` whose kind fixes the verdict and the exit status (see
+``harness.core.outcomes``). This is the only module that matches the text of an error: a CI retries
+an ``error`` and blocks on a ``fail``, so the cause must not be guessed in several places.
+
+Pure: no I/O. The patterns come from output captured on real engines, mirrors and registries
+(``tests/unit/test_diagnosis.py`` holds it).
+"""
+
+from __future__ import annotations
+
+import re
+import signal as signals
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from harness.core.outcomes import Kind, RunKind
+
+
+class Stage(StrEnum):
+    PROVISION = "provision"
+    BASE = "base"
+    BUILD = "build"
+    START = "start"
+    PROBE = "probe"
+    PUBLISH = "publish"
+    CHECK = "check"
+
+
+@dataclass(frozen=True)
+class Event:
+    """What happened, as plainly as the stage saw it."""
+
+    stage: Stage
+    output: str = ""  # what the command, engine or registry said (whole, or its tail)
+    status: int | None = None  # exit status, or an HTTP status for the registry stages
+    signal: int | None = None  # the signal that ended the command, if one did
+    command: str = ""  # what ran, as the user would type it
+    platform: str = ""  # linux/arm64
+    mode: RunKind | None = None  # how the platform runs here
+    subject: str = ""  # the tool or binary in question (probes: rustc)
+    exists: bool = False  # the subject's file is in the image (probes)
+    required: bool = False  # the subject is a required source
+    timed_out: bool = False  # the harness gave up waiting
+    host: str = ""  # the registry or mirror spoken to
+    log: str = ""  # where the whole output is
+    engine_answers: bool | None = None  # asked after the failure; None: not asked
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    cause: str  # a stable name, one per row of the table
+    kind: Kind
+    message: str
+    fix: str
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying at once (a mirror mid-sync, a connection reset)."""
+        return self.cause in TRANSIENT
+
+
+TRANSIENT = frozenset({"mirror-out-of-sync", "mirror-unreachable"})
+
+ENGINE_FIX = (
+    "start a Docker engine (`dockerd &`, or `systemctl start docker`); on Debian/Ubuntu as root "
+    "`nox -s preflight` installs and starts one; elsewhere point DOCKER_HOST at a running engine"
+)
+MIRROR_FIX = "check that the Debian mirror is reachable and in sync, or pass --mirror URL"
+LOGIN_FIX = "log in with `docker login HOST` (the harness uses docker's stored credentials)"
+
+
+def no_handler_fix(platform: str) -> str:
+    return (
+        f"register a QEMU handler for {platform}: on Debian/Ubuntu as root "
+        "`apt-get install qemu-user-static binfmt-support && update-binfmts --enable` "
+        "(or `nox -s preflight`, which does it); elsewhere "
+        "`docker run --privileged --rm tonistiigi/binfmt --install all`"
+    )
+
+
+Make = Callable[[Event, "re.Match[str] | None"], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One row: where it applies, what shows it, and what it means."""
+
+    name: str
+    kind: Kind
+    stages: frozenset[Stage]
+    make: Make  # (message, fix) from the event and the match
+    pattern: re.Pattern[str] | None = None
+    when: Callable[[Event], bool] = lambda _e: True
+
+    def match(self, event: Event) -> re.Match[str] | bool | None:
+        if event.stage not in self.stages or not self.when(event):
+            return False
+        if self.pattern is None:
+            return None  # matches without text
+        return self.pattern.search(event.output) or False
+
+
+def _rx(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.IGNORECASE | re.MULTILINE)
+
+
+ALL = frozenset(Stage)
+ENGINE_STAGES = frozenset({Stage.BASE, Stage.BUILD, Stage.START, Stage.PROBE, Stage.CHECK})
+MIRROR_STAGES = frozenset({Stage.PROVISION, Stage.BASE, Stage.BUILD})
+REGISTRY_STAGES = frozenset({Stage.PUBLISH, Stage.CHECK})
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str, limit: int = 300) -> str:
+    """Text from outside (an image, a mirror) made safe to show: control characters escaped
+    (an image must not move a terminal's cursor or forge lines), at most ``limit`` characters."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _first_line(event: Event, m: re.Match[str] | None) -> str:
+    """The line of the output that shows the cause."""
+    if m is None:
+        return ""
+    start = event.output.rfind("\n", 0, m.start()) + 1
+    end = event.output.find("\n", m.end())
+    return clean(event.output[start:end if end >= 0 else None].strip())
+
+
+def _where(event: Event) -> str:
+    return f"{event.platform}: " if event.platform else ""
+
+
+def _see(event: Event) -> str:
+    return f"; see {event.log}" if event.log else ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signals.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _tail(text: str, lines: int = 5, limit: int = 400) -> str:
+    kept = " | ".join(line.strip() for line in text[-20_000:].strip().splitlines()[-lines:]
+                      if line.strip())
+    return clean(kept if len(kept) <= limit else "..." + kept[-limit:], limit + 3)
+
+
+_REFUSED = re.compile(r"unauthorized|denied|authentication required|no basic auth credentials",
+                      re.I)
+_NOT_FOUND = re.compile(r"executable file not found|no such file or directory|not found", re.I)
+
+
+def _absent(event: Event) -> bool:
+    """The shell's 127, or the runtime's 126 for a command it could not find."""
+    return event.status == 127 or (event.status == 126 and bool(_NOT_FOUND.search(event.output)))
+
+
+def _foreign(event: Event) -> bool:
+    """An exec format error is the image's fault once the image's own code has run here:
+    during probes (the container's shell is up), or for a platform the CPU runs natively."""
+    return event.stage is Stage.PROBE or event.mode is RunKind.NATIVE
+
+
+CAUSES: tuple[Cause, ...] = (
+    # -- the machine --------------------------------------------------------------------------
+    Cause("arch-test-missing", Kind.ERROR, frozenset({Stage.PROVISION, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}mmdebstrap cannot make a foreign base: arch-test is not "
+                        "installed", "apt-get install arch-test (as root, `nox -s preflight` "
+                        "installs it)"),
+          _rx(r"install arch-test for foreign architecture support")),
+    Cause("no-emulation-for-bootstrap", Kind.ERROR, frozenset({Stage.PROVISION, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host: "
+                        f"{_first_line(e, m)}", no_handler_fix(e.platform or "the platform")),
+          # mmdebstrap's words, and arch-test's own.
+          _rx(r"^E: .*(can neither be executed natively nor via qemu|arch-test succeeded "
+              r"without emu but not|no mapping from \S+ to qemu-user).*$|"
+              r"^\S+: not supported on this machine/kernel$")),
+    Cause("tool-not-installed", Kind.ERROR, frozenset({Stage.PROVISION}),
+          lambda e, m: (f"{e.subject} is not installed on this machine",
+                        f"apt-get install {e.subject} (as root, `nox -s preflight` installs it)"),
+          when=lambda e: e.status == 127 and bool(e.subject)),
+    Cause("mirror-out-of-sync", Kind.ERROR, MIRROR_STAGES,
+          lambda e, m: (f"{_where(e)}the Debian mirror is out of sync or mid-update: "
+                        f"{_first_line(e, m)}", MIRROR_FIX + "; it is retried, and usually "
+                        "passes within minutes"),
+          _rx(r"Hash Sum mismatch|File has unexpected size|Mirror sync in progress|"
+              r"^E: Failed to fetch \S+\.deb\s+404\s+Not Found")),
+    Cause("mirror-unreachable", Kind.ERROR, MIRROR_STAGES,
+          lambda e, m: (f"{_where(e)}the Debian mirror cannot be reached: {_first_line(e, m)}",
+                        MIRROR_FIX),
+          _rx(r"^E: Failed to fetch .*(Could not connect|Could not resolve|Connection (refused|"
+              r"timed out|failed)|Temporary failure resolving|Network is unreachable|"
+              r"Unable to connect).*$|Temporary failure resolving .*$")),
+    Cause("mirror-invalid", Kind.ERROR, MIRROR_STAGES,
+          lambda e, m: (f"{_where(e)}the Debian mirror has no such suite or is not a mirror: "
+                        f"{_first_line(e, m)}", MIRROR_FIX),
+          _rx(r"^E: (Failed to fetch \S+/(In)?Release\s+\d{3}.*|The repository .* (does not "
+              r"have a Release file|is not signed).*)$")),
+    Cause("bridge-missing", Kind.ERROR, ENGINE_STAGES | {Stage.PROVISION},
+          lambda e, m: (f"{_where(e)}the engine's bridge network is gone "
+                        f"({clean(m[0]) if m else ''}): no container can start with a network",
+                        "restart the engine so that it makes its bridge again; a second dockerd "
+                        "started with --bridge=none deletes the first engine's docker0 (give it "
+                        "a bridge of its own with --bridge=NAME)"),
+          _rx(r"could not find bridge \S+")),
+    Cause("no-engine", Kind.ERROR, ALL,
+          lambda e, m: (f"{_where(e)}no container engine answers ({_first_line(e, m)})",
+                        ENGINE_FIX),
+          _rx(r"Cannot connect to the Docker daemon|Error while fetching server API version|"
+              r"docker\.sock.*(No such file|Connection refused)")),
+    Cause("engine-gone", Kind.ERROR, ENGINE_STAGES,
+          lambda e, m: (f"{_where(e)}the engine went away during the {e.stage}: "
+                        f"{_first_line(e, m)}", ENGINE_FIX),
+          _rx(r"error reading from server: EOF|transport is closing|Connection aborted|"
+              r"RemoteDisconnected|docker\.sock.*(reset|broken pipe)")),
+    # The engine stopping kills the running step (the classic builder then says "returned a
+    # non-zero code: 137"): text cannot tell that from a failing step, the engine's silence can.
+    Cause("engine-stopped", Kind.ERROR, ENGINE_STAGES,
+          lambda e, m: (f"{_where(e)}the engine stopped answering during the {e.stage}"
+                        f"{_see(e)}", ENGINE_FIX),
+          when=lambda e: e.engine_answers is False),
+    # -- the base a Dockerfile names ------------------------------------------------------------
+    Cause("base-refused", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}the registry refused to serve the base image: "
+                        f"{_first_line(e, m)}", LOGIN_FIX),
+          _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*|"
+              r"no basic auth credentials.*|failed with status code \[[^\]]*\]: 40[13] .*")),
+    Cause("base-unknown", Kind.BUILD, frozenset({Stage.BUILD, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}the base image the Dockerfile names does not exist: "
+                        f"{_first_line(e, m)}", "correct the FROM line (name and tag)"),
+          _rx(r"manifest for \S+ not found.*|not found: manifest unknown.*|"
+              r"failed to resolve source metadata for \S+: \S+: not found.*|"
+              r"failed to create LLB definition: \S+: not found.*")),
+    Cause("base-unreachable", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}the registry of a base image cannot be reached: "
+                        f"{_first_line(e, m)}",
+                        "declare `ARG BASE_IMAGE` and use `FROM $BASE_IMAGE`, so the harness "
+                        "provides a base of each platform, or make the registry reachable"),
+          _rx(r"(failed to do request|Get|Head) \"?https?://[^\s\"]+\"?: (dial tcp|net/http|"
+              r"proxyconnect).*(no such host|connection refused|i/o timeout|network is "
+              r"unreachable|TLS handshake timeout).*")),
+    # -- emulation -------------------------------------------------------------------------------
+    Cause("foreign-binary", Kind.BROKEN, frozenset({Stage.BUILD, Stage.START, Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject or 'a binary'} in the image cannot be executed "
+                        f"here: it is a binary of another architecture ({_first_line(e, m)})",
+                        f"install {e.subject or 'the binary'} for the image's own platform "
+                        f"({e.platform or 'the platform'}); `file` on it shows what it is"),
+          _rx(r"exec format error"), when=_foreign),
+    Cause("no-emulation", Kind.ERROR, frozenset({Stage.BUILD, Stage.START, Stage.BASE}),
+          lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host "
+                        f"(exec format error){_see(e)}", no_handler_fix(e.platform or "it")),
+          _rx(r"exec format error")),
+    # -- bad input found late ----------------------------------------------------------------
+    Cause("dockerfile-invalid", Kind.USAGE, frozenset({Stage.BUILD}),
+          lambda e, m: (f"{_where(e)}the Dockerfile cannot be used: {_first_line(e, m)}",
+                        "fix the Dockerfile (the line named above) or pass --dockerfile"),
+          _rx(r"dockerfile parse error.*|unknown instruction: .*|the Dockerfile \(\S+\) cannot "
+              r"be empty.*|file with no instructions.*|Dockerfile cannot be empty.*|"
+              r"forbidden path outside the build context.*|"
+              r"failed to read dockerfile: .*|Cannot locate specified Dockerfile.*")),
+    # -- the image ------------------------------------------------------------------------------
+    Cause("step-failed", Kind.BUILD, frozenset({Stage.BUILD}),
+          lambda e, m: (f"{_where(e)}a build step failed: {_first_line(e, m)}{_see(e)}",
+                        "fix the failing step for this platform (its log ends with the error)"),
+          _rx(r"returned a non-zero code: \d+|did not complete successfully: exit code: \d+|"
+              r"executor failed running \[.*\]: exit code: \d+")),
+    # -- probes -----------------------------------------------------------------------------------
+    Cause("no-shell", Kind.ABSENT, frozenset({Stage.START}),
+          lambda e, m: (f"{_where(e)}the image has no /bin/sh: each probe runs in a container "
+                        "of its own", ""),
+          _rx(r'exec: "/bin/sh": stat /bin/sh: no such file or directory')),
+    Cause("probe-timeout", Kind.ERROR, frozenset({Stage.START, Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}`{e.command}` did not answer",
+                        "raise --probe-timeout, or find why it hangs (see the probe log)"),
+          when=lambda e: e.timed_out),
+    Cause("interpreter-missing", Kind.BROKEN, frozenset({Stage.START, Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject or 'a binary'} cannot start: its program "
+                        f"interpreter {m[1] if m else ''} is not in the image",
+                        f"install the C library {e.subject or 'the binary'} was linked against "
+                        f"for {e.platform or 'the platform'} (a binary built for another libc or "
+                        "/usr layout shows this)"),
+          _rx(r"Could not open '([^']*ld[-.][^']*)': No such file or directory")),
+    Cause("tool-unrunnable", Kind.BROKEN, frozenset({Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject} is in the image but cannot be executed "
+                        f"(exit {e.status}: {_tail(e.output) or 'no output'})",
+                        f"its program interpreter or a library is missing: `file` on "
+                        f"{e.subject} shows which it wants; install it for {e.platform}"),
+          when=lambda e: _absent(e) and e.exists),
+    Cause("tool-absent", Kind.MISSING, frozenset({Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject} is not in the image, and it is required",
+                        f"install {e.subject} in the image, or drop it from `require`"),
+          when=lambda e: _absent(e) and e.required),
+    Cause("tool-optional-absent", Kind.ABSENT, frozenset({Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}{e.subject} is not in the image; not checked", ""),
+          when=_absent),
+    Cause("tool-killed", Kind.BROKEN, frozenset({Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}`{e.command}` died by "
+                        f"{_signal_name(e.signal or (e.status or 128) - 128)}: "
+                        f"{_tail(e.output) or 'no output'}",
+                        f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
+                        "find why it crashes"),
+          when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160),
+    Cause("tool-failed", Kind.BROKEN, frozenset({Stage.PROBE}),
+          lambda e, m: (f"{_where(e)}`{e.command}` exited {e.status}: "
+                        f"{_tail(e.output) or 'no output'}",
+                        f"{e.subject or 'the tool'} is in the image but does not work: run "
+                        f"`{e.command}` in it and fix what it says (a rustup proxy without a "
+                        "default toolchain exits 1 like this)"),
+          when=lambda e: (e.status or 0) != 0),
+    # -- registries --------------------------------------------------------------------------------
+    Cause("registry-refused", Kind.ERROR, REGISTRY_STAGES,
+          lambda e, m: (f"{_where(e)}registry {e.host} refused the credentials "
+                        f"({e.status or clean(_tail(e.output, 1), 200)}) for {e.command}",
+                        LOGIN_FIX),
+          when=lambda e: e.status in (401, 403) or (e.status is None and bool(
+              _REFUSED.search(e.output)))),
+    Cause("registry-tls", Kind.ERROR, REGISTRY_STAGES,
+          lambda e, m: (f"registry {e.host}: TLS failed ({_first_line(e, m)})",
+                        "a registry that speaks plain HTTP needs --insecure-registry; one whose "
+                        "certificate is not trusted needs its CA in the system's store"),
+          _rx(r"SSLError.*|certificate verify failed.*|wrong version number.*|"
+              r"server gave HTTP response to HTTPS client.*")),
+    Cause("registry-unreachable", Kind.ERROR, REGISTRY_STAGES,
+          lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",
+                        "start the registry or check HOST[:PORT] (`nox -s registry` starts a "
+                        "local one)"),
+          _rx(r"Connection refused|Failed to establish a new connection|Name or service not "
+              r"known|timed out|Max retries exceeded|RemoteDisconnected"),
+          when=lambda e: e.status is None),
+)
+
+# What a stage means when no row explains it: the engine answered and the build failed, so
+# the image is the suspect; anything else is the machine's until shown otherwise.
+_FALLBACK = {
+    Stage.BUILD: (Kind.BUILD, "the build failed",
+                  "fix the failing step for this platform (its log ends with the error)"),
+    Stage.PROBE: (Kind.BROKEN, "a probe failed", "see the probe log"),
+}
+
+
+# What of an output is read: its end, in lines of bounded length. An image decides what its
+# tools print, and patterns over megabytes of one line would take minutes.
+READ_BYTES = 16_384
+READ_LINE = 2_000
+
+
+def bounded(output: str) -> str:
+    return "\n".join(line[-READ_LINE:] for line in output[-READ_BYTES:].splitlines())
+
+
+def diagnose(event: Event) -> Diagnosis:
+    """The cause of ``event``: the first row of :data:`CAUSES` that explains it."""
+    if len(event.output) > READ_BYTES or "\n" not in event.output[:READ_LINE + 1]:
+        event = replace(event, output=bounded(event.output))
+    for cause in CAUSES:
+        m = cause.match(event)
+        if m is False:
+            continue
+        message, fix = cause.make(event, m if isinstance(m, re.Match) else None)
+        return Diagnosis(cause.name, cause.kind, message, fix)
+    kind, what, fix = _FALLBACK.get(event.stage, (Kind.ERROR, f"the {event.stage} failed",
+                                                 "see the log"))
+    detail = _tail(event.output)
+    status = f" (exit {event.status})" if event.status is not None else ""
+    return Diagnosis(f"{event.stage}-failed", kind,
+                     f"{_where(event)}{what}{status}{': ' + detail if detail else ''}{_see(event)}",
+                     fix)

@@ -1,0 +1,153 @@
+"""What one source said about an image, and the platforms that answer fits.
+
+Sources, in the order they are reported:
+
+``config``     the image config's os/architecture/variant
+``dpkg``       ``dpkg --print-architecture`` (the userland Debian installed)
+``apk``        ``apk --print-arch`` (Alpine's userland; asked where there is no dpkg)
+``rpm``        ``rpm --eval %{_arch}`` (an RPM userland; asked where there is no dpkg or apk)
+``uname``      ``uname -m`` (the kernel or QEMU the container ran under)
+``getconf``    ``getconf LONG_BIT`` (word size of the userland's libc)
+``sh-elf``     ELF header of ``/bin/sh``
+``rustc``      host triple of ``rustc -vV``
+``rustc-elf``  ELF header of the ``rustc`` binary
+``cargo``      ``cargo -V``
+``hello``      a hello-world crate compiled and run inside the image
+``hello-elf``  ELF header of the binary that crate produced
+``elf-audit``  every ELF executable and shared object of the image's filesystem
+``check:NAME`` a check declared in ``[tool.harness.checks]`` (see harness.core.usercheck)
+``pytest:ID``  a user's own pytest check (``--checks DIR``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.core import normalise
+from harness.core.audit import Audit
+from harness.core.diagnosis import clean
+from harness.core.elf import NotElf, parse_header
+from harness.core.usercheck import DeclaredCheck
+
+SOURCES = ("config", "dpkg", "apk", "rpm", "uname", "getconf", "sh-elf", "rustc", "rustc-elf",
+           "cargo", "hello", "hello-elf", "elf-audit")
+
+RAW_LIMIT = 4096  # characters of an answer kept in report.json
+VALUE_LIMIT = 200  # characters of the mapped value shown in tables and findings
+
+# Sources that say nothing about the platform; they only have to be there and work.
+UNMAPPED = {"cargo", "hello"}
+
+
+@dataclass
+class Observation:
+    source: str
+    raw: str | None  # the answer as given; None when the tool is absent from the image
+    fits: tuple[str, ...] = ()  # platforms the answer is consistent with
+    value: str | None = None  # the part of the answer that was mapped (a triple, a machine)
+    error: str | None = None  # why there is no answer (timeout, engine gone, tool broken)
+    detail: dict[str, Any] = field(default_factory=dict)
+    kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
+    fix: str | None = None  # what to do about ``error``
+
+    def __post_init__(self) -> None:
+        # An image decides what its tools print: keep a bounded answer in the reports (the
+        # whole one is in the probe log), and a value that is safe on a terminal.
+        if self.raw is not None and len(self.raw) > RAW_LIMIT:
+            keep = RAW_LIMIT - 64
+            marker = f"... [{len(self.raw) - keep} more characters in the probe log]"
+            self.raw = self.raw[:keep] + marker
+        if self.value is not None:
+            self.value = clean(self.value, VALUE_LIMIT)
+
+    @property
+    def absent(self) -> bool:
+        return self.raw is None and self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Observation:
+        return cls(**{**data, "fits": tuple(data.get("fits", ()))})
+
+
+def absent(source: str) -> Observation:
+    return Observation(source, None)
+
+
+def failed(source: str, error: str, kind: str | None = None, fix: str | None = None) -> Observation:
+    """No answer from ``source``: ``kind`` says whose fault (see harness.core.diagnosis)."""
+    return Observation(source, None, error=error, kind=kind, fix=fix)
+
+
+def config(os: str, architecture: str, variant: str | None) -> Observation:
+    raw = "/".join(x for x in (os, architecture, variant) if x)
+    return Observation("config", raw, normalise.from_config(os, architecture, variant), raw)
+
+
+def _word(source: str, fits: Callable[[str], tuple[str, ...]]) -> Callable[[str], Observation]:
+    """The observation of a tool that answers with one word (``armhf``, ``aarch64``, ``32``)."""
+
+    def make(answer: str) -> Observation:
+        value = answer.strip()
+        return Observation(source, answer, fits(value), value)
+
+    return make
+
+
+dpkg = _word("dpkg", normalise.from_dpkg)
+apk = _word("apk", normalise.from_apk)
+rpm = _word("rpm", normalise.from_rpm)
+uname = _word("uname", normalise.from_uname)
+getconf = _word("getconf", normalise.from_long_bit)
+
+
+def rustc(answer: str) -> Observation:
+    triple = normalise.rustc_host(answer)
+    fits = normalise.from_rust_triple(triple) if triple else ()
+    return Observation("rustc", answer, fits, triple,
+                       detail={"release": normalise.rustc_release(answer)})
+
+
+def cargo(answer: str) -> Observation:
+    return Observation("cargo", answer, (), answer.strip())
+
+
+def hello(output: str, ok: bool) -> Observation:
+    """``ok``: the crate compiled and its program ran and printed its greeting."""
+    return Observation("hello", output, (), "ran" if ok else "failed")
+
+
+def elf(source: str, header: bytes, path: str) -> Observation:
+    try:
+        ident = parse_header(header)
+    except NotElf as exc:
+        return Observation(source, f"{path}: {exc}", (), None, detail={"path": path})
+    return Observation(source, f"{path}: {ident.describe()}", normalise.from_elf(ident),
+                       ident.describe(), detail={"path": path, "machine": ident.machine,
+                                                 "bits": ident.bits, "flags": ident.flags})
+
+
+def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
+    """The audit of every ELF file: it fits the platform when none is foreign."""
+    return Observation("elf-audit", result.summary(),
+                       (platform_name,) if result.count == 0 else (), result.summary(),
+                       detail={"files": result.files, "count": result.count,
+                               "allowed": result.allowed, "seconds": round(seconds, 2),
+                               "foreign": [str(f) for f in result.foreign]})
+
+
+def declared(check: DeclaredCheck, output: str) -> Observation:
+    """What a declared check's command printed (it exited with the status expected); the
+    pattern is kept with it, so the judgement needs nothing else."""
+    first = next((line for line in output.splitlines() if line.strip()), "")
+    return Observation(check.source, output, (), first.strip(),
+                       detail={"command": check.shown, "expect": check.expect})
+
+
+def user_test(source: str, passed: bool, message: str) -> Observation:
+    """The outcome of a user's pytest check; its failure message, bounded and escaped."""
+    return Observation(source, clean(message, RAW_LIMIT), (), "passed" if passed else "failed")

@@ -1,0 +1,227 @@
+"""Every option, declared once: its flag, its ``[tool.harness]`` key, type, default and help.
+
+The pytest plugin's options (``nox -s build``/``check``), the argparse parsers of the other
+commands and the defaults of :class:`harness.machine.config.HarnessConfig` are all made from
+:data:`OPTIONS`, as nox makes its command line and noxfile options from one list. Values from
+pyproject.toml and from the command line go through the same :meth:`Option.convert`, so a
+wrong type is one clear usage error wherever it was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.core.errors import UsageError, check_known
+from harness.core.observation import SOURCES
+
+BUILDERS = ("auto", "buildx", "classic")
+QUIRK_POLICIES = ("warn", "fail")
+REQUIRABLE = SOURCES  # the sources a run can require
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str  # HarnessConfig field; pyproject key with "-" for "_"
+    flag: str  # --platform
+    kind: str  # "list", "path", "str", "choice", "float", "bool", "args"
+    default: Any
+    help: str
+    commands: frozenset[str]  # where the flag is offered: build, publish, merge, preflight, bench
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+    in_pyproject: bool = True
+    allowed: tuple[str, ...] = ()  # for lists: the values allowed
+
+    @property
+    def toml_key(self) -> str:
+        return self.key.replace("_", "-")
+
+    def convert(self, value: Any, where: str) -> Any:
+        """``value`` as this option's type; a :class:`UsageError` naming ``where`` if not."""
+        name = f"--{self.flag.lstrip('-')}" if where == "command line" else self.toml_key
+
+        def bad(expected: str) -> UsageError:
+            return UsageError(f"{name} in the {where} must be {expected}, not {value!r}",
+                              f"write {self.example()}")
+
+        if self.kind in ("list", "args"):
+            if isinstance(value, str) and where == "command line":
+                value = [value]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                if self.kind == "args" and isinstance(value, dict):
+                    return {str(k): str(v) for k, v in value.items()}
+                raise bad("a list of strings")
+            items = [item.strip() for v in value for item in
+                     (v.split(",") if self.kind == "list" else [v])]
+            items = [i for i in items if i] if self.kind == "list" else items
+            unknown = [i for i in items if self.allowed and i not in self.allowed]
+            if unknown:
+                raise UsageError(f"{name}: unknown {unknown[0]!r}",
+                                 f"use one of {', '.join(self.allowed)}")
+            return _build_args(items, name) if self.kind == "args" else items
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise bad("true or false")
+            return value
+        if self.kind == "float":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise bad("a number of seconds") from None
+            if not number > 0 or number != number or number == float("inf"):
+                raise bad("a number of seconds above 0")
+            return number
+        if not isinstance(value, str) or not value.strip():
+            raise bad("a non-empty string")
+        if self.kind == "choice" and value not in self.choices:
+            raise bad(f"one of {', '.join(self.choices)}")
+        return value
+
+    def example(self) -> str:
+        samples = {"list": '["a", "b"]', "args": '["KEY=VALUE"]', "bool": "true",
+                   "float": "60", "path": '"path"', "str": '"text"'}
+        sample = f'"{self.choices[0]}"' if self.choices else samples[self.kind]
+        return f"{self.toml_key} = {sample} in [tool.harness], or {self.flag} " + (
+            "" if self.kind == "bool" else (self.metavar or "VALUE"))
+
+
+def _build_args(items: list[str], name: str) -> dict[str, str]:
+    args = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{name}: malformed build argument {item!r}",
+                             "write --build-arg KEY=VALUE")
+        args[key] = value
+    return args
+
+
+RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
+ALL = frozenset({"build", "bench", "publish", "merge", "preflight"})
+
+OPTIONS: tuple[Option, ...] = (
+    Option("platforms", "--platform", "list",
+           ("linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"),
+           "platform to build and check (repeatable or comma-separated)",
+           ALL - {"merge"},
+           "OS/ARCH[/VARIANT]"),
+    Option("dockerfile", "--dockerfile", "path", "Dockerfile", "the Dockerfile to build",
+           RUN | {"preflight"}, "PATH"),
+    Option("context", "--context", "path", None,
+           "build context (default: the Dockerfile's directory)", RUN | {"preflight"}, "DIR"),
+    Option("build_args", "--build-arg", "args", {}, "a build argument (repeatable)",
+           RUN | {"preflight"}, "KEY=VALUE"),
+    Option("report_dir", "--report-dir", "path", "reports",
+           "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
+    Option("image", "--image", "str", None,
+           "local image name; each platform is tagged NAME:os-arch[-variant] "
+           "(default: harness/ + the Dockerfile's suffix)", RUN | {"publish"}, "NAME"),
+    Option("builder", "--builder", "choice", "auto",
+           "buildx (BuildKit), classic (docker SDK) or auto", RUN | {"preflight"},
+           choices=BUILDERS),
+    Option("quirk_policy", "--quirk-policy", "choice", "warn",
+           "whether a known harmless host effect warns or fails the run", RUN,
+           choices=QUIRK_POLICIES),
+    Option("require", "--require", "list", (),
+           "a source whose absence makes the image wrong (repeatable; --require= for none)",
+           RUN, "SOURCE", allowed=REQUIRABLE),
+    Option("allow_foreign", "--allow-foreign", "list", (),
+           "a path glob where ELF files of another platform are expected (repeatable)", RUN,
+           "GLOB"),
+    Option("check_dirs", "--checks", "list", (),
+           "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
+           "DIR"),
+    Option("mirror", "--mirror", "str", None,
+           "Debian mirror for bootstrapped bases (default: this machine's)",
+           RUN | {"preflight"}, "URL"),
+    Option("probe_timeout", "--probe-timeout", "float", 60.0,
+           "seconds a probe may take before it counts as hung", RUN, "SECONDS"),
+    Option("hello_timeout", "--hello-timeout", "float", 600.0,
+           "seconds the hello-world compile may take", RUN, "SECONDS"),
+    Option("no_cache", "--no-cache", "bool", False,
+           "build every layer anew (bases stay cached)", RUN),
+    Option("refresh_bases", "--refresh-bases", "bool", False,
+           "make cached bases anew", RUN),
+    Option("ref", "--ref", "str", None,
+           "check this image instead of building: HOST[:PORT]/REPO:TAG or a local image",
+           frozenset({"build"}), "REF", in_pyproject=False),
+    Option("insecure_registry", "--insecure-registry", "bool", False,
+           "allow plain HTTP to a registry that is not on loopback",
+           frozenset({"build", "publish", "merge"})),
+    Option("registries", "--registry", "list", (),
+           "registry to publish to, HOST[:PORT]/REPO (repeatable)",
+           frozenset({"publish", "merge"}), "HOST/REPO"),
+    Option("tags", "--tag", "list", (), "tag to write the index under (repeatable)",
+           frozenset({"publish", "merge"}), "TAG"),
+)
+BY_KEY = {o.key: o for o in OPTIONS}
+BY_TOML = {o.toml_key: o for o in OPTIONS if o.in_pyproject}
+
+
+def check_keys(keys: Iterable[str], where: str = "[tool.harness] of pyproject.toml") -> None:
+    """An unknown key is a usage error, with the nearest known one: a typo must not silently
+    weaken a check."""
+    check_known(keys, BY_TOML, where)
+
+
+def env_default(key: str) -> Any:
+    """The default of an option, where the environment may set it (HARNESS_BUILDER)."""
+    if key == "builder":
+        return os.environ.get("HARNESS_BUILDER", BY_KEY[key].default)
+    return BY_KEY[key].default
+
+
+# -- the parsers made from the table ----------------------------------------------------------
+
+AddOption = Callable[..., Any]
+
+
+def _add(add: AddOption, option: Option, dest: str) -> None:
+    kw: dict[str, Any] = {"dest": dest, "help": option.help}
+    if option.kind == "bool":
+        kw.update(action="store_true", default=None)
+    elif option.kind in ("list", "args"):
+        kw.update(action="append", default=[], metavar=option.metavar)
+    else:
+        kw.update(default=None, metavar=option.metavar)
+        if option.choices:
+            kw["choices"] = option.choices
+    add(option.flag, **kw)
+
+
+def add_pytest_options(group: Any) -> None:
+    """The plugin's options (``harness_KEY`` dests), for ``nox -s build`` and ``check``."""
+    for option in OPTIONS:
+        if "build" in option.commands:
+            _add(group.addoption, option, f"harness_{option.key}")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with bad input a :class:`UsageError` (exit 4, one line) instead of exit 2."""
+
+    def error(self, message: str) -> Any:  # argparse's own signature returns NoReturn
+        raise UsageError(f"{self.prog}: {message}", f"see `{self.prog} --help`")
+
+
+def argument_parser(command: str, **kw: Any) -> ArgumentParser:
+    """An argparse parser with the table's options of ``command`` (dest: the key)."""
+    parser = ArgumentParser(prog=f"python -m harness {command}", **kw)
+    for option in OPTIONS:
+        if command in option.commands:
+            _add(parser.add_argument, option, option.key)
+    return parser
+
+
+def given(namespace: Any, command: str, prefix: str = "") -> dict[str, Any]:
+    """The options of ``command`` that were given on the command line, by key."""
+    found = {}
+    for option in OPTIONS:
+        if command in option.commands:
+            value = getattr(namespace, prefix + option.key, None)
+            if value not in (None, []):
+                found[option.key] = value
+    return found

@@ -1,0 +1,241 @@
+"""Results per platform, and the reports rendered from them: report.json, report.md, console.
+
+``report.json`` is read by CI scripts; its fields are documented in the README and kept
+stable: add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.observation import Observation
+from harness.core.outcomes import Exit, Kind, RunMode, Verdict
+from harness.core.outcomes import exit_status as _exit_status
+from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
+
+SCHEMA_VERSION = 1
+_ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
+
+
+@dataclass
+class BuildInfo:
+    """How the platform's image was made (or pulled, for --ref)."""
+
+    ok: bool
+    builder: str | None = None  # buildx, classic, pull
+    seconds: float | None = None
+    log: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class ImageInfo:
+    """The image that was checked: a local build (tag, base) or a reference (ref, digest)."""
+
+    id: str | None = None
+    tag: str | None = None
+    base: str | None = None
+    ref: str | None = None
+    digest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.ref is not None:
+            return {"ref": self.ref, "id": self.id, "digest": self.digest}
+        return {"tag": self.tag, "id": self.id, "base": self.base}
+
+
+@dataclass
+class PlatformResult:
+    """Everything known of one platform, typed; :meth:`to_dict` is report.json's entry and
+    what an xdist worker hands to the controller, :meth:`from_dict` reads it back."""
+
+    platform: str
+    verdict: Verdict = ERROR
+    findings: list[Finding] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    image: ImageInfo | None = None
+    build: BuildInfo | None = None
+    run: RunMode | None = None
+    probe_seconds: float | None = None
+    hello_seconds: float | None = None
+    audit_seconds: float | None = None
+    probe_log: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "verdict": str(self.verdict),
+            "findings": [f.to_dict() for f in self.findings],
+            "observed": {o.source: _observed(o) for o in self.observations},
+            "image": self.image.to_dict() if self.image else {},
+            "build": self.build.to_dict() if self.build else {},
+            "run": self.run.to_dict() if self.run else {},
+            "probe_seconds": self.probe_seconds,
+            "hello_seconds": self.hello_seconds,
+            "audit_seconds": self.audit_seconds,
+            "probe_log": self.probe_log,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlatformResult:
+        return cls(
+            platform=data["platform"],
+            verdict=Verdict(data.get("verdict", ERROR)),
+            findings=[Finding(**f) for f in data.get("findings", [])],
+            observations=[Observation.from_dict({**o, "source": source})
+                          for source, o in (data.get("observed") or {}).items()],
+            image=ImageInfo(**data["image"]) if data.get("image") else None,
+            build=BuildInfo(**data["build"]) if data.get("build") else None,
+            run=RunMode(**data["run"]) if data.get("run") else None,
+            probe_seconds=data.get("probe_seconds"),
+            hello_seconds=data.get("hello_seconds"),
+            audit_seconds=data.get("audit_seconds"),
+            probe_log=data.get("probe_log"),
+        )
+
+    @property
+    def seconds(self) -> float:
+        """Build, probes and hello world: what scheduling expects this platform to take."""
+        return sum(x or 0.0 for x in ((self.build.seconds if self.build else None),
+                                      self.probe_seconds, self.hello_seconds,
+                                      self.audit_seconds))
+
+    def kinds(self) -> list[Kind]:
+        """The kinds that decide the exit status; a verdict with no finding counts as its own."""
+        kinds = [f.kind for f in self.findings]
+        if self.verdict is not PASS and not any(k.verdict is self.verdict for k in kinds):
+            kinds.append({FAIL: Kind.BUILD, QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
+        return kinds
+
+
+def _observed(o: Observation) -> dict[str, Any]:
+    data = o.to_dict()
+    data.pop("source")
+    data["fits"] = list(o.fits)
+    return data
+
+
+def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",
+                extra: tuple[str, ...] = ()) -> Exit:
+    """The run's status (see harness.core.outcomes): 1 an image is wrong (or a quirk under policy
+    "fail"), 4 bad input, 70 a bug of the harness, 69 cannot check, else 0.
+
+    ``extra``: finding kinds that belong to no platform (an index's findings).
+    """
+    return _exit_status([*(k for r in results for k in r.kinds()), *extra], quirk_policy)
+
+
+def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
+                 index: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of a run; ``index``: what a checked registry reference resolved to."""
+    ordered = sorted(results, key=lambda r: r.platform)
+    extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
+    report = {
+        "schema": SCHEMA_VERSION,
+        "verdict": str(worst([*(r.verdict for r in ordered), *(Kind(k).verdict for k in extra)])
+                       if ordered else ERROR),
+        "exit_status": int(exit_status(ordered, quirk_policy, extra)),
+        "quirk_policy": quirk_policy,
+        "host": host,
+        "platforms": [r.to_dict() for r in ordered],
+    }
+    if index is not None:
+        report["index"] = index
+    return report
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+
+
+def _cell(platform: dict[str, Any], source: str) -> str:
+    seen = platform["observed"].get(source)
+    if not seen:
+        return "-"
+    if seen.get("error"):
+        return "error"
+    if seen.get("raw") is None:
+        return "absent"
+    return f"`{seen.get('value') or seen.get('raw')}`"
+
+
+def _build_cell(platform: dict[str, Any]) -> str:
+    build = platform.get("build") or {}
+    if "seconds" not in build:
+        return "-"
+    return f"{build['seconds']:.0f} s" + ("" if build.get("ok", True) else " (failed)")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    host = report.get("host", {})
+    lines = [
+        f"### Multi-arch image check: {report['verdict']}",
+        "",
+        f"Host `{host.get('arch', '?')}`, engine {host.get('engine_version', '?')} "
+        f"(API {host.get('api_version', '?')}), builder {host.get('builder', '?')}.",
+        "",
+        "| Platform | Verdict | Runs as | Build | dpkg | uname -m | rustc host | ELF /bin/sh |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in report["platforms"]:
+        run = p.get("run") or {}
+        runs = run.get("kind", "?")
+        if runs == "qemu" and run.get("qemu_version"):
+            runs = f"QEMU {run['qemu_version']}"
+        lines.append(
+            f"| `{p['platform']}` | {_ICON.get(p['verdict'], '')} {p['verdict']} | {runs} | "
+            f"{_build_cell(p)} | {_cell(p, 'dpkg')} | {_cell(p, 'uname')} | "
+            f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
+        )
+    notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
+             if f["kind"] != "absent"]
+    index = report.get("index")
+    if index:
+        lines.insert(3, f"Checked `{index['ref']}` (index `{index.get('digest')}`).")
+        lines.insert(4, "")
+        notes += [("index", f) for f in index.get("findings", [])]
+    if notes:
+        lines += ["", "#### Findings", ""]
+        for platform, f in notes:
+            fix = f" — *fix:* {f['fix']}" if f.get("fix") else ""
+            lines.append(f"- **{platform}** `{f['source']}` ({f['kind']}): {f['message']}{fix}")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(report: dict[str, Any], path: Path) -> str:
+    text = render_markdown(report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    return text
+
+
+def render_console(report: dict[str, Any]) -> list[str]:
+    """A plain-text table for the end of the terminal output."""
+    rows = [("PLATFORM", "VERDICT", "RUNS AS", "BUILD", "DPKG", "UNAME", "RUSTC HOST")]
+    for p in report["platforms"]:
+        rows.append((
+            p["platform"], p["verdict"].upper(), (p.get("run") or {}).get("kind", "?"),
+            _build_cell(p), *(_cell(p, s).strip("`") for s in ("dpkg", "uname", "rustc")),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
+    notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]]
+    notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
+    for where, f in notes:
+        if f["kind"] != "absent":
+            lines.append(f"{where} [{f['kind']}] {f['source']}: {f['message']}")
+            if f.get("fix"):
+                lines.append(f"    fix: {f['fix']}")
+    return lines

@@ -1,0 +1,229 @@
+"""Judge one platform's observations: pass, quirk, fail or error, with a finding per source.
+
+The requested platform is the reference. A source that disagrees is either a known, harmless
+effect of the host (a quirk: the kernel's or QEMU's name leaking through ``uname -m``) or a
+sign that the image is wrong. The rules are pure functions of the platform, the host and the
+answers, so they are unit-tested without an engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.core import usercheck
+from harness.core.diagnosis import clean
+from harness.core.observation import SOURCES, UNMAPPED, Observation
+from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
+from harness.core.platforms import Platform
+
+USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
+
+PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR
+__all__ = ["ERROR", "FAIL", "PASS", "QUIRK", "Finding", "Judgement", "judge", "worst"]
+
+_USERLAND_FIX = (
+    "the image's userland is of another architecture: build FROM a base of the requested "
+    "platform (a per-platform base tag, or FROM --platform=$TARGETPLATFORM) and check "
+    "`docker image inspect` of the base"
+)
+_TOOLCHAIN_FIX = (
+    "install the toolchain for the image's own architecture: choose the rustup host triple "
+    "from `dpkg --print-architecture` (`rustup-init --default-host TRIPLE`), never from "
+    "`uname -m`, or use Debian's rustc package"
+)
+_FIXES = {
+    "config": "the engine built another platform than requested: usually the FROM tag already "
+              "existed locally for another platform; give every platform its own base tag",
+    "dpkg": _USERLAND_FIX,
+    "apk": _USERLAND_FIX,
+    "rpm": _USERLAND_FIX,
+    "sh-elf": _USERLAND_FIX,
+    "getconf": _USERLAND_FIX,
+    "uname": _USERLAND_FIX,
+    "rustc": _TOOLCHAIN_FIX,
+    "rustc-elf": _TOOLCHAIN_FIX,
+    "hello-elf": _TOOLCHAIN_FIX,
+}
+_ABSENT = {
+    "hello": "there is no cargo to compile a hello-world crate with",
+    "sh-elf": "there is no /bin/sh",
+    "getconf": "there is no getconf",
+}
+_WHAT = {
+    "config": "the image config says",
+    "dpkg": "the userland (dpkg) is",
+    "apk": "the userland (apk) is",
+    "rpm": "the userland (rpm) is",
+    "sh-elf": "/bin/sh is",
+    "getconf": "the libc word size is",
+    "uname": "uname -m says",
+    "rustc": "rustc's host triple is",
+    "rustc-elf": "the rustc binary is",
+    "hello-elf": "the program rustc compiled is",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    source: str
+    kind: Kind
+    message: str
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", Kind(self.kind))  # from report.json's strings too
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.kind.verdict
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class Judgement:
+    verdict: Verdict
+    findings: list[Finding] = field(default_factory=list)
+
+    def for_source(self, source: str) -> list[Finding]:
+        return [f for f in self.findings if f.source == source]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
+
+
+def quirk_unames(platform: Platform, host_arch: str, mode: RunMode) -> tuple[str, ...]:
+    """What ``uname -m`` may say, beyond the platform's own names, for a known harmless
+    reason of this host (see :func:`uname_quirk`)."""
+    if mode.kind is RunKind.NATIVE and platform.bits == 32 and \
+            _kernel_name(host_arch) in ("x86_64", "aarch64"):
+        return (_kernel_name(host_arch),)
+    if mode.kind is RunKind.QEMU and platform.architecture == "arm" and platform.variant != "v7":
+        return ("armv7l",)
+    return ()
+
+
+def uname_quirk(platform: Platform, answer: str, host_arch: str, mode: RunMode) -> Finding | None:
+    """A known, harmless reason for ``uname -m`` to disagree with the platform, if one applies."""
+    if answer not in quirk_unames(platform, host_arch, mode):
+        return None
+    if mode.kind is RunKind.NATIVE:
+        return Finding(
+            "uname", Kind.QUIRK,
+            f"uname -m says {answer} for {platform.name}: the container ran natively on the "
+            f"{answer} host kernel, and Docker does not set the 32-bit (PER_LINUX32) "
+            "personality for 32-bit containers (moby/moby#42732); the userland is "
+            f"{platform.dpkg_arch} as it should be",
+            "harmless for the image; tools that pick an architecture from `uname -m` "
+            "(rustup-init, build scripts) must read `dpkg --print-architecture` instead or run "
+            "under `linux32`",
+        )
+    return Finding(
+        "uname", Kind.QUIRK,
+        f"uname -m says armv7l for {platform.name}: QEMU's default ARM CPU model "
+        "implements ARMv7, so it reports armv7l for every 32-bit ARM image",
+        "harmless for the image; set QEMU_CPU (for example arm1176 for v6) to emulate the "
+        "exact CPU",
+    )
+
+
+def _kernel_name(host_arch: str) -> str:
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(host_arch, host_arch)
+
+
+def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: RunMode,
+                 required: frozenset[str]) -> list[Finding]:
+    """The findings of one source; an empty list when it agrees with the platform."""
+    src = obs.source
+    if obs.error is not None:
+        if obs.kind is None:
+            return [Finding(src, Kind.ERROR, f"{src}: the probe could not run: {obs.error}",
+                            obs.fix or "see the probe log; rerun once the machine is fixed")]
+        return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "")]
+    if obs.absent:
+        what = _ABSENT.get(src, f"{src} is not in the image")
+        if src in required:
+            return [Finding(src, Kind.MISSING, f"{what}, and it is required",
+                            "install it in the image, or drop it from `require`")]
+        return [Finding(src, Kind.ABSENT, f"{what}; not checked")]
+    if src == "hello":
+        if obs.value == "ran":
+            return []
+        return [Finding(src, Kind.MISMATCH,
+                        "a hello-world crate did not compile and run: "
+                        + _tail(obs.raw or ""),
+                        "run `cargo new hello && cargo run` in the image and read the error")]
+    if src in UNMAPPED or platform.name in obs.fits:
+        return []
+    if src.startswith(usercheck.PREFIX):
+        return _declared(platform, obs, quirk_unames(platform, host_arch, mode))
+    if src.startswith(USER_TEST):
+        return judge_user_test(obs)
+    if src == "elf-audit":
+        count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
+        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
+        return [Finding(src, Kind.MISMATCH,
+                        f"{count} ELF file{'s' if count != 1 else ''} in the image "
+                        f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
+                        "build them for the image's platform (in a stage on $BUILDPLATFORM, "
+                        "cross-compile for $TARGETPLATFORM), or allow expected ones with "
+                        "--allow-foreign GLOB")]
+    if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
+        return [q]
+    seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
+    return [Finding(src, Kind.MISMATCH,
+                    f"{_WHAT.get(src, src)} {obs.value or clean(repr(obs.raw), 200)}, which is "
+                    f"{seen}, "
+                    f"not {platform.name}",
+                    _FIXES.get(src, ""))]
+
+
+def judge_user_test(obs: Observation) -> list[Finding]:
+    """A user's pytest check: it passed, or its failure is the platform's finding."""
+    if obs.value == "passed":
+        return []
+    return [Finding(obs.source, Kind(obs.kind or Kind.MISMATCH),
+                    f"{obs.source.removeprefix(USER_TEST)}: {obs.raw}",
+                    obs.fix or "see the test's output in junit.xml and the pytest log")]
+
+
+def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:
+    """A declared check: its output matches its pattern for the platform, or only with a name
+    a quirk of this host explains (``uname -m`` x86_64 for linux/386 run natively)."""
+    expect, output = obs.detail.get("expect", ""), obs.raw or ""
+    if usercheck.matches(expect, platform, output):
+        return []
+    name = obs.source.removeprefix(usercheck.PREFIX)
+    said = clean(repr(obs.value or output.strip()[:200]), 200)
+    if quirks and usercheck.matches(expect, platform, output, {"uname": quirks}):
+        return [Finding(obs.source, Kind.QUIRK,
+                        f"check {name}: `{obs.detail.get('command')}` printed {said}, which "
+                        f"matches /{clean(expect, 200)}/ only with uname -m "
+                        f"{' or '.join(quirks)}, a known effect of this host",
+                        "harmless for the image; see the uname finding")]
+    return [Finding(obs.source, Kind.MISMATCH,
+                    f"check {name}: `{obs.detail.get('command')}` printed {said}, which does "
+                    f"not match /{clean(expect, 200)}/ for {platform.name}",
+                    f"fix the image, or the check's expect in [tool.harness.checks.{name}]")]
+
+
+def judge(platform: Platform, observations: Iterable[Observation], host_arch: str,
+          mode: RunMode, required: Iterable[str] = ()) -> Judgement:
+    req = frozenset(required)
+    by_source = {o.source: o for o in observations}
+    findings: list[Finding] = []
+    for src in sorted(by_source, key=lambda s: SOURCES.index(s) if s in SOURCES else 99):
+        obs = by_source[src]
+        # A binary that is absent has no ELF to read: report the tool once, not twice.
+        parent = src.removesuffix("-elf")
+        if parent != src and parent in by_source and by_source[parent].absent:
+            continue
+        findings.extend(judge_source(platform, obs, host_arch, mode, req))
+    return Judgement(worst(f.verdict for f in findings), findings)
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    return " | ".join(text.strip().splitlines()[-lines:])

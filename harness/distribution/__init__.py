@@ -1,0 +1,2 @@
+"""The registry side: an OCI distribution client, publishing by digest, index checks,
+a local registry."""

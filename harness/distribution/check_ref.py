@@ -1,0 +1,146 @@
+"""Check an image the harness did not build: a multi-arch tag in a registry, or a local image.
+
+Each platform's manifest digest is resolved (never the index digest), the image is pulled by
+that digest and probed like a built one. The index itself is checked too: exactly the
+expected platforms, no platform twice, each entry's config agreeing with its platform entry,
+and every blob it references present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+
+from harness.containers.engine import image_exists, image_platform
+from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import CannotCheck, UsageError, from_diagnosis
+from harness.core.outcomes import Kind
+from harness.core.platforms import Platform, find, find_in
+from harness.core.verdicts import Finding
+from harness.distribution.publish import index_platforms
+from harness.distribution.registry import INDEXES, Reference, Registry, parse_reference
+
+
+def is_registry_ref(ref: str) -> bool:
+    try:
+        parse_reference(ref)
+    except UsageError:
+        return False
+    return True
+
+
+@dataclass
+class IndexCheck:
+    """What a registry reference resolved to, and what is wrong with the index."""
+
+    ref: str
+    digest: str | None = None
+    media_type: str | None = None
+    entries: dict[str, str] = field(default_factory=dict)  # platform -> manifest digest
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "digest": self.digest, "media_type": self.media_type,
+                "entries": self.entries, "findings": [f.to_dict() for f in self.findings]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexCheck:
+        return cls(data["ref"], data.get("digest"), data.get("media_type"),
+                   dict(data.get("entries", {})),
+                   [Finding(**f) for f in data.get("findings", [])])
+
+
+def resolve(ref: str, expected: list[Platform], *, insecure: bool = False) -> IndexCheck:
+    parsed = parse_reference(ref)
+    with Registry(parsed.host, insecure=insecure) as registry:
+        return check_index(registry, parsed, expected)
+
+
+def check_index(registry: Registry, ref: Reference, expected: list[Platform]) -> IndexCheck:
+    media, body, digest = registry.get_manifest(ref.repository, ref.reference)
+    result = IndexCheck(str(ref), digest, media)
+    doc = json.loads(body)
+    if media not in INDEXES:
+        # A single-platform manifest: its platform is its config's.
+        config = json.loads(registry.get_blob(ref.repository, doc["config"]["digest"]))
+        p = find_in(config)
+        if p:
+            result.entries[p.name] = digest
+        _check_blobs(registry, ref, p.name if p else "?", doc, result)
+        return result
+    for m, p in index_platforms(doc):
+        plat = m.get("platform") or {}
+        name = p.name if p else "/".join(str(plat.get(k)) for k in ("os", "architecture"))
+        if name in result.entries:
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH, f"{name} appears twice in the index",
+                "write the index again with one entry per platform"))
+            continue
+        result.entries[name] = m["digest"]
+        _, mbody, _ = registry.get_manifest(ref.repository, m["digest"])
+        manifest = json.loads(mbody)
+        config = json.loads(registry.get_blob(ref.repository, manifest["config"]["digest"]))
+        if find_in(config) != p:
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH,
+                f"the index entry says {name} but its image config says "
+                f"{config.get('os')}/{config.get('architecture')}",
+                "merge again: every entry's platform must be read from its config"))
+        _check_blobs(registry, ref, name, manifest, result)
+    names = {p.name for p in expected}
+    for missing in sorted(names - set(result.entries)):
+        result.findings.append(Finding("index", Kind.MISMATCH, f"{missing} is not in the index",
+                                       "publish that platform and merge again"))
+    for extra in sorted(set(result.entries) - names):
+        result.findings.append(Finding("index", Kind.MISMATCH,
+                                       f"{extra} is in the index but was not expected",
+                                       "check --platform, or drop it from the index"))
+    return result
+
+
+def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[str, Any],
+                 result: IndexCheck) -> None:
+    for blob in [manifest["config"], *manifest.get("layers", [])]:
+        if not registry.has_blob(ref.repository, blob["digest"]):
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH, f"{name}: blob {blob['digest']} is missing",
+                "push the image again"))
+
+
+def fetch(client: docker.DockerClient, ref: str, platform: Platform,
+          entries: dict[str, str]) -> str:
+    """A local reference to ``platform``'s image of ``ref``, pulled by manifest digest."""
+    if not is_registry_ref(ref):
+        local_platform(client, ref)  # there, and of a known platform
+        return ref
+    digest = entries.get(platform.name)
+    if digest is None:
+        raise CannotCheck(f"{platform.name} is not in {ref}", "publish it and merge again")
+    parsed = parse_reference(ref)
+    pinned = f"{parsed.host}/{parsed.repository}@{digest}"
+    try:
+        # By the platform's own manifest digest: the classic image store cannot hold two
+        # platforms of one index digest.
+        image = client.images.pull(pinned, platform=platform.name)
+    except docker.errors.APIError as exc:
+        d = diagnose(Event(Stage.CHECK, output=str(exc.explanation or exc), host=parsed.host,
+                           command=f"pull {pinned}", platform=platform.name))
+        raise from_diagnosis(d) from exc
+    return str(image.id)
+
+
+def local_platform(client: docker.DockerClient, ref: str) -> Platform:
+    """The platform of a local image to check; UsageError if there is none or it is unknown."""
+    if not image_exists(client, ref):
+        raise UsageError(f"no local image {ref} and it is not a registry reference",
+                         "pass HOST[:PORT]/REPO:TAG or a local image")
+    os_, arch, variant = image_platform(client, ref)
+    platform = find(arch, variant, os=os_)
+    if platform is None:
+        raise UsageError(f"{ref} is {os_}/{arch}, a platform the harness does not know",
+                         "check an image of a platform listed by --help")
+    return platform

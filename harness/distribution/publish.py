@@ -1,0 +1,229 @@
+"""Push each platform's image by digest, then write one multi-arch index under each tag.
+
+Pushing every platform to one tag lets the last push win; pushing per-platform tags and
+merging them with ``docker manifest`` trips over builders that push indexes with attestation
+entries. What works (peers.md): every platform pushed by digest, with no tag, and one index
+written at the end, naming each platform's manifest with the platform read from its config.
+
+A tag is written once, after every manifest it names is present in the repository, so a run
+that fails part-way leaves the previous tag untouched. Layers are gzip-compressed
+deterministically (mtime 0, fixed level), so an unchanged image has unchanged blob digests
+and a second publish uploads no blob; with the manifest cached per image id, it does not
+even export the image again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from harness.core.errors import UsageError
+from harness.core.platforms import Platform, find_in, parse_platform
+from harness.distribution.registry import (
+    CONFIG_V1,
+    INDEXES,
+    LAYER_GZIP,
+    MANIFEST_LIST,
+    MANIFEST_V2,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Registry,
+    RegistryError,
+    digest_of,
+)
+
+ATTESTATION = ("unknown", "unknown")
+MANIFEST_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") \
+    / "harness" / "manifests"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One platform's manifest in a repository: what an index entry and a digest file hold."""
+
+    platform: str
+    repository: str
+    digest: str
+    size: int
+    media_type: str
+
+    def descriptor(self) -> dict[str, Any]:
+        p = parse_platform(self.platform)
+        plat: dict[str, str] = {"architecture": p.architecture, "os": p.os}
+        if p.variant:
+            plat["variant"] = p.variant
+        return {"mediaType": self.media_type, "digest": self.digest, "size": self.size,
+                "platform": plat}
+
+    def write(self, directory: Path) -> Path:
+        """The digest file a CI matrix job uploads for the merge job."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{parse_platform(self.platform).slug}.json"
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def read(cls, path: Path) -> Entry:
+        try:
+            entry = cls(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"{path} is not a digest file", "pass files written by publish") \
+                from exc
+        try:
+            parse_platform(entry.platform)
+        except ValueError as exc:
+            raise UsageError(f"{path} names {entry.platform!r}, a platform the harness does "
+                             "not know", "pass digest files written by publish") from exc
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", entry.digest):
+            raise UsageError(f"{path} holds no sha256 digest", "pass files written by publish")
+        return entry
+
+
+# -- pushing one image --------------------------------------------------------------------
+
+
+def _gzip_layer(src: Path, dst: Path) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    # No name, mtime 0 and a fixed level: the same layer always compresses to the same bytes
+    # (GzipFile would otherwise write the destination's file name into the header).
+    with src.open("rb") as fin, dst.open("wb") as raw, \
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+        shutil.copyfileobj(fin, gz, 1 << 20)
+    with dst.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(chunk)
+    return "sha256:" + sha.hexdigest(), dst.stat().st_size
+
+
+def push_image(client: docker.DockerClient, registry: Registry, repository: str, image: str,
+               platform: Platform) -> Entry:
+    """Push one local image by digest (no tag) and return its entry.
+
+    The manifest made for an image id is kept in a local cache; when the repository already
+    holds every blob it names, it is written again without exporting or compressing anything.
+    """
+    image_id = str(client.images.get(image).id)
+    cached = MANIFEST_CACHE / f"{image_id.removeprefix('sha256:')}.json"
+    manifest = cached.read_bytes() if cached.is_file() else None
+    if manifest is None or not _has_blobs(registry, repository, manifest):
+        manifest = _push_blobs(client, registry, repository, image)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(manifest)
+        os.replace(partial, cached)  # atomic: concurrent publishes never read half a file
+    digest = registry.put_manifest(repository, digest_of(manifest), manifest, MANIFEST_V2)
+    return Entry(platform.name, repository, digest, len(manifest), MANIFEST_V2)
+
+
+def _has_blobs(registry: Registry, repository: str, manifest: bytes) -> bool:
+    doc = json.loads(manifest)
+    return all(registry.has_blob(repository, blob["digest"])
+               for blob in [doc["config"], *doc["layers"]])
+
+
+def _push_blobs(client: docker.DockerClient, registry: Registry, repository: str,
+                image: str) -> bytes:
+    """Export the image, upload the blobs the repository lacks; the manifest's bytes."""
+    with tempfile.TemporaryDirectory(prefix="harness-push-") as tmp:
+        work = Path(tmp)
+        archive = work / "image.tar"
+        with archive.open("wb") as fh:
+            for chunk in client.images.get(image).save(named=False):
+                fh.write(chunk)
+        with tarfile.open(archive) as tar:
+            tar.extractall(work / "x", filter="data")
+        saved = json.loads((work / "x" / "manifest.json").read_text())[0]
+        config = (work / "x" / saved["Config"]).read_bytes()
+        layers = []
+        for index, layer in enumerate(saved["Layers"]):
+            packed = work / f"layer{index}.tar.gz"
+            digest, size = _gzip_layer(work / "x" / layer, packed)
+            with packed.open("rb") as fh:
+                registry.push_blob(repository, digest, fh, size)
+            layers.append({"mediaType": LAYER_GZIP, "digest": digest, "size": size})
+    config_digest = digest_of(config)
+    registry.push_blob(repository, config_digest, config, len(config))
+    return json.dumps({
+        "schemaVersion": 2, "mediaType": MANIFEST_V2,
+        "config": {"mediaType": CONFIG_V1, "digest": config_digest, "size": len(config)},
+        "layers": layers,
+    }, separators=(",", ":")).encode()
+
+
+# -- indexes ------------------------------------------------------------------------------
+
+
+def write_index(registry: Registry, repository: str, entries: list[Entry],
+                tags: Iterable[str]) -> str:
+    """Write one manifest list naming ``entries`` under every tag; its digest."""
+    seen: dict[str, Entry] = {}
+    for e in entries:
+        if e.platform in seen and seen[e.platform].digest != e.digest:
+            raise UsageError(f"two different images for {e.platform}: "
+                             f"{seen[e.platform].digest} and {e.digest}",
+                             "merge one image per platform")
+        seen[e.platform] = e
+    for e in seen.values():
+        if not registry.has_manifest(repository, e.digest):
+            raise RegistryError(f"{e.platform}'s manifest {e.digest} is not in "
+                                f"{registry.host}/{repository}",
+                                "publish that platform first; the tag was not written")
+    # An OCI index where any entry is an OCI manifest, a Docker manifest list otherwise.
+    media = OCI_INDEX if any(e.media_type == OCI_MANIFEST for e in seen.values()) \
+        else MANIFEST_LIST
+    body = json.dumps({
+        "schemaVersion": 2, "mediaType": media,
+        "manifests": [seen[k].descriptor() for k in sorted(seen)],
+    }, separators=(",", ":")).encode()
+    digest = digest_of(body)
+    for tag in tags:
+        registry.put_manifest(repository, tag, body, media)
+    return digest
+
+
+def index_platforms(index: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Platform | None]]:
+    """Each entry of an index with the platform it names (None if the table does not know
+    it), attestation entries (``unknown/unknown``) left out."""
+    for m in index.get("manifests", []):
+        plat = m.get("platform") or {}
+        if (plat.get("os"), plat.get("architecture")) != ATTESTATION:
+            yield m, find_in(plat)
+
+
+def platform_entries(registry: Registry, repository: str, reference: str,
+                     wanted: Platform | None = None) -> list[Entry]:
+    """The platform manifests behind a reference: itself, or an index's entries.
+
+    From an index, attestation entries (``unknown/unknown``) are dropped and, with ``wanted``,
+    only that platform's entry is kept. A plain manifest's platform is read from its config.
+    """
+    media, body, digest = registry.get_manifest(repository, reference)
+    doc = json.loads(body)
+    found: list[Entry] = []
+    if media in INDEXES:
+        for m, p in index_platforms(doc):
+            if p is not None and (wanted is None or p == wanted):
+                found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"]))
+        return found
+    config = json.loads(registry.get_blob(repository, doc["config"]["digest"]))
+    p = find_in(config)
+    if p is None:
+        raise UsageError(f"{repository}@{digest} is of a platform the harness does not know "
+                         f"({config.get('os')}/{config.get('architecture')})",
+                         "merge images of the platforms listed by --help")
+    if wanted is not None and p != wanted:
+        raise UsageError(f"{repository}@{digest} is {p.name}, not {wanted.name}",
+                         "merge the image of the platform you meant")
+    return [Entry(p.name, repository, digest, len(body), media)]

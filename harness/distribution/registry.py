@@ -1,0 +1,252 @@
+"""A small client of the OCI distribution API: blobs, manifests, indexes, tags.
+
+Only what publishing by digest needs. Credentials come from where docker keeps them (docker
+config, credential helpers) through the docker SDK; basic and token auth both work; no
+credential is ever put in a message. A registry that is not on loopback is spoken to over
+TLS unless the user explicitly allows it insecure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import docker.auth
+import requests
+
+from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import CannotCheck, UsageError
+
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+CONFIG_V1 = "application/vnd.docker.container.image.v1+json"
+LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+INDEXES = (MANIFEST_LIST, OCI_INDEX)
+MANIFESTS = (MANIFEST_V2, OCI_MANIFEST)
+ACCEPT = ", ".join((*INDEXES, *MANIFESTS))
+
+
+class RegistryError(CannotCheck):
+    """The registry could not be reached, refused us, or answered something unexpected."""
+
+
+class AuthError(RegistryError):
+    pass
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``HOST[:PORT]/REPO[:TAG|@DIGEST]``."""
+
+    host: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        suffix = f"@{self.digest}" if self.digest else f":{self.tag}" if self.tag else ""
+        return f"{self.host}/{self.repository}{suffix}"
+
+
+def parse_reference(text: str) -> Reference:
+    """A reference with an explicit registry host; raises UsageError otherwise."""
+    m = re.fullmatch(r"(?P<host>[^/]+)/(?P<repo>[a-z0-9._/-]+?)"
+                     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?",
+                     text.strip())
+    if not m or not ("." in m["host"] or ":" in m["host"] or m["host"] == "localhost"):
+        raise UsageError(f"{text!r} is not a registry reference",
+                         "write HOST[:PORT]/REPOSITORY[:TAG], e.g. 127.0.0.1:5000/rust:latest")
+    return Reference(m["host"], m["repo"], m["tag"], m["digest"])
+
+
+def is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:host.index("]")]
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class Registry:
+    """One registry host; one session, with its auth, for every request."""
+
+    def __init__(self, host: str, *, insecure: bool = False, timeout: float = 60.0,
+                 credentials: dict[str, str] | None = None) -> None:
+        self.host = host
+        plain = is_loopback(host) or insecure
+        self.base = f"{'http' if plain else 'https'}://{host}"
+        self.timeout = timeout
+        self.session = requests.Session()
+        self._credentials = credentials if credentials is not None else docker_credentials(host)
+        self._token: str | None = None
+        self._basic_ok = False  # the registry asked for basic auth: send it every time
+        self.uploaded_blobs = 0  # counted, so that a re-publish can show it uploaded nothing
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _request(self, method: str, path_or_url: str, *, ok: Iterable[int] = (200,),
+                 **kw: Any) -> requests.Response:
+        url = path_or_url if path_or_url.startswith("http") else self.base + path_or_url
+        for attempt in range(2):
+            headers = dict(kw.pop("headers", {}) or {})
+            if self._token:
+                headers["Authorization"] = f"Bearer {self._token}"
+            elif self._credentials and self._basic_ok:
+                kw["auth"] = (self._credentials["username"], self._credentials["password"])
+            try:
+                resp = self.session.request(method, url, headers=headers, timeout=self.timeout,
+                                            **kw)
+            except requests.RequestException as exc:
+                d = diagnose(Event(Stage.PUBLISH, output=f"{type(exc).__name__}: {exc}",
+                                   host=self.host, command=f"{method} {_path(url)}"))
+                raise RegistryError(d.message, d.fix, cause=d.cause) from exc
+            if resp.status_code == 401 and attempt == 0 and self._authenticate(resp):
+                kw["headers"] = headers
+                if hasattr(kw.get("data"), "seek"):
+                    kw["data"].seek(0)
+                continue
+            break
+        if resp.status_code == 401:
+            d = diagnose(Event(Stage.PUBLISH, status=401, host=self.host,
+                               command=f"{method} {_path(url)}"))
+            raise AuthError(d.message, d.fix, cause=d.cause)
+        if resp.status_code not in ok:
+            raise RegistryError(f"registry {self.host}: {method} {_path(url)} answered "
+                                f"{resp.status_code} {_errors(resp)}",
+                                "check the registry's log")
+        return resp
+
+    def _authenticate(self, resp: requests.Response) -> bool:
+        challenge = resp.headers.get("WWW-Authenticate", "")
+        scheme, params = parse_challenge(challenge)
+        if scheme == "basic":
+            if not self._credentials:
+                return False
+            self._basic_ok = True
+            return True
+        if scheme == "bearer" and "realm" in params:
+            query = {k: v for k, v in params.items() if k in ("service", "scope")}
+            auth = (self._credentials["username"], self._credentials["password"]) \
+                if self._credentials else None
+            try:
+                token_resp = self.session.get(params["realm"], params=query, auth=auth,
+                                              timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise RegistryError(f"the token service of {self.host} cannot be reached",
+                                    "check the registry's auth configuration") from exc
+            if token_resp.status_code != 200:
+                return False
+            body = token_resp.json()
+            self._token = body.get("token") or body.get("access_token")
+            return bool(self._token)
+        return False
+
+    # -- API ------------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        self._request("GET", "/v2/")
+
+    def has_blob(self, repo: str, digest: str) -> bool:
+        resp = self._request("HEAD", f"/v2/{repo}/blobs/{digest}", ok=(200, 404))
+        return resp.status_code == 200
+
+    def push_blob(self, repo: str, digest: str, data: BinaryIO | bytes, size: int) -> bool:
+        """Upload a blob unless the repository has it; True when it was uploaded."""
+        if self.has_blob(repo, digest):
+            return False
+        start = self._request("POST", f"/v2/{repo}/blobs/uploads/", ok=(202,))
+        location = start.headers["Location"]
+        if not location.startswith("http"):
+            location = self.base + location
+        sep = "&" if "?" in location else "?"
+        self._request("PUT", f"{location}{sep}digest={digest}", ok=(201,), data=data,
+                      headers={"Content-Type": "application/octet-stream",
+                               "Content-Length": str(size)})
+        self.uploaded_blobs += 1
+        return True
+
+    def get_blob(self, repo: str, digest: str) -> bytes:
+        return self._request("GET", f"/v2/{repo}/blobs/{digest}").content
+
+    def put_manifest(self, repo: str, reference: str, body: bytes, media_type: str) -> str:
+        resp = self._request("PUT", f"/v2/{repo}/manifests/{reference}", ok=(201,), data=body,
+                             headers={"Content-Type": media_type})
+        return resp.headers.get("Docker-Content-Digest") or digest_of(body)
+
+    def get_manifest(self, repo: str, reference: str) -> tuple[str, bytes, str]:
+        """(media type, body, digest) of a manifest or index."""
+        resp = self._request("GET", f"/v2/{repo}/manifests/{reference}",
+                             headers={"Accept": ACCEPT})
+        media = resp.headers.get("Content-Type", "").split(";")[0]
+        body = resp.content
+        if not media or media == "application/json":
+            media = json.loads(body).get("mediaType", MANIFEST_V2)
+        return media, body, digest_of(body)
+
+    def has_manifest(self, repo: str, reference: str) -> bool:
+        resp = self._request("HEAD", f"/v2/{repo}/manifests/{reference}", ok=(200, 404),
+                             headers={"Accept": ACCEPT})
+        return resp.status_code == 200
+
+    def tags(self, repo: str) -> list[str]:
+        resp = self._request("GET", f"/v2/{repo}/tags/list", ok=(200, 404))
+        if resp.status_code == 404:
+            return []
+        return sorted(resp.json().get("tags") or [])
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="…",service="…"`` -> ("bearer", {...})."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return scheme.lower(), params
+
+
+def docker_credentials(host: str) -> dict[str, str] | None:
+    """Credentials docker has stored for ``host`` (config file or credential helper)."""
+    try:
+        found = docker.auth.resolve_authconfig(docker.auth.load_config(), registry=host)
+    except Exception:  # a broken helper must not stop an anonymous push
+        return None
+    if found and found.get("username") and found.get("password"):
+        return {"username": str(found["username"]), "password": str(found["password"])}
+    return None
+
+
+def _path(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url).split("?")[0]
+
+
+def _errors(resp: requests.Response) -> str:
+    try:
+        errors = resp.json().get("errors") or []
+        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+    except ValueError:
+        return ""
+

@@ -1,0 +1,1 @@
+"""The machine: its host, binfmt_misc handlers, provisioning, Debian mirror, configuration files."""

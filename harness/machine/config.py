@@ -1,0 +1,212 @@
+"""All configuration in one place: ``[tool.harness]`` in pyproject.toml, overridden by options."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core import options, usercheck
+from harness.core.errors import UsageError
+from harness.core.options import BUILDERS, QUIRK_POLICIES
+from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
+
+DEFAULT_BASE = "debian:bookworm-slim"
+__all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
+
+
+@dataclass
+class HarnessConfig:
+    root: Path
+    platforms: list[Platform]
+    dockerfile: Path
+    context: Path
+    build_args: dict[str, str] = field(default_factory=dict)
+    report_dir: Path = Path("reports")
+    image: str = "harness/rust"
+    builder: str = "auto"
+    quirk_policy: str = "warn"
+    require: frozenset[str] = frozenset()
+    allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
+    checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
+    check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
+    mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
+    probe_timeout: float = 60.0
+    hello_timeout: float = 600.0
+    refresh_bases: bool = False
+    no_cache: bool = False
+    ref: str | None = None  # check this published or local image instead of building
+    insecure_registry: bool = False
+
+    def tag_for(self, platform: Platform) -> str:
+        """Each platform's image has its own local tag, so no build can pick up another's."""
+        return f"{self.image}:{platform.slug}"
+
+    @property
+    def base_image(self) -> str:
+        return self.build_args.get("BASE_IMAGE") or dockerfile_base(self.dockerfile)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.report_dir / "logs"
+
+    def validate(self) -> None:
+        if not self.dockerfile.is_file():
+            raise UsageError(f"no Dockerfile at {self.dockerfile}",
+                             "pass --dockerfile PATH or set dockerfile in [tool.harness]")
+        if not self.context.is_dir():
+            raise UsageError(f"the build context {self.context} is not a directory",
+                             "pass --context DIR or set context in [tool.harness]")
+        if self.builder not in BUILDERS:
+            raise UsageError(f"unknown builder {self.builder!r}",
+                             f"use one of {', '.join(BUILDERS)}")
+        if self.quirk_policy not in QUIRK_POLICIES:
+            raise UsageError(f"unknown quirk policy {self.quirk_policy!r}",
+                             f"use one of {', '.join(QUIRK_POLICIES)}")
+        if not self.platforms:
+            raise UsageError("no platform to build", "pass --platform os/arch[/variant]")
+        if self.ref is None and not _has_from(self.dockerfile):
+            raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
+                             "Dockerfile)", "pass --dockerfile with a Dockerfile")
+        for directory in self.check_dirs:
+            if not directory.is_dir():
+                raise UsageError(f"--checks {directory}: no such directory",
+                                 "pass --checks DIR with your pytest checks, or fix check-dirs "
+                                 "in [tool.harness]")
+        if not IMAGE_NAME.fullmatch(self.image):
+            raise UsageError(f"--image {self.image!r} is not an image name",
+                             "use lowercase letters, digits and . _ - / (no tag: the harness "
+                             "adds one per platform)")
+        _check_writable(self.report_dir)
+
+
+# A repository name as the distribution grammar has it, without tag or digest.
+# A first component is a registry host only with a dot or a port, or as localhost.
+IMAGE_NAME = re.compile(r"(?:(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?"
+                        r"|[a-zA-Z0-9-]+:\d+)/)?"
+                        r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def _has_from(dockerfile: Path) -> bool:
+    try:
+        text = dockerfile.read_text(errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\s*FROM\s+\S", text, re.MULTILINE | re.IGNORECASE) is not None
+
+
+def _check_writable(directory: Path) -> None:
+    """The report directory can be made and written, before any work is done."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UsageError(f"the report directory {directory} cannot be made: {existing} is a "
+                         "file", "pass --report-dir DIR")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"the report directory {directory} is not writable",
+                         "pass --report-dir DIR")
+
+
+def dockerfile_base(dockerfile: Path) -> str:
+    """The default of ``ARG BASE_IMAGE=…`` in the Dockerfile, or Debian bookworm-slim."""
+    try:
+        text = dockerfile.read_text()
+    except OSError:
+        return DEFAULT_BASE
+    m = re.search(r"^\s*ARG\s+BASE_IMAGE\s*=\s*[\"']?([^\s\"']+)", text, re.MULTILINE | re.I)
+    return m[1] if m else DEFAULT_BASE
+
+
+TABLES = ("checks", "engines")  # sub-tables of [tool.harness], not options
+
+
+def read_pyproject(root: Path) -> dict[str, Any]:
+    """``[tool.harness]`` of ``root``'s pyproject.toml, keys checked (an unknown key is a
+    usage error naming the nearest known one), by option key."""
+    section = _section(root)
+    options.check_keys(k for k in section if k not in TABLES)
+    return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
+
+
+def read_checks(root: Path) -> tuple[usercheck.DeclaredCheck, ...]:
+    """The checks declared in ``[tool.harness.checks]``, each one checked."""
+    return usercheck.parse(_section(root).get("checks", {}))
+
+
+def _section(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
+    section = data.get("tool", {}).get("harness", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"[tool.harness] in {path} is not a table", "write [tool.harness]")
+    return section
+
+
+def parse_build_args(items: list[str]) -> dict[str, str]:
+    converted: dict[str, str] = options.BY_KEY["build_args"].convert(items, "command line")
+    return converted
+
+
+def load(root: Path, **overrides: Any) -> HarnessConfig:
+    """Merge pyproject's ``[tool.harness]`` with options (None or empty: not given); every
+    value is converted and checked by its entry in ``harness.core.options``."""
+    settings = {k: options.BY_KEY[k].convert(v, "pyproject.toml")
+                for k, v in read_pyproject(root).items()}
+    given = {k: options.BY_KEY[k].convert(v, "command line")
+             for k, v in overrides.items() if v not in (None, [], ())}
+    if "dockerfile" in given and "context" not in given:
+        settings.pop("context", None)  # another Dockerfile: its own directory is the context
+    settings.update(given)
+
+    def value(key: str) -> Any:
+        return settings.get(key, options.env_default(key))
+
+    def path_of(text: str) -> Path:
+        p = Path(text)
+        return p if p.is_absolute() else root / p
+
+    def path(key: str, default: str) -> Path:
+        return path_of(settings.get(key) or default)
+
+    try:
+        platforms = parse_platforms(list(value("platforms")))
+    except UnknownPlatform as exc:
+        raise UsageError(str(exc), "pass --platform with a name from that list") from exc
+    dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
+    return HarnessConfig(
+        root=root,
+        platforms=platforms,
+        dockerfile=dockerfile,
+        context=path("context", str(dockerfile.parent)),
+        build_args=dict(value("build_args")),
+        report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
+        image=str(value("image") or "harness/" + _image_name(dockerfile)),
+        builder=value("builder"),
+        quirk_policy=value("quirk_policy"),
+        require=frozenset(value("require")),
+        allow_foreign=tuple(value("allow_foreign")),
+        checks=read_checks(root),
+        check_dirs=tuple(path_of(d) for d in value("check_dirs")),
+        mirror=value("mirror"),
+        probe_timeout=value("probe_timeout"),
+        hello_timeout=value("hello_timeout"),
+        refresh_bases=value("refresh_bases"),
+        no_cache=value("no_cache"),
+        ref=value("ref"),
+        insecure_registry=value("insecure_registry"),
+    )
+
+
+def _image_name(dockerfile: Path) -> str:
+    # Dockerfile.rust -> rust; Dockerfile -> image
+    suffix = dockerfile.name.partition(".")[2]
+    return re.sub(r"[^a-z0-9._-]", "-", suffix.lower()) or "image"
