@@ -67,8 +67,10 @@ def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:
 
 
 def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str | None,
-           refresh: bool = False, say: Say = print, log_path: Path | None = None) -> str:
-    """The local tag of ``base`` for ``platform``, pulling or bootstrapping it if needed."""
+           refresh: bool = False, say: Say = print, log_path: Path | None = None,
+           offline: bool = False) -> str:
+    """The local tag of ``base`` for ``platform``, pulling (unless ``offline``) or
+    bootstrapping it if needed."""
     tag = local_tag(base, platform)
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(str(LOCK_DIR / (re.sub(r"[^\w.-]", "_", tag) + ".lock"))):
@@ -84,7 +86,7 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
             client.images.get(base).tag(*split_tag(tag))
             say(f"base {base} is a local {platform.name} image; used as it is")
             return tag
-        if _pull(client, base, platform, tag, say):
+        if not offline and _pull(client, base, platform, tag, say):
             return tag
         suite = debian_suite(base)
         if suite is None and local is not None:

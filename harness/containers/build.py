@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 import docker
 import docker.errors
@@ -43,6 +44,8 @@ class BuildRequest:
     labels: dict[str, str] = field(default_factory=dict)
     no_cache: bool = False
     mode: RunKind | None = None  # how the platform runs here, for the diagnosis of a failure
+    # FROM image -> local tag that replaces it (BuildKit's named build contexts)
+    contexts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -151,6 +154,8 @@ class BuildxBuilder:
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in req.labels.items():
             cmd += ["--label", f"{key}={value}"]
+        for image, local in req.contexts.items():
+            cmd += ["--build-context", f"{image}=docker-image://{local}"]
         if req.no_cache:
             cmd.append("--no-cache")
         return [*cmd, str(req.context)]
@@ -183,7 +188,7 @@ class BuildxBuilder:
                             req.log_path)
 
 
-Builder = ClassicBuilder | BuildxBuilder
+Builder: TypeAlias = ClassicBuilder | BuildxBuilder
 
 
 def resolve(kind: str, buildx_version: str | None) -> str:

@@ -122,6 +122,15 @@ def facts(c: docker.DockerClient) -> EngineFacts:
     )
 
 
+def has_named_contexts(version: str) -> bool:
+    """Whether the engine's BuildKit takes named build contexts (Docker 23 and later; the one
+    in 20.10 says "unsupported frontend capability moby.buildkit.frontend.contexts")."""
+    try:
+        return int(version.split(".")[0]) >= 23
+    except ValueError:
+        return False
+
+
 def buildx_version() -> str | None:
     """The buildx plugin's version if the docker CLI has it."""
     if not shutil.which("docker"):

@@ -10,7 +10,6 @@ expected is a bug of the harness (``internal``).
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 import traceback
 import uuid
@@ -21,7 +20,9 @@ import docker
 import docker.errors
 
 from harness.containers import bases, build, engine, probes
-from harness.core.errors import HarnessError, NoEmulation
+from harness.containers.build import Builder
+from harness.core import dockerfile as dockerfile_text
+from harness.core.errors import HarnessError, NoEmulation, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunMode, worst
 from harness.core.platforms import Platform
@@ -29,6 +30,7 @@ from harness.core.report import BuildInfo, ImageInfo, PlatformResult
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
 from harness.machine.config import HarnessConfig
+from harness.machine.debian import debian_suite
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
 from harness.machine.progress import StatusBoard
 
@@ -177,20 +179,31 @@ class Pipeline:
         build_args = dict(cfg.build_args)
         log_dir = cfg.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
+        base_log = log_dir / f"{platform.slug}-base.log"
+
+        def say(line: str) -> None:  # where a base came from, in its log and live
+            board.line(line)
+            with base_log.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+        builder = build.choose(cfg.builder, self.client, self.facts.buildx)
+        contexts: dict[str, str] = {}
         if declares_base_arg(cfg.dockerfile):
             board.set("base")
-            base_log = log_dir / f"{platform.slug}-base.log"
             base_log.write_text("")
-
-            def say(line: str) -> None:  # where the base came from, in its log and live
-                board.line(line)
-                with base_log.open("a", encoding="utf-8") as fh:
-                    fh.write(line + "\n")
-
             build_args["BASE_IMAGE"] = bases.ensure(
                 self.client, cfg.base_image, platform, mirror=cfg.mirror,
-                refresh=cfg.refresh_bases, say=say, log_path=base_log)
-        builder = build.choose(cfg.builder, self.client, self.facts.buildx)
+                refresh=cfg.refresh_bases, say=say, log_path=base_log,
+                offline=cfg.offline_bases)
+        elif stage_bases := self._stage_bases(builder):
+            # No ARG BASE_IMAGE: each Debian FROM is served, unmodified, from this platform's
+            # base through a named build context.
+            board.set("base")
+            base_log.write_text("")
+            contexts = {image: bases.ensure(self.client, image, platform, mirror=cfg.mirror,
+                                            refresh=cfg.refresh_bases, say=say,
+                                            log_path=base_log, offline=cfg.offline_bases)
+                        for image in stage_bases}
         board.set("building")
         # Built under a tag of this run's own, and probed by its ID: two runs on one engine
         # never take each other's image. The shared tag moves only once this build is done.
@@ -200,7 +213,7 @@ class Pipeline:
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={"dev.harness.platform": platform.name},
-            no_cache=cfg.no_cache, mode=mode.kind)
+            no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts)
         try:
             outcome = builder.build(request, on_line=board.line)
             self.client.images.get(outcome.image_id).tag(*bases.split_tag(final))
@@ -210,7 +223,29 @@ class Pipeline:
         return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
-                                     str(outcome.log_path)))
+                                     str(outcome.log_path), contexts or None))
+
+    def _stage_bases(self, builder: Builder) -> list[str]:
+        """The Debian images the Dockerfile's stages start FROM, where the builder can serve
+        them from the harness's bases (BuildKit's named contexts, Docker 23 and later); a
+        usage error where --offline-bases asks for it and the builder cannot."""
+        try:
+            text = self.cfg.dockerfile.read_text()
+        except OSError:
+            return []
+        images = [i for i in dockerfile_text.from_images(text) if debian_suite(i)]
+        if not images:
+            return []
+        if builder.name == "buildx" and engine.has_named_contexts(self.facts.version):
+            return images
+        if self.cfg.offline_bases:
+            raise UsageError(
+                f"--offline-bases: {', '.join(images)} cannot be replaced by the harness's "
+                f"bases with the {builder.name} builder of Docker {self.facts.version} (named "
+                "build contexts need BuildKit through buildx on Docker 23 or later)",
+                "declare `ARG BASE_IMAGE=debian:...` and `FROM ${BASE_IMAGE}` in the "
+                "Dockerfile, or build on a current Docker with --builder buildx")
+        return []
 
     def _fetch(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
         """--ref: the platform's image of a published tag (by manifest digest) or local image."""
@@ -285,7 +320,6 @@ def _interrupted(stage: str) -> Finding:
 def declares_base_arg(dockerfile: Path) -> bool:
     """Whether the Dockerfile takes ``ARG BASE_IMAGE``, the hook for per-platform bases."""
     try:
-        text = dockerfile.read_text()
+        return dockerfile_text.declares_base_arg(dockerfile.read_text())
     except OSError:
         return False
-    return re.search(r"^\s*ARG\s+BASE_IMAGE\b", text, re.MULTILINE | re.IGNORECASE) is not None

@@ -146,6 +146,9 @@ OPTIONS: tuple[Option, ...] = (
            "build every layer anew (bases stay cached)", RUN),
     Option("refresh_bases", "--refresh-bases", "bool", False,
            "make cached bases anew", RUN),
+    Option("offline_bases", "--offline-bases", "bool", False,
+           "never pull a base: make Debian bases from the archive (and serve a Dockerfile's "
+           "Debian FROMs from them on Docker 23+)", RUN),
     Option("ref", "--ref", "str", None,
            "check this image instead of building: HOST[:PORT]/REPO:TAG or a local image",
            frozenset({"build"}), "REF", in_pyproject=False),

@@ -29,6 +29,8 @@ class BuildInfo:
     builder: str | None = None  # buildx, classic, pull
     seconds: float | None = None
     log: str | None = None
+    # FROM image -> the harness's base of the platform that served it (named build contexts)
+    bases: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.core import dockerfile as dockerfile_text
 from harness.core import options, usercheck
+from harness.core.dockerfile import DEFAULT_BASE
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 
-DEFAULT_BASE = "debian:bookworm-slim"
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
 
@@ -37,6 +38,7 @@ class HarnessConfig:
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
     refresh_bases: bool = False
+    offline_bases: bool = False  # never pull a base; serve Debian FROMs from made ones
     no_cache: bool = False
     ref: str | None = None  # check this published or local image instead of building
     insecure_registry: bool = False
@@ -93,10 +95,9 @@ IMAGE_NAME = re.compile(r"(?:(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(
 
 def _has_from(dockerfile: Path) -> bool:
     try:
-        text = dockerfile.read_text(errors="replace")
+        return dockerfile_text.has_from(dockerfile.read_text(errors="replace"))
     except OSError:
         return False
-    return re.search(r"^\s*FROM\s+\S", text, re.MULTILINE | re.IGNORECASE) is not None
 
 
 def _check_writable(directory: Path) -> None:
@@ -113,11 +114,9 @@ def _check_writable(directory: Path) -> None:
 def dockerfile_base(dockerfile: Path) -> str:
     """The default of ``ARG BASE_IMAGE=…`` in the Dockerfile, or Debian bookworm-slim."""
     try:
-        text = dockerfile.read_text()
+        return dockerfile_text.base_arg_default(dockerfile.read_text())
     except OSError:
         return DEFAULT_BASE
-    m = re.search(r"^\s*ARG\s+BASE_IMAGE\s*=\s*[\"']?([^\s\"']+)", text, re.MULTILINE | re.I)
-    return m[1] if m else DEFAULT_BASE
 
 
 TABLES = ("checks", "engines")  # sub-tables of [tool.harness], not options
@@ -200,6 +199,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),
         refresh_bases=value("refresh_bases"),
+        offline_bases=value("offline_bases"),
         no_cache=value("no_cache"),
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),

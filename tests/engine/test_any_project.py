@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -67,8 +68,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The harness installed from its wheel into a directory of its own (no file of this
     checkout on the path): what `pip install multiarch-harness` gives a user."""
     where = tmp_path_factory.mktemp("installed")
+    # From a copy of the tracked files: setuptools builds in the source tree, and a build/
+    # left there by an earlier layout would put stale modules in the wheel.
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    source = where / "source"
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                    str(where / "wheel"), str(ROOT)], check=True, capture_output=True)
+                    str(where / "wheel"), str(source)], check=True, capture_output=True)
     [wheel] = (where / "wheel").glob("multiarch_harness-*.whl")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(where / "site"), str(wheel)], check=True, capture_output=True)

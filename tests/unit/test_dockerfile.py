@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harness.core.dockerfile import declares_base_arg, from_images, has_from
 from harness.core.normalise import from_dpkg, from_rust_triple
 from harness.machine.config import dockerfile_base
 
@@ -29,3 +30,21 @@ def test_the_image_carries_oci_labels() -> None:
     text = DOCKERFILE.read_text()
     for label in ("title", "description", "version", "source"):
         assert f"org.opencontainers.image.{label}=" in text
+
+
+def test_from_images_are_the_stages_bases_not_stages_or_arguments() -> None:
+    text = """
+        # syntax=docker/dockerfile:1
+        ARG BASE=debian:trixie
+        FROM --platform=$BUILDPLATFORM debian:bookworm-slim AS build
+        FROM build AS test
+        from debian:bookworm-slim
+        FROM ${BASE}
+        FROM scratch
+        FROM docker.io/library/alpine:3.20 as tools
+        COPY --from=tools /bin/busybox /busybox
+    """
+    assert from_images(text) == ["debian:bookworm-slim", "docker.io/library/alpine:3.20"]
+    assert declares_base_arg("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}")
+    assert not declares_base_arg(text)
+    assert not has_from("# FROM debian\nRUN true")
