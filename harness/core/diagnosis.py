@@ -247,7 +247,9 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"{_where(e)}the registry of a base image cannot be reached: "
                         f"{_first_line(e, m)}",
                         "declare `ARG BASE_IMAGE` and use `FROM $BASE_IMAGE`, so the harness "
-                        "provides a base of each platform, or make the registry reachable"),
+                        "provides a base of each platform; or build with buildx on Docker 23+, "
+                        "where the harness serves Debian FROMs itself; or make the registry "
+                        "reachable"),
           _rx(r"(failed to do request|Get|Head) \"?https?://[^\s\"]+\"?: (dial tcp|net/http|"
               r"proxyconnect).*(no such host|connection refused|i/o timeout|network is "
               r"unreachable|TLS handshake timeout).*")),
