@@ -138,10 +138,15 @@ def measure_audit_peer(image: str, platforms: list[str]) -> dict[str, dict[str, 
                                  capture_output=True, text=True, check=False).stdout
         seconds = time.monotonic() - start
         found[name] = {"seconds": round(seconds, 2),
-                       "elf_files": sum(line.startswith("ELF") for line in out.splitlines())}
+                       "elf_files": sum(_is_elf(line) for line in out.splitlines())}
         print(f"bench: by hand (export + file), {name}: {seconds:.1f} s, "
               f"{found[name]['elf_files']} ELF files", flush=True)
     return found
+
+
+def _is_elf(description: str) -> bool:
+    """`file -b` says "ELF 64-bit ...", or "setuid ELF ..." for a setuid program."""
+    return "ELF" in description.split(",")[0].split()[:2]
 
 
 def render(r: dict[str, Any]) -> list[str]:

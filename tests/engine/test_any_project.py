@@ -146,3 +146,17 @@ def test_a_bad_declared_check_is_refused_before_anything_is_built(tmp_path: Path
     assert "[tool.harness.checks.broken]: unknown placeholder {arch} in expect" in \
         run.stdout + run.stderr
     assert not (project / "reports" / "logs").exists()
+
+
+def test_a_declared_check_whose_command_is_not_in_the_image_fails(tmp_path: Path,
+                                                                   seeded: None) -> None:
+    project = make_project(tmp_path / "project")
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.harness.checks.jq]\ncommand = ["jq", "--version"]\n'
+                 'expect = "^jq-1"\n')
+    run = run_harness("--platform=linux/amd64", cwd=project)
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-4000:]
+    [amd] = data(project / "reports")["platforms"]
+    [finding] = [f for f in amd["findings"] if f["source"] == "check:jq"]
+    assert finding["kind"] == "missing" and "jq" in finding["message"]
+    assert amd["verdict"] == "fail"
