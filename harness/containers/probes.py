@@ -401,9 +401,11 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         found.append(_audit(probe, platform, allow_foreign))  # before the hello world writes
         found.extend(_hello(probe, cargo, hello_timeout))
         for check in checks:  # a declared check's command must be there: it is required
-            found.append(_answer(probe, check.source, list(check.command),
-                                 functools.partial(obs.declared, check), check.timeout,
-                                 required=frozenset({check.source}), status=check.status))
+            seen = _answer(probe, check.source, list(check.command),
+                           functools.partial(obs.declared, check), check.timeout,
+                           required=frozenset({check.source}), status=check.status)
+            seen.detail.setdefault("command", check.shown)
+            found.append(seen)
     return found
 
 

@@ -143,6 +143,13 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
             return [Finding(src, Kind.ERROR, f"{src}: the probe could not run: {obs.error}",
                             obs.fix or "see the probe log; rerun once the machine is fixed")]
         return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "")]
+    if obs.absent and src.startswith(usercheck.PREFIX):
+        # A declared check is required by being declared: its command must be there.
+        return [Finding(src, Kind.MISSING,
+                        f"check {src.removeprefix(usercheck.PREFIX)}: the command "
+                        f"`{obs.detail.get('command', '?')}` is not in the image",
+                        "install it in the image, or fix the check's command in "
+                        f"[tool.harness.checks.{src.removeprefix(usercheck.PREFIX)}]")]
     if obs.absent:
         what = _ABSENT.get(src, f"{src} is not in the image")
         if src in required:

@@ -113,3 +113,13 @@ def test_a_user_pytest_check_that_failed_fails_its_platform() -> None:
     [finding] = judgement.findings
     assert finding.kind is Kind.MISMATCH and finding.source == "pytest:checks/test_app.py::test_v"
     assert re.search(r"AssertionError: \\x1b\[31m$", finding.message)
+
+
+def test_a_declared_check_whose_command_is_absent_is_missing_not_skipped() -> None:
+    absent = obs.absent("check:jq")
+    absent.detail["command"] = "jq --version"
+    judgement = judge(ARM, [absent], "amd64", QEMU)
+    assert judgement.verdict == FAIL
+    [finding] = judgement.findings
+    assert finding.kind is Kind.MISSING
+    assert finding.message == "check jq: the command `jq --version` is not in the image"
