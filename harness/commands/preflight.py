@@ -21,6 +21,8 @@ from harness.containers.build import resolve
 from harness.containers.pipeline import declares_base_arg
 from harness.core import options
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
+from harness.core.outcomes import RunKind, RunMode
+from harness.core.report import redact
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
 from harness.machine.config import HarnessConfig
@@ -36,20 +38,46 @@ def survey(cfg: HarnessConfig) -> dict[str, Any]:
     missing = [p for p in cfg.platforms
                if base is None or not engine.image_exists(c, bases.local_tag(cfg.base_image, p))]
     proved = proofs.prove_platforms(cfg.platforms, base, bootstrap=missing)
+    others = {url: _other_engine(url) for url in sorted(set(cfg.engines.values()))}
     rows = []
     for p in cfg.platforms:
-        mode = run_mode(p, facts.arch, handlers)
+        url = cfg.engines.get(p.name)
+        other = others.get(url) if url else None
+        if other is not None and other.get("problem"):
+            rows.append({"platform": p.name, "kind": "unavailable", "describe": "CANNOT RUN",
+                         "proofs": [], "problem": other["problem"], "fix": other["fix"],
+                         "engine": other["url"]})
+            continue
+        arch = other["arch"] if other else facts.arch
+        mode = run_mode(p, arch, handlers if engine.on_this_host(url) else [])
+        if other and not mode.can_run:  # another machine's QEMU, not read from here
+            mode = RunMode(RunKind.QEMU, "the engine host's")
         failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
         fix = no_handler_fix(p) if not mode.can_run else (
             failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)
         rows.append({"platform": p.name, **mode.to_dict(), "describe": mode.describe(),
                      "proofs": [pr.to_dict() for pr in proved[p.name]],
                      "problem": failed[0].diagnosis.message if failed and failed[0].diagnosis
-                     else None, "fix": fix})
+                     else None, "fix": fix, "engine": other["url"] if other else None})
     bridge = proofs.bridge_exists(engine.local_bridge(c))
     chosen = resolve(cfg.builder, facts.buildx)
     return {"engine": facts.to_dict(), "builder": chosen, "platforms": rows,
+            "engines": list(others.values()),
             "bridge": bridge.to_dict(), "mmdebstrap": shutil.which("mmdebstrap") is not None}
+
+
+def _other_engine(url: str) -> dict[str, Any]:
+    """A platform's own engine (--engine): its URL without credentials, version and
+    architecture, or why it does not answer."""
+    try:
+        c = engine.client(timeout=30, url=url)
+        try:
+            facts = engine.facts(c)
+        finally:
+            c.close()
+    except HarnessError as exc:
+        return {"url": redact(url), "problem": exc.message, "fix": exc.fix}
+    return {"url": redact(url), "version": facts.version, "arch": facts.arch}
 
 
 def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
@@ -70,14 +98,19 @@ def render(s: dict[str, Any]) -> list[str]:
         "bases     " + ("pulled, or made with mmdebstrap when no registry answers"
                         if s["mmdebstrap"] else "pulled only (no mmdebstrap)"),
     ]
+    for other in s.get("engines", []):
+        lines.append(f"engine    {other['url']}: " + (
+            f"Docker {other['version']} on {other['arch']}" if not other.get("problem")
+            else "DOES NOT ANSWER"))
     bridge = s.get("bridge") or {}
     if not bridge.get("ok", True):
         lines += [f"bridge    MISSING: {bridge['message']}", f"    fix: {bridge['fix']}"]
     for row in s["platforms"]:
         state = row["describe"] if row["kind"] != "unavailable" else "CANNOT RUN"
         proved = ", ".join(pr["what"] for pr in row.get("proofs", []) if pr["ok"])
-        lines.append(f"  {row['platform']:<14} {state}" + (f"  (proved: {proved})"
-                                                             if proved else ""))
+        where = f"  on {row['engine']}" if row.get("engine") else ""
+        lines.append(f"  {row['platform']:<14} {state}{where}" + (f"  (proved: {proved})"
+                                                                   if proved else ""))
         if row.get("problem"):
             lines.append(f"    {row['problem']}")
         if row["fix"]:

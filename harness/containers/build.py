@@ -18,7 +18,7 @@ from typing import TypeAlias
 import docker
 import docker.errors
 
-from harness.containers.engine import ENGINE_FIX, answers
+from harness.containers.engine import ENGINE_FIX, answers, docker_env
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import (
     BuildFailed,
@@ -46,6 +46,7 @@ class BuildRequest:
     mode: RunKind | None = None  # how the platform runs here, for the diagnosis of a failure
     # FROM image -> local tag that replaces it (BuildKit's named build contexts)
     contexts: dict[str, str] = field(default_factory=dict)
+    docker_host: str | None = None  # the platform's own engine (--engine), for buildx
 
 
 @dataclass
@@ -164,7 +165,8 @@ class BuildxBuilder:
         start = time.monotonic()
         log = _Log(req.log_path, on_line)
         log.write("$ " + " ".join(self.command(req)) + "\n")
-        with subprocess.Popen(self.command(req), stdout=subprocess.PIPE,
+        env = docker_env(req.docker_host) if req.docker_host else None
+        with subprocess.Popen(self.command(req), stdout=subprocess.PIPE, env=env,
                               stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
             try:
                 assert proc.stdout is not None

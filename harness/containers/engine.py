@@ -15,6 +15,7 @@ from testcontainers.core.config import testcontainers_config
 
 from harness.core.diagnosis import ENGINE_FIX
 from harness.core.errors import EngineUnavailable
+from harness.core.report import redact
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
 __all__ = ["ENGINE_FIX"]
@@ -65,8 +66,21 @@ def chosen() -> Chosen:
     return Chosen(DEFAULT_SOCKET, "the default socket")
 
 
-def client(timeout: int = 600) -> docker.DockerClient:
-    """A client for the engine the user chose (see :func:`chosen`)."""
+def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
+    """A client for the engine the user chose (see :func:`chosen`), or for the engine at
+    ``url`` (``--engine PLATFORM=URL``: TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the
+    docker CLI takes it, ssh:// through the ssh client as ``docker -H ssh://`` does)."""
+    if url is not None:
+        try:
+            c = docker.from_env(environment=docker_env(url), timeout=timeout,
+                                use_ssh_client=url.startswith("ssh://"))
+            c.ping()
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(f"no container engine answers at {redact(url)} (--engine): "
+                                    f"{_short(exc)}",
+                                    f"start the engine at {redact(url)}, or fix --engine / "
+                                    "[tool.harness.engines]") from exc
+        return c
     engine = chosen()
     try:
         if engine.source == "DOCKER_HOST" or not engine.by_user:
@@ -81,6 +95,22 @@ def client(timeout: int = 600) -> docker.DockerClient:
         raise EngineUnavailable(f"no container engine answers at {engine.describe()}: "
                                 f"{_short(exc)}", fix) from exc
     return c
+
+
+def docker_env(url: str) -> dict[str, str]:
+    """The environment that points the docker CLI (buildx) and SDK at ``url``."""
+    return {**os.environ, "DOCKER_HOST": url}
+
+
+def on_this_host(url: str | None) -> bool:
+    """Whether the engine at ``url`` (None: the chosen one) runs on this machine, so that its
+    emulation is this machine's binfmt_misc handlers."""
+    if url is None:
+        url = chosen().url
+    if url.startswith("unix://"):
+        return True
+    host = url.partition("://")[2].split("/")[0].rsplit(":", 1)[0].strip("[]")
+    return url.startswith("tcp://") and (host in ("localhost", "::1") or host.startswith("127."))
 
 
 def local_bridge(c: docker.DockerClient) -> str | None:

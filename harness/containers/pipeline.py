@@ -24,9 +24,9 @@ from harness.containers.build import Builder
 from harness.core import dockerfile as dockerfile_text
 from harness.core.errors import HarnessError, NoEmulation, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunMode, worst
+from harness.core.outcomes import Kind, RunKind, RunMode, worst
 from harness.core.platforms import Platform
-from harness.core.report import BuildInfo, ImageInfo, PlatformResult
+from harness.core.report import BuildInfo, EngineInfo, ImageInfo, PlatformResult, redact
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
 from harness.machine.config import HarnessConfig
@@ -45,6 +45,7 @@ class Built:
     image: ImageInfo | None = None
     build: BuildInfo | None = None
     finding: Finding | None = None
+    engine: EngineInfo | None = None
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Checked:
 def compose(built: Built, checked: Checked | None) -> PlatformResult:
     """The platform's result: the build's finding if it failed, else the check's."""
     result = PlatformResult(built.platform.name, image=built.image, build=built.build,
-                            run=built.mode)
+                            run=built.mode, engine=built.engine)
     if built.finding is not None:
         result.findings, result.verdict = [built.finding], built.finding.verdict
         return result
@@ -95,6 +96,8 @@ class Pipeline:
         self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
         self.run_id = uuid.uuid4().hex[:8]
         self.user_tests: dict[str, list[Observation]] = {}
+        self._clients: dict[str, docker.DockerClient] = {}
+        self._engine_facts: dict[str, engine.EngineFacts] = {}
 
     @property
     def client(self) -> docker.DockerClient:
@@ -120,8 +123,40 @@ class Pipeline:
         """The outcome of a user's pytest check (``--checks DIR``) of ``platform``."""
         self.user_tests.setdefault(platform.name, []).append(seen)
 
+    # -- engines: the chosen one, or a platform's own (--engine PLATFORM=URL) ---------------
+
+    def engine_url(self, platform: Platform) -> str | None:
+        return self.cfg.engines.get(platform.name)
+
+    def client_for(self, platform: Platform) -> docker.DockerClient:
+        url = self.engine_url(platform)
+        if url is None:
+            return self.client
+        if url not in self._clients:
+            self._clients[url] = engine.client(url=url)
+        return self._clients[url]
+
+    def facts_for(self, platform: Platform) -> engine.EngineFacts:
+        url = self.engine_url(platform)
+        if url is None:
+            return self.facts
+        if url not in self._engine_facts:
+            self._engine_facts[url] = engine.facts(self.client_for(platform))
+        return self._engine_facts[url]
+
+    def engine_info(self, platform: Platform) -> EngineInfo:
+        url = self.engine_url(platform) or engine.chosen().url
+        facts = self.facts_for(platform)
+        return EngineInfo(redact(url), facts.arch, facts.version)
+
     def mode(self, platform: Platform) -> RunMode:
-        return run_mode(platform, self.facts.arch, read_handlers())
+        """How the platform runs on its engine's host: native or under that host's QEMU."""
+        arch = self.facts_for(platform).arch
+        if engine.on_this_host(self.engine_url(platform)):
+            return run_mode(platform, arch, read_handlers())
+        native = run_mode(platform, arch, [])
+        # Another machine's binfmt_misc is not read yet: a build there says whether it runs.
+        return native if native.can_run else RunMode(RunKind.QEMU, "the engine host's")
 
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
@@ -149,13 +184,20 @@ class Pipeline:
         start = time.monotonic()
         mode: RunMode | None = None
 
+        where: EngineInfo | None = None
+
         def failed(finding: Finding, error: HarnessError | None = None) -> Built:
             info = BuildInfo(ok=False, seconds=round(time.monotonic() - start, 1))
-            return Built(platform, error=error, mode=mode, build=info, finding=finding)
+            return Built(platform, error=error, mode=mode, build=info, finding=finding,
+                         engine=where)
 
         try:
+            # The URL first: an engine that does not answer is named in the report too.
+            where = EngineInfo(redact(self.engine_url(platform) or engine.chosen().url))
+            where = self.engine_info(platform)
             mode = self.mode(platform)
             built = self._build(platform, board, mode)
+            built.engine = where
         except KeyboardInterrupt:
             self.built[platform.name] = failed(_interrupted("build"))
             raise
@@ -171,9 +213,11 @@ class Pipeline:
     def _build(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
         cfg = self.cfg
         board.set("preparing")
+        client = self.client_for(platform)
         if not mode.can_run:
-            raise NoEmulation(f"{platform.name} cannot run on this {self.facts.arch} host: "
-                              "no QEMU handler is registered for it", no_handler_fix(platform))
+            raise NoEmulation(f"{platform.name} cannot run on this "
+                              f"{self.facts_for(platform).arch} host: no QEMU handler is "
+                              "registered for it", no_handler_fix(platform))
         if cfg.ref:
             return self._fetch(platform, board, mode)
         build_args = dict(cfg.build_args)
@@ -186,21 +230,21 @@ class Pipeline:
             with base_log.open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
 
-        builder = build.choose(cfg.builder, self.client, self.facts.buildx)
+        builder = build.choose(cfg.builder, client, self.facts.buildx)
         contexts: dict[str, str] = {}
         if declares_base_arg(cfg.dockerfile):
             board.set("base")
             base_log.write_text("")
             build_args["BASE_IMAGE"] = bases.ensure(
-                self.client, cfg.base_image, platform, mirror=cfg.mirror,
+                client, cfg.base_image, platform, mirror=cfg.mirror,
                 refresh=cfg.refresh_bases, say=say, log_path=base_log,
                 offline=cfg.offline_bases)
-        elif stage_bases := self._stage_bases(builder):
+        elif stage_bases := self._stage_bases(builder, platform):
             # No ARG BASE_IMAGE: each Debian FROM is served, unmodified, from this platform's
             # base through a named build context.
             board.set("base")
             base_log.write_text("")
-            contexts = {image: bases.ensure(self.client, image, platform, mirror=cfg.mirror,
+            contexts = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
                                             refresh=cfg.refresh_bases, say=say,
                                             log_path=base_log, offline=cfg.offline_bases)
                         for image in stage_bases}
@@ -213,19 +257,20 @@ class Pipeline:
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={"dev.harness.platform": platform.name},
-            no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts)
+            no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
+            docker_host=self.engine_url(platform))
         try:
             outcome = builder.build(request, on_line=board.line)
-            self.client.images.get(outcome.image_id).tag(*bases.split_tag(final))
+            client.images.get(outcome.image_id).tag(*bases.split_tag(final))
         finally:
             with contextlib.suppress(docker.errors.DockerException):
-                self.client.images.remove(own, noprune=True)
+                client.images.remove(own, noprune=True)
         return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
                                      str(outcome.log_path), contexts or None))
 
-    def _stage_bases(self, builder: Builder) -> list[str]:
+    def _stage_bases(self, builder: Builder, platform: Platform) -> list[str]:
         """The Debian images the Dockerfile's stages start FROM, where the builder can serve
         them from the harness's bases (BuildKit's named contexts, Docker 23 and later); a
         usage error where --offline-bases asks for it and the builder cannot."""
@@ -236,12 +281,13 @@ class Pipeline:
         images = [i for i in dockerfile_text.from_images(text) if debian_suite(i)]
         if not images:
             return []
-        if builder.name == "buildx" and engine.has_named_contexts(self.facts.version):
+        version = self.facts_for(platform).version
+        if builder.name == "buildx" and engine.has_named_contexts(version):
             return images
         if self.cfg.offline_bases:
             raise UsageError(
                 f"--offline-bases: {', '.join(images)} cannot be replaced by the harness's "
-                f"bases with the {builder.name} builder of Docker {self.facts.version} (named "
+                f"bases with the {builder.name} builder of Docker {version} (named "
                 "build contexts need BuildKit through buildx on Docker 23 or later)",
                 "declare `ARG BASE_IMAGE=debian:...` and `FROM ${BASE_IMAGE}` in the "
                 "Dockerfile, or build on a current Docker with --builder buildx")
@@ -253,7 +299,7 @@ class Pipeline:
         board.set("pulling")
         start = time.monotonic()
         entries = self.index.entries if self.index else {}
-        image = check_ref.fetch(self.client, self.cfg.ref, platform, entries)
+        image = check_ref.fetch(self.client_for(platform), self.cfg.ref, platform, entries)
         return Built(platform, mode=mode,
                      image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
                      build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
@@ -269,13 +315,14 @@ class Pipeline:
         try:
             assert built.image is not None and built.image.id is not None
             assert built.mode is not None
-            found = probes.observe(self.client, built.image.id, platform,
+            found = probes.observe(self.client_for(platform), built.image.id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
-                                   checks=self.cfg.checks)
-            judgement = judge(platform, found, self.facts.arch, built.mode, self.cfg.require)
+                                   checks=self.cfg.checks, docker_host=self.engine_url(platform))
+            judgement = judge(platform, found, self.facts_for(platform).arch, built.mode,
+                              self.cfg.require)
         except KeyboardInterrupt:
             self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
             raise

@@ -27,7 +27,13 @@ import docker
 import docker.errors
 from testcontainers.core.container import DockerContainer
 
-from harness.containers.engine import ENGINE_FIX, image_exists, image_platform, local_reaper_only
+from harness.containers.engine import (
+    ENGINE_FIX,
+    docker_env,
+    image_exists,
+    image_platform,
+    local_reaper_only,
+)
 from harness.core import audit
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose
@@ -67,8 +73,9 @@ class ImageProbe:
 
     def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
                  timeout: float = 60.0, log_path: Path | None = None,
-                 mode: RunKind | None = None) -> None:
+                 mode: RunKind | None = None, docker_host: str | None = None) -> None:
         self.client = client
+        self.docker_host = docker_host
         self.image = image
         self.platform = platform
         self.mode = mode
@@ -86,7 +93,9 @@ class ImageProbe:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("w", encoding="utf-8")
         local_reaper_only()
-        tc = (DockerContainer(self.image)
+        # testcontainers makes its own client: point it at the platform's engine.
+        client_kw = {"environment": docker_env(self.docker_host)} if self.docker_host else None
+        tc = (DockerContainer(self.image, docker_client_kw=client_kw)
               .with_kwargs(platform=self.platform.name, labels={LABEL: "1"},
                            entrypoint=KEEPALIVE, **LIMITS)
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
@@ -377,7 +386,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             log_path: Path | None = None, mode: RunKind | None = None,
             required: frozenset[str] = frozenset(),
             allow_foreign: tuple[str, ...] = (),
-            checks: tuple[DeclaredCheck, ...] = ()) -> list[Observation]:
+            checks: tuple[DeclaredCheck, ...] = (),
+            docker_host: str | None = None) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -386,7 +396,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
-                    mode=mode) as probe:
+                    mode=mode, docker_host=docker_host) as probe:
         def answer(source: str, cmd: list[str], make: Callable[[str], Observation]) -> Observation:
             return _answer(probe, source, cmd, make, required=required)
 

@@ -52,6 +52,29 @@ class ImageInfo:
         return {"tag": self.tag, "id": self.id, "base": self.base}
 
 
+def redact(url: str) -> str:
+    """An engine or registry URL without credentials (``ssh://user:secret@h`` -> ``ssh://user@h``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}://{userinfo.split(':')[0]}@{host}"
+
+
+@dataclass
+class EngineInfo:
+    """The engine a platform was built and checked on."""
+
+    url: str  # without credentials
+    arch: str | None = None
+    version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class PlatformResult:
     """Everything known of one platform, typed; :meth:`to_dict` is report.json's entry and
@@ -68,6 +91,7 @@ class PlatformResult:
     hello_seconds: float | None = None
     audit_seconds: float | None = None
     probe_log: str | None = None
+    engine: EngineInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +106,7 @@ class PlatformResult:
             "hello_seconds": self.hello_seconds,
             "audit_seconds": self.audit_seconds,
             "probe_log": self.probe_log,
+            "engine": self.engine.to_dict() if self.engine else None,
         }
 
     @classmethod
@@ -99,6 +124,7 @@ class PlatformResult:
             hello_seconds=data.get("hello_seconds"),
             audit_seconds=data.get("audit_seconds"),
             probe_log=data.get("probe_log"),
+            engine=EngineInfo(**data["engine"]) if data.get("engine") else None,
         )
 
     @property
@@ -196,6 +222,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{_build_cell(p)} | {_cell(p, 'dpkg')} | {_cell(p, 'uname')} | "
             f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
         )
+    lines += _engine_lines(report, markdown=True)
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
              if f["kind"] != "absent"]
     index = report.get("index")
@@ -209,6 +236,18 @@ def render_markdown(report: dict[str, Any]) -> str:
             fix = f" — *fix:* {f['fix']}" if f.get("fix") else ""
             lines.append(f"- **{platform}** `{f['source']}` ({f['kind']}): {f['message']}{fix}")
     return "\n".join(lines) + "\n"
+
+
+def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
+    """Where each platform ran, when they did not all run on one engine."""
+    engines = {p["platform"]: p.get("engine") or {} for p in report["platforms"]}
+    if len({e.get("url") for e in engines.values()}) <= 1:
+        return []
+    lines, bullet = (["", "Engines:", ""], "- ") if markdown else (["engines:"], "  ")
+    for name, e in engines.items():
+        lines.append(f"{bullet}{name} on {e.get('url', '?')} (Docker {e.get('version', '?')}, "
+                     f"{e.get('arch', '?')})")
+    return lines
 
 
 def write_markdown(report: dict[str, Any], path: Path) -> str:
@@ -233,6 +272,7 @@ def render_console(report: dict[str, Any]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
+    lines += _engine_lines(report, markdown=False)
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]]
     notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
     for where, f in notes:

@@ -15,6 +15,7 @@ from harness.core.dockerfile import DEFAULT_BASE
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
+from harness.core.report import redact
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -34,6 +35,7 @@ class HarnessConfig:
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
+    engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
@@ -119,7 +121,7 @@ def dockerfile_base(dockerfile: Path) -> str:
         return DEFAULT_BASE
 
 
-TABLES = ("checks", "engines")  # sub-tables of [tool.harness], not options
+TABLES = ("checks",)  # sub-tables of [tool.harness] that are not options
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -195,6 +197,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         allow_foreign=tuple(value("allow_foreign")),
         checks=read_checks(root),
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
+        engines=_engines(dict(value("engines"))),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),
@@ -204,6 +207,25 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
     )
+
+
+ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://")
+
+
+def _engines(given: dict[str, str]) -> dict[str, str]:
+    """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme."""
+    engines = {}
+    for name, url in given.items():
+        try:
+            platform = parse_platforms([name])[0]
+        except (UnknownPlatform, IndexError) as exc:
+            raise UsageError(f"--engine {name}={redact(url)}: {exc}",
+                             "write --engine os/arch[/variant]=URL") from None
+        if not url.startswith(ENGINE_SCHEMES):
+            raise UsageError(f"--engine {platform.name}={redact(url)}: not an engine URL",
+                             "use unix:///path/docker.sock, tcp://HOST:PORT or ssh://USER@HOST")
+        engines[platform.name] = url
+    return engines
 
 
 def _image_name(dockerfile: Path) -> str:

@@ -187,3 +187,16 @@ def test_a_bad_declared_check_stops_the_load(project: Path) -> None:
         fh.write('\n[tool.harness.checks.version]\ncommand = "app"\nexpect = "{arch}"\n')
     with pytest.raises(UsageError, match=r"\[tool.harness.checks.version\]: unknown placeholder"):
         load(project)
+
+
+def test_engines_per_platform_come_from_options_or_pyproject(project: Path) -> None:
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.harness.engines]\n"linux/arm64" = "ssh://builder@arm-box"\n')
+    assert load(project).engines == {"linux/arm64": "ssh://builder@arm-box"}
+    cfg = load(project, engines=["linux/i386=unix:///run/two.sock"])
+    assert cfg.engines == {"linux/386": "unix:///run/two.sock"}  # canonical names
+    with pytest.raises(UsageError, match="not an engine URL") as err:
+        load(project, engines=["linux/386=http://ann:pw@host:2375"])
+    assert "pw" not in str(err.value)
+    with pytest.raises(UsageError, match="unknown platform"):
+        load(project, engines=["linux/sparc=tcp://h:2375"])

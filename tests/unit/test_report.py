@@ -18,6 +18,7 @@ from harness.core.errors import (
 from harness.core.outcomes import Kind, RunMode
 from harness.core.report import (
     BuildInfo,
+    EngineInfo,
     ImageInfo,
     PlatformResult,
     build_report,
@@ -112,3 +113,19 @@ def test_console_table_lines_up() -> None:
                                 "RUSTC", "HOST"]
     assert lines[1].startswith("linux/386     QUIRK")
     assert any(line.startswith("linux/386 [quirk] uname:") for line in lines)
+
+
+def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() -> None:
+    one = result("linux/386", QUIRK, [QUIRK_FINDING])
+    one.engine = EngineInfo("unix:///run/two.sock", "x86_64", "26.1.5")
+    two = result("linux/amd64", PASS, [])
+    two.engine = EngineInfo("unix:///var/run/docker.sock", "x86_64", "20.10.24")
+    assert PlatformResult.from_dict(json.loads(json.dumps(one.to_dict()))) == one
+    report = build_report([one, two], {}, "warn")
+    assert report["platforms"][0]["engine"] == {"url": "unix:///run/two.sock",
+                                                "arch": "x86_64", "version": "26.1.5"}
+    console = render_console(report)
+    assert "  linux/386 on unix:///run/two.sock (Docker 26.1.5, x86_64)" in console
+    two.engine = one.engine  # all on one engine: nothing more to say
+    assert not any("engines" in line for line in render_console(build_report(
+        [one, two], {}, "warn")))

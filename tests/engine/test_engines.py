@@ -1,0 +1,126 @@
+"""A platform on an engine of its own (--engine PLATFORM=URL): built, probed and reported
+there, by unix:// and by tcp://, with the other platforms on the machine's engine; an engine
+that does not answer costs its platform only."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_USAGE
+from harness.core.platforms import parse_platform
+from tests.helpers import FIXTURES, ROOT, TINY, make_tiny_base, run_harness
+from tests.second_engine import second_engine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def engine2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Docker 26 beside the machine's engine, by unix:// and tcp://127.0.0.1, with the
+    tiny base of linux/386 and linux/arm64 made there (no image is carried across)."""
+    port = _free_port()
+    with second_engine(tmp_path_factory.mktemp("engine2"), tcp_port=port) as url:
+        client = docker.DockerClient(base_url=url)
+        for name in ("linux/386", "linux/arm64"):
+            make_tiny_base(client, parse_platform(name))
+        client.close()
+        yield url, f"tcp://127.0.0.1:{port}"
+
+
+def report(where: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((where / "report.json").read_text())
+    return data
+
+
+def tiny(tmp_path: Path, *args: str) -> Any:
+    return run_harness(f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
+                       f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+                       "--image=harness-test/engines", "--require=", *args)
+
+
+def test_each_platform_is_built_and_checked_on_its_own_engine(
+        tmp_path: Path, engine2: tuple[str, str], docker_client: docker.DockerClient,
+        tiny_base: Any) -> None:
+    unix, tcp = engine2
+    tiny_base("linux/amd64")
+    run = tiny(tmp_path, "--platform=linux/amd64,linux/386,linux/arm64",
+               f"--engine=linux/386={unix}", f"--engine=linux/arm64={tcp}", "-n", "3")
+    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    data = report(tmp_path)
+    by = {p["platform"]: p for p in data["platforms"]}
+    assert {k: v["verdict"] for k, v in by.items()} == {
+        "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
+    assert by["linux/386"]["engine"]["url"] == unix
+    assert by["linux/arm64"]["engine"]["url"] == tcp
+    assert by["linux/386"]["engine"]["version"].startswith("26.")
+    assert by["linux/amd64"]["engine"]["version"] == docker_client.version()["Version"]
+    # linux/386 runs natively on engine 2's host (this one): the same quirk, judged the same
+    assert by["linux/386"]["run"]["kind"] == "native"
+    assert by["linux/arm64"]["run"]["kind"] == "qemu"
+    other = docker.DockerClient(base_url=unix)
+    try:
+        for name in ("linux-386", "linux-arm64"):
+            assert other.images.get(f"harness-test/engines:{name}")
+            with pytest.raises(docker.errors.ImageNotFound):
+                docker_client.images.get(f"harness-test/engines:{name}")
+        with pytest.raises(docker.errors.ImageNotFound):
+            other.images.get("harness-test/engines:linux-amd64")
+        assert not other.containers.list(all=True)  # its probe containers are gone too
+    finally:
+        other.close()
+
+
+def test_an_engine_that_does_not_answer_costs_its_platform_only(tmp_path: Path,
+                                                                tiny_base: Any) -> None:
+    tiny_base("linux/amd64")
+    gone = f"unix://{tmp_path}/nothing.sock"
+    run = tiny(tmp_path / "r", "--platform=linux/amd64,linux/386", f"--engine=linux/386={gone}",
+               "-n", "2")
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-4000:]
+    by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
+    assert by["linux/amd64"]["verdict"] == "pass"
+    assert by["linux/386"]["verdict"] == "error"
+    assert by["linux/386"]["engine"]["url"] == gone
+    [finding] = by["linux/386"]["findings"]
+    assert f"no container engine answers at {gone} (--engine)" in finding["message"]
+
+
+def test_a_bad_engine_is_refused_before_any_work_without_echoing_credentials(
+        tmp_path: Path) -> None:
+    run = tiny(tmp_path / "r", "--platform=linux/386",
+               "--engine=linux/386=https://user:s3cret@example.invalid")
+    assert run.returncode == EXIT_USAGE, run.stdout[-3000:] + run.stderr[-2000:]
+    out = run.stdout + run.stderr
+    assert "not an engine URL" in out and "s3cret" not in out
+    assert not (tmp_path / "r" / "logs").exists()
+
+
+def test_preflight_lists_every_engine_and_how_each_platform_runs_there(
+        engine2: tuple[str, str], tmp_path: Path) -> None:
+    unix, _tcp = engine2
+    gone = f"unix://{tmp_path}/nothing.sock"
+    run = subprocess.run([sys.executable, "-m", "harness", "preflight", "--no-setup",
+                          "--platform=linux/amd64,linux/386,linux/arm64",
+                          f"--engine=linux/386={unix}", f"--engine=linux/arm64={gone}"],
+                         cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr  # arm64 cannot run
+    assert re.search(rf"^engine    {re.escape(unix)}: Docker 26\.\S+ on x86_64$", run.stdout,
+                     re.MULTILINE), run.stdout
+    assert f"engine    {gone}: DOES NOT ANSWER" in run.stdout
+    assert re.search(rf"^  linux/386 +native  on {re.escape(unix)}", run.stdout, re.MULTILINE)
+    assert re.search(r"^  linux/arm64 +CANNOT RUN", run.stdout, re.MULTILINE)
+    assert f"no container engine answers at {gone}" in run.stdout

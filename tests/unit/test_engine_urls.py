@@ -1,0 +1,25 @@
+"""Engine URLs: credentials never shown, and which engines share this machine's emulation."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.containers.engine import on_this_host
+from harness.core.report import redact
+
+
+def test_credentials_are_stripped_from_urls() -> None:
+    assert redact("ssh://ci:secret@arm-box:2222") == "ssh://ci@arm-box:2222"
+    assert redact("tcp://10.0.0.5:2376") == "tcp://10.0.0.5:2376"
+    assert redact("unix:///run/docker.sock") == "unix:///run/docker.sock"
+
+
+@pytest.mark.parametrize(("url", "here"), [
+    ("unix:///tmp/two/docker.sock", True),
+    ("tcp://127.0.0.1:2375", True),
+    ("tcp://localhost:2375", True),
+    ("tcp://10.0.0.5:2376", False),
+    ("ssh://ci@arm-box", False),
+])
+def test_an_engine_on_this_machine_uses_its_binfmt_handlers(url: str, here: bool) -> None:
+    assert on_this_host(url) is here
