@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,22 +41,26 @@ def dockerd_26() -> Path:
     return root
 
 
-def _bridge_up() -> bool:
-    """The second engine's bridge, up; whether it was made here (and is to be removed)."""
-    made = subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode != 0
+def _bridge_up(bridge: str, address: str) -> bool:
+    """The engine's bridge, up; whether it was made here (and is to be removed)."""
+    made = subprocess.run(["ip", "link", "show", bridge], capture_output=True).returncode != 0
     if made:
-        subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
-        subprocess.run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE], check=True)
-    subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
+        subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+        subprocess.run(["ip", "addr", "add", address, "dev", bridge], check=True)
+    subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
     return made
 
 
 @contextlib.contextmanager
-def second_engine(where: Path, *, tcp_port: int | None = None) -> Iterator[str]:
-    """Start Docker 26 with its state under ``where``; yield its ``unix://`` URL."""
+def second_engine(where: Path, *, tcp_port: int | None = None, bridge: str = BRIDGE,
+                  address: str = BRIDGE_ADDRESS) -> Iterator[str]:
+    """Start Docker 26 with its state under ``where``; yield its ``unix://`` URL. Two such
+    engines at once need a bridge (and subnet) each."""
     root = dockerd_26()
-    made_bridge = _bridge_up()
+    made_bridge = _bridge_up(bridge, address)
     where.mkdir(parents=True, exist_ok=True)
+    # Sockets live under the exec root, and a unix socket path has at most 104 characters.
+    exec_root = Path(tempfile.mkdtemp(prefix="he-", dir="/tmp"))
     sock, pidfile = where / "docker.sock", where / "docker.pid"
     hosts = ["-H", f"unix://{sock}"] + (["-H", f"tcp://127.0.0.1:{tcp_port}"] if tcp_port
                                          else [])
@@ -63,7 +68,7 @@ def second_engine(where: Path, *, tcp_port: int | None = None) -> Iterator[str]:
     log = (where / "dockerd.log").open("w")
     proc = subprocess.Popen(
         [str(root / "usr" / "sbin" / "dockerd"), *hosts, "--data-root", str(where / "data"),
-         "--exec-root", str(where / "exec"), "--pidfile", str(pidfile), "--bridge", BRIDGE],
+         "--exec-root", str(exec_root), "--pidfile", str(pidfile), "--bridge", bridge],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -82,9 +87,19 @@ def second_engine(where: Path, *, tcp_port: int | None = None) -> Iterator[str]:
             proc.wait()
         log.close()
         # Its data root holds overlay mounts while it runs; gone now, it can be removed.
-        shutil.rmtree(where / "exec", ignore_errors=True)
+        _unmount_under(exec_root, where)
+        shutil.rmtree(exec_root, ignore_errors=True)
         if made_bridge:
-            subprocess.run(["ip", "link", "delete", BRIDGE], check=False)
+            subprocess.run(["ip", "link", "delete", bridge], check=False)
+
+
+def _unmount_under(*roots: Path) -> None:
+    """What a stopped dockerd can leave mounted (its data root, network namespaces of
+    containers it was running), deepest first, so its directories can be removed."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if any(m.startswith(str(r)) for r in roots)),
+                        reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
 def _answers(sock: Path) -> bool:

@@ -80,7 +80,7 @@ def publish_main(argv: list[str]) -> int:
     parser.add_argument("--no-index", action="store_true", help="push by digest only")
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, image=args.image,
-                              report_dir=args.report_dir)
+                              report_dir=args.report_dir, engines=args.engines)
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
     tags = _checked_tags(_listed(args, "tags", settings))
@@ -90,10 +90,12 @@ def publish_main(argv: list[str]) -> int:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
     if not tags and not args.no_index:
         raise UsageError("no tag to write", "pass --tag T (or --no-index to push by digest)")
-    client = engine.client()
+    # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
+    clients = {url: engine.client(url=url or None) for url in
+               {cfg.engines.get(p.name, "") for p in cfg.platforms}}
     images = {}
     for p in cfg.platforms:
-        tag = cfg.tag_for(p)
+        tag, client = cfg.tag_for(p), clients[cfg.engines.get(p.name, "")]
         if not engine.image_exists(client, tag) or not matches(client, tag, p):
             raise UsageError(f"no built {p.name} image {tag}",
                              f"build it first: nox -s build -- --platform {p.name}")
@@ -105,7 +107,8 @@ def publish_main(argv: list[str]) -> int:
             entries = []
             for p, tag in images.items():
                 before = registry.uploaded_blobs
-                entry = publish.push_image(client, registry, repo, tag, p)
+                entry = publish.push_image(clients[cfg.engines.get(p.name, "")], registry,
+                                           repo, tag, p)
                 entry.write(_digest_dir(digest_base, host, repo))
                 entries.append(entry)
                 print(f"pushed {p.name} as {host}/{repo}@{entry.digest} "

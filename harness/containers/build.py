@@ -18,7 +18,7 @@ from typing import TypeAlias
 import docker
 import docker.errors
 
-from harness.containers.engine import ENGINE_FIX, answers, docker_env
+from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, docker_env
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import (
     BuildFailed,
@@ -129,7 +129,7 @@ class ClassicBuilder:
         except docker.errors.APIError as exc:
             log.write(f"{exc.explanation or exc}\n")
             raise _failure(req, log, self.client) from exc
-        except (docker.errors.DockerException, ConnectionError) as exc:
+        except (*CLIENT_ERRORS, ConnectionError) as exc:
             log.write(f"{exc}\n")
             raise EngineUnavailable(f"{req.platform.name}: the engine went away during the "
                                     f"build: {exc}", ENGINE_FIX) from exc

@@ -10,6 +10,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
@@ -18,6 +19,9 @@ from harness.core.errors import EngineUnavailable
 from harness.core.report import redact
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
+# What the docker SDK raises when the engine fails, including a connection to an engine that
+# is gone (requests' own errors, which are not DockerExceptions): cleanup must survive both.
+CLIENT_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 __all__ = ["ENGINE_FIX"]
 
 

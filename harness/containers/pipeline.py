@@ -263,7 +263,7 @@ class Pipeline:
             outcome = builder.build(request, on_line=board.line)
             client.images.get(outcome.image_id).tag(*bases.split_tag(final))
         finally:
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*engine.CLIENT_ERRORS):
                 client.images.remove(own, noprune=True)
         return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),

@@ -28,6 +28,7 @@ import docker.errors
 from testcontainers.core.container import DockerContainer
 
 from harness.containers.engine import (
+    CLIENT_ERRORS,
     ENGINE_FIX,
     docker_env,
     image_exists,
@@ -130,7 +131,7 @@ class ImageProbe:
     def close(self) -> None:
         self._close_container()
         if self._files is not None:
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*CLIENT_ERRORS):
                 self._files.remove(force=True)
             self._files = None
         if self._log:
@@ -143,7 +144,7 @@ class ImageProbe:
                 self._tc.stop()
             except docker.errors.NotFound:
                 pass
-            except docker.errors.DockerException:
+            except CLIENT_ERRORS:
                 self._force_remove()
             self._tc.get_docker_client().client.close()  # its own connection to the engine
             self._tc = None
@@ -163,7 +164,7 @@ class ImageProbe:
         assert self._tc is not None
         container = self._tc.get_wrapped_container()
         if container is not None:
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*CLIENT_ERRORS):
                 self.client.containers.get(container.id).remove(force=True)
 
     @property
@@ -216,7 +217,7 @@ class ImageProbe:
                 raise self._stopped(state) from exc
             raise CannotCheck(f"`{' '.join(cmd)}` could not run: {exc.explanation}",
                               "see the probe log and the engine's log") from exc
-        except docker.errors.DockerException as exc:
+        except CLIENT_ERRORS as exc:
             raise EngineUnavailable(f"the engine failed during a probe: {exc}", ENGINE_FIX) \
                 from exc
         finally:
@@ -250,7 +251,7 @@ class ImageProbe:
                 raise self._timed_out(cmd, limit) from exc
             out = one.logs().decode(errors="replace")
         finally:
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(*CLIENT_ERRORS):
                 one.remove(force=True)
         self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
         return code, out

@@ -134,7 +134,7 @@ OPTIONS: tuple[Option, ...] = (
            "GLOB"),
     Option("engines", "--engine", "args", {},
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
-           "ssh://; repeatable)", RUN | {"preflight"}, "PLATFORM=URL"),
+           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),

@@ -5,10 +5,13 @@ that does not answer costs its platform only."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,9 @@ import pytest
 
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_USAGE
 from harness.core.platforms import parse_platform
-from tests.helpers import FIXTURES, ROOT, TINY, make_tiny_base, run_harness
+from harness.distribution.local_registry import LocalRegistry
+from harness.distribution.registry import Registry
+from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, make_tiny_base, run_harness
 from tests.second_engine import second_engine
 
 
@@ -52,14 +57,29 @@ def tiny(tmp_path: Path, *args: str) -> Any:
                        "--image=harness-test/engines", "--require=", *args)
 
 
-def test_each_platform_is_built_and_checked_on_its_own_engine(
-        tmp_path: Path, engine2: tuple[str, str], docker_client: docker.DockerClient,
-        tiny_base: Any) -> None:
+ROUTED = "linux/amd64,linux/386,linux/arm64"
+
+
+def routing(engine2: tuple[str, str]) -> list[str]:
     unix, tcp = engine2
+    return [f"--engine=linux/386={unix}", f"--engine=linux/arm64={tcp}"]
+
+
+@pytest.fixture(scope="module")
+def routed(engine2: tuple[str, str], tiny_base: Any,
+           tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run: linux/386 on engine 2 by unix://, linux/arm64 by tcp://, amd64 here."""
     tiny_base("linux/amd64")
-    run = tiny(tmp_path, "--platform=linux/amd64,linux/386,linux/arm64",
-               f"--engine=linux/386={unix}", f"--engine=linux/arm64={tcp}", "-n", "3")
+    where = tmp_path_factory.mktemp("routed")
+    run = tiny(where, f"--platform={ROUTED}", *routing(engine2), "-n", "3")
     assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    return where
+
+
+def test_each_platform_is_built_and_checked_on_its_own_engine(
+        routed: Path, engine2: tuple[str, str], docker_client: docker.DockerClient) -> None:
+    unix, tcp = engine2
+    tmp_path = routed
     data = report(tmp_path)
     by = {p["platform"]: p for p in data["platforms"]}
     assert {k: v["verdict"] for k, v in by.items()} == {
@@ -124,3 +144,72 @@ def test_preflight_lists_every_engine_and_how_each_platform_runs_there(
     assert re.search(rf"^  linux/386 +native  on {re.escape(unix)}", run.stdout, re.MULTILINE)
     assert re.search(r"^  linux/arm64 +CANNOT RUN", run.stdout, re.MULTILINE)
     assert f"no container engine answers at {gone}" in run.stdout
+
+
+def test_platforms_on_two_engines_are_published_as_one_index_and_checked_back(
+        routed: Path, engine2: tuple[str, str], docker_client: docker.DockerClient,
+        tmp_path: Path) -> None:
+    with LocalRegistry(docker_client) as local:
+        run = subprocess.run(
+            [sys.executable, "-m", "harness", "publish", f"--platform={ROUTED}",
+             "--image=harness-test/engines", *routing(engine2),
+             f"--registry={local.host}/engines", "--tag=both", f"--report-dir={tmp_path}"],
+            cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
+        assert run.returncode == EXIT_OK, run.stdout + run.stderr
+        with Registry(local.host) as reg:
+            _media, body, _digest = reg.get_manifest("engines", "both")
+        index = json.loads(body)
+        assert sorted("/".join(filter(None, (m["platform"]["os"], m["platform"]["architecture"],
+                                             m["platform"].get("variant"))))
+                      for m in index["manifests"]) == ["linux/386", "linux/amd64",
+                                                        "linux/arm64"]
+        # What was published is checked back, each platform on its own engine again.
+        check = run_harness(f"--ref={local.host}/engines:both", f"--platform={ROUTED}",
+                            *routing(engine2), f"--report-dir={tmp_path / 'check'}",
+                            "--require=", "-n", "3")
+        assert check.returncode == EXIT_OK, check.stdout[-4000:]
+        by = {p["platform"]: p for p in report(tmp_path / "check")["platforms"]}
+        assert by["linux/386"]["engine"]["url"] == engine2[0]
+        assert {k: v["verdict"] for k, v in by.items()} == {
+            "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
+
+
+SLOW_ON_386 = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN if [ "$(/usr/bin/dpkg --print-architecture)" = i386 ]; then sleep 120; fi
+"""
+
+
+def test_an_engine_stopped_mid_build_costs_its_platform_only(
+        tmp_path: Path, tiny_base: Any) -> None:
+    """linux/386 builds on an engine that is stopped while its build runs: that platform is
+    `error` (the machine's trouble: retry), amd64 on the machine's engine passes."""
+    tiny_base("linux/amd64")
+    (tmp_path / "Dockerfile").write_text(SLOW_ON_386)
+    with second_engine(tmp_path / "doomed", bridge="harness-br27",
+                       address="172.30.27.1/24") as url:
+        client = docker.DockerClient(base_url=url)
+        make_tiny_base(client, parse_platform("linux/386"))
+        client.close()
+        cmd = [*harness_cmd(), "--platform=linux/386,linux/amd64", "-n", "2",
+               f"--engine=linux/386={url}", f"--dockerfile={tmp_path / 'Dockerfile'}",
+               f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path / 'r'}",
+               "--image=harness-test/doomed", "--require="]
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        log = tmp_path / "r" / "logs" / "linux-386-build.log"
+        deadline = time.monotonic() + 120
+        while not (log.exists() and "sleep 120" in log.read_text()):
+            assert time.monotonic() < deadline and proc.poll() is None, "no build started"
+            time.sleep(0.2)
+        time.sleep(2)
+        # The engine is stopped under the build, as a lost machine or a restarted daemon.
+        os.kill(int((tmp_path / "doomed" / "docker.pid").read_text()), signal.SIGTERM)
+        out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == EXIT_CANNOT_CHECK, out[-4000:]
+    by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
+    assert by["linux/amd64"]["verdict"] == "pass"
+    assert by["linux/386"]["verdict"] == "error", by["linux/386"]["findings"]
+    [finding] = by["linux/386"]["findings"]
+    assert "engine" in finding["message"], finding
