@@ -52,8 +52,8 @@ def _bridge_up(bridge: str, address: str) -> bool:
 
 
 @contextlib.contextmanager
-def second_engine(where: Path, *, tcp_port: int | None = None, bridge: str = BRIDGE,
-                  address: str = BRIDGE_ADDRESS) -> Iterator[str]:
+def second_engine(where: Path, *, tcp_port: int | None = None, tcp_host: str = "127.0.0.1",
+                  bridge: str = BRIDGE, address: str = BRIDGE_ADDRESS) -> Iterator[str]:
     """Start Docker 26 with its state under ``where``; yield its ``unix://`` URL. Two such
     engines at once need a bridge (and subnet) each."""
     root = dockerd_26()
@@ -62,7 +62,7 @@ def second_engine(where: Path, *, tcp_port: int | None = None, bridge: str = BRI
     # Sockets live under the exec root, and a unix socket path has at most 104 characters.
     exec_root = Path(tempfile.mkdtemp(prefix="he-", dir="/tmp"))
     sock, pidfile = where / "docker.sock", where / "docker.pid"
-    hosts = ["-H", f"unix://{sock}"] + (["-H", f"tcp://127.0.0.1:{tcp_port}"] if tcp_port
+    hosts = ["-H", f"unix://{sock}"] + (["-H", f"tcp://{tcp_host}:{tcp_port}"] if tcp_port
                                          else [])
     env = {**os.environ, "PATH": f"{root}/usr/sbin:{root}/usr/bin:{os.environ['PATH']}"}
     log = (where / "dockerd.log").open("w")

@@ -21,7 +21,6 @@ from harness.containers.build import resolve
 from harness.containers.pipeline import declares_base_arg
 from harness.core import options
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
-from harness.core.outcomes import RunKind, RunMode
 from harness.core.report import redact
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
@@ -49,9 +48,8 @@ def survey(cfg: HarnessConfig) -> dict[str, Any]:
                          "engine": other["url"]})
             continue
         arch = other["arch"] if other else facts.arch
-        mode = run_mode(p, arch, handlers if engine.on_this_host(url) else [])
-        if other and not mode.can_run:  # another machine's QEMU, not read from here
-            mode = RunMode(RunKind.QEMU, "the engine host's")
+        mode = (run_mode(p, arch, handlers) if engine.on_this_host(url)
+                else engine.run_mode_on(p, arch, url))
         failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
         fix = no_handler_fix(p) if not mode.can_run else (
             failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)

@@ -16,7 +16,10 @@ from testcontainers.core.config import testcontainers_config
 
 from harness.core.diagnosis import ENGINE_FIX
 from harness.core.errors import EngineUnavailable
+from harness.core.outcomes import RunKind, RunMode
+from harness.core.platforms import Platform, runnable_architectures
 from harness.core.report import redact
+from harness.machine.host import read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
 # What the docker SDK raises when the engine fails, including a connection to an engine that
@@ -115,6 +118,44 @@ def on_this_host(url: str | None) -> bool:
         return True
     host = url.partition("://")[2].split("/")[0].rsplit(":", 1)[0].strip("[]")
     return url.startswith("tcp://") and (host in ("localhost", "::1") or host.startswith("127."))
+
+
+REMOTE_HANDLER = "the engine host's binfmt_misc, as its BuildKit reports it"
+
+
+def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
+    """The (os, architecture) pairs the BuildKit of the engine at ``url`` can run (``docker
+    buildx inspect``: the host's own and what its binfmt_misc handlers emulate); None when it
+    cannot be asked (no buildx plugin, or no answer)."""
+    if not shutil.which("docker"):
+        return None
+    try:
+        out = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True,
+                             timeout=60, check=False, env=docker_env(url))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return runnable_architectures(out.stdout) or None
+
+
+def run_mode_on(platform: Platform, arch: str, url: str | None) -> RunMode:
+    """How ``platform`` runs on the host of the engine at ``url`` (None: the chosen engine):
+    from this machine's binfmt_misc when the engine runs here, else natively when the host's
+    architecture runs it, else from what that host's BuildKit can run."""
+    if on_this_host(url):
+        return run_mode(platform, arch, read_handlers())
+    native = run_mode(platform, arch, [])
+    if native.can_run:
+        return native
+    runnable = buildkit_platforms(url or chosen().url)
+    if runnable is None:
+        return RunMode(RunKind.QEMU, "the engine host's (not known: no buildx to ask)")
+    # One emulator runs every variant of its architecture (qemu-arm runs arm/v5 too, though
+    # BuildKit lists only v6 and v7).
+    if (platform.os, platform.architecture) in runnable:
+        return RunMode(RunKind.QEMU, REMOTE_HANDLER)
+    return RunMode(RunKind.UNAVAILABLE)
 
 
 def local_bridge(c: docker.DockerClient) -> str | None:

@@ -24,14 +24,14 @@ from harness.containers.build import Builder
 from harness.core import dockerfile as dockerfile_text
 from harness.core.errors import HarnessError, NoEmulation, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunKind, RunMode, worst
+from harness.core.outcomes import Kind, RunMode, worst
 from harness.core.platforms import Platform
 from harness.core.report import BuildInfo, EngineInfo, ImageInfo, PlatformResult, redact
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
-from harness.machine.host import no_handler_fix, read_handlers, run_mode
+from harness.machine.host import no_handler_fix
 from harness.machine.progress import StatusBoard
 
 
@@ -151,12 +151,8 @@ class Pipeline:
 
     def mode(self, platform: Platform) -> RunMode:
         """How the platform runs on its engine's host: native or under that host's QEMU."""
-        arch = self.facts_for(platform).arch
-        if engine.on_this_host(self.engine_url(platform)):
-            return run_mode(platform, arch, read_handlers())
-        native = run_mode(platform, arch, [])
-        # Another machine's binfmt_misc is not read yet: a build there says whether it runs.
-        return native if native.can_run else RunMode(RunKind.QEMU, "the engine host's")
+        return engine.run_mode_on(platform, self.facts_for(platform).arch,
+                                  self.engine_url(platform))
 
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
@@ -215,6 +211,14 @@ class Pipeline:
         board.set("preparing")
         client = self.client_for(platform)
         if not mode.can_run:
+            url = self.engine_url(platform)
+            if url is not None and not engine.on_this_host(url):
+                raise NoEmulation(
+                    f"{platform.name} cannot run on the {self.facts_for(platform).arch} host of "
+                    f"{redact(url)}: its BuildKit lists no emulator for it",
+                    "register QEMU's binfmt_misc handlers on that host (Debian: apt-get "
+                    "install qemu-user-static binfmt-support), or route the platform to an "
+                    "engine of its own architecture")
             raise NoEmulation(f"{platform.name} cannot run on this "
                               f"{self.facts_for(platform).arch} host: no QEMU handler is "
                               "registered for it", no_handler_fix(platform))

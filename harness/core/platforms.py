@@ -152,3 +152,16 @@ def parse_platforms(texts: list[str] | tuple[str, ...]) -> list[Platform]:
                 p = parse_platform(part)
                 seen.setdefault(p.name, p)
     return list(seen.values())
+
+
+def runnable_architectures(buildx_inspect: str) -> set[tuple[str, str]]:
+    """The (os, architecture) pairs in the ``Platforms:`` lines of ``docker buildx inspect``
+    (``linux/amd64/v2``, ``linux/arm/v7*``: variants and the user-set mark dropped)."""
+    found = set()
+    for line in buildx_inspect.splitlines():
+        if line.strip().startswith("Platforms:"):
+            for item in line.split(":", 1)[1].split(","):
+                parts = item.strip().rstrip("*").split("/")
+                if len(parts) >= 2 and parts[0] and parts[1]:
+                    found.add((parts[0], parts[1]))
+    return found

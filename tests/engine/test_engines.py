@@ -19,6 +19,7 @@ from typing import Any
 import docker
 import pytest
 
+from harness.containers.engine import REMOTE_HANDLER
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_USAGE
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
@@ -213,3 +214,32 @@ def test_an_engine_stopped_mid_build_costs_its_platform_only(
     assert by["linux/386"]["verdict"] == "error", by["linux/386"]["findings"]
     [finding] = by["linux/386"]["findings"]
     assert "engine" in finding["message"], finding
+
+
+def _address_of_this_machine() -> str:
+    """An address of this machine that is not loopback: an engine reached by it is, to the
+    harness, on another machine."""
+    words = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    return words[words.index("inet") + 1].split("/")[0]
+
+
+def test_on_another_machine_emulation_is_read_from_that_engines_buildkit(
+        tmp_path: Path, tiny_base: Any) -> None:
+    tiny_base("linux/amd64")
+    host, port = _address_of_this_machine(), _free_port()
+    with second_engine(tmp_path / "far", tcp_port=port, tcp_host=host, bridge="harness-br29",
+                       address="172.30.29.1/24") as url:
+        client = docker.DockerClient(base_url=url)
+        make_tiny_base(client, parse_platform("linux/arm64"))
+        client.close()
+        far = f"tcp://{host}:{port}"
+        run = tiny(tmp_path / "r", "--platform=linux/amd64,linux/arm64",
+                   f"--engine=linux/arm64={far}", "-n", "2")
+    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
+    assert by["linux/arm64"]["verdict"] == "pass"
+    assert by["linux/arm64"]["engine"]["url"] == far
+    assert by["linux/arm64"]["run"]["kind"] == "qemu"
+    assert by["linux/arm64"]["run"]["handler"] == REMOTE_HANDLER
+    assert by["linux/amd64"]["run"]["kind"] == "native"

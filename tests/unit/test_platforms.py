@@ -12,6 +12,7 @@ from harness.core.platforms import (
     lookup,
     parse_platform,
     parse_platforms,
+    runnable_architectures,
 )
 
 
@@ -69,3 +70,28 @@ def test_names_measured_in_the_notes() -> None:
     armhf = parse_platform("linux/arm/v7")
     assert (armhf.dpkg_arch, armhf.rust_triple) == ("armhf", "armv7-unknown-linux-gnueabihf")
     assert parse_platform("linux/ppc64le").dpkg_arch == "ppc64el"
+
+
+def test_what_a_remote_engine_can_run_is_read_from_its_buildkit() -> None:
+    # `docker buildx inspect` against Docker 26.1 on this machine (QEMU 7.2 handlers)
+    platforms = ("linux/amd64, linux/amd64/v2, linux/amd64/v3, linux/amd64/v4, linux/arm64, "
+                 "linux/riscv64, linux/ppc64, linux/ppc64le, linux/s390x, linux/386, "
+                 "linux/mips64le, linux/mips64, linux/loong64, linux/arm/v7, linux/arm/v6")
+    captured = f"""Name:          default
+Driver:        docker
+
+Nodes:
+Name:             default
+Endpoint:         default
+Status:           running
+BuildKit version: v0.0.0+unknown
+Platforms:        {platforms}
+Labels:
+ org.mobyproject.buildkit.worker.moby.host-gateway-ip: 172.30.28.1
+"""
+    found = runnable_architectures(captured)
+    assert ("linux", "arm") in found and ("linux", "386") in found
+    assert ("linux", "amd64") in found and ("linux", "v2") not in found
+    assert runnable_architectures("Platforms: linux/arm64*, linux/amd64") == {
+        ("linux", "arm64"), ("linux", "amd64")}
+    assert runnable_architectures("no platforms here") == set()
