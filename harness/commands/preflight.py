@@ -48,8 +48,9 @@ def survey(cfg: HarnessConfig) -> dict[str, Any]:
                          "engine": other["url"]})
             continue
         arch = other["arch"] if other else facts.arch
-        mode = (run_mode(p, arch, handlers) if engine.on_this_host(url)
-                else engine.run_mode_on(p, arch, url))
+        name = other.get("name", "") if other else facts.name
+        mode = (run_mode(p, arch, handlers) if engine.on_this_host(url, name)
+                else engine.run_mode_on(p, arch, url, name))
         failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
         fix = no_handler_fix(p) if not mode.can_run else (
             failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)
@@ -75,7 +76,8 @@ def _other_engine(url: str) -> dict[str, Any]:
             c.close()
     except HarnessError as exc:
         return {"url": redact(url), "problem": exc.message, "fix": exc.fix}
-    return {"url": redact(url), "version": facts.version, "arch": facts.arch}
+    return {"url": redact(url), "version": facts.version, "arch": facts.arch,
+            "name": facts.name}
 
 
 def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,6 +36,7 @@ class EngineFacts:
     arch: str  # the engine host's `uname -m`, e.g. x86_64
     os: str
     buildx: str | None  # the buildx plugin's version, None when absent
+    name: str = ""  # the engine host's name (`docker info` Name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,11 +78,10 @@ def chosen() -> Chosen:
 def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
     """A client for the engine the user chose (see :func:`chosen`), or for the engine at
     ``url`` (``--engine PLATFORM=URL``: TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the
-    docker CLI takes it, ssh:// through the ssh client as ``docker -H ssh://`` does)."""
+    docker CLI takes it)."""
     if url is not None:
         try:
-            c = docker.from_env(environment=docker_env(url), timeout=timeout,
-                                use_ssh_client=url.startswith("ssh://"))
+            c = docker.from_env(environment=docker_env(url), timeout=timeout)
             c.ping()
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(f"no container engine answers at {redact(url)} (--engine): "
@@ -109,9 +110,12 @@ def docker_env(url: str) -> dict[str, str]:
     return {**os.environ, "DOCKER_HOST": url}
 
 
-def on_this_host(url: str | None) -> bool:
+def on_this_host(url: str | None, host_name: str = "") -> bool:
     """Whether the engine at ``url`` (None: the chosen one) runs on this machine, so that its
-    emulation is this machine's binfmt_misc handlers."""
+    emulation is this machine's binfmt_misc handlers. ``host_name``, the engine's own (`docker
+    info`), tells a socket forwarded from another machine (``ssh -L``) from a local one."""
+    if host_name and host_name != socket.gethostname():
+        return False
     if url is None:
         url = chosen().url
     if url.startswith("unix://"):
@@ -139,11 +143,11 @@ def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
     return runnable_architectures(out.stdout) or None
 
 
-def run_mode_on(platform: Platform, arch: str, url: str | None) -> RunMode:
+def run_mode_on(platform: Platform, arch: str, url: str | None, host_name: str = "") -> RunMode:
     """How ``platform`` runs on the host of the engine at ``url`` (None: the chosen engine):
     from this machine's binfmt_misc when the engine runs here, else natively when the host's
     architecture runs it, else from what that host's BuildKit can run."""
-    if on_this_host(url):
+    if on_this_host(url, host_name):
         return run_mode(platform, arch, read_handlers())
     native = run_mode(platform, arch, [])
     if native.can_run:
@@ -194,6 +198,7 @@ def facts(c: docker.DockerClient) -> EngineFacts:
         arch=str(info.get("Architecture", "?")),
         os=str(info.get("OSType", "linux")),
         buildx=buildx_version(),
+        name=str(info.get("Name", "")),
     )
 
 

@@ -151,8 +151,8 @@ class Pipeline:
 
     def mode(self, platform: Platform) -> RunMode:
         """How the platform runs on its engine's host: native or under that host's QEMU."""
-        return engine.run_mode_on(platform, self.facts_for(platform).arch,
-                                  self.engine_url(platform))
+        facts = self.facts_for(platform)
+        return engine.run_mode_on(platform, facts.arch, self.engine_url(platform), facts.name)
 
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
@@ -212,7 +212,7 @@ class Pipeline:
         client = self.client_for(platform)
         if not mode.can_run:
             url = self.engine_url(platform)
-            if url is not None and not engine.on_this_host(url):
+            if url is not None and not engine.on_this_host(url, self.facts_for(platform).name):
                 raise NoEmulation(
                     f"{platform.name} cannot run on the {self.facts_for(platform).arch} host of "
                     f"{redact(url)}: its BuildKit lists no emulator for it",

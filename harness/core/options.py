@@ -133,8 +133,8 @@ OPTIONS: tuple[Option, ...] = (
            "a path glob where ELF files of another platform are expected (repeatable)", RUN,
            "GLOB"),
     Option("engines", "--engine", "args", {},
-           "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
-           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
+           "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://; "
+           "repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),

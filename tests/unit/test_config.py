@@ -191,8 +191,8 @@ def test_a_bad_declared_check_stops_the_load(project: Path) -> None:
 
 def test_engines_per_platform_come_from_options_or_pyproject(project: Path) -> None:
     with (project / "pyproject.toml").open("a") as fh:
-        fh.write('\n[tool.harness.engines]\n"linux/arm64" = "ssh://builder@arm-box"\n')
-    assert load(project).engines == {"linux/arm64": "ssh://builder@arm-box"}
+        fh.write('\n[tool.harness.engines]\n"linux/arm64" = "tcp://arm-box:2376"\n')
+    assert load(project).engines == {"linux/arm64": "tcp://arm-box:2376"}
     cfg = load(project, engines=["linux/i386=unix:///run/two.sock"])
     assert cfg.engines == {"linux/386": "unix:///run/two.sock"}  # canonical names
     with pytest.raises(UsageError, match="not an engine URL") as err:
@@ -200,3 +200,6 @@ def test_engines_per_platform_come_from_options_or_pyproject(project: Path) -> N
     assert "pw" not in str(err.value)
     with pytest.raises(UsageError, match="unknown platform"):
         load(project, engines=["linux/sparc=tcp://h:2375"])
+    with pytest.raises(UsageError, match=r"ssh:// engines are not supported yet") as err:
+        load(project, engines=["linux/arm64=ssh://ci:pw@arm-box"])
+    assert "ssh -nNT -L" in err.value.fix and "pw" not in str(err.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from harness.containers.engine import on_this_host
@@ -23,3 +25,10 @@ def test_credentials_are_stripped_from_urls() -> None:
 ])
 def test_an_engine_on_this_machine_uses_its_binfmt_handlers(url: str, here: bool) -> None:
     assert on_this_host(url) is here
+    assert on_this_host(url, socket.gethostname()) is here
+
+
+def test_a_socket_forwarded_from_another_machine_is_not_this_one() -> None:
+    """`ssh -L /tmp/arm.sock:/var/run/docker.sock` looks local; the engine's own host name
+    says it is not, so its emulation is not read from this machine's handlers."""
+    assert not on_this_host("unix:///tmp/arm.sock", "arm-box-" + socket.gethostname())
