@@ -114,6 +114,13 @@ def registry(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """Print the platforms as a GitHub Actions matrix (JSON; --platforms-from-base [REF])."""
+    _install(session)
+    _harness(session, "matrix", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
     _install(session)

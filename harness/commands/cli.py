@@ -28,6 +28,7 @@ commands:
   merge      write one index from digest files (--from DIR) or references
   preflight  check (as root on Debian: set up) the engine, builder and emulation per platform
   registry   run a local CNCF distribution registry until Ctrl-C
+  matrix     the platforms as a GitHub Actions matrix (JSON), or those of the base's index
   bench      measure side-by-side builds against one-at-a-time, warm reruns and probes
 
 `multiarch-harness COMMAND --help` lists a command's options. build and check also take
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.distribution.local_registry import main as registry
 
         return registry(rest)
+    if command == "matrix":
+        from harness.commands.matrix import main as matrix
+
+        return matrix(rest)
     if command == "bench":
         from harness.commands.bench import main as bench
 

@@ -101,7 +101,7 @@ def _build_args(items: list[str], name: str) -> dict[str, str]:
 
 
 RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
-ALL = frozenset({"build", "bench", "publish", "merge", "preflight"})
+ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix"})
 
 OPTIONS: tuple[Option, ...] = (
     Option("platforms", "--platform", "list",
@@ -157,7 +157,7 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({"build"}), "REF", in_pyproject=False),
     Option("insecure_registry", "--insecure-registry", "bool", False,
            "allow plain HTTP to a registry that is not on loopback",
-           frozenset({"build", "publish", "merge"})),
+           frozenset({"build", "publish", "merge", "matrix"})),
     Option("registries", "--registry", "list", (),
            "registry to publish to, HOST[:PORT]/REPO (repeatable)",
            frozenset({"publish", "merge"}), "HOST/REPO"),

@@ -18,7 +18,7 @@ import bcrypt
 import docker
 import pytest
 
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK
+from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
 from harness.core.platforms import parse_platform
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
@@ -397,3 +397,35 @@ def test_nox_registry_is_removed_on_sigterm_and_refuses_a_busy_port(
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the registry is still serving"
     assert not [c for c in docker_client.containers.list()
                 if str(port) in str(c.attrs["NetworkSettings"]["Ports"])]
+
+
+def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, images: str,
+                                                  tmp_path: Path) -> None:
+    """What the seed's author scripted against Docker Hub: the base's platforms, attestation
+    entries dropped, platforms the table does not know named and left out."""
+    pushed = harness("publish", *platform_args("linux/arm64", "linux/amd64"),
+                     f"--image={images}", f"--registry={registry.host}/base",
+                     "--tag=plain", f"--report-dir={tmp_path}")
+    assert pushed.returncode == EXIT_OK, pushed.stderr
+    with Registry(registry.host) as reg:
+        index = index_of(reg, "base", "plain")
+        amd64 = next(m for m in index["manifests"]
+                     if m["platform"]["architecture"] == "amd64")
+        index["manifests"] += [_push_attestation(reg, "base"),
+                               {**amd64, "platform": {"os": "linux",
+                                                      "architecture": "mips64le"}}]
+        body = json.dumps(index).encode()
+        reg.put_manifest("base", "bookworm", body, index["mediaType"])
+    run = harness("matrix", f"--platforms-from-base={registry.host}/base:bookworm")
+    assert run.returncode == EXIT_OK, run.stderr
+    # in the index's order
+    assert [job["platform"] for job in json.loads(run.stdout)["include"]] == [
+        f"{m['platform']['os']}/{m['platform']['architecture']}"
+        for m in index["manifests"][:2]] == ["linux/amd64", "linux/arm64"]
+    assert "offers linux/mips64le, which the platform table does not know" in run.stderr
+    configured = harness("matrix", "--platform=linux/386,linux/arm/v7")
+    assert json.loads(configured.stdout)["include"][1] == {
+        "platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": "ubuntu-24.04-arm"}
+    single = harness("matrix", f"--platforms-from-base={registry.host}/base@"
+                     f"{amd64['digest']}")
+    assert single.returncode == EXIT_USAGE and "not an index" in single.stderr

@@ -1,0 +1,63 @@
+"""``multiarch-harness matrix``: the platforms to build as a GitHub Actions matrix (JSON on
+stdout, for ``fromJSON``): those of ``--platform`` / ``[tool.harness]``, or with
+``--platforms-from-base [REF]`` those the base image's index offers (attestation entries
+dropped; platforms the table does not know named on stderr and left out)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from harness.core import options
+from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.core.matrix import matrix
+from harness.core.platforms import Platform
+from harness.distribution.publish import index_platforms
+from harness.distribution.registry import INDEXES, Registry, parse_reference
+from harness.machine import config as harness_config
+
+
+def base_platforms(ref: str, insecure: bool) -> tuple[list[Platform], list[str]]:
+    """(the known platforms of ``ref``'s index, in its order; the names of unknown ones)."""
+    parsed = parse_reference(ref)
+    with Registry(parsed.host, insecure=insecure) as registry:
+        media, body, _digest = registry.get_manifest(parsed.repository, parsed.reference)
+    if media not in INDEXES:
+        raise UsageError(f"{ref} is a single-platform image, not an index",
+                         "name a multi-platform base, or list --platform yourself")
+    known: list[Platform] = []
+    unknown: list[str] = []
+    for entry, platform in index_platforms(json.loads(body)):
+        if platform is None:
+            plat = entry.get("platform") or {}
+            unknown.append("/".join(str(plat[k]) for k in ("os", "architecture", "variant")
+                                    if plat.get(k)))
+        elif platform not in known:
+            known.append(platform)
+    return known, unknown
+
+
+def main(argv: list[str]) -> int:
+    parser = options.argument_parser("matrix", description=__doc__)
+    parser.add_argument("--platforms-from-base", nargs="?", const="", default=None,
+                        metavar="REF", help="the platforms of the base image's index "
+                        "(default REF: the Dockerfile's base)")
+    try:
+        args = parser.parse_args(argv)
+        cfg = harness_config.load(Path.cwd(), platforms=args.platforms)
+        platforms = cfg.platforms
+        if args.platforms_from_base is not None:
+            ref = args.platforms_from_base or cfg.base_image
+            platforms, unknown = base_platforms(ref, args.insecure_registry)
+            for name in unknown:
+                print(f"matrix: {ref} offers {name}, which the platform table does not know; "
+                      "left out", file=sys.stderr)
+            if not platforms:
+                raise UsageError(f"{ref} offers no platform the table knows",
+                                 "list --platform yourself")
+    except HarnessError as exc:
+        print(f"matrix: {exc}", file=sys.stderr)
+        return exc.exit_status
+    print(json.dumps(matrix(platforms)))
+    return EXIT_OK

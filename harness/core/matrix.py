@@ -1,0 +1,23 @@
+"""The platforms as a GitHub Actions matrix: one job per platform, on a native runner where
+GitHub offers one (arm64 runners run arm/v7 and arm/v6 natively too), for ``fromJSON``.
+Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.core.platforms import Platform
+
+X86_RUNNER = "ubuntu-24.04"
+ARM_RUNNER = "ubuntu-24.04-arm"
+
+
+def runner_for(platform: Platform) -> str:
+    """The GitHub-hosted runner a platform builds on: its own architecture where there is
+    one, else x86_64 (under QEMU)."""
+    return ARM_RUNNER if platform.architecture in ("arm64", "arm") else X86_RUNNER
+
+
+def matrix(platforms: list[Platform]) -> dict[str, Any]:
+    return {"include": [{"platform": p.name, "slug": p.slug, "runner": runner_for(p)}
+                        for p in platforms]}
