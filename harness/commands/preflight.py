@@ -18,7 +18,6 @@ from typing import Any
 
 from harness.containers import bases, engine
 from harness.containers.build import resolve
-from harness.containers.pipeline import declares_base_arg
 from harness.core import options
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
 from harness.core.report import redact
@@ -84,7 +83,7 @@ def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
     """(suite, mirror) when the build will bootstrap Debian bases; None otherwise."""
     suite = debian.debian_suite(cfg.base_image)
     mirror = cfg.mirror or debian.debian_mirror()
-    if not declares_base_arg(cfg.dockerfile) or suite is None or not mirror:
+    if not cfg.takes_base_arg or suite is None or not mirror:
         return None
     return suite, mirror
 

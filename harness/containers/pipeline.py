@@ -14,7 +14,6 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docker
 import docker.errors
@@ -236,7 +235,7 @@ class Pipeline:
 
         builder = build.choose(cfg.builder, client, self.facts.buildx)
         contexts: dict[str, str] = {}
-        if declares_base_arg(cfg.dockerfile):
+        if cfg.takes_base_arg:
             board.set("base")
             base_log.write_text("")
             build_args["BASE_IMAGE"] = bases.ensure(
@@ -278,11 +277,8 @@ class Pipeline:
         """The Debian images the Dockerfile's stages start FROM, where the builder can serve
         them from the harness's bases (BuildKit's named contexts, Docker 23 and later); a
         usage error where --offline-bases asks for it and the builder cannot."""
-        try:
-            text = self.cfg.dockerfile.read_text()
-        except OSError:
-            return []
-        images = [i for i in dockerfile_text.from_images(text) if debian_suite(i)]
+        images = [i for i in dockerfile_text.from_images(self.cfg.dockerfile_source)
+                  if debian_suite(i)]
         if not images:
             return []
         version = self.facts_for(platform).version
@@ -367,10 +363,3 @@ def _interrupted(stage: str) -> Finding:
     return Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
                    "run again to check this platform")
 
-
-def declares_base_arg(dockerfile: Path) -> bool:
-    """Whether the Dockerfile takes ``ARG BASE_IMAGE``, the hook for per-platform bases."""
-    try:
-        return dockerfile_text.declares_base_arg(dockerfile.read_text())
-    except OSError:
-        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -11,7 +12,6 @@ from typing import Any
 
 from harness.core import dockerfile as dockerfile_text
 from harness.core import options, usercheck
-from harness.core.dockerfile import DEFAULT_BASE
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
@@ -49,9 +49,20 @@ class HarnessConfig:
         """Each platform's image has its own local tag, so no build can pick up another's."""
         return f"{self.image}:{platform.slug}"
 
+    @functools.cached_property
+    def dockerfile_source(self) -> str:
+        """The Dockerfile's text, read once for every question asked of it."""
+        return read_dockerfile(self.dockerfile)
+
+    @property
+    def takes_base_arg(self) -> bool:
+        """Whether the Dockerfile takes ``ARG BASE_IMAGE``, the hook for per-platform bases."""
+        return dockerfile_text.declares_base_arg(self.dockerfile_source)
+
     @property
     def base_image(self) -> str:
-        return self.build_args.get("BASE_IMAGE") or dockerfile_base(self.dockerfile)
+        return self.build_args.get("BASE_IMAGE") or dockerfile_text.base_arg_default(
+            self.dockerfile_source)
 
     @property
     def log_dir(self) -> Path:
@@ -72,7 +83,7 @@ class HarnessConfig:
                              f"use one of {', '.join(QUIRK_POLICIES)}")
         if not self.platforms:
             raise UsageError("no platform to build", "pass --platform os/arch[/variant]")
-        if self.ref is None and not _has_from(self.dockerfile):
+        if self.ref is None and not dockerfile_text.has_from(self.dockerfile_source):
             raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
                              "Dockerfile)", "pass --dockerfile with a Dockerfile")
         for directory in self.check_dirs:
@@ -95,13 +106,6 @@ IMAGE_NAME = re.compile(r"(?:(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(
                         r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 
 
-def _has_from(dockerfile: Path) -> bool:
-    try:
-        return dockerfile_text.has_from(dockerfile.read_text(errors="replace"))
-    except OSError:
-        return False
-
-
 def _check_writable(directory: Path) -> None:
     """The report directory can be made and written, before any work is done."""
     existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
@@ -113,12 +117,17 @@ def _check_writable(directory: Path) -> None:
                          "pass --report-dir DIR")
 
 
+def read_dockerfile(dockerfile: Path) -> str:
+    """A Dockerfile's text; empty when it cannot be read (validate() says so first)."""
+    try:
+        return dockerfile.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def dockerfile_base(dockerfile: Path) -> str:
     """The default of ``ARG BASE_IMAGE=…`` in the Dockerfile, or Debian bookworm-slim."""
-    try:
-        return dockerfile_text.base_arg_default(dockerfile.read_text())
-    except OSError:
-        return DEFAULT_BASE
+    return dockerfile_text.base_arg_default(read_dockerfile(dockerfile))
 
 
 TABLES = ("checks",)  # sub-tables of [tool.harness] that are not options
