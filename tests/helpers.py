@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,14 @@ def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = 
         bases.bootstrap(client, suite, platform, tag, mirror=mirror, variant="extract",
                         extra=extra, say=lambda _line: None)
     return tag
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def probe_containers(client: docker.DockerClient) -> list[str]:

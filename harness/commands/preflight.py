@@ -24,14 +24,13 @@ from harness.core.report import redact
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
 from harness.machine.config import HarnessConfig
-from harness.machine.host import no_handler_fix, read_handlers, run_mode
+from harness.machine.host import read_handlers, run_mode
 
 
 def survey(cfg: HarnessConfig) -> dict[str, Any]:
     """What the machine offers, proved; raises :class:`EngineUnavailable` without an engine."""
     c = engine.client(timeout=30)
     facts = engine.facts(c)
-    handlers = read_handlers()
     base = _base_to_prove(cfg)
     missing = [p for p in cfg.platforms
                if base is None or not engine.image_exists(c, bases.local_tag(cfg.base_image, p))]
@@ -48,10 +47,9 @@ def survey(cfg: HarnessConfig) -> dict[str, Any]:
             continue
         arch = other["arch"] if other else facts.arch
         name = other.get("name", "") if other else facts.name
-        mode = (run_mode(p, arch, handlers) if engine.on_this_host(url, name)
-                else engine.run_mode_on(p, arch, url, name))
+        mode = engine.run_mode_on(p, arch, url, name)
         failed = [pr for pr in proved[p.name] if not pr.ok and pr.diagnosis]
-        fix = no_handler_fix(p) if not mode.can_run else (
+        fix = engine.cannot_run(p, arch, url, name).fix if not mode.can_run else (
             failed[0].diagnosis.fix if failed and failed[0].diagnosis else None)
         rows.append({"platform": p.name, **mode.to_dict(), "describe": mode.describe(),
                      "proofs": [pr.to_dict() for pr in proved[p.name]],

@@ -16,11 +16,11 @@ from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
 from harness.core.diagnosis import ENGINE_FIX
-from harness.core.errors import EngineUnavailable
+from harness.core.errors import EngineUnavailable, NoEmulation
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform, runnable_architectures
 from harness.core.report import redact
-from harness.machine.host import read_handlers, run_mode
+from harness.machine.host import no_handler_fix, read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
 # What the docker SDK raises when the engine fails, including a connection to an engine that
@@ -160,6 +160,21 @@ def run_mode_on(platform: Platform, arch: str, url: str | None, host_name: str =
     if (platform.os, platform.architecture) in runnable:
         return RunMode(RunKind.QEMU, REMOTE_HANDLER)
     return RunMode(RunKind.UNAVAILABLE)
+
+
+def cannot_run(platform: Platform, arch: str, url: str | None,
+               host_name: str = "") -> NoEmulation:
+    """Why ``platform`` cannot run on the host of the engine at ``url``, with the fix for
+    that host (this machine's, or another one's)."""
+    if url is not None and not on_this_host(url, host_name):
+        return NoEmulation(
+            f"{platform.name} cannot run on the {arch} host of {redact(url)}: its BuildKit "
+            "lists no emulator for it",
+            "register QEMU's binfmt_misc handlers on that host (Debian: apt-get install "
+            "qemu-user-static binfmt-support), or route the platform to an engine of its own "
+            "architecture")
+    return NoEmulation(f"{platform.name} cannot run on this {arch} host: no QEMU handler is "
+                       "registered for it", no_handler_fix(platform))
 
 
 def local_bridge(c: docker.DockerClient) -> str | None:

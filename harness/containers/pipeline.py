@@ -21,7 +21,7 @@ import docker.errors
 from harness.containers import bases, build, engine, probes
 from harness.containers.build import Builder
 from harness.core import dockerfile as dockerfile_text
-from harness.core.errors import HarnessError, NoEmulation, UsageError
+from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunMode, worst
 from harness.core.platforms import Platform
@@ -30,7 +30,6 @@ from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
-from harness.machine.host import no_handler_fix
 from harness.machine.progress import StatusBoard
 
 
@@ -143,11 +142,6 @@ class Pipeline:
             self._engine_facts[url] = engine.facts(self.client_for(platform))
         return self._engine_facts[url]
 
-    def engine_info(self, platform: Platform) -> EngineInfo:
-        url = self.engine_url(platform) or engine.chosen().url
-        facts = self.facts_for(platform)
-        return EngineInfo(redact(url), facts.arch, facts.version)
-
     def mode(self, platform: Platform) -> RunMode:
         """How the platform runs on its engine's host: native or under that host's QEMU."""
         facts = self.facts_for(platform)
@@ -189,7 +183,8 @@ class Pipeline:
         try:
             # The URL first: an engine that does not answer is named in the report too.
             where = EngineInfo(redact(self.engine_url(platform) or engine.chosen().url))
-            where = self.engine_info(platform)
+            facts = self.facts_for(platform)
+            where = EngineInfo(where.url, facts.arch, facts.version)
             mode = self.mode(platform)
             built = self._build(platform, board, mode)
             built.engine = where
@@ -210,17 +205,8 @@ class Pipeline:
         board.set("preparing")
         client = self.client_for(platform)
         if not mode.can_run:
-            url = self.engine_url(platform)
-            if url is not None and not engine.on_this_host(url, self.facts_for(platform).name):
-                raise NoEmulation(
-                    f"{platform.name} cannot run on the {self.facts_for(platform).arch} host of "
-                    f"{redact(url)}: its BuildKit lists no emulator for it",
-                    "register QEMU's binfmt_misc handlers on that host (Debian: apt-get "
-                    "install qemu-user-static binfmt-support), or route the platform to an "
-                    "engine of its own architecture")
-            raise NoEmulation(f"{platform.name} cannot run on this "
-                              f"{self.facts_for(platform).arch} host: no QEMU handler is "
-                              "registered for it", no_handler_fix(platform))
+            facts = self.facts_for(platform)
+            raise engine.cannot_run(platform, facts.arch, self.engine_url(platform), facts.name)
         if cfg.ref:
             return self._fetch(platform, board, mode)
         build_args = dict(cfg.build_args)

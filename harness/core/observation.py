@@ -148,6 +148,9 @@ def declared(check: DeclaredCheck, output: str) -> Observation:
                        detail={"command": check.shown, "expect": check.expect})
 
 
-def user_test(source: str, passed: bool, message: str) -> Observation:
-    """The outcome of a user's pytest check; its failure message, bounded and escaped."""
-    return Observation(source, clean(message, RAW_LIMIT), (), "passed" if passed else "failed")
+def user_test(source: str, passed: bool, message: str, kind: str | None = None,
+              fix: str | None = None) -> Observation:
+    """The outcome of a user's pytest check; its failure message, bounded and escaped, and
+    the finding kind and fix the failure calls for (None: the check's own mismatch)."""
+    return Observation(source, clean(message, RAW_LIMIT), (), "passed" if passed else "failed",
+                       kind=kind, fix=fix)

@@ -27,7 +27,7 @@ from harness.core.errors import HarnessError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform
 from harness.core.verdicts import ERROR, FAIL, QUIRK, USER_TEST
-from harness.plugin.state import STATE
+from harness.plugin.state import STATE, target_of
 
 Agrees = Callable[[str], None]
 
@@ -121,12 +121,7 @@ BUILTIN = Path(__file__).with_name("checks.py")
 
 def is_user_test(item: pytest.Item) -> bool:
     """A test of the user's (``--checks DIR``) that checks a platform."""
-    return item.path != BUILTIN and isinstance(_platform(item), Platform)
-
-
-def _platform(item: pytest.Item) -> object:
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("target") if callspec else None
+    return item.path != BUILTIN and target_of(item) is not None
 
 
 def user_source(item: pytest.Item, platform: Platform) -> str:
@@ -142,8 +137,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A user's check that ran (passed or failed) becomes a source of its platform."""
     report = yield
-    platform = _platform(item)
-    if report.when == "call" and not report.skipped and isinstance(platform, Platform) \
+    platform = target_of(item)
+    if report.when == "call" and not report.skipped and platform is not None \
             and is_user_test(item):
         pipeline = item.config.stash[STATE].pipeline
         message, kind, fix = "", None, None
@@ -152,8 +147,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
             message = clean(call.excinfo.exconly(), 500)
             if isinstance(error, HarnessError):  # a probe that hung is the machine's trouble
                 kind, fix = str(error.kind), error.fix
-        seen = obs.user_test(user_source(item, platform), report.passed, message)
-        seen.kind, seen.fix = kind, fix
+        seen = obs.user_test(user_source(item, platform), report.passed, message, kind, fix)
         pipeline.record_user_test(platform, seen)
     return report
 

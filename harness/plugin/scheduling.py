@@ -23,7 +23,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 from harness.core.platforms import Platform
 from harness.machine.host import read_handlers, run_mode
-from harness.plugin.state import STATE
+from harness.plugin.state import STATE, target_of
 
 DURATIONS_KEY = "harness/durations"
 # Seconds assumed for a platform never built here: emulated builds are several times slower.
@@ -63,9 +63,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     expected = expected_seconds(config, cfg.platforms)
     rank: dict[pytest.Item, tuple[float, int]] = {}
     for index, item in enumerate(items):
-        callspec = getattr(item, "callspec", None)
-        platform = callspec.params.get("target") if callspec else None
-        if isinstance(platform, Platform):
+        platform = target_of(item)
+        if platform is not None:
             rank[item] = (-expected[platform.name], index)
         else:
             rank[item] = (0.0, index)

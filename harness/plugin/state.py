@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness.containers.pipeline import Pipeline
+from harness.core.platforms import Platform
 from harness.core.report import PlatformResult
 from harness.machine.config import HarnessConfig
 
@@ -24,3 +25,10 @@ STATE = pytest.StashKey[HarnessState]()
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def target_of(item: pytest.Item) -> Platform | None:
+    """The platform a test is parametrised with (the ``target`` fixture), if any."""
+    callspec = getattr(item, "callspec", None)
+    platform = callspec.params.get("target") if callspec else None
+    return platform if isinstance(platform, Platform) else None

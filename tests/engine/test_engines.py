@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,23 @@ from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_USAGE
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
-from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, make_tiny_base, run_harness
+from tests.helpers import (
+    FIXTURES,
+    ROOT,
+    TINY,
+    free_port,
+    harness_cmd,
+    make_tiny_base,
+    run_harness,
+)
 from tests.second_engine import second_engine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def engine2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Docker 26 beside the machine's engine, by unix:// and tcp://127.0.0.1, with the
     tiny base of linux/386 and linux/arm64 made there (no image is carried across)."""
-    port = _free_port()
+    port = free_port()
     with second_engine(tmp_path_factory.mktemp("engine2"), tcp_port=port) as url:
         client = docker.DockerClient(base_url=url)
         for name in ("linux/386", "linux/arm64"):
@@ -227,7 +228,7 @@ def _address_of_this_machine() -> str:
 def test_on_another_machine_emulation_is_read_from_that_engines_buildkit(
         tmp_path: Path, tiny_base: Any) -> None:
     tiny_base("linux/amd64")
-    host, port = _address_of_this_machine(), _free_port()
+    host, port = _address_of_this_machine(), free_port()
     with second_engine(tmp_path / "far", tcp_port=port, tcp_host=host, bridge="harness-br29",
                        address="172.30.29.1/24") as url:
         client = docker.DockerClient(base_url=url)

@@ -23,7 +23,7 @@ from harness.core.platforms import parse_platform
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
-from tests.helpers import ROOT, TINY, run_harness
+from tests.helpers import ROOT, TINY, free_port, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
 
@@ -255,15 +255,9 @@ def test_wrong_credentials_write_nothing(secured: LocalRegistry, images: str,
         reg.tags("private")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
 
 def test_a_registry_stopped_mid_publish(docker_client: docker.DockerClient, images: str) -> None:
-    with LocalRegistry(docker_client, port=_free_port()) as reg_container:
+    with LocalRegistry(docker_client, port=free_port()) as reg_container:
         host = reg_container.host
         with Registry(host) as reg:
             amd64 = publish.push_image(docker_client, reg, "stop", f"{images}:linux-amd64",
@@ -326,7 +320,7 @@ def test_check_finds_an_index_that_lies(registry: LocalRegistry, images: str,
 
 
 def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
-    run = run_harness(f"--ref=127.0.0.1:{_free_port()}/gone:latest", "--platform=linux/amd64",
+    run = run_harness(f"--ref=127.0.0.1:{free_port()}/gone:latest", "--platform=linux/amd64",
                       f"--report-dir={tmp_path}", "--require=")
     assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
     report = json.loads((tmp_path / "report.json").read_text())
@@ -364,7 +358,7 @@ def test_a_base_the_registry_does_not_have_is_the_image_s_fault(
 @pytest.mark.parametrize("builder", ["buildx", "classic"])
 def test_a_base_whose_registry_cannot_be_reached_is_the_machine_s(tmp_path: Path,
                                                                   builder: str) -> None:
-    run, finding = _from_run(tmp_path, f"127.0.0.1:{_free_port()}/debian:bookworm", builder)
+    run, finding = _from_run(tmp_path, f"127.0.0.1:{free_port()}/debian:bookworm", builder)
     assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
     assert finding["kind"] == "error" and "cannot be reached" in finding["message"], finding
     assert "ARG BASE_IMAGE" in finding["fix"]
@@ -381,7 +375,7 @@ def test_a_base_the_registry_refuses_is_the_machine_s(secured: LocalRegistry, tm
 
 def test_nox_registry_is_removed_on_sigterm_and_refuses_a_busy_port(
         docker_client: docker.DockerClient) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s",
                              "registry", "--", f"--port={port}"], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
