@@ -10,14 +10,15 @@ shared/notes/environment.md). Everything is stopped and removed on exit.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -53,9 +54,13 @@ def _bridge_up(bridge: str, address: str) -> bool:
 
 @contextlib.contextmanager
 def second_engine(where: Path, *, tcp_port: int | None = None, tcp_host: str = "127.0.0.1",
-                  bridge: str = BRIDGE, address: str = BRIDGE_ADDRESS) -> Iterator[str]:
+                  bridge: str = BRIDGE, address: str = BRIDGE_ADDRESS,
+                  config: dict[str, Any] | None = None,
+                  tls: Path | None = None) -> Iterator[str]:
     """Start Docker 26 with its state under ``where``; yield its ``unix://`` URL. Two such
-    engines at once need a bridge (and subnet) each."""
+    engines at once need a bridge (and subnet) each. ``config`` is its daemon.json (e.g. the
+    containerd image store); with ``tls`` (see :func:`make_tls`) its tcp:// socket verifies
+    clients' certificates, as `dockerd --tlsverify` on a remote machine does."""
     root = dockerd_26()
     made_bridge = _bridge_up(bridge, address)
     where.mkdir(parents=True, exist_ok=True)
@@ -64,11 +69,16 @@ def second_engine(where: Path, *, tcp_port: int | None = None, tcp_host: str = "
     sock, pidfile = where / "docker.sock", where / "docker.pid"
     hosts = ["-H", f"unix://{sock}"] + (["-H", f"tcp://{tcp_host}:{tcp_port}"] if tcp_port
                                          else [])
+    options = ["--config-file", str(where / "daemon.json")]
+    (where / "daemon.json").write_text(json.dumps(config or {}))
+    if tls is not None:
+        options += ["--tlsverify", f"--tlscacert={tls / 'ca.pem'}",
+                    f"--tlscert={tls / 'server-cert.pem'}", f"--tlskey={tls / 'server-key.pem'}"]
     env = {**os.environ, "PATH": f"{root}/usr/sbin:{root}/usr/bin:{os.environ['PATH']}"}
     log = (where / "dockerd.log").open("w")
     proc = subprocess.Popen(
         [str(root / "usr" / "sbin" / "dockerd"), *hosts, "--data-root", str(where / "data"),
-         "--exec-root", str(exec_root), "--pidfile", str(pidfile), "--bridge", bridge],
+         "--exec-root", str(exec_root), "--pidfile", str(pidfile), "--bridge", bridge, *options],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -79,18 +89,23 @@ def second_engine(where: Path, *, tcp_port: int | None = None, tcp_host: str = "
             time.sleep(0.2)
         yield f"unix://{sock}"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=60)
         log.close()
         # Its data root holds overlay mounts while it runs; gone now, it can be removed.
         _unmount_under(exec_root, where)
         shutil.rmtree(exec_root, ignore_errors=True)
         if made_bridge:
             subprocess.run(["ip", "link", "delete", bridge], check=False)
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM, and SIGKILL when it does not end in ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _unmount_under(*roots: Path) -> None:
@@ -107,3 +122,30 @@ def _answers(sock: Path) -> bool:
         return False
     return subprocess.run(["docker", "-H", f"unix://{sock}", "version"], capture_output=True,
                           check=False).returncode == 0
+
+
+def make_tls(where: Path, host: str = "127.0.0.1") -> Path:
+    """A CA, a server certificate for ``host`` and a client certificate, as `dockerd
+    --tlsverify` and the docker CLI take them; the client's files (ca.pem, cert.pem, key.pem)
+    are in the returned directory, which is what DOCKER_CERT_PATH names."""
+    where.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=harness test CA", "-keyout", "ca-key.pem", "-out", "ca.pem")
+    for name, ext in (("server", f"subjectAltName=IP:{host}\nextendedKeyUsage=serverAuth"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+                "-keyout", f"{name}-key.pem", "-out", f"{name}.csr")
+        (where / f"{name}.ext").write_text(ext + "\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+                "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext",
+                "-out", f"{name}-cert.pem")
+    client = where / "client"
+    client.mkdir(exist_ok=True)
+    for src, dst in (("ca.pem", "ca.pem"), ("client-cert.pem", "cert.pem"),
+                     ("client-key.pem", "key.pem")):
+        shutil.copy(where / src, client / dst)
+    return client

@@ -18,7 +18,7 @@ from typing import TypeAlias
 import docker
 import docker.errors
 
-from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, docker_env
+from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import (
     BuildFailed,
@@ -165,7 +165,7 @@ class BuildxBuilder:
         start = time.monotonic()
         log = _Log(req.log_path, on_line)
         log.write("$ " + " ".join(self.command(req)) + "\n")
-        env = docker_env(req.docker_host) if req.docker_host else None
+        env = cli_env(req.docker_host)
         with subprocess.Popen(self.command(req), stdout=subprocess.PIPE, env=env,
                               stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import requests
 from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
+from harness.containers import ssh
 from harness.core.diagnosis import ENGINE_FIX
 from harness.core.errors import EngineUnavailable, NoEmulation
 from harness.core.outcomes import RunKind, RunMode
@@ -43,6 +45,7 @@ class EngineFacts:
 
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+MINIMUM_API = "1.24"  # the docker SDK's oldest; enough to ask an engine for its own
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,11 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
     docker CLI takes it)."""
     if url is not None:
         try:
-            c = docker.from_env(environment=docker_env(url), timeout=timeout)
-            c.ping()
-        except docker.errors.DockerException as exc:
+            c = _client_at(url, timeout)
+        except CLIENT_ERRORS as exc:
+            said = ssh.tunnel(url).last_error() if url.startswith("ssh://") else ""
             raise EngineUnavailable(f"no container engine answers at {redact(url)} (--engine): "
-                                    f"{_short(exc)}",
+                                    f"{said or _short(exc)}",
                                     f"start the engine at {redact(url)}, or fix --engine / "
                                     "[tool.harness.engines]") from exc
         return c
@@ -105,9 +108,51 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
     return c
 
 
+def _client_at(url: str, timeout: int) -> docker.DockerClient:
+    """A client for ``url`` that speaks the engine's own API version. The SDK would ask for
+    that version before :func:`pin_tls_ca` could act, so the asking is done here."""
+    env = docker_env(url)
+    with contextlib.closing(pin_tls_ca(docker.from_env(environment=env, version=MINIMUM_API,
+                                                       timeout=30))) as probe:
+        version = str(probe.version(api_version=False)["ApiVersion"])
+    c = pin_tls_ca(docker.from_env(environment=env, version=version, timeout=timeout))
+    c.ping()
+    return c
+
+
+def pin_tls_ca(c: docker.DockerClient) -> docker.DockerClient:
+    """Verify a tcp:// engine with the CA its TLS settings name (DOCKER_CERT_PATH/ca.pem),
+    as the docker CLI does, even where REQUESTS_CA_BUNDLE is set: requests would let that win
+    (docker/docker-py#2433)."""
+    if isinstance(c.api.verify, str):
+        c.api.trust_env = False
+        # ... which also drops the proxy settings of the environment: keep those.
+        c.api.proxies = requests.utils.get_environ_proxies(c.api.base_url)
+    return c
+
+
+TLS_ENV = ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS")
+
+
 def docker_env(url: str) -> dict[str, str]:
-    """The environment that points the docker CLI (buildx) and SDK at ``url``."""
-    return {**os.environ, "DOCKER_HOST": url}
+    """The environment that points the docker CLI (buildx) and SDK at ``url`` (an ssh://
+    engine through this process's tunnel to it). DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are
+    for tcp:// engines: the docker CLI would take them to mean https over a unix socket."""
+    env = {**os.environ, "DOCKER_HOST": ssh.local_url(url)}
+    if not url.startswith("tcp://"):
+        for name in TLS_ENV:
+            env.pop(name, None)
+    return env
+
+
+def cli_env(url: str | None) -> dict[str, str] | None:
+    """The environment in which the docker CLI reaches the engine the SDK reaches for ``url``
+    (None: the chosen engine). Unchosen, that is the default socket, which the CLI would
+    trade for tcp://localhost:2376 when DOCKER_TLS_VERIFY is set."""
+    if url is not None:
+        return docker_env(url)
+    engine = chosen()
+    return None if engine.by_user else docker_env(engine.url)
 
 
 def on_this_host(url: str | None, host_name: str = "") -> bool:

@@ -34,6 +34,7 @@ from harness.containers.engine import (
     image_exists,
     image_platform,
     local_reaper_only,
+    pin_tls_ca,
 )
 from harness.core import audit
 from harness.core import observation as obs
@@ -95,12 +96,15 @@ class ImageProbe:
             self._log = self.log_path.open("w", encoding="utf-8")
         local_reaper_only()
         # testcontainers makes its own client: point it at the platform's engine.
-        client_kw = {"environment": docker_env(self.docker_host)} if self.docker_host else None
+        # (its API version given, so that it asks nothing before pin_tls_ca can act)
+        client_kw = {"environment": docker_env(self.docker_host),
+                     "version": self.client.api.api_version} if self.docker_host else None
         tc = (DockerContainer(self.image, docker_client_kw=client_kw)
               .with_kwargs(platform=self.platform.name, labels={LABEL: "1"},
                            entrypoint=KEEPALIVE, **LIMITS)
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
         self._tc = tc
+        pin_tls_ca(tc.get_docker_client().client)
         try:
             tc.start()
             self._wait_running()

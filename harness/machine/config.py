@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.core import dockerfile as dockerfile_text
 from harness.core import options, usercheck
+from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
@@ -218,14 +219,6 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     )
 
 
-ENGINE_SCHEMES = ("unix://", "tcp://")
-# The docker SDK's ssh transport loses every exec's output (docker/docker-py#3218), and the
-# probes are execs: an ssh:// engine would give a wrong verdict, so it is refused.
-SSH_FIX = ("forward the engine's socket over ssh and give that: `ssh -nNT -L "
-           "/tmp/arm64.sock:/var/run/docker.sock USER@HOST &` then "
-           "--engine PLATFORM=unix:///tmp/arm64.sock")
-
-
 def _engines(given: dict[str, str]) -> dict[str, str]:
     """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme."""
     engines = {}
@@ -235,13 +228,16 @@ def _engines(given: dict[str, str]) -> dict[str, str]:
         except (UnknownPlatform, IndexError) as exc:
             raise UsageError(f"--engine {name}={redact(url)}: {exc}",
                              "write --engine os/arch[/variant]=URL") from None
-        if url.startswith("ssh://"):
-            raise UsageError(f"--engine {platform.name}={redact(url)}: ssh:// engines are not "
-                             "supported yet (the docker SDK's ssh transport breaks exec, "
-                             "docker/docker-py#3218)", SSH_FIX)
         if not url.startswith(ENGINE_SCHEMES):
             raise UsageError(f"--engine {platform.name}={redact(url)}: not an engine URL",
-                             "use unix:///path/docker.sock or tcp://HOST:PORT")
+                             "use unix:///path/docker.sock, tcp://HOST:PORT or "
+                             "ssh://[USER@]HOST[:PORT]")
+        if url.startswith("ssh://"):
+            try:
+                SshTarget.parse(url)
+            except ValueError as exc:
+                raise UsageError(f"--engine {platform.name}={redact(url)}: not an ssh:// "
+                                 "engine URL", str(exc)) from None
         engines[platform.name] = url
     return engines
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from harness.containers import ssh
 from harness.containers.pipeline import Pipeline
 from harness.core.errors import HarnessError
 from harness.core.verdicts import Finding
@@ -88,3 +89,9 @@ def pytest_configure_node(node: Any) -> None:
         return
     if state.pipeline.index is not None:
         node.workerinput[INDEX_KEY] = json.dumps(state.pipeline.index.to_dict())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The ssh tunnels this process opened (ssh:// engines) end with it."""
+    if active(config):
+        ssh.close_all()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
 
 from harness.containers.engine import on_this_host
+from harness.core.engine_url import SshTarget
 from harness.core.report import redact
 
 
@@ -32,3 +34,24 @@ def test_a_socket_forwarded_from_another_machine_is_not_this_one() -> None:
     """`ssh -L /tmp/arm.sock:/var/run/docker.sock` looks local; the engine's own host name
     says it is not, so its emulation is not read from this machine's handlers."""
     assert not on_this_host("unix:///tmp/arm.sock", "arm-box-" + socket.gethostname())
+
+
+def test_an_ssh_url_is_reached_as_the_docker_cli_reaches_it() -> None:
+    target = SshTarget.parse("ssh://ci@arm-box:2222")
+    assert target == SshTarget("arm-box", "ci", 2222)
+    assert target.argv(["ssh", "-i", "k"]) == [
+        "ssh", "-i", "k", "-o", "BatchMode=yes", "-p", "2222", "--", "ci@arm-box",
+        "docker", "system", "dial-stdio"]
+    assert SshTarget.parse("ssh://arm-box").argv(["ssh"])[-5:] == [
+        "--", "arm-box", "docker", "system", "dial-stdio"]
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("ssh://ci:pw@arm-box", "no password"),
+    ("ssh://arm-box/var/run/docker.sock", "no path"),
+    ("ssh://arm-box:22x", "not a number"),
+    ("ssh://", "ssh://[USER@]HOST[:PORT]"),
+])
+def test_a_bad_ssh_url_says_what_is_wrong(url: str, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        SshTarget.parse(url)
