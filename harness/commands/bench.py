@@ -13,6 +13,17 @@ Every measurement is a real run of the image checks (pytest with the plugin, as
 6. publishing the four images to a local registry, publishing them again (target: no blob
    uploaded), and merging the four platforms from their digest files (target < 2 s).
 
+The peers run in the same benchmark, so that ratios mean something on a noisy machine:
+
+7. plain ``docker buildx build --load`` of the platforms at once, with the harness's own
+   command line for each (same Dockerfile, bases and arguments, no cache), against the
+   side-by-side run, which also probes (target <= 1.0);
+8. ``docker push --all-tags`` of the images to an empty local registry against the first
+   ``multiarch-harness publish`` (target <= 0.6);
+9. with ``--routed-engine URL``: the side-by-side run again with linux/386 and linux/amd64 on
+   that engine (its bases made there first, untimed), against all on one engine: the cost of
+   routing (target <= 1.05 on one machine).
+
 Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
 """
 
@@ -20,6 +31,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -36,6 +49,11 @@ TARGET_WARM_S = 30.0
 TARGET_PROBE_S = 3.0
 TARGET_MERGE_S = 2.0
 TARGET_AUDIT_S = 5.0  # every ELF file of a platform's image
+TARGET_BUILDX_RATIO = 1.0  # harness build and check / plain buildx build
+TARGET_PUSH_RATIO = 0.6  # first publish / docker push
+TARGET_ROUTED_RATIO = 1.05  # routed over two engines / all on one
+ROUTED = ("linux/386", "linux/amd64")
+PEER = "harness-bench/peer"
 
 
 def run_checks(platforms: list[str], report_dir: Path, *extra: str) -> tuple[float, dict[str, Any]]:
@@ -84,8 +102,64 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
     return result
 
 
+def measure_buildx_peer(logs: Path, platforms: list[str]) -> float | None:
+    """Plain `docker buildx build --load` of every platform at once, each with the command
+    line the harness logged for it (its tag changed, no cache); None when the harness did
+    not build with buildx."""
+    from harness.core.platforms import parse_platform
+
+    commands = []
+    for name in platforms:
+        slug = parse_platform(name).slug
+        first = (logs / f"{slug}-build.log").read_text().split("\n", 1)[0]
+        if not first.startswith("$ docker buildx build"):
+            return None
+        argv = shlex.split(first[2:])
+        argv[argv.index("--tag") + 1] = f"{PEER}:{slug}"
+        if "--no-cache" not in argv:
+            argv.insert(-1, "--no-cache")
+        commands.append(argv)
+    start = time.monotonic()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for c in commands]
+    failed = [p.args for p in procs if p.wait() != 0]
+    wall = time.monotonic() - start
+    subprocess.run(["docker", "rmi", *[f"{PEER}:{parse_platform(n).slug}" for n in platforms]],
+                   capture_output=True, check=False)
+    if failed:
+        raise SystemExit(f"bench: plain buildx failed: {failed}")
+    print(f"bench: plain docker buildx build --load of {len(platforms)} at once: {wall:.1f} s",
+          flush=True)
+    return round(wall, 1)
+
+
+def measure_routed(platforms: list[str], out: Path, url: str) -> float:
+    """The side-by-side run with ROUTED platforms on the engine at ``url``."""
+    routing = [f"--engine={p}={url}" for p in ROUTED if p in platforms]
+    run_checks([p for p in ROUTED if p in platforms], out / "routed-warmup", *routing)
+    wall, _ = run_checks(platforms, out / "routed", "--no-cache", *routing)
+    print(f"bench: side by side, {' and '.join(ROUTED)} on {url}: {wall:.1f} s", flush=True)
+    return round(wall, 1)
+
+
+def _publish(registry: str, image: str, platforms: list[str], out: Path,
+             tag: str) -> tuple[float, int]:
+    """`multiarch-harness publish`, as users run it; (wall seconds, blobs uploaded)."""
+    cmd = [sys.executable, "-m", "harness", "publish", f"--registry={registry}",
+           f"--image={image}", f"--tag={tag}", f"--digest-dir={out / 'digests'}",
+           *[f"--platform={p}" for p in platforms]]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: publish failed:\n{proc.stdout}{proc.stderr}")
+    blobs = sum(int(m) for m in re.findall(r"\((\d+) blobs uploaded\)", proc.stdout))
+    return wall, blobs
+
+
 def measure_publish(image: str, platforms: list[str], out: Path) -> dict[str, Any]:
-    """Publish twice and merge, against a registry on loopback."""
+    """Publish twice and merge, against a registry on loopback; then `docker push` of the
+    same images to an empty one."""
     from harness.containers import engine
     from harness.core.platforms import parse_platform
     from harness.distribution import publish
@@ -94,23 +168,32 @@ def measure_publish(image: str, platforms: list[str], out: Path) -> dict[str, An
 
     client = engine.client()
     got: dict[str, Any] = {}
-    with LocalRegistry(client) as local, Registry(local.host) as reg:
+    with LocalRegistry(client) as local:
         for run in ("first", "second"):
-            start, before = time.monotonic(), reg.uploaded_blobs
-            entries = []
-            for name in platforms:
-                p = parse_platform(name)
-                entry = publish.push_image(client, reg, "bench", f"{image}:{p.slug}", p)
-                entry.write(out / "digests")
-                entries.append(entry)
-            got[f"publish_{run}_s"] = round(time.monotonic() - start, 1)
-            got[f"publish_{run}_blobs"] = reg.uploaded_blobs - before
-        files = sorted((out / "digests").glob("*.json"))
-        start = time.monotonic()
-        publish.write_index(reg, "bench", [publish.Entry.read(f) for f in files], ["merged"])
-        got["merge_s"] = round(time.monotonic() - start, 3)
+            wall, blobs = _publish(f"{local.host}/bench", image, platforms, out, run)
+            got[f"publish_{run}_s"], got[f"publish_{run}_blobs"] = round(wall, 1), blobs
+        files = sorted((out / "digests").rglob("*.json"))
+        with Registry(local.host) as reg:
+            start = time.monotonic()
+            publish.write_index(reg, "bench", [publish.Entry.read(f) for f in files],
+                                ["merged"])
+            got["merge_s"] = round(time.monotonic() - start, 3)
+    with LocalRegistry(client) as empty:
+        peer = f"{empty.host}/peer"
+        tags = [f"{peer}:{parse_platform(p).slug}" for p in platforms]
+        for p, tag in zip(platforms, tags, strict=True):
+            client.images.get(f"{image}:{parse_platform(p).slug}").tag(tag)
+        try:
+            start = time.monotonic()
+            subprocess.run(["docker", "push", "--all-tags", "--quiet", peer], check=True,
+                           capture_output=True)
+            got["docker_push_s"] = round(time.monotonic() - start, 1)
+        finally:
+            subprocess.run(["docker", "rmi", *tags], capture_output=True, check=False)
+    got["push_ratio"] = round(got["publish_first_s"] / got["docker_push_s"], 3)
     print(f"bench: publish {got['publish_first_s']} s, again {got['publish_second_s']} s "
-          f"({got['publish_second_blobs']} blobs), merge {got['merge_s']} s", flush=True)
+          f"({got['publish_second_blobs']} blobs), merge {got['merge_s']} s; docker push "
+          f"{got['docker_push_s']} s", flush=True)
     return got
 
 
@@ -169,9 +252,23 @@ def render(r: dict[str, Any]) -> list[str]:
         if peer:
             lines.append(f"{'  by hand: export + file (' + str(peer['elf_files']) + ' ELF)':<44} "
                          f"{peer['seconds']:>9.2f}s")
+    if r.get("buildx_peer"):
+        lines.append(f"{'  plain docker buildx build --load, at once':<44} "
+                     f"{r['buildx_peer']:>9.1f}s")
+        lines.append(f"{'  ratio harness / plain buildx':<44} {r['buildx_ratio']:>10.3f}  "
+                     f"<= {TARGET_BUILDX_RATIO}")
+    if r.get("routed"):
+        lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
+                     f"{r['routed']:>9.1f}s")
+        lines.append(f"{'  ratio routed / one engine':<44} {r['routed_ratio']:>10.3f}  "
+                     f"<= {TARGET_ROUTED_RATIO}")
     pub = r.get("publish")
     if pub:
         lines.append(f"{'publish, first time':<44} {pub['publish_first_s']:>9.1f}s")
+        lines.append(f"{'  docker push --all-tags, empty registry':<44} "
+                     f"{pub['docker_push_s']:>9.1f}s")
+        lines.append(f"{'  ratio publish / docker push':<44} {pub['push_ratio']:>10.3f}  "
+                     f"<= {TARGET_PUSH_RATIO}")
         lines.append(f"{'publish again, blobs uploaded':<44} {pub['publish_second_blobs']:>10}  0")
         lines.append(f"{'merge of the platforms from digest files':<44} {pub['merge_s']:>9.2f}s  "
                      f"< {TARGET_MERGE_S:.0f} s")
@@ -182,12 +279,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = options.argument_parser("bench", description=__doc__)
     parser.add_argument("--skip-alone", action="store_true",
                         help="skip the one-platform runs (no ratio)")
+    parser.add_argument("--routed-engine", metavar="URL", default=None,
+                        help=f"also time the side-by-side run with {' and '.join(ROUTED)} "
+                             "on this engine")
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, report_dir=args.report_dir)
     out = cfg.report_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)
     names = [p.name for p in cfg.platforms]
     result = measure(names, out, alone=not args.skip_alone)
+    result["buildx_peer"] = measure_buildx_peer(out / "side-by-side" / "logs", names)
+    if result["buildx_peer"]:
+        result["buildx_ratio"] = round(result["side_by_side"] / result["buildx_peer"], 3)
+    if args.routed_engine:
+        result["routed"] = measure_routed(names, out, args.routed_engine)
+        result["routed_ratio"] = round(result["routed"] / result["side_by_side"], 3)
     result["audit_peer"] = measure_audit_peer(cfg.image, names)
     result["publish"] = measure_publish(cfg.image, names, out)
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -14,12 +14,16 @@ import argparse
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+import docker
 
 from harness.containers import engine
 from harness.containers.bases import matches
 from harness.core import options
 from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.core.platforms import Platform
 from harness.distribution import publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback, parse_reference
@@ -55,10 +59,47 @@ def _checked_tags(tags: list[str]) -> list[str]:
 
 
 def _open(host: str, insecure: bool) -> Registry:
+    _say_plain_http(host, insecure)
+    return Registry(host, insecure=insecure)
+
+
+def _say_plain_http(host: str, insecure: bool) -> None:
     if not is_loopback(host) and insecure:
         print(f"publish: speaking plain HTTP to {host}, as --insecure-registry allows",
               file=sys.stderr)
-    return Registry(host, insecure=insecure)
+
+
+def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str, repo: str,
+              insecure: bool, digests: Path) -> list[Entry]:
+    """Every platform at once, each from its engine over a connection of its own: one
+    platform's export and compression overlap another's upload. The entries come back in
+    the platforms' order; when one fails, the others finish and the first error is raised
+    (so no index is written)."""
+    def push(platform: Platform, client: docker.DockerClient, image: str) -> tuple[Entry, int]:
+        with Registry(host, insecure=insecure) as registry:
+            entry = publish.push_image(client, registry, repo, image, platform)
+            return entry, registry.uploaded_blobs
+
+    done: dict[Platform, Entry] = {}
+    failed: list[HarnessError] = []
+    with ThreadPoolExecutor(max_workers=len(pushes)) as pool:
+        running = {pool.submit(push, p, client, image): p
+                   for p, (client, image) in pushes.items()}
+        for future in as_completed(running):
+            p = running[future]
+            try:
+                entry, uploaded = future.result()
+            except HarnessError as exc:
+                print(f"publish: {p.name} failed: {exc.message}", file=sys.stderr, flush=True)
+                failed.append(exc)
+                continue
+            entry.write(digests)
+            done[p] = entry
+            print(f"pushed {p.name} as {host}/{repo}@{entry.digest} ({uploaded} blobs "
+                  "uploaded)", flush=True)
+    if failed:
+        raise failed[0]
+    return [done[p] for p in pushes]
 
 
 def _digest_dir(base: Path, host: str, repo: str) -> Path:
@@ -101,19 +142,14 @@ def publish_main(argv: list[str]) -> int:
                              f"build it first: nox -s build -- --platform {p.name}")
         images[p] = tag
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
+    pushes = {p: (clients[cfg.engines.get(p.name, "")], tag) for p, tag in images.items()}
     for target in registries:
         host, repo = _registry_arg(target)
-        with _open(host, args.insecure_registry) as registry:
-            entries = []
-            for p, tag in images.items():
-                before = registry.uploaded_blobs
-                entry = publish.push_image(clients[cfg.engines.get(p.name, "")], registry,
-                                           repo, tag, p)
-                entry.write(_digest_dir(digest_base, host, repo))
-                entries.append(entry)
-                print(f"pushed {p.name} as {host}/{repo}@{entry.digest} "
-                      f"({registry.uploaded_blobs - before} blobs uploaded)", flush=True)
-            if not args.no_index:
+        _say_plain_http(host, args.insecure_registry)
+        entries = _push_all(pushes, host, repo, args.insecure_registry,
+                            _digest_dir(digest_base, host, repo))
+        if not args.no_index:
+            with Registry(host, insecure=args.insecure_registry) as registry:
                 _tag(registry, host, repo, entries, tags)
     return EXIT_OK
 

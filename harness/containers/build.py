@@ -7,6 +7,7 @@ log to a file and report each line to a callback, for the progress display.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import time
 from collections import deque
@@ -164,7 +165,7 @@ class BuildxBuilder:
     def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
         start = time.monotonic()
         log = _Log(req.log_path, on_line)
-        log.write("$ " + " ".join(self.command(req)) + "\n")
+        log.write("$ " + shlex.join(self.command(req)) + "\n")  # to copy and paste
         env = cli_env(req.docker_host)
         with subprocess.Popen(self.command(req), stdout=subprocess.PIPE, env=env,
                               stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
 import json
+import random
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from harness.core.errors import UsageError
-from harness.distribution.publish import Entry, _gzip_layer, index_platforms
+from harness.distribution.publish import Entry, Export, _pack, index_platforms
 from harness.distribution.registry import MANIFEST_V2
 
 DIGEST = "sha256:" + "ab" * 32
@@ -48,9 +53,46 @@ def test_index_platforms_drop_attestations_and_name_unknown_platforms() -> None:
     assert got == [("a", "linux/arm64"), ("c", None)]
 
 
-def test_layers_compress_to_the_same_bytes_every_time(tmp_path: Path) -> None:
-    src = tmp_path / "layer.tar"
-    src.write_bytes(b"layer content " * 10_000)
-    first = _gzip_layer(src, tmp_path / "1.gz")
-    second = _gzip_layer(src, tmp_path / "2.gz")
-    assert first == second and first[0].startswith("sha256:")
+def test_layers_compress_to_the_same_bytes_on_any_number_of_cores(tmp_path: Path) -> None:
+    layer = random.Random(7).randbytes(3 << 20) + b"layer content " * 400_000  # 4 blocks
+    one = _pack(io.BytesIO(layer), tmp_path / "1.gz", threads=1)
+    four = _pack(io.BytesIO(layer), tmp_path / "4.gz", threads=4)
+    assert one.digest == four.digest and one.digest.startswith("sha256:")
+    assert gzip.decompress(one.path.read_bytes()) == layer
+    assert one.path.read_bytes()[4:8] == b"\0\0\0\0"  # no time in the header
+
+
+def test_a_layer_exported_compressed_is_pushed_as_it_is(tmp_path: Path) -> None:
+    packed = gzip.compress(b"layer content " * 1000, mtime=0)
+    blob = _pack(io.BytesIO(packed), tmp_path / "1.gz")
+    assert blob.path.read_bytes() == packed
+    assert blob.digest == "sha256:" + hashlib.sha256(packed).hexdigest()
+
+
+def _save_archive(members: dict[str, bytes], links: dict[str, str]) -> bytes:
+    """A `docker save` archive: files, and symlinks to a layer another entry shares."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+        for name, target in links.items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return out.getvalue()
+
+
+def test_the_export_is_read_as_it_streams(tmp_path: Path) -> None:
+    big = b"big layer " * (Export.SMALL // 10 + 1)
+    archive = _save_archive(
+        {"aaa/layer.tar": big, "bbb/layer.tar": b"small layer", "cfg.json": b"{}",
+         "manifest.json": b"[]"},
+        {"ccc/layer.tar": "../aaa/layer.tar"})
+    export = Export(tmp_path)
+    export.read(archive[i:i + 1000] for i in range(0, len(archive), 1000))
+    assert set(export.small) == {"bbb/layer.tar", "cfg.json", "manifest.json"}  # kept
+    assert export.packed("ccc/layer.tar") == export.packed("aaa/layer.tar")  # one blob
+    assert gzip.decompress(export.packed("aaa/layer.tar").path.read_bytes()) == big
+    assert gzip.decompress(export.packed("bbb/layer.tar").path.read_bytes()) == b"small layer"
