@@ -121,6 +121,13 @@ def matrix(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """Merge the report directories of several runs into one: `-- DIR [DIR...]`."""
+    _install(session)
+    _harness(session, "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """Probe a published multi-arch tag (or a local image) by digest: `-- REF [options]`."""
     _install(session)
@@ -141,11 +148,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy over the harness, the tests and this file."""
+    """ruff and mypy over the harness, the tests and this file; the GitHub workflows."""
     _install(session, "dev")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_layers.py")
+    # The reusable workflow and its caller: GitHub's schema (vendored in check-jsonschema,
+    # so offline), and shellcheck on every run: script as GitHub runs it.
+    workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("python", "-m", "tests.workflow", "shellcheck", *workflows)
 
 
 @nox.session(python=PYTHON)

@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,7 @@ def measure_publish(image: str, platforms: list[str], out: Path) -> dict[str, An
 
     client = engine.client()
     got: dict[str, Any] = {}
+    shutil.rmtree(out / "digests", ignore_errors=True)  # an earlier run's are not this one's
     with LocalRegistry(client) as local:
         for run in ("first", "second"):
             wall, blobs = _publish(f"{local.host}/bench", image, platforms, out, run)

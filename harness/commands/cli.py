@@ -29,6 +29,7 @@ commands:
   preflight  check (as root on Debian: set up) the engine, builder and emulation per platform
   registry   run a local CNCF distribution registry until Ctrl-C
   matrix     the platforms as a GitHub Actions matrix (JSON), or those of the base's index
+  report     one report from the report directories of several runs (a CI matrix's jobs)
   bench      measure side-by-side builds against one-at-a-time, warm reruns and probes
 
 `multiarch-harness COMMAND --help` lists a command's options. build and check also take
@@ -110,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         from harness.commands.matrix import main as matrix
 
         return matrix(rest)
+    if command == "report":
+        from harness.commands.report import main as report
+
+        return report(rest)
     if command == "bench":
         from harness.commands.bench import main as bench
 

@@ -101,7 +101,7 @@ def _build_args(items: list[str], name: str) -> dict[str, str]:
 
 
 RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
-ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix"})
+ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix", "report"})
 
 OPTIONS: tuple[Option, ...] = (
     Option("platforms", "--platform", "list",
@@ -133,8 +133,8 @@ OPTIONS: tuple[Option, ...] = (
            "a path glob where ELF files of another platform are expected (repeatable)", RUN,
            "GLOB"),
     Option("engines", "--engine", "args", {},
-           "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://; "
-           "repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
+           "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
+           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,32 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     return report
 
 
+def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -> dict[str, Any]:
+    """One report from the reports of several runs (a CI matrix's jobs, a platform each):
+    the verdicts and exit status are those of one run that checked every platform. An
+    ``expected`` platform with no report is `error` (its job stopped before writing one);
+    a platform in two reports is a ValueError. ``hosts`` says where each platform ran."""
+    results: dict[str, PlatformResult] = {}
+    hosts: dict[str, Any] = {}
+    for report in reports:
+        for entry in report.get("platforms", []):
+            name = entry["platform"]
+            if name in results:
+                raise ValueError(f"two reports check {name}")
+            results[name] = PlatformResult.from_dict(entry)
+            hosts[name] = report.get("host", {})
+    for name in expected:
+        if name not in results:
+            results[name] = PlatformResult(name, ERROR, [Finding(
+                "report", Kind.ERROR, f"no report from the job of {name}: it stopped before "
+                "writing one", "see that job's log and re-run it")])
+    policy = "fail" if any(r.get("quirk_policy") == "fail" for r in reports) else "warn"
+    merged = build_report(list(results.values()), reports[0].get("host", {}) if reports
+                          else {}, policy)
+    merged["hosts"] = hosts
+    return merged
+
+
 def write_json(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
@@ -250,8 +277,10 @@ def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     return lines
 
 
-def write_markdown(report: dict[str, Any], path: Path) -> str:
-    text = render_markdown(report)
+def write_markdown(report: dict[str, Any], path: Path, lead: str = "") -> str:
+    """report.md, also appended to GitHub's step summary when there is one; ``lead`` goes
+    first (the gate's word, see harness.core.github)."""
+    text = (lead + "\n" if lead else "") + render_markdown(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -23,6 +23,7 @@ from harness.core.report import (
     PlatformResult,
     build_report,
     exit_status,
+    merge_reports,
     render_console,
     write_json,
     write_markdown,
@@ -129,3 +130,35 @@ def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() ->
     two.engine = one.engine  # all on one engine: nothing more to say
     assert not any("engines" in line for line in render_console(build_report(
         [one, two], {}, "warn")))
+
+
+MIX = [result("linux/amd64", PASS),
+       result("linux/386", QUIRK, [QUIRK_FINDING]),
+       result("linux/arm64", FAIL, [Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")]),
+       result("linux/arm/v7", ERROR, [Finding("build", "error", "engine lost", "retry")])]
+
+
+@pytest.mark.parametrize("policy", ["warn", "fail"])
+def test_reports_of_one_platform_each_merge_into_what_one_run_says(policy: str) -> None:
+    one_run = build_report(MIX, HOST, policy)
+    merged = merge_reports([build_report([r], {**HOST, "name": r.platform}, policy)
+                            for r in reversed(MIX)])
+    assert merged["verdict"] == one_run["verdict"] == FAIL
+    assert merged["exit_status"] == one_run["exit_status"]
+    assert merged["platforms"] == one_run["platforms"]
+    assert merged["hosts"]["linux/arm64"]["name"] == "linux/arm64"  # where each one ran
+
+
+def test_a_platform_whose_job_wrote_no_report_is_an_error() -> None:
+    merged = merge_reports([build_report([MIX[0]], HOST, "warn")],
+                           expected=["linux/amd64", "linux/s390x"])
+    by = {p["platform"]: p for p in merged["platforms"]}
+    assert by["linux/s390x"]["verdict"] == ERROR
+    assert "no report from the job of linux/s390x" in by["linux/s390x"]["findings"][0]["message"]
+    assert merged["exit_status"] == EXIT_CANNOT_CHECK
+
+
+def test_a_platform_in_two_reports_is_refused() -> None:
+    twice = build_report([MIX[0]], HOST, "warn")
+    with pytest.raises(ValueError, match="two reports check linux/amd64"):
+        merge_reports([twice, twice])

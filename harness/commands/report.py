@@ -1,0 +1,82 @@
+"""``multiarch-harness report DIR [DIR...]``: one report from the report directories of
+several runs (the jobs of a CI matrix, a platform each): report.json and report.md in
+``--report-dir``, with the verdicts and exit status one run of every platform would have.
+
+``--platform`` names the platforms expected (default: only those found), ``--matrix`` the
+JSON of ``multiarch-harness matrix``: an expected platform without a report is `error`. In
+GitHub Actions (``GITHUB_ACTIONS=true``) each platform that did not pass becomes one
+annotation, and the step summary starts with what the run means for the release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.core import github, options
+from harness.core.errors import HarnessError, UsageError
+from harness.core.platforms import parse_platforms
+from harness.core.report import merge_reports, render_console, write_json, write_markdown
+
+
+def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
+    found = []
+    for text in paths:
+        path = Path(text)
+        if not path.exists():
+            raise UsageError(f"{text} does not exist",
+                             "give report directories written by build or check")
+        # A directory with none is a matrix whose jobs all stopped early: --matrix says which.
+        files = sorted(path.rglob("report.json")) if path.is_dir() else [path]
+        for f in files:
+            try:
+                found.append((f, json.loads(f.read_text())))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{f} is not a report", "give report.json files written by "
+                                 "build or check") from exc
+    return found
+
+
+def _expected(args: Any) -> list[str]:
+    names = [p.name for p in parse_platforms(args.platforms or [])]
+    if args.matrix:
+        try:
+            names += [entry["platform"] for entry in json.loads(args.matrix)["include"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError("--matrix is not the JSON of `multiarch-harness matrix`",
+                             "pass that command's output") from exc
+    return list(dict.fromkeys(names))
+
+
+def main(argv: list[str]) -> int:
+    parser = options.argument_parser("report", description=__doc__)
+    parser.add_argument("--matrix", default=None, metavar="JSON",
+                        help="the platforms expected, as `multiarch-harness matrix` printed them")
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="report directories to merge")
+    args = parser.parse_args(argv)
+    try:
+        expected = _expected(args)
+        found = _reports(args.dirs)
+        if not found and not expected:
+            raise UsageError("no report.json in " + " ".join(args.dirs),
+                             "give report directories written by build or check")
+        try:
+            merged = merge_reports([r for _f, r in found], expected)
+        except ValueError as exc:
+            raise UsageError(str(exc), "give each platform's report once") from exc
+    except HarnessError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return exc.exit_status
+    out = Path(args.report_dir or "reports")
+    write_json(merged, out / "report.json")
+    github_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    write_markdown(merged, out / "report.md", lead=github.gate(merged))
+    if github_actions:
+        for line in github.annotation_lines(merged):
+            print(line)
+    print("\n".join(render_console(merged)))
+    print(f"report: merged {len(found)} reports into {out / 'report.json'} and report.md")
+    return int(merged["exit_status"])

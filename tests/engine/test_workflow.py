@@ -1,0 +1,136 @@
+"""The reusable workflow, played on this machine (tests/workflow.py): two platforms on two
+"runners" (linux/amd64 on the machine's engine for ubuntu-24.04, linux/arm64 on a second
+engine for ubuntu-24.04-arm), digest files handed over as artifacts, the merge job's
+commands against a local registry, the merged tag checked by digest, one summary. A
+platform that fails blocks the tag."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.core.errors import EXIT_IMAGE_WRONG
+from harness.core.platforms import parse_platform
+from harness.distribution.local_registry import LocalRegistry
+from harness.distribution.registry import Registry, RegistryError
+from tests.helpers import FIXTURES, TINY, make_tiny_base
+from tests.second_engine import second_engine
+from tests.workflow import Play
+
+PYPROJECT = f"""\
+[tool.harness]
+platforms = ["linux/amd64", "linux/arm64"]
+require = []
+build-args = {{BASE_IMAGE = "{TINY}"}}
+"""
+# A declared check that holds on amd64 and not on arm64: the known-bad run.
+WRONG_ON_ARM64 = """
+[tool.harness.checks.built-on-amd64]
+command = "cat /built-on"
+expect = "amd64"
+"""
+
+
+@pytest.fixture(scope="module")
+def arm_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The "ubuntu-24.04-arm" runner's engine: a second engine with the arm64 base."""
+    with second_engine(tmp_path_factory.mktemp("arm-runner"), bridge="harness-br31",
+                       address="172.30.31.1/24") as url:
+        client = docker.DockerClient(base_url=url)
+        make_tiny_base(client, parse_platform("linux/arm64"))
+        client.close()
+        yield url
+
+
+def project(where: Path, extra: str = "") -> Path:
+    where.mkdir(parents=True)
+    (where / "pyproject.toml").write_text(PYPROJECT + extra)
+    shutil.copy(FIXTURES / "tiny" / "Dockerfile", where / "Dockerfile")
+    return where
+
+
+def play(checkout: Path, work: Path, registry: str, arm_runner: str) -> Play:
+    run = Play(checkout, work, inputs={"registry": registry, "tags": "1.0 latest"},
+               runners={"ubuntu-24.04": {}, "ubuntu-24.04-arm": {"DOCKER_HOST": arm_runner}})
+    run.all()
+    return run
+
+
+def summary(run: Play) -> tuple[str, dict[str, Any]]:
+    [job] = run.runs["summary"]
+    report: dict[str, Any] = json.loads(
+        next((run.work / "runners").glob("summary-*/summary/report.json")).read_text())
+    return job.log, report
+
+
+def test_the_workflow_publishes_a_tag_whose_platforms_all_passed(
+        tmp_path: Path, tiny_base: Any, docker_client: docker.DockerClient,
+        arm_runner: str) -> None:
+    tiny_base("linux/amd64")
+    with LocalRegistry(docker_client) as local:
+        run = play(project(tmp_path / "checkout"), tmp_path / "play", f"{local.host}/app",
+                   arm_runner)
+        logs = "\n".join(j.log for jobs in run.runs.values() for j in jobs)
+        assert all(run.succeeded(job) for job in run.runs), logs[-6000:]
+        assert {leg.matrix["runner"]: leg.matrix["platform"] for leg in run.runs["build"]} \
+            == {"ubuntu-24.04": "linux/amd64", "ubuntu-24.04-arm": "linux/arm64"}
+        # Each platform was built on its runner's engine, and only there.
+        arm = docker.DockerClient(base_url=arm_runner)
+        try:
+            assert arm.images.get("multiarch-ci/image:linux-arm64")
+            with pytest.raises(docker.errors.ImageNotFound):
+                arm.images.get("multiarch-ci/image:linux-amd64")
+        finally:
+            arm.close()
+        # The digest files went from the build jobs to the merge job as artifacts.
+        assert sorted(p.name for p in (run.work / "artifacts").iterdir()) == [
+            "digest-linux-amd64", "digest-linux-arm64", "published-report",
+            "report-linux-amd64", "report-linux-arm64"]
+        [merge] = run.runs["merge"]
+        with Registry(local.host) as reg:
+            for tag in ("1.0", "latest"):
+                _media, body, digest = reg.get_manifest("app", tag)
+                assert digest == merge.outputs["digest"]
+        assert sorted(m["platform"]["architecture"] for m in json.loads(body)["manifests"]) \
+            == ["amd64", "arm64"]
+        # What was published was checked again, by digest.
+        published = json.loads(next((run.work / "runners").glob(
+            "merge-*/reports/published/report.json")).read_text())
+        assert published["index"]["digest"] == merge.outputs["digest"]
+        assert {p["platform"]: p["verdict"] for p in published["platforms"]} == {
+            "linux/amd64": "pass", "linux/arm64": "pass"}
+    text, report = summary(run)
+    assert "**All 2 platforms passed.**" in text
+    assert {p["platform"]: p["verdict"] for p in report["platforms"]} == {
+        "linux/amd64": "pass", "linux/arm64": "pass"}
+    assert "::error" not in text and "::warning" not in text
+
+
+def test_a_platform_that_fails_moves_no_tag_and_is_annotated(
+        tmp_path: Path, tiny_base: Any, docker_client: docker.DockerClient,
+        arm_runner: str) -> None:
+    tiny_base("linux/amd64")
+    with LocalRegistry(docker_client) as local:
+        run = play(project(tmp_path / "checkout", WRONG_ON_ARM64), tmp_path / "play",
+                   f"{local.host}/app", arm_runner)
+        by = {leg.matrix["platform"]: leg for leg in run.runs["build"]}
+        assert by["linux/amd64"].ok and not by["linux/arm64"].ok
+        assert dict(by["linux/arm64"].steps)["Push by digest"] == "skipped"
+        assert dict(by["linux/arm64"].steps)["Upload the report"] == "ran"
+        [merge] = run.runs["merge"]
+        assert not merge.ok and merge.log == "skipped: a job it needs failed"
+        with Registry(local.host) as reg, pytest.raises(RegistryError):
+            reg.get_manifest("app", "1.0")
+    [job] = run.runs["summary"]
+    assert not job.ok  # the run fails with the harness's own status
+    text, report = summary(run)
+    assert report["exit_status"] == EXIT_IMAGE_WRONG
+    [annotation] = [line for line in text.splitlines() if line.startswith("::")]
+    assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
+    assert "**Release blocked: the image is wrong** on `linux/arm64`" in text
