@@ -18,6 +18,7 @@ from typing import Any
 
 from harness.core import github, options
 from harness.core.errors import HarnessError, UsageError
+from harness.core.html_report import write_html
 from harness.core.platforms import parse_platforms
 from harness.core.report import merge_reports, render_console, write_json, write_markdown
 
@@ -74,9 +75,11 @@ def main(argv: list[str]) -> int:
     write_json(merged, out / "report.json")
     github_actions = os.environ.get("GITHUB_ACTIONS") == "true"
     write_markdown(merged, out / "report.md", lead=github.gate(merged))
+    write_html(merged, out / "report.html")
     if github_actions:
         for line in github.annotation_lines(merged):
             print(line)
     print("\n".join(render_console(merged)))
-    print(f"report: merged {len(found)} reports into {out / 'report.json'} and report.md")
+    print(f"report: merged {len(found)} reports into {out / 'report.json'}, report.md and "
+          "report.html")
     return int(merged["exit_status"])

@@ -20,6 +20,7 @@ import docker
 import docker.errors
 
 from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env
+from harness.core.buildsteps import Step, StepClock
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import (
     BuildFailed,
@@ -57,6 +58,7 @@ class BuildOutcome:
     duration: float
     builder: str
     log_path: Path
+    steps: list[Step] = field(default_factory=list)  # as the builder named them, wall clock
 
 
 class _Log:
@@ -67,13 +69,16 @@ class _Log:
         self.fh = path.open("w", encoding="utf-8")
         self.tail: deque[str] = deque(maxlen=25)
         self.on_line = on_line
+        self.clock = StepClock()
 
     def write(self, text: str) -> None:
         self.fh.write(text)
         self.fh.flush()
+        now = time.time()
         for line in text.splitlines():
             if line.strip():
                 self.tail.append(line)
+                self.clock.line(line, now)
                 if self.on_line:
                     self.on_line(line)
 
@@ -138,7 +143,7 @@ class ClassicBuilder:
             log.close()
         image_id = image_id or self.client.images.get(req.tag).id
         return BuildOutcome(str(image_id), req.tag, time.monotonic() - start, self.name,
-                            req.log_path)
+                            req.log_path, log.clock.steps(time.time()))
 
 
 class BuildxBuilder:
@@ -188,7 +193,7 @@ class BuildxBuilder:
             raise _failure(req, log, self.client, status, "docker buildx build")
         image = self.client.images.get(req.tag)
         return BuildOutcome(str(image.id), req.tag, time.monotonic() - start, self.name,
-                            req.log_path)
+                            req.log_path, log.clock.steps(time.time()))
 
 
 Builder: TypeAlias = ClassicBuilder | BuildxBuilder

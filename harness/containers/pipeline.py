@@ -25,7 +25,14 @@ from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunMode, worst
 from harness.core.platforms import Platform
-from harness.core.report import BuildInfo, EngineInfo, ImageInfo, PlatformResult, redact
+from harness.core.report import (
+    BuildInfo,
+    EngineInfo,
+    ImageInfo,
+    Phase,
+    PlatformResult,
+    redact,
+)
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
 from harness.machine.config import HarnessConfig
@@ -44,6 +51,7 @@ class Built:
     build: BuildInfo | None = None
     finding: Finding | None = None
     engine: EngineInfo | None = None
+    phases: list[Phase] = field(default_factory=list)
 
 
 @dataclass
@@ -59,12 +67,15 @@ class Checked:
     hello_seconds: float | None = None
     audit_seconds: float | None = None
     probe_log: str | None = None
+    phases: list[Phase] = field(default_factory=list)
 
 
 def compose(built: Built, checked: Checked | None) -> PlatformResult:
     """The platform's result: the build's finding if it failed, else the check's."""
     result = PlatformResult(built.platform.name, image=built.image, build=built.build,
-                            run=built.mode, engine=built.engine)
+                            run=built.mode, engine=built.engine, phases=list(built.phases))
+    if checked is not None:
+        result.phases += checked.phases
     if built.finding is not None:
         result.findings, result.verdict = [built.finding], built.finding.verdict
         return result
@@ -172,13 +183,14 @@ class Pipeline:
         board = self.board(platform)
         start = time.monotonic()
         mode: RunMode | None = None
+        phases: list[Phase] = []
 
         where: EngineInfo | None = None
 
         def failed(finding: Finding, error: HarnessError | None = None) -> Built:
             info = BuildInfo(ok=False, seconds=round(time.monotonic() - start, 1))
             return Built(platform, error=error, mode=mode, build=info, finding=finding,
-                         engine=where)
+                         engine=where, phases=phases)
 
         try:
             # The URL first: an engine that does not answer is named in the report too.
@@ -186,8 +198,8 @@ class Pipeline:
             facts = self.facts_for(platform)
             where = EngineInfo(where.url, facts.arch, facts.version)
             mode = self.mode(platform)
-            built = self._build(platform, board, mode)
-            built.engine = where
+            built = self._build(platform, board, mode, phases)
+            built.engine, built.phases = where, phases
         except KeyboardInterrupt:
             self.built[platform.name] = failed(_interrupted("build"))
             raise
@@ -200,7 +212,10 @@ class Pipeline:
         self.built[platform.name] = built
         return built
 
-    def _build(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
+    def _build(self, platform: Platform, board: StatusBoard, mode: RunMode,
+               phases: list[Phase]) -> Built:
+        """Base, build and tag; each phase's span goes into ``phases`` as it ends, so a
+        failed build keeps what it got through."""
         cfg = self.cfg
         board.set("preparing")
         client = self.client_for(platform)
@@ -208,7 +223,7 @@ class Pipeline:
             facts = self.facts_for(platform)
             raise engine.cannot_run(platform, facts.arch, self.engine_url(platform), facts.name)
         if cfg.ref:
-            return self._fetch(platform, board, mode)
+            return self._fetch(platform, board, mode, phases)
         build_args = dict(cfg.build_args)
         log_dir = cfg.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -221,6 +236,7 @@ class Pipeline:
 
         builder = build.choose(cfg.builder, client, self.facts.buildx)
         contexts: dict[str, str] = {}
+        began = time.time()
         if cfg.takes_base_arg:
             board.set("base")
             base_log.write_text("")
@@ -228,6 +244,7 @@ class Pipeline:
                 client, cfg.base_image, platform, mirror=cfg.mirror,
                 refresh=cfg.refresh_bases, say=say, log_path=base_log,
                 offline=cfg.offline_bases)
+            phases.append(Phase.between("base", began, time.time()))
         elif stage_bases := self._stage_bases(builder, platform):
             # No ARG BASE_IMAGE: each Debian FROM is served, unmodified, from this platform's
             # base through a named build context.
@@ -237,6 +254,7 @@ class Pipeline:
                                             refresh=cfg.refresh_bases, say=say,
                                             log_path=base_log, offline=cfg.offline_bases)
                         for image in stage_bases}
+            phases.append(Phase.between("base", began, time.time()))
         board.set("building")
         # Built under a tag of this run's own, and probed by its ID: two runs on one engine
         # never take each other's image. The shared tag moves only once this build is done.
@@ -248,8 +266,14 @@ class Pipeline:
             build_args=build_args, labels={"dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engine_url(platform))
+        began = time.time()
         try:
-            outcome = builder.build(request, on_line=board.line)
+            try:
+                outcome = builder.build(request, on_line=board.line)
+            finally:  # a failed build has its span too
+                phases.append(Phase.between("build", began, time.time()))
+            phases.extend(Phase.between("step", s.start, s.end or s.start, s.label)
+                          for s in outcome.steps)
             client.images.get(outcome.image_id).tag(*bases.split_tag(final))
         finally:
             with contextlib.suppress(*engine.CLIENT_ERRORS):
@@ -279,13 +303,15 @@ class Pipeline:
                 "Dockerfile, or build on a current Docker with --builder buildx")
         return []
 
-    def _fetch(self, platform: Platform, board: StatusBoard, mode: RunMode) -> Built:
+    def _fetch(self, platform: Platform, board: StatusBoard, mode: RunMode,
+               phases: list[Phase]) -> Built:
         """--ref: the platform's image of a published tag (by manifest digest) or local image."""
         assert self.cfg.ref is not None
         board.set("pulling")
-        start = time.monotonic()
+        start, began = time.monotonic(), time.time()
         entries = self.index.entries if self.index else {}
         image = check_ref.fetch(self.client_for(platform), self.cfg.ref, platform, entries)
+        phases.append(Phase.between("pull", began, time.time()))
         return Built(platform, mode=mode,
                      image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
                      build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
@@ -297,7 +323,7 @@ class Pipeline:
         board = self.board(platform)
         board.set("probing")
         log = self.cfg.log_dir / f"{platform.slug}-probe.log"
-        start = time.monotonic()
+        start, began = time.monotonic(), time.time()
         try:
             assert built.image is not None and built.image.id is not None
             assert built.mode is not None
@@ -314,7 +340,8 @@ class Pipeline:
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
             error, finding = self._finding(platform, "probe", exc)
-            checked = Checked(platform, error=error, finding=finding, probe_log=str(log))
+            checked = Checked(platform, error=error, finding=finding, probe_log=str(log),
+                              phases=[Phase.between("probe", began, time.time())])
             board.set(f"probe {finding.verdict}")
         else:
             total = time.monotonic() - start
@@ -322,7 +349,7 @@ class Pipeline:
             checked = Checked(platform, judgement, found,
                               probe_seconds=round(total - hello_s - audit_s, 2),
                               hello_seconds=round(hello_s, 2), audit_seconds=round(audit_s, 2),
-                              probe_log=str(log))
+                              probe_log=str(log), phases=_probe_phases(began, found))
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked
         return checked
@@ -338,6 +365,17 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
         result.findings.extend(judge_user_test(one))
     result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
     return result
+
+
+def _probe_phases(began: float, found: list[Observation]) -> list[Phase]:
+    """The probe's span, and within it the hello world's and the audit's."""
+    phases = [Phase.between("probe", began, time.time())]
+    for source, name in (("hello", "hello"), ("elf-audit", "audit")):
+        seen = next((o for o in found if o.source == source), None)
+        if seen is not None and "started" in seen.detail:
+            start = float(seen.detail["started"])
+            phases.append(Phase.between(name, start, start + _seconds(found, source)))
+    return phases
 
 
 def _seconds(found: list[Observation], source: str) -> float:

@@ -442,7 +442,7 @@ def _userland(answer: Callable[[str, list[str], Callable[[str], Observation]], O
 def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Observation:
     """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
     in the image, nothing is emulated); only the first bytes of each file are kept."""
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     with _tar_stream(probe.container.export()) as tar:
         def files() -> Iterator[tuple[str, bytes]]:
             for member in tar:
@@ -452,7 +452,9 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Obs
                         yield audit.archive_path(member.name), fh.read(audit.HEAD)
 
         result = audit.audit(platform, files(), allow)
-    return obs.elf_audit(platform.name, result, time.monotonic() - start)
+    seen = obs.elf_audit(platform.name, result, time.monotonic() - start)
+    seen.detail["started"] = started  # wall clock, for the report's timeline
+    return seen
 
 
 def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:
@@ -463,11 +465,12 @@ def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observ
         # cargo's own finding says what is wrong; the crate is not tried, and not blamed twice.
         return [obs.failed("hello", "not tried: cargo does not work", Kind.ABSENT),
                 obs.absent("hello-elf")]
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     try:
         code, out = probe.exec(["sh", "-c", HELLO_SCRIPT], timeout)
     except ProbeTimeout as exc:
         return [obs.failed("hello", exc.message), obs.absent("hello-elf")]
     hello = obs.hello(out, code == 0 and HELLO_GREETING in out)
     hello.detail["seconds"] = round(time.monotonic() - start, 2)
+    hello.detail["started"] = started
     return [hello, _elf(probe, "hello-elf", f"{HELLO_DIR}/target/debug/harness-hello")]

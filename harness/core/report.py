@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,33 @@ def redact(url: str) -> str:
     return f"{scheme}://{userinfo.split(':')[0]}@{host}"
 
 
+def stamp(epoch: float) -> str:
+    """A wall-clock time as report.json writes it: ISO 8601, UTC, milliseconds."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A span of a platform's time on the run's clock: ``base``, ``pull``, ``build``,
+    ``step`` (one step of the build as the builder names it, in ``label``), ``probe``,
+    ``hello``, ``audit`` (the last two within the probe)."""
+
+    name: str
+    start: str  # ISO 8601, UTC (see stamp)
+    end: str
+    label: str | None = None
+
+    @classmethod
+    def between(cls, name: str, start: float, end: float, label: str | None = None) -> Phase:
+        return cls(name, stamp(start), stamp(end), label)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.label is None:
+            del data["label"]
+        return data
+
+
 @dataclass
 class EngineInfo:
     """The engine a platform was built and checked on."""
@@ -93,6 +121,7 @@ class PlatformResult:
     audit_seconds: float | None = None
     probe_log: str | None = None
     engine: EngineInfo | None = None
+    phases: list[Phase] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +137,7 @@ class PlatformResult:
             "audit_seconds": self.audit_seconds,
             "probe_log": self.probe_log,
             "engine": self.engine.to_dict() if self.engine else None,
+            "phases": [p.to_dict() for p in self.phases],
         }
 
     @classmethod
@@ -126,6 +156,7 @@ class PlatformResult:
             audit_seconds=data.get("audit_seconds"),
             probe_log=data.get("probe_log"),
             engine=EngineInfo(**data["engine"]) if data.get("engine") else None,
+            phases=[Phase(**p) for p in data.get("phases", [])],
         )
 
     @property
@@ -161,8 +192,10 @@ def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",
 
 
 def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
-                 index: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report of a run; ``index``: what a checked registry reference resolved to."""
+                 index: dict[str, Any] | None = None,
+                 run: tuple[float, float] | None = None) -> dict[str, Any]:
+    """The report of a run; ``index``: what a checked registry reference resolved to;
+    ``run``: when the run started and ended (wall clock)."""
     ordered = sorted(results, key=lambda r: r.platform)
     extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
     report = {
@@ -176,6 +209,8 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     }
     if index is not None:
         report["index"] = index
+    if run is not None:
+        report["run"] = {"start": stamp(run[0]), "end": stamp(run[1])}
     return report
 
 
@@ -199,8 +234,11 @@ def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -
                 "report", Kind.ERROR, f"no report from the job of {name}: it stopped before "
                 "writing one", "see that job's log and re-run it")])
     policy = "fail" if any(r.get("quirk_policy") == "fail" for r in reports) else "warn"
+    runs = [r["run"] for r in reports if r.get("run")]
+    span = (min(datetime.fromisoformat(r["start"]).timestamp() for r in runs),
+            max(datetime.fromisoformat(r["end"]).timestamp() for r in runs)) if runs else None
     merged = build_report(list(results.values()), reports[0].get("host", {}) if reports
-                          else {}, policy)
+                          else {}, policy, run=span)
     merged["hosts"] = hosts
     return merged
 
@@ -250,6 +288,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
         )
     lines += _engine_lines(report, markdown=True)
+    lines += gantt(report)
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
              if f["kind"] != "absent"]
     index = report.get("index")
@@ -263,6 +302,39 @@ def render_markdown(report: dict[str, Any]) -> str:
             fix = f" — *fix:* {f['fix']}" if f.get("fix") else ""
             lines.append(f"- **{platform}** `{f['source']}` ({f['kind']}): {f['message']}{fix}")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_name(text: str) -> str:
+    """A task or section name Mermaid reads as one: no `:` (ends a name), `#` or `;`."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = " ".join(text.replace(":", " ").replace("#", " ").replace(";", ",").split())
+    return text[:48] or "?"
+
+
+def gantt(report: dict[str, Any]) -> list[str]:
+    """The timeline as a Mermaid gantt block (GitHub renders it, in step summaries too):
+    a section per platform, a task per phase, milliseconds from the run's start."""
+    spans = [(p, [(datetime.fromisoformat(ph["start"]).timestamp(),
+                   datetime.fromisoformat(ph["end"]).timestamp(), ph)
+                  for ph in p.get("phases") or []]) for p in report["platforms"]]
+    starts = [a for _p, phases in spans for a, _b, _ph in phases]
+    if not starts:
+        return []
+    zero = min(starts)
+    lines = ["", "#### Timeline", "", "```mermaid", "gantt",
+             "    title Each platform's phases, from the start of the run",
+             "    dateFormat x", "    axisFormat %M:%S"]
+    for p, phases in spans:
+        if not phases:
+            continue
+        how = (p.get("run") or {}).get("kind") or ""
+        lines.append(f"    section {_mermaid_name(p['platform'] + ' ' + how)}")
+        for a, b, ph in phases:
+            name = ph["name"] + (f" {ph['label']}" if ph.get("label") else "")
+            lines.append(f"    {_mermaid_name(name)} :{round((a - zero) * 1000)}, "
+                         f"{max(round((b - a) * 1000), 1)}ms")
+    lines.append("```")
+    return lines
 
 
 def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:

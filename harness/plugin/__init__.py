@@ -81,6 +81,19 @@ def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
             raise pytest.UsageError(str(exc)) from exc
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own (a CPU count)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: see scheduling.workers_for. Here, not in scheduling: xdist asks before
+    pytest_configure, where the roles are registered (from there, it was never asked and
+    gave one worker per core)."""
+    if not active(config):
+        return None
+    try:
+        return scheduling.workers_for(len(options.load(config).platforms))
+    except Exception:  # bad input is reported by pytest_configure, with its fix
+        return None
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: hand the resolved index to each worker, so the registry is asked once."""

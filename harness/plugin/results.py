@@ -9,6 +9,7 @@ and sets the exit status from the verdicts.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from harness.containers.build import resolve
 from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
+from harness.core.html_report import write_html
 from harness.core.outcomes import Exit, Kind
 from harness.core.report import (
     PlatformResult,
@@ -33,12 +35,14 @@ RESULTS_KEY = "harness_results"
 HOST_KEY = "harness_host"
 _report = pytest.StashKey[dict[str, Any]]()
 _printer = pytest.StashKey[ProgressPrinter]()
+_started = pytest.StashKey[float]()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if is_worker(config):
         return
+    config.stash[_started] = time.time()
     cfg = config.stash[STATE].cfg
     status_dir = cfg.report_dir / "status"
     status_dir.mkdir(parents=True, exist_ok=True)
@@ -116,14 +120,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.results[platform.name] = PlatformResult(platform.name, ERROR, [finding])
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.pipeline.index
+    run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
-                          index.to_dict() if index else None)
+                          index.to_dict() if index else None, run)
     # report.json says what the process exits with, whatever decided it.
     report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
                                                             report["exit_status"])
     report_dir = state.cfg.report_dir
     write_json(report, report_dir / "report.json")
     write_markdown(report, report_dir / "report.md")
+    write_html(report, report_dir / "report.html")
     config.stash[_report] = report
     record_durations(config, {r.platform: r.seconds for r in state.results.values()})
 

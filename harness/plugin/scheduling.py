@@ -91,9 +91,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformSche
     return PlatformScheduling(config, log)
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    platforms = config.stash[STATE].cfg.platforms
-    return max(1, min(len(platforms), 2 * (os.cpu_count() or 1)))
+def workers_for(platforms: int) -> int:
+    """``-n auto``: one worker per platform, up to twice as many as there are cores."""
+    return max(1, min(platforms, 2 * (os.cpu_count() or 1)))
 
 
 def record_durations(config: pytest.Config, seconds: dict[str, float]) -> None:

@@ -115,3 +115,30 @@ def test_publish_two_tags_then_check_the_published_tag(rust_run: Any, tmp_path: 
     assert data["index"]["findings"] == []
     for p in data["platforms"]:
         assert p["image"]["digest"] == data["index"]["entries"][p["platform"]]
+
+
+def test_report_html_shows_the_timeline_and_the_matrix_in_a_real_browser(
+        rust_run: Any) -> None:
+    """report.html of the real run, opened in Chromium: the DOM it renders has every
+    platform's row, verdict and phase bars, and its screenshot (kept in the report directory
+    for people to look at) is not blank."""
+    from PIL import Image
+
+    from tests.browser import dump_dom, screenshot
+    from tests.unit.test_html_report import Page
+
+    _, _data, reports = rust_run
+    page = Page(dump_dom(reports / "report.html"))
+    for platform, verdict in EXPECTED.items():
+        assert page.having("tr", data_platform=platform, data_verdict=verdict)
+        assert {"build", "step", "probe", "hello", "audit"} <= {
+            a["data-phase"] for a in page.having("rect", data_platform=platform)}
+    assert [a["data-verdict"] for a in page.having("td") if a.get("data-source") == "uname"] \
+        == ["quirk", "pass", "pass", "pass"]  # 386 (x86_64), amd64, arm/v7, arm64
+    assert "QEMU" in " ".join(page.text)
+    png = screenshot(reports / "report.html", reports / "report.png")
+    image = Image.open(png).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 50  # text, bars and cells, not a blank page
+    assert any(rgb == (0xED, 0x8C, 0x00) for _n, rgb in colours)  # the quirk's cell
+    assert any(rgb == (0x1E, 0x88, 0xE5) for _n, rgb in colours)  # build bars

@@ -1,0 +1,58 @@
+"""A build's steps, as the builder names them in its output, timed as the lines arrive.
+Pure: the caller gives each line with the time it was read.
+
+BuildKit's plain progress (``--progress plain``) opens a step with ``#5 [2/4] RUN ...`` and
+closes it with ``#5 DONE 12.3s`` (or CACHED, ERROR, CANCELED); the classic builder prints
+``Step 2/4 : RUN ...`` and the next step starts where the last one ends. Internal steps
+(loading the Dockerfile, the context, metadata) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BUILDKIT_STEP = re.compile(r"^#(\d+) \[([^\]]*/[^\]]*)\] (.+)$")
+_BUILDKIT_END = re.compile(r"^#(\d+) (?:DONE|CACHED|ERROR|CANCELED)\b")
+_CLASSIC_STEP = re.compile(r"^Step (\d+/\d+) : (.+)$")
+LABEL_LIMIT = 80
+
+
+@dataclass
+class Step:
+    label: str
+    start: float
+    end: float | None = None
+
+
+class StepClock:
+    """Feed it every line of a build's output; :meth:`steps` gives the steps seen."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, Step] = {}
+        self._classic: Step | None = None
+
+    def line(self, text: str, now: float) -> None:
+        text = text.rstrip()
+        if m := _BUILDKIT_STEP.match(text):
+            if m.group(1) not in self._steps:
+                self._steps[m.group(1)] = Step(_label(f"[{m.group(2)}] {m.group(3)}"), now)
+        elif m := _BUILDKIT_END.match(text):
+            step = self._steps.get(m.group(1))
+            if step is not None and step.end is None:
+                step.end = now
+        elif m := _CLASSIC_STEP.match(text):
+            if self._classic is not None:
+                self._classic.end = now
+            self._classic = Step(_label(f"[{m.group(1)}] {m.group(2)}"), now)
+            self._steps[f"classic-{len(self._steps)}"] = self._classic
+
+    def steps(self, end: float) -> list[Step]:
+        """The steps in the order they started; one still open ends at ``end``."""
+        return [Step(s.label, s.start, s.end if s.end is not None else end)
+                for s in sorted(self._steps.values(), key=lambda s: s.start)]
+
+
+def _label(text: str) -> str:
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return text if len(text) <= LABEL_LIMIT else text[:LABEL_LIMIT - 1] + "…"

@@ -1,0 +1,258 @@
+"""report.html: one self-contained page (inline CSS and SVG; no script, font or image
+fetched from anywhere) for people to look at. Pure: report.json in, text out.
+
+- a timeline: one row per platform, its phases as bars on the run's time axis, native or
+  QEMU named, the run's wall time and the ideal (its longest platform alone) marked;
+- a matrix: platforms x sources, each cell in its verdict's colour with the observed value,
+  the raw answer in a <details>, and the findings with their fixes below;
+- where it ran: host, engines, builder, QEMU; links to each platform's logs (relative).
+
+Everything from a report is escaped: an image's answers are text here, never markup.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from harness.core.outcomes import Kind
+
+SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
+           "hello", "hello-elf", "elf-audit")
+COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
+           "absent": "#9e9e9e"}
+PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
+                 "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa"}
+_RANK = {"pass": 0, "absent": 0, "quirk": 1, "error": 2, "fail": 3}
+RAW_LIMIT = 2000
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#212121;max-width:1200px}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
+.verdict{display:inline-block;padding:1px 8px;border-radius:4px;color:#fff;font-weight:600}
+table{border-collapse:collapse;font-size:13px} th,td{border:1px solid #e0e0e0;padding:4px 6px}
+th{background:#fafafa;text-align:left} td.cell{color:#fff;min-width:60px}
+td.cell details summary{cursor:pointer;list-style:none} td.cell pre{color:#212121;
+background:#fff;white-space:pre-wrap;max-width:420px;max-height:240px;overflow:auto;margin:4px 0}
+.legend span{display:inline-block;margin-right:12px} .sw{display:inline-block;width:10px;
+height:10px;margin-right:4px;border-radius:2px} ul.findings li{margin:4px 0}
+.muted{color:#757575} code{font-size:12px}
+"""
+
+
+def _time(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _span(platform: dict[str, Any]) -> tuple[float, float] | None:
+    times = [(_time(p["start"]), _time(p["end"])) for p in platform.get("phases") or []]
+    if not times:
+        return None
+    return min(t[0] for t in times), max(t[1] for t in times)
+
+
+def _run_span(report: dict[str, Any]) -> tuple[float, float] | None:
+    run = report.get("run") or {}
+    spans = [s for s in map(_span, report.get("platforms", [])) if s]
+    if run.get("start") and run.get("end"):
+        return _time(run["start"]), _time(run["end"])
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def cell_verdict(platform: dict[str, Any], source: str) -> str:
+    """The verdict of one source on one platform: its findings' worst, else pass if it
+    answered, absent if it had nothing to answer, error if asking failed."""
+    kinds = [str(Kind(f["kind"]).verdict) for f in platform.get("findings", [])
+             if f.get("source") == source]
+    seen = (platform.get("observed") or {}).get(source)
+    if kinds:
+        return max(kinds, key=_RANK.__getitem__)
+    if not seen:
+        return "absent"
+    if seen.get("error"):
+        return "error"
+    return "pass" if seen.get("raw") is not None else "absent"
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _axis_step(seconds: float) -> int:
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600):
+        if seconds / step <= 12:
+            return step
+    return 7200
+
+
+def timeline(report: dict[str, Any]) -> str:
+    """The SVG timeline; a sentence when no platform has a phase (nothing was built)."""
+    span = _run_span(report)
+    platforms = report.get("platforms", [])
+    if span is None or span[1] <= span[0]:
+        return '<p class="muted">No timings: no platform got as far as a phase.</p>'
+    start, end = span
+    wall = end - start
+    left, width, row = 190, 760, 30
+    scale = width / wall
+    height = 40 + row * len(platforms) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" '
+           f'height="{height}" role="img" aria-label="timeline" font-size="12">']
+    step = _axis_step(wall)
+    for t in range(0, int(wall) + 1, step):
+        x = left + t * scale
+        out.append(f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{height - 30}" '
+                   'stroke="#eeeeee"/>')
+        out.append(f'<text x="{x:.1f}" y="16" text-anchor="middle" fill="#757575">{t}s</text>')
+    longest = max((s[1] - s[0] for s in map(_span, platforms) if s), default=0.0)
+    for i, p in enumerate(platforms):
+        y = 28 + i * row
+        run = p.get("run") or {}
+        how = "QEMU" if run.get("kind") == "qemu" else run.get("kind") or "?"
+        out.append(f'<g class="row" data-platform="{escape(p["platform"])}">')
+        out.append(f'<text x="4" y="{y + 17}">{escape(p["platform"])}</text>')
+        out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" fill="#757575">'
+                   f'{escape(how)}</text>')
+        for phase in p.get("phases") or []:
+            a, b = _time(phase["start"]) - start, _time(phase["end"]) - start
+            x, w = left + a * scale, max((b - a) * scale, 1.0)
+            name = phase["name"]
+            top, h = (y + 16, 6) if name == "step" else \
+                (y + 9, 10) if name in ("hello", "audit") else (y + 3, 22)
+            label = f"{name}: {phase['label']}" if phase.get("label") else name
+            out.append(f'<rect class="phase" data-platform="{escape(p["platform"])}" '
+                       f'data-phase="{escape(name)}" x="{x:.1f}" '
+                       f'y="{top}" width="{w:.1f}" height="{h}" rx="2" '
+                       f'fill="{PHASE_COLOURS.get(name, "#bdbdbd")}"><title>'
+                       f'{escape(label)} ({b - a:.1f} s)</title></rect>')
+        out.append("</g>")
+    base = height - 24
+    out.append(f'<line x1="{left + wall * scale:.1f}" y1="24" x2="{left + wall * scale:.1f}" '
+               f'y2="{base}" stroke="#212121"/>')
+    if longest:
+        x = left + longest * scale
+        out.append(f'<line class="ideal" x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{base}" '
+                   'stroke="#212121" stroke-dasharray="4 3"/>')
+    out.append(f'<text x="{left}" y="{height - 8}">run: {wall:.1f} s wall time; ideal '
+               f'(its longest platform alone): {longest:.1f} s (dashed)</text>')
+    out.append("</svg>")
+    legend = "".join(f'<span><i class="sw" style="background:{c}"></i>{n}</span>'
+                     for n, c in PHASE_COLOURS.items() if n != "pull")
+    return "\n".join(out) + f'\n<p class="legend">{legend}</p>'
+
+
+def _sources(report: dict[str, Any]) -> list[str]:
+    seen: list[str] = []
+    for p in report.get("platforms", []):
+        for source in [*(p.get("observed") or {}), *(f["source"] for f in p.get("findings", []))]:
+            if source not in seen:
+                seen.append(source)
+    known = [s for s in SOURCES if s in seen]
+    return known + [s for s in seen if s not in SOURCES]
+
+
+def matrix(report: dict[str, Any]) -> str:
+    sources = _sources(report)
+    rows = ["<table class=\"matrix\"><tr><th>platform</th><th>verdict</th>"
+            + "".join(f"<th>{escape(s)}</th>" for s in sources) + "</tr>"]
+    for p in report.get("platforms", []):
+        cells = []
+        for source in sources:
+            verdict = cell_verdict(p, source)
+            seen = (p.get("observed") or {}).get(source) or {}
+            value = seen.get("value") or seen.get("raw") or seen.get("error") or verdict
+            raw = str(seen.get("raw") or seen.get("error") or "")[:RAW_LIMIT]
+            inner = (f"<details><summary>{escape(_short(value))}</summary><pre>{escape(raw)}"
+                     "</pre></details>") if raw else escape(_short(value))
+            cells.append(f'<td class="cell {verdict}" data-source="{escape(source)}" '
+                         f'data-verdict="{verdict}" style="background:'
+                         f'{COLOURS[verdict]}">{inner}</td>')
+        verdict = p["verdict"]
+        rows.append(f'<tr data-platform="{escape(p["platform"])}" '
+                    f'data-verdict="{escape(verdict)}"><th>'
+                    f'{escape(p["platform"])}</th><td><span class="verdict" style="background:'
+                    f'{COLOURS.get(verdict, "#9e9e9e")}">{escape(verdict)}</span></td>'
+                    + "".join(cells) + "</tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _findings(report: dict[str, Any]) -> str:
+    items = []
+    for p in report.get("platforms", []):
+        for f in p.get("findings", []):
+            if f.get("kind") == "absent":
+                continue
+            fix = f" <b>fix:</b> {escape(f['fix'])}" if f.get("fix") else ""
+            items.append(f"<li><b>{escape(p['platform'])}</b> <code>{escape(f['source'])}"
+                         f"</code> ({escape(f['kind'])}): {escape(f['message'])}{fix}</li>")
+    for f in (report.get("index") or {}).get("findings", []):
+        items.append(f"<li><b>index</b> ({escape(f['kind'])}): {escape(f['message'])}</li>")
+    return f'<ul class="findings">{"".join(items)}</ul>' if items else \
+        '<p class="muted">No findings.</p>'
+
+
+def _logs(platform: dict[str, Any], base: str) -> str:
+    paths = [("build", (platform.get("build") or {}).get("log")), ("probe",
+             platform.get("probe_log"))]
+    links = [f'<a href="{escape(posixpath.relpath(path, base) if path.startswith("/") else path)}">'
+             f"{name}</a>" for name, path in paths if path]
+    return " · ".join(links) or '<span class="muted">none</span>'
+
+
+def _where(report: dict[str, Any], base: str) -> str:
+    host = report.get("host") or {}
+    rows = [f"<p>Host <code>{escape(str(host.get('arch')))}</code>, engine "
+            f"{escape(str(host.get('engine_version')))} (API "
+            f"{escape(str(host.get('api_version')))}), builder "
+            f"{escape(str(host.get('builder')))}, buildx {escape(str(host.get('buildx')))}.</p>",
+            "<table><tr><th>platform</th><th>engine</th><th>runs as</th><th>logs</th></tr>"]
+    for p in report.get("platforms", []):
+        engine = p.get("engine") or {}
+        run = p.get("run") or {}
+        runs = run.get("kind") or "?"
+        if run.get("qemu_version"):
+            runs += f" (QEMU {run['qemu_version']}, {run.get('interpreter') or ''})"
+        rows.append(f"<tr><td>{escape(p['platform'])}</td><td><code>"
+                    f"{escape(str(engine.get('url', '?')))}</code> Docker "
+                    f"{escape(str(engine.get('version', '?')))} on "
+                    f"{escape(str(engine.get('arch', '?')))}</td><td>{escape(runs)}</td>"
+                    f"<td>{_logs(p, base)}</td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def render_html(report: dict[str, Any], base: str = "") -> str:
+    """The page; ``base``: the report directory, so that log links are relative to it."""
+    verdict = report.get("verdict", "error")
+    title = f"Multi-arch image check: {verdict}"
+    ref = (report.get("index") or {}).get("ref")
+    checked = f"<p>Checked <code>{escape(ref)}</code>.</p>" if ref else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>{CSS}</style></head><body>
+<h1>Multi-arch image check <span class="verdict" id="verdict" style="background:\
+{COLOURS.get(verdict, '#9e9e9e')}">{escape(verdict)}</span></h1>
+<p class="muted">exit status {report.get('exit_status')}, quirk policy \
+{escape(str(report.get('quirk_policy')))}</p>{checked}
+<h2>Timeline</h2>
+{timeline(report)}
+<h2>Verdicts by source</h2>
+{matrix(report)}
+<h2>Findings</h2>
+{_findings(report)}
+<h2>Where it ran</h2>
+{_where(report, base)}
+</body></html>
+"""
+
+
+def write_html(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report, base=str(path.parent)), encoding="utf-8")

@@ -1,0 +1,162 @@
+"""report.html and the Mermaid timeline of report.md, rendered from reports: a pass, a
+quirk, a fail and an error; nine platforms; a run where nothing was built."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from harness.core import observation as obs
+from harness.core.html_report import cell_verdict, render_html
+from harness.core.outcomes import RunMode
+from harness.core.report import (
+    BuildInfo,
+    EngineInfo,
+    Phase,
+    PlatformResult,
+    build_report,
+    gantt,
+    render_markdown,
+)
+from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from tests.unit.test_report import HOST
+
+T0 = 1_800_000_000.0
+NINE = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7", "linux/arm/v6",
+        "linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/mips64le"]
+
+
+def timed(platform: str, verdict: str, offset: float, findings: list[Finding] | None = None,
+          kind: str = "native") -> PlatformResult:
+    phases = [Phase.between("base", T0 + offset, T0 + offset + 2),
+              Phase.between("build", T0 + offset + 2, T0 + offset + 60),
+              Phase.between("step", T0 + offset + 3, T0 + offset + 50,
+                            "[2/3] RUN apt-get: install <rustc> # now"),
+              Phase.between("probe", T0 + offset + 60, T0 + offset + 70),
+              Phase.between("hello", T0 + offset + 62, T0 + offset + 66),
+              Phase.between("audit", T0 + offset + 66, T0 + offset + 69)]
+    return PlatformResult(
+        platform, verdict, findings or [],
+        [obs.dpkg("i386\n" if platform == "linux/386" else "<b>amd64</b>\n"),
+         obs.uname("x86_64\n")],
+        build=BuildInfo(True, "buildx", 58.0, "/r/logs/x-build.log"),
+        run=RunMode(kind), probe_log="/r/logs/x-probe.log", phases=phases,
+        engine=EngineInfo("unix:///var/run/docker.sock", "x86_64", "26.1.5"))
+
+
+FOUR = [timed("linux/amd64", PASS, 0),
+        timed("linux/386", QUIRK, 1, [Finding("uname", "quirk", "uname -m says x86_64",
+                                              "read dpkg")]),
+        timed("linux/arm64", FAIL, 2, [Finding("dpkg", "mismatch", "dpkg says amd64",
+                                               "fix the FROM")], kind="qemu"),
+        timed("linux/arm/v7", ERROR, 3, [Finding("build", "error", "engine lost", "retry")],
+              kind="qemu")]
+
+
+class Page(HTMLParser):
+    """What a reader of the page gets: elements by attribute, the text, any script."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def having(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.elements if t == tag
+                and all(a.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+
+
+def test_the_page_shows_every_platform_phase_and_verdict() -> None:
+    page = Page(render_html(build_report(FOUR, HOST, "warn"), base="/r"))
+    for p in FOUR:
+        assert page.having("g", data_platform=p.platform)
+        assert page.having("tr", data_platform=p.platform, data_verdict=p.verdict)
+        assert {a["data-phase"] for a in page.having("rect", data_platform=p.platform)} == {
+            "base", "build", "step", "probe", "hello", "audit"}
+    dpkg = [a["data-verdict"] for a in page.having("td") if a.get("data-source") == "dpkg"]
+    assert dpkg == ["pass", "pass", "pass", "fail"]  # 386, amd64, arm/v7 (build), arm64
+    assert page.having("line", **{"class": "ideal"})  # the longest platform alone
+    assert page.having("a", href="logs/x-build.log")  # relative to the report directory
+    assert not [t for t, _a in page.elements if t in ("script", "link", "img", "iframe")]
+    text = " ".join(page.text)
+    assert "QEMU" in text and "native" in text and "fix the FROM" in text
+
+
+def test_what_an_image_said_is_text_not_markup() -> None:
+    html = render_html(build_report(FOUR, HOST, "warn"))
+    assert "<b>amd64</b>" not in html and "&lt;b&gt;amd64&lt;/b&gt;" in html
+    assert "<rustc>" not in html
+
+
+def test_a_run_that_built_nothing_still_renders() -> None:
+    failed = [PlatformResult(p, ERROR, [Finding("build", "error", "no engine", "start one")])
+              for p in ("linux/amd64", "linux/arm64")]
+    page = Page(render_html(build_report(failed, HOST, "warn")))
+    assert "No timings" in " ".join(page.text)
+    assert len(page.having("tr")) >= 3  # header + both platforms
+    assert gantt(build_report(failed, HOST, "warn")) == []
+
+
+def test_nine_platforms_fit_one_timeline() -> None:
+    page = Page(render_html(build_report([timed(p, PASS, i) for i, p in enumerate(NINE)],
+                                         HOST, "warn")))
+    [svg] = page.having("svg")
+    assert int(svg["height"] or 0) < 400
+    assert len(page.having("g", **{"class": "row"})) == 9
+
+
+@pytest.mark.parametrize("verdict", [PASS, QUIRK, FAIL, ERROR])
+def test_cells_take_the_verdict_of_their_sources_findings(verdict: str) -> None:
+    [p] = [r for r in FOUR if r.verdict == verdict]
+    data = p.to_dict()
+    expected = {"fail": "fail", "quirk": "pass", "error": "pass", "pass": "pass"}[verdict]
+    assert cell_verdict(data, "dpkg") == expected
+    assert cell_verdict(data, "rustc") == "absent"
+
+
+# -- the Mermaid gantt block: parsed by the subset of the grammar the harness writes ------
+
+TASK = re.compile(r"^    (?P<name>[^:#;]+?) :(?P<start>\d+), (?P<length>\d+)ms$")
+
+
+def parse_gantt(markdown: str) -> dict[str, list[tuple[str, int, int]]]:
+    """Sections and their tasks; an AssertionError on anything outside the subset."""
+    block = markdown.split("```mermaid\n", 1)[1].split("```", 1)[0].splitlines()
+    assert block[0] == "gantt"
+    assert block[1].startswith("    title ")
+    assert block[2:4] == ["    dateFormat x", "    axisFormat %M:%S"]
+    sections: dict[str, list[tuple[str, int, int]]] = {}
+    current = None
+    for line in block[4:]:
+        if line.startswith("    section "):
+            current = line.removeprefix("    section ")
+            assert current and ":" not in current
+            sections[current] = []
+            continue
+        m = TASK.match(line)
+        assert m and current is not None, f"not in the gantt subset: {line!r}"
+        sections[current].append((m["name"], int(m["start"]), int(m["length"])))
+    return sections
+
+
+def test_report_md_holds_a_valid_gantt_of_every_phase() -> None:
+    markdown = render_markdown(build_report(FOUR, HOST, "warn"))
+    sections = parse_gantt(markdown)
+    assert list(sections) == ["linux/386 native", "linux/amd64 native", "linux/arm/v7 qemu",
+                              "linux/arm64 qemu"]
+    names = [n for n, _s, _l in sections["linux/amd64 native"]]
+    assert names[:2] == ["base", "build"] and names[2].startswith("step [2/3] RUN apt-get")
+    assert sections["linux/amd64 native"][1] == ("build", 2000, 58000)
+    assert all(start >= 0 and length >= 1 for tasks in sections.values()
+               for _n, start, length in tasks)
+    assert len(markdown.encode()) < 1 << 20  # GitHub's step summary limit
+
