@@ -20,6 +20,7 @@ from harness.core.observation import SOURCES
 
 BUILDERS = ("auto", "buildx", "classic")
 QUIRK_POLICIES = ("warn", "fail")
+PROGRESS = ("auto", "tty", "plain")
 REQUIRABLE = SOURCES  # the sources a run can require
 
 
@@ -145,6 +146,9 @@ OPTIONS: tuple[Option, ...] = (
            "seconds a probe may take before it counts as hung", RUN, "SECONDS"),
     Option("hello_timeout", "--hello-timeout", "float", 600.0,
            "seconds the hello-world compile may take", RUN, "SECONDS"),
+    Option("progress", "--progress", "choice", "auto",
+           "tty: one line per platform updated in place; plain: a line per change (CI "
+           "logs); auto: tty when the output is a terminal", RUN, choices=PROGRESS),
     Option("no_cache", "--no-cache", "bool", False,
            "build every layer anew (bases stay cached)", RUN),
     Option("refresh_bases", "--refresh-bases", "bool", False,

@@ -32,6 +32,7 @@ class HarnessConfig:
     image: str = "harness/rust"
     builder: str = "auto"
     quirk_policy: str = "warn"
+    progress: str = "auto"  # see harness.core.options.PROGRESS
     require: frozenset[str] = frozenset()
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
@@ -203,6 +204,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         image=str(value("image") or "harness/" + _image_name(dockerfile)),
         builder=value("builder"),
         quirk_policy=value("quirk_policy"),
+        progress=value("progress"),
         require=frozenset(value("require")),
         allow_foreign=tuple(value("allow_foreign")),
         checks=read_checks(root),

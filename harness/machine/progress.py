@@ -1,9 +1,12 @@
-"""Progress during long builds: workers write their phase, the controller prints it.
+"""Progress during long builds: workers write their phase, the controller shows it.
 
 xdist workers cannot write to the terminal, so each platform's worker keeps a small status
-file (``report-dir/status/PLATFORM.json``) and a thread in the controlling process prints
-phase changes as they happen and, for phases that last, a line every ``interval`` seconds
-with the time spent and the last line of the log.
+file (``report-dir/status/PLATFORM.json``). In a terminal, :class:`LiveBoard` shows one line
+per platform, updated in place (phase, time in it, the last build line), as buildx's tty
+mode does; elsewhere (CI logs, ``--progress plain``) :class:`ProgressPrinter` prints phase
+changes as they happen and, for phases that last, a line every ``interval`` seconds.
+The live view is rich's (a well-kept library for exactly this: redrawing, terminal width,
+no escape codes where the output is not a terminal) rather than hand-written escape codes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from harness.core.diagnosis import clean
 from harness.core.platforms import Platform
@@ -103,6 +106,70 @@ class ProgressPrinter:
             elapsed = now - since
             tail = f" | {st['line']}" if st.get("line") and phase.endswith("ing") else ""
             self.write(f"[harness] {name:<14} {phase:<12} {_clock(elapsed)}{tail}")
+
+
+class LiveBoard:
+    """The controller side in a terminal: a live table, a line per platform."""
+
+    def __init__(self, directory: Path, platforms: list[str], file: TextIO,
+                 before: Callable[[], None] = lambda: None) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.directory = directory
+        self.platforms = platforms
+        self.before = before
+        self.console = Console(file=file, highlight=False)
+        self._live = Live(get_renderable=self.table, console=self.console,
+                          refresh_per_second=4, transient=False, redirect_stdout=False,
+                          redirect_stderr=False)
+        self._stop = threading.Event()
+        self._started = False
+        self._thread = threading.Thread(target=self._wait, name="harness-live", daemon=True)
+
+    def table(self) -> Any:
+        from rich.table import Table
+        from rich.text import Text
+
+        now = time.time()
+        statuses = {st["platform"]: st for st in read_statuses(self.directory)}
+        grid = Table.grid(padding=(0, 2), expand=True)
+        for column in ("platform", "phase", "time", "line"):
+            grid.add_column(column, no_wrap=True, overflow="ellipsis",
+                            ratio=1 if column == "line" else None)
+        for name in self.platforms:
+            st = statuses.get(name)
+            if st is None:
+                grid.add_row(Text(name, style="bold"), Text("waiting", style="dim"), "", "")
+                continue
+            phase = st["phase"]
+            lasting = phase.endswith("ing")
+            style = {"pass": "green", "quirk": "yellow", "fail": "red"}.get(
+                phase.split()[-1], "red" if "error" in phase else "cyan" if lasting else "")
+            # Text, not markup: a build line's brackets are not rich's to read.
+            grid.add_row(Text(name, style="bold"), Text(phase, style=style),
+                         Text(_clock(now - st["since"])),
+                         Text(st.get("line") or "", style="dim") if lasting else Text(""))
+        return grid
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _wait(self) -> None:
+        """The view starts with the first platform's work, once pytest and xdist have said
+        what they say first (their lines would otherwise cut into it)."""
+        while not self._stop.wait(0.2):
+            if read_statuses(self.directory):
+                self.before()
+                self._live.start()
+                self._started = True
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self._started:
+            self._live.stop()  # the last state stays on the screen
 
 
 def _clock(seconds: float) -> str:

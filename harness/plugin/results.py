@@ -9,6 +9,8 @@ and sets the exit status from the verdicts.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,14 +29,14 @@ from harness.core.report import (
     write_markdown,
 )
 from harness.core.verdicts import ERROR, Finding
-from harness.machine.progress import ProgressPrinter
+from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
 
 RESULTS_KEY = "harness_results"
 HOST_KEY = "harness_host"
 _report = pytest.StashKey[dict[str, Any]]()
-_printer = pytest.StashKey[ProgressPrinter]()
+_printer = pytest.StashKey[ProgressPrinter | LiveBoard]()
 _started = pytest.StashKey[float]()
 
 
@@ -50,9 +52,44 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         old.unlink()
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
-        printer = ProgressPrinter(status_dir, _line_writer(tr))
+        printer: ProgressPrinter | LiveBoard
+        if live(config):
+            printer = LiveBoard(status_dir, [p.name for p in cfg.platforms], sys.stdout,
+                                before=_end_line(tr))
+        else:
+            printer = ProgressPrinter(status_dir, _line_writer(tr))
         printer.start()
         config.stash[_printer] = printer
+
+
+def live(config: pytest.Config) -> bool:
+    """One line per platform updated in place: with --progress tty, or auto in a terminal."""
+    progress = config.stash[STATE].cfg.progress
+    if progress == "auto":
+        return sys.stdout.isatty() and os.environ.get("TERM", "dumb") != "dumb"
+    return bool(progress == "tty")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport,
+                             config: pytest.Config) -> tuple[str, str, str] | None:
+    """While the live view owns the screen, pytest prints no progress letters; the outcome
+    categories (and so the summary's counts) stay pytest's."""
+    if is_worker(config) or not isinstance(config.stash.get(_printer, None), LiveBoard):
+        return None
+    if report.when in ("setup", "teardown") and report.passed:
+        return "", "", ""
+    failed_outside_call = report.when in ("collect", "setup", "teardown") and report.failed
+    outcome = "error" if failed_outside_call else str(report.outcome)
+    return outcome, "", outcome.upper()  # the word still heads the short summary's lines
+
+
+def _end_line(tr: Any) -> Callable[[], None]:
+    def end() -> None:
+        if tr._tw.width_of_current_line:  # "bringing up nodes..." has no newline of its own
+            tr._tw.line()
+
+    return end
 
 
 def _line_writer(tr: Any) -> Callable[[str], None]:

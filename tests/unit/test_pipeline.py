@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.containers.pipeline import Built, Checked, compose
+from harness.containers.pipeline import Built, Checked, _busy, compose
 from harness.core import observation as obs
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms import parse_platform
@@ -45,3 +45,14 @@ def test_built_but_never_checked_is_an_error_with_its_build() -> None:
     result = compose(BUILT, None)
     assert result.verdict == "error" and result.kinds() == [Kind.ERROR]
     assert result.build == BUILT.build
+
+
+def test_the_hello_world_and_the_audit_overlap_and_are_counted_once() -> None:
+    hello = obs.hello("Hello, world!", True)
+    hello.detail.update(started=100.0, seconds=5.0)
+    audit = obs.absent("elf-audit")
+    audit.detail.update(started=101.0, seconds=3.0)  # within the compile
+    assert _busy([hello, audit]) == 5.0
+    audit.detail.update(started=104.0, seconds=3.0)  # running past it
+    assert _busy([hello, audit]) == 7.0
+    assert _busy([obs.absent("hello")]) == 0.0

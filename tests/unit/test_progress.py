@@ -1,0 +1,27 @@
+"""The live view's table: a line per platform, from the workers' status files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.core.platforms import parse_platform
+from harness.machine.progress import LiveBoard, StatusBoard
+
+
+def test_a_line_per_platform_with_the_build_output_as_text(tmp_path: Path) -> None:
+    arm = StatusBoard(tmp_path, parse_platform("linux/arm64"), min_interval=0)
+    arm.set("building")
+    arm.line("#5 [2/3] RUN echo [bold red]not markup[/bold red] \x1b[31m" + "x" * 300)
+    StatusBoard(tmp_path, parse_platform("linux/amd64"), min_interval=0).set("quirk")
+    board = LiveBoard(tmp_path, ["linux/amd64", "linux/arm64", "linux/386"], io.StringIO())
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(board.table())
+    lines = out.getvalue().splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["linux/amd64", "quirk"], ["linux/arm64", "building"], ["linux/386", "waiting"]]
+    assert "[bold red]not markup[/bold red]" in lines[1]  # shown as it was printed
+    assert "\x1b" not in out.getvalue() and all(len(line) <= 100 for line in lines)
+    assert lines[0].split()[2].endswith("s") and len(lines[0].split()) == 3  # no build line
