@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from filelock import FileLock
+from tests.helpers import debian_package
 
-LOCK = Path.home() / ".cache" / "harness" / "chromium.lock"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          "--no-first-run", "--disable-extensions"]
 
 
 def chromium() -> str:
-    """The chromium binary, installed once (without Recommends) where it is missing."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(LOCK)):
-        if not shutil.which("chromium"):
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                           check=True, capture_output=True,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    found = shutil.which("chromium")
-    assert found, "chromium is not installed"
-    return found
+    return debian_package("chromium", "chromium")
 
 
 def dump_dom(page: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,6 +80,30 @@ def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = 
         bases.bootstrap(client, suite, platform, tag, mirror=mirror, variant="extract",
                         extra=extra, say=lambda _line: None)
     return tag
+
+
+def debian_package(command: str, package: str) -> str:
+    """The path of ``command``, from Debian's ``package``, installed once where it is missing
+    (without Recommends, and with no service of it started: a policy-rc.d says no)."""
+    lock = Path.home() / ".cache" / "harness" / f"apt-{package}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock)):
+        if not shutil.which(command):
+            policy = Path("/usr/sbin/policy-rc.d")
+            made = not policy.exists()
+            if made:
+                policy.write_text("#!/bin/sh\nexit 101\n")
+                policy.chmod(0o755)
+            try:
+                subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package],
+                               check=True, capture_output=True,
+                               env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            finally:
+                if made:
+                    policy.unlink()
+    found = shutil.which(command)
+    assert found, f"{package} gave no {command}"
+    return found
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ login by key only, and ``DOCKER_HOST`` set for every session, so that the far si
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import time
@@ -17,33 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from harness.core.engine_url import SSH_COMMAND_ENV
+from tests.helpers import debian_package
 from tests.second_engine import stop
 
 SSHD = Path("/usr/sbin/sshd")
-LOCK = Path.home() / ".cache" / "harness" / "openssh-server.lock"
-
-
-def ensure_sshd() -> None:
-    """openssh-server, installed once; its service is kept from starting (policy-rc.d)."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(LOCK)):
-        if SSHD.exists():
-            return
-        policy = Path("/usr/sbin/policy-rc.d")
-        made = not policy.exists()
-        if made:
-            policy.write_text("#!/bin/sh\nexit 101\n")
-            policy.chmod(0o755)
-        try:
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
-                            "openssh-server"], check=True, capture_output=True,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        finally:
-            if made:
-                policy.unlink()
 
 
 @dataclass(frozen=True)
@@ -77,7 +54,7 @@ def _listens(port: int) -> bool:
 @contextlib.contextmanager
 def loopback_sshd(where: Path, port: int, docker_host: str) -> Iterator[Sshd]:
     """Run sshd on 127.0.0.1:``port`` until the block ends; its sessions get ``docker_host``."""
-    ensure_sshd()
+    debian_package("sshd", "openssh-server")
     where.mkdir(parents=True, exist_ok=True)
     host_pub = _keygen(where / "host_key")
     (where / "authorized_keys").write_text(_keygen(where / "client_key") + "\n")

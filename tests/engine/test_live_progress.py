@@ -4,9 +4,7 @@ with --progress plain."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from filelock import FileLock
 
-from tests.helpers import ROOT, TINY, harness_cmd
+from tests.helpers import ROOT, TINY, debian_package, harness_cmd
 
 SLOW = """\
 ARG BASE_IMAGE
@@ -25,22 +22,12 @@ FROM ${BASE_IMAGE}
 RUN for i in 1 2 3 4 5 6 7 8; do echo "step $i of the slow build"; sleep 1; done
 """
 PLATFORMS = ("linux/amd64", "linux/386")
-LOCK = Path.home() / ".cache" / "harness" / "tmux.lock"
-
-
-def ensure_tmux() -> None:
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(LOCK)):
-        if not shutil.which("tmux"):
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "tmux"],
-                           check=True, capture_output=True,
-                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Callable[..., Callable[[], str]]]:
     """``terminal(*harness args)``: the run in a 140x40 tmux pane; returns the screen reader."""
-    ensure_tmux()
+    debian_package("tmux", "tmux")
     session = f"harness-{uuid.uuid4().hex[:8]}"
 
     def start(*args: str) -> Callable[[], str]:
