@@ -591,21 +591,25 @@ def test_an_rpm_userland_is_checked_by_rpm(tmp_path: Path,
     assert all(seen[n]["dpkg"]["raw"] is None for n in names)  # absent: asked first
 
 
-def test_n_auto_builds_every_platform_side_by_side(tmp_path: Path, tiny_base: Any) -> None:
-    """`-n auto` (what `nox -s build` passes) starts a worker per platform, up to twice the
-    cores: every platform's build starts before any platform's probe has ended. (xdist asks
-    for the count before the plugin's roles are registered; it once got a worker per core.)"""
-    platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:2 * (os.cpu_count()
-                                                                                 or 1)]
+@pytest.mark.parametrize("count", sorted({1, min(4, os.cpu_count() or 1)}))
+def test_n_auto_starts_a_worker_per_core_up_to_one_per_platform(
+        count: int, tmp_path: Path, tiny_base: Any) -> None:
+    """`-n auto` (what `nox -s build` passes) starts a worker per core, never more than
+    there are platforms, and those platforms build side by side: each build starts before
+    any probe has ended. (xdist asks for the count before the plugin's roles are registered;
+    the plugin once went unasked, and one platform got a worker per core.)"""
+    platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:count]
     for p in platforms:
         tiny_base(p)
     run = subprocess.run(harness_cmd(f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
                                      f"--build-arg=BASE_IMAGE={TINY}", "--require=",
                                      f"--report-dir={tmp_path}", "--image=harness-test/auto",
-                                     f"--platform={','.join(platforms)}", workers="auto"),
+                                     f"--platform={','.join(platforms)}", "-vv",
+                                     workers="auto"),
                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert f"created: {count}/{count} worker" in run.stdout, run.stdout[:2000]
     phases = [ph for p in report(tmp_path)["platforms"] for ph in p["phases"]]
     builds = [ph["start"] for ph in phases if ph["name"] == "build"]
     probes = [ph["end"] for ph in phases if ph["name"] == "probe"]
-    assert len(builds) == len(platforms) and max(builds) < min(probes), phases
+    assert len(builds) == count and max(builds) < min(probes), phases
