@@ -11,6 +11,7 @@ references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -23,7 +24,9 @@ from harness.containers import engine
 from harness.containers.bases import matches
 from harness.core import options
 from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.core.html_report import write_html
 from harness.core.platforms import Platform
+from harness.core.report import Phase, write_json, write_markdown
 from harness.distribution import publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback, parse_reference
@@ -70,15 +73,20 @@ def _say_plain_http(host: str, insecure: bool) -> None:
 
 
 def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str, repo: str,
-              insecure: bool, digests: Path) -> list[Entry]:
+              insecure: bool, digests: Path, spans: dict[str, Phase]) -> list[Entry]:
     """Every platform at once, each from its engine over a connection of its own: one
     platform's export and compression overlap another's upload. The entries come back in
     the platforms' order; when one fails, the others finish and the first error is raised
-    (so no index is written)."""
+    (so no index is written). Each push's span goes into ``spans``."""
     def push(platform: Platform, client: docker.DockerClient, image: str) -> tuple[Entry, int]:
-        with Registry(host, insecure=insecure) as registry:
-            entry = publish.push_image(client, registry, repo, image, platform)
-            return entry, registry.uploaded_blobs
+        began = time.time()
+        try:
+            with Registry(host, insecure=insecure) as registry:
+                entry = publish.push_image(client, registry, repo, image, platform)
+                return entry, registry.uploaded_blobs
+        finally:
+            spans[platform.name] = Phase.between("publish", began, time.time(),
+                                                 f"{host}/{repo}")
 
     done: dict[Platform, Entry] = {}
     failed: list[HarnessError] = []
@@ -143,15 +151,37 @@ def publish_main(argv: list[str]) -> int:
         images[p] = tag
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
     pushes = {p: (clients[cfg.engines.get(p.name, "")], tag) for p, tag in images.items()}
-    for target in registries:
-        host, repo = _registry_arg(target)
-        _say_plain_http(host, args.insecure_registry)
-        entries = _push_all(pushes, host, repo, args.insecure_registry,
-                            _digest_dir(digest_base, host, repo))
-        if not args.no_index:
-            with Registry(host, insecure=args.insecure_registry) as registry:
-                _tag(registry, host, repo, entries, tags)
+    spans: dict[str, Phase] = {}
+    try:
+        for target in registries:
+            host, repo = _registry_arg(target)
+            _say_plain_http(host, args.insecure_registry)
+            entries = _push_all(pushes, host, repo, args.insecure_registry,
+                                _digest_dir(digest_base, host, repo), spans)
+            if not args.no_index:
+                with Registry(host, insecure=args.insecure_registry) as registry:
+                    _tag(registry, host, repo, entries, tags)
+    finally:
+        _add_to_report(cfg.report_dir, spans)
     return EXIT_OK
+
+
+def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
+    """The publish phase of each platform, added to the build's report in ``report_dir``
+    (when there is one) and its renderings."""
+    path = report_dir / "report.json"
+    if not spans or not path.is_file():
+        return
+    try:
+        report = json.loads(path.read_text())
+    except ValueError:
+        return
+    for entry in report.get("platforms", []):
+        if entry["platform"] in spans:
+            entry.setdefault("phases", []).append(spans[entry["platform"]].to_dict())
+    write_json(report, path)
+    write_markdown(report, report_dir / "report.md")
+    write_html(report, report_dir / "report.html")
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],

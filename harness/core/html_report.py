@@ -25,7 +25,8 @@ SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf",
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
            "absent": "#9e9e9e"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
-                 "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa"}
+                 "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa",
+                 "publish": "#00897b"}
 _RANK = {"pass": 0, "absent": 0, "quirk": 1, "error": 2, "fail": 3}
 RAW_LIMIT = 2000
 

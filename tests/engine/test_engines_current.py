@@ -107,10 +107,15 @@ def test_tls_and_ssh_engines_with_the_containerd_store_build_probe_publish_and_c
         pushed = subprocess.run(
             [sys.executable, "-m", "harness", "publish", f"--platform={PLATFORMS}",
              "--image=harness-test/current", *remote.routing(),
-             f"--registry={local.host}/current", "--tag=all", f"--report-dir={tmp_path}"],
+             f"--registry={local.host}/current", "--tag=all",
+             f"--report-dir={tmp_path / 'build'}"],
             cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
             env={**os.environ, **remote.env()})
         assert pushed.returncode == EXIT_OK, pushed.stdout + pushed.stderr
+        # The build's report gains each platform's publish phase.
+        for p in report(tmp_path / "build")["platforms"]:
+            [phase] = [ph for ph in p["phases"] if ph["name"] == "publish"]
+            assert phase["label"] == f"{local.host}/current" and phase["start"] < phase["end"]
         with Registry(local.host) as reg:
             _media, body, _digest = reg.get_manifest("current", "all")
         assert sorted(m["platform"]["architecture"] for m in json.loads(body)["manifests"]) \

@@ -3,6 +3,7 @@ quirk, a fail and an error; nine platforms; a run where nothing was built."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -21,6 +22,7 @@ from harness.core.report import (
     render_markdown,
 )
 from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from tests.helpers import FIXTURES
 from tests.unit.test_report import HOST
 
 T0 = 1_800_000_000.0
@@ -160,3 +162,21 @@ def test_report_md_holds_a_valid_gantt_of_every_phase() -> None:
                for _n, start, length in tasks)
     assert len(markdown.encode()) < 1 << 20  # GitHub's step summary limit
 
+
+
+def test_a_recorded_run_renders_as_it_happened() -> None:
+    """report.json of a real run (the four Rust images, linux/386 and linux/amd64 on a second
+    engine, from `nox -s bench`), rendered again."""
+    recorded = json.loads((FIXTURES / "reports" / "rust-routed.json").read_text())
+    page = Page(render_html(recorded, base="/work/main/reports/bench/routed"))
+    for p in recorded["platforms"]:
+        assert page.having("tr", data_platform=p["platform"], data_verdict=p["verdict"])
+        assert {"build", "step", "probe", "hello", "audit"} <= {
+            a["data-phase"] for a in page.having("rect", data_platform=p["platform"])}
+    uname = {a["data-verdict"] for a in page.having("td") if a.get("data-source") == "uname"}
+    assert uname == {"quirk", "pass"}
+    assert page.having("a", href="logs/linux-arm64-build.log")
+    text = " ".join(page.text)
+    assert "unix:///tmp/bench-engine2/docker.sock" in text and "Docker 26." in text
+    sections = parse_gantt(render_markdown(recorded))
+    assert [s.split()[0] for s in sections] == [p["platform"] for p in recorded["platforms"]]
