@@ -167,7 +167,7 @@ def test_report_md_holds_a_valid_gantt_of_every_phase() -> None:
 def test_a_recorded_run_renders_as_it_happened() -> None:
     """report.json of a real run (the four Rust images, linux/386 and linux/amd64 on a second
     engine, from `nox -s bench`), rendered again."""
-    recorded = json.loads((FIXTURES / "reports" / "rust-routed.json").read_text())
+    recorded = json.loads((FIXTURES / "recorded" / "rust-routed.json").read_text())
     page = Page(render_html(recorded, base="/work/main/reports/bench/routed"))
     for p in recorded["platforms"]:
         assert page.having("tr", data_platform=p["platform"], data_verdict=p["verdict"])
