@@ -24,9 +24,8 @@ from harness.containers import engine
 from harness.containers.bases import matches
 from harness.core import options
 from harness.core.errors import EXIT_OK, HarnessError, UsageError
-from harness.core.html_report import write_html
 from harness.core.platforms import Platform
-from harness.core.report import Phase, write_json, write_markdown
+from harness.core.report import Phase, write_reports
 from harness.distribution import publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback, parse_reference
@@ -142,15 +141,14 @@ def publish_main(argv: list[str]) -> int:
     # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
     clients = {url: engine.client(url=url or None) for url in
                {cfg.engines.get(p.name, "") for p in cfg.platforms}}
-    images = {}
+    pushes = {}
     for p in cfg.platforms:
         tag, client = cfg.tag_for(p), clients[cfg.engines.get(p.name, "")]
         if not engine.image_exists(client, tag) or not matches(client, tag, p):
             raise UsageError(f"no built {p.name} image {tag}",
                              f"build it first: nox -s build -- --platform {p.name}")
-        images[p] = tag
+        pushes[p] = (client, tag)
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
-    pushes = {p: (clients[cfg.engines.get(p.name, "")], tag) for p, tag in images.items()}
     spans: dict[str, Phase] = {}
     try:
         for target in registries:
@@ -179,9 +177,7 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
     for entry in report.get("platforms", []):
         if entry["platform"] in spans:
             entry.setdefault("phases", []).append(spans[entry["platform"]].to_dict())
-    write_json(report, path)
-    write_markdown(report, report_dir / "report.md")
-    write_html(report, report_dir / "report.html")
+    write_reports(report, report_dir, step_summary=False)
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],

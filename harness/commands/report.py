@@ -18,9 +18,8 @@ from typing import Any
 
 from harness.core import github, options
 from harness.core.errors import HarnessError, UsageError
-from harness.core.html_report import write_html
 from harness.core.platforms import parse_platforms
-from harness.core.report import merge_reports, render_console, write_json, write_markdown
+from harness.core.report import merge_reports, render_console, write_reports
 
 
 def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
@@ -72,10 +71,8 @@ def main(argv: list[str]) -> int:
         print(f"report: {exc}", file=sys.stderr)
         return exc.exit_status
     out = Path(args.report_dir or "reports")
-    write_json(merged, out / "report.json")
     github_actions = os.environ.get("GITHUB_ACTIONS") == "true"
-    write_markdown(merged, out / "report.md", lead=github.gate(merged))
-    write_html(merged, out / "report.html")
+    write_reports(merged, out, lead=github.gate(merged))
     if github_actions:
         for line in github.annotation_lines(merged):
             print(line)

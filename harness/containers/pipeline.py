@@ -235,26 +235,23 @@ class Pipeline:
                 fh.write(line + "\n")
 
         builder = build.choose(cfg.builder, client, self.facts.buildx)
-        contexts: dict[str, str] = {}
-        began = time.time()
+        # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
+        # unmodified, from this platform's base through a named build context.
+        images = [cfg.base_image] if cfg.takes_base_arg else self._stage_bases(builder,
+                                                                               platform)
+        served: dict[str, str] = {}
+        if images:
+            board.set("base")
+            base_log.write_text("")
+            began = time.time()
+            served = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
+                                          refresh=cfg.refresh_bases, say=say,
+                                          log_path=base_log, offline=cfg.offline_bases)
+                      for image in images}
+            phases.append(Phase.between("base", began, time.time()))
+        contexts = {} if cfg.takes_base_arg else served
         if cfg.takes_base_arg:
-            board.set("base")
-            base_log.write_text("")
-            build_args["BASE_IMAGE"] = bases.ensure(
-                client, cfg.base_image, platform, mirror=cfg.mirror,
-                refresh=cfg.refresh_bases, say=say, log_path=base_log,
-                offline=cfg.offline_bases)
-            phases.append(Phase.between("base", began, time.time()))
-        elif stage_bases := self._stage_bases(builder, platform):
-            # No ARG BASE_IMAGE: each Debian FROM is served, unmodified, from this platform's
-            # base through a named build context.
-            board.set("base")
-            base_log.write_text("")
-            contexts = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
-                                            refresh=cfg.refresh_bases, say=say,
-                                            log_path=base_log, offline=cfg.offline_bases)
-                        for image in stage_bases}
-            phases.append(Phase.between("base", began, time.time()))
+            build_args["BASE_IMAGE"] = served[cfg.base_image]
         board.set("building")
         # Built under a tag of this run's own, and probed by its ID: two runs on one engine
         # never take each other's image. The shared tag moves only once this build is done.
@@ -367,24 +364,27 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
     return result
 
 
-def _probe_phases(began: float, found: list[Observation]) -> list[Phase]:
-    """The probe's span, and within it the hello world's and the audit's."""
-    phases = [Phase.between("probe", began, time.time())]
+def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
+    """(phase, start, end) of the hello world and the audit, where they ran."""
+    spans = []
     for source, name in (("hello", "hello"), ("elf-audit", "audit")):
         seen = next((o for o in found if o.source == source), None)
         if seen is not None and "started" in seen.detail:
             start = float(seen.detail["started"])
-            phases.append(Phase.between(name, start, start + _seconds(found, source)))
-    return phases
+            spans.append((name, start, start + _seconds(found, source)))
+    return spans
+
+
+def _probe_phases(began: float, found: list[Observation]) -> list[Phase]:
+    """The probe's span, and within it the hello world's and the audit's."""
+    return [Phase.between("probe", began, time.time()),
+            *(Phase.between(name, a, b) for name, a, b in _spans(found))]
 
 
 def _busy(found: list[Observation]) -> float:
     """The wall time the hello world and the audit took together (they overlap)."""
-    spans = sorted((float(o.detail["started"]), float(o.detail["started"]) + _seconds(found, s))
-                   for s in ("hello", "elf-audit")
-                   for o in found if o.source == s and "started" in o.detail)
     total, reach = 0.0, float("-inf")
-    for a, b in spans:
+    for _name, a, b in sorted(_spans(found), key=lambda s: s[1]):
         total += max(0.0, b - max(a, reach))
         reach = max(reach, b)
     return total

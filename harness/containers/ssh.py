@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from harness.core.diagnosis import printable
 from harness.core.engine_url import SSH_COMMAND_ENV, SshTarget
 from harness.core.report import redact
 
@@ -70,7 +71,7 @@ class Tunnel:
             return ""
         lines = [line for line in text.splitlines() if line.strip()]
         tail = lines[-1] if lines else ""
-        return "".join(c if c.isprintable() else "?" for c in tail)[:300]
+        return printable(tail)[:300]
 
     def close(self) -> None:
         self._server.shutdown()

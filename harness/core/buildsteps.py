@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.core.diagnosis import printable
+
 _BUILDKIT_STEP = re.compile(r"^#(\d+) \[([^\]]*/[^\]]*)\] (.+)$")
 _BUILDKIT_END = re.compile(r"^#(\d+) (?:DONE|CACHED|ERROR|CANCELED)\b")
 _CLASSIC_STEP = re.compile(r"^Step (\d+/\d+) : (.+)$")
@@ -54,5 +56,5 @@ class StepClock:
 
 
 def _label(text: str) -> str:
-    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    text = printable(" ".join(text.split()))
     return text if len(text) <= LABEL_LIMIT else text[:LABEL_LIMIT - 1] + "…"

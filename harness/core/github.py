@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.core.diagnosis import printable
 from harness.core.outcomes import Kind
 
 MESSAGE_LIMIT = 600  # characters of an annotation's text
@@ -26,12 +27,8 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)
-
-
 def _bounded(text: str) -> str:
-    text = _printable(text)
+    text = printable(text, keep="\n")
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
 
 

@@ -13,11 +13,11 @@ Everything from a report is escaped: an image's answers are text here, never mar
 from __future__ import annotations
 
 import posixpath
-from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from harness.core.clock import epoch
 from harness.core.outcomes import Kind
 
 SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
@@ -44,12 +44,8 @@ height:10px;margin-right:4px;border-radius:2px} ul.findings li{margin:4px 0}
 """
 
 
-def _time(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
-
-
 def _span(platform: dict[str, Any]) -> tuple[float, float] | None:
-    times = [(_time(p["start"]), _time(p["end"])) for p in platform.get("phases") or []]
+    times = [(epoch(p["start"]), epoch(p["end"])) for p in platform.get("phases") or []]
     if not times:
         return None
     return min(t[0] for t in times), max(t[1] for t in times)
@@ -59,7 +55,7 @@ def _run_span(report: dict[str, Any]) -> tuple[float, float] | None:
     run = report.get("run") or {}
     spans = [s for s in map(_span, report.get("platforms", [])) if s]
     if run.get("start") and run.get("end"):
-        return _time(run["start"]), _time(run["end"])
+        return epoch(run["start"]), epoch(run["end"])
     if not spans:
         return None
     return min(s[0] for s in spans), max(s[1] for s in spans)
@@ -121,7 +117,7 @@ def timeline(report: dict[str, Any]) -> str:
         out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" fill="#757575">'
                    f'{escape(how)}</text>')
         for phase in p.get("phases") or []:
-            a, b = _time(phase["start"]) - start, _time(phase["end"]) - start
+            a, b = epoch(phase["start"]) - start, epoch(phase["end"]) - start
             x, w = left + a * scale, max((b - a) * scale, 1.0)
             name = phase["name"]
             top, h = (y + 16, 6) if name == "step" else \

@@ -10,10 +10,12 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.core.clock import epoch, stamp
+from harness.core.diagnosis import printable
+from harness.core.html_report import write_html
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
 from harness.core.outcomes import exit_status as _exit_status
@@ -63,11 +65,6 @@ def redact(url: str) -> str:
     if not at:
         return url
     return f"{scheme}://{userinfo.split(':')[0]}@{host}"
-
-
-def stamp(epoch: float) -> str:
-    """A wall-clock time as report.json writes it: ISO 8601, UTC, milliseconds."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -235,8 +232,8 @@ def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -
                 "writing one", "see that job's log and re-run it")])
     policy = "fail" if any(r.get("quirk_policy") == "fail" for r in reports) else "warn"
     runs = [r["run"] for r in reports if r.get("run")]
-    span = (min(datetime.fromisoformat(r["start"]).timestamp() for r in runs),
-            max(datetime.fromisoformat(r["end"]).timestamp() for r in runs)) if runs else None
+    span = (min(epoch(r["start"]) for r in runs), max(epoch(r["end"]) for r in runs)) \
+        if runs else None
     merged = build_report(list(results.values()), reports[0].get("host", {}) if reports
                           else {}, policy, run=span)
     merged["hosts"] = hosts
@@ -306,7 +303,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 def _mermaid_name(text: str) -> str:
     """A task or section name Mermaid reads as one: no `:` (ends a name), `#` or `;`."""
-    text = "".join(c if c.isprintable() else " " for c in text)
+    text = printable(" ".join(text.split()))  # whitespace first: a line break is a space
     text = " ".join(text.replace(":", " ").replace("#", " ").replace(";", ",").split())
     return text[:48] or "?"
 
@@ -314,8 +311,7 @@ def _mermaid_name(text: str) -> str:
 def gantt(report: dict[str, Any]) -> list[str]:
     """The timeline as a Mermaid gantt block (GitHub renders it, in step summaries too):
     a section per platform, a task per phase, milliseconds from the run's start."""
-    spans = [(p, [(datetime.fromisoformat(ph["start"]).timestamp(),
-                   datetime.fromisoformat(ph["end"]).timestamp(), ph)
+    spans = [(p, [(epoch(ph["start"]), epoch(ph["end"]), ph)
                   for ph in p.get("phases") or []]) for p in report["platforms"]]
     starts = [a for _p, phases in spans for a, _b, _ph in phases]
     if not starts:
@@ -349,13 +345,25 @@ def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     return lines
 
 
-def write_markdown(report: dict[str, Any], path: Path, lead: str = "") -> str:
-    """report.md, also appended to GitHub's step summary when there is one; ``lead`` goes
-    first (the gate's word, see harness.core.github)."""
+def write_reports(report: dict[str, Any], directory: Path, lead: str = "",
+                  step_summary: bool = True) -> str:
+    """report.json, report.md and report.html in ``directory``; report.md's text. A report
+    rewritten later (publish adds its phases) says ``step_summary=False``: GitHub's step
+    summary has it already."""
+    write_json(report, directory / "report.json")
+    text = write_markdown(report, directory / "report.md", lead, step_summary)
+    write_html(report, directory / "report.html")
+    return text
+
+
+def write_markdown(report: dict[str, Any], path: Path, lead: str = "",
+                   step_summary: bool = True) -> str:
+    """report.md, also appended to GitHub's step summary when there is one (and
+    ``step_summary``); ``lead`` goes first (the gate's word, see harness.core.github)."""
     text = (lead + "\n" if lead else "") + render_markdown(report)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")

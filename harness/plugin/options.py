@@ -15,6 +15,7 @@ from harness.machine.config import HarnessConfig
 
 # Paths are taken relative to where pytest was run, not to the project root.
 PATHS = {"dockerfile", "context", "report_dir"}
+_LOADED = pytest.StashKey[HarnessConfig]()
 
 
 def add(parser: pytest.Parser) -> None:
@@ -25,6 +26,10 @@ def add(parser: pytest.Parser) -> None:
 
 
 def load(config: pytest.Config) -> HarnessConfig:
+    """The run's configuration, read and checked once (xdist's worker count asks for it
+    before pytest_configure does)."""
+    if _LOADED in config.stash:
+        return config.stash[_LOADED]
     here = config.invocation_params.dir
     given = options.given(config.option, "build", prefix="harness_")
     for key in PATHS & set(given):
@@ -36,4 +41,5 @@ def load(config: pytest.Config) -> HarnessConfig:
         cfg.validate()
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    config.stash[_LOADED] = cfg
     return cfg

@@ -19,14 +19,12 @@ import pytest
 
 from harness.containers.build import resolve
 from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
-from harness.core.html_report import write_html
 from harness.core.outcomes import Exit, Kind
 from harness.core.report import (
     PlatformResult,
     build_report,
     render_console,
-    write_json,
-    write_markdown,
+    write_reports,
 )
 from harness.core.verdicts import ERROR, Finding
 from harness.machine.progress import LiveBoard, ProgressPrinter
@@ -164,9 +162,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
                                                             report["exit_status"])
     report_dir = state.cfg.report_dir
-    write_json(report, report_dir / "report.json")
-    write_markdown(report, report_dir / "report.md")
-    write_html(report, report_dir / "report.html")
+    write_reports(report, report_dir)
     config.stash[_report] = report
     record_durations(config, {r.platform: r.seconds for r in state.results.values()})
 
