@@ -17,8 +17,8 @@ import posixpath
 import tarfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,7 +51,7 @@ from harness.core.errors import (
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import Platform, find
-from harness.core.usercheck import DeclaredCheck
+from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -195,11 +195,17 @@ class ImageProbe:
 
     def exec(self, cmd: list[str], timeout: float | None = None) -> tuple[int, str]:
         """Run ``cmd``; (exit code, output) as the image's command gave them."""
+        out = self.run(cmd, timeout)
+        return out.status, out.text
+
+    def run(self, cmd: list[str], timeout: float | None = None) -> Output:
+        """Run ``cmd``: its exit status and its output, read up to ``OUTPUT_CAP`` bytes (the
+        rest drained and counted), so memory stays bounded whatever the image prints."""
         limit = timeout or self.timeout
         if self._files is not None:
             return self._run_alone(cmd, limit)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        future = pool.submit(self.container.exec_run, cmd, environment={"USER": "root"})
+        future = pool.submit(self._exec_streamed, cmd)
         try:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
@@ -226,10 +232,24 @@ class ImageProbe:
                 from exc
         finally:
             pool.shutdown(wait=False)
-        code, raw = result
-        out = (raw or b"").decode(errors="replace")
-        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
-        return code, out
+        self._log_output(cmd, result)
+        return result
+
+    def _exec_streamed(self, cmd: list[str]) -> Output:
+        api = self.container.client.api
+        exec_id = api.exec_create(self.container.id, cmd, environment={"USER": "root"})["Id"]
+        data, dropped = _capped(api.exec_start(exec_id, stream=True))
+        code = api.exec_inspect(exec_id).get("ExitCode")
+        for _ in range(50):  # the stream ends a moment before the engine records the status
+            if code is not None:
+                break
+            time.sleep(0.02)
+            code = api.exec_inspect(exec_id).get("ExitCode")
+        return Output(-1 if code is None else int(code), data.decode(errors="replace"), dropped)
+
+    def _log_output(self, cmd: list[str], out: Output) -> None:
+        more = f"\n[{out.dropped} more bytes not read]" if out.dropped else ""
+        self._log_line(f"$ {' '.join(cmd)}\n{out.text.rstrip()}{more}\n[exit {out.status}]")
 
     def _timed_out(self, cmd: list[str], limit: float) -> ProbeTimeout:
         """A command that did not answer: logged, and diagnosed like any other failure."""
@@ -237,7 +257,7 @@ class ImageProbe:
         d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
         return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
 
-    def _run_alone(self, cmd: list[str], limit: float) -> tuple[int, str]:
+    def _run_alone(self, cmd: list[str], limit: float) -> Output:
         """``cmd`` in a container of its own (the image has no shell to exec in)."""
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
@@ -246,19 +266,20 @@ class ImageProbe:
             try:
                 one.start()
             except docker.errors.APIError as exc:  # the command is not in the image
-                out = str(exc.explanation or exc)
-                self._log_line(f"$ {' '.join(cmd)}\n{out}\n[exit 127]")
-                return 127, out
+                result = Output(127, str(exc.explanation or exc))
+                self._log_output(cmd, result)
+                return result
             try:
                 code = int(one.wait(timeout=limit)["StatusCode"])
             except Exception as exc:  # the engine's read timed out: the command hangs
                 raise self._timed_out(cmd, limit) from exc
-            out = one.logs().decode(errors="replace")
+            data, dropped = _capped(one.logs(stream=True))
+            result = Output(code, data.decode(errors="replace"), dropped)
         finally:
             with contextlib.suppress(*CLIENT_ERRORS):
                 one.remove(force=True)
-        self._log_line(f"$ {' '.join(cmd)}\n{out.rstrip()}\n[exit {code}]")
-        return code, out
+        self._log_output(cmd, result)
+        return result
 
     def head(self, path: str, size: int = 64, hops: int = 8) -> tuple[str, bytes] | None:
         """The first bytes of ``path`` (following symlinks); None when it does not exist.
@@ -291,6 +312,29 @@ class ImageProbe:
         if self._log:
             self._log.write(text + "\n")
             self._log.flush()
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command in the image gave: its exit status, its output as far as it was read,
+    and how many bytes more it printed (drained, never kept)."""
+
+    status: int
+    text: str
+    dropped: int = 0
+
+
+def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]:
+    """The first ``cap`` bytes of a stream, and the count of the bytes after them (read to
+    the end, so the command is not blocked on a full pipe, and dropped)."""
+    kept, size, dropped = bytearray(), 0, 0
+    for chunk in chunks:
+        room = cap - size
+        if room > 0:
+            kept += chunk[:room]
+            size += min(room, len(chunk))
+        dropped += max(len(chunk) - max(room, 0), 0)
+    return bytes(kept), dropped
 
 
 def _one_shot_limits() -> dict[str, Any]:
@@ -347,15 +391,21 @@ def require_local(client: docker.DockerClient, image: str) -> None:
 
 def _answer(probe: ImageProbe, source: str, cmd: list[str],
             make: Callable[[str], Observation], timeout: float | None = None,
-            required: frozenset[str] = frozenset(), status: int = 0) -> Observation:
+            required: frozenset[str] = frozenset(), status: int = 0,
+            timeout_fix: str | None = None) -> Observation:
     """``source``'s observation; a command that does not answer (exits other than
-    ``status``) is diagnosed."""
+    ``status``) is diagnosed. ``timeout_fix``: the fix of a hang where the command had a
+    time limit of its own (a declared check's ``timeout``), not the run's."""
     try:
-        code, out = probe.exec(cmd, timeout)
+        result = probe.run(cmd, timeout)
     except ProbeTimeout as exc:
-        return obs.failed(source, exc.message, fix=exc.fix)
+        return obs.failed(source, exc.message, fix=timeout_fix or exc.fix)
+    code, out = result.status, result.text
     if code == status:
-        return make(out)
+        seen = make(out)
+        if result.dropped:
+            seen.detail["dropped_bytes"] = result.dropped
+        return seen
     event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
                   platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
                   required=source in required)
@@ -423,7 +473,10 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         for check in checks:  # a declared check's command must be there: it is required
             seen = _answer(probe, check.source, list(check.command),
                            functools.partial(obs.declared, check), check.timeout,
-                           required=frozenset({check.source}), status=check.status)
+                           required=frozenset({check.source}), status=check.status,
+                           timeout_fix=None if check.timeout is None else
+                           f"raise timeout (now {check.timeout:g} s) in "
+                           f"[tool.harness.checks.{check.name}], or fix the command")
             seen.detail.setdefault("command", check.shown)
             found.append(seen)
     return found

@@ -11,25 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.core.diagnosis import printable
+from harness.core import sinks
 from harness.core.outcomes import Kind
 
 MESSAGE_LIMIT = 600  # characters of an annotation's text
-
-
-def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF escaped, so an image's output cannot end
-    the command or start another one."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _bounded(text: str) -> str:
-    text = printable(text, keep="\n")
-    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
 
 
 def _what(platform: dict[str, Any], verdict: str) -> str:
@@ -59,8 +44,8 @@ def annotation_lines(report: dict[str, Any]) -> list[str]:
                                                     else "")
         else:
             continue
-        lines.append(f"::{level} title={escape_property(title)}::"
-                     f"{escape_data(_bounded(_what(p, verdict)))}")
+        lines.append(f"::{level} title={sinks.github_property(title)}::"
+                     f"{sinks.github(_what(p, verdict), MESSAGE_LIMIT)}")
     return lines
 
 
@@ -68,7 +53,7 @@ def gate(report: dict[str, Any]) -> str:
     """The first line of the step summary: what the run means for the release."""
     by: dict[str, list[str]] = {}
     for p in report.get("platforms", []):
-        by.setdefault(p["verdict"], []).append(f"`{p['platform']}`")
+        by.setdefault(p["verdict"], []).append(sinks.markdown_code(p["platform"]))
     lines = []
     if by.get("fail"):
         lines.append(f"**Release blocked: the image is wrong** on {', '.join(by['fail'])}. "

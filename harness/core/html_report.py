@@ -7,18 +7,19 @@ fetched from anywhere) for people to look at. Pure: report.json in, text out.
   the raw answer in a <details>, and the findings with their fixes below;
 - where it ran: host, engines, builder, QEMU; links to each platform's logs (relative).
 
-Everything from a report is escaped: an image's answers are text here, never markup.
+Everything from a report goes through :func:`harness.core.sinks.html` (imported as ``escape``):
+an image's answers are text here, never markup.
 """
 
 from __future__ import annotations
 
 import posixpath
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from harness.core.clock import epoch
 from harness.core.outcomes import Kind
+from harness.core.sinks import html as escape
 
 SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
            "hello", "hello-elf", "elf-audit")
@@ -29,6 +30,7 @@ PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step
                  "publish": "#00897b"}
 _RANK = {"pass": 0, "absent": 0, "quirk": 1, "error": 2, "fail": 3}
 RAW_LIMIT = 2000
+NEWLINE = "\n"  # kept in <pre> blocks; every other non-printing character is escaped
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#212121;max-width:1200px}
@@ -165,7 +167,7 @@ def matrix(report: dict[str, Any]) -> str:
             seen = (p.get("observed") or {}).get(source) or {}
             value = seen.get("value") or seen.get("raw") or seen.get("error") or verdict
             raw = str(seen.get("raw") or seen.get("error") or "")[:RAW_LIMIT]
-            inner = (f"<details><summary>{escape(_short(value))}</summary><pre>{escape(raw)}"
+            inner = (f"<details><summary>{escape(_short(value))}</summary><pre>{escape(raw, keep=NEWLINE)}"
                      "</pre></details>") if raw else escape(_short(value))
             cells.append(f'<td class="cell {verdict}" data-source="{escape(source)}" '
                          f'data-verdict="{verdict}" style="background:'

@@ -51,10 +51,15 @@ class Observation:
     detail: dict[str, Any] = field(default_factory=dict)
     kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
     fix: str | None = None  # what to do about ``error``
+    # The whole answer (up to the probes' output cap), for judging in the process that probed;
+    # never serialised: report.json keeps the bounded ``raw``.
+    output: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # An image decides what its tools print: keep a bounded answer in the reports (the
         # whole one is in the probe log), and a value that is safe on a terminal.
+        if self.output is None and self.raw is not None and len(self.raw) > RAW_LIMIT:
+            self.output = self.raw
         if self.raw is not None and len(self.raw) > RAW_LIMIT:
             keep = RAW_LIMIT - 64
             marker = f"... [{len(self.raw) - keep} more characters in the probe log]"
@@ -66,8 +71,15 @@ class Observation:
     def absent(self) -> bool:
         return self.raw is None and self.error is None
 
+    @property
+    def whole(self) -> str:
+        """The whole answer, as far as it was read ("" when there is none)."""
+        return self.output if self.output is not None else self.raw or ""
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["output"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Observation:
@@ -142,10 +154,11 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
 
 def declared(check: DeclaredCheck, output: str) -> Observation:
     """What a declared check's command printed (it exited with the status expected); the
-    pattern is kept with it, so the judgement needs nothing else."""
-    first = next((line for line in output.splitlines() if line.strip()), "")
+    pattern is kept with it, so the judgement needs nothing else. (The probe adds
+    ``dropped_bytes`` when the command printed more than it reads.)"""
+    first = next((line for line in output[:RAW_LIMIT].splitlines() if line.strip()), "")
     return Observation(check.source, output, (), first.strip(),
-                       detail={"command": check.shown, "expect": check.expect})
+                       detail={"command": check.shown, "expect": check.expect}, output=output)
 
 
 def user_test(source: str, passed: bool, message: str, kind: str | None = None,

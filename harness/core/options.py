@@ -63,12 +63,15 @@ class Option:
             if unknown:
                 raise UsageError(f"{name}: unknown {unknown[0]!r}",
                                  f"use one of {', '.join(self.allowed)}")
-            return _build_args(items, name) if self.kind == "args" else items
+            return _pairs(items, name, f"{self.flag} {self.metavar}") \
+                if self.kind == "args" else items
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise bad("true or false")
             return value
         if self.kind == "float":
+            if isinstance(value, bool):  # float(True) is 1.0: a typo must not become 1 s
+                raise bad("a number of seconds")
             try:
                 number = float(value)
             except (TypeError, ValueError):
@@ -90,13 +93,14 @@ class Option:
             "" if self.kind == "bool" else (self.metavar or "VALUE"))
 
 
-def _build_args(items: list[str], name: str) -> dict[str, str]:
+def _pairs(items: list[str], name: str, form: str) -> dict[str, str]:
+    """``KEY=VALUE`` items (build arguments, engines); a malformed one names its option."""
     args = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"{name}: malformed build argument {item!r}",
-                             "write --build-arg KEY=VALUE")
+            raise UsageError(f"{name}: {item!r} is not of the form {form.split()[-1]}",
+                             f"write {form}")
         args[key] = value
     return args
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.core import sinks
 from harness.core.clock import epoch, stamp
-from harness.core.diagnosis import printable
 from harness.core.html_report import write_html
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
@@ -22,6 +22,7 @@ from harness.core.outcomes import exit_status as _exit_status
 from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
 
 SCHEMA_VERSION = 1
+md_code = sinks.markdown_code
 _ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
 
 
@@ -245,7 +246,8 @@ def write_json(report: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
 
 
-def _cell(platform: dict[str, Any], source: str) -> str:
+def _seen(platform: dict[str, Any], source: str) -> str | None:
+    """A source's value for a table cell: None when there is a value, else a word of ours."""
     seen = platform["observed"].get(source)
     if not seen:
         return "-"
@@ -253,7 +255,23 @@ def _cell(platform: dict[str, Any], source: str) -> str:
         return "error"
     if seen.get("raw") is None:
         return "absent"
-    return f"`{seen.get('value') or seen.get('raw')}`"
+    return None
+
+
+def _value(platform: dict[str, Any], source: str) -> str:
+    seen = platform["observed"][source]
+    return str(seen.get("value") or seen.get("raw"))
+
+
+def _cell(platform: dict[str, Any], source: str) -> str:
+    """The cell of report.md's table: a word of ours, or the value as a code span."""
+    word = _seen(platform, source)
+    return word if word is not None else sinks.markdown_code(_value(platform, source), 80)
+
+
+def _console_cell(platform: dict[str, Any], source: str) -> str:
+    word = _seen(platform, source)
+    return word if word is not None else sinks.terminal(_value(platform, source), 40)
 
 
 def _build_cell(platform: dict[str, Any]) -> str:
@@ -268,8 +286,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"### Multi-arch image check: {report['verdict']}",
         "",
-        f"Host `{host.get('arch', '?')}`, engine {host.get('engine_version', '?')} "
-        f"(API {host.get('api_version', '?')}), builder {host.get('builder', '?')}.",
+        f"Host {md_code(host.get('arch', '?'))}, engine "
+        f"{sinks.markdown(host.get('engine_version', '?'))} "
+        f"(API {sinks.markdown(host.get('api_version', '?'))}), builder "
+        f"{sinks.markdown(host.get('builder', '?'))}.",
         "",
         "| Platform | Verdict | Runs as | Build | dpkg | uname -m | rustc host | ELF /bin/sh |",
         "|---|---|---|---|---|---|---|---|",
@@ -280,7 +300,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         if runs == "qemu" and run.get("qemu_version"):
             runs = f"QEMU {run['qemu_version']}"
         lines.append(
-            f"| `{p['platform']}` | {_ICON.get(p['verdict'], '')} {p['verdict']} | {runs} | "
+            f"| {md_code(p['platform'])} | {_ICON.get(p['verdict'], '')} {p['verdict']} | "
+            f"{sinks.markdown(runs)} | "
             f"{_build_cell(p)} | {_cell(p, 'dpkg')} | {_cell(p, 'uname')} | "
             f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
         )
@@ -290,22 +311,19 @@ def render_markdown(report: dict[str, Any]) -> str:
              if f["kind"] != "absent"]
     index = report.get("index")
     if index:
-        lines.insert(3, f"Checked `{index['ref']}` (index `{index.get('digest')}`).")
+        lines.insert(3, f"Checked {md_code(index['ref'])} (index "
+                        f"{md_code(index.get('digest'))}).")
         lines.insert(4, "")
         notes += [("index", f) for f in index.get("findings", [])]
     if notes:
         lines += ["", "#### Findings", ""]
         for platform, f in notes:
-            fix = f" — *fix:* {f['fix']}" if f.get("fix") else ""
-            lines.append(f"- **{platform}** `{f['source']}` ({f['kind']}): {f['message']}{fix}")
+            fix = f" — *fix:* {sinks.markdown(f['fix'])}" if f.get("fix") else ""
+            lines.append(f"- **{sinks.markdown(platform)}** {md_code(f['source'])} "
+                         f"({sinks.markdown(f['kind'])}): {sinks.markdown(f['message'])}{fix}")
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_name(text: str) -> str:
-    """A task or section name Mermaid reads as one: no `:` (ends a name), `#` or `;`."""
-    text = printable(" ".join(text.split()))  # whitespace first: a line break is a space
-    text = " ".join(text.replace(":", " ").replace("#", " ").replace(";", ",").split())
-    return text[:48] or "?"
 
 
 def gantt(report: dict[str, Any]) -> list[str]:
@@ -324,10 +342,10 @@ def gantt(report: dict[str, Any]) -> list[str]:
         if not phases:
             continue
         how = (p.get("run") or {}).get("kind") or ""
-        lines.append(f"    section {_mermaid_name(p['platform'] + ' ' + how)}")
+        lines.append(f"    section {sinks.mermaid_name(p['platform'] + ' ' + how)}")
         for a, b, ph in phases:
             name = ph["name"] + (f" {ph['label']}" if ph.get("label") else "")
-            lines.append(f"    {_mermaid_name(name)} :{round((a - zero) * 1000)}, "
+            lines.append(f"    {sinks.mermaid_name(name)} :{round((a - zero) * 1000)}, "
                          f"{max(round((b - a) * 1000), 1)}ms")
     lines.append("```")
     return lines
@@ -339,9 +357,10 @@ def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     if len({e.get("url") for e in engines.values()}) <= 1:
         return []
     lines, bullet = (["", "Engines:", ""], "- ") if markdown else (["engines:"], "  ")
+    text = sinks.markdown if markdown else sinks.terminal
     for name, e in engines.items():
-        lines.append(f"{bullet}{name} on {e.get('url', '?')} (Docker {e.get('version', '?')}, "
-                     f"{e.get('arch', '?')})")
+        lines.append(f"{bullet}{text(name)} on {text(e.get('url', '?'))} (Docker "
+                     f"{text(e.get('version', '?'))}, {text(e.get('arch', '?'))})")
     return lines
 
 
@@ -375,8 +394,9 @@ def render_console(report: dict[str, Any]) -> list[str]:
     rows = [("PLATFORM", "VERDICT", "RUNS AS", "BUILD", "DPKG", "UNAME", "RUSTC HOST")]
     for p in report["platforms"]:
         rows.append((
-            p["platform"], p["verdict"].upper(), (p.get("run") or {}).get("kind", "?"),
-            _build_cell(p), *(_cell(p, s).strip("`") for s in ("dpkg", "uname", "rustc")),
+            sinks.terminal(p["platform"]), sinks.terminal(p["verdict"]).upper(),
+            sinks.terminal((p.get("run") or {}).get("kind", "?")),
+            _build_cell(p), *(_console_cell(p, s) for s in ("dpkg", "uname", "rustc")),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
@@ -386,7 +406,8 @@ def render_console(report: dict[str, Any]) -> list[str]:
     notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
     for where, f in notes:
         if f["kind"] != "absent":
-            lines.append(f"{where} [{f['kind']}] {f['source']}: {f['message']}")
+            lines.append(f"{sinks.terminal(where)} [{sinks.terminal(f['kind'])}] "
+                         f"{sinks.terminal(f['source'])}: {sinks.terminal(f['message'])}")
             if f.get("fix"):
-                lines.append(f"    fix: {f['fix']}")
+                lines.append(f"    fix: {sinks.terminal(f['fix'])}")
     return lines

@@ -9,15 +9,21 @@ and the output it must print, as a regular expression that may name the platform
 Placeholders stand for every name the platform table has for the platform, as a regex
 alternation of escaped names: ``{dpkg}`` (``armhf``), ``{uname}`` (``armv7l``), ``{triple}``
 (``armv7-unknown-linux-gnueabihf``), ``{goarch}`` (``arm``), ``{platform}``
-(``linux/arm/v7``). Other braces are left to the regex (``\\d{2}``). Pure: no I/O.
+(``linux/arm/v7``). Other braces are left to the regex (``\\d{2}``). The whole output is
+searched, up to :data:`OUTPUT_CAP`; a match is bounded in time (:data:`MATCH_SECONDS`).
+Patterns are read by the `regex` module (a pure matcher, Python's `re` syntax, with a timeout).
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import regex
 
 from harness.core.errors import UsageError, check_known
 from harness.core.platforms import PLATFORMS, Platform
@@ -26,6 +32,13 @@ PREFIX = "check:"  # a declared check's source name in the reports: check:NAME
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 KEYS = ("command", "expect", "status", "timeout")
+# A command's output is read up to this many bytes (the rest is drained and counted, never
+# kept): memory stays bounded whatever an image prints, and a check that printed more says so.
+OUTPUT_CAP = 64 << 20
+OUTPUT_CAP_TEXT = "64 MiB"
+# A pattern gets this long to match a check's whole output (at most OUTPUT_CAP); a plain
+# pattern needs well under a second for that.
+MATCH_SECONDS = 10.0
 
 NAMES: dict[str, Callable[[Platform], tuple[str, ...]]] = {
     "dpkg": lambda p: p.dpkg_arches,
@@ -67,9 +80,23 @@ def expand(template: str, platform: Platform, extra: Mapping[str, tuple[str, ...
     return _PLACEHOLDER.sub(lambda m: names(m) if m[1] in NAMES else m[0], template)
 
 
+class PatternTimeout(UsageError):
+    """A check's pattern did not finish matching in :data:`MATCH_SECONDS`: the pattern's
+    fault (catastrophic backtracking), so bad input, not a hung image."""
+
+
 def matches(template: str, platform: Platform, output: str,
             extra: Mapping[str, tuple[str, ...]] = {}) -> bool:
-    return re.search(expand(template, platform, extra), output, re.MULTILINE) is not None
+    """Whether the pattern for ``platform`` is found anywhere in ``output``, bounded in time
+    (the `regex` module's timeout: Python's `re` cannot be stopped)."""
+    try:
+        return regex.search(expand(template, platform, extra), output, regex.MULTILINE,
+                            timeout=MATCH_SECONDS) is not None
+    except TimeoutError:
+        raise PatternTimeout(
+            f"/{template}/ did not finish matching {len(output)} characters within "
+            f"{MATCH_SECONDS:.0f} s", "rewrite the pattern without nested repetition, such "
+            "as (a|aa)+ or (a+)+, or anchor it") from None
 
 
 def parse(table: Any, where: str = "[tool.harness.checks]") -> tuple[DeclaredCheck, ...]:
@@ -97,7 +124,7 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
         raise UsageError(f"{where}: command must be a string or a non-empty list of strings",
                          example)
     expect = spec.get("expect")
-    if not isinstance(expect, str) or not expect:
+    if not isinstance(expect, str):  # "" is allowed: any output, the exit status alone counts
         raise UsageError(f"{where}: expect must be a regular expression (a string)", example)
     unknown = [m[1] for m in _PLACEHOLDER.finditer(expect) if m[1] not in NAMES]
     if unknown:
@@ -106,8 +133,8 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
                          "literal brace")
     for platform in PLATFORMS:  # every platform's expansion must compile, not just the first
         try:
-            re.compile(expand(expect, platform))
-        except re.error as exc:
+            regex.compile(expand(expect, platform), regex.MULTILINE)
+        except regex.error as exc:
             raise UsageError(f"{where}: expect is not a regular expression: {exc}",
                              "fix the pattern (Python's re syntax)") from None
     status = spec.get("status", 0)
@@ -116,7 +143,7 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
                          "write status = 0")
     timeout = spec.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
-                                or timeout <= 0):
+                                or not math.isfinite(timeout) or timeout <= 0):
         raise UsageError(f"{where}: timeout must be a number of seconds above 0",
                          "write timeout = 60")
     return DeclaredCheck(name, argv, expect, status, float(timeout) if timeout else None)

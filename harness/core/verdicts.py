@@ -200,12 +200,26 @@ def judge_user_test(obs: Observation) -> list[Finding]:
 def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:
     """A declared check: its output matches its pattern for the platform, or only with a name
     a quirk of this host explains (``uname -m`` x86_64 for linux/386 run natively)."""
-    expect, output = obs.detail.get("expect", ""), obs.raw or ""
-    if usercheck.matches(expect, platform, output):
-        return []
+    expect, output = obs.detail.get("expect", ""), obs.whole
     name = obs.source.removeprefix(usercheck.PREFIX)
-    said = clean(repr(obs.value or output.strip()[:200]), 200)
-    if quirks and usercheck.matches(expect, platform, output, {"uname": quirks}):
+    try:
+        if usercheck.matches(expect, platform, output):
+            return []
+        quirk = bool(quirks) and usercheck.matches(expect, platform, output,
+                                                   {"uname": quirks})
+    except usercheck.PatternTimeout as exc:
+        return [Finding(obs.source, Kind.USAGE, f"check {name}: {exc.message}",
+                        f"{exc.fix}, in [tool.harness.checks.{name}]")]
+    said = clean(repr(obs.value or output[:200].strip()), 200)
+    dropped = int(obs.detail.get("dropped_bytes") or 0)
+    if dropped:
+        return [Finding(obs.source, Kind.USAGE,
+                        f"check {name}: `{obs.detail.get('command')}` printed more than the "
+                        f"{usercheck.OUTPUT_CAP_TEXT} a check's output is read to ({dropped} bytes "
+                        f"more), and /{clean(expect, 200)}/ is not in what was read",
+                        f"make the command print less (| grep, | tail), in "
+                        f"[tool.harness.checks.{name}]")]
+    if quirk:
         return [Finding(obs.source, Kind.QUIRK,
                         f"check {name}: `{obs.detail.get('command')}` printed {said}, which "
                         f"matches /{clean(expect, 200)}/ only with uname -m "

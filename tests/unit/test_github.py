@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.core.github import annotation_lines, escape_data, gate
+from harness.core import sinks
+from harness.core.github import annotation_lines, gate
 from harness.core.report import build_report
 from harness.core.verdicts import Finding
 from tests.unit.test_report import HOST, MIX, result
@@ -30,9 +31,9 @@ def test_what_an_image_prints_cannot_forge_a_workflow_command() -> None:
     found = [Finding("check:x", "mismatch", hostile)]
     [line] = annotation_lines(build_report([result("linux/arm64", "fail", found)], HOST, "warn"))
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
-    assert "x%0A::error::all passed?%250A?[31my" in line  # one line, the ESC gone
+    assert "x%0A::error::all passed\\x0d%250A\\x1b[31my" in line  # one line, ESC shown
     assert len(line) < 800
-    assert escape_data("50%\n") == "50%25%0A"
+    assert sinks.github("50%\n") == "50%25%0A"
 
 
 def test_the_gate_says_runner_problem_for_an_error_and_blocks_a_fail() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from harness.core import observation as obs
+from harness.core import usercheck
 from harness.core.errors import UsageError
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms import parse_platform
@@ -45,7 +46,9 @@ def test_placeholders_are_every_name_of_the_platform_escaped() -> None:
 @pytest.mark.parametrize(("spec", "words"), [
     ({"expect": "{arch}"}, "unknown placeholder {arch}"),
     ({"expect": "(unclosed"}, "not a regular expression"),
-    ({"expect": ""}, "expect must be a regular expression"),
+    ({"expect": 3}, "expect must be a regular expression"),
+    ({"timeout": float("nan")}, "timeout must be a number of seconds"),
+    ({"timeout": float("inf")}, "timeout must be a number of seconds"),
     ({"command": []}, "command must be a string or a non-empty list"),
     ({"command": ["app", 1]}, "command must be a string or a non-empty list"),
     ({"status": "0"}, "status must be an exit status"),
@@ -123,3 +126,42 @@ def test_a_declared_check_whose_command_is_absent_is_missing_not_skipped() -> No
     [finding] = judgement.findings
     assert finding.kind is Kind.MISSING
     assert finding.message == "check jq: the command `jq --version` is not in the image"
+
+
+def test_an_empty_expect_accepts_any_output_so_the_status_alone_counts() -> None:
+    check = one(expect="")
+    assert judge(ARM, [obs.declared(check, "anything\n")], "x86_64", QEMU).verdict == PASS
+
+
+def test_the_whole_output_is_matched_not_its_first_kilobytes() -> None:
+    """`ls --help` ends in 'GNU coreutils online help' after ~7 KiB; 50 MB ending in a
+    marker is found too (the report keeps a bounded raw)."""
+    check = one(expect="GNU coreutils online help")
+    help_text = "Usage: ls [OPTION]... [FILE]...\n" + "  -a  do not ignore\n" * 400 + \
+        "GNU coreutils online help: <https://www.gnu.org/software/coreutils/>\n"
+    seen = obs.declared(check, help_text)
+    assert len(seen.raw or "") <= obs.RAW_LIMIT + 100 < len(help_text)
+    assert judge(ARM, [seen], "x86_64", QEMU).verdict == PASS
+    big = "y" * 50_000_000 + "\nmarker\n"
+    assert judge(ARM, [obs.declared(one(expect="^marker$"), big)], "x86_64", QEMU).verdict \
+        == PASS
+    assert "output" not in seen.to_dict()  # never serialised whole
+
+
+def test_output_past_the_cap_is_said_not_taken_for_a_mismatch() -> None:
+    seen = obs.declared(one(expect="never-printed"), "z" * 1000)
+    seen.detail["dropped_bytes"] = 5_000_000
+    [finding] = judge(ARM, [seen], "x86_64", QEMU).findings
+    assert finding.kind is Kind.USAGE and "more than the 64 MiB" in finding.message
+    assert "5000000 bytes more" in finding.message and "| tail" in finding.fix
+
+
+def test_a_pattern_that_backtracks_forever_is_bad_input_naming_the_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`(a|aa)+$` against 40 a's and a '!' would take ages in Python's re: bounded here."""
+    monkeypatch.setattr(usercheck, "MATCH_SECONDS", 0.5)  # the bound, not its size, is tested
+    seen = obs.declared(one(expect="(a|aa)+$"), "a" * 40 + "!")
+    [finding] = judge(ARM, [seen], "x86_64", QEMU).findings
+    assert finding.kind is Kind.USAGE and finding.kind.exit_status == 4
+    assert "check app" in finding.message and "did not finish matching" in finding.message
+    assert "[tool.harness.checks.app]" in finding.fix
