@@ -25,11 +25,12 @@ from harness.containers.bases import matches
 from harness.core import options
 from harness.core.errors import EXIT_OK, HarnessError, UsageError
 from harness.core.platforms import Platform
-from harness.core.report import Phase, write_reports
+from harness.core.report import Phase
 from harness.distribution import publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback, parse_reference
 from harness.machine import config as harness_config
+from harness.machine.reports import write_reports
 
 TAG = re.compile(r"[\w][\w.-]{0,127}")
 

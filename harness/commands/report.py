@@ -19,7 +19,8 @@ from typing import Any
 from harness.core import github, options
 from harness.core.errors import HarnessError, UsageError
 from harness.core.platforms import parse_platforms
-from harness.core.report import merge_reports, render_console, write_reports
+from harness.core.report import merge_reports, render_console
+from harness.machine.reports import write_reports
 
 
 def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:

@@ -28,6 +28,7 @@ from harness.containers.engine import image_platform
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
 from harness.core.platforms import Platform, find
+from harness.machine import files
 from harness.machine.debian import debian_mirror, debian_suite
 
 LOCAL_REGISTRY = "harness.invalid/base"
@@ -193,8 +194,7 @@ def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                               stdin=subprocess.DEVNULL)
         if log_path:
-            with log_path.open("a", encoding="utf-8") as fh:
-                fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
+            files.append_log(log_path, f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
         if proc.returncode == 0:
             return
         d = diagnose(Event(Stage.BASE, output=proc.stdout + proc.stderr,

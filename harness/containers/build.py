@@ -31,6 +31,7 @@ from harness.core.errors import (
 )
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
+from harness.machine import files
 
 LineCallback = Callable[[str], None]
 
@@ -65,8 +66,7 @@ class _Log:
     """Writes build output to the log file, keeps a tail, and tells the callback each line."""
 
     def __init__(self, path: Path, on_line: LineCallback | None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = path.open("w", encoding="utf-8")
+        self.fh = files.open_log(path)
         self.tail: deque[str] = deque(maxlen=25)
         self.on_line = on_line
         self.clock = StepClock()

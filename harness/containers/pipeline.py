@@ -35,6 +35,7 @@ from harness.core.report import (
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
+from harness.machine import files
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
@@ -168,9 +169,7 @@ class Pipeline:
         traceback kept in the platform's log, never taken for a broken image or machine."""
         if not isinstance(exc, HarnessError):
             log = self.cfg.log_dir / f"{platform.slug}-{stage}.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
-                fh.write("".join(traceback.format_exception(exc)))
+            files.append_log(log, "".join(traceback.format_exception(exc)))
             exc = HarnessError(f"{platform.name}: the harness failed during the {stage}: "
                                f"{type(exc).__name__}: {exc}",
                                f"this is a bug of the harness: report it with {log}",
@@ -225,14 +224,12 @@ class Pipeline:
         if cfg.ref:
             return self._fetch(platform, board, mode, phases)
         build_args = dict(cfg.build_args)
-        log_dir = cfg.log_dir
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = files.own_dir(cfg.log_dir)
         base_log = log_dir / f"{platform.slug}-base.log"
 
         def say(line: str) -> None:  # where a base came from, in its log and live
             board.line(line)
-            with base_log.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            files.append_log(base_log, line + "\n")
 
         builder = build.choose(cfg.builder, client, self.facts.buildx)
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
@@ -242,7 +239,7 @@ class Pipeline:
         served: dict[str, str] = {}
         if images:
             board.set("base")
-            base_log.write_text("")
+            files.open_log(base_log).close()
             began = time.time()
             served = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
                                           refresh=cfg.refresh_bases, say=say,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 import docker
 import docker.errors
@@ -52,6 +52,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
+from harness.machine import files
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -84,7 +85,7 @@ class ImageProbe:
         self.timeout = timeout
         self.log_path = log_path
         self._tc: DockerContainer | None = None
-        self._log: io.TextIOBase | None = None
+        self._log: TextIO | None = None
         # An image without /bin/sh: a created (never started) container to read files from,
         # and each command in a container of its own.
         self._files: Any = None
@@ -92,8 +93,7 @@ class ImageProbe:
     def __enter__(self) -> ImageProbe:
         require_local(self.client, self.image)
         if self.log_path:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_path.open("w", encoding="utf-8")
+            self._log = files.open_log(self.log_path)
         local_reaper_only()
         # testcontainers makes its own client: point it at the platform's engine.
         # (its API version given, so that it asks nothing before pin_tls_ca can act)

@@ -14,7 +14,6 @@ an image's answers are text here, never markup.
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
 from typing import Any
 
 from harness.core.clock import epoch
@@ -167,8 +166,9 @@ def matrix(report: dict[str, Any]) -> str:
             seen = (p.get("observed") or {}).get(source) or {}
             value = seen.get("value") or seen.get("raw") or seen.get("error") or verdict
             raw = str(seen.get("raw") or seen.get("error") or "")[:RAW_LIMIT]
-            inner = (f"<details><summary>{escape(_short(value))}</summary><pre>{escape(raw, keep=NEWLINE)}"
-                     "</pre></details>") if raw else escape(_short(value))
+            inner = (f"<details><summary>{escape(_short(value))}</summary><pre>"
+                     f"{escape(raw, keep=NEWLINE)}</pre></details>") if raw \
+                else escape(_short(value))
             cells.append(f'<td class="cell {verdict}" data-source="{escape(source)}" '
                          f'data-verdict="{verdict}" style="background:'
                          f'{COLOURS[verdict]}">{inner}</td>')
@@ -251,7 +251,3 @@ def render_html(report: dict[str, Any], base: str = "") -> str:
 </body></html>
 """
 
-
-def write_html(report: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report, base=str(path.parent)), encoding="utf-8")

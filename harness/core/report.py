@@ -6,16 +6,12 @@ stable: add fields, never rename them.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from harness.core import sinks
 from harness.core.clock import epoch, stamp
-from harness.core.html_report import write_html
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
 from harness.core.outcomes import exit_status as _exit_status
@@ -241,11 +237,6 @@ def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -
     return merged
 
 
-def write_json(report: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-
-
 def _seen(platform: dict[str, Any], source: str) -> str | None:
     """A source's value for a table cell: None when there is a value, else a word of ours."""
     seen = platform["observed"].get(source)
@@ -364,34 +355,10 @@ def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     return lines
 
 
-def write_reports(report: dict[str, Any], directory: Path, lead: str = "",
-                  step_summary: bool = True) -> str:
-    """report.json, report.md and report.html in ``directory``; report.md's text. A report
-    rewritten later (publish adds its phases) says ``step_summary=False``: GitHub's step
-    summary has it already."""
-    write_json(report, directory / "report.json")
-    text = write_markdown(report, directory / "report.md", lead, step_summary)
-    write_html(report, directory / "report.html")
-    return text
-
-
-def write_markdown(report: dict[str, Any], path: Path, lead: str = "",
-                   step_summary: bool = True) -> str:
-    """report.md, also appended to GitHub's step summary when there is one (and
-    ``step_summary``); ``lead`` goes first (the gate's word, see harness.core.github)."""
-    text = (lead + "\n" if lead else "") + render_markdown(report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    return text
-
-
 def render_console(report: dict[str, Any]) -> list[str]:
     """A plain-text table for the end of the terminal output."""
-    rows = [("PLATFORM", "VERDICT", "RUNS AS", "BUILD", "DPKG", "UNAME", "RUSTC HOST")]
+    rows: list[tuple[str, ...]] = [("PLATFORM", "VERDICT", "RUNS AS", "BUILD", "DPKG", "UNAME",
+                                    "RUSTC HOST")]
     for p in report["platforms"]:
         rows.append((
             sinks.terminal(p["platform"]), sinks.terminal(p["verdict"]).upper(),

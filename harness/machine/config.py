@@ -29,6 +29,7 @@ class HarnessConfig:
     context: Path
     build_args: dict[str, str] = field(default_factory=dict)
     report_dir: Path = Path("reports")
+    report_dir_given: bool = False  # named by an option or pyproject, not the default
     image: str = "harness/rust"
     builder: str = "auto"
     quirk_policy: str = "warn"
@@ -93,11 +94,16 @@ class HarnessConfig:
                 raise UsageError(f"--checks {directory}: no such directory",
                                  "pass --checks DIR with your pytest checks, or fix check-dirs "
                                  "in [tool.harness]")
+            _check_syntax(directory)
         if not IMAGE_NAME.fullmatch(self.image):
             raise UsageError(f"--image {self.image!r} is not an image name",
                              "use lowercase letters, digits and . _ - / (no tag: the harness "
                              "adds one per platform)")
         _check_writable(self.report_dir)
+        if not self.report_dir_given and _links_out(self.report_dir, self.root):
+            raise UsageError(f"the default report directory {self.report_dir} is a link to "
+                             f"{self.report_dir.resolve()}, outside the project",
+                             "remove the link, or name the directory with --report-dir DIR")
 
 
 # A repository name as the distribution grammar has it, without tag or digest.
@@ -117,6 +123,30 @@ def _check_writable(directory: Path) -> None:
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"the report directory {directory} is not writable",
                          "pass --report-dir DIR")
+
+
+def _check_syntax(directory: Path) -> None:
+    """The user's checks compile, before anything is built: pytest would only find a syntax
+    error once it collects them, after every build and probe."""
+    for path in sorted(directory.rglob("*.py")):
+        if not (path.name.startswith("test_") or path.name.endswith("_test.py")
+                or path.name == "conftest.py"):
+            continue
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise UsageError(f"--checks {directory}: {path}:{exc.lineno}: {exc.msg}",
+                             "fix the syntax error in your check") from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--checks {directory}: cannot read {path}: {exc}",
+                             "fix the file or remove it") from None
+
+
+def _links_out(directory: Path, root: Path) -> bool:
+    """Whether ``directory`` is a link that leads out of ``root``."""
+    if not directory.is_symlink():
+        return False
+    return not directory.resolve().is_relative_to(root.resolve())
 
 
 def read_dockerfile(dockerfile: Path) -> str:
@@ -201,6 +231,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         context=path("context", str(dockerfile.parent)),
         build_args=dict(value("build_args")),
         report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
+        report_dir_given="report_dir" in settings,
         image=str(value("image") or "harness/" + _image_name(dockerfile)),
         builder=value("builder"),
         quirk_policy=value("quirk_policy"),

@@ -12,7 +12,6 @@ no escape codes where the output is not a terminal) rather than hand-written esc
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 
 from harness.core.diagnosis import clean
 from harness.core.platforms import Platform
+from harness.machine import files
 
 
 class StatusBoard:
@@ -53,9 +53,7 @@ class StatusBoard:
         self._last_write = now
         data = {"platform": self.platform.name, "phase": self.phase, "since": self.since,
                 "line": self.last_line, "updated": now}
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.path)  # atomic: the reader never sees half a file
+        files.write_atomic(self.path, json.dumps(data))  # the reader never sees half a file
 
 
 def read_statuses(directory: Path) -> list[dict[str, Any]]:

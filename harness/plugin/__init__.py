@@ -16,6 +16,7 @@ fixtures), ``results`` (gathering, reports and exit status in the controller).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from harness.containers.pipeline import Pipeline
 from harness.core.errors import HarnessError
 from harness.core.verdicts import Finding
 from harness.distribution.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
-from harness.machine import interrupts
+from harness.machine import files, interrupts
 from harness.plugin import fixtures, options, results, scheduling
 from harness.plugin.state import STATE, HarnessState, is_worker
 
@@ -56,6 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.xmlpath is None and not hasattr(config, "workerinput"):
         # JUnit XML belongs with the other reports of the run.
         config.option.xmlpath = str(cfg.report_dir / "junit.xml")
+    if config.option.xmlpath and not hasattr(config, "workerinput"):
+        files.unlink_link(Path(config.option.xmlpath))  # pytest's open() would follow it
     for role in (scheduling, fixtures, results):
         config.pluginmanager.register(role, f"harness-{role.__name__.rsplit('.', 1)[-1]}")
 

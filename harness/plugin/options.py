@@ -32,11 +32,12 @@ def load(config: pytest.Config) -> HarnessConfig:
         return config.stash[_LOADED]
     here = config.invocation_params.dir
     given = options.given(config.option, "build", prefix="harness_")
-    for key in PATHS & set(given):
-        given[key] = str(here / given[key])
-    if "check_dirs" in given:
-        given["check_dirs"] = [str(here / d) for v in given["check_dirs"] for d in v.split(",")]
     try:
+        for key in PATHS & set(given):  # '' would be `here` itself: refused as it is
+            given[key] = str(here / options.BY_KEY[key].convert(given[key], "command line"))
+        if "check_dirs" in given:
+            given["check_dirs"] = [str(here / d) for v in given["check_dirs"]
+                                   for d in v.split(",")]
         cfg = harness_config.load(config.rootpath, **given)
         cfg.validate()
     except UsageError as exc:

@@ -24,10 +24,11 @@ from harness.core.report import (
     PlatformResult,
     build_report,
     render_console,
-    write_reports,
 )
 from harness.core.verdicts import ERROR, Finding
+from harness.machine import files
 from harness.machine.progress import LiveBoard, ProgressPrinter
+from harness.machine.reports import write_reports
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
 
@@ -44,8 +45,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     config.stash[_started] = time.time()
     cfg = config.stash[STATE].cfg
-    status_dir = cfg.report_dir / "status"
-    status_dir.mkdir(parents=True, exist_ok=True)
+    status_dir = files.own_dir(cfg.report_dir / "status")
     for old in status_dir.glob("*.json"):
         old.unlink()
     tr = config.pluginmanager.get_plugin("terminalreporter")

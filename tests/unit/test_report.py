@@ -25,10 +25,9 @@ from harness.core.report import (
     exit_status,
     merge_reports,
     render_console,
-    write_json,
-    write_markdown,
 )
 from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from harness.machine.reports import write_json, write_markdown
 
 HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
         "buildx": "0.13.1", "builder": "buildx"}

@@ -9,7 +9,8 @@ import pytest
 
 from harness.commands.cli import main
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
-from harness.core.report import build_report, write_json
+from harness.core.report import build_report
+from harness.machine.reports import write_json
 from tests.unit.test_report import HOST, MIX
 
 

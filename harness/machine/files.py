@@ -1,0 +1,60 @@
+"""Writing the harness's own files (reports, logs, status) without following links.
+
+The harness runs as root in a directory a user or an earlier job prepared: a link planted in
+the report directory (``reports/report.md`` -> ``/etc/...``) must never make it write
+elsewhere. Reports are written to a new file and renamed into place (a link there is
+replaced, not followed; a reader never sees half a file); logs are opened with
+``O_NOFOLLOW`` after a link in their place is removed; the directories the harness owns
+inside the report directory (``logs/``, ``status/``) are real directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+
+def own_dir(path: Path) -> Path:
+    """``path`` as a real directory of the harness's: a link in its place is removed first."""
+    unlink_link(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """``text`` in ``path``, by a new file renamed into place (a link at ``path`` is
+    replaced, never written through)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def open_log(path: Path, append: bool = False) -> TextIO:
+    """A log file for writing (truncated, or appended to), never through a link."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unlink_link(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o644)
+    return os.fdopen(fd, "a" if append else "w", encoding="utf-8", errors="replace")
+
+
+def append_log(path: Path, text: str) -> None:
+    with open_log(path, append=True) as fh:
+        fh.write(text)
+
+
+def unlink_link(path: Path) -> None:
+    """Remove a link at ``path`` (a file that another program will open for writing)."""
+    if path.is_symlink():
+        path.unlink()
