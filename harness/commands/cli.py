@@ -12,9 +12,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
-from harness.core.errors import EXIT_OK, EXIT_USAGE
+from harness.core import reference, sinks
+from harness.core.errors import EXIT_OK, EXIT_USAGE, HarnessError, UsageError
+from harness.core.outcomes import Exit
+from harness.machine import files
 
 PLUGIN = "multiarch_harness"  # the pytest11 entry point's name
 # Options of preflight alone: they go to preflight, not to pytest.
@@ -80,51 +86,111 @@ def _pytest_help() -> int:
     return subprocess.call([sys.executable, "-m", "pytest", "-p", PLUGIN, "--help"])
 
 
+def _check(rest: list[str]) -> int:
+    """``check REF``: the reference is checked first; an empty one (an unset ``$REF`` in CI)
+    must never pass without checking anything."""
+    if not rest or rest[0].startswith("-"):
+        raise UsageError("name what to check: the reference is missing",
+                         "multiarch-harness check HOST[:PORT]/REPO:TAG [options], the "
+                         "reference first")
+    return run_checks(rest[1:], ref=reference.check(rest[0]))
+
+
+def _preflight(rest: list[str]) -> int:
+    from harness.commands.preflight import main as preflight
+
+    return preflight(rest)
+
+
+def _publish(rest: list[str]) -> int:
+    from harness.commands.publish_cli import publish_main
+
+    return publish_main(rest)
+
+
+def _merge(rest: list[str]) -> int:
+    from harness.commands.publish_cli import merge_main
+
+    return merge_main(rest)
+
+
+def _registry(rest: list[str]) -> int:
+    from harness.distribution.local_registry import main as registry
+
+    return registry(rest)
+
+
+def _matrix(rest: list[str]) -> int:
+    from harness.commands.matrix import main as matrix
+
+    return matrix(rest)
+
+
+def _report(rest: list[str]) -> int:
+    from harness.commands.report import main as report
+
+    return report(rest)
+
+
+def _bench(rest: list[str]) -> int:
+    from harness.commands.bench import main as bench
+
+    return bench(rest)
+
+
+# Every command, once: its entry point (imported when called, so `--help` stays fast).
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "build": run_checks, "check": _check, "publish": _publish, "merge": _merge,
+    "preflight": _preflight, "registry": _registry, "matrix": _matrix, "report": _report,
+    "bench": _bench,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command, rest = (args[0], args[1:]) if args else ("", [])
     if command in ("-h", "--help"):
         print(USAGE)
         return EXIT_OK
-    if command == "build":
-        return run_checks(rest)
-    if command == "check":
-        if not rest or rest[0].startswith("-"):
-            print("check: bad input: name what to check: multiarch-harness check "
-                  "HOST[:PORT]/REPO:TAG [options]\n  fix: give the reference first",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        return run_checks(rest[1:], ref=rest[0])
-    if command == "preflight":
-        from harness.commands.preflight import main as preflight
+    entry = COMMANDS.get(command)
+    if entry is None:
+        print(USAGE, file=sys.stderr)
+        print(f"\nbad input: unknown command {sinks.terminal(command, 80)!r}\n  fix: use one "
+              "of the commands above" if command else
+              "\nbad input: no command\n  fix: name one of the commands above", file=sys.stderr)
+        return EXIT_USAGE
+    return run_command(command, entry, rest)
 
-        return preflight(rest)
-    if command in ("publish", "merge"):
-        from harness.commands.publish_cli import main as publish
 
-        return publish(command, rest)
-    if command == "registry":
-        from harness.distribution.local_registry import main as registry
+def run_command(command: str, entry: Callable[[list[str]], int], rest: list[str]) -> int:
+    """The one place a command's outcome becomes its status: a :class:`HarnessError` is its
+    kind's status with one line and its fix; Ctrl-C is 2; anything else is a bug of the
+    harness, 70, its traceback kept in a log."""
+    try:
+        return entry(rest)
+    except HarnessError as exc:
+        what = "bad input: " if exc.exit_status == Exit.USAGE else ""
+        print(f"{command}: {what}{sinks.terminal(exc.message)}"
+              + (f"\n  fix: {sinks.terminal(exc.fix)}" if exc.fix else ""), file=sys.stderr)
+        return int(exc.exit_status)
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return int(Exit.INTERRUPTED)
+    except Exception as exc:
+        log = crash_log(command, "".join(traceback.format_exception(exc)))
+        print(f"{command}: the harness failed: {type(exc).__name__}: "
+              f"{sinks.terminal(str(exc), 500)}\n  fix: this is a bug of the harness: report "
+              f"it with {log}", file=sys.stderr)
+        return int(Exit.SOFTWARE)
 
-        return registry(rest)
-    if command == "matrix":
-        from harness.commands.matrix import main as matrix
 
-        return matrix(rest)
-    if command == "report":
-        from harness.commands.report import main as report
-
-        return report(rest)
-    if command == "bench":
-        from harness.commands.bench import main as bench
-
-        return bench(rest)
-    print(USAGE, file=sys.stderr)
-    print(f"\nbad input: unknown command {command!r}\n  fix: use one of the commands above"
-          if command else "\nbad input: no command\n  fix: name one of the commands above",
-          file=sys.stderr)
-    return EXIT_USAGE
-
+def crash_log(command: str, text: str) -> Path:
+    """Where a traceback goes: the harness's cache, one file per crash."""
+    directory = files.own_dir(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                              / "harness" / "crashes")
+    path = directory / f"{command}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    files.write_atomic(path, sinks.redact(text))
+    return path
 
 if __name__ == "__main__":
     sys.exit(main())

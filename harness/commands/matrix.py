@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from harness.core import options
-from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.core.errors import EXIT_OK, UsageError
 from harness.core.matrix import matrix
 from harness.core.platforms import Platform
 from harness.distribution.publish import index_platforms
@@ -43,21 +43,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--platforms-from-base", nargs="?", const="", default=None,
                         metavar="REF", help="the platforms of the base image's index "
                         "(default REF: the Dockerfile's base)")
-    try:
-        args = parser.parse_args(argv)
-        cfg = harness_config.load(Path.cwd(), platforms=args.platforms)
-        platforms = cfg.platforms
-        if args.platforms_from_base is not None:
-            ref = args.platforms_from_base or cfg.base_image
-            platforms, unknown = base_platforms(ref, args.insecure_registry)
-            for name in unknown:
-                print(f"matrix: {ref} offers {name}, which the platform table does not know; "
-                      "left out", file=sys.stderr)
-            if not platforms:
-                raise UsageError(f"{ref} offers no platform the table knows",
-                                 "list --platform yourself")
-    except HarnessError as exc:
-        print(f"matrix: {exc}", file=sys.stderr)
-        return exc.exit_status
+    args = parser.parse_args(argv)
+    cfg = harness_config.load(Path.cwd(), platforms=args.platforms)
+    platforms = cfg.platforms
+    if args.platforms_from_base is not None:
+        ref = args.platforms_from_base or cfg.base_image
+        platforms, unknown = base_platforms(ref, args.insecure_registry)
+        for name in unknown:
+            print(f"matrix: {ref} offers {name}, which the platform table does not know; "
+                  "left out", file=sys.stderr)
+        if not platforms:
+            raise UsageError(f"{ref} offers no platform the table knows",
+                             "list --platform yourself")
     print(json.dumps(matrix(platforms)))
     return EXIT_OK

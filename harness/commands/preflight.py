@@ -130,16 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the survey as JSON")
     parser.add_argument("--partial-ok", action="store_true",
                         help="exit 0 when some platforms cannot run (the build reports them)")
-    try:
-        args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
-        cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
-        if not args.no_setup and needs_setup(cfg) and provision.can_provision():
-            print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
-            provision.provision(say=lambda line: print(f"  {line}", flush=True))
-        found = survey(cfg)
-    except HarnessError as exc:
-        print(f"preflight: {exc}", file=sys.stderr)
-        return exc.exit_status
+    args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
+    cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
+    if not args.no_setup and needs_setup(cfg) and provision.can_provision():
+        print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
+        provision.provision(say=lambda line: print(f"  {line}", flush=True))
+    found = survey(cfg)
     print(json.dumps(found, indent=2) if args.json else "\n".join(render(found)))
     if not found["bridge"]["ok"]:
         print("preflight: the engine cannot run build steps (its bridge is gone)",

@@ -11,7 +11,6 @@ references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -22,7 +21,7 @@ import docker
 
 from harness.containers import engine
 from harness.containers.bases import matches
-from harness.core import options
+from harness.core import options, sinks
 from harness.core.errors import EXIT_OK, HarnessError, UsageError
 from harness.core.platforms import Platform
 from harness.core.report import Phase
@@ -30,7 +29,7 @@ from harness.distribution import publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback, parse_reference
 from harness.machine import config as harness_config
-from harness.machine.reports import write_reports
+from harness.machine.reports import read_report, write_reports
 
 TAG = re.compile(r"[\w][\w.-]{0,127}")
 
@@ -172,8 +171,10 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
     if not spans or not path.is_file():
         return
     try:
-        report = json.loads(path.read_text())
-    except ValueError:
+        report = read_report(path)
+    except UsageError as exc:  # the images are published: say why the report stays as it was
+        print(f"publish: warning: {sinks.terminal(exc.message)}; its phases are not added",
+              file=sys.stderr)
         return
     for entry in report.get("platforms", []):
         if entry["platform"] in spans:
@@ -225,11 +226,3 @@ def merge_main(argv: list[str]) -> int:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
         _tag(registry, host, repo, entries, tags)
     return EXIT_OK
-
-
-def main(command: str, argv: list[str]) -> int:
-    try:
-        return publish_main(argv) if command == "publish" else merge_main(argv)
-    except HarnessError as exc:
-        print(f"{command}: {exc}", file=sys.stderr)
-        return exc.exit_status

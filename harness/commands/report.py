@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from harness.core import github, options
-from harness.core.errors import HarnessError, UsageError
+from harness.core.errors import EXIT_OK, UsageError
 from harness.core.platforms import parse_platforms
 from harness.core.report import merge_reports, render_console
-from harness.machine.reports import write_reports
+from harness.core.report_schema import SCHEMA
+from harness.machine.reports import read_report, write_reports
 
 
 def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
-    found = []
+    found: list[tuple[Path, dict[str, Any]]] = []
     for text in paths:
         path = Path(text)
         if not path.exists():
@@ -32,13 +32,9 @@ def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
                              "give report directories written by build or check")
         # A directory with none is a matrix whose jobs all stopped early: --matrix says which.
         files = sorted(path.rglob("report.json")) if path.is_dir() else [path]
-        for f in files:
-            try:
-                found.append((f, json.loads(f.read_text())))
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"{f} is not a report", "give report.json files written by "
-                                 "build or check") from exc
+        found.extend((f, read_report(f)) for f in files)
     return found
+
 
 
 def _expected(args: Any) -> list[str]:
@@ -56,21 +52,25 @@ def main(argv: list[str]) -> int:
     parser = options.argument_parser("report", description=__doc__)
     parser.add_argument("--matrix", default=None, metavar="JSON",
                         help="the platforms expected, as `multiarch-harness matrix` printed them")
-    parser.add_argument("dirs", nargs="+", metavar="DIR", help="report directories to merge")
+    parser.add_argument("--schema", action="store_true",
+                        help="print the JSON Schema of report.json and exit")
+    parser.add_argument("dirs", nargs="*", metavar="DIR", help="report directories to merge")
     args = parser.parse_args(argv)
+    if args.schema:
+        print(json.dumps(SCHEMA, indent=2))
+        return EXIT_OK
+    if not args.dirs:
+        raise UsageError("report: no report directory given",
+                         "multiarch-harness report DIR [DIR...]")
+    expected = _expected(args)
+    found = _reports(args.dirs)
+    if not found and not expected:
+        raise UsageError("no report.json in " + " ".join(args.dirs),
+                         "give report directories written by build or check")
     try:
-        expected = _expected(args)
-        found = _reports(args.dirs)
-        if not found and not expected:
-            raise UsageError("no report.json in " + " ".join(args.dirs),
-                             "give report directories written by build or check")
-        try:
-            merged = merge_reports([r for _f, r in found], expected)
-        except ValueError as exc:
-            raise UsageError(str(exc), "give each platform's report once") from exc
-    except HarnessError as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return exc.exit_status
+        merged = merge_reports([r for _f, r in found], expected)
+    except ValueError as exc:
+        raise UsageError(str(exc), "give each platform's report once") from exc
     out = Path(args.report_dir or "reports")
     github_actions = os.environ.get("GITHUB_ACTIONS") == "true"
     write_reports(merged, out, lead=github.gate(merged))

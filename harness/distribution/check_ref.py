@@ -61,6 +61,12 @@ def resolve(ref: str, expected: list[Platform], *, insecure: bool = False) -> In
 
 
 def check_index(registry: Registry, ref: Reference, expected: list[Platform]) -> IndexCheck:
+    if not registry.has_manifest(ref.repository, ref.reference):
+        # The registry answered, and holds nothing by that name: the command is wrong, not
+        # the runner (a retry would find nothing either).
+        raise UsageError(f"nothing is published under {ref}",
+                         "check the repository and tag, or publish first "
+                         "(multiarch-harness publish)")
     media, body, digest = registry.get_manifest(ref.repository, ref.reference)
     result = IndexCheck(str(ref), digest, media)
     doc = json.loads(body)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import platform as host_platform
 import socket
-import sys
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +20,7 @@ import requests
 from testcontainers.core.container import DockerContainer
 
 from harness.containers import bases, engine
-from harness.core.errors import CannotCheck, HarnessError, UsageError
+from harness.core.errors import CannotCheck, UsageError
 from harness.core.normalise import from_uname
 from harness.core.options import ArgumentParser
 from harness.core.platforms import parse_platform
@@ -141,6 +140,3 @@ def main(argv: list[str]) -> int:
                 time.sleep(3600)
     except KeyboardInterrupt:
         return 0
-    except HarnessError as exc:
-        print(f"registry: {exc}", file=sys.stderr)
-        return exc.exit_status

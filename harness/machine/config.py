@@ -16,6 +16,7 @@ from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
+from harness.core.reference import IMAGE_NAME
 from harness.core.report import redact
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
@@ -104,14 +105,6 @@ class HarnessConfig:
             raise UsageError(f"the default report directory {self.report_dir} is a link to "
                              f"{self.report_dir.resolve()}, outside the project",
                              "remove the link, or name the directory with --report-dir DIR")
-
-
-# A repository name as the distribution grammar has it, without tag or digest.
-# A first component is a registry host only with a dot or a port, or as localhost.
-IMAGE_NAME = re.compile(r"(?:(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?"
-                        r"|[a-zA-Z0-9-]+:\d+)/)?"
-                        r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 
 
 def _check_writable(directory: Path) -> None:

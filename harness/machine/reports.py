@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from harness.core import sinks
+from harness.core.errors import UsageError
 from harness.core.html_report import render_html
 from harness.core.report import render_markdown
+from harness.core.report_schema import SCHEMA
 from harness.machine.files import write_atomic
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -61,3 +65,25 @@ def write_reports(report: dict[str, Any], directory: Path, lead: str = "",
     text = write_markdown(report, directory / "report.md", lead, step_summary)
     write_html(report, directory / "report.html")
     return text
+
+
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A report.json, validated against its schema (harness.core.report_schema): one that
+    cannot be read, or of the wrong shape, is bad input naming the file and the field."""
+    fix = ("give report.json files written by build or check (`multiarch-harness report "
+           "--schema` prints their schema)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not a report: {exc}", fix) from exc
+    errors = sorted(_VALIDATOR.iter_errors(data),
+                    key=lambda e: (len(e.absolute_path), [str(p) for p in e.absolute_path]))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "the top level"
+        raise UsageError(f"{path} is not a report.json of this harness: at {where}: "
+                         f"{errors[0].message}", fix)
+    report: dict[str, Any] = data
+    return report

@@ -23,7 +23,8 @@ import pytest
 
 from harness.containers import ssh
 from harness.containers.pipeline import Pipeline
-from harness.core.errors import HarnessError
+from harness.core import reference
+from harness.core.errors import HarnessError, UsageError
 from harness.core.verdicts import Finding
 from harness.distribution.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
 from harness.machine import files, interrupts
@@ -70,9 +71,16 @@ def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
     if is_worker(config):
         data = json.loads(config.workerinput.get(INDEX_KEY, "null"))  # type: ignore[attr-defined]
         state.pipeline.index = IndexCheck.from_dict(data) if data else None
-    elif is_registry_ref(cfg.ref):
+    else:
+        try:
+            reference.check(cfg.ref)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+    if not is_worker(config) and is_registry_ref(cfg.ref):
         try:
             index = resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
+        except UsageError as exc:  # nothing published by that name: bad input, before work
+            raise pytest.UsageError(str(exc)) from exc
         except HarnessError as exc:
             index = IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message,
                                                           exc.fix)])
