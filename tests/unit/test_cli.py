@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.commands import cli
-from harness.core.errors import EXIT_USAGE
+from harness.core.errors import EXIT_SOFTWARE, EXIT_USAGE
 
 
 def test_build_runs_the_packaged_checks_with_the_plugin_in_the_current_project(
@@ -38,3 +38,43 @@ def test_a_bad_command_is_a_usage_error(argv: list[str],
     assert cli.main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "bad input" in err and "fix:" in err
+
+
+@pytest.mark.parametrize("ref", ["", "   ", "UPPER/Case:tag", "a@sha256:zzz", "ref;touch x",
+                                 "user:PW@host/repo:t"])
+def test_check_refuses_an_empty_or_malformed_reference_before_any_work(
+        ref: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An unset $REF must not build the Dockerfile and pass; a malformed one is one line."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", ref, "--no-preflight"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("check: bad input: ") and len(err.splitlines()) == 2
+    assert "PW" not in err and not (tmp_path / "reports").exists()
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_command_that_fails_unexpectedly_is_70_with_its_traceback_in_a_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def boom(_args: list[str]) -> int:
+        raise KeyError("tcp://u:secret@h:1")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "matrix", boom)
+    assert cli.main(["matrix"]) == EXIT_SOFTWARE
+    err = capsys.readouterr().err
+    assert err.startswith("matrix: the harness failed: KeyError") and "secret" not in err
+    [log] = (tmp_path / "harness" / "crashes").glob("matrix-*.log")
+    assert str(log) in err and "Traceback" in log.read_text()
+    assert "secret" not in log.read_text()
+
+
+def test_every_command_goes_through_the_one_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    monkeypatch.setattr(cli, "run_command", lambda name, entry, rest: seen.append(name) or 0)
+    for name in cli.COMMANDS:
+        assert cli.main([name]) == 0
+    assert seen == list(cli.COMMANDS)
+    assert set(cli.COMMANDS) == {line.split()[0] for line in cli.USAGE.split("commands:")[1]
+                                 .split("\n\n")[0].strip().splitlines()}

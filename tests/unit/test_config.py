@@ -89,6 +89,7 @@ def test_another_dockerfile_brings_its_own_context(project: Path) -> None:
 
 
 def write_pyproject(tmp_path: Path, body: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "Dockerfile").write_text("FROM x\n")
     (tmp_path / "pyproject.toml").write_text(f'[tool.harness]\ndockerfile = "Dockerfile"\n{body}')
     return tmp_path
@@ -100,6 +101,8 @@ def write_pyproject(tmp_path: Path, body: str) -> Path:
     ('platfroms = ["linux/amd64"]\n', "did you mean 'platforms'?"),
     ('probe-timeout = "abc"\n', "probe-timeout in the pyproject.toml must be a number"),
     ('probe-timeout = 0\n', "must be a number of seconds above 0"),
+    ('probe-timeout = true\n', "probe-timeout in the pyproject.toml must be a number"),
+    ('probe-timeout = nan\n', "must be a number of seconds above 0"),
     ('quirk-policy = "never"\n', "must be one of warn, fail"),
     ('no-cache = "yes"\n', "must be true or false"),
     ('require = ["nonsense"]\n', "unknown 'nonsense'"),
@@ -119,6 +122,8 @@ def test_pyproject_mistakes_are_one_line_usage_errors(tmp_path: Path, body: str,
     ({"require": ["nonsense"]}, "--require: unknown 'nonsense'"),
     ({"probe_timeout": "-1"}, "--probe-timeout in the command line must be a number"),
     ({"probe_timeout": "0"}, "above 0"),
+    ({"engines": ["tcp://127.0.0.1:2375"]}, "is not of the form PLATFORM=URL"),
+    ({"report_dir": ""}, "--report-dir in the command line must be a non-empty string"),
 ])
 def test_option_mistakes_are_usage_errors(tmp_path: Path, given: dict[str, object],
                                           says: str) -> None:
@@ -205,3 +210,38 @@ def test_engines_per_platform_come_from_options_or_pyproject(project: Path) -> N
     with pytest.raises(UsageError, match=r"not an ssh:// engine URL") as err:
         load(project, engines=["linux/arm64=ssh://ci:pw@arm-box"])
     assert "use a key" in err.value.fix and "pw" not in str(err.value)
+
+
+def test_a_malformed_engine_is_answered_about_engine_not_build_arg(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        load(write_pyproject(tmp_path, ""), engines=["tcp://127.0.0.1:2375"])
+    assert info.value.fix == "write --engine PLATFORM=URL" and "build-arg" not in str(info.value)
+
+
+def test_a_default_report_directory_linking_out_of_the_project_is_refused(
+        tmp_path: Path) -> None:
+    """As root, a planted `reports -> /etc` must not make the harness write there; named
+    explicitly, the same link is the user's choice."""
+    project = write_pyproject(tmp_path / "p", "")
+    (tmp_path / "elsewhere").mkdir()
+    (project / "reports").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UsageError, match="outside the project"):
+        load(project).validate()
+    load(project, report_dir=str(project / "reports")).validate()
+    (project / "reports").unlink()
+    (project / "inside").mkdir()
+    (project / "reports").symlink_to(project / "inside")
+    load(project).validate()  # a link within the project is fine
+
+
+def test_a_check_with_a_syntax_error_is_bad_input_before_any_work(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    checks = project / "checks"
+    checks.mkdir()
+    (checks / "test_app.py").write_text("def test_x(image):\n    assert image.run('x'\n")
+    (checks / "helper.py").write_text("this is not collected (\n")
+    with pytest.raises(UsageError) as info:
+        load(project, check_dirs=[str(checks)]).validate()
+    assert "test_app.py:" in info.value.message and info.value.exit_status == 4
+    (checks / "test_app.py").write_text("def test_x():\n    pass\n")
+    load(project, check_dirs=[str(checks)]).validate()

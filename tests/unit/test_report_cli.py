@@ -61,3 +61,64 @@ def test_bad_input_is_one_line_and_exit_4(tmp_path: Path,
     assert "does not exist" in err and "no report.json in" in err and "--matrix is not" in err
     assert [line.split(":")[0] for line in err.splitlines()] == ["report", "  fix"] * 3
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ('{"schema": 1}', "at the top level: 'verdict' is a required property"),
+    (None, "at platforms/0/verdict: 'maybe' is not one of"),
+    ('{"schema": 1, "verdict": "pass", "exit_status": 0, "quirk_policy": "warn", "host": {},'
+     ' "platforms": []}', "at platforms: [] should be non-empty"),
+    ('{"schema": 1, "verdict": "pass", "exit_status": 0, "quirk_policy": "warn", "host": {},'
+     ' "platforms": ["linux/amd64"]}', "at platforms/0: 'linux/amd64' is not of type 'object'"),
+    ("not json", "is not a report"),
+])
+def test_a_report_of_the_wrong_shape_is_bad_input_naming_file_and_field(
+        tmp_path: Path, content: str | None, says: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`report` believed anything: `{"schema":1}` passed with "All 0 platforms passed"."""
+    path = tmp_path / "r" / "report.json"
+    if content is None:
+        write_json(build_report([MIX[0]], HOST, "warn"), path)
+        data = json.loads(path.read_text())
+        data["platforms"][0]["verdict"] = "maybe"
+        content = json.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    assert main(["report", "--report-dir", str(tmp_path / "out"), str(path.parent)]) \
+        == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert str(path) in err and says in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_report_directory_is_bad_input_and_schema_prints_the_schema(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report"]) == EXIT_USAGE
+    assert "no report directory given" in capsys.readouterr().err
+    assert main(["report", "--schema"]) == EXIT_OK
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["properties"]["schema"] == {"const": 1,
+                                              "description": "1; fields are only ever added"}
+
+
+def test_every_report_the_harness_writes_is_valid_against_its_schema(tmp_path: Path) -> None:
+    from harness.machine.reports import read_report
+
+    recorded = Path(__file__).parents[1] / "fixtures" / "recorded" / "rust-routed.json"
+    assert len(read_report(recorded)["platforms"]) == 4
+    write_json(build_report(MIX, HOST, "fail"), tmp_path / "report.json")
+    assert read_report(tmp_path / "report.json")["exit_status"] == EXIT_IMAGE_WRONG
+
+
+def test_an_unwritable_step_summary_warns_and_changes_no_status(
+        jobs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It turned a passing run into exit 1 with a traceback and no report.html."""
+    write_json(build_report([MIX[0]], HOST, "warn"), tmp_path / "one" / "report.json")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "no" / "such" / "dir" / "s.md"))
+    out = tmp_path / "out"
+    assert main(["report", "--report-dir", str(out), str(tmp_path / "one")]) == EXIT_OK
+    assert "warning: cannot append the report to $GITHUB_STEP_SUMMARY" in \
+        capsys.readouterr().err
+    assert (out / "report.html").is_file()
+    assert json.loads((out / "report.json").read_text())["exit_status"] == EXIT_OK
