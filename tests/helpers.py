@@ -14,14 +14,14 @@ from filelock import FileLock
 
 from harness.containers import bases, engine
 from harness.containers.probes import LABEL
+from harness.core import sources
 from harness.core.platforms import Platform
 from harness.machine import debian
 
 ROOT = Path(__file__).resolve().parents[1]
-# One JUnit test case per built-in check, for each platform (the declared checks' test is
-# deselected when a project declares none).
-CHECKS_PER_PLATFORM = (ROOT / "harness" / "plugin" / "checks.py").read_text().count(
-    "\ndef test_") - 1
+# JUnit test cases for each platform: the build's, and one per built-in source (the declared
+# checks' test is deselected when a project declares none).
+CHECKS_PER_PLATFORM = 1 + len(sources.NAMES)
 FIXTURES = ROOT / "tests" / "fixtures"
 TINY = "harness-tiny:bookworm"
 # busybox gives the shell and tools; dpkg answers for the userland. The extract variant only

@@ -36,7 +36,7 @@ from harness.containers.engine import (
     local_reaper_only,
     pin_tls_ca,
 )
-from harness.core import audit
+from harness.core import audit, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.elf import HEADER_SIZE
@@ -116,8 +116,11 @@ class ImageProbe:
                 raise error from exc
             self._log_line(f"# {error.message}")
             try:
+                # Never started: a command of its own, so that an image with neither CMD
+                # nor ENTRYPOINT can be read too (the engine refuses to create one without).
                 self._files = self.client.containers.create(
                     self.image, platform=self.platform.name, labels={LABEL: "1"},
+                    entrypoint=["/harness-files-only"],
                     name=f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}",
                     **_one_shot_limits())
             except BaseException:
@@ -452,16 +455,18 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     run_as = find(arch, variant, os=os_) or platform
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
                     mode=mode, docker_host=docker_host) as probe:
-        def answer(source: str, cmd: list[str], make: Callable[[str], Observation]) -> Observation:
-            return _answer(probe, source, cmd, make, required=required)
+        def answer(source: str) -> Observation:
+            """A command source of harness.core.sources, its answer read by PARSERS."""
+            return _answer(probe, source, list(sources.BY_NAME[source].command),
+                           PARSERS[source], required=required)
 
         found.extend(_userland(answer))
-        found.append(answer("uname", ["uname", "-m"], obs.uname))
-        found.append(answer("getconf", ["getconf", "LONG_BIT"], obs.getconf))
+        found.append(answer("uname"))
+        found.append(answer("getconf"))
         found.append(_elf(probe, "sh-elf", "/bin/sh"))
-        found.append(answer("rustc", ["rustc", "-vV"], obs.rustc))
+        found.append(answer("rustc"))
         found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
-        cargo = answer("cargo", ["cargo", "-V"], obs.cargo)
+        cargo = answer("cargo")
         found.append(cargo)
         # The audit reads the filesystem through the engine and emulates nothing: it runs
         # beside the hello world's compile (which it leaves out), not after it.
@@ -482,15 +487,19 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     return found
 
 
-def _userland(answer: Callable[[str, list[str], Callable[[str], Observation]], Observation]
-              ) -> list[Observation]:
+# How each command source's answer is read (the commands are in harness.core.sources).
+PARSERS: dict[str, Callable[[str], Observation]] = {
+    "dpkg": obs.dpkg, "apk": obs.apk, "rpm": obs.rpm, "uname": obs.uname,
+    "getconf": obs.getconf, "rustc": obs.rustc, "cargo": obs.cargo,
+}
+
+
+def _userland(answer: Callable[[str], Observation]) -> list[Observation]:
     """The package manager's own name for the userland: dpkg, else apk, else rpm (each asked
     only where the one before is absent)."""
     found = []
-    for source, cmd, make in (("dpkg", ["dpkg", "--print-architecture"], obs.dpkg),
-                              ("apk", ["apk", "--print-arch"], obs.apk),
-                              ("rpm", ["rpm", "--eval", "%{_arch}"], obs.rpm)):
-        seen = answer(source, cmd, make)
+    for source in sources.USERLANDS:
+        seen = answer(source)
         found.append(seen)
         if not seen.absent:
             break

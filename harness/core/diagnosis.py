@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from harness.core import sinks
 from harness.core.outcomes import Kind, RunKind
 
 
@@ -117,13 +118,12 @@ MIRROR_STAGES = frozenset({Stage.PROVISION, Stage.BASE, Stage.BUILD})
 REGISTRY_STAGES = frozenset({Stage.PUBLISH, Stage.CHECK})
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean(text: str, limit: int = 300) -> str:
     """Text from outside (an image, a mirror) made safe to show: control characters escaped
     (an image must not move a terminal's cursor or forge lines), at most ``limit`` characters."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    text = sinks.visible(text, keep="\t\n")  # bidirectional controls too, not just C0/C1
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

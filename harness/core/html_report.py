@@ -16,12 +16,11 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from harness.core import sources
 from harness.core.clock import epoch
 from harness.core.outcomes import Kind
 from harness.core.sinks import html as escape
 
-SOURCES = ("config", "dpkg", "uname", "getconf", "sh-elf", "rustc", "rustc-elf", "cargo",
-           "hello", "hello-elf", "elf-audit")
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
            "absent": "#9e9e9e"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
@@ -151,8 +150,7 @@ def _sources(report: dict[str, Any]) -> list[str]:
         for source in [*(p.get("observed") or {}), *(f["source"] for f in p.get("findings", []))]:
             if source not in seen:
                 seen.append(source)
-    known = [s for s in SOURCES if s in seen]
-    return known + [s for s in seen if s not in SOURCES]
+    return sorted(seen, key=sources.rank)  # stable: the others keep the order found
 
 
 def matrix(report: dict[str, Any]) -> str:

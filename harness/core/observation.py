@@ -25,20 +25,19 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import normalise
+from harness.core import normalise, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
 from harness.core.usercheck import DeclaredCheck
 
-SOURCES = ("config", "dpkg", "apk", "rpm", "uname", "getconf", "sh-elf", "rustc", "rustc-elf",
-           "cargo", "hello", "hello-elf", "elf-audit")
+SOURCES = sources.NAMES  # the built-in sources, in report order (harness.core.sources)
 
 RAW_LIMIT = 4096  # characters of an answer kept in report.json
 VALUE_LIMIT = 200  # characters of the mapped value shown in tables and findings
 
 # Sources that say nothing about the platform; they only have to be there and work.
-UNMAPPED = {"cargo", "hello"}
+UNMAPPED = {s.name for s in sources.BUILTIN if not s.maps}
 
 
 @dataclass

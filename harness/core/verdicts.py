@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import usercheck
+from harness.core import sources, usercheck
 from harness.core.diagnosis import clean
-from harness.core.observation import SOURCES, UNMAPPED, Observation
+from harness.core.observation import UNMAPPED, Observation
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.core.platforms import Platform
 
@@ -22,48 +22,6 @@ USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
 PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR
 __all__ = ["ERROR", "FAIL", "PASS", "QUIRK", "Finding", "Judgement", "judge", "worst"]
-
-_USERLAND_FIX = (
-    "the image's userland is of another architecture: build FROM a base of the requested "
-    "platform (a per-platform base tag, or FROM --platform=$TARGETPLATFORM) and check "
-    "`docker image inspect` of the base"
-)
-_TOOLCHAIN_FIX = (
-    "install the toolchain for the image's own architecture: choose the rustup host triple "
-    "from `dpkg --print-architecture` (`rustup-init --default-host TRIPLE`), never from "
-    "`uname -m`, or use Debian's rustc package"
-)
-_FIXES = {
-    "config": "the engine built another platform than requested: usually the FROM tag already "
-              "existed locally for another platform; give every platform its own base tag",
-    "dpkg": _USERLAND_FIX,
-    "apk": _USERLAND_FIX,
-    "rpm": _USERLAND_FIX,
-    "sh-elf": _USERLAND_FIX,
-    "getconf": _USERLAND_FIX,
-    "uname": _USERLAND_FIX,
-    "rustc": _TOOLCHAIN_FIX,
-    "rustc-elf": _TOOLCHAIN_FIX,
-    "hello-elf": _TOOLCHAIN_FIX,
-}
-_ABSENT = {
-    "hello": "there is no cargo to compile a hello-world crate with",
-    "sh-elf": "there is no /bin/sh",
-    "getconf": "there is no getconf",
-}
-_WHAT = {
-    "config": "the image config says",
-    "dpkg": "the userland (dpkg) is",
-    "apk": "the userland (apk) is",
-    "rpm": "the userland (rpm) is",
-    "sh-elf": "/bin/sh is",
-    "getconf": "the libc word size is",
-    "uname": "uname -m says",
-    "rustc": "rustc's host triple is",
-    "rustc-elf": "the rustc binary is",
-    "hello-elf": "the program rustc compiled is",
-}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -151,7 +109,9 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "install it in the image, or fix the check's command in "
                         f"[tool.harness.checks.{src.removeprefix(usercheck.PREFIX)}]")]
     if obs.absent:
-        what = _ABSENT.get(src, f"{src} is not in the image")
+        known = sources.BY_NAME.get(src)
+        what = known.when_absent if known and known.when_absent else \
+            f"{src} is not in the image"
         if src in required:
             return [Finding(src, Kind.MISSING, f"{what}, and it is required",
                             "install it in the image, or drop it from `require`")]
@@ -181,11 +141,11 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
+    known = sources.BY_NAME.get(src)
     return [Finding(src, Kind.MISMATCH,
-                    f"{_WHAT.get(src, src)} {obs.value or clean(repr(obs.raw), 200)}, which is "
-                    f"{seen}, "
-                    f"not {platform.name}",
-                    _FIXES.get(src, ""))]
+                    f"{known.says if known and known.says else src} "
+                    f"{obs.value or clean(repr(obs.raw), 200)}, which is {seen}, "
+                    f"not {platform.name}", known.fix if known else "")]
 
 
 def judge_user_test(obs: Observation) -> list[Finding]:
@@ -236,7 +196,7 @@ def judge(platform: Platform, observations: Iterable[Observation], host_arch: st
     req = frozenset(required)
     by_source = {o.source: o for o in observations}
     findings: list[Finding] = []
-    for src in sorted(by_source, key=lambda s: SOURCES.index(s) if s in SOURCES else 99):
+    for src in sorted(by_source, key=sources.rank):
         obs = by_source[src]
         # A binary that is absent has no ELF to read: report the tool once, not twice.
         parent = src.removesuffix("-elf")

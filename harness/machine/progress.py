@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.core.diagnosis import clean
 from harness.core.platforms import Platform
+from harness.core.sinks import terminal
 from harness.machine import files
 
 
@@ -43,7 +43,7 @@ class StatusBoard:
     def line(self, line: str) -> None:
         """A log line of the current phase; the file is rewritten at most twice a second.
         Build output is the image's: escaped and bounded before it reaches a terminal."""
-        self.last_line = clean(line.strip(), 160)
+        self.last_line = terminal(line.strip(), 160)
         self._write(force=False)
 
     def _write(self, force: bool) -> None:

@@ -26,6 +26,7 @@ from harness.core.diagnosis import clean
 from harness.core.errors import HarnessError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform
+from harness.core.sinks import terminal
 from harness.core.verdicts import ERROR, FAIL, QUIRK, USER_TEST
 from harness.plugin.state import STATE, target_of
 
@@ -162,16 +163,20 @@ def agrees(checked: Checked, request: pytest.FixtureRequest) -> Agrees:
 def expect(checked: Checked, source: str, quirk_policy: str = "warn") -> None:
     """Pass when ``source`` agrees with the platform; fail, warn or skip as its findings say."""
     assert checked.judgement is not None
+    if not any(o.source == source for o in checked.observations):
+        pytest.skip(f"{source} was not asked of this image (another source answered for it)")
     findings = checked.judgement.for_source(source)
     failed = [f for f in findings if f.verdict == FAIL]
-    if failed:
-        pytest.fail("\n".join(f"{f.message}\n  fix: {f.fix}" for f in failed), pytrace=False)
+    if failed:  # pytest prints these on the terminal and into junit.xml: the terminal's sink
+        pytest.fail("\n".join(f"{terminal(f.message)}\n  fix: {terminal(f.fix)}"
+                               for f in failed), pytrace=False)
     errors = [f for f in findings if f.verdict == ERROR]
     if errors:
-        pytest.fail("cannot check: " + "; ".join(f.message for f in errors), pytrace=False)
+        pytest.fail("cannot check: " + "; ".join(terminal(f.message) for f in errors),
+                    pytrace=False)
     for f in findings:
         if f.verdict == QUIRK:
-            text = f"{checked.platform.name}: {f.message}\n  fix: {f.fix}"
+            text = f"{checked.platform.name}: {terminal(f.message)}\n  fix: {terminal(f.fix)}"
             if quirk_policy == "fail":
                 pytest.fail(f"quirk (quirk-policy=fail): {text}", pytrace=False)
             warnings.warn(QuirkWarning(text), stacklevel=2)

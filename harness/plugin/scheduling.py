@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
+from harness.core import sources
 from harness.core.platforms import Platform
 from harness.machine.host import read_handlers, run_mode
 from harness.plugin.state import STATE, target_of
@@ -35,9 +36,11 @@ GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
 @pytest.hookimpl(trylast=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     cfg = metafunc.config.stash[STATE].cfg
+    if "source" in metafunc.fixturenames:
+        metafunc.parametrize("source", sources.NAMES, ids=sources.NAMES)
     if "declared_check" in metafunc.fixturenames:
-        sources = [c.source for c in cfg.checks]
-        metafunc.parametrize("declared_check", sources, ids=[c.name for c in cfg.checks])
+        metafunc.parametrize("declared_check", [c.source for c in cfg.checks],
+                             ids=[c.name for c in cfg.checks])
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
                              indirect=True, scope="session")

@@ -115,7 +115,7 @@ def test_a_project_outside_this_repository_runs_its_own_checks_from_the_installe
     for name in PLATFORMS:
         assert f"test_declared_check[app-arch-{name}]" in cases
         assert f"test_app_arch_file[{name}]" in cases
-        assert f"test_every_elf_file_is_platform[{name}]" in cases  # the built-in checks ran
+        assert f"test_source[elf-audit-{name}]" in cases  # the built-in checks ran
     assert "| `linux/arm64` | ✅ pass |" in (project / "reports" / "report.md").read_text()
 
 

@@ -122,7 +122,7 @@ def test_wrong_toolchain_fails_the_run(tmp_path: Path, seeded: None,
     assert p["verdict"] == "fail"
     assert {f["source"] for f in p["findings"] if f["kind"] == "mismatch"} == {
         "rustc", "rustc-elf", "elf-audit"}
-    assert "FAILED" in run.stdout and "test_rustc_host_is_platform[linux/386]" in run.stdout
+    assert "FAILED" in run.stdout and "test_source[rustc-linux/386]" in run.stdout
 
 
 def test_quirk_policy_fail_turns_the_386_quirk_into_a_failure(tmp_path: Path,
@@ -554,7 +554,7 @@ def test_a_binary_of_another_architecture_fails_its_platform(tmp_path: Path, see
     audit = arm["observed"]["elf-audit"]["detail"]
     assert audit["count"] == 1 and audit["foreign"] == ["/usr/local/bin/tool (ELF 64-bit LSB "
                                                         "x86-64)"]
-    assert "test_every_elf_file_is_platform[linux/arm64]" in run.stdout
+    assert "test_source[elf-audit-linux/arm64]" in run.stdout
     allowed = _foreign_run(tmp_path / "allowed", "foreign-binary", x86_64_tool, "linux/arm64",
                            extra=("--allow-foreign=/usr/local/bin/*",))
     assert allowed.returncode == EXIT_OK, allowed.stdout[-3000:]

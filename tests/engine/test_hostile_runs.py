@@ -1,0 +1,140 @@
+"""Runs of the harness against what a hostile or careless user or image throws at it; each
+case failed before its fix (issue: the gate never lies and never harms its runner)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
+from tests.helpers import FIXTURES, ROOT, TINY, run_harness
+
+
+def report(report_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report_dir / "report.json").read_text())
+    return data
+
+
+def junit_cases(report_dir: Path) -> dict[str, str]:
+    """Each JUnit case by name: passed, failure, error or skipped."""
+    found = {}
+    for case in ET.parse(report_dir / "junit.xml").getroot().iter("testcase"):
+        outcome = next((child.tag for child in case if child.tag in ("failure", "error",
+                                                                     "skipped")), "passed")
+        found[case.get("name", "")] = outcome
+    return found
+
+
+def tiny(tmp_path: Path, fixture: str, *extra: str, platforms: tuple[str, ...] =
+         ("linux/amd64",), cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return run_harness(*(f"--platform={p}" for p in platforms),
+                       f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
+                       f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+                       f"--image=harness-test/{fixture}", "--require=", *extra, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def seeded(tiny_base: Any) -> None:
+    for name in ("linux/amd64", "linux/arm64"):
+        tiny_base(name)
+
+
+def test_an_apk_userland_of_another_architecture_fails_in_junit_too(
+        tmp_path: Path, seeded: None) -> None:
+    """report.json said fail while every JUnit case passed: apk had no case of its own."""
+    run = tiny(tmp_path, "apk-userland")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "fail"
+    assert [f["source"] for f in p["findings"] if f["kind"] == "mismatch"] == ["apk"]
+    cases = junit_cases(tmp_path)
+    assert cases["test_source[apk-linux/amd64]"] == "failure"
+    assert cases["test_source[dpkg-linux/amd64]"] == "skipped"  # absent: nothing to check
+    assert cases["test_source[rpm-linux/amd64]"] == "skipped"  # not asked: apk answered
+    assert "test_source[uname-linux/amd64]" in cases
+
+
+def test_a_scratch_image_without_command_is_probed_not_a_harness_bug(
+        tmp_path: Path, seeded: None) -> None:
+    """It was exit 70, the engine's "No command specified"."""
+    run = tiny(tmp_path, "no-command", platforms=("linux/amd64", "linux/arm64"))
+    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert {p["verdict"] for p in report(tmp_path)["platforms"]} == {"pass"}
+
+
+def declared(tmp_path: Path, command: str, expect: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        f"[tool.harness.checks.big]\ncommand = {json.dumps(command)}\n"
+        f"expect = {json.dumps(expect)}\n")
+    return project
+
+
+def test_a_declared_check_sees_the_end_of_a_long_output(tmp_path: Path, seeded: None) -> None:
+    """Only the first ~4 KiB were matched: `ls --help`'s last line was "not printed"."""
+    project = declared(tmp_path, "i=0; while [ $i -lt 3000 ]; do echo \"line $i\"; "
+                       "i=$((i+1)); done; echo 'GNU coreutils online help'",
+                       "^GNU coreutils online help$")
+    run = tiny(tmp_path / "r", "tiny", cwd=project,
+               platforms=("linux/amd64", "linux/arm64"))
+    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    for p in report(tmp_path / "r")["platforms"]:
+        assert p["verdict"] == "pass", p["findings"]
+        assert len(p["observed"]["check:big"]["raw"]) <= 4096  # what is kept stays bounded
+
+
+def test_output_past_the_cap_is_bad_input_not_a_silent_mismatch(tmp_path: Path,
+                                                                 seeded: None) -> None:
+    project = declared(tmp_path, "head -c 70000000 /dev/zero; echo; echo marker", "^marker$")
+    run = tiny(tmp_path / "r", "tiny", cwd=project)
+    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    [p] = report(tmp_path / "r")["platforms"]
+    [finding] = [f for f in p["findings"] if f["source"] == "check:big"]
+    assert finding["kind"] == "usage" and "more than the 64 MiB" in finding["message"]
+
+
+def test_a_pytest_check_that_does_not_compile_stops_the_run_before_any_build(
+        tmp_path: Path) -> None:
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "test_app.py").write_text("def test_app(image):\n    assert image.run('x'\n")
+    run = tiny(tmp_path / "r", "tiny", f"--checks={checks}")
+    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    assert "test_app.py:2" in run.stdout + run.stderr
+    assert not (tmp_path / "r" / "logs").exists()
+
+
+def test_a_hostile_image_forges_no_line_command_or_markup_in_any_sink(
+        tmp_path: Path, seeded: None) -> None:
+    """Its dpkg prints a `::error` line, `<script>`, a table row, U+202E, BEL and a
+    password: inert in the console, report.md, report.html, junit.xml, and in `report`'s
+    GitHub annotations."""
+    run = tiny(tmp_path / "r", "hostile")
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    out = tmp_path / "merged"
+    merged = subprocess.run([sys.executable, "-m", "harness", "report", "--report-dir",
+                             str(out), str(tmp_path / "r")], cwd=ROOT, capture_output=True,
+                            text=True, check=False, env={**os.environ, "GITHUB_ACTIONS": "true",
+                                                         "GITHUB_STEP_SUMMARY": ""})
+    assert merged.returncode == EXIT_IMAGE_WRONG, merged.stderr
+    for text in (run.stdout, run.stderr, merged.stdout, merged.stderr):
+        assert not [line for line in text.splitlines() if line.startswith("::error title=f")]
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", text)
+        assert "hunter2" not in text
+    for where in (tmp_path / "r", out):
+        md = (where / "report.md").read_text()
+        assert "<script>" not in re.sub(r"(`+).*?\1", "", md) and "hunter2" not in md
+        page = (where / "report.html").read_text()
+        assert "<script>" not in page and "\u202e" not in page and "\x07" not in page
+        assert "hunter2" not in (where / "report.json").read_text()
+    junit = (tmp_path / "r" / "junit.xml").read_text()
+    assert "\x1b" not in junit and "\u202e" not in junit
