@@ -10,10 +10,12 @@ expected is a bug of the harness (``internal``).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -23,7 +25,7 @@ from harness.containers.build import Builder
 from harness.core import dockerfile as dockerfile_text
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunMode, worst
+from harness.core.outcomes import Kind, RunMode, Verdict, worst
 from harness.core.platforms import Platform
 from harness.core.report import (
     BuildInfo,
@@ -132,6 +134,14 @@ class Pipeline:
     def record_user_test(self, platform: Platform, seen: Observation) -> None:
         """The outcome of a user's pytest check (``--checks DIR``) of ``platform``."""
         self.user_tests.setdefault(platform.name, []).append(seen)
+        self.save(platform)
+
+    def save(self, platform: Platform) -> None:
+        """The platform's result so far, kept in the report directory as each stage ends: a
+        run interrupted before the worker hands its results over keeps its finished work."""
+        if platform.name in self.built:
+            files.write_atomic(result_file(self.cfg.report_dir, platform),
+                               json.dumps(self.results[platform.name].to_dict()))
 
     # -- engines: the chosen one, or a platform's own (--engine PLATFORM=URL) ---------------
 
@@ -201,6 +211,7 @@ class Pipeline:
             built.engine, built.phases = where, phases
         except KeyboardInterrupt:
             self.built[platform.name] = failed(_interrupted("build"))
+            self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
             error, finding = self._finding(platform, "build", exc)
@@ -209,6 +220,7 @@ class Pipeline:
         else:
             board.set("built")
         self.built[platform.name] = built
+        self.save(platform)
         return built
 
     def _build(self, platform: Platform, board: StatusBoard, mode: RunMode,
@@ -331,6 +343,7 @@ class Pipeline:
                               self.cfg.require)
         except KeyboardInterrupt:
             self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
+            self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
             error, finding = self._finding(platform, "probe", exc)
@@ -346,6 +359,7 @@ class Pipeline:
                               probe_log=str(log), phases=_probe_phases(began, found))
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked
+        self.save(platform)
         return checked
 
 
@@ -392,7 +406,36 @@ def _seconds(found: list[Observation], source: str) -> float:
     return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
 
 
+INTERRUPTED_FIX = "run again to check this platform"
+
+
 def _interrupted(stage: str) -> Finding:
-    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted",
-                   "run again to check this platform")
+    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX)
+
+
+def was_interrupted(result: PlatformResult) -> bool:
+    """Whether the platform's work was cut short by an interruption: a stage's finding says
+    so, or it was built and never checked."""
+    return any(f.fix == INTERRUPTED_FIX for f in result.findings) or (
+        result.verdict is Verdict.ERROR and not result.findings)
+
+
+RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.json
+
+
+def result_file(report_dir: Path, platform: Platform) -> Path:
+    """Where a platform's result so far is kept during a run (see Pipeline.save)."""
+    return report_dir / "status" / f"{platform.slug}{RESULT_SUFFIX}"
+
+
+def saved_results(report_dir: Path) -> dict[str, PlatformResult]:
+    """The results the workers kept, by platform (a file being replaced is skipped)."""
+    found = {}
+    for path in sorted((report_dir / "status").glob(f"*{RESULT_SUFFIX}")):
+        try:
+            result = PlatformResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        found[result.platform] = result
+    return found
 

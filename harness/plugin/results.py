@@ -13,11 +13,18 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.containers.build import resolve
+from harness.containers.pipeline import (
+    INTERRUPTED_FIX,
+    RESULT_SUFFIX,
+    saved_results,
+    was_interrupted,
+)
 from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from harness.core.outcomes import Exit, Kind
 from harness.core.report import (
@@ -29,6 +36,7 @@ from harness.core.verdicts import ERROR, Finding
 from harness.machine import files
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports
+from harness.plugin import junit
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
 
@@ -46,8 +54,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[_started] = time.time()
     cfg = config.stash[STATE].cfg
     status_dir = files.own_dir(cfg.report_dir / "status")
-    for old in status_dir.glob("*.json"):
-        old.unlink()
+    for old in [*status_dir.glob("*.json"), *status_dir.glob(f"*{RESULT_SUFFIX}")]:
+        old.unlink()  # a result kept from an earlier run must never count for this one
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         printer: ProgressPrinter | LiveBoard
@@ -143,11 +151,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus == EXIT_USAGE or config.option.collectonly:
         return
     state.results.update(state.pipeline.results)  # without xdist the controller built them
+    # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
+    for name, kept in saved_results(state.cfg.report_dir).items():
+        state.results.setdefault(name, kept)
+    cut_short = []
     for platform in state.cfg.platforms:
+        so_far = state.results.get(platform.name)
+        if so_far is not None and exitstatus == EXIT_INTERRUPTED and was_interrupted(so_far):
+            cut_short.append(platform.name)
+            if not so_far.findings:  # built, never checked
+                so_far.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted "
+                                             "before the probes", INTERRUPTED_FIX))
         if platform.name not in state.results:
             if exitstatus == EXIT_INTERRUPTED:
+                cut_short.append(platform.name)
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
-                                  "interrupted", "run again to check this platform")
+                                  "interrupted", INTERRUPTED_FIX)
             else:
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: no result came "
                                   "back (a worker crashed, or no test selected it)",
@@ -163,6 +182,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                                             report["exit_status"])
     report_dir = state.cfg.report_dir
     write_reports(report, report_dir)
+    xml = config.option.xmlpath
+    if cut_short and xml:
+        junit.add_errors(Path(xml), {name: next(
+            (f.message for f in state.results[name].findings if f.fix == INTERRUPTED_FIX),
+            "interrupted") for name in cut_short})
     config.stash[_report] = report
     record_durations(config, {r.platform: r.seconds for r in state.results.values()})
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
-from tests.helpers import FIXTURES, ROOT, TINY, run_harness
+from harness.containers import engine
+from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, run_harness
 
 
 def report(report_dir: Path) -> dict[str, Any]:
@@ -138,3 +141,48 @@ def test_a_hostile_image_forges_no_line_command_or_markup_in_any_sink(
         assert "hunter2" not in (where / "report.json").read_text()
     junit = (tmp_path / "r" / "junit.xml").read_text()
     assert "\x1b" not in junit and "\u202e" not in junit
+
+
+def test_ctrl_c_keeps_the_finished_platforms_and_names_the_interrupted_ones(
+        tmp_path: Path, seeded: None, docker_client: Any) -> None:
+    """Ctrl-C (to the process group, as a terminal sends it) while linux/arm64 still builds
+    and linux/amd64 is checked: junit.xml showed 0 tests and report.json lost amd64."""
+    tag = "harness-test/slow-on-arm64:linux-arm64"
+    if engine.image_exists(docker_client, tag):
+        docker_client.images.remove(tag, force=True)
+    cmd = [*harness_cmd("--platform=linux/amd64,linux/arm64", "--require=",
+                        f"--dockerfile={FIXTURES / 'slow-on-arm64' / 'Dockerfile'}",
+                        f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+                        f"--build-arg=NONCE={time.time()}",
+                        "--image=harness-test/slow-on-arm64", workers="2")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    status = tmp_path / "status"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        amd, arm = status / "linux-amd64.json", status / "linux-arm64.json"
+        if amd.exists() and '"phase": "pass"' in amd.read_text() and arm.exists() \
+                and '"phase": "building"' in arm.read_text():
+            break
+        time.sleep(0.3)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("linux/amd64 was never checked while linux/arm64 built")
+    time.sleep(3)  # well into the 300 s step
+    assert '"phase": "building"' in (status / "linux-arm64.json").read_text()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == EXIT_INTERRUPTED, out[-3000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == EXIT_INTERRUPTED
+    by = {p["platform"]: p for p in data["platforms"]}
+    assert by["linux/amd64"]["verdict"] == "pass"  # finished work is kept
+    assert by["linux/amd64"]["observed"]["dpkg"]["value"] == "amd64"
+    assert by["linux/arm64"]["verdict"] == "error"
+    assert "interrupted" in by["linux/arm64"]["findings"][0]["message"]
+    cases = junit_cases(tmp_path)
+    assert cases["test_source[dpkg-linux/amd64]"] == "passed"
+    assert cases["interrupted[linux/arm64]"] == "error"
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and int(suite.get("errors", "0")) >= 1
+    assert not engine.image_exists(docker_client, tag)  # the interrupted build tagged nothing
