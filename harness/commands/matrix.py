@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.core import options
+from harness.core import options, reference
 from harness.core.errors import EXIT_OK, UsageError
 from harness.core.matrix import matrix
 from harness.core.platforms import Platform
@@ -20,7 +20,7 @@ from harness.machine import config as harness_config
 
 def base_platforms(ref: str, insecure: bool) -> tuple[list[Platform], list[str]]:
     """(the known platforms of ``ref``'s index, in its order; the names of unknown ones)."""
-    parsed = parse_reference(ref)
+    parsed = parse_reference(reference.with_registry(reference.check(ref, "base reference")))
     with Registry(parsed.host, insecure=insecure) as registry:
         media, body, _digest = registry.get_manifest(parsed.repository, parsed.reference)
     if media not in INDEXES:

@@ -20,6 +20,7 @@ from harness.containers import bases, engine
 from harness.containers.build import resolve
 from harness.core import options
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
+from harness.core.platforms import Platform
 from harness.core.report import redact
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
@@ -115,12 +116,20 @@ def render(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def here(cfg: HarnessConfig) -> list[Platform]:
+    """The platforms whose engine is on this machine: only they need anything set up here."""
+    return [p for p in cfg.platforms if engine.on_this_host(cfg.engines.get(p.name))]
+
+
 def needs_setup(cfg: HarnessConfig) -> bool:
+    local = here(cfg)
+    if not local:
+        return False  # every engine is elsewhere: this machine is not touched
     if not provision.engine_answers() or provision.missing_packages():
         return True
     handlers = read_handlers()
     arch = host_platform.machine()
-    return any(not run_mode(p, arch, handlers).can_run for p in cfg.platforms)
+    return any(not run_mode(p, arch, handlers).can_run for p in local)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 0 when some platforms cannot run (the build reports them)")
     args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
     cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
-    if not args.no_setup and needs_setup(cfg) and provision.can_provision():
+    if not args.no_setup and not here(cfg):
+        print("preflight: every platform's engine is elsewhere: nothing is set up on this "
+              "machine", flush=True)
+    elif not args.no_setup and needs_setup(cfg) and provision.can_provision():
         print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
         provision.provision(say=lambda line: print(f"  {line}", flush=True))
     found = survey(cfg)

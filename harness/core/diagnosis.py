@@ -194,6 +194,12 @@ CAUSES: tuple[Cause, ...] = (
           _rx(r"^E: .*(can neither be executed natively nor via qemu|arch-test succeeded "
               r"without emu but not|no mapping from \S+ to qemu-user).*$|"
               r"^\S+: not supported on this machine/kernel$")),
+    Cause("apt-locked", Kind.ERROR, frozenset({Stage.PROVISION}),
+          lambda e, m: (f"another program holds apt's lock ({_first_line(e, m)}), and it was "
+                        "waited for in vain", "let that program finish (unattended-upgrades, "
+                        "another apt-get), then run again"),
+          _rx(r"Could not get lock \S+?\.?( It is held by process \d+ \([^)]*\))?|"
+              r"Unable to acquire the dpkg frontend lock")),
     Cause("tool-not-installed", Kind.ERROR, frozenset({Stage.PROVISION}),
           lambda e, m: (f"{e.subject} is not installed on this machine",
                         f"apt-get install {e.subject} (as root, `nox -s preflight` installs it)"),

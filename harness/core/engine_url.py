@@ -45,3 +45,4 @@ class SshTarget:
         port = ["-p", str(self.port)] if self.port else []
         return [*ssh, "-o", "BatchMode=yes", *options, *port, "--", self.destination,
                 "docker", "system", "dial-stdio"]
+

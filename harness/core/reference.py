@@ -56,3 +56,17 @@ def _lower_path(ref: str) -> str:
 def _shown(ref: str) -> str:
     # The caller prints this on a terminal: shown as repr, bounded (sinks escape it again).
     return repr(ref if len(ref) <= 200 else ref[:199] + "…")
+
+
+DOCKER_HUB = "registry-1.docker.io"  # where the docker CLI sends a name without a registry
+
+
+def with_registry(ref: str) -> str:
+    """``ref`` with its registry spelt out, as the docker CLI reads it: ``debian:bookworm``
+    is ``registry-1.docker.io/library/debian:bookworm``, ``me/app`` is Docker Hub's too."""
+    head, sep, rest = ref.partition("/")
+    if sep and head in ("docker.io", "index.docker.io"):
+        ref = rest
+    elif sep and ("." in head or ":" in head or head == "localhost"):
+        return ref
+    return f"{DOCKER_HUB}/{ref}" if "/" in ref else f"{DOCKER_HUB}/library/{ref}"

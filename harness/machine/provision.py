@@ -60,14 +60,30 @@ def missing_fix() -> str:
            "and mmdebstrap"
 
 
+# apt's lock held by another program (unattended-upgrades, an apt-get of the user's) is
+# waited for this long: apt-get install waits by itself (DPkg::Lock::Timeout), apt-get update
+# does not, so it is tried again until then.
+LOCK_WAIT = 300.0
+
+
 def _run(cmd: list[str], say: Say, check: bool = True) -> subprocess.CompletedProcess[str]:
     say("$ " + " ".join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                          stdin=subprocess.DEVNULL)
-    if check and proc.returncode != 0:
+    if cmd[0] == "apt-get":
+        cmd = [cmd[0], "-o", f"DPkg::Lock::Timeout={LOCK_WAIT:.0f}", *cmd[1:]]
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                              stdin=subprocess.DEVNULL)
+        if proc.returncode == 0 or not check:
+            return proc
         d = diagnose(Event(Stage.PROVISION, output=proc.stdout + proc.stderr,
                            status=proc.returncode, command=" ".join(cmd)))
+        if d.cause != "apt-locked" or time.monotonic() > deadline:
+            break
+        say("  apt is locked by another program: waiting for it")
+        time.sleep(2.0)
+    if check and proc.returncode != 0:
         if d.cause == "provision-failed":  # nothing more specific: say what to install
             raise CannotCheck(f"`{' '.join(cmd)}` failed: {d.message}", missing_fix())
         raise from_diagnosis(d)

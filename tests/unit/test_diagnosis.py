@@ -131,7 +131,17 @@ def ev(stage: Stage, output: str = "", **kw: object) -> Event:
 
 
 # (row id, event, cause, kind)
+# apt-get update and install while another process held apt's locks (apt 2.6, bookworm).
+APT_LISTS_LOCKED = ("E: Could not get lock /var/lib/apt/lists/lock. It is held by process 27248 "
+                    "(python3)\nE: Unable to lock directory /var/lib/apt/lists/")
+APT_FRONTEND_LOCKED = """Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 27793 (python3)...
+E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?"""  # noqa: E501
+
 TABLE = [
+    ("apt's lists locked", ev(Stage.PROVISION, APT_LISTS_LOCKED, status=100), "apt-locked",
+     Kind.ERROR),
+    ("dpkg's frontend locked", ev(Stage.PROVISION, APT_FRONTEND_LOCKED, status=100),
+     "apt-locked", Kind.ERROR),
     ("arch-test missing", ev(Stage.BASE, ARCH_TEST, status=1), "arch-test-missing", Kind.ERROR),
     ("no emulation for the bootstrap", ev(Stage.BASE, NO_EMULATION_BOOTSTRAP, status=1),
      "no-emulation-for-bootstrap", Kind.ERROR),
@@ -316,3 +326,9 @@ def test_output_from_an_image_is_escaped_and_bounded() -> None:
     assert "\x1b" not in got.message and "\\x1b" in got.message
     assert len(got.message) < 700
     assert clean("a\rb\x07") == "a\\x0db\\x07"
+
+
+def test_a_held_apt_lock_is_named_with_its_holder() -> None:
+    got = diagnose(ev(Stage.PROVISION, APT_LISTS_LOCKED, status=100))
+    assert "/var/lib/apt/lists/lock. It is held by process 27248 (python3)" in got.message
+    assert "then run again" in got.fix

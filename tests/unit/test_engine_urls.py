@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,18 @@ def test_an_ssh_url_is_reached_as_the_docker_cli_reaches_it() -> None:
 def test_a_bad_ssh_url_says_what_is_wrong(url: str, says: str) -> None:
     with pytest.raises(ValueError, match=re.escape(says)):
         SshTarget.parse(url)
+
+
+def test_preflight_touches_nothing_when_every_engine_is_elsewhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.commands.preflight import here, needs_setup
+    from harness.machine.config import load
+
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.harness]\ndockerfile = "Dockerfile"\n')
+    monkeypatch.setenv("DOCKER_HOST", "ssh://me@far-away")
+    cfg = load(tmp_path, platforms=["linux/amd64", "linux/arm64"],
+               engines=["linux/arm64=unix:///run/other.sock"])
+    assert [p.name for p in here(cfg)] == ["linux/arm64"]
+    everything_far = load(tmp_path, platforms=["linux/amd64", "linux/arm64"])
+    assert here(everything_far) == [] and needs_setup(everything_far) is False

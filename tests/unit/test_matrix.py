@@ -17,3 +17,16 @@ def test_each_platform_is_a_job_on_a_native_runner_where_there_is_one() -> None:
         {"platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": ARM_RUNNER},
         {"platform": "linux/riscv64", "slug": "linux-riscv64", "runner": X86_RUNNER},
     ]}
+
+
+def test_a_base_without_registry_is_docker_hub_s_as_the_docker_cli_reads_it() -> None:
+    """`matrix --platforms-from-base` defaults to the Dockerfile's base, `debian:bookworm-slim`:
+    it was refused as "not a registry reference"."""
+    from harness.core.reference import with_registry
+
+    assert with_registry("debian:bookworm-slim") == \
+        "registry-1.docker.io/library/debian:bookworm-slim"
+    assert with_registry("docker.io/library/rust:1") == "registry-1.docker.io/library/rust:1"
+    assert with_registry("me/app:2") == "registry-1.docker.io/me/app:2"
+    assert with_registry("127.0.0.1:5000/app:1") == "127.0.0.1:5000/app:1"
+    assert with_registry("ghcr.io/o/app") == "ghcr.io/o/app"

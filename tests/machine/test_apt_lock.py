@@ -1,0 +1,58 @@
+"""apt's lock held by another program while preflight sets the machine up: waited for, then
+named with its holder (it failed at once, with a message about apt only)."""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.core.errors import CannotCheck
+from harness.machine import provision
+
+LISTS_LOCK = Path("/var/lib/apt/lists/lock")
+HOLD = ("import fcntl, sys, time; fh = open(sys.argv[1], 'w'); "
+        "fcntl.lockf(fh, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))")
+
+
+def hold(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding ``path`` as apt does (an fcntl lock)."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def _apt() -> None:
+    if not provision.can_provision():
+        pytest.skip("needs root on Debian/Ubuntu (apt's locks)")
+    with LISTS_LOCK.open("a") as fh:  # nobody else holds it now
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fh, fcntl.LOCK_UN)
+
+
+def test_a_held_lock_is_waited_for() -> None:
+    said: list[str] = []
+    holder = hold(LISTS_LOCK, 4)
+    start = time.monotonic()
+    provision._run(["apt-get", "update", "-q"], said.append)
+    assert time.monotonic() - start >= 3 and holder.wait(timeout=10) == 0
+    assert any("waiting for it" in line for line in said)
+
+
+def test_a_lock_held_too_long_is_named_with_its_holder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provision, "LOCK_WAIT", 3.0)
+    holder = hold(LISTS_LOCK, 15)
+    try:
+        with pytest.raises(CannotCheck) as info:
+            provision._run(["apt-get", "update", "-q"], lambda _line: None)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"It is held by process {holder.pid}" in info.value.message
+    assert "let that program finish" in info.value.fix
