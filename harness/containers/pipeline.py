@@ -23,6 +23,7 @@ import docker.errors
 from harness.containers import bases, build, engine, probes
 from harness.containers.build import Builder
 from harness.core import dockerfile as dockerfile_text
+from harness.core import sinks
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunMode, Verdict, worst
@@ -141,7 +142,8 @@ class Pipeline:
         run interrupted before the worker hands its results over keeps its finished work."""
         if platform.name in self.built:
             files.write_atomic(result_file(self.cfg.report_dir, platform),
-                               json.dumps(self.results[platform.name].to_dict()))
+                               json.dumps(sinks.json_safe(self.results[platform.name]
+                                                          .to_dict())))
 
     # -- engines: the chosen one, or a platform's own (--engine PLATFORM=URL) ---------------
 

@@ -31,10 +31,14 @@ SECRET = "***"
 
 # userinfo with a password, in a URL (scheme://user:pw@) or a bare reference (user:pw@host/…)
 # at the start of a word. Not a digest: `repo:tag@sha256:…` names an image, it holds no secret.
+# Linear on any text (megabytes of `(`, `a.` or `=a:` included): every repetition is bounded
+# and possessive, and neither the user nor the secret can run past the characters that start
+# a candidate, so no character is scanned from many starts.
 _CREDENTIALS = re.compile(
-    r"(?:(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)|(?P<edge>^|(?<=[\s'\"(=,\[<])))"
-    r"(?P<user>[^\s/@:'\"<>]*):(?P<secret>[^\s/@'\"<>]+)@"
-    r"(?![A-Za-z][A-Za-z0-9+._-]*:[0-9A-Fa-f]{32,})"
+    r"(?:(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]{0,30}+://)|(?P<edge>^|(?<=[\s'\"(=,\[<])))"
+    r"(?P<user>[^\s/@:'\"<>(=,\[]{0,256}+):(?P<secret>[^\s/@'\"<>(=,\[]{1,256}+)@"
+    r"(?![A-Za-z][A-Za-z0-9+._-]{0,30}:[0-9A-Fa-f]{32,})",
+    re.MULTILINE,
 )
 # What can change how inline text renders: emphasis, code, links, strikethrough, HTML, table
 # cells. (Line-start syntax such as `#` or `- ` cannot apply: data never starts a line.)
@@ -43,8 +47,19 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~<>&])")
 
 def redact(text: str) -> str:
     """``text`` with the password of every ``user:password@`` replaced by ``***``."""
+    if "@" not in text:  # most text, and megabytes of an image's output, at memchr's speed
+        return text
     return _CREDENTIALS.sub(
         lambda m: f"{m['scheme'] or ''}{m['user']}:{SECRET}@", text)
+
+
+def _head(text: str, limit: int | None) -> str:
+    """The part of ``text`` a sink bounded to ``limit`` can show, redacted: cut with room for
+    a credential that straddles the limit, so that no half of one is left to show."""
+    text = str(text)
+    if limit is not None and len(text) > limit + 600:
+        text = text[:limit + 600]
+    return redact(text)
 
 
 def _escape(char: str) -> str:
@@ -73,13 +88,13 @@ def bound(text: str, limit: int | None) -> str:
 def terminal(text: str, limit: int | None = None) -> str:
     """One line for a terminal (or a pytest message): redacted, non-printing characters
     escaped, at most ``limit`` characters."""
-    return bound(visible(redact(str(text))), limit)
+    return bound(visible(_head(text, limit)), limit)
 
 
 def markdown(text: str, limit: int | None = None) -> str:
     """Inline Markdown text that renders as the characters given: no emphasis, link, HTML,
     heading or table cell boundary can come from it."""
-    shown = bound(visible(redact(str(text))), limit)
+    shown = bound(visible(_head(text, limit)), limit)
     return _MARKDOWN_SPECIAL.sub(lambda m: "&#" + str(ord(m[1])) + ";" if m[1] in "<>&|"
                                  else "\\" + m[1], shown)
 
@@ -87,7 +102,7 @@ def markdown(text: str, limit: int | None = None) -> str:
 def markdown_code(text: str, limit: int | None = None) -> str:
     """A Markdown code span holding ``text``: fenced with more backticks than it holds, and
     ``|`` escaped so that it cannot end a table cell (GitHub reads ``\\|`` there)."""
-    shown = bound(visible(redact(str(text))), limit).replace("|", "\\|")
+    shown = bound(visible(_head(text, limit)), limit).replace("|", "\\|")
     ticks = max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1
     fence = "`" * ticks
     pad = " " if shown.startswith("`") or shown.endswith("`") or not shown.strip() else ""
@@ -97,13 +112,13 @@ def markdown_code(text: str, limit: int | None = None) -> str:
 def html(text: str, limit: int | None = None, keep: str = "") -> str:
     """HTML text or attribute value: redacted, non-printing characters escaped (except those
     in ``keep``, such as the new lines of a ``<pre>``), ``<>&"'`` as entities."""
-    return _html.escape(bound(visible(redact(str(text)), keep), limit), quote=True)
+    return _html.escape(bound(visible(_head(text, limit), keep), limit), quote=True)
 
 
 def github(text: str, limit: int | None = None) -> str:
     """The message of a GitHub workflow command: redacted, non-printing characters other
     than new lines escaped, then ``%``, CR and LF encoded as GitHub reads them."""
-    shown = bound(visible(redact(str(text)), keep="\n"), limit)
+    shown = bound(visible(_head(text, limit), keep="\n"), limit)
     return shown.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

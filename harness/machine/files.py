@@ -11,10 +11,13 @@ inside the report directory (``logs/``, ``status/``) are real directories.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
 from typing import TextIO
+
+from harness.core import sinks
 
 
 def own_dir(path: Path) -> Path:
@@ -40,13 +43,24 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+class _Redacting(io.TextIOWrapper):
+    """A log's text, credentials redacted as they are written (a log is a sink too)."""
+
+    def write(self, text: str) -> int:
+        super().write(sinks.redact(text))
+        return len(text)
+
+
 def open_log(path: Path, append: bool = False) -> TextIO:
-    """A log file for writing (truncated, or appended to), never through a link."""
+    """A log file for writing (truncated, or appended to), never through a link;
+    credentials in what is written are redacted."""
     path.parent.mkdir(parents=True, exist_ok=True)
     unlink_link(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
     fd = os.open(path, flags, 0o644)
-    return os.fdopen(fd, "a" if append else "w", encoding="utf-8", errors="replace")
+    raw = os.fdopen(fd, "ab" if append else "wb", buffering=0)
+    return _Redacting(io.BufferedWriter(raw), encoding="utf-8", errors="replace",
+                      write_through=True)
 
 
 def append_log(path: Path, text: str) -> None:

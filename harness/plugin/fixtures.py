@@ -23,7 +23,7 @@ from harness.containers.pipeline import Built, Checked, Pipeline
 from harness.containers.probes import ImageProbe
 from harness.core import observation as obs
 from harness.core.diagnosis import clean
-from harness.core.errors import HarnessError
+from harness.core.errors import CannotCheck, HarnessError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform
 from harness.core.sinks import terminal
@@ -59,11 +59,14 @@ def checked(harness_pipeline: Pipeline, built: Built) -> Checked:
     if built.error is not None:
         pytest.skip(f"{built.platform.name} did not build (see test_builds)")
     checked = harness_pipeline.check(built)
-    if checked.error is not None:
-        if checked.error.kind.verdict is FAIL:
-            pytest.fail(str(checked.error), pytrace=False)
+    error = checked.error
+    if error is not None:
+        shown = terminal(error.message) + (f"\n  fix: {terminal(error.fix)}" if error.fix
+                                           else "")
+        if error.kind.verdict is FAIL:
+            pytest.fail(shown, pytrace=False)
         # A probe that cannot run is the machine's trouble: an ERROR, not a FAILED check.
-        raise checked.error
+        raise CannotCheck(shown, kind=error.kind) from None
     return checked
 
 

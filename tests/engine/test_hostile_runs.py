@@ -186,3 +186,16 @@ def test_ctrl_c_keeps_the_finished_platforms_and_names_the_interrupted_ones(
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite is not None and int(suite.get("errors", "0")) >= 1
     assert not engine.image_exists(docker_client, tag)  # the interrupted build tagged nothing
+
+
+def test_a_password_in_an_engine_url_reaches_no_sink(tmp_path: Path) -> None:
+    """The docker SDK's own message carried `tcp://user:PW@host` into every report."""
+    secret = "hunter2-not-shown"
+    run = tiny(tmp_path, "tiny", f"--engine=linux/amd64=tcp://ci:{secret}@127.0.0.1:9")
+    assert run.returncode == 69, run.stdout[-3000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "error" and p["engine"]["url"] == "tcp://ci@127.0.0.1:9"
+    assert secret not in run.stdout + run.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
