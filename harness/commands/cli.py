@@ -9,6 +9,7 @@ repository are thin wrappers around these commands.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -96,53 +97,25 @@ def _check(rest: list[str]) -> int:
     return run_checks(rest[1:], ref=reference.check(rest[0]))
 
 
-def _preflight(rest: list[str]) -> int:
-    from harness.commands.preflight import main as preflight
+def _lazy(module: str, attr: str = "main") -> Callable[[list[str]], int]:
+    """A command's entry point, imported when it runs (so that `--help` stays fast)."""
 
-    return preflight(rest)
+    def entry(rest: list[str]) -> int:
+        status: int = getattr(importlib.import_module(module), attr)(rest)
+        return status
 
-
-def _publish(rest: list[str]) -> int:
-    from harness.commands.publish_cli import publish_main
-
-    return publish_main(rest)
+    return entry
 
 
-def _merge(rest: list[str]) -> int:
-    from harness.commands.publish_cli import merge_main
-
-    return merge_main(rest)
-
-
-def _registry(rest: list[str]) -> int:
-    from harness.distribution.local_registry import main as registry
-
-    return registry(rest)
-
-
-def _matrix(rest: list[str]) -> int:
-    from harness.commands.matrix import main as matrix
-
-    return matrix(rest)
-
-
-def _report(rest: list[str]) -> int:
-    from harness.commands.report import main as report
-
-    return report(rest)
-
-
-def _bench(rest: list[str]) -> int:
-    from harness.commands.bench import main as bench
-
-    return bench(rest)
-
-
-# Every command, once: its entry point (imported when called, so `--help` stays fast).
+# Every command, once: its entry point.
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "build": run_checks, "check": _check, "publish": _publish, "merge": _merge,
-    "preflight": _preflight, "registry": _registry, "matrix": _matrix, "report": _report,
-    "bench": _bench,
+    "build": run_checks, "check": _check,
+    "publish": _lazy("harness.commands.publish_cli", "publish_main"),
+    "merge": _lazy("harness.commands.publish_cli", "merge_main"),
+    "preflight": _lazy("harness.commands.preflight"),
+    "registry": _lazy("harness.distribution.local_registry"),
+    "matrix": _lazy("harness.commands.matrix"), "report": _lazy("harness.commands.report"),
+    "bench": _lazy("harness.commands.bench"),
 }
 
 
