@@ -36,7 +36,7 @@ from harness.containers.engine import (
     local_reaper_only,
     pin_tls_ca,
 )
-from harness.core import audit, sources
+from harness.core import audit, elf, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.elf import HEADER_SIZE
@@ -473,7 +473,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             audited = pool.submit(_audit, probe, platform, allow_foreign)
             hello = _hello(probe, cargo, hello_timeout)
-            found.append(audited.result())
+            found.extend(audited.result())
         found.extend(hello)
         for check in checks:  # a declared check's command must be there: it is required
             seen = _answer(probe, check.source, list(check.command),
@@ -506,24 +506,111 @@ def _userland(answer: Callable[[str], Observation]) -> list[Observation]:
     return found
 
 
-def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]) -> Observation:
+def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
+           ) -> list[Observation]:
     """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
-    in the image, nothing is emulated); only the first bytes of each file are kept."""
+    in the image, nothing is emulated): the ELF audit (``elf-audit``) of each file's first
+    bytes, and in the same pass what the loader needs of it (``linkage``): its dynamic
+    section, the image's symlinks and the loader's configuration."""
     start, started = time.monotonic(), time.time()
+    tree = linkage.Tree(library_path=_library_path(probe))
     with _tar_stream(probe.container.export()) as tar:
         def files() -> Iterator[tuple[str, bytes]]:
             for member in tar:
                 if member.name.lstrip("./").startswith(HELLO_DIR.lstrip("/")):
                     continue  # the hello world's own files, written meanwhile
-                if member.isreg() and member.size >= HEADER_SIZE:
+                path = audit.archive_path(member.name)
+                tree.paths.add(path)
+                if member.issym():
+                    tree.links[path] = member.linkname
+                elif member.islnk():
+                    tree.hardlinks[path] = audit.archive_path(member.linkname)
+                elif member.isreg():
                     fh = tar.extractfile(member)
-                    if fh is not None:
-                        yield audit.archive_path(member.name), fh.read(audit.HEAD)
+                    if fh is None:
+                        continue
+                    if linkage.wanted(path):
+                        tree.config[path] = fh.read(linkage.CONFIG_LIMIT)
+                    elif member.size >= HEADER_SIZE:
+                        head = fh.read(audit.HEAD)
+                        yield path, head
+                        binary = _binary(path, head, fh, member.size)
+                        if binary is not None:
+                            tree.binaries[path] = binary
 
         result = audit.audit(platform, files(), allow)
-    seen = obs.elf_audit(platform.name, result, time.monotonic() - start)
+    audit_seconds = time.monotonic() - start
+    seen = obs.elf_audit(platform.name, result, audit_seconds)
     seen.detail["started"] = started  # wall clock, for the report's timeline
-    return seen
+    judged = linkage.judge(platform, tree, allow, (f.path for f in result.foreign))
+    return [seen, obs.linkage(judged)]
+
+
+def _library_path(probe: ImageProbe) -> tuple[str, ...]:
+    """LD_LIBRARY_PATH of the image config: the loader searches it in every container."""
+    try:
+        env = probe.client.images.get(probe.image).attrs.get("Config", {}).get("Env") or []
+    except CLIENT_ERRORS:
+        return ()
+    for item in env:
+        key, _, value = str(item).partition("=")
+        if key == "LD_LIBRARY_PATH":
+            return tuple(d for d in value.split(":") if d)
+    return ()
+
+
+PREFIX_KEPT = 16 << 20  # bytes of a file kept while reading on to its dynamic section
+
+
+def _binary(path: str, head: bytes, fh: Any, size: int) -> linkage.Binary | None:
+    """What the loader needs of an ELF file: read on to its dynamic section (the stream
+    passes those bytes anyway), keeping its first PREFIX_KEPT bytes for the strings."""
+    try:
+        ident = elf.parse_header(head)
+    except elf.NotElf:
+        return None
+    kind = elf.file_type(head)
+    if kind not in (elf.ET_EXEC, elf.ET_DYN):
+        return None
+    interp = elf.interpreter(head)
+    dynamic = None
+    span = elf.dynamic_span(head)
+    if span is not None and 0 < span[1] <= 1 << 20 and span[0] + span[1] <= size:
+        kept, dyn = _read_to(fh, head, span[0], span[1])
+        if len(dyn) == span[1]:
+            def read_at(offset: int, count: int) -> bytes | None:
+                if offset < len(kept):
+                    return bytes(kept[offset:offset + count])
+                if span[0] <= offset < span[0] + len(dyn):
+                    return dyn[offset - span[0]:offset - span[0] + count]
+                return None
+
+            dynamic = elf.dynamic(head, dyn, read_at)
+    return linkage.Binary(path, ident.bits, ident.machine, ident.big_endian,
+                          program=kind == elf.ET_EXEC or interp is not None, interp=interp,
+                          dynamic=dynamic)
+
+
+def _read_to(fh: Any, head: bytes, offset: int, size: int) -> tuple[bytearray, bytes]:
+    """(the file's first bytes as far as kept, the ``size`` bytes at ``offset``), reading
+    the stream on from where ``head`` ended."""
+    kept = bytearray(head)
+    end = offset + size
+    if end <= len(head):
+        return kept, head[offset:end]
+    dyn = bytearray(head[offset:] if offset < len(head) else b"")
+    pos = len(head)
+    while pos < end:
+        chunk = fh.read(min(1 << 20, end - pos))
+        if not chunk:
+            break
+        if pos < PREFIX_KEPT:
+            kept += chunk[:PREFIX_KEPT - pos]
+        lo = max(offset - pos, 0)
+        if lo < len(chunk):
+            dyn += chunk[lo:]
+        pos += len(chunk)
+    return kept, bytes(dyn)
 
 
 def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:

@@ -8,6 +8,7 @@ container: it works in images that have no ``file`` or ``od``.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HEADER_SIZE = 52  # e_flags ends at byte 40 (32-bit) or 52 (64-bit).
@@ -73,9 +74,23 @@ def file_type(data: bytes) -> int:
     return int(struct.unpack_from(order + "H", data, 16)[0])
 
 
-def interpreter(data: bytes) -> str | None:
-    """The program interpreter (PT_INTERP) named in ``data``, the first bytes of an ELF file;
-    None when it has none, or when it lies beyond ``data``."""
+@dataclass(frozen=True)
+class Segment:
+    """One program header: its type, where it lies in the file and in memory."""
+
+    type: int
+    offset: int
+    vaddr: int
+    filesz: int
+
+
+PT_LOAD, PT_DYNAMIC = 1, 2
+
+
+def segments(data: bytes) -> list[Segment]:
+    """The program headers of an ELF file whose first bytes are ``data`` (those that lie
+    within them; at most 64)."""
+    found: list[Segment] = []
     try:
         bits = 32 if data[4] == 1 else 64
         order = ">" if data[5] == 2 else "<"
@@ -87,18 +102,91 @@ def interpreter(data: bytes) -> str | None:
             phentsize, phnum = struct.unpack_from(order + "HH", data, 54)
         for i in range(min(phnum, 64)):
             at = phoff + i * phentsize
-            p_type, = struct.unpack_from(order + "I", data, at)
-            if p_type != PT_INTERP:
-                continue
             if bits == 32:
-                offset, = struct.unpack_from(order + "I", data, at + 4)
-                size, = struct.unpack_from(order + "I", data, at + 16)
+                p_type, offset, vaddr, _paddr, filesz = struct.unpack_from(order + "5I", data, at)
             else:
-                offset, = struct.unpack_from(order + "Q", data, at + 8)
-                size, = struct.unpack_from(order + "Q", data, at + 32)
-            if offset + size > len(data):
+                p_type, _flags, offset, vaddr, _paddr, filesz = struct.unpack_from(
+                    order + "2I4Q", data, at)
+            found.append(Segment(p_type, offset, vaddr, filesz))
+    except (struct.error, IndexError):
+        pass
+    return found
+
+
+def interpreter(data: bytes) -> str | None:
+    """The program interpreter (PT_INTERP) named in ``data``, the first bytes of an ELF file;
+    None when it has none, or when it lies beyond ``data``."""
+    for seg in segments(data):
+        if seg.type == PT_INTERP:
+            if seg.offset + seg.filesz > len(data):
                 return None
-            return data[offset:offset + size].split(b"\0", 1)[0].decode(errors="replace")
-    except struct.error:
+            return data[seg.offset:seg.offset + seg.filesz].split(b"\0", 1)[0].decode(
+                errors="replace")
+    return None
+
+
+def dynamic_span(data: bytes) -> tuple[int, int] | None:
+    """(offset, size) of the dynamic section (PT_DYNAMIC) in the file; None without one."""
+    for seg in segments(data):
+        if seg.type == PT_DYNAMIC:
+            return seg.offset, seg.filesz
+    return None
+
+
+DT_NULL, DT_NEEDED, DT_STRTAB, DT_RPATH, DT_RUNPATH = 0, 1, 5, 15, 29
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """What the dynamic loader reads of a file: the libraries it needs, and where to look."""
+
+    needed: tuple[str, ...] = ()
+    rpath: tuple[str, ...] = ()
+    runpath: tuple[str, ...] = ()
+
+
+def dynamic(head: bytes, dyn: bytes, read_at: Callable[[int, int], bytes | None]
+            ) -> Dynamic | None:
+    """The dynamic section ``dyn`` of the file whose first bytes are ``head`` read: its
+    strings are taken from the file through ``read_at(offset, size)`` (None where that part
+    of the file is not at hand). None when it cannot be read whole."""
+    bits = 32 if head[4] == 1 else 64
+    order = ">" if head[5] == 2 else "<"
+    entry = struct.Struct(order + ("iI" if bits == 32 else "qQ"))
+    tags: list[tuple[int, int]] = []
+    for at in range(0, len(dyn) - entry.size + 1, entry.size):
+        tag, value = entry.unpack_from(dyn, at)
+        if tag == DT_NULL:
+            break
+        tags.append((tag, value))
+    strtab = next((v for t, v in tags if t == DT_STRTAB), None)
+    if strtab is None:
         return None
+    base = _file_offset(segments(head), strtab)
+    if base is None:
+        return None
+
+    def text(offset: int) -> str | None:
+        chunk = read_at(base + offset, 4096)
+        if chunk is None or b"\0" not in chunk:
+            return None
+        return chunk.split(b"\0", 1)[0].decode(errors="replace")
+
+    names: dict[int, list[str]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
+    for tag, value in tags:
+        if tag in names:
+            found = text(value)
+            if found is None:
+                return None
+            names[tag].append(found)
+    return Dynamic(tuple(names[DT_NEEDED]),
+                   tuple(d for v in names[DT_RPATH] for d in v.split(":") if d),
+                   tuple(d for v in names[DT_RUNPATH] for d in v.split(":") if d))
+
+
+def _file_offset(loads: list[Segment], vaddr: int) -> int | None:
+    """Where the address ``vaddr`` lies in the file, by the segment that maps it."""
+    for seg in loads:
+        if seg.type == PT_LOAD and seg.vaddr <= vaddr < seg.vaddr + seg.filesz:
+            return vaddr - seg.vaddr + seg.offset
     return None

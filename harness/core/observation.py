@@ -29,6 +29,7 @@ from harness.core import normalise, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
+from harness.core.linkage import Linkage
 from harness.core.usercheck import DeclaredCheck
 
 SOURCES = sources.NAMES  # the built-in sources, in report order (harness.core.sources)
@@ -149,6 +150,16 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
                        detail={"files": result.files, "count": result.count,
                                "allowed": result.allowed, "seconds": round(seconds, 2),
                                "foreign": [str(f) for f in result.foreign]})
+
+
+def linkage(result: Linkage) -> Observation:
+    """Whether every dynamically linked program can start (see harness.core.linkage)."""
+    return Observation("linkage", result.summary(), (), result.summary(),
+                       detail={"programs": result.programs, "count": result.broken_count,
+                               "broken": result.broken,
+                               "libraries_unmet_count": result.libraries_unmet_count,
+                               "libraries_unmet": result.libraries_unmet,
+                               "unreadable": result.unreadable})
 
 
 def declared(check: DeclaredCheck, output: str) -> Observation:

@@ -65,6 +65,9 @@ BUILTIN: tuple[Source, ...] = (
     Source("elf-audit", "every ELF executable and shared object of the image is of the "
            "platform (or where foreign code is expected: --allow-foreign, Debian's multiarch "
            "and cross directories)"),
+    Source("linkage", "every dynamically linked program can start: its program interpreter "
+           "and every library it needs are in the image, found as the loader finds them",
+           maps=False),
 )
 BY_NAME = {s.name: s for s in BUILTIN}
 NAMES = tuple(s.name for s in BUILTIN)

@@ -123,6 +123,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "a hello-world crate did not compile and run: "
                         + _tail(obs.raw or ""),
                         "run `cargo new hello && cargo run` in the image and read the error")]
+    if src == "linkage":
+        return _linkage(obs)
     if src in UNMAPPED or platform.name in obs.fits:
         return []
     if src.startswith(usercheck.PREFIX):
@@ -146,6 +148,20 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                     f"{known.says if known and known.says else src} "
                     f"{obs.value or clean(repr(obs.raw), 200)}, which is {seen}, "
                     f"not {platform.name}", known.fix if known else "")]
+
+
+def _linkage(obs: Observation) -> list[Finding]:
+    """Programs that cannot start: the image is broken on every machine of the platform."""
+    count = int(obs.detail.get("count") or 0)
+    if not count:
+        return []
+    broken = [clean(b, 300) for b in obs.detail.get("broken", [])]
+    shown = "; ".join(broken[:3]) + ("; ..." if count > 3 else "")
+    return [Finding("linkage", Kind.BROKEN,
+                    f"{count} program{'s' if count != 1 else ''} cannot start: {shown}",
+                    "put what it needs into the image (COPY the libraries along with the "
+                    "program, or install the package that has them; for FROM scratch, the "
+                    "program interpreter too), or link it statically")]
 
 
 def judge_user_test(obs: Observation) -> list[Finding]:

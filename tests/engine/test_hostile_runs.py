@@ -199,3 +199,23 @@ def test_a_password_in_an_engine_url_reaches_no_sink(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret not in path.read_text(errors="replace"), path
+
+
+@pytest.mark.parametrize(("fixture", "says"), [
+    ("missing-library", "/usr/bin/dpkg: needs libmd.so.0"),
+    ("no-interpreter", "/dpkg: its program interpreter /lib"),
+])
+def test_a_program_that_cannot_start_fails_its_platform(tmp_path: Path, seeded: None,
+                                                        fixture: str, says: str) -> None:
+    """Every file of the right architecture, yet a program that cannot start: it passed
+    (a missing library), or was a harness bug, exit 70 (no interpreter in a scratch image).
+    The tiny base itself is the known-good twin (every other run here passes it)."""
+    run = tiny(tmp_path, fixture, platforms=("linux/amd64", "linux/arm64"))
+    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    data = report(tmp_path)
+    for p in data["platforms"]:
+        assert p["verdict"] == "fail"
+        [finding] = [f for f in p["findings"] if f["source"] == "linkage"]
+        assert finding["kind"] == "broken" and says in finding["message"], finding
+        assert p["observed"]["elf-audit"]["detail"]["count"] == 0  # the architecture is right
+    assert junit_cases(tmp_path)["test_source[linkage-linux/arm64]"] == "failure"

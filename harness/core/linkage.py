@@ -1,0 +1,330 @@
+"""Will each program of an image start? Its program interpreter and every library it needs,
+looked up inside the image as the dynamic loader would (the ``linkage`` source).
+
+An image can be of the right architecture in every file and still hold a program that cannot
+start: a binary copied from a build stage without its shared libraries, or a dynamically
+linked program in a scratch image with no loader. The loader's search is followed here on
+the image's own files, never the host's:
+
+- the program interpreter (``PT_INTERP``) must exist in the image, symlinks resolved inside
+  the image;
+- each ``DT_NEEDED`` library is looked up along ``DT_RPATH`` (when there is no
+  ``DT_RUNPATH``; the program's own applies to its libraries too), ``LD_LIBRARY_PATH`` of
+  the image config, ``DT_RUNPATH``, the directories of ``/etc/ld.so.conf`` (with its
+  ``include`` files) and the paths in ``/etc/ld.so.cache``, then the default directories
+  (``/lib``, ``/usr/lib``, the platform's multiarch directories, ``/lib64`` and
+  ``/usr/lib64`` for 64-bit); for musl, ``/etc/ld-musl-ARCH.path`` or musl's default path.
+  ``$ORIGIN`` (and ``$LIB``, ``$PLATFORM``) are expanded. A library of another class or
+  machine is skipped, as the loader skips it;
+- what a library needs is needed too, transitively.
+
+The rule, so that Debian's own images never cry wolf: a *program* (an executable, or a
+position-independent one with an interpreter) that cannot start is a ``fail`` naming it and
+what is missing; a *shared library* whose own needs are unmet is reported (``detail``:
+``libraries_unmet``), not failed, since plugins and optional modules are loaded on demand,
+by programs that bring what they need. Files where foreign code is expected (see
+:mod:`harness.core.audit`) are not judged.
+
+Pure: it judges what ``harness.containers.probes`` read from the image's export.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from harness.core import audit
+from harness.core.elf import Dynamic
+from harness.core.platforms import Platform
+
+LISTED = 200  # broken programs and unmet libraries kept in the report (the counts are whole)
+HOPS = 40  # symlinks followed while resolving one path, as the kernel's limit
+# Files read whole for the search path: small text files, and the loader's cache.
+CONFIG_FILES = ("/etc/ld.so.conf", "/etc/ld.so.cache")
+CONFIG_DIRS = ("/etc/ld.so.conf.d/",)
+MUSL_PATH_PREFIX = "/etc/ld-musl-"
+CONFIG_LIMIT = 4 << 20  # bytes of one such file kept
+
+
+def wanted(path: str) -> bool:
+    """Whether a file of the image is one the search path is read from."""
+    return path in CONFIG_FILES or path.startswith(CONFIG_DIRS) or (
+        path.startswith(MUSL_PATH_PREFIX) and path.endswith(".path"))
+
+
+@dataclass(frozen=True)
+class Binary:
+    """What the loader needs to know of one ELF file."""
+
+    path: str
+    bits: int
+    machine: int
+    big_endian: bool
+    program: bool  # started by the kernel: an executable, or a PIE with an interpreter
+    interp: str | None = None
+    dynamic: Dynamic | None = None  # None: not dynamically linked, or not readable whole
+
+
+@dataclass
+class Tree:
+    """The image's filesystem as the loader sees it: files, symlinks, its config files."""
+
+    binaries: dict[str, Binary] = field(default_factory=dict)  # by path as archived
+    links: dict[str, str] = field(default_factory=dict)  # symlink path -> target as written
+    hardlinks: dict[str, str] = field(default_factory=dict)  # path -> the path it is
+    paths: set[str] = field(default_factory=set)  # every member (files, dirs, links)
+    config: dict[str, bytes] = field(default_factory=dict)  # ld.so.conf*, ld.so.cache, musl
+    library_path: tuple[str, ...] = ()  # LD_LIBRARY_PATH of the image config
+
+    def resolve(self, path: str) -> str | None:
+        """``path`` with every symlink in it resolved inside the image; None when it does not
+        exist there (or links in a loop)."""
+        parts = [p for p in posixpath.normpath(path).split("/") if p]
+        done = "/"
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                done = posixpath.dirname(done.rstrip("/")) or "/"
+                continue
+            here = posixpath.join(done, part)
+            if here in self.links:
+                hops += 1
+                if hops > HOPS:
+                    return None
+                target = self.links[here]
+                base = "/" if target.startswith("/") else done
+                parts = [p for p in target.split("/") if p and p != "."] + parts
+                done = base
+                continue
+            here = self.hardlinks.get(here, here)
+            if here not in self.paths:
+                return None
+            done = here
+        return done
+
+
+@dataclass
+class Linkage:
+    programs: int = 0  # dynamically linked programs judged
+    broken: list[str] = field(default_factory=list)  # "PATH: why", the first LISTED
+    broken_count: int = 0
+    libraries_unmet: list[str] = field(default_factory=list)  # "PATH: needs X", first LISTED
+    libraries_unmet_count: int = 0
+    unreadable: int = 0  # dynamic sections that could not be read whole (not judged)
+
+    def summary(self) -> str:
+        text = f"{self.programs} dynamically linked programs, {self.broken_count} cannot start"
+        if self.libraries_unmet_count:
+            text += f"; {self.libraries_unmet_count} libraries with unmet needs (not judged)"
+        return text
+
+
+def _expand(entry: str, origin: str, bits: int) -> str:
+    for name, value in (("ORIGIN", origin), ("LIB", "lib64" if bits == 64 else "lib"),
+                        ("PLATFORM", "")):
+        entry = entry.replace("${" + name + "}", value).replace("$" + name, value)
+    return entry
+
+
+def conf_dirs(tree: Tree) -> list[str]:
+    """The directories of /etc/ld.so.conf and the files it includes (globs as ldconfig
+    reads them), in order."""
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def read(path: str, depth: int = 0) -> None:
+        if path in seen or depth > 8:
+            return
+        seen.add(path)
+        text = tree.config.get(path, b"").decode(errors="replace")
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("include"):
+                pattern = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
+                if not pattern.startswith("/"):
+                    pattern = posixpath.join(posixpath.dirname(path), pattern)
+                for included in sorted(p for p in tree.config if _glob(p, pattern)):
+                    read(included, depth + 1)
+            elif line.startswith("hwcap"):
+                continue
+            else:
+                found.extend(d for d in line.replace(",", " ").replace(":", " ").split())
+
+    read("/etc/ld.so.conf")
+    return found
+
+
+def _glob(path: str, pattern: str) -> bool:
+    return posixpath.dirname(path) == posixpath.dirname(pattern) and fnmatch.fnmatchcase(
+        posixpath.basename(path), posixpath.basename(pattern))
+
+
+def cache_paths(data: bytes) -> list[str]:
+    """The library paths listed in an ``ld.so.cache`` (glibc's "new" format, which every
+    glibc since 2.32 writes alone); none for a file of another format."""
+    magic = b"glibc-ld.so.cache1.1"
+    start = data.find(magic)
+    if start < 0:
+        return []
+    try:
+        nlibs, = struct.unpack_from("<I", data, start + len(magic))
+        entries = start + 48
+        paths = []
+        for i in range(min(nlibs, 100_000)):
+            _flags, _key, value = struct.unpack_from("<iII", data, entries + i * 24)
+            end = data.find(b"\0", value)
+            if end < 0:
+                break
+            paths.append(data[value:end].decode(errors="replace"))
+        return paths
+    except struct.error:
+        return []
+
+
+def default_dirs(platform: Platform, bits: int) -> list[str]:
+    own = [f"{d}/{t}" for t in audit.MULTIARCH.get(platform.name, ()) for d in ("/lib", "/usr/lib")]
+    wide = ["/lib64", "/usr/lib64"] if bits == 64 else ["/lib32", "/usr/lib32"]
+    return [*own, "/lib", "/usr/lib", *wide]
+
+
+def musl_dirs(tree: Tree, interp: str) -> list[str]:
+    """musl's search path: /etc/ld-musl-ARCH.path (ARCH from the loader's name), else its
+    built-in default."""
+    arch = posixpath.basename(interp).removeprefix("ld-musl-").removesuffix(".so.1")
+    text = tree.config.get(f"{MUSL_PATH_PREFIX}{arch}.path")
+    if text is None:
+        return ["/lib", "/usr/local/lib", "/usr/lib"]
+    return [d for d in text.decode(errors="replace").replace(":", "\n").split() if d]
+
+
+def _compatible(found: Binary, wanted_by: Binary) -> bool:
+    return (found.bits, found.machine, found.big_endian) == (
+        wanted_by.bits, wanted_by.machine, wanted_by.big_endian)
+
+
+class _Search:
+    """One program's view of the image: where each library it (transitively) needs is."""
+
+    def __init__(self, tree: Tree, platform: Platform, system: list[str]) -> None:
+        self.tree = tree
+        self.platform = platform
+        self.system = system  # ld.so.conf and ld.so.cache directories
+        self._found: dict[tuple[str, str, tuple[str, ...]], str | None] = {}
+
+    def binary(self, path: str) -> Binary | None:
+        real = self.tree.resolve(path)
+        return self.tree.binaries.get(real) if real else None
+
+    def find(self, name: str, requester: Binary, requester_path: str, program: Binary,
+             musl: bool) -> str | None:
+        """The path where the loader finds ``name`` for ``requester``; None if nowhere."""
+        dyn = requester.dynamic or Dynamic()
+        origin = posixpath.dirname(requester_path)
+        inherited = program.dynamic.rpath if program.dynamic and not dyn.runpath else ()
+        key = (name, origin, (*dyn.rpath, *dyn.runpath, *inherited))
+        if key in self._found:
+            return self._found[key]
+        if "/" in name:
+            candidates = [name if name.startswith("/") else posixpath.join(origin, name)]
+        else:
+            dirs: list[str] = []
+            if not dyn.runpath:
+                dirs += [*dyn.rpath, *inherited]
+            dirs += [*self.tree.library_path, *dyn.runpath]
+            if musl and program.interp:
+                dirs += musl_dirs(self.tree, program.interp)
+            else:
+                dirs += [*self.system, *default_dirs(self.platform, requester.bits)]
+            candidates = [posixpath.join(_expand(d, origin, requester.bits), name)
+                          for d in dirs]
+        found = None
+        for candidate in candidates:
+            lib = self.binary(candidate)
+            if lib is not None and _compatible(lib, requester):
+                found = candidate
+                break
+        self._found[key] = found
+        return found
+
+    def missing(self, program_path: str, program: Binary, musl: bool) -> list[str]:
+        """What ``program`` needs that is not there (its own needs and its libraries')."""
+        missing: list[str] = []
+        todo = [(program_path, program)]
+        seen: set[str] = set()
+        while todo:
+            path, obj = todo.pop(0)
+            for name in (obj.dynamic.needed if obj.dynamic else ()):
+                where = self.find(name, obj, path, program, musl)
+                if where is None:
+                    shown = self.tree.resolve(path) or path
+                    who = "" if obj is program else f" (needed by {shown})"
+                    missing.append(f"{name}{who}")
+                    continue
+                real = self.tree.resolve(where) or where
+                if real in seen:
+                    continue
+                seen.add(real)
+                lib = self.tree.binaries.get(real)
+                if lib is not None:
+                    todo.append((where, lib))
+        return list(dict.fromkeys(missing))
+
+
+def judge(platform: Platform, tree: Tree, allow: Iterable[str] = (),
+          foreign: Iterable[str] = ()) -> Linkage:
+    """Every dynamically linked program of ``tree`` judged for whether it can start;
+    libraries with unmet needs counted. Not judged: where foreign code is expected
+    (:func:`harness.core.audit.allowed_foreign` with ``allow``), and the ``foreign`` paths
+    the ELF audit found of another platform (their finding is that one)."""
+    globs = audit.allowed_foreign(platform, allow)
+    not_ours = set(foreign)
+    system = conf_dirs(tree)
+    cache = tree.config.get("/etc/ld.so.cache")
+    if cache:
+        system += list(dict.fromkeys(posixpath.dirname(p) for p in cache_paths(cache)))
+    search = _Search(tree, platform, system)
+    result = Linkage()
+    for path, obj in sorted(tree.binaries.items()):
+        if path in not_ours or any(fnmatch.fnmatchcase(path, g) for g in globs):
+            continue
+        if obj.program and obj.interp is None and obj.dynamic is None:
+            continue  # static
+        musl = bool(obj.interp and posixpath.basename(obj.interp).startswith("ld-musl-"))
+        if obj.program and obj.interp is not None:
+            result.programs += 1
+            why = _why_not(search, path, obj, musl)
+            if why:
+                result.broken_count += 1
+                if len(result.broken) < LISTED:
+                    result.broken.append(f"{path}: {why}")
+        elif not obj.program and obj.dynamic is not None and obj.dynamic.needed:
+            unmet = search.missing(path, obj, musl=False)
+            if unmet:
+                result.libraries_unmet_count += 1
+                if len(result.libraries_unmet) < LISTED:
+                    result.libraries_unmet.append(f"{path}: needs {', '.join(unmet[:5])}")
+        if obj.dynamic is None and obj.interp is not None:
+            result.unreadable += 1
+    return result
+
+
+def _why_not(search: _Search, path: str, obj: Binary, musl: bool) -> str | None:
+    assert obj.interp is not None
+    loader = search.binary(obj.interp)
+    if loader is None:
+        return f"its program interpreter {obj.interp} is not in the image"
+    if obj.dynamic is None:
+        return None  # the loader is there; what it needs could not be read: not judged
+    missing = search.missing(path, obj, musl)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                          else "")
+        return f"needs {shown}, not found in the image"
+    return None
+

@@ -1,0 +1,155 @@
+"""The loader's search, followed on an image's files (harness.core.linkage): known-good
+trees start, known-bad ones name what is missing."""
+
+from __future__ import annotations
+
+import struct
+
+from harness.core.elf import Dynamic
+from harness.core.linkage import Binary, Tree, cache_paths, conf_dirs, judge
+from harness.core.platforms import parse_platform
+
+AMD64 = parse_platform("linux/amd64")
+LOADER = "/lib64/ld-linux-x86-64.so.2"
+
+
+def lib(path: str, *needed: str, bits: int = 64, machine: int = 62, **dyn: tuple[str, ...]
+        ) -> Binary:
+    return Binary(path, bits, machine, False, program=False,
+                  dynamic=Dynamic(tuple(needed), dyn.get("rpath", ()), dyn.get("runpath", ())))
+
+
+def prog(path: str, *needed: str, interp: str = LOADER, **dyn: tuple[str, ...]) -> Binary:
+    return Binary(path, 64, 62, False, program=True, interp=interp,
+                  dynamic=Dynamic(tuple(needed), dyn.get("rpath", ()), dyn.get("runpath", ())))
+
+
+def debian(*binaries: Binary) -> Tree:
+    """A merged-/usr Debian amd64 tree: the loader through /lib64, libc in the multiarch
+    directory, /lib a link to usr/lib."""
+    tree = Tree()
+    for d in ("/usr", "/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/bin",
+              "/etc", "/opt", "/opt/app", "/opt/app/lib"):
+        tree.paths.add(d)
+    tree.links["/lib"] = "usr/lib"
+    tree.links["/lib64"] = "usr/lib64"
+    tree.links["/usr/lib64/ld-linux-x86-64.so.2"] = \
+        "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    tree.paths.update(tree.links)
+    for b in (lib("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+              lib("/usr/lib/x86_64-linux-gnu/libc.so.6", "ld-linux-x86-64.so.2"), *binaries):
+        tree.binaries[b.path] = b
+        tree.paths.add(b.path)
+    return tree
+
+
+def test_a_debian_tree_resolves_through_its_links() -> None:
+    tree = debian()
+    assert tree.resolve("/lib64/ld-linux-x86-64.so.2") == \
+        "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    assert tree.resolve("/lib/x86_64-linux-gnu/libc.so.6") == \
+        "/usr/lib/x86_64-linux-gnu/libc.so.6"
+    assert tree.resolve("/usr/lib/nothing.so") is None
+    tree.links["/loop"] = "/loop"
+    assert tree.resolve("/loop/x") is None  # a loop is not followed for ever
+
+
+def test_a_program_with_its_libraries_starts() -> None:
+    tree = debian(prog("/usr/bin/app", "libc.so.6"))
+    result = judge(AMD64, tree)
+    assert (result.programs, result.broken_count, result.broken) == (1, 0, [])
+
+
+def test_a_program_without_its_library_cannot_start() -> None:
+    """jq copied without libjq.so.1, as a COPY --from of one binary leaves it."""
+    tree = debian(prog("/usr/bin/jq", "libjq.so.1", "libc.so.6"))
+    result = judge(AMD64, tree)
+    assert result.broken_count == 1
+    assert result.broken == ["/usr/bin/jq: needs libjq.so.1, not found in the image"]
+
+
+def test_a_program_without_its_interpreter_cannot_start() -> None:
+    tree = Tree()
+    tree.binaries["/app"] = prog("/app", "libc.so.6")
+    tree.paths.add("/app")
+    [why] = judge(AMD64, tree).broken
+    assert why == f"/app: its program interpreter {LOADER} is not in the image"
+
+
+def test_what_a_library_needs_is_needed_too() -> None:
+    tree = debian(prog("/usr/bin/app", "libfoo.so.1", "libc.so.6"),
+                  lib("/usr/lib/x86_64-linux-gnu/libfoo.so.1", "libbar.so.2", "libc.so.6"))
+    [why] = judge(AMD64, tree).broken
+    assert "libbar.so.2 (needed by /usr/lib/x86_64-linux-gnu/libfoo.so.1)" in why
+
+
+def test_runpath_with_origin_and_rpath_are_searched() -> None:
+    tree = debian(prog("/opt/app/bin", "libapp.so", "libc.so.6", runpath=("$ORIGIN/lib",)),
+                  lib("/opt/app/lib/libapp.so", "libc.so.6"))
+    tree.paths.add("/opt/app/bin")
+    assert judge(AMD64, tree).broken == []
+    tree.binaries["/opt/app/bin"] = prog("/opt/app/bin", "libapp.so", "libc.so.6",
+                                         rpath=("/opt/app/lib",))
+    assert judge(AMD64, tree).broken == []
+    tree.binaries["/opt/app/bin"] = prog("/opt/app/bin", "libapp.so", "libc.so.6")
+    assert judge(AMD64, tree).broken_count == 1  # nowhere on the default path
+
+
+def test_ld_so_conf_and_its_includes_and_the_image_library_path() -> None:
+    tree = debian(prog("/usr/bin/app", "libapp.so", "libc.so.6"),
+                  lib("/opt/app/lib/libapp.so", "libc.so.6"))
+    assert judge(AMD64, tree).broken_count == 1
+    tree.config["/etc/ld.so.conf"] = b"include /etc/ld.so.conf.d/*.conf\n"
+    tree.config["/etc/ld.so.conf.d/app.conf"] = b"# the app\n/opt/app/lib\n"
+    assert conf_dirs(tree) == ["/opt/app/lib"]
+    assert judge(AMD64, tree).broken == []
+    tree.config.clear()
+    tree.library_path = ("/opt/app/lib",)
+    assert judge(AMD64, tree).broken == []
+
+
+def test_ld_so_cache_paths_are_searched() -> None:
+    strings = b"libapp.so\0/opt/app/lib/libapp.so\0"
+    header = b"glibc-ld.so.cache1.1" + struct.pack("<II", 1, len(strings)) + bytes(20)
+    entries_at = len(header)
+    strings_at = entries_at + 24
+    entry = struct.pack("<iIIIQ", 0x303, strings_at, strings_at + 10, 0, 0)
+    cache = header + entry + strings
+    assert cache_paths(cache) == ["/opt/app/lib/libapp.so"]
+    tree = debian(prog("/usr/bin/app", "libapp.so", "libc.so.6"),
+                  lib("/opt/app/lib/libapp.so", "libc.so.6"))
+    tree.config["/etc/ld.so.cache"] = cache
+    assert judge(AMD64, tree).broken == []
+
+
+def test_a_library_of_another_class_is_skipped_as_the_loader_skips_it() -> None:
+    tree = debian(prog("/usr/bin/app", "libold.so", "libc.so.6"),
+                  lib("/usr/lib/libold.so", bits=32, machine=3))
+    assert judge(AMD64, tree).broken_count == 1
+
+
+def test_musl_searches_its_own_path() -> None:
+    musl = "/lib/ld-musl-x86_64.so.1"
+    tree = Tree(paths={"/lib", "/usr", "/usr/lib", "/opt", "/opt/lib", musl})
+    tree.binaries[musl] = lib(musl)
+    tree.binaries["/usr/lib/libz.so.1"] = lib("/usr/lib/libz.so.1")
+    tree.binaries["/opt/lib/libapp.so"] = lib("/opt/lib/libapp.so")
+    tree.binaries["/app"] = prog("/app", "libz.so.1", "libapp.so", interp=musl)
+    tree.paths.update(tree.binaries)
+    assert judge(AMD64, tree).broken == ["/app: needs libapp.so, not found in the image"]
+    tree.config["/etc/ld-musl-x86_64.path"] = b"/lib:/usr/lib:/opt/lib\n"
+    assert judge(AMD64, tree).broken == []
+
+
+def test_a_library_with_unmet_needs_is_reported_not_failed() -> None:
+    """A plugin loaded on demand by a program that brings what it needs."""
+    tree = debian(lib("/usr/lib/x86_64-linux-gnu/plugin.so", "libextra.so.3"))
+    result = judge(AMD64, tree)
+    assert result.broken_count == 0 and result.libraries_unmet_count == 1
+    assert result.libraries_unmet == ["/usr/lib/x86_64-linux-gnu/plugin.so: needs libextra.so.3"]
+
+
+def test_foreign_files_and_allowed_places_are_not_judged() -> None:
+    tree = debian(prog("/usr/local/bin/tool", "libnone.so"),
+                  prog("/usr/lib/gcc-cross/x/cc1", "libnone.so"))
+    assert judge(AMD64, tree, foreign=["/usr/local/bin/tool"]).broken_count == 0
