@@ -36,7 +36,7 @@ from harness.containers.engine import (
     local_reaper_only,
     pin_tls_ca,
 )
-from harness.core import audit, elf, linkage, sources
+from harness.core import audit, elf, isa, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.elf import HEADER_SIZE
@@ -50,7 +50,7 @@ from harness.core.errors import (
 )
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
-from harness.core.platforms import Platform, find
+from harness.core.platforms import EM_ARM, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
 from harness.machine import files
 
@@ -514,6 +514,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
     section, the image's symlinks and the loader's configuration."""
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
+    isa_seen = isa.Isa()
     with _tar_stream(probe.container.export()) as tar:
         def files() -> Iterator[tuple[str, bytes]]:
             for member in tar:
@@ -534,7 +535,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
                     elif member.size >= HEADER_SIZE:
                         head = fh.read(audit.HEAD)
                         yield path, head
-                        binary = _binary(path, head, fh, member.size)
+                        binary = _binary(path, head, fh, member.size, platform, isa_seen)
                         if binary is not None:
                             tree.binaries[path] = binary
 
@@ -542,8 +543,12 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
     audit_seconds = time.monotonic() - start
     seen = obs.elf_audit(platform.name, result, audit_seconds)
     seen.detail["started"] = started  # wall clock, for the report's timeline
-    judged = linkage.judge(platform, tree, allow, (f.path for f in result.foreign))
-    return [seen, obs.linkage(judged)]
+    foreign = {f.path for f in result.foreign}
+    judged = linkage.judge(platform, tree, allow, foreign)
+    found = [seen, obs.linkage(judged)]
+    if isa.applies(platform):
+        found.append(obs.isa(isa_seen))
+    return found
 
 
 def _library_path(probe: ImageProbe) -> tuple[str, ...]:
@@ -560,11 +565,53 @@ def _library_path(probe: ImageProbe) -> tuple[str, ...]:
 
 
 PREFIX_KEPT = 16 << 20  # bytes of a file kept while reading on to its dynamic section
+TAIL_KEPT = 64 << 10  # bytes of a 32-bit ARM file's end kept: its attributes and sections
 
 
-def _binary(path: str, head: bytes, fh: Any, size: int) -> linkage.Binary | None:
-    """What the loader needs of an ELF file: read on to its dynamic section (the stream
-    passes those bytes anyway), keeping its first PREFIX_KEPT bytes for the strings."""
+class _Member:
+    """One file of the export, read on from its first bytes as far as asked (the stream
+    passes every byte anyway): its first PREFIX_KEPT bytes, the spans asked for, its end."""
+
+    def __init__(self, fh: Any, head: bytes) -> None:
+        self.fh = fh
+        self.pos = len(head)
+        self.prefix = bytearray(head)
+        self.tail = bytes(head[-TAIL_KEPT:])
+        self.spans: list[tuple[int, int, bytearray]] = []  # offset, size, bytes so far
+
+    def capture(self, offset: int, size: int) -> bytearray:
+        """The ``size`` bytes at ``offset``, filled as the file is read."""
+        got = bytearray(self.prefix[offset:offset + size])
+        self.spans.append((offset, size, got))
+        return got
+
+    def read_to(self, end: int) -> None:
+        while self.pos < end:
+            chunk = self.fh.read(min(1 << 20, end - self.pos))
+            if not chunk:
+                return
+            if self.pos < PREFIX_KEPT:
+                self.prefix += chunk[:PREFIX_KEPT - self.pos]
+            for offset, size, got in self.spans:
+                at = offset + len(got) - self.pos  # the span's next byte, within chunk
+                if len(got) < size and 0 <= at < len(chunk):
+                    got += chunk[at:at + size - len(got)]
+            self.tail = (self.tail + chunk)[-TAIL_KEPT:]
+            self.pos += len(chunk)
+
+    def at(self, offset: int, count: int) -> bytes | None:
+        if offset < len(self.prefix):
+            return bytes(self.prefix[offset:offset + count])
+        for start, _size, got in self.spans:
+            if start <= offset < start + len(got):
+                return bytes(got[offset - start:offset - start + count])
+        return None
+
+
+def _binary(path: str, head: bytes, fh: Any, size: int, platform: Platform,
+            isa_seen: isa.Isa) -> linkage.Binary | None:
+    """What the loader needs of an ELF file (its dynamic section), and for 32-bit ARM
+    platforms the CPU its build attributes ask for (into ``isa_seen``)."""
     try:
         ident = elf.parse_header(head)
     except elf.NotElf:
@@ -573,44 +620,23 @@ def _binary(path: str, head: bytes, fh: Any, size: int) -> linkage.Binary | None
     if kind not in (elf.ET_EXEC, elf.ET_DYN):
         return None
     interp = elf.interpreter(head)
-    dynamic = None
+    member = _Member(fh, head)
     span = elf.dynamic_span(head)
+    dyn: bytearray | None = None
     if span is not None and 0 < span[1] <= 1 << 20 and span[0] + span[1] <= size:
-        kept, dyn = _read_to(fh, head, span[0], span[1])
-        if len(dyn) == span[1]:
-            def read_at(offset: int, count: int) -> bytes | None:
-                if offset < len(kept):
-                    return bytes(kept[offset:offset + count])
-                if span[0] <= offset < span[0] + len(dyn):
-                    return dyn[offset - span[0]:offset - span[0] + count]
-                return None
-
-            dynamic = elf.dynamic(head, dyn, read_at)
+        dyn = member.capture(*span)
+        member.read_to(span[0] + span[1])
+    program = kind == elf.ET_EXEC or interp is not None
+    if isa.applies(platform) and ident.machine == EM_ARM and ident.bits == 32:
+        member.read_to(size)
+        attributes = elf.arm_attributes(head, member.tail, size)
+        if attributes is not None:
+            isa_seen.add(platform, path, attributes, program)
+    dynamic = None
+    if span is not None and dyn is not None and len(dyn) == span[1]:
+        dynamic = elf.dynamic(head, bytes(dyn), member.at)
     return linkage.Binary(path, ident.bits, ident.machine, ident.big_endian,
-                          program=kind == elf.ET_EXEC or interp is not None, interp=interp,
-                          dynamic=dynamic)
-
-
-def _read_to(fh: Any, head: bytes, offset: int, size: int) -> tuple[bytearray, bytes]:
-    """(the file's first bytes as far as kept, the ``size`` bytes at ``offset``), reading
-    the stream on from where ``head`` ended."""
-    kept = bytearray(head)
-    end = offset + size
-    if end <= len(head):
-        return kept, head[offset:end]
-    dyn = bytearray(head[offset:] if offset < len(head) else b"")
-    pos = len(head)
-    while pos < end:
-        chunk = fh.read(min(1 << 20, end - pos))
-        if not chunk:
-            break
-        if pos < PREFIX_KEPT:
-            kept += chunk[:PREFIX_KEPT - pos]
-        lo = max(offset - pos, 0)
-        if lo < len(chunk):
-            dyn += chunk[lo:]
-        pos += len(chunk)
-    return kept, bytes(dyn)
+                          program=program, interp=interp, dynamic=dynamic)
 
 
 def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:

@@ -190,3 +190,82 @@ def _file_offset(loads: list[Segment], vaddr: int) -> int | None:
         if seg.type == PT_LOAD and seg.vaddr <= vaddr < seg.vaddr + seg.filesz:
             return vaddr - seg.vaddr + seg.offset
     return None
+
+
+SHT_ARM_ATTRIBUTES = 0x70000003
+# ARM build attributes (the "aeabi" vendor's, ARM IHI 0045): the tags read here.
+TAG_CPU_ARCH, TAG_FP_ARCH, TAG_SIMD_ARCH = 6, 10, 12
+
+
+def arm_attributes(head: bytes, tail: bytes, size: int) -> dict[int, int] | None:
+    """The integer build attributes of a 32-bit ARM file's ``.ARM.attributes`` section, from
+    its first bytes (the ELF header) and its last ``tail`` bytes (where the section and the
+    section headers of a linked file lie); None when they are not within those bytes."""
+    order = ">" if head[5] == 2 else "<"
+    try:
+        shoff, = struct.unpack_from(order + "I", head, 32)
+        shentsize, shnum = struct.unpack_from(order + "HH", head, 46)
+        start = size - len(tail)
+        for i in range(min(shnum, 4096)):
+            at = shoff + i * shentsize - start
+            if at < 0:
+                return None
+            _name, sh_type, _flags, _addr, offset, length = struct.unpack_from(
+                order + "6I", tail, at)
+            if sh_type == SHT_ARM_ATTRIBUTES:
+                if offset < start:
+                    return None
+                return _aeabi(tail[offset - start:offset - start + length], order)
+    except struct.error:
+        return None
+    return None
+
+
+def _uleb(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while at < len(data):
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return value, at
+
+
+def _aeabi(section: bytes, order: str) -> dict[int, int]:
+    """The file-scope integer attributes of the ``aeabi`` subsection."""
+    found: dict[int, int] = {}
+    if not section or section[0] != ord("A"):
+        return found
+    at = 1
+    while at + 4 <= len(section):
+        length, = struct.unpack_from(order + "I", section, at)
+        end = at + length
+        vendor_end = section.find(b"\0", at + 4, end)
+        if length < 5 or vendor_end < 0:
+            break
+        if section[at + 4:vendor_end] == b"aeabi":
+            pos = vendor_end + 1
+            while pos < end:
+                scope, pos2 = _uleb(section, pos)
+                if pos2 + 4 > end:
+                    break
+                size, = struct.unpack_from(order + "I", section, pos2)
+                sub_end = pos + size
+                pos = pos2 + 4
+                if scope == 1:  # Tag_File: the attributes of the whole file
+                    while pos < sub_end:
+                        tag, pos = _uleb(section, pos)
+                        if tag in (4, 5, 67) or (tag > 32 and tag % 2):  # NUL-ended strings
+                            nul = section.find(b"\0", pos, sub_end)
+                            pos = sub_end if nul < 0 else nul + 1
+                        elif tag == 32:  # Tag_compatibility: a number, then a string
+                            _flag, pos = _uleb(section, pos)
+                            nul = section.find(b"\0", pos, sub_end)
+                            pos = sub_end if nul < 0 else nul + 1
+                        else:
+                            found[tag], pos = _uleb(section, pos)
+                pos = max(pos, sub_end)
+        at = end
+    return found

@@ -29,6 +29,7 @@ from harness.core import normalise, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
+from harness.core.isa import Isa
 from harness.core.linkage import Linkage
 from harness.core.usercheck import DeclaredCheck
 
@@ -160,6 +161,14 @@ def linkage(result: Linkage) -> Observation:
                                "libraries_unmet_count": result.libraries_unmet_count,
                                "libraries_unmet": result.libraries_unmet,
                                "unreadable": result.unreadable})
+
+
+def isa(result: Isa) -> Observation:
+    """Whether any file needs a later CPU than the platform's (see harness.core.isa)."""
+    return Observation("isa", result.summary(), (), result.summary(),
+                       detail={"files": result.files, "count": result.count,
+                               "needs": result.needs, "libraries": result.libraries,
+                               "seen": result.seen})
 
 
 def declared(check: DeclaredCheck, output: str) -> Observation:

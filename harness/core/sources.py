@@ -68,6 +68,8 @@ BUILTIN: tuple[Source, ...] = (
     Source("linkage", "every dynamically linked program can start: its program interpreter "
            "and every library it needs are in the image, found as the loader finds them",
            maps=False),
+    Source("isa", "no ELF file needs a later CPU than the platform's variant offers (ARM "
+           "build attributes against arm/v5, v6, v7; asked on those platforms)", maps=False),
 )
 BY_NAME = {s.name: s for s in BUILTIN}
 NAMES = tuple(s.name for s in BUILTIN)

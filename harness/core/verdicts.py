@@ -125,6 +125,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src == "linkage":
         return _linkage(obs)
+    if src == "isa":
+        return _isa(platform, obs)
     if src in UNMAPPED or platform.name in obs.fits:
         return []
     if src.startswith(usercheck.PREFIX):
@@ -162,6 +164,22 @@ def _linkage(obs: Observation) -> list[Finding]:
                     "put what it needs into the image (COPY the libraries along with the "
                     "program, or install the package that has them; for FROM scratch, the "
                     "program interpreter too), or link it statically")]
+
+
+def _isa(platform: Platform, obs: Observation) -> list[Finding]:
+    """Files that need a later CPU than the platform's: they die (SIGILL) on its oldest
+    machines, however well they run under QEMU's default CPU."""
+    count = int(obs.detail.get("count") or 0)
+    if not count:
+        return []
+    needs = [clean(n, 300) for n in obs.detail.get("needs", [])]
+    shown = "; ".join(needs[:3]) + ("; ..." if count > 3 else "")
+    return [Finding("isa", Kind.BROKEN,
+                    f"{count} file{'s' if count != 1 else ''} need{'' if count != 1 else 's'} "
+                    f"a later CPU than {platform.name} offers: {shown}",
+                    f"build for the platform's CPU (for {platform.name}, a compiler targeting "
+                    "it: -march and the distribution's own toolchain for the variant), or "
+                    "publish the image for the later variant instead")]
 
 
 def judge_user_test(obs: Observation) -> list[Finding]:

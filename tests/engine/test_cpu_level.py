@@ -1,0 +1,59 @@
+"""The CPU level a program needs, against its platform's variant: an ARMv7 program in a
+linux/arm/v6 image runs under QEMU's default CPU (so it was a quirk, exit 0) and dies on a
+Raspberry Pi Zero/1; its ARMv6 twin passes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from tests.helpers import FIXTURES, debian_package, run_harness
+
+
+@pytest.fixture(scope="module")
+def assembler() -> tuple[str, str]:
+    """Debian's ARM cross binutils (as and ld), installed once."""
+    as_ = debian_package("arm-linux-gnueabi-as", "binutils-arm-linux-gnueabi")
+    return as_, as_.replace("-as", "-ld")
+
+
+def build_program(tools: tuple[str, str], level: str, where: Path) -> Path:
+    as_, ld = tools
+    shutil.copytree(FIXTURES / "arm-level", where)
+    source = where / "exit.S"
+    pre = subprocess.run(["cpp", "-P", *(["-DV7"] if level == "v7" else []), str(source)],
+                         capture_output=True, text=True, check=True).stdout
+    (where / "exit.s").write_text(pre)
+    subprocess.run([as_, f"-march=armv{7 if level == 'v7' else 6}" + ("-a" if level == "v7"
+                                                                        else ""),
+                    "-o", str(where / "exit.o"), str(where / "exit.s")], check=True)
+    subprocess.run([ld, "-static", "-o", str(where / "prog"), str(where / "exit.o")],
+                   check=True)
+    attributes = subprocess.run(["readelf", "-A", str(where / "prog")], capture_output=True,
+                                text=True, check=True).stdout
+    assert f"Tag_CPU_arch: v{7 if level == 'v7' else 6}" in attributes, attributes
+    return where
+
+
+@pytest.mark.parametrize(("level", "status"), [("v7", EXIT_IMAGE_WRONG), ("v6", EXIT_OK)])
+def test_an_armv7_program_fails_linux_arm_v6_and_its_armv6_twin_passes(
+        tmp_path: Path, assembler: tuple[str, str], level: str, status: int) -> None:
+    context = build_program(assembler, level, tmp_path / "context")
+    run = run_harness("--platform=linux/arm/v6", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}", f"--image=harness-test/arm-{level}",
+                      "--require=")
+    assert run.returncode == status, run.stdout[-3000:]
+    [p] = json.loads((tmp_path / "r" / "report.json").read_text())["platforms"]
+    seen = p["observed"]["isa"]["detail"]
+    assert seen["files"] == 1
+    if level == "v7":
+        [finding] = [f for f in p["findings"] if f["source"] == "isa"]
+        assert finding["kind"] == "broken"
+        assert "/prog: built for ARMv7, more than linux/arm/v6 offers" in finding["message"]
+    else:
+        assert p["verdict"] == "pass" and seen["count"] == 0 and seen["seen"] == {"ARMv6": 1}
