@@ -1,0 +1,43 @@
+"""The CPU level a file needs against its platform's variant (harness.core.isa)."""
+
+from __future__ import annotations
+
+from harness.core.elf import TAG_CPU_ARCH, _aeabi
+from harness.core.isa import Isa, judge_file
+from harness.core.platforms import parse_platform
+
+V5, V6, V7 = (parse_platform(f"linux/arm/v{n}") for n in (5, 6, 7))
+
+
+def test_each_variant_takes_what_its_cpus_execute() -> None:
+    assert judge_file(V6, {TAG_CPU_ARCH: 7}) is None  # ARMv6KZ: the ARM1176 itself
+    assert judge_file(V6, {TAG_CPU_ARCH: 10}) == \
+        "built for ARMv7, more than linux/arm/v6 offers (ARMv6KZ (ARM1176))"
+    assert judge_file(V6, {TAG_CPU_ARCH: 8}) is not None  # v6T2: Thumb-2, not on ARM1176
+    assert judge_file(V7, {TAG_CPU_ARCH: 10}) is None
+    assert judge_file(V7, {TAG_CPU_ARCH: 14}) is not None  # ARMv8-A
+    assert judge_file(V5, {TAG_CPU_ARCH: 6}) is not None
+    assert judge_file(V7, {}) is None  # no attribute: nothing to judge
+    assert judge_file(parse_platform("linux/arm64"), {TAG_CPU_ARCH: 14}) is None
+
+
+def test_programs_are_judged_and_libraries_listed() -> None:
+    """Debian armhf's libgcrypt says ARMv8-A for code it runs only after asking the CPU."""
+    seen = Isa()
+    seen.add(V7, "/usr/lib/arm-linux-gnueabihf/libgcrypt.so.20", {TAG_CPU_ARCH: 14},
+             program=False)
+    seen.add(V7, "/usr/bin/app", {TAG_CPU_ARCH: 10}, program=True)
+    assert (seen.count, seen.needs) == (0, [])
+    assert seen.libraries == ["/usr/lib/arm-linux-gnueabihf/libgcrypt.so.20: built for "
+                              "ARMv8-A, more than linux/arm/v7 offers (ARMv7-A)"]
+    seen.add(V7, "/usr/local/bin/fast", {TAG_CPU_ARCH: 14}, program=True)
+    assert seen.count == 1 and seen.seen == {"ARMv8-A": 2, "ARMv7": 1}
+
+
+def test_the_aeabi_subsection_is_read_past_string_attributes() -> None:
+    """`readelf -A` of an armhf program: CPU_name "7-A" (a string) before Tag_CPU_arch."""
+    attrs = b"\x05" + b"7-A\0" + b"\x06\x0a" + b"\x07\x41" + b"\x0a\x03" + b"\x0c\x01"
+    sub = b"\x01" + (5 + len(attrs)).to_bytes(4, "little") + attrs
+    vendor = b"aeabi\0" + sub
+    section = b"A" + (4 + len(vendor)).to_bytes(4, "little") + vendor
+    assert _aeabi(section, "<") == {6: 10, 7: 0x41, 10: 3, 12: 1}
