@@ -460,7 +460,9 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             return _answer(probe, source, list(sources.BY_NAME[source].command),
                            PARSERS[source], required=required)
 
-        found.extend(_userland(answer))
+        userland = _userland(answer)
+        found.extend(userland)
+        found.append(_packages(probe, userland))
         found.append(answer("uname"))
         found.append(answer("getconf"))
         found.append(_elf(probe, "sh-elf", "/bin/sh"))
@@ -504,6 +506,15 @@ def _userland(answer: Callable[[str], Observation]) -> list[Observation]:
         if not seen.absent:
             break
     return found
+
+
+def _packages(probe: ImageProbe, userland: list[Observation]) -> Observation:
+    """The package database of the userland that answered, listed by its own tool."""
+    manager = next((o.source for o in userland if not o.absent and o.error is None), None)
+    if manager is None:
+        return obs.absent("packages")
+    return _answer(probe, "packages", list(sources.PACKAGE_LISTS[manager]),
+                   functools.partial(obs.packages, manager))
 
 
 def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from harness.core import sources
+from harness.core import parity, sources
 from harness.core.clock import epoch
 from harness.core.outcomes import Kind
 from harness.core.sinks import html as escape
@@ -195,6 +195,16 @@ def _findings(report: dict[str, Any]) -> str:
         '<p class="muted">No findings.</p>'
 
 
+def _parity(report: dict[str, Any]) -> str:
+    compared = report.get("parity")
+    if not compared:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in parity.lines(compared, 50))
+    return (f'<h2>Parity across platforms</h2><p id="parity">{escape(parity.summary(compared))}'
+            f' (a warning: verdicts are per platform).</p>'
+            + (f'<ul class="findings">{items}</ul>' if items else ""))
+
+
 def _logs(platform: dict[str, Any], base: str) -> str:
     paths = [("build", (platform.get("build") or {}).get("log")), ("probe",
              platform.get("probe_log"))]
@@ -244,6 +254,7 @@ def render_html(report: dict[str, Any], base: str = "") -> str:
 {matrix(report)}
 <h2>Findings</h2>
 {_findings(report)}
+{_parity(report)}
 <h2>Where it ran</h2>
 {_where(report, base)}
 </body></html>

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import normalise, sources
+from harness.core import normalise, parity, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
@@ -161,6 +161,14 @@ def linkage(result: Linkage) -> Observation:
                                "libraries_unmet_count": result.libraries_unmet_count,
                                "libraries_unmet": result.libraries_unmet,
                                "unreadable": result.unreadable})
+
+
+def packages(manager: str, output: str) -> Observation:
+    """The package database's listing (compared across platforms, see harness.core.parity)."""
+    found = parity.parse(manager, output)
+    text = f"{len(found)} packages ({manager})"
+    return Observation("packages", text, (), text,
+                       detail={"manager": manager, "packages": found})
 
 
 def isa(result: Isa) -> Observation:

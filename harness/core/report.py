@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import sinks
+from harness.core import parity, sinks
 from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
@@ -163,7 +163,7 @@ class PlatformResult:
     def kinds(self) -> list[Kind]:
         """The kinds that decide the exit status; a verdict with no finding counts as its own."""
         kinds = [f.kind for f in self.findings]
-        if self.verdict is not PASS and not any(k.verdict is self.verdict for k in kinds):
+        if self.verdict != PASS and not any(k.verdict == self.verdict for k in kinds):
             kinds.append({FAIL: Kind.BUILD, QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
         return kinds
 
@@ -205,6 +205,11 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
         report["index"] = index
     if run is not None:
         report["run"] = {"start": stamp(run[0]), "end": stamp(run[1])}
+    compared = parity.compare({r.platform: o.detail.get("packages") or {}
+                               for r in ordered for o in r.observations
+                               if o.source == "packages" and o.detail.get("packages")})
+    if compared is not None:
+        report["parity"] = compared
     return report
 
 
@@ -306,6 +311,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                         f"{md_code(index.get('digest'))}).")
         lines.insert(4, "")
         notes += [("index", f) for f in index.get("findings", [])]
+    compared = report.get("parity")
+    if compared:
+        lines += ["", "#### Parity across platforms", "",
+                  f"{sinks.markdown(parity.summary(compared))} (a warning: verdicts are "
+                  "per platform)."]
+        lines += [f"- {sinks.markdown(line)}" for line in parity.lines(compared)]
     if notes:
         lines += ["", "#### Findings", ""]
         for platform, f in notes:
@@ -369,6 +380,10 @@ def render_console(report: dict[str, Any]) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
     lines += _engine_lines(report, markdown=False)
+    compared = report.get("parity")
+    if compared and (compared["missing_count"] or compared["versions_count"]):
+        lines.append(f"parity (warning): {sinks.terminal(parity.summary(compared))}")
+        lines += [f"    {sinks.terminal(line, 200)}" for line in parity.lines(compared, 5)]
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]]
     notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
     for where, f in notes:

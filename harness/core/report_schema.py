@@ -100,5 +100,8 @@ SCHEMA: dict[str, Any] = {
         "index": {"type": "object", "description": "what a checked reference resolved to"},
         "run": _closed({"start": _TIME, "end": _TIME}, ("start", "end")),
         "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
+        "parity": {"type": "object", "description": "the package databases compared across "
+                   "platforms: platforms, packages, missing_count, missing[] (package, on), "
+                   "versions_count, versions[] (package, versions by platform)"},
     },
 }

@@ -68,12 +68,21 @@ BUILTIN: tuple[Source, ...] = (
     Source("linkage", "every dynamically linked program can start: its program interpreter "
            "and every library it needs are in the image, found as the loader finds them",
            maps=False),
+    Source("packages", "the package database can be listed (its names and versions are "
+           "compared across platforms in the reports' parity section)", maps=False,
+           when_absent="there is no package database to compare"),
     Source("isa", "no ELF file needs a later CPU than the platform's variant offers (ARM "
            "build attributes against arm/v5, v6, v7; asked on those platforms)", maps=False),
 )
 BY_NAME = {s.name: s for s in BUILTIN}
 NAMES = tuple(s.name for s in BUILTIN)
 USERLANDS = ("dpkg", "apk", "rpm")  # each asked only where the one before is absent
+# How each userland lists its packages, tab-separated where the tool can say so.
+PACKAGE_LISTS = {
+    "dpkg": ("dpkg-query", "-W", "-f=${Package}\t${Version}\n"),
+    "apk": ("apk", "info", "-v"),
+    "rpm": ("rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"),
+}
 
 
 def rank(name: str) -> int:
