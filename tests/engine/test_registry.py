@@ -319,6 +319,20 @@ def test_check_finds_an_index_that_lies(registry: LocalRegistry, images: str,
     assert arm["verdict"] == "fail"  # probed by digest: its config says amd64
 
 
+def test_a_name_nothing_is_published_under_is_bad_input_not_a_retry(
+        registry: LocalRegistry, images: str, tmp_path: Path) -> None:
+    """The registry answers and holds nothing by that name: the command is wrong (a retry
+    finds nothing either); it said 69, "publish it and merge again"."""
+    harness("publish", f"--registry={registry.host}/there", "--tag=v1", f"--image={images}",
+            f"--report-dir={tmp_path / 'pub'}", *platform_args(*PLATFORMS))
+    for ref in (f"{registry.host}/there:v2", f"{registry.host}/never-pushed:v1"):
+        run = run_harness(f"--ref={ref}", *platform_args(*PLATFORMS),
+                          f"--report-dir={tmp_path / 'r'}", "--require=")
+        assert run.returncode == EXIT_USAGE, run.stdout + run.stderr
+        assert f"nothing is published under {ref}" in run.stdout + run.stderr
+        assert not (tmp_path / "r" / "logs").exists()  # before any work
+
+
 def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
     run = run_harness(f"--ref=127.0.0.1:{free_port()}/gone:latest", "--platform=linux/amd64",
                       f"--report-dir={tmp_path}", "--require=")
