@@ -152,31 +152,37 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                     f"not {platform.name}", known.fix if known else "")]
 
 
+def _listed(obs: Observation, key: str) -> tuple[int, str]:
+    """(how many, the first three of ``detail[key]`` shown) of a whole-image source."""
+    count = int(obs.detail.get("count") or 0)
+    items = [clean(str(item), 300) for item in obs.detail.get(key, [])[:3]]
+    return count, "; ".join(items) + ("; ..." if count > 3 else "")
+
+
+def _programs(count: int) -> str:
+    return f"{count} program{'s' if count != 1 else ''}"
+
+
 def _linkage(obs: Observation) -> list[Finding]:
     """Programs that cannot start: the image is broken on every machine of the platform."""
-    count = int(obs.detail.get("count") or 0)
+    count, shown = _listed(obs, "broken")
     if not count:
         return []
-    broken = [clean(b, 300) for b in obs.detail.get("broken", [])]
-    shown = "; ".join(broken[:3]) + ("; ..." if count > 3 else "")
-    return [Finding("linkage", Kind.BROKEN,
-                    f"{count} program{'s' if count != 1 else ''} cannot start: {shown}",
+    return [Finding("linkage", Kind.BROKEN, f"{_programs(count)} cannot start: {shown}",
                     "put what it needs into the image (COPY the libraries along with the "
                     "program, or install the package that has them; for FROM scratch, the "
                     "program interpreter too), or link it statically")]
 
 
 def _isa(platform: Platform, obs: Observation) -> list[Finding]:
-    """Files that need a later CPU than the platform's: they die (SIGILL) on its oldest
+    """Programs that need a later CPU than the platform's: they die (SIGILL) on its oldest
     machines, however well they run under QEMU's default CPU."""
-    count = int(obs.detail.get("count") or 0)
+    count, shown = _listed(obs, "needs")
     if not count:
         return []
-    needs = [clean(n, 300) for n in obs.detail.get("needs", [])]
-    shown = "; ".join(needs[:3]) + ("; ..." if count > 3 else "")
     return [Finding("isa", Kind.BROKEN,
-                    f"{count} file{'s' if count != 1 else ''} need{'' if count != 1 else 's'} "
-                    f"a later CPU than {platform.name} offers: {shown}",
+                    f"{_programs(count)} need{'s' if count == 1 else ''} a later CPU than "
+                    f"{platform.name} offers: {shown}",
                     f"build for the platform's CPU (for {platform.name}, a compiler targeting "
                     "it: -march and the distribution's own toolchain for the variant), or "
                     "publish the image for the later variant instead")]
