@@ -50,7 +50,7 @@ from harness.core.errors import (
 )
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
-from harness.core.platforms import EM_ARM, Platform, find
+from harness.core.platforms import EM_ARM, EM_X86_64, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
 from harness.machine import files
 
@@ -643,6 +643,10 @@ def _binary(path: str, head: bytes, fh: Any, size: int, platform: Platform,
         attributes = elf.arm_attributes(head, member.tail, size)
         if attributes is not None:
             isa_seen.add(platform, path, attributes, program)
+    elif isa.applies(platform) and ident.machine == EM_X86_64:
+        mask = elf.x86_isa_needed(head, member.at)
+        if mask is not None:
+            isa_seen.add(platform, path, {isa.X86_NEEDED: mask}, program)
     dynamic = None
     if span is not None and dyn is not None and len(dyn) == span[1]:
         dynamic = elf.dynamic(head, bytes(dyn), member.at)

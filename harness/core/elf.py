@@ -269,3 +269,41 @@ def _aeabi(section: bytes, order: str) -> dict[int, int]:
                 pos = max(pos, sub_end)
         at = end
     return found
+
+
+PT_NOTE, PT_GNU_PROPERTY = 4, 0x6474E553
+NT_GNU_PROPERTY_TYPE_0 = 5
+GNU_PROPERTY_X86_ISA_1_NEEDED = 0xC0008002
+# The x86-64 micro-architecture levels of that property's bit mask.
+X86_LEVELS = {1: "x86-64-baseline", 2: "x86-64-v2", 4: "x86-64-v3", 8: "x86-64-v4"}
+
+
+def x86_isa_needed(head: bytes, read_at: Callable[[int, int], bytes | None]) -> int | None:
+    """The X86_ISA_1_NEEDED bit mask of an x86 file's GNU property note (what `readelf -n`
+    shows as "x86 ISA needed"); None when it has none."""
+    bits = 32 if head[4] == 1 else 64
+    order = ">" if head[5] == 2 else "<"
+    align = 8 if bits == 64 else 4
+    notes = [s for s in segments(head) if s.type == PT_GNU_PROPERTY] or \
+        [s for s in segments(head) if s.type == PT_NOTE]
+    for seg in notes:
+        data = read_at(seg.offset, min(seg.filesz, 4096))
+        if not data:
+            continue
+        at = 0
+        try:
+            while at + 12 <= len(data):
+                namesz, descsz, ntype = struct.unpack_from(order + "3I", data, at)
+                name_at = at + 12
+                desc_at = name_at + ((namesz + 3) & ~3)
+                if ntype == NT_GNU_PROPERTY_TYPE_0 and data[name_at:name_at + 4] == b"GNU\0":
+                    pos, end = desc_at, desc_at + descsz
+                    while pos + 8 <= end:
+                        pr_type, pr_size = struct.unpack_from(order + "2I", data, pos)
+                        if pr_type == GNU_PROPERTY_X86_ISA_1_NEEDED and pr_size >= 4:
+                            return int(struct.unpack_from(order + "I", data, pos + 8)[0])
+                        pos += 8 + ((pr_size + align - 1) & ~(align - 1))
+                at = desc_at + ((descsz + align - 1) & ~(align - 1))
+        except struct.error:
+            continue
+    return None

@@ -7,7 +7,12 @@ and dies with SIGILL on those. The linker records what each file needs in its AR
 attributes (``Tag_CPU_arch``); a file that needs a later architecture than its platform's
 variant fails the platform.
 
-Judged: ``Tag_CPU_arch`` of *programs* on 32-bit ARM platforms (arm/v5, arm/v6, arm/v7).
+On x86-64 the GNU property note ``X86_ISA_1_NEEDED`` says which micro-architecture levels
+a file needs (``readelf -n``: "x86 ISA needed: x86-64-baseline, x86-64-v3", written by
+``gcc -mneeded`` or ``ld -z x86-64-v3``); plain ``linux/amd64`` promises the baseline.
+
+Judged: ``Tag_CPU_arch`` of *programs* on 32-bit ARM platforms (arm/v5, arm/v6, arm/v7), and
+the x86 level of programs on linux/amd64.
 Libraries are listed, not judged: a library may carry code for a later CPU that it only runs
 after asking the CPU what it has, and the linker merges that into the file's attributes
 (Debian bookworm's armhf libgcrypt says ARMv8-A for its crypto extension code). For the same
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.core.elf import TAG_CPU_ARCH
+from harness.core.elf import TAG_CPU_ARCH, X86_LEVELS
 from harness.core.platforms import Platform
 
 LISTED = 200
@@ -39,12 +44,27 @@ OFFERS = {"linux/arm/v5": "ARMv5TE", "linux/arm/v6": "ARMv6KZ (ARM1176)",
           "linux/arm/v7": "ARMv7-A"}
 
 
+# x86-64: the levels (X86_ISA_1_NEEDED bits) each platform's CPUs have. Plain linux/amd64
+# promises the baseline only.
+X86_BASELINE = 1
+X86_ALLOWED = {"linux/amd64": X86_BASELINE}
+X86_NEEDED = -1  # the key under which an x86 file's level mask is passed to judge_file
+
+
 def applies(platform: Platform) -> bool:
-    return platform.name in ALLOWED
+    return platform.name in ALLOWED or platform.name in X86_ALLOWED
 
 
 def judge_file(platform: Platform, attributes: dict[int, int]) -> str | None:
-    """Why a file with these build attributes cannot run on every CPU of ``platform``."""
+    """Why a file with these build attributes (ARM), or this x86 ISA level mask (under
+    ``X86_NEEDED``), cannot run on every CPU of ``platform``."""
+    if X86_NEEDED in attributes:
+        allowed_mask = X86_ALLOWED.get(platform.name)
+        extra = attributes[X86_NEEDED] & ~allowed_mask if allowed_mask is not None else 0
+        if not extra:
+            return None
+        levels = ", ".join(name for bit, name in X86_LEVELS.items() if extra & bit)
+        return f"built for {levels}, more than {platform.name} offers (x86-64-baseline)"
     arch = attributes.get(TAG_CPU_ARCH)
     allowed = ALLOWED.get(platform.name)
     if arch is None or allowed is None or arch in allowed:
@@ -68,6 +88,11 @@ class Isa:
         if arch is not None:
             name = CPU_ARCH.get(arch, str(arch))
             self.seen[name] = self.seen.get(name, 0) + 1
+        mask = attributes.get(X86_NEEDED)
+        if mask is not None:
+            name = next((n for bit, n in sorted(X86_LEVELS.items(), reverse=True)
+                         if mask & bit), "none")  # the highest level it needs
+            self.seen[name] = self.seen.get(name, 0) + 1
         why = judge_file(platform, attributes)
         if why and program:
             self.count += 1
@@ -77,5 +102,5 @@ class Isa:
             self.libraries.append(f"{path}: {why}")
 
     def summary(self) -> str:
-        return (f"{self.files} ARM files read, {self.count} programs need a later CPU than the "
-                "platform's")
+        return (f"{self.files} files' CPU level read, {self.count} programs need a later CPU "
+                "than the platform's")

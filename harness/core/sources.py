@@ -71,8 +71,9 @@ BUILTIN: tuple[Source, ...] = (
     Source("packages", "the package database can be listed (its names and versions are "
            "compared across platforms in the reports' parity section)", maps=False,
            when_absent="there is no package database to compare"),
-    Source("isa", "no ELF file needs a later CPU than the platform's variant offers (ARM "
-           "build attributes against arm/v5, v6, v7; asked on those platforms)", maps=False),
+    Source("isa", "no program needs a later CPU than the platform offers (ARM build "
+           "attributes against arm/v5, v6, v7; x86-64 ISA level notes against amd64's "
+           "baseline; asked on those platforms)", maps=False),
 )
 BY_NAME = {s.name: s for s in BUILTIN}
 NAMES = tuple(s.name for s in BUILTIN)

@@ -57,3 +57,27 @@ def test_an_armv7_program_fails_linux_arm_v6_and_its_armv6_twin_passes(
         assert "/prog: built for ARMv7, more than linux/arm/v6 offers" in finding["message"]
     else:
         assert p["verdict"] == "pass" and seen["count"] == 0 and seen["seen"] == {"ARMv6": 1}
+
+
+@pytest.mark.parametrize(("march", "status"), [("x86-64-v3", EXIT_IMAGE_WRONG),
+                                               ("x86-64", EXIT_OK)])
+def test_an_x86_64_v3_program_fails_plain_linux_amd64_and_its_baseline_twin_passes(
+        tmp_path: Path, march: str, status: int) -> None:
+    """AVX2 code dies with SIGILL on an x86-64-v1 CPU (QEMU's qemu64 model, older Atoms)."""
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / "x86-level", context)
+    source = context / "main.c"
+    source.write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-O2", f"-march={march}", "-mneeded", "-static", "-o",
+                    str(context / "prog"), str(source)], check=True)
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}", f"--image=harness-test/{march}",
+                      "--require=")
+    assert run.returncode == status, run.stdout[-3000:]
+    [p] = json.loads((tmp_path / "r" / "report.json").read_text())["platforms"]
+    if march == "x86-64-v3":
+        [finding] = [f for f in p["findings"] if f["source"] == "isa"]
+        assert "/prog: built for x86-64-v2, x86-64-v3, more than linux/amd64 offers" in \
+            finding["message"]
+    else:
+        assert p["observed"]["isa"]["detail"]["seen"] == {"x86-64-baseline": 1}

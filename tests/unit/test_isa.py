@@ -41,3 +41,16 @@ def test_the_aeabi_subsection_is_read_past_string_attributes() -> None:
     vendor = b"aeabi\0" + sub
     section = b"A" + (4 + len(vendor)).to_bytes(4, "little") + vendor
     assert _aeabi(section, "<") == {6: 10, 7: 0x41, 10: 3, 12: 1}
+
+
+def test_plain_amd64_promises_the_x86_64_baseline() -> None:
+    from harness.core.isa import X86_NEEDED
+
+    amd64 = parse_platform("linux/amd64")
+    assert judge_file(amd64, {X86_NEEDED: 1}) is None
+    assert judge_file(amd64, {X86_NEEDED: 1 | 4}) == \
+        "built for x86-64-v3, more than linux/amd64 offers (x86-64-baseline)"
+    seen = Isa()
+    seen.add(amd64, "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so",
+             {X86_NEEDED: 5}, program=False)  # glibc's hwcaps libraries: chosen at run time
+    assert seen.count == 0 and seen.seen == {"x86-64-v3": 1}
