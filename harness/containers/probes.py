@@ -36,7 +36,7 @@ from harness.containers.engine import (
     local_reaper_only,
     pin_tls_ca,
 )
-from harness.core import audit, elf, isa, linkage, sources
+from harness.core import audit, baseline, elf, isa, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.elf import HEADER_SIZE
@@ -61,7 +61,10 @@ KEEPALIVE = ["/bin/sh", "-c", "read keep"]
 # QEMU too; the compile peaked at 110 MiB): no capability, no new privileges, no network.
 LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"],
                           "pids_limit": 512, "mem_limit": "4g", "network_mode": "none",
-                          "privileged": False, "stdin_open": True}
+                          "privileged": False, "stdin_open": True,
+                          # No core files: QEMU dumps one when a guest dies by a signal,
+                          # which can take minutes (seen: an ARMv7 busybox on arm1176).
+                          "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)]}
 LABEL = "dev.harness.probe"
 HELLO_DIR = "/tmp/harness-hello"
 HELLO_SCRIPT = (
@@ -201,14 +204,15 @@ class ImageProbe:
         out = self.run(cmd, timeout)
         return out.status, out.text
 
-    def run(self, cmd: list[str], timeout: float | None = None) -> Output:
+    def run(self, cmd: list[str], timeout: float | None = None,
+            env: dict[str, str] | None = None) -> Output:
         """Run ``cmd``: its exit status and its output, read up to ``OUTPUT_CAP`` bytes (the
         rest drained and counted), so memory stays bounded whatever the image prints."""
         limit = timeout or self.timeout
         if self._files is not None:
-            return self._run_alone(cmd, limit)
+            return self._run_alone(cmd, limit, env or {})
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        future = pool.submit(self._exec_streamed, cmd)
+        future = pool.submit(self._exec_streamed, cmd, env or {})
         try:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
@@ -238,10 +242,11 @@ class ImageProbe:
         self._log_output(cmd, result)
         return result
 
-    def _exec_streamed(self, cmd: list[str]) -> Output:
+    def _exec_streamed(self, cmd: list[str], env: dict[str, str]) -> Output:
         api = self.container.client.api
-        exec_id = api.exec_create(self.container.id, cmd, environment={"USER": "root"})["Id"]
-        data, dropped = _capped(api.exec_start(exec_id, stream=True))
+        exec_id = api.exec_create(self.container.id, cmd,
+                                  environment={"USER": "root", **env})["Id"]
+        data, dropped = _capped(api.exec_start(exec_id, stream=True))  # closes the stream
         code = api.exec_inspect(exec_id).get("ExitCode")
         for _ in range(50):  # the stream ends a moment before the engine records the status
             if code is not None:
@@ -260,11 +265,11 @@ class ImageProbe:
         d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
         return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
 
-    def _run_alone(self, cmd: list[str], limit: float) -> Output:
+    def _run_alone(self, cmd: list[str], limit: float, env: dict[str, str]) -> Output:
         """``cmd`` in a container of its own (the image has no shell to exec in)."""
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
-            labels={LABEL: "1"}, **_one_shot_limits())
+            labels={LABEL: "1"}, environment=env, **_one_shot_limits())
         try:
             try:
                 one.start()
@@ -329,14 +334,25 @@ class Output:
 
 def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]:
     """The first ``cap`` bytes of a stream, and the count of the bytes after them (read to
-    the end, so the command is not blocked on a full pipe, and dropped)."""
+    the end, so the command is not blocked on a full pipe, and dropped). The stream is closed
+    afterwards: the SDK's streams hold their connection until then."""
     kept, size, dropped = bytearray(), 0, 0
-    for chunk in chunks:
-        room = cap - size
-        if room > 0:
-            kept += chunk[:room]
-            size += min(room, len(chunk))
-        dropped += max(len(chunk) - max(room, 0), 0)
+    try:
+        for chunk in chunks:
+            room = cap - size
+            if room > 0:
+                kept += chunk[:room]
+                size += min(room, len(chunk))
+            dropped += max(len(chunk) - max(room, 0), 0)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        # The SDK's CancellableStream shuts its socket down but leaves the HTTP response,
+        # which still holds the socket, open: closed too, or each exec leaks a socket.
+        response = getattr(chunks, "_response", None)
+        if response is not None:
+            response.close()
     return bytes(kept), dropped
 
 
@@ -486,7 +502,36 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
                            f"[tool.harness.checks.{check.name}], or fix the command")
             seen.detail.setdefault("command", check.shown)
             found.append(seen)
+        if mode is RunKind.QEMU and platform.name in baseline.CPUS:
+            found.append(_baseline(probe, platform, found, checks))
     return found
+
+
+def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
+              checks: tuple[DeclaredCheck, ...]) -> Observation:
+    """The commands that answered, asked again on the platform's oldest CPU (QEMU_CPU)."""
+    cpu, about = baseline.CPUS[platform.name]
+    answered = {o.source for o in found if o.raw is not None and o.error is None}
+    commands = [list(sources.BY_NAME[s].command) for s in ("uname", *sources.USERLANDS,
+                                                          "getconf", "rustc", "cargo")
+                if s in answered]
+    if "hello" in answered and next(o for o in found if o.source == "hello").value == "ran":
+        commands.append([f"{HELLO_DIR}/target/debug/harness-hello"])
+    commands += [list(c.command) for c in checks if c.source in answered]
+    ran: list[tuple[str, int, bool]] = []
+    uname = None
+    for cmd in commands:
+        shown = " ".join(cmd)
+        try:
+            out = probe.run(cmd, env={"QEMU_CPU": cpu})
+        except ProbeTimeout:
+            ran.append((shown, -1, False))
+            continue
+        one = baseline.Ran(shown, out.status, out.text[-4096:])
+        ran.append((shown, out.status, one.illegal))
+        if cmd == ["uname", "-m"] and out.status == 0:
+            uname = out.text.strip()
+    return obs.baseline_cpu(cpu, about, ran, uname)
 
 
 # How each command source's answer is read (the commands are in harness.core.sources).

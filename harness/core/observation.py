@@ -171,6 +171,19 @@ def packages(manager: str, output: str) -> Observation:
                        detail={"manager": manager, "packages": found})
 
 
+def baseline_cpu(cpu: str, about: str, ran: list[tuple[str, int, bool]],
+                 uname: str | None) -> Observation:
+    """The commands asked again on the platform's baseline CPU: (command, status, whether
+    it died by an illegal instruction), and what ``uname -m`` said there."""
+    illegal = [command for command, _status, bad in ran if bad]
+    text = (f"{len(ran)} commands on {cpu}: " + (f"{len(illegal)} died by an illegal "
+            "instruction" if illegal else "all ran"))
+    return Observation("baseline-cpu", text, (), text,
+                       detail={"cpu": cpu, "about": about, "uname": uname,
+                               "ran": [{"command": c, "status": s, "illegal": b}
+                                       for c, s, b in ran], "illegal": illegal})
+
+
 def isa(result: Isa) -> Observation:
     """Whether any file needs a later CPU than the platform's (see harness.core.isa)."""
     return Observation("isa", result.summary(), (), result.summary(),

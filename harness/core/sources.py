@@ -71,6 +71,8 @@ BUILTIN: tuple[Source, ...] = (
     Source("packages", "the package database can be listed (its names and versions are "
            "compared across platforms in the reports' parity section)", maps=False,
            when_absent="there is no package database to compare"),
+    Source("baseline-cpu", "the commands that answered run on the platform's oldest CPU "
+           "too (QEMU's model of it; asked for platforms emulated here)", maps=False),
     Source("isa", "no program needs a later CPU than the platform offers (ARM build "
            "attributes against arm/v5, v6, v7; x86-64 ISA level notes against amd64's "
            "baseline; asked on those platforms)", maps=False),

@@ -127,6 +127,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _linkage(obs)
     if src == "isa":
         return _isa(platform, obs)
+    if src == "baseline-cpu":
+        return _baseline(platform, obs)
     if src in UNMAPPED or platform.name in obs.fits:
         return []
     if src.startswith(usercheck.PREFIX):
@@ -186,6 +188,22 @@ def _isa(platform: Platform, obs: Observation) -> list[Finding]:
                     f"build for the platform's CPU (for {platform.name}, a compiler targeting "
                     "it: -march and the distribution's own toolchain for the variant), or "
                     "publish the image for the later variant instead")]
+
+
+def _baseline(platform: Platform, obs: Observation) -> list[Finding]:
+    """Commands that ran on QEMU's default CPU and die by an illegal instruction on the
+    platform's oldest: the image needs more than the platform promises."""
+    illegal = [clean(str(c), 200) for c in obs.detail.get("illegal", [])]
+    if not illegal:
+        return []
+    cpu, about = obs.detail.get("cpu", "?"), obs.detail.get("about", "")
+    shown = ", ".join(f"`{c}`" for c in illegal[:3]) + (", ..." if len(illegal) > 3 else "")
+    return [Finding("baseline-cpu", Kind.BROKEN,
+                    f"on {cpu} ({about}), {shown} die{'s' if len(illegal) == 1 else ''} by "
+                    f"an illegal instruction: {platform.name} promises that CPU, and QEMU's "
+                    "default one has more", "build for the platform's baseline (the "
+                    "distribution's toolchain for it, no -march/-mcpu above it, Rust without "
+                    "target-cpu=native), or publish for a later variant")]
 
 
 def judge_user_test(obs: Observation) -> list[Finding]:

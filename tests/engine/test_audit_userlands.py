@@ -1,8 +1,11 @@
 """The ELF audit on real userlands of every platform in the table: each tiny Debian base
 (busybox, dpkg and the C library of its architecture) audits clean for its own platform,
-loaders included, and foreign for another."""
+loaders included, and foreign for another; its linkage audit finds every program able to
+start and no library with unmet needs (Debian's own userlands never cry wolf)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import docker
 import pytest
@@ -16,20 +19,27 @@ RECIPE = {"linux/riscv64": TINY_TRIXIE}
 
 
 def audited(client: docker.DockerClient, image: str, as_platform: Platform,
-            run_as: Platform) -> dict[str, object]:
+            run_as: Platform) -> dict[str, dict[str, Any]]:
+    """Each whole-image source's detail, by source (elf-audit, linkage, isa)."""
     with probes.ImageProbe(client, image, run_as) as probe:
-        seen = probes._audit(probe, as_platform, ())
-    return seen.detail
+        found = probes._audit(probe, as_platform, ())
+    return {seen.source: seen.detail for seen in found}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=[p.name for p in PLATFORMS])
 def test_a_real_userland_audits_clean_for_its_platform_and_not_for_another(
         docker_client: docker.DockerClient, platform: Platform) -> None:
     image = make_tiny_base(docker_client, platform, RECIPE.get(platform.name, TINY))
-    own = audited(docker_client, image, platform, platform)
+    found = audited(docker_client, image, platform, platform)
+    own = found["elf-audit"]
     assert own["files"] and own["count"] == 0, own["foreign"]
+    linked = found["linkage"]
+    assert linked["programs"] and linked["count"] == 0, linked["broken"]
+    assert linked["libraries_unmet_count"] == 0, linked["libraries_unmet"]
+    if "isa" in found:  # the variant's own userland needs no later CPU than the variant's
+        assert found["isa"]["count"] == 0, found["isa"]["needs"]
     other = parse_platform("linux/amd64" if platform.name != "linux/amd64" else "linux/arm64")
-    foreign = audited(docker_client, image, other, platform)
+    foreign = audited(docker_client, image, other, platform)["elf-audit"]
     # Its multiarch directory is excused for another platform (foreign on purpose there);
     # its busybox is not.
     assert any(str(f).split()[0] in ("/bin/busybox", "/usr/bin/busybox")

@@ -1,0 +1,42 @@
+"""The baseline-CPU run: what an emulated platform's oldest CPU says (the ``baseline-cpu``
+source).
+
+QEMU's default CPU for a platform implements its newest architecture: ARMv7 for every 32-bit
+ARM variant, ARMv8.x with LSE atomics and more for arm64. A program that needs more than its
+platform promises runs there, and on the newest boards, and dies with SIGILL on the oldest
+(a Raspberry Pi Zero's ARM1176, a Cortex-A53 without LSE atomics: Drakkar-Software/OctoBot#3137,
+openobserve#966). For a platform emulated here, the commands that answered are asked once
+more on the platform's baseline CPU model, by ``QEMU_CPU`` in the command's environment
+(QEMU user mode reads it in every process it starts; binfmt_misc is not changed). A command
+that ran on the default CPU and dies by an illegal instruction on the baseline is ``broken``.
+
+Platforms that run natively here are not asked again (that needs QEMU launched explicitly,
+and the programs a command starts would run natively: left for later). Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# QEMU's model of each platform's oldest CPU, and what it is.
+CPUS: dict[str, tuple[str, str]] = {
+    "linux/arm64": ("cortex-a53", "ARMv8.0-A, the Cortex-A53 of a Raspberry Pi 3"),
+    "linux/arm/v7": ("cortex-a8", "ARMv7-A, the first ARMv7 core"),
+    "linux/arm/v6": ("arm1176", "ARMv6KZ, the ARM1176 of a Raspberry Pi Zero/1"),
+    "linux/arm/v5": ("arm926", "ARMv5TEJ, the ARM926"),
+}
+SIGILL_STATUS = 128 + 4  # a shell's status for a command killed by SIGILL
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One command on the baseline CPU."""
+
+    command: str
+    status: int
+    output: str
+
+    @property
+    def illegal(self) -> bool:
+        """Killed by an illegal instruction (QEMU says so, and the status is SIGILL's)."""
+        return self.status == SIGILL_STATUS or "uncaught target signal 4" in self.output
