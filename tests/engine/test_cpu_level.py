@@ -8,11 +8,12 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK
-from tests.helpers import FIXTURES, debian_package, run_harness
+from tests.helpers import FIXTURES, TINY, debian_package, run_harness
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +82,48 @@ def test_an_x86_64_v3_program_fails_plain_linux_amd64_and_its_baseline_twin_pass
             finding["message"]
     else:
         assert p["observed"]["isa"]["detail"]["seen"] == {"x86-64-baseline": 1}
+
+
+@pytest.fixture(scope="module")
+def arm64_assembler() -> tuple[str, str]:
+    as_ = debian_package("aarch64-linux-gnu-as", "binutils-aarch64-linux-gnu")
+    return as_, as_.replace("-as", "-ld")
+
+
+@pytest.mark.parametrize(("lse", "status"), [(True, EXIT_IMAGE_WRONG), (False, EXIT_OK)])
+def test_lse_atomics_die_on_the_arm64_baseline_cpu_and_the_v8_0_twin_runs(
+        tmp_path: Path, arm64_assembler: tuple[str, str], tiny_base: Any, lse: bool,
+        status: int) -> None:
+    """Drakkar-Software/OctoBot#3137, openobserve#966: an arm64 program with ARMv8.1 atomics
+    runs under QEMU's default CPU and on newer boards, and dies on a Cortex-A53. No build
+    attribute says so: only running it on that CPU shows it (a declared check runs it)."""
+    tiny_base("linux/arm64")
+    as_, ld = arm64_assembler
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / "arm64-atomics", context)
+    pre = subprocess.run(["cpp", "-P", *(["-DLSE"] if lse else []), str(context / "exit.S")],
+                         capture_output=True, text=True, check=True).stdout
+    (context / "exit.s").write_text(pre)
+    subprocess.run([as_, "-march=armv8.1-a" if lse else "-march=armv8-a", "-o",
+                    str(context / "exit.o"), str(context / "exit.s")], check=True)
+    subprocess.run([ld, "-static", "-o", str(context / "prog"), str(context / "exit.o")],
+                   check=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.harness.checks.atomic-add]\ncommand = ["atomic-add"]\nexpect = ""\n')
+    run = run_harness("--platform=linux/arm64", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path / 'r'}",
+                      f"--image=harness-test/atomics-{'lse' if lse else 'v8'}", "--require=",
+                      cwd=project)
+    assert run.returncode == status, run.stdout[-3000:]
+    [p] = json.loads((tmp_path / "r" / "report.json").read_text())["platforms"]
+    seen = p["observed"]["baseline-cpu"]["detail"]
+    assert seen["cpu"] == "cortex-a53" and seen["uname"] == "aarch64"
+    assert p["observed"]["check:atomic-add"]["error"] is None  # the default CPU runs it
+    if lse:
+        assert seen["illegal"] == ["atomic-add"]
+        [finding] = [f for f in p["findings"] if f["source"] == "baseline-cpu"]
+        assert finding["kind"] == "broken" and "on cortex-a53" in finding["message"]
+    else:
+        assert seen["illegal"] == [] and p["verdict"] == "pass"
