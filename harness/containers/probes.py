@@ -527,8 +527,7 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
         except ProbeTimeout:
             ran.append((shown, -1, False))
             continue
-        one = baseline.Ran(shown, out.status, out.text[-4096:])
-        ran.append((shown, out.status, one.illegal))
+        ran.append((shown, out.status, baseline.illegal(out.status, out.text[-4096:])))
         if cmd == ["uname", "-m"] and out.status == 0:
             uname = out.text.strip()
     return obs.baseline_cpu(cpu, about, ran, uname)

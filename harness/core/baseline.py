@@ -16,8 +16,6 @@ and the programs a command starts would run natively: left for later). Pure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # QEMU's model of each platform's oldest CPU, and what it is.
 CPUS: dict[str, tuple[str, str]] = {
     "linux/arm64": ("cortex-a53", "ARMv8.0-A, the Cortex-A53 of a Raspberry Pi 3"),
@@ -28,15 +26,7 @@ CPUS: dict[str, tuple[str, str]] = {
 SIGILL_STATUS = 128 + 4  # a shell's status for a command killed by SIGILL
 
 
-@dataclass(frozen=True)
-class Ran:
-    """One command on the baseline CPU."""
-
-    command: str
-    status: int
-    output: str
-
-    @property
-    def illegal(self) -> bool:
-        """Killed by an illegal instruction (QEMU says so, and the status is SIGILL's)."""
-        return self.status == SIGILL_STATUS or "uncaught target signal 4" in self.output
+def illegal(status: int, output: str) -> bool:
+    """Whether a command was killed by an illegal instruction: its status is SIGILL's, or
+    QEMU says so (``qemu: uncaught target signal 4``) where a shell reported another."""
+    return status == SIGILL_STATUS or "uncaught target signal 4" in output
