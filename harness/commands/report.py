@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(SCHEMA, indent=2))
         return EXIT_OK
     if not args.dirs:
-        raise UsageError("report: no report directory given",
+        raise UsageError("no report directory given",
                          "multiarch-harness report DIR [DIR...]")
     expected = _expected(args)
     found = _reports(args.dirs)
