@@ -50,6 +50,7 @@ class BuildRequest:
     # FROM image -> local tag that replaces it (BuildKit's named build contexts)
     contexts: dict[str, str] = field(default_factory=dict)
     docker_host: str | None = None  # the platform's own engine (--engine), for buildx
+    append_log: bool = False  # a second attempt: the first one's log is kept above it
 
 
 @dataclass
@@ -65,8 +66,8 @@ class BuildOutcome:
 class _Log:
     """Writes build output to the log file, keeps a tail, and tells the callback each line."""
 
-    def __init__(self, path: Path, on_line: LineCallback | None) -> None:
-        self.fh = files.open_log(path)
+    def __init__(self, path: Path, on_line: LineCallback | None, append: bool = False) -> None:
+        self.fh = files.open_log(path, append=append)
         self.tail: deque[str] = deque(maxlen=25)
         self.on_line = on_line
         self.clock = StepClock()
@@ -113,7 +114,7 @@ class ClassicBuilder:
 
     def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
         start = time.monotonic()
-        log = _Log(req.log_path, on_line)
+        log = _Log(req.log_path, on_line, req.append_log)
         image_id = None
         # An absolute path: docker-py puts a Dockerfile from outside the context into the
         # context it sends, as BuildKit reads one from anywhere.
@@ -169,7 +170,7 @@ class BuildxBuilder:
 
     def build(self, req: BuildRequest, on_line: LineCallback | None = None) -> BuildOutcome:
         start = time.monotonic()
-        log = _Log(req.log_path, on_line)
+        log = _Log(req.log_path, on_line, req.append_log)
         log.write("$ " + shlex.join(self.command(req)) + "\n")  # to copy and paste
         env = cli_env(req.docker_host)
         with subprocess.Popen(self.command(req), stdout=subprocess.PIPE, env=env,

@@ -14,7 +14,7 @@ import json
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import docker
@@ -26,7 +26,7 @@ from harness.core import dockerfile as dockerfile_text
 from harness.core import sinks
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunMode, Verdict, worst
+from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.core.platforms import Platform
 from harness.core.report import (
     BuildInfo,
@@ -171,6 +171,14 @@ class Pipeline:
         facts = self.facts_for(platform)
         return engine.run_mode_on(platform, facts.arch, self.engine_url(platform), facts.name)
 
+    def _emulation(self, platform: Platform, mode: RunMode) -> probes.Emulation | None:
+        """The QEMU the platform's probes run under, where it is emulated."""
+        if mode.kind is not RunKind.QEMU or not mode.handler:
+            return None
+        name = f"QEMU {mode.qemu_version}" if mode.qemu_version else "QEMU"
+        local = engine.on_this_host(self.engine_url(platform), self.facts_for(platform).name)
+        return probes.Emulation(name, mode.handler, local)
+
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
 
@@ -277,7 +285,7 @@ class Pipeline:
         began = time.time()
         try:
             try:
-                outcome = builder.build(request, on_line=board.line)
+                outcome = _build_twice_if_qemu_crashed(builder, request, board)
             finally:  # a failed build has its span too
                 phases.append(Phase.between("build", began, time.time()))
             phases.extend(Phase.between("step", s.start, s.end or s.start, s.label)
@@ -340,7 +348,8 @@ class Pipeline:
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
-                                   checks=self.cfg.checks, docker_host=self.engine_url(platform))
+                                   checks=self.cfg.checks, docker_host=self.engine_url(platform),
+                                   emulation=self._emulation(platform, built.mode))
             judgement = judge(platform, found, self.facts_for(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:
@@ -363,6 +372,20 @@ class Pipeline:
         self.checked[platform.name] = checked
         self.save(platform)
         return checked
+
+
+def _build_twice_if_qemu_crashed(builder: Builder, request: build.BuildRequest,
+                                 board: StatusBoard) -> build.BuildOutcome:
+    """The build; once more where QEMU crashed in a step (its bugs are often not
+    reproducible), the second attempt's log appended to the first's."""
+    try:
+        return builder.build(request, on_line=board.line)
+    except HarnessError as exc:
+        if exc.cause != "emulator-crash":
+            raise
+        board.line("QEMU crashed in a build step: building again")
+        files.append_log(request.log_path, "\n# QEMU crashed in a build step: building again\n")
+        return builder.build(replace(request, append_log=True), on_line=board.line)
 
 
 def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:

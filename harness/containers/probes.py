@@ -52,7 +52,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import EM_ARM, EM_X86_64, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
-from harness.machine import files
+from harness.machine import emulators, files
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -74,17 +74,43 @@ HELLO_SCRIPT = (
 HELLO_GREETING = "Hello, world!"
 
 
+# Where a second emulator is mounted in the container that runs a command under it.
+SECOND_QEMU = "/.harness-qemu"
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """The QEMU an emulated platform runs under, and whether a second one can be asked (its
+    binary is mounted from this machine, so only where the engine runs here)."""
+
+    name: str  # `QEMU 7.2.22`
+    handler: str  # the binfmt_misc entry, `qemu-aarch64`
+    local: bool
+
+    def second(self) -> tuple[emulators.Emulator | None, str]:
+        """Another QEMU for the platform, or why there is none."""
+        if not self.local:
+            return None, "the engine does not run on this machine"
+        found = emulators.second(self.handler)
+        if found is None:
+            return None, (f"Debian {emulators.SUITE}'s {self.handler} could not be "
+                          f"downloaded (`apt-get download {emulators.PACKAGE}`)")
+        return found, ""
+
+
 class ImageProbe:
     """A running container of one image, to ask questions of (a context manager)."""
 
     def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
                  timeout: float = 60.0, log_path: Path | None = None,
-                 mode: RunKind | None = None, docker_host: str | None = None) -> None:
+                 mode: RunKind | None = None, docker_host: str | None = None,
+                 emulation: Emulation | None = None) -> None:
         self.client = client
         self.docker_host = docker_host
         self.image = image
         self.platform = platform
         self.mode = mode
+        self.emulation = emulation
         self.timeout = timeout
         self.log_path = log_path
         self._tc: DockerContainer | None = None
@@ -265,11 +291,37 @@ class ImageProbe:
         d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
         return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
 
-    def _run_alone(self, cmd: list[str], limit: float, env: dict[str, str]) -> Output:
-        """``cmd`` in a container of its own (the image has no shell to exec in)."""
+    def again_elsewhere(self, event: Event, cmd: list[str], expected: int,
+                        limit: float | None) -> Event:
+        """``event`` (QEMU crashed running ``cmd``) with what a second QEMU made of the same
+        command: run by it directly, in a container of its own. (Programs the command starts
+        run under the system's QEMU again: binfmt_misc decides those.)"""
+        assert self.emulation is not None
+        second, why_not = self.emulation.second()
+        if second is None:
+            return replace(event, why_not=why_not)
+        path = cmd[0] if cmd[0].startswith("/") else _on_path(self, cmd[0])
+        if path is None:
+            return replace(event, why_not=f"{cmd[0]} was not found to run it again")
+        self._log_line(f"# {self.emulation.name} crashed: again under {second.describe()}")
+        try:
+            out = self._run_alone([SECOND_QEMU, path, *cmd[1:]], limit or self.timeout, {},
+                                  mounts={str(second.path): SECOND_QEMU})
+        except ProbeTimeout:
+            return replace(event, second=second.describe(), elsewhere=True)  # alive there
+        died = out.status < 0 or 128 < out.status < 160  # by a signal, as QEMU passes it on
+        return replace(event, second=second.describe(),
+                       elsewhere=out.status == expected or not died)
+
+    def _run_alone(self, cmd: list[str], limit: float, env: dict[str, str],
+                   mounts: dict[str, str] | None = None) -> Output:
+        """``cmd`` in a container of its own (the image has no shell to exec in, or the
+        command runs under a program of this machine's mounted read-only: ``mounts``)."""
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
-            labels={LABEL: "1"}, environment=env, **_one_shot_limits())
+            labels={LABEL: "1"}, environment=env,
+            volumes={src: {"bind": dst, "mode": "ro"} for src, dst in (mounts or {}).items()},
+            **_one_shot_limits())
         try:
             try:
                 one.start()
@@ -357,8 +409,10 @@ def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]
 
 
 def _one_shot_limits() -> dict[str, Any]:
-    """The probe container's limits, for containers that run one command (no stdin)."""
-    return {k: v for k, v in LIMITS.items() if k != "stdin_open"}
+    """The probe container's limits, for containers that run one command (no stdin). The
+    engine's init runs as PID 1: a command that is PID 1 ignores the signals it does not
+    handle, so one that dies by a signal (QEMU re-raising the guest's) would hang."""
+    return {**{k: v for k, v in LIMITS.items() if k != "stdin_open"}, "init": True}
 
 
 class _Chunks(io.RawIOBase):
@@ -427,8 +481,12 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
         return seen
     event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
                   platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
-                  required=source in required)
+                  required=source in required,
+                  emulator=probe.emulation.name if probe.emulation else "")
     d = diagnose(event)
+    if d.cause == "emulator-crash":  # the image's fault only if another QEMU crashes too
+        event = probe.again_elsewhere(event, cmd, status, timeout)
+        d = diagnose(event)
     if d.kind in (Kind.MISSING, Kind.ABSENT):
         # Not found, or found and not executable (a missing program interpreter says ENOENT)?
         if _which(probe, cmd[0]) is None:
@@ -455,13 +513,28 @@ def _which(probe: ImageProbe, name: str) -> str | None:
     return found if found.startswith("/") else None
 
 
+# The PATH of Debian's images, where `command -v` names no file (busybox's applets are its
+# shell's builtins there).
+DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def _on_path(probe: ImageProbe, name: str) -> str | None:
+    """The file ``name`` runs as a program of its own, or None."""
+    found = _which(probe, name)
+    if found is None:
+        found = next((f"{d}/{name}" for d in DEFAULT_PATH if probe.head(f"{d}/{name}", 4)),
+                     None)
+    return found
+
+
 def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             timeout: float = 60.0, hello_timeout: float = 600.0,
             log_path: Path | None = None, mode: RunKind | None = None,
             required: frozenset[str] = frozenset(),
             allow_foreign: tuple[str, ...] = (),
             checks: tuple[DeclaredCheck, ...] = (),
-            docker_host: str | None = None) -> list[Observation]:
+            docker_host: str | None = None,
+            emulation: Emulation | None = None) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -470,7 +543,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
-                    mode=mode, docker_host=docker_host) as probe:
+                    mode=mode, docker_host=docker_host, emulation=emulation) as probe:
         def answer(source: str) -> Observation:
             """A command source of harness.core.sources, its answer read by PARSERS."""
             return _answer(probe, source, list(sources.BY_NAME[source].command),

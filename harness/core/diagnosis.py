@@ -52,6 +52,11 @@ class Event:
     host: str = ""  # the registry or mirror spoken to
     log: str = ""  # where the whole output is
     engine_answers: bool | None = None  # asked after the failure; None: not asked
+    emulator: str = ""  # the QEMU the platform ran under (`QEMU 7.2.22`)
+    second: str = ""  # the other emulator the command was run again under, if any
+    # The command under ``second``: True ran as expected, False died there too, None not run.
+    elsewhere: bool | None = None
+    why_not: str = ""  # why there was no second emulator to ask
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,37 @@ def _absent(event: Event) -> bool:
     return event.status == 127 or (event.status == 126 and bool(_NOT_FOUND.search(event.output)))
 
 
+EMULATOR_FIX = (
+    "use a newer QEMU for this platform (`docker run --privileged --rm tonistiigi/binfmt "
+    "--install all`, or Debian trixie's qemu-user-static), or check it on a native runner "
+    "(--engine PLATFORM=ssh://...)"
+)
+# QEMU's own words when the guest dies by a signal (linux-user/signal.c, dump_core_and_abort).
+QEMU_CRASH = _rx(r"qemu: uncaught target signal (\d+)[^\n]*")
+
+
+def _emulator_fault(event: Event) -> bool:
+    """A crash QEMU reported, for an emulated platform, that is not shown to be the image's:
+    a build step (no second emulator can run one), or a probe that ran under a second QEMU or
+    could not be run there."""
+    return event.mode is RunKind.QEMU and event.elsewhere is not False
+
+
+def _emulator_message(event: Event, m: re.Match[str] | None) -> tuple[str, str]:
+    under = event.emulator or "QEMU"
+    said = _first_line(event, m)
+    if event.stage is Stage.BUILD:
+        return (f"{_where(event)}{under} crashed in a build step, twice ({said}): an emulator "
+                f"fault until shown otherwise{_see(event)}",
+                EMULATOR_FIX + "; if the step crashes on a native machine too, fix the step")
+    if event.elsewhere:
+        return (f"{_where(event)}`{event.command}` died under {under} ({said}) and ran under "
+                f"{event.second}: a fault of the emulator, not of the image", EMULATOR_FIX)
+    return (f"{_where(event)}`{event.command}` died under {under} ({said}), and no second "
+            f"emulator could tell whether QEMU or the image is at fault ({event.why_not})",
+            EMULATOR_FIX + "; the harness asks Debian trixie's QEMU when apt can download it")
+
+
 def _foreign(event: Event) -> bool:
     """An exec format error is the image's fault once the image's own code has run here:
     during probes (the container's shell is up), or for a platform the CPU runs natively."""
@@ -285,6 +321,8 @@ CAUSES: tuple[Cause, ...] = (
               r"be empty.*|file with no instructions.*|Dockerfile cannot be empty.*|"
               r"forbidden path outside the build context.*|"
               r"failed to read dockerfile: .*|Cannot locate specified Dockerfile.*")),
+    Cause("emulator-crash", Kind.EMULATOR, frozenset({Stage.BUILD, Stage.PROBE}),
+          _emulator_message, QEMU_CRASH, when=_emulator_fault),
     # -- the image ------------------------------------------------------------------------------
     Cause("step-failed", Kind.BUILD, frozenset({Stage.BUILD}),
           lambda e, m: (f"{_where(e)}a build step failed: {_first_line(e, m)}{_see(e)}",
@@ -322,7 +360,8 @@ CAUSES: tuple[Cause, ...] = (
           when=_absent),
     Cause("tool-killed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` died by "
-                        f"{_signal_name(e.signal or (e.status or 128) - 128)}: "
+                        f"{_signal_name(e.signal or (e.status or 128) - 128)}"
+                        f"{f' under {e.emulator} and {e.second} alike' if e.second else ''}: "
                         f"{_tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
                         "find why it crashes"),

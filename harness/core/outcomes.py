@@ -78,6 +78,7 @@ class Kind(StrEnum):
     BROKEN = "broken"  # a tool is there but does not work (exit status, signal, foreign binary)
     QUIRK = "quirk"  # a known harmless effect of the host
     ERROR = "error"  # the machine could not check
+    EMULATOR = "emulator"  # QEMU crashed where another emulator did not, or with no evidence
     USAGE = "usage"  # bad input found only once work had started
     INTERNAL = "internal"  # the harness itself failed
     ABSENT = "absent"  # an optional tool is absent: nothing to check
@@ -94,11 +95,13 @@ class Kind(StrEnum):
 _KIND_VERDICT = {
     Kind.MISMATCH: Verdict.FAIL, Kind.MISSING: Verdict.FAIL, Kind.BUILD: Verdict.FAIL,
     Kind.BROKEN: Verdict.FAIL, Kind.QUIRK: Verdict.QUIRK, Kind.ERROR: Verdict.ERROR,
+    Kind.EMULATOR: Verdict.ERROR,
     Kind.USAGE: Verdict.ERROR, Kind.INTERNAL: Verdict.ERROR, Kind.ABSENT: Verdict.PASS,
 }
 _KIND_EXIT = {
     **{k: Exit.IMAGE_WRONG for k, v in _KIND_VERDICT.items() if v is Verdict.FAIL},
     Kind.QUIRK: Exit.OK, Kind.ABSENT: Exit.OK, Kind.ERROR: Exit.CANNOT_CHECK,
+    Kind.EMULATOR: Exit.CANNOT_CHECK,
     Kind.USAGE: Exit.USAGE, Kind.INTERNAL: Exit.SOFTWARE,
 }
 # When kinds disagree, the first status in this order decides: a wrong image blocks whatever

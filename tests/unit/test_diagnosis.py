@@ -126,6 +126,18 @@ QEMU_NO_INTERPRETER = ("aarch64-binfmt-P: Could not open '/lib/ld-linux-aarch64.
 A64, NATIVE, QEMU, NONE = "linux/arm64", RunKind.NATIVE, RunKind.QEMU, RunKind.UNAVAILABLE
 
 
+# QEMU 7.2's words when the guest dies by a signal, in a BuildKit step and in a probe.
+QEMU_STEP_CRASH = """#5 [2/2] RUN /opt/marked/busybox true
+#5 0.326 qemu: uncaught target signal 11 (Segmentation fault) - core dumped
+#5 ERROR: executor failed running [/bin/sh -c /opt/marked/busybox true]: exit code: 139
+------
+ > [2/2] RUN /opt/marked/busybox true:
+0.326 qemu: uncaught target signal 11 (Segmentation fault) - core dumped
+------
+ERROR: failed to solve: executor failed running [/bin/sh -c /opt/marked/busybox true]: exit code: 139"""  # noqa: E501
+QEMU_PROBE_CRASH = "qemu: uncaught target signal 11 (Segmentation fault) - core dumped\n"
+
+
 def ev(stage: Stage, output: str = "", **kw: object) -> Event:
     return Event(stage, output=output, platform=kw.pop("platform", A64), **kw)  # type: ignore[arg-type]
 
@@ -220,6 +232,20 @@ TABLE = [
     ("tool killed by a signal", ev(Stage.PROBE, "Segmentation fault (core dumped)\n", status=139,
                                    subject="cargo", command="cargo -V"), "tool-killed",
      Kind.BROKEN),
+    ("QEMU crashes in a build step", ev(Stage.BUILD, QEMU_STEP_CRASH, status=1, mode=QEMU,
+                                        emulator="QEMU 7.2.22"), "emulator-crash", Kind.EMULATOR),
+    ("QEMU crashes in a probe, another QEMU runs it",
+     ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="rustc -vV",
+        emulator="QEMU 7.2.22", second="QEMU 10.0.13", elsewhere=True),
+     "emulator-crash", Kind.EMULATOR),
+    ("QEMU crashes in a probe, no other QEMU to ask",
+     ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="rustc -vV",
+        emulator="QEMU 7.2.22", why_not="the engine does not run on this machine"),
+     "emulator-crash", Kind.EMULATOR),
+    ("QEMU crashes in a probe, and the other QEMU too",
+     ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="rustc -vV",
+        emulator="QEMU 7.2.22", second="QEMU 10.0.13", elsewhere=False),
+     "tool-killed", Kind.BROKEN),
     ("probe hangs", ev(Stage.PROBE, command="uname -m", timed_out=True), "probe-timeout",
      Kind.ERROR),
     ("registry refuses credentials", ev(Stage.PUBLISH, status=401, host="127.0.0.1:5000",
@@ -275,7 +301,7 @@ def test_every_cause_has_a_row() -> None:
     (Kind.BUILD, "fail", Exit.IMAGE_WRONG), (Kind.BROKEN, "fail", Exit.IMAGE_WRONG),
     (Kind.MISSING, "fail", Exit.IMAGE_WRONG), (Kind.ERROR, "error", Exit.CANNOT_CHECK),
     (Kind.USAGE, "error", Exit.USAGE), (Kind.INTERNAL, "error", Exit.SOFTWARE),
-    (Kind.ABSENT, "pass", Exit.OK),
+    (Kind.ABSENT, "pass", Exit.OK), (Kind.EMULATOR, "error", Exit.CANNOT_CHECK),
 ])
 def test_kind_gives_verdict_and_status(kind: Kind, verdict: str, status: Exit) -> None:
     assert (kind.verdict, kind.exit_status) == (verdict, status)
@@ -332,3 +358,16 @@ def test_a_held_apt_lock_is_named_with_its_holder() -> None:
     got = diagnose(ev(Stage.PROVISION, APT_LISTS_LOCKED, status=100))
     assert "/var/lib/apt/lists/lock. It is held by process 27248 (python3)" in got.message
     assert "then run again" in got.fix
+
+
+def test_a_qemu_crash_is_the_images_fault_only_with_evidence() -> None:
+    """Natively the same words cannot be QEMU's; under QEMU, a crash is called the image's
+    only where a second QEMU crashed too, and both are named."""
+    native = diagnose(ev(Stage.BUILD, QEMU_STEP_CRASH, status=1, mode=NATIVE))
+    assert native.cause == "step-failed"
+    both = diagnose(ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="x",
+                       emulator="QEMU 7.2.22", second="QEMU 10.0.13", elsewhere=False))
+    assert "under QEMU 7.2.22 and QEMU 10.0.13 alike" in both.message
+    one = diagnose(ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="x",
+                      emulator="QEMU 7.2.22", second="QEMU 10.0.13", elsewhere=True))
+    assert "ran under QEMU 10.0.13" in one.message and "native runner" in one.fix
