@@ -568,7 +568,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         found.extend(hello)
         for check in checks:  # a declared check's command must be there: it is required
             seen = _answer(probe, check.source, list(check.command),
-                           functools.partial(obs.declared, check), check.timeout,
+                           functools.partial(obs.declared, check, platform=platform),
+                           check.timeout,
                            required=frozenset({check.source}), status=check.status,
                            timeout_fix=None if check.timeout is None else
                            f"raise timeout (now {check.timeout:g} s) in "

@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import normalise, parity, sources
+from harness.core import normalise, parity, sameness, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
 from harness.core.isa import Isa
 from harness.core.linkage import Linkage
+from harness.core.platforms import Platform
 from harness.core.usercheck import DeclaredCheck
 
 SOURCES = sources.NAMES  # the built-in sources, in report order (harness.core.sources)
@@ -192,13 +193,17 @@ def isa(result: Isa) -> Observation:
                                "seen": result.seen})
 
 
-def declared(check: DeclaredCheck, output: str) -> Observation:
+def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
+             ) -> Observation:
     """What a declared check's command printed (it exited with the status expected); the
-    pattern is kept with it, so the judgement needs nothing else. (The probe adds
+    pattern is kept with it, so the judgement needs nothing else; with ``same = true``, the
+    answer to compare with the other platforms' (see harness.core.sameness). (The probe adds
     ``dropped_bytes`` when the command printed more than it reads.)"""
     first = next((line for line in output[:RAW_LIMIT].splitlines() if line.strip()), "")
-    return Observation(check.source, output, (), first.strip(),
-                       detail={"command": check.shown, "expect": check.expect}, output=output)
+    detail: dict[str, Any] = {"command": check.shown, "expect": check.expect}
+    if check.same and platform is not None:
+        detail["same"] = asdict(sameness.Answer.of(output, platform))
+    return Observation(check.source, output, (), first.strip(), detail=detail, output=output)
 
 
 def user_test(source: str, passed: bool, message: str, kind: str | None = None,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import parity, sinks
+from harness.core import parity, sameness, sinks
 from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
@@ -191,6 +191,7 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     """The report of a run; ``index``: what a checked registry reference resolved to;
     ``run``: when the run started and ended (wall clock)."""
     ordered = sorted(results, key=lambda r: r.platform)
+    _compare_answers(ordered)
     extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
     report = {
         "schema": SCHEMA_VERSION,
@@ -211,6 +212,25 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     if compared is not None:
         report["parity"] = compared
     return report
+
+
+def _compare_answers(results: list[PlatformResult]) -> None:
+    """Declared checks with ``same = true``, compared across the platforms (see
+    harness.core.sameness): the odd platforms out get a mismatch finding (once, so a merged
+    report of reports is judged the same) and their verdicts follow."""
+    answers: dict[str, dict[str, sameness.Answer]] = {}
+    for r in results:
+        for o in r.observations:
+            same = o.detail.get("same")
+            if isinstance(same, dict) and o.error is None:
+                answers.setdefault(o.source, {})[r.platform] = sameness.Answer(**same)
+    by_platform = {r.platform: r for r in results}
+    for odd in sameness.judge(answers):
+        result = by_platform[odd.platform]
+        finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix)
+        if finding not in result.findings:
+            result.findings.append(finding)
+            result.verdict = worst([result.verdict, finding.verdict])
 
 
 def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -> dict[str, Any]:

@@ -5,6 +5,7 @@ and the output it must print, as a regular expression that may name the platform
     command = ["myapp", "--version"]      # or a string, run with `sh -c`
     expect = 'myapp 1\\.\\d+ linux/{goarch}'  # searched in stdout and stderr
     status = 0                            # the exit status expected (default 0)
+    same = true                           # every platform prints the same (see sameness)
 
 Placeholders stand for every name the platform table has for the platform, as a regex
 alternation of escaped names: ``{dpkg}`` (``armhf``), ``{uname}`` (``armv7l``), ``{triple}``
@@ -31,7 +32,7 @@ from harness.core.platforms import PLATFORMS, Platform
 PREFIX = "check:"  # a declared check's source name in the reports: check:NAME
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-KEYS = ("command", "expect", "status", "timeout")
+KEYS = ("command", "expect", "status", "timeout", "same")
 # A command's output is read up to this many bytes (the rest is drained and counted, never
 # kept): memory stays bounded whatever an image prints, and a check that printed more says so.
 OUTPUT_CAP = 64 << 20
@@ -56,6 +57,7 @@ class DeclaredCheck:
     expect: str  # the template, placeholders not yet replaced
     status: int = 0
     timeout: float | None = None  # None: the run's --probe-timeout
+    same: bool = False  # every platform prints the same (platform names aside)
 
     @property
     def source(self) -> str:
@@ -146,4 +148,8 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
                                 or not math.isfinite(timeout) or timeout <= 0):
         raise UsageError(f"{where}: timeout must be a number of seconds above 0",
                          "write timeout = 60")
-    return DeclaredCheck(name, argv, expect, status, float(timeout) if timeout else None)
+    same = spec.get("same", False)
+    if not isinstance(same, bool):
+        raise UsageError(f"{where}: same must be true or false, not {same!r}",
+                         "write same = true (every platform prints the same)")
+    return DeclaredCheck(name, argv, expect, status, float(timeout) if timeout else None, same)

@@ -25,6 +25,7 @@ from harness.containers.pipeline import (
     saved_results,
     was_interrupted,
 )
+from harness.core import sameness
 from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
 from harness.core.outcomes import Exit, Kind
 from harness.core.report import (
@@ -32,6 +33,7 @@ from harness.core.report import (
     build_report,
     render_console,
 )
+from harness.core.usercheck import PREFIX
 from harness.core.verdicts import ERROR, Finding
 from harness.machine import files
 from harness.machine.progress import LiveBoard, ProgressPrinter
@@ -187,8 +189,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         junit.add_errors(Path(xml), {name: next(
             (f.message for f in state.results[name].findings if f.fix == INTERRUPTED_FIX),
             "interrupted") for name in cut_short})
+    if xml:
+        junit.add_failures(Path(xml), _odd_answers(report))
     config.stash[_report] = report
     record_durations(config, {r.platform: r.seconds for r in state.results.values()})
+
+
+def _odd_answers(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The `same = true` checks the platforms answered differently: check -> messages."""
+    found: dict[str, list[str]] = {}
+    for entry in report["platforms"]:
+        for f in entry["findings"]:
+            if f["kind"] == Kind.MISMATCH and f["fix"] == sameness.FIX:
+                found.setdefault(f["source"].removeprefix(PREFIX), []).append(f["message"])
+    return found
 
 
 def run_status(pytest_status: int, verdict_status: int) -> int:

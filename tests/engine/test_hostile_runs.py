@@ -219,3 +219,34 @@ def test_a_program_that_cannot_start_fails_its_platform(tmp_path: Path, seeded: 
         assert finding["kind"] == "broken" and says in finding["message"], finding
         assert p["observed"]["elf-audit"]["detail"]["count"] == 0  # the architecture is right
     assert junit_cases(tmp_path)["test_source[linkage-linux/arm64]"] == "failure"
+
+
+@pytest.mark.parametrize(("stale_on", "status"), [("none", EXIT_OK), ("arm64", EXIT_IMAGE_WRONG)])
+def test_a_platform_shipping_last_releases_binary_fails_a_same_check(
+        tmp_path: Path, seeded: None, stale_on: str, status: int) -> None:
+    """Each platform matched `^myapp 1\\.\\d` and passed; `same = true` compares them."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.harness.checks.version]\ncommand = ["cat", "/version"]\n'
+        'expect = "^myapp 1\\\\.\\\\d"\nsame = true\n')
+    run = tiny(tmp_path / "r", "stale-on-one", f"--build-arg=STALE_ON={stale_on}",
+               cwd=project, platforms=("linux/amd64", "linux/arm64"))
+    assert run.returncode == status, run.stdout[-3000:]
+    platforms = report(tmp_path / "r")["platforms"]
+    cases = junit_cases(tmp_path / "r")
+    if stale_on == "none":
+        assert [p["verdict"] for p in platforms] == ["pass", "pass"]
+        assert "same[version]" not in cases
+        return
+    # Two platforms: both are named, each with both answers.
+    for p in platforms:
+        [finding] = [f for f in p["findings"] if f["source"] == "check:version"]
+        assert finding["kind"] == "mismatch"
+        assert "'myapp 1.3 ({arch})'" in finding["message"]
+        assert "'myapp 1.4 ({arch})'" in finding["message"]
+    assert cases["same[version]"] == "failure"
+    assert all(cases[f"test_declared_check[version-{p}]"] == "passed"
+               for p in ("linux/amd64", "linux/arm64"))
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "myapp 1.3" in md
