@@ -45,6 +45,10 @@ MULTIARCH = {
     "linux/arm/v5": ("arm-linux-gnueabi",), "linux/ppc64le": ("powerpc64le-linux-gnu",),
     "linux/s390x": ("s390x-linux-gnu",), "linux/riscv64": ("riscv64-linux-gnu",),
 }
+# The x86-64 levels share plain amd64's loader and directories.
+for _level in ("v2", "v3", "v4"):
+    LOADERS[f"linux/amd64/{_level}"] = LOADERS["linux/amd64"]
+    MULTIARCH[f"linux/amd64/{_level}"] = MULTIARCH["linux/amd64"]
 # Where Debian puts code of another architecture on purpose: the other word size's libraries,
 # cross toolchains and their sysroots, QEMU's own binaries, firmware, boot loaders, Rust's
 # standard libraries for other targets.

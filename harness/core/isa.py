@@ -45,9 +45,10 @@ OFFERS = {"linux/arm/v5": "ARMv5TE", "linux/arm/v6": "ARMv6KZ (ARM1176)",
 
 
 # x86-64: the levels (X86_ISA_1_NEEDED bits) each platform's CPUs have. Plain linux/amd64
-# promises the baseline only.
+# promises the baseline only; linux/amd64/vN every level up to N.
 X86_BASELINE = 1
-X86_ALLOWED = {"linux/amd64": X86_BASELINE}
+X86_ALLOWED = {"linux/amd64": X86_BASELINE, "linux/amd64/v2": 0b11, "linux/amd64/v3": 0b111,
+               "linux/amd64/v4": 0b1111}
 X86_NEEDED = -1  # the key under which an x86 file's level mask is passed to judge_file
 
 
@@ -64,7 +65,9 @@ def judge_file(platform: Platform, attributes: dict[int, int]) -> str | None:
         if not extra:
             return None
         levels = ", ".join(name for bit, name in X86_LEVELS.items() if extra & bit)
-        return f"built for {levels}, more than {platform.name} offers (x86-64-baseline)"
+        top = (allowed_mask + 1) >> 1 if allowed_mask else 1  # the highest level offered
+        offers = X86_LEVELS.get(top, "x86-64-baseline")
+        return f"built for {levels}, more than {platform.name} offers ({offers})"
     arch = attributes.get(TAG_CPU_ARCH)
     allowed = ALLOWED.get(platform.name)
     if arch is None or allowed is None or arch in allowed:

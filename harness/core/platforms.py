@@ -76,6 +76,11 @@ class Platform:
 PLATFORMS: tuple[Platform, ...] = (
     Platform("amd64", None, ("amd64",), ("x86_64-unknown-linux-gnu",), 64, False, EM_X86_64,
              None, ("x86_64",)),
+    # The x86-64 micro-architecture levels, as OCI's image spec names them (linux/amd64/v2
+    # to v4): the same userland, for CPUs that have SSE4.2/POPCNT (v2), AVX2/BMI2/FMA (v3),
+    # AVX-512 (v4). Plain linux/amd64 promises the baseline (v1) only.
+    *(Platform("amd64", level, ("amd64",), ("x86_64-unknown-linux-gnu",), 64, False, EM_X86_64,
+               None, ("x86_64",)) for level in ("v2", "v3", "v4")),
     Platform("386", None, ("i386",), ("i686-unknown-linux-gnu", "i586-unknown-linux-gnu"), 32,
              False, EM_386, None, ("i686", "i586", "i486", "i386")),
     Platform("arm64", None, ("arm64",), ("aarch64-unknown-linux-gnu",), 64, False, EM_AARCH64,
@@ -123,6 +128,8 @@ def lookup(architecture: str, variant: str | None, *, os: str = "linux",
     variant = variant or _DEFAULT_VARIANT.get(arch)
     if arch == "arm64" and variant == "v8":
         variant = None  # arm64 has a single variant; v8 is optional in configs.
+    if arch == "amd64" and variant == "v1":
+        variant = None  # containerd's normalisation: amd64/v1 is amd64.
     for p in PLATFORMS:
         if p.os == os and p.architecture == arch and p.variant == variant:
             return p

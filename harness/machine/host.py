@@ -23,7 +23,10 @@ BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 # Platforms whose binaries a CPU family executes without emulation (32-bit x86 on x86_64,
 # AArch32 on most, not all, aarch64 CPUs).
 NATIVE = {
-    "x86_64": {"linux/amd64", "linux/386"},
+    # The amd64 levels too: the CPU is not asked whether it has them (that is the isa
+    # audit's and the CPU's business), as BuildKit runs them natively.
+    "x86_64": {"linux/amd64", "linux/amd64/v2", "linux/amd64/v3", "linux/amd64/v4",
+               "linux/386"},
     "i686": {"linux/386"},
     "aarch64": {"linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"},
     "armv7l": {"linux/arm/v7", "linux/arm/v6", "linux/arm/v5"},

@@ -127,3 +127,26 @@ def test_lse_atomics_die_on_the_arm64_baseline_cpu_and_the_v8_0_twin_runs(
         assert finding["kind"] == "broken" and "on cortex-a53" in finding["message"]
     else:
         assert seen["illegal"] == [] and p["verdict"] == "pass"
+
+
+def test_an_x86_64_v3_program_passes_linux_amd64_v3_and_its_v4_twin_fails(
+        tmp_path: Path) -> None:
+    """linux/amd64/v3 (OCI's name for the level) offers AVX2: its programs may need it,
+    not AVX-512."""
+    for march, status in (("x86-64-v3", EXIT_OK), ("x86-64-v4", EXIT_IMAGE_WRONG)):
+        context = tmp_path / march
+        shutil.copytree(FIXTURES / "x86-level", context)
+        (context / "main.c").write_text("int main(void) { return 0; }\n")
+        subprocess.run(["gcc", "-O2", f"-march={march}", "-mneeded", "-static", "-o",
+                        str(context / "prog"), str(context / "main.c")], check=True)
+        run = run_harness("--platform=linux/amd64/v3", f"--dockerfile={context / 'Dockerfile'}",
+                          f"--report-dir={tmp_path / march / 'r'}",
+                          f"--image=harness-test/{march}-on-v3", "--require=")
+        assert run.returncode == status, run.stdout[-3000:]
+        [p] = json.loads((tmp_path / march / "r" / "report.json").read_text())["platforms"]
+        assert p["observed"]["config"]["value"] == "linux/amd64/v3"
+        isa = [f["message"] for f in p["findings"] if f["source"] == "isa"]
+        expected = 0 if march == "x86-64-v3" else 1
+        assert len(isa) == expected, isa
+        assert all("built for x86-64-v4, more than linux/amd64/v3 offers (x86-64-v3)" in m
+                   for m in isa)

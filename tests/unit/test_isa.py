@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.core.elf import TAG_CPU_ARCH, _aeabi
 from harness.core.isa import Isa, judge_file
 from harness.core.platforms import parse_platform
@@ -54,3 +56,25 @@ def test_plain_amd64_promises_the_x86_64_baseline() -> None:
     seen.add(amd64, "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so",
              {X86_NEEDED: 5}, program=False)  # glibc's hwcaps libraries: chosen at run time
     assert seen.count == 0 and seen.seen == {"x86-64-v3": 1}
+
+
+
+@pytest.mark.parametrize(("platform", "passes", "fails", "offers"), [
+    ("linux/amd64/v2", 1 | 2, (1 | 4, "x86-64-v3"), "x86-64-v2"),
+    ("linux/amd64/v3", 1 | 2 | 4, (8, "x86-64-v4"), "x86-64-v3"),
+    ("linux/amd64/v4", 1 | 2 | 4 | 8, None, "x86-64-v4"),
+])
+def test_each_amd64_variant_offers_its_level_and_those_below(
+        platform: str, passes: int, fails: tuple[int, str] | None, offers: str) -> None:
+    from harness.core.isa import X86_NEEDED
+    row = parse_platform(platform)
+    assert judge_file(row, {X86_NEEDED: passes}) is None
+    if fails is not None:
+        mask, needed = fails
+        assert judge_file(row, {X86_NEEDED: mask}) == \
+            f"built for {needed}, more than {platform} offers ({offers})"
+
+
+def test_amd64_v1_is_plain_amd64_as_containerd_normalises_it() -> None:
+    assert parse_platform("linux/amd64/v1").name == "linux/amd64"
+    assert parse_platform("linux/amd64/v3").name == "linux/amd64/v3"
