@@ -22,8 +22,8 @@ import docker.errors
 
 from harness.containers import bases, build, engine, probes
 from harness.containers.build import Builder
+from harness.core import baseline, sinks
 from harness.core import dockerfile as dockerfile_text
-from harness.core import sinks
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
@@ -38,7 +38,7 @@ from harness.core.report import (
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
-from harness.machine import files
+from harness.machine import emulators, files
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
@@ -178,6 +178,17 @@ class Pipeline:
         name = f"QEMU {mode.qemu_version}" if mode.qemu_version else "QEMU"
         local = engine.on_this_host(self.engine_url(platform), self.facts_for(platform).name)
         return probes.Emulation(name, mode.handler, local)
+
+    def _launcher(self, platform: Platform, mode: RunMode) -> Path | None:
+        """This machine's QEMU for a platform that runs natively, to ask its baseline CPU
+        (mounted into the probe container: only for an engine on this machine)."""
+        name = baseline.LAUNCHERS.get(platform.architecture)
+        if mode.kind is not RunKind.NATIVE or platform.name not in baseline.CPUS or not name:
+            return None
+        if not engine.on_this_host(self.engine_url(platform), self.facts_for(platform).name):
+            return None
+        found = emulators.installed(name)
+        return found.path if found else None
 
     def board(self, platform: Platform) -> StatusBoard:
         return StatusBoard(self.cfg.report_dir / "status", platform)
@@ -349,7 +360,8 @@ class Pipeline:
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
                                    checks=self.cfg.checks, docker_host=self.engine_url(platform),
-                                   emulation=self._emulation(platform, built.mode))
+                                   emulation=self._emulation(platform, built.mode),
+                                   launcher=self._launcher(platform, built.mode))
             judgement = judge(platform, found, self.facts_for(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:

@@ -74,8 +74,9 @@ HELLO_SCRIPT = (
 HELLO_GREETING = "Hello, world!"
 
 
-# Where a second emulator is mounted in the container that runs a command under it.
-SECOND_QEMU = "/.harness-qemu"
+# Where a QEMU of this machine's is mounted, read-only, in a container that launches a command
+# under it: a second emulator, or the baseline CPU's for a platform that runs natively.
+QEMU_MOUNT = "/.harness-qemu"
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,16 @@ class ImageProbe:
     def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
                  timeout: float = 60.0, log_path: Path | None = None,
                  mode: RunKind | None = None, docker_host: str | None = None,
-                 emulation: Emulation | None = None) -> None:
+                 emulation: Emulation | None = None, launcher: Path | None = None) -> None:
         self.client = client
         self.docker_host = docker_host
         self.image = image
         self.platform = platform
         self.mode = mode
         self.emulation = emulation
+        # This machine's QEMU for the platform, to launch commands on its baseline CPU.
+        self.launcher = launcher
+        self._mounts = {str(launcher): QEMU_MOUNT} if launcher else {}
         self.timeout = timeout
         self.log_path = log_path
         self._tc: DockerContainer | None = None
@@ -132,6 +136,8 @@ class ImageProbe:
               .with_kwargs(platform=self.platform.name, labels={LABEL: "1"},
                            entrypoint=KEEPALIVE, **LIMITS)
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
+        for source, target in self._mounts.items():
+            tc.with_volume_mapping(source, target, mode="ro")
         self._tc = tc
         pin_tls_ca(tc.get_docker_client().client)
         try:
@@ -236,7 +242,7 @@ class ImageProbe:
         rest drained and counted), so memory stays bounded whatever the image prints."""
         limit = timeout or self.timeout
         if self._files is not None:
-            return self._run_alone(cmd, limit, env or {})
+            return self._run_alone(cmd, limit, env or {}, self._mounts)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         future = pool.submit(self._exec_streamed, cmd, env or {})
         try:
@@ -305,8 +311,8 @@ class ImageProbe:
             return replace(event, why_not=f"{cmd[0]} was not found to run it again")
         self._log_line(f"# {self.emulation.name} crashed: again under {second.describe()}")
         try:
-            out = self._run_alone([SECOND_QEMU, path, *cmd[1:]], limit or self.timeout, {},
-                                  mounts={str(second.path): SECOND_QEMU})
+            out = self._run_alone([QEMU_MOUNT, path, *cmd[1:]], limit or self.timeout, {},
+                                  mounts={str(second.path): QEMU_MOUNT})
         except ProbeTimeout:
             return replace(event, second=second.describe(), elsewhere=True)  # alive there
         died = out.status < 0 or 128 < out.status < 160  # by a signal, as QEMU passes it on
@@ -320,8 +326,7 @@ class ImageProbe:
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
             labels={LABEL: "1"}, environment=env,
-            volumes={src: {"bind": dst, "mode": "ro"} for src, dst in (mounts or {}).items()},
-            **_one_shot_limits())
+            volumes=_volumes(mounts or {}), **_one_shot_limits())
         try:
             try:
                 one.start()
@@ -406,6 +411,11 @@ def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]
         if response is not None:
             response.close()
     return bytes(kept), dropped
+
+
+def _volumes(mounts: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Files of this machine's (source -> path in the container), mounted read-only."""
+    return {src: {"bind": dst, "mode": "ro"} for src, dst in mounts.items()}
 
 
 def _one_shot_limits() -> dict[str, Any]:
@@ -534,7 +544,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             allow_foreign: tuple[str, ...] = (),
             checks: tuple[DeclaredCheck, ...] = (),
             docker_host: str | None = None,
-            emulation: Emulation | None = None) -> list[Observation]:
+            emulation: Emulation | None = None,
+            launcher: Path | None = None) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
@@ -543,7 +554,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
-                    mode=mode, docker_host=docker_host, emulation=emulation) as probe:
+                    mode=mode, docker_host=docker_host, emulation=emulation,
+                    launcher=launcher) as probe:
         def answer(source: str) -> Observation:
             """A command source of harness.core.sources, its answer read by PARSERS."""
             return _answer(probe, source, list(sources.BY_NAME[source].command),
@@ -576,14 +588,15 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
                            f"[tool.harness.checks.{check.name}], or fix the command")
             seen.detail.setdefault("command", check.shown)
             found.append(seen)
-        if mode is RunKind.QEMU and platform.name in baseline.CPUS:
+        if platform.name in baseline.CPUS and (mode is RunKind.QEMU or probe.launcher):
             found.append(_baseline(probe, platform, found, checks))
     return found
 
 
 def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
               checks: tuple[DeclaredCheck, ...]) -> Observation:
-    """The commands that answered, asked again on the platform's oldest CPU (QEMU_CPU)."""
+    """The commands that answered, asked again on the platform's oldest CPU: QEMU_CPU for
+    an emulated platform, QEMU launched with -cpu for one that runs natively."""
     cpu, about = baseline.CPUS[platform.name]
     answered = {o.source for o in found if o.raw is not None and o.error is None}
     commands = [list(sources.BY_NAME[s].command) for s in ("uname", *sources.USERLANDS,
@@ -596,14 +609,21 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
     uname = None
     for cmd in commands:
         shown = " ".join(cmd)
+        asked, env = cmd, {"QEMU_CPU": cpu}
+        if probe.launcher:
+            path = cmd[0] if cmd[0].startswith("/") else _on_path(probe, cmd[0])
+            if path is None:
+                continue
+            asked, env = [QEMU_MOUNT, "-cpu", cpu, path, *cmd[1:]], {}
         try:
-            out = probe.run(cmd, env={"QEMU_CPU": cpu})
+            out = probe.run(asked, env=env)
         except ProbeTimeout:
             ran.append((shown, -1, False))
             continue
         ran.append((shown, out.status, baseline.illegal(out.status, out.text[-4096:])))
         if cmd == ["uname", "-m"] and out.status == 0:
-            uname = out.text.strip()
+            # Its last line: QEMU warns first of CPU features its TCG does not have.
+            uname = (out.text.strip().splitlines() or [""])[-1].strip()
     return obs.baseline_cpu(cpu, about, ran, uname)
 
 

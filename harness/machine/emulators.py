@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -92,3 +93,16 @@ def second(handler: str) -> Emulator | None:
         return None
     version = qemu_version(str(binary))
     return Emulator(binary, version) if version else None
+
+
+@functools.cache
+def installed(name: str) -> Emulator | None:
+    """This machine's own ``name`` (``qemu-x86_64``), as Debian's qemu-user-static installs
+    it (``qemu-x86_64-static``) or qemu-user does; None where neither is on PATH."""
+    for candidate in (f"{name}-static", name):
+        found = shutil.which(candidate)
+        if found:
+            version = qemu_version(found)
+            if version:
+                return Emulator(Path(os.path.realpath(found)), version)
+    return None

@@ -150,3 +150,45 @@ def test_an_x86_64_v3_program_passes_linux_amd64_v3_and_its_v4_twin_fails(
         assert len(isa) == expected, isa
         assert all("built for x86-64-v4, more than linux/amd64/v3 offers (x86-64-v3)" in m
                    for m in isa)
+
+
+AVX2_PROGRAM = r"""
+int main(void) {
+#ifdef AVX2
+    __asm__ volatile("vpaddd %ymm0, %ymm0, %ymm0");
+#endif
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize(("avx2", "status"), [(True, EXIT_IMAGE_WRONG), (False, EXIT_OK)])
+def test_an_avx2_instruction_no_note_declares_dies_on_the_amd64_baseline_cpu(
+        tmp_path: Path, avx2: bool, status: int) -> None:
+    """linux/amd64 runs natively here, on a CPU with AVX2: the program runs, and its ELF says
+    nothing of AVX2 (no -mneeded). Only QEMU launched with -cpu qemu64 (x86-64-v1) shows
+    that it dies on the platform's baseline. A scratch image: no shell to exec in, each
+    command in a container of its own."""
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / "x86-level", context)
+    (context / "main.c").write_text(AVX2_PROGRAM)
+    subprocess.run(["gcc", "-O2", "-static", *(["-DAVX2"] if avx2 else []), "-o",
+                    str(context / "prog"), str(context / "main.c")], check=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.harness.checks.prog]\ncommand = ["/prog"]\nexpect = ""\n')
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={context / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}",
+                      f"--image=harness-test/avx2-{'yes' if avx2 else 'no'}", "--require=",
+                      cwd=project)
+    assert run.returncode == status, run.stdout[-3000:]
+    [p] = json.loads((tmp_path / "r" / "report.json").read_text())["platforms"]
+    base = p["observed"]["baseline-cpu"]["detail"]
+    assert base["cpu"] == "qemu64" and [r["command"] for r in base["ran"]] == ["/prog"]
+    assert p["observed"]["isa"]["detail"]["count"] == 0  # the ELF file says nothing
+    if avx2:
+        [finding] = [f for f in p["findings"] if f["source"] == "baseline-cpu"]
+        assert "on qemu64" in finding["message"] and "`/prog`" in finding["message"]
+    else:
+        assert p["verdict"] == "pass", p["findings"]

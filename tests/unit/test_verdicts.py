@@ -69,6 +69,29 @@ def test_old_arm_variants_reporting_armv7l_under_qemu_are_a_quirk(variant: str) 
     assert "QEMU" in got.for_source("uname")[0].message
 
 
+@pytest.mark.parametrize(("variant", "cpu", "said"), [("v5", "arm926", "armv5tel"),
+                                                     ("v6", "arm1176", "armv6l")])
+def test_the_armv7l_quirk_goes_where_the_baseline_cpu_answers_the_platforms_name(
+        variant: str, cpu: str, said: str) -> None:
+    p = parse_platform(f"linux/arm/{variant}")
+    found = [obs.config("linux", "arm", variant), obs.uname("armv7l\n"),
+             obs.baseline_cpu(cpu, "", [("uname -m", 0, False)], said)]
+    assert judge(p, found, "x86_64", QEMU_ARM).verdict == PASS
+    # A baseline CPU that says armv7l too (QEMU's model list differs) leaves the quirk.
+    found[-1] = obs.baseline_cpu(cpu, "", [("uname -m", 0, False)], "armv7l")
+    assert judge(p, found, "x86_64", QEMU_ARM).verdict == QUIRK
+
+
+def test_the_386_quirk_stays_whatever_qemu_i386_answers() -> None:
+    """Natively the kernel says x86_64 to the image's own tools; qemu-i386's i686 on the
+    baseline run does not change what they see."""
+    p = parse_platform("linux/386")
+    found = [*answers("i386", "x86_64", "32", "i686-unknown-linux-gnu",
+                      ("linux", "386", None)),
+             obs.baseline_cpu("pentium2", "", [("uname -m", 0, False)], "i686")]
+    assert judge(p, found, "x86_64", NATIVE).verdict == QUIRK
+
+
 def test_amd64_userland_labelled_arm64_fails_on_dpkg_and_elf() -> None:
     p = parse_platform("linux/arm64")
     got = judge(p, answers("amd64", "x86_64", "64", None, ("linux", "arm64", None)), "x86_64",
