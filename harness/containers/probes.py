@@ -607,6 +607,7 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
     commands += [list(c.command) for c in checks if c.source in answered]
     ran: list[tuple[str, int, bool]] = []
     uname = None
+    start = time.monotonic()
     for cmd in commands:
         shown = " ".join(cmd)
         asked, env = cmd, {"QEMU_CPU": cpu}
@@ -624,7 +625,9 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
         if cmd == ["uname", "-m"] and out.status == 0:
             # Its last line: QEMU warns first of CPU features its TCG does not have.
             uname = (out.text.strip().splitlines() or [""])[-1].strip()
-    return obs.baseline_cpu(cpu, about, ran, uname)
+    seen = obs.baseline_cpu(cpu, about, ran, uname)
+    seen.detail["seconds"] = round(time.monotonic() - start, 2)
+    return seen
 
 
 # How each command source's answer is read (the commands are in harness.core.sources).
