@@ -658,12 +658,13 @@ def _packages(probe: ImageProbe, userland: list[Observation]) -> Observation:
                    functools.partial(obs.packages, manager))
 
 
-def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
-           ) -> list[Observation]:
+def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
+           deep: bool = True) -> list[Observation]:
     """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
     in the image, nothing is emulated): the ELF audit (``elf-audit``) of each file's first
     bytes, and in the same pass what the loader needs of it (``linkage``): its dynamic
-    section, the image's symlinks and the loader's configuration."""
+    section, the image's symlinks and the loader's configuration. ``deep=False``: the ELF
+    audit alone (the bench's measure of what linkage and isa cost)."""
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
@@ -682,11 +683,13 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
                     fh = tar.extractfile(member)
                     if fh is None:
                         continue
-                    if linkage.wanted(path):
+                    if deep and linkage.wanted(path):
                         tree.config[path] = fh.read(linkage.CONFIG_LIMIT)
                     elif member.size >= HEADER_SIZE:
                         head = fh.read(audit.HEAD)
                         yield path, head
+                        if not deep:
+                            continue
                         binary = _binary(path, head, fh, member.size, platform, isa_seen)
                         if binary is not None:
                             tree.binaries[path] = binary
@@ -695,6 +698,8 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...]
     audit_seconds = time.monotonic() - start
     seen = obs.elf_audit(platform.name, result, audit_seconds)
     seen.detail["started"] = started  # wall clock, for the report's timeline
+    if not deep:
+        return [seen]
     foreign = {f.path for f in result.foreign}
     judged = linkage.judge(platform, tree, allow, foreign)
     found = [seen, obs.linkage(judged)]
