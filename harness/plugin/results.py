@@ -192,7 +192,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if xml:
         junit.add_failures(Path(xml), _odd_answers(report))
     config.stash[_report] = report
-    record_durations(config, {r.platform: r.seconds for r in state.results.values()})
+    record_durations(config, state.cfg, {r.platform: r.seconds for r in state.results.values()})
 
 
 def _odd_answers(report: dict[str, Any]) -> dict[str, list[str]]:

@@ -3,8 +3,10 @@
 A platform's build and checks stay on one worker: :class:`PlatformScheduling` makes each
 platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
 on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
-out in collection order, so the platforms are collected longest first (durations of earlier
-runs, kept in pytest's cache; platforms under QEMU first when nothing is known yet).
+out in collection order, so the platforms are collected longest first: durations of earlier
+runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
+cache, so that a one-second build of another Dockerfile in the same checkout never teaches
+it that a platform is short; platforms under QEMU first where nothing is known yet.
 ``-n auto`` starts one worker per core, never more than there are platforms: emulated builds
 keep a core busy, and measured on 2 cores (``nox -s bench``, the four Rust images) four
 workers took 148.3 s without cache against 142.7 s for two, 19.0 s warm against 15.3 s, and
@@ -13,6 +15,8 @@ their ELF audits slowed from 2.3-3.4 s to 6.9-8.0 s each.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform as host_platform
 import re
@@ -22,11 +26,13 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from harness.core import sources
-from harness.core.platforms import Platform
+from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
 from harness.plugin.state import STATE, target_of
 
-DURATIONS_KEY = "harness/durations"
+# {job: {platform: seconds}}; "harness/durations" held one {platform: seconds} for every job.
+DURATIONS_KEY = "harness/durations-by-job"
+KEPT_JOBS = 50
 # Seconds assumed for a platform never built here: emulated builds are several times slower.
 GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
 
@@ -46,13 +52,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              indirect=True, scope="session")
 
 
-def expected_seconds(config: pytest.Config, platforms: list[Platform]) -> dict[str, float]:
+def job_key(cfg: HarnessConfig) -> str:
+    """What a duration is kept under: the Dockerfile (its path, not its text, so an edit
+    keeps what was learnt) and build arguments, or the reference checked."""
+    job = {"ref": cfg.ref} if cfg.ref else {
+        "dockerfile": str(cfg.dockerfile.resolve()), "build_args": sorted(cfg.build_args.items())}
+    return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _known(config: pytest.Config) -> dict[str, Any]:
     cache = getattr(config, "cache", None)
-    known: dict[str, Any] = cache.get(DURATIONS_KEY, {}) if cache else {}
+    known = cache.get(DURATIONS_KEY, {}) if cache else {}
+    return known if isinstance(known, dict) else {}
+
+
+def expected_seconds(config: pytest.Config, cfg: HarnessConfig) -> dict[str, float]:
+    """Each platform's build and checks, as long as they took last time for this job; a guess
+    by how it runs here (emulated is longer) where this job never ran it."""
+    job = _known(config).get(job_key(cfg))
+    known = job if isinstance(job, dict) else {}
     handlers = read_handlers()
     arch = host_platform.machine()
-    return {p.name: float(known.get(p.name) or GUESS[run_mode(p, arch, handlers).kind])
-            for p in platforms}
+    found = {}
+    for p in cfg.platforms:
+        seen = known.get(p.name)
+        found[p.name] = float(seen) if isinstance(seen, int | float) and seen > 0 else \
+            GUESS[run_mode(p, arch, handlers).kind]
+    return found
 
 
 @pytest.hookimpl(trylast=True)  # after pytest groups items by session-scoped parameter
@@ -63,7 +89,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if unused:
             config.hook.pytest_deselected(items=unused)
             items[:] = [i for i in items if i not in unused]
-    expected = expected_seconds(config, cfg.platforms)
+    expected = expected_seconds(config, cfg)
     rank: dict[pytest.Item, tuple[float, int]] = {}
     for index, item in enumerate(items):
         platform = target_of(item)
@@ -99,10 +125,17 @@ def workers_for(platforms: int) -> int:
     return max(1, min(platforms, os.cpu_count() or 1))
 
 
-def record_durations(config: pytest.Config, seconds: dict[str, float]) -> None:
+def record_durations(config: pytest.Config, cfg: HarnessConfig,
+                     seconds: dict[str, float]) -> None:
     cache = getattr(config, "cache", None)
     if cache is None or not seconds:
         return
-    known = dict(cache.get(DURATIONS_KEY, {}))
-    known.update({k: round(v, 1) for k, v in seconds.items() if v > 0})
-    cache.set(DURATIONS_KEY, known)
+    known = _known(config)
+    key = job_key(cfg)
+    job = known.get(key)
+    job = dict(job) if isinstance(job, dict) else {}
+    job.update({k: round(v, 1) for k, v in seconds.items() if v > 0})
+    # The jobs seen last are kept (a checkout's Dockerfiles and argument sets), not every one.
+    known = {k: v for k, v in known.items() if k != key}
+    known[key] = job
+    cache.set(DURATIONS_KEY, dict(list(known.items())[-KEPT_JOBS:]))

@@ -240,18 +240,49 @@ def test_the_classic_builder_runs_the_same_checks(tmp_path: Path, seeded: None) 
     assert verdicts(data) == {"linux/amd64": "pass", "linux/arm/v7": "pass"}
 
 
-def test_the_longest_platform_of_the_last_run_is_scheduled_first(tmp_path: Path) -> None:
+SLOW_ON_AMD64 = """ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+ARG NONCE=0
+RUN echo "$NONCE" > /nonce; \\
+    if [ "$(/usr/bin/dpkg --print-architecture)" = amd64 ]; then sleep 10; fi
+"""
+
+
+def test_the_schedule_learns_per_job_and_another_dockerfile_never_steers_it(
+        tmp_path: Path, seeded: None) -> None:
+    """Issue: a one-second build of another Dockerfile taught the schedule that a platform
+    was short, and the bench's arm64 went last. A real build of another Dockerfile (where
+    amd64 is the long one) first; then this one, never built: emulated first."""
     cache = tmp_path / "cache"
-    (cache / "v" / "harness").mkdir(parents=True)
-    (cache / "v" / "harness" / "durations").write_text(json.dumps(
-        {"linux/amd64": 500.0, "linux/arm64": 100.0, "linux/386": 300.0}))
-    cmd = [sys.executable, "-m", "harness", "build", "--no-preflight", "-n", "0",
-           "--collect-only", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path}",
-           "--platform=linux/arm64,linux/386,linux/amd64"]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False).stdout
-    order = [line.split("[")[1].rstrip("]") for line in out.splitlines()
-             if "::test_builds[" in line]
-    assert order == ["linux/amd64", "linux/386", "linux/arm64"]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "Dockerfile").write_text(SLOW_ON_AMD64)
+    base = [sys.executable, "-m", "harness", "build", "--no-preflight", "-o",
+            f"cache_dir={cache}", "--platform=linux/amd64,linux/arm64", "--require=",
+            f"--build-arg=BASE_IMAGE={TINY}"]
+
+    def order(dockerfile: Path, *extra: str) -> list[str]:
+        out = subprocess.run([*base, "-n", "0", "--collect-only", f"--dockerfile={dockerfile}",
+                              f"--report-dir={tmp_path / 'collect'}", *extra], cwd=ROOT,
+                             capture_output=True, text=True, check=False).stdout
+        return [line.split("[")[1].rstrip("]") for line in out.splitlines()
+                if "::test_builds[" in line]
+
+    nonce = f"--build-arg=NONCE={time.time()}"  # never from the build cache
+    built = subprocess.run([*base, "-n", "2", f"--dockerfile={other / 'Dockerfile'}", nonce,
+                            f"--report-dir={tmp_path / 'r'}",
+                            "--image=harness-test/slow-on-amd64"], cwd=ROOT,
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == EXIT_OK, built.stdout[-3000:]
+    took = {p["platform"]: p["build"]["seconds"] for p in report(tmp_path / "r")["platforms"]}
+    assert took["linux/amd64"] > took["linux/arm64"], took
+    # The job it learnt from: its longest first.
+    assert order(other / "Dockerfile", nonce) == ["linux/amd64", "linux/arm64"]
+    # Another Dockerfile, and the same one with other build arguments: nothing known, so
+    # the emulated platform first.
+    assert order(FIXTURES / "tiny" / "Dockerfile") == ["linux/arm64", "linux/amd64"]
+    assert order(other / "Dockerfile", "--build-arg=NONCE=other") == ["linux/arm64",
+                                                                      "linux/amd64"]
 
 
 def test_rustup_proxies_without_a_toolchain_fail_every_platform(
