@@ -413,9 +413,11 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
 
 
 def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
-    """(phase, start, end) of the hello world and the audit, where they ran."""
+    """(phase, start, end) of the hello world, the audit and the baseline-CPU run, where
+    they ran."""
     spans = []
-    for source, name in (("hello", "hello"), ("elf-audit", "audit")):
+    for source, name in (("hello", "hello"), ("elf-audit", "audit"),
+                         ("baseline-cpu", "baseline")):
         seen = next((o for o in found if o.source == source), None)
         if seen is not None and "started" in seen.detail:
             start = float(seen.detail["started"])
@@ -430,7 +432,8 @@ def _probe_phases(began: float, found: list[Observation]) -> list[Phase]:
 
 
 def _busy(found: list[Observation]) -> float:
-    """The wall time the hello world and the audit took together (they overlap)."""
+    """The wall time the hello world, the audit and the baseline run took together (the
+    first two overlap)."""
     total, reach = 0.0, float("-inf")
     for _name, a, b in sorted(_spans(found), key=lambda s: s[1]):
         total += max(0.0, b - max(a, reach))

@@ -607,7 +607,7 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
     commands += [list(c.command) for c in checks if c.source in answered]
     ran: list[tuple[str, int, bool]] = []
     uname = None
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     for cmd in commands:
         shown = " ".join(cmd)
         asked, env = cmd, {"QEMU_CPU": cpu}
@@ -627,6 +627,7 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
             uname = (out.text.strip().splitlines() or [""])[-1].strip()
     seen = obs.baseline_cpu(cpu, about, ran, uname)
     seen.detail["seconds"] = round(time.monotonic() - start, 2)
+    seen.detail["started"] = started  # wall clock, for the report's timeline
     return seen
 
 

@@ -25,7 +25,7 @@ COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#
            "absent": "#9e9e9e"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
                  "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa",
-                 "publish": "#00897b"}
+                 "baseline": "#6d4c41", "publish": "#00897b"}
 _RANK = {"pass": 0, "absent": 0, "quirk": 1, "error": 2, "fail": 3}
 RAW_LIMIT = 2000
 NEWLINE = "\n"  # kept in <pre> blocks; every other non-printing character is escaped
@@ -121,7 +121,7 @@ def timeline(report: dict[str, Any]) -> str:
             x, w = left + a * scale, max((b - a) * scale, 1.0)
             name = phase["name"]
             top, h = (y + 16, 6) if name == "step" else \
-                (y + 9, 10) if name in ("hello", "audit") else (y + 3, 22)
+                (y + 9, 10) if name in ("hello", "audit", "baseline") else (y + 3, 22)
             label = f"{name}: {phase['label']}" if phase.get("label") else name
             out.append(f'<rect class="phase" data-platform="{escape(p["platform"])}" '
                        f'data-phase="{escape(name)}" x="{x:.1f}" '
