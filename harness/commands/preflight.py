@@ -21,7 +21,7 @@ from harness.containers.build import resolve
 from harness.core import options
 from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
 from harness.core.platforms import Platform
-from harness.core.report import redact
+from harness.core.sinks import redact
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
 from harness.machine.config import HarnessConfig

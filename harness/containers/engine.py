@@ -17,11 +17,11 @@ from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
 from harness.containers import ssh
+from harness.core import sinks
 from harness.core.diagnosis import ENGINE_FIX
 from harness.core.errors import EngineUnavailable, NoEmulation
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform, runnable_architectures
-from harness.core.report import redact
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
@@ -87,9 +87,10 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
             c = _client_at(url, timeout)
         except CLIENT_ERRORS as exc:
             said = ssh.tunnel(url).last_error() if url.startswith("ssh://") else ""
-            raise EngineUnavailable(f"no container engine answers at {redact(url)} (--engine): "
+            shown = sinks.redact(url)
+            raise EngineUnavailable(f"no container engine answers at {shown} (--engine): "
                                     f"{said or _short(exc)}",
-                                    f"start the engine at {redact(url)}, or fix --engine / "
+                                    f"start the engine at {shown}, or fix --engine / "
                                     "[tool.harness.engines]") from exc
         return c
     engine = chosen()
@@ -213,7 +214,7 @@ def cannot_run(platform: Platform, arch: str, url: str | None,
     that host (this machine's, or another one's)."""
     if url is not None and not on_this_host(url, host_name):
         return NoEmulation(
-            f"{platform.name} cannot run on the {arch} host of {redact(url)}: its BuildKit "
+            f"{platform.name} cannot run on the {arch} host of {sinks.redact(url)}: its BuildKit "
             "lists no emulator for it",
             "register QEMU's binfmt_misc handlers on that host (Debian: apt-get install "
             "qemu-user-static binfmt-support), or route the platform to an engine of its own "

@@ -34,7 +34,6 @@ from harness.core.report import (
     ImageInfo,
     Phase,
     PlatformResult,
-    redact,
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
@@ -224,7 +223,7 @@ class Pipeline:
 
         try:
             # The URL first: an engine that does not answer is named in the report too.
-            where = EngineInfo(redact(self.engine_url(platform) or engine.chosen().url))
+            where = EngineInfo(sinks.redact(self.engine_url(platform) or engine.chosen().url))
             facts = self.facts_for(platform)
             where = EngineInfo(where.url, facts.arch, facts.version)
             mode = self.mode(platform)

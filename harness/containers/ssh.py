@@ -23,9 +23,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from harness.core.diagnosis import printable
+from harness.core import sinks
 from harness.core.engine_url import SSH_COMMAND_ENV, SshTarget
-from harness.core.report import redact
 
 CHUNK = 1 << 16
 
@@ -56,7 +55,7 @@ class Tunnel:
         self._server = _Server(str(self.socket), _Relay)
         self._server.tunnel = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name=f"ssh tunnel to {redact(url)}")
+                                        name=f"ssh tunnel to {sinks.redact(url)}")
         self._thread.start()
 
     @property
@@ -64,14 +63,14 @@ class Tunnel:
         return f"unix://{self.socket}"
 
     def last_error(self) -> str:
-        """What ssh last said on stderr (bounded, control characters dropped)."""
+        """What ssh last said on stderr (bounded, control characters escaped)."""
         try:
             text = self.log.read_text(errors="replace")
         except OSError:
             return ""
         lines = [line for line in text.splitlines() if line.strip()]
         tail = lines[-1] if lines else ""
-        return printable(tail)[:300]
+        return sinks.visible(tail)[:300]
 
     def close(self) -> None:
         self._server.shutdown()

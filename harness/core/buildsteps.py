@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.core.diagnosis import printable
+from harness.core.sinks import visible
 
 _BUILDKIT_STEP = re.compile(r"^#(\d+) \[([^\]]*/[^\]]*)\] (.+)$")
 _BUILDKIT_END = re.compile(r"^#(\d+) (?:DONE|CACHED|ERROR|CANCELED)\b")
@@ -56,5 +56,5 @@ class StepClock:
 
 
 def _label(text: str) -> str:
-    text = printable(" ".join(text.split()))
+    text = visible(" ".join(text.split()))
     return text if len(text) <= LABEL_LIMIT else text[:LABEL_LIMIT - 1] + "…"

@@ -132,13 +132,6 @@ def clean(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def printable(text: str, keep: str = "") -> str:
-    """Text from outside with every character that does not print (controls, and format
-    characters such as bidi overrides, which :func:`clean` lets through) replaced by `?`;
-    those in ``keep`` stay."""
-    return "".join(c if c.isprintable() or c in keep else "?" for c in text)
-
-
 def _first_line(event: Event, m: re.Match[str] | None) -> str:
     """The line of the output that shows the cause."""
     if m is None:

@@ -10,7 +10,6 @@ wrong type is one clear usage error wherever it was written.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -180,13 +179,6 @@ def check_keys(keys: Iterable[str], where: str = "[tool.harness] of pyproject.to
     """An unknown key is a usage error, with the nearest known one: a typo must not silently
     weaken a check."""
     check_known(keys, BY_TOML, where)
-
-
-def env_default(key: str) -> Any:
-    """The default of an option, where the environment may set it (HARNESS_BUILDER)."""
-    if key == "builder":
-        return os.environ.get("HARNESS_BUILDER", BY_KEY[key].default)
-    return BY_KEY[key].default
 
 
 # -- the parsers made from the table ----------------------------------------------------------

@@ -53,17 +53,6 @@ class ImageInfo:
         return {"tag": self.tag, "id": self.id, "base": self.base}
 
 
-def redact(url: str) -> str:
-    """An engine or registry URL without credentials (``ssh://user:secret@h`` -> ``ssh://user@h``)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    userinfo, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    return f"{scheme}://{userinfo.split(':')[0]}@{host}"
-
-
 @dataclass(frozen=True)
 class Phase:
     """A span of a platform's time on the run's clock: ``base``, ``pull``, ``build``,

@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import dockerfile as dockerfile_text
-from harness.core import options, usercheck
+from harness.core import options, sinks, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import IMAGE_NAME
-from harness.core.report import redact
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -186,6 +185,13 @@ def _section(root: Path) -> dict[str, Any]:
     return section
 
 
+def env_default(key: str) -> Any:
+    """The default of an option, where the environment may set it (HARNESS_BUILDER)."""
+    if key == "builder":
+        return os.environ.get("HARNESS_BUILDER", options.BY_KEY[key].default)
+    return options.BY_KEY[key].default
+
+
 def parse_build_args(items: list[str]) -> dict[str, str]:
     converted: dict[str, str] = options.BY_KEY["build_args"].convert(items, "command line")
     return converted
@@ -203,7 +209,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     settings.update(given)
 
     def value(key: str) -> Any:
-        return settings.get(key, options.env_default(key))
+        return settings.get(key, env_default(key))
 
     def path_of(text: str) -> Path:
         p = Path(text)
@@ -252,17 +258,17 @@ def _engines(given: dict[str, str]) -> dict[str, str]:
         try:
             platform = parse_platforms([name])[0]
         except (UnknownPlatform, IndexError) as exc:
-            raise UsageError(f"--engine {name}={redact(url)}: {exc}",
+            raise UsageError(f"--engine {name}={sinks.redact(url)}: {exc}",
                              "write --engine os/arch[/variant]=URL") from None
         if not url.startswith(ENGINE_SCHEMES):
-            raise UsageError(f"--engine {platform.name}={redact(url)}: not an engine URL",
+            raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an engine URL",
                              "use unix:///path/docker.sock, tcp://HOST:PORT or "
                              "ssh://[USER@]HOST[:PORT]")
         if url.startswith("ssh://"):
             try:
                 SshTarget.parse(url)
             except ValueError as exc:
-                raise UsageError(f"--engine {platform.name}={redact(url)}: not an ssh:// "
+                raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an ssh:// "
                                  "engine URL", str(exc)) from None
         engines[platform.name] = url
     return engines

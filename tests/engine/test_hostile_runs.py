@@ -194,7 +194,7 @@ def test_a_password_in_an_engine_url_reaches_no_sink(tmp_path: Path) -> None:
     run = tiny(tmp_path, "tiny", f"--engine=linux/amd64=tcp://ci:{secret}@127.0.0.1:9")
     assert run.returncode == 69, run.stdout[-3000:]
     [p] = report(tmp_path)["platforms"]
-    assert p["verdict"] == "error" and p["engine"]["url"] == "tcp://ci@127.0.0.1:9"
+    assert p["verdict"] == "error" and p["engine"]["url"] == "tcp://ci:***@127.0.0.1:9"
     assert secret not in run.stdout + run.stderr
     for path in tmp_path.rglob("*"):
         if path.is_file():

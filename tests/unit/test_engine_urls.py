@@ -10,11 +10,11 @@ import pytest
 
 from harness.containers.engine import on_this_host
 from harness.core.engine_url import SshTarget
-from harness.core.report import redact
+from harness.core.sinks import redact
 
 
 def test_credentials_are_stripped_from_urls() -> None:
-    assert redact("ssh://ci:secret@arm-box:2222") == "ssh://ci@arm-box:2222"
+    assert redact("ssh://ci:secret@arm-box:2222") == "ssh://ci:***@arm-box:2222"
     assert redact("tcp://10.0.0.5:2376") == "tcp://10.0.0.5:2376"
     assert redact("unix:///run/docker.sock") == "unix:///run/docker.sock"
 
