@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import options
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK
+from harness.core.outcomes import Exit
 from harness.machine import config as harness_config
 
 TARGET_RATIO = 1.15
@@ -345,5 +345,5 @@ def main(argv: list[str] | None = None) -> int:
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print("\n".join(render(result)))
     print(f"bench: written to {out / 'bench.json'}")
-    return EXIT_OK if all(v != "error" for v in result["verdicts"].values()) \
-        else EXIT_CANNOT_CHECK
+    return Exit.OK if all(v != "error" for v in result["verdicts"].values()) \
+        else Exit.CANNOT_CHECK

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.core import reference, sinks
-from harness.core.errors import EXIT_OK, EXIT_USAGE, HarnessError, UsageError
+from harness.core.errors import HarnessError, UsageError
 from harness.core.outcomes import Exit
 from harness.machine import files
 
@@ -71,7 +71,7 @@ def run_checks(args: list[str], ref: str | None = None) -> int:
         from harness.commands.preflight import main as preflight
 
         status = preflight(["--partial-ok", *args])
-        if status != EXIT_OK:
+        if status != Exit.OK:
             return status
     # pytest takes this process's place: it imports the plugin itself (an import here first
     # would keep pytest from rewriting its asserts), and signals and the exit status are its.
@@ -124,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = (args[0], args[1:]) if args else ("", [])
     if command in ("-h", "--help"):
         print(USAGE)
-        return EXIT_OK
+        return Exit.OK
     entry = COMMANDS.get(command)
     if entry is None:
         print(USAGE, file=sys.stderr)
         print(f"\nbad input: unknown command {sinks.terminal(command, 80)!r}\n  fix: use one "
               "of the commands above" if command else
               "\nbad input: no command\n  fix: name one of the commands above", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     return run_command(command, entry, rest)
 
 

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from harness.core import options, reference
-from harness.core.errors import EXIT_OK, UsageError
+from harness.core.errors import UsageError
 from harness.core.matrix import matrix
+from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
 from harness.distribution.publish import index_platforms
 from harness.distribution.registry import INDEXES, Registry, parse_reference
@@ -56,4 +57,4 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"{ref} offers no platform the table knows",
                              "list --platform yourself")
     print(json.dumps(matrix(platforms)))
-    return EXIT_OK
+    return Exit.OK

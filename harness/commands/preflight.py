@@ -19,7 +19,8 @@ from typing import Any
 from harness.containers import bases, engine
 from harness.containers.build import resolve
 from harness.core import options
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, HarnessError
+from harness.core.errors import HarnessError
+from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
 from harness.core.sinks import redact
 from harness.machine import config as harness_config
@@ -152,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     if not found["bridge"]["ok"]:
         print("preflight: the engine cannot run build steps (its bridge is gone)",
               file=sys.stderr)
-        return EXIT_CANNOT_CHECK
+        return Exit.CANNOT_CHECK
     if any(row["fix"] for row in found["platforms"]):
         print("preflight: some platforms cannot run here; they are reported as `error`",
               file=sys.stderr)
-        return EXIT_OK if args.partial_ok else EXIT_CANNOT_CHECK
-    return EXIT_OK
+        return Exit.OK if args.partial_ok else Exit.CANNOT_CHECK
+    return Exit.OK

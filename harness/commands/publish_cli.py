@@ -22,7 +22,8 @@ import docker
 from harness.containers import engine
 from harness.containers.bases import matches
 from harness.core import options, sinks
-from harness.core.errors import EXIT_OK, HarnessError, UsageError
+from harness.core.errors import HarnessError, UsageError
+from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
 from harness.core.report import Phase
 from harness.distribution import publish
@@ -161,7 +162,7 @@ def publish_main(argv: list[str]) -> int:
                     _tag(registry, host, repo, entries, tags)
     finally:
         _add_to_report(cfg.report_dir, spans)
-    return EXIT_OK
+    return Exit.OK
 
 
 def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
@@ -225,4 +226,4 @@ def merge_main(argv: list[str]) -> int:
         if not entries:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
         _tag(registry, host, repo, entries, tags)
-    return EXIT_OK
+    return Exit.OK

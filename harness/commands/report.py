@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import github, options
-from harness.core.errors import EXIT_OK, UsageError
+from harness.core.errors import UsageError
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platforms
 from harness.core.report import merge_reports, render_console
 from harness.core.report_schema import SCHEMA
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.schema:
         print(json.dumps(SCHEMA, indent=2))
-        return EXIT_OK
+        return Exit.OK
     if not args.dirs:
         raise UsageError("no report directory given",
                          "multiarch-harness report DIR [DIR...]")

@@ -16,12 +16,6 @@ from harness.core.outcomes import Exit, Kind
 if TYPE_CHECKING:
     from harness.core.diagnosis import Diagnosis
 
-EXIT_OK = Exit.OK
-EXIT_IMAGE_WRONG = Exit.IMAGE_WRONG
-EXIT_INTERRUPTED = Exit.INTERRUPTED
-EXIT_USAGE = Exit.USAGE
-EXIT_CANNOT_CHECK = Exit.CANNOT_CHECK
-EXIT_SOFTWARE = Exit.SOFTWARE
 
 
 class HarnessError(Exception):

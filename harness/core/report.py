@@ -15,11 +15,11 @@ from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
 from harness.core.outcomes import Exit, Kind, RunMode, Verdict
 from harness.core.outcomes import exit_status as _exit_status
-from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding, worst
+from harness.core.verdicts import Finding, worst
 
 SCHEMA_VERSION = 1
 md_code = sinks.markdown_code
-_ICON = {PASS: "✅", QUIRK: "⚠️", FAIL: "❌", ERROR: "⛔"}
+_ICON = {Verdict.PASS: "✅", Verdict.QUIRK: "⚠️", Verdict.FAIL: "❌", Verdict.ERROR: "⛔"}
 
 
 @dataclass
@@ -93,7 +93,7 @@ class PlatformResult:
     what an xdist worker hands to the controller, :meth:`from_dict` reads it back."""
 
     platform: str
-    verdict: Verdict = ERROR
+    verdict: Verdict = Verdict.ERROR
     findings: list[Finding] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     image: ImageInfo | None = None
@@ -127,7 +127,7 @@ class PlatformResult:
     def from_dict(cls, data: dict[str, Any]) -> PlatformResult:
         return cls(
             platform=data["platform"],
-            verdict=Verdict(data.get("verdict", ERROR)),
+            verdict=Verdict(data.get("verdict", Verdict.ERROR)),
             findings=[Finding(**f) for f in data.get("findings", [])],
             observations=[Observation.from_dict({**o, "source": source})
                           for source, o in (data.get("observed") or {}).items()],
@@ -152,8 +152,9 @@ class PlatformResult:
     def kinds(self) -> list[Kind]:
         """The kinds that decide the exit status; a verdict with no finding counts as its own."""
         kinds = [f.kind for f in self.findings]
-        if self.verdict != PASS and not any(k.verdict == self.verdict for k in kinds):
-            kinds.append({FAIL: Kind.BUILD, QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
+        if self.verdict != Verdict.PASS and not any(k.verdict == self.verdict for k in kinds):
+            kinds.append({Verdict.FAIL: Kind.BUILD,
+                          Verdict.QUIRK: Kind.QUIRK}.get(self.verdict, Kind.ERROR))
         return kinds
 
 
@@ -185,7 +186,7 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     report = {
         "schema": SCHEMA_VERSION,
         "verdict": str(worst([*(r.verdict for r in ordered), *(Kind(k).verdict for k in extra)])
-                       if ordered else ERROR),
+                       if ordered else Verdict.ERROR),
         "exit_status": int(exit_status(ordered, quirk_policy, extra)),
         "quirk_policy": quirk_policy,
         "host": host,
@@ -238,7 +239,7 @@ def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -
             hosts[name] = report.get("host", {})
     for name in expected:
         if name not in results:
-            results[name] = PlatformResult(name, ERROR, [Finding(
+            results[name] = PlatformResult(name, Verdict.ERROR, [Finding(
                 "report", Kind.ERROR, f"no report from the job of {name}: it stopped before "
                 "writing one", "see that job's log and re-run it")])
     policy = "fail" if any(r.get("quirk_policy") == "fail" for r in reports) else "warn"

@@ -20,8 +20,7 @@ from harness.core.platforms import Platform
 
 USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
-PASS, QUIRK, FAIL, ERROR = Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR
-__all__ = ["ERROR", "FAIL", "PASS", "QUIRK", "Finding", "Judgement", "judge", "worst"]
+__all__ = ["Finding", "Judgement", "judge", "worst"]
 
 @dataclass(frozen=True)
 class Finding:

@@ -24,10 +24,10 @@ from harness.containers.probes import ImageProbe
 from harness.core import observation as obs
 from harness.core.diagnosis import clean
 from harness.core.errors import CannotCheck, HarnessError
-from harness.core.outcomes import Kind
+from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import terminal
-from harness.core.verdicts import ERROR, FAIL, QUIRK, USER_TEST
+from harness.core.verdicts import USER_TEST
 from harness.plugin.state import STATE, target_of
 
 Agrees = Callable[[str], None]
@@ -63,7 +63,7 @@ def checked(harness_pipeline: Pipeline, built: Built) -> Checked:
     if error is not None:
         shown = terminal(error.message) + (f"\n  fix: {terminal(error.fix)}" if error.fix
                                            else "")
-        if error.kind.verdict is FAIL:
+        if error.kind.verdict is Verdict.FAIL:
             pytest.fail(shown, pytrace=False)
         # A probe that cannot run is the machine's trouble: an ERROR, not a FAILED check.
         raise CannotCheck(shown, kind=error.kind) from None
@@ -169,16 +169,16 @@ def expect(checked: Checked, source: str, quirk_policy: str = "warn") -> None:
     if not any(o.source == source for o in checked.observations):
         pytest.skip(f"{source} was not asked of this image (another source answered for it)")
     findings = checked.judgement.for_source(source)
-    failed = [f for f in findings if f.verdict == FAIL]
+    failed = [f for f in findings if f.verdict == Verdict.FAIL]
     if failed:  # pytest prints these on the terminal and into junit.xml: the terminal's sink
         pytest.fail("\n".join(f"{terminal(f.message)}\n  fix: {terminal(f.fix)}"
                                for f in failed), pytrace=False)
-    errors = [f for f in findings if f.verdict == ERROR]
+    errors = [f for f in findings if f.verdict == Verdict.ERROR]
     if errors:
         pytest.fail("cannot check: " + "; ".join(terminal(f.message) for f in errors),
                     pytrace=False)
     for f in findings:
-        if f.verdict == QUIRK:
+        if f.verdict == Verdict.QUIRK:
             text = f"{checked.platform.name}: {terminal(f.message)}\n  fix: {terminal(f.fix)}"
             if quirk_policy == "fail":
                 pytest.fail(f"quirk (quirk-policy=fail): {text}", pytrace=False)

@@ -26,15 +26,14 @@ from harness.containers.pipeline import (
     was_interrupted,
 )
 from harness.core import sameness
-from harness.core.errors import EXIT_INTERRUPTED, EXIT_USAGE
-from harness.core.outcomes import Exit, Kind
+from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.report import (
     PlatformResult,
     build_report,
     render_console,
 )
 from harness.core.usercheck import PREFIX
-from harness.core.verdicts import ERROR, Finding
+from harness.core.verdicts import Finding
 from harness.machine import files
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports
@@ -150,7 +149,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     printer = config.stash.get(_printer, None)
     if printer:
         printer.stop()
-    if exitstatus == EXIT_USAGE or config.option.collectonly:
+    if exitstatus == Exit.USAGE or config.option.collectonly:
         return
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
@@ -159,13 +158,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cut_short = []
     for platform in state.cfg.platforms:
         so_far = state.results.get(platform.name)
-        if so_far is not None and exitstatus == EXIT_INTERRUPTED and was_interrupted(so_far):
+        if so_far is not None and exitstatus == Exit.INTERRUPTED and was_interrupted(so_far):
             cut_short.append(platform.name)
             if not so_far.findings:  # built, never checked
                 so_far.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted "
                                              "before the probes", INTERRUPTED_FIX))
         if platform.name not in state.results:
-            if exitstatus == EXIT_INTERRUPTED:
+            if exitstatus == Exit.INTERRUPTED:
                 cut_short.append(platform.name)
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
                                   "interrupted", INTERRUPTED_FIX)
@@ -173,7 +172,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: no result came "
                                   "back (a worker crashed, or no test selected it)",
                                   "rerun; see the pytest output above")
-            state.results[platform.name] = PlatformResult(platform.name, ERROR, [finding])
+            state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.pipeline.index
     run = (config.stash.get(_started, time.time()), time.time())

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from tests.helpers import ROOT, TINY, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -102,7 +102,7 @@ def test_a_project_outside_this_repository_runs_its_own_checks_from_the_installe
                           "--no-preflight", "-p", "no:cacheprovider"],
                          cwd=project, env=env, capture_output=True, text=True, timeout=900,
                          check=False)
-    assert run.returncode == EXIT_OK, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
     report = data(project / "reports")
     assert {p["platform"]: p["verdict"] for p in report["platforms"]} == dict.fromkeys(
         PLATFORMS, "pass")
@@ -123,7 +123,7 @@ def test_the_users_checks_fail_the_platform_they_catch_and_only_that_one(
         tmp_path: Path, seeded: None) -> None:
     project = make_project(tmp_path / "project")
     run = run_harness("--build-arg=WRONG_ON=arm64", "--checks=checks", "-n", "2", cwd=project)
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-4000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-4000:]
     report = data(project / "reports")
     verdicts = {p["platform"]: p["verdict"] for p in report["platforms"]}
     assert verdicts == {"linux/amd64": "pass", "linux/arm64": "fail"}
@@ -142,7 +142,7 @@ def test_a_bad_declared_check_is_refused_before_anything_is_built(tmp_path: Path
     with (project / "pyproject.toml").open("a") as fh:
         fh.write('\n[tool.harness.checks.broken]\ncommand = "true"\nexpect = "{arch}"\n')
     run = run_harness(cwd=project)
-    assert run.returncode == EXIT_USAGE, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-3000:] + run.stderr[-2000:]
     assert "[tool.harness.checks.broken]: unknown placeholder {arch} in expect" in \
         run.stdout + run.stderr
     assert not (project / "reports" / "logs").exists()
@@ -155,7 +155,7 @@ def test_a_declared_check_whose_command_is_not_in_the_image_fails(tmp_path: Path
         fh.write('\n[tool.harness.checks.jq]\ncommand = ["jq", "--version"]\n'
                  'expect = "^jq-1"\n')
     run = run_harness("--platform=linux/amd64", cwd=project)
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-4000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-4000:]
     [amd] = data(project / "reports")["platforms"]
     [finding] = [f for f in amd["findings"] if f["source"] == "check:jq"]
     assert finding["kind"] == "missing" and "jq" in finding["message"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from harness.core.outcomes import Exit
 from tests.helpers import FIXTURES, TINY, debian_package, run_harness
 
 
@@ -41,7 +41,7 @@ def build_program(tools: tuple[str, str], level: str, where: Path) -> Path:
     return where
 
 
-@pytest.mark.parametrize(("level", "status"), [("v7", EXIT_IMAGE_WRONG), ("v6", EXIT_OK)])
+@pytest.mark.parametrize(("level", "status"), [("v7", Exit.IMAGE_WRONG), ("v6", Exit.OK)])
 def test_an_armv7_program_fails_linux_arm_v6_and_its_armv6_twin_passes(
         tmp_path: Path, assembler: tuple[str, str], level: str, status: int) -> None:
     context = build_program(assembler, level, tmp_path / "context")
@@ -60,8 +60,8 @@ def test_an_armv7_program_fails_linux_arm_v6_and_its_armv6_twin_passes(
         assert p["verdict"] == "pass" and seen["count"] == 0 and seen["seen"] == {"ARMv6": 1}
 
 
-@pytest.mark.parametrize(("march", "status"), [("x86-64-v3", EXIT_IMAGE_WRONG),
-                                               ("x86-64", EXIT_OK)])
+@pytest.mark.parametrize(("march", "status"), [("x86-64-v3", Exit.IMAGE_WRONG),
+                                               ("x86-64", Exit.OK)])
 def test_an_x86_64_v3_program_fails_plain_linux_amd64_and_its_baseline_twin_passes(
         tmp_path: Path, march: str, status: int) -> None:
     """AVX2 code dies with SIGILL on an x86-64-v1 CPU (QEMU's qemu64 model, older Atoms)."""
@@ -90,7 +90,7 @@ def arm64_assembler() -> tuple[str, str]:
     return as_, as_.replace("-as", "-ld")
 
 
-@pytest.mark.parametrize(("lse", "status"), [(True, EXIT_IMAGE_WRONG), (False, EXIT_OK)])
+@pytest.mark.parametrize(("lse", "status"), [(True, Exit.IMAGE_WRONG), (False, Exit.OK)])
 def test_lse_atomics_die_on_the_arm64_baseline_cpu_and_the_v8_0_twin_runs(
         tmp_path: Path, arm64_assembler: tuple[str, str], tiny_base: Any, lse: bool,
         status: int) -> None:
@@ -133,7 +133,7 @@ def test_an_x86_64_v3_program_passes_linux_amd64_v3_and_its_v4_twin_fails(
         tmp_path: Path) -> None:
     """linux/amd64/v3 (OCI's name for the level) offers AVX2: its programs may need it,
     not AVX-512."""
-    for march, status in (("x86-64-v3", EXIT_OK), ("x86-64-v4", EXIT_IMAGE_WRONG)):
+    for march, status in (("x86-64-v3", Exit.OK), ("x86-64-v4", Exit.IMAGE_WRONG)):
         context = tmp_path / march
         shutil.copytree(FIXTURES / "x86-level", context)
         (context / "main.c").write_text("int main(void) { return 0; }\n")
@@ -162,7 +162,7 @@ int main(void) {
 """
 
 
-@pytest.mark.parametrize(("avx2", "status"), [(True, EXIT_IMAGE_WRONG), (False, EXIT_OK)])
+@pytest.mark.parametrize(("avx2", "status"), [(True, Exit.IMAGE_WRONG), (False, Exit.OK)])
 def test_an_avx2_instruction_no_note_declares_dies_on_the_amd64_baseline_cpu(
         tmp_path: Path, avx2: bool, status: int) -> None:
     """linux/amd64 runs natively here, on a CPU with AVX2: the program runs, and its ELF says

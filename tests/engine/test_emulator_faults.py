@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG
+from harness.core.outcomes import Exit
 from harness.machine import emulators
 from tests.helpers import FIXTURES, TINY, run_harness
 
@@ -85,7 +85,7 @@ def test_a_crash_under_one_qemu_only_is_an_emulator_error_and_one_under_all_fail
         tmp_path: Path, crashing_qemu: None, project: Path) -> None:
     report = harness(project, tmp_path / "r")
     # The image is wrong (segv): that blocks, whatever the emulator did elsewhere.
-    assert report["returncode"] == EXIT_IMAGE_WRONG, report["output"][-3000:]
+    assert report["returncode"] == Exit.IMAGE_WRONG, report["output"][-3000:]
     [p] = report["platforms"]
     found = {f["source"]: f for f in p["findings"]}
     marked = found["check:marked"]
@@ -105,7 +105,7 @@ def test_only_an_emulator_crash_is_error_not_fail(tmp_path: Path, crashing_qemu:
     alone.mkdir()
     (alone / "pyproject.toml").write_text(text.split("\n\n")[0] + "\n")
     report = harness(alone, tmp_path / "r")
-    assert report["returncode"] == EXIT_CANNOT_CHECK, report["output"][-3000:]
+    assert report["returncode"] == Exit.CANNOT_CHECK, report["output"][-3000:]
     [p] = report["platforms"]
     assert p["verdict"] == "error"
     assert [f["source"] for f in p["findings"] if f["kind"] != "absent"] == ["check:marked"]
@@ -114,7 +114,7 @@ def test_only_an_emulator_crash_is_error_not_fail(tmp_path: Path, crashing_qemu:
 def test_a_build_step_qemu_crashes_is_tried_twice_and_never_called_the_images_fault(
         tmp_path: Path, crashing_qemu: None, project: Path) -> None:
     report = harness(project, tmp_path / "r", "--build-arg=CRASH_IN_BUILD=1")
-    assert report["returncode"] == EXIT_CANNOT_CHECK, report["output"][-3000:]
+    assert report["returncode"] == Exit.CANNOT_CHECK, report["output"][-3000:]
     [p] = report["platforms"]
     [finding] = p["findings"]
     assert (finding["kind"], finding["source"]) == ("emulator", "build"), finding

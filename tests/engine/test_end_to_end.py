@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_OK
+from harness.core.outcomes import Exit
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
 from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, run_nox
@@ -44,9 +44,9 @@ def rust_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
 
 def test_four_platforms_build_and_come_out_as_expected(rust_run: Any) -> None:
     run, data, _ = rust_run
-    assert run.returncode == EXIT_OK, run.stdout[-5000:] + run.stderr[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-5000:] + run.stderr[-3000:]
     assert {p["platform"]: p["verdict"] for p in data["platforms"]} == EXPECTED
-    assert data["verdict"] == "quirk" and data["exit_status"] == EXIT_OK
+    assert data["verdict"] == "quirk" and data["exit_status"] == Exit.OK
 
 
 def test_the_386_quirk_is_explained(rust_run: Any) -> None:
@@ -87,7 +87,7 @@ def test_a_real_toolchain_of_the_wrong_architecture_fails(tmp_path: Path) -> Non
     run = nox_build("--platform=linux/386",
                     f"--dockerfile={FIXTURES / 'wrong-toolchain' / 'Dockerfile'}",
                     f"--report-dir={tmp_path}", "--image=harness-test/wrong-toolchain")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-5000:] + run.stderr[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-5000:] + run.stderr[-3000:]
     [p] = json.loads((tmp_path / "report.json").read_text())["platforms"]
     assert p["verdict"] == "fail"
     failed = {f["source"] for f in p["findings"] if f["kind"] in ("mismatch", "missing")}
@@ -99,17 +99,17 @@ def test_publish_two_tags_then_check_the_published_tag(rust_run: Any, tmp_path: 
                                                        docker_client: docker.DockerClient) -> None:
     """The issue's "done when": build, publish by digest under 1.63 and latest, check latest."""
     run, _, _ = rust_run
-    assert run.returncode == EXIT_OK
+    assert run.returncode == Exit.OK
     with LocalRegistry(docker_client) as registry:
         pub = nox_session("publish", f"--registry={registry.host}/rust", "--tag=1.63",
                           "--tag=latest", f"--report-dir={tmp_path / 'publish'}")
-        assert pub.returncode == EXIT_OK, pub.stdout[-3000:] + pub.stderr[-3000:]
+        assert pub.returncode == Exit.OK, pub.stdout[-3000:] + pub.stderr[-3000:]
         with Registry(registry.host) as reg:
             assert reg.tags("rust") == ["1.63", "latest"]
             assert reg.get_manifest("rust", "1.63")[2] == reg.get_manifest("rust", "latest")[2]
         check = nox_session("check", f"{registry.host}/rust:latest",
                             f"--report-dir={tmp_path / 'check'}")
-        assert check.returncode == EXIT_OK, check.stdout[-5000:] + check.stderr[-3000:]
+        assert check.returncode == Exit.OK, check.stdout[-5000:] + check.stderr[-3000:]
     data = json.loads((tmp_path / "check" / "report.json").read_text())
     assert {p["platform"]: p["verdict"] for p in data["platforms"]} == EXPECTED
     assert data["index"]["findings"] == []

@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from harness.containers.engine import REMOTE_HANDLER
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
@@ -74,7 +74,7 @@ def routed(engine2: tuple[str, str], tiny_base: Any,
     tiny_base("linux/amd64")
     where = tmp_path_factory.mktemp("routed")
     run = tiny(where, f"--platform={ROUTED}", *routing(engine2), "-n", "3")
-    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
     return where
 
 
@@ -112,7 +112,7 @@ def test_an_engine_that_does_not_answer_costs_its_platform_only(tmp_path: Path,
     gone = f"unix://{tmp_path}/nothing.sock"
     run = tiny(tmp_path / "r", "--platform=linux/amd64,linux/386", f"--engine=linux/386={gone}",
                "-n", "2")
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-4000:]
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout[-4000:]
     by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
     assert by["linux/amd64"]["verdict"] == "pass"
     assert by["linux/386"]["verdict"] == "error"
@@ -125,7 +125,7 @@ def test_a_bad_engine_is_refused_before_any_work_without_echoing_credentials(
         tmp_path: Path) -> None:
     run = tiny(tmp_path / "r", "--platform=linux/386",
                "--engine=linux/386=https://user:s3cret@example.invalid")
-    assert run.returncode == EXIT_USAGE, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-3000:] + run.stderr[-2000:]
     out = run.stdout + run.stderr
     assert "not an engine URL" in out and "s3cret" not in out
     assert not (tmp_path / "r" / "logs").exists()
@@ -139,7 +139,7 @@ def test_preflight_lists_every_engine_and_how_each_platform_runs_there(
                           "--platform=linux/amd64,linux/386,linux/arm64",
                           f"--engine=linux/386={unix}", f"--engine=linux/arm64={gone}"],
                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr  # arm64 cannot run
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout + run.stderr  # arm64 cannot run
     assert re.search(rf"^engine    {re.escape(unix)}: Docker 26\.\S+ on x86_64$", run.stdout,
                      re.MULTILINE), run.stdout
     assert f"engine    {gone}: DOES NOT ANSWER" in run.stdout
@@ -157,7 +157,7 @@ def test_platforms_on_two_engines_are_published_as_one_index_and_checked_back(
              "--image=harness-test/engines", *routing(engine2),
              f"--registry={local.host}/engines", "--tag=both", f"--report-dir={tmp_path}"],
             cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
-        assert run.returncode == EXIT_OK, run.stdout + run.stderr
+        assert run.returncode == Exit.OK, run.stdout + run.stderr
         with Registry(local.host) as reg:
             _media, body, _digest = reg.get_manifest("engines", "both")
         index = json.loads(body)
@@ -169,7 +169,7 @@ def test_platforms_on_two_engines_are_published_as_one_index_and_checked_back(
         check = run_harness(f"--ref={local.host}/engines:both", f"--platform={ROUTED}",
                             *routing(engine2), f"--report-dir={tmp_path / 'check'}",
                             "--require=", "-n", "3")
-        assert check.returncode == EXIT_OK, check.stdout[-4000:]
+        assert check.returncode == Exit.OK, check.stdout[-4000:]
         by = {p["platform"]: p for p in report(tmp_path / "check")["platforms"]}
         assert by["linux/386"]["engine"]["url"] == engine2[0]
         assert {k: v["verdict"] for k, v in by.items()} == {
@@ -209,7 +209,7 @@ def test_an_engine_stopped_mid_build_costs_its_platform_only(
         # The engine is stopped under the build, as a lost machine or a restarted daemon.
         os.kill(int((tmp_path / "doomed" / "docker.pid").read_text()), signal.SIGTERM)
         out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == EXIT_CANNOT_CHECK, out[-4000:]
+    assert proc.returncode == Exit.CANNOT_CHECK, out[-4000:]
     by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
     assert by["linux/amd64"]["verdict"] == "pass"
     assert by["linux/386"]["verdict"] == "error", by["linux/386"]["findings"]
@@ -237,7 +237,7 @@ def test_on_another_machine_emulation_is_read_from_that_engines_buildkit(
         far = f"tcp://{host}:{port}"
         run = tiny(tmp_path / "r", "--platform=linux/amd64,linux/arm64",
                    f"--engine=linux/arm64={far}", "-n", "2")
-    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
     by = {p["platform"]: p for p in report(tmp_path / "r")["platforms"]}
     assert by["linux/arm64"]["verdict"] == "pass"
     assert by["linux/arm64"]["engine"]["url"] == far

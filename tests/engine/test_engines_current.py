@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from harness.containers.engine import REMOTE_HANDLER
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_OK
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
@@ -80,7 +80,7 @@ def test_tls_and_ssh_engines_with_the_containerd_store_build_probe_publish_and_c
                       f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path / 'build'}",
                       "--image=harness-test/current", "--require=", f"--platform={PLATFORMS}",
                       *remote.routing(), "-n", "3", env=remote.env())
-    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
     by = {p["platform"]: p for p in report(tmp_path / "build")["platforms"]}
     assert {k: v["verdict"] for k, v in by.items()} == {
         "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
@@ -111,7 +111,7 @@ def test_tls_and_ssh_engines_with_the_containerd_store_build_probe_publish_and_c
              f"--report-dir={tmp_path / 'build'}"],
             cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
             env={**os.environ, **remote.env()})
-        assert pushed.returncode == EXIT_OK, pushed.stdout + pushed.stderr
+        assert pushed.returncode == Exit.OK, pushed.stdout + pushed.stderr
         # The build's report gains each platform's publish phase.
         for p in report(tmp_path / "build")["platforms"]:
             [phase] = [ph for ph in p["phases"] if ph["name"] == "publish"]
@@ -123,7 +123,7 @@ def test_tls_and_ssh_engines_with_the_containerd_store_build_probe_publish_and_c
         check = run_harness(f"--ref={local.host}/current:all", f"--platform={PLATFORMS}",
                             *remote.routing(), f"--report-dir={tmp_path / 'check'}",
                             "--require=", "-n", "3", env=remote.env())
-        assert check.returncode == EXIT_OK, check.stdout[-4000:]
+        assert check.returncode == Exit.OK, check.stdout[-4000:]
         checked = {p["platform"]: p for p in report(tmp_path / "check")["platforms"]}
         assert {k: v["verdict"] for k, v in checked.items()} == {
             "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
@@ -140,7 +140,7 @@ def test_preflight_reaches_both_or_says_why_not(remote: Remote, tmp_path: Path) 
             env={**os.environ, **env})
 
     good = preflight(remote.env())
-    assert good.returncode == EXIT_OK, good.stdout + good.stderr
+    assert good.returncode == Exit.OK, good.stdout + good.stderr
     for url in (remote.tcp, remote.sshd.url):
         assert re.search(rf"^engine    {re.escape(url)}: Docker 26\.\S+ on x86_64$",
                          good.stdout, re.MULTILINE), good.stdout
@@ -150,7 +150,7 @@ def test_preflight_reaches_both_or_says_why_not(remote: Remote, tmp_path: Path) 
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)],
                    check=True)
     bad = preflight(remote.sshd.env(key=stranger))
-    assert bad.returncode == EXIT_CANNOT_CHECK, bad.stdout + bad.stderr
+    assert bad.returncode == Exit.CANNOT_CHECK, bad.stdout + bad.stderr
     assert f"engine    {remote.tcp}: DOES NOT ANSWER" in bad.stdout
     assert f"engine    {remote.sshd.url}: DOES NOT ANSWER" in bad.stdout
     assert "Permission denied (publickey)" in bad.stdout, bad.stdout

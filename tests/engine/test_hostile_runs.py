@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.containers import engine
-from harness.core.errors import EXIT_IMAGE_WRONG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, run_harness
 
 
@@ -54,7 +54,7 @@ def test_an_apk_userland_of_another_architecture_fails_in_junit_too(
         tmp_path: Path, seeded: None) -> None:
     """report.json said fail while every JUnit case passed: apk had no case of its own."""
     run = tiny(tmp_path, "apk-userland")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "fail"
     assert [f["source"] for f in p["findings"] if f["kind"] == "mismatch"] == ["apk"]
@@ -69,7 +69,7 @@ def test_a_scratch_image_without_command_is_probed_not_a_harness_bug(
         tmp_path: Path, seeded: None) -> None:
     """It was exit 70, the engine's "No command specified"."""
     run = tiny(tmp_path, "no-command", platforms=("linux/amd64", "linux/arm64"))
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     assert {p["verdict"] for p in report(tmp_path)["platforms"]} == {"pass"}
 
 
@@ -89,7 +89,7 @@ def test_a_declared_check_sees_the_end_of_a_long_output(tmp_path: Path, seeded: 
                        "^GNU coreutils online help$")
     run = tiny(tmp_path / "r", "tiny", cwd=project,
                platforms=("linux/amd64", "linux/arm64"))
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     for p in report(tmp_path / "r")["platforms"]:
         assert p["verdict"] == "pass", p["findings"]
         assert len(p["observed"]["check:big"]["raw"]) <= 4096  # what is kept stays bounded
@@ -99,7 +99,7 @@ def test_output_past_the_cap_is_bad_input_not_a_silent_mismatch(tmp_path: Path,
                                                                  seeded: None) -> None:
     project = declared(tmp_path, "head -c 70000000 /dev/zero; echo; echo marker", "^marker$")
     run = tiny(tmp_path / "r", "tiny", cwd=project)
-    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-3000:]
     [p] = report(tmp_path / "r")["platforms"]
     [finding] = [f for f in p["findings"] if f["source"] == "check:big"]
     assert finding["kind"] == "usage" and "more than the 64 MiB" in finding["message"]
@@ -111,7 +111,7 @@ def test_a_pytest_check_that_does_not_compile_stops_the_run_before_any_build(
     checks.mkdir()
     (checks / "test_app.py").write_text("def test_app(image):\n    assert image.run('x'\n")
     run = tiny(tmp_path / "r", "tiny", f"--checks={checks}")
-    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-3000:]
     assert "test_app.py:2" in run.stdout + run.stderr
     assert not (tmp_path / "r" / "logs").exists()
 
@@ -122,13 +122,13 @@ def test_a_hostile_image_forges_no_line_command_or_markup_in_any_sink(
     password: inert in the console, report.md, report.html, junit.xml, and in `report`'s
     GitHub annotations."""
     run = tiny(tmp_path / "r", "hostile")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     out = tmp_path / "merged"
     merged = subprocess.run([sys.executable, "-m", "harness", "report", "--report-dir",
                              str(out), str(tmp_path / "r")], cwd=ROOT, capture_output=True,
                             text=True, check=False, env={**os.environ, "GITHUB_ACTIONS": "true",
                                                          "GITHUB_STEP_SUMMARY": ""})
-    assert merged.returncode == EXIT_IMAGE_WRONG, merged.stderr
+    assert merged.returncode == Exit.IMAGE_WRONG, merged.stderr
     for text in (run.stdout, run.stderr, merged.stdout, merged.stderr):
         assert not [line for line in text.splitlines() if line.startswith("::error title=f")]
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", text)
@@ -172,9 +172,9 @@ def test_ctrl_c_keeps_the_finished_platforms_and_names_the_interrupted_ones(
     assert '"phase": "building"' in (status / "linux-arm64.json").read_text()
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=180)
-    assert proc.returncode == EXIT_INTERRUPTED, out[-3000:]
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
     data = report(tmp_path)
-    assert data["exit_status"] == EXIT_INTERRUPTED
+    assert data["exit_status"] == Exit.INTERRUPTED
     by = {p["platform"]: p for p in data["platforms"]}
     assert by["linux/amd64"]["verdict"] == "pass"  # finished work is kept
     assert by["linux/amd64"]["observed"]["dpkg"]["value"] == "amd64"
@@ -211,7 +211,7 @@ def test_a_program_that_cannot_start_fails_its_platform(tmp_path: Path, seeded: 
     (a missing library), or was a harness bug, exit 70 (no interpreter in a scratch image).
     The tiny base itself is the known-good twin (every other run here passes it)."""
     run = tiny(tmp_path, fixture, platforms=("linux/amd64", "linux/arm64"))
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     data = report(tmp_path)
     for p in data["platforms"]:
         assert p["verdict"] == "fail"
@@ -221,7 +221,7 @@ def test_a_program_that_cannot_start_fails_its_platform(tmp_path: Path, seeded: 
     assert junit_cases(tmp_path)["test_source[linkage-linux/arm64]"] == "failure"
 
 
-@pytest.mark.parametrize(("stale_on", "status"), [("none", EXIT_OK), ("arm64", EXIT_IMAGE_WRONG)])
+@pytest.mark.parametrize(("stale_on", "status"), [("none", Exit.OK), ("arm64", Exit.IMAGE_WRONG)])
 def test_a_platform_shipping_last_releases_binary_fails_a_same_check(
         tmp_path: Path, seeded: None, stale_on: str, status: int) -> None:
     """Each platform matched `^myapp 1\\.\\d` and passed; `same = true` compares them."""

@@ -10,8 +10,9 @@ import docker
 import pytest
 
 from harness.containers import bases, build, engine, probes
+from harness.core.outcomes import Verdict
 from harness.core.platforms import parse_platform
-from harness.core.verdicts import FAIL, QUIRK, Judgement, judge
+from harness.core.verdicts import Judgement, judge
 from harness.machine.host import read_handlers, run_mode
 from tests.helpers import TINY, TINY_RPM, make_tiny_base
 
@@ -44,7 +45,7 @@ def check(client: docker.DockerClient, tag: str, name: str) -> Judgement:
 
 
 def failed_sources(got: Judgement) -> set[str]:
-    return {f.source for f in got.findings if f.verdict == FAIL}
+    return {f.source for f in got.findings if f.verdict == Verdict.FAIL}
 
 
 @pytest.mark.parametrize(("base", "userland"), [(TINY, "dpkg"), (TINY_RPM, "rpm")])
@@ -66,7 +67,7 @@ def test_arm64_label_on_an_amd64_userland(docker_client: docker.DockerClient,
     tag = built(context, "linux/arm64", "harness-test/wrong-userland:linux-arm64")
     assert bases.matches(docker_client, tag, parse_platform("linux/arm64"))  # the label lies
     got = check(docker_client, tag, "linux/arm64")
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
     assert failed_sources(got) >= {userland, "sh-elf"}
     assert "config" not in failed_sources(got)
     [seen] = got.for_source(userland)
@@ -81,12 +82,12 @@ def test_x86_64_toolchain_in_a_386_image(docker_client: docker.DockerClient,
     context = fake_rustc("x86_64-unknown-linux-gnu")
     tag = built(context, "linux/386", "harness-test/wrong-rustc:linux-386", tiny_base("linux/386"))
     got = check(docker_client, tag, "linux/386")
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
     assert failed_sources(got) == {"rustc", "rustc-elf", "elf-audit"}
     assert "/usr/bin/rustc (ELF 64-bit LSB x86-64)" in got.for_source("elf-audit")[0].message
     [rustc] = got.for_source("rustc")
     assert "x86_64-unknown-linux-gnu" in rustc.message and "linux/amd64" in rustc.message
-    assert [f.verdict for f in got.for_source("uname")] == [QUIRK]  # still only a quirk
+    assert [f.verdict for f in got.for_source("uname")] == [Verdict.QUIRK]  # still only a quirk
 
 
 def test_a_rustc_that_names_the_right_triple_but_is_another_binary(
@@ -97,6 +98,6 @@ def test_a_rustc_that_names_the_right_triple_but_is_another_binary(
     tag = built(context, "linux/arm64", "harness-test/lying-rustc:linux-arm64",
                 tiny_base("linux/arm64"))
     got = check(docker_client, tag, "linux/arm64")
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
     assert failed_sources(got) == {"rustc-elf", "elf-audit"}
     assert "x86-64" in got.for_source("rustc-elf")[0].message

@@ -14,7 +14,7 @@ import docker
 import pytest
 
 from harness.containers import bases
-from harness.core.errors import EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.machine.debian import debian_mirror
 from tests.helpers import TINY_EXTRA, run_harness
@@ -65,7 +65,7 @@ def test_debian_froms_are_served_from_the_platforms_bases_on_docker_26(
                       f"--report-dir={tmp_path / 'r'}", "--image=harness-test/contexts",
                       "--require=", "--builder=buildx", "--offline-bases", "-n", "2",
                       env={"DOCKER_HOST": engine26})
-    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
     data = report(tmp_path / "r")
     assert data["host"]["engine_version"].startswith("26.")
     for p in data["platforms"]:
@@ -94,7 +94,7 @@ def test_on_docker_20_10_offline_bases_for_a_plain_from_say_to_declare_base_imag
     run = run_harness("--platform=linux/amd64", f"--dockerfile={dockerfile}",
                       f"--report-dir={tmp_path / 'r'}", "--image=harness-test/contexts",
                       "--require=", "--offline-bases")
-    assert run.returncode == EXIT_USAGE, run.stdout[-4000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-4000:]
     [finding] = report(tmp_path / "r")["platforms"][0]["findings"]
     assert "named build contexts need BuildKit through buildx on Docker 23" in \
         finding["message"]

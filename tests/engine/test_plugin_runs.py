@@ -23,14 +23,7 @@ import docker
 import pytest
 
 from harness.containers import engine
-from harness.core.errors import (
-    EXIT_CANNOT_CHECK,
-    EXIT_IMAGE_WRONG,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_SOFTWARE,
-    EXIT_USAGE,
-)
+from harness.core.outcomes import Exit
 from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import (
     CHECKS_PER_PLATFORM,
@@ -75,7 +68,7 @@ def seeded(docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) 
 def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
                                                  docker_client: docker.DockerClient) -> None:
     run = tiny_run(tmp_path, "tiny", "linux/386", "linux/arm64", "linux/arm/v7")
-    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
     data = report(tmp_path)
     assert verdicts(data) == {"linux/386": "quirk", "linux/arm64": "pass",
                               "linux/arm/v7": "pass"}
@@ -100,7 +93,7 @@ def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
 def test_a_failing_run_on_one_platform_fails_that_platform_only(tmp_path: Path,
                                                                 seeded: None) -> None:
     run = tiny_run(tmp_path, "run-fails-on-arm64", "linux/386", "linux/arm64", "linux/amd64")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout + run.stderr
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout + run.stderr
     data = report(tmp_path)
     assert verdicts(data) == {"linux/386": "quirk", "linux/arm64": "fail",
                               "linux/amd64": "pass"}
@@ -117,7 +110,7 @@ def test_wrong_toolchain_fails_the_run(tmp_path: Path, seeded: None,
     run = run_harness("--platform=linux/386", f"--dockerfile={context / 'Dockerfile'}",
                       f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
                       "--image=harness-test/fake-rustc")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout + run.stderr
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout + run.stderr
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "fail"
     assert {f["source"] for f in p["findings"] if f["kind"] == "mismatch"} == {
@@ -128,14 +121,14 @@ def test_wrong_toolchain_fails_the_run(tmp_path: Path, seeded: None,
 def test_quirk_policy_fail_turns_the_386_quirk_into_a_failure(tmp_path: Path,
                                                               seeded: None) -> None:
     run = tiny_run(tmp_path, "tiny", "linux/386", extra=("--quirk-policy=fail",))
-    assert run.returncode == EXIT_IMAGE_WRONG
-    assert report(tmp_path)["exit_status"] == EXIT_IMAGE_WRONG
+    assert run.returncode == Exit.IMAGE_WRONG
+    assert report(tmp_path)["exit_status"] == Exit.IMAGE_WRONG
     assert "quirk (quirk-policy=fail)" in run.stdout
 
 
 def test_unknown_platform_is_a_usage_error(tmp_path: Path) -> None:
     run = run_harness("--platform=linux/mips64", f"--report-dir={tmp_path}")
-    assert run.returncode == EXIT_USAGE
+    assert run.returncode == Exit.USAGE
     assert "unknown platform 'linux/mips64'" in run.stderr and "linux/arm/v7" in run.stderr
     assert not (tmp_path / "report.json").exists()
 
@@ -143,7 +136,7 @@ def test_unknown_platform_is_a_usage_error(tmp_path: Path) -> None:
 def test_missing_dockerfile_is_a_usage_error(tmp_path: Path) -> None:
     run = run_harness(f"--dockerfile={tmp_path / 'Dockerfile.none'}",
                       f"--report-dir={tmp_path}")
-    assert run.returncode == EXIT_USAGE
+    assert run.returncode == Exit.USAGE
     assert "no Dockerfile at" in run.stderr and "--dockerfile" in run.stderr
 
 
@@ -151,7 +144,7 @@ def test_no_engine_means_cannot_check(tmp_path: Path) -> None:
     run = run_harness("--platform=linux/amd64", f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}",
                       f"--report-dir={tmp_path}",
                       env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout + run.stderr
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error"
     message, fix = p["findings"][0]["message"], p["findings"][0]["fix"]
@@ -172,7 +165,7 @@ def test_preflight_never_starts_an_engine_in_place_of_the_one_chosen(tmp_path: P
     run = subprocess.run([sys.executable, "-m", "harness", "preflight"], cwd=ROOT, text=True,
                          capture_output=True, check=False, timeout=120,
                          env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/other.sock"})
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stderr
+    assert run.returncode == Exit.CANNOT_CHECK, run.stderr
     assert f"unix://{tmp_path}/other.sock (DOCKER_HOST)" in run.stderr
     assert dockerds() == before
 
@@ -200,7 +193,7 @@ def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: Non
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == EXIT_INTERRUPTED, out
+    assert proc.returncode == Exit.INTERRUPTED, out
     assert not engine.image_exists(docker_client, "harness-test/slow:linux-amd64")
     deadline = time.monotonic() + 30  # the engine cleans up a cancelled build shortly after
     while time.monotonic() < deadline:
@@ -220,7 +213,7 @@ def test_a_failing_mirror_is_retried_then_reported(tmp_path: Path) -> None:
                       "--build-arg=BASE_IMAGE=harness.invalid/debian:bookworm",
                       "--mirror=http://127.0.0.1:9/debian", f"--report-dir={tmp_path}",
                       "--image=harness-test/no-mirror", "--require=")
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout + run.stderr
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error"
     [finding] = p["findings"]
@@ -233,7 +226,7 @@ def test_a_failing_mirror_is_retried_then_reported(tmp_path: Path) -> None:
 
 def test_the_classic_builder_runs_the_same_checks(tmp_path: Path, seeded: None) -> None:
     run = tiny_run(tmp_path, "tiny", "linux/amd64", "linux/arm/v7", extra=("--builder=classic",))
-    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
     data = report(tmp_path)
     assert data["host"]["builder"] == "classic"
     assert {p["build"]["builder"] for p in data["platforms"]} == {"classic"}
@@ -273,7 +266,7 @@ def test_the_schedule_learns_per_job_and_another_dockerfile_never_steers_it(
                             f"--report-dir={tmp_path / 'r'}",
                             "--image=harness-test/slow-on-amd64"], cwd=ROOT,
                            capture_output=True, text=True, check=False)
-    assert built.returncode == EXIT_OK, built.stdout[-3000:]
+    assert built.returncode == Exit.OK, built.stdout[-3000:]
     took = {p["platform"]: p["build"]["seconds"] for p in report(tmp_path / "r")["platforms"]}
     assert took["linux/amd64"] > took["linux/arm64"], took
     # The job it learnt from: its longest first.
@@ -295,9 +288,9 @@ def test_rustup_proxies_without_a_toolchain_fail_every_platform(
                       f"--dockerfile={FIXTURES / 'rustup-proxy' / 'Dockerfile'}",
                       f"--build-arg=BASE_IMAGE={RUSTUP_PROXY}", f"--report-dir={tmp_path}",
                       "--image=harness-test/rustup-proxy", "-n", "4")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-4000:] + run.stderr[-2000:]
     data = report(tmp_path)
-    assert data["exit_status"] == EXIT_IMAGE_WRONG
+    assert data["exit_status"] == Exit.IMAGE_WRONG
     assert set(verdicts(data).values()) == {"fail"}, verdicts(data)
     for p in data["platforms"]:
         rustc = next(f for f in p["findings"] if f["source"] == "rustc")
@@ -324,8 +317,8 @@ def test_a_missing_bridge_is_the_machine_not_the_image(tmp_path: Path, seeded: N
                     ["ip", "addr", "add", addr, "dev", bridge],
                     ["ip", "link", "set", bridge, "up"]):
             subprocess.run(cmd, check=True)
-    assert pre.returncode == EXIT_CANNOT_CHECK and "bridge" in pre.stdout, pre.stdout
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    assert pre.returncode == Exit.CANNOT_CHECK and "bridge" in pre.stdout, pre.stdout
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout[-3000:]
     [p] = report(tmp_path)["platforms"]
     [finding] = p["findings"]
     assert (p["verdict"], finding["kind"]) == ("error", "error")
@@ -337,9 +330,9 @@ def test_a_missing_bridge_is_the_machine_not_the_image(tmp_path: Path, seeded: N
 def test_an_unparsable_dockerfile_is_bad_input(tmp_path: Path, seeded: None,
                                                builder: str) -> None:
     run = tiny_run(tmp_path, "unparsable", "linux/amd64", extra=(f"--builder={builder}",))
-    assert run.returncode == EXIT_USAGE, run.stdout[-3000:]
+    assert run.returncode == Exit.USAGE, run.stdout[-3000:]
     data = report(tmp_path)
-    assert data["exit_status"] == EXIT_USAGE
+    assert data["exit_status"] == Exit.USAGE
     [finding] = data["platforms"][0]["findings"]
     assert finding["kind"] == "usage" and "RUNN" in finding["message"]
 
@@ -348,9 +341,9 @@ def test_a_bug_of_the_harness_exits_70_with_its_traceback(tmp_path: Path, seeded
     """An exception nothing expected is the harness's, not the image's or the machine's."""
     run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugins.inject_bug"),
                    env={"PYTHONPATH": str(ROOT)})  # where the plugin that plants it is
-    assert run.returncode == EXIT_SOFTWARE, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.returncode == Exit.SOFTWARE, run.stdout[-3000:] + run.stderr[-2000:]
     data = report(tmp_path)
-    assert data["exit_status"] == EXIT_SOFTWARE
+    assert data["exit_status"] == Exit.SOFTWARE
     [finding] = data["platforms"][0]["findings"]
     assert finding["kind"] == "internal" and "RuntimeError: injected bug" in finding["message"]
     log = (tmp_path / "logs" / "linux-amd64-probe.log").read_text()
@@ -383,9 +376,9 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
     else:
         os.kill(proc.pid, signal.SIGTERM)
     out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == EXIT_INTERRUPTED, out[-3000:]
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
     data = report(tmp_path)
-    assert data["exit_status"] == EXIT_INTERRUPTED
+    assert data["exit_status"] == Exit.INTERRUPTED
     assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
                for p in data["platforms"]), data["platforms"]
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.md").exists()
@@ -404,7 +397,7 @@ def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seede
     """Megabytes and terminal escapes from the image stay out of the terminal and reports;
     the image's own verdict still comes out (its dpkg names no platform: fail)."""
     run = tiny_run(tmp_path, "hostile", "linux/amd64")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     for name in ("report.md", "report.json", "junit.xml"):
         text = (tmp_path / name).read_text()
         assert len(text) < 1 << 20 and "\x1b" not in text, name
@@ -420,7 +413,7 @@ def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seede
 def test_a_failing_step_s_escapes_stay_out_of_the_terminal(tmp_path: Path, seeded: None,
                                                            builder: str) -> None:
     run = tiny_run(tmp_path, "hostile-build", "linux/amd64", extra=(f"--builder={builder}",))
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     assert "\x1b" not in run.stdout + run.stderr
     assert "\\x1b[2J" in run.stdout  # shown, escaped
     for name in ("report.md", "report.json", "junit.xml"):
@@ -477,10 +470,10 @@ def test_a_local_base_of_the_platform_is_used_and_of_another_refused(
                             "--image=harness-test/local-base", "--require=")
     finally:
         docker_client.images.remove(mine)
-    assert ok.returncode == EXIT_OK, ok.stdout[-3000:]
+    assert ok.returncode == Exit.OK, ok.stdout[-3000:]
     assert "is a local linux/amd64 image; used as it is" in \
         (tmp_path / "ok" / "logs" / "linux-amd64-base.log").read_text()
-    assert wrong.returncode == EXIT_USAGE, wrong.stdout[-3000:]
+    assert wrong.returncode == Exit.USAGE, wrong.stdout[-3000:]
     [finding] = report(tmp_path / "no")["platforms"][0]["findings"]
     assert "is a local linux/amd64 image, not linux/arm64" in finding["message"]
 
@@ -499,8 +492,8 @@ def test_two_runs_at_once_each_check_their_own_image(tmp_path: Path, seeded: Non
     good, bad = start("tiny", "good"), start("hostile", "bad")
     good_out, _ = good.communicate(timeout=600)
     bad_out, _ = bad.communicate(timeout=600)
-    assert good.returncode == EXIT_OK, good_out[-3000:]
-    assert bad.returncode == EXIT_IMAGE_WRONG, bad_out[-3000:]
+    assert good.returncode == Exit.OK, good_out[-3000:]
+    assert bad.returncode == Exit.IMAGE_WRONG, bad_out[-3000:]
     [g] = report(tmp_path / "good")["platforms"]
     [b] = report(tmp_path / "bad")["platforms"]
     assert g["image"]["id"] != b["image"]["id"]
@@ -514,7 +507,7 @@ def test_a_dockerfile_outside_its_context_builds_with_either_builder(
     context.mkdir()
     run = tiny_run(tmp_path, "tiny", "linux/amd64",
                    extra=(f"--builder={builder}", f"--context={context}"))
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     assert report(tmp_path)["platforms"][0]["build"]["builder"] == builder
 
 
@@ -523,7 +516,7 @@ def test_an_image_without_a_shell_is_probed(tmp_path: Path, seeded: None,
     """FROM scratch with one static binary: no shell to exec in. Each question is asked in
     a container of its own; what the image lacks is absent, not an error of the machine."""
     run = tiny_run(tmp_path, "no-shell", "linux/amd64", "linux/arm64")
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     data = report(tmp_path)
     assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "pass"}
     for p in data["platforms"]:
@@ -534,7 +527,7 @@ def test_an_image_without_a_shell_is_probed(tmp_path: Path, seeded: None,
                                                ).read_text()
     required = tiny_run(tmp_path / "req", "no-shell", "linux/amd64",
                         extra=("--require=dpkg",))
-    assert required.returncode == EXIT_IMAGE_WRONG
+    assert required.returncode == Exit.IMAGE_WRONG
     [p] = report(tmp_path / "req")["platforms"]
     assert [f["kind"] for f in p["findings"] if f["source"] == "dpkg"] == ["missing"]
 
@@ -542,12 +535,12 @@ def test_an_image_without_a_shell_is_probed(tmp_path: Path, seeded: None,
 def test_nox_sessions_keep_bad_input_at_4_and_preflight_options_out_of_pytest(
         tmp_path: Path, seeded: None) -> None:
     check = run_nox("-s", "check")
-    assert check.returncode == EXIT_USAGE and "name what to check" in check.stdout + check.stderr
+    assert check.returncode == Exit.USAGE and "name what to check" in check.stdout + check.stderr
     build = run_nox("-s", "build", "--", "--no-setup", "--platform=linux/amd64",
                  f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
                  f"--report-dir={tmp_path}", "--image=harness-test/tiny", "--require=")
-    assert build.returncode == EXIT_OK, (build.stdout + build.stderr)[-3000:]
-    assert report(tmp_path)["exit_status"] == EXIT_OK
+    assert build.returncode == Exit.OK, (build.stdout + build.stderr)[-3000:]
+    assert report(tmp_path)["exit_status"] == Exit.OK
 
 
 @pytest.fixture(scope="module")
@@ -575,7 +568,7 @@ def _foreign_run(tmp_path: Path, fixture: str, tool: Path, *platforms: str,
 def test_a_binary_of_another_architecture_fails_its_platform(tmp_path: Path, seeded: None,
                                                              x86_64_tool: Path) -> None:
     run = _foreign_run(tmp_path, "foreign-binary", x86_64_tool, "linux/amd64", "linux/arm64")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     data = report(tmp_path / "r")
     assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "fail"}
     arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
@@ -588,14 +581,14 @@ def test_a_binary_of_another_architecture_fails_its_platform(tmp_path: Path, see
     assert "test_source[elf-audit-linux/arm64]" in run.stdout
     allowed = _foreign_run(tmp_path / "allowed", "foreign-binary", x86_64_tool, "linux/arm64",
                            extra=("--allow-foreign=/usr/local/bin/*",))
-    assert allowed.returncode == EXIT_OK, allowed.stdout[-3000:]
+    assert allowed.returncode == Exit.OK, allowed.stdout[-3000:]
 
 
 def test_from_scratch_a_static_binary_passes_only_on_its_own_platform(
         tmp_path: Path, seeded: None, x86_64_tool: Path) -> None:
     run = _foreign_run(tmp_path, "foreign-binary-scratch", x86_64_tool, "linux/amd64",
                        "linux/arm64")
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     data = report(tmp_path / "r")
     assert verdicts(data) == {"linux/amd64": "pass", "linux/arm64": "fail"}
     arm = next(p for p in data["platforms"] if p["platform"] == "linux/arm64")
@@ -613,7 +606,7 @@ def test_an_rpm_userland_is_checked_by_rpm(tmp_path: Path,
                       f"--dockerfile={FIXTURES / 'any-userland' / 'Dockerfile'}",
                       f"--build-arg=BASE_IMAGE={TINY_RPM}", f"--report-dir={tmp_path}",
                       "--image=harness-test/rpm", "--require=rpm", "-n", "3")
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     data = report(tmp_path)
     assert set(verdicts(data).values()) == {"pass"}
     seen = {p["platform"]: p["observed"] for p in data["platforms"]}
@@ -638,7 +631,7 @@ def test_n_auto_starts_a_worker_per_core_up_to_one_per_platform(
                                      f"--platform={','.join(platforms)}", "-vv",
                                      workers="auto"),
                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
-    assert run.returncode == EXIT_OK, run.stdout[-3000:]
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
     assert f"created: {count}/{count} worker" in run.stdout, run.stdout[:2000]
     phases = [ph for p in report(tmp_path)["platforms"] for ph in p["phases"]]
     builds = [ph["start"] for ph in phases if ph["name"] == "build"]

@@ -15,8 +15,9 @@ import pytest
 from harness.containers import probes
 from harness.core import observation as obs
 from harness.core.errors import CannotCheck, NoEmulation
+from harness.core.outcomes import Verdict
 from harness.core.platforms import parse_platform
-from harness.core.verdicts import ERROR, PASS, QUIRK, judge
+from harness.core.verdicts import judge
 from harness.machine.host import BINFMT_DIR, read_handlers, run_mode
 
 
@@ -40,13 +41,13 @@ def test_arm64_image_under_qemu_passes(docker_client: docker.DockerClient,
     assert answers["rustc"].absent and answers["cargo"].absent  # absent is an answer
     assert "$ uname -m\naarch64" in log.read_text()
     verdict, _ = verdict_of(docker_client, tiny_base("linux/arm64"), "linux/arm64")
-    assert verdict == PASS
+    assert verdict == Verdict.PASS
 
 
 def test_arm_v7_image_under_qemu_passes(docker_client: docker.DockerClient,
                                         tiny_base: Callable[[str], str]) -> None:
     verdict, findings = verdict_of(docker_client, tiny_base("linux/arm/v7"), "linux/arm/v7")
-    assert verdict == PASS, findings
+    assert verdict == Verdict.PASS, findings
 
 
 # The 32-bit platform each 64-bit host runs natively, whose `uname -m` is the host's.
@@ -61,7 +62,7 @@ def test_the_native_32_bit_platform_is_the_uname_quirk(docker_client: docker.Doc
         pytest.skip(f"no 32-bit platform runs natively on {arch}")
     name = NATIVE_32[arch]
     verdict, findings = verdict_of(docker_client, tiny_base(name), name)
-    assert verdict == QUIRK
+    assert verdict == Verdict.QUIRK
     [quirk] = [f for f in findings if f.kind == "quirk"]
     assert quirk.source == "uname" and arch in quirk.message
 
@@ -98,7 +99,7 @@ def test_a_hung_probe_is_an_error_and_the_rest_still_answer(
         elapsed = time.monotonic() - start
     finally:
         docker_client.images.remove(tag, force=True)
-    assert verdict == ERROR
+    assert verdict == Verdict.ERROR
     [hung] = [f for f in findings if f.kind == "error"]
     assert hung.source == "uname" and "did not answer within 3 s" in hung.message
     assert elapsed < 60

@@ -18,7 +18,7 @@ import bcrypt
 import docker
 import pytest
 
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
@@ -69,7 +69,7 @@ def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegi
                                                              tmp_path: Path) -> None:
     run = harness("publish", f"--registry={registry.host}/pub", "--tag=1.0", "--tag=latest",
                   f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
-    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
     with Registry(registry.host) as reg:
         assert reg.tags("pub") == ["1.0", "latest"]  # no per-platform tag
         latest, one = reg.get_manifest("pub", "latest"), reg.get_manifest("pub", "1.0")
@@ -79,7 +79,7 @@ def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegi
     assert [f.name for f in files] == ["linux-386.json", "linux-amd64.json", "linux-arm64.json"]
     again = harness("publish", f"--registry={registry.host}/pub", "--tag=latest",
                     f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
-    assert again.returncode == EXIT_OK
+    assert again.returncode == Exit.OK
     assert again.stdout.count("(0 blobs uploaded)") == len(PLATFORMS)  # each blob once
 
 
@@ -91,7 +91,7 @@ def test_one_publish_to_two_registries(registry: LocalRegistry, images: str,
         run = harness("publish", f"--registry={registry.host}/two",
                       f"--registry={second.host}/mirror/two", "--tag=both", f"--image={images}",
                       f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
-        assert run.returncode == EXIT_OK, run.stderr
+        assert run.returncode == Exit.OK, run.stderr
         with Registry(registry.host) as a, Registry(second.host) as b:
             assert a.get_manifest("two", "both")[2] == b.get_manifest("mirror/two", "both")[2]
             assert b.tags("mirror/two") == ["both"]
@@ -120,10 +120,10 @@ def test_merge_from_digest_files_of_separate_jobs(registry: LocalRegistry, image
                       f"--image={images}", f"--report-dir={tmp_path / name.replace('/', '-')}",
                       f"--digest-dir={tmp_path / 'artifacts' / name.replace('/', '-')}",
                       f"--platform={name}")
-        assert job.returncode == EXIT_OK, job.stderr
+        assert job.returncode == Exit.OK, job.stderr
     merge = harness("merge", f"--registry={registry.host}/pub", "--tag=matrix",
                     f"--from={tmp_path / 'artifacts'}")
-    assert merge.returncode == EXIT_OK, merge.stderr
+    assert merge.returncode == Exit.OK, merge.stderr
     with Registry(registry.host) as reg:
         assert platforms_in(index_of(reg, "pub", "matrix")) == sorted(PLATFORMS)
 
@@ -136,7 +136,7 @@ def test_merge_from_plain_manifests(registry: LocalRegistry, images: str,
                    for p in map(parse_platform, PLATFORMS)]
     merge = harness("merge", f"--registry={registry.host}/plain", "--tag=merged",
                     *[f"{registry.host}/plain@{e.digest}" for e in entries])
-    assert merge.returncode == EXIT_OK, merge.stderr
+    assert merge.returncode == Exit.OK, merge.stderr
     with Registry(registry.host) as reg:
         doc = index_of(reg, "plain", "merged")
         assert reg.tags("plain") == ["merged"]
@@ -174,7 +174,7 @@ def test_merge_from_an_index_with_an_attestation_entry(registry: LocalRegistry, 
     merge = harness("merge", f"--registry={registry.host}/att", "--tag=both",
                     f"{registry.host}/att:arm64-with-provenance",
                     f"{registry.host}/att@{amd.digest}")
-    assert merge.returncode == EXIT_OK, merge.stderr
+    assert merge.returncode == Exit.OK, merge.stderr
     with Registry(registry.host) as reg:
         doc = index_of(reg, "att", "both")
     assert platforms_in(doc) == ["linux/amd64", "linux/arm64"]
@@ -235,7 +235,7 @@ def test_htpasswd_registry_with_docker_stored_credentials(secured: LocalRegistry
     run = harness("publish", f"--registry={secured.host}/private", "--tag=ok",
                   f"--image={images}", f"--report-dir={tmp_path}",
                   "--platform=linux/amd64", env=env)
-    assert run.returncode == EXIT_OK, run.stderr
+    assert run.returncode == Exit.OK, run.stderr
     assert "s3cret-pw" not in run.stdout + run.stderr
 
 
@@ -245,7 +245,7 @@ def test_wrong_credentials_write_nothing(secured: LocalRegistry, images: str,
     run = harness("publish", f"--registry={secured.host}/private", "--tag=bad",
                   f"--image={images}", f"--report-dir={tmp_path}",
                   "--platform=linux/amd64", env=env)
-    assert run.returncode == EXIT_CANNOT_CHECK
+    assert run.returncode == Exit.CANNOT_CHECK
     assert "refused the credentials" in run.stderr and "docker login" in run.stderr
     assert "wrong-pw" not in run.stdout + run.stderr
     with Registry(secured.host, credentials={"username": "ci", "password": "s3cret-pw"}) as reg:
@@ -287,7 +287,7 @@ def test_check_a_published_tag_by_digest(registry: LocalRegistry, images: str,
             f"--report-dir={tmp_path / 'pub'}", *platform_args(*PLATFORMS))
     run = run_harness(f"--ref={registry.host}/pub:checked", *platform_args(*PLATFORMS),
                       f"--report-dir={tmp_path}", "--require=", "-n", "2")
-    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert {p["platform"]: p["verdict"] for p in report["platforms"]} == {
         "linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass"}
@@ -328,7 +328,7 @@ def test_a_name_nothing_is_published_under_is_bad_input_not_a_retry(
     for ref in (f"{registry.host}/there:v2", f"{registry.host}/never-pushed:v1"):
         run = run_harness(f"--ref={ref}", *platform_args(*PLATFORMS),
                           f"--report-dir={tmp_path / 'r'}", "--require=")
-        assert run.returncode == EXIT_USAGE, run.stdout + run.stderr
+        assert run.returncode == Exit.USAGE, run.stdout + run.stderr
         assert f"nothing is published under {ref}" in run.stdout + run.stderr
         assert not (tmp_path / "r" / "logs").exists()  # before any work
 
@@ -336,7 +336,7 @@ def test_a_name_nothing_is_published_under_is_bad_input_not_a_retry(
 def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
     run = run_harness(f"--ref=127.0.0.1:{free_port()}/gone:latest", "--platform=linux/amd64",
                       f"--report-dir={tmp_path}", "--require=")
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout + run.stderr
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout + run.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert "cannot be reached" in report["index"]["findings"][0]["message"]
 
@@ -365,7 +365,7 @@ def _from_run(tmp_path: Path, base: str, builder: str) -> tuple[subprocess.Compl
 def test_a_base_the_registry_does_not_have_is_the_image_s_fault(
         registry: LocalRegistry, tmp_path: Path, builder: str) -> None:
     run, finding = _from_run(tmp_path, f"{registry.host}/nothing-here:1", builder)
-    assert run.returncode == EXIT_IMAGE_WRONG, run.stdout[-3000:]
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
     assert finding["kind"] == "build" and "does not exist" in finding["message"], finding
 
 
@@ -373,7 +373,7 @@ def test_a_base_the_registry_does_not_have_is_the_image_s_fault(
 def test_a_base_whose_registry_cannot_be_reached_is_the_machine_s(tmp_path: Path,
                                                                   builder: str) -> None:
     run, finding = _from_run(tmp_path, f"127.0.0.1:{free_port()}/debian:bookworm", builder)
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout[-3000:]
     assert finding["kind"] == "error" and "cannot be reached" in finding["message"], finding
     assert "ARG BASE_IMAGE" in finding["fix"]
 
@@ -382,7 +382,7 @@ def test_a_base_whose_registry_cannot_be_reached_is_the_machine_s(tmp_path: Path
 def test_a_base_the_registry_refuses_is_the_machine_s(secured: LocalRegistry, tmp_path: Path,
                                                       builder: str) -> None:
     run, finding = _from_run(tmp_path, f"{secured.host}/private:1", builder)
-    assert run.returncode == EXIT_CANNOT_CHECK, run.stdout[-3000:]
+    assert run.returncode == Exit.CANNOT_CHECK, run.stdout[-3000:]
     assert finding["kind"] == "error" and "refused" in finding["message"], finding
     assert "docker login" in finding["fix"]
 
@@ -414,7 +414,7 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
     pushed = harness("publish", *platform_args("linux/arm64", "linux/amd64"),
                      f"--image={images}", f"--registry={registry.host}/base",
                      "--tag=plain", f"--report-dir={tmp_path}")
-    assert pushed.returncode == EXIT_OK, pushed.stderr
+    assert pushed.returncode == Exit.OK, pushed.stderr
     with Registry(registry.host) as reg:
         index = index_of(reg, "base", "plain")
         amd64 = next(m for m in index["manifests"]
@@ -425,7 +425,7 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
         body = json.dumps(index).encode()
         reg.put_manifest("base", "bookworm", body, index["mediaType"])
     run = harness("matrix", f"--platforms-from-base={registry.host}/base:bookworm")
-    assert run.returncode == EXIT_OK, run.stderr
+    assert run.returncode == Exit.OK, run.stderr
     # in the index's order
     assert [job["platform"] for job in json.loads(run.stdout)["include"]] == [
         f"{m['platform']['os']}/{m['platform']['architecture']}"
@@ -436,4 +436,4 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
         "platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": "ubuntu-24.04-arm"}
     single = harness("matrix", f"--platforms-from-base={registry.host}/base@"
                      f"{amd64['digest']}")
-    assert single.returncode == EXIT_USAGE and "not an index" in single.stderr
+    assert single.returncode == Exit.USAGE and "not an index" in single.stderr

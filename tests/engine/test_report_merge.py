@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import EXIT_OK
+from harness.core.outcomes import Exit
 from tests.helpers import FIXTURES, ROOT, TINY, run_harness
 from tests.unit.test_html_report import Page
 
@@ -19,7 +19,7 @@ def tiny(where: Path, *platforms: str) -> dict[str, Any]:
                       f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={where}",
                       "--image=harness-test/merge", "--require=",
                       *[f"--platform={p}" for p in platforms])
-    assert run.returncode == EXIT_OK, run.stdout[-4000:]
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
     data: dict[str, Any] = json.loads((where / "report.json").read_text())
     return data
 
@@ -36,7 +36,7 @@ def test_two_single_platform_runs_merge_into_what_one_run_says(tmp_path: Path,
                             str(tmp_path / "i386")], cwd=ROOT, capture_output=True, text=True,
                            check=False, timeout=120)
     merged = json.loads((tmp_path / "merged" / "report.json").read_text())
-    assert merge.returncode == both["exit_status"] == merged["exit_status"] == EXIT_OK
+    assert merge.returncode == both["exit_status"] == merged["exit_status"] == Exit.OK
     assert merged["verdict"] == both["verdict"] == "quirk"
     for key in ("platform", "verdict", "findings"):
         assert [p[key] for p in merged["platforms"]] == [p[key] for p in both["platforms"]]

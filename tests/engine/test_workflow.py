@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-from harness.core.errors import EXIT_IMAGE_WRONG
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry, RegistryError
@@ -130,7 +130,7 @@ def test_a_platform_that_fails_moves_no_tag_and_is_annotated(
     [job] = run.runs["summary"]
     assert not job.ok  # the run fails with the harness's own status
     text, report = summary(run)
-    assert report["exit_status"] == EXIT_IMAGE_WRONG
+    assert report["exit_status"] == Exit.IMAGE_WRONG
     [annotation] = [line for line in text.splitlines() if line.startswith("::")]
     assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
     assert "**Release blocked: the image is wrong** on `linux/arm64`" in text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.commands import cli
-from harness.core.errors import EXIT_SOFTWARE, EXIT_USAGE
+from harness.core.outcomes import Exit
 
 
 def test_build_runs_the_packaged_checks_with_the_plugin_in_the_current_project(
@@ -35,7 +35,7 @@ def test_with_plugin_autoload_off_the_needed_plugins_are_named(
 @pytest.mark.parametrize("argv", [[], ["biuld"], ["check"], ["check", "--platform=x"]])
 def test_a_bad_command_is_a_usage_error(argv: list[str],
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(argv) == EXIT_USAGE
+    assert cli.main(argv) == Exit.USAGE
     err = capsys.readouterr().err
     assert "bad input" in err and "fix:" in err
 
@@ -47,7 +47,7 @@ def test_check_refuses_an_empty_or_malformed_reference_before_any_work(
         capsys: pytest.CaptureFixture[str]) -> None:
     """An unset $REF must not build the Dockerfile and pass; a malformed one is one line."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["check", ref, "--no-preflight"]) == EXIT_USAGE
+    assert cli.main(["check", ref, "--no-preflight"]) == Exit.USAGE
     err = capsys.readouterr().err
     assert err.startswith("check: bad input: ") and len(err.splitlines()) == 2
     assert "PW" not in err and not (tmp_path / "reports").exists()
@@ -62,7 +62,7 @@ def test_a_command_that_fails_unexpectedly_is_70_with_its_traceback_in_a_log(
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setitem(cli.COMMANDS, "matrix", boom)
-    assert cli.main(["matrix"]) == EXIT_SOFTWARE
+    assert cli.main(["matrix"]) == Exit.SOFTWARE
     err = capsys.readouterr().err
     assert err.startswith("matrix: the harness failed: KeyError") and "secret" not in err
     [log] = (tmp_path / "harness" / "crashes").glob("matrix-*.log")

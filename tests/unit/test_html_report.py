@@ -11,7 +11,7 @@ import pytest
 
 from harness.core import observation as obs
 from harness.core.html_report import cell_verdict, render_html
-from harness.core.outcomes import RunMode
+from harness.core.outcomes import RunMode, Verdict
 from harness.core.report import (
     BuildInfo,
     EngineInfo,
@@ -21,7 +21,7 @@ from harness.core.report import (
     gantt,
     render_markdown,
 )
-from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from harness.core.verdicts import Finding
 from tests.helpers import FIXTURES
 from tests.unit.test_report import HOST
 
@@ -48,12 +48,12 @@ def timed(platform: str, verdict: str, offset: float, findings: list[Finding] | 
         engine=EngineInfo("unix:///var/run/docker.sock", "x86_64", "26.1.5"))
 
 
-FOUR = [timed("linux/amd64", PASS, 0),
-        timed("linux/386", QUIRK, 1, [Finding("uname", "quirk", "uname -m says x86_64",
+FOUR = [timed("linux/amd64", Verdict.PASS, 0),
+        timed("linux/386", Verdict.QUIRK, 1, [Finding("uname", "quirk", "uname -m says x86_64",
                                               "read dpkg")]),
-        timed("linux/arm64", FAIL, 2, [Finding("dpkg", "mismatch", "dpkg says amd64",
+        timed("linux/arm64", Verdict.FAIL, 2, [Finding("dpkg", "mismatch", "dpkg says amd64",
                                                "fix the FROM")], kind="qemu"),
-        timed("linux/arm/v7", ERROR, 3, [Finding("build", "error", "engine lost", "retry")],
+        timed("linux/arm/v7", Verdict.ERROR, 3, [Finding("build", "error", "engine lost", "retry")],
               kind="qemu")]
 
 
@@ -100,7 +100,8 @@ def test_what_an_image_said_is_text_not_markup() -> None:
 
 
 def test_a_run_that_built_nothing_still_renders() -> None:
-    failed = [PlatformResult(p, ERROR, [Finding("build", "error", "no engine", "start one")])
+    failed = [PlatformResult(p, Verdict.ERROR,
+                             [Finding("build", "error", "no engine", "start one")])
               for p in ("linux/amd64", "linux/arm64")]
     page = Page(render_html(build_report(failed, HOST, "warn")))
     assert "No timings" in " ".join(page.text)
@@ -109,14 +110,14 @@ def test_a_run_that_built_nothing_still_renders() -> None:
 
 
 def test_nine_platforms_fit_one_timeline() -> None:
-    page = Page(render_html(build_report([timed(p, PASS, i) for i, p in enumerate(NINE)],
+    page = Page(render_html(build_report([timed(p, Verdict.PASS, i) for i, p in enumerate(NINE)],
                                          HOST, "warn")))
     [svg] = page.having("svg")
     assert int(svg["height"] or 0) < 400
     assert len(page.having("g", **{"class": "row"})) == 9
 
 
-@pytest.mark.parametrize("verdict", [PASS, QUIRK, FAIL, ERROR])
+@pytest.mark.parametrize("verdict", [Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR])
 def test_cells_take_the_verdict_of_their_sources_findings(verdict: str) -> None:
     [p] = [r for r in FOUR if r.verdict == verdict]
     data = p.to_dict()

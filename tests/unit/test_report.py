@@ -8,14 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.core import observation as obs
-from harness.core.errors import (
-    EXIT_CANNOT_CHECK,
-    EXIT_IMAGE_WRONG,
-    EXIT_OK,
-    EXIT_SOFTWARE,
-    EXIT_USAGE,
-)
-from harness.core.outcomes import Kind, RunMode
+from harness.core.outcomes import Exit, Kind, RunMode, Verdict
 from harness.core.report import (
     BuildInfo,
     EngineInfo,
@@ -26,7 +19,7 @@ from harness.core.report import (
     merge_reports,
     render_console,
 )
-from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, Finding
+from harness.core.verdicts import Finding
 from harness.machine.reports import write_json, write_markdown
 
 HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
@@ -43,11 +36,11 @@ def result(platform: str, verdict: str, findings: list[Finding] | None = None) -
 
 
 @pytest.mark.parametrize(("verdicts", "policy", "status"), [
-    ([PASS, PASS], "warn", EXIT_OK),
-    ([PASS, QUIRK], "warn", EXIT_OK),
-    ([PASS, QUIRK], "fail", EXIT_IMAGE_WRONG),
-    ([PASS, ERROR], "warn", EXIT_CANNOT_CHECK),
-    ([FAIL, ERROR], "warn", EXIT_IMAGE_WRONG),
+    ([Verdict.PASS, Verdict.PASS], "warn", Exit.OK),
+    ([Verdict.PASS, Verdict.QUIRK], "warn", Exit.OK),
+    ([Verdict.PASS, Verdict.QUIRK], "fail", Exit.IMAGE_WRONG),
+    ([Verdict.PASS, Verdict.ERROR], "warn", Exit.CANNOT_CHECK),
+    ([Verdict.FAIL, Verdict.ERROR], "warn", Exit.IMAGE_WRONG),
 ])
 def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
     assert exit_status([result(f"linux/p{i}", v) for i, v in enumerate(verdicts)],
@@ -55,10 +48,10 @@ def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
 
 
 @pytest.mark.parametrize(("kinds", "status"), [
-    ([Kind.USAGE, Kind.ERROR], EXIT_USAGE),
-    ([Kind.INTERNAL, Kind.ERROR], EXIT_SOFTWARE),
-    ([Kind.INTERNAL, Kind.BROKEN], EXIT_IMAGE_WRONG),
-    ([Kind.ABSENT, Kind.QUIRK], EXIT_OK),
+    ([Kind.USAGE, Kind.ERROR], Exit.USAGE),
+    ([Kind.INTERNAL, Kind.ERROR], Exit.SOFTWARE),
+    ([Kind.INTERNAL, Kind.BROKEN], Exit.IMAGE_WRONG),
+    ([Kind.ABSENT, Kind.QUIRK], Exit.OK),
 ])
 def test_exit_status_follows_the_finding_kinds(kinds: list[Kind], status: int) -> None:
     """A wrong image blocks whatever else happened; bad input and a harness bug are named
@@ -70,7 +63,7 @@ def test_exit_status_follows_the_finding_kinds(kinds: list[Kind], status: int) -
 
 def test_a_result_is_serialised_once_and_read_back_whole() -> None:
     """What a worker hands over is what report.json holds, and reads back to the same."""
-    r = result("linux/386", QUIRK, [QUIRK_FINDING])
+    r = result("linux/386", Verdict.QUIRK, [QUIRK_FINDING])
     data = json.loads(json.dumps(r.to_dict()))
     assert PlatformResult.from_dict(data) == r
     assert data["observed"]["dpkg"]["fits"] == ["linux/386"]
@@ -80,11 +73,11 @@ def test_a_result_is_serialised_once_and_read_back_whole() -> None:
 
 
 def test_json_has_the_documented_fields_and_round_trips(tmp_path: Path) -> None:
-    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING]),
-                           result("linux/amd64", PASS)], HOST, "warn")
+    report = build_report([result("linux/386", Verdict.QUIRK, [QUIRK_FINDING]),
+                           result("linux/amd64", Verdict.PASS)], HOST, "warn")
     write_json(report, tmp_path / "report.json")
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["verdict"] == QUIRK and data["exit_status"] == 0 and data["host"] == HOST
+    assert data["verdict"] == Verdict.QUIRK and data["exit_status"] == 0 and data["host"] == HOST
     p = data["platforms"][0]
     assert set(p) >= {"platform", "verdict", "observed", "findings", "image", "build", "run",
                       "probe_seconds", "hello_seconds"}
@@ -98,7 +91,7 @@ def test_markdown_is_a_table_with_findings_and_goes_to_the_step_summary(
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING])], HOST, "warn")
+    report = build_report([result("linux/386", Verdict.QUIRK, [QUIRK_FINDING])], HOST, "warn")
     text = write_markdown(report, tmp_path / "report.md")
     assert "| `linux/386` | ⚠️ quirk | native | 64 s | `i386` |" in text
     assert "**linux/386** `uname` (quirk)" in text
@@ -106,8 +99,8 @@ def test_markdown_is_a_table_with_findings_and_goes_to_the_step_summary(
 
 
 def test_console_table_lines_up() -> None:
-    report = build_report([result("linux/386", QUIRK, [QUIRK_FINDING]),
-                           result("linux/arm/v7", PASS)], HOST, "warn")
+    report = build_report([result("linux/386", Verdict.QUIRK, [QUIRK_FINDING]),
+                           result("linux/arm/v7", Verdict.PASS)], HOST, "warn")
     lines = render_console(report)
     assert lines[0].split() == ["PLATFORM", "VERDICT", "RUNS", "AS", "BUILD", "DPKG", "UNAME",
                                 "RUSTC", "HOST"]
@@ -116,9 +109,9 @@ def test_console_table_lines_up() -> None:
 
 
 def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() -> None:
-    one = result("linux/386", QUIRK, [QUIRK_FINDING])
+    one = result("linux/386", Verdict.QUIRK, [QUIRK_FINDING])
     one.engine = EngineInfo("unix:///run/two.sock", "x86_64", "26.1.5")
-    two = result("linux/amd64", PASS, [])
+    two = result("linux/amd64", Verdict.PASS, [])
     two.engine = EngineInfo("unix:///var/run/docker.sock", "x86_64", "20.10.24")
     assert PlatformResult.from_dict(json.loads(json.dumps(one.to_dict()))) == one
     report = build_report([one, two], {}, "warn")
@@ -131,10 +124,11 @@ def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() ->
         [one, two], {}, "warn")))
 
 
-MIX = [result("linux/amd64", PASS),
-       result("linux/386", QUIRK, [QUIRK_FINDING]),
-       result("linux/arm64", FAIL, [Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")]),
-       result("linux/arm/v7", ERROR, [Finding("build", "error", "engine lost", "retry")])]
+MIX = [result("linux/amd64", Verdict.PASS),
+       result("linux/386", Verdict.QUIRK, [QUIRK_FINDING]),
+       result("linux/arm64", Verdict.FAIL,
+              [Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")]),
+       result("linux/arm/v7", Verdict.ERROR, [Finding("build", "error", "engine lost", "retry")])]
 
 
 @pytest.mark.parametrize("policy", ["warn", "fail"])
@@ -142,7 +136,7 @@ def test_reports_of_one_platform_each_merge_into_what_one_run_says(policy: str) 
     one_run = build_report(MIX, HOST, policy)
     merged = merge_reports([build_report([r], {**HOST, "name": r.platform}, policy)
                             for r in reversed(MIX)])
-    assert merged["verdict"] == one_run["verdict"] == FAIL
+    assert merged["verdict"] == one_run["verdict"] == Verdict.FAIL
     assert merged["exit_status"] == one_run["exit_status"]
     assert merged["platforms"] == one_run["platforms"]
     assert merged["hosts"]["linux/arm64"]["name"] == "linux/arm64"  # where each one ran
@@ -152,9 +146,9 @@ def test_a_platform_whose_job_wrote_no_report_is_an_error() -> None:
     merged = merge_reports([build_report([MIX[0]], HOST, "warn")],
                            expected=["linux/amd64", "linux/s390x"])
     by = {p["platform"]: p for p in merged["platforms"]}
-    assert by["linux/s390x"]["verdict"] == ERROR
+    assert by["linux/s390x"]["verdict"] == Verdict.ERROR
     assert "no report from the job of linux/s390x" in by["linux/s390x"]["findings"][0]["message"]
-    assert merged["exit_status"] == EXIT_CANNOT_CHECK
+    assert merged["exit_status"] == Exit.CANNOT_CHECK
 
 
 def test_a_platform_in_two_reports_is_refused() -> None:

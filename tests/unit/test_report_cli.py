@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.commands.cli import main
-from harness.core.errors import EXIT_CANNOT_CHECK, EXIT_IMAGE_WRONG, EXIT_OK, EXIT_USAGE
+from harness.core.outcomes import Exit
 from harness.core.report import build_report
 from harness.machine.reports import write_json
 from tests.unit.test_report import HOST, MIX
@@ -29,7 +29,7 @@ def test_the_jobs_reports_merge_into_one_with_annotations_in_github(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     status = main(["report", "--report-dir", str(tmp_path / "out"), str(jobs)])
-    assert status == EXIT_IMAGE_WRONG  # as one run of the four would say
+    assert status == Exit.IMAGE_WRONG  # as one run of the four would say
     merged = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [p["platform"] for p in merged["platforms"]] == sorted(r.platform for r in MIX)
     out = capsys.readouterr().out
@@ -43,20 +43,20 @@ def test_a_job_that_wrote_no_report_is_an_error(tmp_path: Path) -> None:
     write_json(build_report([MIX[0]], HOST, "warn"), tmp_path / "r" / "a" / "report.json")
     matrix = json.dumps({"include": [{"platform": "linux/amd64"}, {"platform": "linux/386"}]})
     assert main(["report", "--matrix", matrix, "--report-dir", str(tmp_path / "out"),
-                 str(tmp_path / "r")]) == EXIT_CANNOT_CHECK
-    assert main(["report", "--report-dir", str(tmp_path / "o2"), str(tmp_path / "r")]) == EXIT_OK
+                 str(tmp_path / "r")]) == Exit.CANNOT_CHECK
+    assert main(["report", "--report-dir", str(tmp_path / "o2"), str(tmp_path / "r")]) == Exit.OK
     (tmp_path / "empty").mkdir()
     assert main(["report", "--matrix", matrix, "--report-dir", str(tmp_path / "o3"),
-                 str(tmp_path / "empty")]) == EXIT_CANNOT_CHECK
+                 str(tmp_path / "empty")]) == Exit.CANNOT_CHECK
 
 
 def test_bad_input_is_one_line_and_exit_4(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     out = ["--report-dir", str(tmp_path / "out")]
-    assert main(["report", *out, str(tmp_path / "nowhere")]) == EXIT_USAGE
+    assert main(["report", *out, str(tmp_path / "nowhere")]) == Exit.USAGE
     (tmp_path / "empty").mkdir()
-    assert main(["report", *out, str(tmp_path / "empty")]) == EXIT_USAGE
-    assert main(["report", *out, "--matrix", "[1", str(tmp_path / "empty")]) == EXIT_USAGE
+    assert main(["report", *out, str(tmp_path / "empty")]) == Exit.USAGE
+    assert main(["report", *out, "--matrix", "[1", str(tmp_path / "empty")]) == Exit.USAGE
     err = capsys.readouterr().err
     assert "does not exist" in err and "no report.json in" in err and "--matrix is not" in err
     assert [line.split(":")[0] for line in err.splitlines()] == ["report", "  fix"] * 3
@@ -85,7 +85,7 @@ def test_a_report_of_the_wrong_shape_is_bad_input_naming_file_and_field(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content)
     assert main(["report", "--report-dir", str(tmp_path / "out"), str(path.parent)]) \
-        == EXIT_USAGE
+        == Exit.USAGE
     err = capsys.readouterr().err
     assert str(path) in err and says in err, err
     assert not (tmp_path / "out").exists()
@@ -93,9 +93,9 @@ def test_a_report_of_the_wrong_shape_is_bad_input_naming_file_and_field(
 
 def test_no_report_directory_is_bad_input_and_schema_prints_the_schema(
         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report"]) == EXIT_USAGE
+    assert main(["report"]) == Exit.USAGE
     assert "no report directory given" in capsys.readouterr().err
-    assert main(["report", "--schema"]) == EXIT_OK
+    assert main(["report", "--schema"]) == Exit.OK
     schema = json.loads(capsys.readouterr().out)
     assert schema["properties"]["schema"] == {"const": 1,
                                               "description": "1; fields are only ever added"}
@@ -107,7 +107,7 @@ def test_every_report_the_harness_writes_is_valid_against_its_schema(tmp_path: P
     recorded = Path(__file__).parents[1] / "fixtures" / "recorded" / "rust-routed.json"
     assert len(read_report(recorded)["platforms"]) == 4
     write_json(build_report(MIX, HOST, "fail"), tmp_path / "report.json")
-    assert read_report(tmp_path / "report.json")["exit_status"] == EXIT_IMAGE_WRONG
+    assert read_report(tmp_path / "report.json")["exit_status"] == Exit.IMAGE_WRONG
 
 
 def test_an_unwritable_step_summary_warns_and_changes_no_status(
@@ -117,8 +117,8 @@ def test_an_unwritable_step_summary_warns_and_changes_no_status(
     write_json(build_report([MIX[0]], HOST, "warn"), tmp_path / "one" / "report.json")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "no" / "such" / "dir" / "s.md"))
     out = tmp_path / "out"
-    assert main(["report", "--report-dir", str(out), str(tmp_path / "one")]) == EXIT_OK
+    assert main(["report", "--report-dir", str(out), str(tmp_path / "one")]) == Exit.OK
     assert "warning: cannot append the report to $GITHUB_STEP_SUMMARY" in \
         capsys.readouterr().err
     assert (out / "report.html").is_file()
-    assert json.loads((out / "report.json").read_text())["exit_status"] == EXIT_OK
+    assert json.loads((out / "report.json").read_text())["exit_status"] == Exit.OK

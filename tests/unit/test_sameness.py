@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from harness.core import sameness
 from harness.core.errors import UsageError
 from harness.core.observation import Observation
+from harness.core.outcomes import Verdict
 from harness.core.platforms import PLATFORMS, parse_platform
 from harness.core.report import PlatformResult, build_report
 from harness.core.usercheck import parse
-from harness.core.verdicts import PASS
 
 AMD64, ARM64, ARMV7 = (parse_platform(n) for n in ("linux/amd64", "linux/arm64",
                                                     "linux/arm/v7"))
@@ -68,7 +68,7 @@ def result(platform: str, output: str) -> PlatformResult:
     seen = Observation("check:v", output, (), output,
                        detail={"same": asdict(sameness.Answer.of(output,
                                                                  parse_platform(platform)))})
-    return PlatformResult(platform, PASS, [], [seen])
+    return PlatformResult(platform, Verdict.PASS, [], [seen])
 
 
 def test_the_report_fails_the_odd_platform_once_even_when_built_again() -> None:

@@ -10,10 +10,10 @@ import pytest
 from harness.core import observation as obs
 from harness.core import usercheck
 from harness.core.errors import UsageError
-from harness.core.outcomes import Kind, RunMode
+from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.platforms import parse_platform
 from harness.core.usercheck import DeclaredCheck, expand, matches, parse
-from harness.core.verdicts import FAIL, PASS, QUIRK, judge
+from harness.core.verdicts import judge
 
 ARM = parse_platform("linux/arm/v7")
 I386 = parse_platform("linux/386")
@@ -84,9 +84,9 @@ def verdict_of(check: DeclaredCheck, output: str, platform: Any = ARM,
 
 def test_a_declared_check_passes_when_its_output_matches_for_the_platform() -> None:
     check = one(expect="^{dpkg}$")
-    assert verdict_of(check, "armhf\n") == (PASS, [])
+    assert verdict_of(check, "armhf\n") == (Verdict.PASS, [])
     verdict, [message] = verdict_of(check, "amd64\n")
-    assert verdict == FAIL
+    assert verdict == Verdict.FAIL
     assert message == ("check app: `app --version` printed 'amd64', which does not match "
                        "/^{dpkg}$/ for linux/arm/v7")
 
@@ -94,11 +94,11 @@ def test_a_declared_check_passes_when_its_output_matches_for_the_platform() -> N
 def test_uname_of_the_host_kernel_in_a_declared_check_is_the_known_quirk() -> None:
     check = one(command=["uname", "-m"], expect="^{uname}$")
     verdict, [message] = verdict_of(check, "x86_64\n", I386, NATIVE)
-    assert verdict == QUIRK
+    assert verdict == Verdict.QUIRK
     assert "only with uname -m x86_64" in message
-    assert verdict_of(check, "i686\n", I386, NATIVE) == (PASS, [])
+    assert verdict_of(check, "i686\n", I386, NATIVE) == (Verdict.PASS, [])
     # under QEMU there is no such excuse: x86_64 for linux/386 is wrong
-    assert verdict_of(check, "x86_64\n", I386, QEMU)[0] == FAIL
+    assert verdict_of(check, "x86_64\n", I386, QEMU)[0] == Verdict.FAIL
 
 
 def test_what_an_image_printed_is_escaped_in_the_finding() -> None:
@@ -112,7 +112,7 @@ def test_a_user_pytest_check_that_failed_fails_its_platform() -> None:
                            "AssertionError: \x1b[31m")
     judgement = judge(ARM, [failed, obs.user_test("pytest:checks/t.py::ok", True, "")],
                       "amd64", QEMU)
-    assert judgement.verdict == FAIL
+    assert judgement.verdict == Verdict.FAIL
     [finding] = judgement.findings
     assert finding.kind is Kind.MISMATCH and finding.source == "pytest:checks/test_app.py::test_v"
     assert re.search(r"AssertionError: \\x1b\[31m$", finding.message)
@@ -122,7 +122,7 @@ def test_a_declared_check_whose_command_is_absent_is_missing_not_skipped() -> No
     absent = obs.absent("check:jq")
     absent.detail["command"] = "jq --version"
     judgement = judge(ARM, [absent], "amd64", QEMU)
-    assert judgement.verdict == FAIL
+    assert judgement.verdict == Verdict.FAIL
     [finding] = judgement.findings
     assert finding.kind is Kind.MISSING
     assert finding.message == "check jq: the command `jq --version` is not in the image"
@@ -130,7 +130,7 @@ def test_a_declared_check_whose_command_is_absent_is_missing_not_skipped() -> No
 
 def test_an_empty_expect_accepts_any_output_so_the_status_alone_counts() -> None:
     check = one(expect="")
-    assert judge(ARM, [obs.declared(check, "anything\n")], "x86_64", QEMU).verdict == PASS
+    assert judge(ARM, [obs.declared(check, "anything\n")], "x86_64", QEMU).verdict == Verdict.PASS
 
 
 def test_the_whole_output_is_matched_not_its_first_kilobytes() -> None:
@@ -141,10 +141,10 @@ def test_the_whole_output_is_matched_not_its_first_kilobytes() -> None:
         "GNU coreutils online help: <https://www.gnu.org/software/coreutils/>\n"
     seen = obs.declared(check, help_text)
     assert len(seen.raw or "") <= obs.RAW_LIMIT + 100 < len(help_text)
-    assert judge(ARM, [seen], "x86_64", QEMU).verdict == PASS
+    assert judge(ARM, [seen], "x86_64", QEMU).verdict == Verdict.PASS
     big = "y" * 50_000_000 + "\nmarker\n"
     assert judge(ARM, [obs.declared(one(expect="^marker$"), big)], "x86_64", QEMU).verdict \
-        == PASS
+        == Verdict.PASS
     assert "output" not in seen.to_dict()  # never serialised whole
 
 

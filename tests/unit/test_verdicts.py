@@ -6,8 +6,9 @@ import pytest
 
 from harness.core import observation as obs
 from harness.core.observation import Observation
+from harness.core.outcomes import Verdict
 from harness.core.platforms import parse_platform
-from harness.core.verdicts import ERROR, FAIL, PASS, QUIRK, judge, worst
+from harness.core.verdicts import judge, worst
 from harness.machine.host import RunMode
 
 NATIVE = RunMode("native")
@@ -39,14 +40,14 @@ def test_arm64_under_qemu_passes() -> None:
     p = parse_platform("linux/arm64")
     got = judge(p, answers("arm64", "aarch64", "64", "aarch64-unknown-linux-gnu",
                            ("linux", "arm64", None)), "x86_64", QEMU_AARCH64)
-    assert got.verdict == PASS and got.findings == []
+    assert got.verdict == Verdict.PASS and got.findings == []
 
 
 def test_386_on_x86_64_is_the_uname_quirk() -> None:
     p = parse_platform("linux/386")
     got = judge(p, answers("i386", "x86_64", "32", "i686-unknown-linux-gnu",
                            ("linux", "386", None)), "x86_64", NATIVE)
-    assert got.verdict == QUIRK
+    assert got.verdict == Verdict.QUIRK
     [quirk] = got.findings
     assert (quirk.source, quirk.kind) == ("uname", "quirk")
     assert "PER_LINUX32" in quirk.message and "dpkg --print-architecture" in quirk.fix
@@ -57,7 +58,7 @@ def test_386_reporting_x86_64_under_qemu_is_not_excused() -> None:
     p = parse_platform("linux/386")
     got = judge(p, answers("i386", "x86_64", "32", None, ("linux", "386", None)), "aarch64",
                 RunMode("qemu", "qemu-i386"))
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
 
 
 @pytest.mark.parametrize("variant", ["v5", "v6"])
@@ -65,7 +66,7 @@ def test_old_arm_variants_reporting_armv7l_under_qemu_are_a_quirk(variant: str) 
     p = parse_platform(f"linux/arm/{variant}")
     found = [obs.config("linux", "arm", variant), obs.uname("armv7l\n")]
     got = judge(p, found, "x86_64", QEMU_ARM)
-    assert got.verdict == QUIRK
+    assert got.verdict == Verdict.QUIRK
     assert "QEMU" in got.for_source("uname")[0].message
 
 
@@ -76,10 +77,10 @@ def test_the_armv7l_quirk_goes_where_the_baseline_cpu_answers_the_platforms_name
     p = parse_platform(f"linux/arm/{variant}")
     found = [obs.config("linux", "arm", variant), obs.uname("armv7l\n"),
              obs.baseline_cpu(cpu, "", [("uname -m", 0, False)], said)]
-    assert judge(p, found, "x86_64", QEMU_ARM).verdict == PASS
+    assert judge(p, found, "x86_64", QEMU_ARM).verdict == Verdict.PASS
     # A baseline CPU that says armv7l too (QEMU's model list differs) leaves the quirk.
     found[-1] = obs.baseline_cpu(cpu, "", [("uname -m", 0, False)], "armv7l")
-    assert judge(p, found, "x86_64", QEMU_ARM).verdict == QUIRK
+    assert judge(p, found, "x86_64", QEMU_ARM).verdict == Verdict.QUIRK
 
 
 def test_the_386_quirk_stays_whatever_qemu_i386_answers() -> None:
@@ -89,15 +90,15 @@ def test_the_386_quirk_stays_whatever_qemu_i386_answers() -> None:
     found = [*answers("i386", "x86_64", "32", "i686-unknown-linux-gnu",
                       ("linux", "386", None)),
              obs.baseline_cpu("pentium2", "", [("uname -m", 0, False)], "i686")]
-    assert judge(p, found, "x86_64", NATIVE).verdict == QUIRK
+    assert judge(p, found, "x86_64", NATIVE).verdict == Verdict.QUIRK
 
 
 def test_amd64_userland_labelled_arm64_fails_on_dpkg_and_elf() -> None:
     p = parse_platform("linux/arm64")
     got = judge(p, answers("amd64", "x86_64", "64", None, ("linux", "arm64", None)), "x86_64",
                 QEMU_AARCH64)
-    assert got.verdict == FAIL
-    failed = {f.source for f in got.findings if f.verdict == FAIL}
+    assert got.verdict == Verdict.FAIL
+    failed = {f.source for f in got.findings if f.verdict == Verdict.FAIL}
     assert {"dpkg", "sh-elf", "uname"} <= failed
     assert "config" not in failed
     assert "linux/amd64" in got.for_source("dpkg")[0].message
@@ -107,7 +108,7 @@ def test_toolchain_of_another_architecture_fails_on_rustc() -> None:
     p = parse_platform("linux/386")
     found = answers("i386", "x86_64", "32", "x86_64-unknown-linux-gnu", ("linux", "386", None))
     got = judge(p, found, "x86_64", NATIVE)
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
     [rustc] = got.for_source("rustc")
     assert rustc.kind == "mismatch" and "x86_64-unknown-linux-gnu" in rustc.message
     assert "dpkg --print-architecture" in rustc.fix
@@ -124,9 +125,9 @@ def test_image_of_another_platform_than_requested_fails_on_config() -> None:
 def test_missing_required_tool_fails_and_optional_one_does_not() -> None:
     p = parse_platform("linux/amd64")
     found = answers("amd64", "x86_64", "64", None, ("linux", "amd64", None))
-    assert judge(p, found, "x86_64", NATIVE).verdict == PASS
+    assert judge(p, found, "x86_64", NATIVE).verdict == Verdict.PASS
     got = judge(p, found, "x86_64", NATIVE, required=["rustc"])
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
     assert [f.kind for f in got.for_source("rustc")] == ["missing"]
     assert got.for_source("rustc-elf") == []  # reported once, under rustc
 
@@ -135,7 +136,7 @@ def test_a_probe_that_could_not_run_is_an_error_not_a_failure() -> None:
     p = parse_platform("linux/amd64")
     found = [obs.config("linux", "amd64", None), obs.failed("uname", "timed out after 5 s")]
     got = judge(p, found, "x86_64", NATIVE)
-    assert got.verdict == ERROR
+    assert got.verdict == Verdict.ERROR
 
 
 def test_hello_world_that_does_not_run_fails() -> None:
@@ -143,21 +144,21 @@ def test_hello_world_that_does_not_run_fails() -> None:
     found = [obs.config("linux", "amd64", None),
              obs.hello("error: linker `cc` not found\n", False)]
     got = judge(p, found, "x86_64", NATIVE)
-    assert got.verdict == FAIL and "linker" in got.for_source("hello")[0].message
+    assert got.verdict == Verdict.FAIL and "linker" in got.for_source("hello")[0].message
 
 
 def test_worst_ranks_fail_above_error_above_quirk() -> None:
-    assert worst([PASS, QUIRK]) == QUIRK
-    assert worst([QUIRK, ERROR]) == ERROR
-    assert worst([ERROR, FAIL, PASS]) == FAIL
-    assert worst([]) == PASS
+    assert worst([Verdict.PASS, Verdict.QUIRK]) == Verdict.QUIRK
+    assert worst([Verdict.QUIRK, Verdict.ERROR]) == Verdict.ERROR
+    assert worst([Verdict.ERROR, Verdict.FAIL, Verdict.PASS]) == Verdict.FAIL
+    assert worst([]) == Verdict.PASS
 
 
 def test_arm_v7_natively_on_an_aarch64_host_is_the_same_quirk() -> None:
     p = parse_platform("linux/arm/v7")
     found = [obs.config("linux", "arm", "v7"), obs.dpkg("armhf\n"), obs.uname("aarch64\n")]
     got = judge(p, found, "aarch64", NATIVE)
-    assert got.verdict == QUIRK
+    assert got.verdict == Verdict.QUIRK
     assert "aarch64 host kernel" in got.for_source("uname")[0].message
 
 
@@ -165,7 +166,7 @@ def test_arm64_reporting_x86_64_is_not_a_quirk_even_natively() -> None:
     """Only 32-bit platforms inherit the 64-bit host's name; a 64-bit mismatch is wrong."""
     p = parse_platform("linux/arm64")
     got = judge(p, [obs.uname("x86_64\n")], "x86_64", NATIVE)
-    assert got.verdict == FAIL
+    assert got.verdict == Verdict.FAIL
 
 
 def test_a_hostile_answer_is_bounded_and_escaped_in_what_is_shown() -> None:
@@ -198,11 +199,11 @@ def test_non_debian_userlands_name_their_platform(make: object, answer: str,
     seen = make(answer)  # type: ignore[operator]
     assert platform in seen.fits
     got = judge(parse_platform(platform), [seen], "x86_64", NATIVE)
-    assert got.verdict == PASS, got.findings
+    assert got.verdict == Verdict.PASS, got.findings
 
 
 def test_a_non_debian_userland_of_another_platform_fails() -> None:
     got = judge(parse_platform("linux/arm64"), [obs.apk("x86_64\n")], "x86_64", NATIVE)
     [finding] = got.findings
-    assert (finding.source, finding.kind, got.verdict) == ("apk", "mismatch", FAIL)
+    assert (finding.source, finding.kind, got.verdict) == ("apk", "mismatch", Verdict.FAIL)
     assert "the userland (apk) is x86_64" in finding.message
