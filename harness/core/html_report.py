@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.core import parity, sources
 from harness.core.clock import epoch
-from harness.core.outcomes import Kind
+from harness.core.outcomes import Kind, worst
 from harness.core.sinks import html as escape
 
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
@@ -26,7 +26,6 @@ COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
                  "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa",
                  "baseline": "#6d4c41", "publish": "#00897b"}
-_RANK = {"pass": 0, "absent": 0, "quirk": 1, "error": 2, "fail": 3}
 RAW_LIMIT = 2000
 NEWLINE = "\n"  # kept in <pre> blocks; every other non-printing character is escaped
 
@@ -64,11 +63,11 @@ def _run_span(report: dict[str, Any]) -> tuple[float, float] | None:
 def cell_verdict(platform: dict[str, Any], source: str) -> str:
     """The verdict of one source on one platform: its findings' worst, else pass if it
     answered, absent if it had nothing to answer, error if asking failed."""
-    kinds = [str(Kind(f["kind"]).verdict) for f in platform.get("findings", [])
+    kinds = [Kind(f["kind"]).verdict for f in platform.get("findings", [])
              if f.get("source") == source]
     seen = (platform.get("observed") or {}).get(source)
     if kinds:
-        return max(kinds, key=_RANK.__getitem__)
+        return str(worst(kinds))
     if not seen:
         return "absent"
     if seen.get("error"):
