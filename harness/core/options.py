@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.core.errors import UsageError, check_known
 from harness.core.observation import SOURCES
+from harness.core.platforms import DEFAULT_PLATFORMS
 
 BUILDERS = ("auto", "buildx", "classic")
 QUIRK_POLICIES = ("warn", "fail")
@@ -108,8 +109,7 @@ RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
 ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix", "report"})
 
 OPTIONS: tuple[Option, ...] = (
-    Option("platforms", "--platform", "list",
-           ("linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"),
+    Option("platforms", "--platform", "list", DEFAULT_PLATFORMS,
            "platform to build and check (repeatable or comma-separated)",
            ALL - {"merge"},
            "OS/ARCH[/VARIANT]"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.core import normalise
 from harness.core.platforms import (
-    DEFAULT_PLATFORMS,
     PLATFORMS,
     UnknownPlatform,
     lookup,
@@ -14,6 +15,7 @@ from harness.core.platforms import (
     parse_platforms,
     runnable_architectures,
 )
+from harness.machine.config import load
 
 
 @pytest.mark.parametrize(("text", "name"), [
@@ -45,8 +47,11 @@ def test_parse_platforms_splits_commas_and_drops_duplicates() -> None:
     assert [p.name for p in got] == ["linux/arm64", "linux/amd64", "linux/386"]
 
 
-def test_defaults_are_the_four_of_the_seed() -> None:
-    assert [p.name for p in parse_platforms(list(DEFAULT_PLATFORMS))] == [
+def test_a_run_without_platforms_checks_the_four_of_the_seed(tmp_path: Path) -> None:
+    """What a project that names no platform gets, read as a run reads it."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.harness]\ndockerfile = 'Dockerfile'\n")
+    assert [p.name for p in load(tmp_path).platforms] == [
         "linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"]
 
 
