@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-import io
 import posixpath
 import tarfile
 import time
@@ -53,6 +52,7 @@ from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import EM_ARM, EM_X86_64, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
 from harness.machine import emulators, files
+from harness.machine.streams import ChunkFile
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -425,40 +425,11 @@ def _one_shot_limits() -> dict[str, Any]:
     return {**{k: v for k, v in LIMITS.items() if k != "stdin_open"}, "init": True}
 
 
-class _Chunks(io.RawIOBase):
-    """A file over the engine's archive stream, read as far as asked and no further."""
-
-    def __init__(self, chunks: Any) -> None:
-        self._chunks = iter(chunks)
-        self._source = chunks
-        self._left = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._left:
-            try:
-                self._left = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._left))
-        buffer[:n] = self._left[:n]
-        self._left = self._left[n:]
-        return n
-
-    def close(self) -> None:
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            close()  # stops the transfer of the rest of the file
-        super().close()
-
-
 @contextlib.contextmanager
 def _tar_stream(chunks: Any) -> Iterator[tarfile.TarFile]:
     """A tar archive from the engine (an archive copy, an export), read as a stream: only as
     far as asked, and the transfer stopped when done."""
-    reader = _Chunks(chunks)
+    reader = ChunkFile(chunks)
     try:
         with tarfile.open(fileobj=reader, mode="r|") as tar:
             yield tar

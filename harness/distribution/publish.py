@@ -45,6 +45,7 @@ from harness.distribution.registry import (
     RegistryError,
     digest_of,
 )
+from harness.machine.streams import ChunkFile
 
 ATTESTATION = ("unknown", "unknown")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -188,7 +189,7 @@ class Export:
         self._links: dict[str, str] = {}
 
     def read(self, chunks: Iterable[bytes]) -> None:
-        with tarfile.open(fileobj=_Stream(iter(chunks)), mode="r|") as tar:
+        with tarfile.open(fileobj=ChunkFile(chunks), mode="r|") as tar:
             for n, member in enumerate(tar):
                 if member.issym():  # a layer shared by two entries (../<id>/layer.tar)
                     self._links[member.name] = posixpath.normpath(
@@ -216,27 +217,6 @@ class Export:
             self._packed[name] = _pack(io.BytesIO(self.small[name]),
                                        self.work / f"small-{len(self._packed)}.gz")
         return self._packed[name]
-
-
-class _Stream(io.RawIOBase):
-    """The chunks of an HTTP response as a file, for tarfile's stream mode."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._rest = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._rest:
-            self._rest = next(self._chunks, b"")
-            if not self._rest:
-                return 0
-        n = min(len(buffer), len(self._rest))
-        buffer[:n] = self._rest[:n]
-        self._rest = self._rest[n:]
-        return n
 
 
 # -- indexes ------------------------------------------------------------------------------
