@@ -34,6 +34,7 @@ from harness.core.report import (
     ImageInfo,
     Phase,
     PlatformResult,
+    ProbeTimes,
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import check_ref
@@ -66,9 +67,7 @@ class Checked:
     observations: list[Observation] = field(default_factory=list)
     error: HarnessError | None = None
     finding: Finding | None = None
-    probe_seconds: float | None = None
-    hello_seconds: float | None = None
-    audit_seconds: float | None = None
+    times: ProbeTimes = field(default_factory=ProbeTimes)
     probe_log: str | None = None
     phases: list[Phase] = field(default_factory=list)
 
@@ -85,8 +84,7 @@ def compose(built: Built, checked: Checked | None) -> PlatformResult:
     if checked is None:
         return result  # built, never checked (interrupted): an error without a finding
     result.observations = checked.observations
-    result.probe_seconds, result.hello_seconds = checked.probe_seconds, checked.hello_seconds
-    result.audit_seconds = checked.audit_seconds
+    result.times = checked.times
     result.probe_log = checked.probe_log
     if checked.finding is not None:
         result.findings, result.verdict = [checked.finding], checked.finding.verdict
@@ -376,8 +374,8 @@ class Pipeline:
             total = time.monotonic() - start
             hello_s, audit_s = (_seconds(found, "hello"), _seconds(found, "elf-audit"))
             checked = Checked(platform, judgement, found,
-                              probe_seconds=round(max(total - _busy(found), 0.0), 2),
-                              hello_seconds=round(hello_s, 2), audit_seconds=round(audit_s, 2),
+                              times=ProbeTimes(round(max(total - _busy(found), 0.0), 2),
+                                               round(hello_s, 2), round(audit_s, 2)),
                               probe_log=str(log), phases=_probe_phases(began, found))
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked

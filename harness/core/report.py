@@ -54,6 +54,29 @@ class ImageInfo:
 
 
 @dataclass(frozen=True)
+class ProbeTimes:
+    """How long a platform's checks took: the probes (without what follows), the hello
+    world's compile and the ELF audit. report.json keeps them as three fields."""
+
+    probe: float | None = None
+    hello: float | None = None
+    audit: float | None = None
+
+    @property
+    def total(self) -> float:
+        return sum(x or 0.0 for x in (self.probe, self.hello, self.audit))
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"probe_seconds": self.probe, "hello_seconds": self.hello,
+                "audit_seconds": self.audit}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProbeTimes:
+        return cls(data.get("probe_seconds"), data.get("hello_seconds"),
+                   data.get("audit_seconds"))
+
+
+@dataclass(frozen=True)
 class Phase:
     """A span of a platform's time on the run's clock: ``base``, ``pull``, ``build``,
     ``step`` (one step of the build as the builder names it, in ``label``), ``probe``,
@@ -99,9 +122,7 @@ class PlatformResult:
     image: ImageInfo | None = None
     build: BuildInfo | None = None
     run: RunMode | None = None
-    probe_seconds: float | None = None
-    hello_seconds: float | None = None
-    audit_seconds: float | None = None
+    times: ProbeTimes = field(default_factory=lambda: ProbeTimes())
     probe_log: str | None = None
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
@@ -115,9 +136,7 @@ class PlatformResult:
             "image": self.image.to_dict() if self.image else {},
             "build": self.build.to_dict() if self.build else {},
             "run": self.run.to_dict() if self.run else {},
-            "probe_seconds": self.probe_seconds,
-            "hello_seconds": self.hello_seconds,
-            "audit_seconds": self.audit_seconds,
+            **self.times.to_dict(),
             "probe_log": self.probe_log,
             "engine": self.engine.to_dict() if self.engine else None,
             "phases": [p.to_dict() for p in self.phases],
@@ -134,9 +153,7 @@ class PlatformResult:
             image=ImageInfo(**data["image"]) if data.get("image") else None,
             build=BuildInfo(**data["build"]) if data.get("build") else None,
             run=RunMode(**data["run"]) if data.get("run") else None,
-            probe_seconds=data.get("probe_seconds"),
-            hello_seconds=data.get("hello_seconds"),
-            audit_seconds=data.get("audit_seconds"),
+            times=ProbeTimes.from_dict(data),
             probe_log=data.get("probe_log"),
             engine=EngineInfo(**data["engine"]) if data.get("engine") else None,
             phases=[Phase(**p) for p in data.get("phases", [])],
@@ -145,9 +162,7 @@ class PlatformResult:
     @property
     def seconds(self) -> float:
         """Build, probes and hello world: what scheduling expects this platform to take."""
-        return sum(x or 0.0 for x in ((self.build.seconds if self.build else None),
-                                      self.probe_seconds, self.hello_seconds,
-                                      self.audit_seconds))
+        return ((self.build.seconds if self.build else None) or 0.0) + self.times.total
 
     def kinds(self) -> list[Kind]:
         """The kinds that decide the exit status; a verdict with no finding counts as its own."""

@@ -6,7 +6,7 @@ from harness.containers.pipeline import Built, Checked, _busy, compose
 from harness.core import observation as obs
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms import parse_platform
-from harness.core.report import BuildInfo, ImageInfo
+from harness.core.report import BuildInfo, ImageInfo, ProbeTimes
 from harness.core.verdicts import Finding, Judgement
 
 ARM = parse_platform("linux/arm64")
@@ -27,11 +27,11 @@ def test_a_failed_build_is_the_result_whatever_was_checked() -> None:
 def test_a_check_gives_its_judgement_observations_and_timings() -> None:
     seen = [obs.dpkg("arm64\n")]
     quirk = Finding("uname", Kind.QUIRK, "q")
-    checked = Checked(ARM, Judgement("quirk", [quirk]), seen, probe_seconds=1.2,
-                      hello_seconds=4.5, probe_log="logs/p.log")
+    checked = Checked(ARM, Judgement("quirk", [quirk]), seen, times=ProbeTimes(1.2, 4.5),
+                      probe_log="logs/p.log")
     result = compose(BUILT, checked)
     assert (result.verdict, result.findings, result.observations) == ("quirk", [quirk], seen)
-    assert (result.probe_seconds, result.hello_seconds, result.seconds) == (1.2, 4.5, 18.2)
+    assert (result.times.probe, result.times.hello, result.seconds) == (1.2, 4.5, 18.2)
     assert result.image == BUILT.image
 
 

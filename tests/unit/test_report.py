@@ -14,6 +14,7 @@ from harness.core.report import (
     EngineInfo,
     ImageInfo,
     PlatformResult,
+    ProbeTimes,
     build_report,
     exit_status,
     merge_reports,
@@ -32,7 +33,7 @@ def result(platform: str, verdict: str, findings: list[Finding] | None = None) -
         platform, verdict, findings or [], [obs.dpkg("i386\n")],
         image=ImageInfo("sha256:abc", f"harness/rust:{platform.replace('/', '-')}"),
         build=BuildInfo(True, "buildx", 64.2, "logs/x.log"),
-        run=RunMode("native"), probe_seconds=1.2, hello_seconds=3.4)
+        run=RunMode("native"), times=ProbeTimes(1.2, 3.4))
 
 
 @pytest.mark.parametrize(("verdicts", "policy", "status"), [
