@@ -13,8 +13,7 @@ from typing import Any
 from harness.core import parity, sameness, sinks
 from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
-from harness.core.outcomes import Exit, Kind, RunMode, Verdict
-from harness.core.outcomes import exit_status as _exit_status
+from harness.core.outcomes import Kind, RunMode, Verdict, exit_status
 from harness.core.verdicts import Finding, worst
 
 SCHEMA_VERSION = 1
@@ -180,16 +179,6 @@ def _observed(o: Observation) -> dict[str, Any]:
     return data
 
 
-def exit_status(results: list[PlatformResult], quirk_policy: str = "warn",
-                extra: tuple[str, ...] = ()) -> Exit:
-    """The run's status (see harness.core.outcomes): 1 an image is wrong (or a quirk under policy
-    "fail"), 4 bad input, 70 a bug of the harness, 69 cannot check, else 0.
-
-    ``extra``: finding kinds that belong to no platform (an index's findings).
-    """
-    return _exit_status([*(k for r in results for k in r.kinds()), *extra], quirk_policy)
-
-
 def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
                  index: dict[str, Any] | None = None,
                  run: tuple[float, float] | None = None) -> dict[str, Any]:
@@ -202,7 +191,9 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
         "schema": SCHEMA_VERSION,
         "verdict": str(worst([*(r.verdict for r in ordered), *(Kind(k).verdict for k in extra)])
                        if ordered else Verdict.ERROR),
-        "exit_status": int(exit_status(ordered, quirk_policy, extra)),
+        # An index's findings (``extra``) count too, though they belong to no platform.
+        "exit_status": int(exit_status([*(k for r in ordered for k in r.kinds()), *extra],
+                                       quirk_policy)),
         "quirk_policy": quirk_policy,
         "host": host,
         "platforms": [r.to_dict() for r in ordered],

@@ -16,7 +16,6 @@ from harness.core.report import (
     PlatformResult,
     ProbeTimes,
     build_report,
-    exit_status,
     merge_reports,
     render_console,
 )
@@ -44,8 +43,8 @@ def result(platform: str, verdict: str, findings: list[Finding] | None = None) -
     ([Verdict.FAIL, Verdict.ERROR], "warn", Exit.IMAGE_WRONG),
 ])
 def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
-    assert exit_status([result(f"linux/p{i}", v) for i, v in enumerate(verdicts)],
-                       policy) == status
+    results = [result(f"linux/p{i}", v) for i, v in enumerate(verdicts)]
+    assert build_report(results, {}, policy)["exit_status"] == status
 
 
 @pytest.mark.parametrize(("kinds", "status"), [
@@ -59,7 +58,7 @@ def test_exit_status_follows_the_finding_kinds(kinds: list[Kind], status: int) -
     before a machine that could not check."""
     results = [result(f"linux/p{i}", k.verdict, [Finding("x", k, "m")])
                for i, k in enumerate(kinds)]
-    assert exit_status(results) == status
+    assert build_report(results, {}, "warn")["exit_status"] == status
 
 
 def test_a_result_is_serialised_once_and_read_back_whole() -> None:
