@@ -14,8 +14,9 @@ from harness.core.errors import UsageError
 from harness.core.matrix import matrix
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
+from harness.core.reference import parse_reference
 from harness.distribution.publish import index_platforms
-from harness.distribution.registry import INDEXES, Registry, parse_reference
+from harness.distribution.registry import INDEXES, Registry
 from harness.machine import config as harness_config
 
 

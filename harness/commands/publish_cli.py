@@ -25,10 +25,11 @@ from harness.core import options, sinks
 from harness.core.errors import HarnessError, UsageError
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
+from harness.core.reference import parse_reference
 from harness.core.report import Phase
 from harness.distribution import publish
 from harness.distribution.publish import Entry
-from harness.distribution.registry import Registry, is_loopback, parse_reference
+from harness.distribution.registry import Registry, is_loopback
 from harness.machine import config as harness_config
 from harness.machine.reports import read_report, write_reports
 

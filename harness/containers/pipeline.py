@@ -20,7 +20,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from harness.containers import bases, build, engine, probes
+from harness.containers import bases, build, engine, probes, pull
 from harness.containers.build import Builder
 from harness.core import baseline, sinks
 from harness.core import dockerfile as dockerfile_text
@@ -37,7 +37,6 @@ from harness.core.report import (
     ProbeTimes,
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
-from harness.distribution import check_ref
 from harness.machine import emulators, files
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
@@ -97,13 +96,14 @@ def compose(built: Built, checked: Checked | None) -> PlatformResult:
 class Pipeline:
     """The worker's engine connection and what it has built and checked so far."""
 
-    def __init__(self, cfg: HarnessConfig) -> None:
+    def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None) -> None:
         self.cfg = cfg
+        # With --ref to a registry: each platform's manifest digest in its index.
+        self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}
         self.checked: dict[str, Checked] = {}
         self._client: docker.DockerClient | None = None
         self._facts: engine.EngineFacts | None = None
-        self.index: check_ref.IndexCheck | None = None  # set by the plugin with --ref
         self.run_id = uuid.uuid4().hex[:8]
         self.user_tests: dict[str, list[Observation]] = {}
         self._clients: dict[str, docker.DockerClient] = {}
@@ -333,11 +333,11 @@ class Pipeline:
         assert self.cfg.ref is not None
         board.set("pulling")
         start, began = time.monotonic(), time.time()
-        entries = self.index.entries if self.index else {}
-        image = check_ref.fetch(self.client_for(platform), self.cfg.ref, platform, entries)
+        image = pull.fetch(self.client_for(platform), self.cfg.ref, platform, self.digests)
         phases.append(Phase.between("pull", began, time.time()))
         return Built(platform, mode=mode,
-                     image=ImageInfo(image, ref=self.cfg.ref, digest=entries.get(platform.name)),
+                     image=ImageInfo(image, ref=self.cfg.ref,
+                                     digest=self.digests.get(platform.name)),
                      build=BuildInfo(True, "pull", round(time.monotonic() - start, 1)))
 
     # -- check ----------------------------------------------------------------------------

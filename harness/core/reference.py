@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from harness.core.errors import UsageError
 
@@ -46,7 +47,7 @@ def check(text: str, what: str = "reference") -> str:
 def _lower_path(ref: str) -> str:
     """``ref`` with the path after its domain lowercased (the domain may keep its case)."""
     head, sep, rest = ref.partition("/")
-    if sep and ("." in head or ":" in head or head == "localhost"):
+    if sep and _has_domain(head):
         name, tsep, tag = rest.partition(":")
         return f"{head}/{name.lower()}{tsep}{tag}"
     name, tsep, tag = ref.partition(":")
@@ -67,6 +68,48 @@ def with_registry(ref: str) -> str:
     head, sep, rest = ref.partition("/")
     if sep and head in ("docker.io", "index.docker.io"):
         ref = rest
-    elif sep and ("." in head or ":" in head or head == "localhost"):
+    elif sep and _has_domain(head):
         return ref
     return f"{DOCKER_HUB}/{ref}" if "/" in ref else f"{DOCKER_HUB}/library/{ref}"
+
+
+def _has_domain(head: str) -> bool:
+    """Whether a reference's first component names a registry host: a dot, a port, or
+    localhost (as the docker CLI reads it)."""
+    return "." in head or ":" in head or head == "localhost"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``HOST[:PORT]/REPO[:TAG|@DIGEST]``: a reference with its registry spelt out."""
+
+    host: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        suffix = f"@{self.digest}" if self.digest else f":{self.tag}" if self.tag else ""
+        return f"{self.host}/{self.repository}{suffix}"
+
+
+def parse_reference(text: str) -> Reference:
+    """A reference of the grammar above with an explicit registry host; UsageError else."""
+    m = REFERENCE.fullmatch(text.strip())
+    head, sep, repository = (m["name"] if m else "").partition("/")
+    if not m or not sep or not _has_domain(head):
+        raise UsageError(f"{_shown(text.strip())} is not a registry reference",
+                         "write HOST[:PORT]/REPOSITORY[:TAG], e.g. 127.0.0.1:5000/rust:latest")
+    return Reference(head, repository, m["tag"], m["digest"])
+
+
+def is_registry_ref(ref: str) -> bool:
+    try:
+        parse_reference(ref)
+    except UsageError:
+        return False
+    return True

@@ -13,14 +13,13 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import docker.auth
 import requests
 
 from harness.core.diagnosis import Event, Stage, diagnose
-from harness.core.errors import CannotCheck, UsageError
+from harness.core.errors import CannotCheck
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -43,35 +42,6 @@ class AuthError(RegistryError):
 
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class Reference:
-    """``HOST[:PORT]/REPO[:TAG|@DIGEST]``."""
-
-    host: str
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def reference(self) -> str:
-        return self.digest or self.tag or "latest"
-
-    def __str__(self) -> str:
-        suffix = f"@{self.digest}" if self.digest else f":{self.tag}" if self.tag else ""
-        return f"{self.host}/{self.repository}{suffix}"
-
-
-def parse_reference(text: str) -> Reference:
-    """A reference with an explicit registry host; raises UsageError otherwise."""
-    m = re.fullmatch(r"(?P<host>[^/]+)/(?P<repo>[a-z0-9._/-]+?)"
-                     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?",
-                     text.strip())
-    if not m or not ("." in m["host"] or ":" in m["host"] or m["host"] == "localhost"):
-        raise UsageError(f"{text!r} is not a registry reference",
-                         "write HOST[:PORT]/REPOSITORY[:TAG], e.g. 127.0.0.1:5000/rust:latest")
-    return Reference(m["host"], m["repo"], m["tag"], m["digest"])
 
 
 def is_loopback(host: str) -> bool:

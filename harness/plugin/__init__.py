@@ -23,11 +23,14 @@ import pytest
 
 from harness.containers import ssh
 from harness.containers.pipeline import Pipeline
+from harness.containers.pull import local_platform
 from harness.core import reference
 from harness.core.errors import HarnessError, UsageError
+from harness.core.reference import is_registry_ref
 from harness.core.verdicts import Finding
-from harness.distribution.check_ref import IndexCheck, is_registry_ref, local_platform, resolve
+from harness.distribution.check_ref import IndexCheck, resolve
 from harness.machine import files, interrupts
+from harness.machine.config import HarnessConfig
 from harness.plugin import fixtures, options, results, scheduling
 from harness.plugin.state import STATE, HarnessState, is_worker
 
@@ -51,10 +54,14 @@ def pytest_configure(config: pytest.Config) -> None:
     for directory in map(str, cfg.check_dirs):  # the user's own checks, collected too
         if directory not in config.args:
             config.args.append(directory)
-    state = HarnessState(cfg, Pipeline(cfg))
+    index = _resolve_index(config, cfg) if cfg.ref else None
+    state = HarnessState(cfg, Pipeline(cfg, index.entries if index else None), index)
     config.stash[STATE] = state
-    if cfg.ref:
-        _resolve_ref(config, state)
+    if cfg.ref and not is_registry_ref(cfg.ref):
+        try:
+            cfg.platforms = [local_platform(state.pipeline.client, cfg.ref)]
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from exc
     if config.option.xmlpath is None and not hasattr(config, "workerinput"):
         # JUnit XML belongs with the other reports of the run.
         config.option.xmlpath = str(cfg.report_dir / "junit.xml")
@@ -64,32 +71,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(role, f"harness-{role.__name__.rsplit('.', 1)[-1]}")
 
 
-def _resolve_ref(config: pytest.Config, state: HarnessState) -> None:
-    """With --ref: which platforms to check, and (from a registry) their manifest digests."""
-    cfg = state.cfg
+def _resolve_index(config: pytest.Config, cfg: HarnessConfig) -> IndexCheck | None:
+    """With --ref to a registry: its index (which platforms it has, their manifest
+    digests), asked once by the controller and handed to the workers."""
     assert cfg.ref is not None
     if is_worker(config):
         data = json.loads(config.workerinput.get(INDEX_KEY, "null"))  # type: ignore[attr-defined]
-        state.pipeline.index = IndexCheck.from_dict(data) if data else None
-    else:
-        try:
-            reference.check(cfg.ref)
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from exc
-    if not is_worker(config) and is_registry_ref(cfg.ref):
-        try:
-            index = resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
-        except UsageError as exc:  # nothing published by that name: bad input, before work
-            raise pytest.UsageError(str(exc)) from exc
-        except HarnessError as exc:
-            index = IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message,
-                                                          exc.fix)])
-        state.pipeline.index = index
+        return IndexCheck.from_dict(data) if data else None
+    try:
+        reference.check(cfg.ref)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from exc
     if not is_registry_ref(cfg.ref):
-        try:
-            cfg.platforms = [local_platform(state.pipeline.client, cfg.ref)]
-        except HarnessError as exc:
-            raise pytest.UsageError(str(exc)) from exc
+        return None
+    try:
+        return resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
+    except UsageError as exc:  # nothing published by that name: bad input, before work
+        raise pytest.UsageError(str(exc)) from exc
+    except HarnessError as exc:
+        return IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message, exc.fix)])
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own (a CPU count)
@@ -111,8 +111,8 @@ def pytest_configure_node(node: Any) -> None:
     state = node.config.stash.get(STATE, None)
     if state is None:
         return
-    if state.pipeline.index is not None:
-        node.workerinput[INDEX_KEY] = json.dumps(state.pipeline.index.to_dict())
+    if state.index is not None:
+        node.workerinput[INDEX_KEY] = json.dumps(state.index.to_dict())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -174,7 +174,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                   "rerun; see the pytest output above")
             state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
     host = config.stash.get(_report, {}).get("host") or _host(config)
-    index = state.pipeline.index
+    index = state.index
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_dict() if index else None, run)

@@ -9,6 +9,7 @@ import pytest
 from harness.containers.pipeline import Pipeline
 from harness.core.platforms import Platform
 from harness.core.report import PlatformResult
+from harness.distribution.check_ref import IndexCheck
 from harness.machine.config import HarnessConfig
 
 
@@ -16,6 +17,7 @@ from harness.machine.config import HarnessConfig
 class HarnessState:
     cfg: HarnessConfig
     pipeline: Pipeline
+    index: IndexCheck | None = None  # with --ref to a registry: what its index holds
     # Results gathered by the controller: its own (no xdist) or its workers'.
     results: dict[str, PlatformResult] = field(default_factory=dict)
 

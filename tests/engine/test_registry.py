@@ -342,7 +342,7 @@ def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
 
 
 def test_tiny_base_name_is_not_a_registry_reference() -> None:
-    from harness.distribution.check_ref import is_registry_ref
+    from harness.core.reference import is_registry_ref
 
     assert not is_registry_ref(TINY) and is_registry_ref("127.0.0.1:5000/rust:latest")
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from harness.core.outcomes import Kind
+from harness.core.reference import is_registry_ref
 from harness.core.verdicts import Finding
-from harness.distribution.check_ref import IndexCheck, is_registry_ref
+from harness.distribution.check_ref import IndexCheck
 from harness.distribution.registry import MANIFEST_V2
 
 DIGEST = "sha256:" + "ab" * 32

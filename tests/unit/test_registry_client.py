@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from harness.core.errors import UsageError
+from harness.core.reference import parse_reference
 from harness.distribution.registry import (
     AuthError,
     Registry,
     is_loopback,
     parse_challenge,
-    parse_reference,
 )
 
 GOOD = base64.b64encode(b"ci:pw").decode()
