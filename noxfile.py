@@ -56,13 +56,12 @@ def _on_cancel(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-for _signum in (signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_signum, _on_cancel)
-
-
 def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = False) -> None:
     """Run a command and leave nox with the command's own exit status, not just 1; an
-    interrupted run exits 2, as pytest does, once the command has written its reports."""
+    interrupted run exits 2, as pytest does, once the command has written its reports.
+    While it runs (and only then: not for `nox -l`), SIGTERM and SIGHUP are passed on."""
+    cancels = (signal.SIGTERM, signal.SIGHUP)
+    before = [signal.signal(signum, _on_cancel) for signum in cancels]
     try:
         session.run(*args, interrupt_timeout=STOP_SECONDS, terminate_timeout=30.0)
     except KeyboardInterrupt:
@@ -76,6 +75,9 @@ def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = Fals
             code = SOFTWARE
         session.log(f"exit status {code}: see the verdicts above and the reports")
         raise SystemExit(code) from exc
+    finally:
+        for signum, handler in zip(cancels, before, strict=True):
+            signal.signal(signum, handler)
 
 
 @nox.session(python=PYTHON)
