@@ -125,7 +125,7 @@ def test_report_html_shows_the_timeline_and_the_matrix_in_a_real_browser(
     from PIL import Image
 
     from tests.browser import dump_dom, screenshot
-    from tests.unit.test_html_report import Page
+    from tests.factories import Page
 
     _, _data, reports = rust_run
     page = Page(dump_dom(reports / "report.html"))

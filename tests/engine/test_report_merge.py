@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.outcomes import Exit
+from tests.factories import Page
 from tests.helpers import FIXTURES, ROOT, TINY, run_harness
-from tests.unit.test_html_report import Page
 
 
 def tiny(where: Path, *platforms: str) -> dict[str, Any]:

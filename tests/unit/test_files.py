@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.core.report import build_report
 from harness.machine import files
 from harness.machine.reports import write_reports
-from tests.unit.test_report import HOST, MIX
+from tests.factories import HOST, MIX
 
 
 def plant(tmp_path: Path) -> tuple[Path, Path]:

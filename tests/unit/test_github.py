@@ -6,7 +6,7 @@ from harness.core import sinks
 from harness.core.github import annotation_lines, gate
 from harness.core.report import build_report
 from harness.core.verdicts import Finding
-from tests.unit.test_report import HOST, MIX, result
+from tests.factories import HOST, MIX, result
 
 
 def test_each_platform_that_did_not_pass_is_one_annotation() -> None:

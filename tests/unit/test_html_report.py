@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
 
@@ -22,8 +21,8 @@ from harness.core.report import (
     render_markdown,
 )
 from harness.core.verdicts import Finding
+from tests.factories import HOST, Page
 from tests.helpers import FIXTURES
-from tests.unit.test_report import HOST
 
 T0 = 1_800_000_000.0
 NINE = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7", "linux/arm/v6",
@@ -55,26 +54,6 @@ FOUR = [timed("linux/amd64", Verdict.PASS, 0),
                                                "fix the FROM")], kind="qemu"),
         timed("linux/arm/v7", Verdict.ERROR, 3, [Finding("build", "error", "engine lost", "retry")],
               kind="qemu")]
-
-
-class Page(HTMLParser):
-    """What a reader of the page gets: elements by attribute, the text, any script."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def having(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
-        return [a for t, a in self.elements if t == tag
-                and all(a.get(k.replace("_", "-")) == v for k, v in attrs.items())]
 
 
 def test_the_page_shows_every_platform_phase_and_verdict() -> None:

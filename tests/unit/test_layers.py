@@ -123,3 +123,14 @@ def test_the_contract_catches_what_is_planted_in_the_core(planted: str, said: st
 def test_sideways_and_downward_relative_imports_pass() -> None:
     assert broken("containers.probes", ast.parse("from ..distribution import registry\n"
                                                  "from ..core import elf\n")) == []
+
+
+def test_test_modules_import_shared_helpers_never_each_other() -> None:
+    """Shared factories live in tests/factories.py and tests/helpers.py."""
+    tests = HARNESS.parent / "tests"
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        own, other = imports(ast.parse(path.read_text()))
+        found += [f"{path.relative_to(tests)} imports {m}" for m in sorted(other)
+                  if m.startswith(("tests.unit", "tests.engine", "tests.machine"))]
+    assert not found, found

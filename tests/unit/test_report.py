@@ -7,32 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core.outcomes import Exit, Kind, RunMode, Verdict
+from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.report import (
-    BuildInfo,
     EngineInfo,
-    ImageInfo,
     PlatformResult,
-    ProbeTimes,
     build_report,
     merge_reports,
     render_console,
 )
 from harness.core.verdicts import Finding
 from harness.machine.reports import write_json, write_markdown
-
-HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
-        "buildx": "0.13.1", "builder": "buildx"}
-QUIRK_FINDING = Finding("uname", "quirk", "uname -m says x86_64 for linux/386", "read dpkg")
-
-
-def result(platform: str, verdict: str, findings: list[Finding] | None = None) -> PlatformResult:
-    return PlatformResult(
-        platform, verdict, findings or [], [obs.dpkg("i386\n")],
-        image=ImageInfo("sha256:abc", f"harness/rust:{platform.replace('/', '-')}"),
-        build=BuildInfo(True, "buildx", 64.2, "logs/x.log"),
-        run=RunMode("native"), times=ProbeTimes(1.2, 3.4))
+from tests.factories import HOST, MIX, QUIRK_FINDING, result
 
 
 @pytest.mark.parametrize(("verdicts", "policy", "status"), [
@@ -122,13 +107,6 @@ def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() ->
     two.engine = one.engine  # all on one engine: nothing more to say
     assert not any("engines" in line for line in render_console(build_report(
         [one, two], {}, "warn")))
-
-
-MIX = [result("linux/amd64", Verdict.PASS),
-       result("linux/386", Verdict.QUIRK, [QUIRK_FINDING]),
-       result("linux/arm64", Verdict.FAIL,
-              [Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")]),
-       result("linux/arm/v7", Verdict.ERROR, [Finding("build", "error", "engine lost", "retry")])]
 
 
 @pytest.mark.parametrize("policy", ["warn", "fail"])

@@ -11,7 +11,7 @@ from harness.commands.cli import main
 from harness.core.outcomes import Exit
 from harness.core.report import build_report
 from harness.machine.reports import write_json
-from tests.unit.test_report import HOST, MIX
+from tests.factories import HOST, MIX
 
 
 @pytest.fixture

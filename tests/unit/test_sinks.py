@@ -19,7 +19,7 @@ from harness.core.github import annotation_lines
 from harness.core.html_report import render_html
 from harness.core.report import build_report, render_console, render_markdown
 from harness.core.verdicts import Finding
-from tests.unit.test_report import HOST, result
+from tests.factories import HOST, result
 
 HOSTILE = [
     "x\n::error::all passed", "\x1b[2J\x1b[H\x07", "a\u202eevil", "<script>alert(1)</script>",
