@@ -130,7 +130,7 @@ def test_test_modules_import_shared_helpers_never_each_other() -> None:
     tests = HARNESS.parent / "tests"
     found = []
     for path in sorted(tests.rglob("test_*.py")):
-        own, other = imports(ast.parse(path.read_text()))
+        _own, other = imports(ast.parse(path.read_text()))
         found += [f"{path.relative_to(tests)} imports {m}" for m in sorted(other)
                   if m.startswith(("tests.unit", "tests.engine", "tests.machine"))]
     assert not found, found
