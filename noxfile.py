@@ -148,10 +148,25 @@ def tests(session: nox.Session) -> None:
                         own_tests=True)
 
 
+def _build_docs(session: nox.Session) -> None:
+    """The reference pages generated from the code, then the site, strict (a broken link or
+    a page left out of the navigation fails it; nothing is fetched)."""
+    session.run("multiarch-harness", "docs", "--out", "docs/reference")
+    session.run("mkdocs", "build", "--strict", "--quiet", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site, built in strict mode into reports/site."""
+    _install(session, "docs")
+    _build_docs(session)
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy over the harness, the tests and this file; the GitHub workflows."""
-    _install(session, "dev")
+    """ruff and mypy over the harness, the tests and this file; the GitHub workflows; the
+    documentation site, strict."""
+    _install(session, "dev", "docs")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_layers.py")
@@ -160,6 +175,7 @@ def lint(session: nox.Session) -> None:
     workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", "-m", "tests.workflow", "shellcheck", *workflows)
+    _build_docs(session)
 
 
 @nox.session(python=PYTHON)

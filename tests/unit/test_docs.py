@@ -1,0 +1,45 @@
+"""The reference pages are generated from the code that defines each thing: every option,
+every cause of a failure and every report.json field is there, and a new one appears
+without anyone writing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.commands import docs
+from harness.core import diagnosis, options, report_schema
+
+
+def test_every_option_is_in_the_configuration_reference() -> None:
+    page = docs.configuration()
+    for o in options.OPTIONS:
+        assert f"`{o.flag}`" in page, o.flag
+        if o.in_pyproject:
+            assert f"`{o.toml_key}`" in page, o.toml_key
+
+
+def test_every_cause_is_in_troubleshooting_with_its_status_and_fix() -> None:
+    page = docs.troubleshooting()
+    sections = page.split("\n## ")[1:]
+    assert [s.split("`")[1] for s in sections] == [c.name for c in diagnosis.CAUSES]
+    for cause, section in zip(diagnosis.CAUSES, sections, strict=True):
+        assert f"exit status {int(cause.kind.exit_status)}" in section
+        assert "- **fix**: " in section and "- **what you see**: " in section
+    emulator = next(s for s in sections if s.startswith("`emulator-crash`"))
+    assert "verdict `error`, exit status 69" in emulator and "native runner" in emulator
+
+
+def test_every_report_field_is_in_the_report_reference() -> None:
+    page = docs.report_json()
+    for name in report_schema.SCHEMA["properties"]:
+        assert f"| `{name}` |" in page, name
+    for name in report_schema.PLATFORM["properties"]:
+        assert f"| `platforms[].{name}` |" in page, name
+    assert "`emulator`" in page  # the finding kinds, from the enum
+
+
+def test_the_pages_are_written_where_the_site_reads_them(tmp_path: Path) -> None:
+    written = docs.write(tmp_path / "reference")
+    assert sorted(p.name for p in written) == sorted(docs.PAGES)
+    nav = (Path(__file__).resolve().parents[2] / "mkdocs.yml").read_text()
+    assert all(f"reference/{name}" in nav for name in docs.PAGES)
