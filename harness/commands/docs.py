@@ -7,7 +7,8 @@ with the hand-written ones (MkDocs, strict):
 - ``troubleshooting.md``: every cause a failure can have, from the diagnosis table
   (``harness.core.diagnosis``): its kind, verdict and exit status, what you see, and the fix;
 - ``report-json.md``: every field of report.json, from its JSON Schema
-  (``harness.core.report_schema``, the one ``report --schema`` prints).
+  (``harness.core.report_schema``, the one ``report --schema`` prints);
+- ``bench-history.md`` and its plot: every benchmark run kept in ``docs/bench/history.json``.
 
 Nothing here is written by hand, so no page can drift from the code.
 """
@@ -15,6 +16,7 @@ Nothing here is written by hand, so no page can drift from the code.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,8 @@ from harness.core.diagnosis import Event, Stage
 from harness.core.outcomes import Exit, RunKind
 from harness.machine import files
 
-PAGES = ("configuration.md", "troubleshooting.md", "report-json.md")
+PAGES = ("configuration.md", "troubleshooting.md", "report-json.md", "bench-history.md")
+HISTORY = Path("docs/bench/history.json")
 
 
 def _code(text: object) -> str:
@@ -138,13 +141,56 @@ def report_json() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(out: Path) -> list[Path]:
+def _plot(runs: list[dict[str, Any]]) -> str:
+    """An SVG of each run's side-by-side time against plain buildx's, with the ratio."""
+    top = max([1.0, *(max(r["side_by_side"], r["buildx_peer"]) for r in runs)])
+    width, height, base, bar = 120 * len(runs) + 60, 260, 220, 36
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<line x1="40" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/>',
+           '<rect x="44" y="6" width="10" height="10" fill="#1e88e5"/>'
+           '<text x="58" y="15">harness, build and check</text>',
+           '<rect x="224" y="6" width="10" height="10" fill="#90a4ae"/>'
+           '<text x="238" y="15">plain docker buildx build</text>']
+    for n, r in enumerate(runs):
+        x = 50 + 120 * n
+        for k, (key, colour) in enumerate((("side_by_side", "#1e88e5"),
+                                           ("buildx_peer", "#90a4ae"))):
+            h = (base - 40) * float(r[key]) / top
+            out.append(f'<rect x="{x + k * (bar + 4)}" y="{base - h:.1f}" width="{bar}" '
+                       f'height="{h:.1f}" fill="{colour}"><title>{sinks.html(str(r[key]))} s'
+                       '</title></rect>')
+        ratio = float(r["side_by_side"]) / float(r["buildx_peer"])
+        out.append(f'<text x="{x}" y="{base + 16}">run {sinks.html(str(r["run"]))}: '
+                   f'{ratio:.3f}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def bench_history(history: dict[str, Any]) -> tuple[str, str]:
+    """The benchmark's runs as a page (a table) and a plot (SVG), from the history data."""
+    runs = history.get("runs", [])
+    lines = ["# Benchmark history", "", _cell(history.get("about", "")), "",
+             "![side by side against plain buildx, per run](bench-history.svg)", "",
+             "| run | side by side | plain buildx | ratio (target ≤ 1.0) | warm rerun | "
+             "publish / docker push |", "|---|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(
+            f"| {_cell(r['run'])} | {r['side_by_side']} s | {r['buildx_peer']} s | "
+            f"{r['side_by_side'] / r['buildx_peer']:.3f} | {r['warm']} s | "
+            f"{r['publish_first_s'] / r['docker_push_s']:.3f} |")
+    return "\n".join(lines) + "\n", _plot(runs)
+
+
+def write(out: Path, history: Path = HISTORY) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    page, plot = bench_history(json.loads(history.read_text()))
     written = []
-    for name, text in zip(PAGES, (configuration(), troubleshooting(), report_json()),
+    for name, text in zip(PAGES, (configuration(), troubleshooting(), report_json(), page),
                           strict=True):
         files.write_atomic(out / name, text)
         written.append(out / name)
+    files.write_atomic(out / "bench-history.svg", plot)
     return written
 
 

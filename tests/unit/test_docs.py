@@ -4,6 +4,7 @@ without anyone writing it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from harness.commands import docs
@@ -38,8 +39,22 @@ def test_every_report_field_is_in_the_report_reference() -> None:
     assert "`emulator`" in page  # the finding kinds, from the enum
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_benchmark_run_kept_is_a_row_and_two_bars() -> None:
+    history = json.loads((ROOT / "docs" / "bench" / "history.json").read_text())
+    page, plot = docs.bench_history(history)
+    for run in history["runs"]:
+        ratio = run["side_by_side"] / run["buildx_peer"]
+        assert f"| {run['run']} | {run['side_by_side']} s | {run['buildx_peer']} s | " \
+            f"{ratio:.3f} |" in page
+        assert f"run {run['run']}: {ratio:.3f}" in plot
+    assert plot.count("<rect") == 2 + 2 * len(history["runs"])  # the legend's, then the bars
+
+
 def test_the_pages_are_written_where_the_site_reads_them(tmp_path: Path) -> None:
-    written = docs.write(tmp_path / "reference")
+    written = docs.write(tmp_path / "reference", ROOT / "docs" / "bench" / "history.json")
     assert sorted(p.name for p in written) == sorted(docs.PAGES)
-    nav = (Path(__file__).resolve().parents[2] / "mkdocs.yml").read_text()
+    nav = (ROOT / "mkdocs.yml").read_text()
     assert all(f"reference/{name}" in nav for name in docs.PAGES)
