@@ -19,7 +19,8 @@ from harness.core import github, options
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platforms
-from harness.core.report import merge_reports, render_console
+from harness.core.render import render_console
+from harness.core.report import merge_reports
 from harness.core.report_schema import SCHEMA
 from harness.machine.reports import read_report, write_reports
 

@@ -16,7 +16,7 @@ import jsonschema
 from harness.core import sinks
 from harness.core.errors import UsageError
 from harness.core.html_report import render_html
-from harness.core.report import render_markdown
+from harness.core.render import render_markdown
 from harness.core.report_schema import SCHEMA
 from harness.machine.files import write_atomic
 

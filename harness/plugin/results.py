@@ -27,10 +27,10 @@ from harness.containers.pipeline import (
 )
 from harness.core import sameness
 from harness.core.outcomes import Exit, Kind, Verdict
+from harness.core.render import render_console
 from harness.core.report import (
     PlatformResult,
     build_report,
-    render_console,
 )
 from harness.core.usercheck import PREFIX
 from harness.core.verdicts import Finding

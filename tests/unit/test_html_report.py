@@ -11,14 +11,13 @@ import pytest
 from harness.core import observation as obs
 from harness.core.html_report import cell_verdict, render_html
 from harness.core.outcomes import RunMode, Verdict
+from harness.core.render import gantt, render_markdown
 from harness.core.report import (
     BuildInfo,
     EngineInfo,
     Phase,
     PlatformResult,
     build_report,
-    gantt,
-    render_markdown,
 )
 from harness.core.verdicts import Finding
 from tests.factories import HOST, Page

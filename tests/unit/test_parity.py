@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from harness.core import observation as obs
 from harness.core.parity import compare, lines, parse, summary
-from harness.core.report import build_report, render_console, render_markdown
+from harness.core.render import render_console, render_markdown
+from harness.core.report import build_report
 from tests.factories import HOST, result
 
 DPKG = "libc6\t2.36-9+deb12u9\nrustc\t1.63.0+dfsg1-2\nzlib1g\t1:1.2.13.dfsg-1\n"

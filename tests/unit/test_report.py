@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from harness.core.outcomes import Exit, Kind, Verdict
+from harness.core.render import render_console
 from harness.core.report import (
     EngineInfo,
     PlatformResult,
     build_report,
     merge_reports,
-    render_console,
 )
 from harness.core.verdicts import Finding
 from harness.machine.reports import write_json, write_markdown

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from harness.core import sinks
 from harness.core.github import annotation_lines
 from harness.core.html_report import render_html
-from harness.core.report import build_report, render_console, render_markdown
+from harness.core.render import render_console, render_markdown
+from harness.core.report import build_report
 from harness.core.verdicts import Finding
 from tests.factories import HOST, result
 
