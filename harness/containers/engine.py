@@ -311,3 +311,39 @@ def image_platform(c: docker.DockerClient, ref: str) -> tuple[str, str, str | No
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+class Routing:
+    """Which engine each platform is built and checked on: the chosen one (``DOCKER_HOST``,
+    the docker context), or the platform's own (``--engine PLATFORM=URL``). One client and
+    one set of facts per engine, made on first use."""
+
+    def __init__(self, engines: dict[str, str]) -> None:
+        self.engines = dict(engines)
+        self._clients: dict[str | None, docker.DockerClient] = {}
+        self._facts: dict[str | None, EngineFacts] = {}
+
+    def url(self, platform: Platform | None) -> str | None:
+        """The platform's own engine, or None for the chosen one."""
+        return self.engines.get(platform.name) if platform is not None else None
+
+    def client(self, platform: Platform | None = None) -> docker.DockerClient:
+        url = self.url(platform)
+        if url not in self._clients:
+            self._clients[url] = client(url=url) if url else client()
+        return self._clients[url]
+
+    def facts(self, platform: Platform | None = None) -> EngineFacts:
+        url = self.url(platform)
+        if url not in self._facts:
+            self._facts[url] = facts(self.client(platform))
+        return self._facts[url]
+
+    def mode(self, platform: Platform) -> RunMode:
+        """How the platform runs on its engine's host: native or under that host's QEMU."""
+        seen = self.facts(platform)
+        return run_mode_on(platform, seen.arch, self.url(platform), seen.name)
+
+    def local(self, platform: Platform) -> bool:
+        """Whether the platform's engine runs on this machine (its files can be mounted)."""
+        return on_this_host(self.url(platform), self.facts(platform).name)

@@ -102,24 +102,19 @@ class Pipeline:
         self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}
         self.checked: dict[str, Checked] = {}
-        self._client: docker.DockerClient | None = None
-        self._facts: engine.EngineFacts | None = None
+        self.engines = engine.Routing(cfg.engines)
         self.run_id = uuid.uuid4().hex[:8]
         self.user_tests: dict[str, list[Observation]] = {}
-        self._clients: dict[str, docker.DockerClient] = {}
-        self._engine_facts: dict[str, engine.EngineFacts] = {}
 
     @property
     def client(self) -> docker.DockerClient:
-        if self._client is None:
-            self._client = engine.client()
-        return self._client
+        """The chosen engine's client."""
+        return self.engines.client()
 
     @property
     def facts(self) -> engine.EngineFacts:
-        if self._facts is None:
-            self._facts = engine.facts(self.client)
-        return self._facts
+        """The chosen engine's facts."""
+        return self.engines.facts()
 
     @property
     def results(self) -> dict[str, PlatformResult]:
@@ -142,39 +137,12 @@ class Pipeline:
                                json.dumps(sinks.json_safe(self.results[platform.name]
                                                           .to_dict())))
 
-    # -- engines: the chosen one, or a platform's own (--engine PLATFORM=URL) ---------------
-
-    def engine_url(self, platform: Platform) -> str | None:
-        return self.cfg.engines.get(platform.name)
-
-    def client_for(self, platform: Platform) -> docker.DockerClient:
-        url = self.engine_url(platform)
-        if url is None:
-            return self.client
-        if url not in self._clients:
-            self._clients[url] = engine.client(url=url)
-        return self._clients[url]
-
-    def facts_for(self, platform: Platform) -> engine.EngineFacts:
-        url = self.engine_url(platform)
-        if url is None:
-            return self.facts
-        if url not in self._engine_facts:
-            self._engine_facts[url] = engine.facts(self.client_for(platform))
-        return self._engine_facts[url]
-
-    def mode(self, platform: Platform) -> RunMode:
-        """How the platform runs on its engine's host: native or under that host's QEMU."""
-        facts = self.facts_for(platform)
-        return engine.run_mode_on(platform, facts.arch, self.engine_url(platform), facts.name)
-
     def _emulation(self, platform: Platform, mode: RunMode) -> probes.Emulation | None:
         """The QEMU the platform's probes run under, where it is emulated."""
         if mode.kind is not RunKind.QEMU or not mode.handler:
             return None
         name = f"QEMU {mode.qemu_version}" if mode.qemu_version else "QEMU"
-        local = engine.on_this_host(self.engine_url(platform), self.facts_for(platform).name)
-        return probes.Emulation(name, mode.handler, local)
+        return probes.Emulation(name, mode.handler, self.engines.local(platform))
 
     def _launcher(self, platform: Platform, mode: RunMode) -> Path | None:
         """This machine's QEMU for a platform that runs natively, to ask its baseline CPU
@@ -182,7 +150,7 @@ class Pipeline:
         name = baseline.LAUNCHERS.get(platform.architecture)
         if mode.kind is not RunKind.NATIVE or platform.name not in baseline.CPUS or not name:
             return None
-        if not engine.on_this_host(self.engine_url(platform), self.facts_for(platform).name):
+        if not self.engines.local(platform):
             return None
         found = emulators.installed(name)
         return found.path if found else None
@@ -221,10 +189,10 @@ class Pipeline:
 
         try:
             # The URL first: an engine that does not answer is named in the report too.
-            where = EngineInfo(sinks.redact(self.engine_url(platform) or engine.chosen().url))
-            facts = self.facts_for(platform)
+            where = EngineInfo(sinks.redact(self.engines.url(platform) or engine.chosen().url))
+            facts = self.engines.facts(platform)
             where = EngineInfo(where.url, facts.arch, facts.version)
-            mode = self.mode(platform)
+            mode = self.engines.mode(platform)
             built = self._build(platform, board, mode, phases)
             built.engine, built.phases = where, phases
         except KeyboardInterrupt:
@@ -247,10 +215,10 @@ class Pipeline:
         failed build keeps what it got through."""
         cfg = self.cfg
         board.set("preparing")
-        client = self.client_for(platform)
+        client = self.engines.client(platform)
         if not mode.can_run:
-            facts = self.facts_for(platform)
-            raise engine.cannot_run(platform, facts.arch, self.engine_url(platform), facts.name)
+            facts = self.engines.facts(platform)
+            raise engine.cannot_run(platform, facts.arch, self.engines.url(platform), facts.name)
         if cfg.ref:
             return self._fetch(platform, board, mode, phases)
         build_args = dict(cfg.build_args)
@@ -289,7 +257,7 @@ class Pipeline:
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={"dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
-            docker_host=self.engine_url(platform))
+            docker_host=self.engines.url(platform))
         began = time.time()
         try:
             try:
@@ -315,7 +283,7 @@ class Pipeline:
                   if debian_suite(i)]
         if not images:
             return []
-        version = self.facts_for(platform).version
+        version = self.engines.facts(platform).version
         if builder.name == "buildx" and engine.has_named_contexts(version):
             return images
         if self.cfg.offline_bases:
@@ -333,7 +301,7 @@ class Pipeline:
         assert self.cfg.ref is not None
         board.set("pulling")
         start, began = time.monotonic(), time.time()
-        image = pull.fetch(self.client_for(platform), self.cfg.ref, platform, self.digests)
+        image = pull.fetch(self.engines.client(platform), self.cfg.ref, platform, self.digests)
         phases.append(Phase.between("pull", began, time.time()))
         return Built(platform, mode=mode,
                      image=ImageInfo(image, ref=self.cfg.ref,
@@ -351,15 +319,15 @@ class Pipeline:
         try:
             assert built.image is not None and built.image.id is not None
             assert built.mode is not None
-            found = probes.observe(self.client_for(platform), built.image.id, platform,
+            found = probes.observe(self.engines.client(platform), built.image.id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
-                                   checks=self.cfg.checks, docker_host=self.engine_url(platform),
+                                   checks=self.cfg.checks, docker_host=self.engines.url(platform),
                                    emulation=self._emulation(platform, built.mode),
                                    launcher=self._launcher(platform, built.mode))
-            judgement = judge(platform, found, self.facts_for(platform).arch, built.mode,
+            judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:
             self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))

@@ -113,10 +113,10 @@ def image(harness_pipeline: Pipeline, checked: Checked) -> Iterator[ImageUnderCh
     built = harness_pipeline.built[checked.platform.name]
     assert built.image is not None and built.image.id is not None
     log = harness_pipeline.cfg.log_dir / f"{checked.platform.slug}-checks.log"
-    with ImageProbe(harness_pipeline.client_for(checked.platform), built.image.id,
+    with ImageProbe(harness_pipeline.engines.client(checked.platform), built.image.id,
                     checked.platform, timeout=harness_pipeline.cfg.probe_timeout, log_path=log,
                     mode=built.mode.kind if built.mode else None,
-                    docker_host=harness_pipeline.engine_url(checked.platform)) as probe:
+                    docker_host=harness_pipeline.engines.url(checked.platform)) as probe:
         yield ImageUnderCheck(probe)
 
 
