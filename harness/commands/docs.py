@@ -92,7 +92,8 @@ def troubleshooting() -> str:
                   f"- **kind** `{kind}`: verdict `{kind.verdict}`, exit status "
                   f"{int(kind.exit_status)}",
                   f"- **when**: {_cell(', '.join(sorted(s.value for s in cause.stages)))}",
-                  f"- **what you see**: {_cell(message)}"]
+                  f"- **what you see**: {_cell(message)}",
+                  f"- **why**: {_cell(cause.why)}"]
         if cause.pattern is not None:
             lines.append(f"- **recognised by** the pattern {_span(cause.pattern.pattern)}")
         lines += [f"- **fix**: {_cell(fix) if fix else 'nothing to fix'}", ""]

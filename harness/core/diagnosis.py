@@ -104,6 +104,7 @@ class Cause:
     make: Make  # (message, fix) from the event and the match
     pattern: re.Pattern[str] | None = None
     when: Callable[[Event], bool] = lambda _e: True
+    why: str = ""  # what makes this cause mean its kind (the troubleshooting page says it)
 
     def match(self, event: Event) -> re.Match[str] | bool | None:
         if event.stage not in self.stages or not self.when(event):
@@ -215,76 +216,101 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"{_where(e)}mmdebstrap cannot make a foreign base: arch-test is not "
                         "installed", "apt-get install arch-test (as root, `nox -s preflight` "
                         "installs it)"),
-          _rx(r"install arch-test for foreign architecture support")),
+          _rx(r"install arch-test for foreign architecture support"),
+          why="mmdebstrap asks arch-test whether this machine can run the platform's "
+              "binaries before it makes a foreign base, and refuses without it (it is only "
+              "a Recommends of mmdebstrap)"),
     Cause("no-emulation-for-bootstrap", Kind.ERROR, frozenset({Stage.PROVISION, Stage.BASE}),
           lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host: "
                         f"{_first_line(e, m)}", no_handler_fix(e.platform or "the platform")),
           # mmdebstrap's words, and arch-test's own.
           _rx(r"^E: .*(can neither be executed natively nor via qemu|arch-test succeeded "
               r"without emu but not|no mapping from \S+ to qemu-user).*$|"
-              r"^\S+: not supported on this machine/kernel$")),
+              r"^\S+: not supported on this machine/kernel$"),
+          why="a base of another architecture is made by running its own dpkg and "
+              "maintainer scripts, which needs a QEMU handler registered in binfmt_misc for "
+              "it"),
     Cause("apt-locked", Kind.ERROR, frozenset({Stage.PROVISION}),
           lambda e, m: (f"another program holds apt's lock ({_first_line(e, m)}), and it was "
                         "waited for in vain", "let that program finish (unattended-upgrades, "
                         "another apt-get), then run again"),
           _rx(r"Could not get lock \S+?\.?( It is held by process \d+ \([^)]*\))?|"
-              r"Unable to acquire the dpkg frontend lock")),
+              r"Unable to acquire the dpkg frontend lock"),
+          why="another program (unattended-upgrades, an apt-get of someone's) held apt's "
+              "lock for longer than the harness waits (5 minutes)"),
     Cause("tool-not-installed", Kind.ERROR, frozenset({Stage.PROVISION}),
           lambda e, m: (f"{e.subject} is not installed on this machine",
                         f"apt-get install {e.subject} (as root, `nox -s preflight` installs it)"),
-          when=lambda e: e.status == 127 and bool(e.subject)),
+          when=lambda e: e.status == 127 and bool(e.subject),
+          why="the harness runs that program of this machine's, and it is not on PATH"),
     Cause("mirror-out-of-sync", Kind.ERROR, MIRROR_STAGES,
           lambda e, m: (f"{_where(e)}the Debian mirror is out of sync or mid-update: "
                         f"{_first_line(e, m)}", MIRROR_FIX + "; it is retried, and usually "
                         "passes within minutes"),
           _rx(r"Hash Sum mismatch|File has unexpected size|Mirror sync in progress|"
-              r"^E: Failed to fetch \S+\.deb\s+404\s+Not Found")),
+              r"^E: Failed to fetch \S+\.deb\s+404\s+Not Found"),
+          why="a Debian mirror being updated serves index files and packages that do not "
+              "match for a while; it passes again within minutes"),
     Cause("mirror-unreachable", Kind.ERROR, MIRROR_STAGES,
           lambda e, m: (f"{_where(e)}the Debian mirror cannot be reached: {_first_line(e, m)}",
                         MIRROR_FIX),
           _rx(r"^E: Failed to fetch .*(Could not connect|Could not resolve|Connection (refused|"
               r"timed out|failed)|Temporary failure resolving|Network is unreachable|"
-              r"Unable to connect).*$|Temporary failure resolving .*$")),
+              r"Unable to connect).*$|Temporary failure resolving .*$"),
+          why="the bases and apt steps fetch packages from the Debian mirror, and it did "
+              "not answer"),
     Cause("mirror-invalid", Kind.ERROR, MIRROR_STAGES,
           lambda e, m: (f"{_where(e)}the Debian mirror has no such suite or is not a mirror: "
                         f"{_first_line(e, m)}", MIRROR_FIX),
           _rx(r"^E: (Failed to fetch \S+/(In)?Release\s+\d{3}.*|The repository .* (does not "
-              r"have a Release file|is not signed).*)$")),
+              r"have a Release file|is not signed).*)$"),
+          why="the mirror answered, but not as a Debian archive with that suite"),
     Cause("bridge-missing", Kind.ERROR, ENGINE_STAGES | {Stage.PROVISION},
           lambda e, m: (f"{_where(e)}the engine's bridge network is gone "
                         f"({clean(m[0]) if m else ''}): no container can start with a network",
                         "restart the engine so that it makes its bridge again; a second dockerd "
                         "started with --bridge=none deletes the first engine's docker0 (give it "
                         "a bridge of its own with --bridge=NAME)"),
-          _rx(r"could not find bridge \S+")),
+          _rx(r"could not find bridge \S+"),
+          why="containers with a network attach to the engine's bridge; a second dockerd "
+              "started with --bridge=none deletes the first engine's docker0"),
     Cause("no-engine", Kind.ERROR, ALL,
           lambda e, m: (f"{_where(e)}no container engine answers ({_first_line(e, m)})",
                         ENGINE_FIX),
           _rx(r"Cannot connect to the Docker daemon|Error while fetching server API version|"
-              r"docker\.sock.*(No such file|Connection refused)")),
+              r"docker\.sock.*(No such file|Connection refused)"),
+          why="every build and probe talks to a container engine, and none answered at the "
+              "address in use"),
     Cause("engine-gone", Kind.ERROR, ENGINE_STAGES,
           lambda e, m: (f"{_where(e)}the engine went away during the {e.stage}: "
                         f"{_first_line(e, m)}", ENGINE_FIX),
           _rx(r"error reading from server: EOF|transport is closing|Connection aborted|"
-              r"RemoteDisconnected|docker\.sock.*(reset|broken pipe)")),
+              r"RemoteDisconnected|docker\.sock.*(reset|broken pipe)"),
+          why="the connection to the engine broke while it was working"),
     # The engine stopping kills the running step (the classic builder then says "returned a
     # non-zero code: 137"): text cannot tell that from a failing step, the engine's silence can.
     Cause("engine-stopped", Kind.ERROR, ENGINE_STAGES,
           lambda e, m: (f"{_where(e)}the engine stopped answering during the {e.stage}"
                         f"{_see(e)}", ENGINE_FIX),
-          when=lambda e: e.engine_answers is False),
+          when=lambda e: e.engine_answers is False,
+          why="the build or probe failed and the engine no longer answers: the engine "
+              "stopping is the likelier cause than the image"),
     # -- the base a Dockerfile names ------------------------------------------------------------
     Cause("base-refused", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the registry refused to serve the base image: "
                         f"{_first_line(e, m)}", LOGIN_FIX),
           _rx(r"pull access denied.*|unauthorized: .*|denied: .*|authentication required.*|"
-              r"no basic auth credentials.*|failed with status code \[[^\]]*\]: 40[13] .*")),
+              r"no basic auth credentials.*|failed with status code \[[^\]]*\]: 40[13] .*"),
+          why="the registry of the Dockerfile's FROM image asks for credentials the engine "
+              "does not have"),
     Cause("base-unknown", Kind.BUILD, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the base image the Dockerfile names does not exist: "
                         f"{_first_line(e, m)}", "correct the FROM line (name and tag)"),
           _rx(r"manifest for \S+ not found.*|not found: manifest unknown.*|"
               r"failed to resolve source metadata for \S+: \S+: not found.*|"
-              r"failed to create LLB definition: \S+: not found.*")),
+              r"failed to create LLB definition: \S+: not found.*"),
+          why="the registry answered, and has no image of that name and tag: the Dockerfile "
+              "names something that does not exist"),
     Cause("base-unreachable", Kind.ERROR, frozenset({Stage.BUILD, Stage.BASE}),
           lambda e, m: (f"{_where(e)}the registry of a base image cannot be reached: "
                         f"{_first_line(e, m)}",
@@ -294,18 +320,25 @@ CAUSES: tuple[Cause, ...] = (
                         "reachable"),
           _rx(r"(failed to do request|Get|Head) \"?https?://[^\s\"]+\"?: (dial tcp|net/http|"
               r"proxyconnect).*(no such host|connection refused|i/o timeout|network is "
-              r"unreachable|TLS handshake timeout).*")),
+              r"unreachable|TLS handshake timeout).*"),
+          why="the registry of the Dockerfile's FROM image could not be reached from the "
+              "engine"),
     # -- emulation -------------------------------------------------------------------------------
     Cause("foreign-binary", Kind.BROKEN, frozenset({Stage.BUILD, Stage.START, Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject or 'a binary'} in the image cannot be executed "
                         f"here: it is a binary of another architecture ({_first_line(e, m)})",
                         f"install {e.subject or 'the binary'} for the image's own platform "
                         f"({e.platform or 'the platform'}); `file` on it shows what it is"),
-          _rx(r"exec format error"), when=_foreign),
+          _rx(r"exec format error"), when=_foreign,
+          why="a binary of another architecture cannot run where the image's own code "
+              "already runs (its shell under emulation, or natively): the image holds the "
+              "wrong binary"),
     Cause("no-emulation", Kind.ERROR, frozenset({Stage.BUILD, Stage.START, Stage.BASE}),
           lambda e, m: (f"{_where(e)}binaries of the platform cannot run on this host "
                         f"(exec format error){_see(e)}", no_handler_fix(e.platform or "it")),
-          _rx(r"exec format error")),
+          _rx(r"exec format error"),
+          why="binaries of the platform cannot run on the engine's host: no QEMU handler "
+              "for them in binfmt_misc"),
     # -- bad input found late ----------------------------------------------------------------
     Cause("dockerfile-invalid", Kind.USAGE, frozenset({Stage.BUILD}),
           lambda e, m: (f"{_where(e)}the Dockerfile cannot be used: {_first_line(e, m)}",
@@ -313,44 +346,61 @@ CAUSES: tuple[Cause, ...] = (
           _rx(r"dockerfile parse error.*|unknown instruction: .*|the Dockerfile \(\S+\) cannot "
               r"be empty.*|file with no instructions.*|Dockerfile cannot be empty.*|"
               r"forbidden path outside the build context.*|"
-              r"failed to read dockerfile: .*|Cannot locate specified Dockerfile.*")),
+              r"failed to read dockerfile: .*|Cannot locate specified Dockerfile.*"),
+          why="the builder could not read the Dockerfile: bad input, found only once the "
+              "build began"),
     Cause("emulator-crash", Kind.EMULATOR, frozenset({Stage.BUILD, Stage.PROBE}),
-          _emulator_message, QEMU_CRASH, when=_emulator_fault),
+          _emulator_message, QEMU_CRASH, when=_emulator_fault,
+          why="QEMU has bugs of its own (a guest dies under one version and runs under the "
+              "next); a crash only one QEMU shows, or one no second QEMU could be asked "
+              "about, is not shown to be the image's"),
     # -- the image ------------------------------------------------------------------------------
     Cause("step-failed", Kind.BUILD, frozenset({Stage.BUILD}),
           lambda e, m: (f"{_where(e)}a build step failed: {_first_line(e, m)}{_see(e)}",
                         "fix the failing step for this platform (its log ends with the error)"),
           _rx(r"returned a non-zero code: \d+|did not complete successfully: exit code: \d+|"
-              r"executor failed running \[.*\]: exit code: \d+")),
+              r"executor failed running \[.*\]: exit code: \d+"),
+          why="a RUN step exited non-zero: the image's own build failed for this platform"),
     # -- probes -----------------------------------------------------------------------------------
     Cause("no-shell", Kind.ABSENT, frozenset({Stage.START}),
           lambda e, m: (f"{_where(e)}the image has no /bin/sh: each probe runs in a container "
                         "of its own", ""),
-          _rx(r'exec: "/bin/sh": stat /bin/sh: no such file or directory')),
+          _rx(r'exec: "/bin/sh": stat /bin/sh: no such file or directory'),
+          why="each probe is a command run in the image; without /bin/sh every command runs "
+              "in a container of its own, which is fine"),
     Cause("probe-timeout", Kind.ERROR, frozenset({Stage.START, Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` did not answer",
                         "raise --probe-timeout, or find why it hangs (see the probe log)"),
-          when=lambda e: e.timed_out),
+          when=lambda e: e.timed_out,
+          why="the command did not answer within the probe's time limit; under emulation "
+              "commands are several times slower"),
     Cause("interpreter-missing", Kind.BROKEN, frozenset({Stage.START, Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject or 'a binary'} cannot start: its program "
                         f"interpreter {m[1] if m else ''} is not in the image",
                         f"install the C library {e.subject or 'the binary'} was linked against "
                         f"for {e.platform or 'the platform'} (a binary built for another libc or "
                         "/usr layout shows this)"),
-          _rx(r"Could not open '([^']*ld[-.][^']*)': No such file or directory")),
+          _rx(r"Could not open '([^']*ld[-.][^']*)': No such file or directory"),
+          why="a dynamically linked program names its program interpreter (ld.so); without "
+              "it in the image the kernel cannot start the program"),
     Cause("tool-unrunnable", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject} is in the image but cannot be executed "
                         f"(exit {e.status}: {_tail(e.output) or 'no output'})",
                         f"its program interpreter or a library is missing: `file` on "
                         f"{e.subject} shows which it wants; install it for {e.platform}"),
-          when=lambda e: _absent(e) and e.exists),
+          when=lambda e: _absent(e) and e.exists,
+          why="the file is there, but the system says it is not found: its program "
+              "interpreter or a library it needs is missing"),
     Cause("tool-absent", Kind.MISSING, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject} is not in the image, and it is required",
                         f"install {e.subject} in the image, or drop it from `require`"),
-          when=lambda e: _absent(e) and e.required),
+          when=lambda e: _absent(e) and e.required,
+          why="a source the run requires (require) asks a tool the image does not have"),
     Cause("tool-optional-absent", Kind.ABSENT, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject} is not in the image; not checked", ""),
-          when=_absent),
+          when=_absent,
+          why="a source that is not required asks a tool the image does not have: nothing "
+              "to check"),
     Cause("tool-killed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` died by "
                         f"{_signal_name(e.signal or (e.status or 128) - 128)}"
@@ -358,34 +408,43 @@ CAUSES: tuple[Cause, ...] = (
                         f"{_tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
                         "find why it crashes"),
-          when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160),
+          when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160,
+          why="the tool died by a signal (SIGSEGV, SIGILL, ...); under emulation only when "
+              "a second QEMU crashed too"),
     Cause("tool-failed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` exited {e.status}: "
                         f"{_tail(e.output) or 'no output'}",
                         f"{e.subject or 'the tool'} is in the image but does not work: run "
                         f"`{e.command}` in it and fix what it says (a rustup proxy without a "
                         "default toolchain exits 1 like this)"),
-          when=lambda e: (e.status or 0) != 0),
+          when=lambda e: (e.status or 0) != 0,
+          why="the tool is there and runs, and exits non-zero: it does not work in the "
+              "image"),
     # -- registries --------------------------------------------------------------------------------
     Cause("registry-refused", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"{_where(e)}registry {e.host} refused the credentials "
                         f"({e.status or clean(_tail(e.output, 1), 200)}) for {e.command}",
                         LOGIN_FIX),
           when=lambda e: e.status in (401, 403) or (e.status is None and bool(
-              _REFUSED.search(e.output)))),
+              _REFUSED.search(e.output))),
+          why="the registry refused the credentials the harness found in docker's stored "
+              "logins"),
     Cause("registry-tls", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"registry {e.host}: TLS failed ({_first_line(e, m)})",
                         "a registry that speaks plain HTTP needs --insecure-registry; one whose "
                         "certificate is not trusted needs its CA in the system's store"),
           _rx(r"SSLError.*|certificate verify failed.*|wrong version number.*|"
-              r"server gave HTTP response to HTTPS client.*")),
+              r"server gave HTTP response to HTTPS client.*"),
+          why="the registry and the harness could not agree on TLS: plain HTTP, or a "
+              "certificate this machine does not trust"),
     Cause("registry-unreachable", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",
                         "start the registry or check HOST[:PORT] (`nox -s registry` starts a "
                         "local one)"),
           _rx(r"Connection refused|Failed to establish a new connection|Name or service not "
               r"known|timed out|Max retries exceeded|RemoteDisconnected"),
-          when=lambda e: e.status is None),
+          when=lambda e: e.status is None,
+          why="the registry did not answer at that address"),
 )
 
 # What a stage means when no row explains it: the engine answered and the build failed, so

@@ -26,6 +26,7 @@ def test_every_cause_is_in_troubleshooting_with_its_status_and_fix() -> None:
     for cause, section in zip(diagnosis.CAUSES, sections, strict=True):
         assert f"exit status {int(cause.kind.exit_status)}" in section
         assert "- **fix**: " in section and "- **what you see**: " in section
+        assert cause.why and f"- **why**: {docs._cell(cause.why)}" in section
     emulator = next(s for s in sections if s.startswith("`emulator-crash`"))
     assert "verdict `error`, exit status 69" in emulator and "native runner" in emulator
 
