@@ -15,6 +15,11 @@ from harness.core.outcomes import Exit, Kind, RunKind, Verdict
 
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+
+def _about(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """``schema`` with what the field is (the report.json reference page says it)."""
+    return {**schema, "description": description}
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
          "description": "ISO 8601, UTC"}
 _PLATFORM = {"type": "string", "pattern": r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$",
@@ -31,53 +36,86 @@ def _closed(properties: dict[str, Any], required: tuple[str, ...] = (),
 
 
 FINDING = _closed({
-    "source": {"type": "string"},
-    "kind": {"enum": [str(k) for k in Kind]},
-    "message": {"type": "string"},
-    "fix": {"type": "string"},
+    "source": _about({"type": "string"}, "the source it is about (dpkg, elf-audit, "
+                     "check:NAME, build, ...)"),
+    "kind": _about({"enum": [str(k) for k in Kind]}, "what it says; the kind decides the "
+                   "verdict and the exit status (see Troubleshooting)"),
+    "message": _about({"type": "string"}, "what was found, escaped and bounded"),
+    "fix": _about({"type": "string"}, "what to do about it"),
 }, ("source", "kind", "message"), "one thing found, with its fix")
 
 OBSERVED = _closed({
-    "raw": _STRING_OR_NULL,
-    "fits": {"type": "array", "items": {"type": "string"}},
-    "value": _STRING_OR_NULL,
-    "error": _STRING_OR_NULL,
-    "detail": {"type": "object"},
-    "kind": _STRING_OR_NULL,
-    "fix": _STRING_OR_NULL,
+    "raw": _about(_STRING_OR_NULL, "the answer as given (at most 4 KiB; the whole in the "
+                  "probe log), null when the tool is absent"),
+    "fits": _about({"type": "array", "items": {"type": "string"}},
+                   "the platforms the answer is consistent with"),
+    "value": _about(_STRING_OR_NULL, "the part of the answer that was mapped"),
+    "error": _about(_STRING_OR_NULL, "why there is no answer"),
+    "detail": _about({"type": "object"}, "what else the source found: ELF path and machine, "
+                     "rustc release, the audits' counts and lists, the baseline CPU's runs, "
+                     "a declared check's command and pattern"),
+    "kind": _about(_STRING_OR_NULL, "the finding kind that error calls for"),
+    "fix": _about(_STRING_OR_NULL, "the fix that error calls for"),
 }, (), "what one source answered")
 
 PHASE = _closed({
-    "name": {"type": "string"},
-    "start": _TIME,
-    "end": _TIME,
-    "label": {"type": "string"},
+    "name": _about({"type": "string"}, "base, pull, build, step, probe, hello, audit, "
+                   "baseline or publish; hello, audit and baseline lie within probe"),
+    "start": _about(_TIME, "ISO 8601, UTC"),
+    "end": _about(_TIME, "ISO 8601, UTC"),
+    "label": _about({"type": "string"}, "a step's name as the builder gives it ([2/4] RUN "
+                    "...); for publish, the registry"),
 }, ("name", "start", "end"), "a span of the platform's time")
 
 PLATFORM = {
     "type": "object",
     "required": ["platform", "verdict", "findings", "observed"],
     "properties": {
-        "platform": _PLATFORM,
-        "verdict": {"enum": [str(v) for v in Verdict]},
-        "findings": {"type": "array", "items": FINDING},
-        "observed": {"type": "object", "additionalProperties": OBSERVED},
-        "image": _closed({k: _STRING_OR_NULL for k in ("id", "tag", "base", "ref", "digest")}),
-        "build": _closed({"ok": {"type": "boolean"}, "builder": _STRING_OR_NULL,
-                          "seconds": _NUMBER_OR_NULL, "log": _STRING_OR_NULL,
-                          "bases": {"type": ["object", "null"],
-                                    "additionalProperties": {"type": "string"}}}),
-        "run": _closed({"kind": {"enum": [str(k) for k in RunKind]},
-                        **{k: _STRING_OR_NULL for k in ("handler", "interpreter", "flags",
-                                                        "qemu_version")}}),
-        "engine": {"oneOf": [{"type": "null"}, _closed(
-            {"url": {"type": "string"}, "arch": _STRING_OR_NULL,
-             "version": _STRING_OR_NULL}, ("url",))]},
-        "probe_seconds": _NUMBER_OR_NULL,
-        "hello_seconds": _NUMBER_OR_NULL,
-        "audit_seconds": _NUMBER_OR_NULL,
-        "probe_log": _STRING_OR_NULL,
-        "phases": {"type": "array", "items": PHASE},
+        "platform": _about(_PLATFORM, "the platform, as linux/arm/v7"),
+        "verdict": _about({"enum": [str(v) for v in Verdict]}, "the platform's verdict: the "
+                          "worst of its findings'"),
+        "findings": _about({"type": "array", "items": FINDING}, "what was found"),
+        "observed": _about({"type": "object", "additionalProperties": OBSERVED},
+                           "each source's answer, by source: config, dpkg, apk, rpm, uname, "
+                           "getconf, sh-elf, rustc, rustc-elf, cargo, hello, hello-elf, "
+                           "elf-audit, linkage, isa, packages, baseline-cpu, check:NAME, "
+                           "pytest:FILE::TEST"),
+        "image": _about(_closed({
+            "id": _about(_STRING_OR_NULL, "the image ID"),
+            "tag": _about(_STRING_OR_NULL, "the platform's own local tag "
+                          "(harness/rust:linux-arm-v7)"),
+            "base": _about(_STRING_OR_NULL, "the base image it was built from"),
+            "ref": _about(_STRING_OR_NULL, "the reference checked (check REF)"),
+            "digest": _about(_STRING_OR_NULL, "the platform's manifest digest in that "
+                             "reference's index")}), "the image checked"),
+        "build": _about(_closed({
+            "ok": _about({"type": "boolean"}, "whether it built"),
+            "builder": _about(_STRING_OR_NULL, "buildx, classic, or pull (check REF)"),
+            "seconds": _about(_NUMBER_OR_NULL, "how long the build took"),
+            "log": _about(_STRING_OR_NULL, "the build's log"),
+            "bases": _about({"type": ["object", "null"],
+                             "additionalProperties": {"type": "string"}},
+                            "each Debian FROM image and the harness's base that served it "
+                            "(named build contexts)")}), "the build"),
+        "run": _about(_closed({
+            "kind": _about({"enum": [str(k) for k in RunKind]}, "how the platform runs on "
+                           "the engine's host"),
+            **{k: _about(_STRING_OR_NULL, f"the QEMU handler's {k.replace('_', ' ')}")
+               for k in ("handler", "interpreter", "flags", "qemu_version")}}),
+            "how the platform ran"),
+        "engine": _about({"oneOf": [{"type": "null"}, _closed(
+            {"url": _about({"type": "string"}, "the engine's address, credentials redacted"),
+             "arch": _about(_STRING_OR_NULL, "its host's architecture"),
+             "version": _about(_STRING_OR_NULL, "its version")}, ("url",))]},
+            "the engine the platform was built and checked on"),
+        "probe_seconds": _about(_NUMBER_OR_NULL, "the probes' time, without the hello world, "
+                                "the audit and the baseline-CPU run"),
+        "hello_seconds": _about(_NUMBER_OR_NULL, "the hello world's compile and run"),
+        "audit_seconds": _about(_NUMBER_OR_NULL, "the audit of every ELF file"),
+        "probe_log": _about(_STRING_OR_NULL, "the probes' log: every command and its whole "
+                            "output"),
+        "phases": _about({"type": "array", "items": PHASE}, "the platform's spans of time, "
+                         "for the timeline"),
     },
 }
 
@@ -93,12 +131,16 @@ SCHEMA: dict[str, Any] = {
                     "description": "the worst verdict of all platforms"},
         "exit_status": {"enum": [int(e) for e in Exit],
                         "description": "what the run exited with"},
-        "quirk_policy": {"enum": ["warn", "fail"]},
-        "host": {"type": "object", "description": "the engine host of the run"},
+        "quirk_policy": {"enum": ["warn", "fail"], "description": "whether a quirk warns or "
+                         "fails the run"},
+        "host": {"type": "object", "description": "the chosen engine's host: arch, "
+                 "engine_version, api_version, buildx (or null), builder"},
         "platforms": {"type": "array", "minItems": 1, "items": PLATFORM,
                       "description": "one entry per platform, sorted by name"},
         "index": {"type": "object", "description": "what a checked reference resolved to"},
-        "run": _closed({"start": _TIME, "end": _TIME}, ("start", "end")),
+        "run": _about(_closed({"start": _about(_TIME, "ISO 8601, UTC"),
+                               "end": _about(_TIME, "ISO 8601, UTC")}, ("start", "end")),
+                      "when the whole run started and ended"),
         "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
         "parity": {"type": "object", "description": "the package databases compared across "
                    "platforms: platforms, packages, missing_count, missing[] (package, on), "
