@@ -59,3 +59,8 @@ def test_the_pages_are_written_where_the_site_reads_them(tmp_path: Path) -> None
     assert sorted(p.name for p in written) == sorted(docs.PAGES)
     nav = (ROOT / "mkdocs.yml").read_text()
     assert all(f"reference/{name}" in nav for name in docs.PAGES)
+
+
+def test_every_report_field_says_what_it_is() -> None:
+    rows = [line for line in docs.report_json().splitlines() if line.startswith("| `")]
+    assert rows and not [row for row in rows if row.rstrip().endswith("|  |")]
