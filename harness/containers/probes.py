@@ -452,6 +452,11 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
     time limit of its own (a declared check's ``timeout``), not the run's."""
     try:
         result = probe.run(cmd, timeout)
+        if result.status == status and not result.text.strip() and source in sources.BY_NAME:
+            # Every built-in source prints its answer; none is a lost one (seen once: Docker
+            # 20.10 under load gave `uname -m` exit 0 and no output), asked once more.
+            probe._log_line("# no answer: asked once more")
+            result = probe.run(cmd, timeout)
     except ProbeTimeout as exc:
         return obs.failed(source, exc.message, fix=timeout_fix or exc.fix)
     code, out = result.status, result.text

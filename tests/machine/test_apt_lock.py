@@ -24,6 +24,7 @@ def hold(path: Path, seconds: float) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    proc.stdout.close()
     return proc
 
 
@@ -31,8 +32,17 @@ def hold(path: Path, seconds: float) -> subprocess.Popen[str]:
 def _apt() -> None:
     if not provision.can_provision():
         pytest.skip("needs root on Debian/Ubuntu (apt's locks)")
-    with LISTS_LOCK.open("a") as fh:  # nobody else holds it now
-        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # Nobody else holds it now: an apt-get that just ended (the test before) can leave its
+    # methods holding it for a moment, so it is waited for, briefly.
+    deadline = time.monotonic() + 60
+    with LISTS_LOCK.open("a") as fh:
+        while True:
+            try:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "another program holds apt's lists lock"
+                time.sleep(0.5)
         fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
