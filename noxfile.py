@@ -24,6 +24,9 @@ PYTHON = "3.11"
 # becomes 1: a CI run that tested nothing must not pass.
 PASSED_THROUGH = (0, 1, 2, 4, 69, 70)
 SOFTWARE = 70
+# The tests of each package of the harness (fast first), then the engine's integration tests.
+PACKAGE_TESTS = ["tests/core", "tests/machine", "tests/containers", "tests/distribution",
+                 "tests/plugin", "tests/commands"]
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -144,7 +147,7 @@ def tests(session: nox.Session) -> None:
              "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
     _run_keeping_status(session, "pytest", "-ra",
-                        *(args or ["tests/unit", "tests/machine", "tests/engine"]),
+                        *(args or [*PACKAGE_TESTS, "tests/test_layers.py", "tests/engine"]),
                         own_tests=True)
 
 
@@ -169,7 +172,7 @@ def lint(session: nox.Session) -> None:
     _install(session, "dev", "docs")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_layers.py")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_layers.py")
     # The reusable workflow and its caller: GitHub's schema (vendored in check-jsonschema,
     # so offline), and shellcheck on every run: script as GitHub runs it.
     workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]

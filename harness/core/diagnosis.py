@@ -9,7 +9,7 @@ returns a :class:`Diagnosis` whose kind fixes the verdict and the exit status (s
 an ``error`` and blocks on a ``fail``, so the cause must not be guessed in several places.
 
 Pure: no I/O. The patterns come from output captured on real engines, mirrors and registries
-(``tests/unit/test_diagnosis.py`` holds it).
+(``tests/core/test_diagnosis.py`` holds it).
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ import pytest
 from harness.core.errors import CannotCheck
 from harness.machine import provision
 
+# Root on Debian: these install packages or take apt's lock (no engine needed).
+pytestmark = pytest.mark.machine
+
 LISTS_LOCK = Path("/var/lib/apt/lists/lock")
 HOLD = ("import fcntl, sys, time; fh = open(sys.argv[1], 'w'); "
         "fcntl.lockf(fh, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))")

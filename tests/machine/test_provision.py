@@ -16,9 +16,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
 from harness.machine.debian import debian_mirror
 from tests.helpers import ROOT
+
+# Root on Debian: these install packages or take apt's lock (no engine needed).
+pytestmark = pytest.mark.machine
 
 SUITE = "bookworm"
 # name -> command run inside the provisioned root; each must exit 0.

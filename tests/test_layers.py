@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parents[2] / "harness"
+HARNESS = Path(__file__).resolve().parents[1] / "harness"
 LAYERS = {"core": 0, "machine": 1, "containers": 2, "distribution": 2, "plugin": 3,
           "commands": 4, "__main__": 4, "__init__": 0}
 THIRD_PARTY = {"docker", "requests", "testcontainers", "pytest", "xdist", "filelock", "nox"}
@@ -125,6 +125,26 @@ def test_sideways_and_downward_relative_imports_pass() -> None:
                                                  "from ..core import elf\n")) == []
 
 
+# The test directories, one per package of the harness, and the engine's integration tests.
+TEST_PACKAGES = ("core", "machine", "containers", "distribution", "plugin", "commands",
+                 "engine")
+
+
+def test_the_tests_mirror_the_packages() -> None:
+    """A test module of a package's module sits in that package's test directory."""
+    tests = HARNESS.parent / "tests"
+    for package in LAYERS:
+        if (HARNESS / package).is_dir():
+            assert (tests / package).is_dir(), f"no tests/{package}/ for harness/{package}/"
+    for path in sorted(tests.glob("*/test_*.py")):
+        stem = path.stem.removeprefix("test_")
+        homes = [p.parent.name for p in HARNESS.glob(f"*/{stem}.py")]
+        where = path.parent.name
+        assert not homes or where in homes or where == "engine", \
+            f"{path.relative_to(tests)} tests harness/{homes[0]}/{stem}.py: move it to " \
+            f"tests/{homes[0]}/"
+
+
 def test_test_modules_import_shared_helpers_never_each_other() -> None:
     """Shared factories live in tests/factories.py and tests/helpers.py."""
     tests = HARNESS.parent / "tests"
@@ -132,5 +152,5 @@ def test_test_modules_import_shared_helpers_never_each_other() -> None:
     for path in sorted(tests.rglob("test_*.py")):
         _own, other = imports(ast.parse(path.read_text()))
         found += [f"{path.relative_to(tests)} imports {m}" for m in sorted(other)
-                  if m.startswith(("tests.unit", "tests.engine", "tests.machine"))]
+                  if m.startswith("tests.") and m.split(".")[1] in TEST_PACKAGES]
     assert not found, found
