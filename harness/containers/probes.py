@@ -306,7 +306,7 @@ class ImageProbe:
         second, why_not = self.emulation.second()
         if second is None:
             return replace(event, why_not=why_not)
-        path = cmd[0] if cmd[0].startswith("/") else _on_path(self, cmd[0])
+        path = _on_path(self, cmd[0])
         if path is None:
             return replace(event, why_not=f"{cmd[0]} was not found to run it again")
         self._log_line(f"# {self.emulation.name} crashed: again under {second.describe()}")
@@ -505,7 +505,9 @@ DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/
 
 
 def _on_path(probe: ImageProbe, name: str) -> str | None:
-    """The file ``name`` runs as a program of its own, or None."""
+    """The file ``name`` runs as a program of its own (a path is its own answer), or None."""
+    if name.startswith("/"):
+        return name
     found = _which(probe, name)
     if found is None:
         found = next((f"{d}/{name}" for d in DEFAULT_PATH if probe.head(f"{d}/{name}", 4)),
@@ -588,7 +590,7 @@ def _baseline(probe: ImageProbe, platform: Platform, found: list[Observation],
         shown = " ".join(cmd)
         asked, env = cmd, {"QEMU_CPU": cpu}
         if probe.launcher:
-            path = cmd[0] if cmd[0].startswith("/") else _on_path(probe, cmd[0])
+            path = _on_path(probe, cmd[0])
             if path is None:
                 continue
             asked, env = [QEMU_MOUNT, "-cpu", cpu, path, *cmd[1:]], {}

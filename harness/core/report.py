@@ -120,7 +120,7 @@ class PlatformResult:
     image: ImageInfo | None = None
     build: BuildInfo | None = None
     run: RunMode | None = None
-    times: ProbeTimes = field(default_factory=lambda: ProbeTimes())
+    times: ProbeTimes = field(default_factory=ProbeTimes)
     probe_log: str | None = None
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
