@@ -452,9 +452,10 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
     time limit of its own (a declared check's ``timeout``), not the run's."""
     try:
         result = probe.run(cmd, timeout)
-        if result.status == status and not result.text.strip() and source in sources.BY_NAME:
-            # Every built-in source prints its answer; none is a lost one (seen once: Docker
-            # 20.10 under load gave `uname -m` exit 0 and no output), asked once more.
+        if not result.text.strip() and source in sources.BY_NAME:
+            # Every built-in source prints its answer, or why it has none; saying nothing is
+            # a lost exec, asked once more (seen on Docker 20.10 under load: `uname -m` exit 0
+            # and `getconf LONG_BIT` exit 126, each with no output, in the amd64 probes).
             probe._log_line("# no answer: asked once more")
             result = probe.run(cmd, timeout)
     except ProbeTimeout as exc:
