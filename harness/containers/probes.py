@@ -105,8 +105,10 @@ class ImageProbe:
     def __init__(self, client: docker.DockerClient, image: str, platform: Platform, *,
                  timeout: float = 60.0, log_path: Path | None = None,
                  mode: RunKind | None = None, docker_host: str | None = None,
-                 emulation: Emulation | None = None, launcher: Path | None = None) -> None:
+                 emulation: Emulation | None = None, launcher: Path | None = None,
+                 append_log: bool = False) -> None:
         self.client = client
+        self.append_log = append_log  # add to log_path (a later run of the same platform's)
         self.docker_host = docker_host
         self.image = image
         self.platform = platform
@@ -126,7 +128,7 @@ class ImageProbe:
     def __enter__(self) -> ImageProbe:
         require_local(self.client, self.image)
         if self.log_path:
-            self._log = files.open_log(self.log_path)
+            self._log = files.open_log(self.log_path, append=self.append_log)
         local_reaper_only()
         # testcontainers makes its own client: point it at the platform's engine.
         # (its API version given, so that it asks nothing before pin_tls_ca can act)
@@ -237,14 +239,16 @@ class ImageProbe:
         return out.status, out.text
 
     def run(self, cmd: list[str], timeout: float | None = None,
-            env: dict[str, str] | None = None) -> Output:
+            env: dict[str, str] | None = None, *, split: bool = False,
+            user: str = "") -> Output:
         """Run ``cmd``: its exit status and its output, read up to ``OUTPUT_CAP`` bytes (the
-        rest drained and counted), so memory stays bounded whatever the image prints."""
+        rest drained and counted), so memory stays bounded whatever the image prints.
+        ``split``: stderr apart from stdout (``Output.stderr``); ``user``: run as that user."""
         limit = timeout or self.timeout
         if self._files is not None:
-            return self._run_alone(cmd, limit, env or {}, self._mounts)
+            return self._run_alone(cmd, limit, env or {}, self._mounts, split=split, user=user)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        future = pool.submit(self._exec_streamed, cmd, env or {})
+        future = pool.submit(self._exec_streamed, cmd, env or {}, split, user)
         try:
             result = future.result(timeout=limit)
         except concurrent.futures.TimeoutError as exc:
@@ -274,18 +278,21 @@ class ImageProbe:
         self._log_output(cmd, result)
         return result
 
-    def _exec_streamed(self, cmd: list[str], env: dict[str, str]) -> Output:
+    def _exec_streamed(self, cmd: list[str], env: dict[str, str], split: bool = False,
+                       user: str = "") -> Output:
         api = self.container.client.api
-        exec_id = api.exec_create(self.container.id, cmd,
-                                  environment={"USER": "root", **env})["Id"]
-        data, dropped = _capped(api.exec_start(exec_id, stream=True))  # closes the stream
+        exec_id = api.exec_create(self.container.id, cmd, user=user,
+                                  environment={"USER": user or "root", **env})["Id"]
+        stream = api.exec_start(exec_id, stream=True, demux=split)
+        data, dropped, err = _capped_split(stream) if split else (*_capped(stream), b"")
         code = api.exec_inspect(exec_id).get("ExitCode")
         for _ in range(50):  # the stream ends a moment before the engine records the status
             if code is not None:
                 break
             time.sleep(0.02)
             code = api.exec_inspect(exec_id).get("ExitCode")
-        return Output(-1 if code is None else int(code), data.decode(errors="replace"), dropped)
+        return Output(-1 if code is None else int(code), data.decode(errors="replace"), dropped,
+                      err.decode(errors="replace"))
 
     def _log_output(self, cmd: list[str], out: Output) -> None:
         more = f"\n[{out.dropped} more bytes not read]" if out.dropped else ""
@@ -320,12 +327,13 @@ class ImageProbe:
                        elsewhere=out.status == expected or not died)
 
     def _run_alone(self, cmd: list[str], limit: float, env: dict[str, str],
-                   mounts: dict[str, str] | None = None) -> Output:
+                   mounts: dict[str, str] | None = None, *, split: bool = False,
+                   user: str = "") -> Output:
         """``cmd`` in a container of its own (the image has no shell to exec in, or the
         command runs under a program of this machine's mounted read-only: ``mounts``)."""
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
-            labels={LABEL: "1"}, environment=env,
+            labels={LABEL: "1"}, environment=env, user=user or None,
             volumes=_volumes(mounts or {}), **_one_shot_limits())
         try:
             try:
@@ -338,8 +346,13 @@ class ImageProbe:
                 code = int(one.wait(timeout=limit)["StatusCode"])
             except Exception as exc:  # the engine's read timed out: the command hangs
                 raise self._timed_out(cmd, limit) from exc
-            data, dropped = _capped(one.logs(stream=True))
-            result = Output(code, data.decode(errors="replace"), dropped)
+            if split:
+                data, dropped = _capped(one.logs(stream=True, stderr=False))
+                err, more = _capped(one.logs(stream=True, stdout=False))
+            else:
+                (data, dropped), err, more = _capped(one.logs(stream=True)), b"", 0
+            result = Output(code, data.decode(errors="replace"), dropped + more,
+                            err.decode(errors="replace"))
         finally:
             with contextlib.suppress(*CLIENT_ERRORS):
                 one.remove(force=True)
@@ -355,23 +368,7 @@ class ImageProbe:
     def read(self, path: str, limit: int, hops: int = 8) -> tuple[str, bytes] | None:
         """(the path symlinks led to, its first ``limit`` bytes); None when there is no such
         file. Read as a stream: the rest of the file is never transferred."""
-        for _ in range(hops):
-            try:
-                stream, _stat = self.container.get_archive(path)
-            except docker.errors.NotFound:
-                return None
-            with _tar_stream(stream) as tar:
-                member = tar.next()
-                if member is None:
-                    return None
-                if member.issym():
-                    target = member.linkname
-                    path = target if target.startswith("/") else posixpath.normpath(
-                        posixpath.join(posixpath.dirname(path), target))
-                    continue
-                fh = tar.extractfile(member)
-                return path, (fh.read(limit) if fh else b"")
-        return None
+        return read_path(self.container, path, limit, hops)
 
     def _log_line(self, text: str) -> None:
         if self._log:
@@ -385,8 +382,37 @@ class Output:
     and how many bytes more it printed (drained, never kept)."""
 
     status: int
-    text: str
+    text: str  # stdout and stderr as they came, or stdout alone where asked apart
     dropped: int = 0
+    stderr: str = ""  # where stderr was asked apart from stdout
+
+
+def _capped_split(pairs: Iterable[tuple[bytes | None, bytes | None]],
+                  cap: int = OUTPUT_CAP) -> tuple[bytes, int, bytes]:
+    """A demultiplexed stream's stdout and stderr, each up to ``cap`` bytes: (stdout, bytes
+    dropped from both, stderr). The stream is closed afterwards, as in :func:`_capped`."""
+    out, err, dropped = bytearray(), bytearray(), 0
+    try:
+        for pair in pairs:
+            for chunk, into in zip(pair, (out, err), strict=True):
+                if chunk:
+                    room = max(cap - len(into), 0)
+                    into += chunk[:room]
+                    dropped += max(len(chunk) - room, 0)
+    finally:
+        _close(pairs)
+    return bytes(out), dropped, bytes(err)
+
+
+def _close(stream: Any) -> None:
+    """Close an SDK stream. Its CancellableStream shuts its socket down but leaves the HTTP
+    response, which still holds the socket, open: closed too, or each exec leaks a socket."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+    response = getattr(stream, "_response", None)
+    if response is not None:
+        response.close()
 
 
 def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]:
@@ -402,14 +428,7 @@ def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]
                 size += min(room, len(chunk))
             dropped += max(len(chunk) - max(room, 0), 0)
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        # The SDK's CancellableStream shuts its socket down but leaves the HTTP response,
-        # which still holds the socket, open: closed too, or each exec leaks a socket.
-        response = getattr(chunks, "_response", None)
-        if response is not None:
-            response.close()
+        _close(chunks)
     return bytes(kept), dropped
 
 
@@ -435,6 +454,39 @@ def _tar_stream(chunks: Any) -> Iterator[tarfile.TarFile]:
             yield tar
     finally:
         reader.close()
+
+
+def stat_path(container: Any, path: str) -> tarfile.TarInfo | None:
+    """``path``'s own tar header in ``container`` (a symlink not followed), or None."""
+    try:
+        stream, _stat = container.get_archive(path)
+    except docker.errors.NotFound:
+        return None
+    with _tar_stream(stream) as tar:
+        return tar.next()
+
+
+def read_path(container: Any, path: str, limit: int, hops: int = 8
+              ) -> tuple[str, bytes] | None:
+    """(the path symlinks led to, its first ``limit`` bytes) in ``container``; None when
+    there is no such file. Read as a stream: the rest of the file is never transferred."""
+    for _ in range(hops):
+        try:
+            stream, _stat = container.get_archive(path)
+        except docker.errors.NotFound:
+            return None
+        with _tar_stream(stream) as tar:
+            member = tar.next()
+            if member is None:
+                return None
+            if member.issym():
+                target = member.linkname
+                path = target if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(posixpath.dirname(path), target))
+                continue
+            fh = tar.extractfile(member)
+            return path, (fh.read(limit) if fh else b"")
+    return None
 
 
 def require_local(client: docker.DockerClient, image: str) -> None:

@@ -17,6 +17,7 @@ Sources, in the order they are reported:
 ``elf-audit``  every ELF executable and shared object of the image's filesystem
 ``check:NAME`` a check declared in ``[tool.harness.checks]`` (see harness.core.usercheck)
 ``pytest:ID``  a user's own pytest check (``--checks DIR``)
+``cst:FILE::NAME`` a container-structure-test of ``--structure-tests FILE``
 """
 
 from __future__ import annotations
@@ -204,6 +205,15 @@ def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
     if check.same and platform is not None:
         detail["same"] = asdict(sameness.Answer.of(output, platform))
     return Observation(check.source, output, (), first.strip(), detail=detail, output=output)
+
+
+def structure_test(source: str, kind: str, errors: list[str]) -> Observation:
+    """A container-structure-test's outcome (see harness.core.structure): passed, or CST's
+    errors, each bounded."""
+    kept = [clean(e, VALUE_LIMIT * 4) for e in errors[:20]]
+    return Observation(source, "\n".join(kept) if kept else "passed", (),
+                       "failed" if errors else "passed",
+                       detail={"test": kind, "errors": kept, "error_count": len(errors)})
 
 
 def user_test(source: str, passed: bool, message: str, kind: str | None = None,

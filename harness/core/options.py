@@ -142,6 +142,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),
+    Option("structure_tests", "--structure-tests", "list", (),
+           "a container-structure-test config (schemaVersion 2.0.0), run for every platform "
+           "(repeatable)", RUN, "FILE"),
     Option("mirror", "--mirror", "str", None,
            "Debian mirror for bootstrapped bases (default: this machine's)",
            RUN | {"preflight"}, "URL"),

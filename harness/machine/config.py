@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import tomllib
@@ -10,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.core import dockerfile as dockerfile_text
-from harness.core import options, sinks, usercheck
+from harness.core import options, sinks, structure, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
@@ -38,6 +41,7 @@ class HarnessConfig:
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
+    structure: tuple[structure.StructureFile, ...] = ()  # --structure-tests, parsed
     engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
@@ -170,6 +174,24 @@ def read_checks(root: Path) -> tuple[usercheck.DeclaredCheck, ...]:
     return usercheck.parse(_section(root).get("checks", {}))
 
 
+def read_structure(path: Path, shown: str) -> structure.StructureFile:
+    """A container-structure-test config (YAML, or JSON by its name, as CST reads them),
+    every key checked before anything is built."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read the structure test {shown}: {exc.strerror or exc}",
+                         "pass --structure-tests with the path of a CST config") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"the structure test {shown} is not valid "
+                         f"{'JSON' if path.suffix == '.json' else 'YAML'}: {first}",
+                         "fix its syntax") from None
+    return structure.parse(data, shown)
+
+
 def _section(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if not path.is_file():
@@ -239,6 +261,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         allow_foreign=tuple(value("allow_foreign")),
         checks=read_checks(root),
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
+        structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
         engines=_engines(dict(value("engines"))),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),

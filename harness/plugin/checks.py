@@ -38,3 +38,9 @@ def test_declared_check(agrees: Agrees, declared_check: str) -> None:
     """A check of [tool.harness.checks]: its command, run in the image, prints what it
     expects for the platform."""
     agrees(declared_check)
+
+
+def test_structure(agrees: Agrees, structure_test: str) -> None:
+    """A test of a container-structure-test config (``--structure-tests FILE``), judged as
+    CST judges it, on the platform."""
+    agrees(structure_test)

@@ -47,6 +47,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "declared_check" in metafunc.fixturenames:
         metafunc.parametrize("declared_check", [c.source for c in cfg.checks],
                              ids=[c.name for c in cfg.checks])
+    if "structure_test" in metafunc.fixturenames:
+        tests = [(f.source(t), f"{f.shown}:{t.name}") for f in cfg.structure for t in f.tests]
+        metafunc.parametrize("structure_test", [s for s, _ in tests],
+                             ids=[i for _, i in tests])
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
                              indirect=True, scope="session")
@@ -84,8 +88,11 @@ def expected_seconds(config: pytest.Config, cfg: HarnessConfig) -> dict[str, flo
 @pytest.hookimpl(trylast=True)  # after pytest groups items by session-scoped parameter
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[STATE].cfg
-    if not cfg.checks:  # no [tool.harness.checks]: their test has nothing to run
-        unused = [i for i in items if getattr(i, "originalname", "") == "test_declared_check"]
+    # No [tool.harness.checks] or structure tests: their test has nothing to run.
+    empty = {"test_declared_check"} if not cfg.checks else set()
+    empty |= {"test_structure"} if not cfg.structure else set()
+    if empty:
+        unused = [i for i in items if getattr(i, "originalname", "") in empty]
         if unused:
             config.hook.pytest_deselected(items=unused)
             items[:] = [i for i in items if i not in unused]

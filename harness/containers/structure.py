@@ -1,0 +1,207 @@
+"""container-structure-test configs run against one platform's image, as CST's docker driver
+runs them (``pkg/drivers/docker_driver.go``): each command test in a container of its own
+(setup, the command, teardown in it, so one test's changes never reach another), files read
+from a created, never started container through the engine's archive API, the metadata from
+the image config. The judgement is CST's own, in :mod:`harness.core.structure`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from harness.containers import probes
+from harness.containers.engine import CLIENT_ERRORS
+from harness.containers.probes import LABEL, Emulation, ImageProbe, read_path, stat_path
+from harness.core import observation as obs
+from harness.core import structure as cst
+from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import HarnessError, UsageError
+from harness.core.observation import Observation
+from harness.core.outcomes import Kind, RunKind
+from harness.core.platforms import Platform
+from harness.core.usercheck import OUTPUT_CAP
+
+LICENSE_LIMIT = 1 << 20  # bytes of a copyright file read: the blacklist's words come early
+
+
+def observe(client: docker.DockerClient, image: str, platform: Platform,
+            files: tuple[cst.StructureFile, ...], *, timeout: float = 60.0,
+            log_path: Path | None = None, mode: RunKind | None = None,
+            docker_host: str | None = None, emulation: Emulation | None = None
+            ) -> list[Observation]:
+    """One observation per test of every file: passed, or CST's errors; a test this machine
+    could not run is an error of its own, never the others'."""
+    image_config = cst.ImageConfig.of(client.api.inspect_image(image)["Config"] or {})
+    found = []
+    with _Reader(client, image, platform) as reader:
+        for sf in files:
+            # driver.SetEnv commits globalEnvVars into the image every test then sees
+            config = replace(image_config, env={**image_config.env, **{
+                v.key: cst.go_expand(cst.fill(v.value, platform), image_config.env)
+                for v in sf.global_env}})
+            for test in sf.tests:
+                source = sf.source(test)
+                try:
+                    if isinstance(test, cst.CommandTest):
+                        errors = _command(test, sf, config, platform, ImageProbe(
+                            client, image, platform, timeout=timeout, log_path=log_path,
+                            mode=mode, docker_host=docker_host, emulation=emulation,
+                            append_log=True))
+                    else:
+                        errors = _files(test, config, platform, reader)
+                except UsageError as exc:  # a pattern that never finished matching
+                    found.append(obs.failed(source, exc.message, Kind.USAGE,
+                                            f"{exc.fix}, in {sf.shown}"))
+                    continue
+                except HarnessError as exc:
+                    found.append(obs.failed(source, exc.message, exc.kind, exc.fix))
+                    continue
+                found.append(obs.structure_test(source, test.kind, errors))
+    return found
+
+
+def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConfig,
+             platform: Platform, probe: ImageProbe) -> list[str]:
+    """structure.go's RunCommandTests with docker_driver.go: global env, setup, the command
+    (its arguments expanded with the image's env, as command.go does), teardown."""
+    env = {v.key: config.env[v.key] for v in sf.global_env}
+    env.update({v.key: cst.fill(v.value, platform) for v in test.env})
+
+    def argv(cmd: tuple[str, ...]) -> list[str]:
+        return [cst.go_expand(cst.fill(a, platform), config.env) for a in cmd]
+
+    with probe:
+        probe._log_line(f"# {sf.source(test)}")
+        for step in test.setup:
+            out = probe.run(argv(step), env=env, user=sf.user)
+            if out.status != 0:
+                return cst.judge_command(test, cst.CommandAnswer(
+                    "", "", out.status, f"`{' '.join(step)}` exited {out.status}: "
+                    f"{cst.quote(out.text.strip())}"), platform)
+        cmd = argv(test.command)
+        out = probe.run(cmd, env=env, split=True, user=sf.user)
+        if out.status != test.exit_code:
+            _emulator_fault(probe, cmd, out, test.exit_code)
+        for step in test.teardown:  # structure.go logs a failed teardown; so does the probe log
+            probe.run(argv(step), env=env, user=sf.user)
+    return cst.judge_command(test, cst.CommandAnswer(out.text, out.stderr, out.status),
+                             platform)
+
+
+def _emulator_fault(probe: ImageProbe, cmd: list[str], out: probes.Output,
+                    expected: int) -> None:
+    """Raise where QEMU, not the image, failed the command (asked of a second QEMU first)."""
+    event = Event(Stage.PROBE, output=out.text + out.stderr, status=out.status,
+                  command=" ".join(cmd), platform=probe.platform.name, mode=probe.mode,
+                  subject=cmd[0], required=True,
+                  emulator=probe.emulation.name if probe.emulation else "")
+    d = diagnose(event)
+    if d.cause != "emulator-crash":
+        return
+    if probe.emulation is not None:
+        d = diagnose(probe.again_elsewhere(event, cmd, expected, None))
+    if d.kind is Kind.EMULATOR:
+        raise HarnessError(d.message, d.fix, kind=d.kind, cause=d.cause)
+
+
+def _files(test: cst.Test, config: cst.ImageConfig, platform: Platform,
+           reader: _Reader) -> list[str]:
+    if isinstance(test, cst.FileExistenceTest):
+        # file_existence.go expands the image's env in the path; file_content.go does not
+        path = cst.go_expand(cst.fill(test.path, platform), config.env)
+        return cst.judge_existence(test, reader.stat(path), path)
+    if isinstance(test, cst.FileContentTest):
+        path = cst.fill(test.path, platform)
+        return cst.judge_content(test, reader.content(path), path, platform)
+    if isinstance(test, cst.MetadataTest):
+        return cst.judge_metadata(test, config, platform)
+    assert isinstance(test, cst.LicenseTest)
+    packages = reader.debian_copyrights() if test.debian else {}
+    named = {f: reader.text(cst.fill(f, platform), LICENSE_LIMIT) for f in test.files}
+    return cst.judge_license(named, packages)
+
+
+class _Reader:
+    """A created, never started container of the image, to read files from (made on first
+    use, removed on exit)."""
+
+    def __init__(self, client: docker.DockerClient, image: str, platform: Platform) -> None:
+        self.client, self.image, self.platform = client, image, platform
+        self._container: Any = None
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._container is not None:
+            with contextlib.suppress(*CLIENT_ERRORS):
+                self._container.remove(force=True)
+            self._container = None
+
+    @property
+    def container(self) -> Any:
+        if self._container is None:
+            self._container = self.client.containers.create(
+                self.image, platform=self.platform.name, labels={LABEL: "1"},
+                entrypoint=["/harness-files-only"],
+                name=f"harness-cst-{self.platform.slug}-{uuid.uuid4().hex[:8]}")
+        return self._container
+
+    def stat(self, path: str) -> cst.FileAnswer:
+        """docker_driver.go's StatFile: a file, directory, link or symlink's own header."""
+        member = stat_path(self.container, path)
+        if member is None or not (member.isfile() or member.isdir() or member.issym()
+                                  or member.islnk()):
+            return cst.FileAnswer(exists=False)
+        return cst.FileAnswer(member.type.decode(), member.mode, member.uid, member.gid)
+
+    def content(self, path: str) -> cst.FileAnswer:
+        """docker_driver.go's ReadFile: symlinks followed, a directory refused."""
+        member = stat_path(self.container, path)
+        if member is not None and member.isdir():
+            return cst.FileAnswer(error=f"Cannot read specified path: {path} is a directory, "
+                                  "not a file")
+        text = self.text(path, OUTPUT_CAP)
+        if text is None:
+            return cst.FileAnswer(exists=False, error=f"File {path} not found in image")
+        return cst.FileAnswer(content=text)
+
+    def text(self, path: str, limit: int) -> str | None:
+        found = read_path(self.container, path, limit)
+        return None if found is None else found[1].decode(errors="replace")
+
+    def debian_copyrights(self) -> dict[str, str | None]:
+        """licenses.go with ReadDir: each directory under /usr/share/doc (a symlink to one is
+        no directory), and its copyright file's text, or None where it has none."""
+        found: dict[str, str | None] = {}
+        try:
+            stream, _stat = self.container.get_archive(cst.DEBIAN_DOCS)
+        except docker.errors.NotFound:
+            return found
+        links: dict[str, str] = {}
+        with probes._tar_stream(stream) as tar:
+            for member in tar:
+                parts = member.name.split("/")
+                if len(parts) == 2 and member.isdir():
+                    found.setdefault(parts[1], None)
+                elif len(parts) == 3 and parts[2] == "copyright":
+                    if member.issym():
+                        links[parts[1]] = member.linkname
+                    elif member.isfile():
+                        fh = tar.extractfile(member)
+                        found[parts[1]] = fh.read(LICENSE_LIMIT).decode(errors="replace") \
+                            if fh else ""
+        for name, target in links.items():  # ReadFile follows a symlinked copyright file
+            if name in found:
+                path = posixpath.normpath(posixpath.join(cst.DEBIAN_DOCS, name, target))
+                found[name] = self.text(path, LICENSE_LIMIT)
+        return found
+

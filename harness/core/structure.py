@@ -1,0 +1,603 @@
+"""container-structure-test (CST) configs, read as they are and judged as CST judges them.
+
+A schemaVersion 2.0.0 file (YAML or JSON) of CST's commandTests, fileExistenceTests,
+fileContentTests, metadataTest and licenseTests is parsed here into typed tests, and each
+test's answer (what the engine side saw: a command's stdout, stderr and exit status, a file's
+tar header, its content, the image config) is judged by the rules of CST's own source,
+``pkg/types/v2/*.go`` of GoogleContainerTools/container-structure-test (cited per function).
+Each test is a source of its own, ``cst:FILE::NAME``, judged on every platform.
+
+Where the harness adds to CST: the placeholders of declared checks (``{dpkg}``, ``{uname}``,
+``{triple}``, ``{goarch}``, ``{platform}``) are read in every value, so one file serves every
+platform: in a regular expression (expectedOutput, expectedContents, isRegex values) as the
+alternation of the platform's names, elsewhere (commands, paths, plain values) as its first
+name. Regular expressions are searched unanchored and without flags, as Go's
+``regexp.MatchString`` does, bounded in time as declared checks are.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+from harness.core.errors import UsageError
+from harness.core.platforms import PLATFORMS, Platform
+from harness.core.usercheck import MATCH_SECONDS, NAMES, PatternTimeout, expand
+
+PREFIX = "cst:"  # a structure test's source: cst:FILE::NAME
+SCHEMA_VERSION = "2.0.0"  # the only version read (CST's SchemaVersions map has 1.0.0 too)
+TOP_KEYS = ("schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
+            "fileContentTests", "metadataTest", "licenseTests", "containerRunOptions")
+COMMAND_KEYS = ("name", "setup", "teardown", "envVars", "exitCode", "command", "args",
+                "expectedOutput", "excludedOutput", "expectedError", "excludedError")
+EXISTENCE_KEYS = ("name", "path", "shouldExist", "permissions", "uid", "gid",
+                  "isExecutableBy")
+CONTENT_KEYS = ("name", "path", "expectedContents", "excludedContents")
+METADATA_KEYS = ("envVars", "unboundEnvVars", "exposedPorts", "unexposedPorts", "entrypoint",
+                 "cmd", "workdir", "volumes", "unmountedVolumes", "labels", "user")
+LICENSE_KEYS = ("debian", "files")
+ENV_KEYS = ("key", "value", "isRegex")
+# containerRunOptions: the user is honoured; the rest change the container's powers or mount
+# this machine's files, which a check of the image must not (see the docs' CST page).
+RUN_OPTION_KEYS = ("user", "privileged", "allocateTty", "envVars", "envFile", "capabilities",
+                   "bindMounts")
+EXECUTABLE_BY = {"any": 0o111, "owner": 0o100, "group": 0o010, "other": 0o001}
+# licenses.go: a copyright file containing one of these words (upper-cased) fails; the
+# packages of the whitelist pass whatever their file says.
+LICENSE_BLACKLIST = ("AGPL", "WTFPL")
+LICENSE_WHITELIST = ("libgnutls30",)
+DEBIAN_DOCS = "/usr/share/doc"
+NO_OWNER = -1  # file_existence.go's defaultOwnership: uid/gid not checked
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    key: str
+    value: str = ""
+    is_regex: bool = False
+
+
+@dataclass(frozen=True)
+class CommandTest:
+    name: str
+    command: tuple[str, ...]  # command and args, as CST joins them
+    setup: tuple[tuple[str, ...], ...] = ()
+    teardown: tuple[tuple[str, ...], ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    exit_code: int = 0
+    expected_output: tuple[str, ...] = ()
+    excluded_output: tuple[str, ...] = ()
+    expected_error: tuple[str, ...] = ()
+    excluded_error: tuple[str, ...] = ()
+    kind: str = "command"
+
+
+@dataclass(frozen=True)
+class FileExistenceTest:
+    name: str
+    path: str
+    should_exist: bool = True
+    permissions: str = ""
+    uid: int = NO_OWNER
+    gid: int = NO_OWNER
+    executable_by: str = ""
+    kind: str = "file-existence"
+
+
+@dataclass(frozen=True)
+class FileContentTest:
+    name: str
+    path: str
+    expected: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    kind: str = "file-content"
+
+
+@dataclass(frozen=True)
+class MetadataTest:
+    name: str = "Metadata Test"  # CST's LogName: a file has one
+    env: tuple[EnvVar, ...] = ()
+    unbound_env: tuple[EnvVar, ...] = ()
+    exposed_ports: tuple[str, ...] = ()
+    unexposed_ports: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    workdir: str = ""
+    volumes: tuple[str, ...] = ()
+    unmounted_volumes: tuple[str, ...] = ()
+    labels: tuple[EnvVar, ...] = ()
+    user: str = ""
+    kind: str = "metadata"
+
+
+@dataclass(frozen=True)
+class LicenseTest:
+    name: str
+    debian: bool = False
+    files: tuple[str, ...] = ()
+    kind: str = "license"
+
+
+Test = CommandTest | FileExistenceTest | FileContentTest | MetadataTest | LicenseTest
+
+
+@dataclass(frozen=True)
+class StructureFile:
+    """One config file: its tests, in CST's order of running them."""
+
+    shown: str  # the file as the user named it (its source names read FILE::NAME)
+    tests: tuple[Test, ...]
+    global_env: tuple[EnvVar, ...] = ()
+    user: str = ""  # containerRunOptions.user
+
+    def source(self, test: Test) -> str:
+        return f"{PREFIX}{self.shown}::{test.name}"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self.source(t) for t in self.tests)
+
+
+# -- reading a file ---------------------------------------------------------------------------
+
+class _Reader:
+    """Typed access to one mapping of the file, every error naming where it is."""
+
+    def __init__(self, data: Any, where: str, keys: tuple[str, ...]) -> None:
+        if not isinstance(data, dict):
+            raise UsageError(f"{where} is not a mapping", "see CST's schema 2.0.0")
+        unknown = [k for k in data if k not in keys]
+        if unknown:
+            # yaml.UnmarshalStrict in CST: an unknown key is an error, not ignored
+            raise UsageError(f"unknown key {unknown[0]!r} in {where}",
+                             f"known keys: {', '.join(keys)}")
+        self.data, self.where = data, where
+
+    def text(self, key: str, default: str = "", required: bool = False) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            value = default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise UsageError(f"{self.where}: {key} must be a string, not {value!r}",
+                             f"write {key}: 'TEXT'")
+        if required and not str(value):
+            raise UsageError(f"{self.where}: {key} is required", f"write {key}: 'TEXT'")
+        return str(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise UsageError(f"{self.where}: {key} must be true or false, not {value!r}",
+                             f"write {key}: true")
+        return value
+
+    def number(self, key: str, default: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{self.where}: {key} must be a whole number, not {value!r}",
+                             f"write {key}: 0")
+        return value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list) or not all(
+                isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
+            raise UsageError(f"{self.where}: {key} must be a list of strings, not {value!r}",
+                             f"write {key}: ['TEXT']")
+        return tuple(str(v) for v in value)
+
+    def optional_texts(self, key: str) -> tuple[str, ...] | None:
+        return self.texts(key) if key in self.data and self.data[key] is not None else None
+
+    def patterns(self, key: str) -> tuple[str, ...]:
+        found = self.texts(key)
+        for p in found:
+            _compile(p, f"{self.where}: {key}")
+        return found
+
+    def commands(self, key: str) -> tuple[tuple[str, ...], ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list) or not all(
+                isinstance(c, list) and c and all(isinstance(a, str) for a in c) for c in value):
+            # command.go's Validate: "remove all empty setup commands"
+            raise UsageError(f"{self.where}: {key} must be a list of commands, each a "
+                             "non-empty list of strings", f"write {key}: [['touch', '/x']]")
+        return tuple(tuple(c) for c in value)
+
+    def env(self, key: str, need_value: bool) -> tuple[EnvVar, ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list):
+            raise UsageError(f"{self.where}: {key} must be a list of key/value pairs",
+                             f"write {key}: [{{key: NAME, value: VALUE}}]")
+        found = []
+        for i, item in enumerate(value):
+            r = _Reader(item, f"{self.where}: {key}[{i}]", ENV_KEYS)
+            var = EnvVar(r.text("key", required=True), r.text("value"), r.flag("isRegex", False))
+            if need_value and not var.value:
+                # command.go's Validate: non-empty keys and values for a command's env vars
+                raise UsageError(f"{self.where}: {key}[{i}] has no value",
+                                 "give every environment variable a value")
+            if var.is_regex:
+                _compile(var.value, f"{self.where}: {key}[{i}]")
+            found.append(var)
+        return tuple(found)
+
+
+def _compile(pattern: str, where: str) -> None:
+    for platform in PLATFORMS:  # as declared checks: every platform's expansion must compile
+        try:
+            regex.compile(expand(pattern, platform))
+        except regex.error as exc:
+            raise UsageError(f"{where}: {pattern!r} is not a regular expression: {exc}",
+                             "fix the pattern (RE2 syntax, as CST reads it)") from None
+
+
+def parse(data: Any, shown: str) -> StructureFile:
+    """A CST config's tests, every key checked: an unknown key, a missing name or a schema
+    version other than 2.0.0 is a usage error naming the file, before anything is built."""
+    where = f"structure test {shown}"
+    if not isinstance(data, dict):
+        raise UsageError(f"{where} is not a mapping of CST keys",
+                         f"start it with schemaVersion: '{SCHEMA_VERSION}'")
+    version = data.get("schemaVersion")
+    if version != SCHEMA_VERSION:
+        raise UsageError(f"{where}: schemaVersion {version!r} is not read here",
+                         f"write schemaVersion: '{SCHEMA_VERSION}' (CST's current schema)")
+    top = _Reader(data, where, TOP_KEYS)
+    tests: list[Test] = []
+    for i, item in enumerate(_list(top, "commandTests")):
+        r = _Reader(item, f"{where}: commandTests[{i}]", COMMAND_KEYS)
+        command = r.data.get("command")
+        if not isinstance(command, str) or not command:
+            raise UsageError(f"{r.where}: command must be a program's name (a string)",
+                             "write command: 'prog' and args: ['--flag'] (schema 2.0.0)")
+        tests.append(CommandTest(
+            r.text("name", required=True), (command, *r.texts("args")), r.commands("setup"),
+            r.commands("teardown"), r.env("envVars", need_value=True), r.number("exitCode", 0),
+            r.patterns("expectedOutput"), r.patterns("excludedOutput"),
+            r.patterns("expectedError"), r.patterns("excludedError")))
+    # CST runs them in this order: commands, file contents, file existence, licenses, metadata
+    for i, item in enumerate(_list(top, "fileContentTests")):
+        r = _Reader(item, f"{where}: fileContentTests[{i}]", CONTENT_KEYS)
+        tests.append(FileContentTest(r.text("name", required=True),
+                                     r.text("path", required=True),
+                                     r.patterns("expectedContents"),
+                                     r.patterns("excludedContents")))
+    for i, item in enumerate(_list(top, "fileExistenceTests")):
+        r = _Reader(item, f"{where}: fileExistenceTests[{i}]", EXISTENCE_KEYS)
+        by = r.text("isExecutableBy")
+        if by and by not in EXECUTABLE_BY:
+            raise UsageError(f"{r.where}: isExecutableBy {by!r} is not one of "
+                             f"{', '.join(EXECUTABLE_BY)}", "write isExecutableBy: 'any'")
+        tests.append(FileExistenceTest(r.text("name", required=True),
+                                       r.text("path", required=True),
+                                       r.flag("shouldExist", True), r.text("permissions"),
+                                       r.number("uid", NO_OWNER), r.number("gid", NO_OWNER), by))
+    licenses = _list(top, "licenseTests")
+    for i, item in enumerate(licenses):
+        r = _Reader(item, f"{where}: licenseTests[{i}]", LICENSE_KEYS)
+        name = "License Test" if len(licenses) == 1 else f"License Test {i + 1}"
+        tests.append(LicenseTest(name, r.flag("debian", False), r.texts("files")))
+    if data.get("metadataTest") is not None:
+        r = _Reader(data["metadataTest"], f"{where}: metadataTest", METADATA_KEYS)
+        meta = MetadataTest(
+            env=r.env("envVars", need_value=False), unbound_env=r.env("unboundEnvVars", False),
+            exposed_ports=r.texts("exposedPorts"), unexposed_ports=r.texts("unexposedPorts"),
+            entrypoint=r.optional_texts("entrypoint"), cmd=r.optional_texts("cmd"),
+            workdir=r.text("workdir"), volumes=r.texts("volumes"),
+            unmounted_volumes=r.texts("unmountedVolumes"),
+            labels=r.env("labels", need_value=False), user=r.text("user"))
+        if meta != MetadataTest():  # metadata.go's IsEmpty: an empty one is skipped
+            tests.append(meta)
+    names = [t.name for t in tests]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise UsageError(f"{where}: two tests are named {twice!r}",
+                         "give every test its own name (each is a test case of its own)")
+    user = ""
+    if data.get("containerRunOptions") is not None:
+        r = _Reader(data["containerRunOptions"], f"{where}: containerRunOptions",
+                    RUN_OPTION_KEYS)
+        extra = [k for k in r.data if k != "user" and r.data[k] not in (None, False, [], "")]
+        if extra:
+            raise UsageError(f"{where}: containerRunOptions.{extra[0]} is not supported",
+                             "the harness runs images unprivileged with nothing of this "
+                             "machine mounted; keep only user")
+        user = r.text("user")
+    return StructureFile(shown, tuple(tests), top.env("globalEnvVars", need_value=False), user)
+
+
+def _list(top: _Reader, key: str) -> list[Any]:
+    value = top.data.get(key) or []
+    if not isinstance(value, list):
+        raise UsageError(f"{top.where}: {key} must be a list of tests", f"write {key}: [...]")
+    return value
+
+
+# -- platform placeholders and environment variables -----------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(NAMES) + r")\}")
+
+
+def fill(text: str, platform: Platform) -> str:
+    """A plain value for ``platform``: each placeholder its first name (``{dpkg}`` armhf)."""
+    return _PLACEHOLDER.sub(lambda m: NAMES[m[1]](platform)[0], text)
+
+
+def go_expand(text: str, env: Mapping[str, str]) -> str:
+    """Go's ``os.Expand`` with ``env``, as CST substitutes the image's environment into a
+    command (command.go) and a path (file_existence.go): ``$NAME`` and ``${NAME}`` become the
+    value or nothing, ``$`` before no name stays, ``${}`` is eaten."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] != "$" or i + 1 == len(text):
+            out.append(text[i])
+            i += 1
+            continue
+        name, width = _shell_name(text[i + 1:])
+        if name:
+            out.append(env.get(name, ""))
+        elif not width:
+            out.append("$")
+        i += 1 + width
+    return "".join(out)
+
+
+_SPECIAL = "*#$@!?-0123456789"
+
+
+def _shell_name(s: str) -> tuple[str, int]:
+    if s[0] == "{":
+        if len(s) > 2 and s[1] in _SPECIAL and s[2] == "}":
+            return s[1], 3
+        end = s.find("}", 1)
+        if end == 1:
+            return "", 2
+        return (s[1:end], end + 1) if end > 0 else ("", 1)
+    if s[0] in _SPECIAL:
+        return s[0], 1
+    m = re.match(r"[A-Za-z0-9_]*", s)
+    assert m is not None
+    return m[0], len(m[0])
+
+
+def environment(pairs: list[str] | None) -> dict[str, str]:
+    """An image config's ``Env`` list as CST's map (convertSliceToMap: split at the first =)."""
+    found = {}
+    for pair in pairs or []:
+        key, _, value = pair.partition("=")
+        found[key] = value
+    return found
+
+
+def search(pattern: str, text: str, platform: Platform) -> bool:
+    """CST's ``CompileAndRunRegex``: the pattern found anywhere in ``text`` (Go's MatchString,
+    no flags), its placeholders the platform's names, bounded in time."""
+    try:
+        return regex.search(expand(pattern, platform), text, timeout=MATCH_SECONDS) is not None
+    except TimeoutError:
+        raise PatternTimeout(f"/{pattern}/ did not finish matching {len(text)} characters "
+                             f"within {MATCH_SECONDS:.0f} s",
+                             "rewrite the pattern without nested repetition") from None
+
+
+# -- the answers, and CST's judgement of them -------------------------------------------------
+
+@dataclass(frozen=True)
+class CommandAnswer:
+    stdout: str
+    stderr: str
+    status: int
+    setup_error: str = ""  # a setup command that failed (structure.go: "error in setup")
+
+
+@dataclass(frozen=True)
+class FileAnswer:
+    """A path's tar header as the engine's archive gave it (None fields: no such file)."""
+
+    type: str = ""  # tarfile's type: "0" file, "5" directory, "2" symlink, "1" hard link ...
+    mode: int = 0  # permission bits with setuid, setgid and sticky
+    uid: int = 0
+    gid: int = 0
+    exists: bool = True
+    content: str | None = None  # for content tests: the file's text (after symlinks)
+    error: str = ""  # why there is no content (a directory, not found)
+
+
+def go_file_mode(type_: str, mode: int) -> str:
+    """Go's ``FileMode.String()`` of a tar header's ``FileInfo().Mode()``: what CST compares
+    ``permissions`` with (``-rw-r--r--``, ``drwxr-xr-x``, ``Lrwxrwxrwx``, ``dtrwxrwxrwt``)."""
+    letters = ""
+    # Go's order "dalTLDpSugct?": directory, symlink, device, pipe, setuid, setgid, char, sticky
+    if type_ == "5":
+        letters += "d"
+    if type_ == "2":
+        letters += "L"
+    if type_ in ("3", "4"):
+        letters += "D"
+    if type_ == "6":
+        letters += "p"
+    if mode & stat.S_ISUID:
+        letters += "u"
+    if mode & stat.S_ISGID:
+        letters += "g"
+    if type_ == "3":
+        letters += "c"
+    if mode & stat.S_ISVTX:
+        letters += "t"
+    rwx = "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    return (letters or "-") + rwx
+
+
+QUOTE_LIMIT = 300  # characters of an output or file CST's messages quote, here
+
+
+def quote(text: str) -> str:
+    """An output as CST's messages quote it, bounded (the whole is in the probe log)."""
+    return text if len(text) <= QUOTE_LIMIT else \
+        f"{text[:QUOTE_LIMIT]}... ({len(text)} characters)"
+
+
+def judge_command(test: CommandTest, answer: CommandAnswer, platform: Platform) -> list[str]:
+    """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code."""
+    if answer.setup_error:
+        return [f"error in setup: {answer.setup_error}"]
+    errors = []
+    for p in test.expected_error:
+        if not search(p, answer.stderr, platform):
+            errors.append(f"Expected string '{p}' not found in error '{quote(answer.stderr)}'")
+    for p in test.excluded_error:
+        if search(p, answer.stderr, platform):
+            errors.append(f"Excluded string '{p}' found in error '{quote(answer.stderr)}'")
+    for p in test.expected_output:
+        if not search(p, answer.stdout, platform):
+            errors.append(f"Expected string '{p}' not found in output '{quote(answer.stdout)}'")
+    for p in test.excluded_output:
+        if search(p, answer.stdout, platform):
+            errors.append(f"Excluded string '{p}' found in output '{quote(answer.stdout)}'")
+    if test.exit_code != answer.status:
+        errors.append(f"Test '{test.name}' exited with incorrect error code. Expected: "
+                      f"{test.exit_code}, Actual: {answer.status}")
+    return errors
+
+
+def judge_existence(test: FileExistenceTest, answer: FileAnswer, path: str) -> list[str]:
+    """file_existence.go's Run: existence, then permissions, executable bit and owner."""
+    if not answer.exists:
+        if test.should_exist:
+            return [f"Error examining file in container: File {path} not found in image"]
+        return []
+    if not test.should_exist:
+        return [f"File {path} should not exist but does"]
+    errors = []
+    shown = go_file_mode(answer.type, answer.mode)
+    if test.permissions and shown != test.permissions:
+        errors.append(f"{path} has incorrect permissions. Expected: {test.permissions}, "
+                      f"Actual: {shown}")
+    if test.executable_by and not answer.mode & EXECUTABLE_BY[test.executable_by]:
+        errors.append(f"{path} has incorrect executable bit. Expected to be executable by "
+                      f"{test.executable_by}, Actual: {shown}")
+    if test.uid != NO_OWNER and answer.uid != test.uid:
+        errors.append(f"{path} has incorrect user ownership. Expected: {test.uid}, "
+                      f"Actual: {answer.uid}")
+    if test.gid != NO_OWNER and answer.gid != test.gid:
+        errors.append(f"{path} has incorrect group ownership. Expected: {test.gid}, "
+                      f"Actual: {answer.gid}")
+    return errors
+
+
+def judge_content(test: FileContentTest, answer: FileAnswer, path: str,
+                  platform: Platform) -> list[str]:
+    """file_content.go's Run: the file is read, every expected pattern in it, no excluded."""
+    if answer.content is None:
+        return [f"Failed to open {path}. Error: {answer.error or 'not found in image'}"]
+    errors = []
+    for p in test.expected:
+        if not search(p, answer.content, platform):
+            errors.append(f"Expected string '{p}' not found in file content string "
+                          f"'{quote(answer.content)}'")
+    for p in test.excluded:
+        if search(p, answer.content, platform):
+            errors.append(f"Excluded string '{p}' found in file content string "
+                          f"'{quote(answer.content)}'")
+    return errors
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The image config as CST's GetConfig gives it (ports without their protocol)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    workdir: str = ""
+    exposed_ports: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    user: str = ""
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> ImageConfig:
+        """From ``docker image inspect``'s ``Config``."""
+        return cls(environment(config.get("Env")), tuple(config.get("Entrypoint") or ()),
+                   tuple(config.get("Cmd") or ()), tuple(config.get("Volumes") or {}),
+                   config.get("WorkingDir") or "",
+                   tuple(p.partition("/")[0] for p in config.get("ExposedPorts") or {}),
+                   dict(config.get("Labels") or {}), config.get("User") or "")
+
+
+def judge_metadata(test: MetadataTest, config: ImageConfig, platform: Platform) -> list[str]:
+    """metadata.go's Run, field by field."""
+    errors = []
+
+    def pairs(wanted: tuple[EnvVar, ...], have: dict[str, str], what: str, where: str) -> None:
+        for pair in wanted:
+            if pair.key not in have:
+                errors.append(f"{what} {pair.key} not found in {where}")
+                continue
+            value = fill(pair.value, platform)
+            ok = search(pair.value, have[pair.key], platform) if pair.is_regex else \
+                value == have[pair.key]
+            if not ok:
+                errors.append(f"{what} {pair.key} value {have[pair.key]} does not match "
+                              f"expected value: {value}")
+
+    pairs(test.env, config.env, "env var", "image env")
+    errors += [f"env variable {p.key} should not be present in image metadata"
+               for p in test.unbound_env if p.key in config.env]
+    pairs(test.labels, config.labels, "label", "image metadata")
+    for wanted, have, what in ((test.cmd, config.cmd, "Cmd"),
+                               (test.entrypoint, config.entrypoint, "entrypoint")):
+        if wanted is not None and tuple(fill(w, platform) for w in wanted) != have:
+            errors.append(f"Image {what} {list(have)} does not match expected {what}: "
+                          f"{list(wanted)}")
+    if test.workdir and fill(test.workdir, platform) != config.workdir:
+        errors.append(f"Image workdir {config.workdir} does not match config workdir: "
+                      f"{test.workdir}")
+    if test.user and fill(test.user, platform) != config.user:
+        errors.append(f"Image user {config.user} does not match config user: {test.user}")
+    errors += [f"Port {p} not found in config" for p in test.exposed_ports
+               if p not in config.exposed_ports]
+    errors += [f"Port {p} should not be exposed" for p in test.unexposed_ports
+               if p in config.exposed_ports]
+    errors += [f"Volume {v} not found in config" for v in test.volumes
+               if fill(v, platform) not in config.volumes]
+    errors += [f"Volume {v} should not be mounted" for v in test.unmounted_volumes
+               if fill(v, platform) in config.volumes]
+    return errors
+
+
+def judge_license(files: Mapping[str, str | None], packages: Mapping[str, str | None] = {}
+                  ) -> list[str]:
+    """licenses.go's Run: every Debian package directory (``packages``: name to its
+    copyright file's text, None when it has none) and every named file is readable and names
+    no license of the blacklist."""
+    errors = []
+    for name, text in packages.items():
+        if name in LICENSE_WHITELIST:
+            continue
+        path = f"{DEBIAN_DOCS}/{name}/copyright"
+        if text is None:
+            errors.append(f"Error reading license file for {name}: File {path} not found "
+                          "in image")
+            continue
+        errors += _license_words(path, text)
+    for path, text in files.items():
+        if text is None:
+            errors.append(f"Error reading license file for {path}: File {path} not found "
+                          "in image")
+            continue
+        errors += _license_words(path, text)
+    return errors
+
+
+def _license_words(path: str, text: str) -> list[str]:
+    upper = text.upper()
+    return [f"Invalid license for {path}, license contains {word}"
+            for word in LICENSE_BLACKLIST if word in upper]
