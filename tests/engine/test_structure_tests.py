@@ -1,0 +1,94 @@
+"""container-structure-test configs, unmodified, on every platform: CST's own configs and one
+file with the platform's placeholders, on images built here for amd64 and arm64 (emulated)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.core.outcomes import Exit
+from tests.helpers import FIXTURES, TINY, run_harness
+
+PLATFORMS = ("linux/amd64", "linux/arm64")
+HERE = FIXTURES / "structure"
+APP, META, UBUNTU = (str(HERE / n) for n in (
+    "app.yaml", "ubuntu_22_04_metadata_test.yaml", "ubuntu_22_04_test.yaml"))
+
+
+@pytest.fixture(scope="module")
+def seeded(tiny_base: Callable[[str], str]) -> None:
+    for name in PLATFORMS:
+        tiny_base(name)
+
+
+def run(where: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
+    done = run_harness(f"--dockerfile={HERE / 'Dockerfile'}", f"--platform={','.join(PLATFORMS)}",
+                       f"--build-arg=BASE_IMAGE={TINY}", "--image=harness-test/structure",
+                       "--require=", f"--report-dir={where}", *args)
+    report = json.loads((where / "report.json").read_text()) \
+        if (where / "report.json").exists() else {}
+    return done.returncode, done.stdout + done.stderr, report
+
+
+def failed_tests(report: dict[str, Any]) -> dict[str, set[str]]:
+    return {p["platform"]: {f["source"].rpartition("/")[2] for f in p["findings"]
+                            if f["source"].startswith("cst:") and f["kind"] == "mismatch"}
+            for p in report["platforms"]}
+
+
+def test_a_config_its_image_passes_passes_on_every_platform(tmp_path: Path,
+                                                             seeded: None) -> None:
+    status, out, report = run(tmp_path, f"--structure-tests={APP}", f"--structure-tests={META}")
+    assert status == Exit.OK, out[-4000:]
+    assert {p["platform"]: p["verdict"] for p in report["platforms"]} == dict.fromkeys(
+        PLATFORMS, "pass")
+    for p in report["platforms"]:
+        cst = {k: v["value"] for k, v in p["observed"].items() if k.startswith("cst:")}
+        assert len(cst) == 11 and set(cst.values()) == {"passed"}, cst
+    cases = {c.attrib["name"] for c in ET.parse(tmp_path / "junit.xml").getroot()
+             .iter("testcase")}
+    assert f"test_structure[{APP}:setup reaches the command-linux/arm64]" in cases
+    assert f"test_structure[{META}:Metadata Test-linux/amd64]" in cases
+
+
+def test_the_tests_an_image_fails_are_named_on_the_platform_that_fails_them(
+        tmp_path: Path, seeded: None) -> None:
+    status, out, report = run(tmp_path, "--build-arg=WRONG_ON=arm64", f"--structure-tests={APP}",
+                              f"--structure-tests={META}", f"--structure-tests={UBUNTU}")
+    assert status == Exit.IMAGE_WRONG, out[-4000:]
+    # CST's own ubuntu config fails on this Debian image where it expects Ubuntu's files and
+    # tools; its PATH, root, hosts and dummy tests pass. Only arm64 has the wrong app.
+    ubuntu = {f"ubuntu_22_04_test.yaml::{n}" for n in (
+        "apt-get", "apt-config", "Debian Sources", "Passwd file", "Date", "Machine ID",
+        "License Test")}
+    assert failed_tests(report) == {
+        "linux/amd64": ubuntu,
+        "linux/arm64": ubuntu | {"app.yaml::app names its architecture",
+                                 "app.yaml::arch record names the platform"}}
+    [arm] = [p for p in report["platforms"] if p["platform"] == "linux/arm64"]
+    [content] = [f for f in arm["findings"]
+                 if f["source"].endswith("::arch record names the platform")]
+    assert content["message"] == \
+        "Expected string '^{dpkg}' not found in file content string 'amd64\n'"
+    assert f"FAILED harness/plugin/checks.py::test_structure[{APP}:app names its " \
+           "architecture-linux/arm64]" in out
+    md = (tmp_path / "report.md").read_text()
+    assert "arch record names the platform" in md and "Passwd file" in md
+
+
+def test_a_config_of_another_schema_or_an_unknown_key_is_refused_before_any_build(
+        tmp_path: Path) -> None:
+    status, out, _ = run(tmp_path, f"--structure-tests={HERE / 'ubuntu_22_04_failure_test.yaml'}")
+    assert status == Exit.USAGE, out[-3000:]
+    assert "schemaVersion '1.0.0' is not read here" in out
+    assert not (tmp_path / "logs").exists()
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("schemaVersion: '2.0.0'\ncommandTests:\n- name: x\n  command: ls\n"
+                    "  expectedOuptut: ['x']\n")
+    status, out, _ = run(tmp_path, f"--structure-tests={typo}")
+    assert status == Exit.USAGE and "unknown key 'expectedOuptut'" in out, out[-3000:]
