@@ -20,7 +20,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from harness.containers import bases, build, engine, probes, pull, structure
+from harness.containers import bases, build, engine, probes, pull, service, structure
 from harness.containers.build import Builder
 from harness.core import baseline, sinks
 from harness.core import dockerfile as dockerfile_text
@@ -333,6 +333,11 @@ class Pipeline:
                     self.cfg.structure, timeout=self.cfg.probe_timeout, log_path=log,
                     mode=built.mode.kind, docker_host=self.engines.url(platform),
                     emulation=self._emulation(platform, built.mode))
+            if self.cfg.services:
+                found += service.observe(
+                    self.engines.client(platform), built.image.id, platform,
+                    self.cfg.services, mode=built.mode.kind,
+                    docker_host=self.engines.url(platform), log_path=log)
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:

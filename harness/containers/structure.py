@@ -64,7 +64,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
                 except HarnessError as exc:
                     found.append(obs.failed(source, exc.message, exc.kind, exc.fix))
                     continue
-                found.append(obs.structure_test(source, test.kind, errors))
+                found.append(obs.test_outcome(source, test.kind, errors))
     return found
 
 

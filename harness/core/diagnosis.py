@@ -157,7 +157,8 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _tail(text: str, lines: int = 5, limit: int = 400) -> str:
+def tail(text: str, lines: int = 5, limit: int = 400) -> str:
+    """The last ``lines`` non-blank lines of ``text``, joined with | and bounded."""
     kept = " | ".join(line.strip() for line in text[-20_000:].strip().splitlines()[-lines:]
                       if line.strip())
     return clean(kept if len(kept) <= limit else "..." + kept[-limit:], limit + 3)
@@ -385,7 +386,7 @@ CAUSES: tuple[Cause, ...] = (
               "it in the image the kernel cannot start the program"),
     Cause("tool-unrunnable", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}{e.subject} is in the image but cannot be executed "
-                        f"(exit {e.status}: {_tail(e.output) or 'no output'})",
+                        f"(exit {e.status}: {tail(e.output) or 'no output'})",
                         f"its program interpreter or a library is missing: `file` on "
                         f"{e.subject} shows which it wants; install it for {e.platform}"),
           when=lambda e: _absent(e) and e.exists,
@@ -405,7 +406,7 @@ CAUSES: tuple[Cause, ...] = (
           lambda e, m: (f"{_where(e)}`{e.command}` died by "
                         f"{_signal_name(e.signal or (e.status or 128) - 128)}"
                         f"{f' under {e.emulator} and {e.second} alike' if e.second else ''}: "
-                        f"{_tail(e.output) or 'no output'}",
+                        f"{tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
                         "find why it crashes"),
           when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160,
@@ -413,7 +414,7 @@ CAUSES: tuple[Cause, ...] = (
               "a second QEMU crashed too"),
     Cause("tool-failed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` exited {e.status}: "
-                        f"{_tail(e.output) or 'no output'}",
+                        f"{tail(e.output) or 'no output'}",
                         f"{e.subject or 'the tool'} is in the image but does not work: run "
                         f"`{e.command}` in it and fix what it says (a rustup proxy without a "
                         "default toolchain exits 1 like this)"),
@@ -423,7 +424,7 @@ CAUSES: tuple[Cause, ...] = (
     # -- registries --------------------------------------------------------------------------------
     Cause("registry-refused", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"{_where(e)}registry {e.host} refused the credentials "
-                        f"({e.status or clean(_tail(e.output, 1), 200)}) for {e.command}",
+                        f"({e.status or clean(tail(e.output, 1), 200)}) for {e.command}",
                         LOGIN_FIX),
           when=lambda e: e.status in (401, 403) or (e.status is None and bool(
               _REFUSED.search(e.output))),
@@ -478,7 +479,7 @@ def diagnose(event: Event) -> Diagnosis:
         return Diagnosis(cause.name, cause.kind, message, fix)
     kind, what, fix = _FALLBACK.get(event.stage, (Kind.ERROR, f"the {event.stage} failed",
                                                  "see the log"))
-    detail = _tail(event.output)
+    detail = tail(event.output)
     status = f" (exit {event.status})" if event.status is not None else ""
     return Diagnosis(f"{event.stage}-failed", kind,
                      f"{_where(event)}{what}{status}{': ' + detail if detail else ''}{_see(event)}",

@@ -18,6 +18,7 @@ Sources, in the order they are reported:
 ``check:NAME`` a check declared in ``[tool.harness.checks]`` (see harness.core.usercheck)
 ``pytest:ID``  a user's own pytest check (``--checks DIR``)
 ``cst:FILE::NAME`` a container-structure-test of ``--structure-tests FILE``
+``service:PORT/PATH`` the image's own service, asked over HTTP (``--service-check``)
 """
 
 from __future__ import annotations
@@ -207,13 +208,14 @@ def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
     return Observation(check.source, output, (), first.strip(), detail=detail, output=output)
 
 
-def structure_test(source: str, kind: str, errors: list[str]) -> Observation:
-    """A container-structure-test's outcome (see harness.core.structure): passed, or CST's
-    errors, each bounded."""
+def test_outcome(source: str, kind: str, errors: list[str], **detail: Any) -> Observation:
+    """The outcome of a test the harness ran and judged itself (a container-structure-test,
+    a service check): passed, or its errors, each bounded."""
     kept = [clean(e, VALUE_LIMIT * 4) for e in errors[:20]]
     return Observation(source, "\n".join(kept) if kept else "passed", (),
                        "failed" if errors else "passed",
-                       detail={"test": kind, "errors": kept, "error_count": len(errors)})
+                       detail={"test": kind, "errors": kept, "error_count": len(errors),
+                               **detail})
 
 
 def user_test(source: str, passed: bool, message: str, kind: str | None = None,

@@ -145,6 +145,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("structure_tests", "--structure-tests", "list", (),
            "a container-structure-test config (schemaVersion 2.0.0), run for every platform "
            "(repeatable)", RUN, "FILE"),
+    Option("service_checks", "--service-check", "args", {},
+           "start the image's own service on every platform and GET PATH on PORT: the body "
+           "must match REGEX (repeatable; [tool.harness.service] in pyproject)", RUN,
+           "PORT/PATH=REGEX", in_pyproject=False),
     Option("mirror", "--mirror", "str", None,
            "Debian mirror for bootstrapped bases (default: this machine's)",
            RUN | {"preflight"}, "URL"),

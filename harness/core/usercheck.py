@@ -101,6 +101,22 @@ def matches(template: str, platform: Platform, output: str,
             "as (a|aa)+ or (a+)+, or anchor it") from None
 
 
+def parse_pattern(expect: str, where: str, key: str = "expect") -> None:
+    """A pattern with placeholders, checked: every placeholder known, and every platform's
+    expansion a regular expression (not just the first platform's)."""
+    unknown = [m[1] for m in _PLACEHOLDER.finditer(expect) if m[1] not in NAMES]
+    if unknown:
+        raise UsageError(f"{where}: unknown placeholder {{{unknown[0]}}} in {key}",
+                         f"use {', '.join('{' + n + '}' for n in NAMES)}, or write \\{{ for a "
+                         "literal brace")
+    for platform in PLATFORMS:
+        try:
+            regex.compile(expand(expect, platform), regex.MULTILINE)
+        except regex.error as exc:
+            raise UsageError(f"{where}: {key} is not a regular expression: {exc}",
+                             "fix the pattern (Python's re syntax)") from None
+
+
 def parse(table: Any, where: str = "[tool.harness.checks]") -> tuple[DeclaredCheck, ...]:
     """The declared checks of a pyproject table, each checked: a bad one is a usage error
     naming the check and the fix, before anything is built."""
@@ -128,17 +144,7 @@ def _one(name: str, spec: Any, where: str) -> DeclaredCheck:
     expect = spec.get("expect")
     if not isinstance(expect, str):  # "" is allowed: any output, the exit status alone counts
         raise UsageError(f"{where}: expect must be a regular expression (a string)", example)
-    unknown = [m[1] for m in _PLACEHOLDER.finditer(expect) if m[1] not in NAMES]
-    if unknown:
-        raise UsageError(f"{where}: unknown placeholder {{{unknown[0]}}} in expect",
-                         f"use {', '.join('{' + n + '}' for n in NAMES)}, or write \\{{ for a "
-                         "literal brace")
-    for platform in PLATFORMS:  # every platform's expansion must compile, not just the first
-        try:
-            regex.compile(expand(expect, platform), regex.MULTILINE)
-        except regex.error as exc:
-            raise UsageError(f"{where}: expect is not a regular expression: {exc}",
-                             "fix the pattern (Python's re syntax)") from None
+    parse_pattern(expect, where)
     status = spec.get("status", 0)
     if not isinstance(status, int) or isinstance(status, bool) or not 0 <= status <= 255:
         raise UsageError(f"{where}: status must be an exit status (0-255), not {status!r}",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import sources, structure, usercheck
+from harness.core import service, sources, structure, usercheck
 from harness.core.diagnosis import clean
 from harness.core.observation import UNMAPPED, Observation
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
@@ -134,8 +134,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _declared(platform, obs, quirk_unames(platform, host_arch, mode))
     if src.startswith(USER_TEST):
         return judge_user_test(obs)
-    if src.startswith(structure.PREFIX):
-        return _structure(obs)
+    if src.startswith((structure.PREFIX, service.PREFIX)):
+        return _outcome(obs)
     if src == "elf-audit":
         count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
         shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
@@ -216,16 +216,21 @@ def judge_user_test(obs: Observation) -> list[Finding]:
                     obs.fix or "see the test's output in junit.xml and the pytest log")]
 
 
-def _structure(obs: Observation) -> list[Finding]:
-    """A container-structure-test: passed, or its errors as CST words them."""
+def _outcome(obs: Observation) -> list[Finding]:
+    """A test the harness judged itself (a structure test, a service check): passed, or its
+    errors, in the words of the tool it follows."""
     if obs.value == "passed":
         return []
-    name = obs.source.removeprefix(structure.PREFIX)
     errors = obs.detail.get("errors") or [obs.raw or ""]
     more = int(obs.detail.get("error_count", len(errors))) - len(errors)
-    return [Finding(obs.source, Kind.MISMATCH,  # the source names the test: CST's words
-                    "; ".join(errors) + (f"; and {more} more" if more > 0 else ""),
-                    f"fix the image, or the test in {name.partition('::')[0]}")]
+    if obs.source.startswith(structure.PREFIX):
+        where = obs.source.removeprefix(structure.PREFIX).partition("::")[0]
+        fix = f"fix the image, or the test in {where}"
+    else:
+        fix = ("fix the image's service (its log is in the probe log), or the check's port, "
+               "path, expect, status or timeout (--service-check, [tool.harness.service])")
+    return [Finding(obs.source, Kind.MISMATCH,  # the source names the test
+                    "; ".join(errors) + (f"; and {more} more" if more > 0 else ""), fix)]
 
 
 def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:

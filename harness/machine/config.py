@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from harness.core import dockerfile as dockerfile_text
-from harness.core import options, sinks, structure, usercheck
+from harness.core import options, service, sinks, structure, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
@@ -42,6 +42,7 @@ class HarnessConfig:
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
     structure: tuple[structure.StructureFile, ...] = ()  # --structure-tests, parsed
+    services: tuple[service.ServiceCheck, ...] = ()  # [tool.harness.service], --service-check
     engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
@@ -158,7 +159,7 @@ def dockerfile_base(dockerfile: Path) -> str:
     return dockerfile_text.base_arg_default(read_dockerfile(dockerfile))
 
 
-TABLES = ("checks",)  # sub-tables of [tool.harness] that are not options
+TABLES = ("checks", "service")  # sub-tables of [tool.harness] that are not options
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -172,6 +173,15 @@ def read_pyproject(root: Path) -> dict[str, Any]:
 def read_checks(root: Path) -> tuple[usercheck.DeclaredCheck, ...]:
     """The checks declared in ``[tool.harness.checks]``, each one checked."""
     return usercheck.parse(_section(root).get("checks", {}))
+
+
+def read_services(root: Path, given: dict[str, str]) -> tuple[service.ServiceCheck, ...]:
+    """``--service-check PORT/PATH=REGEX`` options where given, else
+    ``[tool.harness.service]``."""
+    if given:
+        return tuple(service.parse_option(f"{k}={v}") for k, v in given.items())
+    table = _section(root).get("service")
+    return service.parse_table(table) if table is not None else ()
 
 
 def read_structure(path: Path, shown: str) -> structure.StructureFile:
@@ -262,6 +272,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         checks=read_checks(root),
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
         structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
+        services=read_services(root, given.get("service_checks", {})),
         engines=_engines(dict(value("engines"))),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),

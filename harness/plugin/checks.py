@@ -44,3 +44,9 @@ def test_structure(agrees: Agrees, structure_test: str) -> None:
     """A test of a container-structure-test config (``--structure-tests FILE``), judged as
     CST judges it, on the platform."""
     agrees(structure_test)
+
+
+def test_service(agrees: Agrees, service_check: str) -> None:
+    """The image's own service, started on the platform, answers a GET as expected
+    (``--service-check``, ``[tool.harness.service]``)."""
+    agrees(service_check)

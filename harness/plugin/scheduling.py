@@ -51,6 +51,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         tests = [(f.source(t), f"{f.shown}:{t.name}") for f in cfg.structure for t in f.tests]
         metafunc.parametrize("structure_test", [s for s, _ in tests],
                              ids=[i for _, i in tests])
+    if "service_check" in metafunc.fixturenames:
+        metafunc.parametrize("service_check", [c.source for c in cfg.services],
+                             ids=[c.source.removeprefix("service:") for c in cfg.services])
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
                              indirect=True, scope="session")
@@ -91,6 +94,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # No [tool.harness.checks] or structure tests: their test has nothing to run.
     empty = {"test_declared_check"} if not cfg.checks else set()
     empty |= {"test_structure"} if not cfg.structure else set()
+    empty |= {"test_service"} if not cfg.services else set()
     if empty:
         unused = [i for i in items if getattr(i, "originalname", "") in empty]
         if unused:

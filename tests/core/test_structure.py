@@ -234,8 +234,8 @@ def test_licenses_fail_on_csts_blacklist_and_on_a_package_without_one() -> None:
 
 def test_a_failed_structure_test_fails_the_platform_in_csts_words() -> None:
     source = "cst:app.yaml::arch"
-    passed = obs.structure_test(source, "file-content", [])
-    failed = obs.structure_test(source, "file-content", [f"error {i}" for i in range(25)])
+    passed = obs.test_outcome(source, "file-content", [])
+    failed = obs.test_outcome(source, "file-content", [f"error {i}" for i in range(25)])
     assert judge(ARM64, [passed], "amd64", QEMU).verdict == Verdict.PASS
     verdict = judge(ARM64, [failed], "amd64", QEMU)
     assert verdict.verdict == Verdict.FAIL

@@ -1,0 +1,169 @@
+"""Service checks run: one platform's image started with its own ENTRYPOINT and CMD (under
+QEMU where the host cannot run it) on a network of the harness's own, internal (no way out),
+asked over HTTP from this machine, and everything removed afterwards, on Ctrl-C too.
+
+The harness reaches the container at its address on that network, which only a local
+engine's host can: a service check of a platform on a tcp:// or ssh:// engine is an error
+(this machine could not check), never a failing service. The judgement is in
+:mod:`harness.core.service`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any, TextIO
+
+import docker
+import docker.errors
+import requests
+
+from harness.containers.engine import CLIENT_ERRORS
+from harness.containers.probes import LABEL
+from harness.core import observation as obs
+from harness.core import service as svc
+from harness.core.observation import Observation
+from harness.core.outcomes import Kind, RunKind
+from harness.core.platforms import Platform
+from harness.core.sinks import visible
+from harness.machine import files
+
+POLL = 0.2  # seconds between looks at a starting service
+LOG_TAIL = 50  # log lines fetched of a service that failed
+
+
+def observe(client: docker.DockerClient, image: str, platform: Platform,
+            checks: tuple[svc.ServiceCheck, ...], *, mode: RunKind | None = None,
+            docker_host: str | None = None, log_path: Path | None = None
+            ) -> list[Observation]:
+    """Each check's answer from one run of the image's service."""
+    if docker_host and not docker_host.startswith("unix://"):
+        return [obs.failed(c.source, f"the service check of {platform.name} needs the engine "
+                           f"on this machine to reach the container; {platform.name} runs on "
+                           "another engine", Kind.ERROR, "run service checks with a local "
+                           "engine for the platform (--engine PLATFORM=unix://...)")
+                for c in checks]
+    log = files.open_log(log_path, append=True) if log_path else None
+    try:
+        with _Service(client, image, platform, log) as service:
+            emulated = mode is RunKind.QEMU
+            return [_ask(service, c, platform, c.wait_seconds(emulated)) for c in checks]
+    finally:
+        if log:
+            log.close()
+
+
+def _ask(service: _Service, check: svc.ServiceCheck, platform: Platform,
+         wait: float) -> Observation:
+    answer = service.ready(check.port, wait)
+    if answer.ready:
+        answer = service.get(check, answer)
+    service.note(f"# {check.source}: ready={answer.ready} after {answer.waited:.1f} s, "
+                 f"HTTP {answer.http_status}, exited {answer.exited}")
+    errors = svc.judge(check, answer, platform, wait)
+    return obs.test_outcome(check.source, "service", errors, waited=round(answer.waited, 2),
+                            http_status=answer.http_status)
+
+
+class _Service:
+    """The image's own command running detached on an internal network of its own."""
+
+    def __init__(self, client: docker.DockerClient, image: str, platform: Platform,
+                 log: TextIO | None) -> None:
+        self.client, self.image, self.platform, self.log = client, image, platform, log
+        self.network: Any = None
+        self.container: Any = None
+        self.address = ""
+        self.started = 0.0
+        config = client.api.inspect_image(image)["Config"] or {}
+        test = (config.get("Healthcheck") or {}).get("Test") or []
+        self.health = bool(test) and test[0] != "NONE"
+
+    def __enter__(self) -> _Service:
+        name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
+        try:
+            self.network = self.client.networks.create(name, internal=True,
+                                                       labels={LABEL: "1"})
+            self.container = self.client.containers.run(
+                self.image, detach=True, name=name, platform=self.platform.name,
+                network=name, labels={LABEL: "1"}, security_opt=["no-new-privileges"],
+                pids_limit=512, mem_limit="4g")
+            self.started = time.monotonic()
+            self.container.reload()
+            self.address = self.container.attrs["NetworkSettings"]["Networks"][name][
+                "IPAddress"]
+            self.note(f"# service {self.image} started as {name} at {self.address}")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for thing in (self.container, self.network):
+            if thing is not None:
+                with contextlib.suppress(*CLIENT_ERRORS):
+                    if thing is self.container:
+                        thing.remove(force=True)
+                    else:
+                        thing.remove()
+        self.container = self.network = None
+
+    def note(self, line: str) -> None:
+        if self.log:
+            self.log.write(line + "\n")
+            self.log.flush()
+
+    def _logs(self) -> str:
+        with contextlib.suppress(*CLIENT_ERRORS):
+            text = self.container.logs(tail=LOG_TAIL).decode(errors="replace")
+            self.note(visible(text, keep="\n"))
+            return str(text)
+        return ""
+
+    def ready(self, port: int, wait: float) -> svc.ServiceAnswer:
+        """Healthy (HEALTHCHECK) or accepting on ``port``, within ``wait`` seconds of start."""
+        deadline = self.started + wait
+        while True:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            waited = time.monotonic() - self.started
+            if state.get("Status") in ("exited", "dead"):
+                return svc.ServiceAnswer(False, waited, exited=int(state.get("ExitCode", -1)),
+                                         logs=self._logs(), health=self.health)
+            if self.health:
+                status = (state.get("Health") or {}).get("Status")
+                if status == "healthy":
+                    return svc.ServiceAnswer(True, waited, health=True)
+                if status == "unhealthy":
+                    return svc.ServiceAnswer(False, waited, unhealthy=True, logs=self._logs(),
+                                             health=True)
+            elif self._accepts(port):
+                return svc.ServiceAnswer(True, waited)
+            if time.monotonic() >= deadline:
+                return svc.ServiceAnswer(False, waited, logs=self._logs(), health=self.health)
+            time.sleep(POLL)
+
+    def _accepts(self, port: int) -> bool:
+        try:
+            with socket.create_connection((self.address, port), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    def get(self, check: svc.ServiceCheck, ready: svc.ServiceAnswer) -> svc.ServiceAnswer:
+        """One GET of the check's path; the body read up to BODY_LIMIT."""
+        with requests.Session() as session:
+            session.trust_env = False  # never through this machine's proxy
+            try:
+                with session.get(f"http://{self.address}:{check.port}{check.path}",
+                                 timeout=(10, max(check.timeout, 10)), stream=True,
+                                 allow_redirects=False) as response:
+                    body = response.raw.read(svc.BODY_LIMIT, decode_content=True)
+                    return svc.ServiceAnswer(True, ready.waited, response.status_code,
+                                             body.decode(errors="replace"), health=self.health)
+            except requests.RequestException as exc:
+                return svc.ServiceAnswer(True, ready.waited, refused=str(exc),
+                                         logs=self._logs(), health=self.health)

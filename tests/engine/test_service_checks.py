@@ -1,0 +1,89 @@
+"""Service checks: the image's own service started on amd64 and arm64 (emulated), on an
+internal network of its own, asked over HTTP; a service that answers, one that crashes on one
+platform only, and one that never listens."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.core.outcomes import Exit
+from tests.helpers import FIXTURES, TINY, run_harness
+
+PLATFORMS = ("linux/amd64", "linux/arm64")
+HEALTHCHECK = ("HEALTHCHECK --interval=1s --timeout=10s --retries=30 "
+               "CMD busybox wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1\n")
+
+
+@pytest.fixture(scope="module")
+def seeded(tiny_base: Callable[[str], str]) -> None:
+    for name in PLATFORMS:
+        tiny_base(name)
+
+
+def project(where: Path, services: str, healthcheck: bool = False) -> Path:
+    where.mkdir()
+    text = (FIXTURES / "service" / "Dockerfile").read_text()
+    (where / "Dockerfile").write_text(text + (HEALTHCHECK if healthcheck else ""))
+    (where / "pyproject.toml").write_text(
+        f'[tool.harness]\nplatforms = {list(PLATFORMS)!r}\nimage = "harness-test/service"\n'
+        f'build-args = ["BASE_IMAGE={TINY}"]\nrequire = []\n\n{services}')
+    return where
+
+
+def verdicts(where: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    report: dict[str, Any] = json.loads((where / "reports" / "report.json").read_text())
+    return ({p["platform"]: p["verdict"] for p in report["platforms"]},
+            {p["platform"]: {f["source"]: f["message"] for f in p["findings"]
+                             if f["source"].startswith("service:")}
+             for p in report["platforms"]})
+
+
+def leftovers(client: docker.DockerClient) -> list[str]:
+    return [n.name for n in client.networks.list() if n.name.startswith("harness-service-")] + \
+        [c.name for c in client.containers.list(all=True)
+         if c.name.startswith("harness-service-")]
+
+
+def test_a_service_that_answers_passes_once_its_healthcheck_says_healthy(
+        tmp_path: Path, seeded: None, docker_client: docker.DockerClient) -> None:
+    where = project(tmp_path / "p", "[tool.harness.service]\nport = 8080\n"
+                    "expect = '^service {dpkg}$'\n", healthcheck=True)
+    run = run_harness(cwd=where)
+    assert run.returncode == Exit.OK, run.stdout[-4000:]
+    assert verdicts(where) == (dict.fromkeys(PLATFORMS, "pass"), {p: {} for p in PLATFORMS})
+    log = (where / "reports" / "logs" / "linux-arm64-probe.log").read_text()
+    assert "# service:8080/: ready=True" in log and "HTTP 200" in log
+    cases = {c.attrib["name"]: c for c in
+             ET.parse(where / "reports" / "junit.xml").getroot().iter("testcase")}
+    for name in PLATFORMS:
+        case = cases[f"test_service[8080/-{name}]"]
+        assert case.find("failure") is None and case.find("skipped") is None
+    assert leftovers(docker_client) == []
+
+
+def test_a_service_that_crashes_on_one_platform_fails_there_with_its_status_and_log(
+        tmp_path: Path, seeded: None, docker_client: docker.DockerClient) -> None:
+    where = project(tmp_path / "p", "[[tool.harness.service]]\nport = 8080\n"
+                    "expect = '^service {dpkg}$'\n\n[[tool.harness.service]]\nport = 9090\n"
+                    "timeout = 1\n")
+    run = run_harness(f"--build-arg=BASE_IMAGE={TINY}", "--build-arg=CRASH_ON=arm64", cwd=where)
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-4000:]
+    seen, findings = verdicts(where)
+    assert seen == dict.fromkeys(PLATFORMS, "fail")
+    # amd64 answers on 8080; nothing listens on 9090 (1 s natively)
+    assert set(findings["linux/amd64"]) == {"service:9090/"}
+    assert findings["linux/amd64"]["service:9090/"].startswith(
+        "the service was not ready within 1 s: never accepting connections on port 9090")
+    # arm64's service exits at start: both checks say so, with its status and its words
+    assert set(findings["linux/arm64"]) == {"service:8080/", "service:9090/"}
+    for message in findings["linux/arm64"].values():
+        assert message.startswith("the service exited with status 3 after ")
+        assert message.endswith("its last log lines: cannot start on arm64: boom")
+    assert leftovers(docker_client) == []
