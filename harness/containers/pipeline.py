@@ -22,7 +22,7 @@ import docker.errors
 
 from harness.containers import bases, build, engine, probes, pull, service, structure
 from harness.containers.build import Builder
-from harness.core import baseline, sinks
+from harness.core import baseline, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
@@ -319,25 +319,30 @@ class Pipeline:
         try:
             assert built.image is not None and built.image.id is not None
             assert built.mode is not None
+            applied = overrides.for_platform(self.cfg.overrides, platform)
             found = probes.observe(self.engines.client(platform), built.image.id, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
-                                   checks=self.cfg.checks, docker_host=self.engines.url(platform),
+                                   checks=applied.declared(self.cfg.checks),
+                                   docker_host=self.engines.url(platform),
                                    emulation=self._emulation(platform, built.mode),
                                    launcher=self._launcher(platform, built.mode))
-            if self.cfg.structure:
+            files = applied.structure(self.cfg.structure)
+            if any(f.tests for f in files):
                 found += structure.observe(
                     self.engines.client(platform), built.image.id, platform,
-                    self.cfg.structure, timeout=self.cfg.probe_timeout, log_path=log,
+                    files, timeout=self.cfg.probe_timeout, log_path=log,
                     mode=built.mode.kind, docker_host=self.engines.url(platform),
                     emulation=self._emulation(platform, built.mode))
-            if self.cfg.services:
+            services = applied.services(self.cfg.services)
+            if services:
                 found += service.observe(
                     self.engines.client(platform), built.image.id, platform,
-                    self.cfg.services, mode=built.mode.kind,
+                    services, mode=built.mode.kind,
                     docker_host=self.engines.url(platform), log_path=log)
+            found = applied.report(found, self.cfg.sources, platform)
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:

@@ -70,6 +70,8 @@ def cell_verdict(platform: dict[str, Any], source: str) -> str:
         return str(worst(kinds))
     if not seen:
         return "absent"
+    if seen.get("kind") == "skipped":
+        return "skipped"
     if seen.get("error"):
         return "error"
     return "pass" if seen.get("raw") is not None else "absent"

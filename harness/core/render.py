@@ -20,6 +20,8 @@ def _seen(platform: dict[str, Any], source: str) -> str | None:
     seen = platform["observed"].get(source)
     if not seen:
         return "-"
+    if seen.get("kind") == "skipped":
+        return "skipped"
     if seen.get("error"):
         return "error"
     if seen.get("raw") is None:

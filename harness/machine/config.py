@@ -14,10 +14,12 @@ from typing import Any
 import yaml
 
 from harness.core import dockerfile as dockerfile_text
-from harness.core import options, service, sinks, structure, usercheck
+from harness.core import options, service, sinks, sources, structure, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
+from harness.core.overrides import Override
+from harness.core.overrides import parse as parse_overrides
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import IMAGE_NAME
 
@@ -43,6 +45,7 @@ class HarnessConfig:
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
     structure: tuple[structure.StructureFile, ...] = ()  # --structure-tests, parsed
     services: tuple[service.ServiceCheck, ...] = ()  # [tool.harness.service], --service-check
+    overrides: tuple[Override, ...] = ()  # [[tool.harness.overrides]]
     engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
@@ -52,6 +55,14 @@ class HarnessConfig:
     no_cache: bool = False
     ref: str | None = None  # check this published or local image instead of building
     insecure_registry: bool = False
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every source a platform of this run is judged by: the built-in ones, the declared
+        checks, the structure tests, the service checks (user pytest checks aside)."""
+        return (*sources.NAMES, *(c.source for c in self.checks),
+                *(s for f in self.structure for s in f.sources),
+                *(c.source for c in self.services))
 
     def tag_for(self, platform: Platform) -> str:
         """Each platform's image has its own local tag, so no build can pick up another's."""
@@ -159,7 +170,7 @@ def dockerfile_base(dockerfile: Path) -> str:
     return dockerfile_text.base_arg_default(read_dockerfile(dockerfile))
 
 
-TABLES = ("checks", "service")  # sub-tables of [tool.harness] that are not options
+TABLES = ("checks", "service", "overrides")  # sub-tables of [tool.harness] that are not options
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -255,7 +266,10 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     except UnknownPlatform as exc:
         raise UsageError(str(exc), "pass --platform with a name from that list") from exc
     dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
-    return HarnessConfig(
+    checks = read_checks(root)
+    structure_files = tuple(read_structure(path_of(f), f) for f in value("structure_tests"))
+    services = read_services(root, given.get("service_checks", {}))
+    cfg = HarnessConfig(
         root=root,
         platforms=platforms,
         dockerfile=dockerfile,
@@ -269,10 +283,10 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         progress=value("progress"),
         require=frozenset(value("require")),
         allow_foreign=tuple(value("allow_foreign")),
-        checks=read_checks(root),
+        checks=checks,
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
-        structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
-        services=read_services(root, given.get("service_checks", {})),
+        structure=structure_files,
+        services=services,
         engines=_engines(dict(value("engines"))),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
@@ -283,6 +297,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
     )
+    cfg.overrides = parse_overrides(_section(root).get("overrides", []), checks, cfg.sources)
+    return cfg
 
 
 def _engines(given: dict[str, str]) -> dict[str, str]:

@@ -183,5 +183,8 @@ def expect(checked: Checked, source: str, quirk_policy: str = "warn") -> None:
             if quirk_policy == "fail":
                 pytest.fail(f"quirk (quirk-policy=fail): {text}", pytrace=False)
             warnings.warn(QuirkWarning(text), stacklevel=2)
+    skipped = [f for f in findings if f.kind is Kind.SKIPPED]
+    if skipped:
+        pytest.skip(terminal(skipped[0].message))
     if any(f.kind is Kind.ABSENT for f in findings):
         pytest.skip(f"{source} is not in the image")

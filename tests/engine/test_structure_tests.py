@@ -92,3 +92,50 @@ def test_a_config_of_another_schema_or_an_unknown_key_is_refused_before_any_buil
                     "  expectedOuptut: ['x']\n")
     status, out, _ = run(tmp_path, f"--structure-tests={typo}")
     assert status == Exit.USAGE and "unknown key 'expectedOuptut'" in out, out[-3000:]
+
+
+def test_overrides_skip_and_change_checks_on_the_platforms_they_name(
+        tmp_path: Path, seeded: None) -> None:
+    """The known-bad image again, its two arm64 failures skipped there with a reason, and a
+    declared check's expectation changed for arm64 alone."""
+    (tmp_path / "pyproject.toml").write_text(f"""\
+[tool.harness]
+platforms = {list(PLATFORMS)!r}
+dockerfile = "{HERE / 'Dockerfile'}"
+image = "harness-test/structure"
+build-args = ["BASE_IMAGE={TINY}", "WRONG_ON=arm64"]
+require = []
+structure-tests = ["{APP}"]
+
+[tool.harness.checks.arch]
+command = "cat /opt/app/arch"
+expect = '^{{dpkg}}$'
+
+[[tool.harness.overrides]]
+platforms = ["linux/arm64"]
+skip = ["cst:*::app names its architecture", "cst:*::arch record*"]
+reason = "the arm64 app keeps amd64's record until its rebuild"
+checks.arch = {{ expect = '^amd64$' }}
+""")
+    done = run_harness(cwd=tmp_path)
+    assert done.returncode == Exit.OK, done.stdout[-4000:]
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    verdicts = {p["platform"]: p["verdict"] for p in report["platforms"]}
+    assert verdicts == dict.fromkeys(PLATFORMS, "pass")
+    found = {p["platform"]: {f["source"].rpartition("::")[2]: f for f in p["findings"]
+                             if f["kind"] == "skipped"} for p in report["platforms"]}
+    assert found["linux/amd64"] == {}
+    assert set(found["linux/arm64"]) == {"app names its architecture",
+                                         "arch record names the platform"}
+    for f in found["linux/arm64"].values():
+        assert f["message"] == \
+            "skipped on linux/arm64: the arm64 app keeps amd64's record until its rebuild"
+    [arm] = [p for p in report["platforms"] if p["platform"] == "linux/arm64"]
+    assert arm["observed"]["check:arch"]["value"] == "amd64"  # passed with arm64's expect
+    cases = {c.attrib["name"]: c for c in ET.parse(tmp_path / "reports" / "junit.xml")
+             .getroot().iter("testcase")}
+    skipped = cases[f"test_structure[{APP}:app names its architecture-linux/arm64]"]
+    assert skipped.find("skipped") is not None
+    assert "amd64's record" in skipped.find("skipped").attrib["message"]
+    assert cases[f"test_structure[{APP}:app names its architecture-linux/amd64]"] \
+        .find("skipped") is None

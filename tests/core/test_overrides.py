@@ -1,0 +1,80 @@
+"""Per-platform overrides: which platforms, what is skipped with which reason, what changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.core import observation as obs
+from harness.core import overrides, service, usercheck
+from harness.core.errors import UsageError
+from harness.core.outcomes import Kind, RunMode, Verdict
+from harness.core.platforms import parse_platform
+from harness.core.verdicts import judge
+
+ARM = parse_platform("linux/arm/v7")
+AMD = parse_platform("linux/amd64")
+CHECKS = usercheck.parse({"app": {"command": ["app", "-V"], "expect": "^app 1"},
+                          "jit": {"command": "app --jit", "expect": "jit on"}})
+SOURCES = ("uname", "hello", "check:app", "check:jit", "cst:t.yaml::Root",
+           "cst:t.yaml::JIT warm-up", "service:8080/")
+
+
+def parse(*tables: dict[str, Any]) -> tuple[overrides.Override, ...]:
+    return overrides.parse(list(tables), CHECKS, SOURCES)
+
+
+def test_an_override_applies_to_its_platforms_only_and_later_fields_win() -> None:
+    found = parse({"platforms": ["linux/arm/v7", "linux/386"], "skip": ["check:jit", "cst:*::JIT*"],
+                   "reason": "no JIT", "checks": {"app": {"expect": "^app 1 \\(slow\\)"}},
+                   "service": {"timeout": 60}},
+                  {"platforms": ["linux/arm/v7"], "service": {"timeout": 120}})
+    here, there = overrides.for_platform(found, ARM), overrides.for_platform(found, AMD)
+    assert there == overrides.Applied()
+    assert here.skipped("cst:t.yaml::JIT warm-up") == "no JIT"
+    assert here.skipped("check:app") is None
+    [app] = here.declared(CHECKS)  # jit is skipped, app is changed
+    assert app.expect == "^app 1 \\(slow\\)" and app.command == ("app", "-V")
+    assert there.declared(CHECKS) == CHECKS
+    [svc] = here.services((service.ServiceCheck(8080),))
+    assert svc.timeout == 120.0
+
+
+def test_skipped_sources_are_reported_with_their_reason_and_pass() -> None:
+    [o] = parse({"platforms": ["linux/arm/v7"], "skip": ["check:jit", "hello"],
+                 "reason": "no JIT"})
+    applied = overrides.for_platform([o], ARM)
+    found = applied.report([obs.absent("hello")], SOURCES, ARM)
+    assert {f.source: f.error for f in found} == {
+        "hello": "skipped on linux/arm/v7: no JIT", "check:jit": "skipped on linux/arm/v7: no JIT"}
+    verdict = judge(ARM, found, "amd64", RunMode("qemu"))
+    assert verdict.verdict == Verdict.PASS
+    assert {f.kind for f in verdict.findings} == {Kind.SKIPPED}
+    assert Kind.SKIPPED.exit_status == 0
+
+
+@pytest.mark.parametrize(("table", "said"), [
+    ({"platforms": "linux/arm/v7"}, "platforms must be a list of platform names"),
+    ({"platforms": ["linux/sparc"]}, "sparc"),
+    ({"platforms": ["linux/arm/v7"], "skip": ["check:jit"]}, "a skip needs its reason"),
+    ({"platforms": ["linux/arm/v7"], "skip": ["check:jitt"], "reason": "x"},
+     "skip 'check:jitt' names no check of this run"),
+    ({"platforms": ["linux/arm/v7"], "checks": {"nope": {"expect": "x"}}},
+     "checks.nope is not a declared check"),
+    ({"platforms": ["linux/arm/v7"], "checks": {"app": {"expect": "("}}},
+     "expect is not a regular expression"),
+    ({"platforms": ["linux/arm/v7"], "service": {"timeout": "slow"}},
+     "timeout must be a number"),
+    ({"platforms": ["linux/arm/v7"], "selector": "x"}, "unknown key 'selector'"),
+])
+def test_a_bad_override_is_one_usage_error(table: dict[str, Any], said: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse(table)
+    assert said in err.value.message and err.value.fix
+
+
+def test_a_misspelt_skip_is_named_with_the_nearest_source() -> None:
+    with pytest.raises(UsageError) as err:
+        parse({"platforms": ["linux/arm/v7"], "skip": ["check:jitt"], "reason": "x"})
+    assert err.value.fix == "did you mean 'check:jit'?"
