@@ -5,6 +5,10 @@ platform only, and one that never listens."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +18,7 @@ import docker
 import pytest
 
 from harness.core.outcomes import Exit
-from tests.helpers import FIXTURES, TINY, run_harness
+from tests.helpers import FIXTURES, TINY, harness_cmd, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
 HEALTHCHECK = ("HEALTHCHECK --interval=1s --timeout=10s --retries=30 "
@@ -86,4 +90,26 @@ def test_a_service_that_crashes_on_one_platform_fails_there_with_its_status_and_
     for message in findings["linux/arm64"].values():
         assert message.startswith("the service exited with status 3 after ")
         assert message.endswith("its last log lines: cannot start on arm64: boom")
+    html = (where / "reports" / "report.html").read_text()
+    md = (where / "reports" / "report.md").read_text()
+    for sink in (html, md):
+        assert "service:9090/" in sink and "cannot start on arm64: boom" in sink
+    assert leftovers(docker_client) == []
+
+
+def test_ctrl_c_while_a_service_starts_leaves_no_container_or_network(
+        tmp_path: Path, seeded: None, docker_client: docker.DockerClient) -> None:
+    where = project(tmp_path / "p", "[tool.harness.service]\nport = 9090\ntimeout = 300\n")
+    proc = subprocess.Popen(harness_cmd("--platform=linux/amd64"), cwd=where,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not leftovers(docker_client):  # the service is up, waited for on a silent port
+        if time.monotonic() > deadline or proc.poll() is not None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the service never started")
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
     assert leftovers(docker_client) == []

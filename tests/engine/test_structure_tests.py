@@ -77,8 +77,9 @@ def test_the_tests_an_image_fails_are_named_on_the_platform_that_fails_them(
         "Expected string '^{dpkg}' not found in file content string 'amd64\n'"
     assert f"FAILED harness/plugin/checks.py::test_structure[{APP}:app names its " \
            "architecture-linux/arm64]" in out
-    md = (tmp_path / "report.md").read_text()
-    assert "arch record names the platform" in md and "Passwd file" in md
+    for sink in ("report.md", "report.html"):
+        text = (tmp_path / sink).read_text()
+        assert "arch record names the platform" in text and "Passwd file" in text
 
 
 def test_a_config_of_another_schema_or_an_unknown_key_is_refused_before_any_build(
