@@ -146,7 +146,8 @@ def tests(session: nox.Session) -> None:
     _harness(session, "preflight",
              "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
-    _run_keeping_status(session, "pytest", "-ra",
+    # --durations: the slowest tests in every CI log, to keep the run under its budget
+    _run_keeping_status(session, "pytest", "-ra", "--durations=30",
                         *(args or [*PACKAGE_TESTS, "tests/test_layers.py", "tests/engine"]),
                         own_tests=True)
 
