@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,33 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
         p["platform"]: p["observed"].get("elf-audit", {}).get("detail", {}).get("files")
         for p in warm_report["platforms"]}
     result["verdicts"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
+    result["schedule"] = schedule(report)
     return result
+
+
+SCHEDULED = ("build", "wait", "probe")  # the phases a run's schedule shows
+
+
+def schedule(report: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """Which platform built, waited for a probe slot and probed when: each phase's
+    [start, end] in seconds from the run's first phase (from report.json's phases)."""
+    spans = {p["platform"]: [(ph["name"], datetime.fromisoformat(ph["start"]).timestamp(),
+                              datetime.fromisoformat(ph["end"]).timestamp())
+                             for ph in p.get("phases", []) if ph["name"] in SCHEDULED]
+             for p in report["platforms"]}
+    zero = min((s for found in spans.values() for _, s, _ in found), default=0.0)
+    return {name: {ph: [round(s - zero, 1), round(e - zero, 1)] for ph, s, e in found}
+            for name, found in spans.items()}
+
+
+def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[str, Any]:
+    """The side-by-side run (no cache) with each count of concurrent builds (workers)."""
+    found: dict[str, Any] = {}
+    for n in counts:
+        wall, report = run_checks(platforms, out / f"builds-{n}", "--no-cache", "-n", str(n))
+        found[str(n)] = {"wall": round(wall, 1), "schedule": schedule(report)}
+        print(f"bench: side by side with {n} builds at once: {wall:.1f} s", flush=True)
+    return found
 
 
 def measure_buildx_peer(logs: Path, platforms: list[str]) -> float | None:
@@ -302,6 +329,11 @@ def render(r: dict[str, Any]) -> list[str]:
                      f"{r['buildx_peer']:>9.1f}s")
         lines.append(f"{'  ratio harness / plain buildx':<44} {r['buildx_ratio']:>10.3f}  "
                      f"<= {TARGET_BUILDX_RATIO}")
+    for n, run in r.get("by_builds", {}).items():
+        lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run['wall']:>9.1f}s")
+    for p, spans in r.get("schedule", {}).items():
+        shown = ", ".join(f"{ph} {a:.0f}-{b:.0f}" for ph, (a, b) in spans.items())
+        lines.append(f"{'  schedule ' + p:<44} {shown}")
     if r.get("routed"):
         lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
                      f"{r['routed']:>9.1f}s")
@@ -327,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routed-engine", metavar="URL", default=None,
                         help=f"also time the side-by-side run with {' and '.join(ROUTED)} "
                              "on this engine")
+    parser.add_argument("--compare-builds", metavar="N,N", default=None,
+                        help="also time the side-by-side run with each of these counts of "
+                             "builds at once (2,3,4)")
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, report_dir=args.report_dir)
     out = cfg.report_dir / "bench"
@@ -336,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     result["buildx_peer"] = measure_buildx_peer(out / "side-by-side" / "logs", names)
     if result["buildx_peer"]:
         result["buildx_ratio"] = round(result["side_by_side"] / result["buildx_peer"], 3)
+    if args.compare_builds:
+        result["by_builds"] = compare_builds(
+            names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])
     if args.routed_engine:
         result["routed"] = measure_routed(names, out, args.routed_engine)
         result["routed_ratio"] = round(result["routed"] / result["side_by_side"], 3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import traceback
 import uuid
@@ -37,7 +38,7 @@ from harness.core.report import (
     ProbeTimes,
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
-from harness.machine import emulators, files
+from harness.machine import emulators, files, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
@@ -105,6 +106,8 @@ class Pipeline:
         self.engines = engine.Routing(cfg.engines)
         self.run_id = uuid.uuid4().hex[:8]
         self.user_tests: dict[str, list[Observation]] = {}
+        self.probe_slots = slots.Slots(cfg.report_dir / "status" / "probe-slots",
+                                       os.cpu_count() or 1)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -311,8 +314,19 @@ class Pipeline:
     # -- check ----------------------------------------------------------------------------
 
     def check(self, built: Built) -> Checked:
+        """The platform's probes and verdict, once a probe slot is free: every platform
+        builds at once, but at most one per core is probed at a time (harness.machine.slots)."""
+        board = self.board(built.platform)
+        board.set("waiting to probe")
+        queued = time.time()
+        with self.probe_slots.take() as waited:
+            checked = self._check(built, board)
+        if waited > 0.5:  # the report's timeline shows the wait for a slot
+            checked.phases.insert(0, Phase.between("wait", queued, queued + waited))
+        return checked
+
+    def _check(self, built: Built, board: StatusBoard) -> Checked:
         platform = built.platform
-        board = self.board(platform)
         board.set("probing")
         log = self.cfg.log_dir / f"{platform.slug}-probe.log"
         start, began = time.monotonic(), time.time()
