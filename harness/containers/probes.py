@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
+import os
 import posixpath
 import tarfile
 import time
@@ -26,6 +27,7 @@ import docker
 import docker.errors
 from testcontainers.core.container import DockerContainer
 
+from harness.containers import filesystem
 from harness.containers.engine import (
     CLIENT_ERRORS,
     ENGINE_FIX,
@@ -700,36 +702,41 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
-    with _tar_stream(probe.container.export()) as tar:
-        def files() -> Iterator[tuple[str, bytes]]:
-            for member in tar:
-                if member.name.lstrip("./").startswith(HELLO_DIR.lstrip("/")):
-                    continue  # the hello world's own files, written meanwhile
-                path = audit.archive_path(member.name)
-                tree.paths.add(path)
-                if member.issym():
-                    tree.links[path] = member.linkname
-                elif member.islnk():
-                    tree.hardlinks[path] = audit.archive_path(member.linkname)
-                elif member.isreg():
-                    fh = tar.extractfile(member)
-                    if fh is None:
-                        continue
-                    if deep and linkage.wanted(path):
-                        tree.config[path] = fh.read(linkage.CONFIG_LIMIT)
-                    elif member.size >= HEADER_SIZE:
-                        head = fh.read(audit.HEAD)
-                        yield path, head
-                        if not deep:
-                            continue
-                        binary = _binary(path, head, fh, member.size, platform, isa_seen)
-                        if binary is not None:
-                            tree.binaries[path] = binary
 
-        result = audit.audit(platform, files(), allow)
+    def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes]]:
+        for entry in entries:
+            path = entry.path
+            if path == HELLO_DIR or path.startswith(HELLO_DIR + "/"):
+                continue  # the hello world's own files, written meanwhile
+            tree.paths.add(path)
+            if entry.kind == "symlink":
+                tree.links[path] = entry.link
+            elif entry.kind == "hardlink":
+                tree.hardlinks[path] = entry.link
+            elif entry.kind == "file" and entry.fh is not None:
+                if deep and linkage.wanted(path):
+                    tree.config[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                elif entry.size >= HEADER_SIZE:
+                    head = entry.fh.read(audit.HEAD)
+                    yield path, head
+                    if not deep:
+                        continue
+                    binary = _binary(path, head, _member(entry, head), entry.size, platform,
+                                     isa_seen)
+                    if binary is not None:
+                        tree.binaries[path] = binary
+
+    root = None if probe._files is not None else \
+        filesystem.host_root(probe.container, probe.docker_host)
+    if root is not None:  # read in place, on this host: nothing archived, heads only
+        result = audit.audit(platform, files(filesystem.from_root(root, HELLO_DIR)), allow)
+    else:
+        with _tar_stream(probe.container.export()) as tar:
+            result = audit.audit(platform, files(filesystem.from_export(tar)), allow)
     audit_seconds = time.monotonic() - start
     seen = obs.elf_audit(platform.name, result, audit_seconds)
     seen.detail["started"] = started  # wall clock, for the report's timeline
+    seen.detail["read"] = "in place" if root is not None else "export"
     if not deep:
         return [seen]
     foreign = {f.path for f in result.foreign}
@@ -797,8 +804,35 @@ class _Member:
         return None
 
 
-def _binary(path: str, head: bytes, fh: Any, size: int, platform: Platform,
-            isa_seen: isa.Isa) -> linkage.Binary | None:
+class _FileMember:
+    """One file read in place: any span at its offset, its end at once (nothing streamed)."""
+
+    def __init__(self, fd: int, head: bytes, size: int) -> None:
+        self.fd, self.size = fd, size
+        self.prefix = head
+
+    def capture(self, offset: int, size: int) -> bytearray:
+        return bytearray(os.pread(self.fd, size, offset))
+
+    def read_to(self, end: int) -> None:
+        pass  # every offset can be read: nothing to pass on the way
+
+    @property
+    def tail(self) -> bytes:
+        return os.pread(self.fd, TAIL_KEPT, max(self.size - TAIL_KEPT, 0))
+
+    def at(self, offset: int, count: int) -> bytes | None:
+        return os.pread(self.fd, count, offset)
+
+
+def _member(entry: filesystem.Entry, head: bytes) -> _Member | _FileMember:
+    if entry.fd is not None:
+        return _FileMember(entry.fd, head, entry.size)
+    return _Member(entry.fh, head)
+
+
+def _binary(path: str, head: bytes, member: _Member | _FileMember, size: int,
+            platform: Platform, isa_seen: isa.Isa) -> linkage.Binary | None:
     """What the loader needs of an ELF file (its dynamic section), and for 32-bit ARM
     platforms the CPU its build attributes ask for (into ``isa_seen``)."""
     try:
@@ -809,7 +843,6 @@ def _binary(path: str, head: bytes, fh: Any, size: int, platform: Platform,
     if kind not in (elf.ET_EXEC, elf.ET_DYN):
         return None
     interp = elf.interpreter(head)
-    member = _Member(fh, head)
     span = elf.dynamic_span(head)
     dyn: bytearray | None = None
     if span is not None and 0 < span[1] <= 1 << 20 and span[0] + span[1] <= size:

@@ -25,8 +25,9 @@ from harness.containers.engine import CLIENT_ERRORS
 from harness.containers.probes import LABEL
 from harness.core import observation as obs
 from harness.core import service as svc
+from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunKind
+from harness.core.outcomes import Kind, RunKind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import visible
 from harness.machine import files
@@ -51,6 +52,12 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
         with _Service(client, image, platform, log) as service:
             emulated = mode is RunKind.QEMU
             return [_ask(service, c, platform, c.wait_seconds(emulated)) for c in checks]
+    except docker.errors.APIError as exc:  # the engine would not start it
+        d = diagnose(Event(Stage.START, output=str(exc.explanation or exc),
+                           platform=platform.name, mode=mode))
+        if d.kind.verdict is Verdict.FAIL:  # the image's own (no command to start)
+            return [obs.test_outcome(c.source, "service", [d.message]) for c in checks]
+        return [obs.failed(c.source, d.message, d.kind, d.fix) for c in checks]
     finally:
         if log:
             log.close()

@@ -362,6 +362,13 @@ CAUSES: tuple[Cause, ...] = (
           _rx(r"returned a non-zero code: \d+|did not complete successfully: exit code: \d+|"
               r"executor failed running \[.*\]: exit code: \d+"),
           why="a RUN step exited non-zero: the image's own build failed for this platform"),
+    Cause("no-command", Kind.MISSING, frozenset({Stage.START}),
+          lambda e, m: (f"{_where(e)}the image has no command to start (no ENTRYPOINT or "
+                        "CMD)", "give the image its service's CMD or ENTRYPOINT, or drop the "
+                        "service check"),
+          _rx(r"no command specified"),
+          why="a service check starts the image's own command; an image without one has no "
+              "service to start"),
     # -- probes -----------------------------------------------------------------------------------
     Cause("no-shell", Kind.ABSENT, frozenset({Stage.START}),
           lambda e, m: (f"{_where(e)}the image has no /bin/sh: each probe runs in a container "

@@ -201,6 +201,9 @@ TABLE = [
         'failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such '
         'file or directory: unknown', mode=NATIVE, platform="linux/amd64"),
      "no-shell", Kind.ABSENT),
+    ("a service image with no command",
+     ev(Stage.START, "Error response from daemon: No command specified"), "no-command",
+     Kind.MISSING),
     ("foreign shell on a native platform", ev(Stage.START, START_NO_HANDLER, status=1,
                                               mode=NATIVE, platform="linux/amd64"),
      "foreign-binary", Kind.BROKEN),

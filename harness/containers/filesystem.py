@@ -1,0 +1,117 @@
+"""A running container's filesystem, read entry by entry for the audits.
+
+Two ways, the same entries:
+
+- **its root directory on this host** (``/proc/PID/root`` of the container's first process),
+  walked with directory file descriptors (``os.fwalk``) so that no symlink of the image is
+  ever followed, and only as far as the container's own root filesystem (mounts of the
+  engine's, ``/proc``, ``/dev``, ``/etc/hosts``, ours, are left out, as ``docker export``
+  leaves them out). Only the first bytes of each file are read, and the rest where an audit
+  asks, at its offset: the engine archives nothing. Used where the engine runs on this
+  machine and this process may read another's root (root, as CI and preflight run);
+- **the engine's export** (``docker export``): a tar stream of everything, read once from
+  start to end. Used everywhere else (a tcp:// or ssh:// engine, no privileges, a container
+  whose process this machine's ``/proc`` does not show).
+
+Measured on the four Rust images (about 1 GB each, bench run 9): see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from harness.core import audit
+
+HOST_ROOT = "/proc/{pid}/root"
+
+
+@dataclass
+class Entry:
+    path: str  # absolute, as in the image
+    kind: str  # "file", "symlink", "hardlink", "other" (directories, devices, fifos)
+    link: str = ""  # a symlink's target, a hard link's first path
+    size: int = 0
+    fh: Any = None  # a file's reader from its start (valid until the next entry)
+    fd: int | None = None  # a file's descriptor where it can be read at any offset
+
+
+def host_root(container: Any, docker_host: str | None) -> str | None:
+    """The container's root directory as this process can read it, or None: the engine is
+    elsewhere, the process is not ours to see (another PID namespace) or not ours to read."""
+    if docker_host and not docker_host.startswith("unix://"):
+        return None
+    with contextlib.suppress(Exception):
+        container.reload()
+        pid = int(container.attrs["State"]["Pid"] or 0)
+        if pid <= 0:
+            return None
+        with open(f"/proc/{pid}/cgroup") as fh:  # the same process as the engine's?
+            if container.id not in fh.read():
+                return None
+        root = HOST_ROOT.format(pid=pid)
+        os.listdir(root)  # may we read it?
+        return root
+    return None
+
+
+def from_root(root: str, skip: str) -> Iterator[Entry]:
+    """Every entry below ``root`` on its own filesystem, ``skip`` (a directory) left out."""
+    root_dev = os.stat(root).st_dev
+    first: dict[tuple[int, int], str] = {}
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        where = "/" + posixpath.relpath(dirpath, root).removeprefix(".").lstrip("/")
+        kept = []
+        for name in dirnames:
+            path = posixpath.join(where, name)
+            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                yield Entry(path, "symlink", os.readlink(name, dir_fd=dirfd))
+            elif st.st_dev == root_dev and path != skip:
+                yield Entry(path, "other")
+                kept.append(name)
+        dirnames[:] = kept  # fwalk descends only into these
+        for name in filenames:
+            path = posixpath.join(where, name)
+            try:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                yield Entry(path, "symlink", os.readlink(name, dir_fd=dirfd))
+                continue
+            if not stat.S_ISREG(st.st_mode) or st.st_dev != root_dev:
+                yield Entry(path, "other")
+                continue
+            if st.st_nlink > 1:
+                known = first.setdefault((st.st_dev, st.st_ino), path)
+                if known != path:
+                    yield Entry(path, "hardlink", known)
+                    continue
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                             dir_fd=dirfd)
+            except OSError:  # replaced meanwhile (by a link, a fifo): not the image's file
+                continue
+            with os.fdopen(fd, "rb", buffering=0) as fh:
+                yield Entry(path, "file", size=st.st_size, fh=fh, fd=fd)
+
+
+def from_export(tar: tarfile.TarFile) -> Iterator[Entry]:
+    """Every entry of the engine's export, in its order."""
+    for member in tar:
+        path = audit.archive_path(member.name)
+        if member.issym():
+            yield Entry(path, "symlink", member.linkname)
+        elif member.islnk():
+            yield Entry(path, "hardlink", audit.archive_path(member.linkname))
+        elif member.isreg():
+            yield Entry(path, "file", size=member.size, fh=tar.extractfile(member))
+        else:
+            yield Entry(path, "other")

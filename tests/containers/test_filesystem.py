@@ -1,0 +1,79 @@
+"""Reading a container's root in place: every entry once, no symlink followed, nothing past
+the root's own filesystem, the same entries as the engine's export gives."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from harness.containers import filesystem
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "root"
+    (r / "usr" / "bin").mkdir(parents=True)
+    (r / "usr" / "bin" / "app").write_bytes(b"\x7fELF" + b"\0" * 100)
+    os.link(r / "usr" / "bin" / "app", r / "usr" / "bin" / "app-again")
+    (r / "bin").symlink_to("usr/bin")  # a symlink to a directory: listed, not walked
+    (r / "etc").mkdir()
+    (r / "etc" / "passwd").symlink_to("/etc/shadow")  # absolute: the host's, never read
+    os.mkfifo(r / "etc" / "fifo")  # opening it would block
+    (r / "tmp" / "harness-hello").mkdir(parents=True)
+    (r / "tmp" / "harness-hello" / "main").write_bytes(b"x" * 100)
+    return r
+
+
+def entries(root: Path) -> dict[str, tuple[str, str, int, bytes]]:
+    found = {}
+    for e in filesystem.from_root(str(root), "/tmp/harness-hello"):
+        data = e.fh.read(8) if e.fh is not None else b""
+        found[e.path] = (e.kind, e.link, e.size, data)
+    return found
+
+
+def test_every_entry_once_and_no_symlink_followed(root: Path) -> None:
+    found = entries(root)
+    assert found["/usr/bin/app"][0] == "file" and found["/usr/bin/app"][3] == b"\x7fELF\0\0\0\0"
+    kinds = {path: kind for path, (kind, *_rest) in found.items()}
+    # a hard link is a file once and a link to that path after (as tar writes them)
+    assert sorted((kinds["/usr/bin/app"], kinds["/usr/bin/app-again"])) == ["file", "hardlink"]
+    assert found["/bin"][:2] == ("symlink", "usr/bin")
+    assert found["/etc/passwd"][:2] == ("symlink", "/etc/shadow")
+    assert kinds["/etc/fifo"] == "other"
+    assert "/bin/app" not in found  # not walked through the link
+    assert "/tmp/harness-hello/main" not in found and "/tmp/harness-hello" not in found
+
+
+def test_nothing_past_the_roots_own_filesystem(root: Path) -> None:
+    mounted = root / "proc"
+    mounted.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(mounted)], check=True)
+    try:
+        (mounted / "inside").write_bytes(b"\x7fELF" + b"\0" * 100)
+        found = entries(root)
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
+    assert "/proc/inside" not in found and "/usr/bin/app" in found
+
+
+def test_the_export_gives_the_same_entries(root: Path) -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(root.rglob("*")):
+            name = str(path.relative_to(root))
+            if not name.startswith("tmp/harness-hello") and not path.is_fifo():
+                tar.add(path, arcname=name, recursive=False)
+    buffer.seek(0)
+    with tarfile.open(fileobj=buffer, mode="r") as tar:
+        exported = {e.path: (e.kind, e.link, e.size) for e in filesystem.from_export(tar)}
+    walked = {p: v[:3] for p, v in entries(root).items() if p != "/etc/fifo"}
+    pair = ("/usr/bin/app", "/usr/bin/app-again")  # which of the two is "the file" is order
+    for found in (walked, exported):
+        assert sorted(found.pop(p)[0] for p in pair) == ["file", "hardlink"]
+    assert walked == exported
