@@ -33,6 +33,9 @@ from harness.plugin.state import STATE, target_of
 # {job: {platform: seconds}}; "harness/durations" held one {platform: seconds} for every job.
 DURATIONS_KEY = "harness/durations-by-job"
 KEPT_JOBS = 50
+# Builds at once (workers of -n auto). Measured on 2 cores (bench --compare-builds, the four
+# Rust images, no cache): see the module's docstring.
+MAX_BUILDS = 4
 # Seconds assumed for a platform never built here: emulated builds are several times slower.
 GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
 
@@ -132,8 +135,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformSche
 
 
 def workers_for(platforms: int) -> int:
-    """``-n auto``: one worker per core, never more than there are platforms."""
-    return max(1, min(platforms, os.cpu_count() or 1))
+    """``-n auto``: a worker per platform, at most :data:`MAX_BUILDS`: every build starts at
+    once and the engine shares the machine between them, as plain buildx does; the probes
+    wait for a slot (one per core, harness.machine.slots)."""
+    return max(1, min(platforms, MAX_BUILDS))
 
 
 def record_durations(config: pytest.Config, cfg: HarnessConfig,
