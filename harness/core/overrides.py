@@ -7,6 +7,7 @@
     reason = "no JIT on 32-bit targets"                          # required with skip
     checks.app-version = { expect = 'myapp 1\\.\\d+ \\(no JIT\\)' }   # a declared check's fields
     service = { timeout = 120 }                                  # every service check's fields
+    structure-tests = ["tests/app-32bit.yaml"]                   # these CST files instead
 
 Every override whose platforms include a platform applies to it, in the order written (a later
 one's fields win). A skipped source is not run there and is reported as ``skipped`` with the
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +31,7 @@ from harness.core.outcomes import Kind
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.structure import StructureFile
 
-KEYS = ("platforms", "skip", "reason", "checks", "service")
+KEYS = ("platforms", "skip", "reason", "checks", "service", "structure-tests")
 WHERE = "[[tool.harness.overrides]]"
 
 
@@ -41,15 +42,30 @@ class Override:
     reason: str = ""
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # NAME -> fields
     service: dict[str, Any] = field(default_factory=dict)  # fields of every service check
+    structure: tuple[StructureFile, ...] | None = None  # these files instead of the run's
 
 
 def parse(tables: Any, checks: Sequence[usercheck.DeclaredCheck] = (),
-          sources: Sequence[str] = ()) -> tuple[Override, ...]:
+          sources: Sequence[str] = (),
+          read: Callable[[str], StructureFile] | None = None) -> tuple[Override, ...]:
     """The overrides of pyproject, each checked against the declared checks it changes and
-    the ``sources`` of the run (a skip that matches none is a typo, named)."""
+    the ``sources`` of the run (a skip that matches none is a typo, named); ``read`` reads
+    the structure-test files an override names."""
     if not isinstance(tables, list):
         raise UsageError(f"{WHERE} must be an array of tables",
                          "write [[tool.harness.overrides]] (two brackets)")
+    files: list[tuple[StructureFile, ...] | None] = []
+    for i, spec in enumerate(tables):
+        names = spec.get("structure-tests") if isinstance(spec, dict) else None
+        if names is None:
+            files.append(None)
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise UsageError(f"{WHERE} #{i + 1}: structure-tests must be a list of files",
+                             'write structure-tests = ["tests/app-arm.yaml"]')
+        assert read is not None, "structure-tests need a reader"
+        files.append(tuple(read(n) for n in names))
+    sources = [*sources, *(s for f in files for sf in f or () for s in sf.sources)]
     found = []
     for i, spec in enumerate(tables):
         where = f"{WHERE} #{i + 1}"
@@ -94,7 +110,8 @@ def parse(tables: Any, checks: Sequence[usercheck.DeclaredCheck] = (),
             raise UsageError(f"{where}: service must be a table",
                              "write service = { timeout = 120 }")
         _apply_service(svc.ServiceCheck(1), service, f"{where}: service")
-        found.append(Override(platforms, tuple(skip), reason.strip(), changed, service))
+        found.append(Override(platforms, tuple(skip), reason.strip(), changed, service,
+                              files[i]))
     return tuple(found)
 
 
@@ -124,6 +141,7 @@ class Applied:
     skip: tuple[tuple[str, str], ...] = ()  # (glob, reason)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     service: dict[str, Any] = field(default_factory=dict)
+    files: tuple[StructureFile, ...] | None = None  # structure tests instead of the run's
 
     def skipped(self, source: str) -> str | None:
         """The reason ``source`` is skipped here, or None."""
@@ -141,9 +159,10 @@ class Applied:
                      for c in checks if self.skipped(c.source) is None)
 
     def structure(self, files: Sequence[StructureFile]) -> tuple[StructureFile, ...]:
+        """The structure tests to run here: the override's files where it names some."""
         return tuple(replace(f, tests=tuple(t for t in f.tests
                                             if self.skipped(f.source(t)) is None))
-                     for f in files)
+                     for f in (files if self.files is None else self.files))
 
     def report(self, found: list[Observation], sources: Sequence[str],
                platform: Platform) -> list[Observation]:
@@ -165,8 +184,20 @@ def for_platform(overrides: Sequence[Override], platform: Platform) -> Applied:
     for o in mine:
         for name, fields in o.checks.items():
             checks[name] = {**checks.get(name, {}), **fields}
+    files = next((o.structure for o in reversed(mine) if o.structure is not None), None)
     return Applied(tuple((glob, o.reason) for o in mine for glob in o.skip), checks,
-                   {k: v for o in mine for k, v in o.service.items()})
+                   {k: v for o in mine for k, v in o.service.items()}, files)
+
+
+def structure_files(run: Sequence[StructureFile], overrides: Sequence[Override]
+                    ) -> tuple[StructureFile, ...]:
+    """Every structure-test file of the run, the overrides' too (each once): every test
+    that runs on some platform has its JUnit case."""
+    found = {f.shown: f for f in run}
+    for o in overrides:
+        for f in o.structure or ():
+            found.setdefault(f.shown, f)
+    return tuple(found.values())
 
 
 def skipped(source: str, platform: Platform, reason: str) -> Observation:

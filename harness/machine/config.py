@@ -18,10 +18,11 @@ from harness.core import options, service, sinks, sources, structure, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
-from harness.core.overrides import Override
+from harness.core.overrides import Override, structure_files
 from harness.core.overrides import parse as parse_overrides
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import IMAGE_NAME
+from harness.core.structure import StructureFile
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -61,8 +62,13 @@ class HarnessConfig:
         """Every source a platform of this run is judged by: the built-in ones, the declared
         checks, the structure tests, the service checks (user pytest checks aside)."""
         return (*sources.NAMES, *(c.source for c in self.checks),
-                *(s for f in self.structure for s in f.sources),
+                *(s for f in self.all_structure for s in f.sources),
                 *(c.source for c in self.services))
+
+    @property
+    def all_structure(self) -> tuple[StructureFile, ...]:
+        """The structure-test files of the run and of its overrides, each once."""
+        return structure_files(self.structure, self.overrides)
 
     def tag_for(self, platform: Platform) -> str:
         """Each platform's image has its own local tag, so no build can pick up another's."""
@@ -297,7 +303,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
     )
-    cfg.overrides = parse_overrides(_section(root).get("overrides", []), checks, cfg.sources)
+    cfg.overrides = parse_overrides(_section(root).get("overrides", []), checks, cfg.sources,
+                                    lambda f: read_structure(path_of(f), f))
     return cfg
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform as host_platform
 import re
 from typing import Any
@@ -51,7 +50,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("declared_check", [c.source for c in cfg.checks],
                              ids=[c.name for c in cfg.checks])
     if "structure_test" in metafunc.fixturenames:
-        tests = [(f.source(t), f"{f.shown}:{t.name}") for f in cfg.structure for t in f.tests]
+        tests = [(f.source(t), f"{f.shown}:{t.name}") for f in cfg.all_structure
+                 for t in f.tests]
         metafunc.parametrize("structure_test", [s for s, _ in tests],
                              ids=[i for _, i in tests])
     if "service_check" in metafunc.fixturenames:
@@ -96,7 +96,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cfg = config.stash[STATE].cfg
     # No [tool.harness.checks] or structure tests: their test has nothing to run.
     empty = {"test_declared_check"} if not cfg.checks else set()
-    empty |= {"test_structure"} if not cfg.structure else set()
+    empty |= {"test_structure"} if not cfg.all_structure else set()
     empty |= {"test_service"} if not cfg.services else set()
     if empty:
         unused = [i for i in items if getattr(i, "originalname", "") in empty]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harness.core import observation as obs
-from harness.core import overrides, service, usercheck
+from harness.core import overrides, service, structure, usercheck
 from harness.core.errors import UsageError
 from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.platforms import parse_platform
@@ -78,3 +78,19 @@ def test_a_misspelt_skip_is_named_with_the_nearest_source() -> None:
     with pytest.raises(UsageError) as err:
         parse({"platforms": ["linux/arm/v7"], "skip": ["check:jitt"], "reason": "x"})
     assert err.value.fix == "did you mean 'check:jit'?"
+
+
+def test_an_override_can_run_other_structure_test_files_on_its_platforms() -> None:
+    run = structure.parse({"schemaVersion": "2.0.0", "fileExistenceTests": [
+        {"name": "jit", "path": "/usr/lib/jit.so"}]}, "app.yaml")
+    arm = structure.parse({"schemaVersion": "2.0.0", "fileExistenceTests": [
+        {"name": "no jit", "path": "/usr/lib/jit.so", "shouldExist": False}]}, "app-arm.yaml")
+    read = {"app-arm.yaml": arm}.__getitem__
+    found = overrides.parse([{"platforms": ["linux/arm/v7"], "structure-tests": ["app-arm.yaml"],
+                              "skip": ["cst:app-arm.yaml::no jit"], "reason": "later"}],
+                            CHECKS, SOURCES, read)  # a skip may name the override's own tests
+    assert overrides.for_platform(found, AMD).structure([run]) == (run,)
+    [there] = overrides.for_platform(found, ARM).structure([run])
+    assert there.shown == "app-arm.yaml" and there.tests == ()  # its one test skipped
+    assert [f.shown for f in overrides.structure_files([run], found)] == ["app.yaml",
+                                                                          "app-arm.yaml"]
