@@ -203,6 +203,12 @@ class Pipeline:
             self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
+            if getattr(exc, "cause", "") == "build-cancelled":
+                # buildx stopped at the same signal this worker's main thread got (the build
+                # runs in xdist's execution thread): the interruption, not the image
+                self.built[platform.name] = failed(_interrupted("build"))
+                self.save(platform)
+                raise KeyboardInterrupt("the build was cancelled") from exc
             error, finding = self._finding(platform, "build", exc)
             built = failed(finding, error)
             board.set(f"build {finding.verdict}")

@@ -355,6 +355,13 @@ CAUSES: tuple[Cause, ...] = (
           why="QEMU has bugs of its own (a guest dies under one version and runs under the "
               "next); a crash only one QEMU shows, or one no second QEMU could be asked "
               "about, is not shown to be the image's"),
+    Cause("build-cancelled", Kind.ERROR, frozenset({Stage.BUILD}),
+          lambda e, m: (f"{_where(e)}the build was cancelled{_see(e)}",
+                        "run again (the run was interrupted)"),
+          _rx(r"Canceled: context canceled"),
+          why="BuildKit cancels a build when its client stops (Ctrl-C, a CI cancel): the "
+              "run was interrupted, which says nothing of the image; the step it cancelled "
+              "must not be taken for a failing one"),
     # -- the image ------------------------------------------------------------------------------
     Cause("step-failed", Kind.BUILD, frozenset({Stage.BUILD}),
           lambda e, m: (f"{_where(e)}a build step failed: {_first_line(e, m)}{_see(e)}",

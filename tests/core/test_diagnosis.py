@@ -201,6 +201,9 @@ TABLE = [
         'failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such '
         'file or directory: unknown', mode=NATIVE, platform="linux/amd64"),
      "no-shell", Kind.ABSENT),
+    ("a build cancelled by an interruption",
+     ev(Stage.BUILD, '#5 [2/2] RUN sleep 300\n#5 CANCELED\nERROR: failed to solve: Canceled: '
+        'context canceled', status=1), "build-cancelled", Kind.ERROR),
     ("a service image with no command",
      ev(Stage.START, "Error response from daemon: No command specified"), "no-command",
      Kind.MISSING),
