@@ -34,6 +34,9 @@ from harness.machine import files
 
 POLL = 0.2  # seconds between looks at a starting service
 LOG_TAIL = 50  # log lines fetched of a service that failed
+# Seconds a container may take to show up once its creation was asked for and the asking
+# was interrupted (the engine goes on creating it).
+CREATE_GRACE = 3.0
 
 
 def observe(client: docker.DockerClient, image: str, platform: Platform,
@@ -83,6 +86,7 @@ class _Service:
         self.client, self.image, self.platform, self.log = client, image, platform, log
         self.network: Any = None
         self.container: Any = None
+        self.name = ""
         self.address = ""
         self.started = 0.0
         config = client.api.inspect_image(image)["Config"] or {}
@@ -90,7 +94,7 @@ class _Service:
         self.health = bool(test) and test[0] != "NONE"
 
     def __enter__(self) -> _Service:
-        name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
+        name = self.name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
         try:
             self.network = self.client.networks.create(name, internal=True,
                                                        labels={LABEL: "1"})
@@ -109,6 +113,10 @@ class _Service:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.container is None and self.network is not None:
+            # Interrupted while the engine created it: the request went out, so the
+            # container may be there (or about to be) without our knowing it by id.
+            self.container = self._created_meanwhile()
         for thing in (self.container, self.network):
             if thing is not None:
                 with contextlib.suppress(*CLIENT_ERRORS):
@@ -117,6 +125,15 @@ class _Service:
                     else:
                         thing.remove()
         self.container = self.network = None
+
+    def _created_meanwhile(self) -> Any:
+        deadline = time.monotonic() + CREATE_GRACE
+        while True:
+            with contextlib.suppress(*CLIENT_ERRORS):
+                return self.client.containers.get(self.name)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(POLL)
 
     def note(self, line: str) -> None:
         if self.log:

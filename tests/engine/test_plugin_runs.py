@@ -175,9 +175,12 @@ def test_preflight_never_starts_an_engine_in_place_of_the_one_chosen(tmp_path: P
 def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: None, builder: str,
                                                      docker_client: docker.DockerClient) -> None:
     containers_before = {c.id for c in docker_client.containers.list(all=True)}
+    if engine.image_exists(docker_client, "harness-test/slow:linux-amd64"):
+        docker_client.images.remove("harness-test/slow:linux-amd64", force=True)
     cmd = [*harness_cmd(), "--platform=linux/amd64",
            f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
            f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+           f"--build-arg=NONCE={time.time()}",  # a step never cached, whatever ran before
            "--image=harness-test/slow", f"--builder={builder}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env={**os.environ})
@@ -363,7 +366,7 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
            "--platform=linux/amd64,linux/arm64",
            f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
            f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
-           "--image=harness-test/slow", "--require="]
+           f"--build-arg=NONCE={time.time()}", "--image=harness-test/slow", "--require="]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     status = tmp_path / "status" / "linux-amd64.json"
