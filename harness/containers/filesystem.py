@@ -63,19 +63,32 @@ def host_root(container: Any, docker_host: str | None) -> str | None:
 
 def from_root(root: str, skip: str) -> Iterator[Entry]:
     """Every entry below ``root`` on its own filesystem, ``skip`` (a directory) left out."""
-    root_dev = os.stat(root).st_dev
+    # /proc/PID/root is itself a link: opened here, then walked from its descriptor (fwalk
+    # would take the link for what it must not follow, and walk nothing).
+    rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield from _walk(rootfd, skip)
+    finally:
+        os.close(rootfd)
+
+
+def _walk(rootfd: int, skip: str) -> Iterator[Entry]:
+    root_dev = os.fstat(rootfd).st_dev
     first: dict[tuple[int, int], str] = {}
-    for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        where = "/" + posixpath.relpath(dirpath, root).removeprefix(".").lstrip("/")
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(".", follow_symlinks=False,
+                                                        dir_fd=rootfd):
+        relative = posixpath.normpath(dirpath)
+        where = "/" if relative == "." else "/" + relative
         kept = []
         for name in dirnames:
             path = posixpath.join(where, name)
             st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
                 yield Entry(path, "symlink", os.readlink(name, dir_fd=dirfd))
-            elif st.st_dev == root_dev and path != skip:
-                yield Entry(path, "other")
-                kept.append(name)
+            elif path != skip:
+                yield Entry(path, "other")  # a mount point too (/proc), as the export has it
+                if st.st_dev == root_dev:
+                    kept.append(name)
         dirnames[:] = kept  # fwalk descends only into these
         for name in filenames:
             path = posixpath.join(where, name)

@@ -50,6 +50,14 @@ def test_every_entry_once_and_no_symlink_followed(root: Path) -> None:
     assert "/tmp/harness-hello/main" not in found and "/tmp/harness-hello" not in found
 
 
+def test_a_root_given_as_a_link_is_walked_as_proc_pid_root_is(root: Path,
+                                                               tmp_path: Path) -> None:
+    link = tmp_path / "root-link"  # /proc/PID/root is a link to the container's root
+    link.symlink_to(root)
+    assert entries(link) == entries(root)
+    assert "/usr/bin/app" in entries(link)
+
+
 def test_nothing_past_the_roots_own_filesystem(root: Path) -> None:
     mounted = root / "proc"
     mounted.mkdir()

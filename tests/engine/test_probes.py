@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness.containers import probes
+from harness.containers import filesystem, probes
 from harness.core import observation as obs
 from harness.core.errors import CannotCheck, NoEmulation
 from harness.core.outcomes import Verdict
@@ -153,3 +153,30 @@ def test_an_image_that_is_not_there_is_never_pulled(docker_client: docker.Docker
     with pytest.raises(CannotCheck, match="no local image"):
         probes.observe(docker_client, "harness.invalid/never-built:latest",
                        parse_platform("linux/amd64"))
+
+
+def test_a_local_container_read_in_place_gives_what_its_export_gives(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> None:
+    """The audits read a local container's root on this host; the export is what every
+    other engine gives. Both must see the same files, links and sizes (the engine's mounts
+    aside: /dev's devices, /etc/hosts and its kind)."""
+    platform = parse_platform("linux/arm64")
+    with probes.ImageProbe(docker_client, tiny_base("linux/arm64"), platform) as probe:
+        root = filesystem.host_root(probe.container, None)
+        assert root is not None  # this machine: the engine is local and we are root
+        walked = {e.path: (e.kind, e.link, e.size)
+                  for e in filesystem.from_root(root, probes.HELLO_DIR)}
+        with probes._tar_stream(probe.container.export()) as tar:
+            exported = {e.path: (e.kind, e.link, e.size) for e in filesystem.from_export(tar)}
+        [audit, *_] = probes._audit(probe, platform, ())
+    mounted = ("/dev/", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+
+    def seen(found: dict[str, tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
+        # Of a set of hard links, which one is "the file" is the reading order's choice.
+        linked = {p for p, (k, link, _) in found.items() if k == "hardlink"} | \
+            {link for k, link, _ in found.values() if k == "hardlink"}
+        return {p: ("file", "", 0) if p in linked else v for p, v in found.items()
+                if not p.startswith(mounted)}
+
+    assert seen(walked) == seen(exported)
+    assert audit.detail["read"] == "in place" and audit.detail["files"] > 0
