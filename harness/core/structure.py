@@ -444,23 +444,24 @@ def quote(text: str) -> str:
         f"{text[:QUOTE_LIMIT]}... ({len(text)} characters)"
 
 
+def _patterns(expected: tuple[str, ...], excluded: tuple[str, ...], text: str, what: str,
+              platform: Platform) -> list[str]:
+    """CST's messages for expected patterns not found in ``text`` and excluded ones found."""
+    shown = quote(text)
+    return [f"Expected string '{p}' not found in {what} '{shown}'" for p in expected
+            if not search(p, text, platform)] + \
+        [f"Excluded string '{p}' found in {what} '{shown}'" for p in excluded
+         if search(p, text, platform)]
+
+
 def judge_command(test: CommandTest, answer: CommandAnswer, platform: Platform) -> list[str]:
     """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code."""
     if answer.setup_error:
         return [f"error in setup: {answer.setup_error}"]
-    errors = []
-    for p in test.expected_error:
-        if not search(p, answer.stderr, platform):
-            errors.append(f"Expected string '{p}' not found in error '{quote(answer.stderr)}'")
-    for p in test.excluded_error:
-        if search(p, answer.stderr, platform):
-            errors.append(f"Excluded string '{p}' found in error '{quote(answer.stderr)}'")
-    for p in test.expected_output:
-        if not search(p, answer.stdout, platform):
-            errors.append(f"Expected string '{p}' not found in output '{quote(answer.stdout)}'")
-    for p in test.excluded_output:
-        if search(p, answer.stdout, platform):
-            errors.append(f"Excluded string '{p}' found in output '{quote(answer.stdout)}'")
+    errors = _patterns(test.expected_error, test.excluded_error, answer.stderr, "error",
+                       platform)
+    errors += _patterns(test.expected_output, test.excluded_output, answer.stdout, "output",
+                        platform)
     if test.exit_code != answer.status:
         errors.append(f"Test '{test.name}' exited with incorrect error code. Expected: "
                       f"{test.exit_code}, Actual: {answer.status}")
@@ -497,16 +498,8 @@ def judge_content(test: FileContentTest, answer: FileAnswer, path: str,
     """file_content.go's Run: the file is read, every expected pattern in it, no excluded."""
     if answer.content is None:
         return [f"Failed to open {path}. Error: {answer.error or 'not found in image'}"]
-    errors = []
-    for p in test.expected:
-        if not search(p, answer.content, platform):
-            errors.append(f"Expected string '{p}' not found in file content string "
-                          f"'{quote(answer.content)}'")
-    for p in test.excluded:
-        if search(p, answer.content, platform):
-            errors.append(f"Excluded string '{p}' found in file content string "
-                          f"'{quote(answer.content)}'")
-    return errors
+    return _patterns(test.expected, test.excluded, answer.content, "file content string",
+                     platform)
 
 
 @dataclass(frozen=True)
