@@ -39,7 +39,7 @@ from harness.containers.engine import (
 )
 from harness.core import audit, baseline, elf, isa, linkage, sources
 from harness.core import observation as obs
-from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.diagnosis import Event, Stage, diagnose, signal_of
 from harness.core.elf import HEADER_SIZE
 from harness.core.errors import (
     CannotCheck,
@@ -324,7 +324,7 @@ class ImageProbe:
                                   mounts={str(second.path): QEMU_MOUNT})
         except ProbeTimeout:
             return replace(event, second=second.describe(), elsewhere=True)  # alive there
-        died = out.status < 0 or 128 < out.status < 160  # by a signal, as QEMU passes it on
+        died = signal_of(out.status) is not None  # by a signal, as QEMU passes it on
         return replace(event, second=second.describe(),
                        elsewhere=out.status == expected or not died)
 

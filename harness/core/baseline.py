@@ -24,6 +24,10 @@ the platform's own CPU says. Pure.
 
 from __future__ import annotations
 
+import signal
+
+from harness.core.diagnosis import signal_of
+
 # QEMU's model of each platform's oldest CPU, and what it is.
 CPUS: dict[str, tuple[str, str]] = {
     "linux/arm64": ("cortex-a53", "ARMv8.0-A, the Cortex-A53 of a Raspberry Pi 3"),
@@ -37,10 +41,9 @@ CPUS: dict[str, tuple[str, str]] = {
 }
 # The QEMU binary that runs each natively-run architecture's programs when launched by hand.
 LAUNCHERS = {"amd64": "qemu-x86_64", "386": "qemu-i386"}
-SIGILL_STATUS = 128 + 4  # a shell's status for a command killed by SIGILL
 
 
 def illegal(status: int, output: str) -> bool:
     """Whether a command was killed by an illegal instruction: its status is SIGILL's, or
     QEMU says so (``qemu: uncaught target signal 4``) where a shell reported another."""
-    return status == SIGILL_STATUS or "uncaught target signal 4" in output
+    return signal_of(status) == signal.SIGILL or "uncaught target signal 4" in output

@@ -150,6 +150,16 @@ def _see(event: Event) -> str:
     return f"; see {event.log}" if event.log else ""
 
 
+def signal_of(status: int | None) -> int | None:
+    """The signal a command died by, from its exit status as a shell or the engine gives it
+    (128 + N), or as Python gives it (-N); None when it exited by itself."""
+    if status is None:
+        return None
+    if status < 0:
+        return -status
+    return status - 128 if 128 < status < 160 else None
+
+
 def _signal_name(number: int) -> str:
     try:
         return signals.Signals(number).name
@@ -418,12 +428,13 @@ CAUSES: tuple[Cause, ...] = (
               "to check"),
     Cause("tool-killed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` died by "
-                        f"{_signal_name(e.signal or (e.status or 128) - 128)}"
+                        f"{_signal_name(e.signal or signal_of(e.status) or 0)}"
                         f"{f' under {e.emulator} and {e.second} alike' if e.second else ''}: "
                         f"{tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "
                         "find why it crashes"),
-          when=lambda e: e.signal is not None or 128 < (e.status or 0) < 160,
+          when=lambda e: e.signal is not None or ((e.status or 0) > 128 and
+          signal_of(e.status) is not None),
           why="the tool died by a signal (SIGSEGV, SIGILL, ...); under emulation only when "
               "a second QEMU crashed too"),
     Cause("tool-failed", Kind.BROKEN, frozenset({Stage.PROBE}),
