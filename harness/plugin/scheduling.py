@@ -7,16 +7,23 @@ out in collection order, so the platforms are collected longest first: durations
 runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
 it that a platform is short; platforms under QEMU first where nothing is known yet.
-``-n auto`` starts one worker per core, never more than there are platforms: emulated builds
-keep a core busy, and measured on 2 cores (``nox -s bench``, the four Rust images) four
-workers took 148.3 s without cache against 142.7 s for two, 19.0 s warm against 15.3 s, and
-their ELF audits slowed from 2.3-3.4 s to 6.9-8.0 s each.
+``-n auto`` starts one worker per core, never more than there are platforms, so as many
+builds run at once as there are cores, the emulated ones first. Measured on 2 cores (``nox -s
+bench -- --compare-builds 2,3``, bench run 9, the four Rust images, no cache, in one run):
+two builds at once took 212.6 s, three 238.8 s, four 221.4 s, and plain ``docker buildx build``
+of the four at once 216.3 s. Four at once slowed the two emulated builds from 150-161 s to
+198-209 s (the native builds took the cores in their first minute) and gained nothing: the
+work is the same and the cores are two. Runs 5 and 6 had found the same (142.7 s for two
+workers, 148.3 s for four). Workers beyond the cores (``-n 4``) only build: their probes
+wait for a slot, one per core (harness.machine.slots), so an audit never shares a core with
+three others.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform as host_platform
 import re
 from typing import Any
@@ -32,9 +39,6 @@ from harness.plugin.state import STATE, target_of
 # {job: {platform: seconds}}; "harness/durations" held one {platform: seconds} for every job.
 DURATIONS_KEY = "harness/durations-by-job"
 KEPT_JOBS = 50
-# Builds at once (workers of -n auto). Measured on 2 cores (bench --compare-builds, the four
-# Rust images, no cache): see the module's docstring.
-MAX_BUILDS = 4
 # Seconds assumed for a platform never built here: emulated builds are several times slower.
 GUESS = {"qemu": 600.0, "native": 200.0, "unavailable": 0.0}
 
@@ -135,10 +139,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformSche
 
 
 def workers_for(platforms: int) -> int:
-    """``-n auto``: a worker per platform, at most :data:`MAX_BUILDS`: every build starts at
-    once and the engine shares the machine between them, as plain buildx does; the probes
-    wait for a slot (one per core, harness.machine.slots)."""
-    return max(1, min(platforms, MAX_BUILDS))
+    """``-n auto``: a worker per core, never more than there are platforms (see the module's
+    docstring for the figures); with more workers than cores (``-n 4``), the probes still
+    wait for a slot, one per core (harness.machine.slots)."""
+    return max(1, min(platforms, os.cpu_count() or 1))
 
 
 def record_durations(config: pytest.Config, cfg: HarnessConfig,

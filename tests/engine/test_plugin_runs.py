@@ -25,7 +25,6 @@ import pytest
 from harness.containers import engine
 from harness.core.outcomes import Exit
 from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
-from harness.plugin import scheduling
 from tests.helpers import (
     CHECKS_PER_PLATFORM,
     FIXTURES,
@@ -619,14 +618,15 @@ def test_an_rpm_userland_is_checked_by_rpm(tmp_path: Path,
     assert all(seen[n]["dpkg"]["raw"] is None for n in names)  # absent: asked first
 
 
-@pytest.mark.parametrize("count", [1, 4])
-def test_n_auto_builds_every_platform_at_once_and_probes_one_per_core(
-        count: int, tmp_path: Path, tiny_base: Any) -> None:
-    """`-n auto` (what `nox -s build` passes) starts a worker per platform (at most
-    MAX_BUILDS), so every build starts before any probe has ended, as plain buildx starts
-    them all; the probes take a slot each, never more at once than there are cores. (xdist
-    asks for the count before the plugin's roles are registered; the plugin once went
-    unasked, and one platform got a worker per core.)"""
+@pytest.mark.parametrize(("count", "workers"), [(1, "auto"), (4, "auto"), (4, "4")])
+def test_workers_build_side_by_side_and_probe_one_platform_per_core(
+        count: int, workers: str, tmp_path: Path, tiny_base: Any) -> None:
+    """`-n auto` (what `nox -s build` passes) starts a worker per core, never more than
+    there are platforms, and those platforms build side by side: each build starts before
+    any probe has ended. With a worker per platform (`-n 4`), every build starts at once and
+    the probes take a slot each, never more at once than there are cores. (xdist asks for
+    the count before the plugin's roles are registered; the plugin once went unasked, and
+    one platform got a worker per core.)"""
     platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:count]
     for p in platforms:
         tiny_base(p)
@@ -634,14 +634,15 @@ def test_n_auto_builds_every_platform_at_once_and_probes_one_per_core(
                                      f"--build-arg=BASE_IMAGE={TINY}", "--require=",
                                      f"--report-dir={tmp_path}", "--image=harness-test/auto",
                                      f"--platform={','.join(platforms)}", "-vv",
-                                     workers="auto"),
+                                     workers=workers),
                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     assert run.returncode == Exit.OK, run.stdout[-3000:]
-    workers = min(count, scheduling.MAX_BUILDS)
-    assert f"created: {workers}/{workers} worker" in run.stdout, run.stdout[:2000]
+    started = min(count, os.cpu_count() or 1) if workers == "auto" else int(workers)
+    assert f"created: {started}/{started} worker" in run.stdout, run.stdout[:2000]
     phases = [ph for p in report(tmp_path)["platforms"] for ph in p["phases"]]
     builds = [ph["start"] for ph in phases if ph["name"] == "build"]
     probes = [(ph["start"], ph["end"]) for ph in phases if ph["name"] == "probe"]
-    assert len(builds) == count and max(builds) < min(end for _, end in probes), phases
+    assert len(builds) == count
+    assert sorted(builds)[started - 1] < min(end for _, end in probes), phases
     most = max(sum(1 for s, e in probes if s <= at < e) for at, _ in probes)
     assert most <= (os.cpu_count() or 1), phases
