@@ -25,8 +25,7 @@ def test_a_second_process_waits_for_the_only_slot_and_gets_it_when_freed(tmp_pat
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     with Slots(tmp_path, 1).take() as waited:
-        assert holder.poll() is not None  # only once the holder let go
-        assert waited > 0.5
+        assert waited > 1.0  # the holder's 1.5 s, less the moment it took to say "held"
     holder.communicate()
 
 
