@@ -340,28 +340,27 @@ class Pipeline:
             assert built.image is not None and built.image.id is not None
             assert built.mode is not None
             applied = overrides.for_platform(self.cfg.overrides, platform)
-            found = probes.observe(self.engines.client(platform), built.image.id, platform,
+            client, url, image = self.engines.client(platform), self.engines.url(platform), \
+                built.image.id
+            emulation = self._emulation(platform, built.mode)
+            found = probes.observe(client, image, platform,
                                    timeout=self.cfg.probe_timeout,
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
                                    checks=applied.declared(self.cfg.checks),
-                                   docker_host=self.engines.url(platform),
-                                   emulation=self._emulation(platform, built.mode),
+                                   docker_host=url, emulation=emulation,
                                    launcher=self._launcher(platform, built.mode))
             files = applied.structure(self.cfg.structure)
             if any(f.tests for f in files):
-                found += structure.observe(
-                    self.engines.client(platform), built.image.id, platform,
-                    files, timeout=self.cfg.probe_timeout, log_path=log,
-                    mode=built.mode.kind, docker_host=self.engines.url(platform),
-                    emulation=self._emulation(platform, built.mode))
+                found += structure.observe(client, image, platform, files,
+                                           timeout=self.cfg.probe_timeout, log_path=log,
+                                           mode=built.mode.kind, docker_host=url,
+                                           emulation=emulation)
             services = applied.services(self.cfg.services)
             if services:
-                found += service.observe(
-                    self.engines.client(platform), built.image.id, platform,
-                    services, mode=built.mode.kind,
-                    docker_host=self.engines.url(platform), log_path=log)
+                found += service.observe(client, image, platform, services,
+                                         mode=built.mode.kind, docker_host=url, log_path=log)
             found = applied.report(found, self.cfg.sources, platform)
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)

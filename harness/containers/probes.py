@@ -155,13 +155,7 @@ class ImageProbe:
                 raise error from exc
             self._log_line(f"# {error.message}")
             try:
-                # Never started: a command of its own, so that an image with neither CMD
-                # nor ENTRYPOINT can be read too (the engine refuses to create one without).
-                self._files = self.client.containers.create(
-                    self.image, platform=self.platform.name, labels={LABEL: "1"},
-                    entrypoint=["/harness-files-only"],
-                    name=f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}",
-                    **_one_shot_limits())
+                self._files = files_only(self.client, self.image, self.platform)
             except BaseException:
                 self.close()
                 raise
@@ -306,6 +300,19 @@ class ImageProbe:
         d = self._diagnose(Stage.PROBE, "", command=" ".join(cmd), timed_out=True)
         return ProbeTimeout(f"{d.message} within {limit:.0f} s", d.fix, cause=d.cause)
 
+    def failure(self, cmd: list[str], out: Output, expected: int, limit: float | None,
+                required: bool) -> Event:
+        """What happened when ``cmd`` exited other than ``expected``, to diagnose: where QEMU
+        crashed, with what a second QEMU made of the same command (the image's fault only if
+        it crashes there too)."""
+        event = Event(Stage.PROBE, output=out.text + out.stderr, status=out.status,
+                      command=" ".join(cmd), platform=self.platform.name, mode=self.mode,
+                      subject=cmd[0], required=required,
+                      emulator=self.emulation.name if self.emulation else "")
+        if self.emulation is not None and diagnose(event).cause == "emulator-crash":
+            event = self.again_elsewhere(event, cmd, expected, limit)
+        return event
+
     def again_elsewhere(self, event: Event, cmd: list[str], expected: int,
                         limit: float | None) -> Event:
         """``event`` (QEMU crashed running ``cmd``) with what a second QEMU made of the same
@@ -389,21 +396,31 @@ class Output:
     stderr: str = ""  # where stderr was asked apart from stdout
 
 
+class _Kept:
+    """The first ``cap`` bytes of a stream, and a count of the bytes after them (drained)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.data, self.dropped = cap, bytearray(), 0
+
+    def add(self, chunk: bytes) -> None:
+        room = max(self.cap - len(self.data), 0)
+        self.data += chunk[:room]
+        self.dropped += max(len(chunk) - room, 0)
+
+
 def _capped_split(pairs: Iterable[tuple[bytes | None, bytes | None]],
                   cap: int = OUTPUT_CAP) -> tuple[bytes, int, bytes]:
     """A demultiplexed stream's stdout and stderr, each up to ``cap`` bytes: (stdout, bytes
     dropped from both, stderr). The stream is closed afterwards, as in :func:`_capped`."""
-    out, err, dropped = bytearray(), bytearray(), 0
+    out, err = _Kept(cap), _Kept(cap)
     try:
         for pair in pairs:
-            for chunk, into in zip(pair, (out, err), strict=True):
+            for chunk, kept in zip(pair, (out, err), strict=True):
                 if chunk:
-                    room = max(cap - len(into), 0)
-                    into += chunk[:room]
-                    dropped += max(len(chunk) - room, 0)
+                    kept.add(chunk)
     finally:
         _close(pairs)
-    return bytes(out), dropped, bytes(err)
+    return bytes(out.data), out.dropped + err.dropped, bytes(err.data)
 
 
 def _close(stream: Any) -> None:
@@ -421,17 +438,13 @@ def _capped(chunks: Iterable[bytes], cap: int = OUTPUT_CAP) -> tuple[bytes, int]
     """The first ``cap`` bytes of a stream, and the count of the bytes after them (read to
     the end, so the command is not blocked on a full pipe, and dropped). The stream is closed
     afterwards: the SDK's streams hold their connection until then."""
-    kept, size, dropped = bytearray(), 0, 0
+    kept = _Kept(cap)
     try:
         for chunk in chunks:
-            room = cap - size
-            if room > 0:
-                kept += chunk[:room]
-                size += min(room, len(chunk))
-            dropped += max(len(chunk) - max(room, 0), 0)
+            kept.add(chunk)
     finally:
         _close(chunks)
-    return bytes(kept), dropped
+    return bytes(kept.data), kept.dropped
 
 
 def _volumes(mounts: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -456,6 +469,16 @@ def _tar_stream(chunks: Any) -> Iterator[tarfile.TarFile]:
             yield tar
     finally:
         reader.close()
+
+
+def files_only(client: docker.DockerClient, image: str, platform: Platform,
+               prefix: str = "harness-probe") -> Any:
+    """A container of ``image`` that is never started, to read files from. Its command is
+    one of its own, so that an image with neither CMD nor ENTRYPOINT can be read too (the
+    engine refuses to create one without)."""
+    return client.containers.create(
+        image, platform=platform.name, labels={LABEL: "1"}, entrypoint=["/harness-files-only"],
+        name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits())
 
 
 def stat_path(container: Any, path: str) -> tarfile.TarInfo | None:
@@ -520,14 +543,8 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
         if result.dropped:
             seen.detail["dropped_bytes"] = result.dropped
         return seen
-    event = Event(Stage.PROBE, output=out, status=code, command=" ".join(cmd),
-                  platform=probe.platform.name, mode=probe.mode, subject=cmd[0],
-                  required=source in required,
-                  emulator=probe.emulation.name if probe.emulation else "")
+    event = probe.failure(cmd, result, status, timeout, required=source in required)
     d = diagnose(event)
-    if d.cause == "emulator-crash":  # the image's fault only if another QEMU crashes too
-        event = probe.again_elsewhere(event, cmd, status, timeout)
-        d = diagnose(event)
     if d.kind in (Kind.MISSING, Kind.ABSENT):
         # Not found, or found and not executable (a missing program interpreter says ENOENT)?
         if _which(probe, cmd[0]) is None:
@@ -807,9 +824,8 @@ class _Member:
 class _FileMember:
     """One file read in place: any span at its offset, its end at once (nothing streamed)."""
 
-    def __init__(self, fd: int, head: bytes, size: int) -> None:
+    def __init__(self, fd: int, size: int) -> None:
         self.fd, self.size = fd, size
-        self.prefix = head
 
     def capture(self, offset: int, size: int) -> bytearray:
         return bytearray(os.pread(self.fd, size, offset))
@@ -827,7 +843,7 @@ class _FileMember:
 
 def _member(entry: filesystem.Entry, head: bytes) -> _Member | _FileMember:
     if entry.fd is not None:
-        return _FileMember(entry.fd, head, entry.size)
+        return _FileMember(entry.fd, entry.size)
     return _Member(entry.fh, head)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,16 @@ import docker.errors
 
 from harness.containers import probes
 from harness.containers.engine import CLIENT_ERRORS
-from harness.containers.probes import LABEL, Emulation, ImageProbe, read_path, stat_path
+from harness.containers.probes import (
+    Emulation,
+    ImageProbe,
+    files_only,
+    read_path,
+    stat_path,
+)
 from harness.core import observation as obs
 from harness.core import structure as cst
-from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.diagnosis import diagnose
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
@@ -88,28 +93,14 @@ def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConf
                     f"{cst.quote(out.text.strip())}"), platform)
         cmd = argv(test.command)
         out = probe.run(cmd, env=env, split=True, user=sf.user)
-        if out.status != test.exit_code:
-            _emulator_fault(probe, cmd, out, test.exit_code)
+        if out.status != test.exit_code:  # QEMU's fault, where a second QEMU says so
+            d = diagnose(probe.failure(cmd, out, test.exit_code, None, required=True))
+            if d.kind is Kind.EMULATOR:
+                raise HarnessError(d.message, d.fix, kind=d.kind, cause=d.cause)
         for step in test.teardown:  # structure.go logs a failed teardown; so does the probe log
             probe.run(argv(step), env=env, user=sf.user)
     return cst.judge_command(test, cst.CommandAnswer(out.text, out.stderr, out.status),
                              platform)
-
-
-def _emulator_fault(probe: ImageProbe, cmd: list[str], out: probes.Output,
-                    expected: int) -> None:
-    """Raise where QEMU, not the image, failed the command (asked of a second QEMU first)."""
-    event = Event(Stage.PROBE, output=out.text + out.stderr, status=out.status,
-                  command=" ".join(cmd), platform=probe.platform.name, mode=probe.mode,
-                  subject=cmd[0], required=True,
-                  emulator=probe.emulation.name if probe.emulation else "")
-    d = diagnose(event)
-    if d.cause != "emulator-crash":
-        return
-    if probe.emulation is not None:
-        d = diagnose(probe.again_elsewhere(event, cmd, expected, None))
-    if d.kind is Kind.EMULATOR:
-        raise HarnessError(d.message, d.fix, kind=d.kind, cause=d.cause)
 
 
 def _files(test: cst.Test, config: cst.ImageConfig, platform: Platform,
@@ -149,10 +140,7 @@ class _Reader:
     @property
     def container(self) -> Any:
         if self._container is None:
-            self._container = self.client.containers.create(
-                self.image, platform=self.platform.name, labels={LABEL: "1"},
-                entrypoint=["/harness-files-only"],
-                name=f"harness-cst-{self.platform.slug}-{uuid.uuid4().hex[:8]}")
+            self._container = files_only(self.client, self.image, self.platform, "harness-cst")
         return self._container
 
     def stat(self, path: str) -> cst.FileAnswer:

@@ -182,22 +182,21 @@ TABLES = ("checks", "service", "overrides")  # sub-tables of [tool.harness] that
 def read_pyproject(root: Path) -> dict[str, Any]:
     """``[tool.harness]`` of ``root``'s pyproject.toml, keys checked (an unknown key is a
     usage error naming the nearest known one), by option key."""
-    section = _section(root)
+    return _options_of(_section(root))
+
+
+def _options_of(section: dict[str, Any]) -> dict[str, Any]:
     options.check_keys(k for k in section if k not in TABLES)
     return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
 
 
-def read_checks(root: Path) -> tuple[usercheck.DeclaredCheck, ...]:
-    """The checks declared in ``[tool.harness.checks]``, each one checked."""
-    return usercheck.parse(_section(root).get("checks", {}))
-
-
-def read_services(root: Path, given: dict[str, str]) -> tuple[service.ServiceCheck, ...]:
+def read_services(section: dict[str, Any], given: dict[str, str]
+                  ) -> tuple[service.ServiceCheck, ...]:
     """``--service-check PORT/PATH=REGEX`` options where given, else
     ``[tool.harness.service]``."""
     if given:
         return tuple(service.parse_option(f"{k}={v}") for k, v in given.items())
-    table = _section(root).get("service")
+    table = section.get("service")
     return service.parse_table(table) if table is not None else ()
 
 
@@ -249,8 +248,9 @@ def parse_build_args(items: list[str]) -> dict[str, str]:
 def load(root: Path, **overrides: Any) -> HarnessConfig:
     """Merge pyproject's ``[tool.harness]`` with options (None or empty: not given); every
     value is converted and checked by its entry in ``harness.core.options``."""
+    section = _section(root)  # pyproject.toml read once
     settings = {k: options.BY_KEY[k].convert(v, "pyproject.toml")
-                for k, v in read_pyproject(root).items()}
+                for k, v in _options_of(section).items()}
     given = {k: options.BY_KEY[k].convert(v, "command line")
              for k, v in overrides.items() if v not in (None, [], ())}
     if "dockerfile" in given and "context" not in given:
@@ -272,9 +272,9 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     except UnknownPlatform as exc:
         raise UsageError(str(exc), "pass --platform with a name from that list") from exc
     dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
-    checks = read_checks(root)
+    checks = usercheck.parse(section.get("checks", {}))  # [tool.harness.checks], checked
     structure_files = tuple(read_structure(path_of(f), f) for f in value("structure_tests"))
-    services = read_services(root, given.get("service_checks", {}))
+    services = read_services(section, given.get("service_checks", {}))
     cfg = HarnessConfig(
         root=root,
         platforms=platforms,
@@ -303,7 +303,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
     )
-    cfg.overrides = parse_overrides(_section(root).get("overrides", []), checks, cfg.sources,
+    cfg.overrides = parse_overrides(section.get("overrides", []), checks, cfg.sources,
                                     lambda f: read_structure(path_of(f), f))
     return cfg
 

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from harness.core import sources
+from harness.core import service, sources
 from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
 from harness.plugin.state import STATE, target_of
@@ -60,7 +60,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              ids=[i for _, i in tests])
     if "service_check" in metafunc.fixturenames:
         metafunc.parametrize("service_check", [c.source for c in cfg.services],
-                             ids=[c.source.removeprefix("service:") for c in cfg.services])
+                             ids=[c.source.removeprefix(service.PREFIX) for c in cfg.services])
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
                              indirect=True, scope="session")
@@ -98,7 +98,7 @@ def expected_seconds(config: pytest.Config, cfg: HarnessConfig) -> dict[str, flo
 @pytest.hookimpl(trylast=True)  # after pytest groups items by session-scoped parameter
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[STATE].cfg
-    # No [tool.harness.checks] or structure tests: their test has nothing to run.
+    # No declared checks, structure tests or service checks: their test has nothing to run.
     empty = {"test_declared_check"} if not cfg.checks else set()
     empty |= {"test_structure"} if not cfg.all_structure else set()
     empty |= {"test_service"} if not cfg.services else set()
