@@ -10,6 +10,7 @@ expected is a bug of the harness (``internal``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
@@ -108,6 +109,14 @@ class Pipeline:
         self.user_tests: dict[str, list[Observation]] = {}
         self.probe_slots = slots.Slots(cfg.report_dir / "status" / "probe-slots",
                                        os.cpu_count() or 1)
+
+    def build_slots(self, platform: Platform) -> slots.Slots:
+        """The slots of the engine that builds ``platform``: --builds of them (one per core
+        by default), shared by every worker of this run that builds there."""
+        url = self.engines.url(platform) or engine.chosen().url
+        where = hashlib.sha256(url.encode()).hexdigest()[:12]
+        return slots.Slots(self.cfg.report_dir / "status" / f"build-slots-{where}",
+                           self.cfg.builds or os.cpu_count() or 1)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -224,12 +233,24 @@ class Pipeline:
         failed build keeps what it got through."""
         cfg = self.cfg
         board.set("preparing")
-        client = self.engines.client(platform)
         if not mode.can_run:
             facts = self.engines.facts(platform)
             raise engine.cannot_run(platform, facts.arch, self.engines.url(platform), facts.name)
         if cfg.ref:
             return self._fetch(platform, board, mode, phases)
+        board.set("waiting to build")
+        queued = time.time()
+        # The emulated builds first: they are the long ones (see harness.plugin.scheduling).
+        with self.build_slots(platform).take(rank=int(mode.kind is RunKind.QEMU)) as waited:
+            if waited > 0.5:  # the report's timeline shows the wait for a build slot
+                phases.append(Phase.between("queue", queued, queued + waited))
+            return self._base_and_build(platform, board, mode, phases)
+
+    def _base_and_build(self, platform: Platform, board: StatusBoard, mode: RunMode,
+                        phases: list[Phase]) -> Built:
+        """The platform's bases and build, in a build slot."""
+        cfg = self.cfg
+        client = self.engines.client(platform)
         build_args = dict(cfg.build_args)
         log_dir = files.own_dir(cfg.log_dir)
         base_log = log_dir / f"{platform.slug}-base.log"
@@ -256,7 +277,6 @@ class Pipeline:
         contexts = {} if cfg.takes_base_arg else served
         if cfg.takes_base_arg:
             build_args["BASE_IMAGE"] = served[cfg.base_image]
-        board.set("building")
         # Built under a tag of this run's own, and probed by its ID: two runs on one engine
         # never take each other's image. The shared tag moves only once this build is done.
         final = cfg.tag_for(platform)
@@ -267,6 +287,7 @@ class Pipeline:
             build_args=build_args, labels={"dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform))
+        board.set("building")
         began = time.time()
         try:
             try:
@@ -321,11 +342,14 @@ class Pipeline:
 
     def check(self, built: Built) -> Checked:
         """The platform's probes and verdict, once a probe slot is free: every platform
-        builds at once, but at most one per core is probed at a time (harness.machine.slots)."""
+        builds at once, but at most one per core is probed at a time (harness.machine.slots),
+        an emulated one first (its probes take several times as long: started last, it
+        would be the run's tail)."""
         board = self.board(built.platform)
         board.set("waiting to probe")
         queued = time.time()
-        with self.probe_slots.take() as waited:
+        emulated = built.mode is not None and built.mode.kind is RunKind.QEMU
+        with self.probe_slots.take(rank=int(emulated)) as waited:
             checked = self._check(built, board)
         if waited > 0.5:  # the report's timeline shows the wait for a slot
             checked.phases.insert(0, Phase.between("wait", queued, queued + waited))
@@ -350,7 +374,8 @@ class Pipeline:
                                    allow_foreign=self.cfg.allow_foreign,
                                    checks=applied.declared(self.cfg.checks),
                                    docker_host=url, emulation=emulation,
-                                   launcher=self._launcher(platform, built.mode))
+                                   launcher=self._launcher(platform, built.mode),
+                                   keep_audits=not self.cfg.no_cache)
             files = applied.structure(self.cfg.structure)
             if any(f.tests for f in files):
                 found += structure.observe(client, image, platform, files,

@@ -28,7 +28,7 @@ REQUIRABLE = SOURCES  # the sources a run can require
 class Option:
     key: str  # HarnessConfig field; pyproject key with "-" for "_"
     flag: str  # --platform
-    kind: str  # "list", "path", "str", "choice", "float", "bool", "args"
+    kind: str  # "list", "path", "str", "choice", "float", "int", "bool", "args"
     default: Any
     help: str
     commands: frozenset[str]  # where the flag is offered: build, publish, merge, preflight, bench
@@ -79,6 +79,16 @@ class Option:
             if not number > 0 or number != number or number == float("inf"):
                 raise bad("a number of seconds above 0")
             return number
+        if self.kind == "int":
+            if isinstance(value, (bool, float)):
+                raise bad("a whole number of 1 or more")
+            try:
+                count = int(value)
+            except (TypeError, ValueError):
+                raise bad("a whole number of 1 or more") from None
+            if count < 1:
+                raise bad("a whole number of 1 or more")
+            return count
         if not isinstance(value, str) or not value.strip():
             raise bad("a non-empty string")
         if self.kind == "choice" and value not in self.choices:
@@ -87,7 +97,7 @@ class Option:
 
     def example(self) -> str:
         samples = {"list": '["a", "b"]', "args": '["KEY=VALUE"]', "bool": "true",
-                   "float": "60", "path": '"path"', "str": '"text"'}
+                   "float": "60", "int": "2", "path": '"path"', "str": '"text"'}
         sample = f'"{self.choices[0]}"' if self.choices else samples[self.kind]
         return f"{self.toml_key} = {sample} in [tool.harness], or {self.flag} " + (
             "" if self.kind == "bool" else (self.metavar or "VALUE"))
@@ -156,11 +166,15 @@ OPTIONS: tuple[Option, ...] = (
            "seconds a probe may take before it counts as hung", RUN, "SECONDS"),
     Option("hello_timeout", "--hello-timeout", "float", 600.0,
            "seconds the hello-world compile may take", RUN, "SECONDS"),
+    Option("builds", "--builds", "int", None,
+           "platforms built at once on one engine, the emulated ones first (default: one per "
+           "core; more only slowed the whole run in the benchmark)", RUN, "N"),
     Option("progress", "--progress", "choice", "auto",
            "tty: one line per platform updated in place; plain: a line per change (CI "
            "logs); auto: tty when the output is a terminal", RUN, choices=PROGRESS),
     Option("no_cache", "--no-cache", "bool", False,
-           "build every layer anew (bases stay cached)", RUN),
+           "build every layer anew and read every file again for the audits (bases stay "
+           "cached)", RUN),
     Option("refresh_bases", "--refresh-bases", "bool", False,
            "make cached bases anew", RUN),
     Option("offline_bases", "--offline-bases", "bool", False,

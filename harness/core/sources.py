@@ -58,7 +58,8 @@ BUILTIN: tuple[Source, ...] = (
     Source("rustc-elf", "the rustc binary is an ELF program of the platform",
            says="the rustc binary is", fix=TOOLCHAIN_FIX),
     Source("cargo", "cargo runs", ("cargo", "-V"), maps=False),
-    Source("hello", "a hello-world crate compiles and runs in the image", maps=False,
+    Source("hello", "a hello-world crate compiles (`cargo build` as CI runs it: no "
+           "incremental cache, no debug info) and runs in the image", maps=False,
            when_absent="there is no cargo to compile a hello-world crate with"),
     Source("hello-elf", "the program rustc compiled is of the platform",
            says="the program rustc compiled is", fix=TOOLCHAIN_FIX),

@@ -51,6 +51,7 @@ class HarnessConfig:
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
+    builds: int | None = None  # builds at once on one engine; None: one per core
     refresh_bases: bool = False
     offline_bases: bool = False  # never pull a base; serve Debian FROMs from made ones
     no_cache: bool = False
@@ -297,6 +298,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),
+        builds=value("builds"),
         refresh_bases=value("refresh_bases"),
         offline_bases=value("offline_bases"),
         no_cache=value("no_cache"),

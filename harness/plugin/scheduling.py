@@ -7,23 +7,24 @@ out in collection order, so the platforms are collected longest first: durations
 runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
 it that a platform is short; platforms under QEMU first where nothing is known yet.
-``-n auto`` starts one worker per core, never more than there are platforms, so as many
-builds run at once as there are cores, the emulated ones first. Measured on 2 cores (``nox -s
-bench -- --compare-builds 2,3``, bench run 9, the four Rust images, no cache, in one run):
-two builds at once took 212.6 s, three 238.8 s, four 221.4 s, and plain ``docker buildx build``
-of the four at once 216.3 s. Four at once slowed the two emulated builds from 150-161 s to
-198-209 s (the native builds took the cores in their first minute) and gained nothing: the
-work is the same and the cores are two. Runs 5 and 6 had found the same (142.7 s for two
-workers, 148.3 s for four). Workers beyond the cores (``-n 4``) only build: their probes
-wait for a slot, one per core (harness.machine.slots), so an audit never shares a core with
-three others.
+``-n auto`` starts one worker per platform: each builds its platform once a build slot of
+its engine is free (``--builds``, one per core by default) and probes it once a probe slot is
+(one per core), the emulated platforms first in both queues (harness.machine.slots). The
+slots, not the workers, set how much runs at once, so a warm rerun (every build a cache hit
+of a second) probes the long emulated platforms first and fills in the native ones beside
+them, instead of leaving a native platform's build waiting for a worker. Measured on 2
+cores (``nox -s bench -- --compare-builds 2,3``, bench run 9, the four Rust images, no cache,
+in one run): two builds at once took 212.6 s, three 238.8 s, four 221.4 s, and plain ``docker
+buildx build`` of the four at once 216.3 s. Four at once slowed the two emulated builds from
+150-161 s to 198-209 s (the native builds took the cores in their first minute) and gained
+nothing: the work is the same and the cores are two. Runs 5 and 6 had found the same (142.7 s
+for two workers, 148.3 s for four). Hence one build per core by default.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform as host_platform
 import re
 from typing import Any
@@ -139,10 +140,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformSche
 
 
 def workers_for(platforms: int) -> int:
-    """``-n auto``: a worker per core, never more than there are platforms (see the module's
-    docstring for the figures); with more workers than cores (``-n 4``), the probes still
-    wait for a slot, one per core (harness.machine.slots)."""
-    return max(1, min(platforms, os.cpu_count() or 1))
+    """``-n auto``: a worker per platform (see the module's docstring): how many build and
+    probe at once is the slots' to say (harness.machine.slots)."""
+    return max(1, platforms)
 
 
 def record_durations(config: pytest.Config, cfg: HarnessConfig,

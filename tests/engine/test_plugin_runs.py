@@ -90,6 +90,38 @@ def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
     assert "[harness] linux/arm/v7" in run.stdout  # progress lines per platform
 
 
+def test_a_rerun_reads_the_audits_of_the_same_image_back_and_no_cache_reads_anew(
+        tmp_path: Path, seeded: None) -> None:
+    """The audits read nothing but the image's files, so a rerun of the same image ID reads
+    back what it found (harness.machine.kept); the answers are the same, and --no-cache
+    reads the files again. Everything that runs the image is asked again either way."""
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = {}
+    for name, extra in (("first", ()), ("again", ()), ("no-cache", ("--no-cache",))):
+        run = tiny_run(tmp_path / name, "tiny", "linux/amd64", "linux/arm64", extra=extra,
+                       env=cache)
+        assert run.returncode == Exit.OK, run.stdout[-3000:]
+        runs[name] = {p["platform"]: p["observed"] for p in report(tmp_path / name)["platforms"]}
+    for platform in ("linux/amd64", "linux/arm64"):
+        first, again = runs["first"][platform], runs["again"][platform]
+        assert first["elf-audit"]["detail"]["read"] in ("in place", "export")
+        assert again["elf-audit"]["detail"]["read"] == "kept"
+        assert runs["no-cache"][platform]["elf-audit"]["detail"]["read"] != "kept"
+        for source in ("elf-audit", "linkage", "isa"):
+            if source not in first:
+                continue
+            assert again[source]["value"] == first[source]["value"]
+            assert {k: v for k, v in again[source]["detail"].items()
+                    if k not in ("read", "seconds", "started")} == \
+                {k: v for k, v in first[source]["detail"].items()
+                 if k not in ("read", "seconds", "started")}
+        # The image ran again: its probes are this run's, not the first's.
+        assert again["uname"]["raw"] is not None
+        assert again["hello"]["detail"] != {} or again["hello"]["raw"] is None
+    # One answer per image ID: the first run's two, and --no-cache's two new images'.
+    assert len(list((tmp_path / "cache" / "harness" / "audits").glob("*.json"))) == 4
+
+
 def test_a_failing_run_on_one_platform_fails_that_platform_only(tmp_path: Path,
                                                                 seeded: None) -> None:
     run = tiny_run(tmp_path, "run-fails-on-arm64", "linux/386", "linux/arm64", "linux/amd64")
@@ -618,15 +650,19 @@ def test_an_rpm_userland_is_checked_by_rpm(tmp_path: Path,
     assert all(seen[n]["dpkg"]["raw"] is None for n in names)  # absent: asked first
 
 
-@pytest.mark.parametrize(("count", "workers"), [(1, "auto"), (4, "auto"), (4, "4")])
+def _most_at_once(spans: list[tuple[str, str]]) -> int:
+    """The most of ``spans`` (ISO start, end) that were under way at one moment."""
+    return max(sum(1 for s, e in spans if s <= at < e) for at, _ in spans)
+
+
+@pytest.mark.parametrize(("count", "workers", "builds"),
+                         [(1, "auto", None), (4, "auto", None), (4, "2", 1)])
 def test_workers_build_side_by_side_and_probe_one_platform_per_core(
-        count: int, workers: str, tmp_path: Path, tiny_base: Any) -> None:
-    """`-n auto` (what `nox -s build` passes) starts a worker per core, never more than
-    there are platforms, and those platforms build side by side: each build starts before
-    any probe has ended. With a worker per platform (`-n 4`), every build starts at once and
-    the probes take a slot each, never more at once than there are cores. (xdist asks for
-    the count before the plugin's roles are registered; the plugin once went unasked, and
-    one platform got a worker per core.)"""
+        count: int, workers: str, builds: int | None, tmp_path: Path, tiny_base: Any) -> None:
+    """`-n auto` (what `nox -s build` passes) starts a worker per platform; the platforms
+    build side by side, at most one build per core at once (or --builds of them), and probe
+    at most one per core at once. (xdist asks for the count before the plugin's roles are
+    registered; the plugin once went unasked, and one platform got a worker per core.)"""
     platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:count]
     for p in platforms:
         tiny_base(p)
@@ -634,15 +670,19 @@ def test_workers_build_side_by_side_and_probe_one_platform_per_core(
                                      f"--build-arg=BASE_IMAGE={TINY}", "--require=",
                                      f"--report-dir={tmp_path}", "--image=harness-test/auto",
                                      f"--platform={','.join(platforms)}", "-vv",
+                                     *([f"--builds={builds}"] if builds else []),
                                      workers=workers),
                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     assert run.returncode == Exit.OK, run.stdout[-3000:]
-    started = min(count, os.cpu_count() or 1) if workers == "auto" else int(workers)
+    cores = os.cpu_count() or 1
+    started = count if workers == "auto" else int(workers)
     assert f"created: {started}/{started} worker" in run.stdout, run.stdout[:2000]
     phases = [ph for p in report(tmp_path)["platforms"] for ph in p["phases"]]
-    builds = [ph["start"] for ph in phases if ph["name"] == "build"]
+    built = [(ph["start"], ph["end"]) for ph in phases if ph["name"] == "build"]
     probes = [(ph["start"], ph["end"]) for ph in phases if ph["name"] == "probe"]
-    assert len(builds) == count
-    assert sorted(builds)[started - 1] < min(end for _, end in probes), phases
-    most = max(sum(1 for s, e in probes if s <= at < e) for at, _ in probes)
-    assert most <= (os.cpu_count() or 1), phases
+    assert len(built) == count
+    assert _most_at_once(built) <= (builds or cores), phases
+    assert _most_at_once(probes) <= cores, phases
+    # Side by side: the first builds start before any probe has ended.
+    assert sorted(s for s, _ in built)[min(count, builds or cores, started) - 1] < \
+        min(end for _, end in probes), phases

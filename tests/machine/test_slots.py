@@ -8,11 +8,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.machine.slots import Slots
 
 HOLD = """
 import sys, time
 from pathlib import Path
+import pytest
+
 from harness.machine.slots import Slots
 with Slots(Path(sys.argv[1]), 1).take():
     print("held", flush=True)
@@ -58,3 +62,63 @@ def test_a_process_that_dies_holding_a_slot_frees_it(tmp_path: Path) -> None:
     holder.communicate()
     with Slots(tmp_path, 1).take() as waited:
         assert waited < 1.0
+
+
+WAIT = """
+import sys, time
+from pathlib import Path
+import pytest
+
+from harness.machine.slots import Slots
+with Slots(Path(sys.argv[1]), 1).take(int(sys.argv[2])):
+    print(time.monotonic(), flush=True)
+"""
+
+
+def _announced(where: Path, pattern: str, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(list(where.glob(pattern))) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(list(where.glob(pattern))) == count, f"{count} waiters announced {pattern}"
+
+
+def test_the_waiter_of_the_higher_rank_gets_the_slot_first_whoever_came_first(
+        tmp_path: Path) -> None:
+    # A warm rerun: every build ends at once, and the emulated probes (rank 1) are the long
+    # ones: the native one (rank 0) that asked first must let them go ahead.
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    native = subprocess.Popen([sys.executable, "-c", WAIT, str(tmp_path), "0"],
+                              stdout=subprocess.PIPE, text=True)
+    _announced(tmp_path, "wait-0-*", 1)  # the native waiter asked before the emulated ones
+    emulated = [subprocess.Popen([sys.executable, "-c", WAIT, str(tmp_path), "1"],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    _announced(tmp_path, "wait-1-*", 2)
+    holder.kill()  # its slot comes free with all three waiting
+    holder.communicate()
+    got = {name: float(p.communicate()[0]) for name, p in
+           [("native", native), ("emulated-1", emulated[0]), ("emulated-2", emulated[1])]}
+    assert got["native"] > max(got["emulated-1"], got["emulated-2"]), got
+    assert not list(tmp_path.glob("wait-*")), "every waiter's announcement is gone"
+
+
+def test_a_dead_waiter_of_a_higher_rank_does_not_hold_the_others_back(tmp_path: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "60"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    ghost = subprocess.Popen([sys.executable, "-c", WAIT, str(tmp_path), "5"],
+                             stdout=subprocess.PIPE, text=True)
+    _announced(tmp_path, "wait-5-*", 1)
+    ghost.kill()
+    ghost.communicate()
+    holder.kill()
+    holder.communicate()
+    with Slots(tmp_path, 1).take(0) as waited:
+        assert waited < 1.0
+    assert not list(tmp_path.glob("wait-*"))
+
+
+def test_a_negative_rank_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="0 or more"), Slots(tmp_path, 1).take(-1):
+        pass
