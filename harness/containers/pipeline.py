@@ -98,8 +98,10 @@ def compose(built: Built, checked: Checked | None) -> PlatformResult:
 class Pipeline:
     """The worker's engine connection and what it has built and checked so far."""
 
-    def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None) -> None:
+    def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None,
+                 run: str = "") -> None:
         self.cfg = cfg
+        self.run = run or uuid.uuid4().hex  # the run every worker is part of (xdist's id)
         # With --ref to a registry: each platform's manifest digest in its index.
         self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}
@@ -109,6 +111,14 @@ class Pipeline:
         self.user_tests: dict[str, list[Observation]] = {}
         self.probe_slots = slots.Slots(cfg.report_dir / "status" / "probe-slots",
                                        os.cpu_count() or 1)
+
+    def _emulated(self, platform: Platform) -> bool:
+        """Whether ``platform`` runs under QEMU on its engine (False where that engine does
+        not answer: its build fails on its own)."""
+        try:
+            return self.engines.mode(platform).kind is RunKind.QEMU
+        except HarnessError:
+            return False
 
     def build_slots(self, platform: Platform) -> slots.Slots:
         """The slots of the engine that builds ``platform``: --builds of them (one per core
@@ -240,8 +250,15 @@ class Pipeline:
             return self._fetch(platform, board, mode, phases)
         board.set("waiting to build")
         queued = time.time()
-        # The emulated builds first: they are the long ones (see harness.plugin.scheduling).
-        with self.build_slots(platform).take(rank=int(mode.kind is RunKind.QEMU)) as waited:
+        # The emulated builds first: they are the long ones (see harness.plugin.scheduling);
+        # a native one lets those of its engine ask first.
+        emulated = mode.kind is RunKind.QEMU
+        url = self.engines.url(platform)
+        expect = () if emulated else tuple(
+            p.slug for p in cfg.platforms if p != platform and
+            self.engines.url(p) == url and self._emulated(p))
+        with self.build_slots(platform).take(rank=int(emulated), label=platform.slug,
+                                             run=self.run, expect=expect) as waited:
             if waited > 0.5:  # the report's timeline shows the wait for a build slot
                 phases.append(Phase.between("queue", queued, queued + waited))
             return self._base_and_build(platform, board, mode, phases)

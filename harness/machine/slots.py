@@ -15,6 +15,13 @@ therefore announces its rank in a lock file of its own, held while it waits (so 
 waiter's announcement is seen as dead), and takes a free slot only when fewer waiters of a
 higher rank (or of the same rank, come earlier) are waiting than slots are free. Races
 between the announcements and the slots only change who goes first, never how many hold.
+
+At the start of a run every worker asks at once, and the first to ask would take the free
+slots whatever its rank (bench run 10: a native build took a slot in the first second, and
+an emulated one waited 34 s for it). So a waiter may name the waiters it expects to go first
+(``expect``, by label): it takes no slot until each of them has asked once in this run
+(a ``seen-RUN-LABEL`` file), or until ``patience`` has run out (one that never comes, say
+because its engine failed, must not hold the others back).
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ import contextlib
 import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 POLL = 0.05  # seconds between tries while every slot is taken
+PATIENCE = 10.0  # seconds a waiter waits for those it expects to go first
+STALE = 3600.0  # seconds after which another run's marks are removed
 _SEQ = itertools.count()
 
 
@@ -64,18 +73,24 @@ class Slots:
         return count
 
     @contextlib.contextmanager
-    def take(self, rank: int = 0) -> Iterator[float]:
+    def take(self, rank: int = 0, *, label: str = "", run: str = "",
+             expect: Iterable[str] = (), patience: float = PATIENCE) -> Iterator[float]:
         """Hold a free slot for the ``with`` block; yields the seconds waited for it. Of the
-        waiters, the higher ``rank`` (0 or more) goes first, then the one that came first."""
+        waiters, the higher ``rank`` (0 or more) goes first, then the one that came first;
+        none is taken before the waiters labelled ``expect`` have asked in ``run`` (or
+        ``patience`` seconds have passed)."""
         if rank < 0:
             raise ValueError(f"a slot's rank is 0 or more, not {rank}")
         self.where.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
+        if label and run:
+            self._seen(run, label)
         name = f"wait-{rank}-{time.monotonic_ns()}-{os.getpid()}-{next(_SEQ)}.lock"
         announced = FileLock(str(self.where / name))
         announced.acquire()
+        expected = [self.where / f"seen-{run}-{e}" for e in expect] if run else []
         try:
-            held = self._wait(name, rank)
+            held = self._wait(name, rank, expected, start + patience)
         finally:
             (self.where / name).unlink(missing_ok=True)
             announced.release()
@@ -84,8 +99,22 @@ class Slots:
         finally:
             held.release()
 
-    def _wait(self, name: str, rank: int) -> FileLock:
+    def _seen(self, run: str, label: str) -> None:
+        """Say that ``label`` has asked in ``run``; other runs' old marks are removed."""
+        (self.where / f"seen-{run}-{label}").touch()
+        for old in self.where.glob("seen-*"):
+            with contextlib.suppress(OSError):
+                if not old.name.startswith(f"seen-{run}-") and \
+                        old.stat().st_mtime < time.time() - STALE:
+                    old.unlink()
+
+    def _wait(self, name: str, rank: int, expected: list[Path], deadline: float) -> FileLock:
         while True:
+            if expected and time.monotonic() < deadline:
+                expected = [e for e in expected if not e.exists()]
+                if expected:
+                    time.sleep(POLL)
+                    continue
             ahead = self._ahead(name, rank)
             free = [i for i in range(self.count) if _free(self._slot(i))] if ahead else \
                 list(range(self.count))

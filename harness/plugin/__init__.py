@@ -55,7 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if directory not in config.args:
             config.args.append(directory)
     index = _resolve_index(config, cfg) if cfg.ref else None
-    state = HarnessState(cfg, Pipeline(cfg, index.entries if index else None), index)
+    # One id for the whole run, the same in every worker: the build slots' "asked" marks.
+    run = getattr(config, "workerinput", {}).get("testrunuid", "")
+    state = HarnessState(cfg, Pipeline(cfg, index.entries if index else None, run=run), index)
     config.stash[STATE] = state
     if cfg.ref and not is_registry_ref(cfg.ref):
         try:

@@ -122,3 +122,41 @@ def test_a_dead_waiter_of_a_higher_rank_does_not_hold_the_others_back(tmp_path: 
 def test_a_negative_rank_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="0 or more"), Slots(tmp_path, 1).take(-1):
         pass
+
+
+EXPECTING = """
+import sys, time
+from pathlib import Path
+from harness.machine.slots import Slots
+rank, label, expect = int(sys.argv[2]), sys.argv[3], [e for e in sys.argv[4:] if e]
+with Slots(Path(sys.argv[1]), 1).take(rank, label=label, run="run-1", expect=expect):
+    print(time.monotonic(), flush=True)
+    time.sleep(0.3)
+"""
+
+
+def test_a_native_build_lets_the_emulated_ones_it_expects_ask_first(tmp_path: Path) -> None:
+    # The start of a run: the slot is free, and the native platform asks first. It waits
+    # for the emulated one it expects, which then goes first.
+    native = subprocess.Popen([sys.executable, "-c", EXPECTING, str(tmp_path), "0",
+                               "linux-amd64", "linux-arm64"], stdout=subprocess.PIPE, text=True)
+    _announced(tmp_path, "wait-0-*", 1)
+    time.sleep(0.5)  # the slot is free all this time, and the native waiter leaves it
+    assert native.poll() is None, "the native waiter is still waiting"
+    emulated = subprocess.Popen([sys.executable, "-c", EXPECTING, str(tmp_path), "1",
+                                 "linux-arm64", ""], stdout=subprocess.PIPE, text=True)
+    got_native, got_emulated = float(native.communicate()[0]), float(emulated.communicate()[0])
+    assert got_emulated < got_native
+
+
+def test_a_waiter_expected_that_never_comes_holds_the_others_back_no_longer_than_patience(
+        tmp_path: Path) -> None:
+    start = time.monotonic()
+    with Slots(tmp_path, 1).take(0, label="linux-amd64", run="run-2", expect=["linux-arm64"],
+                                 patience=0.5) as waited:
+        assert 0.5 <= waited < 2.0
+    assert time.monotonic() - start < 3.0
+    # Another run's marks do not count as this run's.
+    with Slots(tmp_path, 1).take(0, label="linux-386", run="run-3", expect=["linux-amd64"],
+                                 patience=0.5) as waited:
+        assert waited >= 0.5
