@@ -11,26 +11,31 @@ references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
 import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from harness.containers import engine
 from harness.containers.bases import matches
-from harness.core import options, sinks
+from harness.core import attest, options, sinks
 from harness.core.errors import HarnessError, UsageError
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
 from harness.core.reference import parse_reference
 from harness.core.report import Phase
-from harness.distribution import publish
+from harness.distribution import attestations, publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
 from harness.machine import config as harness_config
+from harness.machine import vcs
 from harness.machine.reports import read_report, write_reports
 
 TAG = re.compile(r"[\w][\w.-]{0,127}")
@@ -74,16 +79,25 @@ def _say_plain_http(host: str, insecure: bool) -> None:
 
 
 def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str, repo: str,
-              insecure: bool, digests: Path, spans: dict[str, Phase]) -> list[Entry]:
+              insecure: bool, digests: Path, spans: dict[str, Phase],
+              evidence: dict[str, dict[str, Any]] | None = None,
+              facts: dict[str, attest.BuildFacts] | None = None) -> list[Entry]:
     """Every platform at once, each from its engine over a connection of its own: one
     platform's export and compression overlap another's upload. The entries come back in
     the platforms' order; when one fails, the others finish and the first error is raised
-    (so no index is written). Each push's span goes into ``spans``."""
+    (so no index is written). Each push's span goes into ``spans``. With ``evidence`` (each
+    platform's entry of the build's report.json) and ``facts``, each platform's attestation
+    manifest is pushed after its image."""
     def push(platform: Platform, client: docker.DockerClient, image: str) -> tuple[Entry, int]:
         began = time.time()
         try:
             with Registry(host, insecure=insecure) as registry:
                 entry = publish.push_image(client, registry, repo, image, platform)
+                if evidence is not None and facts is not None:
+                    made = attest.statements(evidence[platform.name], f"{host}/{repo}",
+                                             entry.digest, facts[platform.name])
+                    entry = replace(entry, attestation=attestations.push(
+                        registry, repo, made, entry.digest))
                 return entry, registry.uploaded_blobs
         finally:
             spans[platform.name] = Phase.between("publish", began, time.time(),
@@ -151,19 +165,75 @@ def publish_main(argv: list[str]) -> int:
                              f"build it first: nox -s build -- --platform {p.name}")
         pushes[p] = (client, tag)
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
+    evidence, facts = (None, None) if args.no_attest or cfg.no_attest else \
+        _evidence(cfg, pushes)
     spans: dict[str, Phase] = {}
     try:
         for target in registries:
             host, repo = _registry_arg(target)
             _say_plain_http(host, args.insecure_registry)
             entries = _push_all(pushes, host, repo, args.insecure_registry,
-                                _digest_dir(digest_base, host, repo), spans)
+                                _digest_dir(digest_base, host, repo), spans, evidence, facts)
             if not args.no_index:
                 with Registry(host, insecure=args.insecure_registry) as registry:
                     _tag(registry, host, repo, entries, tags)
     finally:
         _add_to_report(cfg.report_dir, spans)
     return Exit.OK
+
+
+def _evidence(cfg: harness_config.HarnessConfig,
+              pushes: dict[Platform, tuple[docker.DockerClient, str]]
+              ) -> tuple[dict[str, dict[str, Any]], dict[str, attest.BuildFacts]]:
+    """What the attestations are made of: each platform's entry of the build's report.json
+    (which must be of the very image about to be pushed), and the build's facts. Bad input
+    (exit 4) before anything is pushed where there is no such report."""
+    path = cfg.report_dir / "report.json"
+    fix = ("build first with the same --report-dir (nox -s build), or publish with "
+           "--no-attest")
+    if not path.is_file():
+        raise UsageError(f"no report of the build in {cfg.report_dir}: the attestations are "
+                         "made from it", fix)
+    report = read_report(path)
+    by_platform = {e["platform"]: e for e in report.get("platforms", [])}
+    for p, (client, tag) in pushes.items():
+        seen = by_platform.get(p.name)
+        image_id = client.images.get(tag).id
+        if seen is None or (seen.get("image") or {}).get("id") != image_id:
+            raise UsageError(f"{path} is not of the {p.name} image {tag} ({image_id[:19]}): "
+                             "the attestations would speak of another build", fix)
+    host = report.get("host") or {}
+    repository, revision = vcs.describe(Path.cwd())
+    run = report.get("run") or {}
+    try:
+        dockerfile = cfg.dockerfile.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        dockerfile = cfg.dockerfile.as_posix()
+    common = attest.BuildFacts(
+        dockerfile=dockerfile,
+        dockerfile_sha256=hashlib.sha256(cfg.dockerfile.read_bytes()).hexdigest(),
+        build_args=dict(cfg.build_args), builder=str(host.get("builder") or ""),
+        engine_version=str(host.get("engine_version") or ""),
+        buildx_version=str(host.get("buildx") or ""), harness_version=_version(),
+        repository=repository, revision=revision, started=str(run.get("start") or ""),
+        finished=str(run.get("end") or ""))
+    facts = {}
+    for p, (client, _tag) in pushes.items():
+        # The base this platform was built from: BASE_IMAGE as the harness served it.
+        base = (by_platform[p.name].get("image") or {}).get("base")
+        bases = {base: client.images.get(base).id} if base and \
+            engine.image_exists(client, base) else {}
+        args = {**common.build_args, **({"BASE_IMAGE": base} if base and
+                                        cfg.takes_base_arg else {})}
+        facts[p.name] = replace(common, bases=bases, build_args=args)
+    return by_platform, facts
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("multiarch-harness")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:

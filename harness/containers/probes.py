@@ -763,6 +763,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
+    lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
 
     def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes]]:
         for entry in entries:
@@ -777,6 +778,8 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
             elif entry.kind == "file" and entry.fh is not None:
                 if deep and linkage.wanted(path):
                     tree.config[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                elif deep and linkage.is_dpkg_list(path):
+                    lists[path] = entry.fh.read(linkage.CONFIG_LIMIT)
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
                     yield path, head
@@ -800,6 +803,9 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     seen.detail["read"] = "in place" if root is not None else "export"
     if not deep:
         return [seen]
+    unowned = linkage.unowned(tree, lists)
+    if unowned is not None:  # the SBOM's files (harness.core.attest)
+        seen.detail["unowned"], seen.detail["unowned_count"] = unowned
     foreign = {f.path for f in result.foreign}
     judged = linkage.judge(platform, tree, allow, foreign)
     found = [seen, obs.linkage(judged)]

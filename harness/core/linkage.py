@@ -328,3 +328,31 @@ def _why_not(search: _Search, path: str, obj: Binary, musl: bool) -> str | None:
         return f"needs {shown}, not found in the image"
     return None
 
+
+
+DPKG_LISTS = "/var/lib/dpkg/info/"  # PACKAGE.list and PACKAGE:ARCH.list: the files it owns
+UNOWNED_LISTED = 1000  # ELF files no package owns, kept in the report (the count is whole)
+
+
+def is_dpkg_list(path: str) -> bool:
+    return path.startswith(DPKG_LISTS) and path.endswith(".list") and "/" not in \
+        path[len(DPKG_LISTS):]
+
+
+def unowned(tree: Tree, lists: dict[str, bytes]) -> tuple[list[str], int] | None:
+    """The ELF programs and libraries of ``tree`` that no package's file list names (the
+    first UNOWNED_LISTED, and how many), or None where there is no dpkg database to ask.
+    A listed path and a found one are the same file when they resolve alike: Debian's lists
+    name ``/lib/…`` where a merged /usr has the file under ``/usr/lib/…``."""
+    if not lists:
+        return None
+    owned: set[str] = set()
+    for data in lists.values():
+        for line in data.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line.startswith("/"):
+                owned.add(line)
+                owned.add(tree.resolve(line) or line)
+    found = sorted(p for p in tree.binaries
+                   if p not in owned and (tree.resolve(p) or p) not in owned)
+    return found[:UNOWNED_LISTED], len(found)

@@ -171,7 +171,8 @@ def packages(manager: str, output: str) -> Observation:
     found = parity.parse(manager, output)
     text = f"{len(found)} packages ({manager})"
     return Observation("packages", text, (), text,
-                       detail={"manager": manager, "packages": found})
+                       detail={"manager": manager, "packages": found,
+                               "architectures": parity.architectures(manager, output)})
 
 
 def baseline_cpu(cpu: str, about: str, ran: list[tuple[str, int, bool]],

@@ -191,6 +191,9 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({"publish", "merge"}), "HOST/REPO"),
     Option("tags", "--tag", "list", (), "tag to write the index under (repeatable)",
            frozenset({"publish", "merge"}), "TAG"),
+    Option("no_attest", "--no-attest", "bool", False,
+           "publish without the SBOM, provenance and verification attestations (made from "
+           "the build's report.json, in BuildKit's format)", frozenset({"publish"})),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 BY_TOML = {o.toml_key: o for o in OPTIONS if o.in_pyproject}

@@ -65,8 +65,17 @@ def lines(parity: Mapping[str, Any], limit: int = 20) -> list[str]:
 
 def parse(manager: str, output: str) -> dict[str, str]:
     """A package database's listing as {package: version}: ``dpkg-query -W`` and ``rpm -qa``
-    (tab-separated, as probed), or ``apk info -v`` (NAME-VERSION-rN)."""
-    found: dict[str, str] = {}
+    (tab-separated NAME, VERSION and ARCH, as probed), or ``apk info -v`` (NAME-VERSION-rN)."""
+    return {name: version for name, (version, _arch) in _listed(manager, output).items()}
+
+
+def architectures(manager: str, output: str) -> dict[str, str]:
+    """{package: architecture} of the same listing, where it names one (not apk's)."""
+    return {name: arch for name, (_version, arch) in _listed(manager, output).items() if arch}
+
+
+def _listed(manager: str, output: str) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
     for line in output.splitlines()[:20_000]:
         line = line.strip()
         if not line:
@@ -74,9 +83,10 @@ def parse(manager: str, output: str) -> dict[str, str]:
         if manager == "apk":
             m = re.fullmatch(r"(.+?)-(\d[^-]*-r\d+)", line)
             if m:
-                found[m[1]] = m[2]
+                found[m[1]] = (m[2], "")
             continue
-        name, tab, version = line.partition("\t")
+        name, tab, rest = line.partition("\t")
+        version, _, arch = rest.partition("\t")
         if tab and name:
-            found[name] = version
+            found[name] = (version, arch.strip())
     return found

@@ -83,9 +83,9 @@ NAMES = tuple(s.name for s in BUILTIN)
 USERLANDS = ("dpkg", "apk", "rpm")  # each asked only where the one before is absent
 # How each userland lists its packages, tab-separated where the tool can say so.
 PACKAGE_LISTS = {
-    "dpkg": ("dpkg-query", "-W", "-f=${Package}\t${Version}\n"),
+    "dpkg": ("dpkg-query", "-W", "-f=${Package}\t${Version}\t${Architecture}\n"),
     "apk": ("apk", "info", "-v"),
-    "rpm": ("rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"),
+    "rpm": ("rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"),
 }
 
 

@@ -31,6 +31,7 @@ from typing import IO, Any
 import docker
 from isal import igzip_threaded
 
+from harness.core import attest
 from harness.core.errors import UsageError
 from harness.core.platforms import Platform, find_in, parse_platform
 from harness.distribution.registry import (
@@ -62,6 +63,8 @@ class Entry:
     digest: str
     size: int
     media_type: str
+    # The index entry of its attestation manifest (harness.core.attest), where it has one.
+    attestation: dict[str, Any] | None = None
 
     def descriptor(self) -> dict[str, Any]:
         p = parse_platform(self.platform)
@@ -92,6 +95,13 @@ class Entry:
                              "not know", "pass digest files written by publish") from exc
         if not re.fullmatch(r"sha256:[0-9a-f]{64}", entry.digest):
             raise UsageError(f"{path} holds no sha256 digest", "pass files written by publish")
+        if entry.attestation is not None and not (
+                isinstance(entry.attestation, dict) and attest.is_attestation(entry.attestation)
+                and re.fullmatch(r"sha256:[0-9a-f]{64}", str(entry.attestation.get("digest")))
+                and (entry.attestation.get("annotations") or {}).get(attest.REFERENCE_DIGEST)
+                == entry.digest):
+            raise UsageError(f"{path} names an attestation that is not of {entry.digest}",
+                             "pass digest files written by publish")
         return entry
 
 
@@ -233,16 +243,21 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
                              "merge one image per platform")
         seen[e.platform] = e
     for e in seen.values():
-        if not registry.has_manifest(repository, e.digest):
-            raise RegistryError(f"{e.platform}'s manifest {e.digest} is not in "
-                                f"{registry.host}/{repository}",
-                                "publish that platform first; the tag was not written")
-    # An OCI index where any entry is an OCI manifest, a Docker manifest list otherwise.
-    media = OCI_INDEX if any(e.media_type == OCI_MANIFEST for e in seen.values()) \
-        else MANIFEST_LIST
+        for digest, what in ((e.digest, "manifest"),
+                             *(((e.attestation["digest"], "attestation manifest"),)
+                               if e.attestation else ())):
+            if not registry.has_manifest(repository, digest):
+                raise RegistryError(f"{e.platform}'s {what} {digest} is not in "
+                                    f"{registry.host}/{repository}",
+                                    "publish that platform first; the tag was not written")
+    # An OCI index where any entry is an OCI manifest (an attestation manifest is one), a
+    # Docker manifest list otherwise.
+    attestations = [seen[k].attestation for k in sorted(seen) if seen[k].attestation]
+    media = OCI_INDEX if attestations or any(e.media_type == OCI_MANIFEST
+                                             for e in seen.values()) else MANIFEST_LIST
     body = json.dumps({
         "schemaVersion": 2, "mediaType": media,
-        "manifests": [seen[k].descriptor() for k in sorted(seen)],
+        "manifests": [seen[k].descriptor() for k in sorted(seen)] + attestations,
     }, separators=(",", ":")).encode()
     digest = digest_of(body)
     for tag in tags:
@@ -270,9 +285,14 @@ def platform_entries(registry: Registry, repository: str, reference: str,
     doc = json.loads(body)
     found: list[Entry] = []
     if media in INDEXES:
+        # The attestations of each platform kept travel with it (docker buildx imagetools
+        # create keeps them too); those of platforms left out are left out with them.
+        attached = {(m.get("annotations") or {}).get(attest.REFERENCE_DIGEST): m
+                    for m in doc.get("manifests", []) if attest.is_attestation(m)}
         for m, p in index_platforms(doc):
             if p is not None and (wanted is None or p == wanted):
-                found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"]))
+                found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"],
+                                   attached.get(m["digest"])))
         return found
     config = json.loads(registry.get_blob(repository, doc["config"]["digest"]))
     p = find_in(config)

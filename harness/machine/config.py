@@ -57,6 +57,7 @@ class HarnessConfig:
     no_cache: bool = False
     ref: str | None = None  # check this published or local image instead of building
     insecure_registry: bool = False
+    no_attest: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -304,6 +305,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         no_cache=value("no_cache"),
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
+        no_attest=value("no_attest"),
     )
     cfg.overrides = parse_overrides(section.get("overrides", []), checks, cfg.sources,
                                     lambda f: read_structure(path_of(f), f))

@@ -6,7 +6,15 @@ from __future__ import annotations
 import struct
 
 from harness.core.elf import Dynamic
-from harness.core.linkage import Binary, Tree, cache_paths, conf_dirs, judge
+from harness.core.linkage import (
+    Binary,
+    Tree,
+    cache_paths,
+    conf_dirs,
+    is_dpkg_list,
+    judge,
+    unowned,
+)
 from harness.core.platforms import parse_platform
 
 AMD64 = parse_platform("linux/amd64")
@@ -153,3 +161,20 @@ def test_foreign_files_and_allowed_places_are_not_judged() -> None:
     tree = debian(prog("/usr/local/bin/tool", "libnone.so"),
                   prog("/usr/lib/gcc-cross/x/cc1", "libnone.so"))
     assert judge(AMD64, tree, foreign=["/usr/local/bin/tool"]).broken_count == 0
+
+
+def test_elf_files_no_package_lists_are_named_a_merged_usr_notwithstanding() -> None:
+    tree = Tree(links={"/lib": "usr/lib"},
+                paths={"/usr", "/usr/lib", "/usr/lib/x86_64-linux-gnu",
+                       "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/local", "/usr/local/bin",
+                       "/usr/local/bin/app", "/usr/bin", "/usr/bin/bash"})
+    for path in ("/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/local/bin/app",
+                 "/usr/bin/bash"):
+        tree.binaries[path] = Binary(path, 64, 62, False, program=path.endswith(("app", "sh")))
+    lists = {"/var/lib/dpkg/info/libc6:amd64.list": b"/.\n/lib/x86_64-linux-gnu/libc.so.6\n",
+             "/var/lib/dpkg/info/bash.list": b"/usr/bin/bash\n/usr/share/doc/bash\n"}
+    assert unowned(tree, lists) == (["/usr/local/bin/app"], 1)
+    assert unowned(tree, {}) is None  # no dpkg database: nothing is known of ownership
+    assert is_dpkg_list("/var/lib/dpkg/info/libc6:amd64.list")
+    assert not is_dpkg_list("/var/lib/dpkg/info/sub/x.list")
+    assert not is_dpkg_list("/var/lib/dpkg/info/bash.md5sums")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core import observation as obs
-from harness.core.parity import compare, lines, parse, summary
+from harness.core.parity import architectures, compare, lines, parse, summary
 from harness.core.render import render_console, render_markdown
 from harness.core.report import build_report
 from tests.factories import HOST, result
@@ -47,3 +47,11 @@ def test_every_report_has_the_parity_section_as_a_warning() -> None:
     assert "#### Parity across platforms" in render_markdown(report)
     assert any(line.startswith("parity (warning): 1 packages differ")
                for line in render_console(report))
+
+
+def test_the_listing_as_probed_now_names_each_package_architecture_apart_from_its_version() -> None:
+    listed = "libc6\t2.36-9+deb12u9\tarmhf\nca-certificates\t20230311\tall\nold\t1.0\n"
+    assert parse("dpkg", listed) == {"libc6": "2.36-9+deb12u9", "ca-certificates": "20230311",
+                                     "old": "1.0"}
+    assert architectures("dpkg", listed) == {"libc6": "armhf", "ca-certificates": "all"}
+    assert architectures("apk", "musl-1.2.4-r2\n") == {}
