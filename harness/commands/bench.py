@@ -188,9 +188,10 @@ def measure_routed(platforms: list[str], out: Path, url: str) -> float:
 def _publish(registry: str, image: str, platforms: list[str], out: Path,
              tag: str) -> tuple[float, int]:
     """`multiarch-harness publish`, as users run it; (wall seconds, blobs uploaded)."""
+    # The warm run's report is of the images tagged now: the attestations are made from it.
     cmd = [sys.executable, "-m", "harness", "publish", f"--registry={registry}",
            f"--image={image}", f"--tag={tag}", f"--digest-dir={out / 'digests'}",
-           *[f"--platform={p}" for p in platforms]]
+           f"--report-dir={out / 'warm'}", *[f"--platform={p}" for p in platforms]]
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.monotonic() - start

@@ -11,7 +11,6 @@ references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import re
 import sys
@@ -205,28 +204,33 @@ def _evidence(cfg: harness_config.HarnessConfig,
     host = report.get("host") or {}
     repository, revision = vcs.describe(Path.cwd())
     run = report.get("run") or {}
-    try:
-        dockerfile = cfg.dockerfile.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        dockerfile = cfg.dockerfile.as_posix()
-    common = attest.BuildFacts(
-        dockerfile=dockerfile,
-        dockerfile_sha256=hashlib.sha256(cfg.dockerfile.read_bytes()).hexdigest(),
-        build_args=dict(cfg.build_args), builder=str(host.get("builder") or ""),
-        engine_version=str(host.get("engine_version") or ""),
-        buildx_version=str(host.get("buildx") or ""), harness_version=_version(),
-        repository=repository, revision=revision, started=str(run.get("start") or ""),
-        finished=str(run.get("end") or ""))
     facts = {}
     for p, (client, _tag) in pushes.items():
-        # The base this platform was built from: BASE_IMAGE as the harness served it.
-        base = (by_platform[p.name].get("image") or {}).get("base")
-        bases = {base: client.images.get(base).id} if base and \
-            engine.image_exists(client, base) else {}
-        args = {**common.build_args, **({"BASE_IMAGE": base} if base and
-                                        cfg.takes_base_arg else {})}
-        facts[p.name] = replace(common, bases=bases, build_args=args)
+        # What the report says was built: the Dockerfile, its digest, the arguments, the
+        # bases (each base's image ID, where this engine still has it).
+        built = by_platform[p.name].get("build") or {}
+        image = by_platform[p.name].get("image") or {}
+        served = [image.get("base"), *(built.get("bases") or {}).values()]
+        bases = {b: client.images.get(b).id for b in served
+                 if b and engine.image_exists(client, b)}
+        facts[p.name] = attest.BuildFacts(
+            dockerfile=_relative(str(built.get("dockerfile") or "")),
+            dockerfile_sha256=str(built.get("dockerfile_sha256") or ""),
+            build_args=dict(built.get("build_args") or {}), bases=bases,
+            builder=str(built.get("builder") or host.get("builder") or ""),
+            engine_version=str(host.get("engine_version") or ""),
+            buildx_version=str(host.get("buildx") or ""), harness_version=_version(),
+            repository=repository, revision=revision, started=str(run.get("start") or ""),
+            finished=str(run.get("end") or ""))
     return by_platform, facts
+
+
+def _relative(path: str) -> str:
+    """A path under the project as the repository names it; others as they are."""
+    try:
+        return Path(path).relative_to(Path.cwd()).as_posix() if path else ""
+    except ValueError:
+        return path
 
 
 def _version() -> str:

@@ -121,12 +121,12 @@ class Pipeline:
             return False
 
     def build_slots(self, platform: Platform) -> slots.Slots:
-        """The slots of the engine that builds ``platform``: --builds of them (one per core
-        by default), shared by every worker of this run that builds there."""
+        """The slots of the engine that builds ``platform``: --builds of them (by default one
+        per platform: every build at once), shared by every worker of this run there."""
         url = self.engines.url(platform) or engine.chosen().url
         where = hashlib.sha256(url.encode()).hexdigest()[:12]
         return slots.Slots(self.cfg.report_dir / "status" / f"build-slots-{where}",
-                           self.cfg.builds or os.cpu_count() or 1)
+                           self.cfg.builds or len(self.cfg.platforms))
 
     @property
     def client(self) -> docker.DockerClient:
@@ -320,7 +320,10 @@ class Pipeline:
         return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
-                                     str(outcome.log_path), contexts or None))
+                                     str(outcome.log_path), contexts or None,
+                                     str(cfg.dockerfile), _sha256(cfg.dockerfile),
+                                     {k: sinks.redact(v)
+                                      for k, v in sorted(build_args.items())}))
 
     def _stage_bases(self, builder: Builder, platform: Platform) -> list[str]:
         """The Debian images the Dockerfile's stages start FROM, where the builder can serve
@@ -426,6 +429,13 @@ class Pipeline:
         self.checked[platform.name] = checked
         self.save(platform)
         return checked
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _build_twice_if_qemu_crashed(builder: Builder, request: build.BuildRequest,

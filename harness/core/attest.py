@@ -201,7 +201,8 @@ def provenance(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:
         "buildType": BUILD_TYPE,
         "materials": materials,
         "invocation": {
-            "configSource": {"uri": facts.repository or None, "entryPoint": facts.dockerfile,
+            "configSource": {**({"uri": facts.repository} if facts.repository else {}),
+                             "entryPoint": facts.dockerfile,
                              "digest": {"sha256": facts.dockerfile_sha256}},
             "parameters": {"frontend": "dockerfile.v0",
                            "args": {f"build-arg:{k}": v
@@ -211,7 +212,8 @@ def provenance(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:
                             "buildx": facts.buildx_version},
         },
         "metadata": {
-            "buildStartedOn": facts.started or None, "buildFinishedOn": facts.finished or None,
+            **({"buildStartedOn": facts.started} if facts.started else {}),
+            **({"buildFinishedOn": facts.finished} if facts.finished else {}),
             "completeness": {"parameters": True, "environment": True, "materials": False},
             "reproducible": False,
             "https://mobyproject.org/buildkit@v1#metadata": {

@@ -167,8 +167,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("hello_timeout", "--hello-timeout", "float", 600.0,
            "seconds the hello-world compile may take", RUN, "SECONDS"),
     Option("builds", "--builds", "int", None,
-           "platforms built at once on one engine, the emulated ones first (default: one per "
-           "core; more only slowed the whole run in the benchmark)", RUN, "N"),
+           "at most N platforms built at once on one engine, the emulated ones first (default: "
+           "all at once, as plain docker buildx build: their downloads overlap the emulated "
+           "builds' work)", RUN, "N"),
     Option("progress", "--progress", "choice", "auto",
            "tty: one line per platform updated in place; plain: a line per change (CI "
            "logs); auto: tty when the output is a terminal", RUN, choices=PROGRESS),

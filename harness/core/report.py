@@ -30,6 +30,11 @@ class BuildInfo:
     log: str | None = None
     # FROM image -> the harness's base of the platform that served it (named build contexts)
     bases: dict[str, str] | None = None
+    # What was built, for the provenance publish attests (harness.core.attest): the
+    # Dockerfile as given, its SHA-256, and the build arguments as passed (BASE_IMAGE too).
+    dockerfile: str | None = None
+    dockerfile_sha256: str | None = None
+    build_args: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -96,7 +96,13 @@ PLATFORM = {
             "bases": _about({"type": ["object", "null"],
                              "additionalProperties": {"type": "string"}},
                             "each Debian FROM image and the harness's base that served it "
-                            "(named build contexts)")}), "the build"),
+                            "(named build contexts)"),
+            "dockerfile": _about(_STRING_OR_NULL, "the Dockerfile built"),
+            "dockerfile_sha256": _about(_STRING_OR_NULL, "its SHA-256, hex"),
+            "build_args": _about({"type": ["object", "null"],
+                                  "additionalProperties": {"type": "string"}},
+                                 "the build arguments passed, BASE_IMAGE as served")}),
+            "the build"),
         "run": _about(_closed({
             "kind": _about({"enum": [str(k) for k in RunKind]}, "how the platform runs on "
                            "the engine's host"),

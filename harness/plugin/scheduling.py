@@ -8,17 +8,16 @@ runs of the same job (Dockerfile, build arguments, or reference checked), kept i
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
 it that a platform is short; platforms under QEMU first where nothing is known yet.
 ``-n auto`` starts one worker per platform: each builds its platform once a build slot of
-its engine is free (``--builds``, one per core by default) and probes it once a probe slot is
-(one per core), the emulated platforms first in both queues (harness.machine.slots). The
-slots, not the workers, set how much runs at once, so a warm rerun (every build a cache hit
-of a second) probes the long emulated platforms first and fills in the native ones beside
-them, instead of leaving a native platform's build waiting for a worker. Measured on 2
-cores (``nox -s bench -- --compare-builds 2,3``, bench run 9, the four Rust images, no cache,
-in one run): two builds at once took 212.6 s, three 238.8 s, four 221.4 s, and plain ``docker
-buildx build`` of the four at once 216.3 s. Four at once slowed the two emulated builds from
-150-161 s to 198-209 s (the native builds took the cores in their first minute) and gained
-nothing: the work is the same and the cores are two. Runs 5 and 6 had found the same (142.7 s
-for two workers, 148.3 s for four). Hence one build per core by default.
+its engine is free and probes it once a probe slot is (one per core), the emulated platforms
+first in both queues (harness.machine.slots). By default every platform builds at once, as
+plain ``docker buildx build`` of several platforms does: the native builds' downloads and
+unpacking overlap the emulated builds' work. Measured on 2 cores (bench runs 9 and 10, the
+four Rust images, no cache): two builds at once, the emulated first, took 212.6 s in run 9
+(plain buildx 216.3 s) but 271.7 s in run 10 (plain buildx 235.8 s), where the native builds'
+downloads, started last, were slow (linux/386 took 68 s after the emulated builds, 33 s for
+amd64); four at once took 221.4 s in run 9. ``--builds N`` caps them; the slots, not the
+workers, set how much runs at once, so a warm rerun (every build a cache hit) probes the long
+emulated platforms first and fills in the native ones beside them.
 """
 
 from __future__ import annotations

@@ -660,8 +660,8 @@ def _most_at_once(spans: list[tuple[str, str]]) -> int:
 def test_workers_build_side_by_side_and_probe_one_platform_per_core(
         count: int, workers: str, builds: int | None, tmp_path: Path, tiny_base: Any) -> None:
     """`-n auto` (what `nox -s build` passes) starts a worker per platform; the platforms
-    build side by side, at most one build per core at once (or --builds of them), and probe
-    at most one per core at once. (xdist asks for the count before the plugin's roles are
+    build side by side, all at once (or --builds of them), and probe at most one per core at
+    once. (xdist asks for the count before the plugin's roles are
     registered; the plugin once went unasked, and one platform got a worker per core.)"""
     platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:count]
     for p in platforms:
@@ -681,8 +681,8 @@ def test_workers_build_side_by_side_and_probe_one_platform_per_core(
     built = [(ph["start"], ph["end"]) for ph in phases if ph["name"] == "build"]
     probes = [(ph["start"], ph["end"]) for ph in phases if ph["name"] == "probe"]
     assert len(built) == count
-    assert _most_at_once(built) <= (builds or cores), phases
+    assert _most_at_once(built) <= (builds or count), phases
     assert _most_at_once(probes) <= cores, phases
     # Side by side: the first builds start before any probe has ended.
-    assert sorted(s for s, _ in built)[min(count, builds or cores, started) - 1] < \
+    assert sorted(s for s, _ in built)[min(count, builds or count, started) - 1] < \
         min(end for _, end in probes), phases
