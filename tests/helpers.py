@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import docker
 from filelock import FileLock
@@ -137,3 +139,13 @@ def run_harness(*args: str, env: dict[str, str] | None = None, timeout: float = 
     """Run the image checks as `nox -s build` does (pytest with the plugin and xdist)."""
     return subprocess.run(harness_cmd(*args), capture_output=True, text=True, timeout=timeout,
                           cwd=cwd, env={**os.environ, **(env or {})}, check=False)
+
+
+def imagetools(ref: str, what: str) -> dict[str, Any]:
+    """`docker buildx imagetools inspect --format '{{json .WHAT}}' REF` (SBOM, Provenance):
+    what Docker's own tool reads of a published index, by platform."""
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", "--format",
+                          f"{{{{json .{what}}}}}", ref], capture_output=True, text=True,
+                         check=True, timeout=120)
+    found: dict[str, Any] = json.loads(out.stdout)
+    return found

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.core import reference, sinks
+from harness.core.diagnosis import Stage, machine_fault
 from harness.core.errors import HarnessError, UsageError
 from harness.core.outcomes import Exit
 from harness.machine import files
@@ -151,6 +152,12 @@ def run_command(command: str, entry: Callable[[list[str]], int], rest: list[str]
         print(f"{command}: interrupted", file=sys.stderr)
         return int(Exit.INTERRUPTED)
     except Exception as exc:
+        stage = Stage.PUBLISH if command in ("publish", "merge") else Stage.CHECK
+        fault = machine_fault(stage, str(exc))
+        if fault is not None:  # this machine's, not the harness's: say so, and retry
+            print(f"{command}: {sinks.terminal(fault.message)}\n  fix: "
+                  f"{sinks.terminal(fault.fix)}", file=sys.stderr)
+            return int(Exit.CANNOT_CHECK)
         log = crash_log(command, "".join(traceback.format_exception(exc)))
         print(f"{command}: the harness failed: {type(exc).__name__}: "
               f"{sinks.terminal(str(exc), 500)}\n  fix: this is a bug of the harness: report "

@@ -223,6 +223,14 @@ def _foreign(event: Event) -> bool:
 
 CAUSES: tuple[Cause, ...] = (
     # -- the machine --------------------------------------------------------------------------
+    Cause("disk-full", Kind.ERROR, ALL,
+          lambda e, m: (f"{_where(e)}the disk is full: {_first_line(e, m)}",
+                        "free space where Docker keeps its data and on this machine "
+                        "(docker image prune, docker builder prune), then run again"),
+          _rx(r"^.*no space left on device.*$"),
+          why="a write failed for want of space (ENOSPC): in Docker's data root, its build "
+              "cache or a temporary directory; whatever step it interrupted, the image is "
+              "not to blame"),
     Cause("arch-test-missing", Kind.ERROR, frozenset({Stage.PROVISION, Stage.BASE}),
           lambda e, m: (f"{_where(e)}mmdebstrap cannot make a foreign base: arch-test is not "
                         "installed", "apt-get install arch-test (as root, `nox -s preflight` "
@@ -490,6 +498,18 @@ READ_LINE = 2_000
 
 def bounded(output: str) -> str:
     return "\n".join(line[-READ_LINE:] for line in output[-READ_BYTES:].splitlines())
+
+
+def machine_fault(stage: Stage, output: str) -> Diagnosis | None:
+    """A fault of this machine that any stage may meet (a full disk), for an error nothing
+    else expected, before it is called a bug of the harness; None if it is none of those."""
+    for cause in CAUSES:
+        if cause.stages == ALL and cause.kind is Kind.ERROR and cause.pattern is not None:
+            m = cause.match(Event(stage, output=output))
+            if isinstance(m, re.Match):
+                message, fix = cause.make(Event(stage, output=output), m)
+                return Diagnosis(cause.name, cause.kind, message, fix)
+    return None
 
 
 def diagnose(event: Event) -> Diagnosis:

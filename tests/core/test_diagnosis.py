@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose
+from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose, machine_fault
 from harness.core.outcomes import Exit, Kind, RunKind
 
 # -- output as captured ----------------------------------------------------------------------
@@ -287,6 +287,17 @@ TABLE = [
      "dockerfile-invalid", Kind.USAGE),
     ("Dockerfile unparsable (classic)", ev(Stage.BUILD, CLASSIC_PARSE), "dockerfile-invalid",
      Kind.USAGE),
+    # A build step that died for want of space is the machine's, not the image's (a fail).
+    ("disk full during a build step", ev(Stage.BUILD, "#7 12.3 dpkg: error processing archive "
+                                         "/var/cache/apt/archives/rustc.deb (--unpack):\n"
+                                         "#7 12.3  cannot copy extracted data: failed to "
+                                         "write (No space left on device)\nERROR: process "
+                                         "did not complete successfully", status=1),
+     "disk-full", Kind.ERROR),
+    ("disk full while the engine exports for publish",
+     ev(Stage.PUBLISH, '500 Server Error: Internal Server Error ("write /var/lib/docker/tmp/'
+        'docker-export-603140099/layer.tar: no space left on device")'), "disk-full",
+     Kind.ERROR),
 ]
 
 
@@ -377,3 +388,11 @@ def test_a_qemu_crash_is_the_images_fault_only_with_evidence() -> None:
     one = diagnose(ev(Stage.PROBE, QEMU_PROBE_CRASH, status=139, mode=QEMU, command="x",
                       emulator="QEMU 7.2.22", second="QEMU 10.0.13", elsewhere=True))
     assert "ran under QEMU 10.0.13" in one.message and "native runner" in one.fix
+
+
+def test_a_full_disk_met_by_a_command_is_the_machine_and_nothing_else_is() -> None:
+    full = machine_fault(Stage.PUBLISH, "APIError: 500 Server Error (\"write /var/lib/docker/"
+                                        "tmp/x/layer.tar: no space left on device\")")
+    assert full is not None and (full.cause, full.kind) == ("disk-full", Kind.ERROR)
+    assert "docker image prune" in full.fix
+    assert machine_fault(Stage.PUBLISH, "KeyError: 'digest'") is None

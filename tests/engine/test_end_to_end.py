@@ -18,7 +18,7 @@ import pytest
 from harness.core.outcomes import Exit
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
-from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, run_nox
+from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, imagetools, run_nox
 
 pytestmark = pytest.mark.slow
 EXPECTED = {"linux/amd64": "pass", "linux/386": "quirk", "linux/arm64": "pass",
@@ -97,16 +97,30 @@ def test_a_real_toolchain_of_the_wrong_architecture_fails(tmp_path: Path) -> Non
 
 def test_publish_two_tags_then_check_the_published_tag(rust_run: Any, tmp_path: Path,
                                                        docker_client: docker.DockerClient) -> None:
-    """The issue's "done when": build, publish by digest under 1.63 and latest, check latest."""
-    run, _, _ = rust_run
+    """The issue's "done when": build, publish by digest under 1.63 and latest, check latest;
+    each platform's SBOM, provenance and verdict published beside it, from the build's
+    report, as Docker's own tool reads them."""
+    run, data, reports = rust_run
     assert run.returncode == Exit.OK
     with LocalRegistry(docker_client) as registry:
         pub = nox_session("publish", f"--registry={registry.host}/rust", "--tag=1.63",
-                          "--tag=latest", f"--report-dir={tmp_path / 'publish'}")
+                          "--tag=latest", f"--report-dir={reports}")
         assert pub.returncode == Exit.OK, pub.stdout[-3000:] + pub.stderr[-3000:]
         with Registry(registry.host) as reg:
             assert reg.tags("rust") == ["1.63", "latest"]
             assert reg.get_manifest("rust", "1.63")[2] == reg.get_manifest("rust", "latest")[2]
+        sboms = imagetools(f"{registry.host}/rust:latest", "SBOM")
+        for p in data["platforms"]:
+            spdx = sboms[p["platform"]]["SPDX"]
+            rustc = next(x for x in spdx["packages"] if x["name"] == "rustc")
+            arch = p["observed"]["dpkg"]["value"]  # amd64, i386, arm64, armhf
+            assert f"arch={arch}" in rustc["externalRefs"][0]["referenceLocator"]
+            # Every ELF file of Debian's Rust image is a package's (known good).
+            assert "0 ELF files no package owns" in spdx["comment"]
+        provenance = imagetools(f"{registry.host}/rust:latest", "Provenance")
+        assert {k: v["SLSA"]["invocation"]["configSource"]["entryPoint"]
+                for k, v in provenance.items()} == dict.fromkeys(EXPECTED,
+                                                                 "dockerfiles/Dockerfile.rust")
         check = nox_session("check", f"{registry.host}/rust:latest",
                             f"--report-dir={tmp_path / 'check'}")
         assert check.returncode == Exit.OK, check.stdout[-5000:] + check.stderr[-3000:]

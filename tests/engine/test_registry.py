@@ -28,6 +28,11 @@ from tests.helpers import ROOT, TINY, free_port, run_harness
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
 
 
+# These images are tiny bases tagged as built, with no build report to attest from: they are
+# published as images built elsewhere are, without attestations (test_attestations has them).
+PUBLISH = ("publish", "--no-attest")
+
+
 def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
                           capture_output=True, env={**os.environ, **(env or {})}, check=False)
@@ -67,7 +72,7 @@ def platforms_in(doc: dict[str, Any]) -> list[str]:
 def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegistry,
                                                              images: str,
                                                              tmp_path: Path) -> None:
-    run = harness("publish", f"--registry={registry.host}/pub", "--tag=1.0", "--tag=latest",
+    run = harness(*PUBLISH, f"--registry={registry.host}/pub", "--tag=1.0", "--tag=latest",
                   f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
     assert run.returncode == Exit.OK, run.stdout + run.stderr
     with Registry(registry.host) as reg:
@@ -77,7 +82,7 @@ def test_publish_by_digest_leaves_exactly_the_tags_asked_for(registry: LocalRegi
         assert platforms_in(json.loads(latest[1])) == sorted(PLATFORMS)
     files = sorted((tmp_path / "digests").rglob("*.json"))
     assert [f.name for f in files] == ["linux-386.json", "linux-amd64.json", "linux-arm64.json"]
-    again = harness("publish", f"--registry={registry.host}/pub", "--tag=latest",
+    again = harness(*PUBLISH, f"--registry={registry.host}/pub", "--tag=latest",
                     f"--image={images}", f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
     assert again.returncode == Exit.OK
     assert again.stdout.count("(0 blobs uploaded)") == len(PLATFORMS)  # each blob once
@@ -88,7 +93,7 @@ def test_one_publish_to_two_registries(registry: LocalRegistry, images: str,
                                        tmp_path: Path) -> None:
     """As the seed pushes to two registries: the same index under the same tag in each."""
     with LocalRegistry(docker_client) as second:
-        run = harness("publish", f"--registry={registry.host}/two",
+        run = harness(*PUBLISH, f"--registry={registry.host}/two",
                       f"--registry={second.host}/mirror/two", "--tag=both", f"--image={images}",
                       f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
         assert run.returncode == Exit.OK, run.stderr
@@ -101,7 +106,7 @@ def test_the_engine_pulls_each_platform_by_its_own_digest(registry: LocalRegistr
                                                           images: str,
                                                           docker_client: docker.DockerClient,
                                                           tmp_path: Path) -> None:
-    harness("publish", f"--registry={registry.host}/pub", "--tag=pulled", f"--image={images}",
+    harness(*PUBLISH, f"--registry={registry.host}/pub", "--tag=pulled", f"--image={images}",
             f"--report-dir={tmp_path}", *platform_args(*PLATFORMS))
     with Registry(registry.host) as reg:
         for e in publish.platform_entries(reg, "pub", "pulled"):
@@ -116,7 +121,7 @@ def test_merge_from_digest_files_of_separate_jobs(registry: LocalRegistry, image
                                                   tmp_path: Path) -> None:
     """The CI matrix shape: each job pushes one platform by digest; a last job merges."""
     for name in PLATFORMS:
-        job = harness("publish", f"--registry={registry.host}/pub", "--no-index",
+        job = harness(*PUBLISH, f"--registry={registry.host}/pub", "--no-index",
                       f"--image={images}", f"--report-dir={tmp_path / name.replace('/', '-')}",
                       f"--digest-dir={tmp_path / 'artifacts' / name.replace('/', '-')}",
                       f"--platform={name}")
@@ -232,7 +237,7 @@ def docker_config(tmp_path: Path, host: str, user: str, password: str) -> dict[s
 def test_htpasswd_registry_with_docker_stored_credentials(secured: LocalRegistry, images: str,
                                                           tmp_path: Path) -> None:
     env = docker_config(tmp_path, secured.host, "ci", "s3cret-pw")
-    run = harness("publish", f"--registry={secured.host}/private", "--tag=ok",
+    run = harness(*PUBLISH, f"--registry={secured.host}/private", "--tag=ok",
                   f"--image={images}", f"--report-dir={tmp_path}",
                   "--platform=linux/amd64", env=env)
     assert run.returncode == Exit.OK, run.stderr
@@ -242,7 +247,7 @@ def test_htpasswd_registry_with_docker_stored_credentials(secured: LocalRegistry
 def test_wrong_credentials_write_nothing(secured: LocalRegistry, images: str,
                                          tmp_path: Path) -> None:
     env = docker_config(tmp_path, secured.host, "ci", "wrong-pw")
-    run = harness("publish", f"--registry={secured.host}/private", "--tag=bad",
+    run = harness(*PUBLISH, f"--registry={secured.host}/private", "--tag=bad",
                   f"--image={images}", f"--report-dir={tmp_path}",
                   "--platform=linux/amd64", env=env)
     assert run.returncode == Exit.CANNOT_CHECK
@@ -283,7 +288,7 @@ def test_a_registry_stopped_mid_publish(docker_client: docker.DockerClient, imag
 
 def test_check_a_published_tag_by_digest(registry: LocalRegistry, images: str,
                                          tmp_path: Path) -> None:
-    harness("publish", f"--registry={registry.host}/pub", "--tag=checked", f"--image={images}",
+    harness(*PUBLISH, f"--registry={registry.host}/pub", "--tag=checked", f"--image={images}",
             f"--report-dir={tmp_path / 'pub'}", *platform_args(*PLATFORMS))
     run = run_harness(f"--ref={registry.host}/pub:checked", *platform_args(*PLATFORMS),
                       f"--report-dir={tmp_path}", "--require=", "-n", "2")
@@ -323,7 +328,7 @@ def test_a_name_nothing_is_published_under_is_bad_input_not_a_retry(
         registry: LocalRegistry, images: str, tmp_path: Path) -> None:
     """The registry answers and holds nothing by that name: the command is wrong (a retry
     finds nothing either); it said 69, "publish it and merge again"."""
-    harness("publish", f"--registry={registry.host}/there", "--tag=v1", f"--image={images}",
+    harness(*PUBLISH, f"--registry={registry.host}/there", "--tag=v1", f"--image={images}",
             f"--report-dir={tmp_path / 'pub'}", *platform_args(*PLATFORMS))
     for ref in (f"{registry.host}/there:v2", f"{registry.host}/never-pushed:v1"):
         run = run_harness(f"--ref={ref}", *platform_args(*PLATFORMS),
@@ -411,7 +416,7 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
                                                   tmp_path: Path) -> None:
     """What the seed's author scripted against Docker Hub: the base's platforms, attestation
     entries dropped, platforms the table does not know named and left out."""
-    pushed = harness("publish", *platform_args("linux/arm64", "linux/amd64"),
+    pushed = harness(*PUBLISH, *platform_args("linux/arm64", "linux/amd64"),
                      f"--image={images}", f"--registry={registry.host}/base",
                      "--tag=plain", f"--report-dir={tmp_path}")
     assert pushed.returncode == Exit.OK, pushed.stderr
