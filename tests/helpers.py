@@ -149,3 +149,9 @@ def imagetools(ref: str, what: str) -> dict[str, Any]:
                          check=True, timeout=120)
     found: dict[str, Any] = json.loads(out.stdout)
     return found
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`multiarch-harness ARGS` (publish, merge, matrix, …) from the project's root."""
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
+                          capture_output=True, env={**os.environ, **(env or {})}, check=False)

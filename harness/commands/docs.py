@@ -176,10 +176,12 @@ def bench_history(history: dict[str, Any]) -> tuple[str, str]:
              "| run | side by side | plain buildx | ratio (target ≤ 1.0) | warm rerun | "
              "publish / docker push |", "|---|---|---|---|---|---|"]
     for r in runs:
+        # A run may lack a measure (run 12's publish stopped on a full disk): shown as "-".
+        publish = f"{r['publish_first_s'] / r['docker_push_s']:.3f}" \
+            if r.get("publish_first_s") and r.get("docker_push_s") else "-"
         lines.append(
             f"| {_cell(r['run'])} | {r['side_by_side']} s | {r['buildx_peer']} s | "
-            f"{r['side_by_side'] / r['buildx_peer']:.3f} | {r['warm']} s | "
-            f"{r['publish_first_s'] / r['docker_push_s']:.3f} |")
+            f"{r['side_by_side'] / r['buildx_peer']:.3f} | {r['warm']} s | {publish} |")
     return "\n".join(lines) + "\n", _plot(runs)
 
 

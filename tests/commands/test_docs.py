@@ -64,3 +64,9 @@ def test_the_pages_are_written_where_the_site_reads_them(tmp_path: Path) -> None
 def test_every_report_field_says_what_it_is() -> None:
     rows = [line for line in docs.report_json().splitlines() if line.startswith("| `")]
     assert rows and not [row for row in rows if row.rstrip().endswith("|  |")]
+
+
+def test_a_run_without_a_publish_measure_is_a_row_with_a_dash() -> None:
+    page, _plot = docs.bench_history({"runs": [
+        {"run": 12, "side_by_side": 285.8, "buildx_peer": 292.2, "warm": 24.0}]})
+    assert "| 12 | 285.8 s | 292.2 s | 0.978 | 24.0 s | - |" in page

@@ -16,8 +16,9 @@ from harness.core import attest
 from harness.core.outcomes import Exit
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
-from tests.engine.test_registry import harness
-from tests.helpers import FIXTURES, ROOT, imagetools, run_harness
+from tests.helpers import FIXTURES, ROOT, imagetools, run_cli, run_harness
+
+harness = run_cli
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
 DOCKERFILE = FIXTURES / "attest" / "Dockerfile"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from harness.core.platforms import parse_platform
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
-from tests.helpers import ROOT, TINY, free_port, run_harness
+from tests.helpers import ROOT, TINY, free_port, run_cli, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
 
@@ -33,9 +32,7 @@ PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
 PUBLISH = ("publish", "--no-attest")
 
 
-def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
-                          capture_output=True, env={**os.environ, **(env or {})}, check=False)
+harness = run_cli
 
 
 @pytest.fixture(scope="module")
