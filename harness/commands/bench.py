@@ -120,7 +120,7 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
     return result
 
 
-SCHEDULED = ("build", "wait", "probe")  # the phases a run's schedule shows
+SCHEDULED = ("queue", "build", "wait", "probe")  # the phases a run's schedule shows
 
 
 def schedule(report: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
