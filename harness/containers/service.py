@@ -113,10 +113,13 @@ class _Service:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Interrupted while the engine created one of them: the request went out, so it may
+        # be there (or about to be) without our knowing it; it is found by its name. (CI saw
+        # a Ctrl-C land while the network's creation was answered: both were left.)
+        if self.network is None:
+            self.network = self._created_meanwhile(self.client.networks)
         if self.container is None and self.network is not None:
-            # Interrupted while the engine created it: the request went out, so the
-            # container may be there (or about to be) without our knowing it by id.
-            self.container = self._created_meanwhile()
+            self.container = self._created_meanwhile(self.client.containers)
         for thing in (self.container, self.network):
             if thing is not None:
                 with contextlib.suppress(*CLIENT_ERRORS):
@@ -125,12 +128,15 @@ class _Service:
                     else:
                         thing.remove()
         self.container = self.network = None
+        self.name = ""  # all removed: nothing is left to look for
 
-    def _created_meanwhile(self) -> Any:
+    def _created_meanwhile(self, collection: Any) -> Any:
+        if not self.name:  # never asked for
+            return None
         deadline = time.monotonic() + CREATE_GRACE
         while True:
             with contextlib.suppress(*CLIENT_ERRORS):
-                return self.client.containers.get(self.name)
+                return collection.get(self.name)
             if time.monotonic() > deadline:
                 return None
             time.sleep(POLL)
