@@ -167,8 +167,7 @@ def run_command(command: str, entry: Callable[[list[str]], int], rest: list[str]
 
 def crash_log(command: str, text: str) -> Path:
     """Where a traceback goes: the harness's cache, one file per crash."""
-    directory = files.own_dir(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-                              / "harness" / "crashes")
+    directory = files.own_dir(files.cache_dir("crashes"))
     path = directory / f"{command}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     files.write_atomic(path, sinks.redact(text))
     return path

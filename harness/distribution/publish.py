@@ -46,12 +46,12 @@ from harness.distribution.registry import (
     RegistryError,
     digest_of,
 )
+from harness.machine import files
 from harness.machine.streams import ChunkFile
 
 ATTESTATION = ("unknown", "unknown")
 GZIP_MAGIC = b"\x1f\x8b"
-MANIFEST_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") \
-    / "harness" / "manifests"
+MANIFEST_CACHE = files.cache_dir("manifests")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from harness.machine import files
 from harness.machine.host import qemu_version
 
 SUITE = "trixie"
@@ -27,8 +28,7 @@ PACKAGE = f"qemu-user/{SUITE}"
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness" / \
-        "qemu-trixie"
+    return files.cache_dir("qemu-trixie")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,11 @@ from typing import TextIO
 from harness.core import sinks
 
 
+def cache_dir(name: str) -> Path:
+    """The harness's cache ``name``: ``$XDG_CACHE_HOME/harness/NAME`` (``~/.cache``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness" / name
+
+
 def own_dir(path: Path) -> Path:
     """``path`` as a real directory of the harness's: a link in its place is removed first."""
     unlink_link(path)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,7 @@ KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are 
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness" / \
-        "audits"
+    return files.cache_dir("audits")
 
 
 @functools.cache
