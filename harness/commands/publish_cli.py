@@ -1,8 +1,9 @@
 """``python -m harness publish|merge``: what `nox -s publish` and `nox -s merge` run.
 
 publish: push every built platform image by digest to each ``--registry HOST[:PORT]/REPO``,
-write a digest file per platform, then one index under every ``--tag`` (unless
-``--no-index``, for a CI matrix job whose merge happens elsewhere).
+write a digest file per platform, then one index under every ``--tag`` and every tag the
+``--tag-template``s give (unless ``--no-index``, for a CI matrix job whose merge happens
+elsewhere). The manifests and the index carry OCI annotations (harness.core.metadata).
 
 merge: write one index under every ``--tag`` from digest files (``--from FILE_OR_DIR``) and
 references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import re
 import sys
 import time
@@ -24,10 +26,12 @@ import docker
 
 from harness.containers import engine
 from harness.containers.bases import matches
-from harness.core import attest, options, sinks
+from harness.core import attest, metadata, options, sinks
+from harness.core.clock import epoch, stamp
 from harness.core.errors import HarnessError, UsageError
+from harness.core.metadata import Annotated
 from harness.core.outcomes import Exit
-from harness.core.platforms import Platform
+from harness.core.platforms import Platform, parse_platform
 from harness.core.reference import parse_reference
 from harness.core.report import Phase
 from harness.distribution import attestations, publish
@@ -37,7 +41,7 @@ from harness.machine import config as harness_config
 from harness.machine import vcs
 from harness.machine.reports import read_report, write_reports
 
-TAG = re.compile(r"[\w][\w.-]{0,127}")
+TAG = metadata.TAG
 
 
 def _registry_arg(text: str) -> tuple[str, str]:
@@ -80,7 +84,8 @@ def _say_plain_http(host: str, insecure: bool) -> None:
 def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str, repo: str,
               insecure: bool, digests: Path, spans: dict[str, Phase],
               evidence: dict[str, dict[str, Any]] | None = None,
-              facts: dict[str, attest.BuildFacts] | None = None) -> list[Entry]:
+              facts: dict[str, attest.BuildFacts] | None = None,
+              annotated: Annotated | None = None) -> list[Entry]:
     """Every platform at once, each from its engine over a connection of its own: one
     platform's export and compression overlap another's upload. The entries come back in
     the platforms' order; when one fails, the others finish and the first error is raised
@@ -91,7 +96,8 @@ def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str
         began = time.time()
         try:
             with Registry(host, insecure=insecure) as registry:
-                entry = publish.push_image(client, registry, repo, image, platform)
+                entry = publish.push_image(client, registry, repo, image, platform,
+                                           (annotated or Annotated()).of_manifest(platform.name))
                 if evidence is not None and facts is not None:
                     made = attest.statements(evidence[platform.name], f"{host}/{repo}",
                                              entry.digest, facts[platform.name])
@@ -146,13 +152,17 @@ def publish_main(argv: list[str]) -> int:
                               report_dir=args.report_dir, engines=args.engines)
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
-    tags = _checked_tags(_listed(args, "tags", settings))
     for target in registries:  # every name checked before anything is pushed
         _registry_arg(target)
     if not registries:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
+    tags, annotated, templated = _metadata(args, settings, cfg.platforms, cfg.report_dir)
     if not tags and not args.no_index:
-        raise UsageError("no tag to write", "pass --tag T (or --no-index to push by digest)")
+        if not templated:
+            raise UsageError("no tag to write",
+                             "pass --tag T or --tag-template (or --no-index to push by digest)")
+        print("publish: the tag templates give no tag for this ref; pushing by digest only",
+              file=sys.stderr)
     # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
     clients = {url: engine.client(url=url or None) for url in
                {cfg.engines.get(p.name, "") for p in cfg.platforms}}
@@ -172,13 +182,44 @@ def publish_main(argv: list[str]) -> int:
             host, repo = _registry_arg(target)
             _say_plain_http(host, args.insecure_registry)
             entries = _push_all(pushes, host, repo, args.insecure_registry,
-                                _digest_dir(digest_base, host, repo), spans, evidence, facts)
-            if not args.no_index:
+                                _digest_dir(digest_base, host, repo), spans, evidence, facts,
+                                annotated)
+            if not args.no_index and tags:
                 with Registry(host, insecure=args.insecure_registry) as registry:
-                    _tag(registry, host, repo, entries, tags)
+                    _tag(registry, host, repo, entries, tags, annotated)
     finally:
         _add_to_report(cfg.report_dir, spans)
     return Exit.OK
+
+
+def _metadata(args: argparse.Namespace, settings: dict[str, object], platforms: list[Platform],
+              report_dir: Path | None) -> tuple[list[str], Annotated, bool]:
+    """The tags (``--tag`` as given, then ``--tag-template``s rendered from git's ref and
+    commit, as docker/metadata-action renders them), the annotations, and whether templates
+    were given; every line checked before anything is pushed."""
+    plain = _checked_tags(_listed(args, "tags", settings))
+    templates = _listed(args, "tag_templates", settings)
+    context = vcs.context(Path.cwd())
+    rendered = metadata.render_tags(plain + templates, context)
+    created = _created(report_dir)
+    annotated = metadata.annotate(_listed(args, "annotations", settings), platforms,
+                                  metadata.standard(context, rendered.version, created))
+    return rendered.tags, annotated, bool(templates)
+
+
+def _created(report_dir: Path | None) -> str:
+    """When the image was made, as ``org.opencontainers.image.created`` says it: the
+    ``SOURCE_DATE_EPOCH`` of a reproducible build, else the start of the build's run (so a
+    publish again of the same build writes the same manifests), else now."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = float(fixed) if fixed.isdigit() else None
+    path = report_dir / "report.json" if report_dir else None
+    if when is None and path is not None and path.is_file():
+        try:
+            when = epoch(str(read_report(path)["run"]["start"]))
+        except (UsageError, KeyError, TypeError, ValueError):
+            when = None
+    return stamp(time.time() if when is None else when).replace("+00:00", "Z")
 
 
 def _evidence(cfg: harness_config.HarnessConfig,
@@ -259,9 +300,9 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],
-         tags: list[str]) -> None:
+         tags: list[str], annotated: Annotated | None = None) -> None:
     start = time.monotonic()
-    digest = publish.write_index(registry, repo, entries, tags)
+    digest = publish.write_index(registry, repo, entries, tags, annotated)
     names = ", ".join(sorted(e.platform for e in entries))
     for tag in tags:
         print(f"tagged {host}/{repo}:{tag} -> {digest} ({names}) "
@@ -276,12 +317,18 @@ def merge_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
-    tags = _checked_tags(_listed(args, "tags", settings))
     if len(registries) != 1:
         raise UsageError("merge writes to exactly one registry",
                          "pass --registry HOST[:PORT]/REPO once")
+    for text in _listed(args, "annotations", settings):
+        if "manifest" in metadata.parse_annotation(text).levels:
+            raise UsageError(f"--annotation {text!r} is for the manifests, which merge does "
+                             "not write", "give it to publish, or write index: or "
+                             "manifest-descriptor: for merge")
+    tags, _, templated = _metadata(args, settings, [], None)
     if not tags:
-        raise UsageError("no tag to write", "pass --tag T")
+        raise UsageError("no tag to write", "the tag templates give no tag for this ref"
+                         if templated else "pass --tag T or --tag-template")
     host, repo = _registry_arg(registries[0])
     files = [f for s in args.sources
              for f in (sorted(Path(s).rglob("*.json")) if Path(s).is_dir() else [Path(s)])]
@@ -300,5 +347,7 @@ def merge_main(argv: list[str]) -> int:
                                  "merge digest files of the same repository")
         if not entries:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
-        _tag(registry, host, repo, entries, tags)
+        platforms = [parse_platform(n) for n in sorted({e.platform for e in entries})]
+        _, annotated, _ = _metadata(args, settings, platforms, None)
+        _tag(registry, host, repo, entries, tags, annotated)
     return Exit.OK

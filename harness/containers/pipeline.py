@@ -301,7 +301,7 @@ class Pipeline:
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
-            build_args=build_args, labels={"dev.harness.platform": platform.name},
+            build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform))
         board.set("building")

@@ -28,7 +28,7 @@ REQUIRABLE = SOURCES  # the sources a run can require
 class Option:
     key: str  # HarnessConfig field; pyproject key with "-" for "_"
     flag: str  # --platform
-    kind: str  # "list", "path", "str", "choice", "float", "int", "bool", "args"
+    kind: str  # "list", "lines", "path", "str", "choice", "float", "int", "bool", "args"
     default: Any
     help: str
     commands: frozenset[str]  # where the flag is offered: build, publish, merge, preflight, bench
@@ -49,7 +49,7 @@ class Option:
             return UsageError(f"{name} in the {where} must be {expected}, not {value!r}",
                               f"write {self.example()}")
 
-        if self.kind in ("list", "args"):
+        if self.kind in ("list", "lines", "args"):
             if isinstance(value, str) and where == "command line":
                 value = [value]
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -58,7 +58,7 @@ class Option:
                 raise bad("a list of strings")
             items = [item.strip() for v in value for item in
                      (v.split(",") if self.kind == "list" else [v])]
-            items = [i for i in items if i] if self.kind == "list" else items
+            items = [i for i in items if i] if self.kind in ("list", "lines") else items
             unknown = [i for i in items if self.allowed and i not in self.allowed]
             if unknown:
                 raise UsageError(f"{name}: unknown {unknown[0]!r}",
@@ -96,7 +96,7 @@ class Option:
         return value
 
     def example(self) -> str:
-        samples = {"list": '["a", "b"]', "args": '["KEY=VALUE"]', "bool": "true",
+        samples = {"list": '["a", "b"]', "lines": '["a"]', "args": '["KEY=VALUE"]', "bool": "true",
                    "float": "60", "int": "2", "path": '"path"', "str": '"text"'}
         sample = f'"{self.choices[0]}"' if self.choices else samples[self.kind]
         return f"{self.toml_key} = {sample} in [tool.harness], or {self.flag} " + (
@@ -129,6 +129,8 @@ OPTIONS: tuple[Option, ...] = (
            "build context (default: the Dockerfile's directory)", RUN | {"preflight"}, "DIR"),
     Option("build_args", "--build-arg", "args", {}, "a build argument (repeatable)",
            RUN | {"preflight"}, "KEY=VALUE"),
+    Option("labels", "--label", "args", {}, "a label set on every platform's image "
+           "(repeatable)", RUN, "KEY=VALUE"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
     Option("image", "--image", "str", None,
@@ -192,6 +194,16 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({"publish", "merge"}), "HOST/REPO"),
     Option("tags", "--tag", "list", (), "tag to write the index under (repeatable)",
            frozenset({"publish", "merge"}), "TAG"),
+    Option("tag_templates", "--tag-template", "lines", (),
+           "a tag as docker/metadata-action's tags: input writes it, from git's ref and "
+           "commit: type=semver,pattern={{version}}, type=sha, type=ref,event=branch, "
+           "type=raw,value=latest,enable={{is_default_branch}} (repeatable)",
+           frozenset({"publish", "merge"}), "TEMPLATE"),
+    Option("annotations", "--annotation", "lines", (),
+           "an OCI annotation as buildx writes it, [LEVELS:]KEY=VALUE, LEVELS index, "
+           "manifest (the default), manifest-descriptor or manifest[PLATFORM] (repeatable; "
+           "created, revision, source and version are added where known)",
+           frozenset({"publish", "merge"}), "ANNOTATION"),
     Option("no_attest", "--no-attest", "bool", False,
            "publish without the SBOM, provenance and verification attestations (made from "
            "the build's report.json, in BuildKit's format)", frozenset({"publish"})),
@@ -215,7 +227,7 @@ def _add(add: AddOption, option: Option, dest: str) -> None:
     kw: dict[str, Any] = {"dest": dest, "help": option.help}
     if option.kind == "bool":
         kw.update(action="store_true", default=None)
-    elif option.kind in ("list", "args"):
+    elif option.kind in ("list", "lines", "args"):
         kw.update(action="append", default=[], metavar=option.metavar)
     else:
         kw.update(default=None, metavar=option.metavar)

@@ -33,6 +33,7 @@ from isal import igzip_threaded
 
 from harness.core import attest
 from harness.core.errors import UsageError
+from harness.core.metadata import Annotated
 from harness.core.platforms import Platform, find_in, parse_platform
 from harness.distribution.registry import (
     CONFIG_V1,
@@ -40,7 +41,9 @@ from harness.distribution.registry import (
     LAYER_GZIP,
     MANIFEST_LIST,
     MANIFEST_V2,
+    OCI_CONFIG,
     OCI_INDEX,
+    OCI_LAYER_GZIP,
     OCI_MANIFEST,
     Registry,
     RegistryError,
@@ -130,8 +133,9 @@ def _pack(src: IO[bytes], dst: Path, threads: int | None = None) -> Packed:
 
 
 def push_image(client: docker.DockerClient, registry: Registry, repository: str, image: str,
-               platform: Platform) -> Entry:
-    """Push one local image by digest (no tag) and return its entry.
+               platform: Platform, annotations: dict[str, str] | None = None) -> Entry:
+    """Push one local image by digest (no tag) and return its entry; with ``annotations``,
+    its manifest is an OCI manifest carrying them.
 
     The manifest made for an image id is kept in a local cache; when the repository already
     holds every blob it names, it is written again without exporting or compressing anything.
@@ -145,8 +149,23 @@ def push_image(client: docker.DockerClient, registry: Registry, repository: str,
         partial = cached.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(manifest)
         os.replace(partial, cached)  # atomic: concurrent publishes never read half a file
-    digest = registry.put_manifest(repository, digest_of(manifest), manifest, MANIFEST_V2)
-    return Entry(platform.name, repository, digest, len(manifest), MANIFEST_V2)
+    media = MANIFEST_V2
+    if annotations:
+        manifest, media = as_oci(manifest, annotations), OCI_MANIFEST
+    digest = registry.put_manifest(repository, digest_of(manifest), manifest, media)
+    return Entry(platform.name, repository, digest, len(manifest), media)
+
+
+def as_oci(manifest: bytes, annotations: dict[str, str]) -> bytes:
+    """A Docker image manifest as the OCI manifest of the same blobs, annotated (a Docker
+    manifest has no annotations; the config and layers are the same bytes in both)."""
+    doc = json.loads(manifest)
+    doc["mediaType"] = OCI_MANIFEST
+    doc["config"]["mediaType"] = OCI_CONFIG
+    for layer in doc["layers"]:
+        layer["mediaType"] = OCI_LAYER_GZIP
+    doc["annotations"] = dict(sorted(annotations.items()))
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _has_blobs(registry: Registry, repository: str, manifest: bytes) -> bool:
@@ -233,8 +252,9 @@ class Export:
 
 
 def write_index(registry: Registry, repository: str, entries: list[Entry],
-                tags: Iterable[str]) -> str:
-    """Write one manifest list naming ``entries`` under every tag; its digest."""
+                tags: Iterable[str], annotated: Annotated | None = None) -> str:
+    """Write one manifest list naming ``entries`` under every tag, with ``annotated``'s
+    index and descriptor annotations; its digest."""
     seen: dict[str, Entry] = {}
     for e in entries:
         if e.platform in seen and seen[e.platform].digest != e.digest:
@@ -252,13 +272,21 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
                                     "publish that platform first; the tag was not written")
     # An OCI index where any entry is an OCI manifest (an attestation manifest is one), a
     # Docker manifest list otherwise.
+    annotated = annotated or Annotated()
     attestations = [seen[k].attestation for k in sorted(seen) if seen[k].attestation]
-    media = OCI_INDEX if attestations or any(e.media_type == OCI_MANIFEST
-                                             for e in seen.values()) else MANIFEST_LIST
-    body = json.dumps({
-        "schemaVersion": 2, "mediaType": media,
-        "manifests": [seen[k].descriptor() for k in sorted(seen)] + attestations,
-    }, separators=(",", ":")).encode()
+    media = OCI_INDEX if attestations or annotated.index or annotated.descriptor or any(
+        e.media_type == OCI_MANIFEST for e in seen.values()) else MANIFEST_LIST
+    descriptors = []
+    for k in sorted(seen):
+        descriptor = seen[k].descriptor()
+        if annotated.of_descriptor(k):
+            descriptor["annotations"] = annotated.of_descriptor(k)
+        descriptors.append(descriptor)
+    doc: dict[str, Any] = {"schemaVersion": 2, "mediaType": media,
+                           "manifests": descriptors + attestations}
+    if annotated.index:
+        doc["annotations"] = dict(sorted(annotated.index.items()))
+    body = json.dumps(doc, separators=(",", ":")).encode()
     digest = digest_of(body)
     for tag in tags:
         registry.put_manifest(repository, tag, body, media)

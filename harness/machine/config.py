@@ -34,6 +34,7 @@ class HarnessConfig:
     dockerfile: Path
     context: Path
     build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # set on every platform's image
     report_dir: Path = Path("reports")
     report_dir_given: bool = False  # named by an option or pyproject, not the default
     image: str = "harness/rust"
@@ -283,6 +284,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         dockerfile=dockerfile,
         context=path("context", str(dockerfile.parent)),
         build_args=dict(value("build_args")),
+        labels=dict(value("labels")),
         report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
         report_dir_given="report_dir" in settings,
         image=str(value("image") or "harness/" + _image_name(dockerfile)),

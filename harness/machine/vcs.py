@@ -1,16 +1,21 @@
-"""The git repository and commit a build came from, for its provenance and annotations.
+"""The git repository, ref and commit a build came from, for its provenance, tags and
+annotations.
 
 In GitHub Actions the workflow's own variables say it (``GITHUB_SERVER_URL``,
-``GITHUB_REPOSITORY``, ``GITHUB_SHA``: a checkout may be shallow or detached); elsewhere git
-is asked. A remote's user and password never leave this machine: a URL is kept without them.
+``GITHUB_REPOSITORY``, ``GITHUB_REF``, ``GITHUB_SHA``, the event's ``repository.default_branch``:
+a checkout may be shallow or detached); elsewhere git is asked. A remote's user and password
+never leave this machine: a URL is kept without them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import urllib.parse
 from pathlib import Path
+
+from harness.core.metadata import GitContext
 
 
 def public_url(url: str) -> str:
@@ -38,3 +43,26 @@ def describe(root: Path) -> tuple[str, str]:
     if server and repo and sha:
         return f"{server.rstrip('/')}/{repo}", sha
     return public_url(_git(root, "remote", "get-url", "origin")), _git(root, "rev-parse", "HEAD")
+
+
+def context(root: Path) -> GitContext:
+    """The ref, commit, default branch and repository of the project at ``root``. Outside
+    Actions, a commit with a tag is built as that tag (``refs/tags/T``, the highest version
+    first), else as its branch."""
+    repository, sha = describe(root)
+    ref = os.environ.get("GITHUB_REF", "")
+    default = ""
+    event = os.environ.get("GITHUB_EVENT_PATH", "")
+    if event:
+        try:
+            default = str(json.loads(Path(event).read_text())["repository"]["default_branch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            default = ""
+    if not ref:
+        tags = _git(root, "tag", "--points-at", "HEAD", "--sort=-version:refname").split()
+        branch = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+        ref = f"refs/tags/{tags[0]}" if tags else f"refs/heads/{branch}" if branch else ""
+    if not default:
+        default = _git(root, "symbolic-ref", "--quiet", "--short",
+                       "refs/remotes/origin/HEAD").removeprefix("origin/")
+    return GitContext(ref, sha, default, repository)

@@ -1,10 +1,13 @@
-"""Publishing with attestations, read back by Docker's own tool and the registry API: the
-SBOM, the provenance and the harness's verification of each platform (harness.core.attest)."""
+"""Publishing with attestations and metadata, read back by Docker's own tool and the registry
+API: the SBOM, the provenance and the harness's verification of each platform
+(harness.core.attest); tags from metadata-action's templates and OCI annotations
+(harness.core.metadata)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("attested")
     run = run_harness(f"--platform={','.join(PLATFORMS)}", f"--dockerfile={DOCKERFILE}",
                       f"--report-dir={where}", "--image=harness-test/attest", "--require=",
-                      "-n", "2")
+                      "--label=dev.example.team=core", "-n", "2")
     assert run.returncode == Exit.OK, run.stdout[-3000:]
     return where
 
@@ -121,3 +124,100 @@ def test_no_attest_publishes_none_and_no_report_is_bad_input_before_any_push(
     assert "no report of the build" in missing.stderr and "--no-attest" in missing.stderr
     with Registry(registry.host) as reg:
         assert reg.tags("none") == []
+
+
+ACTIONS_SHA = "ab" * 20
+
+
+def raw(ref: str) -> dict[str, Any]:
+    """What `docker buildx imagetools inspect --raw` reads of ``ref``."""
+    out = subprocess.run(["docker", "buildx", "imagetools", "inspect", "--raw", ref],
+                         capture_output=True, text=True, check=True, timeout=120)
+    found: dict[str, Any] = json.loads(out.stdout)
+    return found
+
+
+def test_publish_tags_from_metadata_action_templates_and_annotates_as_buildx(
+        registry: LocalRegistry, built: Path, tmp_path: Path,
+        docker_client: docker.DockerClient) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": {"default_branch": "main"}}))
+    actions = {"GITHUB_REF": "refs/tags/v1.4.2", "GITHUB_SHA": ACTIONS_SHA,
+               "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "team/app",
+               "GITHUB_EVENT_PATH": str(event)}
+    common = ("--image=harness-test/attest", f"--platform={','.join(PLATFORMS)}",
+              f"--report-dir={built}")
+    templates = ("--tag-template=type=semver,pattern={{version}}",
+                 "--tag-template=type=semver,pattern={{major}}.{{minor}}",
+                 "--tag-template=type=sha", "--tag-template=type=ref,event=branch",
+                 "--annotation=index:org.opencontainers.image.title=app",
+                 "--annotation=manifest[linux/arm64]:dev.example.cpu=neoverse-n1")
+    pub = harness("publish", f"--registry={registry.host}/meta", *templates, *common,
+                  env=actions)
+    assert pub.returncode == Exit.OK, pub.stdout + pub.stderr
+    with Registry(registry.host) as reg:
+        # A release tag's tags; the branch template gives nothing on a tag build.
+        assert sorted(reg.tags("meta")) == ["1.4", "1.4.2", "latest", "sha-ababab" + "a"]
+        first = reg.get_manifest("meta", "1.4.2")[2]
+    report = json.loads((built / "report.json").read_text())
+    index = raw(f"{registry.host}/meta:1.4.2")
+    oci = "org.opencontainers.image."
+    assert index["annotations"][oci + "title"] == "app"
+    assert index["annotations"][oci + "version"] == "1.4.2"
+    assert index["annotations"][oci + "revision"] == ACTIONS_SHA
+    assert index["annotations"][oci + "source"] == "https://github.com/team/app"
+    created = index["annotations"][oci + "created"]
+    assert created.removesuffix("Z") == report["run"]["start"].removesuffix("+00:00")
+    for entry in index["manifests"]:
+        if attest.is_attestation(entry):
+            continue
+        platform = f"{entry['platform']['os']}/{entry['platform']['architecture']}"
+        manifest = raw(f"{registry.host}/meta@{entry['digest']}")
+        assert manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+        assert manifest["annotations"][oci + "version"] == "1.4.2"
+        assert ("dev.example.cpu" in manifest["annotations"]) == (platform == "linux/arm64")
+    # The annotated manifests are still the image: Docker pulls one and runs it, and the
+    # attestations speak of them.
+    amd64 = next(e["digest"] for e in index["manifests"]
+                 if e["platform"]["architecture"] == "amd64")
+    pulled = f"{registry.host}/meta@{amd64}"
+    try:
+        out = docker_client.containers.run(pulled, ["uname", "-m"], remove=True)
+        assert out.decode().strip() == "x86_64"
+        # --label on the build: in the image's own config, as docker buildx build sets it.
+        assert docker_client.images.get(pulled).labels["dev.example.team"] == "core"
+    finally:
+        docker_client.images.remove(pulled, force=True)
+    assert sorted(imagetools(f"{registry.host}/meta:1.4.2", "SBOM")) == sorted(PLATFORMS)
+    # Published again from the same build: the same manifests (created is the build's).
+    again = harness("publish", f"--registry={registry.host}/meta", *templates, *common,
+                    env=actions)
+    assert again.returncode == Exit.OK, again.stderr
+    with Registry(registry.host) as reg:
+        assert reg.get_manifest("meta", "1.4.2")[2] == first
+
+    # merge annotates the index it writes, and refuses manifest annotations it cannot write.
+    merged = harness("merge", f"--registry={registry.host}/meta", "--tag=all",
+                     "--annotation=index:dev.example.merged=yes", f"{registry.host}/meta:1.4.2",
+                     env=actions)
+    assert merged.returncode == Exit.OK, merged.stderr
+    assert raw(f"{registry.host}/meta:all")["annotations"]["dev.example.merged"] == "yes"
+    refused = harness("merge", f"--registry={registry.host}/meta", "--tag=nope",
+                      "--annotation=manifest:dev.example.x=y", f"{registry.host}/meta:1.4.2")
+    assert refused.returncode == Exit.USAGE and "give it to publish" in refused.stderr
+
+
+@pytest.mark.parametrize(("flag", "says"), [
+    ("--tag-template=type=semver", "needs pattern="),
+    ("--annotation=layer:dev.example.x=y", "unknown level 'layer'"),
+    ("--tag-template=type=raw,value=-bad", "not a tag"),
+])
+def test_a_bad_template_or_annotation_is_bad_input_before_any_push(
+        registry: LocalRegistry, built: Path, flag: str, says: str) -> None:
+    bad = harness("publish", f"--registry={registry.host}/refused", "--tag=v1", flag,
+                  "--image=harness-test/attest", f"--platform={','.join(PLATFORMS)}",
+                  f"--report-dir={built}")
+    assert bad.returncode == Exit.USAGE, bad.stderr
+    assert says in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
+    with Registry(registry.host) as reg:
+        assert reg.tags("refused") == []

@@ -34,3 +34,28 @@ def test_git_is_asked_outside_ci_and_the_workflow_inside(tmp_path: Path,
     monkeypatch.setenv("GITHUB_REPOSITORY", "team/app")
     monkeypatch.setenv("GITHUB_SHA", "f" * 40)
     assert vcs.describe(tmp_path) == ("https://github.com/team/app", "f" * 40)
+
+
+def test_the_ref_is_a_tag_on_the_commit_else_its_branch(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF",
+                "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run([*git, "init", "-q", "-b", "trunk"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    assert vcs.context(tmp_path).ref == "refs/heads/trunk"
+    subprocess.run([*git, "tag", "v1.9.0"], check=True)
+    subprocess.run([*git, "tag", "v1.10.0"], check=True)
+    assert vcs.context(tmp_path).ref == "refs/tags/v1.10.0"  # the highest version, not "9" > "1"
+
+
+def test_in_actions_the_ref_and_default_branch_are_the_workflows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"repository": {"default_branch": "develop"}}')
+    monkeypatch.setenv("GITHUB_REF", "refs/heads/develop")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    found = vcs.context(tmp_path / "not-a-checkout")
+    assert (found.ref, found.default_branch, found.branch) == \
+        ("refs/heads/develop", "develop", "develop")
