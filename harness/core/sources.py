@@ -33,6 +33,9 @@ class Source:
     fix: str = ""  # the fix of an answer that names another platform
     when_absent: str = ""  # the finding's text when there is nothing to ask
     maps: bool = True  # whether its answer names a platform (cargo's and hello's do not)
+    # Whether its answer may change with the machine that asks (uname -m under QEMU, a
+    # program run, the CPU model): such answers are not compared with a publisher's.
+    host_bound: bool = False
 
 
 BUILTIN: tuple[Source, ...] = (
@@ -48,7 +51,7 @@ BUILTIN: tuple[Source, ...] = (
     Source("rpm", "the RPM userland is of the platform (asked where there is no dpkg or apk)",
            ("rpm", "--eval", "%{_arch}"), "the userland (rpm) is", USERLAND_FIX),
     Source("uname", "uname -m names the platform (or a known quirk of the host)",
-           ("uname", "-m"), "uname -m says", USERLAND_FIX),
+           ("uname", "-m"), "uname -m says", USERLAND_FIX, host_bound=True),
     Source("getconf", "the libc's word size is the platform's", ("getconf", "LONG_BIT"),
            "the libc word size is", USERLAND_FIX, "there is no getconf"),
     Source("sh-elf", "/bin/sh is an ELF program of the platform", says="/bin/sh is",
@@ -60,7 +63,8 @@ BUILTIN: tuple[Source, ...] = (
     Source("cargo", "cargo runs", ("cargo", "-V"), maps=False),
     Source("hello", "a hello-world crate compiles (`cargo build` as CI runs it: no "
            "incremental cache, no debug info) and runs in the image", maps=False,
-           when_absent="there is no cargo to compile a hello-world crate with"),
+           when_absent="there is no cargo to compile a hello-world crate with",
+           host_bound=True),
     Source("hello-elf", "the program rustc compiled is of the platform",
            says="the program rustc compiled is", fix=TOOLCHAIN_FIX),
     Source("elf-audit", "every ELF executable and shared object of the image is of the "
@@ -73,7 +77,8 @@ BUILTIN: tuple[Source, ...] = (
            "compared across platforms in the reports' parity section)", maps=False,
            when_absent="there is no package database to compare"),
     Source("baseline-cpu", "the commands that answered run on the platform's oldest CPU "
-           "too (QEMU's model of it; asked for platforms emulated here)", maps=False),
+           "too (QEMU's model of it; asked for platforms emulated here)", maps=False,
+           host_bound=True),
     Source("isa", "no program needs a later CPU than the platform offers (ARM build "
            "attributes against arm/v5, v6, v7; x86-64 ISA level notes against amd64's "
            "baseline; asked on those platforms)", maps=False),

@@ -3,7 +3,9 @@
 Each platform's manifest digest is resolved (never the index digest), the image is pulled by
 that digest and probed like a built one. The index itself is checked too: exactly the
 expected platforms, no platform twice, each entry's config agreeing with its platform entry,
-and every blob it references present.
+and every blob it references present. Each platform's verification statement, where the
+publisher attested one, is read to be compared with what the check sees
+(harness.core.attest.compare).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core import attest
 from harness.core.errors import UsageError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform, find_in
@@ -30,16 +33,22 @@ class IndexCheck:
     media_type: str | None = None
     entries: dict[str, str] = field(default_factory=dict)  # platform -> manifest digest
     findings: list[Finding] = field(default_factory=list)
+    # platform -> its verification statement's predicate, where the publisher attested one
+    attested: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "digest": self.digest, "media_type": self.media_type,
-                "entries": self.entries, "findings": [f.to_dict() for f in self.findings]}
+                "entries": self.entries, "findings": [f.to_dict() for f in self.findings],
+                "attested": {p: {"verdict": a.get("verdict"),
+                                 "harness": (a.get("harness") or {}).get("version")}
+                             for p, a in self.attested.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndexCheck:
         return cls(data["ref"], data.get("digest"), data.get("media_type"),
                    dict(data.get("entries", {})),
-                   [Finding(**f) for f in data.get("findings", [])])
+                   [Finding(**f) for f in data.get("findings", [])],
+                   dict(data.get("attested", {})))
 
 
 def resolve(ref: str, expected: list[Platform], *, insecure: bool = False) -> IndexCheck:
@@ -85,6 +94,7 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
                 f"{config.get('os')}/{config.get('architecture')}",
                 "merge again: every entry's platform must be read from its config"))
         _check_blobs(registry, ref, name, manifest, result)
+    _read_statements(registry, ref, doc, result)
     names = {p.name for p in expected}
     for missing in sorted(names - set(result.entries)):
         result.findings.append(Finding("index", Kind.MISMATCH, f"{missing} is not in the index",
@@ -103,3 +113,48 @@ def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[s
             result.findings.append(Finding(
                 "index", Kind.MISMATCH, f"{name}: blob {blob['digest']} is missing",
                 "push the image again"))
+
+
+STATEMENT_LIMIT = 1 << 20  # bytes: the harness writes a few kilobytes; more is not ours
+
+
+def _read_statements(registry: Registry, ref: Reference, index: dict[str, Any],
+                     result: IndexCheck) -> None:
+    """Each platform's verification statement, from its attestation manifest. A statement
+    whose subject is another manifest than the one it is attached to is a finding."""
+    by_digest = {digest: name for name, digest in result.entries.items()}
+    for entry in index.get("manifests", []):
+        if not attest.is_attestation(entry):
+            continue
+        platform = by_digest.get(str((entry.get("annotations") or {})
+                                     .get(attest.REFERENCE_DIGEST)))
+        if platform is None:
+            continue
+        _, body, _ = registry.get_manifest(ref.repository, entry["digest"])
+        layers = [la for la in json.loads(body).get("layers", [])
+                  if (la.get("annotations") or {}).get(attest.PREDICATE_TYPE)
+                  == attest.VERIFICATION]
+        if not layers:
+            continue  # attested by another tool (BuildKit's SBOM and provenance only)
+        if int(layers[0].get("size") or 0) > STATEMENT_LIMIT:
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH, f"{platform}: its verification statement is "
+                f"{layers[0].get('size')} bytes, more than the harness ever writes",
+                "publish again with the harness"))
+            continue
+        try:
+            statement = json.loads(registry.get_blob(ref.repository, layers[0]["digest"]))
+            subjects = {s["digest"]["sha256"] for s in statement["subject"]}
+            predicate = dict(statement["predicate"])
+        except (ValueError, KeyError, TypeError):
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH, f"{platform}: its verification statement is not an "
+                "in-toto statement", "publish again with the harness"))
+            continue
+        if result.entries[platform].removeprefix("sha256:") not in subjects:
+            result.findings.append(Finding(
+                "index", Kind.MISMATCH, f"{platform}: its verification statement speaks of "
+                "another manifest than the one it is attached to",
+                "publish again: the statement must be made for the manifest it attests"))
+            continue
+        result.attested[platform] = predicate

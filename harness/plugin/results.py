@@ -25,7 +25,7 @@ from harness.containers.pipeline import (
     saved_results,
     was_interrupted,
 )
-from harness.core import sameness
+from harness.core import attest, sameness
 from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.render import render_console
 from harness.core.report import (
@@ -175,6 +175,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.index
+    if index is not None and index.attested:  # what its publisher saw, against this check
+        index.findings += attest.compare(index.attested, {r.platform: r.to_dict()
+                                                          for r in state.results.values()})
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_dict() if index else None, run)

@@ -146,3 +146,46 @@ def test_a_purl_keeps_any_name_and_version_recoverable_and_the_sbom_stays_valid_
     spdx = json.loads(attest.statements(odd, "app", MANIFEST, FACTS)[0].data)["predicate"]
     assert all(re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", p["SPDXID"]) for p in spdx["packages"])
     assert {p["name"] for p in spdx["packages"]} >= {name}
+
+
+def attested(**changes: Any) -> dict[str, Any]:
+    """The verification predicate of entry(), as its publisher attested it."""
+    return attest.verification(entry(**changes), FACTS)
+
+
+def with_dpkg(value: str, uname: str = "aarch64") -> dict[str, Any]:
+    found = entry()
+    found["observed"]["dpkg"] = {"raw": value, "value": value, "error": None}
+    found["observed"]["uname"] = {"raw": uname, "value": uname, "error": None}
+    return found
+
+
+def test_a_check_that_sees_what_was_attested_finds_nothing() -> None:
+    """Known good: the same answers; uname -m differs (QEMU at publish, native here) and is
+    the host's, not the image's."""
+    then = attest.verification(with_dpkg("arm64", uname="aarch64"), FACTS)
+    assert attest.compare({"linux/arm64": then},
+                          {"linux/arm64": with_dpkg("arm64", uname="armv8l")}) == []
+
+
+def test_an_image_answer_that_changed_since_publishing_is_a_mismatch() -> None:
+    then = attest.verification(with_dpkg("amd64"), FACTS)
+    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": with_dpkg("arm64")})
+    assert finding.kind == "mismatch" and finding.source == "attestation"
+    assert finding.message == ("linux/arm64: dpkg answered 'amd64' to its publisher (harness "
+                               "0.9.0) and 'arm64' here")
+
+
+def test_a_platform_its_publisher_failed_fails_the_check_whatever_is_seen() -> None:
+    then = attested(verdict="fail", findings=[{"message": "uname -m says x86_64" + "!" * 500}])
+    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": entry()})
+    assert "judged it fail: uname -m says x86_64" in finding.message
+    assert len(finding.message) < 250  # a publisher's text is bounded
+
+
+def test_answers_missing_on_either_side_or_failed_are_not_compared() -> None:
+    then = attest.verification(with_dpkg("amd64"), FACTS)
+    errored = with_dpkg("arm64")
+    errored["observed"]["dpkg"]["error"] = "timed out"
+    assert attest.compare({"linux/arm64": then}, {"linux/arm64": errored}) == []
+    assert attest.compare({"linux/arm64": then}, {"linux/amd64": with_dpkg("arm64")}) == []

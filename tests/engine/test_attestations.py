@@ -17,6 +17,7 @@ import pytest
 
 from harness.core import attest
 from harness.core.outcomes import Exit
+from harness.distribution import attestations
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
 from tests.helpers import FIXTURES, ROOT, imagetools, run_cli, run_harness
@@ -221,3 +222,58 @@ def test_a_bad_template_or_annotation_is_bad_input_before_any_push(
     assert says in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
     with Registry(registry.host) as reg:
         assert reg.tags("refused") == []
+
+
+def test_check_compares_what_it_sees_with_each_platforms_verification(
+        registry: LocalRegistry, built: Path, tmp_path: Path) -> None:
+    """Known good: the published tag, checked on this machine, agrees with what its publisher
+    attested. Known bad: the same manifests under an index whose amd64 statement says its
+    userland was arm64, and whose arm64 statement is attached to another manifest."""
+    pub = harness("publish", f"--registry={registry.host}/cmp", "--tag=v1",
+                  "--image=harness-test/attest", f"--platform={','.join(PLATFORMS)}",
+                  f"--report-dir={built}")
+    assert pub.returncode == Exit.OK, pub.stderr
+    good = run_harness(f"--ref={registry.host}/cmp:v1", f"--platform={','.join(PLATFORMS)}",
+                       f"--report-dir={tmp_path / 'good'}", "--require=", "-n", "2")
+    assert good.returncode == Exit.OK, good.stdout[-3000:]
+    seen = json.loads((tmp_path / "good" / "report.json").read_text())
+    assert {p: a["verdict"] for p, a in seen["index"]["attested"].items()} == \
+        dict.fromkeys(PLATFORMS, "pass")
+    assert seen["index"]["findings"] == []
+
+    report = json.loads((built / "report.json").read_text())
+    by_platform = {p["platform"]: p for p in report["platforms"]}
+    facts = attest.BuildFacts(dockerfile="", dockerfile_sha256="", build_args={}, bases={},
+                              builder="", engine_version="", buildx_version="",
+                              harness_version="test", repository="", revision="", started="",
+                              finished="")
+    with Registry(registry.host) as reg:
+        media, body, _ = reg.get_manifest("cmp", "v1")
+        index = json.loads(body)
+        digest = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"]
+                  for m in index["manifests"] if not attest.is_attestation(m)}
+        lying = json.loads(json.dumps(by_platform["linux/amd64"]))
+        lying["observed"]["dpkg"]["value"] = "arm64"
+        amd64 = attestations.push(reg, "cmp", attest.statements(
+            lying, f"{registry.host}/cmp", digest["linux/amd64"], facts), digest["linux/amd64"])
+        # arm64's entry names arm64's manifest, but its statements are made for amd64's.
+        moved = attestations.push(reg, "cmp", attest.statements(
+            by_platform["linux/arm64"], f"{registry.host}/cmp", digest["linux/amd64"], facts),
+            digest["linux/amd64"])
+        moved["annotations"][attest.REFERENCE_DIGEST] = digest["linux/arm64"]
+        index["manifests"] = [m for m in index["manifests"] if not attest.is_attestation(m)] + \
+            [amd64, moved]
+        reg.put_manifest("cmp", "tampered", json.dumps(index).encode(), media)
+    bad = run_harness(f"--ref={registry.host}/cmp:tampered", f"--platform={','.join(PLATFORMS)}",
+                      f"--report-dir={tmp_path / 'bad'}", "--require=", "-n", "2")
+    found = json.loads((tmp_path / "bad" / "report.json").read_text())
+    messages = [f["message"] for f in found["index"]["findings"]]
+    assert any(m.startswith("linux/amd64: dpkg answered 'arm64' to its publisher")
+               and "'amd64' here" in m for m in messages), messages
+    assert any("linux/arm64: its verification statement speaks of another manifest" in m
+               for m in messages), messages
+    assert not any("uname" in m for m in messages)  # host-bound answers are not compared
+    assert bad.returncode == Exit.IMAGE_WRONG and found["verdict"] == "fail"
+    # What each platform is has not changed: both images still pass their own checks.
+    assert {p["platform"]: p["verdict"] for p in found["platforms"]} == \
+        dict.fromkeys(PLATFORMS, "pass")
