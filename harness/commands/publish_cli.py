@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +38,7 @@ from harness.core.report import Phase
 from harness.distribution import attestations, publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
+from harness.distribution.signing import Signer
 from harness.machine import config as harness_config
 from harness.machine import vcs
 from harness.machine.reports import read_report, write_reports
@@ -176,6 +178,9 @@ def publish_main(argv: list[str]) -> int:
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
     evidence, facts = (None, None) if args.no_attest or cfg.no_attest else \
         _evidence(cfg, pushes)
+    key = args.sign or settings.get("sign")
+    signers = {target: _signer(Path(str(key)), target, args.insecure_registry)
+               for target in registries} if key else {}
     spans: dict[str, Phase] = {}
     try:
         for target in registries:
@@ -184,9 +189,14 @@ def publish_main(argv: list[str]) -> int:
             entries = _push_all(pushes, host, repo, args.insecure_registry,
                                 _digest_dir(digest_base, host, repo), spans, evidence, facts,
                                 annotated)
+            signer = signers.get(target)
+            if signer is not None:
+                _attest_signed(signer, host, repo, entries, evidence, facts,
+                               sign_each=args.no_index or not tags)
             if not args.no_index and tags:
                 with Registry(host, insecure=args.insecure_registry) as registry:
-                    _tag(registry, host, repo, entries, tags, annotated)
+                    _tag(registry, host, repo, entries, tags, annotated,
+                         None if signer is None else signer.index_signer(f"{host}/{repo}"))
     finally:
         _add_to_report(cfg.report_dir, spans)
     return Exit.OK
@@ -205,6 +215,30 @@ def _metadata(args: argparse.Namespace, settings: dict[str, object], platforms: 
     annotated = metadata.annotate(_listed(args, "annotations", settings), platforms,
                                   metadata.standard(context, rendered.version, created))
     return rendered.tags, annotated, bool(templates)
+
+
+def _signer(key: Path, target: str, insecure: bool) -> Signer:
+    host, repo = _registry_arg(target)
+    if any(len(part) < 2 for part in repo.split("/")):
+        # go-containerregistry, which cosign reads references with, refuses them.
+        raise UsageError(f"--registry {target}: cosign cannot sign in a repository named "
+                         "with a one-character part", "name the repository with 2 or more")
+    return Signer(key, host, insecure)
+
+
+def _attest_signed(signer: Signer, host: str, repo: str, entries: list[Entry],
+                   evidence: dict[str, dict[str, Any]] | None,
+                   facts: dict[str, attest.BuildFacts] | None, sign_each: bool) -> None:
+    """Each platform's verification statement as a cosign attestation of its manifest (where
+    publish attests), and each manifest signed where no index will be (--no-index)."""
+    for entry in entries:
+        reference = f"{host}/{repo}@{entry.digest}"
+        if evidence is not None and facts is not None:
+            signer.attest(reference, attest.VERIFICATION,
+                          attest.verification(evidence[entry.platform], facts[entry.platform]))
+        if sign_each:
+            signer.sign(reference)
+        print(f"signed {entry.platform} ({reference})", flush=True)
 
 
 def _created(report_dir: Path | None) -> str:
@@ -300,9 +334,10 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],
-         tags: list[str], annotated: Annotated | None = None) -> None:
+         tags: list[str], annotated: Annotated | None = None,
+         before_tags: Callable[[str], None] | None = None) -> None:
     start = time.monotonic()
-    digest = publish.write_index(registry, repo, entries, tags, annotated)
+    digest = publish.write_index(registry, repo, entries, tags, annotated, before_tags)
     names = ", ".join(sorted(e.platform for e in entries))
     for tag in tags:
         print(f"tagged {host}/{repo}:{tag} -> {digest} ({names}) "

@@ -204,6 +204,10 @@ OPTIONS: tuple[Option, ...] = (
            "manifest (the default), manifest-descriptor or manifest[PLATFORM] (repeatable; "
            "created, revision, source and version are added where known)",
            frozenset({"publish", "merge"}), "ANNOTATION"),
+    Option("sign", "--sign", "path", None,
+           "a cosign private key: sign the index and every manifest, and attest each "
+           "platform's verification statement, offline (no transparency log; the key's "
+           "password in COSIGN_PASSWORD)", frozenset({"publish"}), "KEY"),
     Option("no_attest", "--no-attest", "bool", False,
            "publish without the SBOM, provenance and verification attestations (made from "
            "the build's report.json, in BuildKit's format)", frozenset({"publish"})),

@@ -23,7 +23,7 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -252,9 +252,11 @@ class Export:
 
 
 def write_index(registry: Registry, repository: str, entries: list[Entry],
-                tags: Iterable[str], annotated: Annotated | None = None) -> str:
+                tags: Iterable[str], annotated: Annotated | None = None,
+                before_tags: Callable[[str], None] | None = None) -> str:
     """Write one manifest list naming ``entries`` under every tag, with ``annotated``'s
-    index and descriptor annotations; its digest."""
+    index and descriptor annotations; its digest. It is written by digest first, and
+    ``before_tags`` (signing) is called with the digest before any tag names it."""
     seen: dict[str, Entry] = {}
     for e in entries:
         if e.platform in seen and seen[e.platform].digest != e.digest:
@@ -288,6 +290,9 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
         doc["annotations"] = dict(sorted(annotated.index.items()))
     body = json.dumps(doc, separators=(",", ":")).encode()
     digest = digest_of(body)
+    registry.put_manifest(repository, digest, body, media)
+    if before_tags is not None:
+        before_tags(digest)
     for tag in tags:
         registry.put_manifest(repository, tag, body, media)
     return digest

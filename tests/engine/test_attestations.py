@@ -5,8 +5,10 @@ API: the SBOM, the provenance and the harness's verification of each platform
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from harness.core.outcomes import Exit
 from harness.distribution import attestations
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
-from tests.helpers import FIXTURES, ROOT, imagetools, run_cli, run_harness
+from tests.helpers import FIXTURES, ROOT, debian_package, imagetools, run_cli, run_harness
 
 harness = run_cli
 
@@ -277,3 +279,66 @@ def test_check_compares_what_it_sees_with_each_platforms_verification(
     # What each platform is has not changed: both images still pass their own checks.
     assert {p["platform"]: p["verdict"] for p in found["platforms"]} == \
         dict.fromkeys(PLATFORMS, "pass")
+
+
+def key_pair(where: Path, password: str) -> tuple[Path, Path]:
+    """A cosign key pair made by cosign itself: (private key, public key)."""
+    where.mkdir()
+    subprocess.run([debian_package("cosign", "cosign/trixie"), "generate-key-pair"], cwd=where,
+                   env={**os.environ, "COSIGN_PASSWORD": password}, check=True,
+                   capture_output=True, timeout=120)
+    return where / "cosign.key", where / "cosign.pub"
+
+
+def cosign(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["cosign", *args], capture_output=True, text=True, timeout=120,
+                          check=False, stdin=subprocess.DEVNULL)
+
+
+def test_publish_signs_with_a_key_and_cosign_verifies_it(
+        registry: LocalRegistry, built: Path, tmp_path: Path) -> None:
+    key, public = key_pair(tmp_path / "ours", "s3cret-pw")
+    _, stranger = key_pair(tmp_path / "theirs", "other")
+    common = ("--image=harness-test/attest", f"--platform={','.join(PLATFORMS)}",
+              f"--report-dir={built}")
+    # Bad input before any push: a wrong password, a key that is not there.
+    for env, sign in (({"COSIGN_PASSWORD": "wrong"}, str(key)),
+                      ({"COSIGN_PASSWORD": "s3cret-pw"}, str(tmp_path / "none.key"))):
+        refused = harness("publish", f"--registry={registry.host}/unsigned", "--tag=v1",
+                          f"--sign={sign}", *common, env=env)
+        assert refused.returncode == Exit.USAGE, refused.stderr
+        assert "s3cret-pw" not in refused.stderr + refused.stdout
+    with Registry(registry.host) as reg:
+        assert reg.tags("unsigned") == []
+
+    pub = harness("publish", f"--registry={registry.host}/signed", "--tag=v1",
+                  f"--sign={key}", *common, env={"COSIGN_PASSWORD": "s3cret-pw"})
+    assert pub.returncode == Exit.OK, pub.stdout + pub.stderr
+    assert "s3cret-pw" not in pub.stdout + pub.stderr
+    ref = f"{registry.host}/signed:v1"
+    assert cosign("verify", "--key", str(public), "--insecure-ignore-tlog=true", ref
+                  ).returncode == 0
+    # Known bad: another key's signature is not found; cosign's verify is not vacuous.
+    assert cosign("verify", "--key", str(stranger), "--insecure-ignore-tlog=true", ref
+                  ).returncode != 0
+    report = json.loads((built / "report.json").read_text())
+    verdicts = {p["platform"]: p["verdict"] for p in report["platforms"]}
+    index = json.loads(subprocess.run(["docker", "buildx", "imagetools", "inspect", "--raw", ref],
+                                      capture_output=True, text=True, check=True).stdout)
+    for entry in index["manifests"]:
+        if attest.is_attestation(entry):
+            continue
+        platform = f"{entry['platform']['os']}/{entry['platform']['architecture']}"
+        by_digest = f"{registry.host}/signed@{entry['digest']}"
+        # Every platform's manifest is signed (--recursive), and carries its verdict as a
+        # signed attestation.
+        assert cosign("verify", "--key", str(public), "--insecure-ignore-tlog=true",
+                      by_digest).returncode == 0
+        verified = cosign("verify-attestation", "--key", str(public),
+                          "--insecure-ignore-tlog=true", "--type", attest.VERIFICATION,
+                          by_digest)
+        assert verified.returncode == 0, verified.stderr
+        envelope = json.loads(verified.stdout.splitlines()[0])
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        assert statement["predicate"]["verdict"] == verdicts[platform]
+        assert statement["predicate"]["platform"] == platform
