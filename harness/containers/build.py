@@ -31,6 +31,7 @@ from harness.core.errors import (
 )
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
+from harness.core.secrets import Secret
 from harness.machine import files
 
 LineCallback = Callable[[str], None]
@@ -51,6 +52,8 @@ class BuildRequest:
     contexts: dict[str, str] = field(default_factory=dict)
     docker_host: str | None = None  # the platform's own engine (--engine), for buildx
     append_log: bool = False  # a second attempt: the first one's log is kept above it
+    target: str | None = None  # the Dockerfile stage
+    secrets: tuple[Secret, ...] = ()  # BuildKit only: buildx reads each from its file or env
 
 
 @dataclass
@@ -124,6 +127,7 @@ class ClassicBuilder:
                 path=str(req.context), dockerfile=dockerfile, tag=req.tag,
                 platform=req.platform.name, buildargs=req.build_args, labels=req.labels,
                 rm=True, forcerm=True, pull=False, decode=True, nocache=req.no_cache,
+                target=req.target,
             )
             for chunk in stream:
                 if "stream" in chunk:
@@ -164,6 +168,10 @@ class BuildxBuilder:
             cmd += ["--label", f"{key}={value}"]
         for image, local in req.contexts.items():
             cmd += ["--build-context", f"{image}=docker-image://{local}"]
+        if req.target:
+            cmd += ["--target", req.target]
+        for secret in req.secrets:
+            cmd += ["--secret", secret.flag()]
         if req.no_cache:
             cmd.append("--no-cache")
         return [*cmd, str(req.context)]
@@ -207,7 +215,11 @@ def resolve(kind: str, buildx_version: str | None) -> str:
     return kind
 
 
-def choose(kind: str, client: docker.DockerClient, buildx_version: str | None) -> Builder:
+def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
+           secrets: bool = False) -> Builder:
+    if secrets and resolve(kind, buildx_version) != "buildx":
+        raise UsageError("--secret needs BuildKit, and the docker CLI has no buildx plugin",
+                         "install the docker-buildx plugin")
     if resolve(kind, buildx_version) == "buildx":
         if not buildx_version:
             raise UsageError("the buildx builder was asked for, but the docker CLI has no "

@@ -276,7 +276,7 @@ class Pipeline:
             board.line(line)
             files.append_log(base_log, line + "\n")
 
-        builder = build.choose(cfg.builder, client, self.facts.buildx)
+        builder = build.choose(cfg.builder, client, self.facts.buildx, bool(cfg.secrets))
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
         # unmodified, from this platform's base through a named build context.
         images = [cfg.base_image] if cfg.takes_base_arg else self._stage_bases(builder,
@@ -303,7 +303,7 @@ class Pipeline:
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
-            docker_host=self.engines.url(platform))
+            docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets)
         board.set("building")
         began = time.time()
         try:

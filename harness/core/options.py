@@ -131,6 +131,11 @@ OPTIONS: tuple[Option, ...] = (
            RUN | {"preflight"}, "KEY=VALUE"),
     Option("labels", "--label", "args", {}, "a label set on every platform's image "
            "(repeatable)", RUN, "KEY=VALUE"),
+    Option("target", "--target", "str", None, "the Dockerfile stage to build",
+           RUN | {"preflight"}, "STAGE"),
+    Option("secrets", "--secret", "lines", (),
+           "a BuildKit build secret, as buildx takes it: id=NAME,src=PATH or id=NAME,env=VAR "
+           "(repeatable; its value reaches no log, report or provenance)", RUN, "SPEC"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
     Option("image", "--image", "str", None,

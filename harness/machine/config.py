@@ -22,6 +22,7 @@ from harness.core.overrides import Override, structure_files
 from harness.core.overrides import parse as parse_overrides
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import IMAGE_NAME
+from harness.core.secrets import Secret, parse_secret
 from harness.core.structure import StructureFile
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
@@ -59,6 +60,8 @@ class HarnessConfig:
     ref: str | None = None  # check this published or local image instead of building
     insecure_registry: bool = False
     no_attest: bool = False
+    target: str | None = None  # the Dockerfile stage to build
+    secrets: tuple[Secret, ...] = ()  # BuildKit secrets: where each comes from, never its value
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -308,10 +311,34 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         ref=value("ref"),
         insecure_registry=value("insecure_registry"),
         no_attest=value("no_attest"),
+        target=value("target"),
+        secrets=_secrets(list(value("secrets")), path_of, value("builder")),
     )
     cfg.overrides = parse_overrides(section.get("overrides", []), checks, cfg.sources,
                                     lambda f: read_structure(path_of(f), f))
     return cfg
+
+
+def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]:
+    """``--secret``s, each checked where it comes from before any build: the file is there,
+    the variable is set. Only BuildKit takes secrets."""
+    found = []
+    for text in given:
+        secret = parse_secret(text)
+        if secret.src:
+            where = path_of(secret.src)
+            if not where.is_file():
+                raise UsageError(f"--secret {secret.id}: no file {where}",
+                                 "give the path of the file that holds the secret")
+            secret = Secret(secret.id, str(where))
+        elif secret.env not in os.environ:
+            raise UsageError(f"--secret {secret.id}: the variable {secret.env} is not set",
+                             f"set {secret.env} in the environment of the run")
+        found.append(secret)
+    if found and builder == "classic":
+        raise UsageError("--secret needs BuildKit; the classic builder takes no secrets",
+                         "use --builder buildx (or auto, with the buildx plugin installed)")
+    return tuple(found)
 
 
 def _engines(given: dict[str, str]) -> dict[str, str]:

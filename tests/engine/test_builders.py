@@ -11,9 +11,11 @@ import pytest
 from harness.containers import build, engine, probes
 from harness.containers.bases import matches
 from harness.core.errors import BuildFailed, HarnessError
+from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.core.verdicts import judge
 from harness.machine.host import read_handlers, run_mode
+from tests.helpers import run_harness
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 BUILDERS = ["buildx", "classic"]
@@ -116,3 +118,32 @@ def test_a_shared_base_tag_of_another_platform_is_caught(
         got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
         assert got.verdict == "fail"
         assert {f.source for f in got.findings if f.kind == "mismatch"} >= {"config", "dpkg"}
+
+
+def test_a_secret_reaches_the_step_and_no_file_of_the_run(tmp_path: Path) -> None:
+    """--secret and --target as buildx takes them: the RUN step that needs the secret passes
+    (so it was mounted), the stage after the target is never built (its RUN false would fail
+    the build), and the value is in no log or report the run wrote."""
+    value = "never-shown"
+    dockerfile = f"--dockerfile={FIXTURES / 'secret' / 'Dockerfile'}"
+    run = run_harness("--platform=linux/amd64", dockerfile, f"--report-dir={tmp_path}",
+                      "--image=harness-test/secret", "--require=", "--target=base",
+                      "--secret=id=token,env=HARNESS_TEST_TOKEN", "--no-cache",
+                      env={"HARNESS_TEST_TOKEN": value})
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    assert value not in run.stdout + run.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.endswith("-build.log") for p in written)
+    assert all(value.encode() not in p.read_bytes() for p in written)
+    # Known bad: another value fails the step, so the pass above was the secret's.
+    wrong = run_harness("--platform=linux/amd64", dockerfile, f"--report-dir={tmp_path / 'w'}",
+                        "--image=harness-test/secret", "--require=", "--target=base",
+                        "--secret=id=token,env=HARNESS_TEST_TOKEN", "--no-cache",
+                        env={"HARNESS_TEST_TOKEN": "another"})
+    assert wrong.returncode == Exit.IMAGE_WRONG, wrong.stdout[-3000:]
+    # Bad input before any build: a secret from a variable that is not set.
+    missing = run_harness("--platform=linux/amd64", dockerfile,
+                          f"--report-dir={tmp_path / 'none'}", "--image=harness-test/secret",
+                          "--require=", "--target=base", "--secret=id=token,env=HARNESS_UNSET")
+    assert missing.returncode == Exit.USAGE
+    assert "HARNESS_UNSET is not set" in missing.stdout + missing.stderr

@@ -245,3 +245,21 @@ def test_a_check_with_a_syntax_error_is_bad_input_before_any_work(tmp_path: Path
     assert "test_app.py:" in info.value.message and info.value.exit_status == 4
     (checks / "test_app.py").write_text("def test_x():\n    pass\n")
     load(project, check_dirs=[str(checks)]).validate()
+
+
+def test_secrets_are_checked_where_they_come_from_before_any_build(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "token.txt").write_text("x")
+    monkeypatch.setenv("HARNESS_TEST_SECRET", "x")
+    cfg = load(project, secrets=["id=a,src=token.txt", "id=b,env=HARNESS_TEST_SECRET"],
+               target="base")
+    assert [s.flag() for s in cfg.secrets] == [f"id=a,src={project / 'token.txt'}",
+                                              "id=b,env=HARNESS_TEST_SECRET"]
+    assert cfg.target == "base"
+    monkeypatch.delenv("HARNESS_TEST_SECRET")
+    for spec, says in (("id=a,src=missing.txt", "no file"),
+                       ("id=b,env=HARNESS_TEST_SECRET", "HARNESS_TEST_SECRET is not set")):
+        with pytest.raises(UsageError, match=says):
+            load(project, secrets=[spec])
+    with pytest.raises(UsageError, match="needs BuildKit"):
+        load(project, secrets=["id=a,src=token.txt"], builder="classic")
