@@ -84,6 +84,11 @@ def _lookup(expr: str, ctx: dict[str, Any]) -> Any:
     return value
 
 
+def as_text(value: Any) -> str:
+    """A value where GitHub puts it into text (env, a script): booleans as true/false."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def evaluate(text: Any, ctx: dict[str, Any]) -> Any:
     """``${{ ... }}`` in a value: a whole-value expression keeps its type (a matrix)."""
     if not isinstance(text, str):
@@ -91,7 +96,7 @@ def evaluate(text: Any, ctx: dict[str, Any]) -> Any:
     whole = EXPRESSION.fullmatch(text.strip())
     if whole:
         return _lookup(whole.group(1), ctx)
-    return EXPRESSION.sub(lambda m: str(_lookup(m.group(1), ctx)), text)
+    return EXPRESSION.sub(lambda m: as_text(_lookup(m.group(1), ctx)), text)
 
 
 @dataclass
@@ -114,6 +119,8 @@ class Play:
     inputs: dict[str, Any]
     runners: dict[str, dict[str, str]]
     secrets: dict[str, str] = field(default_factory=dict)
+    # What GitHub sets on every runner for the event (GITHUB_REF, GITHUB_SHA, ...).
+    github: dict[str, str] = field(default_factory=dict)
     workflow: dict[str, Any] = field(default_factory=load)
     runs: dict[str, list[JobRun]] = field(default_factory=dict)
 
@@ -163,10 +170,10 @@ class Play:
         env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
         # actions/setup-python's plain equivalent: this Python, with the harness, on PATH.
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        env.update({**self.runners[runner], "GITHUB_ACTIONS": "true",
+        env.update({**self.runners[runner], **self.github, "GITHUB_ACTIONS": "true",
                     "GITHUB_WORKSPACE": str(workspace),
                     "GITHUB_STEP_SUMMARY": str(workspace / "summary.md")})
-        env.update({k: str(evaluate(v, ctx)) for k, v in job.get("env", {}).items()})
+        env.update({k: as_text(evaluate(v, ctx)) for k, v in job.get("env", {}).items()})
         ctx["steps"] = {}
         failed = False
         log = []
@@ -176,6 +183,10 @@ class Play:
             if failed and condition != "${{always()}}":
                 run.steps.append((name, "skipped"))
                 continue
+            if condition and condition != "${{always()}}" and \
+                    evaluate(step["if"], ctx) in (False, "", "false"):
+                run.steps.append((name, "skipped"))
+                continue
             ok, outputs, out = self._step(step, ctx, env, workspace)
             log.append(f"## {job_id} / {name}\n{out}")
             run.steps.append((name, "ran" if ok else "failed"))
@@ -183,7 +194,7 @@ class Play:
                 ctx["steps"][step["id"]] = {"outputs": outputs}
             failed = failed or not ok
         run.ok = not failed
-        run.outputs = {k: str(evaluate(v, ctx)) for k, v in job.get("outputs", {}).items()}
+        run.outputs = {k: as_text(evaluate(v, ctx)) for k, v in job.get("outputs", {}).items()}
         summary = workspace / "summary.md"
         run.log = "\n".join(log) + (f"\n## summary\n{summary.read_text()}"
                                     if summary.exists() else "")
@@ -199,7 +210,7 @@ class Play:
             return True, {}, "(the harness is installed in this environment)"
         output = workspace / ".github_output"
         output.write_text("")
-        step_env = {**env, **{k: str(evaluate(v, ctx)) for k, v in step.get("env", {}).items()},
+        step_env = {**env, **{k: as_text(evaluate(v, ctx)) for k, v in step.get("env", {}).items()},
                     "GITHUB_OUTPUT": str(output)}
         (workspace / ".step.sh").write_text(script)
         proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail",
@@ -211,8 +222,9 @@ class Play:
 
     def _action(self, action: str, with_: dict[str, Any],
                 workspace: Path) -> tuple[bool, dict[str, str], str]:
-        if action in ("actions/checkout", "actions/setup-python", "docker/setup-qemu-action"):
-            return True, {}, f"({action}: the copy, this machine's Python and QEMU)"
+        if action in ("actions/checkout", "actions/setup-python", "docker/setup-qemu-action",
+                      "sigstore/cosign-installer"):
+            return True, {}, f"({action}: the copy, this machine's Python, QEMU and cosign)"
         if action == "actions/upload-artifact":
             source = workspace / with_["path"]
             files = [f for f in source.rglob("*") if f.is_file()] if source.is_dir() else []

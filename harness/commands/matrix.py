@@ -13,7 +13,7 @@ from harness.core import options, reference
 from harness.core.errors import UsageError
 from harness.core.matrix import matrix
 from harness.core.outcomes import Exit
-from harness.core.platforms import Platform
+from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import parse_reference
 from harness.distribution.publish import index_platforms
 from harness.distribution.registry import INDEXES, Registry
@@ -57,5 +57,18 @@ def main(argv: list[str]) -> int:
         if not platforms:
             raise UsageError(f"{ref} offers no platform the table knows",
                              "list --platform yourself")
-    print(json.dumps(matrix(platforms)))
+    runners = {}
+    for name, label in options.BY_KEY["runners"].convert(args.runners, "command line").items():
+        try:
+            [platform] = parse_platforms([name])
+        except UnknownPlatform as exc:
+            raise UsageError(f"--runner {name}={label}: {exc}",
+                             "write --runner os/arch[/variant]=LABEL") from None
+        if platform not in platforms:
+            raise UsageError(f"--runner {name}={label}: {platform.name} is not built",
+                             f"name one of {', '.join(p.name for p in platforms)}")
+        if not label.strip():
+            raise UsageError(f"--runner {name}= names no runner", "write a runner label")
+        runners[platform.name] = label.strip()
+    print(json.dumps(matrix(platforms, runners)))
     return Exit.OK

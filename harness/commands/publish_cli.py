@@ -365,6 +365,8 @@ def merge_main(argv: list[str]) -> int:
         raise UsageError("no tag to write", "the tag templates give no tag for this ref"
                          if templated else "pass --tag T or --tag-template")
     host, repo = _registry_arg(registries[0])
+    key = args.sign or settings.get("sign")
+    signer = _signer(Path(str(key)), registries[0], args.insecure_registry) if key else None
     files = [f for s in args.sources
              for f in (sorted(Path(s).rglob("*.json")) if Path(s).is_dir() else [Path(s)])]
     entries = [Entry.read(f) for f in files]
@@ -384,5 +386,6 @@ def merge_main(argv: list[str]) -> int:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
         platforms = [parse_platform(n) for n in sorted({e.platform for e in entries})]
         _, annotated, _ = _metadata(args, settings, platforms, None)
-        _tag(registry, host, repo, entries, tags, annotated)
+        _tag(registry, host, repo, entries, tags, annotated,
+             None if signer is None else signer.index_signer(f"{host}/{repo}"))
     return Exit.OK

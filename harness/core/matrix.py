@@ -18,6 +18,10 @@ def runner_for(platform: Platform) -> str:
     return ARM_RUNNER if platform.architecture in ("arm64", "arm") else X86_RUNNER
 
 
-def matrix(platforms: list[Platform]) -> dict[str, Any]:
-    return {"include": [{"platform": p.name, "slug": p.slug, "runner": runner_for(p)}
-                        for p in platforms]}
+def matrix(platforms: list[Platform], runners: dict[str, str] | None = None
+           ) -> dict[str, Any]:
+    """The matrix; ``runners`` (platform name -> label) replaces the hosted runner of a
+    platform (arm runners are not offered to every repository)."""
+    chosen = runners or {}
+    return {"include": [{"platform": p.name, "slug": p.slug,
+                         "runner": chosen.get(p.name) or runner_for(p)} for p in platforms]}

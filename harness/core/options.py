@@ -212,7 +212,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("sign", "--sign", "path", None,
            "a cosign private key: sign the index and every manifest, and attest each "
            "platform's verification statement, offline (no transparency log; the key's "
-           "password in COSIGN_PASSWORD)", frozenset({"publish"}), "KEY"),
+           "password in COSIGN_PASSWORD)", frozenset({"publish", "merge"}), "KEY"),
+    Option("runners", "--runner", "args", {},
+           "the GitHub runner label of a platform's job, PLATFORM=LABEL (repeatable; default: "
+           "its own architecture's hosted runner where GitHub has one)",
+           frozenset({"matrix"}), "PLATFORM=LABEL"),
     Option("no_attest", "--no-attest", "bool", False,
            "publish without the SBOM, provenance and verification attestations (made from "
            "the build's report.json, in BuildKit's format)", frozenset({"publish"})),

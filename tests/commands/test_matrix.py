@@ -3,6 +3,13 @@ one."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.commands.matrix import main
+from harness.core.errors import UsageError
 from harness.core.matrix import ARM_RUNNER, X86_RUNNER, matrix
 from harness.core.platforms import parse_platforms
 
@@ -30,3 +37,19 @@ def test_a_base_without_registry_is_docker_hub_s_as_the_docker_cli_reads_it() ->
     assert with_registry("me/app:2") == "registry-1.docker.io/me/app:2"
     assert with_registry("127.0.0.1:5000/app:1") == "127.0.0.1:5000/app:1"
     assert with_registry("ghcr.io/o/app") == "ghcr.io/o/app"
+
+
+def test_a_runner_of_the_callers_replaces_the_hosted_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repository without arm runners builds arm64 on x86 under QEMU: --runner names it."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["--platform", "linux/amd64,linux/arm64",
+                 "--runner", "linux/arm64=ubuntu-24.04"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [leg["runner"] for leg in got["include"]] == [X86_RUNNER, X86_RUNNER]
+    for bad, says in ((["--runner", "linux/s390x=big"], "is not built"),
+                      (["--runner", "linux/sparc=x"], "linux/sparc"),
+                      (["--runner", "linux/arm64"], "not of the form")):
+        with pytest.raises(UsageError, match=says):
+            main(["--platform", "linux/amd64,linux/arm64", *bad])

@@ -7,7 +7,9 @@ platform that fails blocks the tag."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry, RegistryError
-from tests.helpers import FIXTURES, TINY, make_tiny_base
+from tests.helpers import FIXTURES, TINY, debian_package, make_tiny_base
 from tests.second_engine import second_engine
 from tests.workflow import Play
 
@@ -56,9 +58,13 @@ def project(where: Path, extra: str = "") -> Path:
     return where
 
 
-def play(checkout: Path, work: Path, registry: str, arm_runner: str) -> Play:
-    run = Play(checkout, work, inputs={"registry": registry, "tags": "1.0 latest"},
-               runners={"ubuntu-24.04": {}, "ubuntu-24.04-arm": {"DOCKER_HOST": arm_runner}})
+def play(checkout: Path, work: Path, registry: str, arm_runner: str,
+         inputs: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+         github: dict[str, str] | None = None) -> Play:
+    run = Play(checkout, work, inputs={"registry": registry, "tags": "1.0 latest",
+                                       **(inputs or {})},
+               runners={"ubuntu-24.04": {}, "ubuntu-24.04-arm": {"DOCKER_HOST": arm_runner}},
+               secrets=secrets or {}, github=github or {})
     run.all()
     return run
 
@@ -74,17 +80,46 @@ def test_the_workflow_publishes_a_tag_whose_platforms_all_passed(
         tmp_path: Path, tiny_base: Any, docker_client: docker.DockerClient,
         arm_runner: str) -> None:
     tiny_base("linux/amd64")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    subprocess.run([debian_package("cosign", "cosign/trixie"), "generate-key-pair"],
+                   cwd=keys, env={**os.environ, "COSIGN_PASSWORD": "pw"}, check=True,
+                   capture_output=True, timeout=120)
+    inputs = {"tag-templates": "type=semver,pattern={{version}}\ntype=raw,value=stable",
+              "labels": "dev.example.team=core",
+              "annotations": "index:dev.example.index=yes\ndev.example.manifest=yes",
+              "sign": True}
+    secrets = {"cosign-key": (keys / "cosign.key").read_text(), "cosign-password": "pw",
+               "build-secrets": "token=never-shown"}
     with LocalRegistry(docker_client) as local:
         run = play(project(tmp_path / "checkout"), tmp_path / "play", f"{local.host}/app",
-                   arm_runner)
+                   arm_runner, inputs, secrets, {"GITHUB_REF": "refs/tags/v2.1.0",
+                                                 "GITHUB_SHA": "cd" * 20})
         logs = "\n".join(j.log for jobs in run.runs.values() for j in jobs)
         assert all(run.succeeded(job) for job in run.runs), logs[-6000:]
+        assert "never-shown" not in logs and "BEGIN ENCRYPTED" not in logs
+        # Tags from the plain input and the templates; the index signed, with every
+        # manifest, by the caller's key; the annotations where their levels say.
+        with Registry(local.host) as reg:
+            assert sorted(t for t in reg.tags("app") if not t.startswith("sha256-")) == \
+                ["1.0", "2.1.0", "latest", "stable"]
+        verified = subprocess.run(["cosign", "verify", "--key", str(keys / "cosign.pub"),
+                                   "--insecure-ignore-tlog=true", f"{local.host}/app:2.1.0"],
+                                  capture_output=True, text=True, check=False, timeout=120)
+        assert verified.returncode == 0, verified.stderr
+        index = json.loads(subprocess.run(
+            ["docker", "buildx", "imagetools", "inspect", "--raw", f"{local.host}/app:stable"],
+            capture_output=True, text=True, check=True).stdout)
+        assert index["annotations"]["dev.example.index"] == "yes"
+        assert "dev.example.manifest" not in index["annotations"]
+        assert index["annotations"]["org.opencontainers.image.version"] == "2.1.0"
         assert {leg.matrix["runner"]: leg.matrix["platform"] for leg in run.runs["build"]} \
             == {"ubuntu-24.04": "linux/amd64", "ubuntu-24.04-arm": "linux/arm64"}
         # Each platform was built on its runner's engine, and only there.
         arm = docker.DockerClient(base_url=arm_runner)
         try:
-            assert arm.images.get("multiarch-ci/image:linux-arm64")
+            assert arm.images.get("multiarch-ci/image:linux-arm64").labels[
+                "dev.example.team"] == "core"
             with pytest.raises(docker.errors.ImageNotFound):
                 arm.images.get("multiarch-ci/image:linux-amd64")
         finally:
