@@ -56,12 +56,14 @@ def _bridge_up(bridge: str, address: str) -> bool:
 def second_engine(where: Path, *, tcp_port: int | None = None, tcp_host: str = "127.0.0.1",
                   bridge: str = BRIDGE, address: str = BRIDGE_ADDRESS,
                   config: dict[str, Any] | None = None,
-                  tls: Path | None = None) -> Iterator[str]:
+                  tls: Path | None = None, system: bool = False) -> Iterator[str]:
     """Start Docker 26 with its state under ``where``; yield its ``unix://`` URL. Two such
     engines at once need a bridge (and subnet) each. ``config`` is its daemon.json (e.g. the
     containerd image store); with ``tls`` (see :func:`make_tls`) its tcp:// socket verifies
-    clients' certificates, as `dockerd --tlsverify` on a remote machine does."""
-    root = dockerd_26()
+    clients' certificates, as `dockerd --tlsverify` on a remote machine does. With
+    ``system``, the machine's own dockerd (20.10) is started instead: a new engine of the
+    same version, with nothing in it."""
+    root = Path("/") if system else dockerd_26()
     made_bridge = _bridge_up(bridge, address)
     where.mkdir(parents=True, exist_ok=True)
     # Sockets live under the exec root, and a unix socket path has at most 104 characters.

@@ -25,6 +25,7 @@ import docker.errors
 from filelock import FileLock
 
 from harness.containers.engine import image_platform
+from harness.core import buildcache
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
 from harness.core.platforms import Platform, find
@@ -69,9 +70,11 @@ def matches(client: docker.DockerClient, ref: str, platform: Platform) -> bool:
 
 def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror: str | None,
            refresh: bool = False, say: Say = print, log_path: Path | None = None,
-           offline: bool = False) -> str:
+           offline: bool = False, cache: str | None = None) -> str:
     """The local tag of ``base`` for ``platform``, pulling (unless ``offline``) or
-    bootstrapping it if needed."""
+    bootstrapping it if needed; with ``cache`` (--cache), a base made on another machine is
+    taken from beside the build cache before one is made here (the same base is what makes
+    the cache hit)."""
     tag = local_tag(base, platform)
     LOCK_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(str(LOCK_DIR / (re.sub(r"[^\w.-]", "_", tag) + ".lock"))):
@@ -88,6 +91,8 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
             say(f"base {base} is a local {platform.name} image; used as it is")
             return tag
         if not offline and _pull(client, base, platform, tag, say):
+            return tag
+        if cache is not None and not refresh and _from_cache(client, cache, platform, tag, say):
             return tag
         suite = debian_suite(base)
         if suite is None and local is not None:
@@ -109,6 +114,34 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
         bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path,
                   extra=extra)
     return tag
+
+
+def made_here(client: docker.DockerClient, tag: str) -> bool:
+    """Whether the local base ``tag`` was made by the harness (bootstrapped), not pulled."""
+    try:
+        return bool((client.images.get(tag).labels or {}).get("dev.harness.bootstrapped"))
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def _from_cache(client: docker.DockerClient, cache: str, platform: Platform, tag: str,
+                say: Say) -> bool:
+    """The base made by the same recipe on another machine, from beside the build cache."""
+    source = buildcache.base_tag(cache, tag)
+    repo, version = split_tag(source)
+    try:
+        image = client.images.pull(repo, tag=version, platform=platform.name)
+    except docker.errors.APIError:
+        say(f"no base in the cache at {source}; making it here")
+        return False
+    if (image.labels or {}).get(RECIPE_LABEL) != RECIPE or not matches(client, source, platform):
+        client.images.remove(source, force=True)
+        say(f"the base at {source} is of another recipe or platform; making it here")
+        return False
+    image.tag(tag)
+    client.images.remove(source, noprune=True)
+    say(f"base {tag} taken from the cache ({source})")
+    return True
 
 
 def slim_options() -> tuple[str, ...]:

@@ -54,6 +54,8 @@ class BuildRequest:
     append_log: bool = False  # a second attempt: the first one's log is kept above it
     target: str | None = None  # the Dockerfile stage
     secrets: tuple[Secret, ...] = ()  # BuildKit only: buildx reads each from its file or env
+    cache_from: tuple[str, ...] = ()  # buildx's specs (harness.core.buildcache)
+    cache_to: tuple[str, ...] = ()
 
 
 @dataclass
@@ -172,6 +174,10 @@ class BuildxBuilder:
             cmd += ["--target", req.target]
         for secret in req.secrets:
             cmd += ["--secret", secret.flag()]
+        for spec in req.cache_from:
+            cmd += ["--cache-from", spec]
+        for spec in req.cache_to:
+            cmd += ["--cache-to", spec]
         if req.no_cache:
             cmd.append("--no-cache")
         return [*cmd, str(req.context)]

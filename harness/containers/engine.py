@@ -39,12 +39,16 @@ class EngineFacts:
     os: str
     buildx: str | None  # the buildx plugin's version, None when absent
     name: str = ""  # the engine host's name (`docker info` Name)
+    # Images in containerd's store (Docker 24+ with the containerd snapshotter): its BuildKit
+    # exports a registry cache; the classic store's exports only an inline one.
+    containerd_store: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+SNAPSHOTTER = "io.containerd.snapshotter.v1"  # `docker info`: driver-type of containerd's store
 MINIMUM_API = "1.24"  # the docker SDK's oldest; enough to ask an engine for its own
 
 
@@ -260,6 +264,8 @@ def facts(c: docker.DockerClient) -> EngineFacts:
         os=str(info.get("OSType", "linux")),
         buildx=buildx_version(),
         name=str(info.get("Name", "")),
+        containerd_store=any(isinstance(pair, list) and pair[-1:] == [SNAPSHOTTER]
+                             for pair in info.get("DriverStatus") or []),
     )
 
 

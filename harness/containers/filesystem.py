@@ -82,9 +82,15 @@ def _walk(rootfd: int, skip: str) -> Iterator[Entry]:
         kept = []
         for name in dirnames:
             path = posixpath.join(where, name)
-            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            try:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+                target = os.readlink(name, dir_fd=dirfd) if stat.S_ISLNK(st.st_mode) else ""
+            except FileNotFoundError:
+                # Removed meanwhile: runc's own .pivot_root* directory, on containerd's store,
+                # is there while the container starts, and is no file of the image.
+                continue
             if stat.S_ISLNK(st.st_mode):
-                yield Entry(path, "symlink", os.readlink(name, dir_fd=dirfd))
+                yield Entry(path, "symlink", target)
             elif path != skip:
                 yield Entry(path, "other")  # a mount point too (/proc), as the export has it
                 if st.st_dev == root_dev:
@@ -94,10 +100,11 @@ def _walk(rootfd: int, skip: str) -> Iterator[Entry]:
             path = posixpath.join(where, name)
             try:
                 st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+                target = os.readlink(name, dir_fd=dirfd) if stat.S_ISLNK(st.st_mode) else ""
             except FileNotFoundError:  # removed meanwhile
                 continue
             if stat.S_ISLNK(st.st_mode):
-                yield Entry(path, "symlink", os.readlink(name, dir_fd=dirfd))
+                yield Entry(path, "symlink", target)
                 continue
             if not stat.S_ISREG(st.st_mode) or st.st_dev != root_dev:
                 yield Entry(path, "other")

@@ -16,6 +16,7 @@ import os
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import docker.errors
 
 from harness.containers import bases, build, engine, probes, pull, service, structure
 from harness.containers.build import Builder
-from harness.core import baseline, overrides, sinks
+from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
 from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
@@ -39,6 +40,8 @@ from harness.core.report import (
     ProbeTimes,
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
+from harness.distribution import publish
+from harness.distribution.registry import Registry
 from harness.machine import emulators, files, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
@@ -288,7 +291,8 @@ class Pipeline:
             began = time.time()
             served = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
                                           refresh=cfg.refresh_bases, say=say,
-                                          log_path=base_log, offline=cfg.offline_bases)
+                                          log_path=base_log, offline=cfg.offline_bases,
+                                          cache=cfg.cache)
                       for image in images}
             phases.append(Phase.between("base", began, time.time()))
         contexts = {} if cfg.takes_base_arg else served
@@ -298,12 +302,15 @@ class Pipeline:
         # never take each other's image. The shared tag moves only once this build is done.
         final = cfg.tag_for(platform)
         own = f"{final}-run-{self.run_id}"
+        cache_plan = buildcache.plan(platform, cfg.cache, cfg.cache_from, cfg.cache_to,
+                                     self.engines.facts(platform).containerd_store)
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
             tag=own, log_path=log_dir / f"{platform.slug}-build.log",
             build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
-            docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets)
+            docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets,
+            cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to)
         board.set("building")
         began = time.time()
         try:
@@ -311,12 +318,19 @@ class Pipeline:
                 outcome = _build_twice_if_qemu_crashed(builder, request, board)
             finally:  # a failed build has its span too
                 phases.append(Phase.between("build", began, time.time()))
-            phases.extend(Phase.between("step", s.start, s.end or s.start, s.label)
-                          for s in outcome.steps)
+            phases.extend(Phase.between("cached" if s.cached else "step", s.start,
+                                        s.end or s.start, s.label) for s in outcome.steps)
             client.images.get(outcome.image_id).tag(*bases.split_tag(final))
         finally:
             with contextlib.suppress(*engine.CLIENT_ERRORS):
                 client.images.remove(own, noprune=True)
+        if cfg.cache is not None:
+            began = time.time()
+            board.set("cache")
+            self._write_cache(client, platform, final, cache_plan.push_to,
+                              [t for t in served.values() if bases.made_here(client, t)],
+                              say)
+            phases.append(Phase.between("cache", began, time.time(), cfg.cache))
         return Built(platform, mode=mode,
                      image=ImageInfo(outcome.image_id, final, build_args.get("BASE_IMAGE")),
                      build=BuildInfo(True, outcome.builder, round(outcome.duration, 1),
@@ -324,6 +338,26 @@ class Pipeline:
                                      str(cfg.dockerfile), _sha256(cfg.dockerfile),
                                      {k: sinks.redact(v)
                                       for k, v in sorted(build_args.items())}))
+
+    def _write_cache(self, client: docker.DockerClient, platform: Platform, image: str,
+                     push_to: str | None, made: list[str], say: Callable[[str], None]) -> None:
+        """After a good build: the image to the cache's tag where its cache is inline (the
+        record is in its config), and each base made here beside it. A cache that cannot be
+        written costs the next run time, not this one its verdict: it is said, not raised."""
+        assert self.cfg.cache is not None
+        host, repository = self.cfg.cache.split("/", 1)
+        pushes = ([(image, push_to)] if push_to else []) + [
+            (base, buildcache.base_tag(self.cfg.cache, base)) for base in made]
+        try:
+            with Registry(host, insecure=self.cfg.insecure_registry) as registry:
+                for local, target in pushes:
+                    entry = publish.push_image(client, registry, repository, local, platform)
+                    body = registry.get_manifest(repository, entry.digest)[1]
+                    registry.put_manifest(repository, target.rsplit(":", 1)[1], body,
+                                          entry.media_type)
+                    say(f"cache: {local} written to {target}")
+        except HarnessError as exc:
+            say(f"cache: not written to {self.cfg.cache}: {sinks.terminal(exc.message)}")
 
     def _stage_bases(self, builder: Builder, platform: Platform) -> list[str]:
         """The Debian images the Dockerfile's stages start FROM, where the builder can serve

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from harness.core.sinks import visible
 
 _BUILDKIT_STEP = re.compile(r"^#(\d+) \[([^\]]*/[^\]]*)\] (.+)$")
-_BUILDKIT_END = re.compile(r"^#(\d+) (?:DONE|CACHED|ERROR|CANCELED)\b")
+_BUILDKIT_END = re.compile(r"^#(\d+) (DONE|CACHED|ERROR|CANCELED)\b")
 _CLASSIC_STEP = re.compile(r"^Step (\d+/\d+) : (.+)$")
 LABEL_LIMIT = 80
 
@@ -25,6 +25,7 @@ class Step:
     label: str
     start: float
     end: float | None = None
+    cached: bool = False  # BuildKit said CACHED: taken from the build cache, not run
 
 
 class StepClock:
@@ -43,6 +44,7 @@ class StepClock:
             step = self._steps.get(m.group(1))
             if step is not None and step.end is None:
                 step.end = now
+                step.cached = m.group(2) == "CACHED"
         elif m := _CLASSIC_STEP.match(text):
             if self._classic is not None:
                 self._classic.end = now
@@ -51,7 +53,7 @@ class StepClock:
 
     def steps(self, end: float) -> list[Step]:
         """The steps in the order they started; one still open ends at ``end``."""
-        return [Step(s.label, s.start, s.end if s.end is not None else end)
+        return [Step(s.label, s.start, s.end if s.end is not None else end, s.cached)
                 for s in sorted(self._steps.values(), key=lambda s: s.start)]
 
 

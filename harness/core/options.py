@@ -177,6 +177,15 @@ OPTIONS: tuple[Option, ...] = (
            "at most N platforms built at once on one engine, the emulated ones first (default: "
            "all at once, as plain docker buildx build: their downloads overlap the emulated "
            "builds' work)", RUN, "N"),
+    Option("cache", "--cache", "str", None,
+           "keep every platform's build cache in this repository (HOST[:PORT]/REPO, a tag per "
+           "platform), read before each build and written after a good one; bases the "
+           "harness made travel with it", RUN, "REF"),
+    Option("cache_from", "--cache-from", "lines", (),
+           "buildx's --cache-from, {platform} replaced by the platform (linux-arm64); "
+           "repeatable", RUN, "SPEC"),
+    Option("cache_to", "--cache-to", "lines", (),
+           "buildx's --cache-to, {platform} replaced by the platform; repeatable", RUN, "SPEC"),
     Option("progress", "--progress", "choice", "auto",
            "tty: one line per platform updated in place; plain: a line per change (CI "
            "logs); auto: tty when the output is a terminal", RUN, choices=PROGRESS),

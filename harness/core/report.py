@@ -83,8 +83,9 @@ class ProbeTimes:
 class Phase:
     """A span of a platform's time on the run's clock: ``queue`` (waiting for a build slot,
     with --builds), ``base``, ``pull``, ``build``, ``step`` (one step of the build as the
-    builder names it, in ``label``), ``wait`` (built, waiting for a probe slot), ``probe``,
-    ``hello``, ``audit`` (the last two within the probe)."""
+    builder names it, in ``label``), ``cached`` (a step taken from the build cache),
+    ``cache`` (the build cache written, with --cache), ``wait`` (built, waiting for a probe
+    slot), ``probe``, ``hello``, ``audit`` (the last two within the probe)."""
 
     name: str
     start: str  # ISO 8601, UTC (see stamp)

@@ -60,8 +60,9 @@ OBSERVED = _closed({
 
 PHASE = _closed({
     "name": _about({"type": "string"}, "queue (waiting for a build slot), base, pull, "
-                   "build, step, wait (for a probe slot), probe, hello, audit, baseline or "
-                   "publish; hello, audit and baseline lie within probe"),
+                   "build, step, cached (a step taken from the build cache), cache (the "
+                   "build cache written), wait (for a probe slot), probe, hello, audit, "
+                   "baseline or publish; hello, audit and baseline lie within probe"),
     "start": _about(_TIME, "ISO 8601, UTC"),
     "end": _about(_TIME, "ISO 8601, UTC"),
     "label": _about({"type": "string"}, "a step's name as the builder gives it ([2/4] RUN "

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
+from harness.core import buildcache, options, service, sinks, sources, structure, usercheck
 from harness.core import dockerfile as dockerfile_text
-from harness.core import options, service, sinks, sources, structure, usercheck
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
@@ -62,6 +62,9 @@ class HarnessConfig:
     no_attest: bool = False
     target: str | None = None  # the Dockerfile stage to build
     secrets: tuple[Secret, ...] = ()  # BuildKit secrets: where each comes from, never its value
+    cache: str | None = None  # HOST/REPO of every platform's build cache (harness.core.buildcache)
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -313,7 +316,13 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         no_attest=value("no_attest"),
         target=value("target"),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
+        cache=buildcache.check_repository(value("cache")) if value("cache") else None,
+        cache_from=tuple(value("cache_from")),
+        cache_to=tuple(value("cache_to")),
     )
+    if (cfg.cache or cfg.cache_from or cfg.cache_to) and cfg.builder == "classic":
+        raise UsageError("--cache, --cache-from and --cache-to need BuildKit",
+                         "use --builder buildx (or auto, with the buildx plugin installed)")
     cfg.overrides = parse_overrides(section.get("overrides", []), checks, cfg.sources,
                                     lambda f: read_structure(path_of(f), f))
     return cfg

@@ -85,3 +85,17 @@ def test_the_export_gives_the_same_entries(root: Path) -> None:
     for found in (walked, exported):
         assert sorted(found.pop(p)[0] for p in pair) == ["file", "hardlink"]
     assert walked == exported
+
+
+def test_a_directory_removed_while_the_walk_runs_is_skipped(tmp_path: Path) -> None:
+    """runc's .pivot_root* directory comes and goes as a container starts (seen on
+    containerd's store); the walk must go on, not end the audit as a harness bug."""
+    r = tmp_path / "root"
+    for name in ("one", "two"):
+        (r / name).mkdir(parents=True)
+    walk = filesystem.from_root(str(r), "/tmp/harness-hello")
+    first = next(walk)
+    gone = "two" if first.path == "/one" else "one"
+    (r / gone).rmdir()
+    assert [e.path for e in walk] == []  # the other directory vanished: nothing, no error
+    assert first.path in ("/one", "/two")

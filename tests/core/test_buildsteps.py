@@ -23,6 +23,8 @@ def test_buildkit_steps_open_and_close_by_number() -> None:
         ("[1/3] FROM harness.invalid/base/debian:bookworm-slim-linux-arm64", 102.0, 103.0),
         ("[2/3] RUN apt-get update", 104.0, 107.0),
         ("[builder 3/3] RUN cargo build", 106.0, 108.0)]
+    # Only the step BuildKit took from its cache is marked so; a done or failed one is not.
+    assert [s.cached for s in steps] == [True, False, False]
 
 
 def test_a_step_still_open_ends_with_the_build() -> None:

@@ -103,6 +103,8 @@ def test_the_workflow_publishes_a_tag_whose_platforms_all_passed(
         with Registry(local.host) as reg:
             assert sorted(t for t in reg.tags("app") if not t.startswith("sha256-")) == \
                 ["1.0", "2.1.0", "latest", "stable"]
+            # Each runner's build cache, beside the image (the cache input's default).
+            assert {"linux-amd64", "linux-arm64"} <= set(reg.tags("app-cache"))
         verified = subprocess.run(["cosign", "verify", "--key", str(keys / "cosign.pub"),
                                    "--insecure-ignore-tlog=true", f"{local.host}/app:2.1.0"],
                                   capture_output=True, text=True, check=False, timeout=120)

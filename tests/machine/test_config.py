@@ -263,3 +263,11 @@ def test_secrets_are_checked_where_they_come_from_before_any_build(
             load(project, secrets=[spec])
     with pytest.raises(UsageError, match="needs BuildKit"):
         load(project, secrets=["id=a,src=token.txt"], builder="classic")
+
+
+def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
+    assert load(project, cache="127.0.0.1:5000/cache").cache == "127.0.0.1:5000/cache"
+    with pytest.raises(UsageError, match="need BuildKit"):
+        load(project, cache="127.0.0.1:5000/cache", builder="classic")
+    with pytest.raises(UsageError, match="--cache"):
+        load(project, cache="127.0.0.1:5000/cache:v1")
