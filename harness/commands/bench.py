@@ -27,6 +27,13 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
    that engine (its bases made there first, untimed), against all on one engine: the cost of
    routing (target <= 1.05 on one machine).
 
+10. with ``--cache-engine URL`` (repeatable; each engine is EMPTIED: every image and all its
+    build cache removed, so give one that holds nothing you need): the images built there
+    from nothing, as on a new CI runner (no images, no build cache, no harness cache), then
+    again from nothing but with ``--cache`` of an earlier run (the cache written by a run in
+    between, untimed): the time with the cache against without (target <= 0.3).
+    ``--cache-only`` measures only this.
+
 Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
 """
 
@@ -46,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import options
+from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.machine import config as harness_config
 
@@ -59,16 +67,19 @@ TARGET_DEEP_RATIO = 1.2  # the audit with linkage and isa / the ELF audit alone
 TARGET_BUILDX_RATIO = 1.0  # harness build and check / plain buildx build
 TARGET_PUSH_RATIO = 0.6  # first publish / docker push
 TARGET_ROUTED_RATIO = 1.05  # routed over two engines / all on one
+TARGET_CACHE_RATIO = 0.3  # a new engine's build with the cache / without
 ROUTED = ("linux/386", "linux/amd64")
 PEER = "harness-bench/peer"
 
 
-def run_checks(platforms: list[str], report_dir: Path, *extra: str) -> tuple[float, dict[str, Any]]:
+def run_checks(platforms: list[str], report_dir: Path, *extra: str,
+               env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     """One run of the image checks; (wall seconds, report.json)."""
     cmd = [sys.executable, "-m", "harness", "build", "--no-preflight",
            f"--report-dir={report_dir}", *[f"--platform={p}" for p in platforms], *extra]
     start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                          env={**os.environ, **(env or {})})
     wall = time.monotonic() - start
     report_file = report_dir / "report.json"
     if not report_file.exists():
@@ -183,6 +194,61 @@ def measure_routed(platforms: list[str], out: Path, url: str) -> float:
     wall, _ = run_checks(platforms, out / "routed", "--no-cache", *routing)
     print(f"bench: side by side, {' and '.join(ROUTED)} on {url}: {wall:.1f} s", flush=True)
     return round(wall, 1)
+
+
+def _emptied(url: str) -> str:
+    """The engine at ``url`` with no container, image or build cache left; its version."""
+    import docker
+
+    target = docker.DockerClient(base_url=url)
+    try:
+        for container in target.containers.list(all=True):
+            container.remove(force=True)
+        for image in target.images.list():
+            target.images.remove(image.id, force=True)
+        target.api.prune_builds(all=True)
+        left = target.images.list()
+        if left:
+            raise SystemExit(f"bench: {url} still holds {len(left)} images")
+        return str(target.version().get("Version", "?"))
+    finally:
+        target.close()
+
+
+def measure_cache(platforms: list[str], out: Path, url: str) -> dict[str, Any]:
+    """A new engine's build from nothing, without and with the cache of an earlier run. The
+    harness's own caches (audits, manifests) start empty too, as on a new runner."""
+    from harness.containers import engine
+    from harness.distribution.local_registry import LocalRegistry
+
+    slug = re.sub(r"[^\w]+", "-", url).strip("-")[-40:]
+    got: dict[str, Any] = {"engine": url}
+    with LocalRegistry(engine.client()) as local, \
+            tempfile.TemporaryDirectory(prefix="harness-bench-cache-") as tmp:
+        cache = f"{local.host}/bench-cache"
+
+        def fresh(name: str, *extra: str) -> tuple[float, dict[str, Any]]:
+            home = Path(tmp) / name
+            return run_checks(platforms, out / f"cache-{slug}-{name}", *extra,
+                              env={"DOCKER_HOST": url, "XDG_CACHE_HOME": str(home)})
+
+        got["version"] = _emptied(url)
+        without, report = fresh("without")
+        fresh("write", f"--cache={cache}")  # the earlier run: the cache written
+        _emptied(url)
+        with_cache, cached = fresh("with", f"--cache={cache}")
+    got["without_s"], got["with_s"] = round(without, 1), round(with_cache, 1)
+    got["ratio"] = round(with_cache / without, 3)
+    got["steps_cached"] = sum(1 for p in cached["platforms"] for ph in p["phases"]
+                              if ph["name"] == "cached")
+    got["steps_run"] = sum(1 for p in cached["platforms"] for ph in p["phases"]
+                           if ph["name"] == "step")
+    got["verdicts"] = {p["platform"]: p["verdict"] for p in cached["platforms"]}
+    got["verdicts_without"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
+    print(f"bench: new engine {url} (Docker {got['version']}): {without:.1f} s without the "
+          f"cache, {with_cache:.1f} s with it ({got['steps_cached']} steps cached, "
+          f"{got['steps_run']} run)", flush=True)
+    return got
 
 
 def _publish(registry: str, image: str, platforms: list[str], out: Path,
@@ -346,6 +412,7 @@ def render(r: dict[str, Any]) -> list[str]:
     for p, spans in r.get("schedule", {}).items():
         shown = ", ".join(f"{ph} {a:.0f}-{b:.0f}" for ph, (a, b) in spans.items())
         lines.append(f"{'  schedule ' + p:<44} {shown}")
+    lines += render_cache(r)[1:]
     if r.get("routed"):
         lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
                      f"{r['routed']:>9.1f}s")
@@ -364,6 +431,17 @@ def render(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def render_cache(r: dict[str, Any]) -> list[str]:
+    lines = [f"{'measure':<44} {'value':>10}  target"]
+    for c in r.get("cache", []):
+        lines.append(f"{'new engine, Docker ' + c['version'] + ', without cache':<44} "
+                     f"{c['without_s']:>9.1f}s")
+        lines.append(f"{'  with the cache of an earlier run':<44} {c['with_s']:>9.1f}s")
+        lines.append(f"{'  ratio with / without':<44} {c['ratio']:>10.3f}  "
+                     f"<= {TARGET_CACHE_RATIO}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = options.argument_parser("bench", description=__doc__)
     parser.add_argument("--skip-alone", action="store_true",
@@ -374,11 +452,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-builds", metavar="N,N", default=None,
                         help="also time the side-by-side run with each of these counts of "
                              "builds at once (2,3,4)")
+    parser.add_argument("--cache-engine", metavar="URL", action="append", default=[],
+                        help="also time a build from nothing on this engine without and with "
+                             "the cache of an earlier run (the engine is EMPTIED first)")
+    parser.add_argument("--cache-only", action="store_true",
+                        help="measure only the cache (with --cache-engine)")
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, report_dir=args.report_dir)
     out = cfg.report_dir / "bench"
     out.mkdir(parents=True, exist_ok=True)
     names = [p.name for p in cfg.platforms]
+    if args.cache_only:
+        if not args.cache_engine:
+            raise UsageError("--cache-only measures the cache of --cache-engine URL",
+                             "pass --cache-engine URL (an engine that may be emptied)")
+        cached = {"platforms": names, "cache": [measure_cache(names, out, url)
+                                                for url in args.cache_engine]}
+        (out / "bench-cache.json").write_text(json.dumps(cached, indent=2) + "\n")
+        print("\n".join(render_cache(cached)))
+        return Exit.OK
     result = measure(names, out, alone=not args.skip_alone)
     result["buildx_peer"] = measure_buildx_peer(out / "side-by-side" / "logs", names)
     if result["buildx_peer"]:
@@ -392,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     result["audit_peer"] = measure_audit_peer(cfg.image, names)
     result["audit_depth"] = measure_audit_depth(cfg.image, names)
     result["publish"] = measure_publish(cfg.image, names, out)
+    if args.cache_engine:
+        result["cache"] = [measure_cache(names, out, url) for url in args.cache_engine]
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print("\n".join(render(result)))
     print(f"bench: written to {out / 'bench.json'}")
