@@ -41,7 +41,7 @@ from harness.core.report import (
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import publish
-from harness.distribution.registry import Registry
+from harness.distribution.registry import MANIFESTS, Registry
 from harness.machine import emulators, files, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
@@ -351,6 +351,9 @@ class Pipeline:
         try:
             with Registry(host, insecure=self.cfg.insecure_registry) as registry:
                 for local, target in pushes:
+                    if _holds(registry, repository, target, client.images.get(local).id):
+                        say(f"cache: {target} holds {local} already")
+                        continue  # built from that very cache: nothing new to write
                     entry = publish.push_image(client, registry, repository, local, platform)
                     body = registry.get_manifest(repository, entry.digest)[1]
                     registry.put_manifest(repository, target.rsplit(":", 1)[1], body,
@@ -463,6 +466,16 @@ class Pipeline:
         self.checked[platform.name] = checked
         self.save(platform)
         return checked
+
+
+def _holds(registry: Registry, repository: str, target: str, image_id: str) -> bool:
+    """Whether the cache's tag ``target`` is the image ``image_id`` already (its config is
+    the image's ID)."""
+    tag = target.rsplit(":", 1)[1]
+    if not registry.has_manifest(repository, tag):
+        return False
+    media, body, _ = registry.get_manifest(repository, tag)
+    return media in MANIFESTS and json.loads(body).get("config", {}).get("digest") == image_id
 
 
 def _sha256(path: Path) -> str | None:

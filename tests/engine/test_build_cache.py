@@ -72,6 +72,8 @@ def test_a_new_engine_builds_from_the_cache_of_an_earlier_run(
             client.close()
     base_log = Path(again["build"]["log"]).parent / "linux-amd64-base.log"
     assert "taken from the cache" in base_log.read_text()
+    # Built from the cache, it is the cache's image: nothing is written again.
+    assert "holds harness-test/cached:linux-amd64 already" in base_log.read_text()
     # Every RUN step came from the cache: none ran on the new engine.
     assert run_steps(again) == {"step": [], "cached": run_steps(first)["step"]}
     assert again["verdict"] == first["verdict"] == "pass"
