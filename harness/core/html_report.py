@@ -24,8 +24,10 @@ from harness.core.sinks import html as escape
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
            "absent": "#9e9e9e"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
-                 "probe": "#43a047", "hello": "#fb8c00", "audit": "#8e24aa",
-                 "baseline": "#6d4c41", "publish": "#00897b"}
+                 "cached": "#c5e1a5", "cache": "#26c6da", "probe": "#43a047",
+                 "hello": "#fb8c00", "audit": "#8e24aa", "baseline": "#6d4c41",
+                 "publish": "#00897b"}
+STEP_ROW = ("step", "cached")  # a build's steps, drawn thin inside its build
 RAW_LIMIT = 2000
 NEWLINE = "\n"  # kept in <pre> blocks; every other non-printing character is escaped
 
@@ -121,7 +123,7 @@ def timeline(report: dict[str, Any]) -> str:
             a, b = epoch(phase["start"]) - start, epoch(phase["end"]) - start
             x, w = left + a * scale, max((b - a) * scale, 1.0)
             name = phase["name"]
-            top, h = (y + 16, 6) if name == "step" else \
+            top, h = (y + 16, 6) if name in STEP_ROW else \
                 (y + 9, 10) if name in ("hello", "audit", "baseline") else (y + 3, 22)
             label = f"{name}: {phase['label']}" if phase.get("label") else name
             out.append(f'<rect class="phase" data-platform="{escape(p["platform"])}" '

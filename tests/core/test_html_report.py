@@ -159,3 +159,16 @@ def test_a_recorded_run_renders_as_it_happened() -> None:
     assert "unix:///tmp/bench-engine2/docker.sock" in text and "Docker 26." in text
     sections = parse_gantt(render_markdown(recorded))
     assert [s.split()[0] for s in sections] == [p["platform"] for p in recorded["platforms"]]
+
+
+def test_a_step_from_the_build_cache_is_drawn_as_a_step_of_its_own_colour() -> None:
+    report = build_report(FOUR, HOST, "warn")
+    first = report["platforms"][0]
+    step = next(ph for ph in first["phases"] if ph["name"] == "step")
+    first["phases"].append({**step, "name": "cached"})
+    page = Page(render_html(report, base="/r"))
+    [drawn] = [a for a in page.having("rect", data_platform=first["platform"])
+               if a["data-phase"] == "cached"]
+    [run] = [a for a in page.having("rect", data_platform=first["platform"])
+             if a["data-phase"] == "step"]
+    assert drawn["height"] == run["height"] == "6" and drawn["fill"] != run["fill"]
