@@ -178,8 +178,8 @@ def publish_main(argv: list[str]) -> int:
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
     evidence, facts = (None, None) if args.no_attest or cfg.no_attest else \
         _evidence(cfg, pushes)
-    key = args.sign or settings.get("sign")
-    signers = {target: _signer(Path(str(key)), target, args.insecure_registry)
+    key = _sign_key(args, settings)
+    signers = {target: _signer(key, target, args.insecure_registry)
                for target in registries} if key else {}
     spans: dict[str, Phase] = {}
     try:
@@ -215,6 +215,15 @@ def _metadata(args: argparse.Namespace, settings: dict[str, object], platforms: 
     annotated = metadata.annotate(_listed(args, "annotations", settings), platforms,
                                   metadata.standard(context, rendered.version, created))
     return rendered.tags, annotated, bool(templates)
+
+
+def _sign_key(args: argparse.Namespace, settings: dict[str, object]) -> Path | None:
+    """--sign KEY, else ``sign`` of [tool.harness] (checked by its entry); None: no signing."""
+    if args.sign:
+        return Path(options.BY_KEY["sign"].convert(args.sign, "command line"))
+    if settings.get("sign") is not None:
+        return Path(options.BY_KEY["sign"].convert(settings["sign"], "pyproject.toml"))
+    return None
 
 
 def _signer(key: Path, target: str, insecure: bool) -> Signer:
@@ -365,8 +374,8 @@ def merge_main(argv: list[str]) -> int:
         raise UsageError("no tag to write", "the tag templates give no tag for this ref"
                          if templated else "pass --tag T or --tag-template")
     host, repo = _registry_arg(registries[0])
-    key = args.sign or settings.get("sign")
-    signer = _signer(Path(str(key)), registries[0], args.insecure_registry) if key else None
+    key = _sign_key(args, settings)
+    signer = _signer(key, registries[0], args.insecure_registry) if key else None
     files = [f for s in args.sources
              for f in (sorted(Path(s).rglob("*.json")) if Path(s).is_dir() else [Path(s)])]
     entries = [Entry.read(f) for f in files]

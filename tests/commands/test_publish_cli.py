@@ -29,6 +29,11 @@ def harness(*args: str) -> subprocess.CompletedProcess[str]:
     (["publish", "--registry=127.0.0.1:5000/rust", "--tag=1", "--platform=linux/sparc"],
      "unknown platform"),
     (["merge", "--registry=127.0.0.1:5000/a", "--tag=1", "--nope"], "unrecognized arguments"),
+    (["merge", "--registry=127.0.0.1:5000/app", "--tag=1", "--sign=/nonexistent.key"], "--sign"),
+    (["merge", "--registry=127.0.0.1:5000/a", "--tag-template=type=nope"],
+     "not one the harness writes"),
+    (["merge", "--registry=127.0.0.1:5000/a", "--tag=1", "--annotation=manifest:a=b"],
+     "give it to publish"),
 ])
 def test_bad_input_is_one_line_and_exit_4(args: list[str], says: str) -> None:
     run = harness(*args)
