@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +158,10 @@ def publish_main(argv: list[str]) -> int:
         _registry_arg(target)
     if not registries:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
-    tags, annotated, templated = _metadata(args, settings, cfg.platforms, cfg.report_dir)
+    meta = _metadata(args, settings, cfg.report_dir)
+    tags, annotated = meta.tags, meta.annotated(cfg.platforms)
     if not tags and not args.no_index:
-        if not templated:
+        if not meta.templated:
             raise UsageError("no tag to write",
                              "pass --tag T or --tag-template (or --no-index to push by digest)")
         print("publish: the tag templates give no tag for this ref; pushing by digest only",
@@ -202,19 +203,30 @@ def publish_main(argv: list[str]) -> int:
     return Exit.OK
 
 
-def _metadata(args: argparse.Namespace, settings: dict[str, object], platforms: list[Platform],
-              report_dir: Path | None) -> tuple[list[str], Annotated, bool]:
-    """The tags (``--tag`` as given, then ``--tag-template``s rendered from git's ref and
-    commit, as docker/metadata-action renders them), the annotations, and whether templates
-    were given; every line checked before anything is pushed."""
+@dataclass(frozen=True)
+class _Metadata:
+    """The tags to write (``--tag`` as given, then the ``--tag-template``s rendered from git's
+    ref and commit, as docker/metadata-action renders them), whether templates were given,
+    and what the annotations are made of."""
+
+    tags: list[str]
+    templated: bool
+    annotations: list[str]  # the user's --annotation texts
+    defaults: dict[str, str]  # created, revision, source, version
+
+    def annotated(self, platforms: list[Platform]) -> Annotated:
+        return metadata.annotate(self.annotations, platforms, self.defaults)
+
+
+def _metadata(args: argparse.Namespace, settings: dict[str, object],
+              report_dir: Path | None) -> _Metadata:
+    """Every tag line rendered and checked, git asked once, before anything is pushed."""
     plain = _checked_tags(_listed(args, "tags", settings))
     templates = _listed(args, "tag_templates", settings)
     context = vcs.context(Path.cwd())
     rendered = metadata.render_tags(plain + templates, context)
-    created = _created(report_dir)
-    annotated = metadata.annotate(_listed(args, "annotations", settings), platforms,
-                                  metadata.standard(context, rendered.version, created))
-    return rendered.tags, annotated, bool(templates)
+    return _Metadata(rendered.tags, bool(templates), _listed(args, "annotations", settings),
+                     metadata.standard(context, rendered.version, _created(report_dir)))
 
 
 def _sign_key(args: argparse.Namespace, settings: dict[str, object]) -> Path | None:
@@ -364,15 +376,15 @@ def merge_main(argv: list[str]) -> int:
     if len(registries) != 1:
         raise UsageError("merge writes to exactly one registry",
                          "pass --registry HOST[:PORT]/REPO once")
-    for text in _listed(args, "annotations", settings):
+    meta = _metadata(args, settings, None)
+    for text in meta.annotations:
         if "manifest" in metadata.parse_annotation(text).levels:
             raise UsageError(f"--annotation {text!r} is for the manifests, which merge does "
                              "not write", "give it to publish, or write index: or "
                              "manifest-descriptor: for merge")
-    tags, _, templated = _metadata(args, settings, [], None)
-    if not tags:
+    if not meta.tags:
         raise UsageError("no tag to write", "the tag templates give no tag for this ref"
-                         if templated else "pass --tag T or --tag-template")
+                         if meta.templated else "pass --tag T or --tag-template")
     host, repo = _registry_arg(registries[0])
     key = _sign_key(args, settings)
     signer = _signer(key, registries[0], args.insecure_registry) if key else None
@@ -394,7 +406,6 @@ def merge_main(argv: list[str]) -> int:
         if not entries:
             raise UsageError("nothing to merge", "pass --from DIGEST_DIR or references")
         platforms = [parse_platform(n) for n in sorted({e.platform for e in entries})]
-        _, annotated, _ = _metadata(args, settings, platforms, None)
-        _tag(registry, host, repo, entries, tags, annotated,
+        _tag(registry, host, repo, entries, meta.tags, meta.annotated(platforms),
              None if signer is None else signer.index_signer(f"{host}/{repo}"))
     return Exit.OK

@@ -39,6 +39,7 @@ ATTEMPTS = 3
 # Bumped whenever what bootstrap() makes changes, so that cached bases are made anew.
 RECIPE = "2"
 RECIPE_LABEL = "dev.harness.base-recipe"
+BOOTSTRAPPED_LABEL = "dev.harness.bootstrapped"  # on a base the harness made, not pulled
 # What the official debian:*-slim images leave out (their /etc/dpkg/dpkg.cfg.d/docker); set
 # in the bootstrapped base, it also keeps every later apt-get in the image from unpacking
 # docs and running man-db under QEMU.
@@ -119,7 +120,7 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
 def made_here(client: docker.DockerClient, tag: str) -> bool:
     """Whether the local base ``tag`` was made by the harness (bootstrapped), not pulled."""
     try:
-        return bool((client.images.get(tag).labels or {}).get("dev.harness.bootstrapped"))
+        return bool((client.images.get(tag).labels or {}).get(BOOTSTRAPPED_LABEL))
     except docker.errors.ImageNotFound:
         return False
 
@@ -168,7 +169,7 @@ def _cached(client: docker.DockerClient, tag: str, platform: Platform,
         labels = client.images.get(tag).labels or {}
     except docker.errors.ImageNotFound:
         return False
-    if not accept_old and labels.get("dev.harness.bootstrapped") and \
+    if not accept_old and labels.get(BOOTSTRAPPED_LABEL) and \
             labels.get(RECIPE_LABEL) != RECIPE:
         return False
     if not ok:
@@ -214,7 +215,7 @@ def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: 
         say(f"loading the {suite} {platform.dpkg_arch} base as {tag}")
         load_rootfs(client, rootfs, platform, tag,
                     {"org.opencontainers.image.base.name": f"debian:{suite}",
-                     "dev.harness.bootstrapped": f"mmdebstrap {variant}",
+                     BOOTSTRAPPED_LABEL: f"mmdebstrap {variant}",
                      RECIPE_LABEL: RECIPE})
 
 

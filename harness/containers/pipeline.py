@@ -351,13 +351,13 @@ class Pipeline:
         try:
             with Registry(host, insecure=self.cfg.insecure_registry) as registry:
                 for local, target in pushes:
-                    if _holds(registry, repository, target, client.images.get(local).id):
+                    tag = target.rsplit(":", 1)[1]
+                    if _holds(registry, repository, tag, client.images.get(local).id):
                         say(f"cache: {target} holds {local} already")
                         continue  # built from that very cache: nothing new to write
                     entry = publish.push_image(client, registry, repository, local, platform)
                     body = registry.get_manifest(repository, entry.digest)[1]
-                    registry.put_manifest(repository, target.rsplit(":", 1)[1], body,
-                                          entry.media_type)
+                    registry.put_manifest(repository, tag, body, entry.media_type)
                     say(f"cache: {local} written to {target}")
         except HarnessError as exc:
             say(f"cache: not written to {self.cfg.cache}: {sinks.terminal(exc.message)}")
@@ -468,10 +468,9 @@ class Pipeline:
         return checked
 
 
-def _holds(registry: Registry, repository: str, target: str, image_id: str) -> bool:
-    """Whether the cache's tag ``target`` is the image ``image_id`` already (its config is
-    the image's ID)."""
-    tag = target.rsplit(":", 1)[1]
+def _holds(registry: Registry, repository: str, tag: str, image_id: str) -> bool:
+    """Whether the cache's ``tag`` is the image ``image_id`` already (its config is the
+    image's ID)."""
     if not registry.has_manifest(repository, tag):
         return False
     media, body, _ = registry.get_manifest(repository, tag)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.outcomes import Kind
+from harness.core.sinks import bound
 from harness.core.sources import BY_NAME
 from harness.core.verdicts import Finding
 
@@ -57,6 +58,7 @@ ATTESTATION_MANIFEST = "attestation-manifest"
 # dpkg's architecture names as Debian's purls spell them (they are the same words).
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 ANSWER_LIMIT = 2000  # characters of a source's answer kept in the verification statement
+SHOWN_LIMIT = 120  # characters of a publisher's answer or finding quoted in a check's finding
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,7 @@ def compare(attested: Mapping[str, Mapping[str, Any]],
             found.append(Finding(
                 "attestation", Kind.MISMATCH,
                 f"{platform}: its publisher's run (harness {version}) judged it fail: "
-                f"{_bounded(str(first.get('message') or 'no finding given'))}",
+                f"{bound(str(first.get('message') or 'no finding given'), SHOWN_LIMIT)}",
                 "publish only what passed: fix the image, build, check and publish again"))
         observed = seen.get("observed") or {}
         for source, answer in sorted((then.get("answers") or {}).items()):
@@ -314,12 +316,9 @@ def compare(attested: Mapping[str, Mapping[str, Any]],
             if old != new:
                 found.append(Finding(
                     "attestation", Kind.MISMATCH,
-                    f"{platform}: {source} answered {_bounded(str(old))!r} to its publisher "
-                    f"(harness {version}) and {_bounded(str(new))!r} here",
+                    f"{platform}: {source} answered {bound(str(old), SHOWN_LIMIT)!r} to its "
+                    f"publisher (harness {version}) and {bound(str(new), SHOWN_LIMIT)!r} here",
                     "the image under this tag is not the one its verification speaks of, "
                     "or the source reads it differently: build, check and publish again"))
     return found
 
-
-def _bounded(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"

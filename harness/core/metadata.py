@@ -35,6 +35,8 @@ EVENTS = ("branch", "tag", "pr")
 SHORT_SHA = 7
 ANNOTATION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 LEVELS = ("index", "manifest", "manifest-descriptor")
+# A level, and the platform a manifest level may name: manifest[linux/arm64]
+_LEVEL = re.compile(rf"({'|'.join(map(re.escape, LEVELS))})(?:\[([^\]]+)\])?")
 OCI = "org.opencontainers.image."
 SEMVER_FIELDS = ("raw", "version", "major", "minor", "patch")
 
@@ -213,10 +215,11 @@ def render_tags(lines: list[str], ctx: GitContext) -> Tags:
     values: list[str] = []
     latest: bool | None = None
     for t in templates:
-        if _expand(t.attrs["enable"], ctx, t.text).strip().lower() not in ("true", "false"):
+        enabled = _expand(t.attrs["enable"], ctx, t.text).strip().lower()
+        if enabled not in ("true", "false"):
             raise UsageError(f"--tag-template {t.text!r}: enable= is neither true nor false",
                              "write enable=true, enable=false or enable={{is_default_branch}}")
-        if _expand(t.attrs["enable"], ctx, t.text).strip().lower() == "false":
+        if enabled == "false":
             continue
         got = _value(t, ctx)
         if got is None or not got[0]:
@@ -260,8 +263,7 @@ def parse_annotation(text: str) -> Annotation:
     levels: list[str] = []
     platform = None
     for level in (levels_text.split(",") if colon else ["manifest"]):
-        found = re.fullmatch(r"(index|manifest|manifest-descriptor)(?:\[([^\]]+)\])?",
-                             level.strip())
+        found = _LEVEL.fullmatch(level.strip())
         if found is None:
             raise UsageError(f"--annotation {text!r}: unknown level {level!r}", fix)
         if found.group(2):
