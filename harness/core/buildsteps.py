@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from harness.core.sinks import visible
 
 _BUILDKIT_STEP = re.compile(r"^#(\d+) \[([^\]]*/[^\]]*)\] (.+)$")
+_BUILDKIT_LINE = re.compile(r"^#(\d+) \S")  # any other line of a step
 _BUILDKIT_END = re.compile(r"^#(\d+) (DONE|CACHED|ERROR|CANCELED)\b")
 _CLASSIC_STEP = re.compile(r"^Step (\d+/\d+) : (.+)$")
+# A blob fetched for a step: what a step taken from a remote cache shows instead of CACHED
+# when its result is needed (the last step, fetched after the export has begun).
+_BLOB = re.compile(r"^#(\d+) sha256:[0-9a-f]{64} ")
 LABEL_LIMIT = 80
 
 
@@ -34,6 +38,8 @@ class StepClock:
     def __init__(self) -> None:
         self._steps: dict[str, Step] = {}
         self._classic: Step | None = None
+        self._fetched: set[str] = set()  # steps that fetched blobs
+        self._said: set[str] = set()  # steps that printed anything else
 
     def line(self, text: str, now: float) -> None:
         text = text.rstrip()
@@ -44,7 +50,15 @@ class StepClock:
             step = self._steps.get(m.group(1))
             if step is not None and step.end is None:
                 step.end = now
-                step.cached = m.group(2) == "CACHED"
+                # CACHED, or a RUN/COPY step that only fetched its result's blobs from the
+                # cache and ran nothing (a FROM fetches its base's: that is no cache hit).
+                step.cached = m.group(2) == "CACHED" or (
+                    m.group(2) == "DONE" and m.group(1) in self._fetched
+                    and m.group(1) not in self._said and " FROM " not in step.label)
+        elif m := _BLOB.match(text):
+            self._fetched.add(m.group(1))
+        elif m := _BUILDKIT_LINE.match(text):
+            self._said.add(m.group(1))
         elif m := _CLASSIC_STEP.match(text):
             if self._classic is not None:
                 self._classic.end = now

@@ -47,3 +47,27 @@ def test_labels_are_one_bounded_printable_line() -> None:
     clock.line("#5 [2/3] RUN echo \x1b[31m " + "x" * 500, 1.0)
     [step] = clock.steps(end=2.0)
     assert "\x1b" not in step.label and len(step.label) == LABEL_LIMIT
+
+
+def test_a_step_that_only_fetched_its_blobs_from_the_cache_is_cached() -> None:
+    """BuildKit 0.13 (Docker 26) reports the last step of a build taken from a registry cache
+    with the blobs it fetched and DONE, not CACHED (seen in CI); a FROM that pulls its base
+    and a step that printed output ran, and are not."""
+    clock = StepClock()
+    blob = "sha256:" + "ab" * 32
+    for t, line in enumerate([
+            "#5 [1/3] FROM harness.invalid/base/tiny:bookworm-linux-amd64@" + blob,
+            f"#5 {blob} 27.39MB / 27.39MB 0.3s done",
+            "#5 DONE 0.4s",
+            "#6 [2/3] RUN make",
+            "#6 0.21 compiling",
+            f"#6 {blob} 124B / 124B 0.0s done",
+            "#6 DONE 3.0s",
+            "#8 [3/3] RUN sleep 3 && cat /stamp > /again",
+            f"#8 {blob} 124B / 124B 0.0s done",
+            f"#8 {blob} 27.39MB / 27.39MB 0.3s done",
+            "#8 DONE 0.4s",
+            "#9 [4/4] RUN true",
+            "#9 DONE 0.1s"]):
+        clock.line(line, float(t))
+    assert [s.cached for s in clock.steps(end=20.0)] == [False, False, True, False]
