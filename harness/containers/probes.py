@@ -617,29 +617,31 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             return _answer(probe, source, list(sources.BY_NAME[source].command),
                            PARSERS[source], required=required)
 
-        userland = _userland(answer)
-        found.extend(userland)
-        found.append(_packages(probe, userland))
-        found.append(answer("uname"))
-        found.append(answer("getconf"))
-        found.append(_elf(probe, "sh-elf", "/bin/sh"))
-        found.append(answer("rustc"))
-        found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
+        # The hello world's compile is the longest probe (under QEMU, most of a platform's
+        # checks): it starts as soon as cargo has answered, and everything else is asked
+        # beside it. The audit reads the filesystem through the engine and emulates
+        # nothing, so it starts at once too; the baseline CPU's runs of the commands that
+        # have answered need nothing the compile makes (its binary is run there after it).
         cargo = answer("cargo")
-        found.append(cargo)
-        # The audit reads the filesystem through the engine and emulates nothing: it runs
-        # beside the hello world's compile (which it leaves out), not after it; so do the
-        # baseline CPU's runs of the commands that have answered, which need nothing the
-        # compile makes (the hello world's own binary is run there after it).
         baseline_cpu = platform.name in baseline.CPUS and (mode is RunKind.QEMU or
                                                           probe.launcher is not None)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        with _beside() as pool:
+            compiled = pool.submit(_hello, probe, cargo, hello_timeout)
             audited = pool.submit(_audit_kept, probe, platform, allow_foreign, keep_audits)
+            userland = _userland(answer)
+            found.extend(userland)
+            found.append(_packages(probe, userland))
+            found.append(answer("uname"))
+            found.append(answer("getconf"))
+            found.append(_elf(probe, "sh-elf", "/bin/sh"))
+            found.append(answer("rustc"))
+            found.append(_elf(probe, "rustc-elf", _which(probe, "rustc")))
+            found.append(cargo)
             early = pool.submit(_baseline_run, probe, platform,
                                 _answered_commands(found)) if baseline_cpu else None
-            hello = _hello(probe, cargo, hello_timeout)
             found.extend(audited.result())
             early_ran = early.result() if early is not None else None
+            hello = compiled.result()
         found.extend(hello)
         for check in checks:  # a declared check's command must be there: it is required
             seen = _answer(probe, check.source, list(check.command),
@@ -655,6 +657,20 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             late = _baseline_run(probe, platform, _late_commands(found, checks))
             found.append(_baseline(platform, early_ran, late))
     return found
+
+
+@contextlib.contextmanager
+def _beside() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    """Threads for the probes that run beside the others. On the way out by an error or
+    Ctrl-C nothing waits for them: the probe's container is removed next, which ends the
+    commands they wait on (a compile under QEMU can take minutes)."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=3)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 @dataclass

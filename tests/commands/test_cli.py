@@ -22,6 +22,9 @@ def test_build_runs_the_packaged_checks_with_the_plugin_in_the_current_project(
     assert args[-3:] == ["-k", "uname", "--platform=linux/386"]  # given options come last
     assert "--no-preflight" not in args and "--no-setup" not in args  # not pytest's
     assert "xdist" not in args  # loaded by its entry point
+    # Plugins that would reorder the checks or slow every process are left out.
+    blocked = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "-p"}
+    assert {"no:randomly", "no:hypothesispytest"} <= blocked
 
 
 def test_with_plugin_autoload_off_the_needed_plugins_are_named(
