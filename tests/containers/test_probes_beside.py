@@ -1,4 +1,5 @@
-"""The probes' own logic that needs no engine (the probes themselves: tests/engine)."""
+"""The probes that run beside each other (harness.containers.probes._beside); the probes
+themselves are in tests/engine/test_probes.py."""
 
 from __future__ import annotations
 
