@@ -6,9 +6,11 @@ Every measurement is a real run of the image checks (pytest with the plugin, as
 1. each platform alone, every layer rebuilt (``--no-cache``; bases stay cached);
 2. all platforms side by side, every layer rebuilt; its wall time as a ratio to the ideal
    ``max(longest alone, sum alone / cores)`` (target <= 1.15);
-3. the same run again with nothing changed (target <= 20 s);
-4. each platform's probe time without the hello-world compile (target <= 3 s), and its
-   baseline-CPU run apart (target <= 15 s);
+3. the same run again with nothing changed (target <= 20 s): the images' answers are read
+   back (harness.machine.kept); then again with an empty harness cache, every image asked
+   as on a machine that has not run it;
+4. in that last run, each platform's probe time without the hello-world compile (target
+   <= 3 s), and its baseline-CPU run apart (target <= 15 s);
 5. each platform's ELF audit of every file (target <= 5 s), beside the same audit done by
    hand as people do it today (``docker export | tar -x``, then ``file`` on every file),
    and the audit again one platform at a time, with and without the linkage and CPU-level
@@ -107,10 +109,20 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
     warm, warm_report = run_checks(platforms, out / "warm")
     result["warm"] = round(warm, 1)
     print(f"bench: the same again with nothing changed: {warm:.1f} s", flush=True)
+    result["answers_read_warm"] = sorted({
+        str(o.get("detail", {}).get("read")) for p in warm_report["platforms"]
+        for o in p["observed"].values()})
+    # The same again with nothing kept (an empty harness cache; the builds stay cached):
+    # every image asked, as on a machine that has not run them. The probes' figures are its.
+    with tempfile.TemporaryDirectory() as nothing_kept:
+        asked, asked_report = run_checks(platforms, out / "warm-asked",
+                                         env={"XDG_CACHE_HOME": nothing_kept})
+    result["warm_asked"] = round(asked, 1)
+    print(f"bench: the same again, every image asked again: {asked:.1f} s", flush=True)
     result["probe_seconds"] = {p["platform"]: p["probe_seconds"]
-                               for p in warm_report["platforms"]}
+                               for p in asked_report["platforms"]}
     result["hello_seconds"] = {p["platform"]: p["hello_seconds"]
-                               for p in warm_report["platforms"]}
+                               for p in asked_report["platforms"]}
     # The audits of the side-by-side run (every layer rebuilt: new image IDs, read anew);
     # the warm run reads them back (harness.machine.kept), which is its own figure.
     result["audit_seconds_side_by_side"] = {p["platform"]: p.get("audit_seconds")
@@ -122,7 +134,7 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
         for p in warm_report["platforms"]}
     result["baseline_seconds"] = {
         p["platform"]: p["observed"].get("baseline-cpu", {}).get("detail", {}).get("seconds")
-        for p in warm_report["platforms"]}
+        for p in asked_report["platforms"]}
     result["audit_files"] = {
         p["platform"]: p["observed"].get("elf-audit", {}).get("detail", {}).get("files")
         for p in warm_report["platforms"]}
@@ -381,7 +393,10 @@ def render(r: dict[str, Any]) -> list[str]:
     if "ratio" in r:
         lines.append(f"{'ratio to max(longest, sum/' + str(r['cores']) + ' cores)':<44} "
                      f"{r['ratio']:>10.3f}  <= {TARGET_RATIO}")
-    lines.append(f"{'warm rerun, all checks':<44} {r['warm']:>9.1f}s  <= {TARGET_WARM_S:.0f} s")
+    lines.append(f"{'warm rerun (answers read back)':<44} {r['warm']:>9.1f}s  "
+                 f"<= {TARGET_WARM_S:.0f} s")
+    if "warm_asked" in r:
+        lines.append(f"{'warm rerun, every image asked again':<44} {r['warm_asked']:>9.1f}s")
     for p, t in r["probe_seconds"].items():
         lines.append(f"{'probes ' + p + ' (without hello world)':<44} {t or 0:>9.2f}s  "
                      f"<= {TARGET_PROBE_S:.0f} s")

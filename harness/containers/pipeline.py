@@ -432,7 +432,9 @@ class Pipeline:
                                    checks=applied.declared(self.cfg.checks),
                                    docker_host=url, emulation=emulation,
                                    launcher=self._launcher(platform, built.mode),
-                                   keep_audits=not self.cfg.no_cache)
+                                   keep_audits=not self.cfg.no_cache,
+                                   keep_answers=self.engines.local(platform),
+                                   read_answers=not self.cfg.no_cache)
             files = applied.structure(self.cfg.structure)
             if any(f.tests for f in files):
                 found += structure.observe(client, image, platform, files,

@@ -600,15 +600,85 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             docker_host: str | None = None,
             emulation: Emulation | None = None,
             launcher: Path | None = None,
-            keep_audits: bool = False) -> list[Observation]:
+            keep_audits: bool = False, keep_answers: bool = False,
+            read_answers: bool = False) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``; ``keep_audits``: read
-    back the audits of an image ID audited before, and keep this one's (harness.machine.kept)."""
+    back the audits of an image ID audited before, and keep this one's; ``keep_answers`` (an
+    engine on this machine): keep this run's answers, and with ``read_answers`` read them
+    back where the same image ran before on this machine as it would run now
+    (harness.machine.kept). A platform with declared checks is asked again every time: a
+    user's command may depend on what no key holds."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
-    found = [obs.config(os_, arch, variant)]
     # Run the image as what it is: an image of another platform than requested is already a
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
+    name = None
+    if keep_answers and not checks:
+        name = _answers_key(client, image, platform, {
+            "run_as": run_as.name, "mode": mode, "timeout": timeout,
+            "hello_timeout": hello_timeout, "required": sorted(required),
+            "allow_foreign": list(allow_foreign),
+            "emulation": emulation and [emulation.name, emulation.handler, emulation.local],
+            "launcher": launcher and kept.file_stamp(str(launcher))})
+        found = _read_answers(name, image, log_path) if read_answers else None
+        if found is not None:
+            return found
+    found = _observe(client, image, platform, run_as, [obs.config(os_, arch, variant)],
+                     timeout=timeout, hello_timeout=hello_timeout, log_path=log_path,
+                     mode=mode, required=required, allow_foreign=allow_foreign,
+                     checks=checks, docker_host=docker_host, emulation=emulation,
+                     launcher=launcher, keep_audits=keep_audits)
+    if name is not None and all(o.error is None for o in found):
+        kept.store(name, [{**o.to_dict(), "output": o.output} for o in found],
+                   kept.answers_dir())
+    return found
+
+
+def _answers_key(client: docker.DockerClient, image: str, platform: Platform,
+                 ran: dict[str, Any]) -> str:
+    """harness.machine.kept's key of this run's answers, with what the engine runs
+    containers with: its version and runtime's, its kernel, storage and security options."""
+    version, info = client.version(), client.info()
+    engine = {"version": version.get("Version"), "kernel": version.get("KernelVersion"),
+              "components": version.get("Components"),
+              **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
+                                          "CgroupVersion", "CgroupDriver", "Driver")}}
+    return kept.answers_key(client.images.get(image).id, platform.name, ran, engine)
+
+
+def _read_answers(name: str, image: str, log_path: Path | None) -> list[Observation] | None:
+    """The answers kept under ``name`` (each marked ``read: kept``, timed as read now), or
+    None: never kept, or of another shape (asked again)."""
+    started = time.time()
+    found = kept.load(name, kept.answers_dir())
+    if not found:
+        return None
+    try:
+        seen = [Observation.from_dict(d) for d in found]
+    except TypeError:
+        return None
+    if seen[0].source != "config":
+        return None
+    for o in seen:
+        o.detail["read"] = "kept"
+        if "started" in o.detail:  # the report's timeline: this run's reading, not that run
+            o.detail.update(started=started, seconds=round(time.time() - started, 3))
+    if log_path is not None:
+        with files.open_log(log_path) as fh:
+            fh.write(f"answers read back: {image} ran before on this machine "
+                     "as it would run now (the same engine, kernel, CPU, emulators and "
+                     "options; --no-cache asks again)\n")
+    return seen
+
+
+def _observe(client: docker.DockerClient, image: str, platform: Platform, run_as: Platform,
+             found: list[Observation], *, timeout: float, hello_timeout: float,
+             log_path: Path | None, mode: RunKind | None, required: frozenset[str],
+             allow_foreign: tuple[str, ...], checks: tuple[DeclaredCheck, ...],
+             docker_host: str | None, emulation: Emulation | None, launcher: Path | None,
+             keep_audits: bool) -> list[Observation]:
+    """Every source's answer, asked of a container of ``image`` run as ``run_as``."""
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
                     mode=mode, docker_host=docker_host, emulation=emulation,
                     launcher=launcher) as probe:

@@ -190,8 +190,8 @@ OPTIONS: tuple[Option, ...] = (
            "tty: one line per platform updated in place; plain: a line per change (CI "
            "logs); auto: tty when the output is a terminal", RUN, choices=PROGRESS),
     Option("no_cache", "--no-cache", "bool", False,
-           "build every layer anew and read every file again for the audits (bases stay "
-           "cached)", RUN),
+           "build every layer anew, read every file again for the audits and ask every "
+           "image again (bases stay cached)", RUN),
     Option("refresh_bases", "--refresh-bases", "bool", False,
            "make cached bases anew", RUN),
     Option("offline_bases", "--offline-bases", "bool", False,

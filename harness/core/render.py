@@ -77,6 +77,11 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
         )
     lines += _engine_lines(report, markdown=True)
+    read_back = [md_code(p["platform"]) for p in report["platforms"] if kept_answers(p)]
+    if read_back:
+        lines += ["", f"Answers read back for {', '.join(read_back)}: the same images ran on "
+                      "this machine before, as they would run now (`--no-cache` asks them "
+                      "again)."]
     lines += gantt(report)
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
              if f["kind"] != "absent"]
@@ -141,6 +146,14 @@ def _engine_lines(report: dict[str, Any], markdown: bool) -> list[str]:
     return lines
 
 
+def kept_answers(platform: dict[str, Any]) -> bool:
+    """Whether a platform's answers were read back from an earlier run of the same image on
+    the same machine (harness.machine.kept), not asked in this run."""
+    observed = platform.get("observed") or {}
+    config = observed.get("config") or {}
+    return (config.get("detail") or {}).get("read") == "kept"
+
+
 def render_console(report: dict[str, Any]) -> list[str]:
     """A plain-text table for the end of the terminal output."""
     rows: list[tuple[str, ...]] = [("PLATFORM", "VERDICT", "RUNS AS", "BUILD", "DPKG", "UNAME",
@@ -155,6 +168,11 @@ def render_console(report: dict[str, Any]) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
     lines += _engine_lines(report, markdown=False)
+    read_back = [p["platform"] for p in report["platforms"] if kept_answers(p)]
+    if read_back:
+        lines.append(f"answers read back ({sinks.terminal(', '.join(read_back))}): the same "
+                     "images ran on this machine before, as they would run now; --no-cache "
+                     "asks them again")
     compared = report.get("parity")
     if compared and (compared["missing_count"] or compared["versions_count"]):
         lines.append(f"parity (warning): {sinks.terminal(parity.summary(compared))}")

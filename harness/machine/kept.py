@@ -1,14 +1,20 @@
-"""Audits kept by what they read, so that a rerun with nothing changed does not read again.
+"""Answers kept by what they depend on, so that a rerun with nothing changed does not ask again.
 
 An image's ID is the digest of its config, which names the digests of its layers: two
 containers of one image ID hold the same files, byte for byte. The ELF, linkage and CPU-level
 audits read nothing else (not the host, not the emulator), so their answer for an image ID is
 the same on every run of the same harness code with the same allow list; it is kept in
-``$XDG_CACHE_HOME/harness/audits`` (``~/.cache``) and read back on the next run. The key takes
-a digest of the harness's own source, so a changed audit never reads an old answer, and
-``--no-cache`` neither reads nor trusts what is kept (it writes anew). Everything that runs
-the image (the probes, the hello world, the baseline CPU) is asked again on every run: its
-answer depends on this machine.
+``$XDG_CACHE_HOME/harness/audits`` (``~/.cache``) and read back on the next run.
+
+What runs the image (the probes, the hello world, the baseline CPU) depends on this machine
+as well: its key (``answers_key``) adds the kernel, the CPU, every binfmt_misc handler with
+its interpreter, the engine and its runtime, and the options the probes ran with. Those
+answers are kept in ``$XDG_CACHE_HOME/harness/answers``, only for an engine on this machine
+(another's kernel and emulators cannot be read from here), and only where every source
+answered (a machine that could not check is asked again).
+
+Each key takes a digest of the harness's own source, so changed code never reads an old
+answer, and ``--no-cache`` neither reads nor trusts what is kept (it writes anew).
 """
 
 from __future__ import annotations
@@ -16,16 +22,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from harness.machine import files
+from harness.machine import files, host
 
 KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are written
 
 
 def cache_dir() -> Path:
     return files.cache_dir("audits")
+
+
+def answers_dir() -> Path:
+    return files.cache_dir("answers")
 
 
 @functools.cache
@@ -44,6 +55,51 @@ def key(image_id: str, platform: str, allow: tuple[str, ...]) -> str:
     job = {"image": image_id, "platform": platform, "allow": list(allow),
            "code": code_digest()}
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
+
+
+def answers_key(image_id: str, platform: str, ran: dict[str, Any],
+                engine: dict[str, Any]) -> str:
+    """What the answers of a run of the image depend on: its content, how it was run
+    (``ran``: the platform it ran as, emulator, options), the engine that ran it, this
+    machine (``machine``) and the code that asked."""
+    job = {"image": image_id, "platform": platform, "ran": ran, "engine": engine,
+           "machine": machine(), "code": code_digest()}
+    return hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def machine() -> dict[str, Any]:
+    """What this machine runs an image's programs with: its kernel, its CPU, and every
+    binfmt_misc handler with its interpreter file (any change to one asks every platform
+    again)."""
+    handlers = {h.name: [h.enabled, h.interpreter, h.flags, h.offset, h.magic.hex(),
+                         h.mask.hex(), file_stamp(h.interpreter)]
+                for h in host.read_handlers()}
+    return {"kernel": list(os.uname()), "cpu": _cpu(), "handlers": handlers}
+
+
+def file_stamp(path: str) -> list[Any] | None:
+    """A file's identity as ccache's default ``compiler_check`` takes a compiler's: its real
+    path, size and times (a package upgrade changes them), not a digest of its bytes (the 30
+    QEMU handlers of qemu-user-binfmt are 300 MB, a second of hashing per process)."""
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None
+    return [real, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _cpu() -> list[str]:
+    """The CPU's model and feature flags (the first processor's, as /proc/cpuinfo says)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return []
+    first = text.split("\n\n", 1)[0]
+    wanted = ("vendor_id", "model name", "flags", "Features", "CPU implementer", "CPU part",
+              "CPU variant", "CPU architecture")
+    return [line.strip() for line in first.splitlines()
+            if line.partition(":")[0].strip() in wanted]
 
 
 def load(name: str, where: Path | None = None) -> list[dict[str, Any]] | None:

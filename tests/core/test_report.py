@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core import observation as obs
 from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.render import render_console
 from harness.core.report import (
@@ -133,3 +134,18 @@ def test_a_platform_in_two_reports_is_refused() -> None:
     twice = build_report([MIX[0]], HOST, "warn")
     with pytest.raises(ValueError, match="two reports check linux/amd64"):
         merge_reports([twice, twice])
+
+
+def test_answers_read_back_are_said_on_the_terminal_and_in_markdown(tmp_path: Path) -> None:
+    asked, read = result("linux/amd64", Verdict.PASS), result("linux/arm64", Verdict.PASS)
+    config = obs.config("linux", "arm64", None)
+    config.detail["read"] = "kept"  # as harness.containers.probes reads a kept answer back
+    read.observations.append(config)
+    report = build_report([asked, read], HOST, "warn")
+    said = [line for line in render_console(report) if line.startswith("answers read back")]
+    assert said == ["answers read back (linux/arm64): the same images ran on this machine "
+                    "before, as they would run now; --no-cache asks them again"]
+    write_markdown(report, tmp_path / "report.md")
+    assert "Answers read back for `linux/arm64`:" in (tmp_path / "report.md").read_text()
+    report = build_report([asked], HOST, "warn")
+    assert not any("read back" in line for line in render_console(report))

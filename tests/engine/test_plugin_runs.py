@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,36 +90,62 @@ def test_platforms_side_by_side_with_all_reports(tmp_path: Path, seeded: None,
     assert "[harness] linux/arm/v7" in run.stdout  # progress lines per platform
 
 
-def test_a_rerun_reads_the_audits_of_the_same_image_back_and_no_cache_reads_anew(
+def test_a_rerun_reads_back_what_the_same_image_answered_and_no_cache_asks_anew(
         tmp_path: Path, seeded: None) -> None:
-    """The audits read nothing but the image's files, so a rerun of the same image ID reads
-    back what it found (harness.machine.kept); the answers are the same, and --no-cache
-    reads the files again. Everything that runs the image is asked again either way."""
+    """A rerun of the same image IDs on the same machine reads back every answer the first
+    run found (harness.machine.kept): the same answers, no container run. A new emulator on
+    this machine asks the images again, and so does --no-cache."""
     cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    runs = {}
-    for name, extra in (("first", ()), ("again", ()), ("no-cache", ("--no-cache",))):
-        run = tiny_run(tmp_path / name, "tiny", "linux/amd64", "linux/arm64", extra=extra,
-                       env=cache)
+    runs, logs = {}, {}
+    for name, extra in (("first", ()), ("again", ()), ("new-handler", ()),
+                        ("no-cache", ("--no-cache",))):
+        with (_another_handler() if name == "new-handler" else contextlib.nullcontext()):
+            run = tiny_run(tmp_path / name, "tiny", "linux/amd64", "linux/arm64", extra=extra,
+                           env=cache)
         assert run.returncode == Exit.OK, run.stdout[-3000:]
         runs[name] = {p["platform"]: p["observed"] for p in report(tmp_path / name)["platforms"]}
+        logs[name] = {slug: (tmp_path / name / "logs" / f"{slug}-probe.log").read_text()
+                      for slug in ("linux-amd64", "linux-arm64")}
     for platform in ("linux/amd64", "linux/arm64"):
         first, again = runs["first"][platform], runs["again"][platform]
         assert first["elf-audit"]["detail"]["read"] in ("in place", "export")
-        assert again["elf-audit"]["detail"]["read"] == "kept"
-        assert runs["no-cache"][platform]["elf-audit"]["detail"]["read"] != "kept"
-        for source in ("elf-audit", "linkage", "isa"):
-            if source not in first:
-                continue
-            assert again[source]["value"] == first[source]["value"]
-            assert {k: v for k, v in again[source]["detail"].items()
+        assert "read" not in first["uname"]["detail"]
+        assert set(again) == set(first)
+        for source, seen in again.items():
+            assert seen["detail"]["read"] == "kept", source
+            assert {k: v for k, v in seen.items() if k != "detail"} == \
+                {k: v for k, v in first[source].items() if k != "detail"}
+            assert {k: v for k, v in seen["detail"].items()
                     if k not in ("read", "seconds", "started")} == \
                 {k: v for k, v in first[source]["detail"].items()
                  if k not in ("read", "seconds", "started")}
-        # The image ran again: its probes are this run's, not the first's.
-        assert again["uname"]["raw"] is not None
-        assert again["hello"]["detail"] != {} or again["hello"]["raw"] is None
-    # One answer per image ID: the first run's two, and --no-cache's two new images'.
+        for name in ("new-handler", "no-cache"):  # asked again: the image ran
+            assert "read" not in runs[name][platform]["uname"]["detail"], name
+            assert runs[name][platform]["hello"]["value"] == first["hello"]["value"]
+        assert runs["new-handler"][platform]["elf-audit"]["detail"]["read"] == "kept"
+        assert runs["no-cache"][platform]["elf-audit"]["detail"]["read"] != "kept"
+    for slug in ("linux-amd64", "linux-arm64"):
+        assert "$ uname -m" in logs["first"][slug]
+        assert "$ uname -m" not in logs["again"][slug]
+        assert "answers read back" in logs["again"][slug]
+        assert "$ uname -m" in logs["new-handler"][slug]
+    # One answer per image ID, and for the answers per machine: the first run's two, the
+    # new handler's two, and --no-cache's two new images'.
     assert len(list((tmp_path / "cache" / "harness" / "audits").glob("*.json"))) == 4
+    assert len(list((tmp_path / "cache" / "harness" / "answers").glob("*.json"))) == 6
+
+
+@contextlib.contextmanager
+def _another_handler() -> Iterator[None]:
+    """A binfmt_misc handler registered on this machine for the time of the block (one that
+    matches no file: its magic is no executable's)."""
+    name = "harness-test-another"
+    Path("/proc/sys/fs/binfmt_misc/register").write_text(
+        f":{name}:M::HARNESS-TEST-MAGIC::/bin/false:")
+    try:
+        yield
+    finally:
+        Path(f"/proc/sys/fs/binfmt_misc/{name}").write_text("-1")
 
 
 def test_a_failing_run_on_one_platform_fails_that_platform_only(tmp_path: Path,

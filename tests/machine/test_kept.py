@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.machine import kept
+from harness.machine import host, kept
 
 
 def test_the_key_changes_with_the_image_the_platform_and_the_allow_list() -> None:
@@ -53,3 +53,43 @@ def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path: Path) -> None:
     blocked.write_text("a file where the directory would be")
     kept.store("k", [{"source": "elf-audit"}], blocked)  # no exception
     assert kept.load("k", blocked) is None
+
+
+def test_the_answers_key_changes_with_how_the_image_ran_the_engine_and_the_machine(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ran, engine = {"run_as": "linux/arm64", "mode": "qemu"}, {"version": "20.10.24"}
+    base = kept.answers_key("sha256:aa", "linux/arm64", ran, engine)
+    assert base == kept.answers_key("sha256:aa", "linux/arm64", dict(ran), dict(engine))
+    others = {kept.answers_key("sha256:bb", "linux/arm64", ran, engine),
+              kept.answers_key("sha256:aa", "linux/arm/v7", ran, engine),
+              kept.answers_key("sha256:aa", "linux/arm64", {**ran, "timeout": 5.0}, engine),
+              kept.answers_key("sha256:aa", "linux/arm64", ran, {"version": "29.0.0"})}
+    assert len(others | {base}) == 5
+    monkeypatch.setattr(kept, "machine", lambda: {"kernel": ["Linux", "another kernel"]})
+    assert kept.answers_key("sha256:aa", "linux/arm64", ran, engine) != base
+
+
+def test_the_machine_names_its_kernel_cpu_and_every_emulator_with_its_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qemu = tmp_path / "qemu-aarch64"
+    qemu.write_bytes(b"one QEMU")
+    handler = host.Handler("qemu-aarch64", True, str(qemu), "F", 0, b"\x7fELF", b"")
+    monkeypatch.setattr(host, "read_handlers", lambda: [handler])
+    before = kept.machine()
+    assert before["kernel"] == list(os.uname())
+    assert before["handlers"]["qemu-aarch64"][-1][0] == str(qemu)
+    assert kept.machine() == before
+    qemu.write_bytes(b"an upgraded QEMU")  # another size, another time: another emulator
+    assert kept.machine() != before
+    monkeypatch.setattr(host, "read_handlers",
+                        lambda: [handler, host.Handler("qemu-arm", True, str(qemu), "F", 0,
+                                                       b"\x7fELF", b"")])
+    assert set(kept.machine()["handlers"]) == {"qemu-aarch64", "qemu-arm"}
+
+
+def test_a_missing_interpreter_is_a_stamp_of_its_own(tmp_path: Path) -> None:
+    assert kept.file_stamp(str(tmp_path / "gone")) is None
+    real = tmp_path / "real"
+    real.write_bytes(b"x")
+    (tmp_path / "link").symlink_to(real)
+    assert kept.file_stamp(str(tmp_path / "link")) == kept.file_stamp(str(real))
