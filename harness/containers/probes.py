@@ -59,10 +59,17 @@ from harness.machine.streams import ChunkFile
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
 KEEPALIVE = ["/bin/sh", "-c", "read keep"]
+# A probe container's CPU weight, a quarter of the default: the probes run while other
+# platforms still build, and dockerd's BuildKit runs every RUN step in one cgroup
+# (docker/buildkit) beside the containers' own, so at the default weight one probe took as
+# much CPU as every build together. The weight counts only while CPU is short: a probe
+# alone still has every free core.
+PROBE_CPU_SHARES = 256
 # Least privilege, measured to be enough for every probe and the hello-world compile (under
 # QEMU too; the compile peaked at 110 MiB): no capability, no new privileges, no network.
 LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"],
                           "pids_limit": 512, "mem_limit": "4g", "network_mode": "none",
+                          "cpu_shares": PROBE_CPU_SHARES,
                           "privileged": False, "stdin_open": True,
                           # No core files: QEMU dumps one when a guest dies by a signal,
                           # which can take minutes (seen: an ARMv7 busybox on arm1176).
@@ -621,7 +628,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             "allow_foreign": list(allow_foreign),
             "emulation": emulation and [emulation.name, emulation.handler, emulation.local],
             "launcher": launcher and kept.file_stamp(str(launcher))})
-        found = _read_answers(name, image, log_path) if read_answers else None
+        found = _read_answers(name, image, log_path) if name and read_answers else None
         if found is not None:
             return found
     found = _observe(client, image, platform, run_as, [obs.config(os_, arch, variant)],
@@ -636,15 +643,20 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
 
 
 def _answers_key(client: docker.DockerClient, image: str, platform: Platform,
-                 ran: dict[str, Any]) -> str:
+                 ran: dict[str, Any]) -> str | None:
     """harness.machine.kept's key of this run's answers, with what the engine runs
-    containers with: its version and runtime's, its kernel, storage and security options."""
-    version, info = client.version(), client.info()
+    containers with: its version and runtime's, its kernel, storage and security options;
+    None when the engine does not say (nothing is read back or kept: the probes ask, and
+    tell what is wrong with the engine)."""
+    try:
+        version, info, image_id = client.version(), client.info(), client.images.get(image).id
+    except CLIENT_ERRORS:
+        return None
     engine = {"version": version.get("Version"), "kernel": version.get("KernelVersion"),
               "components": version.get("Components"),
               **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
                                           "CgroupVersion", "CgroupDriver", "Driver")}}
-    return kept.answers_key(client.images.get(image).id, platform.name, ran, engine)
+    return kept.answers_key(image_id, platform.name, ran, engine)
 
 
 def _read_answers(name: str, image: str, log_path: Path | None) -> list[Observation] | None:

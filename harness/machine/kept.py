@@ -8,7 +8,8 @@ the same on every run of the same harness code with the same allow list; it is k
 
 What runs the image (the probes, the hello world, the baseline CPU) depends on this machine
 as well: its key (``answers_key``) adds the kernel, the CPU, every binfmt_misc handler with
-its interpreter, the engine and its runtime, and the options the probes ran with. Those
+its interpreter (and the second QEMU a crash is asked again under), the engine and its
+runtime, and the options the probes ran with. Those
 answers are kept in ``$XDG_CACHE_HOME/harness/answers``, only for an engine on this machine
 (another's kernel and emulators cannot be read from here), and only where every source
 answered (a machine that could not check is asked again).
@@ -26,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.machine import files, host
+from harness.machine import emulators, files, host
 
 KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are written
 
@@ -68,13 +69,15 @@ def answers_key(image_id: str, platform: str, ran: dict[str, Any],
 
 
 def machine() -> dict[str, Any]:
-    """What this machine runs an image's programs with: its kernel, its CPU, and every
-    binfmt_misc handler with its interpreter file (any change to one asks every platform
-    again)."""
+    """What this machine runs an image's programs with: its kernel, its CPU, every
+    binfmt_misc handler with its interpreter file, and the second QEMUs a crash is asked
+    again under (harness.machine.emulators); any change to one asks every platform again."""
     handlers = {h.name: [h.enabled, h.interpreter, h.flags, h.offset, h.magic.hex(),
                          h.mask.hex(), file_stamp(h.interpreter)]
                 for h in host.read_handlers()}
-    return {"kernel": list(os.uname()), "cpu": _cpu(), "handlers": handlers}
+    second = {p.name: file_stamp(str(p)) for p in sorted(emulators.cache_dir().glob("qemu-*"))}
+    return {"kernel": list(os.uname()), "cpu": _cpu(), "handlers": handlers,
+            "second": second}
 
 
 def file_stamp(path: str) -> list[Any] | None:

@@ -138,6 +138,13 @@ def test_probe_containers_are_unprivileged_offline_and_removed(
         container_id = probe.container.id
         host_config = docker_client.containers.get(container_id).attrs["HostConfig"]
         assert host_config["NetworkMode"] == "none" and host_config["Privileged"] is False
+        # A weight below the default of the builds that may run beside it, as the kernel
+        # holds it: cgroup v1's shares (default 1024), or v2's weight (default 100).
+        code, out = probe.exec(["sh", "-c", "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null "
+                                            "|| echo v2 $(cat /sys/fs/cgroup/cpu.weight)"])
+        shares = out.split()
+        assert code == 0 and (int(shares[-1]) < 100 if shares[0] == "v2" else
+                              int(shares[0]) == probes.PROBE_CPU_SHARES < 1024), out
         code, out = probe.exec(["ls", "/sys/class/net"])
         assert (code, out.split()) == (0, ["lo"])
         # A command the image does not have is absent (the runtime says 126 "not found").

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.machine import host, kept
+from harness.machine import emulators, host, kept
 
 
 def test_the_key_changes_with_the_image_the_platform_and_the_allow_list() -> None:
@@ -85,6 +85,12 @@ def test_the_machine_names_its_kernel_cpu_and_every_emulator_with_its_file(
                         lambda: [handler, host.Handler("qemu-arm", True, str(qemu), "F", 0,
                                                        b"\x7fELF", b"")])
     assert set(kept.machine()["handlers"]) == {"qemu-aarch64", "qemu-arm"}
+    # The second QEMU a crash is asked again under, once fetched, is part of the machine.
+    monkeypatch.setattr(emulators, "cache_dir", lambda: tmp_path / "second")
+    before = kept.machine()
+    (tmp_path / "second").mkdir()
+    (tmp_path / "second" / "qemu-aarch64").write_bytes(b"trixie's QEMU")
+    assert list(kept.machine()["second"]) == ["qemu-aarch64"] != list(before["second"])
 
 
 def test_a_missing_interpreter_is_a_stamp_of_its_own(tmp_path: Path) -> None:
