@@ -9,10 +9,11 @@ the same on every run of the same harness code with the same allow list; it is k
 What runs the image (the probes, the hello world, the baseline CPU) depends on this machine
 as well: its key (``answers_key``) adds the kernel, the CPU, every binfmt_misc handler with
 its interpreter (and the second QEMU a crash is asked again under), the engine and its
-runtime, and the options the probes ran with. Those
-answers are kept in ``$XDG_CACHE_HOME/harness/answers``, only for an engine on this machine
-(another's kernel and emulators cannot be read from here), and only where every source
-answered (a machine that could not check is asked again).
+runtime, and the options the probes ran with. Those answers are kept in
+``$XDG_CACHE_HOME/harness/answers``, only for an engine on this machine (another's kernel and
+emulators cannot be read from here), only where every source answered (a machine that could
+not check is asked again), and never for a platform with declared checks (a user's command
+may depend on what no key holds).
 
 Each key takes a digest of the harness's own source, so changed code never reads an old
 answer, and ``--no-cache`` neither reads nor trusts what is kept (it writes anew).
@@ -82,8 +83,8 @@ def machine() -> dict[str, Any]:
 
 def file_stamp(path: str) -> list[Any] | None:
     """A file's identity as ccache's default ``compiler_check`` takes a compiler's: its real
-    path, size and times (a package upgrade changes them), not a digest of its bytes (the 30
-    QEMU handlers of qemu-user-binfmt are 300 MB, a second of hashing per process)."""
+    path, size and times (a package upgrade changes them), not a digest of its bytes (the 32
+    handlers of Debian's qemu-user-static are 320 MB: 0.9 s of hashing per process)."""
     real = os.path.realpath(path)
     try:
         st = os.stat(real)
