@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import docker
@@ -42,9 +42,16 @@ class EngineFacts:
     # Images in containerd's store (Docker 24+ with the containerd snapshotter): its BuildKit
     # exports a registry cache; the classic store's exports only an inline one.
     containerd_store: bool = False
+    # What it runs containers with: its runtime's versions, kernel, security, cgroup and
+    # storage options (the key of the answers kept for a rerun, harness.machine.kept).
+    runtime: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What the preflight survey and the reports show of the engine (``runtime`` is a
+        key, not a finding: it stays out)."""
+        shown = asdict(self)
+        del shown["runtime"]
+        return shown
 
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -266,6 +273,10 @@ def facts(c: docker.DockerClient) -> EngineFacts:
         name=str(info.get("Name", "")),
         containerd_store=any(isinstance(pair, list) and pair[-1:] == [SNAPSHOTTER]
                              for pair in info.get("DriverStatus") or []),
+        runtime={"version": version.get("Version"), "kernel": version.get("KernelVersion"),
+                 "components": version.get("Components"),
+                 **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
+                                             "CgroupVersion", "CgroupDriver", "Driver")}},
     )
 
 

@@ -433,7 +433,8 @@ class Pipeline:
                                    docker_host=url, emulation=emulation,
                                    launcher=self._launcher(platform, built.mode),
                                    keep_audits=not self.cfg.no_cache,
-                                   keep_answers=self.engines.local(platform),
+                                   keep_answers=self.engines.facts(platform).runtime
+                                   if self.engines.local(platform) else None,
                                    read_answers=not self.cfg.no_cache)
             files = applied.structure(self.cfg.structure)
             if any(f.tests for f in files):

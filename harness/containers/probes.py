@@ -607,22 +607,23 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             docker_host: str | None = None,
             emulation: Emulation | None = None,
             launcher: Path | None = None,
-            keep_audits: bool = False, keep_answers: bool = False,
+            keep_audits: bool = False, keep_answers: dict[str, Any] | None = None,
             read_answers: bool = False) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``; ``keep_audits``: read
-    back the audits of an image ID audited before, and keep this one's; ``keep_answers`` (an
-    engine on this machine): keep this run's answers, and with ``read_answers`` read them
-    back where the same image ran before on this machine as it would run now
-    (harness.machine.kept). A platform with declared checks is asked again every time: a
-    user's command may depend on what no key holds."""
+    back the audits of an image ID audited before, and keep this one's; ``keep_answers``
+    (for an engine on this machine, what it runs containers with: EngineFacts.runtime): keep
+    this run's answers, and with ``read_answers`` read them back where the same image ran
+    before on this machine as it would run now (harness.machine.kept). A platform with
+    declared checks is asked again every time: a user's command may depend on what no key
+    holds."""
     require_local(client, image)
     os_, arch, variant = image_platform(client, image)
     # Run the image as what it is: an image of another platform than requested is already a
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
     name = None
-    if keep_answers and not checks:
-        name = _answers_key(client, image, platform, {
+    if keep_answers is not None and not checks:
+        name = _answers_key(client, image, platform, keep_answers, {
             "run_as": run_as.name, "mode": mode, "timeout": timeout,
             "hello_timeout": hello_timeout, "required": sorted(required),
             "allow_foreign": list(allow_foreign),
@@ -643,19 +644,14 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
 
 
 def _answers_key(client: docker.DockerClient, image: str, platform: Platform,
-                 ran: dict[str, Any]) -> str | None:
-    """harness.machine.kept's key of this run's answers, with what the engine runs
-    containers with: its version and runtime's, its kernel, storage and security options;
-    None when the engine does not say (nothing is read back or kept: the probes ask, and
-    tell what is wrong with the engine)."""
+                 engine: dict[str, Any], ran: dict[str, Any]) -> str | None:
+    """harness.machine.kept's key of this run's answers; None when the engine does not say
+    what the image is (nothing is read back or kept: the probes ask, and tell what is wrong
+    with the engine)."""
     try:
-        version, info, image_id = client.version(), client.info(), client.images.get(image).id
+        image_id = client.images.get(image).id
     except CLIENT_ERRORS:
         return None
-    engine = {"version": version.get("Version"), "kernel": version.get("KernelVersion"),
-              "components": version.get("Components"),
-              **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
-                                          "CgroupVersion", "CgroupDriver", "Driver")}}
     return kept.answers_key(image_id, platform.name, ran, engine)
 
 
@@ -663,14 +659,8 @@ def _read_answers(name: str, image: str, log_path: Path | None) -> list[Observat
     """The answers kept under ``name`` (each marked ``read: kept``, timed as read now), or
     None: never kept, or of another shape (asked again)."""
     started = time.time()
-    found = kept.load(name, kept.answers_dir())
-    if not found:
-        return None
-    try:
-        seen = [Observation.from_dict(d) for d in found]
-    except TypeError:
-        return None
-    if seen[0].source != "config":
+    seen = _kept_observations(name, kept.answers_dir(), "config")
+    if seen is None:
         return None
     for o in seen:
         o.detail["read"] = "kept"
@@ -682,6 +672,17 @@ def _read_answers(name: str, image: str, log_path: Path | None) -> list[Observat
                      "as it would run now (the same engine, kernel, CPU, emulators and "
                      "options; --no-cache asks again)\n")
     return seen
+
+
+def _kept_observations(name: str, where: Path, first: str) -> list[Observation] | None:
+    """The observations kept under ``name`` in ``where``, the first of them ``first``'s; None
+    when none are kept or the file is of another shape (asked again)."""
+    found = kept.load(name, where)
+    try:
+        seen = [Observation.from_dict(d) for d in found or ()]
+    except TypeError:
+        return None
+    return seen if seen and seen[0].source == first else None
 
 
 def _observe(client: docker.DockerClient, image: str, platform: Platform, run_as: Platform,
@@ -919,16 +920,11 @@ def _audit_kept(probe: ImageProbe, platform: Platform, allow: tuple[str, ...],
     anew."""
     started = time.time()
     name = kept.key(probe.client.images.get(probe.image).id, platform.name, allow)
-    found = kept.load(name) if keep else None
-    if found is not None:
-        try:
-            seen = [Observation.from_dict(d) for d in found]
-        except TypeError:  # a file of another shape: audit again
-            seen = []
-        if seen and seen[0].source == "elf-audit":
-            seen[0].detail.update(started=started, seconds=round(time.time() - started, 3),
-                                  read="kept")
-            return seen
+    seen = _kept_observations(name, kept.cache_dir(), "elf-audit") if keep else None
+    if seen is not None:
+        seen[0].detail.update(started=started, seconds=round(time.time() - started, 3),
+                              read="kept")
+        return seen
     seen = _audit(probe, platform, allow)
     if all(o.error is None for o in seen):  # an answer, not a failure to read
         kept.store(name, [o.to_dict() for o in seen])
