@@ -36,7 +36,9 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
     between, untimed): the time with the cache against without (target <= 0.3).
     ``--cache-only`` measures only this.
 
-Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console.
+Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console. Every build in it
+is a ``--no-cache`` build (the harness's and the peers' alike), each leaving its layers in the
+engine's build cache; the bench says how much the cache grew, for ``docker builder prune``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import docker
+
+from harness.containers import engine
 from harness.core import options
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
@@ -168,10 +173,11 @@ def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[s
     return found
 
 
-def measure_buildx_peer(logs: Path, platforms: list[str]) -> float | None:
+def measure_buildx_peer(logs: Path, platforms: list[str]) -> dict[str, Any] | None:
     """Plain `docker buildx build --load` of every platform at once, each with the command
-    line the harness logged for it (its tag changed, no cache); None when the harness did
-    not build with buildx."""
+    line the harness logged for it (its tag changed, no cache): the wall time and when each
+    platform's build ended (seconds from the start, to set beside the harness's schedule);
+    None when the harness did not build with buildx."""
     from harness.core.platforms import parse_platform
 
     commands = []
@@ -186,9 +192,16 @@ def measure_buildx_peer(logs: Path, platforms: list[str]) -> float | None:
             argv.insert(-1, "--no-cache")
         commands.append(argv)
     start = time.monotonic()
-    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for c in commands]
-    failed = [p.args for p in procs if p.wait() != 0]
+    procs = dict(zip(platforms, (subprocess.Popen(c, stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.DEVNULL)
+                                 for c in commands), strict=True))
+    ends: dict[str, float] = {}
+    while len(ends) < len(procs):
+        for name, proc in procs.items():
+            if name not in ends and proc.poll() is not None:
+                ends[name] = round(time.monotonic() - start, 1)
+        time.sleep(0.2)
+    failed = [proc.args for proc in procs.values() if proc.returncode != 0]
     wall = time.monotonic() - start
     subprocess.run(["docker", "rmi", *[f"{PEER}:{parse_platform(n).slug}" for n in platforms]],
                    capture_output=True, check=False)
@@ -196,7 +209,16 @@ def measure_buildx_peer(logs: Path, platforms: list[str]) -> float | None:
         raise SystemExit(f"bench: plain buildx failed: {failed}")
     print(f"bench: plain docker buildx build --load of {len(platforms)} at once: {wall:.1f} s",
           flush=True)
-    return round(wall, 1)
+    return {"wall": round(wall, 1), "ends": ends}
+
+
+def build_cache_bytes() -> int | None:
+    """The engine's build cache, in bytes; None when the engine does not say."""
+    try:
+        return sum(int(entry.get("Size") or 0)
+                   for entry in engine.client().df().get("BuildCache") or [])
+    except (docker.errors.DockerException, OSError):
+        return None
 
 
 def measure_routed(platforms: list[str], out: Path, url: str) -> float:
@@ -428,6 +450,9 @@ def render(r: dict[str, Any]) -> list[str]:
         lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run['wall']:>9.1f}s")
     for p, spans in r.get("schedule", {}).items():
         shown = ", ".join(f"{ph} {a:.0f}-{b:.0f}" for ph, (a, b) in spans.items())
+        peer_end = r.get("buildx_peer_ends", {}).get(p)
+        if peer_end is not None:
+            shown += f" (plain buildx built it 0-{peer_end:.0f})"
         lines.append(f"{'  schedule ' + p:<44} {shown}")
     lines += render_cache(r)[1:]
     if r.get("routed"):
@@ -488,10 +513,13 @@ def main(argv: list[str] | None = None) -> int:
         (out / "bench-cache.json").write_text(json.dumps(cached, indent=2) + "\n")
         print("\n".join(render_cache(cached)))
         return Exit.OK
+    cache_before = build_cache_bytes()
     result = measure(names, out, alone=not args.skip_alone)
-    result["buildx_peer"] = measure_buildx_peer(out / "side-by-side" / "logs", names)
-    if result["buildx_peer"]:
-        result["buildx_ratio"] = round(result["side_by_side"] / result["buildx_peer"], 3)
+    peer = measure_buildx_peer(out / "side-by-side" / "logs", names)
+    if peer:
+        result["buildx_peer"] = peer["wall"]
+        result["buildx_peer_ends"] = peer["ends"]
+        result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
     if args.compare_builds:
         result["by_builds"] = compare_builds(
             names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])
@@ -503,8 +531,15 @@ def main(argv: list[str] | None = None) -> int:
     result["publish"] = measure_publish(cfg.image, names, out)
     if args.cache_engine:
         result["cache"] = [measure_cache(names, out, url) for url in args.cache_engine]
+    cache_after = build_cache_bytes()
+    if cache_before is not None and cache_after is not None:
+        result["build_cache_growth_bytes"] = cache_after - cache_before
     (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     print("\n".join(render(result)))
+    if result.get("build_cache_growth_bytes"):
+        print(f"bench: the engine's build cache grew by "
+              f"{result['build_cache_growth_bytes'] / 1e9:.1f} GB (every build here is a "
+              "--no-cache build); `docker builder prune` frees it")
     print(f"bench: written to {out / 'bench.json'}")
     return Exit.OK if all(v != "error" for v in result["verdicts"].values()) \
         else Exit.CANNOT_CHECK
