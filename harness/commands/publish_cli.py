@@ -136,12 +136,19 @@ def _digest_dir(base: Path, host: str, repo: str) -> Path:
     return base / re.sub(r"[^\w.-]", "_", f"{host}/{repo}")
 
 
+def _setting(args: argparse.Namespace, key: str, settings: dict[str, object]) -> Any:
+    """An option's value from the command line, else from [tool.harness], checked by its
+    entry; None where neither gives it."""
+    if getattr(args, key):
+        return options.BY_KEY[key].convert(getattr(args, key), "command line")
+    if settings.get(key) is not None:
+        return options.BY_KEY[key].convert(settings[key], "pyproject.toml")
+    return None
+
+
 def _listed(args: argparse.Namespace, key: str, settings: dict[str, object]) -> list[str]:
-    """A list option: from the command line, else from [tool.harness], checked by its entry."""
-    value = getattr(args, key) or settings.get(key) or []
-    converted: list[str] = options.BY_KEY[key].convert(value, "command line" if getattr(
-        args, key) else "pyproject.toml")
-    return converted
+    """A list option (empty where neither gives it)."""
+    return list(_setting(args, key, settings) or [])
 
 
 def publish_main(argv: list[str]) -> int:
@@ -230,12 +237,9 @@ def _metadata(args: argparse.Namespace, settings: dict[str, object],
 
 
 def _sign_key(args: argparse.Namespace, settings: dict[str, object]) -> Path | None:
-    """--sign KEY, else ``sign`` of [tool.harness] (checked by its entry); None: no signing."""
-    if args.sign:
-        return Path(options.BY_KEY["sign"].convert(args.sign, "command line"))
-    if settings.get("sign") is not None:
-        return Path(options.BY_KEY["sign"].convert(settings["sign"], "pyproject.toml"))
-    return None
+    """--sign KEY, else ``sign`` of [tool.harness]; None: no signing."""
+    key = _setting(args, "sign", settings)
+    return Path(key) if key else None
 
 
 def _signer(key: Path, target: str, insecure: bool) -> Signer:
