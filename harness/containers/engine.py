@@ -321,7 +321,11 @@ def image_exists(c: docker.DockerClient, ref: str) -> bool:
 
 def image_platform(c: docker.DockerClient, ref: str) -> tuple[str, str, str | None]:
     """os, architecture and variant from a local image's config."""
-    attrs = c.images.get(ref).attrs
+    return platform_of(c.images.get(ref).attrs)
+
+
+def platform_of(attrs: dict[str, Any]) -> tuple[str, str, str | None]:
+    """os, architecture and variant from an image's inspect data."""
     return str(attrs.get("Os", "")), str(attrs.get("Architecture", "")), attrs.get("Variant")
 
 

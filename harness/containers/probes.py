@@ -32,10 +32,9 @@ from harness.containers.engine import (
     CLIENT_ERRORS,
     ENGINE_FIX,
     docker_env,
-    image_exists,
-    image_platform,
     local_reaper_only,
     pin_tls_ca,
+    platform_of,
 )
 from harness.core import audit, baseline, elf, isa, linkage, sources
 from harness.core import observation as obs
@@ -132,6 +131,7 @@ class ImageProbe:
         self._mounts = {str(launcher): QEMU_MOUNT} if launcher else {}
         self.timeout = timeout
         self.log_path = log_path
+        self.local: docker.models.images.Image  # the image itself, looked up on entering
         self._tc: DockerContainer | None = None
         self._log: TextIO | None = None
         # An image without /bin/sh: a created (never started) container to read files from,
@@ -139,7 +139,7 @@ class ImageProbe:
         self._files: Any = None
 
     def __enter__(self) -> ImageProbe:
-        require_local(self.client, self.image)
+        self.local = local_image(self.client, self.image)
         if self.log_path:
             self._log = files.open_log(self.log_path, append=self.append_log)
         local_reaper_only()
@@ -525,10 +525,15 @@ def read_path(container: Any, path: str, limit: int, hops: int = 8
     return None
 
 
-def require_local(client: docker.DockerClient, image: str) -> None:
-    """testcontainers would pull a missing image, without the platform: never let it."""
-    if not image_exists(client, image):
-        raise CannotCheck(f"no local image {image} to probe", "build it first (`nox -s build`)")
+def local_image(client: docker.DockerClient, image: str) -> docker.models.images.Image:
+    """The engine's image ``image``, looked up once for every question of a probe that its
+    ID or config answers. (testcontainers would pull a missing image, without the platform:
+    never let it.)"""
+    try:
+        return client.images.get(image)
+    except docker.errors.ImageNotFound as exc:
+        raise CannotCheck(f"no local image {image} to probe",
+                          "build it first (`nox -s build`)") from exc
 
 
 def _answer(probe: ImageProbe, source: str, cmd: list[str],
@@ -616,19 +621,19 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
     before on this machine as it would run now (harness.machine.kept). A platform with
     declared checks is asked again every time: a user's command may depend on what no key
     holds."""
-    require_local(client, image)
-    os_, arch, variant = image_platform(client, image)
+    local = local_image(client, image)
+    os_, arch, variant = platform_of(local.attrs)
     # Run the image as what it is: an image of another platform than requested is already a
     # failure (config), and its own answers show what it really holds.
     run_as = find(arch, variant, os=os_) or platform
     name = None
     if keep_answers is not None and not checks:
-        name = _answers_key(client, image, platform, keep_answers, {
+        name = kept.answers_key(local.id, platform.name, {
             "run_as": run_as.name, "mode": mode, "timeout": timeout,
             "hello_timeout": hello_timeout, "required": sorted(required),
             "allow_foreign": list(allow_foreign),
             "emulation": emulation and [emulation.name, emulation.handler, emulation.local],
-            "launcher": launcher and kept.file_stamp(str(launcher))})
+            "launcher": launcher and kept.file_stamp(str(launcher))}, keep_answers)
         found = _read_answers(name, image, log_path) if name and read_answers else None
         if found is not None:
             return found
@@ -641,18 +646,6 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
         kept.store(name, [{**o.to_dict(), "output": o.output} for o in found],
                    kept.answers_dir())
     return found
-
-
-def _answers_key(client: docker.DockerClient, image: str, platform: Platform,
-                 engine: dict[str, Any], ran: dict[str, Any]) -> str | None:
-    """harness.machine.kept's key of this run's answers; None when the engine does not say
-    what the image is (nothing is read back or kept: the probes ask, and tell what is wrong
-    with the engine)."""
-    try:
-        image_id = client.images.get(image).id
-    except CLIENT_ERRORS:
-        return None
-    return kept.answers_key(image_id, platform.name, ran, engine)
 
 
 def _read_answers(name: str, image: str, log_path: Path | None) -> list[Observation] | None:
@@ -919,7 +912,7 @@ def _audit_kept(probe: ImageProbe, platform: Platform, allow: tuple[str, ...],
     harness.machine.kept), else made and kept; ``keep=False`` (--no-cache): made, and kept
     anew."""
     started = time.time()
-    name = kept.key(probe.client.images.get(probe.image).id, platform.name, allow)
+    name = kept.key(probe.local.id, platform.name, allow)
     seen = _kept_observations(name, kept.cache_dir(), "elf-audit") if keep else None
     if seen is not None:
         seen[0].detail.update(started=started, seconds=round(time.time() - started, 3),
@@ -933,11 +926,7 @@ def _audit_kept(probe: ImageProbe, platform: Platform, allow: tuple[str, ...],
 
 def _library_path(probe: ImageProbe) -> tuple[str, ...]:
     """LD_LIBRARY_PATH of the image config: the loader searches it in every container."""
-    try:
-        env = probe.client.images.get(probe.image).attrs.get("Config", {}).get("Env") or []
-    except CLIENT_ERRORS:
-        return ()
-    for item in env:
+    for item in probe.local.attrs.get("Config", {}).get("Env") or []:
         key, _, value = str(item).partition("=")
         if key == "LD_LIBRARY_PATH":
             return tuple(d for d in value.split(":") if d)

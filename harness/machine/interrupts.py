@@ -4,6 +4,11 @@ A CI cancel sends SIGTERM, often to one process only. Raised as KeyboardInterrup
 the path Ctrl-C takes (builds cancelled, probe containers removed, reports written, exit 2);
 it is first passed on to this process's children (xdist workers, a buildx build), so that
 each of them stops the same way instead of being orphaned.
+
+Ctrl-C itself stops the run even where the run was started with SIGINT ignored (a shell
+without job control starts its background commands so, and Python then leaves SIGINT
+ignored): the docker CLI and buildx, in Go, take SIGINT whatever they inherit, so a Ctrl-C
+would otherwise cancel the builds under a run that goes on as if nothing happened.
 """
 
 from __future__ import annotations
@@ -40,10 +45,13 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 
 
 def install() -> None:
-    """Handle SIGTERM and SIGHUP as Ctrl-C. Only the main thread can set handlers; elsewhere
-    (an xdist worker's execution thread) the process's own handler stays."""
-    for signum in SIGNALS:
-        try:
+    """Handle SIGTERM and SIGHUP as Ctrl-C, and Ctrl-C as Python does by default. Only the
+    main thread can set handlers; elsewhere (an xdist worker's execution thread) the
+    process's own handlers stay."""
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in SIGNALS:
             signal.signal(signum, _interrupt)
-        except ValueError:
-            return
+    except ValueError:
+        return
