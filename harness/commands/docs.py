@@ -48,7 +48,9 @@ def _span(text: str) -> str:
 def configuration() -> str:
     lines = ["# Configuration reference", "",
              "Every option, as `[tool.harness]` in pyproject.toml and on the command line of "
-             "each command that takes it; the command line wins. Generated from the options "
+             "each command that takes it; the command line wins (the KEY=VALUE options, "
+             "`build-args`, `labels` and `engines`, key by key: `--build-arg VERSION=2` keeps "
+             "the other arguments of pyproject.toml). Generated from the options "
              "table (`harness/core/options.py`).", "",
              "| pyproject key | flag | type | default | commands | what it does |",
              "|---|---|---|---|---|---|"]

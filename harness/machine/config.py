@@ -264,7 +264,12 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
              for k, v in overrides.items() if v not in (None, [], ())}
     if "dockerfile" in given and "context" not in given:
         settings.pop("context", None)  # another Dockerfile: its own directory is the context
-    settings.update(given)
+    for key, pairs in given.items():
+        # KEY=VALUE options (build args, labels, engines) win key by key, as `docker compose
+        # build --build-arg` over the compose file: `--build-arg VERSION=2` must not drop the
+        # project's BASE_IMAGE.
+        settings[key] = {**settings.get(key, {}), **pairs} \
+            if options.BY_KEY[key].kind == "args" else pairs
 
     def value(key: str) -> Any:
         return settings.get(key, env_default(key))

@@ -127,6 +127,11 @@ def test_the_users_checks_fail_the_platform_they_catch_and_only_that_one(
     report = data(project / "reports")
     verdicts = {p["platform"]: p["verdict"] for p in report["platforms"]}
     assert verdicts == {"linux/amd64": "pass", "linux/arm64": "fail"}
+    # The command line's build argument joins the project's: its BASE_IMAGE is kept (as
+    # served: the platform's own tag of it).
+    for p in report["platforms"]:
+        args = p["build"]["build_args"]
+        assert args["WRONG_ON"] == "arm64" and TINY in args["BASE_IMAGE"], args
     [arm] = [p for p in report["platforms"] if p["platform"] == "linux/arm64"]
     found = {f["source"]: f for f in arm["findings"] if f["kind"] == "mismatch"}
     assert set(found) == {"check:app-arch", "pytest:checks/test_app.py::test_app_arch_file"}

@@ -41,6 +41,21 @@ def test_options_override_pyproject(project: Path) -> None:
     assert cfg.base_image == "debian:bookworm"
 
 
+def test_build_args_and_labels_on_the_command_line_win_key_by_key(project: Path) -> None:
+    """`--build-arg WRONG_ON=arm64` must not drop the project's BASE_IMAGE (which then fell
+    back to the Dockerfile's default base, bootstrapped from Debian's archive under QEMU)."""
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('build-args = ["BASE_IMAGE=harness-tiny:bookworm", "WRONG_ON=none"]\n'
+                 'labels = ["team=core"]\n')
+    cfg = load(project, build_args=["WRONG_ON=arm64", "EXTRA=1"], labels=["tier=2"])
+    assert cfg.build_args == {"BASE_IMAGE": "harness-tiny:bookworm", "WRONG_ON": "arm64",
+                              "EXTRA": "1"}
+    assert cfg.base_image == "harness-tiny:bookworm"
+    assert cfg.labels == {"team": "core", "tier": "2"}
+    assert load(project).build_args == {"BASE_IMAGE": "harness-tiny:bookworm",
+                                        "WRONG_ON": "none"}
+
+
 def test_unknown_platform_is_a_usage_error_naming_the_known_ones(project: Path) -> None:
     with pytest.raises(UsageError) as info:
         load(project, platforms=["linux/sparc"])
@@ -199,7 +214,8 @@ def test_engines_per_platform_come_from_options_or_pyproject(project: Path) -> N
         fh.write('\n[tool.harness.engines]\n"linux/arm64" = "tcp://arm-box:2376"\n')
     assert load(project).engines == {"linux/arm64": "tcp://arm-box:2376"}
     cfg = load(project, engines=["linux/i386=unix:///run/two.sock"])
-    assert cfg.engines == {"linux/386": "unix:///run/two.sock"}  # canonical names
+    assert cfg.engines == {"linux/386": "unix:///run/two.sock",  # canonical names
+                           "linux/arm64": "tcp://arm-box:2376"}  # platform by platform
     with pytest.raises(UsageError, match="not an engine URL") as err:
         load(project, engines=["linux/386=http://ann:pw@host:2375"])
     assert "pw" not in str(err.value)
