@@ -37,7 +37,7 @@ LOCK_DIR = Path(tempfile.gettempdir()) / "harness-locks"
 ATTEMPTS = 3
 
 # Bumped whenever what bootstrap() makes changes, so that cached bases are made anew.
-RECIPE = "2"
+RECIPE = "3"
 RECIPE_LABEL = "dev.harness.base-recipe"
 BOOTSTRAPPED_LABEL = "dev.harness.bootstrapped"  # on a base the harness made, not pulled
 # What the official debian:*-slim images leave out (their /etc/dpkg/dpkg.cfg.d/docker); set
@@ -47,6 +47,23 @@ SLIM_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/groff/*",
                  "/usr/share/info/*", "/usr/share/lintian/*", "/usr/share/linda/*",
                  "/usr/share/locale/*")
 SLIM_INCLUDES = ("/usr/share/doc/*/copyright", "/usr/share/locale/locale.alias")
+# What every official debian image adds to the bootstrapped system (debuerreotype's
+# minimizing-config), so that a build on a base made here behaves as on the one pulled: no
+# service started by a package's postinst, no apt caches left in the layers, dpkg without
+# fsync. (path, mode, text)
+_CLEAN = ('"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+          '/var/cache/apt/*.bin || true";')
+MINIMIZING = (
+    ("usr/sbin/policy-rc.d", 0o755, "#!/bin/sh\nexit 101\n"),
+    ("etc/dpkg/dpkg.cfg.d/docker-apt-speedup", 0o644, "force-unsafe-io\n"),
+    ("etc/apt/apt.conf.d/docker-autoremove-suggests", 0o644,
+     'Apt::AutoRemove::SuggestsImportant "false";\n'),
+    ("etc/apt/apt.conf.d/docker-clean", 0o644,
+     f"DPkg::Post-Invoke {{ {_CLEAN} }};\nAPT::Update::Post-Invoke {{ {_CLEAN} }};\n"
+     'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'),
+    ("etc/apt/apt.conf.d/docker-gzip-indexes", 0o644, 'Acquire::GzipIndexes "true";\n'),
+    ("etc/apt/apt.conf.d/docker-no-languages", 0o644, 'Acquire::Languages "none";\n'),
+)
 
 Say = Callable[[str], None]
 
@@ -113,7 +130,7 @@ def ensure(client: docker.DockerClient, base: str, platform: Platform, *, mirror
                                   "pass --mirror URL (or set mirror in [tool.harness])")
         extra = slim_options() if base.split(":")[-1].endswith("-slim") else ()
         bootstrap(client, suite, platform, tag, mirror=mirror, say=say, log_path=log_path,
-                  extra=extra)
+                  extra=extra, added=MINIMIZING)
     return tag
 
 
@@ -199,10 +216,12 @@ def _pull(client: docker.DockerClient, base: str, platform: Platform, tag: str,
 
 def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: str, *,
               mirror: str, say: Say = print, log_path: Path | None = None,
-              variant: str = "minbase", extra: tuple[str, ...] = ()) -> None:
+              variant: str = "minbase", extra: tuple[str, ...] = (),
+              added: tuple[tuple[str, int, str], ...] = ()) -> None:
     """mmdebstrap ``suite`` for the platform and load it as ``tag``.
 
-    ``extra`` goes to mmdebstrap as is (``--include=…``, ``--customize-hook=…``).
+    ``extra`` goes to mmdebstrap as is (``--include=…``, ``--customize-hook=…``); ``added``:
+    files (path, mode, text) added to the root file system it makes.
     """
     if not shutil.which("mmdebstrap"):
         raise BaseUnavailable("no registry reachable and no mmdebstrap to make a base",
@@ -212,11 +231,26 @@ def bootstrap(client: docker.DockerClient, suite: str, platform: Platform, tag: 
         cmd = ["mmdebstrap", f"--variant={variant}", f"--architectures={platform.dpkg_arch}",
                *extra, suite, str(rootfs), f"deb {mirror} {suite} main"]
         _run_with_retries(cmd, platform, mirror, say, log_path)
+        _add_files(rootfs, added)
         say(f"loading the {suite} {platform.dpkg_arch} base as {tag}")
         load_rootfs(client, rootfs, platform, tag,
                     {"org.opencontainers.image.base.name": f"debian:{suite}",
                      BOOTSTRAPPED_LABEL: f"mmdebstrap {variant}",
                      RECIPE_LABEL: RECIPE})
+
+
+def _add_files(rootfs: Path, added: tuple[tuple[str, int, str], ...]) -> None:
+    """Files appended to the root file system's tarball, owned by root. (Appended, not
+    written by an mmdebstrap hook: mmdebstrap removes the policy-rc.d it finds at its end.)"""
+    if not added:
+        return
+    now = int(time.time())
+    with tarfile.open(rootfs, "a") as tar:
+        for path, mode, text in added:
+            data = text.encode()
+            info = tarfile.TarInfo(f"./{path}")
+            info.size, info.mode, info.mtime = len(data), mode, now
+            tar.addfile(info, io.BytesIO(data))
 
 
 def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,

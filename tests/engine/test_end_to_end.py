@@ -71,6 +71,22 @@ def test_every_toolchain_is_of_its_platform(rust_run: Any) -> None:
         assert p["probe_seconds"] is not None and p["hello_seconds"] is not None
 
 
+def test_each_base_is_minimized_as_debians_own_images_are(
+        rust_run: Any, docker_client: docker.DockerClient) -> None:
+    """Pulled or made here (no registry: mmdebstrap), a platform's base behaves in a build as
+    the official debian image does: no service started by a postinst, dpkg without fsync,
+    no apt cache kept in a layer."""
+    _, data, _ = rust_run
+    for p in data["platforms"]:
+        seen = docker_client.containers.run(
+            p["image"]["base"], ["sh", "-c", "/usr/sbin/policy-rc.d; echo $?; cat "
+                                 "/etc/dpkg/dpkg.cfg.d/docker-apt-speedup "
+                                 "/etc/apt/apt.conf.d/docker-clean"],
+            platform=p["platform"], remove=True).decode()
+        assert seen.startswith("101\nforce-unsafe-io\n"), (p["platform"], seen)
+        assert "DPkg::Post-Invoke" in seen and "/var/cache/apt/archives/*.deb" in seen
+
+
 def test_reports_for_ci(rust_run: Any) -> None:
     run, _, reports = rust_run
     assert len(list(ET.parse(reports / "junit.xml").getroot().iter("testcase"))) == \
