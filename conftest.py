@@ -1,4 +1,5 @@
-"""Shared fixtures for the harness's own tests: the engine, and small real bases.
+"""Shared fixtures for the harness's own tests: the engine, and small real bases; and the
+default Debian bases made in the background while the unit tests run (tests/warm_bases.py).
 
 The image checks themselves (``harness/plugin/checks.py``) get theirs from the plugin
 (``harness.plugin``), which ``multiarch-harness build`` and ``nox -s build`` activate.
@@ -6,8 +7,14 @@ The image checks themselves (``harness/plugin/checks.py``) get theirs from the p
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -16,6 +23,62 @@ import pytest
 from harness.containers import engine
 from harness.core.platforms import parse_platform
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
+
+# The engine tests that build on the default Debian bases (tests/warm_bases.py makes them
+# beside the unit tests when the run holds one of these).
+NEEDS_DEBIAN_BASES = ("test_attestations.py", "test_end_to_end.py")
+
+
+@dataclass
+class _Warming:
+    """The background process making those bases, its log, and what it said."""
+
+    proc: subprocess.Popen[bytes]
+    where: Path
+    said: list[str] = field(default_factory=list)
+
+
+_warming: list[_Warming] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start making the default Debian bases in the background when a test that builds on
+    them is to run (not in an xdist worker: the controller does it once)."""
+    if hasattr(session.config, "workerinput") or not any(
+            item.path.name in NEEDS_DEBIAN_BASES for item in session.items):
+        return
+    where = Path(tempfile.mkdtemp(prefix="harness-warm-bases-"))
+    with (where / "warm-bases.log").open("wb") as log:
+        # A session of its own: a test's Ctrl-C to its process group never reaches it.
+        _warming.append(_Warming(subprocess.Popen(
+            [sys.executable, "-m", "tests.warm_bases"], cwd=Path(__file__).parent,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True), where))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the background bases if the run ended first (mmdebstrap removes its own temp
+    directory on SIGTERM); keep what it said for the summary."""
+    for warm in _warming:
+        if warm.proc.poll() is None:
+            os.killpg(warm.proc.pid, signal.SIGTERM)
+            try:
+                warm.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(warm.proc.pid, signal.SIGKILL)
+                warm.proc.wait()
+        lines = (warm.where / "warm-bases.log").read_text(errors="replace").splitlines()
+        warm.said = [line for line in lines if line.startswith("warm-bases:")]
+        if warm.proc.returncode != 0:
+            warm.said += [f"warm-bases: ended with status {warm.proc.returncode}: {line}"
+                          for line in lines[-3:]]
+        shutil.rmtree(warm.where, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for warm in _warming:
+        for line in warm.said:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,7 @@ from harness.core import options
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.machine import config as harness_config
+from harness.machine import host
 
 TARGET_RATIO = 1.15
 TARGET_WARM_S = 20.0
@@ -77,6 +78,33 @@ TARGET_ROUTED_RATIO = 1.05  # routed over two engines / all on one
 TARGET_CACHE_RATIO = 0.3  # a new engine's build with the cache / without
 ROUTED = ("linux/386", "linux/amd64")
 PEER = "harness-bench/peer"
+
+
+class CpuUse:
+    """The machine's CPU use over a block (a context manager): ``used``, the core-seconds
+    busy and idle, or None off Linux."""
+
+    def __enter__(self) -> CpuUse:
+        self._before = host.cpu_seconds()
+        self.used: host.CpuSeconds | None = None
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        after = host.cpu_seconds()
+        if self._before is not None and after is not None:
+            self.used = after - self._before
+
+    def to_dict(self) -> dict[str, float] | None:
+        return None if self.used is None else {"busy": round(self.used.busy, 1),
+                                               "idle": round(self.used.idle, 1)}
+
+
+def buildx_floor(peer_wall: float, peer_idle: float, checks_busy: float, cores: int) -> float:
+    """The least time a run that builds as plain buildx does and then checks can take on this
+    machine: plain buildx's time, plus the CPU its checks need beyond what plain buildx's
+    builds left idle, spread over every core. (A lower bound: idle time at a build's end
+    cannot serve that platform's own checks.)"""
+    return peer_wall + max(0.0, checks_busy - peer_idle) / cores
 
 
 def run_checks(platforms: list[str], report_dir: Path, *extra: str,
@@ -103,8 +131,10 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
             wall, _ = run_checks([p], out / f"alone-{p.replace('/', '-')}", "--no-cache")
             result["alone"][p] = round(wall, 1)
             print(f"bench: {p} alone, every layer rebuilt: {wall:.1f} s", flush=True)
-    wall, report = run_checks(platforms, out / "side-by-side", "--no-cache")
+    with CpuUse() as cpu:
+        wall, report = run_checks(platforms, out / "side-by-side", "--no-cache")
     result["side_by_side"] = round(wall, 1)
+    result["cpu"] = {"side_by_side": cpu.to_dict()}
     print(f"bench: {len(platforms)} side by side, every layer rebuilt: {wall:.1f} s", flush=True)
     if result["alone"]:
         times = list(result["alone"].values())
@@ -119,10 +149,13 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
         for o in p["observed"].values()})
     # The same again with nothing kept (an empty harness cache; the builds stay cached):
     # every image asked, as on a machine that has not run them. The probes' figures are its.
-    with tempfile.TemporaryDirectory() as nothing_kept:
+    with tempfile.TemporaryDirectory() as nothing_kept, CpuUse() as cpu:
         asked, asked_report = run_checks(platforms, out / "warm-asked",
                                          env={"XDG_CACHE_HOME": nothing_kept})
     result["warm_asked"] = round(asked, 1)
+    # What the checks cost the machine beyond the builds (these are cached): the CPU that a
+    # cold run must find beside plain buildx's builds.
+    result["cpu"]["warm_asked"] = cpu.to_dict()
     print(f"bench: the same again, every image asked again: {asked:.1f} s", flush=True)
     result["probe_seconds"] = {p["platform"]: p["probe_seconds"]
                                for p in asked_report["platforms"]}
@@ -446,6 +479,7 @@ def render(r: dict[str, Any]) -> list[str]:
                      f"{r['buildx_peer']:>9.1f}s")
         lines.append(f"{'  ratio harness / plain buildx':<44} {r['buildx_ratio']:>10.3f}  "
                      f"<= {TARGET_BUILDX_RATIO}")
+    lines += render_cpu(r)
     for n, run in r.get("by_builds", {}).items():
         lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run['wall']:>9.1f}s")
     for p, spans in r.get("schedule", {}).items():
@@ -470,6 +504,21 @@ def render(r: dict[str, Any]) -> list[str]:
         lines.append(f"{'publish again, blobs uploaded':<44} {pub['publish_second_blobs']:>10}  0")
         lines.append(f"{'merge of the platforms from digest files':<44} {pub['merge_s']:>9.2f}s  "
                      f"< {TARGET_MERGE_S:.0f} s")
+    return lines
+
+
+def render_cpu(r: dict[str, Any]) -> list[str]:
+    """The machine's CPU over the timed runs, and the floor it sets under the cold ratio."""
+    cpu, lines = r.get("cpu") or {}, []
+    for key, shown in (("side_by_side", "side by side"), ("buildx_peer", "plain buildx"),
+                       ("warm_asked", "checks (every image asked again)")):
+        if cpu.get(key):
+            lines.append(f"{'  CPU, ' + shown + ': busy / idle':<44} "
+                         f"{cpu[key]['busy']:>8.0f} / {cpu[key]['idle']:.0f} core-s")
+    if r.get("buildx_floor") and r.get("buildx_peer"):
+        floor = r["buildx_floor"]
+        lines.append(f"{'  floor: plain buildx + checks beyond its idle':<44} "
+                     f"{floor:>9.1f}s  ratio {floor / r['buildx_peer']:.3f}")
     return lines
 
 
@@ -515,11 +564,17 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.OK
     cache_before = build_cache_bytes()
     result = measure(names, out, alone=not args.skip_alone)
-    peer = measure_buildx_peer(out / "side-by-side" / "logs", names)
+    with CpuUse() as cpu:
+        peer = measure_buildx_peer(out / "side-by-side" / "logs", names)
     if peer:
         result["buildx_peer"] = peer["wall"]
         result["buildx_peer_ends"] = peer["ends"]
         result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
+        result["cpu"]["buildx_peer"] = cpu.to_dict()
+        idle, checks = cpu.to_dict(), result["cpu"].get("warm_asked")
+        if idle and checks:
+            result["buildx_floor"] = round(buildx_floor(
+                peer["wall"], idle["idle"], checks["busy"], result["cores"]), 1)
     if args.compare_builds:
         result["by_builds"] = compare_builds(
             names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])

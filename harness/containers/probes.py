@@ -118,8 +118,10 @@ class ImageProbe:
                  timeout: float = 60.0, log_path: Path | None = None,
                  mode: RunKind | None = None, docker_host: str | None = None,
                  emulation: Emulation | None = None, launcher: Path | None = None,
-                 append_log: bool = False) -> None:
+                 append_log: bool = False,
+                 local: docker.models.images.Image | None = None) -> None:
         self.client = client
+        self._given = local  # the image, where the caller has looked it up already
         self.append_log = append_log  # add to log_path (a later run of the same platform's)
         self.docker_host = docker_host
         self.image = image
@@ -139,7 +141,7 @@ class ImageProbe:
         self._files: Any = None
 
     def __enter__(self) -> ImageProbe:
-        self.local = local_image(self.client, self.image)
+        self.local = self._given or local_image(self.client, self.image)
         if self.log_path:
             self._log = files.open_log(self.log_path, append=self.append_log)
         local_reaper_only()
@@ -634,10 +636,10 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             "allow_foreign": list(allow_foreign),
             "emulation": emulation and [emulation.name, emulation.handler, emulation.local],
             "launcher": launcher and kept.file_stamp(str(launcher))}, keep_answers)
-        found = _read_answers(name, image, log_path) if name and read_answers else None
+        found = _read_answers(name, image, log_path) if read_answers else None
         if found is not None:
             return found
-    found = _observe(client, image, platform, run_as, [obs.config(os_, arch, variant)],
+    found = _observe(client, local, image, platform, run_as, [obs.config(os_, arch, variant)],
                      timeout=timeout, hello_timeout=hello_timeout, log_path=log_path,
                      mode=mode, required=required, allow_foreign=allow_foreign,
                      checks=checks, docker_host=docker_host, emulation=emulation,
@@ -678,8 +680,9 @@ def _kept_observations(name: str, where: Path, first: str) -> list[Observation] 
     return seen if seen and seen[0].source == first else None
 
 
-def _observe(client: docker.DockerClient, image: str, platform: Platform, run_as: Platform,
-             found: list[Observation], *, timeout: float, hello_timeout: float,
+def _observe(client: docker.DockerClient, local: docker.models.images.Image, image: str,
+             platform: Platform, run_as: Platform, found: list[Observation], *,
+             timeout: float, hello_timeout: float,
              log_path: Path | None, mode: RunKind | None, required: frozenset[str],
              allow_foreign: tuple[str, ...], checks: tuple[DeclaredCheck, ...],
              docker_host: str | None, emulation: Emulation | None, launcher: Path | None,
@@ -687,7 +690,7 @@ def _observe(client: docker.DockerClient, image: str, platform: Platform, run_as
     """Every source's answer, asked of a container of ``image`` run as ``run_as``."""
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
                     mode=mode, docker_host=docker_host, emulation=emulation,
-                    launcher=launcher) as probe:
+                    launcher=launcher, local=local) as probe:
         def answer(source: str) -> Observation:
             """A command source of harness.core.sources, its answer read by PARSERS."""
             return _answer(probe, source, list(sources.BY_NAME[source].command),

@@ -19,6 +19,7 @@ from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
+PROC_STAT = Path("/proc/stat")
 
 # Platforms whose binaries a CPU family executes without emulation (32-bit x86 on x86_64,
 # AArch32 on most, not all, aarch64 CPUs).
@@ -131,3 +132,37 @@ def run_mode(platform: Platform, host_arch: str, handlers: list[Handler]) -> Run
 
 def no_handler_fix(platform: Platform) -> str:
     return _no_handler_fix(platform.name)
+
+
+@dataclass(frozen=True)
+class CpuSeconds:
+    """Core-seconds this machine's CPUs spent busy and idle (waiting for I/O counts as
+    idle: a core that waits could have run something else)."""
+
+    busy: float
+    idle: float
+
+    def __sub__(self, other: CpuSeconds) -> CpuSeconds:
+        return CpuSeconds(self.busy - other.busy, self.idle - other.idle)
+
+
+def parse_proc_stat(text: str, ticks_per_second: float) -> CpuSeconds | None:
+    """The all-CPU line of /proc/stat (``cpu user nice system idle iowait irq softirq
+    steal ...``, in clock ticks); None when it has no such line. Steal (time the
+    hypervisor gave to others) counts as busy: no process here could have had it."""
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "cpu" and len(fields) >= 9:
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, fields[1:9])
+            return CpuSeconds((user + nice + system + irq + softirq + steal) / ticks_per_second,
+                              (idle + iowait) / ticks_per_second)
+    return None
+
+
+def cpu_seconds(stat: Path = PROC_STAT) -> CpuSeconds | None:
+    """This machine's CPU use since boot, from the kernel (psutil.cpu_times() reads the same
+    line; this is the one place that needs it: `multiarch-harness bench`); None off Linux."""
+    try:
+        return parse_proc_stat(stat.read_text(), os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError):
+        return None

@@ -54,3 +54,28 @@ def test_a_run_not_built_with_buildx_has_no_buildx_peer(tmp_path: Path) -> None:
     """The classic builder's log: there is no buildx command line to run again."""
     (tmp_path / "linux-amd64-build.log").write_text("$ docker build --platform linux/amd64 .\n")
     assert bench.measure_buildx_peer(tmp_path, ["linux/amd64"]) is None
+
+
+def test_the_floor_adds_only_the_checks_cpu_that_plain_buildx_left_idle() -> None:
+    # Plain buildx left 43 core-s idle; checks needing 63 core-s add 20 over 2 cores.
+    assert bench.buildx_floor(313.4, 43.0, 63.0, 2) == 323.4
+    # Checks that fit in the idle time add nothing: the floor is plain buildx itself.
+    assert bench.buildx_floor(313.4, 43.0, 30.0, 2) == 313.4
+
+
+def test_the_cpu_of_each_run_and_the_floor_are_shown_beside_the_ratio() -> None:
+    lines = bench.render(result(
+        buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=210.0,
+        cpu={"side_by_side": {"busy": 420.4, "idle": 20.0},
+             "buildx_peer": {"busy": 370.0, "idle": 30.0},
+             "warm_asked": {"busy": 50.2, "idle": 10.0}}))
+    shown = "\n".join(lines)
+    assert "CPU, plain buildx: busy / idle" in shown and "370 / 30 core-s" in shown
+    assert "CPU, checks (every image asked again): busy / idle" in shown
+    [floor] = [line for line in lines if "floor" in line]
+    assert "210.0s" in floor and "ratio 1.050" in floor
+
+
+def test_without_cpu_figures_no_floor_is_claimed() -> None:
+    lines = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1))
+    assert not any("CPU" in line or "floor" in line for line in lines)

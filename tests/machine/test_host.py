@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from harness.core.platforms import parse_platform
-from harness.machine.host import Handler, parse_handler, read_handlers, run_mode
+from harness.machine.host import (
+    CpuSeconds,
+    Handler,
+    cpu_seconds,
+    parse_handler,
+    parse_proc_stat,
+    read_handlers,
+    run_mode,
+)
 
 # Copied from /proc/sys/fs/binfmt_misc/qemu-aarch64 on a Debian bookworm host.
 AARCH64 = """enabled
@@ -77,3 +86,30 @@ def test_read_handlers_needs_binfmt_enabled(tmp_path: Path) -> None:
 
 def test_read_handlers_without_binfmt_mounted(tmp_path: Path) -> None:
     assert read_handlers(tmp_path / "missing") == []
+
+
+# The first lines of /proc/stat on a 2-core machine (clock ticks of 1/100 s).
+PROC_STAT = """cpu  1000 20 300 5000 100 10 5 65 0 0
+cpu0 500 10 150 2500 50 5 2 30 0 0
+cpu1 500 10 150 2500 50 5 3 35 0 0
+intr 123
+"""
+
+
+def test_proc_stat_gives_busy_and_idle_core_seconds() -> None:
+    seen = parse_proc_stat(PROC_STAT, 100)
+    # busy: user, nice, system, irq, softirq and steal; idle: idle and I/O wait
+    assert seen == CpuSeconds(busy=14.0, idle=51.0)
+    assert seen - CpuSeconds(busy=4.0, idle=50.0) == CpuSeconds(busy=10.0, idle=1.0)
+    assert parse_proc_stat("intr 123\n", 100) is None
+
+
+def test_this_machines_cpu_counts_a_busy_second() -> None:
+    before = cpu_seconds()
+    assert before is not None
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        pass
+    after = cpu_seconds()
+    assert after is not None
+    assert (after - before).busy >= 0.4
