@@ -18,8 +18,8 @@ import subprocess, sys, time
 from harness.machine import interrupts
 interrupts.install()
 child = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL)
-print(child.pid, flush=True)
-try:
+try:  # the pid inside: the test's signal may come before the sleep starts
+    print(child.pid, flush=True)
     time.sleep(60)
 except KeyboardInterrupt as exc:
     print(f"interrupted: {exc}", flush=True)
