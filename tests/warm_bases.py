@@ -1,6 +1,7 @@
 """Make the default Debian bases while the unit tests run (`python -m tests.warm_bases`).
 
-On a fresh machine no registry serves debian:bookworm-slim, so the first engine test that
+On a fresh machine no registry serves debian:bookworm-slim (the Rust Dockerfile's base,
+and the harness's default where a Dockerfile names none), so the first engine test that
 builds on it bootstraps it with mmdebstrap: about two minutes per emulated platform, one
 core busy, the other idle while that test waits. Started by the root conftest when the run
 holds a test that builds on those bases, this makes them beside the unit tests, in the order
@@ -17,9 +18,9 @@ import sys
 import time
 
 from harness.containers import bases, engine
+from harness.core.dockerfile import DEFAULT_BASE
 from harness.core.platforms import parse_platform
 
-BASE = "debian:bookworm-slim"  # dockerfiles/Dockerfile.rust's and the fixtures' default
 # tests/engine/test_attestations.py needs amd64 and arm64; test_end_to_end.py all four.
 ORDER = ("linux/amd64", "linux/arm64", "linux/386", "linux/arm/v7")
 
@@ -28,7 +29,7 @@ def main() -> int:
     client = engine.client()
     for name in ORDER:
         start = time.monotonic()
-        bases.ensure(client, BASE, parse_platform(name), mirror=None,
+        bases.ensure(client, DEFAULT_BASE, parse_platform(name), mirror=None,
                      say=lambda line: print(line, flush=True))
         print(f"warm-bases: {name} ready after {time.monotonic() - start:.0f} s", flush=True)
     return 0

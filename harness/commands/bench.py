@@ -570,11 +570,11 @@ def main(argv: list[str] | None = None) -> int:
         result["buildx_peer"] = peer["wall"]
         result["buildx_peer_ends"] = peer["ends"]
         result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
-        result["cpu"]["buildx_peer"] = cpu.to_dict()
-        idle, checks = cpu.to_dict(), result["cpu"].get("warm_asked")
-        if idle and checks:
+        builds = result["cpu"]["buildx_peer"] = cpu.to_dict()
+        checks = result["cpu"].get("warm_asked")
+        if builds and checks:
             result["buildx_floor"] = round(buildx_floor(
-                peer["wall"], idle["idle"], checks["busy"], result["cores"]), 1)
+                peer["wall"], builds["idle"], checks["busy"], result["cores"]), 1)
     if args.compare_builds:
         result["by_builds"] = compare_builds(
             names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])
