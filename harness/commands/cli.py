@@ -10,6 +10,7 @@ repository are thin wrappers around these commands.
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import os
 import subprocess
 import sys
@@ -54,10 +55,9 @@ could not check, 70 a bug of the harness."""
 
 
 def checks_file() -> Path:
-    """The built-in checks, in the installed package."""
-    from harness.plugin import fixtures
-
-    return fixtures.BUILTIN
+    """The built-in checks, in the installed package: found, not imported (the plugin's
+    import takes a second, and pytest, which takes this process's place, imports it again)."""
+    return Path(str(importlib.resources.files("harness") / "plugin" / "checks.py"))
 
 
 def pytest_args(args: list[str], ref: str | None = None) -> list[str]:

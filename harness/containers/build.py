@@ -7,8 +7,10 @@ log to a file and report each line to a callback, for the progress display.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,6 +37,22 @@ from harness.core.secrets import Secret
 from harness.machine import files
 
 LineCallback = Callable[[str], None]
+
+# The buildx builds this process runs, for cancel_running (a build in a thread of its own is
+# not stopped by the Ctrl-C its process's main thread takes).
+_running: set[subprocess.Popen[str]] = set()
+_running_lock = threading.Lock()
+
+
+def cancel_running() -> int:
+    """Stop every buildx build this process runs, as Ctrl-C does (buildx cancels the build in
+    the engine, and each build fails as cancelled); how many were running."""
+    with _running_lock:
+        running = list(_running)
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+    return len(running)
 
 
 @dataclass
@@ -189,6 +207,8 @@ class BuildxBuilder:
         env = cli_env(req.docker_host)
         with subprocess.Popen(self.command(req), stdout=subprocess.PIPE, env=env,
                               stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+            with _running_lock:
+                _running.add(proc)
             try:
                 assert proc.stdout is not None
                 for line in proc.stdout:
@@ -203,6 +223,8 @@ class BuildxBuilder:
                     proc.kill()
                 raise
             finally:
+                with _running_lock:
+                    _running.discard(proc)
                 log.close()
         if status != 0:
             raise _failure(req, log, self.client, status, "docker buildx build")

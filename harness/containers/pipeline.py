@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -27,7 +28,7 @@ from harness.containers import bases, build, engine, probes, pull, service, stru
 from harness.containers.build import Builder
 from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
-from harness.core.errors import HarnessError, UsageError
+from harness.core.errors import BuildFailed, HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.core.platforms import Platform
@@ -60,6 +61,27 @@ class Built:
     finding: Finding | None = None
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The build as a worker adopts it from the process that built it (see adopt)."""
+        error = self.error
+        return {"result": compose(self, None).to_dict(),
+                "error": None if error is None else {
+                    "message": error.message, "fix": error.fix, "kind": str(error.kind),
+                    "cause": error.cause, "log_tail": getattr(error, "log_tail", "")}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], platform: Platform) -> Built:
+        result = PlatformResult.from_dict(data["result"])
+        error = None
+        if data.get("error"):
+            e = data["error"]
+            error = (BuildFailed(e["message"], e["fix"], e["log_tail"], kind=Kind(e["kind"]),
+                                 cause=e["cause"]) if e.get("log_tail") else
+                     HarnessError(e["message"], e["fix"], kind=Kind(e["kind"]), cause=e["cause"]))
+        return cls(platform, error=error, mode=result.run, image=result.image,
+                   build=result.build, finding=result.findings[0] if result.findings else None,
+                   engine=result.engine, phases=result.phases)
 
 
 @dataclass
@@ -239,6 +261,23 @@ class Pipeline:
         self.built[platform.name] = built
         self.save(platform)
         return built
+
+    def adopt(self, platform: Platform, poll: float = 0.1) -> Built:
+        """The platform's build made by another process of this run (the controller's head
+        start, harness.plugin.head_start), once it has ended: waited for, then kept as this
+        process's own."""
+        path = built_file(self.cfg.report_dir, platform)
+        while not path.exists():
+            time.sleep(poll)
+        built = Built.from_dict(json.loads(path.read_text(encoding="utf-8")), platform)
+        self.built[platform.name] = built
+        self.save(platform)
+        return built
+
+    def hand_over(self, built: Built) -> None:
+        """The build for the process that adopts it (see adopt)."""
+        files.write_atomic(built_file(self.cfg.report_dir, built.platform),
+                           json.dumps(sinks.json_safe(built.to_dict())))
 
     def _build(self, platform: Platform, board: StatusBoard, mode: RunMode,
                phases: list[Phase]) -> Built:
@@ -567,6 +606,14 @@ RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.j
 def result_file(report_dir: Path, platform: Platform) -> Path:
     """Where a platform's result so far is kept during a run (see Pipeline.save)."""
     return report_dir / "status" / f"{platform.slug}{RESULT_SUFFIX}"
+
+
+BUILT_SUFFIX = ".built"
+
+
+def built_file(report_dir: Path, platform: Platform) -> Path:
+    """Where a platform's build is handed over to the worker that checks it (Pipeline.adopt)."""
+    return report_dir / "status" / f"{platform.slug}{BUILT_SUFFIX}"
 
 
 def saved_results(report_dir: Path) -> dict[str, PlatformResult]:

@@ -9,8 +9,9 @@ With ``--ref REF`` it checks a published tag or a local image instead of buildin
 controller resolves the registry index once and hands it to the workers.
 
 Split by role, as pytest-xdist is: ``options`` (command line and pyproject), ``scheduling``
-(parametrisation, grouping, order, worker count), ``fixtures`` (the worker's build and probe
-fixtures), ``results`` (gathering, reports and exit status in the controller).
+(parametrisation, grouping, order, worker count), ``head_start`` (the controller's builds,
+started before the workers are up), ``fixtures`` (the worker's build and probe fixtures),
+``results`` (gathering, reports and exit status in the controller).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from harness.core.verdicts import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
 from harness.machine import files, interrupts
 from harness.machine.config import HarnessConfig
-from harness.plugin import fixtures, options, results, scheduling
+from harness.plugin import fixtures, head_start, options, results, scheduling
 from harness.plugin.state import STATE, HarnessState, is_worker
 
 INDEX_KEY = "harness_index"
@@ -109,10 +110,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist: hand the resolved index to each worker, so the registry is asked once."""
+    """xdist: hand each worker the resolved index, so the registry is asked once, and whether
+    the controller builds (harness.plugin.head_start)."""
     state = node.config.stash.get(STATE, None)
     if state is None:
         return
+    head_start.configure_node(node)
     if state.index is not None:
         node.workerinput[INDEX_KEY] = json.dumps(state.index.to_dict())
 

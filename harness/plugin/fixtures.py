@@ -28,6 +28,7 @@ from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import terminal
 from harness.core.verdicts import USER_TEST
+from harness.plugin import head_start
 from harness.plugin.state import STATE, target_of
 
 Agrees = Callable[[str], None]
@@ -50,7 +51,9 @@ def target(request: pytest.FixtureRequest) -> Platform:
 
 
 @pytest.fixture(scope="session")
-def built(harness_pipeline: Pipeline, target: Platform) -> Built:
+def built(request: pytest.FixtureRequest, harness_pipeline: Pipeline, target: Platform) -> Built:
+    if head_start.started(request.config):  # the controller builds it
+        return harness_pipeline.adopt(target)
     return harness_pipeline.build(target)
 
 

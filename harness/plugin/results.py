@@ -20,6 +20,7 @@ import pytest
 
 from harness.containers.build import resolve
 from harness.containers.pipeline import (
+    BUILT_SUFFIX,
     INTERRUPTED_FIX,
     RESULT_SUFFIX,
     saved_results,
@@ -37,7 +38,7 @@ from harness.core.verdicts import Finding
 from harness.machine import files
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports
-from harness.plugin import junit
+from harness.plugin import head_start, junit
 from harness.plugin.scheduling import record_durations
 from harness.plugin.state import STATE, is_worker
 
@@ -55,7 +56,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[_started] = time.time()
     cfg = config.stash[STATE].cfg
     status_dir = files.own_dir(cfg.report_dir / "status")
-    for old in [*status_dir.glob("*.json"), *status_dir.glob(f"*{RESULT_SUFFIX}")]:
+    for old in [*status_dir.glob("*.json"), *status_dir.glob(f"*{RESULT_SUFFIX}"),
+                *status_dir.glob(f"*{BUILT_SUFFIX}")]:
         old.unlink()  # a result kept from an earlier run must never count for this one
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
@@ -67,6 +69,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             printer = ProgressPrinter(status_dir, _line_writer(tr))
         printer.start()
         config.stash[_printer] = printer
+    # Before xdist brings its workers up (its own sessionstart comes last).
+    head_start.begin(config)
 
 
 def live(config: pytest.Config) -> bool:
@@ -146,6 +150,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if state.pipeline.results:
             config.workeroutput[HOST_KEY] = json.dumps(_host(config))  # type: ignore[attr-defined]
         return
+    # The controller's builds end first: one still running is one no worker will check (the
+    # run was interrupted, or stopped early), so it is stopped, and kept as interrupted.
+    head_start.end(config)
     printer = config.stash.get(_printer, None)
     if printer:
         printer.stop()

@@ -7,11 +7,12 @@ out in collection order, so the platforms are collected longest first: durations
 runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
 it that a platform is short; platforms under QEMU first where nothing is known yet.
-``-n auto`` starts one worker per platform: each builds its platform once a build slot of
-its engine is free and probes it once a probe slot is (one per core), the emulated platforms
-first in both queues (harness.machine.slots). By default every platform builds at once, as
-plain ``docker buildx build`` of several platforms does: the native builds' downloads and
-unpacking overlap the emulated builds' work. Measured on 2 cores (bench runs 9 and 10, the
+``-n auto`` starts one worker per platform: each probes its platform once a probe slot is free
+(one per core), the emulated platforms first; the builds take build slots of their engine the
+same way (harness.machine.slots), started by the controller as the run starts
+(harness.plugin.head_start) or, without it, by each worker. By default every platform builds at
+once, as plain ``docker buildx build`` of several platforms does: the native builds' downloads
+and unpacking overlap the emulated builds' work. Measured on 2 cores (bench runs 9 and 10, the
 four Rust images, no cache): two builds at once, the emulated first, took 212.6 s in run 9
 (plain buildx 216.3 s) but 271.7 s in run 10 (plain buildx 235.8 s), where the native builds'
 downloads, started last, were slow (linux/386 took 68 s after the emulated builds, 33 s for

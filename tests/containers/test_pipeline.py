@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from harness.containers.pipeline import Built, Checked, _busy, compose
 from harness.core import observation as obs
+from harness.core.errors import BuildFailed
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms import parse_platform
-from harness.core.report import BuildInfo, ImageInfo, ProbeTimes
+from harness.core.report import BuildInfo, EngineInfo, ImageInfo, Phase, ProbeTimes
 from harness.core.verdicts import Finding, Judgement
 
 ARM = parse_platform("linux/arm64")
@@ -56,3 +59,27 @@ def test_the_hello_world_and_the_audit_overlap_and_are_counted_once() -> None:
     audit.detail.update(started=104.0, seconds=3.0)  # running past it
     assert _busy([hello, audit]) == 7.0
     assert _busy([obs.absent("hello")]) == 0.0
+
+
+def test_a_build_handed_over_is_the_same_build_in_the_worker_that_adopts_it() -> None:
+    """The controller's build (harness.plugin.head_start) reaches its worker through a file:
+    what the worker checks and reports must be what was built."""
+    good = Built(ARM, mode=QEMU, image=BUILT.image, build=BUILT.build,
+                 engine=EngineInfo("unix:///var/run/docker.sock", "x86_64", "26.1.5"),
+                 phases=[Phase("build", "2026-12-01T04:00:00.000+00:00",
+                               "2026-12-01T04:03:20.000+00:00")])
+    back = Built.from_dict(json.loads(json.dumps(good.to_dict())), ARM)
+    assert back == good
+    error = BuildFailed("linux/arm64: a build step failed: exit code: 100", "fix the step",
+                        log_tail="E: Unable to locate package rustc\n\x1b[31m", kind=Kind.BUILD,
+                        cause="step-failed")
+    failed = Built(ARM, error=error, mode=QEMU, build=BuildInfo(False, seconds=3.0),
+                   finding=Finding("build", Kind.BUILD, error.message, error.fix))
+    back = Built.from_dict(json.loads(json.dumps(failed.to_dict())), ARM)
+    assert back.finding == failed.finding and back.build == failed.build
+    assert back.error is not None
+    assert (back.error.message, back.error.fix, back.error.kind, back.error.cause) == \
+        (error.message, error.fix, Kind.BUILD, "step-failed")
+    assert isinstance(back.error, BuildFailed)
+    assert back.error.log_tail == error.log_tail  # test_builds shows it
+    assert compose(back, None).verdict == "fail"

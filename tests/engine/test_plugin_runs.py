@@ -228,13 +228,17 @@ def test_preflight_never_starts_an_engine_in_place_of_the_one_chosen(tmp_path: P
     assert dockerds() == before
 
 
-@pytest.mark.parametrize("builder", ["buildx", "classic"])
+@pytest.mark.parametrize(("builder", "workers"),
+                         [("buildx", "0"), ("classic", "0"), ("buildx", "1")])
 def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: None, builder: str,
+                                                     workers: str,
                                                      docker_client: docker.DockerClient) -> None:
+    """SIGINT to the run alone, as a shell without job control gives it: with a worker, the
+    build runs in the controller (harness.plugin.head_start), which stops it."""
     containers_before = {c.id for c in docker_client.containers.list(all=True)}
     if engine.image_exists(docker_client, "harness-test/slow:linux-amd64"):
         docker_client.images.remove("harness-test/slow:linux-amd64", force=True)
-    cmd = [*harness_cmd(), "--platform=linux/amd64",
+    cmd = [*harness_cmd(workers=workers), "--platform=linux/amd64",
            f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}",
            f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
            f"--build-arg=NONCE={time.time()}",  # a step never cached, whatever ran before
@@ -682,13 +686,15 @@ def _most_at_once(spans: list[tuple[str, str]]) -> int:
 
 
 @pytest.mark.parametrize(("count", "workers", "builds"),
-                         [(1, "auto", None), (4, "auto", None), (4, "2", 1)])
+                         [(1, "auto", None), (4, "auto", None), (4, "2", None), (4, "2", 1)])
 def test_workers_build_side_by_side_and_probe_one_platform_per_core(
         count: int, workers: str, builds: int | None, tmp_path: Path, tiny_base: Any) -> None:
     """`-n auto` (what `nox -s build` passes) starts a worker per platform; the platforms
     build side by side, all at once (or --builds of them), and probe at most one per core at
     once. (xdist asks for the count before the plugin's roles are
-    registered; the plugin once went unasked, and one platform got a worker per core.)"""
+    registered; the plugin once went unasked, and one platform got a worker per core.)
+    The builds start with the run, in the controller (harness.plugin.head_start): fewer
+    workers than platforms never hold a build back."""
     platforms = ["linux/amd64", "linux/386", "linux/arm64", "linux/arm/v7"][:count]
     for p in platforms:
         tiny_base(p)
@@ -709,6 +715,9 @@ def test_workers_build_side_by_side_and_probe_one_platform_per_core(
     assert len(built) == count
     assert _most_at_once(built) <= (builds or count), phases
     assert _most_at_once(probes) <= cores, phases
+    if builds is None:  # every build under way at once, none waiting for a worker's probe
+        assert _most_at_once(built) == count, phases
+        assert max(s for s, _ in built) < min(s for s, _ in probes), phases
     # Side by side: the first builds start before any probe has ended.
     assert sorted(s for s, _ in built)[min(count, builds or count, started) - 1] < \
         min(end for _, end in probes), phases
