@@ -110,8 +110,16 @@ def buildx_floor(peer_wall: float, peer_idle: float, checks_busy: float, cores: 
 def run_checks(platforms: list[str], report_dir: Path, *extra: str,
                env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     """One run of the image checks; (wall seconds, report.json)."""
+    wall, report, _ = run_timed(platforms, report_dir, *extra, env=env)
+    return wall, report
+
+
+def run_timed(platforms: list[str], report_dir: Path, *extra: str,
+              env: dict[str, str] | None = None) -> tuple[float, dict[str, Any], float]:
+    """One run of the image checks; (wall seconds, report.json, when the command started)."""
     cmd = [sys.executable, "-m", "harness", "build", "--no-preflight",
            f"--report-dir={report_dir}", *[f"--platform={p}" for p in platforms], *extra]
+    began = time.time()
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                           env={**os.environ, **(env or {})})
@@ -120,7 +128,7 @@ def run_checks(platforms: list[str], report_dir: Path, *extra: str,
     if not report_file.exists():
         raise SystemExit(f"bench: the run wrote no report:\n{proc.stdout[-3000:]}{proc.stderr}")
     report: dict[str, Any] = json.loads(report_file.read_text())
-    return wall, report
+    return wall, report, began
 
 
 def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, Any]:
@@ -132,7 +140,7 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
             result["alone"][p] = round(wall, 1)
             print(f"bench: {p} alone, every layer rebuilt: {wall:.1f} s", flush=True)
     with CpuUse() as cpu:
-        wall, report = run_checks(platforms, out / "side-by-side", "--no-cache")
+        wall, report, began = run_timed(platforms, out / "side-by-side", "--no-cache")
     result["side_by_side"] = round(wall, 1)
     result["cpu"] = {"side_by_side": cpu.to_dict()}
     print(f"bench: {len(platforms)} side by side, every layer rebuilt: {wall:.1f} s", flush=True)
@@ -177,21 +185,25 @@ def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, An
         p["platform"]: p["observed"].get("elf-audit", {}).get("detail", {}).get("files")
         for p in warm_report["platforms"]}
     result["verdicts"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
-    result["schedule"] = schedule(report)
+    # From the command's start, as plain buildx's builds are counted from its own.
+    result["schedule"] = schedule(report, began)
     return result
 
 
 SCHEDULED = ("queue", "build", "wait", "probe")  # the phases a run's schedule shows
 
 
-def schedule(report: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+def schedule(report: dict[str, Any], zero: float | None = None
+             ) -> dict[str, dict[str, list[float]]]:
     """Which platform built, waited for a probe slot and probed when: each phase's
-    [start, end] in seconds from the run's first phase (from report.json's phases)."""
+    [start, end] in seconds from ``zero`` (the command's start, a Unix time) or else from the
+    run's first phase (from report.json's phases)."""
     spans = {p["platform"]: [(ph["name"], datetime.fromisoformat(ph["start"]).timestamp(),
                               datetime.fromisoformat(ph["end"]).timestamp())
                              for ph in p.get("phases", []) if ph["name"] in SCHEDULED]
              for p in report["platforms"]}
-    zero = min((s for found in spans.values() for _, s, _ in found), default=0.0)
+    if zero is None:
+        zero = min((s for found in spans.values() for _, s, _ in found), default=0.0)
     return {name: {ph: [round(s - zero, 1), round(e - zero, 1)] for ph, s, e in found}
             for name, found in spans.items()}
 
@@ -200,8 +212,9 @@ def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[s
     """The side-by-side run (no cache) with each count of concurrent builds (workers)."""
     found: dict[str, Any] = {}
     for n in counts:
-        wall, report = run_checks(platforms, out / f"builds-{n}", "--no-cache", "-n", str(n))
-        found[str(n)] = {"wall": round(wall, 1), "schedule": schedule(report)}
+        wall, report, began = run_timed(platforms, out / f"builds-{n}", "--no-cache", "-n",
+                                        str(n))
+        found[str(n)] = {"wall": round(wall, 1), "schedule": schedule(report, began)}
         print(f"bench: side by side with {n} builds at once: {wall:.1f} s", flush=True)
     return found
 

@@ -166,3 +166,4 @@ def cpu_seconds(stat: Path = PROC_STAT) -> CpuSeconds | None:
         return parse_proc_stat(stat.read_text(), os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError):
         return None
+

@@ -51,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not active(config):
         return
     interrupts.install()  # a CI cancel (SIGTERM) stops the run as Ctrl-C does
+    scheduling.yield_to_builds(config)
     cfg = options.load(config)
     for directory in map(str, cfg.check_dirs):  # the user's own checks, collected too
         if directory not in config.args:

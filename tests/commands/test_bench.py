@@ -3,6 +3,7 @@ sets each platform's schedule beside plain buildx's build of it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ def test_the_schedule_counts_from_the_first_phase_and_shows_only_the_scheduled_o
         "linux/amd64": {"build": [0.0, 30.0], "probe": [30.0, 35.0]},
         "linux/arm64": {"build": [2.0, 40.5], "probe": [40.5, 48.0]},
     }
+
+
+def test_the_schedule_counts_from_the_commands_start_where_known() -> None:
+    """Plain buildx's builds are counted from its command's start: the harness's are too, so
+    that the time before its first build shows."""
+    report = {"platforms": [
+        {"platform": "linux/arm64", "phases": [phase("build", "12", "50.5"),
+                                               phase("probe", "50.5", "58")]}]}
+    began = datetime.fromisoformat(phase("build", "09.5", "09.5")["start"]).timestamp()
+    assert bench.schedule(report, began) == {
+        "linux/arm64": {"build": [2.5, 41.0], "probe": [41.0, 48.5]}}
 
 
 def result(**extra: Any) -> dict[str, Any]:

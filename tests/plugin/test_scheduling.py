@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.containers.bases import local_tag
 from harness.core.platforms import PLATFORMS, parse_platform
 from harness.machine.debian import debian_suite
 from harness.machine.progress import ProgressPrinter, StatusBoard
+from harness.plugin import scheduling
 from harness.plugin.scheduling import platform_of
 
 
@@ -62,3 +65,15 @@ def test_slim_bases_leave_out_what_debian_slim_leaves_out() -> None:
     options = slim_options()
     assert "--dpkgopt=path-exclude=/usr/share/man/*" in options
     assert "--dpkgopt=path-include=/usr/share/doc/*/copyright" in options
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("popen", f"popen//nice={scheduling.WORKER_NICE}"),
+    ("4*popen", f"4*popen//nice={scheduling.WORKER_NICE}"),
+    ("popen//python=python3.12", f"popen//python=python3.12//nice={scheduling.WORKER_NICE}"),
+    ("popen//nice=3", "popen//nice=3"),  # the user's own
+    ("ssh=ci@arm-box//python=python3", "ssh=ci@arm-box//python=python3"),  # not this machine
+    ("socket=10.0.0.2:8888", "socket=10.0.0.2:8888"),
+])
+def test_local_workers_yield_the_cpu_to_the_builds(spec: str, expected: str) -> None:
+    assert scheduling.niced(spec) == expected
