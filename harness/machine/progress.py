@@ -122,6 +122,7 @@ class LiveBoard:
                           refresh_per_second=4, transient=False, redirect_stdout=False,
                           redirect_stderr=False)
         self._stop = threading.Event()
+        self._ready = threading.Event()
         self._started = False
         self._thread = threading.Thread(target=self._wait, name="harness-live", daemon=True)
 
@@ -153,11 +154,21 @@ class LiveBoard:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def showing(self) -> bool:
+        """Whether the view has taken the screen."""
+        return self._started
+
+    def ready(self) -> None:
+        """pytest and xdist have said what they say first: the view may take the screen."""
+        self._ready.set()
+
     def _wait(self) -> None:
         """The view starts with the first platform's work, once pytest and xdist have said
-        what they say first (their lines would otherwise cut into it)."""
+        what they say first (ready: their lines would otherwise cut into it; xdist rewrites
+        its "bringing up nodes" line in place while the builds already run)."""
         while not self._stop.wait(0.2):
-            if read_statuses(self.directory):
+            if self._ready.is_set() and read_statuses(self.directory):
                 self.before()
                 self._live.start()
                 self._started = True

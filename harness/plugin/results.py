@@ -69,8 +69,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             printer = ProgressPrinter(status_dir, _line_writer(tr))
         printer.start()
         config.stash[_printer] = printer
+        if isinstance(printer, LiveBoard):
+            config.pluginmanager.register(_FirstTest(printer), "harness-live-ready")
     # Before xdist brings its workers up (its own sessionstart comes last).
     head_start.begin(config)
+
+
+class _FirstTest:
+    """The live view takes the screen once the first test starts: pytest and xdist have then
+    written their own lines (xdist rewrites "bringing up nodes" in place until its workers have
+    collected, and the builds already run by then, harness.plugin.head_start)."""
+
+    def __init__(self, board: LiveBoard) -> None:
+        self.board = board
+
+    def pytest_runtest_logstart(self) -> None:
+        self.board.ready()
 
 
 def live(config: pytest.Config) -> bool:

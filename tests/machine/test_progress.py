@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,3 +26,21 @@ def test_a_line_per_platform_with_the_build_output_as_text(tmp_path: Path) -> No
     assert "[bold red]not markup[/bold red]" in lines[1]  # shown as it was printed
     assert "\x1b" not in out.getvalue() and all(len(line) <= 100 for line in lines)
     assert lines[0].split()[2].endswith("s") and len(lines[0].split()) == 3  # no build line
+
+
+def test_the_view_waits_for_ready_though_the_builds_have_begun(tmp_path: Path) -> None:
+    """The builds begin before xdist's workers are up (harness.plugin.head_start): the view
+    must not draw under xdist's "bringing up nodes" line, which xdist rewrites in place."""
+    StatusBoard(tmp_path, parse_platform("linux/arm64"), min_interval=0).set("building")
+    board = LiveBoard(tmp_path, ["linux/arm64"], io.StringIO())
+    board.start()
+    try:
+        time.sleep(0.6)  # three of its polls
+        assert not board.showing
+        board.ready()
+        deadline = time.monotonic() + 5
+        while not board.showing and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert board.showing
+    finally:
+        board.stop()
