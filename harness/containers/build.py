@@ -44,15 +44,14 @@ _running: set[subprocess.Popen[str]] = set()
 _running_lock = threading.Lock()
 
 
-def cancel_running() -> int:
+def cancel_running() -> None:
     """Stop every buildx build this process runs, as Ctrl-C does (buildx cancels the build in
-    the engine, and each build fails as cancelled); how many were running."""
+    the engine, and each build fails as cancelled)."""
     with _running_lock:
         running = list(_running)
     for proc in running:
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
-    return len(running)
 
 
 @dataclass

@@ -124,14 +124,15 @@ class Pipeline:
     """The worker's engine connection and what it has built and checked so far."""
 
     def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None,
-                 run: str = "") -> None:
+                 run: str = "", engines: engine.Routing | None = None) -> None:
         self.cfg = cfg
         self.run = run or uuid.uuid4().hex  # the run every worker is part of (xdist's id)
         # With --ref to a registry: each platform's manifest digest in its index.
         self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}
         self.checked: dict[str, Checked] = {}
-        self.engines = engine.Routing(cfg.engines)
+        # Another pipeline's engines where given: their connections and facts, asked once.
+        self.engines = engines or engine.Routing(cfg.engines)
         self.run_id = uuid.uuid4().hex[:8]
         self.user_tests: dict[str, list[Observation]] = {}
         self.probe_slots = slots.Slots(cfg.report_dir / "status" / "probe-slots",
@@ -243,14 +244,14 @@ class Pipeline:
             built = self._build(platform, board, mode, phases)
             built.engine, built.phases = where, phases
         except KeyboardInterrupt:
-            self.built[platform.name] = failed(_interrupted("build"))
+            self.built[platform.name] = failed(interrupted("build"))
             self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
             if getattr(exc, "cause", "") == "build-cancelled":
                 # buildx stopped at the same signal this worker's main thread got (the build
                 # runs in xdist's execution thread): the interruption, not the image
-                self.built[platform.name] = failed(_interrupted("build"))
+                self.built[platform.name] = failed(interrupted("build"))
                 self.save(platform)
                 raise KeyboardInterrupt("the build was cancelled") from exc
             error, finding = self._finding(platform, "build", exc)
@@ -489,7 +490,7 @@ class Pipeline:
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:
-            self.checked[platform.name] = Checked(platform, finding=_interrupted("probe"))
+            self.checked[platform.name] = Checked(platform, finding=interrupted("probe"))
             self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
@@ -589,7 +590,8 @@ def _seconds(found: list[Observation], source: str) -> float:
 INTERRUPTED_FIX = "run again to check this platform"
 
 
-def _interrupted(stage: str) -> Finding:
+def interrupted(stage: str) -> Finding:
+    """The finding of a stage cut short by Ctrl-C or a cancel (see was_interrupted)."""
     return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX)
 
 

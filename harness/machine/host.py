@@ -166,4 +166,3 @@ def cpu_seconds(stat: Path = PROC_STAT) -> CpuSeconds | None:
         return parse_proc_stat(stat.read_text(), os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError):
         return None
-

@@ -23,11 +23,9 @@ from typing import Any
 import pytest
 
 from harness.containers import build
-from harness.containers.pipeline import INTERRUPTED_FIX, Built, Pipeline
+from harness.containers.pipeline import Built, Pipeline, interrupted
 from harness.core.errors import HarnessError
-from harness.core.outcomes import Kind
 from harness.core.platforms import Platform
-from harness.core.verdicts import Finding
 from harness.plugin.state import STATE, is_worker
 
 KEY = "harness_head_start"  # workerinput: the controller builds, the workers adopt
@@ -56,9 +54,9 @@ class HeadStart:
         finally:
             if built is None or (self.cancelled.is_set() and built.error is not None):
                 # Stopped by stop(): whatever buildx said, the run was interrupted.
-                message = f"{platform.name}: the build was interrupted"
-                cut = Built(platform, error=HarnessError(message, INTERRUPTED_FIX),
-                            finding=Finding("build", Kind.ERROR, message, INTERRUPTED_FIX))
+                finding = interrupted("build")
+                cut = Built(platform, error=HarnessError(finding.message, finding.fix),
+                            finding=finding)
                 if built is not None:
                     cut.mode, cut.engine, cut.phases = built.mode, built.engine, built.phases
                 built = self.pipeline.built[platform.name] = cut
@@ -109,7 +107,8 @@ def begin(config: pytest.Config) -> None:
     if not wanted(config):
         return
     state = config.stash[STATE]
-    head = HeadStart(Pipeline(state.cfg, run=state.pipeline.run), list(state.cfg.platforms))
+    head = HeadStart(Pipeline(state.cfg, run=state.pipeline.run,
+                              engines=state.pipeline.engines), list(state.cfg.platforms))
     config.stash[_head_start] = head
     head.start()
 
@@ -130,4 +129,3 @@ def end(config: pytest.Config) -> None:
     head = config.stash.get(_head_start, None)
     if head is not None:
         head.stop()
-

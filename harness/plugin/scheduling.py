@@ -35,7 +35,7 @@ from xdist.scheduler import LoadScopeScheduling
 from harness.core import service, sources
 from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
-from harness.plugin.state import STATE, target_of
+from harness.plugin.state import STATE, is_worker, target_of
 
 # {job: {platform: seconds}}; "harness/durations" held one {platform: seconds} for every job.
 DURATIONS_KEY = "harness/durations-by-job"
@@ -152,7 +152,7 @@ def yield_to_builds(config: pytest.Config) -> None:
     """Start this run's local workers (xdist's ``popen`` gateways) at WORKER_NICE, before they
     import anything (execnet applies it first); a ``nice`` of the user's own is kept."""
     tx = getattr(config.option, "tx", None)
-    if not tx or hasattr(config, "workerinput"):
+    if not tx or is_worker(config):
         return
     config.option.tx = [niced(spec) for spec in tx]
 
