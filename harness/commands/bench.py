@@ -22,7 +22,9 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
 
 7. plain ``docker buildx build --load`` of the platforms at once, with the harness's own
    command line for each (same Dockerfile, bases and arguments, no cache), against the
-   side-by-side run, which also probes (target <= 1.0);
+   side-by-side run, which also probes (target <= 1.0); beside it, how long apt's fetches
+   took in each side's builds (apt's own "Fetched ... in N s"), the network's share of the
+   difference, which no scheduling of the harness's decides;
 8. ``docker push --all-tags`` of the images to an empty local registry against the first
    ``multiarch-harness publish`` (target <= 0.6);
 9. with ``--routed-engine URL``: the side-by-side run again with linux/386 and linux/amd64 on
@@ -219,11 +221,12 @@ def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[s
     return found
 
 
-def measure_buildx_peer(logs: Path, platforms: list[str]) -> dict[str, Any] | None:
+def measure_buildx_peer(logs: Path, platforms: list[str], out: Path) -> dict[str, Any] | None:
     """Plain `docker buildx build --load` of every platform at once, each with the command
-    line the harness logged for it (its tag changed, no cache): the wall time and when each
-    platform's build ended (seconds from the start, to set beside the harness's schedule);
-    None when the harness did not build with buildx."""
+    line the harness logged for it (its tag changed, no cache), each one's output in ``out``:
+    the wall time, when each platform's build ended (seconds from the start, to set beside
+    the harness's schedule) and apt's fetch seconds in each; None when the harness did not
+    build with buildx."""
     from harness.core.platforms import parse_platform
 
     commands = []
@@ -237,10 +240,14 @@ def measure_buildx_peer(logs: Path, platforms: list[str]) -> dict[str, Any] | No
         if "--no-cache" not in argv:
             argv.insert(-1, "--no-cache")
         commands.append(argv)
+    out.mkdir(parents=True, exist_ok=True)
+    logs_out = {name: open(out / f"{parse_platform(name).slug}-build.log", "wb")  # noqa: SIM115
+                for name in platforms}
     start = time.monotonic()
-    procs = dict(zip(platforms, (subprocess.Popen(c, stdout=subprocess.DEVNULL,
-                                                  stderr=subprocess.DEVNULL)
-                                 for c in commands), strict=True))
+    procs = dict(zip(platforms, (subprocess.Popen(c, stdout=logs_out[n],
+                                                  stderr=subprocess.STDOUT)
+                                 for n, c in zip(platforms, commands, strict=True)),
+                     strict=True))
     ends: dict[str, float] = {}
     while len(ends) < len(procs):
         for name, proc in procs.items():
@@ -249,13 +256,40 @@ def measure_buildx_peer(logs: Path, platforms: list[str]) -> dict[str, Any] | No
         time.sleep(0.2)
     failed = [proc.args for proc in procs.values() if proc.returncode != 0]
     wall = time.monotonic() - start
+    for fh in logs_out.values():
+        fh.close()
     subprocess.run(["docker", "rmi", *[f"{PEER}:{parse_platform(n).slug}" for n in platforms]],
                    capture_output=True, check=False)
     if failed:
         raise SystemExit(f"bench: plain buildx failed: {failed}")
     print(f"bench: plain docker buildx build --load of {len(platforms)} at once: {wall:.1f} s",
           flush=True)
-    return {"wall": round(wall, 1), "ends": ends}
+    return {"wall": round(wall, 1), "ends": ends, "fetch": fetch_seconds(out, platforms)}
+
+
+# apt's account of each fetch: `Fetched 140 MB in 40s (3539 kB/s)`, longer `in 1min 5s`.
+FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in (?:(\d+)h ?)?(?:(\d+)min ?)?(\d+)s")
+
+
+def fetched_seconds(log: str) -> int | None:
+    """The seconds apt said its fetches took in one build's log (its index and its packages),
+    or None where apt fetched nothing (another package manager, every layer cached)."""
+    found = [int(h or 0) * 3600 + int(m or 0) * 60 + int(sec)
+             for h, m, sec in FETCHED.findall(log)]
+    return sum(found) if found else None
+
+
+def fetch_seconds(logs: Path, platforms: list[str]) -> dict[str, int]:
+    """apt's fetch seconds of each platform's build whose log in ``logs`` has them."""
+    from harness.core.platforms import parse_platform
+
+    seen = {}
+    for name in platforms:
+        log = logs / f"{parse_platform(name).slug}-build.log"
+        secs = fetched_seconds(log.read_text(errors="replace")) if log.is_file() else None
+        if secs is not None:
+            seen[name] = secs
+    return seen
 
 
 def build_cache_bytes() -> int | None:
@@ -501,6 +535,7 @@ def render(r: dict[str, Any]) -> list[str]:
         if peer_end is not None:
             shown += f" (plain buildx built it 0-{peer_end:.0f})"
         lines.append(f"{'  schedule ' + p:<44} {shown}")
+    lines += render_fetch(r)
     lines += render_cache(r)[1:]
     if r.get("routed"):
         lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
@@ -533,6 +568,14 @@ def render_cpu(r: dict[str, Any]) -> list[str]:
         lines.append(f"{'  floor: plain buildx + checks beyond its idle':<44} "
                      f"{floor:>9.1f}s  ratio {floor / r['buildx_peer']:.3f}")
     return lines
+
+
+def render_fetch(r: dict[str, Any]) -> list[str]:
+    """apt's fetch seconds in each side's build of each platform: the network's part."""
+    fetch = r.get("apt_fetch") or {}
+    ours, peer = fetch.get("harness", {}), fetch.get("buildx_peer", {})
+    return [f"{'  apt fetches ' + p + ', harness / plain buildx':<44} "
+            f"{ours.get(p, '-'):>5} / {peer.get(p, '-')} s" for p in sorted({*ours, *peer})]
 
 
 def render_cache(r: dict[str, Any]) -> list[str]:
@@ -578,10 +621,12 @@ def main(argv: list[str] | None = None) -> int:
     cache_before = build_cache_bytes()
     result = measure(names, out, alone=not args.skip_alone)
     with CpuUse() as cpu:
-        peer = measure_buildx_peer(out / "side-by-side" / "logs", names)
+        peer = measure_buildx_peer(out / "side-by-side" / "logs", names, out / "buildx-peer")
     if peer:
         result["buildx_peer"] = peer["wall"]
         result["buildx_peer_ends"] = peer["ends"]
+        result["apt_fetch"] = {"harness": fetch_seconds(out / "side-by-side" / "logs", names),
+                               "buildx_peer": peer["fetch"]}
         result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
         builds = result["cpu"]["buildx_peer"] = cpu.to_dict()
         checks = result["cpu"].get("warm_asked")

@@ -65,7 +65,42 @@ def test_without_the_peer_the_schedule_stands_alone() -> None:
 def test_a_run_not_built_with_buildx_has_no_buildx_peer(tmp_path: Path) -> None:
     """The classic builder's log: there is no buildx command line to run again."""
     (tmp_path / "linux-amd64-build.log").write_text("$ docker build --platform linux/amd64 .\n")
-    assert bench.measure_buildx_peer(tmp_path, ["linux/amd64"]) is None
+    assert bench.measure_buildx_peer(tmp_path, ["linux/amd64"], tmp_path / "peer") is None
+    assert not (tmp_path / "peer").exists()
+
+
+# Lines of a real cold build of the Rust image (BuildKit's plain progress), and apt's longer
+# forms of the same account.
+ARM64_LOG = """\
+#5 0.972 Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]
+#5 18.83 Fetched 8841 kB in 18s (498 kB/s)
+#5 52.70 Need to get 152 MB of archives.
+#5 92.82 Fetched 152 MB in 38s (4001 kB/s)
+#5 DONE 244.2s
+"""
+
+
+def test_apts_fetch_seconds_are_read_from_a_build_log() -> None:
+    assert bench.fetched_seconds(ARM64_LOG) == 18 + 38
+    assert bench.fetched_seconds("#5 99.1 Fetched 1,234 MB in 1min 5s (19.0 MB/s)\n") == 65
+    assert bench.fetched_seconds("Fetched 2 GB in 1h 2min 3s (1 MB/s)\n") == 3723
+    assert bench.fetched_seconds("Fetched 0 B in 0s (0 B/s)\n") == 0
+
+
+def test_a_build_without_apt_fetches_has_none() -> None:
+    """Every layer cached, or another package manager: no figure, not a zero."""
+    assert bench.fetched_seconds("#5 CACHED\n#6 [2/3] RUN apk add gcc\n#6 DONE 3.1s\n") is None
+
+
+def test_each_sides_fetches_are_read_from_its_logs_and_shown_side_by_side(tmp_path: Path) -> None:
+    (tmp_path / "linux-arm64-build.log").write_text(ARM64_LOG)
+    (tmp_path / "linux-amd64-build.log").write_text("#5 CACHED\n")
+    fetched = bench.fetch_seconds(tmp_path, ["linux/arm64", "linux/amd64", "linux/386"])
+    assert fetched == {"linux/arm64": 56}
+    lines = bench.render(result(apt_fetch={"harness": {"linux/arm64": 26},
+                                           "buildx_peer": fetched}))
+    [arm] = [line for line in lines if "apt fetches linux/arm64" in line]
+    assert arm.split()[-4:] == ["26", "/", "56", "s"]
 
 
 def test_the_floor_adds_only_the_checks_cpu_that_plain_buildx_left_idle() -> None:
