@@ -45,6 +45,7 @@ engine's build cache; the bench says how much the cache grew, for ``docker build
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -231,33 +232,29 @@ def measure_buildx_peer(logs: Path, platforms: list[str], out: Path) -> dict[str
 
     commands = []
     for name in platforms:
-        slug = parse_platform(name).slug
-        first = (logs / f"{slug}-build.log").read_text().split("\n", 1)[0]
+        first = build_log(logs, name).read_text().split("\n", 1)[0]
         if not first.startswith("$ docker buildx build"):
             return None
         argv = shlex.split(first[2:])
-        argv[argv.index("--tag") + 1] = f"{PEER}:{slug}"
+        argv[argv.index("--tag") + 1] = f"{PEER}:{parse_platform(name).slug}"
         if "--no-cache" not in argv:
             argv.insert(-1, "--no-cache")
         commands.append(argv)
     out.mkdir(parents=True, exist_ok=True)
-    logs_out = {name: open(out / f"{parse_platform(name).slug}-build.log", "wb")  # noqa: SIM115
-                for name in platforms}
-    start = time.monotonic()
-    procs = dict(zip(platforms, (subprocess.Popen(c, stdout=logs_out[n],
-                                                  stderr=subprocess.STDOUT)
-                                 for n, c in zip(platforms, commands, strict=True)),
-                     strict=True))
-    ends: dict[str, float] = {}
-    while len(ends) < len(procs):
-        for name, proc in procs.items():
-            if name not in ends and proc.poll() is not None:
-                ends[name] = round(time.monotonic() - start, 1)
-        time.sleep(0.2)
+    with contextlib.ExitStack() as stack:
+        procs = {}
+        start = time.monotonic()
+        for name, argv in zip(platforms, commands, strict=True):
+            log = stack.enter_context(build_log(out, name).open("wb"))
+            procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        ends: dict[str, float] = {}
+        while len(ends) < len(procs):
+            for name, proc in procs.items():
+                if name not in ends and proc.poll() is not None:
+                    ends[name] = round(time.monotonic() - start, 1)
+            time.sleep(0.2)
     failed = [proc.args for proc in procs.values() if proc.returncode != 0]
     wall = time.monotonic() - start
-    for fh in logs_out.values():
-        fh.close()
     subprocess.run(["docker", "rmi", *[f"{PEER}:{parse_platform(n).slug}" for n in platforms]],
                    capture_output=True, check=False)
     if failed:
@@ -279,13 +276,18 @@ def fetched_seconds(log: str) -> int | None:
     return sum(found) if found else None
 
 
-def fetch_seconds(logs: Path, platforms: list[str]) -> dict[str, int]:
-    """apt's fetch seconds of each platform's build whose log in ``logs`` has them."""
+def build_log(logs: Path, platform: str) -> Path:
+    """A platform's build log in ``logs``, named as the harness names its own."""
     from harness.core.platforms import parse_platform
 
+    return logs / f"{parse_platform(platform).slug}-build.log"
+
+
+def fetch_seconds(logs: Path, platforms: list[str]) -> dict[str, int]:
+    """apt's fetch seconds of each platform's build whose log in ``logs`` has them."""
     seen = {}
     for name in platforms:
-        log = logs / f"{parse_platform(name).slug}-build.log"
+        log = build_log(logs, name)
         secs = fetched_seconds(log.read_text(errors="replace")) if log.is_file() else None
         if secs is not None:
             seen[name] = secs
