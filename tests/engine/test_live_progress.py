@@ -26,17 +26,23 @@ PLATFORMS = ("linux/amd64", "linux/386")
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Callable[..., Callable[[], str]]]:
-    """``terminal(*harness args)``: the run in a 140x40 tmux pane; returns the screen reader."""
+    """``terminal(*harness args)``: the run in a 140x40 tmux pane; returns the screen reader
+    (``reader(scrollback=True)`` reads the lines that scrolled off the top too)."""
     debian_package("tmux", "tmux")
     session = f"harness-{uuid.uuid4().hex[:8]}"
 
-    def start(*args: str) -> Callable[[], str]:
+    def start(*args: str) -> Callable[..., str]:
         command = " ".join(f"'{a}'" for a in harness_cmd(*args, workers="2"))
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40",
                         f"cd {ROOT} && TERM=xterm-256color {command}; echo EXIT=$?; "
                         "sleep 300"], check=True)
-        return lambda: subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
-                                      capture_output=True, text=True, check=True).stdout
+
+        def read(scrollback: bool = False) -> str:
+            since = ["-S", "-"] if scrollback else []
+            return subprocess.run(["tmux", "capture-pane", "-p", *since, "-t", session],
+                                  capture_output=True, text=True, check=True).stdout
+
+        return read
 
     yield start
     subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
@@ -85,6 +91,8 @@ def test_progress_plain_prints_a_line_per_change(terminal: Any, tmp_path: Path,
     for p in PLATFORMS:
         tiny_base(p)
     screen = terminal(*args(tmp_path, "--progress=plain"))
-    end = wait_for(screen, r"^EXIT=\d+")
+    wait_for(screen, r"^EXIT=\d+")
+    # builds start before the workers come up, so their lines are above a 40-line screen's top
+    end = screen(scrollback=True)
     assert "EXIT=0" in end, end
     assert re.search(r"^\[harness\] linux/amd64 +building", end, re.MULTILINE), end
