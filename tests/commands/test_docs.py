@@ -52,6 +52,8 @@ def test_every_benchmark_run_kept_is_a_row_and_two_bars() -> None:
             f"{ratio:.3f} |" in page
         assert f"run {run['run']}: {ratio:.3f}" in plot
     assert plot.count("<rect") == 2 + 2 * len(history["runs"])  # the legend's, then the bars
+    floors = [run for run in history["runs"] if run.get("buildx_floor")]
+    assert floors and plot.count('class="floor"') == len(floors)  # a line per run that has one
 
 
 def test_the_pages_are_written_where_the_site_reads_them(tmp_path: Path) -> None:
@@ -69,4 +71,12 @@ def test_every_report_field_says_what_it_is() -> None:
 def test_a_run_without_a_publish_measure_is_a_row_with_a_dash() -> None:
     page, _plot = docs.bench_history({"runs": [
         {"run": 12, "side_by_side": 285.8, "buildx_peer": 292.2, "warm": 24.0}]})
-    assert "| 12 | 285.8 s | 292.2 s | 0.978 | 24.0 s | - |" in page
+    assert "| 12 | 285.8 s | 292.2 s | 0.978 | - | 24.0 s | - |" in page
+
+
+def test_a_run_with_a_floor_shows_it_as_seconds_and_a_ratio_and_a_line() -> None:
+    page, plot = docs.bench_history({"runs": [
+        {"run": 26, "side_by_side": 225.4, "buildx_peer": 199.8, "buildx_floor": 208.8,
+         "warm": 6.0}]})
+    assert "| 26 | 225.4 s | 199.8 s | 1.128 | 208.8 s (1.045) | 6.0 s | - |" in page
+    assert "<title>floor 208.8 s</title>" in plot
