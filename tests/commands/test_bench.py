@@ -123,6 +123,18 @@ def test_the_cpu_of_each_run_and_the_floor_are_shown_beside_the_ratio() -> None:
     assert "210.0s" in floor and "ratio 1.050" in floor
 
 
+def test_a_floor_over_the_target_says_the_target_is_out_of_reach_here() -> None:
+    cpu = {"buildx_peer": {"busy": 370.0, "idle": 30.0},
+           "warm_asked": {"busy": 50.2, "idle": 10.0}}
+    over = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=210.0,
+                               cpu=cpu))
+    assert any("out of reach on this machine" in line for line in over)
+    # Checks that fit in plain buildx's idle time: the target is the harness's to meet.
+    fits = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=200.0,
+                               cpu=cpu))
+    assert not any("out of reach" in line for line in fits)
+
+
 def test_without_cpu_figures_no_floor_is_claimed() -> None:
     lines = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1))
     assert not any("CPU" in line or "floor" in line for line in lines)
