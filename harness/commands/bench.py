@@ -24,9 +24,9 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
    command line for each (same Dockerfile, bases and arguments, no cache), against the
    side-by-side run, which also probes (target <= 1.0); beside it, how long apt's fetches
    took in each side's builds (apt's own "Fetched ... in N s"). Under QEMU apt's download
-   methods run emulated, so that time is mostly CPU: it grows with what else the machine
-   runs (152 MB took 5 s for an arm64 build alone, 22-63 s beside three others), and shows
-   where one side's builds were squeezed harder than the other's;
+   methods run emulated, so that time is CPU as well as the network: on a busy machine it
+   grows with what else runs (152 MB took 5 s for an arm64 build alone, 22-63 s beside three
+   others); slow fetches while the CPUs sit idle mean a slow archive;
 8. ``docker push --all-tags`` of the images to an empty local registry against the first
    ``multiarch-harness publish`` (target <= 0.6);
 9. with ``--routed-engine URL``: the side-by-side run again with linux/386 and linux/amd64 on
@@ -579,7 +579,7 @@ def render_cpu(r: dict[str, Any]) -> list[str]:
 
 
 def render_fetch(r: dict[str, Any]) -> list[str]:
-    """apt's fetch seconds in each side's build of each platform (mostly emulated CPU)."""
+    """apt's fetch seconds in each side's build of each platform (emulated CPU and network)."""
     fetch = r.get("apt_fetch") or {}
     ours, peer = fetch.get("harness", {}), fetch.get("buildx_peer", {})
     return [f"{'  apt fetches ' + p + ', harness / plain buildx':<44} "
