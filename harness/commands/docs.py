@@ -145,7 +145,8 @@ def report_json() -> str:
 
 
 def _plot(runs: list[dict[str, Any]]) -> str:
-    """An SVG of each run's side-by-side time against plain buildx's, with the ratio."""
+    """An SVG of each run's side-by-side time against plain buildx's, with the ratio and,
+    where the run kept it, the floor (a dashed line)."""
     top = max([1.0, *(max(r["side_by_side"], r["buildx_peer"], r.get("buildx_floor") or 0)
                       for r in runs)])
     width, height, base, bar = max(120 * len(runs) + 60, 760), 260, 220, 36
