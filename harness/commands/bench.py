@@ -569,9 +569,10 @@ def render_cpu(r: dict[str, Any]) -> list[str]:
                          f"{cpu[key]['busy']:>8.0f} / {cpu[key]['idle']:.0f} core-s")
     if r.get("buildx_floor") and r.get("buildx_peer"):
         floor = r["buildx_floor"]
+        ratio = floor / r["buildx_peer"]
         lines.append(f"{'  floor: plain buildx + checks beyond its idle':<44} "
-                     f"{floor:>9.1f}s  ratio {floor / r['buildx_peer']:.3f}")
-        if floor / r["buildx_peer"] > TARGET_BUILDX_RATIO:
+                     f"{floor:>9.1f}s  ratio {ratio:.3f}")
+        if ratio > TARGET_BUILDX_RATIO:
             # Said, so that a ratio over the target is not read as the harness's scheduling.
             lines.append("  the cold target is out of reach on this machine: the checks need "
                          "more CPU than plain buildx's builds left idle")

@@ -147,8 +147,8 @@ def report_json() -> str:
 def _plot(runs: list[dict[str, Any]]) -> str:
     """An SVG of each run's side-by-side time against plain buildx's, with the ratio and,
     where the run kept it, the floor (a dashed line)."""
-    top = max([1.0, *(max(r["side_by_side"], r["buildx_peer"], r.get("buildx_floor") or 0)
-                      for r in runs)])
+    top = float(max([1.0, *(max(r["side_by_side"], r["buildx_peer"], r.get("buildx_floor") or 0)
+                            for r in runs)]))
     width, height, base, bar = max(120 * len(runs) + 60, 760), 260, 220, 36
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
@@ -160,16 +160,21 @@ def _plot(runs: list[dict[str, Any]]) -> str:
            '<line x1="404" y1="11" x2="418" y2="11" stroke="#000" stroke-dasharray="3,2"/>'
            '<text x="422" y="15">floor: plain buildx + the checks\' CPU beyond its idle'
            '</text>']
+
+    def reach(seconds: Any) -> float:
+        """How high ``seconds`` reaches above the base line, on the plot's common scale."""
+        return (base - 40) * float(seconds) / top
+
     for n, r in enumerate(runs):
         x = 50 + 120 * n
         for k, (key, colour) in enumerate((("side_by_side", "#1e88e5"),
                                            ("buildx_peer", "#90a4ae"))):
-            h = (base - 40) * float(r[key]) / top
+            h = reach(r[key])
             out.append(f'<rect x="{x + k * (bar + 4)}" y="{base - h:.1f}" width="{bar}" '
                        f'height="{h:.1f}" fill="{colour}"><title>{sinks.html(str(r[key]))} s'
                        '</title></rect>')
         if r.get("buildx_floor"):  # from run 21: what this machine allows (docs/benchmarks)
-            y = base - (base - 40) * float(r["buildx_floor"]) / top
+            y = base - reach(r["buildx_floor"])
             out.append(f'<line class="floor" x1="{x - 2}" y1="{y:.1f}" x2="{x + 2 * bar + 6}" '
                        f'y2="{y:.1f}" stroke="#000" stroke-dasharray="3,2"><title>floor '
                        f'{sinks.html(str(r["buildx_floor"]))} s</title></line>')
