@@ -212,6 +212,28 @@ def test_a_platform_an_aarch64_host_cannot_run_is_the_machines_error_naming_the_
     assert got.kind is Kind.ERROR and "arm64 host" in got.fix and "F" in got.fix
 
 
+@pytest.mark.skipif(shutil.which("qemu-arm-static") is None, reason="needs qemu-arm-static")
+def test_preflight_registers_qemus_arm_handler_where_aarch32_did_not_run(tmp_path: Path) -> None:
+    """Debian's qemu-user-static registers no arm handler on arm64. A directory stands for
+    binfmt_misc: this machine's own is shared, and its kernel is x86_64."""
+    from harness.machine.provision import register_missing_modes
+
+    (tmp_path / "status").write_text("enabled\n")
+    said: list[str] = []
+    assert register_missing_modes(said.append, "aarch64", tmp_path, ran(False)) == ["qemu-arm"]
+    line = (tmp_path / "register").read_text()
+    assert line.startswith(":qemu-arm:M::\\x7f\\x45\\x4c\\x46\\x01") and line.endswith(":F")
+    assert line.split(":")[6] == os.path.realpath(shutil.which("qemu-arm-static") or "")
+    assert "does not run linux/arm/v7 natively" in said[0]
+    # With AArch32, or on x86_64 (whose 386 ran), or once the handler is there: nothing.
+    (tmp_path / "register").unlink()
+    assert register_missing_modes(said.append, "aarch64", tmp_path, ran(True)) == []
+    assert register_missing_modes(said.append, "x86_64", tmp_path, ran(True)) == []
+    (tmp_path / "qemu-arm").write_text(ARM)
+    assert register_missing_modes(said.append, "aarch64", tmp_path, ran(False)) == []
+    assert not (tmp_path / "register").exists()
+
+
 @pytest.mark.skipif(host_platform.machine() != "x86_64", reason="an x86_64 host's proof")
 def test_this_x86_64_machine_runs_386_natively_because_its_program_ran() -> None:
     i386 = parse_platform("linux/386")
