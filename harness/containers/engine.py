@@ -202,8 +202,8 @@ def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
 
 def run_mode_on(platform: Platform, arch: str, url: str | None, host_name: str = "") -> RunMode:
     """How ``platform`` runs on the host of the engine at ``url`` (None: the chosen engine):
-    from this machine's binfmt_misc when the engine runs here, else natively when the host's
-    architecture runs it, else from what that host's BuildKit can run."""
+    from this machine's binfmt_misc (and proofs) when the engine runs here, else natively for
+    the host's own platforms, else from what that host's BuildKit can run."""
     if on_this_host(url, host_name):
         return run_mode(platform, arch, read_handlers())
     # No program can be run there from here: the host's own platforms are native, and a

@@ -1,7 +1,8 @@
 """How the host runs each platform: natively, under a registered QEMU handler, or not at all.
 
 The kernel consults binfmt_misc before its own ELF loader, so a registered handler wins even
-for a platform the CPU could run; otherwise the CPU family decides.
+for a platform the CPU could run; otherwise the CPU family decides, and for a 32-bit mode of
+it (AArch32, i386) a tiny program of the platform run here (``harness.core.native``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from harness.core.diagnosis import no_handler_fix as _no_handler_fix
 from harness.core.elf import synthetic_header
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform
+from harness.machine import files
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 PROC_STAT = Path("/proc/stat")
@@ -111,24 +113,24 @@ def qemu_version(interpreter: str) -> str | None:
 
 def executes(program: bytes) -> bool:
     """Whether the kernel runs ``program`` to exit 0 here (natively, or through the
-    binfmt_misc handler that claims it); False on "exec format error"."""
-    # Beside the harness's other files, not in /tmp: a CI's /tmp may be mounted noexec, and
-    # "permission denied" there would read as a CPU that cannot.
-    where = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness"
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=where, prefix="proof-") as temp:
-            path = Path(temp) / "exit0"
-            path.write_bytes(program)
-            path.chmod(0o700)
-            return subprocess.run([str(path)], capture_output=True, timeout=30,
-                                  check=False, stdin=subprocess.DEVNULL).returncode == 0
-    except OSError as exc:
-        if exc.errno != errno.ENOEXEC:
-            raise
-        return False
-    except subprocess.TimeoutExpired:
-        return False
+    binfmt_misc handler that claims it); False on "exec format error", and where no
+    directory lets it be run at all (then nothing is proved)."""
+    # The harness's cache first, not /tmp: a CI's /tmp may be mounted noexec.
+    for where in (files.cache_dir("proofs"), Path(tempfile.gettempdir())):
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=where, prefix="proof-") as temp:
+                path = Path(temp) / "exit0"
+                path.write_bytes(program)
+                path.chmod(0o700)
+                return subprocess.run([str(path)], capture_output=True, timeout=30,
+                                      check=False, stdin=subprocess.DEVNULL).returncode == 0
+        except OSError as exc:
+            if exc.errno == errno.ENOEXEC:
+                return False
+        except subprocess.TimeoutExpired:
+            return False
+    return False
 
 
 @functools.cache
