@@ -278,6 +278,25 @@ def test_on_x86_64_the_arm_program_runs_through_the_registered_handler(tmp_path:
     assert (mode.kind, mode.handler) == ("qemu", handler.name)
 
 
+@pytest.mark.machine  # root, and it turns this machine's arm handler off for milliseconds
+@pytest.mark.skipif(host_platform.machine() != "x86_64" or _arm_handler() is None
+                    or os.geteuid() != 0, reason="needs root on x86_64 with QEMU's arm handler")
+def test_on_x86_64_the_arm_program_runs_only_through_the_handler() -> None:
+    """With the handler off, the kernel itself refuses the program (exec format error): what
+    ran before was QEMU, and the proof tells a refusal from a run."""
+    handler = _arm_handler()
+    assert handler is not None
+    program = native.tiny_program(parse_platform("linux/arm/v7")) or b""
+    entry = Path("/proc/sys/fs/binfmt_misc") / handler.name
+    entry.write_text("0")
+    try:
+        refused = executes(program)
+    finally:
+        entry.write_text("1")
+    assert refused is False
+    assert executes(program) is True
+
+
 # The first lines of /proc/stat on a 2-core machine (clock ticks of 1/100 s).
 PROC_STAT = """cpu  1000 20 300 5000 100 10 5 65 0 0
 cpu0 500 10 150 2500 50 5 2 30 0 0
