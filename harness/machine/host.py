@@ -27,8 +27,6 @@ from harness.machine import files
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 PROC_STAT = Path("/proc/stat")
 
-# The CPU families' platforms (harness.core.native decides which of them run natively).
-NATIVE = {**native.FAMILY, "amd64": native.FAMILY["x86_64"], "arm64": native.FAMILY["aarch64"]}
 __all__ = ["RunMode"]
 
 

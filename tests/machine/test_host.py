@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.core import native
 from harness.core.elf import parse_header
@@ -156,6 +158,20 @@ def test_an_x86_64_host_runs_386_natively_only_once_seen_to() -> None:
     # Nor does an x86_64 host run 32-bit arm without a handler, whatever a program did.
     assert run_mode(parse_platform("linux/arm/v7"), "x86_64", [], proof=ran(True)).kind \
         == "unavailable"
+
+
+@given(st.sampled_from(PLATFORMS), st.sampled_from([*native.FAMILY, "amd64", "arm64", "mips"]),
+       st.booleans())
+def test_native_is_said_only_of_the_family_and_of_an_optional_mode_only_once_it_ran(
+        platform: Platform, host: str, answer: bool) -> None:
+    mode = run_mode(platform, host, [], proof=ran(answer))
+    if mode.kind == "native":
+        assert native.in_family(platform, host)
+        assert answer or not native.needs_proof(platform, host)
+    else:
+        assert mode.kind == "unavailable"
+        assert not native.in_family(platform, host) or (
+            native.needs_proof(platform, host) and not answer)
 
 
 def test_the_fix_for_a_missing_32_bit_mode_registers_qemus_handler_with_f() -> None:
