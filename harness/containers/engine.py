@@ -17,7 +17,7 @@ from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
 from harness.containers import ssh
-from harness.core import sinks
+from harness.core import native, sinks
 from harness.core.diagnosis import ENGINE_FIX
 from harness.core.errors import EngineUnavailable, NoEmulation
 from harness.core.outcomes import RunKind, RunMode
@@ -202,20 +202,23 @@ def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
 
 def run_mode_on(platform: Platform, arch: str, url: str | None, host_name: str = "") -> RunMode:
     """How ``platform`` runs on the host of the engine at ``url`` (None: the chosen engine):
-    from this machine's binfmt_misc when the engine runs here, else natively when the host's
-    architecture runs it, else from what that host's BuildKit can run."""
+    from this machine's binfmt_misc (and proofs) when the engine runs here, else natively for
+    the host's own platforms, else from what that host's BuildKit can run."""
     if on_this_host(url, host_name):
         return run_mode(platform, arch, read_handlers())
-    native = run_mode(platform, arch, [])
-    if native.can_run:
-        return native
+    # No program can be run there from here: the host's own platforms are native, and a
+    # 32-bit mode of its CPU (AArch32, i386) only once its BuildKit ran a binary of it.
+    own = run_mode(platform, arch, [], proof=lambda _p: False)
+    if own.can_run:
+        return own
     runnable = buildkit_platforms(url or chosen().url)
     if runnable is None:
         return RunMode(RunKind.QEMU, "the engine host's (not known: no buildx to ask)")
     # One emulator runs every variant of its architecture (qemu-arm runs arm/v5 too, though
     # BuildKit lists only v6 and v7).
     if (platform.os, platform.architecture) in runnable:
-        return RunMode(RunKind.QEMU, REMOTE_HANDLER)
+        return RunMode(RunKind.NATIVE) if native.in_family(platform, arch) else \
+            RunMode(RunKind.QEMU, REMOTE_HANDLER)
     return RunMode(RunKind.UNAVAILABLE)
 
 
@@ -224,12 +227,19 @@ def cannot_run(platform: Platform, arch: str, url: str | None,
     """Why ``platform`` cannot run on the host of the engine at ``url``, with the fix for
     that host (this machine's, or another one's)."""
     if url is not None and not on_this_host(url, host_name):
+        if native.needs_proof(platform, arch):
+            return NoEmulation(
+                f"{platform.name} cannot run on the {arch} host of {sinks.redact(url)}: its "
+                "BuildKit lists it neither as native (that CPU or kernel has no 32-bit mode) "
+                "nor as emulated", f"on that host, {native.why_not(platform, arch)[1]}")
         return NoEmulation(
             f"{platform.name} cannot run on the {arch} host of {sinks.redact(url)}: its BuildKit "
             "lists no emulator for it",
             "register QEMU's binfmt_misc handlers on that host (Debian: apt-get install "
             "qemu-user-static binfmt-support), or route the platform to an engine of its own "
             "architecture")
+    if native.needs_proof(platform, arch):  # its CPU family, without the 32-bit mode
+        return NoEmulation(*native.why_not(platform, arch))
     return NoEmulation(f"{platform.name} cannot run on this {arch} host: no QEMU handler is "
                        "registered for it", no_handler_fix(platform))
 

@@ -88,7 +88,15 @@ def no_handler_fix(platform: str) -> str:
         "`apt-get install qemu-user-static binfmt-support && update-binfmts --enable` "
         "(or `nox -s preflight`, which does it); elsewhere "
         "`docker run --privileged --rm tonistiigi/binfmt --install all`"
-    )
+    ) + (_ARM_ON_ARM64 if platform.startswith("linux/arm/") else "")
+
+
+# Debian's package leaves 32-bit arm to the CPU on arm64, and many arm64 CPUs have no AArch32.
+_ARM_ON_ARM64 = (
+    "; on an arm64 host Debian's qemu-user-static registers no handler for arm: `nox -s "
+    "preflight` as root registers QEMU's (binfmt_misc flag F), or `tonistiigi/binfmt "
+    "--install arm`"
+)
 
 
 Make = Callable[[Event, "re.Match[str] | None"], tuple[str, str]]

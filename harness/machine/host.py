@@ -1,42 +1,32 @@
 """How the host runs each platform: natively, under a registered QEMU handler, or not at all.
 
 The kernel consults binfmt_misc before its own ELF loader, so a registered handler wins even
-for a platform the CPU could run; otherwise the CPU family decides.
+for a platform the CPU could run; otherwise the CPU family decides, and for a 32-bit mode of
+it (AArch32, i386) a tiny program of the platform run here (``harness.core.native``).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import platform as host_platform
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.core import native
 from harness.core.diagnosis import no_handler_fix as _no_handler_fix
 from harness.core.elf import synthetic_header
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform
+from harness.machine import files
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 PROC_STAT = Path("/proc/stat")
 
-# Platforms whose binaries a CPU family executes without emulation (32-bit x86 on x86_64,
-# AArch32 on most, not all, aarch64 CPUs).
-NATIVE = {
-    # The amd64 levels too: the CPU is not asked whether it has them (that is the isa
-    # audit's and the CPU's business), as BuildKit runs them natively.
-    "x86_64": {"linux/amd64", "linux/amd64/v2", "linux/amd64/v3", "linux/amd64/v4",
-               "linux/386"},
-    "i686": {"linux/386"},
-    "aarch64": {"linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"},
-    "armv7l": {"linux/arm/v7", "linux/arm/v6", "linux/arm/v5"},
-    "ppc64le": {"linux/ppc64le"},
-    "s390x": {"linux/s390x"},
-    "riscv64": {"linux/riscv64"},
-}
-
-NATIVE = {**NATIVE, "amd64": NATIVE["x86_64"], "arm64": NATIVE["aarch64"]}
 __all__ = ["RunMode"]
 
 
@@ -119,15 +109,54 @@ def qemu_version(interpreter: str) -> str | None:
     return m[1] if m else None
 
 
-def run_mode(platform: Platform, host_arch: str, handlers: list[Handler]) -> RunMode:
+def executes(program: bytes) -> bool:
+    """Whether the kernel runs ``program`` to exit 0 here (natively, or through the
+    binfmt_misc handler that claims it); False on "exec format error", and where no
+    directory lets it be run at all (then nothing is proved)."""
+    # The harness's cache first, not /tmp: a CI's /tmp may be mounted noexec.
+    for where in (files.cache_dir("proofs"), Path(tempfile.gettempdir())):
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=where, prefix="proof-") as temp:
+                path = Path(temp) / "exit0"
+                path.write_bytes(program)
+                path.chmod(0o700)
+                return subprocess.run([str(path)], capture_output=True, timeout=30,
+                                      check=False, stdin=subprocess.DEVNULL).returncode == 0
+        except OSError as exc:
+            if exc.errno == errno.ENOEXEC:
+                return False
+        except subprocess.TimeoutExpired:
+            return False
+    return False
+
+
+@functools.cache
+def runs_here(platform: Platform) -> bool:
+    """A tiny program of the platform ran on this machine (once per process)."""
+    program = native.tiny_program(platform)
+    return program is not None and executes(program)
+
+
+def _this_machine(platform: Platform, host_arch: str) -> bool:
+    """The proof for a host that is this machine; no other host's can be had from here."""
+    same = native.kernel_arch(host_arch) == native.kernel_arch(host_platform.machine())
+    return same and runs_here(platform)
+
+
+def run_mode(platform: Platform, host_arch: str, handlers: list[Handler],
+             proof: native.Proof | None = None) -> RunMode:
+    """How ``platform`` runs on a host of ``host_arch`` with these handlers; ``proof`` tells
+    whether a binary of it ran there with no handler (default: this machine, by running
+    one), and is asked only for a 32-bit mode of the CPU family (AArch32, i386)."""
     header = synthetic_header(platform.bits, platform.big_endian, platform.elf_machine)
-    for h in handlers:
-        if h.enabled and h.matches(header):
-            return RunMode(RunKind.QEMU, h.name, h.interpreter, h.flags,
-                           qemu_version(h.interpreter))
-    if platform.name in NATIVE.get(host_arch, set()):
-        return RunMode(RunKind.NATIVE)
-    return RunMode(RunKind.UNAVAILABLE)
+    handler = next((RunMode(RunKind.QEMU, h.name, h.interpreter, h.flags,
+                            qemu_version(h.interpreter))
+                    for h in handlers if h.enabled and h.matches(header)), None)
+    ran = None
+    if handler is None and native.needs_proof(platform, host_arch):
+        ran = proof(platform) if proof else _this_machine(platform, host_arch)
+    return native.decide(platform, host_arch, handler, ran)
 
 
 def no_handler_fix(platform: Platform) -> str:

@@ -9,15 +9,19 @@ Elsewhere nothing is installed: :func:`missing_fix` says what to install.
 from __future__ import annotations
 
 import os
+import platform as host_platform
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.core import native
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import CannotCheck, from_diagnosis
+from harness.core.platforms import PLATFORMS
 from harness.machine.debian import BUILDX_SOURCES, debian_mirror
+from harness.machine.host import read_handlers, run_mode
 
 # Installed without Recommends, so what the harness relies on is named here: arch-test is only
 # a Recommends of mmdebstrap, and mmdebstrap refuses every foreign base without it.
@@ -124,6 +128,37 @@ def enable_binfmt(say: Say) -> None:
     if not (BINFMT / "status").exists():
         _run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], say)
     _run(["update-binfmts", "--enable"], say, check=False)  # fails harmlessly per format
+    register_missing_modes(say)
+
+
+def register_missing_modes(say: Say, arch: str | None = None, directory: Path = BINFMT,
+                           proof: native.Proof | None = None) -> list[str]:
+    """QEMU's handler, with the F flag, for each 32-bit mode of this CPU family that no
+    handler serves and whose tiny program did not run (AArch32 on most cloud arm64 CPUs):
+    Debian's qemu-user-static registers none for the host's own family. The handlers
+    registered, by name; ``arch`` and ``proof`` stand for this machine's (tests)."""
+    arch = arch or host_platform.machine()
+    handlers = read_handlers(directory)
+    done: list[str] = []
+    for platform in PLATFORMS:
+        name = native.handler_name(platform)
+        if name is None or name in done or not native.needs_proof(platform, arch):
+            continue
+        if run_mode(platform, arch, handlers, proof).can_run:
+            continue
+        # Static, as F opens it now for every container, whose filesystem has no libraries
+        # of this host's.
+        interpreter = shutil.which(f"{name}-static")
+        if interpreter is None:
+            say(f"{platform.name} does not run natively here and there is no {name}-static "
+                "to register for it (apt-get install qemu-user-static)")
+            continue
+        line = native.register_line(platform, os.path.realpath(interpreter))
+        say(f"this {arch} CPU does not run {platform.name} natively: registering {name} "
+            f"({interpreter}, flags F)")
+        (directory / "register").write_text(line)
+        done.append(name)
+    return done
 
 
 def engine_answers() -> bool:

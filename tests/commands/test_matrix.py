@@ -21,9 +21,21 @@ def test_each_platform_is_a_job_on_a_native_runner_where_there_is_one() -> None:
         {"platform": "linux/amd64", "slug": "linux-amd64", "runner": X86_RUNNER},
         {"platform": "linux/386", "slug": "linux-386", "runner": X86_RUNNER},
         {"platform": "linux/arm64", "slug": "linux-arm64", "runner": ARM_RUNNER},
-        {"platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": ARM_RUNNER},
+        {"platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": X86_RUNNER},
         {"platform": "linux/riscv64", "slug": "linux-riscv64", "runner": X86_RUNNER},
     ]}
+
+
+def test_32_bit_arm_goes_to_x86_64_runners_under_qemu_not_to_arm64_ones() -> None:
+    """GitHub's ubuntu-24.04-arm runners do not execute AArch32 ("exec format error"), and
+    Debian's qemu-user-static registers no arm handler on an arm64 host; x86_64 runners run
+    every 32-bit arm variant under qemu-arm."""
+    got = matrix(parse_platforms(["linux/arm/v7", "linux/arm/v6", "linux/arm/v5",
+                                  "linux/arm64"]))
+    assert [leg["runner"] for leg in got["include"]] == [X86_RUNNER] * 3 + [ARM_RUNNER]
+    # An arm64 machine of the caller's that has AArch32 is still theirs to name.
+    got = matrix(parse_platforms(["linux/arm/v7"]), {"linux/arm/v7": "self-hosted-arm64"})
+    assert got["include"][0]["runner"] == "self-hosted-arm64"
 
 
 def test_a_base_without_registry_is_docker_hub_s_as_the_docker_cli_reads_it() -> None:

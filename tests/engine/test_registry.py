@@ -435,7 +435,7 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
     assert "offers linux/mips64le, which the platform table does not know" in run.stderr
     configured = harness("matrix", "--platform=linux/386,linux/arm/v7")
     assert json.loads(configured.stdout)["include"][1] == {
-        "platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": "ubuntu-24.04-arm"}
+        "platform": "linux/arm/v7", "slug": "linux-arm-v7", "runner": "ubuntu-24.04"}
     single = harness("matrix", f"--platforms-from-base={registry.host}/base@"
                      f"{amd64['digest']}")
     assert single.returncode == Exit.USAGE and "not an index" in single.stderr
