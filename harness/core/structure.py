@@ -18,13 +18,16 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import json
 import re
+import reprlib
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import regex
+import yaml
 
 from harness.core.errors import UsageError
 from harness.core.platforms import PLATFORMS, Platform
@@ -146,6 +149,125 @@ class StructureFile:
 
 # -- reading a file ---------------------------------------------------------------------------
 
+# A config is data from outside: bounded before and while it is parsed. CST's own configs are
+# a few KiB, a dozen levels deep and use no aliases; these bounds are far above that and far
+# below what would cost a machine anything (an alias bomb of 437 bytes expands to 9^9 nodes).
+CONFIG_LIMIT = 4 << 20  # bytes of a config file read; more is refused
+CONFIG_LIMIT_TEXT = "4 MiB"
+MAX_DEPTH = 64  # levels of nesting
+MAX_NODES = 100_000  # values in the file, each alias counted as everything it stands for
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with nesting bounded as it composes (its composer recurses) and
+    every node's size counted with aliases expanded (an alias is the same node again, so the
+    count is exact and costs nothing): past :data:`MAX_NODES` it stops."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep()
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) in self._sizes:
+            size = self._sizes[id(node)]  # an alias: the node it names, again
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+        else:
+            size = 1
+        if size > MAX_NODES:
+            raise _TooMany()
+        self._sizes[id(node)] = size
+        return node
+
+    def _size(self, node: Any) -> int:
+        if id(node) not in self._sizes:  # an alias of a node still being composed
+            raise _Recursive()
+        return self._sizes[id(node)]
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _json_depth_ok(data: Any) -> bool:
+    """Whether JSON ``data`` is at most :data:`MAX_DEPTH` levels deep (walked without
+    recursion: the data came from outside)."""
+    level = [data]
+    for _ in range(MAX_DEPTH + 1):
+        level = [v for item in level if isinstance(item, dict | list)
+                 for v in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return True
+    return False
+
+
+def load(data: bytes, shown: str, json_syntax: bool = False) -> Any:
+    """A config's text (at most :data:`CONFIG_LIMIT` bytes, the reader's bound) parsed, YAML
+    or JSON as CST reads it by the file's name, within the bounds above: anything past them,
+    or not valid, is one usage error naming the file."""
+    where = f"the structure test {shown}"
+    syntax = "JSON" if json_syntax else "YAML"
+    deep = UsageError(f"{where} is nested deeper than {MAX_DEPTH} levels",
+                      "a CST config needs a few levels; fix the file")
+    try:
+        if json_syntax:
+            found = json.loads(data)
+            if not _json_depth_ok(found):
+                raise deep
+            return found
+        loader = _BoundedLoader(data)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (_TooDeep, RecursionError):
+        raise deep from None
+    except _TooMany:
+        raise UsageError(f"{where} has more than {MAX_NODES} values with its aliases "
+                         "expanded (a YAML alias bomb?)",
+                         "write the tests out, or use aliases that expand to less") from None
+    except _Recursive:
+        raise UsageError(f"{where} has an alias inside the value it names (recursive "
+                         "aliases)", "remove the recursive alias") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{where} is not valid {syntax}: {_bounded(first)}",
+                         "fix its syntax") from None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
+SHOWN_LIMIT = 200  # characters of a value of the config a message quotes
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT - 3] + "..."
+
+
+def _echo(value: Any) -> str:
+    """A value of the config as a message quotes it: its repr, bounded in depth, in items and
+    in characters (an alias-shared value is never expanded whole)."""
+    return _bounded(_REPR.repr(value))
+
 class _Reader:
     """Typed access to one mapping of the file, every error naming where it is."""
 
@@ -155,7 +277,7 @@ class _Reader:
         unknown = [k for k in data if k not in keys]
         if unknown:
             # yaml.UnmarshalStrict in CST: an unknown key is an error, not ignored
-            raise UsageError(f"unknown key {unknown[0]!r} in {where}",
+            raise UsageError(f"unknown key {_echo(unknown[0])} in {where}",
                              f"known keys: {', '.join(keys)}")
         self.data, self.where = data, where
 
@@ -164,7 +286,7 @@ class _Reader:
         if value is None:
             value = default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise UsageError(f"{self.where}: {key} must be a string, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a string, not {_echo(value)}",
                              f"write {key}: 'TEXT'")
         if required and not str(value):
             raise UsageError(f"{self.where}: {key} is required", f"write {key}: 'TEXT'")
@@ -173,14 +295,14 @@ class _Reader:
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise UsageError(f"{self.where}: {key} must be true or false, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be true or false, not {_echo(value)}",
                              f"write {key}: true")
         return value
 
     def number(self, key: str, default: int) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{self.where}: {key} must be a whole number, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a whole number, not {_echo(value)}",
                              f"write {key}: 0")
         return value
 
@@ -188,7 +310,7 @@ class _Reader:
         value = self.data.get(key) or []
         if not isinstance(value, list) or not all(
                 isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
-            raise UsageError(f"{self.where}: {key} must be a list of strings, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a list of strings, not {_echo(value)}",
                              f"write {key}: ['TEXT']")
         return tuple(str(v) for v in value)
 
@@ -234,7 +356,7 @@ def _compile(pattern: str, where: str) -> None:
         try:
             regex.compile(expand(pattern, platform))
         except regex.error as exc:
-            raise UsageError(f"{where}: {pattern!r} is not a regular expression: {exc}",
+            raise UsageError(f"{where}: {_echo(pattern)} is not a regular expression: {exc}",
                              "fix the pattern (RE2 syntax, as CST reads it)") from None
 
 
@@ -247,7 +369,7 @@ def parse(data: Any, shown: str) -> StructureFile:
                          f"start it with schemaVersion: '{SCHEMA_VERSION}'")
     version = data.get("schemaVersion")
     if version != SCHEMA_VERSION:
-        raise UsageError(f"{where}: schemaVersion {version!r} is not read here",
+        raise UsageError(f"{where}: schemaVersion {_echo(version)} is not read here",
                          f"write schemaVersion: '{SCHEMA_VERSION}' (CST's current schema)")
     top = _Reader(data, where, TOP_KEYS)
     tests: list[Test] = []
@@ -273,7 +395,7 @@ def parse(data: Any, shown: str) -> StructureFile:
         r = _Reader(item, f"{where}: fileExistenceTests[{i}]", EXISTENCE_KEYS)
         by = r.text("isExecutableBy")
         if by and by not in EXECUTABLE_BY:
-            raise UsageError(f"{r.where}: isExecutableBy {by!r} is not one of "
+            raise UsageError(f"{r.where}: isExecutableBy {_echo(by)} is not one of "
                              f"{', '.join(EXECUTABLE_BY)}", "write isExecutableBy: 'any'")
         tests.append(FileExistenceTest(r.text("name", required=True),
                                        r.text("path", required=True),
@@ -298,7 +420,7 @@ def parse(data: Any, shown: str) -> StructureFile:
     names = [t.name for t in tests]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
-        raise UsageError(f"{where}: two tests are named {twice!r}",
+        raise UsageError(f"{where}: two tests are named {_echo(twice)}",
                          "give every test its own name (each is a test case of its own)")
     user = ""
     if data.get("containerRunOptions") is not None:
