@@ -188,6 +188,31 @@ def test_file_content_needs_every_expected_and_no_excluded_pattern() -> None:
         "Failed to open /etc/app. Error: File /etc/app not found in image"]
 
 
+def test_a_file_longer_than_the_cap_is_a_usage_finding_not_a_verdict_on_its_head() -> None:
+    """A 70 MB file ending in b: its first 64 MiB alone passed `excludedContents: ['b']` and
+    failed `expectedContents: ['b$']`."""
+    head = "a" * 1000  # what was read; the rest (and its final b) was not
+    for spec in ({"excludedContents": ["b"]}, {"expectedContents": ["b$"]},
+                 {"expectedContents": ["a"]}):
+        test = one("fileContentTests", path="/big", **spec)
+        with pytest.raises(UsageError) as err:
+            cst.judge_content(test, cst.FileAnswer(content=head, dropped=6 << 20), "/big", ARM64)
+        assert "/big is 6291456 bytes longer than the 64 MiB" in err.value.message
+        assert "commandTest" in err.value.fix
+    whole = one("fileContentTests", path="/big", excludedContents=["b"])
+    assert cst.judge_content(whole, cst.FileAnswer(content=head + "b"), "/big", ARM64) == [
+        f"Excluded string 'b' found in file content string '{cst.quote(head + 'b')}'"]
+
+
+def test_a_command_printing_past_the_cap_is_a_usage_finding_where_patterns_ask() -> None:
+    test = one("commandTests", command="yes", excludedOutput=["n"])
+    with pytest.raises(UsageError, match="bytes longer than the 64 MiB"):
+        cst.judge_command(test, cst.CommandAnswer("y\n" * 10, "", 0, dropped=1), ARM64)
+    status_only = one("commandTests", command="yes")  # no pattern: the exit code is whole
+    assert cst.judge_command(status_only, cst.CommandAnswer("y\n", "", 0, dropped=1),
+                             ARM64) == []
+
+
 def test_metadata_is_compared_field_by_field_against_the_image_config() -> None:
     [meta] = load("ubuntu_22_04_metadata_test.yaml").tests
     assert isinstance(meta, cst.MetadataTest)
