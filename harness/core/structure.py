@@ -18,6 +18,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import reprlib
@@ -40,16 +41,26 @@ from harness.core.usercheck import (
 )
 
 PREFIX = "cst:"  # a structure test's source: cst:FILE::NAME
-SCHEMA_VERSION = "2.0.0"  # the only version read (CST's SchemaVersions map has 1.0.0 too)
+# The keys are every one a released CST knew (pkg/types/v1, v2 and unversioned of tags
+# v0.2.0 to v1.22.0, read with yaml.UnmarshalStrict), each with the meaning it had there;
+# a key only a pull request had (isDirectory, sysctls, drop_capabilities) is unknown.
+SCHEMA_VERSION = "2.0.0"  # CST's current schema; SchemaVersions in pkg/types/types.go
+SCHEMA_V1 = "1.0.0"  # still read by CST: command a list, no metadata, no owner checks
 TOP_KEYS = ("schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
             "fileContentTests", "metadataTest", "licenseTests", "containerRunOptions")
+TOP_KEYS_V1 = ("schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
+               "fileContentTests", "licenseTests")
 COMMAND_KEYS = ("name", "setup", "teardown", "envVars", "exitCode", "command", "args",
                 "expectedOutput", "excludedOutput", "expectedError", "excludedError")
+COMMAND_KEYS_V1 = tuple(k for k in COMMAND_KEYS if k != "args")
 EXISTENCE_KEYS = ("name", "path", "shouldExist", "permissions", "uid", "gid",
                   "isExecutableBy")
+EXISTENCE_KEYS_V1 = ("name", "path", "shouldExist", "permissions")
 CONTENT_KEYS = ("name", "path", "expectedContents", "excludedContents")
-METADATA_KEYS = ("envVars", "unboundEnvVars", "exposedPorts", "unexposedPorts", "entrypoint",
-                 "cmd", "workdir", "volumes", "unmountedVolumes", "labels", "user")
+# env: metadataTest's environment in v0.1.0 to v1.11.0, renamed envVars in v1.13.0
+METADATA_KEYS = ("envVars", "env", "unboundEnvVars", "exposedPorts", "unexposedPorts",
+                 "entrypoint", "cmd", "workdir", "volumes", "unmountedVolumes", "labels",
+                 "user")
 LICENSE_KEYS = ("debian", "files")
 ENV_KEYS = ("key", "value", "isRegex")
 # containerRunOptions: the user is honoured; the rest change the container's powers or mount
@@ -283,8 +294,10 @@ class _Reader:
         unknown = [k for k in data if k not in keys]
         if unknown:
             # yaml.UnmarshalStrict in CST: an unknown key is an error, not ignored
+            near = difflib.get_close_matches(str(unknown[0]), keys, n=1)
             raise UsageError(f"unknown key {_echo(unknown[0])} in {where}",
-                             f"known keys: {', '.join(keys)}")
+                             f"did you mean {near[0]!r}? (known keys: {', '.join(keys)})"
+                             if near else f"known keys: {', '.join(keys)}")
         self.data, self.where = data, where
 
     def text(self, key: str, default: str = "", required: bool = False) -> str:
@@ -374,19 +387,28 @@ def parse(data: Any, shown: str) -> StructureFile:
         raise UsageError(f"{where} is not a mapping of CST keys",
                          f"start it with schemaVersion: '{SCHEMA_VERSION}'")
     version = data.get("schemaVersion")
-    if version != SCHEMA_VERSION:
-        raise UsageError(f"{where}: schemaVersion {_echo(version)} is not read here",
+    if version not in (SCHEMA_VERSION, SCHEMA_V1):
+        raise UsageError(f"{where}: schemaVersion {_echo(version)} is not one CST has",
                          f"write schemaVersion: '{SCHEMA_VERSION}' (CST's current schema)")
-    top = _Reader(data, where, TOP_KEYS)
+    v1 = version == SCHEMA_V1
+    top = _Reader(data, where, TOP_KEYS_V1 if v1 else TOP_KEYS)
     tests: list[Test] = []
     for i, item in enumerate(_list(top, "commandTests")):
-        r = _Reader(item, f"{where}: commandTests[{i}]", COMMAND_KEYS)
+        r = _Reader(item, f"{where}: commandTests[{i}]", COMMAND_KEYS_V1 if v1 else COMMAND_KEYS)
         command = r.data.get("command")
-        if not isinstance(command, str) or not command:
+        if v1:  # v1/command.go: the command and its arguments in one list
+            if not isinstance(command, list) or not command or not all(
+                    isinstance(a, str) for a in command):
+                raise UsageError(f"{r.where}: command must be a non-empty list of strings",
+                                 "write command: ['prog', '--flag'] (schema 1.0.0)")
+            argv = tuple(command)
+        elif not isinstance(command, str) or not command:
             raise UsageError(f"{r.where}: command must be a program's name (a string)",
                              "write command: 'prog' and args: ['--flag'] (schema 2.0.0)")
+        else:
+            argv = (command, *r.texts("args"))
         tests.append(CommandTest(
-            r.text("name", required=True), (command, *r.texts("args")), r.commands("setup"),
+            r.text("name", required=True), argv, r.commands("setup"),
             r.commands("teardown"), r.env("envVars", need_value=True), r.number("exitCode", 0),
             r.patterns("expectedOutput"), r.patterns("excludedOutput"),
             r.patterns("expectedError"), r.patterns("excludedError")))
@@ -398,7 +420,8 @@ def parse(data: Any, shown: str) -> StructureFile:
                                      r.patterns("expectedContents"),
                                      r.patterns("excludedContents")))
     for i, item in enumerate(_list(top, "fileExistenceTests")):
-        r = _Reader(item, f"{where}: fileExistenceTests[{i}]", EXISTENCE_KEYS)
+        r = _Reader(item, f"{where}: fileExistenceTests[{i}]",
+                    EXISTENCE_KEYS_V1 if v1 else EXISTENCE_KEYS)
         by = r.text("isExecutableBy")
         if by and by not in EXECUTABLE_BY:
             raise UsageError(f"{r.where}: isExecutableBy {_echo(by)} is not one of "
@@ -415,7 +438,8 @@ def parse(data: Any, shown: str) -> StructureFile:
     if data.get("metadataTest") is not None:
         r = _Reader(data["metadataTest"], f"{where}: metadataTest", METADATA_KEYS)
         meta = MetadataTest(
-            env=r.env("envVars", need_value=False), unbound_env=r.env("unboundEnvVars", False),
+            env=r.env("env", need_value=False) + r.env("envVars", need_value=False),
+            unbound_env=r.env("unboundEnvVars", False),
             exposed_ports=r.texts("exposedPorts"), unexposed_ports=r.texts("unexposedPorts"),
             entrypoint=r.optional_texts("entrypoint"), cmd=r.optional_texts("cmd"),
             workdir=r.text("workdir"), volumes=r.texts("volumes"),

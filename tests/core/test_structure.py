@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,56 @@ def test_csts_own_configs_are_read_unmodified_in_csts_order() -> None:
     assert meta.unexposed_ports == ("80",) and meta.unmounted_volumes == ("/root",)
 
 
-def test_a_schema_other_than_2_0_0_is_refused_naming_the_fix() -> None:
+def test_a_schema_cst_never_had_is_refused_naming_the_fix() -> None:
     with pytest.raises(UsageError) as err:
-        load("ubuntu_22_04_failure_test.yaml")  # CST's own, schemaVersion 1.0.0
-    assert "schemaVersion '1.0.0' is not read here" in err.value.message
+        cst.parse({"schemaVersion": "3.0.0"}, "f.yaml")
+    assert "schemaVersion '3.0.0' is not one CST has" in err.value.message
     assert "schemaVersion: '2.0.0'" in err.value.fix
+
+
+def test_csts_own_configs_of_every_released_schema_are_read_with_their_meaning() -> None:
+    """CST's own configs, unmodified: schema 1.0.0 (a command and its arguments in one list)
+    and metadataTest's env of releases v0.1.0 to v1.11.0 (envVars since v1.13.0)."""
+    v1 = load("ubuntu_22_04_failure_test.yaml")
+    bad = v1.tests[0]
+    assert isinstance(bad, cst.CommandTest) and bad.name == "bad apt-get-command"
+    assert bad.command == ("apt-get", "dslkfjasl") and bad.exit_code == 1
+    [meta] = load("ubuntu_20_04_metadata_test.yaml").tests
+    assert isinstance(meta, cst.MetadataTest)
+    assert cst.EnvVar("SOME_KEY", "SOME_VAL") in meta.env
+    assert cst.EnvVar("REGEX_VAR", r"[a-z]+-2\.1\.*", True) in meta.env
+    config = cst.ImageConfig.of({"Env": ["SOME_KEY=OTHER", "EMPTY_VAR=", r"FOO_BAR=FOO\:BAR=BAZ",
+                                         "REGEX_VAR=test-2.1.8"]})
+    assert cst.judge_metadata(replace(meta, labels=()), config, ARM64) == [
+        "env var SOME_KEY value OTHER does not match expected value: SOME_VAL"]
+
+
+@pytest.mark.parametrize(("data", "said", "hint"), [
+    # keys only pull requests had, never a release: refused, with the nearest known key
+    ({"schemaVersion": "2.0.0", "fileExistenceTests": [
+        {"name": "a", "path": "/", "isDirectory": True}]}, "unknown key 'isDirectory'", ""),
+    ({"schemaVersion": "2.0.0", "containerRunOptions": {"sysctls": ["a=1"]}},
+     "unknown key 'sysctls'", ""),
+    ({"schemaVersion": "2.0.0", "metadataTest": {"unboundEnv": [{"key": "A"}]}},
+     "unknown key 'unboundEnv'", "did you mean 'unboundEnvVars'?"),
+    # schema 1.0.0 never had 2.0.0's keys
+    ({"schemaVersion": "1.0.0", "metadataTest": {"env": []}}, "unknown key 'metadataTest'",
+     ""),
+    ({"schemaVersion": "1.0.0", "commandTests": [{"name": "a", "command": "x"}]},
+     "command must be a non-empty list of strings", ""),
+])
+def test_a_key_no_release_knew_is_refused_with_the_nearest(data: dict[str, Any], said: str,
+                                                           hint: str) -> None:
+    with pytest.raises(UsageError) as err:
+        cst.parse(data, "f.yaml")
+    assert said in err.value.message and hint in err.value.fix
+
+
+def test_small_yaml_aliases_are_read_as_yaml_means_them() -> None:
+    data = cst.load(b"schemaVersion: '2.0.0'\nmetadataTest:\n  volumes: &v ['/a']\n"
+                    b"  unmountedVolumes: *v\n", "f.yaml")
+    [meta] = cst.parse(data, "f.yaml").tests
+    assert isinstance(meta, cst.MetadataTest) and meta.unmounted_volumes == ("/a",)
 
 
 @pytest.mark.parametrize(("data", "said"), [
