@@ -89,15 +89,18 @@ def test_the_tests_an_image_fails_are_named_on_the_platform_that_fails_them(
 
 def test_a_config_of_another_schema_or_an_unknown_key_is_refused_before_any_build(
         tmp_path: Path) -> None:
-    status, out, _ = run(tmp_path, f"--structure-tests={HERE / 'ubuntu_22_04_failure_test.yaml'}")
+    other = tmp_path / "other.yaml"  # 1.0.0 and 2.0.0 are CST's; no release had 3.0.0
+    other.write_text("schemaVersion: '3.0.0'\n")
+    status, out, _ = run(tmp_path, f"--structure-tests={other}")
     assert status == Exit.USAGE, out[-3000:]
-    assert "schemaVersion '1.0.0' is not read here" in out
+    assert "schemaVersion '3.0.0' is not one CST has" in out
     assert not (tmp_path / "logs").exists()
     typo = tmp_path / "typo.yaml"
     typo.write_text("schemaVersion: '2.0.0'\ncommandTests:\n- name: x\n  command: ls\n"
                     "  expectedOuptut: ['x']\n")
     status, out, _ = run(tmp_path, f"--structure-tests={typo}")
     assert status == Exit.USAGE and "unknown key 'expectedOuptut'" in out, out[-3000:]
+    assert "did you mean 'expectedOutput'?" in out
 
 
 def test_overrides_skip_and_change_checks_on_the_platforms_they_name(
