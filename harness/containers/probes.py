@@ -508,6 +508,14 @@ def read_path(container: Any, path: str, limit: int, hops: int = 8
               ) -> tuple[str, bytes] | None:
     """(the path symlinks led to, its first ``limit`` bytes) in ``container``; None when
     there is no such file. Read as a stream: the rest of the file is never transferred."""
+    found = read_sized(container, path, limit, hops)
+    return None if found is None else found[:2]
+
+
+def read_sized(container: Any, path: str, limit: int, hops: int = 8
+               ) -> tuple[str, bytes, int] | None:
+    """:func:`read_path`, and the file's whole size (its tar header's), so that a reader
+    knows what it did not read."""
     for _ in range(hops):
         try:
             stream, _stat = container.get_archive(path)
@@ -523,7 +531,7 @@ def read_path(container: Any, path: str, limit: int, hops: int = 8
                     posixpath.join(posixpath.dirname(path), target))
                 continue
             fh = tar.extractfile(member)
-            return path, (fh.read(limit) if fh else b"")
+            return path, (fh.read(limit) if fh else b""), member.size
     return None
 
 

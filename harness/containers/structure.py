@@ -23,6 +23,7 @@ from harness.containers.probes import (
     ImageProbe,
     files_only,
     read_path,
+    read_sized,
     stat_path,
 )
 from harness.core import observation as obs
@@ -99,8 +100,8 @@ def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConf
                 raise HarnessError(d.message, d.fix, kind=d.kind, cause=d.cause)
         for step in test.teardown:  # structure.go logs a failed teardown; so does the probe log
             probe.run(argv(step), env=env, user=sf.user)
-    return cst.judge_command(test, cst.CommandAnswer(out.text, out.stderr, out.status),
-                             platform)
+    return cst.judge_command(test, cst.CommandAnswer(out.text, out.stderr, out.status,
+                                                     dropped=out.dropped), platform)
 
 
 def _files(test: cst.Test, config: cst.ImageConfig, platform: Platform,
@@ -157,10 +158,12 @@ class _Reader:
         if member is not None and member.isdir():
             return cst.FileAnswer(error=f"Cannot read specified path: {path} is a directory, "
                                   "not a file")
-        text = self.text(path, OUTPUT_CAP)
-        if text is None:
+        found = read_sized(self.container, path, OUTPUT_CAP)
+        if found is None:
             return cst.FileAnswer(exists=False, error=f"File {path} not found in image")
-        return cst.FileAnswer(content=text)
+        _path, data, size = found
+        return cst.FileAnswer(content=data.decode(errors="replace"),
+                              dropped=max(size - len(data), 0))
 
     def text(self, path: str, limit: int) -> str | None:
         found = read_path(self.container, path, limit)

@@ -18,29 +18,49 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+import reprlib
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import regex
+import yaml
 
 from harness.core.errors import UsageError
 from harness.core.platforms import PLATFORMS, Platform
-from harness.core.usercheck import MATCH_SECONDS, NAMES, PatternTimeout, expand
+from harness.core.usercheck import (
+    MATCH_SECONDS,
+    NAMES,
+    OUTPUT_CAP_TEXT,
+    PatternTimeout,
+    expand,
+)
 
 PREFIX = "cst:"  # a structure test's source: cst:FILE::NAME
-SCHEMA_VERSION = "2.0.0"  # the only version read (CST's SchemaVersions map has 1.0.0 too)
+# The keys are every one a released CST knew (pkg/types/v1, v2 and unversioned of tags
+# v0.2.0 to v1.22.0, read with yaml.UnmarshalStrict), each with the meaning it had there;
+# a key only a pull request had (isDirectory, sysctls, drop_capabilities) is unknown.
+SCHEMA_VERSION = "2.0.0"  # CST's current schema; SchemaVersions in pkg/types/types.go
+SCHEMA_V1 = "1.0.0"  # still read by CST: command a list, no metadata, no owner checks
 TOP_KEYS = ("schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
             "fileContentTests", "metadataTest", "licenseTests", "containerRunOptions")
+TOP_KEYS_V1 = ("schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
+               "fileContentTests", "licenseTests")
 COMMAND_KEYS = ("name", "setup", "teardown", "envVars", "exitCode", "command", "args",
                 "expectedOutput", "excludedOutput", "expectedError", "excludedError")
+COMMAND_KEYS_V1 = tuple(k for k in COMMAND_KEYS if k != "args")
 EXISTENCE_KEYS = ("name", "path", "shouldExist", "permissions", "uid", "gid",
                   "isExecutableBy")
+EXISTENCE_KEYS_V1 = ("name", "path", "shouldExist", "permissions")
 CONTENT_KEYS = ("name", "path", "expectedContents", "excludedContents")
-METADATA_KEYS = ("envVars", "unboundEnvVars", "exposedPorts", "unexposedPorts", "entrypoint",
-                 "cmd", "workdir", "volumes", "unmountedVolumes", "labels", "user")
+# env: metadataTest's environment in v0.1.0 to v1.11.0, renamed envVars in v1.13.0
+METADATA_KEYS = ("envVars", "env", "unboundEnvVars", "exposedPorts", "unexposedPorts",
+                 "entrypoint", "cmd", "workdir", "volumes", "unmountedVolumes", "labels",
+                 "user")
 LICENSE_KEYS = ("debian", "files")
 ENV_KEYS = ("key", "value", "isRegex")
 # containerRunOptions: the user is honoured; the rest change the container's powers or mount
@@ -146,6 +166,125 @@ class StructureFile:
 
 # -- reading a file ---------------------------------------------------------------------------
 
+# A config is data from outside: bounded before and while it is parsed. CST's own configs are
+# a few KiB, a dozen levels deep and use no aliases; these bounds are far above that and far
+# below what would cost a machine anything (an alias bomb of 437 bytes expands to 9^9 nodes).
+CONFIG_LIMIT = 4 << 20  # bytes of a config file read; more is refused
+CONFIG_LIMIT_TEXT = "4 MiB"
+MAX_DEPTH = 64  # levels of nesting
+MAX_NODES = 100_000  # values in the file, each alias counted as everything it stands for
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with nesting bounded as it composes (its composer recurses) and
+    every node's size counted with aliases expanded (an alias is the same node again, so the
+    count is exact and costs nothing): past :data:`MAX_NODES` it stops."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep()
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) in self._sizes:
+            size = self._sizes[id(node)]  # an alias: the node it names, again
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+        else:
+            size = 1
+        if size > MAX_NODES:
+            raise _TooMany()
+        self._sizes[id(node)] = size
+        return node
+
+    def _size(self, node: Any) -> int:
+        if id(node) not in self._sizes:  # an alias of a node still being composed
+            raise _Recursive()
+        return self._sizes[id(node)]
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _json_depth_ok(data: Any) -> bool:
+    """Whether JSON ``data`` is at most :data:`MAX_DEPTH` levels deep (walked without
+    recursion: the data came from outside)."""
+    level = [data]
+    for _ in range(MAX_DEPTH + 1):
+        level = [v for item in level if isinstance(item, dict | list)
+                 for v in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return True
+    return False
+
+
+def load(data: bytes, shown: str, json_syntax: bool = False) -> Any:
+    """A config's text (at most :data:`CONFIG_LIMIT` bytes, the reader's bound) parsed, YAML
+    or JSON as CST reads it by the file's name, within the bounds above: anything past them,
+    or not valid, is one usage error naming the file."""
+    where = f"the structure test {shown}"
+    syntax = "JSON" if json_syntax else "YAML"
+    deep = UsageError(f"{where} is nested deeper than {MAX_DEPTH} levels",
+                      "a CST config needs a few levels; fix the file")
+    try:
+        if json_syntax:
+            found = json.loads(data)
+            if not _json_depth_ok(found):
+                raise deep
+            return found
+        loader = _BoundedLoader(data)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (_TooDeep, RecursionError):
+        raise deep from None
+    except _TooMany:
+        raise UsageError(f"{where} has more than {MAX_NODES} values with its aliases "
+                         "expanded (a YAML alias bomb?)",
+                         "write the tests out, or use aliases that expand to less") from None
+    except _Recursive:
+        raise UsageError(f"{where} has an alias inside the value it names (recursive "
+                         "aliases)", "remove the recursive alias") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{where} is not valid {syntax}: {_bounded(first)}",
+                         "fix its syntax") from None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
+SHOWN_LIMIT = 200  # characters of a value of the config a message quotes
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT - 3] + "..."
+
+
+def _echo(value: Any) -> str:
+    """A value of the config as a message quotes it: its repr, bounded in depth, in items and
+    in characters (an alias-shared value is never expanded whole)."""
+    return _bounded(_REPR.repr(value))
+
 class _Reader:
     """Typed access to one mapping of the file, every error naming where it is."""
 
@@ -155,8 +294,10 @@ class _Reader:
         unknown = [k for k in data if k not in keys]
         if unknown:
             # yaml.UnmarshalStrict in CST: an unknown key is an error, not ignored
-            raise UsageError(f"unknown key {unknown[0]!r} in {where}",
-                             f"known keys: {', '.join(keys)}")
+            near = difflib.get_close_matches(str(unknown[0]), keys, n=1)
+            raise UsageError(f"unknown key {_echo(unknown[0])} in {where}",
+                             f"did you mean {near[0]!r}? (known keys: {', '.join(keys)})"
+                             if near else f"known keys: {', '.join(keys)}")
         self.data, self.where = data, where
 
     def text(self, key: str, default: str = "", required: bool = False) -> str:
@@ -164,7 +305,7 @@ class _Reader:
         if value is None:
             value = default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise UsageError(f"{self.where}: {key} must be a string, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a string, not {_echo(value)}",
                              f"write {key}: 'TEXT'")
         if required and not str(value):
             raise UsageError(f"{self.where}: {key} is required", f"write {key}: 'TEXT'")
@@ -173,14 +314,14 @@ class _Reader:
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise UsageError(f"{self.where}: {key} must be true or false, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be true or false, not {_echo(value)}",
                              f"write {key}: true")
         return value
 
     def number(self, key: str, default: int) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{self.where}: {key} must be a whole number, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a whole number, not {_echo(value)}",
                              f"write {key}: 0")
         return value
 
@@ -188,7 +329,7 @@ class _Reader:
         value = self.data.get(key) or []
         if not isinstance(value, list) or not all(
                 isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
-            raise UsageError(f"{self.where}: {key} must be a list of strings, not {value!r}",
+            raise UsageError(f"{self.where}: {key} must be a list of strings, not {_echo(value)}",
                              f"write {key}: ['TEXT']")
         return tuple(str(v) for v in value)
 
@@ -234,7 +375,7 @@ def _compile(pattern: str, where: str) -> None:
         try:
             regex.compile(expand(pattern, platform))
         except regex.error as exc:
-            raise UsageError(f"{where}: {pattern!r} is not a regular expression: {exc}",
+            raise UsageError(f"{where}: {_echo(pattern)} is not a regular expression: {exc}",
                              "fix the pattern (RE2 syntax, as CST reads it)") from None
 
 
@@ -246,19 +387,28 @@ def parse(data: Any, shown: str) -> StructureFile:
         raise UsageError(f"{where} is not a mapping of CST keys",
                          f"start it with schemaVersion: '{SCHEMA_VERSION}'")
     version = data.get("schemaVersion")
-    if version != SCHEMA_VERSION:
-        raise UsageError(f"{where}: schemaVersion {version!r} is not read here",
+    if version not in (SCHEMA_VERSION, SCHEMA_V1):
+        raise UsageError(f"{where}: schemaVersion {_echo(version)} is not one CST has",
                          f"write schemaVersion: '{SCHEMA_VERSION}' (CST's current schema)")
-    top = _Reader(data, where, TOP_KEYS)
+    v1 = version == SCHEMA_V1
+    top = _Reader(data, where, TOP_KEYS_V1 if v1 else TOP_KEYS)
     tests: list[Test] = []
     for i, item in enumerate(_list(top, "commandTests")):
-        r = _Reader(item, f"{where}: commandTests[{i}]", COMMAND_KEYS)
+        r = _Reader(item, f"{where}: commandTests[{i}]", COMMAND_KEYS_V1 if v1 else COMMAND_KEYS)
         command = r.data.get("command")
-        if not isinstance(command, str) or not command:
+        if v1:  # v1/command.go: the command and its arguments in one list
+            if not isinstance(command, list) or not command or not all(
+                    isinstance(a, str) for a in command):
+                raise UsageError(f"{r.where}: command must be a non-empty list of strings",
+                                 "write command: ['prog', '--flag'] (schema 1.0.0)")
+            argv = tuple(command)
+        elif not isinstance(command, str) or not command:
             raise UsageError(f"{r.where}: command must be a program's name (a string)",
                              "write command: 'prog' and args: ['--flag'] (schema 2.0.0)")
+        else:
+            argv = (command, *r.texts("args"))
         tests.append(CommandTest(
-            r.text("name", required=True), (command, *r.texts("args")), r.commands("setup"),
+            r.text("name", required=True), argv, r.commands("setup"),
             r.commands("teardown"), r.env("envVars", need_value=True), r.number("exitCode", 0),
             r.patterns("expectedOutput"), r.patterns("excludedOutput"),
             r.patterns("expectedError"), r.patterns("excludedError")))
@@ -270,10 +420,11 @@ def parse(data: Any, shown: str) -> StructureFile:
                                      r.patterns("expectedContents"),
                                      r.patterns("excludedContents")))
     for i, item in enumerate(_list(top, "fileExistenceTests")):
-        r = _Reader(item, f"{where}: fileExistenceTests[{i}]", EXISTENCE_KEYS)
+        r = _Reader(item, f"{where}: fileExistenceTests[{i}]",
+                    EXISTENCE_KEYS_V1 if v1 else EXISTENCE_KEYS)
         by = r.text("isExecutableBy")
         if by and by not in EXECUTABLE_BY:
-            raise UsageError(f"{r.where}: isExecutableBy {by!r} is not one of "
+            raise UsageError(f"{r.where}: isExecutableBy {_echo(by)} is not one of "
                              f"{', '.join(EXECUTABLE_BY)}", "write isExecutableBy: 'any'")
         tests.append(FileExistenceTest(r.text("name", required=True),
                                        r.text("path", required=True),
@@ -287,7 +438,8 @@ def parse(data: Any, shown: str) -> StructureFile:
     if data.get("metadataTest") is not None:
         r = _Reader(data["metadataTest"], f"{where}: metadataTest", METADATA_KEYS)
         meta = MetadataTest(
-            env=r.env("envVars", need_value=False), unbound_env=r.env("unboundEnvVars", False),
+            env=r.env("env", need_value=False) + r.env("envVars", need_value=False),
+            unbound_env=r.env("unboundEnvVars", False),
             exposed_ports=r.texts("exposedPorts"), unexposed_ports=r.texts("unexposedPorts"),
             entrypoint=r.optional_texts("entrypoint"), cmd=r.optional_texts("cmd"),
             workdir=r.text("workdir"), volumes=r.texts("volumes"),
@@ -298,7 +450,7 @@ def parse(data: Any, shown: str) -> StructureFile:
     names = [t.name for t in tests]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
-        raise UsageError(f"{where}: two tests are named {twice!r}",
+        raise UsageError(f"{where}: two tests are named {_echo(twice)}",
                          "give every test its own name (each is a test case of its own)")
     user = ""
     if data.get("containerRunOptions") is not None:
@@ -395,6 +547,7 @@ class CommandAnswer:
     stderr: str
     status: int
     setup_error: str = ""  # a setup command that failed (structure.go: "error in setup")
+    dropped: int = 0  # bytes of stdout and stderr past OUTPUT_CAP, drained and not kept
 
 
 @dataclass(frozen=True)
@@ -408,6 +561,7 @@ class FileAnswer:
     exists: bool = True
     content: str | None = None  # for content tests: the file's text (after symlinks)
     error: str = ""  # why there is no content (a directory, not found)
+    dropped: int = 0  # bytes of the file past OUTPUT_CAP, never read
 
 
 def go_file_mode(type_: str, mode: int) -> str:
@@ -454,10 +608,26 @@ def _patterns(expected: tuple[str, ...], excluded: tuple[str, ...], text: str, w
          if search(p, text, platform)]
 
 
+class Truncated(UsageError):
+    """A pattern asked of more text than the harness reads (OUTPUT_CAP, as declared checks):
+    no answer, rather than one about the first part alone, where ``$``, ``\\Z`` and a
+    lookahead see the cut as the end and an excluded pattern past it is never seen."""
+
+
+def _whole(dropped: int, patterns: tuple[str, ...], what: str, fix: str) -> None:
+    if dropped and patterns:
+        raise Truncated(f"{what} is {dropped} bytes longer than the {OUTPUT_CAP_TEXT} a "
+                        "structure test reads, so its patterns cannot be judged", fix)
+
+
 def judge_command(test: CommandTest, answer: CommandAnswer, platform: Platform) -> list[str]:
-    """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code."""
+    """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code.
+    Raises :class:`Truncated` where the output had more than OUTPUT_CAP to match."""
     if answer.setup_error:
         return [f"error in setup: {answer.setup_error}"]
+    _whole(answer.dropped, test.expected_output + test.excluded_output + test.expected_error
+           + test.excluded_error, f"the output of {_echo(test.name)}",
+           "make the command print less (| grep, | tail), in its commandTest")
     errors = _patterns(test.expected_error, test.excluded_error, answer.stderr, "error",
                        platform)
     errors += _patterns(test.expected_output, test.excluded_output, answer.stdout, "output",
@@ -495,9 +665,12 @@ def judge_existence(test: FileExistenceTest, answer: FileAnswer, path: str) -> l
 
 def judge_content(test: FileContentTest, answer: FileAnswer, path: str,
                   platform: Platform) -> list[str]:
-    """file_content.go's Run: the file is read, every expected pattern in it, no excluded."""
+    """file_content.go's Run: the file is read, every expected pattern in it, no excluded.
+    Raises :class:`Truncated` where the file is longer than OUTPUT_CAP."""
     if answer.content is None:
         return [f"Failed to open {path}. Error: {answer.error or 'not found in image'}"]
+    _whole(answer.dropped, test.expected + test.excluded, path,
+           "test a smaller file, or a command's shorter output (grep, head) in a commandTest")
     return _patterns(test.expected, test.excluded, answer.content, "file content string",
                      platform)
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from harness.core import buildcache, options, service, sinks, sources, structure, usercheck
 from harness.core import dockerfile as dockerfile_text
@@ -24,6 +21,7 @@ from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import IMAGE_NAME
 from harness.core.secrets import Secret, parse_secret
 from harness.core.structure import StructureFile
+from harness.machine import files
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -152,6 +150,14 @@ def _check_syntax(directory: Path) -> None:
     """The user's checks compile, before anything is built: pytest would only find a syntax
     error once it collects them, after every build and probe."""
     for path in sorted(directory.rglob("*.py")):
+        try:  # pytest would block reading a FIFO it collects or a check imports: refused
+            if not path.is_dir():
+                files.regular(path)
+        except files.NotRegular as exc:
+            raise UsageError(f"--checks {directory}: {path} is {exc.kind}, not a regular file",
+                             "remove it, or put a Python file in its place") from None
+        except OSError:
+            pass  # a dangling link: compile() below, or pytest, says so
         if not (path.name.startswith("test_") or path.name.endswith("_test.py")
                 or path.name == "conftest.py"):
             continue
@@ -211,20 +217,21 @@ def read_services(section: dict[str, Any], given: dict[str, str]
 
 def read_structure(path: Path, shown: str) -> structure.StructureFile:
     """A container-structure-test config (YAML, or JSON by its name, as CST reads them),
-    every key checked before anything is built."""
+    every key checked before anything is built. Only a regular file is read, and only
+    ``structure.CONFIG_LIMIT`` bytes of it: a FIFO would block, ``/dev/zero`` never end."""
     try:
-        text = path.read_text()
+        data = files.read_regular(path, structure.CONFIG_LIMIT)
+    except files.NotRegular as exc:
+        raise UsageError(f"the structure test {shown} is {exc.kind}, not a regular file",
+                         "pass --structure-tests with the path of a CST config file") from None
+    except files.TooBig:
+        raise UsageError(f"the structure test {shown} is bigger than "
+                         f"{structure.CONFIG_LIMIT_TEXT}, too big to be a CST config",
+                         "pass --structure-tests with the path of a CST config") from None
     except OSError as exc:
         raise UsageError(f"cannot read the structure test {shown}: {exc.strerror or exc}",
                          "pass --structure-tests with the path of a CST config") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"the structure test {shown} is not valid "
-                         f"{'JSON' if path.suffix == '.json' else 'YAML'}: {first}",
-                         "fix its syntax") from None
-    return structure.parse(data, shown)
+    return structure.parse(structure.load(data, shown, path.suffix == ".json"), shown)
 
 
 def _section(root: Path) -> dict[str, Any]:

@@ -6,6 +6,9 @@ elsewhere. Reports are written to a new file and renamed into place (a link ther
 replaced, not followed; a reader never sees half a file); logs are opened with
 ``O_NOFOLLOW`` after a link in their place is removed; the directories the harness owns
 inside the report directory (``logs/``, ``status/``) are real directories.
+
+Files a user names (a structure test, a check) are read by :func:`read_regular`: a regular
+file only, and only so much of it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TextIO
@@ -77,3 +81,59 @@ def unlink_link(path: Path) -> None:
     """Remove a link at ``path`` (a file that another program will open for writing)."""
     if path.is_symlink():
         path.unlink()
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+class NotRegular(ValueError):
+    """A path that is not a regular file: reading it could block for ever (a FIFO with no
+    writer) or never end (``/dev/zero``)."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"{path} is {kind}, not a regular file")
+        self.kind = kind
+
+
+class TooBig(ValueError):
+    """A regular file longer than the reader takes."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        super().__init__(f"{path} is bigger than {limit} bytes")
+        self.limit = limit
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def regular(path: Path) -> None:
+    """``path`` (a link followed) is a regular file, asked without opening it: raises
+    :class:`NotRegular` otherwise, ``OSError`` when it cannot be looked at."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegular(path, _kind(mode))
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path`` (a link followed), at most ``limit`` of them:
+    anything else is :class:`NotRegular` before it is read, a longer file :class:`TooBig`
+    after ``limit + 1`` bytes. Opened without blocking and checked again once open, so a FIFO
+    put in its place after the first look does not hang the read either."""
+    regular(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(path, _kind(mode))
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(limit + 1 - size, 1 << 20))):
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise TooBig(path, limit)
+    return b"".join(chunks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,56 @@ def test_csts_own_configs_are_read_unmodified_in_csts_order() -> None:
     assert meta.unexposed_ports == ("80",) and meta.unmounted_volumes == ("/root",)
 
 
-def test_a_schema_other_than_2_0_0_is_refused_naming_the_fix() -> None:
+def test_a_schema_cst_never_had_is_refused_naming_the_fix() -> None:
     with pytest.raises(UsageError) as err:
-        load("ubuntu_22_04_failure_test.yaml")  # CST's own, schemaVersion 1.0.0
-    assert "schemaVersion '1.0.0' is not read here" in err.value.message
+        cst.parse({"schemaVersion": "3.0.0"}, "f.yaml")
+    assert "schemaVersion '3.0.0' is not one CST has" in err.value.message
     assert "schemaVersion: '2.0.0'" in err.value.fix
+
+
+def test_csts_own_configs_of_every_released_schema_are_read_with_their_meaning() -> None:
+    """CST's own configs, unmodified: schema 1.0.0 (a command and its arguments in one list)
+    and metadataTest's env of releases v0.1.0 to v1.11.0 (envVars since v1.13.0)."""
+    v1 = load("ubuntu_22_04_failure_test.yaml")
+    bad = v1.tests[0]
+    assert isinstance(bad, cst.CommandTest) and bad.name == "bad apt-get-command"
+    assert bad.command == ("apt-get", "dslkfjasl") and bad.exit_code == 1
+    [meta] = load("ubuntu_20_04_metadata_test.yaml").tests
+    assert isinstance(meta, cst.MetadataTest)
+    assert cst.EnvVar("SOME_KEY", "SOME_VAL") in meta.env
+    assert cst.EnvVar("REGEX_VAR", r"[a-z]+-2\.1\.*", True) in meta.env
+    config = cst.ImageConfig.of({"Env": ["SOME_KEY=OTHER", "EMPTY_VAR=", r"FOO_BAR=FOO\:BAR=BAZ",
+                                         "REGEX_VAR=test-2.1.8"]})
+    assert cst.judge_metadata(replace(meta, labels=()), config, ARM64) == [
+        "env var SOME_KEY value OTHER does not match expected value: SOME_VAL"]
+
+
+@pytest.mark.parametrize(("data", "said", "hint"), [
+    # keys only pull requests had, never a release: refused, with the nearest known key
+    ({"schemaVersion": "2.0.0", "fileExistenceTests": [
+        {"name": "a", "path": "/", "isDirectory": True}]}, "unknown key 'isDirectory'", ""),
+    ({"schemaVersion": "2.0.0", "containerRunOptions": {"sysctls": ["a=1"]}},
+     "unknown key 'sysctls'", ""),
+    ({"schemaVersion": "2.0.0", "metadataTest": {"unboundEnv": [{"key": "A"}]}},
+     "unknown key 'unboundEnv'", "did you mean 'unboundEnvVars'?"),
+    # schema 1.0.0 never had 2.0.0's keys
+    ({"schemaVersion": "1.0.0", "metadataTest": {"env": []}}, "unknown key 'metadataTest'",
+     ""),
+    ({"schemaVersion": "1.0.0", "commandTests": [{"name": "a", "command": "x"}]},
+     "command must be a non-empty list of strings", ""),
+])
+def test_a_key_no_release_knew_is_refused_with_the_nearest(data: dict[str, Any], said: str,
+                                                           hint: str) -> None:
+    with pytest.raises(UsageError) as err:
+        cst.parse(data, "f.yaml")
+    assert said in err.value.message and hint in err.value.fix
+
+
+def test_small_yaml_aliases_are_read_as_yaml_means_them() -> None:
+    data = cst.load(b"schemaVersion: '2.0.0'\nmetadataTest:\n  volumes: &v ['/a']\n"
+                    b"  unmountedVolumes: *v\n", "f.yaml")
+    [meta] = cst.parse(data, "f.yaml").tests
+    assert isinstance(meta, cst.MetadataTest) and meta.unmounted_volumes == ("/a",)
 
 
 @pytest.mark.parametrize(("data", "said"), [
@@ -186,6 +232,31 @@ def test_file_content_needs_every_expected_and_no_excluded_pattern() -> None:
     missing = cst.FileAnswer(exists=False, error="File /etc/app not found in image")
     assert cst.judge_content(test, missing, "/etc/app", ARM64) == [
         "Failed to open /etc/app. Error: File /etc/app not found in image"]
+
+
+def test_a_file_longer_than_the_cap_is_a_usage_finding_not_a_verdict_on_its_head() -> None:
+    """A 70 MB file ending in b: its first 64 MiB alone passed `excludedContents: ['b']` and
+    failed `expectedContents: ['b$']`."""
+    head = "a" * 1000  # what was read; the rest (and its final b) was not
+    for spec in ({"excludedContents": ["b"]}, {"expectedContents": ["b$"]},
+                 {"expectedContents": ["a"]}):
+        test = one("fileContentTests", path="/big", **spec)
+        with pytest.raises(UsageError) as err:
+            cst.judge_content(test, cst.FileAnswer(content=head, dropped=6 << 20), "/big", ARM64)
+        assert "/big is 6291456 bytes longer than the 64 MiB" in err.value.message
+        assert "commandTest" in err.value.fix
+    whole = one("fileContentTests", path="/big", excludedContents=["b"])
+    assert cst.judge_content(whole, cst.FileAnswer(content=head + "b"), "/big", ARM64) == [
+        f"Excluded string 'b' found in file content string '{cst.quote(head + 'b')}'"]
+
+
+def test_a_command_printing_past_the_cap_is_a_usage_finding_where_patterns_ask() -> None:
+    test = one("commandTests", command="yes", excludedOutput=["n"])
+    with pytest.raises(UsageError, match="bytes longer than the 64 MiB"):
+        cst.judge_command(test, cst.CommandAnswer("y\n" * 10, "", 0, dropped=1), ARM64)
+    status_only = one("commandTests", command="yes")  # no pattern: the exit code is whole
+    assert cst.judge_command(status_only, cst.CommandAnswer("y\n", "", 0, dropped=1),
+                             ARM64) == []
 
 
 def test_metadata_is_compared_field_by_field_against_the_image_config() -> None:

@@ -3,7 +3,9 @@ file with the platform's placeholders, on images built here for amd64 and arm64 
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness.containers import structure
 from harness.core.outcomes import Exit
+from harness.core.platforms import parse_platform
+from harness.core.usercheck import OUTPUT_CAP
 from tests.helpers import FIXTURES, TINY, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -84,15 +89,18 @@ def test_the_tests_an_image_fails_are_named_on_the_platform_that_fails_them(
 
 def test_a_config_of_another_schema_or_an_unknown_key_is_refused_before_any_build(
         tmp_path: Path) -> None:
-    status, out, _ = run(tmp_path, f"--structure-tests={HERE / 'ubuntu_22_04_failure_test.yaml'}")
+    other = tmp_path / "other.yaml"  # 1.0.0 and 2.0.0 are CST's; no release had 3.0.0
+    other.write_text("schemaVersion: '3.0.0'\n")
+    status, out, _ = run(tmp_path, f"--structure-tests={other}")
     assert status == Exit.USAGE, out[-3000:]
-    assert "schemaVersion '1.0.0' is not read here" in out
+    assert "schemaVersion '3.0.0' is not one CST has" in out
     assert not (tmp_path / "logs").exists()
     typo = tmp_path / "typo.yaml"
     typo.write_text("schemaVersion: '2.0.0'\ncommandTests:\n- name: x\n  command: ls\n"
                     "  expectedOuptut: ['x']\n")
     status, out, _ = run(tmp_path, f"--structure-tests={typo}")
     assert status == Exit.USAGE and "unknown key 'expectedOuptut'" in out, out[-3000:]
+    assert "did you mean 'expectedOutput'?" in out
 
 
 def test_overrides_skip_and_change_checks_on_the_platforms_they_name(
@@ -140,3 +148,21 @@ checks.arch = {{ expect = '^amd64$' }}
     assert "amd64's record" in skipped.find("skipped").attrib["message"]
     assert cases[f"test_structure[{APP}:app names its architecture-linux/amd64]"] \
         .find("skipped") is None
+
+
+def test_a_file_past_the_cap_is_read_with_the_size_of_what_was_not(
+        docker_client: Any, tiny_base: Callable[[str], str]) -> None:
+    """A 70 MB file ending in b: the content test reads 64 MiB and knows of the rest, so its
+    patterns are a usage finding, not a verdict on the first part (see judge_content)."""
+    platform = parse_platform("linux/amd64")
+    body = b"a" * (70 * 1000 * 1000 - 1) + b"b"
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo("big")
+        member.size = len(body)
+        tar.addfile(member, io.BytesIO(body))
+    with structure._Reader(docker_client, tiny_base(platform.name), platform) as reader:
+        assert reader.container.put_archive("/", archive.getvalue())
+        answer = reader.content("/big")
+    assert answer.content is not None and len(answer.content) == OUTPUT_CAP
+    assert answer.dropped == len(body) - OUTPUT_CAP

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -287,3 +291,92 @@ def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
         load(project, cache="127.0.0.1:5000/cache", builder="classic")
     with pytest.raises(UsageError, match="--cache"):
         load(project, cache="127.0.0.1:5000/cache:v1")
+
+
+# -- hostile files: each refused (exit 4, one short line) in bounded time and memory --------
+
+_LOAD = """
+import json, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # a gigabyte: a leak fails fast
+from harness.core.errors import UsageError
+from harness.machine.config import load
+try:
+    load(Path(sys.argv[1]), **json.loads(sys.argv[2])).validate()
+except UsageError as exc:
+    print(exc.message)
+    print(exc.fix)
+    sys.exit(exc.exit_status)
+"""
+
+
+def load_elsewhere(project: Path, **options: object) -> subprocess.CompletedProcess[str]:
+    """``load(project, **options).validate()`` in a process of its own, bounded in time and
+    memory: a hang or a runaway read fails the test instead of the suite."""
+    return subprocess.run([sys.executable, "-c", _LOAD, str(project), json.dumps(options)],
+                          capture_output=True, text=True, timeout=30)
+
+
+def refused(done: subprocess.CompletedProcess[str], said: str) -> None:
+    assert done.returncode == 4, done.stderr[-2000:]
+    message = done.stdout.splitlines()[0]
+    assert said in message and len(message) < 400
+
+
+def test_a_fifo_as_structure_test_is_refused_without_being_read(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    os.mkfifo(project / "cst.yaml")  # no writer: opening it to read would block for ever
+    refused(load_elsewhere(project, structure_tests=["cst.yaml"]), "is a FIFO, not a regular file")
+
+
+def test_dev_zero_as_structure_test_is_refused_before_reading_it(tmp_path: Path) -> None:
+    refused(load_elsewhere(write_pyproject(tmp_path, ""), structure_tests=["/dev/zero"]),
+            "is a character device, not a regular file")
+
+
+def test_a_structure_test_too_big_to_be_a_config_is_refused(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    with (project / "big.yaml").open("wb") as fh:  # sparse: costs no disk
+        fh.truncate(200 << 20)
+    refused(load_elsewhere(project, structure_tests=["big.yaml"]), "bigger than")
+
+
+def test_a_yaml_alias_bomb_is_refused_in_one_short_line(tmp_path: Path) -> None:
+    """437 bytes that expand to 9^9 strings: the harness echoed it whole (802 MB, 3.2 GB)."""
+    project = write_pyproject(tmp_path, "")
+    levels = ["&a0 [lol]"] + [f"&a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    (project / "bomb.yaml").write_text(
+        "schemaVersion: '2.0.0'\nfileExistenceTests:\n- name: x\n  path: /x\n"
+        f"  shouldExist: [{', '.join(levels)}]\n")
+    done = load_elsewhere(project, structure_tests=["bomb.yaml"])
+    refused(done, "aliases")
+    assert len(done.stdout) < 1000
+
+
+def test_yaml_nested_past_the_depth_bound_is_refused(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    (project / "deep.yaml").write_text("commandTests: " + "[" * 100_000 + "]" * 100_000)
+    refused(load_elsewhere(project, structure_tests=["deep.yaml"]), "nested deeper than")
+    (project / "deep.json").write_text('{"commandTests": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    refused(load_elsewhere(project, structure_tests=["deep.json"]), "nested deeper than")
+
+
+def test_a_value_of_a_config_is_never_echoed_unbounded(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    (project / "long.yaml").write_text(
+        "schemaVersion: '2.0.0'\nfileExistenceTests:\n- name: x\n  path: /x\n"
+        f"  shouldExist: {['y' * 1000] * 500}\n")
+    done = load_elsewhere(project, structure_tests=["long.yaml"])
+    refused(done, "shouldExist must be true or false")
+
+
+def test_a_fifo_in_a_checks_directory_is_refused_without_being_read(tmp_path: Path) -> None:
+    project = write_pyproject(tmp_path, "")
+    checks = project / "checks"
+    checks.mkdir()
+    (checks / "test_ok.py").write_text("def test_x():\n    pass\n")
+    os.mkfifo(checks / "test_fifo.py")
+    refused(load_elsewhere(project, check_dirs=[str(checks)]), "is a FIFO, not a regular file")
+    (checks / "test_fifo.py").unlink()
+    os.mkfifo(checks / "helper.py")  # imported by a check, pytest would block on it too
+    refused(load_elsewhere(project, check_dirs=[str(checks)]), "is a FIFO, not a regular file")
