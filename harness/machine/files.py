@@ -15,9 +15,9 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from harness.core import sinks
+from harness.core import jsondoc, sinks
 
 
 def cache_dir(name: str) -> Path:
@@ -77,3 +77,12 @@ def unlink_link(path: Path) -> None:
     """Remove a link at ``path`` (a file that another program will open for writing)."""
     if path.is_symlink():
         path.unlink()
+
+
+def read_json(path: Path, max_bytes: int, max_depth: int = jsondoc.MAX_DEPTH) -> Any:
+    """The JSON of a file the harness did not just write (a kept answer, a report given to
+    it): at most ``max_bytes`` of it are read (one larger is refused, not loaded whole) and
+    it is parsed by harness.core.jsondoc; OSError, :class:`jsondoc.Exceeded` or ValueError."""
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    return jsondoc.parse(data, max_bytes=max_bytes, max_depth=max_depth)
