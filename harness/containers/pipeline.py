@@ -517,7 +517,9 @@ def _holds(registry: Registry, repository: str, tag: str, image_id: str) -> bool
     if not registry.has_manifest(repository, tag):
         return False
     media, body, _ = registry.get_manifest(repository, tag)
-    return media in MANIFESTS and json.loads(body).get("config", {}).get("digest") == image_id
+    return media in MANIFESTS and registry.document(body, f"GET /v2/{repository}/manifests/"
+                                                    f"{tag}").get("config", {}).get("digest") \
+        == image_id
 
 
 def _sha256(path: Path) -> str | None:

@@ -315,7 +315,7 @@ def platform_entries(registry: Registry, repository: str, reference: str,
     only that platform's entry is kept. A plain manifest's platform is read from its config.
     """
     media, body, digest = registry.get_manifest(repository, reference)
-    doc = json.loads(body)
+    doc = registry.document(body, f"GET /v2/{repository}/manifests/{reference}")
     found: list[Entry] = []
     if media in INDEXES:
         # The attestations of each platform kept travel with it (docker buildx imagetools
@@ -327,7 +327,7 @@ def platform_entries(registry: Registry, repository: str, reference: str,
                 found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"],
                                    attached.get(m["digest"])))
         return found
-    config = json.loads(registry.get_blob(repository, doc["config"]["digest"]))
+    config = registry.get_config(repository, doc["config"]["digest"])
     p = find_in(config)
     if p is None:
         raise UsageError(f"{repository}@{digest} is of a platform the harness does not know "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
@@ -18,6 +17,7 @@ from typing import Any, BinaryIO
 import docker.auth
 import requests
 
+from harness.core import jsondoc
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import CannotCheck
 
@@ -32,6 +32,10 @@ OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 INDEXES = (MANIFEST_LIST, OCI_INDEX)
 MANIFESTS = (MANIFEST_V2, OCI_MANIFEST)
 ACCEPT = ", ".join((*INDEXES, *MANIFESTS))
+# Bytes of a JSON document read from a registry: distribution (the reference registry)
+# accepts manifests of up to 4 MiB; a config names a few hundred layers' history at most.
+MANIFEST_BYTES = 4 << 20
+CONFIG_BYTES = 8 << 20
 
 
 class RegistryError(CannotCheck):
@@ -178,8 +182,30 @@ class Registry:
         media = resp.headers.get("Content-Type", "").split(";")[0]
         body = resp.content
         if not media or media == "application/json":
-            media = json.loads(body).get("mediaType", MANIFEST_V2)
+            media = str(self.document(body, f"GET /v2/{repo}/manifests/{reference}")
+                        .get("mediaType", MANIFEST_V2))
         return media, body, digest_of(body)
+
+    def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES) -> dict[str, Any]:
+        """``body``, a JSON object the registry served as ``what``, read bounded
+        (harness.core.jsondoc); one too big, too deep or not a JSON object is the registry's
+        fault (diagnosis: registry-garbled), never a crash."""
+        try:
+            doc = jsondoc.parse(body, max_bytes=limit)
+        except ValueError as exc:  # jsondoc.Exceeded too
+            reason = str(exc)
+        else:
+            if isinstance(doc, dict):
+                return doc
+            reason = "not a JSON object"
+        d = diagnose(Event(Stage.CHECK, output=f"not a JSON document: {reason}",
+                           host=self.host, command=what))
+        raise RegistryError(d.message, d.fix, cause=d.cause)
+
+    def get_config(self, repo: str, digest: str) -> dict[str, Any]:
+        """The image config ``digest``, read as :meth:`document`."""
+        return self.document(self.get_blob(repo, digest), f"GET /v2/{repo}/blobs/{digest}",
+                             CONFIG_BYTES)
 
     def has_manifest(self, repo: str, reference: str) -> bool:
         resp = self._request("HEAD", f"/v2/{repo}/manifests/{reference}", ok=(200, 404),
