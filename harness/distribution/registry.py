@@ -18,7 +18,7 @@ import docker.auth
 import requests
 
 from harness.core import jsondoc
-from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.diagnosis import Event, Stage, clean, diagnose
 from harness.core.errors import CannotCheck
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -36,6 +36,7 @@ ACCEPT = ", ".join((*INDEXES, *MANIFESTS))
 # accepts manifests of up to 4 MiB; a config names a few hundred layers' history at most.
 MANIFEST_BYTES = 4 << 20
 CONFIG_BYTES = 8 << 20
+ANSWER_BYTES = 1 << 20  # a token, or a registry's errors
 
 
 class RegistryError(CannotCheck):
@@ -138,7 +139,8 @@ class Registry:
                                     "check the registry's auth configuration") from exc
             if token_resp.status_code != 200:
                 return False
-            body = token_resp.json()
+            body = self.document(token_resp.content, f"the token service {_path(params['realm'])}",
+                                 ANSWER_BYTES)
             self._token = body.get("token") or body.get("access_token")
             return bool(self._token)
         return False
@@ -216,7 +218,7 @@ class Registry:
         resp = self._request("GET", f"/v2/{repo}/tags/list", ok=(200, 404))
         if resp.status_code == 404:
             return []
-        return sorted(resp.json().get("tags") or [])
+        return sorted(self.document(resp.content, f"GET /v2/{repo}/tags/list").get("tags") or [])
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -242,9 +244,10 @@ def _path(url: str) -> str:
 
 
 def _errors(resp: requests.Response) -> str:
+    """The registry's errors of a refused request, bounded (what it says is data)."""
     try:
-        errors = resp.json().get("errors") or []
-        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-    except ValueError:
+        errors = jsondoc.parse(resp.content, max_bytes=ANSWER_BYTES).get("errors") or []
+        return clean("; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors), 300)
+    except (ValueError, AttributeError, TypeError):  # not JSON, or not the errors' shape
         return ""
 

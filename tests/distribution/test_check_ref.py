@@ -15,7 +15,13 @@ from harness.core.platforms import parse_platform
 from harness.core.reference import is_registry_ref
 from harness.core.verdicts import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
-from harness.distribution.registry import MANIFEST_V2, OCI_INDEX, OCI_MANIFEST, RegistryError
+from harness.distribution.registry import (
+    MANIFEST_V2,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Registry,
+    RegistryError,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -102,3 +108,12 @@ def test_a_registry_serving_what_is_no_manifest_is_an_error_never_a_crash(
     assert error.exit_status == Exit.CANNOT_CHECK and error.cause == "registry-garbled"
     assert says in error.message and host in error.message
     assert "\n" not in error.message and len(error.message) < 500
+
+
+def test_a_tag_list_or_a_token_answer_nested_too_deep_is_an_error_never_a_crash(
+        hostile: tuple[str, dict[str, tuple[str, bytes]]]) -> None:
+    host, serving = hostile
+    serving["/tags/list"] = ("application/json", DEEP)
+    with Registry(host) as registry, pytest.raises(RegistryError) as info:
+        registry.tags("rust")
+    assert info.value.cause == "registry-garbled"
