@@ -28,10 +28,10 @@ REPORT_BYTES = 256 << 20
 
 def write_json(report: dict[str, Any], path: Path) -> None:
     """report.json; every string redacted (:func:`harness.core.sinks.json_safe`). NaN and
-    Infinity are no JSON: the harness's numbers are counts and clock readings, and every
-    number it reads (configs, reports, kept answers, registries) is refused non-finite
-    (harness.core.jsondoc, harness.core.options), so one here is a harness bug, raised
-    before anything is written, never a report.json a CI's parser chokes on."""
+    Infinity are no JSON: the harness's own numbers are counts and clock readings; the JSON
+    it reads (reports, kept answers, registries) is refused with them (harness.core.jsondoc)
+    and configs' numbers where they are read (a timeout of nan is bad input). One here is a
+    harness bug, raised before anything is written, never a report.json a CI chokes on."""
     write_atomic(path, json.dumps(sinks.json_safe(report), indent=2, sort_keys=False,
                                   allow_nan=False) + "\n")
 
