@@ -55,6 +55,7 @@ from harness.machine.streams import ChunkFile
 ATTESTATION = ("unknown", "unknown")
 GZIP_MAGIC = b"\x1f\x8b"
 MANIFEST_CACHE = files.cache_dir("manifests")
+DIGEST_FILE_BYTES = 1 << 20  # a digest file is a few hundred bytes (Entry.write)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Entry:
     @classmethod
     def read(cls, path: Path) -> Entry:
         try:
-            entry = cls(**json.loads(path.read_text()))
+            entry = cls(**files.read_json(path, DIGEST_FILE_BYTES))
         except (OSError, ValueError, TypeError) as exc:
             raise UsageError(f"{path} is not a digest file", "pass files written by publish") \
                 from exc
