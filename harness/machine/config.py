@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import tomllib
@@ -17,6 +16,7 @@ from harness.core import buildcache, options, service, sinks, sources, structure
 from harness.core import dockerfile as dockerfile_text
 from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
 from harness.core.errors import UsageError
+from harness.core.jsondoc import parse as parse_json
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.overrides import Override, structure_files
 from harness.core.overrides import parse as parse_overrides
@@ -185,6 +185,7 @@ def dockerfile_base(dockerfile: Path) -> str:
     return dockerfile_text.base_arg_default(read_dockerfile(dockerfile))
 
 
+CONFIG_BYTES = 16 << 20  # a JSON config read (structure tests): kilobytes in practice
 TABLES = ("checks", "service", "overrides")  # sub-tables of [tool.harness] that are not options
 
 
@@ -218,7 +219,8 @@ def read_structure(path: Path, shown: str) -> structure.StructureFile:
         raise UsageError(f"cannot read the structure test {shown}: {exc.strerror or exc}",
                          "pass --structure-tests with the path of a CST config") from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = parse_json(text, max_bytes=CONFIG_BYTES) if path.suffix == ".json" \
+            else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"the structure test {shown} is not valid "

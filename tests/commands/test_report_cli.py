@@ -187,3 +187,13 @@ def test_a_hostile_report_is_one_line_of_bad_input(
     assert [line.split(":")[0] for line in err.splitlines()] == ["report", "  fix"]
     assert says in err and len(err) < 1000, err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_matrix_nested_too_deep_is_one_line_of_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["report", "--report-dir", str(tmp_path / "out"), "--matrix",
+                 "[" * 200_000 + "]" * 200_000, str(tmp_path / "empty")]) == Exit.USAGE
+    err = capsys.readouterr().err
+    assert "--matrix is not the JSON of `multiarch-harness matrix`" in err
+    assert len(err.splitlines()) == 2

@@ -287,3 +287,17 @@ def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
         load(project, cache="127.0.0.1:5000/cache", builder="classic")
     with pytest.raises(UsageError, match="--cache"):
         load(project, cache="127.0.0.1:5000/cache:v1")
+
+
+@pytest.mark.parametrize("text", ["[" * 200_000 + "]" * 200_000, '{"schemaVersion": NaN}'])
+def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
+        tmp_path: Path, text: str) -> None:
+    """A 200k-deep JSON config was RecursionError: exit 70."""
+    from harness.machine.config import read_structure
+
+    path = tmp_path / "cst.json"
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        read_structure(path, "cst.json")
+    assert "the structure test cst.json is not valid JSON" in info.value.message
+    assert "\n" not in info.value.message
