@@ -150,7 +150,9 @@ def store(name: str, data: list[dict[str, Any]], where: Path | None = None) -> N
     and drop the oldest beyond KEPT_FILES."""
     folder = where or cache_dir()
     try:
-        text = json.dumps({"kept": 1, "sha256": _checksum(data), "observations": data},
+        # The checksum is of what will be read back (tuples as lists, keys as strings).
+        payload = json.loads(json.dumps(data, allow_nan=False))
+        text = json.dumps({"kept": 1, "sha256": _checksum(payload), "observations": payload},
                           allow_nan=False)
     except ValueError:  # a non-finite number is no JSON: never kept, asked again
         return

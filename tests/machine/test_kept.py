@@ -14,6 +14,8 @@ import pytest
 
 from harness.core import jsondoc
 from harness.core import observation as obs
+from harness.core.platforms import parse_platform
+from harness.core.usercheck import DeclaredCheck
 from harness.machine import emulators, host, kept
 
 
@@ -128,6 +130,19 @@ def test_kept_answers_read_back_whole_and_as_they_were(tmp_path: Path) -> None:
     assert back is not None and len(back) == 3
     assert [obs.Observation.from_dict(d) for d in back or []] == \
         [obs.Observation.from_dict(d) for d in _answers()]
+
+
+def test_every_kind_of_answer_a_run_keeps_reads_back_as_it_was(tmp_path: Path) -> None:
+    check = DeclaredCheck("arch", ("uname", "-m"), "{uname}", same=True)
+    seen = [obs.config("linux", "arm", "v7"), obs.rustc("host: armv7-unknown-linux-gnueabihf\n"),
+            obs.packages("dpkg", "ii  libc6:armhf 2.36-9 armhf\n"),
+            obs.declared(check, "armv7l\n", parse_platform("linux/arm/v7")),
+            obs.baseline_cpu("cortex-a7", "ARMv7", [("uname -m", 0, False)], "armv7l"),
+            obs.test_outcome("cst:t.yaml::x", "command", ["exit 1"]), obs.absent("rpm")]
+    kept.store("k", [{**o.to_dict(), "output": o.output} for o in seen], tmp_path)
+    back = kept.load("k", tmp_path)
+    assert back is not None
+    assert [obs.Observation.from_dict(d) for d in back] == seen
 
 
 def test_a_kept_entry_cut_down_to_its_first_observation_is_asked_again(tmp_path: Path) -> None:
