@@ -200,8 +200,9 @@ class Registry:
             if isinstance(doc, dict):
                 return doc
             reason = "not a JSON object"
+        # ``what`` may name a digest the registry gave: bounded like all it says.
         d = diagnose(Event(Stage.CHECK, output=f"not a JSON document: {reason}",
-                           host=self.host, command=what))
+                           host=self.host, command=clean(what, 200)))
         raise RegistryError(d.message, d.fix, cause=d.cause)
 
     def get_config(self, repo: str, digest: str) -> dict[str, Any]:
