@@ -25,12 +25,14 @@ def base_platforms(ref: str, insecure: bool) -> tuple[list[Platform], list[str]]
     parsed = parse_reference(reference.with_registry(reference.check(ref, "base reference")))
     with Registry(parsed.host, insecure=insecure) as registry:
         media, body, _digest = registry.get_manifest(parsed.repository, parsed.reference)
+        index = registry.document(body, f"GET /v2/{parsed.repository}/manifests/"
+                                  f"{parsed.reference}")
     if media not in INDEXES:
         raise UsageError(f"{ref} is a single-platform image, not an index",
                          "name a multi-platform base, or list --platform yourself")
     known: list[Platform] = []
     unknown: list[str] = []
-    for entry, platform in index_platforms(json.loads(body)):
+    for entry, platform in index_platforms(index):
         if platform is None:
             plat = entry.get("platform") or {}
             unknown.append("/".join(str(plat[k]) for k in ("os", "architecture", "variant")

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.core import github, options
+from harness.core import github, jsondoc, options
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platforms
@@ -23,6 +23,8 @@ from harness.core.render import render_console
 from harness.core.report import merge_reports
 from harness.core.report_schema import SCHEMA
 from harness.machine.reports import read_report, write_reports
+
+MATRIX_BYTES = 1 << 20  # --matrix: a few hundred bytes a platform
 
 
 def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
@@ -43,7 +45,8 @@ def _expected(args: Any) -> list[str]:
     names = [p.name for p in parse_platforms(args.platforms or [])]
     if args.matrix:
         try:
-            names += [entry["platform"] for entry in json.loads(args.matrix)["include"]]
+            names += [entry["platform"] for entry in
+                      jsondoc.parse(args.matrix, max_bytes=MATRIX_BYTES)["include"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError("--matrix is not the JSON of `multiarch-harness matrix`",
                              "pass that command's output") from exc

@@ -47,6 +47,7 @@ from harness.machine import emulators, files, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
+from harness.machine.reports import REPORT_BYTES
 
 
 @dataclass
@@ -270,7 +271,7 @@ class Pipeline:
         path = built_file(self.cfg.report_dir, platform)
         while not path.exists():
             time.sleep(poll)
-        built = Built.from_dict(json.loads(path.read_text(encoding="utf-8")), platform)
+        built = Built.from_dict(files.read_json(path, REPORT_BYTES), platform)
         self.built[platform.name] = built
         self.save(platform)
         return built
@@ -517,7 +518,9 @@ def _holds(registry: Registry, repository: str, tag: str, image_id: str) -> bool
     if not registry.has_manifest(repository, tag):
         return False
     media, body, _ = registry.get_manifest(repository, tag)
-    return media in MANIFESTS and json.loads(body).get("config", {}).get("digest") == image_id
+    return media in MANIFESTS and registry.document(body, f"GET /v2/{repository}/manifests/"
+                                                    f"{tag}").get("config", {}).get("digest") \
+        == image_id
 
 
 def _sha256(path: Path) -> str | None:
@@ -623,7 +626,7 @@ def saved_results(report_dir: Path) -> dict[str, PlatformResult]:
     found = {}
     for path in sorted((report_dir / "status").glob(f"*{RESULT_SUFFIX}")):
         try:
-            result = PlatformResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            result = PlatformResult.from_dict(files.read_json(path, REPORT_BYTES))
         except (OSError, ValueError, KeyError, TypeError):
             continue
         found[result.platform] = result

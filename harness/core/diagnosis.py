@@ -479,6 +479,16 @@ CAUSES: tuple[Cause, ...] = (
               r"server gave HTTP response to HTTPS client.*"),
           why="the registry and the harness could not agree on TLS: plain HTTP, or a "
               "certificate this machine does not trust"),
+    Cause("registry-garbled", Kind.ERROR, REGISTRY_STAGES,
+          lambda e, m: (f"registry {e.host}: {e.command} answered no JSON document the "
+                        f"harness reads: {clean(_first_line(e, m).partition(': ')[2], 200)}",
+                        "retry; if it stays, check the registry (or a proxy in front of it): "
+                        "it serves what it would not have accepted as a push"),
+          _rx(r"^not a JSON document: .*"),
+          why="the registry served a manifest, index or config too big (over 4 MiB for a "
+              "manifest), nested too deep, or not a JSON object: a registry checks what is "
+              "pushed (distribution parses every manifest, and Go's JSON reader refuses "
+              "10,000 levels), so the registry or a proxy is at fault, not the image"),
     Cause("registry-unreachable", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",
                         "start the registry or check HOST[:PORT] (`nox -s registry` starts a "

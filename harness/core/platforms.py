@@ -150,6 +150,16 @@ def find_in(data: dict[str, Any]) -> Platform | None:
                 os=str(data.get("os") or "linux"))
 
 
+def canonical(text: str) -> str:
+    """``text`` as the table names it (``linux/arm`` is ``linux/arm/v7``, ``linux/arm64/v8``
+    is ``linux/arm64``), so that two spellings are one platform; a name the table does not
+    know is kept as given."""
+    try:
+        return parse_platform(text).name
+    except UnknownPlatform:
+        return text
+
+
 def parse_platforms(texts: list[str] | tuple[str, ...]) -> list[Platform]:
     """Parse and de-duplicate a list of platforms, keeping the order given."""
     seen: dict[str, Platform] = {}

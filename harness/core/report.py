@@ -15,7 +15,8 @@ from harness.core import parity, sameness
 from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunMode, Verdict, exit_status
-from harness.core.verdicts import Finding, worst
+from harness.core.platforms import canonical
+from harness.core.verdicts import Finding, verdict_of
 
 SCHEMA_VERSION = 1
 
@@ -192,10 +193,14 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     ``run``: when the run started and ended (wall clock)."""
     ordered = sorted(results, key=lambda r: r.platform)
     _compare_answers(ordered)
+    for r in ordered:
+        # What a platform found decides its verdict, as it decides the exit status: a
+        # report read back that says pass beside a mismatch is judged, not believed.
+        r.verdict = verdict_of(r.kinds())
     extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
     report = {
         "schema": SCHEMA_VERSION,
-        "verdict": str(worst([*(r.verdict for r in ordered), *(Kind(k).verdict for k in extra)])
+        "verdict": str(verdict_of([*(k for r in ordered for k in r.kinds()), *extra])
                        if ordered else Verdict.ERROR),
         # An index's findings (``extra``) count too, though they belong to no platform.
         "exit_status": int(exit_status([*(k for r in ordered for k in r.kinds()), *extra],
@@ -232,24 +237,30 @@ def _compare_answers(results: list[PlatformResult]) -> None:
         finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix)
         if finding not in result.findings:
             result.findings.append(finding)
-            result.verdict = worst([result.verdict, finding.verdict])
+            result.verdict = verdict_of(result.kinds())
 
 
 def merge_reports(reports: list[dict[str, Any]], expected: Iterable[str] = ()) -> dict[str, Any]:
     """One report from the reports of several runs (a CI matrix's jobs, a platform each):
     the verdicts and exit status are those of one run that checked every platform. An
     ``expected`` platform with no report is `error` (its job stopped before writing one);
-    a platform in two reports is a ValueError. ``hosts`` says where each platform ran."""
+    a platform in two reports is a ValueError, under one name or two (``linux/arm`` and
+    ``linux/arm/v7`` are one platform). Each platform's verdict is judged again from its
+    findings (build_report). ``hosts`` says where each platform ran."""
     results: dict[str, PlatformResult] = {}
+    given: dict[str, str] = {}
     hosts: dict[str, Any] = {}
     for report in reports:
         for entry in report.get("platforms", []):
-            name = entry["platform"]
+            name = canonical(entry["platform"])
             if name in results:
-                raise ValueError(f"two reports check {name}")
-            results[name] = PlatformResult.from_dict(entry)
+                names = sorted({given[name], entry["platform"]})
+                raise ValueError(f"two reports check {name}" + (
+                    f" (as {' and '.join(names)})" if len(names) > 1 else ""))
+            results[name] = PlatformResult.from_dict({**entry, "platform": name})
+            given[name] = entry["platform"]
             hosts[name] = report.get("host", {})
-    for name in expected:
+    for name in map(canonical, expected):
         if name not in results:
             results[name] = PlatformResult(name, Verdict.ERROR, [Finding(
                 "report", Kind.ERROR, f"no report from the job of {name}: it stopped before "

@@ -155,3 +155,26 @@ SCHEMA: dict[str, Any] = {
                    "versions_count, versions[] (package, versions by platform)"},
     },
 }
+
+# A kept answer (harness.machine.kept): the observations of one image ID as they were
+# asked, with a checksum of their own content (the SHA-256 of their canonical JSON,
+# harness.core.jsondoc.canonical), so that an entry cut short or changed is asked again.
+KEPT_OBSERVATION = {
+    **OBSERVED,
+    "properties": {
+        **OBSERVED["properties"],
+        "source": {"type": "string", "minLength": 1},
+        "kind": {"enum": [None, *(str(k) for k in Kind)]},  # judged as a finding's kind
+        "output": _STRING_OR_NULL,  # the whole answer, for judging in the run that reads it
+    },
+    "required": ["source"],
+}
+
+KEPT: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    **_closed({
+        "kept": {"const": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "observations": {"type": "array", "minItems": 1, "items": KEPT_OBSERVATION},
+    }, ("kept", "sha256", "observations")),
+}

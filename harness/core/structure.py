@@ -19,7 +19,6 @@ Pure: no I/O.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import reprlib
 import stat
@@ -30,6 +29,7 @@ from typing import Any
 import regex
 import yaml
 
+from harness.core import jsondoc
 from harness.core.errors import UsageError
 from harness.core.platforms import PLATFORMS, Platform
 from harness.core.usercheck import (
@@ -224,18 +224,6 @@ class _Recursive(Exception):
     pass
 
 
-def _json_depth_ok(data: Any) -> bool:
-    """Whether JSON ``data`` is at most :data:`MAX_DEPTH` levels deep (walked without
-    recursion: the data came from outside)."""
-    level = [data]
-    for _ in range(MAX_DEPTH + 1):
-        level = [v for item in level if isinstance(item, dict | list)
-                 for v in (item.values() if isinstance(item, dict) else item)]
-        if not level:
-            return True
-    return False
-
-
 def load(data: bytes, shown: str, json_syntax: bool = False) -> Any:
     """A config's text (at most :data:`CONFIG_LIMIT` bytes, the reader's bound) parsed, YAML
     or JSON as CST reads it by the file's name, within the bounds above: anything past them,
@@ -246,10 +234,7 @@ def load(data: bytes, shown: str, json_syntax: bool = False) -> Any:
                       "a CST config needs a few levels; fix the file")
     try:
         if json_syntax:
-            found = json.loads(data)
-            if not _json_depth_ok(found):
-                raise deep
-            return found
+            return jsondoc.parse(data, max_bytes=CONFIG_LIMIT, max_depth=MAX_DEPTH)
         loader = _BoundedLoader(data)
         try:
             return loader.get_single_data()
@@ -257,6 +242,11 @@ def load(data: bytes, shown: str, json_syntax: bool = False) -> Any:
             loader.dispose()
     except (_TooDeep, RecursionError):
         raise deep from None
+    except jsondoc.Exceeded as exc:
+        if exc.limit == "depth":
+            raise deep from None
+        raise UsageError(f"{where} is bigger than {CONFIG_LIMIT_TEXT}",
+                         "a CST config needs kilobytes; fix the file") from None
     except _TooMany:
         raise UsageError(f"{where} has more than {MAX_NODES} values with its aliases "
                          "expanded (a YAML alias bomb?)",

@@ -20,7 +20,7 @@ from harness.core.platforms import Platform
 
 USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
-__all__ = ["Finding", "Judgement", "judge", "worst"]
+__all__ = ["Finding", "Judgement", "judge", "verdict_of", "worst"]
 
 @dataclass(frozen=True)
 class Finding:
@@ -50,6 +50,13 @@ class Judgement:
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
+
+
+def verdict_of(kinds: Iterable[str]) -> Verdict:
+    """The verdict the kinds of a platform's findings make: the worst of theirs. Every
+    verdict is judged by it (a run's, and a merged report's, where the verdict a report
+    claims is never believed over what it found; see PlatformResult.kinds)."""
+    return worst(Kind(k).verdict for k in kinds)
 
 
 def quirk_unames(platform: Platform, host_arch: str, mode: RunMode) -> tuple[str, ...]:
@@ -285,7 +292,7 @@ def judge(platform: Platform, observations: Iterable[Observation], host_arch: st
         # The platform's own CPU model answered with the platform's own name: QEMU's default
         # CPU's answer (armv7l for arm/v6) is no effect the image will ever see.
         findings = [f for f in findings if not (f.source == "uname" and f.kind is Kind.QUIRK)]
-    return Judgement(worst(f.verdict for f in findings), findings)
+    return Judgement(verdict_of(f.kind for f in findings), findings)
 
 
 def _tail(text: str, lines: int = 5) -> str:

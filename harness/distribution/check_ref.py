@@ -10,11 +10,10 @@ publisher attested one, is read to be compared with what the check sees
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.core import attest
+from harness.core import attest, jsondoc
 from harness.core.errors import UsageError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform, find_in
@@ -66,10 +65,10 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
                          "(multiarch-harness publish)")
     media, body, digest = registry.get_manifest(ref.repository, ref.reference)
     result = IndexCheck(str(ref), digest, media)
-    doc = json.loads(body)
+    doc = registry.document(body, f"GET /v2/{ref.repository}/manifests/{ref.reference}")
     if media not in INDEXES:
         # A single-platform manifest: its platform is its config's.
-        config = json.loads(registry.get_blob(ref.repository, doc["config"]["digest"]))
+        config = registry.get_config(ref.repository, doc["config"]["digest"])
         p = find_in(config)
         if p:
             result.entries[p.name] = digest
@@ -85,8 +84,8 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
             continue
         result.entries[name] = m["digest"]
         _, mbody, _ = registry.get_manifest(ref.repository, m["digest"])
-        manifest = json.loads(mbody)
-        config = json.loads(registry.get_blob(ref.repository, manifest["config"]["digest"]))
+        manifest = registry.document(mbody, f"GET /v2/{ref.repository}/manifests/{m['digest']}")
+        config = registry.get_config(ref.repository, manifest["config"]["digest"])
         if find_in(config) != p:
             result.findings.append(Finding(
                 "index", Kind.MISMATCH,
@@ -131,7 +130,9 @@ def _read_statements(registry: Registry, ref: Reference, index: dict[str, Any],
         if platform is None:
             continue
         _, body, _ = registry.get_manifest(ref.repository, entry["digest"])
-        layers = [la for la in json.loads(body).get("layers", [])
+        attached = registry.document(body, f"GET /v2/{ref.repository}/manifests/"
+                                     f"{entry['digest']}")
+        layers = [la for la in attached.get("layers", [])
                   if (la.get("annotations") or {}).get(attest.PREDICATE_TYPE)
                   == attest.VERIFICATION]
         if not layers:
@@ -143,7 +144,8 @@ def _read_statements(registry: Registry, ref: Reference, index: dict[str, Any],
                 "publish again with the harness"))
             continue
         try:
-            statement = json.loads(registry.get_blob(ref.repository, layers[0]["digest"]))
+            statement = jsondoc.parse(registry.get_blob(ref.repository, layers[0]["digest"]),
+                                      max_bytes=STATEMENT_LIMIT)
             subjects = {s["digest"]["sha256"] for s in statement["subject"]}
             predicate = dict(statement["predicate"])
         except (ValueError, KeyError, TypeError):

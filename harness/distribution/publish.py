@@ -55,6 +55,7 @@ from harness.machine.streams import ChunkFile
 ATTESTATION = ("unknown", "unknown")
 GZIP_MAGIC = b"\x1f\x8b"
 MANIFEST_CACHE = files.cache_dir("manifests")
+DIGEST_FILE_BYTES = 1 << 20  # a digest file is a few hundred bytes (Entry.write)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Entry:
     @classmethod
     def read(cls, path: Path) -> Entry:
         try:
-            entry = cls(**json.loads(path.read_text()))
+            entry = cls(**files.read_json(path, DIGEST_FILE_BYTES))
         except (OSError, ValueError, TypeError) as exc:
             raise UsageError(f"{path} is not a digest file", "pass files written by publish") \
                 from exc
@@ -315,7 +316,7 @@ def platform_entries(registry: Registry, repository: str, reference: str,
     only that platform's entry is kept. A plain manifest's platform is read from its config.
     """
     media, body, digest = registry.get_manifest(repository, reference)
-    doc = json.loads(body)
+    doc = registry.document(body, f"GET /v2/{repository}/manifests/{reference}")
     found: list[Entry] = []
     if media in INDEXES:
         # The attestations of each platform kept travel with it (docker buildx imagetools
@@ -327,7 +328,7 @@ def platform_entries(registry: Registry, repository: str, reference: str,
                 found.append(Entry(p.name, repository, m["digest"], m["size"], m["mediaType"],
                                    attached.get(m["digest"])))
         return found
-    config = json.loads(registry.get_blob(repository, doc["config"]["digest"]))
+    config = registry.get_config(repository, doc["config"]["digest"])
     p = find_in(config)
     if p is None:
         raise UsageError(f"{repository}@{digest} is of a platform the harness does not know "

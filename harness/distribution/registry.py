@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 from collections.abc import Iterable
 from typing import Any, BinaryIO
@@ -18,7 +17,8 @@ from typing import Any, BinaryIO
 import docker.auth
 import requests
 
-from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core import jsondoc
+from harness.core.diagnosis import Event, Stage, clean, diagnose
 from harness.core.errors import CannotCheck
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -32,6 +32,11 @@ OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 INDEXES = (MANIFEST_LIST, OCI_INDEX)
 MANIFESTS = (MANIFEST_V2, OCI_MANIFEST)
 ACCEPT = ", ".join((*INDEXES, *MANIFESTS))
+# Bytes of a JSON document read from a registry: distribution (the reference registry)
+# accepts manifests of up to 4 MiB; a config names a few hundred layers' history at most.
+MANIFEST_BYTES = 4 << 20
+CONFIG_BYTES = 8 << 20
+ANSWER_BYTES = 1 << 20  # a token, or a registry's errors
 
 
 class RegistryError(CannotCheck):
@@ -134,7 +139,8 @@ class Registry:
                                     "check the registry's auth configuration") from exc
             if token_resp.status_code != 200:
                 return False
-            body = token_resp.json()
+            body = self.document(token_resp.content, f"the token service {_path(params['realm'])}",
+                                 ANSWER_BYTES)
             self._token = body.get("token") or body.get("access_token")
             return bool(self._token)
         return False
@@ -178,8 +184,31 @@ class Registry:
         media = resp.headers.get("Content-Type", "").split(";")[0]
         body = resp.content
         if not media or media == "application/json":
-            media = json.loads(body).get("mediaType", MANIFEST_V2)
+            media = str(self.document(body, f"GET /v2/{repo}/manifests/{reference}")
+                        .get("mediaType", MANIFEST_V2))
         return media, body, digest_of(body)
+
+    def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES) -> dict[str, Any]:
+        """``body``, a JSON object the registry served as ``what``, read bounded
+        (harness.core.jsondoc); one too big, too deep or not a JSON object is the registry's
+        fault (diagnosis: registry-garbled), never a crash."""
+        try:
+            doc = jsondoc.parse(body, max_bytes=limit)
+        except ValueError as exc:  # jsondoc.Exceeded too
+            reason = str(exc)
+        else:
+            if isinstance(doc, dict):
+                return doc
+            reason = "not a JSON object"
+        # ``what`` may name a digest the registry gave: bounded like all it says.
+        d = diagnose(Event(Stage.CHECK, output=f"not a JSON document: {reason}",
+                           host=self.host, command=clean(what, 200)))
+        raise RegistryError(d.message, d.fix, cause=d.cause)
+
+    def get_config(self, repo: str, digest: str) -> dict[str, Any]:
+        """The image config ``digest``, read as :meth:`document`."""
+        return self.document(self.get_blob(repo, digest), f"GET /v2/{repo}/blobs/{digest}",
+                             CONFIG_BYTES)
 
     def has_manifest(self, repo: str, reference: str) -> bool:
         resp = self._request("HEAD", f"/v2/{repo}/manifests/{reference}", ok=(200, 404),
@@ -190,7 +219,7 @@ class Registry:
         resp = self._request("GET", f"/v2/{repo}/tags/list", ok=(200, 404))
         if resp.status_code == 404:
             return []
-        return sorted(resp.json().get("tags") or [])
+        return sorted(self.document(resp.content, f"GET /v2/{repo}/tags/list").get("tags") or [])
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -216,9 +245,10 @@ def _path(url: str) -> str:
 
 
 def _errors(resp: requests.Response) -> str:
+    """The registry's errors of a refused request, bounded (what it says is data)."""
     try:
-        errors = resp.json().get("errors") or []
-        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-    except ValueError:
+        errors = jsondoc.parse(resp.content, max_bytes=ANSWER_BYTES).get("errors") or []
+        return clean("; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors), 300)
+    except (ValueError, AttributeError, TypeError):  # not JSON, or not the errors' shape
         return ""
 

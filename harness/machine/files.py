@@ -19,9 +19,9 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from harness.core import sinks
+from harness.core import jsondoc, sinks
 
 
 def cache_dir(name: str) -> Path:
@@ -137,3 +137,12 @@ def read_regular(path: Path, limit: int) -> bytes:
     if size > limit:
         raise TooBig(path, limit)
     return b"".join(chunks)
+
+
+def read_json(path: Path, max_bytes: int, max_depth: int = jsondoc.MAX_DEPTH) -> Any:
+    """The JSON of a file the harness did not just write (a kept answer, a report given to
+    it): at most ``max_bytes`` of it are read (one larger is refused, not loaded whole) and
+    it is parsed by harness.core.jsondoc; OSError, :class:`jsondoc.Exceeded` or ValueError
+    (:class:`NotRegular` and :class:`TooBig` among them: a FIFO is never opened to block)."""
+    return jsondoc.parse(read_regular(path, max_bytes), max_bytes=max_bytes,
+                         max_depth=max_depth)

@@ -16,7 +16,10 @@ not check is asked again), and never for a platform with declared checks (a user
 may depend on what no key holds).
 
 Each key takes a digest of the harness's own source, so changed code never reads an old
-answer, and ``--no-cache`` neither reads nor trusts what is kept (it writes anew).
+answer, and ``--no-cache`` neither reads nor trusts what is kept (it writes anew). Each
+entry is written with the SHA-256 of its own content and read back bounded, checked against
+its schema (harness.core.report_schema.KEPT) and against that checksum: an entry cut short
+or changed is asked again, never judged.
 """
 
 from __future__ import annotations
@@ -24,13 +27,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from harness.core import jsondoc
+from harness.core.report_schema import KEPT
 from harness.machine import emulators, files, host
 
 KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are written
+# Bytes of one entry: the answers keep each command's whole output (up to 64 MiB each, the
+# probes' cap), a few kilobytes to a few megabytes in practice; a larger file is no entry.
+KEPT_BYTES = 128 << 20
+
+_log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -107,26 +120,60 @@ def _cpu() -> list[str]:
 
 
 def load(name: str, where: Path | None = None) -> list[dict[str, Any]] | None:
-    """The kept answer under ``name``, or None (never kept, or unreadable: read again)."""
+    """The kept answer under ``name``, or None: never kept, unreadable, over KEPT_BYTES or
+    too deep, of the wrong shape (harness.core.report_schema.KEPT), or not the content its
+    checksum was taken of (cut short, changed). Whatever is off is asked again, never
+    trusted: an entry cut down to its first observation would judge as a pass."""
     path = (where or cache_dir()) / f"{name}.json"
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        entry = files.read_json(path, KEPT_BYTES)
+    except FileNotFoundError:
         return None
-    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+    except (OSError, ValueError) as exc:  # jsondoc.Exceeded is a ValueError
+        _ignored(path, str(exc))
+        return None
+    error = next(iter(_VALIDATOR.iter_errors(entry)), None)
+    if error is not None:
+        where_ = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        _ignored(path, f"at {where_}: {error.message[:200]}")
+        return None
+    data: list[dict[str, Any]] = entry["observations"]
+    if entry["sha256"] != _checksum(data):
+        _ignored(path, "its content is not what its checksum was taken of")
         return None
     return data
 
 
 def store(name: str, data: list[dict[str, Any]], where: Path | None = None) -> None:
-    """Keep ``data`` under ``name`` (best effort: a cache that cannot be written is no cache),
+    """Keep ``data`` under ``name`` with the checksum of its content (best effort: a cache
+    that cannot be written is no cache, and one over KEPT_BYTES could never be read back),
     and drop the oldest beyond KEPT_FILES."""
     folder = where or cache_dir()
     try:
+        # The checksum is of what will be read back (tuples as lists, keys as strings).
+        payload = json.loads(json.dumps(data, allow_nan=False))
+        text = json.dumps({"kept": 1, "sha256": _checksum(payload), "observations": payload},
+                          allow_nan=False)
+    except ValueError:  # a non-finite number is no JSON: never kept, asked again
+        return
+    if len(text.encode()) > KEPT_BYTES:
+        return
+    try:
         files.own_dir(folder)
-        files.write_atomic(folder / f"{name}.json", json.dumps(data))
+        files.write_atomic(folder / f"{name}.json", text)
         kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-KEPT_FILES]:
             old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+_VALIDATOR = jsonschema.Draft202012Validator(KEPT)
+
+
+def _checksum(data: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(jsondoc.canonical(data).encode()).hexdigest()
+
+
+def _ignored(path: Path, why: str) -> None:
+    _log.debug("kept answer %s ignored, asked again: %s", path, why)

@@ -56,11 +56,14 @@ class StatusBoard:
         files.write_atomic(self.path, json.dumps(data))  # the reader never sees half a file
 
 
+STATUS_BYTES = 1 << 20  # a status is one line of a few hundred bytes (StatusBoard)
+
+
 def read_statuses(directory: Path) -> list[dict[str, Any]]:
     found = []
     for path in sorted(directory.glob("*.json")):
         try:
-            found.append(json.loads(path.read_text()))
+            found.append(files.read_json(path, STATUS_BYTES))
         except (OSError, ValueError):
             continue
     return found

@@ -18,14 +18,22 @@ from harness.core.errors import UsageError
 from harness.core.html_report import render_html
 from harness.core.render import render_markdown
 from harness.core.report_schema import SCHEMA
-from harness.machine.files import write_atomic
+from harness.machine.files import read_json, write_atomic
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+# Bytes of a report.json read back: a run's is kilobytes to a few megabytes (each answer is
+# kept to 4 KiB, package lists are the bulk); a larger file is no report of this harness.
+REPORT_BYTES = 256 << 20
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:
-    """report.json; every string redacted (:func:`harness.core.sinks.json_safe`)."""
-    write_atomic(path, json.dumps(sinks.json_safe(report), indent=2, sort_keys=False) + "\n")
+    """report.json; every string redacted (:func:`harness.core.sinks.json_safe`). NaN and
+    Infinity are no JSON: the harness's own numbers are counts and clock readings; the JSON
+    it reads (reports, kept answers, registries) is refused with them (harness.core.jsondoc)
+    and configs' numbers where they are read (a timeout of nan is bad input). One here is a
+    harness bug, raised before anything is written, never a report.json a CI chokes on."""
+    write_atomic(path, json.dumps(sinks.json_safe(report), indent=2, sort_keys=False,
+                                  allow_nan=False) + "\n")
 
 
 def write_html(report: dict[str, Any], path: Path) -> None:
@@ -71,14 +79,16 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def read_report(path: Path) -> dict[str, Any]:
-    """A report.json, validated against its schema (harness.core.report_schema): one that
+    """A report.json, read bounded (harness.core.jsondoc: too big, too deep or NaN is
+    refused) and validated against its schema (harness.core.report_schema): one that
     cannot be read, or of the wrong shape, is bad input naming the file and the field."""
     fix = ("give report.json files written by build or check (`multiarch-harness report "
            "--schema` prints their schema)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path} is not a report: {exc}", fix) from exc
+        data = read_json(path, REPORT_BYTES)
+    except (OSError, ValueError) as exc:  # jsondoc.Exceeded is a ValueError
+        raise UsageError(f"{path} is not a report: {sinks.terminal(str(exc), 300)}",
+                         fix) from exc
     errors = sorted(_VALIDATOR.iter_errors(data),
                     key=lambda e: (len(e.absolute_path), [str(p) for p in e.absolute_path]))
     if errors:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.commands.cli import main
-from harness.core.outcomes import Exit
+from harness.core.outcomes import Exit, Verdict
 from harness.core.report import build_report
+from harness.core.verdicts import Finding
 from harness.machine.reports import write_json
-from tests.factories import HOST, MIX
+from tests.factories import HOST, MIX, result
 
 
 @pytest.fixture
@@ -122,3 +123,77 @@ def test_an_unwritable_step_summary_warns_and_changes_no_status(
         capsys.readouterr().err
     assert (out / "report.html").is_file()
     assert json.loads((out / "report.json").read_text())["exit_status"] == Exit.OK
+
+
+def _job(tmp_path: Path, name: str, platform: str, verdict: str,
+         findings: list[Finding]) -> Path:
+    """A job's report directory whose one platform says ``verdict`` beside ``findings``."""
+    path = tmp_path / "jobs" / name / "report.json"
+    write_json(build_report([result(platform, Verdict.PASS, findings)], HOST, "warn"), path)
+    data = json.loads(path.read_text())
+    data["platforms"][0]["verdict"] = verdict
+    path.write_text(json.dumps(data))
+    return path.parent
+
+
+MISMATCH = Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")
+
+
+def test_a_platform_that_says_pass_beside_a_mismatch_is_a_fail_everywhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job = _job(tmp_path, "a", "linux/arm64", "pass", [MISMATCH])
+    assert main(["report", "--report-dir", str(tmp_path / "out"), str(job)]) \
+        == Exit.IMAGE_WRONG
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "platforms passed" not in markdown
+    assert markdown.startswith("**Release blocked: the image is wrong** on `linux/arm64`")
+    merged = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert merged["verdict"] == merged["platforms"][0]["verdict"] == "fail"
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("linux/arm64 ") and "[" not in line]  # the table's row
+    assert [row[1] for row in rows] == ["FAIL"]
+
+
+def test_linux_arm_and_linux_arm_v7_from_two_jobs_are_one_platform_in_conflict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _job(tmp_path, "a", "linux/arm", "pass", [])
+    _job(tmp_path, "b", "linux/arm/v7", "fail", [MISMATCH])
+    assert main(["report", "--report-dir", str(tmp_path / "out"), str(tmp_path / "jobs")]) \
+        == Exit.USAGE
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].endswith(": two reports check linux/arm/v7 (as linux/arm and "
+                                        "linux/arm/v7)")
+    assert len(err.splitlines()) == 2
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("[" * 200_000 + "]" * 200_000, "more than 64 levels of nesting"),
+    ('{"a": ' * 200_000 + "1" + "}" * 200_000, "more than 64 levels of nesting"),
+    (None, "NaN is not JSON"),
+])
+def test_a_hostile_report_is_one_line_of_bad_input(
+        tmp_path: Path, content: str | None, says: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r" / "report.json"
+    if content is None:
+        write_json(build_report([MIX[0]], HOST, "warn"), path)
+        content = path.read_text().replace('"probe_seconds": 1.2', '"probe_seconds": NaN')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    assert main(["report", "--report-dir", str(tmp_path / "out"), str(path.parent)]) \
+        == Exit.USAGE
+    err = capsys.readouterr().err
+    assert [line.split(":")[0] for line in err.splitlines()] == ["report", "  fix"]
+    assert says in err and len(err) < 1000, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_matrix_nested_too_deep_is_one_line_of_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["report", "--report-dir", str(tmp_path / "out"), "--matrix",
+                 "[" * 200_000 + "]" * 200_000, str(tmp_path / "empty")]) == Exit.USAGE
+    err = capsys.readouterr().err
+    assert "--matrix is not the JSON of `multiarch-harness matrix`" in err
+    assert len(err.splitlines()) == 2

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from harness.containers.pipeline import Built, Checked, _busy, compose
+from harness.containers.pipeline import (
+    RESULT_SUFFIX,
+    Built,
+    Checked,
+    _busy,
+    compose,
+    saved_results,
+)
 from harness.core import observation as obs
 from harness.core.errors import BuildFailed
 from harness.core.outcomes import Kind, RunMode
@@ -83,3 +91,9 @@ def test_a_build_handed_over_is_the_same_build_in_the_worker_that_adopts_it() ->
     assert isinstance(back.error, BuildFailed)
     assert back.error.log_tail == error.log_tail  # test_builds shows it
     assert compose(back, None).verdict == "fail"
+
+
+def test_a_saved_result_nested_too_deep_is_skipped_never_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "status").mkdir()
+    (tmp_path / "status" / f"linux-amd64{RESULT_SUFFIX}").write_text("[" * 200_000 + "]" * 200_000)
+    assert saved_results(tmp_path) == {}

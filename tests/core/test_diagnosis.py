@@ -274,6 +274,10 @@ TABLE = [
                                 "NewConnectionError('Failed to establish a new connection: "
                                 "[Errno 111] Connection refused'))", host="127.0.0.1:9"),
      "registry-unreachable", Kind.ERROR),
+    ("registry serving a manifest nested 100k deep (check)",
+     ev(Stage.CHECK, "not a JSON document: more than 64 levels of nesting",
+        host="127.0.0.1:5000", command="GET /v2/rust/manifests/1"), "registry-garbled",
+     Kind.ERROR),
     ("arch-test: the platform's binaries cannot run",
      ev(Stage.PROVISION, "arm64: not supported on this machine/kernel\n", status=1,
         command="arch-test arm64", subject="arch-test"), "no-emulation-for-bootstrap",

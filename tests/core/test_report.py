@@ -149,3 +149,57 @@ def test_answers_read_back_are_said_on_the_terminal_and_in_markdown(tmp_path: Pa
     assert "Answers read back for `linux/arm64`:" in (tmp_path / "report.md").read_text()
     report = build_report([asked], HOST, "warn")
     assert not any("read back" in line for line in render_console(report))
+
+
+def _claiming(verdict: str, platform: str, findings: list[Finding]) -> dict[str, object]:
+    """A report whose one platform says ``verdict`` beside ``findings``, as a job's file may
+    (edited, or written by another version): what it claims is not what decides."""
+    report = build_report([result(platform, Verdict.PASS, findings)], HOST, "warn")
+    report["platforms"][0]["verdict"] = verdict  # type: ignore[index]
+    return report
+
+
+MISMATCH = Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")
+
+
+@pytest.mark.parametrize(("claimed", "findings", "judged", "status"), [
+    ("pass", [MISMATCH], Verdict.FAIL, Exit.IMAGE_WRONG),
+    ("quirk", [MISMATCH], Verdict.FAIL, Exit.IMAGE_WRONG),
+    ("pass", [QUIRK_FINDING], Verdict.QUIRK, Exit.OK),
+    # A verdict with no finding of its own counts as its own (a platform built and never
+    # checked is an error without a finding), as the exit status already counts it.
+    ("fail", [], Verdict.FAIL, Exit.IMAGE_WRONG),
+    ("error", [QUIRK_FINDING], Verdict.ERROR, Exit.CANNOT_CHECK),
+])
+def test_a_merged_platforms_verdict_is_judged_from_its_findings_not_believed(
+        claimed: str, findings: list[Finding], judged: Verdict, status: Exit) -> None:
+    merged = merge_reports([_claiming(claimed, "linux/arm64", findings)])
+    assert merged["platforms"][0]["verdict"] == judged
+    assert merged["verdict"] == judged
+    assert merged["exit_status"] == status
+
+
+def test_a_pass_beside_a_mismatch_is_said_nowhere_to_have_passed(tmp_path: Path) -> None:
+    merged = merge_reports([_claiming("pass", "linux/arm64", [MISMATCH])])
+    write_markdown(merged, tmp_path / "report.md")
+    assert "passed" not in (tmp_path / "report.md").read_text().split("\n")[0]
+    assert "All 1 platforms passed" not in (tmp_path / "report.md").read_text()
+    row = next(line for line in render_console(merged) if line.startswith("linux/arm64"))
+    assert row.split()[1] == "FAIL"
+
+
+def test_linux_arm_and_linux_arm_v7_are_one_platform_and_two_reports_of_it_conflict() -> None:
+    one = merge_reports([_claiming("pass", "linux/arm", [])], expected=["linux/arm/v7"])
+    assert [p["platform"] for p in one["platforms"]] == ["linux/arm/v7"]
+    assert one["exit_status"] == Exit.OK  # its report is the expected platform's
+    with pytest.raises(ValueError, match="two reports check linux/arm/v7"):
+        merge_reports([_claiming("pass", "linux/arm", []),
+                       _claiming("fail", "linux/arm/v7", [MISMATCH])])
+
+
+def test_no_non_finite_number_is_ever_written_to_report_json(tmp_path: Path) -> None:
+    report = build_report([result("linux/amd64", Verdict.PASS)], HOST, "warn")
+    report["platforms"][0]["probe_seconds"] = float("nan")
+    with pytest.raises(ValueError):
+        write_json(report, tmp_path / "report.json")
+    assert not (tmp_path / "report.json").exists()

@@ -380,3 +380,19 @@ def test_a_fifo_in_a_checks_directory_is_refused_without_being_read(tmp_path: Pa
     (checks / "test_fifo.py").unlink()
     os.mkfifo(checks / "helper.py")  # imported by a check, pytest would block on it too
     refused(load_elsewhere(project, check_dirs=[str(checks)]), "is a FIFO, not a regular file")
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("[" * 200_000 + "]" * 200_000, "the structure test cst.json is nested deeper than 64"),
+    ('{"schemaVersion": NaN}', "the structure test cst.json is not valid JSON")])
+def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
+        tmp_path: Path, text: str, said: str) -> None:
+    """A 200k-deep JSON config was RecursionError: exit 70."""
+    from harness.machine.config import read_structure
+
+    path = tmp_path / "cst.json"
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        read_structure(path, "cst.json")
+    assert said in info.value.message
+    assert "\n" not in info.value.message

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.core import jsondoc
+from harness.core import observation as obs
+from harness.core.platforms import parse_platform
+from harness.core.usercheck import DeclaredCheck
 from harness.machine import emulators, host, kept
 
 
@@ -99,3 +107,85 @@ def test_a_missing_interpreter_is_a_stamp_of_its_own(tmp_path: Path) -> None:
     real.write_bytes(b"x")
     (tmp_path / "link").symlink_to(real)
     assert kept.file_stamp(str(tmp_path / "link")) == kept.file_stamp(str(real))
+
+
+def _answers() -> list[dict[str, object]]:
+    """A kept run of an image with a foreign binary: its config, and the audit that found it."""
+    seen = [obs.config("linux", "arm64", None),
+            obs.Observation("dpkg", "arm64\n", ("linux/arm64",), "arm64", output="arm64\n"),
+            obs.Observation("elf-audit", "1 foreign", (), "1 foreign",
+                            detail={"count": 1, "foreign": ["/bin/x: x86-64"]})]
+    return [{**o.to_dict(), "output": o.output} for o in seen]
+
+
+def _rewrite(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    entry = json.loads(path.read_text())
+    change(entry)
+    path.write_text(json.dumps(entry))
+
+
+def test_kept_answers_read_back_whole_and_as_they_were(tmp_path: Path) -> None:
+    kept.store("k", _answers(), tmp_path)
+    back = kept.load("k", tmp_path)
+    assert back is not None and len(back) == 3
+    assert [obs.Observation.from_dict(d) for d in back or []] == \
+        [obs.Observation.from_dict(d) for d in _answers()]
+
+
+def test_every_kind_of_answer_a_run_keeps_reads_back_as_it_was(tmp_path: Path) -> None:
+    check = DeclaredCheck("arch", ("uname", "-m"), "{uname}", same=True)
+    seen = [obs.config("linux", "arm", "v7"), obs.rustc("host: armv7-unknown-linux-gnueabihf\n"),
+            obs.packages("dpkg", "ii  libc6:armhf 2.36-9 armhf\n"),
+            obs.declared(check, "armv7l\n", parse_platform("linux/arm/v7")),
+            obs.baseline_cpu("cortex-a7", "ARMv7", [("uname -m", 0, False)], "armv7l"),
+            obs.test_outcome("cst:t.yaml::x", "command", ["exit 1"]), obs.absent("rpm")]
+    kept.store("k", [{**o.to_dict(), "output": o.output} for o in seen], tmp_path)
+    back = kept.load("k", tmp_path)
+    assert back is not None
+    assert [obs.Observation.from_dict(d) for d in back] == seen
+
+
+def test_a_kept_entry_cut_down_to_its_first_observation_is_asked_again(tmp_path: Path) -> None:
+    kept.store("k", _answers(), tmp_path)
+    # Cut as a full disk or a killed writer of another tool would: the config's answer
+    # alone judges as a pass, the foreign binary unseen.
+    _rewrite(tmp_path / "k.json", lambda e: e.update(observations=e["observations"][:1]))
+    assert kept.load("k", tmp_path) is None
+
+
+def test_a_kept_entry_that_is_a_bare_list_is_asked_again(tmp_path: Path) -> None:
+    (tmp_path / "k.json").write_text(json.dumps(_answers()[:1]))  # no checksum of its own
+    assert kept.load("k", tmp_path) is None
+
+
+def test_a_kept_entry_with_a_bad_checksum_is_asked_again(tmp_path: Path) -> None:
+    kept.store("k", _answers(), tmp_path)
+    _rewrite(tmp_path / "k.json", lambda e: e["observations"][2]["detail"].update(count=0))
+    assert kept.load("k", tmp_path) is None
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("detail", "not an object"), ("fits", "linux/arm64"), ("kind", "no such kind"),
+    ("raw", 12), ("source", None), ("extra", 1)])
+def test_a_kept_entry_of_the_wrong_shape_is_asked_again_even_with_its_checksum(
+        tmp_path: Path, field: str, value: object) -> None:
+    kept.store("k", _answers(), tmp_path)
+
+    def change(entry: dict[str, Any]) -> None:
+        entry["observations"][0][field] = value
+        entry["sha256"] = hashlib.sha256(
+            jsondoc.canonical(entry["observations"]).encode()).hexdigest()
+
+    _rewrite(tmp_path / "k.json", change)
+    assert kept.load("k", tmp_path) is None
+
+
+def test_a_kept_entry_too_deep_or_too_big_is_asked_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "deep.json").write_text("[" * 200_000 + "]" * 200_000)
+    assert kept.load("deep", tmp_path) is None
+    kept.store("big", _answers(), tmp_path)
+    monkeypatch.setattr(kept, "KEPT_BYTES", 100)
+    assert kept.load("big", tmp_path) is None
+    kept.store("bigger", _answers(), tmp_path)  # never kept: it could not be read back
+    assert not (tmp_path / "bigger.json").exists()
