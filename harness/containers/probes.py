@@ -860,7 +860,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     isa_seen = isa.Isa()
     lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
 
-    def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes]]:
+    def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes, int]]:
         for entry in entries:
             path = entry.path
             if path == HELLO_DIR or path.startswith(HELLO_DIR + "/"):
@@ -877,7 +877,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                     lists[path] = entry.fh.read(linkage.CONFIG_LIMIT)
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
-                    yield path, head
+                    yield path, head, entry.size
                     if not deep:
                         continue
                     binary = _binary(path, head, _member(entry, head), entry.size, platform,
@@ -987,7 +987,7 @@ class _FileMember:
         self.fd, self.size = fd, size
 
     def capture(self, offset: int, size: int) -> bytearray:
-        return bytearray(os.pread(self.fd, size, offset))
+        return bytearray(self.at(offset, size))
 
     def read_to(self, end: int) -> None:
         pass  # every offset can be read: nothing to pass on the way
@@ -996,8 +996,12 @@ class _FileMember:
     def tail(self) -> bytes:
         return os.pread(self.fd, TAIL_KEPT, max(self.size - TAIL_KEPT, 0))
 
-    def at(self, offset: int, count: int) -> bytes | None:
-        return os.pread(self.fd, count, offset)
+    def at(self, offset: int, count: int) -> bytes:
+        # Offsets are the file's own word: past its end there is nothing (pread would
+        # refuse one past 2**63 with EINVAL).
+        if not 0 <= offset < self.size or count <= 0:
+            return b""
+        return os.pread(self.fd, min(count, self.size - offset), offset)
 
 
 def _member(entry: filesystem.Entry, head: bytes) -> _Member | _FileMember:

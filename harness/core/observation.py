@@ -153,7 +153,9 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
                        (platform_name,) if result.count == 0 else (), result.summary(),
                        detail={"files": result.files, "count": result.count,
                                "allowed": result.allowed, "seconds": round(seconds, 2),
-                               "foreign": [str(f) for f in result.foreign]})
+                               "foreign": [str(f) for f in result.foreign],
+                               "malformed": [str(f) for f in result.malformed],
+                               "malformed_count": result.malformed_count})
 
 
 def linkage(result: Linkage) -> Observation:

@@ -124,6 +124,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src == "linkage":
         return _linkage(obs)
+    if src == "elf-audit":
+        return _elf_audit(platform, obs)
     if src == "isa":
         return _isa(platform, obs)
     if src == "baseline-cpu":
@@ -136,15 +138,6 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return judge_user_test(obs)
     if src.startswith((structure.PREFIX, service.PREFIX)):
         return _outcome(obs)
-    if src == "elf-audit":
-        count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
-        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
-        return [Finding(src, Kind.MISMATCH,
-                        f"{count} ELF file{'s' if count != 1 else ''} in the image "
-                        f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
-                        "build them for the image's platform (in a stage on $BUILDPLATFORM, "
-                        "cross-compile for $TARGETPLATFORM), or allow expected ones with "
-                        "--allow-foreign GLOB")]
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
@@ -164,6 +157,33 @@ def _listed(obs: Observation, key: str) -> tuple[int, str]:
 
 def _programs(count: int) -> str:
     return f"{count} program{'s' if count != 1 else ''}"
+
+
+def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
+    """ELF files of another platform, and files no loader can read (each its own finding:
+    one does not hide the other)."""
+    found = []
+    count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
+    if count:
+        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
+        found.append(Finding("elf-audit", Kind.MISMATCH,
+                             f"{count} ELF file{'s' if count != 1 else ''} in the image "
+                             f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
+                             "build them for the image's platform (in a stage on "
+                             "$BUILDPLATFORM, cross-compile for $TARGETPLATFORM), or allow "
+                             "expected ones with --allow-foreign GLOB"))
+    bad = int(obs.detail.get("malformed_count") or 0)
+    if bad:
+        shown = "; ".join(clean(str(f), 300) for f in obs.detail.get("malformed", [])[:3]) + (
+            "; ..." if bad > 3 else "")
+        found.append(Finding("elf-audit", Kind.BROKEN,
+                             f"{bad} ELF file{'s' if bad != 1 else ''} in the image "
+                             f"{'are' if bad != 1 else 'is'} malformed, and no loader of any "
+                             f"machine can read {'them' if bad != 1 else 'it'}: {shown}",
+                             "rebuild or replace them (a copy cut short, a stripped or "
+                             "patched file gone wrong), or allow expected ones with "
+                             "--allow-foreign GLOB"))
+    return found
 
 
 def _linkage(obs: Observation) -> list[Finding]:

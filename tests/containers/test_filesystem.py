@@ -99,3 +99,25 @@ def test_a_directory_removed_while_the_walk_runs_is_skipped(tmp_path: Path) -> N
     (r / gone).rmdir()
     assert [e.path for e in walk] == []  # the other directory vanished: nothing, no error
     assert first.path in ("/one", "/two")
+
+
+def test_an_offset_past_any_file_is_read_in_place_as_nothing(tmp_path: Path) -> None:
+    """A PT_GNU_PROPERTY note at offset 2**63-1 gave OSError EINVAL from pread, and the run
+    exited 70 (masking a real fail in the same image); the file is read as what it is."""
+    from harness.containers import probes
+    from harness.core import elf, isa
+    from harness.core.platforms import parse_platform
+    from tests.hostile_elf import x86_64
+
+    data = x86_64(segments=((elf.PT_GNU_PROPERTY, 2**63 - 1, 32), (elf.PT_INTERP, 2**64 - 8, 8)))
+    (tmp_path / "prog").write_bytes(data)
+    seen = isa.Isa()
+    fd = os.open(tmp_path / "prog", os.O_RDONLY)
+    try:
+        member = probes._FileMember(fd, len(data))
+        assert member.at(2**63 - 1, 32) == b"" and member.at(2**70, 1) == b""
+        found = probes._binary("/prog", data, member, len(data), parse_platform("linux/amd64"),
+                               seen)
+    finally:
+        os.close(fd)
+    assert found is not None and found.interp is None and seen.files == 0
