@@ -121,3 +121,26 @@ def test_an_offset_past_any_file_is_read_in_place_as_nothing(tmp_path: Path) -> 
     finally:
         os.close(fd)
     assert found is not None and found.interp is None and seen.files == 0
+
+
+def test_a_tree_two_thousand_levels_deep_is_walked_whole(tmp_path: Path) -> None:
+    """os.fwalk recurses once a level: 2,000 levels gave RecursionError."""
+    root = tmp_path / "deep"
+    root.mkdir()
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    depth = 2000
+    try:
+        for _ in range(depth):  # by descriptors: the whole path is longer than PATH_MAX
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        leaf = os.open("app", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        os.write(leaf, b"\x7fELF" + bytes(60))
+        os.close(leaf)
+    finally:
+        os.close(fd)
+    found = entries(root)
+    deepest = "/d" * depth + "/app"
+    assert found[deepest][0] == "file" and found[deepest][3] == b"\x7fELF\0\0\0\0"
+    assert len(found) == depth + 1
