@@ -44,6 +44,34 @@ class Entry:
     fd: int | None = None  # a file's descriptor where it can be read at any offset
 
 
+class Reads:
+    """A total on what is read whole of one image's files (each file up to ``each`` bytes):
+    past it a file is read only in part, and ``cut`` names it, so that the audit can say
+    what it did not read instead of judging on part of it."""
+
+    def __init__(self, total: int, each: int | None = None) -> None:
+        self.left = total
+        self.each = total if each is None else each
+        self.cut: list[str] = []  # the first few files not read whole
+        self.cut_count = 0
+
+    def read(self, entry: Entry) -> bytes:
+        """The file's bytes, as many as the budget leaves."""
+        data: bytes = entry.fh.read(max(min(self.each, self.left), 0))
+        self.left -= len(data)
+        if len(data) < entry.size:
+            self.cut_count += 1
+            if len(self.cut) < 3:
+                self.cut.append(entry.path)
+        return data
+
+    def describe(self, what: str, total: int) -> str:
+        """What was cut, for the report: ``what`` the files, ``total`` the budget."""
+        first = ", ".join(self.cut)
+        return (f"{what} are more than the {total >> 20} MiB read of one image: {self.cut_count}"
+                f" not read whole ({first}{', ...' if self.cut_count > len(self.cut) else ''})")
+
+
 def host_root(container: Any, docker_host: str | None) -> str | None:
     """The container's root directory as this process can read it, or None: the engine is
     elsewhere, the process is not ours to see (another PID namespace) or not ours to read."""

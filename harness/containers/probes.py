@@ -859,6 +859,9 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
     lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
+    # What is read whole, in all (linkage's budgets): the loader's files, then the lists.
+    config_reads = filesystem.Reads(linkage.CONFIG_BUDGET, linkage.CONFIG_LIMIT)
+    list_reads = filesystem.Reads(linkage.LISTS_BUDGET)
 
     def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes, int]]:
         for entry in entries:
@@ -872,9 +875,9 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                 tree.hardlinks[path] = entry.link
             elif entry.kind == "file" and entry.fh is not None:
                 if deep and linkage.wanted(path):
-                    tree.config[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                    tree.config[path] = config_reads.read(entry)
                 elif deep and linkage.is_dpkg_list(path):
-                    lists[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                    lists[path] = list_reads.read(entry)
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
                     yield path, head, entry.size
@@ -898,11 +901,17 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     seen.detail["read"] = "in place" if root is not None else "export"
     if not deep:
         return [seen]
-    unowned = linkage.unowned(tree, lists)
+    if config_reads.cut_count:  # the search path is not known whole: nothing is judged
+        tree.exhausted.append(config_reads.describe("the loader's files",
+                                                    linkage.CONFIG_BUDGET))
+    foreign = {f.path for f in result.foreign}
+    judged = linkage.judge(platform, tree, allow, foreign)  # first: the gate's own work
+    if list_reads.cut_count:
+        tree.exhausted.append(list_reads.describe("dpkg's file lists", linkage.LISTS_BUDGET))
+    unowned = None if list_reads.cut_count else linkage.unowned(tree, lists)
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
-    foreign = {f.path for f in result.foreign}
-    judged = linkage.judge(platform, tree, allow, foreign)
+    judged.exhausted = list(dict.fromkeys(tree.exhausted))
     found = [seen, obs.linkage(judged)]
     if isa.applies(platform):
         found.append(obs.isa(isa_seen))

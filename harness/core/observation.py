@@ -165,7 +165,8 @@ def linkage(result: Linkage) -> Observation:
                                "broken": result.broken,
                                "libraries_unmet_count": result.libraries_unmet_count,
                                "libraries_unmet": result.libraries_unmet,
-                               "unreadable": result.unreadable})
+                               "unreadable": result.unreadable,
+                               "exhausted": result.exhausted})
 
 
 def packages(manager: str, output: str) -> Observation:

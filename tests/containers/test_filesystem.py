@@ -144,3 +144,20 @@ def test_a_tree_two_thousand_levels_deep_is_walked_whole(tmp_path: Path) -> None
     deepest = "/d" * depth + "/app"
     assert found[deepest][0] == "file" and found[deepest][3] == b"\x7fELF\0\0\0\0"
     assert len(found) == depth + 1
+
+
+def test_what_is_read_whole_has_a_total_and_says_what_it_cut(tmp_path: Path) -> None:
+    """300 files of 4 MiB each under /etc/ld.so.conf.d took the worker to 1.26 GB: a
+    total bounds them, and the files read only in part are named."""
+    conf = tmp_path / "r" / "etc" / "ld.so.conf.d"
+    conf.mkdir(parents=True)
+    for i in range(12):
+        (conf / f"{i:02}.conf").write_bytes(b"/opt/lib\n" * (1 << 17))  # 1.1 MiB each
+    reads = filesystem.Reads(4 << 20, each=2 << 20)
+    kept = {e.path: reads.read(e) for e in filesystem.from_root(str(tmp_path / "r"), "/none")
+            if e.kind == "file"}
+    assert sum(map(len, kept.values())) == 4 << 20
+    assert reads.cut_count == 9 and len(reads.cut) == 3
+    said = reads.describe("the loader's files", 4 << 20)
+    assert said.startswith("the loader's files are more than the 4 MiB read of one image: "
+                           "9 not read whole (/etc/ld.so.conf.d/") and said.endswith(", ...)")
