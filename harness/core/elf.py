@@ -194,8 +194,9 @@ def dynamic(head: bytes, dyn: bytes, read_at: Callable[[int, int], bytes | None]
     order = ">" if head[5] == 2 else "<"
     entry = struct.Struct(order + ("iI" if bits == 32 else "qQ"))
     tags: list[tuple[int, int]] = []
-    for at in range(0, min(len(dyn), DYNAMIC_ENTRIES * entry.size) - entry.size + 1,
-                    entry.size):
+    for at in range(0, len(dyn) - entry.size + 1, entry.size):
+        if len(tags) == DYNAMIC_ENTRIES:
+            return None  # no end in sight: not read, rather than read in part
         tag, value = entry.unpack_from(dyn, at)
         if tag == DT_NULL:
             break

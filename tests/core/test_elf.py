@@ -170,3 +170,19 @@ def test_any_attributes_section_is_read_to_an_answer(body: bytes, length: int, o
     head = b"A" + struct.pack(order + "I", length) + b"aeabi\0" if vendor else b"A"
     found = finishes(lambda: elf._aeabi(head + body, order))
     assert all(isinstance(k, int) and isinstance(v, int) for k, v in found.items())
+
+
+def test_a_dynamic_section_without_end_in_sight_is_not_read_in_part() -> None:
+    """Each DT_NEEDED is a read of 4 KiB: 65,000 of them in a 1 MiB section are not read."""
+    head = x86_64(segments=((elf.PT_LOAD, 0, 1 << 20),))
+    strings = {0: b"libc.so.6\0"}
+
+    def read_at(offset: int, size: int) -> bytes | None:
+        return strings.get(offset, b"x\0")
+
+    many = (struct.pack("<qQ", elf.DT_STRTAB, 0x400000)  # its strings at the file's start
+            + struct.pack("<qQ", elf.DT_NEEDED, 0) * 65_000)
+    assert elf.dynamic(head, many, read_at) is None
+    few = many[:16 * 3] + struct.pack("<qQ", elf.DT_NULL, 0)
+    found = elf.dynamic(head, few, read_at)
+    assert found is not None and found.needed == ("libc.so.6", "libc.so.6")
