@@ -152,7 +152,7 @@ def _every_parser(data: bytes, size: int) -> None:
     elf.x86_isa_needed(data, read_at)
 
 
-FUZZ = settings(max_examples=300, deadline=2000, database=None)
+FUZZ = settings(max_examples=200, deadline=2000, database=None)
 
 
 @FUZZ

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import struct
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from harness.core.elf import Dynamic
 from harness.core.linkage import (
     WORK_BUDGET,
     Binary,
+    Exhausted,
     Tree,
     cache_paths,
     conf_dirs,
@@ -262,3 +266,53 @@ def test_a_link_through_proc_1_root_is_a_link_into_the_image_s_own_root() -> Non
     assert tree.resolve("/usr/lib/libother.so") is None  # no process 2 to be sure of
     tree.links["/usr/lib/libup.so"] = "/proc/1/root/../opt/app/lib/libapp.so.1.2"
     assert tree.resolve("/usr/lib/libup.so") == "/opt/app/lib/libapp.so.1.2"  # / has no up
+
+
+# -- fuzzed: any tree, configuration, cache and list is judged in bounded work -------------
+
+NAMES = st.sampled_from(["a", "b", "lib", "..", ".", "", "proc", "self", "1", "root",
+                         "libc.so.6"])
+PATHS = st.lists(NAMES, max_size=8).map(lambda parts: "/" + "/".join(parts))
+TARGETS = st.lists(NAMES, max_size=12).map("/".join) | PATHS
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> Tree:
+    tree = debian(prog("/usr/bin/app", "libc.so.6", "lib", runpath=("$ORIGIN/..",)))
+    tree.links.update(draw(st.dictionaries(PATHS, TARGETS, max_size=12)))
+    tree.paths.update(draw(st.sets(PATHS, max_size=12)) | set(tree.links))
+    tree.config["/etc/ld.so.conf"] = draw(st.binary(max_size=200)) + b"\ninclude *\n"
+    tree.config["/etc/ld.so.conf.d/x.conf"] = draw(st.binary(max_size=100))
+    tree.budget = 50_000
+    return tree
+
+
+FUZZ = settings(max_examples=150, deadline=2000, database=None)
+
+
+@FUZZ
+@given(trees(), st.lists(PATHS, max_size=10), st.binary(max_size=300))
+def test_any_tree_is_resolved_and_judged_in_bounded_work(tree: Tree, asked: list[str],
+                                                         listed: bytes) -> None:
+    def everything() -> None:
+        for path in asked:
+            try:
+                found = tree.resolve(path)
+            except Exhausted:
+                break
+            assert found is None or found.startswith("/")
+        got = judge(AMD64, tree)
+        assert got.exhausted or got.programs == 1
+        unowned(tree, {"/var/lib/dpkg/info/x.list": listed + b"\n/usr/bin/app\n"})
+
+    finishes(everything)
+    assert tree.work <= tree.budget + 100 or tree.exhausted
+
+
+@FUZZ
+@given(st.binary(max_size=600), st.integers(min_value=0, max_value=2**32 - 1))
+def test_any_cache_is_read_to_a_list_of_paths(body: bytes, nlibs: int) -> None:
+    cache = b"glibc-ld.so.cache1.1" + struct.pack("<I", nlibs) + body
+    found = finishes(lambda: cache_paths(cache))
+    assert all(isinstance(p, str) for p in found)
+    assert sum(len(p) for p in found) <= len(cache)
