@@ -1037,12 +1037,14 @@ def _binary(path: str, head: bytes, member: _Member | _FileMember, size: int,
         dyn = member.capture(*span)
         member.read_to(span[0] + span[1])
     program = kind == elf.ET_EXEC or interp is not None
-    if isa.applies(platform) and ident.machine == EM_ARM and ident.bits == 32:
+    # Each kind of CPU level read only where it is judged (an ARM file's attributes on the
+    # 32-bit ARM platforms, an x86 file's level on amd64's).
+    if platform.name in isa.ALLOWED and ident.machine == EM_ARM and ident.bits == 32:
         member.read_to(size)
         attributes = elf.arm_attributes(head, member.tail, size)
         if attributes is not None:
             isa_seen.add(platform, path, attributes, program)
-    elif isa.applies(platform) and ident.machine == EM_X86_64:
+    elif platform.name in isa.X86_ALLOWED and ident.machine == EM_X86_64:
         mask = elf.x86_isa_needed(head, member.at)
         if mask is not None:
             isa_seen.add(platform, path, {isa.X86_NEEDED: mask}, program)

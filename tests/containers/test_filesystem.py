@@ -161,3 +161,24 @@ def test_what_is_read_whole_has_a_total_and_says_what_it_cut(tmp_path: Path) -> 
     said = reads.describe("the loader's files", 4 << 20)
     assert said.startswith("the loader's files are more than the 4 MiB read of one image: "
                            "9 not read whole (/etc/ld.so.conf.d/") and said.endswith(", ...)")
+
+
+def test_build_attributes_are_read_only_where_they_are_judged(tmp_path: Path) -> None:
+    """The 150-byte ARM file hung an amd64 image's audit too: its attributes were read
+    though nothing on amd64 judges them. They are read on the 32-bit ARM platforms."""
+    from harness.containers import probes
+    from harness.core import isa
+    from harness.core.platforms import parse_platform
+    from tests.hostile_elf import attributes_longer_than_their_section, finishes
+
+    data = attributes_longer_than_their_section()
+    (tmp_path / "arm").write_bytes(data)
+    fd = os.open(tmp_path / "arm", os.O_RDONLY)
+    try:
+        for name, files in (("linux/amd64", 0), ("linux/arm/v7", 1)):
+            seen = isa.Isa()
+            finishes(lambda: probes._binary("/arm", data, probes._FileMember(fd, len(data)),
+                                            len(data), parse_platform(name), seen))
+            assert seen.files == files, name
+    finally:
+        os.close(fd)
