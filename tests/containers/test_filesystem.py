@@ -3,6 +3,7 @@ the root's own filesystem, the same entries as the engine's export gives."""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import subprocess
@@ -140,7 +141,12 @@ def test_a_tree_two_thousand_levels_deep_is_walked_whole(tmp_path: Path) -> None
         os.close(leaf)
     finally:
         os.close(fd)
-    found = entries(root)
+    try:
+        found = entries(root)
+    finally:
+        # rm, not shutil.rmtree: Python 3.11's recurses too, and pytest's clean-up of old
+        # temporary directories (shared by every run on the machine) would fail on it.
+        subprocess.run(["rm", "-rf", str(root)], check=True)
     deepest = "/d" * depth + "/app"
     assert found[deepest][0] == "file" and found[deepest][3] == b"\x7fELF\0\0\0\0"
     assert len(found) == depth + 1
@@ -177,8 +183,9 @@ def test_build_attributes_are_read_only_where_they_are_judged(tmp_path: Path) ->
     try:
         for name, files in (("linux/amd64", 0), ("linux/arm/v7", 1)):
             seen = isa.Isa()
-            finishes(lambda: probes._binary("/arm", data, probes._FileMember(fd, len(data)),
-                                            len(data), parse_platform(name), seen))
+            finishes(functools.partial(probes._binary, "/arm", data,
+                                       probes._FileMember(fd, len(data)), len(data),
+                                       parse_platform(name), seen))
             assert seen.files == files, name
     finally:
         os.close(fd)

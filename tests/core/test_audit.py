@@ -11,7 +11,7 @@ import pytest
 
 from harness.core import audit, elf
 from harness.core import observation as obs
-from harness.core.outcomes import Kind
+from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import PLATFORMS, parse_platform
 from harness.core.verdicts import judge_source
 from harness.machine.host import RunMode
@@ -105,13 +105,13 @@ def test_a_file_no_loader_can_read_is_its_own_finding_and_hides_no_other(
     assert (got.count, got.malformed_count, got.allowed) == (1, 1, 1)
     assert str(got.malformed[0]).startswith("/usr/bin/odd (its program header table")
     findings = judge_source(ARM64, obs.elf_audit("linux/arm64", got, 0.1), "amd64",
-                            RunMode("native"), frozenset())
+                            RunMode(RunKind.NATIVE), frozenset())
     assert [f.kind for f in findings] == [Kind.MISMATCH, Kind.BROKEN]
     assert "/usr/bin/tool" in findings[0].message and "/usr/bin/odd" in findings[1].message
     # Of the platform itself, the malformed file alone fails it.
     alone = audit.audit(AMD64, files[:1])
     [finding] = judge_source(AMD64, obs.elf_audit("linux/amd64", alone, 0.1), "amd64",
-                             RunMode("native"), frozenset())
+                             RunMode(RunKind.NATIVE), frozenset())
     assert finding.kind is Kind.BROKEN and "no loader of any machine" in finding.message
     assert audit.audit(AMD64, [("/usr/bin/ok", native, 10**6)]).malformed_count == 0
 

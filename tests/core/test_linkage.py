@@ -223,7 +223,7 @@ def test_a_cache_entry_with_no_end_is_no_scan_of_the_whole_file() -> None:
 
 def test_a_spent_budget_is_said_and_what_was_judged_stands() -> None:
     from harness.core import observation as obs
-    from harness.core.outcomes import Kind
+    from harness.core.outcomes import Kind, RunKind
     from harness.core.verdicts import judge_source
     from harness.machine.host import RunMode
 
@@ -237,7 +237,7 @@ def test_a_spent_budget_is_said_and_what_was_judged_stands() -> None:
     cut = judge(AMD64, tree)
     assert cut.broken_count == 1 and cut.programs < whole.programs
     assert cut.exhausted == [f"more than {tree.budget:,} steps of path resolution"]
-    findings = judge_source(AMD64, obs.linkage(cut), "amd64", RunMode("native"), frozenset())
+    findings = judge_source(AMD64, obs.linkage(cut), "amd64", RunMode(RunKind.NATIVE), frozenset())
     assert [f.kind for f in findings] == [Kind.BROKEN, Kind.ERROR]
     assert "stopped at its budget" in findings[1].message
     assert unowned(tree, {"/var/lib/dpkg/info/x.list": b"/usr/bin/a\n"}) is None
