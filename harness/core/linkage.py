@@ -53,8 +53,9 @@ CONFIG_LIMIT = 4 << 20  # bytes of one such file kept
 CONFIG_BUDGET = 16 << 20
 LISTS_BUDGET = 64 << 20
 # Steps of path resolution (one a path component, a link's target, a configuration line or
-# cache entry, a file list's line) for one image's linkage audit and its unowned files:
-# Debian's bases take under 1% of it. Past it the audit stops, and says so.
+# cache entry, a file list's line) for one image's linkage audit and its unowned files: a
+# whole Debian system (140,000 paths, 727 packages) takes 1.1 million, and the budget is
+# about 25 s of one core. Past it the audit stops, and says so.
 WORK_BUDGET = 20_000_000
 # Links that name the container's own root through /proc: in a running container they are
 # its root, as every process there sees it (PID 1 is the container's first process).
@@ -96,7 +97,7 @@ class Tree:
     library_path: tuple[str, ...] = ()  # LD_LIBRARY_PATH of the image config
     budget: int = WORK_BUDGET  # steps of work allowed (see WORK_BUDGET)
     work: int = 0  # steps taken
-    # What stopped the audit short of its end ("read", "work"), as said in the report.
+    # The budgets that stopped the audit short of its end, as the report says them.
     exhausted: list[str] = field(default_factory=list)
     _links: dict[str, str | None] = field(default_factory=dict, repr=False)  # resolved
     _busy: set[str] = field(default_factory=set, repr=False)  # links being resolved
@@ -253,8 +254,10 @@ def cache_paths(data: bytes) -> list[str]:
         for i in range(min(nlibs, 100_000)):
             _flags, _key, value = struct.unpack_from("<iII", data, entries + i * 24)
             end = data.find(b"\0", value, value + PATH_MAX)
+            if end < 0:
+                break
             total += end - value
-            if end < 0 or total > len(data):
+            if total > len(data):
                 break
             paths.append(data[value:end].decode(errors="replace"))
         return paths
@@ -358,7 +361,7 @@ def judge(platform: Platform, tree: Tree, allow: Iterable[str] = (),
     (:func:`harness.core.audit.allowed_foreign` with ``allow``), and the ``foreign`` paths
     the ELF audit found of another platform (their finding is that one)."""
     result = Linkage()
-    if tree.exhausted:  # the loader's configuration was not read whole: no search to follow
+    if tree.exhausted:  # a budget spent already (the loader's files not read whole)
         result.exhausted = list(tree.exhausted)
         return result
     try:
