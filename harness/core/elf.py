@@ -174,6 +174,9 @@ DT_NULL, DT_NEEDED, DT_STRTAB, DT_RPATH, DT_RUNPATH = 0, 1, 5, 15, 29
 # Entries of a dynamic section read (glibc's own libc has 30; a big program a few hundred):
 # past these a file's strings would be read 4 KiB each, for ever more names.
 DYNAMIC_ENTRIES = 4096
+# Characters of a file's library names and search paths kept (a big program's: a few KiB):
+# 4,096 names of 4,000 characters each, in each of 10,000 files, would be 160 GB.
+DYNAMIC_TEXT = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,17 @@ def dynamic(head: bytes, dyn: bytes, read_at: Callable[[int, int], bytes | None]
     if base is None:
         return None
 
+    texts: dict[int, str] = {}  # each string read once, however many entries name it
+    kept = [0]  # characters of them, bounded: they are kept for every ELF file of the image
+
     def text(offset: int) -> str | None:
-        chunk = read_at(base + offset, 4096)
-        if chunk is None or b"\0" not in chunk:
-            return None
-        return chunk.split(b"\0", 1)[0].decode(errors="replace")
+        if offset not in texts:
+            chunk = read_at(base + offset, 4096)
+            if chunk is None or b"\0" not in chunk:
+                return None
+            texts[offset] = chunk.split(b"\0", 1)[0].decode(errors="replace")
+            kept[0] += len(texts[offset])
+        return texts[offset] if kept[0] <= DYNAMIC_TEXT else None
 
     names: dict[int, list[str]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
     for tag, value in tags:

@@ -186,3 +186,19 @@ def test_a_dynamic_section_without_end_in_sight_is_not_read_in_part() -> None:
     few = many[:16 * 3] + struct.pack("<qQ", elf.DT_NULL, 0)
     found = elf.dynamic(head, few, read_at)
     assert found is not None and found.needed == ("libc.so.6", "libc.so.6")
+
+
+def test_the_names_a_dynamic_section_gives_are_read_once_and_bounded() -> None:
+    head = x86_64(segments=((elf.PT_LOAD, 0, 1 << 20),))
+    reads: list[int] = []
+
+    def read_at(offset: int, size: int) -> bytes | None:
+        reads.append(offset)
+        return b"l" * 4000 + b"\0"
+
+    strtab = struct.pack("<qQ", elf.DT_STRTAB, 0x400000)
+    same = strtab + struct.pack("<qQ", elf.DT_NEEDED, 0) * 4000
+    found = elf.dynamic(head, same, read_at)
+    assert found is not None and len(found.needed) == 4000 and len(reads) == 1
+    distinct = strtab + b"".join(struct.pack("<qQ", elf.DT_NEEDED, i) for i in range(4000))
+    assert elf.dynamic(head, distinct, read_at) is None  # 16 MB of names: not kept
