@@ -93,8 +93,8 @@ def host_root(container: Any, docker_host: str | None) -> str | None:
 
 def from_root(root: str, skip: str) -> Iterator[Entry]:
     """Every entry below ``root`` on its own filesystem, ``skip`` (a directory) left out."""
-    # /proc/PID/root is itself a link: opened here, then walked from its descriptor (fwalk
-    # would take the link for what it must not follow, and walk nothing).
+    # /proc/PID/root is itself a link: opened here (following it, this once), then walked
+    # from its descriptor, where no link is followed.
     rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         yield from _walk(rootfd, skip)
