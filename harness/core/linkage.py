@@ -87,7 +87,8 @@ class Binary:
 
 @dataclass
 class Tree:
-    """The image's filesystem as the loader sees it: files, symlinks, its config files."""
+    """The image's filesystem as the loader sees it: files, symlinks, its config files.
+    Filled first, then asked: each link's resolution is kept once made."""
 
     binaries: dict[str, Binary] = field(default_factory=dict)  # by path as archived
     links: dict[str, str] = field(default_factory=dict)  # symlink path -> target as written
