@@ -867,8 +867,11 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
     lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
+    # What is read whole, in all (linkage's budgets): the loader's files, then the lists.
+    config_reads = filesystem.Reads(linkage.CONFIG_BUDGET, linkage.CONFIG_LIMIT)
+    list_reads = filesystem.Reads(linkage.LISTS_BUDGET)
 
-    def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes]]:
+    def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes, int]]:
         for entry in entries:
             path = entry.path
             if path == HELLO_DIR or path.startswith(HELLO_DIR + "/"):
@@ -880,12 +883,12 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                 tree.hardlinks[path] = entry.link
             elif entry.kind == "file" and entry.fh is not None:
                 if deep and linkage.wanted(path):
-                    tree.config[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                    tree.config[path] = config_reads.read(entry)
                 elif deep and linkage.is_dpkg_list(path):
-                    lists[path] = entry.fh.read(linkage.CONFIG_LIMIT)
+                    lists[path] = list_reads.read(entry)
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
-                    yield path, head
+                    yield path, head, entry.size
                     if not deep:
                         continue
                     binary = _binary(path, head, _member(entry, head), entry.size, platform,
@@ -906,11 +909,17 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     seen.detail["read"] = "in place" if root is not None else "export"
     if not deep:
         return [seen]
-    unowned = linkage.unowned(tree, lists)
+    if config_reads.cut_count:  # the search path is not known whole: nothing is judged
+        tree.exhausted.append(config_reads.describe("the loader's files",
+                                                    linkage.CONFIG_BUDGET))
+    foreign = {f.path for f in result.foreign}
+    judged = linkage.judge(platform, tree, allow, foreign)  # first: the gate's own work
+    if list_reads.cut_count:
+        tree.exhausted.append(list_reads.describe("dpkg's file lists", linkage.LISTS_BUDGET))
+    unowned = None if list_reads.cut_count else linkage.unowned(tree, lists)
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
-    foreign = {f.path for f in result.foreign}
-    judged = linkage.judge(platform, tree, allow, foreign)
+    judged.exhausted = list(dict.fromkeys(tree.exhausted))
     found = [seen, obs.linkage(judged)]
     if isa.applies(platform):
         found.append(obs.isa(isa_seen))
@@ -995,7 +1004,7 @@ class _FileMember:
         self.fd, self.size = fd, size
 
     def capture(self, offset: int, size: int) -> bytearray:
-        return bytearray(os.pread(self.fd, size, offset))
+        return bytearray(self.at(offset, size))
 
     def read_to(self, end: int) -> None:
         pass  # every offset can be read: nothing to pass on the way
@@ -1004,8 +1013,12 @@ class _FileMember:
     def tail(self) -> bytes:
         return os.pread(self.fd, TAIL_KEPT, max(self.size - TAIL_KEPT, 0))
 
-    def at(self, offset: int, count: int) -> bytes | None:
-        return os.pread(self.fd, count, offset)
+    def at(self, offset: int, count: int) -> bytes:
+        # Offsets are the file's own word: past its end there is nothing (pread would
+        # refuse one past 2**63 with EINVAL).
+        if not 0 <= offset < self.size or count <= 0:
+            return b""
+        return os.pread(self.fd, min(count, self.size - offset), offset)
 
 
 def _member(entry: filesystem.Entry, head: bytes) -> _Member | _FileMember:
@@ -1032,12 +1045,14 @@ def _binary(path: str, head: bytes, member: _Member | _FileMember, size: int,
         dyn = member.capture(*span)
         member.read_to(span[0] + span[1])
     program = kind == elf.ET_EXEC or interp is not None
-    if isa.applies(platform) and ident.machine == EM_ARM and ident.bits == 32:
+    # Each kind of CPU level read only where it is judged (an ARM file's attributes on the
+    # 32-bit ARM platforms, an x86 file's level on amd64's).
+    if platform.name in isa.ALLOWED and ident.machine == EM_ARM and ident.bits == 32:
         member.read_to(size)
         attributes = elf.arm_attributes(head, member.tail, size)
         if attributes is not None:
             isa_seen.add(platform, path, attributes, program)
-    elif isa.applies(platform) and ident.machine == EM_X86_64:
+    elif platform.name in isa.X86_ALLOWED and ident.machine == EM_X86_64:
         mask = elf.x86_isa_needed(head, member.at)
         if mask is not None:
             isa_seen.add(platform, path, {isa.X86_NEEDED: mask}, program)

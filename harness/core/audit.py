@@ -81,12 +81,17 @@ class Foreign:
 @dataclass
 class Audit:
     files: int = 0  # ELF executables and shared objects read
-    allowed: int = 0  # foreign ones where foreign code is expected
+    allowed: int = 0  # foreign (or unloadable) ones where foreign code is expected
     foreign: list[Foreign] = field(default_factory=list)
     count: int = 0  # all foreign ones (``foreign`` keeps the first LISTED)
+    # Files no loader can read, on any machine (elf.malformed): the first LISTED, and all.
+    malformed: list[Foreign] = field(default_factory=list)
+    malformed_count: int = 0
 
     def summary(self) -> str:
         return (f"{self.files} ELF files, {self.count} of another platform"
+                + (f", {self.malformed_count} no loader can read" if self.malformed_count
+                   else "")
                 + (f", {self.allowed} foreign where allowed" if self.allowed else ""))
 
 
@@ -112,20 +117,40 @@ def judge_file(platform: Platform, head: bytes) -> str | None:
     return None
 
 
-def audit(platform: Platform, files: Iterable[tuple[str, bytes]],
+def unloadable(head: bytes, size: int) -> str | None:
+    """Why no loader of any machine can read the executable or shared object of ``size``
+    bytes whose first bytes are ``head`` (see :func:`harness.core.elf.malformed`)."""
+    try:
+        elf.parse_header(head)
+    except elf.NotElf:
+        return None
+    if elf.file_type(head) not in (elf.ET_EXEC, elf.ET_DYN):
+        return None
+    return elf.malformed(head, size)
+
+
+def audit(platform: Platform, files: Iterable[tuple[str, bytes, int]],
           allow: Iterable[str] = ()) -> Audit:
-    """Every ELF file of ``files`` (path, first bytes) judged for ``platform``."""
+    """Every ELF file of ``files`` (path, first bytes, size) judged for ``platform``. A file
+    no loader can read is a finding of its own (it runs on no machine), and the audit goes
+    on: one malformed file never hides what the others are."""
     globs = allowed_foreign(platform, allow)
     result = Audit()
-    for path, head in files:
+    for path, head, size in files:
         if head[:4] != b"\x7fELF":
             continue
         result.files += 1
-        why = judge_file(platform, head)
+        broken = unloadable(head, size)
+        why = broken or judge_file(platform, head)
         if why is None:
             continue
         if any(fnmatch.fnmatchcase(path, g) for g in globs):
             result.allowed += 1
+            continue
+        if broken:
+            result.malformed_count += 1
+            if len(result.malformed) < LISTED:
+                result.malformed.append(Foreign(path, broken))
             continue
         result.count += 1
         if len(result.foreign) < LISTED:

@@ -22,6 +22,15 @@ class NotElf(ValueError):
     """The bytes do not start with an ELF header."""
 
 
+def _unpack(fmt: str, data: bytes, at: int) -> tuple[int, ...]:
+    """``struct.unpack_from``, for an offset read from the file itself: one that lies outside
+    ``data`` is a ``struct.error`` as a short read is (never an OverflowError, never counted
+    from the end as a negative offset would be)."""
+    if not 0 <= at <= len(data):
+        raise struct.error(f"offset {at} outside {len(data)} bytes")
+    return struct.unpack_from(fmt, data, at)
+
+
 @dataclass(frozen=True)
 class ElfIdent:
     bits: int
@@ -94,23 +103,51 @@ def segments(data: bytes) -> list[Segment]:
     try:
         bits = 32 if data[4] == 1 else 64
         order = ">" if data[5] == 2 else "<"
-        if bits == 32:
-            phoff, = struct.unpack_from(order + "I", data, 28)
-            phentsize, phnum = struct.unpack_from(order + "HH", data, 42)
-        else:
-            phoff, = struct.unpack_from(order + "Q", data, 32)
-            phentsize, phnum = struct.unpack_from(order + "HH", data, 54)
+        phoff, phentsize, phnum = _table(data)
         for i in range(min(phnum, 64)):
             at = phoff + i * phentsize
             if bits == 32:
-                p_type, offset, vaddr, _paddr, filesz = struct.unpack_from(order + "5I", data, at)
+                p_type, offset, vaddr, _paddr, filesz = _unpack(order + "5I", data, at)
             else:
-                p_type, _flags, offset, vaddr, _paddr, filesz = struct.unpack_from(
+                p_type, _flags, offset, vaddr, _paddr, filesz = _unpack(
                     order + "2I4Q", data, at)
             found.append(Segment(p_type, offset, vaddr, filesz))
     except (struct.error, IndexError):
         pass
     return found
+
+
+def _table(data: bytes) -> tuple[int, int, int]:
+    """(e_phoff, e_phentsize, e_phnum): where the program header table is."""
+    order = ">" if data[5] == 2 else "<"
+    if data[4] == 1:
+        phoff, = _unpack(order + "I", data, 28)
+        phentsize, phnum = _unpack(order + "HH", data, 42)
+    else:
+        phoff, = _unpack(order + "Q", data, 32)
+        phentsize, phnum = _unpack(order + "HH", data, 54)
+    return phoff, phentsize, phnum
+
+
+def malformed(head: bytes, size: int) -> str | None:
+    """Why neither the kernel nor the dynamic loader can load the ELF file of ``size`` bytes
+    whose first bytes are ``head``, whatever the machine: its program header table, which
+    both read first (binfmt_elf's load_elf_phdrs, ld.so's _dl_map_object_from_fd), lies
+    past the file's end or is not of its class's entry size. None when it can be read (or
+    ``head`` is no ELF header)."""
+    try:
+        phoff, phentsize, phnum = _table(head)
+    except (struct.error, IndexError):
+        return None
+    if phnum == 0:
+        return None
+    entry = 32 if head[4] == 1 else 56
+    if phentsize != entry:
+        return f"its program headers are {phentsize} bytes each, not {entry}"
+    if phoff + phnum * phentsize > size:
+        return (f"its program header table ({phnum} entries at offset {phoff}) lies past its "
+                f"end ({size} bytes)")
+    return None
 
 
 def interpreter(data: bytes) -> str | None:
@@ -134,6 +171,12 @@ def dynamic_span(data: bytes) -> tuple[int, int] | None:
 
 
 DT_NULL, DT_NEEDED, DT_STRTAB, DT_RPATH, DT_RUNPATH = 0, 1, 5, 15, 29
+# Entries of a dynamic section read (glibc's own libc has 30; a big program a few hundred):
+# past these a file's strings would be read 4 KiB each, for ever more names.
+DYNAMIC_ENTRIES = 4096
+# Characters of a file's library names and search paths kept (a big program's: a few KiB):
+# 4,096 names of 4,000 characters each, in each of 10,000 files, would be 160 GB.
+DYNAMIC_TEXT = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -155,6 +198,8 @@ def dynamic(head: bytes, dyn: bytes, read_at: Callable[[int, int], bytes | None]
     entry = struct.Struct(order + ("iI" if bits == 32 else "qQ"))
     tags: list[tuple[int, int]] = []
     for at in range(0, len(dyn) - entry.size + 1, entry.size):
+        if len(tags) == DYNAMIC_ENTRIES:
+            return None  # no end in sight: not read, rather than read in part
         tag, value = entry.unpack_from(dyn, at)
         if tag == DT_NULL:
             break
@@ -166,11 +211,17 @@ def dynamic(head: bytes, dyn: bytes, read_at: Callable[[int, int], bytes | None]
     if base is None:
         return None
 
+    texts: dict[int, str] = {}  # each string read once, however many entries name it
+    kept = [0]  # characters of them, bounded: they are kept for every ELF file of the image
+
     def text(offset: int) -> str | None:
-        chunk = read_at(base + offset, 4096)
-        if chunk is None or b"\0" not in chunk:
-            return None
-        return chunk.split(b"\0", 1)[0].decode(errors="replace")
+        if offset not in texts:
+            chunk = read_at(base + offset, 4096)
+            if chunk is None or b"\0" not in chunk:
+                return None
+            texts[offset] = chunk.split(b"\0", 1)[0].decode(errors="replace")
+            kept[0] += len(texts[offset])
+        return texts[offset] if kept[0] <= DYNAMIC_TEXT else None
 
     names: dict[int, list[str]] = {DT_NEEDED: [], DT_RPATH: [], DT_RUNPATH: []}
     for tag, value in tags:
@@ -203,15 +254,14 @@ def arm_attributes(head: bytes, tail: bytes, size: int) -> dict[int, int] | None
     section headers of a linked file lie); None when they are not within those bytes."""
     order = ">" if head[5] == 2 else "<"
     try:
-        shoff, = struct.unpack_from(order + "I", head, 32)
-        shentsize, shnum = struct.unpack_from(order + "HH", head, 46)
+        shoff, = _unpack(order + "I", head, 32)
+        shentsize, shnum = _unpack(order + "HH", head, 46)
         start = size - len(tail)
         for i in range(min(shnum, 4096)):
             at = shoff + i * shentsize - start
             if at < 0:
                 return None
-            _name, sh_type, _flags, _addr, offset, length = struct.unpack_from(
-                order + "6I", tail, at)
+            _name, sh_type, _flags, _addr, offset, length = _unpack(order + "6I", tail, at)
             if sh_type == SHT_ARM_ATTRIBUTES:
                 if offset < start:
                     return None
@@ -221,54 +271,77 @@ def arm_attributes(head: bytes, tail: bytes, size: int) -> dict[int, int] | None
     return None
 
 
-def _uleb(data: bytes, at: int) -> tuple[int, int]:
+class _Truncated(Exception):
+    """A number or a field runs past the end of what holds it: read no further."""
+
+
+def _uleb(data: bytes, at: int, end: int) -> tuple[int, int]:
+    """The ULEB128 number at ``at`` and the offset after it, always past ``at``; raises
+    :class:`_Truncated` where it does not end before ``end`` or within 64 bits (an
+    endless one would be a number of any size)."""
     value = shift = 0
-    while at < len(data):
+    while at < end and shift < 64:
         byte = data[at]
         at += 1
         value |= (byte & 0x7F) << shift
         shift += 7
         if not byte & 0x80:
-            break
-    return value, at
+            return value, at
+    raise _Truncated
 
 
 def _aeabi(section: bytes, order: str) -> dict[int, int]:
-    """The file-scope integer attributes of the ``aeabi`` subsection."""
+    """The file-scope integer attributes of the ``aeabi`` subsection. Every length the
+    section gives is held to what encloses it, and each step moves on or stops, so any bytes
+    are read in one pass (a subsection longer than its section had ``_uleb`` stop
+    advancing, and the audit loop for ever)."""
     found: dict[int, int] = {}
     if not section or section[0] != ord("A"):
         return found
     at = 1
-    while at + 4 <= len(section):
-        length, = struct.unpack_from(order + "I", section, at)
-        end = at + length
-        vendor_end = section.find(b"\0", at + 4, end)
-        if length < 5 or vendor_end < 0:
-            break
-        if section[at + 4:vendor_end] == b"aeabi":
-            pos = vendor_end + 1
-            while pos < end:
-                scope, pos2 = _uleb(section, pos)
-                if pos2 + 4 > end:
-                    break
-                size, = struct.unpack_from(order + "I", section, pos2)
-                sub_end = pos + size
-                pos = pos2 + 4
-                if scope == 1:  # Tag_File: the attributes of the whole file
-                    while pos < sub_end:
-                        tag, pos = _uleb(section, pos)
-                        if tag in (4, 5, 67) or (tag > 32 and tag % 2):  # NUL-ended strings
-                            nul = section.find(b"\0", pos, sub_end)
-                            pos = sub_end if nul < 0 else nul + 1
-                        elif tag == 32:  # Tag_compatibility: a number, then a string
-                            _flag, pos = _uleb(section, pos)
-                            nul = section.find(b"\0", pos, sub_end)
-                            pos = sub_end if nul < 0 else nul + 1
-                        else:
-                            found[tag], pos = _uleb(section, pos)
-                pos = max(pos, sub_end)
-        at = end
+    try:
+        while at + 4 <= len(section):
+            length, = _unpack(order + "I", section, at)
+            if length < 5:
+                break
+            end = min(at + length, len(section))
+            vendor_end = section.find(b"\0", at + 4, end)
+            if vendor_end < 0:
+                break
+            if section[at + 4:vendor_end] == b"aeabi":
+                _subsections(section, vendor_end + 1, end, order, found)
+            at = end
+    except (_Truncated, struct.error):
+        pass
     return found
+
+
+def _subsections(section: bytes, pos: int, end: int, order: str, found: dict[int, int]
+                 ) -> None:
+    """The subsections from ``pos`` to ``end``: the attributes of Tag_File into ``found``."""
+    while pos < end:
+        start = pos
+        scope, pos = _uleb(section, pos, end)
+        if pos + 4 > end:
+            return
+        size, = _unpack(order + "I", section, pos)
+        pos += 4
+        if start + size < pos:  # shorter than its own tag and size: nothing to trust
+            return
+        sub_end = min(start + size, end)
+        if scope == 1:  # Tag_File: the attributes of the whole file
+            while pos < sub_end:
+                tag, pos = _uleb(section, pos, sub_end)
+                if tag in (4, 5, 67) or (tag > 32 and tag % 2):  # NUL-ended strings
+                    nul = section.find(b"\0", pos, sub_end)
+                    pos = sub_end if nul < 0 else nul + 1
+                elif tag == 32:  # Tag_compatibility: a number, then a string
+                    _flag, pos = _uleb(section, pos, sub_end)
+                    nul = section.find(b"\0", pos, sub_end)
+                    pos = sub_end if nul < 0 else nul + 1
+                else:
+                    found[tag], pos = _uleb(section, pos, sub_end)
+        pos = sub_end
 
 
 PT_NOTE, PT_GNU_PROPERTY = 4, 0x6474E553
@@ -293,15 +366,15 @@ def x86_isa_needed(head: bytes, read_at: Callable[[int, int], bytes | None]) -> 
         at = 0
         try:
             while at + 12 <= len(data):
-                namesz, descsz, ntype = struct.unpack_from(order + "3I", data, at)
+                namesz, descsz, ntype = _unpack(order + "3I", data, at)
                 name_at = at + 12
                 desc_at = name_at + ((namesz + 3) & ~3)
                 if ntype == NT_GNU_PROPERTY_TYPE_0 and data[name_at:name_at + 4] == b"GNU\0":
                     pos, end = desc_at, desc_at + descsz
                     while pos + 8 <= end:
-                        pr_type, pr_size = struct.unpack_from(order + "2I", data, pos)
+                        pr_type, pr_size = _unpack(order + "2I", data, pos)
                         if pr_type == GNU_PROPERTY_X86_ISA_1_NEEDED and pr_size >= 4:
-                            return int(struct.unpack_from(order + "I", data, pos + 8)[0])
+                            return int(_unpack(order + "I", data, pos + 8)[0])
                         pos += 8 + ((pr_size + align - 1) & ~(align - 1))
                 at = desc_at + ((descsz + align - 1) & ~(align - 1))
         except struct.error:

@@ -153,7 +153,9 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
                        (platform_name,) if result.count == 0 else (), result.summary(),
                        detail={"files": result.files, "count": result.count,
                                "allowed": result.allowed, "seconds": round(seconds, 2),
-                               "foreign": [str(f) for f in result.foreign]})
+                               "foreign": [str(f) for f in result.foreign],
+                               "malformed": [str(f) for f in result.malformed],
+                               "malformed_count": result.malformed_count})
 
 
 def linkage(result: Linkage) -> Observation:
@@ -163,7 +165,8 @@ def linkage(result: Linkage) -> Observation:
                                "broken": result.broken,
                                "libraries_unmet_count": result.libraries_unmet_count,
                                "libraries_unmet": result.libraries_unmet,
-                               "unreadable": result.unreadable})
+                               "unreadable": result.unreadable,
+                               "exhausted": result.exhausted})
 
 
 def packages(manager: str, output: str) -> Observation:

@@ -131,6 +131,8 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src == "linkage":
         return _linkage(obs)
+    if src == "elf-audit":
+        return _elf_audit(platform, obs)
     if src == "isa":
         return _isa(platform, obs)
     if src == "baseline-cpu":
@@ -143,15 +145,6 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return judge_user_test(obs)
     if src.startswith((structure.PREFIX, service.PREFIX)):
         return _outcome(obs)
-    if src == "elf-audit":
-        count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
-        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
-        return [Finding(src, Kind.MISMATCH,
-                        f"{count} ELF file{'s' if count != 1 else ''} in the image "
-                        f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
-                        "build them for the image's platform (in a stage on $BUILDPLATFORM, "
-                        "cross-compile for $TARGETPLATFORM), or allow expected ones with "
-                        "--allow-foreign GLOB")]
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
@@ -173,15 +166,50 @@ def _programs(count: int) -> str:
     return f"{count} program{'s' if count != 1 else ''}"
 
 
+def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
+    """ELF files of another platform, and files no loader can read (each its own finding:
+    one does not hide the other)."""
+    found = []
+    count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
+    if count:
+        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
+        found.append(Finding("elf-audit", Kind.MISMATCH,
+                             f"{count} ELF file{'s' if count != 1 else ''} in the image "
+                             f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
+                             "build them for the image's platform (in a stage on "
+                             "$BUILDPLATFORM, cross-compile for $TARGETPLATFORM), or allow "
+                             "expected ones with --allow-foreign GLOB"))
+    bad = int(obs.detail.get("malformed_count") or 0)
+    if bad:
+        shown = "; ".join(clean(str(f), 300) for f in obs.detail.get("malformed", [])[:3]) + (
+            "; ..." if bad > 3 else "")
+        found.append(Finding("elf-audit", Kind.BROKEN,
+                             f"{bad} ELF file{'s' if bad != 1 else ''} in the image "
+                             f"{'are' if bad != 1 else 'is'} malformed, and no loader of any "
+                             f"machine can read {'them' if bad != 1 else 'it'}: {shown}",
+                             "rebuild or replace them (a copy cut short, a stripped or "
+                             "patched file gone wrong), or allow expected ones with "
+                             "--allow-foreign GLOB"))
+    return found
+
+
 def _linkage(obs: Observation) -> list[Finding]:
     """Programs that cannot start: the image is broken on every machine of the platform."""
     count, shown = _listed(obs, "broken")
-    if not count:
-        return []
-    return [Finding("linkage", Kind.BROKEN, f"{_programs(count)} cannot start: {shown}",
-                    "put what it needs into the image (COPY the libraries along with the "
-                    "program, or install the package that has them; for FROM scratch, the "
-                    "program interpreter too), or link it statically")]
+    found = [] if not count else [
+        Finding("linkage", Kind.BROKEN, f"{_programs(count)} cannot start: {shown}",
+                "put what it needs into the image (COPY the libraries along with the "
+                "program, or install the package that has them; for FROM scratch, the "
+                "program interpreter too), or link it statically")]
+    exhausted = [clean(str(e), 300) for e in obs.detail.get("exhausted") or []][:3]
+    if exhausted:  # the harness's limit, not the image's fault: never a pass, never a fail
+        found.append(Finding("linkage", Kind.ERROR,
+                             "the linkage audit stopped at its budget for one image, and "
+                             f"what lies past it is not judged: {'; '.join(exhausted)}",
+                             "the budgets (docs/guide/checks.md) are far above what real "
+                             "images need: look for what the image holds in such numbers "
+                             "(link farms, generated loader files), or report it"))
+    return found
 
 
 def _isa(platform: Platform, obs: Observation) -> list[Finding]:

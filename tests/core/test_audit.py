@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from harness.core import audit, elf
+from harness.core import observation as obs
+from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import PLATFORMS, parse_platform
+from harness.core.verdicts import judge_source
+from harness.machine.host import RunMode
+from tests.hostile_elf import x86_64
 
 AMD64, I386, ARM64 = (parse_platform(n) for n in ("linux/amd64", "linux/386", "linux/arm64"))
 
@@ -62,11 +67,12 @@ def test_objects_that_nothing_runs_are_not_judged(native: bytes) -> None:
 
 
 def test_foreign_files_are_counted_listed_and_allowed_where_expected(native: bytes) -> None:
-    files = [("/usr/local/bin/tool", native), ("/usr/bin/ok", native),
-             ("/usr/lib/x86_64-linux-gnu/libfoo.so", native),  # multiarch of another arch
-             ("/usr/lib/aarch64-linux-gnu/libown.so", native),  # its own: not excused
-             ("/usr/libexec/qemu-binfmt/x", native), ("/opt/vendor/lib.so", native),
-             ("/etc/passwd", b"root:x:0:0")]
+    files = [(path, data, len(data)) for path, data in [
+        ("/usr/local/bin/tool", native), ("/usr/bin/ok", native),
+        ("/usr/lib/x86_64-linux-gnu/libfoo.so", native),  # multiarch of another arch
+        ("/usr/lib/aarch64-linux-gnu/libown.so", native),  # its own: not excused
+        ("/usr/libexec/qemu-binfmt/x", native), ("/opt/vendor/lib.so", native),
+        ("/etc/passwd", b"root:x:0:0")]]
     got = audit.audit(ARM64, files, allow=["/opt/vendor/*"])
     assert got.files == 6 and got.allowed == 3 and got.count == 3
     assert [f.path for f in got.foreign] == ["/usr/local/bin/tool", "/usr/bin/ok",
@@ -76,14 +82,38 @@ def test_foreign_files_are_counted_listed_and_allowed_where_expected(native: byt
 
 
 def test_the_list_is_bounded_and_the_count_is_not(native: bytes) -> None:
-    got = audit.audit(ARM64, ((f"/bin/x{i}", native) for i in range(audit.LISTED + 50)))
+    got = audit.audit(ARM64, ((f"/bin/x{i}", native, len(native))
+                                   for i in range(audit.LISTED + 50)))
     assert got.count == audit.LISTED + 50 and len(got.foreign) == audit.LISTED
 
 
 @pytest.mark.skipif(shutil.which("qemu-aarch64-static") is None, reason="needs QEMU's binaries")
 def test_qemu_s_own_binaries_are_foreign_on_purpose() -> None:
     data = head_of(shutil.which("qemu-aarch64-static") or "")
-    assert audit.audit(ARM64, [("/usr/bin/qemu-aarch64-static", data)]).count == 0
+    assert audit.audit(ARM64, [("/usr/bin/qemu-aarch64-static", data, len(data))]).count == 0
+
+
+def test_a_file_no_loader_can_read_is_its_own_finding_and_hides_no_other(
+        native: bytes) -> None:
+    """e_phoff = 2**63 beside a foreign program: the foreign one still fails the image, and
+    the malformed one is named (it runs on no machine), unless it is where foreign code is
+    expected."""
+    broken = x86_64(phoff=2**63, phnum=3)
+    files = [("/usr/bin/odd", broken, len(broken)), ("/usr/bin/tool", native, 10**6),
+             ("/usr/lib/firmware/blob", broken, len(broken))]
+    got = audit.audit(ARM64, files)
+    assert (got.count, got.malformed_count, got.allowed) == (1, 1, 1)
+    assert str(got.malformed[0]).startswith("/usr/bin/odd (its program header table")
+    findings = judge_source(ARM64, obs.elf_audit("linux/arm64", got, 0.1), "amd64",
+                            RunMode(RunKind.NATIVE), frozenset())
+    assert [f.kind for f in findings] == [Kind.MISMATCH, Kind.BROKEN]
+    assert "/usr/bin/tool" in findings[0].message and "/usr/bin/odd" in findings[1].message
+    # Of the platform itself, the malformed file alone fails it.
+    alone = audit.audit(AMD64, files[:1])
+    [finding] = judge_source(AMD64, obs.elf_audit("linux/amd64", alone, 0.1), "amd64",
+                             RunMode(RunKind.NATIVE), frozenset())
+    assert finding.kind is Kind.BROKEN and "no loader of any machine" in finding.message
+    assert audit.audit(AMD64, [("/usr/bin/ok", native, 10**6)]).malformed_count == 0
 
 
 @pytest.mark.parametrize(("name", "path"), [

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.core.elf import TAG_CPU_ARCH, _aeabi
-from harness.core.isa import Isa, judge_file
+from harness.core.isa import ALLOWED, X86_ALLOWED, X86_NEEDED, Isa, judge_file
 from harness.core.platforms import parse_platform
 
 V5, V6, V7 = (parse_platform(f"linux/arm/v{n}") for n in (5, 6, 7))
@@ -78,3 +80,21 @@ def test_each_amd64_variant_offers_its_level_and_those_below(
 def test_amd64_v1_is_plain_amd64_as_containerd_normalises_it() -> None:
     assert parse_platform("linux/amd64/v1").name == "linux/amd64"
     assert parse_platform("linux/amd64/v3").name == "linux/amd64/v3"
+
+
+@settings(max_examples=200, deadline=2000, database=None)
+@given(st.sampled_from(sorted({*ALLOWED, *X86_ALLOWED, "linux/arm64"})),
+       st.dictionaries(st.sampled_from([TAG_CPU_ARCH, 10, 12, 67, X86_NEEDED]),
+                       st.integers(min_value=0, max_value=2**70), max_size=4),
+       st.booleans(), st.binary(max_size=200))
+def test_any_attributes_are_judged_without_error(name: str, attributes: dict[int, int],
+                                                 program: bool, section: bytes) -> None:
+    """What any file's attributes say (parsed from any bytes, or any numbers: a ULEB128 is
+    of any size) is judged, and listed within its bounds."""
+    platform = parse_platform(name)
+    seen = Isa()
+    for found in (attributes, _aeabi(b"A" + section, "<")):
+        why = judge_file(platform, found)
+        assert why is None or platform.name in why
+        seen.add(platform, "/x", found, program)
+    assert seen.files == 2 and len(seen.needs) <= seen.count <= 2

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import struct
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from harness.core.elf import Dynamic
 from harness.core.linkage import (
+    WORK_BUDGET,
     Binary,
+    Exhausted,
     Tree,
     cache_paths,
     conf_dirs,
@@ -16,6 +21,7 @@ from harness.core.linkage import (
     unowned,
 )
 from harness.core.platforms import parse_platform
+from tests.hostile_elf import finishes
 
 AMD64 = parse_platform("linux/amd64")
 LOADER = "/lib64/ld-linux-x86-64.so.2"
@@ -178,3 +184,135 @@ def test_elf_files_no_package_lists_are_named_a_merged_usr_notwithstanding() -> 
     assert is_dpkg_list("/var/lib/dpkg/info/libc6:amd64.list")
     assert not is_dpkg_list("/var/lib/dpkg/info/sub/x.list")
     assert not is_dpkg_list("/var/lib/dpkg/info/bash.md5sums")
+
+
+# -- hostile trees: each costs a bounded time, and a budget spent is said ------------------
+
+def test_a_self_referencing_link_named_by_a_huge_file_list_is_resolved_once() -> None:
+    """A 2,000-part link into itself, named by every line of a 4 MiB dpkg list: 7 ms a
+    line when each line followed it anew."""
+    tree = debian(prog("/usr/bin/app", "libc.so.6"))
+    tree.links["/l"] = "/".join(["l"] * 2000)
+    tree.paths.add("/l")
+    lines = b"".join(b"/l/file%d\n" % i for i in range(400_000))
+    assert len(lines) > 4 << 20
+    found = finishes(lambda: unowned(tree, {"/var/lib/dpkg/info/x.list": lines}), 10)
+    assert found is not None and found[1] == 3  # no package owns the test's ELF files
+    assert tree.resolve("/l/file1") is None and tree.work < WORK_BUDGET
+
+
+def test_include_lines_by_the_megabyte_cost_a_bounded_time() -> None:
+    tree = debian(prog("/usr/bin/app", "libapp.so", "libc.so.6"),
+                  lib("/opt/app/lib/libapp.so", "libc.so.6"))
+    tree.config["/etc/ld.so.conf"] = b"include /etc/ld.so.conf.d/*.conf\n" * 130_000
+    for i in range(300):
+        tree.config[f"/etc/ld.so.conf.d/{i:03}.conf"] = b"/opt/app/lib\n/opt/%d\n" % i
+    assert finishes(lambda: conf_dirs(tree), 10)[:2] == ["/opt/app/lib", "/opt/0"]
+    assert finishes(lambda: judge(AMD64, tree), 10).broken == []
+
+
+def test_a_cache_entry_with_no_end_is_no_scan_of_the_whole_file() -> None:
+    header = b"glibc-ld.so.cache1.1" + struct.pack("<II", 100_000, 0) + bytes(20)
+    entries = struct.pack("<iII", 0x303, 0, len(header) + 100_000 * 24) * 100_000
+    cache = header + entries + b"x" * (4 << 20) + b"\0"  # each a path of 4 MiB
+    assert finishes(lambda: cache_paths(cache), 5) == []
+    # Each the same path of 4,000 bytes: read until they are more than the file holds.
+    cache = header + entries + b"/" + b"x" * 4000 + b"\0"
+    assert len(finishes(lambda: cache_paths(cache), 5)) < len(cache) // 4000
+
+
+def test_a_spent_budget_is_said_and_what_was_judged_stands() -> None:
+    from harness.core import observation as obs
+    from harness.core.outcomes import Kind, RunKind
+    from harness.core.verdicts import judge_source
+    from harness.machine.host import RunMode
+
+    tree = debian(prog("/usr/bin/a", "libnothere.so"),
+                  *(prog(f"/usr/bin/p{i}", "libc.so.6") for i in range(200)))
+    whole = judge(AMD64, tree)
+    assert (whole.broken_count, whole.exhausted) == (1, [])
+    tree = debian(prog("/usr/bin/a", "libnothere.so"),
+                  *(prog(f"/usr/bin/p{i}", "libc.so.6") for i in range(200)))
+    tree.budget = whole.programs * 5  # the first programs only
+    cut = judge(AMD64, tree)
+    assert cut.broken_count == 1 and cut.programs < whole.programs
+    assert cut.exhausted == [f"more than {tree.budget:,} steps of path resolution"]
+    findings = judge_source(AMD64, obs.linkage(cut), "amd64", RunMode(RunKind.NATIVE), frozenset())
+    assert [f.kind for f in findings] == [Kind.BROKEN, Kind.ERROR]
+    assert "stopped at its budget" in findings[1].message
+    assert unowned(tree, {"/var/lib/dpkg/info/x.list": b"/usr/bin/a\n"}) is None
+
+
+def test_a_cut_loader_configuration_is_not_judged_on() -> None:
+    """Where the probe could not read the loader's files whole, no program is called
+    broken for a library those files might have named."""
+    tree = debian(prog("/usr/bin/app", "libapp.so", "libc.so.6"))
+    tree.exhausted.append("the loader's files are more than the 16 MiB read of one image")
+    got = judge(AMD64, tree)
+    assert (got.broken_count, got.exhausted) == (0, tree.exhausted)
+
+
+def test_a_link_through_proc_1_root_is_a_link_into_the_image_s_own_root() -> None:
+    """In the running container /proc/1/root (and /proc/self/root) is its own root: a
+    library linked through it is there."""
+    tree = debian(prog("/usr/bin/app", "libapp.so.1", "libc.so.6"),
+                  lib("/opt/app/lib/libapp.so.1.2", "libc.so.6"))
+    tree.links["/usr/lib/x86_64-linux-gnu/libapp.so.1"] = "/proc/1/root/opt/app/lib/libapp.so.1.2"
+    tree.links["/usr/lib/libself.so"] = "/proc/self/root/opt/app/lib/libapp.so.1.2"
+    tree.paths.update(tree.links)
+    assert tree.resolve("/usr/lib/libself.so") == "/opt/app/lib/libapp.so.1.2"
+    assert judge(AMD64, tree).broken == []
+    tree.links["/usr/lib/libother.so"] = "/proc/2/root/opt/app/lib/libapp.so.1.2"
+    assert tree.resolve("/usr/lib/libother.so") is None  # no process 2 to be sure of
+    tree.links["/usr/lib/libup.so"] = "/proc/1/root/../opt/app/lib/libapp.so.1.2"
+    assert tree.resolve("/usr/lib/libup.so") == "/opt/app/lib/libapp.so.1.2"  # / has no up
+
+
+# -- fuzzed: any tree, configuration, cache and list is judged in bounded work -------------
+
+NAMES = st.sampled_from(["a", "b", "lib", "..", ".", "", "proc", "self", "1", "root",
+                         "libc.so.6"])
+PATHS = st.lists(NAMES, max_size=8).map(lambda parts: "/" + "/".join(parts))
+TARGETS = st.lists(NAMES, max_size=12).map("/".join) | PATHS
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> Tree:
+    tree = debian(prog("/usr/bin/app", "libc.so.6", "lib", runpath=("$ORIGIN/..",)))
+    tree.links.update(draw(st.dictionaries(PATHS, TARGETS, max_size=12)))
+    tree.paths.update(draw(st.sets(PATHS, max_size=12)) | set(tree.links))
+    tree.config["/etc/ld.so.conf"] = draw(st.binary(max_size=200)) + b"\ninclude *\n"
+    tree.config["/etc/ld.so.conf.d/x.conf"] = draw(st.binary(max_size=100))
+    tree.budget = 50_000
+    return tree
+
+
+FUZZ = settings(max_examples=150, deadline=2000, database=None)
+
+
+@FUZZ
+@given(trees(), st.lists(PATHS, max_size=10), st.binary(max_size=300))
+def test_any_tree_is_resolved_and_judged_in_bounded_work(tree: Tree, asked: list[str],
+                                                         listed: bytes) -> None:
+    def everything() -> None:
+        for path in asked:
+            try:
+                found = tree.resolve(path)
+            except Exhausted:
+                break
+            assert found is None or found.startswith("/")
+        got = judge(AMD64, tree)
+        assert got.exhausted or got.programs == 1
+        unowned(tree, {"/var/lib/dpkg/info/x.list": listed + b"\n/usr/bin/app\n"})
+
+    finishes(everything)
+    assert tree.work <= tree.budget + 100 or tree.exhausted
+
+
+@FUZZ
+@given(st.binary(max_size=600), st.integers(min_value=0, max_value=2**32 - 1))
+def test_any_cache_is_read_to_a_list_of_paths(body: bytes, nlibs: int) -> None:
+    cache = b"glibc-ld.so.cache1.1" + struct.pack("<I", nlibs) + body
+    found = finishes(lambda: cache_paths(cache))
+    assert all(isinstance(p, str) for p in found)
+    assert sum(len(p) for p in found) <= len(cache)
