@@ -80,8 +80,8 @@ def summary(parity: Mapping[str, Any]) -> str:
     full = (f" (compared in full on {', '.join(unmarked)}: no marks of what was installed "
             "by hand there)") if unmarked else ""
     deps = parity.get("dependencies_count", 0)
-    pulled = (f"; {deps} packages pulled in as dependencies are on some platforms only (the "
-              "distribution's own per-architecture packages, in the detail)") if deps else ""
+    pulled = (f"; {deps} packages pulled in as dependencies are on some platforms only: the "
+              "distribution's own per-architecture packages, listed apart") if deps else ""
     missing, differ = parity["missing_count"], parity["versions_count"]
     if not missing and not differ:
         asked = "installed by hand " if len(unmarked) < len(parity["platforms"]) else ""
