@@ -710,8 +710,8 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
         # nothing, so it starts at once too; the baseline CPU's runs of the commands that
         # have answered need nothing the compile makes (its binary is run there after it).
         cargo = answer("cargo")
-        baseline_cpu = platform.name in baseline.CPUS and (mode is RunKind.QEMU or
-                                                          probe.launcher is not None)
+        baseline_cpu = obs.applies("baseline-cpu", platform) and (
+            mode is RunKind.QEMU or probe.launcher is not None)
         with _beside() as pool:
             compiled = pool.submit(_hello, probe, cargo, hello_timeout)
             audited = pool.submit(_audit_kept, probe, platform, allow_foreign, keep_audits)
@@ -743,7 +743,7 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
         if early_ran is not None:
             late = _baseline_run(probe, platform, _late_commands(found, checks))
             found.append(_baseline(platform, early_ran, late))
-    return found
+    return found + obs.not_applicable(platform)  # reported as such, never as absent
 
 
 @contextlib.contextmanager
@@ -852,8 +852,14 @@ def _packages(probe: ImageProbe, userland: list[Observation]) -> Observation:
     manager = next((o.source for o in userland if not o.absent and o.error is None), None)
     if manager is None:
         return obs.absent("packages")
-    return _answer(probe, "packages", list(sources.PACKAGE_LISTS[manager]),
-                   functools.partial(obs.packages, manager))
+    where = sources.PACKAGE_MARKS.get(manager)
+    found = probe.read(where, sources.MARKS_BYTES) if where else None
+    marks = found[1].decode("utf-8", "replace") if found is not None else None
+    seen = _answer(probe, "packages", list(sources.PACKAGE_LISTS[manager]),
+                   functools.partial(obs.packages, manager, marks=marks))
+    if seen.error is None:
+        seen.detail["marks"] = where if found is not None else None
+    return seen
 
 
 def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
@@ -921,7 +927,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
     judged.exhausted = list(dict.fromkeys(tree.exhausted))
     found = [seen, obs.linkage(judged)]
-    if isa.applies(platform):
+    if obs.applies("isa", platform):
         found.append(obs.isa(isa_seen))
     return found
 

@@ -22,7 +22,9 @@ from harness.core.outcomes import Kind, worst
 from harness.core.sinks import html as escape
 
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
-           "absent": "#9e9e9e"}
+           "absent": "#9e9e9e", "not-applicable": "#546e7a"}
+# Cells whose word is the verdict's own (the value would be empty or a reason).
+WORDS = {"not-applicable": "not applicable"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
                  "cached": "#c5e1a5", "cache": "#26c6da", "probe": "#43a047",
                  "hello": "#fb8c00", "audit": "#8e24aa", "baseline": "#6d4c41",
@@ -64,10 +66,15 @@ def _run_span(report: dict[str, Any]) -> tuple[float, float] | None:
 
 def cell_verdict(platform: dict[str, Any], source: str) -> str:
     """The verdict of one source on one platform: its findings' worst, else pass if it
-    answered, absent if it had nothing to answer, error if asking failed."""
-    kinds = [Kind(f["kind"]).verdict for f in platform.get("findings", [])
+    answered, absent if it had nothing to answer, error if asking failed; not-applicable
+    where the source does not apply to the platform (never absent: no answer is missing)."""
+    found = [Kind(f["kind"]) for f in platform.get("findings", [])
              if f.get("source") == source]
+    kinds = [k.verdict for k in found]
     seen = (platform.get("observed") or {}).get(source)
+    if (seen or {}).get("kind") == Kind.NOT_APPLICABLE or \
+            (found and all(k is Kind.NOT_APPLICABLE for k in found)):
+        return "not-applicable"
     if kinds:
         return str(worst(kinds))
     if not seen:
@@ -165,8 +172,10 @@ def matrix(report: dict[str, Any]) -> str:
         for source in sources:
             verdict = cell_verdict(p, source)
             seen = (p.get("observed") or {}).get(source) or {}
-            value = seen.get("value") or seen.get("raw") or seen.get("error") or verdict
-            raw = str(seen.get("raw") or seen.get("error") or "")[:RAW_LIMIT]
+            value = WORDS.get(verdict) or seen.get("value") or seen.get("raw") or \
+                seen.get("error") or verdict
+            raw = str(seen.get("raw") or seen.get("error") or (seen.get("detail") or {})
+                      .get("reason") or "")[:RAW_LIMIT]
             inner = (f"<details><summary>{escape(_short(value))}</summary><pre>"
                      f"{escape(raw, keep=NEWLINE)}</pre></details>") if raw \
                 else escape(_short(value))
@@ -187,7 +196,7 @@ def _findings(report: dict[str, Any]) -> str:
     items = []
     for p in report.get("platforms", []):
         for f in p.get("findings", []):
-            if f.get("kind") == "absent":
+            if f.get("kind") in ("absent", Kind.NOT_APPLICABLE):  # nothing to act on
                 continue
             fix = f" <b>fix:</b> {escape(f['fix'])}" if f.get("fix") else ""
             items.append(f"<li><b>{escape(p['platform'])}</b> <code>{escape(f['source'])}"
@@ -203,9 +212,14 @@ def _parity(report: dict[str, Any]) -> str:
     if not compared:
         return ""
     items = "".join(f"<li>{escape(line)}</li>" for line in parity.lines(compared, 50))
+    pulled = "".join(f"<li>{escape(line)}</li>"
+                     for line in parity.dependency_lines(compared, 50))
     return (f'<h2>Parity across platforms</h2><p id="parity">{escape(parity.summary(compared))}'
             f' (a warning: verdicts are per platform).</p>'
-            + (f'<ul class="findings">{items}</ul>' if items else ""))
+            + (f'<ul class="findings">{items}</ul>' if items else "")
+            + (f'<details id="dependencies"><summary>{compared["dependencies_count"]} '
+               'packages pulled in as dependencies on some platforms only</summary>'
+               f'<ul class="findings">{pulled}</ul></details>' if pulled else ""))
 
 
 def _logs(platform: dict[str, Any], base: str) -> str:

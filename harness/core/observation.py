@@ -27,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import normalise, parity, sameness, sources
+from harness.core import baseline, normalise, parity, sameness, sources
+from harness.core import isa as isa_rules
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
@@ -73,7 +74,13 @@ class Observation:
 
     @property
     def absent(self) -> bool:
-        return self.raw is None and self.error is None
+        """Nothing to ask in this image (a tool it lacks); never a source that does not apply
+        to the platform (:func:`not_applicable`)."""
+        return self.raw is None and self.error is None and not self.inapplicable
+
+    @property
+    def inapplicable(self) -> bool:
+        return self.kind == NOT_APPLICABLE
 
     @property
     def whole(self) -> str:
@@ -92,6 +99,31 @@ class Observation:
 
 def absent(source: str) -> Observation:
     return Observation(source, None)
+
+
+NOT_APPLICABLE = "not-applicable"  # harness.core.outcomes.Kind.NOT_APPLICABLE's value
+# The built-in sources that apply to some platforms only: whether one applies, and why not.
+# The one place that says so: the probes ask only what applies here, and report the rest.
+_APPLIES: dict[str, tuple[Callable[[Platform], bool], str]] = {
+    "isa": (isa_rules.applies, "the CPU-level audit judges the ARM build attributes of "
+            "arm/v5, v6 and v7 and the x86-64 ISA levels of amd64; {platform} promises "
+            "neither"),
+    "baseline-cpu": (lambda p: p.name in baseline.CPUS, "the baseline-CPU run knows no QEMU "
+                     "model of the oldest CPU of {platform}"),
+}
+
+
+def applies(source: str, platform: Platform) -> bool:
+    rule = _APPLIES.get(source)
+    return rule is None or rule[0](platform)
+
+
+def not_applicable(platform: Platform) -> list[Observation]:
+    """An observation for each built-in source that does not apply to ``platform``: no
+    answer is missing there (``absent`` is False), and the reason is in ``detail``."""
+    return [Observation(name, None, kind=NOT_APPLICABLE, detail={
+        "reason": f"not applicable to {platform.name}: {why.format(platform=platform.name)}"})
+        for name, (applies_to, why) in _APPLIES.items() if not applies_to(platform)]
 
 
 def failed(source: str, error: str, kind: str | None = None, fix: str | None = None) -> Observation:
@@ -169,13 +201,16 @@ def linkage(result: Linkage) -> Observation:
                                "exhausted": result.exhausted})
 
 
-def packages(manager: str, output: str) -> Observation:
-    """The package database's listing (compared across platforms, see harness.core.parity)."""
+def packages(manager: str, output: str, marks: str | None = None) -> Observation:
+    """The package database's listing (compared across platforms, see harness.core.parity);
+    ``marks``: the userland's file of what was installed by hand, as read (None: there is
+    none), so that ``manual`` lists those packages (None: no marks, everything compared)."""
     found = parity.parse(manager, output)
     text = f"{len(found)} packages ({manager})"
     return Observation("packages", text, (), text,
                        detail={"manager": manager, "packages": found,
-                               "architectures": parity.architectures(manager, output)})
+                               "architectures": parity.architectures(manager, output),
+                               "manual": parity.manual(manager, found, marks)})
 
 
 def baseline_cpu(cpu: str, about: str, ran: list[tuple[str, int, bool]],

@@ -83,6 +83,7 @@ class Kind(StrEnum):
     INTERNAL = "internal"  # the harness itself failed
     ABSENT = "absent"  # an optional tool is absent: nothing to check
     SKIPPED = "skipped"  # not checked on this platform, by an override with its reason
+    NOT_APPLICABLE = "not-applicable"  # the source has nothing to check on this platform
 
     @property
     def verdict(self) -> Verdict:
@@ -98,11 +99,12 @@ _KIND_VERDICT = {
     Kind.BROKEN: Verdict.FAIL, Kind.QUIRK: Verdict.QUIRK, Kind.ERROR: Verdict.ERROR,
     Kind.EMULATOR: Verdict.ERROR,
     Kind.USAGE: Verdict.ERROR, Kind.INTERNAL: Verdict.ERROR, Kind.ABSENT: Verdict.PASS,
-    Kind.SKIPPED: Verdict.PASS,
+    Kind.SKIPPED: Verdict.PASS, Kind.NOT_APPLICABLE: Verdict.PASS,
 }
 _KIND_EXIT = {
     **{k: Exit.IMAGE_WRONG for k, v in _KIND_VERDICT.items() if v is Verdict.FAIL},
     Kind.QUIRK: Exit.OK, Kind.ABSENT: Exit.OK, Kind.SKIPPED: Exit.OK,
+    Kind.NOT_APPLICABLE: Exit.OK,
     Kind.ERROR: Exit.CANNOT_CHECK,
     Kind.EMULATOR: Exit.CANNOT_CHECK,
     Kind.USAGE: Exit.USAGE, Kind.INTERNAL: Exit.SOFTWARE,

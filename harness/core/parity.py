@@ -6,16 +6,26 @@ mirror mid-sync, a pinned version that exists on one architecture only) passes e
 per-platform check. The parity section of every report lists the packages that are not on
 every platform, and those whose versions differ. It is a warning: it never changes a
 verdict. Debian's binNMU suffix (``+b1``: a rebuild on some architectures only) and
-architecture qualifiers (``:amd64``) are not differences. Pure.
+architecture qualifiers (``:amd64``) are not differences.
+
+What counts is what the user asked for: a package installed by hand (apt's marks: every
+package not ``Auto-Installed: 1`` in /var/lib/apt/extended_states; apk's /etc/apk/world)
+that is not on every platform. One that only came in as a dependency on some platforms is
+the distribution's own per-architecture package (binutils named by target triple, sanitizer
+libraries of some architectures only): it is kept in ``dependencies``, not counted. Where an
+image has no marks (apt never ran there, an RPM userland) all its packages count, and the
+summary says so. A package on every platform in another version counts whatever its mark:
+no architecture explains that. Pure.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 LISTED = 100  # differences kept in the report (the counts are whole)
+MARKS_LINES = 200_000  # lines of a marks file read (a listing is read to 20,000 packages)
 _BINNMU = re.compile(r"\+b\d+$")
 
 
@@ -23,43 +33,125 @@ def comparable(version: str) -> str:
     return _BINNMU.sub("", version)
 
 
-def compare(packages: Mapping[str, Mapping[str, str]]) -> dict[str, Any] | None:
-    """``packages``: platform -> {package: version}. None with fewer than two platforms to
-    compare; else the differences (report.json's ``parity``)."""
+def compare(packages: Mapping[str, Mapping[str, str]],
+            manual: Mapping[str, Collection[str] | None] | None = None
+            ) -> dict[str, Any] | None:
+    """``packages``: platform -> {package: version}; ``manual``: platform -> the packages
+    installed by hand there, or None where the image has no such marks (a platform not in
+    ``manual`` has none). None with fewer than two platforms to compare; else the
+    differences (report.json's ``parity``)."""
     if len(packages) < 2:
         return None
     platforms = sorted(packages)
     names = sorted({n.split(":")[0] for p in platforms for n in packages[p]})
     by = {p: {n.split(":")[0]: v for n, v in packages[p].items()} for p in platforms}
+    marks = {p: None if (manual or {}).get(p) is None
+             else {n.split(":")[0] for n in (manual or {})[p] or ()} for p in platforms}
+    unmarked = [p for p in platforms if marks[p] is None]
+
+    def asked(platform: str, name: str) -> bool:
+        """Whether the user asked for ``name`` on ``platform`` (all of an unmarked one)."""
+        marked = marks[platform]
+        return name in by[platform] and (marked is None or name in marked)
+
     missing: list[dict[str, Any]] = []
+    dependencies: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     for name in names:
         seen = {p: by[p].get(name) for p in platforms}
         if any(v is None for v in seen.values()):
-            missing.append({"package": name, "on": [p for p in platforms if seen[p]]})
+            entry = {"package": name, "on": [p for p in platforms if seen[p]]}
+            (missing if any(asked(p, name) for p in platforms) else dependencies).append(entry)
         elif len({comparable(v) for v in seen.values() if v is not None}) > 1:
             versions.append({"package": name, "versions": seen})
     return {"platforms": platforms, "packages": len(names),
+            "manual_count": len({n for p in platforms for n in by[p] if asked(p, n)}),
+            "unmarked": unmarked,
             "missing_count": len(missing), "missing": missing[:LISTED],
-            "versions_count": len(versions), "versions": versions[:LISTED]}
+            "versions_count": len(versions), "versions": versions[:LISTED],
+            "dependencies_count": len(dependencies), "dependencies": dependencies[:LISTED]}
 
 
 def summary(parity: Mapping[str, Any]) -> str:
-    if not parity["missing_count"] and not parity["versions_count"]:
-        return (f"the {parity['packages']} packages are on every platform, in the same "
-                "versions")
-    return (f"{parity['versions_count']} packages differ in version and "
-            f"{parity['missing_count']} are not on every platform, of {parity['packages']}")
+    """One sentence: the differences that count, and where the marks were missing."""
+    unmarked = parity.get("unmarked")
+    if unmarked is None:  # a report of before the marks were read: everything compared
+        unmarked = parity["platforms"]
+    full = (f" (compared in full on {', '.join(unmarked)}: no marks of what was installed "
+            "by hand there)") if unmarked else ""
+    deps = parity.get("dependencies_count", 0)
+    pulled = (f"; {deps} packages pulled in as dependencies are on some platforms only: the "
+              "distribution's own per-architecture packages, listed apart") if deps else ""
+    missing, differ = parity["missing_count"], parity["versions_count"]
+    if not missing and not differ:
+        asked = "installed by hand " if len(unmarked) < len(parity["platforms"]) else ""
+        count = parity.get("manual_count", parity["packages"]) if asked else parity["packages"]
+        return (f"no difference: the {count} packages {asked}are on every platform, in the "
+                f"same versions{full}{pulled}")
+    where = "installed by hand " if len(unmarked) < len(parity["platforms"]) else ""
+    verb = "is" if missing == 1 else "are"
+    return (f"{differ} packages differ in version and {missing} {where}{verb} not on every "
+            f"platform, of {parity['packages']}{full}{pulled}")
 
 
 def lines(parity: Mapping[str, Any], limit: int = 20) -> list[str]:
-    """The differences, one a line (the renderers escape them for their sinks)."""
+    """The differences that count, one a line (the renderers escape them for their sinks)."""
     found = []
     for entry in parity["versions"][:limit]:
         found.append(f"{entry['package']}: " + ", ".join(
             f"{p} {v}" for p, v in entry["versions"].items()))
     for entry in parity["missing"][:max(limit - len(found), 0)]:
         found.append(f"{entry['package']}: only on {', '.join(entry['on'])}")
+    return found
+
+
+def dependency_lines(parity: Mapping[str, Any], limit: int = 20) -> list[str]:
+    """The packages pulled in as dependencies on some platforms only, one a line."""
+    return [f"{e['package']}: only on {', '.join(e['on'])}"
+            for e in (parity.get("dependencies") or [])[:limit]]
+
+
+def manual(manager: str, packages: Mapping[str, str], marks: str | None) -> list[str] | None:
+    """The packages installed by hand, from the userland's marks file as read (``marks``;
+    None where the image has none: the caller compares everything): dpkg's are those apt's
+    extended_states does not mark ``Auto-Installed: 1``; apk's are named in its world file.
+    None for a manager with no marks read (rpm)."""
+    if marks is None:
+        return None
+    if manager == "dpkg":
+        auto = _auto_installed(marks)
+        return sorted(n for n in packages if n.split(":")[0] not in auto)
+    if manager == "apk":
+        world = _world(marks)
+        return sorted(n for n in packages if n in world)
+    return None
+
+
+def _auto_installed(text: str) -> set[str]:
+    """The packages apt's extended_states marks ``Auto-Installed: 1`` (deb822 stanzas)."""
+    auto: set[str] = set()
+    name, flag = "", ""
+    for line in [*text.splitlines()[:MARKS_LINES], ""]:
+        key, _, value = line.partition(":")
+        if not line.strip():
+            if name and flag == "1":
+                auto.add(name)
+            name, flag = "", ""
+        elif key.strip() == "Package":
+            name = value.strip()
+        elif key.strip() == "Auto-Installed":
+            flag = value.strip()
+    return auto
+
+
+def _world(text: str) -> set[str]:
+    """The names /etc/apk/world asks for: ``name``, ``name>=1.2``, ``name@tag``; a ``!name``
+    is a conflict, not a wish."""
+    found = set()
+    for word in text.split()[:MARKS_LINES]:
+        name = re.split(r"[<>=~@]", word, maxsplit=1)[0]
+        if name and not name.startswith("!"):
+            found.add(name)
     return found
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 from harness.core import parity, sinks
 from harness.core.clock import epoch
-from harness.core.outcomes import Verdict
+from harness.core.outcomes import Kind, Verdict
 
 md_code = sinks.markdown_code
+# Findings that say there was nothing to check: shown in the tables, not listed as findings.
+QUIET = (Kind.ABSENT, Kind.NOT_APPLICABLE)
 _ICON = {Verdict.PASS: "✅", Verdict.QUIRK: "⚠️", Verdict.FAIL: "❌", Verdict.ERROR: "⛔"}
 
 
@@ -22,6 +24,8 @@ def _seen(platform: dict[str, Any], source: str) -> str | None:
         return "-"
     if seen.get("kind") == "skipped":
         return "skipped"
+    if seen.get("kind") == Kind.NOT_APPLICABLE:  # nothing to ask here: not a missing answer
+        return "not applicable"
     if seen.get("error"):
         return "error"
     if seen.get("raw") is None:
@@ -84,7 +88,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                       "again)."]
     lines += gantt(report)
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]
-             if f["kind"] != "absent"]
+             if f["kind"] not in QUIET]
     index = report.get("index")
     if index:
         lines.insert(3, f"Checked {md_code(index['ref'])} (index "
@@ -97,6 +101,11 @@ def render_markdown(report: dict[str, Any]) -> str:
                   f"{sinks.markdown(parity.summary(compared))} (a warning: verdicts are "
                   "per platform)."]
         lines += [f"- {sinks.markdown(line)}" for line in parity.lines(compared)]
+        pulled = parity.dependency_lines(compared)
+        if pulled:  # the detail: no one asked for these, so they are not in the summary
+            lines += ["", f"<details><summary>{compared['dependencies_count']} packages pulled "
+                          "in as dependencies on some platforms only</summary>", ""]
+            lines += [f"- {sinks.markdown(line)}" for line in pulled] + ["", "</details>"]
     if notes:
         lines += ["", "#### Findings", ""]
         for platform, f in notes:
@@ -180,7 +189,7 @@ def render_console(report: dict[str, Any]) -> list[str]:
     notes = [(p["platform"], f) for p in report["platforms"] for f in p["findings"]]
     notes += [("index", f) for f in (report.get("index") or {}).get("findings", [])]
     for where, f in notes:
-        if f["kind"] != "absent":
+        if f["kind"] not in QUIET:
             lines.append(f"{sinks.terminal(where)} [{sinks.terminal(f['kind'])}] "
                          f"{sinks.terminal(f['source'])}: {sinks.terminal(f['message'])}")
             if f.get("fix"):

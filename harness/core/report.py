@@ -213,9 +213,10 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
         report["index"] = index
     if run is not None:
         report["run"] = {"start": stamp(run[0]), "end": stamp(run[1])}
-    compared = parity.compare({r.platform: o.detail.get("packages") or {}
-                               for r in ordered for o in r.observations
-                               if o.source == "packages" and o.detail.get("packages")})
+    listed = [(r.platform, o.detail) for r in ordered for o in r.observations
+              if o.source == "packages" and o.detail.get("packages")]
+    compared = parity.compare({p: d["packages"] for p, d in listed},
+                              {p: d.get("manual") for p, d in listed})
     if compared is not None:
         report["parity"] = compared
     return report

@@ -54,7 +54,10 @@ OBSERVED = _closed({
     "detail": _about({"type": "object"}, "what else the source found: ELF path and machine, "
                      "rustc release, the audits' counts and lists, the baseline CPU's runs, "
                      "a declared check's command and pattern"),
-    "kind": _about(_STRING_OR_NULL, "the finding kind that error calls for"),
+    "kind": _about(_STRING_OR_NULL, "the finding kind that error calls for; "
+                   "not-applicable (raw and error null): the source does not apply to the "
+                   "platform (the CPU-level isa audit on arm64 or 386), detail.reason says "
+                   "why; not an absent tool"),
     "fix": _about(_STRING_OR_NULL, "the fix that error calls for"),
 }, (), "what one source answered")
 
@@ -151,8 +154,13 @@ SCHEMA: dict[str, Any] = {
                       "when the whole run started and ended"),
         "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
         "parity": {"type": "object", "description": "the package databases compared across "
-                   "platforms: platforms, packages, missing_count, missing[] (package, on), "
-                   "versions_count, versions[] (package, versions by platform)"},
+                   "platforms: platforms, packages, missing_count, missing[] (package, on: "
+                   "packages installed by hand that are not on every platform), "
+                   "versions_count, versions[] (package, versions by platform), manual_count "
+                   "(packages installed by hand), unmarked (platforms without marks of what "
+                   "was installed by hand: all of their packages compared), "
+                   "dependencies_count, dependencies[] (package, on: pulled in as "
+                   "dependencies on some platforms only; not counted)"},
     },
 }
 

@@ -92,6 +92,12 @@ PACKAGE_LISTS = {
     "apk": ("apk", "info", "-v"),
     "rpm": ("rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"),
 }
+# The file each userland keeps of what was installed by hand (harness.core.parity.manual),
+# read from the image as a file: no tool needed (apt-mark needs apt; minimal images have
+# only dpkg). apt writes the packages it pulled in as dependencies, apk the names asked for.
+# RPM's marks are in dnf's history database, not read: everything is compared there.
+PACKAGE_MARKS = {"dpkg": "/var/lib/apt/extended_states", "apk": "/etc/apk/world"}
+MARKS_BYTES = 8 << 20  # of a marks file read (20,000 packages' stanzas take ~1.5 MB)
 
 
 def rank(name: str) -> int:

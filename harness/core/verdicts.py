@@ -107,6 +107,9 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
             return [Finding(src, Kind.ERROR, f"{src}: the probe could not run: {obs.error}",
                             obs.fix or "see the probe log; rerun once the machine is fixed")]
         return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "")]
+    if obs.inapplicable:  # nothing to check on this platform: said so, never "absent"
+        return [Finding(src, Kind.NOT_APPLICABLE, clean(str(
+            obs.detail.get("reason") or f"not applicable to {platform.name}"), 500))]
     if obs.absent and src.startswith(usercheck.PREFIX):
         # A declared check is required by being declared: its command must be there.
         return [Finding(src, Kind.MISSING,

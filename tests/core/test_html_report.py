@@ -9,7 +9,7 @@ import re
 import pytest
 
 from harness.core import observation as obs
-from harness.core.html_report import cell_verdict, render_html
+from harness.core.html_report import COLOURS, cell_verdict, render_html
 from harness.core.outcomes import RunMode, Verdict
 from harness.core.render import gantt, render_markdown
 from harness.core.report import (
@@ -172,3 +172,32 @@ def test_a_step_from_the_build_cache_is_drawn_as_a_step_of_its_own_colour() -> N
     [run] = [a for a in page.having("rect", data_platform=first["platform"])
              if a["data-phase"] == "step"]
     assert drawn["height"] == run["height"] == "6" and drawn["fill"] != run["fill"]
+
+
+def _arm64_with_isa_not_applicable() -> dict[str, object]:
+    from harness.core.platforms import parse_platform
+    from harness.core.verdicts import judge
+
+    platform = parse_platform("linux/arm64")
+    seen = [obs.dpkg("arm64\n"), obs.absent("rustc"), *obs.not_applicable(platform)]
+    judged = judge(platform, seen, "x86_64", RunMode("qemu"))
+    return build_report([PlatformResult("linux/arm64", judged.verdict, judged.findings, seen)],
+                        HOST, "warn")
+
+
+def test_a_source_that_does_not_apply_reads_not_applicable_not_absent() -> None:
+    """The CPU-level audit on arm64 showed grey "absent", as if an answer were missing."""
+    report = _arm64_with_isa_not_applicable()
+    [p] = report["platforms"]
+    assert cell_verdict(p, "isa") == "not-applicable"
+    assert cell_verdict(p, "baseline-cpu") == "absent"  # nothing said of it at all
+    page = Page(render_html(report))
+    [cell] = [a for a in page.having("td") if a.get("data-source") == "isa"]
+    assert cell["data-verdict"] == "not-applicable"
+    colour = COLOURS["not-applicable"]
+    assert cell["style"] == f"background:{colour}"
+    assert colour not in (COLOURS["absent"], COLOURS["pass"])  # its own, not absent's grey
+    text = " ".join(page.text)
+    assert "not applicable" in text and "not applicable to linux/arm64: " in text
+    findings = render_html(report).split("<h2>Findings</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "not applicable" not in findings  # not a finding to act on

@@ -6,7 +6,7 @@ import pytest
 
 from harness.core import observation as obs
 from harness.core.observation import Observation
-from harness.core.outcomes import Verdict
+from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.platforms import parse_platform
 from harness.core.verdicts import judge, worst
 from harness.machine.host import RunMode
@@ -207,3 +207,31 @@ def test_a_non_debian_userland_of_another_platform_fails() -> None:
     [finding] = got.findings
     assert (finding.source, finding.kind, got.verdict) == ("apk", "mismatch", Verdict.FAIL)
     assert "the userland (apk) is x86_64" in finding.message
+
+
+# -- a source that does not apply to the platform --------------------------------------
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("linux/arm64", ["isa"]), ("linux/386", ["isa"]), ("linux/amd64", []),
+    ("linux/arm/v6", []), ("linux/ppc64le", ["isa", "baseline-cpu"]),
+    ("linux/amd64/v4", ["baseline-cpu"])])
+def test_which_sources_do_not_apply_to_a_platform_is_said_in_one_place(
+        name: str, expected: list[str]) -> None:
+    platform = parse_platform(name)
+    assert [o.source for o in obs.not_applicable(platform)] == expected
+    for seen in obs.not_applicable(platform):
+        assert not seen.absent and seen.error is None  # not a missing answer, not a failure
+
+
+def test_a_source_that_does_not_apply_is_not_applicable_never_absent() -> None:
+    """The CPU-level audit on arm64 and 386 read grey "absent" in report.html."""
+    platform = parse_platform("linux/arm64")
+    found = answers("arm64", "aarch64", "64", None, ("linux", "arm64", None)) \
+        + obs.not_applicable(platform)
+    judged = judge(platform, found, "x86_64", QEMU_AARCH64)
+    assert judged.verdict == Verdict.PASS
+    [finding] = judged.for_source("isa")
+    assert finding.kind == "not-applicable"
+    assert finding.message.startswith("not applicable to linux/arm64: ")
+    assert Kind.NOT_APPLICABLE.verdict == Verdict.PASS
+    assert Kind.NOT_APPLICABLE.exit_status == Exit.OK

@@ -36,6 +36,15 @@ def junit_cases(report_dir: Path) -> dict[str, str]:
     return found
 
 
+def junit_skip(report_dir: Path, name: str) -> str:
+    """The reason JUnit case ``name`` was skipped with ("" when it was not)."""
+    for case in ET.parse(report_dir / "junit.xml").getroot().iter("testcase"):
+        if case.get("name") == name:
+            skipped = case.find("skipped")
+            return "" if skipped is None else skipped.get("message", "")
+    return ""
+
+
 def tiny(tmp_path: Path, fixture: str, *extra: str, platforms: tuple[str, ...] =
          ("linux/amd64",), cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return run_harness(*(f"--platform={p}" for p in platforms),
@@ -235,10 +244,27 @@ def test_a_platform_shipping_last_releases_binary_fails_a_same_check(
     assert run.returncode == status, run.stdout[-3000:]
     platforms = report(tmp_path / "r")["platforms"]
     cases = junit_cases(tmp_path / "r")
+    # Parity: myapp (installed by hand) is compared; each platform's own binutils, pulled in
+    # as a dependency, is detail, never a difference.
+    parity = report(tmp_path / "r")["parity"]
+    assert {d["package"] for d in parity["dependencies"]} == {
+        "binutils-amd64-linux-gnu", "binutils-arm64-linux-gnu"}
+    assert parity["missing_count"] == 0 and parity["unmarked"] == []
+    assert all(p["observed"]["packages"]["detail"]["marks"] == "/var/lib/apt/extended_states"
+               for p in platforms)
+    # The CPU-level audit does not apply to arm64: said so, in JUnit too.
+    assert platforms[1]["observed"]["isa"]["kind"] == "not-applicable"
+    assert "not applicable to linux/arm64: " in junit_skip(tmp_path / "r",
+                                                          "test_source[isa-linux/arm64]")
     if stale_on == "none":
         assert [p["verdict"] for p in platforms] == ["pass", "pass"]
         assert "same[version]" not in cases
+        assert parity["versions_count"] == 0
+        assert "parity (warning)" not in run.stdout
         return
+    assert parity["versions"] == [{"package": "myapp", "versions": {
+        "linux/amd64": "1.4", "linux/arm64": "1.3"}}]
+    assert "parity (warning): 1 packages differ in version" in run.stdout
     # Two platforms: both are named, each with both answers.
     for p in platforms:
         [finding] = [f for f in p["findings"] if f["source"] == "check:version"]

@@ -1,0 +1,26 @@
+"""report.md and the console's table: a source that does not apply to a platform."""
+
+from __future__ import annotations
+
+from harness.core import observation as obs
+from harness.core.outcomes import RunMode
+from harness.core.platforms import parse_platform
+from harness.core.render import _seen, render_console, render_markdown
+from harness.core.report import PlatformResult, build_report
+from harness.core.verdicts import judge
+from tests.factories import HOST
+
+
+def test_not_applicable_is_said_so_and_is_no_finding() -> None:
+    platform = parse_platform("linux/386")
+    seen = [obs.dpkg("i386\n"), *obs.not_applicable(platform)]
+    judged = judge(platform, seen, "x86_64", RunMode("native"))
+    report = build_report([PlatformResult("linux/386", judged.verdict, judged.findings, seen)],
+                          HOST, "warn")
+    [p] = report["platforms"]
+    assert p["observed"]["isa"]["kind"] == "not-applicable"
+    assert p["observed"]["isa"]["detail"]["reason"].startswith("not applicable to linux/386")
+    assert _seen(p, "isa") == "not applicable"  # a word of its own, never "absent"
+    markdown, console = render_markdown(report), "\n".join(render_console(report))
+    assert "not applicable" not in markdown.split("#### Findings", 1)[-1]
+    assert "not-applicable" not in console and "not applicable" not in console
