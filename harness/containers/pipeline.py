@@ -43,7 +43,7 @@ from harness.core.report import (
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import publish
 from harness.distribution.registry import MANIFESTS, Registry
-from harness.machine import emulators, files, slots
+from harness.machine import emulators, files, runs, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
@@ -126,7 +126,7 @@ class Pipeline:
     def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None,
                  run: str = "", engines: engine.Routing | None = None) -> None:
         self.cfg = cfg
-        self.run = run or uuid.uuid4().hex  # the run every worker is part of (xdist's id)
+        self.run = run or runs.run_id()  # the run every worker is part of
         # With --ref to a registry: each platform's manifest digest in its index.
         self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}

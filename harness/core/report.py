@@ -187,9 +187,11 @@ def _observed(o: Observation) -> dict[str, Any]:
 
 def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
                  index: dict[str, Any] | None = None,
-                 run: tuple[float, float] | None = None) -> dict[str, Any]:
+                 run: tuple[float, float] | None = None,
+                 run_id: str | None = None) -> dict[str, Any]:
     """The report of a run; ``index``: what a checked registry reference resolved to;
-    ``run``: when the run started and ended (wall clock)."""
+    ``run``: when the run started and ended (wall clock); ``run_id``: the run's id (the
+    label of its containers)."""
     ordered = sorted(results, key=lambda r: r.platform)
     _compare_answers(ordered)
     extra = tuple(f["kind"] for f in (index or {}).get("findings", []))
@@ -207,7 +209,8 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     if index is not None:
         report["index"] = index
     if run is not None:
-        report["run"] = {"start": stamp(run[0]), "end": stamp(run[1])}
+        report["run"] = {"start": stamp(run[0]), "end": stamp(run[1]),
+                         **({"id": run_id} if run_id else {})}
     compared = parity.compare({r.platform: o.detail.get("packages") or {}
                                for r in ordered for o in r.observations
                                if o.source == "packages" and o.detail.get("packages")})

@@ -201,7 +201,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                                           for r in state.results.values()})
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
-                          index.to_dict() if index else None, run)
+                          index.to_dict() if index else None, run, state.pipeline.run)
     # report.json says what the process exits with, whatever decided it.
     report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
                                                             report["exit_status"])
