@@ -18,7 +18,7 @@ from harness.containers import bases, engine
 from harness.containers.probes import LABEL
 from harness.core import sources
 from harness.core.platforms import Platform
-from harness.machine import debian
+from harness.machine import debian, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 # JUnit test cases for each platform: the build's, and one per built-in source (the declared
@@ -117,7 +117,9 @@ def free_port() -> int:
 
 
 def probe_containers(client: docker.DockerClient) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL})]
+    """The probe containers of this run (its id: the test's, see conftest.no_leftovers)."""
+    return [c.name for c in client.containers.list(all=True, filters={
+        "label": [LABEL, f"{runs.LABEL}={runs.run_id()}"]})]
 
 
 def run_nox(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
