@@ -8,6 +8,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +159,27 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     """`multiarch-harness ARGS` (publish, merge, matrix, …) from the project's root."""
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
                           capture_output=True, env={**os.environ, **(env or {})}, check=False)
+
+
+_HOLD = """
+import sys
+from pathlib import Path
+from harness.machine.runs import ReportDirLock
+lock = ReportDirLock(Path(sys.argv[1]), "holder").acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def held(report_dir: Path) -> Iterator[subprocess.Popen[str]]:
+    """``report_dir`` held by another process, as a run holds it, until the block ends."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(report_dir)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -7,9 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,30 +14,7 @@ import pytest
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.machine import runs
-from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd
-
-HOLD = """
-import sys
-from pathlib import Path
-from harness.machine.runs import ReportDirLock
-lock = ReportDirLock(Path(sys.argv[1]), "holder").acquire()
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-
-@contextmanager
-def held(report_dir: Path) -> Iterator[subprocess.Popen[str]]:
-    """``report_dir`` held by another process, as a run holds it, until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(report_dir)], cwd=ROOT, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, held
 
 
 def test_a_second_run_is_refused_in_one_line_naming_the_first(tmp_path: Path) -> None:
