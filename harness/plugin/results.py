@@ -174,7 +174,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
-    for name, kept in saved_results(state.cfg.report_dir).items():
+    for name, kept in saved_results(state.cfg.report_dir, state.pipeline.run).items():
         state.results.setdefault(name, kept)
     cut_short = []
     for platform in state.cfg.platforms:

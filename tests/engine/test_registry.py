@@ -455,9 +455,9 @@ def test_a_build_of_another_dockerfile_publishes_the_images_its_report_names(
     built = run_harness(*platform_args(*names), f"--dockerfile={TINY_DOCKERFILE}",
                         f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
                         "--require=", "-n", "2")
+    assert built.returncode == Exit.OK, built.stdout[-3000:]
     entries = json.loads((tmp_path / "report.json").read_text())["platforms"]
     try:
-        assert built.returncode == Exit.OK, built.stdout[-3000:]
         ids = {e["platform"]: e["image"]["id"] for e in entries}
         assert all(e["image"]["tag"].startswith("harness/image:") for e in entries)
         run = harness("publish", f"--registry={registry.host}/other", "--tag=v1",
