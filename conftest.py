@@ -116,9 +116,9 @@ def fake_rustc(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path
 def no_leftovers(docker_client: docker.DockerClient,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fails the test if it leaves a probe container behind. Every run the test starts, in
-    this process or another, has the test's own run id (``HARNESS_RUN_ID``), and only the
-    containers labelled with it count: another harness run on this engine (a second CI job,
-    a developer's build) is not this test's leftover."""
+    this process or another, has an id that starts with the test's own (``HARNESS_RUN_ID``),
+    and only the containers labelled so count: another harness run on this engine (a second
+    CI job, a developer's build) is not this test's leftover."""
     monkeypatch.setenv(runs.ENV, f"test-{uuid.uuid4().hex[:12]}")
     before = set(probe_containers(docker_client))
     yield

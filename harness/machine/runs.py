@@ -10,7 +10,9 @@ same directory refuses before any work, in one line that names the holder and th
 Every run has an id, the same in each of its processes (the controller hands it to its
 workers), recorded in report.json and set as the ``dev.harness.run`` label of every container
 the run starts, so that whoever looks for a run's containers finds those and no other run's.
-``HARNESS_RUN_ID`` names it (a CI's own run id, or a test's); otherwise it is made at random.
+It is made at random, after ``HARNESS_RUN_ID`` where that is set (``1234-3f9a…``: a CI's own
+run id, or a test's, so that it finds the containers of every run it started): two runs given
+the same ``HARNESS_RUN_ID`` (a CI's jobs of one workflow run) still have ids of their own.
 """
 
 from __future__ import annotations
@@ -45,11 +47,17 @@ def clean(text: str) -> str:
 
 
 def run_id() -> str:
-    """This run's id: the controller's where this process is one of its workers, else
-    ``HARNESS_RUN_ID``, else one made for this process."""
+    """This run's id: the controller's where this process is one of its workers, else one
+    made for this process, after ``HARNESS_RUN_ID`` (see :func:`prefix`)."""
     if _joined:
         return _joined
-    return clean(os.environ.get(ENV, "")) or _made
+    return prefix() + _made[:16]
+
+
+def prefix() -> str:
+    """What every run id starts with where ``HARNESS_RUN_ID`` is set (``ID-``), else ``""``."""
+    given = clean(os.environ.get(ENV, ""))[:47]
+    return f"{given}-" if given else ""
 
 
 def join(run: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,21 +66,30 @@ def test_an_escape_in_the_holder_file_is_shown_escaped_and_bounded(tmp_path: Pat
     assert "\x1b" not in said and len(said) < 80
 
 
-def test_the_run_id_is_given_or_made_and_always_a_label_value(
+def test_the_run_id_is_made_after_the_one_given_and_always_a_label_value(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runs.ENV, raising=False)
     made = runs.run_id()
-    assert made and made == runs.run_id()  # one for the process
+    assert re.fullmatch(r"[0-9a-f]{16}", made) and made == runs.run_id()  # one per process
     monkeypatch.setenv(runs.ENV, "ci/1234 x;y")
-    assert runs.run_id() == "ci-1234-x-y"
-    assert runs.labels() == {runs.LABEL: "ci-1234-x-y"}
+    assert runs.run_id() == f"ci-1234-x-y-{made}" and runs.prefix() == "ci-1234-x-y-"
+    assert runs.labels() == {runs.LABEL: f"ci-1234-x-y-{made}"}
     monkeypatch.setenv(runs.ENV, "z" * 200)
-    assert runs.run_id() == "z" * 64
+    assert runs.run_id() == "z" * 47 + "-" + made and len(runs.run_id()) == 64
     try:
         runs.join("controllers-id")  # a worker takes its controller's
         assert runs.run_id() == "controllers-id"
     finally:
         runs.join("")
+
+
+def test_two_runs_given_one_id_still_have_their_own(tmp_path: Path) -> None:
+    """A CI's jobs of one workflow run share its id: each run's is its own all the same."""
+    code = "from harness.machine import runs; print(runs.run_id())"
+    ids = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True, check=True,
+                          capture_output=True, env={**os.environ, runs.ENV: "4242"}
+                          ).stdout.strip() for _ in range(2)}
+    assert len(ids) == 2 and all(i.startswith("4242-") for i in ids)
 
 
 def test_a_build_into_a_report_dir_in_use_refuses_before_any_work(tmp_path: Path) -> None:
