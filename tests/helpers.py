@@ -122,8 +122,11 @@ def probe_containers(client: docker.DockerClient) -> list[str]:
     """The probe containers of the runs of this test (each run's id starts with the test's
     HARNESS_RUN_ID, see conftest.no_leftovers), or of this process where none is set."""
     mine = runs.prefix() or runs.run_id()
-    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL})
-            if (c.labels or {}).get(runs.LABEL, "").startswith(mine)]
+    # Sparse: the list alone, no inspect of each container (another run's may be gone by
+    # then, and the engine says 404).
+    return [c.attrs["Names"][0].lstrip("/")
+            for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL})
+            if (c.attrs.get("Labels") or {}).get(runs.LABEL, "").startswith(mine)]
 
 
 def run_nox(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
