@@ -202,8 +202,10 @@ def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
             if report is None:
                 raise UsageError(f"no built {p.name} image {image}",
                                  f"build it first: nox -s build -- --platform {p.name}")
+            there = engine.image_exists(client, image)
             raise UsageError(f"the {p.name} image {image[:19]} that {report_path} names is "
-                             "not on the engine", "build again with the same --report-dir: "
+                             + ("of another platform" if there else "not on the engine"),
+                             "build again with the same --report-dir: "
                              f"nox -s build -- --platform {p.name}")
         if report is not None and cfg.image_given:
             _same_as_named(client, cfg.tag_for(p), image, p, report_path)

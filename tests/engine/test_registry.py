@@ -20,9 +20,11 @@ import pytest
 
 from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
+from harness.core.report import ImageInfo, build_report
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
+from tests.factories import HOST, result
 from tests.helpers import FIXTURES, ROOT, TINY, free_port, run_cli, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
@@ -471,3 +473,22 @@ def test_a_build_of_another_dockerfile_publishes_the_images_its_report_names(
         for e in entries:  # the default tags this test's build made
             with contextlib.suppress(docker.errors.ImageNotFound):
                 docker_client.images.remove(e["image"]["tag"])
+
+
+def test_a_report_naming_an_image_the_engine_lacks_or_of_another_platform_pushes_nothing(
+        registry: LocalRegistry, images: str, docker_client: docker.DockerClient,
+        tmp_path: Path) -> None:
+    arm64 = docker_client.images.get(f"{images}:linux-arm64").id
+    for image_id, says in (("sha256:" + "0" * 64, "is not on the engine"),
+                           (arm64, "is of another platform")):
+        amd = result("linux/amd64", "pass")
+        amd.image = ImageInfo(image_id, f"{images}:linux-amd64")
+        (tmp_path / "report.json").write_text(json.dumps(build_report([amd], HOST, "warn",
+                                                                      run=(0.0, 1.0))))
+        run = harness(*PUBLISH, f"--registry={registry.host}/lacks", "--tag=v1",
+                      f"--report-dir={tmp_path}")
+        assert run.returncode == Exit.USAGE, run.stdout + run.stderr
+        assert f"the linux/amd64 image {image_id[:19]} that {tmp_path / 'report.json'} names " \
+               f"{says}" in run.stderr
+    with Registry(registry.host) as reg:
+        assert reg.tags("lacks") == []
