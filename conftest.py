@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 
 from harness.containers import engine
 from harness.core.platforms import parse_platform
+from harness.machine import runs
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
 
 # The engine tests that build on the default Debian bases (tests/warm_bases.py makes them
@@ -111,8 +113,13 @@ def fake_rustc(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path
 
 
 @pytest.fixture
-def no_leftovers(docker_client: docker.DockerClient) -> Iterator[None]:
-    """Fails the test if it leaves a probe container behind."""
+def no_leftovers(docker_client: docker.DockerClient,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fails the test if it leaves a probe container behind. Every run the test starts, in
+    this process or another, has an id that starts with the test's own (``HARNESS_RUN_ID``),
+    and only the containers labelled so count: another harness run on this engine (a second
+    CI job, a developer's build) is not this test's leftover."""
+    monkeypatch.setenv(runs.ENV, f"test-{uuid.uuid4().hex[:12]}")
     before = set(probe_containers(docker_client))
     yield
     left = set(probe_containers(docker_client)) - before

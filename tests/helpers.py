@@ -8,6 +8,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from harness.containers import bases, engine
 from harness.containers.probes import LABEL
 from harness.core import sources
 from harness.core.platforms import Platform
-from harness.machine import debian
+from harness.machine import debian, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 # JUnit test cases for each platform: the build's, and one per built-in source (the declared
@@ -117,7 +119,14 @@ def free_port() -> int:
 
 
 def probe_containers(client: docker.DockerClient) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL})]
+    """The probe containers of the runs of this test (each run's id starts with the test's
+    HARNESS_RUN_ID, see conftest.no_leftovers), or of this process where none is set."""
+    mine = runs.prefix() or runs.run_id()
+    # Sparse: the list alone, no inspect of each container (another run's may be gone by
+    # then, and the engine says 404).
+    return [c.attrs["Names"][0].lstrip("/")
+            for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL})
+            if (c.attrs.get("Labels") or {}).get(runs.LABEL, "").startswith(mine)]
 
 
 def run_nox(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
@@ -155,3 +164,27 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     """`multiarch-harness ARGS` (publish, merge, matrix, …) from the project's root."""
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
                           capture_output=True, env={**os.environ, **(env or {})}, check=False)
+
+
+_HOLD = """
+import sys
+from pathlib import Path
+from harness.machine.runs import ReportDirLock
+lock = ReportDirLock(Path(sys.argv[1]), "holder").acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def held(report_dir: Path) -> Iterator[subprocess.Popen[str]]:
+    """``report_dir`` held by another process, as a run holds it, until the block ends."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(report_dir)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -40,7 +40,7 @@ from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
 from harness.distribution.signing import Signer
 from harness.machine import config as harness_config
-from harness.machine import vcs
+from harness.machine import runs, vcs
 from harness.machine.reports import read_report, write_reports
 
 TAG = metadata.TAG
@@ -166,26 +166,53 @@ def publish_main(argv: list[str]) -> int:
     if not registries:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
     meta = _metadata(args, settings, cfg.report_dir)
-    tags, annotated = meta.tags, meta.annotated(cfg.platforms)
-    if not tags and not args.no_index:
+    if not meta.tags and not args.no_index:
         if not meta.templated:
             raise UsageError("no tag to write",
                              "pass --tag T or --tag-template (or --no-index to push by digest)")
         print("publish: the tag templates give no tag for this ref; pushing by digest only",
               file=sys.stderr)
+    # The build's report is read and written back (its publish phases): no build may run in
+    # the same directory meanwhile.
+    with runs.ReportDirLock(cfg.report_dir):
+        return _publish(args, cfg, settings, registries, meta)
+
+
+def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
+             settings: dict[str, object], registries: list[str], meta: _Metadata) -> int:
+    attesting = not (args.no_attest or cfg.no_attest)
+    report_path = cfg.report_dir / "report.json"
+    report = read_report(report_path) if report_path.is_file() else None
+    if report is None and attesting:
+        raise UsageError(f"no report of the build in {cfg.report_dir}: the attestations are "
+                         "made from it", NO_REPORT_FIX)
+    # The images the build's report names, by ID; only without one (--no-attest, images
+    # built elsewhere), the local tags.
+    images = publish.reported_images(report, cfg.platforms if args.platforms else None,
+                                     report_path) if report is not None else \
+        {p: cfg.tag_for(p) for p in cfg.platforms}
+    tags, annotated = meta.tags, meta.annotated(list(images))
     # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
     clients = {url: engine.client(url=url or None) for url in
-               {cfg.engines.get(p.name, "") for p in cfg.platforms}}
+               {cfg.engines.get(p.name, "") for p in images}}
     pushes = {}
-    for p in cfg.platforms:
-        tag, client = cfg.tag_for(p), clients[cfg.engines.get(p.name, "")]
-        if not engine.image_exists(client, tag) or not matches(client, tag, p):
-            raise UsageError(f"no built {p.name} image {tag}",
-                             f"build it first: nox -s build -- --platform {p.name}")
-        pushes[p] = (client, tag)
+    for p, image in images.items():
+        client = clients[cfg.engines.get(p.name, "")]
+        if not engine.image_exists(client, image) or not matches(client, image, p):
+            if report is None:
+                raise UsageError(f"no built {p.name} image {image}",
+                                 f"build it first: nox -s build -- --platform {p.name}")
+            there = engine.image_exists(client, image)
+            raise UsageError(f"the {p.name} image {image[:19]} that {report_path} names is "
+                             + ("of another platform" if there else "not on the engine"),
+                             "build again with the same --report-dir: "
+                             f"nox -s build -- --platform {p.name}")
+        if report is not None and cfg.image_given:
+            _same_as_named(client, cfg.tag_for(p), image, p, report_path)
+        pushes[p] = (client, image)
     digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
-    evidence, facts = (None, None) if args.no_attest or cfg.no_attest else \
-        _evidence(cfg, pushes)
+    evidence, facts = _evidence(report, pushes) if attesting and report is not None else \
+        (None, None)
     key = _sign_key(args, settings)
     signers = {target: _signer(key, target, args.insecure_registry)
                for target in registries} if key else {}
@@ -208,6 +235,22 @@ def publish_main(argv: list[str]) -> int:
     finally:
         _add_to_report(cfg.report_dir, spans)
     return Exit.OK
+
+
+NO_REPORT_FIX = ("build first with the same --report-dir (nox -s build), or publish with "
+                 "--no-attest")
+
+
+def _same_as_named(client: docker.DockerClient, tag: str, image_id: str, platform: Platform,
+                   report_path: Path) -> None:
+    """With --image and a build's report: the image named is the one the report speaks of,
+    or nothing is pushed (the attestations would speak of another build)."""
+    named = client.images.get(tag).id if engine.image_exists(client, tag) else None
+    if named != image_id:
+        raise UsageError(f"{report_path} is not of the {platform.name} image {tag} "
+                         f"({(named or 'not on the engine')[:19]}): it names "
+                         f"{image_id[:19]}", "publish without --image, to push the images "
+                         "the report names, or build that image with this --report-dir")
 
 
 @dataclass(frozen=True)
@@ -281,31 +324,17 @@ def _created(report_dir: Path | None) -> str:
     return stamp(time.time() if when is None else when).replace("+00:00", "Z")
 
 
-def _evidence(cfg: harness_config.HarnessConfig,
+def _evidence(report: dict[str, Any],
               pushes: dict[Platform, tuple[docker.DockerClient, str]]
               ) -> tuple[dict[str, dict[str, Any]], dict[str, attest.BuildFacts]]:
     """What the attestations are made of: each platform's entry of the build's report.json
-    (which must be of the very image about to be pushed), and the build's facts. Bad input
-    (exit 4) before anything is pushed where there is no such report."""
-    path = cfg.report_dir / "report.json"
-    fix = ("build first with the same --report-dir (nox -s build), or publish with "
-           "--no-attest")
-    if not path.is_file():
-        raise UsageError(f"no report of the build in {cfg.report_dir}: the attestations are "
-                         "made from it", fix)
-    report = read_report(path)
+    (which names the very images about to be pushed, by ID), and the build's facts."""
     by_platform = {e["platform"]: e for e in report.get("platforms", [])}
-    for p, (client, tag) in pushes.items():
-        seen = by_platform.get(p.name)
-        image_id = client.images.get(tag).id
-        if seen is None or (seen.get("image") or {}).get("id") != image_id:
-            raise UsageError(f"{path} is not of the {p.name} image {tag} ({image_id[:19]}): "
-                             "the attestations would speak of another build", fix)
     host = report.get("host") or {}
     repository, revision = vcs.describe(Path.cwd())
     run = report.get("run") or {}
     facts = {}
-    for p, (client, _tag) in pushes.items():
+    for p, (client, _image) in pushes.items():
         # What the report says was built: the Dockerfile, its digest, the arguments, the
         # bases (each base's image ID, where this engine still has it).
         built = by_platform[p.name].get("build") or {}

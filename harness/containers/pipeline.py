@@ -43,7 +43,7 @@ from harness.core.report import (
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import publish
 from harness.distribution.registry import MANIFESTS, Registry
-from harness.machine import emulators, files, slots
+from harness.machine import emulators, files, runs, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
@@ -127,7 +127,7 @@ class Pipeline:
     def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None,
                  run: str = "", engines: engine.Routing | None = None) -> None:
         self.cfg = cfg
-        self.run = run or uuid.uuid4().hex  # the run every worker is part of (xdist's id)
+        self.run = run or runs.run_id()  # the run every worker is part of
         # With --ref to a registry: each platform's manifest digest in its index.
         self.digests = dict(digests or {})
         self.built: dict[str, Built] = {}
@@ -183,8 +183,9 @@ class Pipeline:
         run interrupted before the worker hands its results over keeps its finished work."""
         if platform.name in self.built:
             files.write_atomic(result_file(self.cfg.report_dir, platform),
-                               json.dumps(sinks.json_safe(self.results[platform.name]
-                                                          .to_dict())))
+                               json.dumps(sinks.json_safe({
+                                   **self.results[platform.name].to_dict(),
+                                   RUN_FIELD: self.run})))
 
     def _emulation(self, platform: Platform, mode: RunMode) -> probes.Emulation | None:
         """The QEMU the platform's probes run under, where it is emulated."""
@@ -271,7 +272,17 @@ class Pipeline:
         path = built_file(self.cfg.report_dir, platform)
         while not path.exists():
             time.sleep(poll)
-        built = Built.from_dict(files.read_json(path, REPORT_BYTES), platform)
+        data = files.read_json(path, REPORT_BYTES)
+        if data.get(RUN_FIELD) != self.run:
+            # Another run's build (the report directory's lock was not held, say on a file
+            # system without locks): its verdict would be reported as this run's.
+            message = (f"{platform.name}: the build handed over in {path.parent} is another "
+                       "run's: this run's cannot be told from it")
+            fix = "give each run its own --report-dir"
+            built = Built(platform, error=HarnessError(message, fix),
+                          finding=Finding("build", Kind.ERROR, message, fix))
+        else:
+            built = Built.from_dict(data, platform)
         self.built[platform.name] = built
         self.save(platform)
         return built
@@ -279,7 +290,8 @@ class Pipeline:
     def hand_over(self, built: Built) -> None:
         """The build for the process that adopts it (see adopt)."""
         files.write_atomic(built_file(self.cfg.report_dir, built.platform),
-                           json.dumps(sinks.json_safe(built.to_dict())))
+                           json.dumps(sinks.json_safe({**built.to_dict(),
+                                                       RUN_FIELD: self.run})))
 
     def _build(self, platform: Platform, board: StatusBoard, mode: RunMode,
                phases: list[Phase]) -> Built:
@@ -606,6 +618,7 @@ def was_interrupted(result: PlatformResult) -> bool:
 
 
 RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.json
+RUN_FIELD = "run_id"  # in each status/ file: the run that wrote it (one run per directory)
 
 
 def result_file(report_dir: Path, platform: Platform) -> Path:
@@ -621,13 +634,17 @@ def built_file(report_dir: Path, platform: Platform) -> Path:
     return report_dir / "status" / f"{platform.slug}{BUILT_SUFFIX}"
 
 
-def saved_results(report_dir: Path) -> dict[str, PlatformResult]:
-    """The results the workers kept, by platform (a file being replaced is skipped)."""
+def saved_results(report_dir: Path, run: str) -> dict[str, PlatformResult]:
+    """The results the workers of ``run`` kept, by platform (a file being replaced, or
+    another run's, is skipped)."""
     found = {}
     for path in sorted((report_dir / "status").glob(f"*{RESULT_SUFFIX}")):
         try:
-            result = PlatformResult.from_dict(files.read_json(path, REPORT_BYTES))
-        except (OSError, ValueError, KeyError, TypeError):
+            data = files.read_json(path, REPORT_BYTES)
+            if data.get(RUN_FIELD) != run:
+                continue
+            result = PlatformResult.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         found[result.platform] = result
     return found

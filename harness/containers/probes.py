@@ -52,7 +52,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import EM_ARM, EM_X86_64, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
-from harness.machine import emulators, files, kept
+from harness.machine import emulators, files, kept, runs
 from harness.machine.streams import ChunkFile
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
@@ -74,6 +74,14 @@ LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileg
                           # which can take minutes (seen: an ARMv7 busybox on arm1176).
                           "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)]}
 LABEL = "dev.harness.probe"
+
+
+def container_labels() -> dict[str, str]:
+    """Every container the harness starts: a probe's, and of which run (its id, so that a
+    run's containers are told from another's on one engine)."""
+    return {LABEL: "1", **runs.labels()}
+
+
 HELLO_DIR = "/tmp/harness-hello"
 # Built as a CI builds it: no incremental cache and no debug info for the crate (std is linked
 # as it is): under QEMU this is a quarter less time (9.3 s to 7.3 s on arm64), and compiling
@@ -150,7 +158,7 @@ class ImageProbe:
         client_kw = {"environment": docker_env(self.docker_host),
                      "version": self.client.api.api_version} if self.docker_host else None
         tc = (DockerContainer(self.image, docker_client_kw=client_kw)
-              .with_kwargs(platform=self.platform.name, labels={LABEL: "1"},
+              .with_kwargs(platform=self.platform.name, labels=container_labels(),
                            entrypoint=KEEPALIVE, **LIMITS)
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
         for source, target in self._mounts.items():
@@ -355,7 +363,7 @@ class ImageProbe:
         command runs under a program of this machine's mounted read-only: ``mounts``)."""
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
-            labels={LABEL: "1"}, environment=env, user=user or None,
+            labels=container_labels(), environment=env, user=user or None,
             volumes=_volumes(mounts or {}), **_one_shot_limits())
         try:
             try:
@@ -490,7 +498,8 @@ def files_only(client: docker.DockerClient, image: str, platform: Platform,
     one of its own, so that an image with neither CMD nor ENTRYPOINT can be read too (the
     engine refuses to create one without)."""
     return client.containers.create(
-        image, platform=platform.name, labels={LABEL: "1"}, entrypoint=["/harness-files-only"],
+        image, platform=platform.name, labels=container_labels(),
+        entrypoint=["/harness-files-only"],
         name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits())
 
 

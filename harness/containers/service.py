@@ -22,7 +22,7 @@ import docker.errors
 import requests
 
 from harness.containers.engine import CLIENT_ERRORS
-from harness.containers.probes import LABEL
+from harness.containers.probes import container_labels
 from harness.core import observation as obs
 from harness.core import service as svc
 from harness.core.diagnosis import Event, Stage, diagnose
@@ -97,10 +97,10 @@ class _Service:
         name = self.name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
         try:
             self.network = self.client.networks.create(name, internal=True,
-                                                       labels={LABEL: "1"})
+                                                       labels=container_labels())
             self.container = self.client.containers.run(
                 self.image, detach=True, name=name, platform=self.platform.name,
-                network=name, labels={LABEL: "1"}, security_opt=["no-new-privileges"],
+                network=name, labels=container_labels(), security_opt=["no-new-privileges"],
                 pids_limit=512, mem_limit="4g")
             self.started = time.monotonic()
             self.container.reload()

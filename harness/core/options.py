@@ -140,7 +140,8 @@ OPTIONS: tuple[Option, ...] = (
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
     Option("image", "--image", "str", None,
            "local image name; each platform is tagged NAME:os-arch[-variant] "
-           "(default: harness/ + the Dockerfile's suffix)", RUN | {"publish"}, "NAME"),
+           "(default: harness/ + the Dockerfile's suffix, tagged os-arch[-variant]-KEY, "
+           "KEY the project's own)", RUN | {"publish"}, "NAME"),
     Option("builder", "--builder", "choice", "auto",
            "buildx (BuildKit), classic (docker SDK) or auto", RUN | {"preflight"},
            choices=BUILDERS),

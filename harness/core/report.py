@@ -188,9 +188,11 @@ def _observed(o: Observation) -> dict[str, Any]:
 
 def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_policy: str,
                  index: dict[str, Any] | None = None,
-                 run: tuple[float, float] | None = None) -> dict[str, Any]:
+                 run: tuple[float, float] | None = None,
+                 run_id: str | None = None) -> dict[str, Any]:
     """The report of a run; ``index``: what a checked registry reference resolved to;
-    ``run``: when the run started and ended (wall clock)."""
+    ``run``: when the run started and ended (wall clock); ``run_id``: the run's id (the
+    label of its containers)."""
     ordered = sorted(results, key=lambda r: r.platform)
     _compare_answers(ordered)
     for r in ordered:
@@ -212,7 +214,8 @@ def build_report(results: list[PlatformResult], host: dict[str, Any], quirk_poli
     if index is not None:
         report["index"] = index
     if run is not None:
-        report["run"] = {"start": stamp(run[0]), "end": stamp(run[1])}
+        report["run"] = {"start": stamp(run[0]), "end": stamp(run[1]),
+                         **({"id": run_id} if run_id else {})}
     listed = [(r.platform, o.detail) for r in ordered for o in r.observations
               if o.source == "packages" and o.detail.get("packages")]
     compared = parity.compare({p: d["packages"] for p, d in listed},

@@ -150,7 +150,10 @@ SCHEMA: dict[str, Any] = {
                       "description": "one entry per platform, sorted by name"},
         "index": {"type": "object", "description": "what a checked reference resolved to"},
         "run": _about(_closed({"start": _about(_TIME, "ISO 8601, UTC"),
-                               "end": _about(_TIME, "ISO 8601, UTC")}, ("start", "end")),
+                               "end": _about(_TIME, "ISO 8601, UTC"),
+                               "id": _about({"type": "string"}, "the run's id, the "
+                                            "dev.harness.run label of its containers")},
+                              ("start", "end")),
                       "when the whole run started and ended"),
         "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
         "parity": {"type": "object", "description": "the package databases compared across "

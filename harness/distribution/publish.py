@@ -109,6 +109,38 @@ class Entry:
         return entry
 
 
+# -- which images --------------------------------------------------------------------------
+
+
+def reported_images(report: dict[str, Any], wanted: list[Platform] | None,
+                    where: Path) -> dict[Platform, str]:
+    """The image each platform's entry of a build's report.json names, by its ID: what
+    publish pushes. Never a tag made again from defaults: another Dockerfile, project or run
+    may have built under it since, and a tag re-derived without ``--dockerfile`` named
+    another image than the build's. ``wanted``: the platforms asked for (``--platform``);
+    None: every platform the report names. Bad input where the report has no such build."""
+    by_name = {e["platform"]: e for e in report.get("platforms", [])}
+    names = [p.name for p in wanted] if wanted else list(by_name)
+    fix = "build first with the same --report-dir: nox -s build -- --platform {}"
+    if not names:
+        raise UsageError(f"{where} names no platform", fix.format("PLATFORM"))
+    found: dict[Platform, str] = {}
+    for name in names:
+        entry = by_name.get(name)
+        if entry is None:
+            raise UsageError(f"{where} has no {name} image: that build did not make one",
+                             fix.format(name))
+        image = entry.get("image") or {}
+        if image.get("ref") is not None:
+            raise UsageError(f"{where} is the report of a check of {image['ref']}, not of a "
+                             "build", "publish with the --report-dir of the build")
+        if not image.get("id") or not (entry.get("build") or {}).get("ok"):
+            raise UsageError(f"{where}: {name} did not build, there is no image to publish",
+                             fix.format(name))
+        found[parse_platform(name)] = str(image["id"])
+    return found
+
+
 # -- pushing one image --------------------------------------------------------------------
 
 

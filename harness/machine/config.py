@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import tomllib
@@ -37,6 +38,7 @@ class HarnessConfig:
     report_dir: Path = Path("reports")
     report_dir_given: bool = False  # named by an option or pyproject, not the default
     image: str = "harness/rust"
+    image_given: bool = False  # named by --image or pyproject, not made from the Dockerfile
     builder: str = "auto"
     quirk_policy: str = "warn"
     progress: str = "auto"  # see harness.core.options.PROGRESS
@@ -78,8 +80,20 @@ class HarnessConfig:
         return structure_files(self.structure, self.overrides)
 
     def tag_for(self, platform: Platform) -> str:
-        """Each platform's image has its own local tag, so no build can pick up another's."""
-        return f"{self.image}:{platform.slug}"
+        """Each platform's image has its own local tag, so no build can pick up another's;
+        the default name is this project's and Dockerfile's own too (``harness/rust:
+        linux-arm64-1a2b3c4d``), so two projects on one engine never move each other's tags.
+        A name given with --image is taken as it is. After the build, every image is
+        addressed by its ID (report.json's ``image.id``), never by this tag."""
+        if self.image_given:
+            return f"{self.image}:{platform.slug}"
+        return f"{self.image}:{platform.slug}-{self.project_key}"
+
+    @property
+    def project_key(self) -> str:
+        """8 hex digits of the project's directory and the Dockerfile's path."""
+        where = f"{self.root.resolve()}\0{self.dockerfile.resolve()}"
+        return hashlib.sha256(where.encode()).hexdigest()[:8]
 
     @functools.cached_property
     def dockerfile_source(self) -> str:
@@ -306,6 +320,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
         report_dir_given="report_dir" in settings,
         image=str(value("image") or "harness/" + _image_name(dockerfile)),
+        image_given=bool(value("image")),
         builder=value("builder"),
         quirk_policy=value("quirk_policy"),
         progress=value("progress"),

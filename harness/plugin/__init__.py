@@ -30,12 +30,14 @@ from harness.core.errors import HarnessError, UsageError
 from harness.core.reference import is_registry_ref
 from harness.core.verdicts import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
-from harness.machine import files, interrupts
+from harness.machine import files, interrupts, runs
 from harness.machine.config import HarnessConfig
 from harness.plugin import fixtures, head_start, options, results, scheduling
 from harness.plugin.state import STATE, HarnessState, is_worker
 
 INDEX_KEY = "harness_index"
+RUN_KEY = "harness_run"  # workerinput: the controller's run id (harness.machine.runs)
+_lock = pytest.StashKey[runs.ReportDirLock]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,10 +58,20 @@ def pytest_configure(config: pytest.Config) -> None:
     for directory in map(str, cfg.check_dirs):  # the user's own checks, collected too
         if directory not in config.args:
             config.args.append(directory)
+    if is_worker(config):
+        runs.join(config.workerinput.get(RUN_KEY, ""))  # type: ignore[attr-defined]
+    else:
+        # One run per report directory, before any work: a second run sharing it would read
+        # this one's status/ files, and report its verdicts.
+        try:
+            config.stash[_lock] = runs.ReportDirLock(cfg.report_dir).acquire()
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from exc
     index = _resolve_index(config, cfg) if cfg.ref else None
-    # One id for the whole run, the same in every worker: the build slots' "asked" marks.
-    run = getattr(config, "workerinput", {}).get("testrunuid", "")
-    state = HarnessState(cfg, Pipeline(cfg, index.entries if index else None, run=run), index)
+    # One id for the whole run, the same in every worker: the build slots' "asked" marks,
+    # the containers' label, report.json.
+    state = HarnessState(cfg, Pipeline(cfg, index.entries if index else None,
+                                       run=runs.run_id()), index)
     config.stash[STATE] = state
     if cfg.ref and not is_registry_ref(cfg.ref):
         try:
@@ -117,11 +129,16 @@ def pytest_configure_node(node: Any) -> None:
     if state is None:
         return
     head_start.configure_node(node)
+    node.workerinput[RUN_KEY] = state.pipeline.run
     if state.index is not None:
         node.workerinput[INDEX_KEY] = json.dumps(state.index.to_dict())
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The ssh tunnels this process opened (ssh:// engines) end with it."""
+    """The ssh tunnels this process opened (ssh:// engines) end with it; the report directory
+    is free for the next run."""
     if active(config):
         ssh.close_all()
+        lock = config.stash.get(_lock, None)
+        if lock is not None:
+            lock.release()

@@ -174,7 +174,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
-    for name, kept in saved_results(state.cfg.report_dir).items():
+    for name, kept in saved_results(state.cfg.report_dir, state.pipeline.run).items():
         state.results.setdefault(name, kept)
     cut_short = []
     for platform in state.cfg.platforms:
@@ -201,7 +201,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                                           for r in state.results.values()})
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
-                          index.to_dict() if index else None, run)
+                          index.to_dict() if index else None, run, state.pipeline.run)
     # report.json says what the process exits with, whatever decided it.
     report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
                                                             report["exit_status"])

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from harness.core.report import ImageInfo, build_report
+from tests.factories import HOST, result
+from tests.helpers import ROOT, held
 
 
 def harness(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,3 +44,37 @@ def test_bad_input_is_one_line_and_exit_4(args: list[str], says: str) -> None:
     assert run.returncode == 4, run.stderr
     assert says in run.stderr and "Traceback" not in run.stderr
     assert "s3cret" not in run.stdout + run.stderr  # a password is never echoed
+
+
+def _built(report_dir: Path, *platforms: str) -> Path:
+    """A build's report.json in ``report_dir``, of images that no engine has."""
+    results = [result(p, "pass") for p in platforms]
+    for n, r in enumerate(results):
+        r.image = ImageInfo(f"sha256:{n:064x}", f"harness/web:{r.platform.replace('/', '-')}")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "report.json").write_text(json.dumps(build_report(results, HOST, "warn",
+                                                                   run=(0.0, 1.0))))
+    return report_dir
+
+
+def test_publish_of_a_platform_the_report_has_no_image_of_is_bad_input(tmp_path: Path) -> None:
+    """publish takes the images the build's report names: one it does not name is said so,
+    before the engine is even asked (here there is none)."""
+    reports = _built(tmp_path / "r", "linux/arm64")
+    run = harness("publish", "--registry=127.0.0.1:5000/web", "--tag=1", "--no-attest",
+                  "--platform=linux/amd64", f"--report-dir={reports}")
+    assert run.returncode == 4, run.stderr
+    assert f"{reports / 'report.json'} has no linux/amd64 image" in run.stderr
+    assert "--platform linux/amd64" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_publish_into_a_report_dir_a_run_holds_is_refused_in_one_line(tmp_path: Path) -> None:
+    reports = _built(tmp_path / "r", "linux/amd64")
+    with held(reports) as holder:
+        run = harness("publish", "--registry=127.0.0.1:5000/web", "--tag=1",
+                      f"--report-dir={reports}")
+    assert run.returncode == 4, run.stderr
+    [line] = [x for x in run.stderr.splitlines() if "in use" in x]
+    assert line.startswith(f"publish: bad input: report directory {reports} is in use by run "
+                           f"{holder.pid} (started ")
+    assert "pass another --report-dir" in run.stderr and "Traceback" not in run.stderr

@@ -9,6 +9,7 @@ from harness.containers.pipeline import (
     RESULT_SUFFIX,
     Built,
     Checked,
+    Pipeline,
     _busy,
     compose,
     saved_results,
@@ -19,6 +20,7 @@ from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms import parse_platform
 from harness.core.report import BuildInfo, EngineInfo, ImageInfo, Phase, ProbeTimes
 from harness.core.verdicts import Finding, Judgement
+from harness.machine.config import load
 
 ARM = parse_platform("linux/arm64")
 QEMU = RunMode("qemu", "qemu-aarch64", "/usr/libexec/qemu-binfmt/aarch64-binfmt-P", "PF", "7.2")
@@ -96,4 +98,31 @@ def test_a_build_handed_over_is_the_same_build_in_the_worker_that_adopts_it() ->
 def test_a_saved_result_nested_too_deep_is_skipped_never_a_crash(tmp_path: Path) -> None:
     (tmp_path / "status").mkdir()
     (tmp_path / "status" / f"linux-amd64{RESULT_SUFFIX}").write_text("[" * 200_000 + "]" * 200_000)
-    assert saved_results(tmp_path) == {}
+    assert saved_results(tmp_path, "any") == {}
+
+
+def _pipeline(report_dir: Path, run: str) -> Pipeline:
+    (report_dir / "Dockerfile").write_text("FROM debian\n")
+    return Pipeline(load(report_dir, platforms=["linux/arm64"], report_dir=str(report_dir)),
+                    run=run)
+
+
+def test_a_worker_adopts_only_its_own_runs_build(tmp_path: Path) -> None:
+    """Two runs with one report directory: a worker adopted the other run's build from
+    status/ and reported its verdict. Each file says its run; another's is never taken for
+    this run's (an error, at once: no wait for a file that will not come)."""
+    ours, theirs = _pipeline(tmp_path, "ours"), _pipeline(tmp_path, "theirs")
+    theirs.hand_over(BUILT)
+    adopted = ours.adopt(ARM)
+    assert adopted.finding is not None and adopted.finding.kind == Kind.ERROR
+    assert "is another run's" in adopted.finding.message and adopted.image is None
+    ours.hand_over(BUILT)
+    assert ours.adopt(ARM).image == BUILT.image
+
+
+def test_the_results_kept_are_the_runs_own(tmp_path: Path) -> None:
+    theirs = _pipeline(tmp_path, "theirs")
+    theirs.built[ARM.name] = BUILT
+    theirs.save(ARM)
+    assert saved_results(tmp_path, "ours") == {}
+    assert saved_results(tmp_path, "theirs")[ARM.name].image == BUILT.image

@@ -9,12 +9,17 @@ import json
 import random
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.core.errors import UsageError
-from harness.distribution.publish import Entry, Export, _pack, index_platforms
+from harness.core.outcomes import Verdict
+from harness.core.platforms import parse_platform
+from harness.core.report import BuildInfo, ImageInfo, PlatformResult, build_report
+from harness.distribution.publish import Entry, Export, _pack, index_platforms, reported_images
 from harness.distribution.registry import MANIFEST_V2
+from tests.factories import HOST, result
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -97,3 +102,40 @@ def test_the_export_is_read_as_it_streams(tmp_path: Path) -> None:
     assert export.packed("ccc/layer.tar") == export.packed("aaa/layer.tar")  # one blob
     assert gzip.decompress(export.packed("aaa/layer.tar").path.read_bytes()) == big
     assert gzip.decompress(export.packed("bbb/layer.tar").path.read_bytes()) == b"small layer"
+
+
+def _report(*results: PlatformResult) -> dict[str, Any]:
+    return build_report(list(results), HOST, "warn", run=(0.0, 1.0))
+
+
+def test_publish_takes_the_images_the_report_names_by_id(tmp_path: Path) -> None:
+    """publish re-derived each image's name from defaults (harness/rust:PLATFORM), so a build
+    of any other Dockerfile could not be published; the report's IDs are what it pushes."""
+    amd, arm = result("linux/amd64", Verdict.PASS), result("linux/arm64", Verdict.PASS)
+    amd.image = ImageInfo("sha256:" + "1" * 64, "harness/web:linux-amd64-0badcafe")
+    arm.image = ImageInfo("sha256:" + "2" * 64, "harness/web:linux-arm64-0badcafe")
+    where = tmp_path / "report.json"
+    images = reported_images(_report(amd, arm), None, where)
+    assert {p.name: i for p, i in images.items()} == {"linux/amd64": "sha256:" + "1" * 64,
+                                                     "linux/arm64": "sha256:" + "2" * 64}
+    [(only, image)] = reported_images(_report(amd, arm), [parse_platform("linux/arm64")],
+                                      where).items()
+    assert (only.name, image) == ("linux/arm64", "sha256:" + "2" * 64)
+
+
+def test_a_platform_the_report_did_not_build_is_bad_input(tmp_path: Path) -> None:
+    where = tmp_path / "report.json"
+    failed = result("linux/arm64", Verdict.FAIL)
+    failed.image, failed.build = None, BuildInfo(False, "buildx", 3.0)
+    report = _report(result("linux/amd64", Verdict.PASS), failed)
+    with pytest.raises(UsageError, match=r"has no linux/386 image") as absent:
+        reported_images(report, [parse_platform("linux/386")], where)
+    assert "--platform linux/386" in absent.value.fix and str(where) in absent.value.message
+    with pytest.raises(UsageError, match="linux/arm64 did not build"):
+        reported_images(report, None, where)
+    with pytest.raises(UsageError, match="names no platform"):
+        reported_images(_report(), None, where)
+    checked = result("linux/amd64", Verdict.PASS)
+    checked.image = ImageInfo("sha256:" + "3" * 64, ref="registry.example/app:1")
+    with pytest.raises(UsageError, match=r"a check of registry\.example/app:1, not of a build"):
+        reported_images(_report(checked), None, where)

@@ -276,3 +276,48 @@ def test_a_platform_shipping_last_releases_binary_fails_a_same_check(
                for p in ("linux/amd64", "linux/arm64"))
     md = (tmp_path / "r" / "report.md").read_text()
     assert "myapp 1.3" in md
+
+
+def test_two_runs_sharing_a_report_dir_never_swap_verdicts(tmp_path: Path,
+                                                           seeded: None) -> None:
+    """A clean image and one carrying an x86_64 program, built at once for linux/arm64 with
+    one --report-dir: the clean one was reported as carrying that program (exit 1) in 2 of
+    3 tries, its worker having adopted the other run's build from status/. Each run reports
+    its own verdict, or the second refuses in one line."""
+    program = tmp_path / "tool"
+    source = program.with_suffix(".c")
+    source.write_text('#include <stdio.h>\nint main(void) { puts("tool 1.0"); return 0; }\n')
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(program), str(source)], check=True)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "Dockerfile").write_bytes((FIXTURES / "foreign-binary" / "Dockerfile").read_bytes())
+    (broken / "tool").write_bytes(program.read_bytes())
+    shared = tmp_path / "reports"
+    runs = {name: subprocess.Popen(
+        harness_cmd("--platform=linux/arm64", f"--dockerfile={dockerfile}",
+                    f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={shared}",
+                    f"--image=harness-test/shared-{name}", "--require=", workers="1"),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for name, dockerfile in (("clean", FIXTURES / "tiny" / "Dockerfile"),
+                                 ("broken", broken / "Dockerfile"))}
+    said = {name: proc.communicate(timeout=900)[0] for name, proc in runs.items()}
+    status = {name: proc.returncode for name, proc in runs.items()}
+    own = {"clean": Exit.OK, "broken": Exit.IMAGE_WRONG}
+    refused = [name for name, code in status.items() if code == Exit.USAGE]
+    assert len(refused) <= 1, said
+    for name, code in status.items():
+        if name in refused:
+            [line] = [x for x in said[name].splitlines() if "in use" in x]
+            assert re.fullmatch(rf"ERROR: report directory {re.escape(str(shared))} is in use "
+                                r"by run \d+ \(started [^)]+\)", line), said[name]
+            assert "pass another --report-dir" in said[name]
+            assert "multi-arch verdicts" not in said[name]  # no work, no table
+        else:
+            assert code == own[name], said[name][-3000:]
+            table = said[name][said[name].index("multi-arch verdicts"):]
+            assert ("fail" if name == "broken" else "pass") in table, table
+    if refused:  # the report is the one run's that held the directory
+        [ran] = set(own) - set(refused)
+        [arm] = report(shared)["platforms"]
+        assert arm["verdict"] == ("fail" if ran == "broken" else "pass"), arm["findings"]
+        assert arm["image"]["tag"] == f"harness-test/shared-{ran}:linux-arm64"

@@ -18,7 +18,9 @@ from harness.core.errors import CannotCheck, NoEmulation
 from harness.core.outcomes import Verdict
 from harness.core.platforms import parse_platform
 from harness.core.verdicts import judge
+from harness.machine import runs
 from harness.machine.host import BINFMT_DIR, read_handlers, run_mode
+from tests.helpers import probe_containers
 
 
 def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:
@@ -156,6 +158,25 @@ def test_probe_containers_are_unprivileged_offline_and_removed(
         assert (broken.kind, broken.raw) == ("broken", None) and "exited 1" in broken.error
     with pytest.raises(docker.errors.NotFound):
         docker_client.containers.get(container_id)
+
+
+def test_another_runs_probe_is_not_this_tests_leftover(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str]) -> None:
+    """The leftover check counted every probe container on the engine, so another harness
+    run on this machine failed the tests (2 errors in 895). Each probe carries its run's id;
+    only this test's count."""
+    platform = parse_platform("linux/amd64")
+    other = docker_client.containers.create(
+        tiny_base("linux/amd64"), ["true"], platform=platform.name,
+        labels={probes.LABEL: "1", runs.LABEL: "another-run"})
+    try:
+        with probes.ImageProbe(docker_client, tiny_base("linux/amd64"), platform) as probe:
+            labels = docker_client.containers.get(probe.container.id).labels
+            assert labels[runs.LABEL] == runs.run_id()
+            assert probe_containers(docker_client) == [probe.container.name]
+        assert probe_containers(docker_client) == []
+    finally:
+        other.remove(force=True)
 
 
 def test_an_image_that_is_not_there_is_never_pulled(docker_client: docker.DockerClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import signal
 import socket
@@ -19,12 +20,15 @@ import pytest
 
 from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
+from harness.core.report import ImageInfo, build_report
 from harness.distribution import publish
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
-from tests.helpers import ROOT, TINY, free_port, run_cli, run_harness
+from tests.factories import HOST, result
+from tests.helpers import FIXTURES, ROOT, TINY, free_port, run_cli, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/386", "linux/arm64")
+TINY_DOCKERFILE = FIXTURES / "tiny" / "Dockerfile"
 
 
 # These images are tiny bases tagged as built, with no build report to attest from: they are
@@ -439,3 +443,52 @@ def test_the_ci_matrix_comes_from_the_bases_index(registry: LocalRegistry, image
     single = harness("matrix", f"--platforms-from-base={registry.host}/base@"
                      f"{amd64['digest']}")
     assert single.returncode == Exit.USAGE and "not an index" in single.stderr
+
+
+def test_a_build_of_another_dockerfile_publishes_the_images_its_report_names(
+        registry: LocalRegistry, docker_client: docker.DockerClient,
+        tiny_base: Callable[[str], str], tmp_path: Path) -> None:
+    """`build -- --dockerfile X` then `publish -- --report-dir … --registry …` exited 4
+    ("report.json is not of the linux/amd64 image harness/rust:linux-amd64"): publish made
+    the images' names again from the defaults. It takes the report's, by image ID."""
+    names = ("linux/amd64", "linux/arm64")
+    for name in names:
+        tiny_base(name)
+    built = run_harness(*platform_args(*names), f"--dockerfile={TINY_DOCKERFILE}",
+                        f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={tmp_path}",
+                        "--require=", "-n", "2")
+    assert built.returncode == Exit.OK, built.stdout[-3000:]
+    entries = json.loads((tmp_path / "report.json").read_text())["platforms"]
+    try:
+        ids = {e["platform"]: e["image"]["id"] for e in entries}
+        assert all(e["image"]["tag"].startswith("harness/image:") for e in entries)
+        run = harness("publish", f"--registry={registry.host}/other", "--tag=v1",
+                      f"--report-dir={tmp_path}")
+        assert run.returncode == Exit.OK, run.stdout + run.stderr
+        with Registry(registry.host) as reg:
+            pushed = {e.platform: json.loads(reg.get_manifest("other", e.digest)[1])
+                      for e in publish.platform_entries(reg, "other", "v1")}
+        assert {p: m["config"]["digest"] for p, m in pushed.items()} == ids
+    finally:
+        for e in entries:  # the default tags this test's build made
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                docker_client.images.remove(e["image"]["tag"])
+
+
+def test_a_report_naming_an_image_the_engine_lacks_or_of_another_platform_pushes_nothing(
+        registry: LocalRegistry, images: str, docker_client: docker.DockerClient,
+        tmp_path: Path) -> None:
+    arm64 = docker_client.images.get(f"{images}:linux-arm64").id
+    for image_id, says in (("sha256:" + "0" * 64, "is not on the engine"),
+                           (arm64, "is of another platform")):
+        amd = result("linux/amd64", "pass")
+        amd.image = ImageInfo(image_id, f"{images}:linux-amd64")
+        (tmp_path / "report.json").write_text(json.dumps(build_report([amd], HOST, "warn",
+                                                                      run=(0.0, 1.0))))
+        run = harness(*PUBLISH, f"--registry={registry.host}/lacks", "--tag=v1",
+                      f"--report-dir={tmp_path}")
+        assert run.returncode == Exit.USAGE, run.stdout + run.stderr
+        assert f"the linux/amd64 image {image_id[:19]} that {tmp_path / 'report.json'} names " \
+               f"{says}" in run.stderr
+    with Registry(registry.host) as reg:
+        assert reg.tags("lacks") == []

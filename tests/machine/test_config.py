@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,26 @@ def test_pyproject_settings_apply(project: Path) -> None:
     assert cfg.quirk_policy == "fail" and cfg.require == {"rustc"}
     assert cfg.image == "harness/web"
     assert cfg.base_image == "debian:trixie"
-    assert cfg.tag_for(cfg.platforms[0]) == "harness/web:linux-arm64"
+    assert re.fullmatch(r"harness/web:linux-arm64-[0-9a-f]{8}", cfg.tag_for(cfg.platforms[0]))
+
+
+def test_two_projects_never_share_a_default_tag(tmp_path: Path) -> None:
+    """Every `Dockerfile` was tagged harness/image:PLATFORM, so two projects on one engine
+    moved each other's tags. The default is the project's and Dockerfile's own; a name given
+    with --image is kept as given."""
+    tags = set()
+    for where in ("one", "two", "two/sub"):
+        (tmp_path / where).mkdir(parents=True)
+        (tmp_path / where / "Dockerfile").write_text("FROM debian\n")
+        cfg = load(tmp_path / where, platforms=["linux/amd64"])
+        tags.add(cfg.tag_for(cfg.platforms[0]))
+        assert cfg.tag_for(cfg.platforms[0]) == load(tmp_path / where).tag_for(cfg.platforms[0])
+    other = load(tmp_path / "two", dockerfile=str(tmp_path / "two/sub/Dockerfile"),
+                 platforms=["linux/amd64"])
+    tags.add(other.tag_for(other.platforms[0]))
+    assert len(tags) == 4 and all(t.startswith("harness/image:linux-amd64-") for t in tags)
+    named = load(tmp_path / "one", image="team/app", platforms=["linux/amd64"])
+    assert named.tag_for(named.platforms[0]) == "team/app:linux-amd64"
 
 
 def test_options_override_pyproject(project: Path) -> None:
