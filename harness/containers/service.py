@@ -11,6 +11,7 @@ engine's host can: a service check of a platform on a tcp:// or ssh:// engine is
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import time
 import uuid
@@ -30,7 +31,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import visible
-from harness.machine import files
+from harness.machine import deadline, files
 
 POLL = 0.2  # seconds between looks at a starting service
 LOG_TAIL = 50  # log lines fetched of a service that failed
@@ -184,16 +185,47 @@ class _Service:
             return False
 
     def get(self, check: svc.ServiceCheck, ready: svc.ServiceAnswer) -> svc.ServiceAnswer:
-        """One GET of the check's path; the body read up to BODY_LIMIT."""
-        with requests.Session() as session:
-            session.trust_env = False  # never through this machine's proxy
-            try:
-                with session.get(f"http://{self.address}:{check.port}{check.path}",
-                                 timeout=(10, max(check.timeout, 10)), stream=True,
-                                 allow_redirects=False) as response:
-                    body = response.raw.read(svc.BODY_LIMIT, decode_content=True)
-                    return svc.ServiceAnswer(True, ready.waited, response.status_code,
-                                             body.decode(errors="replace"), health=self.health)
-            except requests.RequestException as exc:
-                return svc.ServiceAnswer(True, ready.waited, refused=str(exc),
-                                         logs=self._logs(), health=self.health)
+        """One GET of the check's path (see :func:`ask`); the service's logs where it failed."""
+        answer = ask(self.address, check, ready.waited, self.health)
+        if answer.http_status is None or answer.short:
+            answer = dataclasses.replace(answer, logs=self._logs())
+        return answer
+
+
+def ask(address: str, check: svc.ServiceCheck, waited: float = 0.0,
+        health: bool = False) -> svc.ServiceAnswer:
+    """One GET of the check's path at ``address``; the body read up to BODY_LIMIT, all of it
+    within the check's answer deadline (a service dripping its answer a byte at a time is
+    cut off there, with what it sent), and a body cut short (a close or a stall before its
+    Content-Length) said with the part that came."""
+    seconds = check.answer_seconds()
+    with deadline.Deadline(seconds) as limit, deadline.session() as session:
+        session.trust_env = False  # never through this machine's proxy
+        try:
+            with session.get(f"http://{address}:{check.port}{check.path}",
+                             timeout=(10, seconds), stream=True,
+                             allow_redirects=False) as response:
+                if limit.fired:  # its head cut off: no status to judge
+                    raise requests.ConnectionError("the head of its answer was cut off")
+                body, stopped = deadline.read(response.raw, svc.BODY_LIMIT, limit)
+                return svc.ServiceAnswer(True, waited, response.status_code,
+                                         body.decode(errors="replace"), health=health,
+                                         short=_why(stopped, response, len(body)))
+        except requests.RequestException as exc:
+            said = f"no answer within {seconds:g} s" if limit.expired else str(exc)
+            return svc.ServiceAnswer(True, waited, refused=said, health=health)
+
+
+def _why(stopped: Exception | None, response: requests.Response, got: int) -> str:
+    """Why the body ended before its end, in a few words (empty: it did not)."""
+    if stopped is None:
+        return ""
+    length = response.headers.get("Content-Length", "")
+    of = f" of {length[:20]}" if length.isdigit() else ""
+    if isinstance(stopped, TimeoutError):
+        what = str(stopped)
+    elif "timed out" in str(stopped).lower():
+        what = "it stopped sending"
+    else:
+        what = "it closed the connection"
+    return f"{what} after {got}{of} bytes of its body"
