@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -18,12 +19,15 @@ import pytest
 
 from harness.core.errors import UsageError
 from harness.core.reference import parse_reference
+from harness.distribution.check_ref import check_index
 from harness.distribution.registry import (
     AuthError,
     Registry,
+    RegistryError,
     is_loopback,
     parse_challenge,
 )
+from tests import loopback
 
 GOOD = base64.b64encode(b"ci:pw").decode()
 
@@ -107,3 +111,38 @@ def test_references(text: str, host: str, repo: str, ref: str) -> None:
 def test_not_registry_references(text: str) -> None:
     with pytest.raises(UsageError, match="not a registry reference"):
         parse_reference(text)
+
+
+# -- a registry that drips, holds or never answers: every call within its deadline ----------
+
+LIMIT = 1.5  # the registry's timeout, seconds: each whole answer's deadline
+
+
+@pytest.mark.parametrize("peer", [
+    loopback.dripping(0.2), loopback.dripping(0.2, head=True), loopback.silent,
+    loopback.short(b"{}", 100, stall=True),
+], ids=["dripping-body", "dripping-head", "silent", "stalled"])
+def test_a_registry_that_never_answers_whole_is_an_error_within_the_deadline(
+        peer: loopback.Handler) -> None:
+    with loopback.serve(peer) as port, Registry(f"127.0.0.1:{port}", timeout=LIMIT) as reg:
+        start = time.monotonic()
+        with pytest.raises(RegistryError) as info:
+            reg.ping()
+        took = time.monotonic() - start
+    assert took < LIMIT + 1.0, took
+    assert info.value.message.startswith(f"registry 127.0.0.1:{port} cannot be reached")
+
+
+def test_check_against_a_dripping_registry_is_an_error_within_the_deadline() -> None:
+    with loopback.serve(loopback.dripping(0.2)) as port, \
+            Registry(f"127.0.0.1:{port}", timeout=LIMIT) as reg:
+        start = time.monotonic()
+        with pytest.raises(RegistryError):
+            check_index(reg, parse_reference(f"127.0.0.1:{port}/app:1"), [])
+        assert time.monotonic() - start < LIMIT + 1.0
+
+
+def test_an_upload_has_the_time_to_send_its_body() -> None:
+    reg = Registry("127.0.0.1:5000", timeout=LIMIT)
+    assert reg._seconds({}, b"") == LIMIT
+    assert reg._seconds({"Content-Length": str(10 * 256 * 1024)}, None) == LIMIT + 10
