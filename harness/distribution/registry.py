@@ -214,6 +214,20 @@ class Registry:
         return sorted(resp.json().get("tags") or [])
 
 
+def unanswered(host: str, *, insecure: bool = False, seconds: float = 10.0) -> str | None:
+    """Why the registry at ``host`` gives no answer to ``GET /v2/`` within ``seconds``
+    (None: it answers, a refusal of the credentials included): asked before a registry is
+    handed to a tool without a deadline of its own (buildx's cache)."""
+    try:
+        with Registry(host, insecure=insecure, timeout=seconds) as registry:
+            registry.ping()
+    except AuthError:
+        return None
+    except RegistryError as exc:
+        return exc.message
+    return None
+
+
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """``Bearer realm="…",service="…"`` -> ("bearer", {...})."""
     scheme, _, rest = header.strip().partition(" ")

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -21,13 +25,16 @@ from harness.core.errors import UsageError
 from harness.core.reference import parse_reference
 from harness.distribution.check_ref import check_index
 from harness.distribution.registry import (
+    CONNECT_TIMEOUT,
     AuthError,
     Registry,
     RegistryError,
     is_loopback,
     parse_challenge,
+    unanswered,
 )
 from tests import loopback
+from tests.helpers import ROOT
 
 GOOD = base64.b64encode(b"ci:pw").decode()
 
@@ -146,3 +153,54 @@ def test_an_upload_has_the_time_to_send_its_body() -> None:
     reg = Registry("127.0.0.1:5000", timeout=LIMIT)
     assert reg._seconds({}, b"") == LIMIT
     assert reg._seconds({"Content-Length": str(10 * 256 * 1024)}, None) == LIMIT + 10
+
+
+def test_a_cache_registry_is_asked_once_within_its_deadline_before_it_is_used() -> None:
+    with loopback.serve(loopback.silent) as port:
+        start = time.monotonic()
+        said = unanswered(f"127.0.0.1:{port}", seconds=LIMIT)
+        assert time.monotonic() - start < LIMIT + 1.0
+    assert said is not None and said.startswith(f"registry 127.0.0.1:{port} cannot be reached")
+    with loopback.serve(loopback.answering(b"{}")) as port:
+        assert unanswered(f"127.0.0.1:{port}", seconds=LIMIT) is None
+
+
+def test_a_cache_registry_that_asks_for_credentials_answers(token_registry: str) -> None:
+    assert unanswered(token_registry, seconds=LIMIT) is None
+
+
+# Run inside a network namespace whose firewall drops every packet to 127.0.0.1:5000: the
+# connection never completes (no refusal, no answer).
+DROPPED = """
+import time
+from harness.distribution.registry import Registry, RegistryError, unanswered
+start = time.monotonic()
+try:
+    Registry("127.0.0.1:5000").ping()
+except RegistryError as exc:
+    print("ping", round(time.monotonic() - start, 1), exc.message)
+start = time.monotonic()
+said = unanswered("127.0.0.1:5000", seconds=2)
+print("probe", round(time.monotonic() - start, 1), said)
+"""
+
+
+@pytest.mark.machine
+def test_a_registry_whose_packets_are_dropped_is_given_up_on_within_the_deadline() -> None:
+    ns = f"harness-drop-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=30)
+    try:
+        inside = ["ip", "netns", "exec", ns]
+        subprocess.run([*inside, "ip", "link", "set", "lo", "up"], check=True, timeout=30)
+        subprocess.run([*inside, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport",
+                        "5000", "-j", "DROP"], check=True, timeout=30)
+        run = subprocess.run([*inside, sys.executable, "-c", DROPPED], capture_output=True,
+                             text=True, timeout=120, cwd=ROOT, check=False,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False, timeout=30)
+    assert run.returncode == 0, run.stderr[-2000:]
+    ping, probe = (line.split(" ", 2) for line in run.stdout.splitlines())
+    assert float(ping[1]) < CONNECT_TIMEOUT + 2, ping
+    assert ping[2].startswith("registry 127.0.0.1:5000 cannot be reached")
+    assert float(probe[1]) < 3 and probe[2].startswith("registry 127.0.0.1:5000 cannot be")
