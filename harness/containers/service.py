@@ -1,6 +1,9 @@
 """Service checks run: one platform's image started with its own ENTRYPOINT and CMD (under
-QEMU where the host cannot run it) on a network of the harness's own, internal (no way out),
-asked over HTTP from this machine, and everything removed afterwards, on Ctrl-C too.
+QEMU where the host cannot run it) on a network of the harness's own, asked over HTTP from
+this machine, and everything removed afterwards, on Ctrl-C too. The network is internal (no
+route out), and its bridge's way into this host is shut (harness.machine.firewall: the
+gateway is this host's address, where every service listening on 0.0.0.0 would answer), so
+the service reaches nothing but itself.
 
 The harness reaches the container at its address on that network, which only a local
 engine's host can: a service check of a platform on a tcp:// or ssh:// engine is an error
@@ -27,11 +30,12 @@ from harness.containers.probes import LABEL
 from harness.core import observation as obs
 from harness.core import service as svc
 from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import CannotCheck
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import visible
-from harness.machine import deadline, files
+from harness.machine import deadline, files, firewall
 
 POLL = 0.2  # seconds between looks at a starting service
 LOG_TAIL = 50  # log lines fetched of a service that failed
@@ -62,6 +66,9 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
         if d.kind.verdict is Verdict.FAIL:  # the image's own (no command to start)
             return [obs.test_outcome(c.source, "service", [d.message]) for c in checks]
         return [obs.failed(c.source, d.message, d.kind, d.fix) for c in checks]
+    except CannotCheck as exc:  # its way to this host could not be shut: not started
+        return [obs.failed(c.source, f"{platform.name}: {exc.message}", exc.kind, exc.fix)
+                for c in checks]
     finally:
         if log:
             log.close()
@@ -88,6 +95,8 @@ class _Service:
         self.network: Any = None
         self.container: Any = None
         self.name = ""
+        self.bridge = ""  # the network's bridge on this host
+        self.shut = False  # a rule shuts the bridge's way into this host
         self.address = ""
         self.started = 0.0
         config = client.api.inspect_image(image)["Config"] or {}
@@ -97,8 +106,12 @@ class _Service:
     def __enter__(self) -> _Service:
         name = self.name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
         try:
-            self.network = self.client.networks.create(name, internal=True,
-                                                       labels={LABEL: "1"})
+            self.bridge = f"hs-{name.rsplit('-', 1)[1]}"  # at most 15 characters
+            self.network = self.client.networks.create(
+                name, internal=True, labels={LABEL: "1"},
+                options={"com.docker.network.bridge.name": self.bridge})
+            self.shut = True  # from here on, the rule may be there: always taken away
+            firewall.shut(self.bridge)
             self.container = self.client.containers.run(
                 self.image, detach=True, name=name, platform=self.platform.name,
                 network=name, labels={LABEL: "1"}, security_opt=["no-new-privileges"],
@@ -129,6 +142,9 @@ class _Service:
                     else:
                         thing.remove()
         self.container = self.network = None
+        if self.shut:
+            firewall.reopen(self.bridge)
+            self.shut = False
         self.name = ""  # all removed: nothing is left to look for
 
     def _created_meanwhile(self, collection: Any) -> Any:
