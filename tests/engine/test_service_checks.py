@@ -56,9 +56,10 @@ def verdicts(where: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
 
 
 def leftovers(client: docker.DockerClient) -> list[str]:
+    # Listed without inspecting each one: another run's containers come and go meanwhile.
     return [n.name for n in client.networks.list() if n.name.startswith("harness-service-")] + \
-        [c.name for c in client.containers.list(all=True)
-         if c.name.startswith("harness-service-")]
+        [name.lstrip("/") for c in client.api.containers(all=True)
+         for name in c.get("Names") or [] if name.lstrip("/").startswith("harness-service-")]
 
 
 def test_a_service_that_answers_passes_once_its_healthcheck_says_healthy(
