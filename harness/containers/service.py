@@ -106,7 +106,8 @@ class _Service:
     def __enter__(self) -> _Service:
         name = self.name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
         try:
-            self.bridge = f"hs-{name.rsplit('-', 1)[1]}"  # at most 15 characters
+            firewall.sweep()
+            self.bridge = f"{firewall.PREFIX}{name.rsplit('-', 1)[1]}"  # 15 characters at most
             self.network = self.client.networks.create(
                 name, internal=True, labels={LABEL: "1"},
                 options={"com.docker.network.bridge.name": self.bridge})

@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.core.errors import CannotCheck
 
 COMMENT = "harness-service"  # every rule of the harness's, told apart by it
+PREFIX = "hs-"  # the bridges the harness names for its service networks
 FIX = ("run the harness as root on the engine's host (the service check shuts the service's "
        "way to this host with iptables), or drop the service check")
 
@@ -55,3 +56,23 @@ def reopen(interface: str) -> None:
         return
     subprocess.run([iptables, "-w", "30", "-D", "INPUT", *rule(interface)],
                    capture_output=True, timeout=60, check=False)
+
+
+def sweep() -> None:
+    """Take away the rules of bridges that are gone: a run killed outright (SIGKILL) leaves
+    its rule behind, matching nothing, for ever. A bridge that is there is another run's."""
+    iptables = shutil.which("iptables")
+    if iptables is None:
+        return
+    try:
+        listed = subprocess.run([iptables, "-w", "30", "-S", "INPUT"], capture_output=True,
+                                text=True, timeout=60, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return
+    for line in listed.splitlines():
+        words = line.split()
+        if COMMENT not in words or "-i" not in words or words[:2] != ["-A", "INPUT"]:
+            continue
+        interface = words[words.index("-i") + 1]
+        if interface.startswith(PREFIX) and not Path("/sys/class/net", interface).exists():
+            reopen(interface)
