@@ -11,9 +11,10 @@
 
 The service must become ready (its HEALTHCHECK healthy where the image has one, else the
 port accepting connections) within ``timeout`` seconds, times :data:`EMULATED_FACTOR` under
-QEMU; then one GET must give the status and a body the pattern is found in. A service that
-exits, turns unhealthy or never becomes ready fails the platform, with its exit status and
-its last log lines. Pure: no I/O.
+QEMU; then one GET must give the status and a body the pattern is found in, the whole
+answer within :meth:`ServiceCheck.answer_seconds`. A service that exits, turns unhealthy,
+never becomes ready, or drips, holds or cuts short its answer fails the platform, with its
+exit status or what it sent, and its last log lines. Pure: no I/O.
 """
 
 from __future__ import annotations

@@ -155,8 +155,7 @@ def test_the_service_cannot_reach_this_host_while_this_host_asks_it(
                                   None) as started:
                 assert started.bridge in host_rules()
                 assert started.ready(8080, 30).ready  # this host still asks the service
-                net = started.network.attrs if started.network.attrs.get("IPAM") else \
-                    docker_client.api.inspect_network(started.network.id)
+                net = docker_client.api.inspect_network(started.network.id)
                 gateway = net["IPAM"]["Config"][0]["Gateway"]
                 tried = {}
                 for address in (gateway, "172.17.0.1"):  # its own gateway, docker0's
