@@ -57,6 +57,9 @@ class EngineFacts:
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 SNAPSHOTTER = "io.containerd.snapshotter.v1"  # `docker info`: driver-type of containerd's store
 MINIMUM_API = "1.24"  # the docker SDK's oldest; enough to ask an engine for its own
+# Seconds an engine has to answer its first ping: the client's own timeout (600 s, for a
+# long pull) would let an address that accepts and never answers hold the run that long.
+PING_TIMEOUT = 15
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,16 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
         return c
     engine = chosen()
     try:
+        # Made with the ping's timeout: the SDK asks the engine its API version as it is
+        # made, and that first answer is bounded as the ping is.
+        first = min(PING_TIMEOUT, timeout)
         if engine.source == "DOCKER_HOST" or not engine.by_user:
-            c = docker.from_env(timeout=timeout)
+            c = docker.from_env(timeout=first)
         else:
-            c = docker.DockerClient(base_url=engine.url, tls=engine.tls, timeout=timeout)
+            c = docker.DockerClient(base_url=engine.url, tls=engine.tls, timeout=first)
         c.ping()
-    except docker.errors.DockerException as exc:
+        c.api.timeout = timeout
+    except CLIENT_ERRORS as exc:
         fix = ENGINE_FIX if not engine.by_user else (
             f"start the engine at {engine.url}, or point {engine.source.split()[0]} elsewhere "
             "(unset DOCKER_HOST, or `docker context use default`, for the local engine)")
@@ -125,10 +132,12 @@ def _client_at(url: str, timeout: int) -> docker.DockerClient:
     that version before :func:`pin_tls_ca` could act, so the asking is done here."""
     env = docker_env(url)
     with contextlib.closing(pin_tls_ca(docker.from_env(environment=env, version=MINIMUM_API,
-                                                       timeout=30))) as probe:
+                                                       timeout=PING_TIMEOUT))) as probe:
         version = str(probe.version(api_version=False)["ApiVersion"])
-    c = pin_tls_ca(docker.from_env(environment=env, version=version, timeout=timeout))
+    c = pin_tls_ca(docker.from_env(environment=env, version=version,
+                                   timeout=min(PING_TIMEOUT, timeout)))
     c.ping()
+    c.api.timeout = timeout
     return c
 
 

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 import traceback
 import uuid
@@ -42,12 +43,14 @@ from harness.core.report import (
 )
 from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
 from harness.distribution import publish
-from harness.distribution.registry import MANIFESTS, Registry
+from harness.distribution.registry import MANIFESTS, Registry, unanswered
 from harness.machine import emulators, files, runs, slots
 from harness.machine.config import HarnessConfig
 from harness.machine.debian import debian_suite
 from harness.machine.progress import StatusBoard
 from harness.machine.reports import REPORT_BYTES
+
+CACHE_ANSWER = 10.0  # seconds --cache's registry has to answer, before the builds use it
 
 
 @dataclass
@@ -138,6 +141,9 @@ class Pipeline:
         self.user_tests: dict[str, list[Observation]] = {}
         self.probe_slots = slots.Slots(cfg.report_dir / "status" / "probe-slots",
                                        os.cpu_count() or 1)
+        self._cache_lock = threading.Lock()  # the builds of a process run in threads
+        self._cache_unanswered: str | None = None  # why --cache's registry gave no answer
+        self._cache_asked = False
 
     def _emulated(self, platform: Platform) -> bool:
         """Whether ``platform`` runs under QEMU on its engine (False where that engine does
@@ -341,11 +347,13 @@ class Pipeline:
         if images:
             board.set("base")
             files.open_log(base_log).close()
+        cache = self._cache(say)  # said in the base log, made anew just above
+        if images:
             began = time.time()
             served = {image: bases.ensure(client, image, platform, mirror=cfg.mirror,
                                           refresh=cfg.refresh_bases, say=say,
                                           log_path=base_log, offline=cfg.offline_bases,
-                                          cache=cfg.cache)
+                                          cache=cache)
                       for image in images}
             phases.append(Phase.between("base", began, time.time()))
         contexts = {} if cfg.takes_base_arg else served
@@ -355,7 +363,7 @@ class Pipeline:
         # never take each other's image. The shared tag moves only once this build is done.
         final = cfg.tag_for(platform)
         own = f"{final}-run-{self.run_id}"
-        cache_plan = buildcache.plan(platform, cfg.cache, cfg.cache_from, cfg.cache_to,
+        cache_plan = buildcache.plan(platform, cache, cfg.cache_from, cfg.cache_to,
                                      self.engines.facts(platform).containerd_store)
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
@@ -377,7 +385,7 @@ class Pipeline:
         finally:
             with contextlib.suppress(*engine.CLIENT_ERRORS):
                 client.images.remove(own, noprune=True)
-        if cfg.cache is not None:
+        if cache is not None:
             began = time.time()
             board.set("cache")
             self._write_cache(client, platform, final, cache_plan.push_to,
@@ -391,6 +399,25 @@ class Pipeline:
                                      str(cfg.dockerfile), _sha256(cfg.dockerfile),
                                      {k: sinks.redact(v)
                                       for k, v in sorted(build_args.items())}))
+
+    def _cache(self, say: Callable[[str], None]) -> str | None:
+        """--cache, where its registry answers: buildx and the engine's pulls wait on a
+        registry without a deadline of their own (a silent one held a build 300 s), and a
+        cache must never cost this run its answer. Asked once a process, within
+        CACHE_ANSWER seconds; one that does not answer is said, and left out of this run."""
+        if self.cfg.cache is None:
+            return None
+        with self._cache_lock:
+            if not self._cache_asked:
+                self._cache_unanswered = unanswered(self.cfg.cache.split("/", 1)[0],
+                                                    insecure=self.cfg.insecure_registry,
+                                                    seconds=CACHE_ANSWER)
+                self._cache_asked = True
+        if self._cache_unanswered is not None:
+            say(f"cache: {self.cfg.cache} left out of this run, its registry does not answer: "
+                f"{sinks.terminal(self._cache_unanswered)}")
+            return None
+        return self.cfg.cache
 
     def _write_cache(self, client: docker.DockerClient, platform: Platform, image: str,
                      push_to: str | None, made: list[str], say: Callable[[str], None]) -> None:

@@ -1,6 +1,9 @@
 """Service checks run: one platform's image started with its own ENTRYPOINT and CMD (under
-QEMU where the host cannot run it) on a network of the harness's own, internal (no way out),
-asked over HTTP from this machine, and everything removed afterwards, on Ctrl-C too.
+QEMU where the host cannot run it) on a network of the harness's own, asked over HTTP from
+this machine, and everything removed afterwards, on Ctrl-C too. The network is internal (no
+route out), and its bridge's way into this host is shut (harness.machine.firewall: the
+gateway is this host's address, where every service listening on 0.0.0.0 would answer), so
+the service reaches nothing but itself.
 
 The harness reaches the container at its address on that network, which only a local
 engine's host can: a service check of a platform on a tcp:// or ssh:// engine is an error
@@ -11,6 +14,7 @@ engine's host can: a service check of a platform on a tcp:// or ssh:// engine is
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import time
 import uuid
@@ -26,11 +30,12 @@ from harness.containers.probes import container_labels
 from harness.core import observation as obs
 from harness.core import service as svc
 from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.errors import CannotCheck
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, Verdict
 from harness.core.platforms import Platform
 from harness.core.sinks import visible
-from harness.machine import files
+from harness.machine import deadline, files, firewall
 
 POLL = 0.2  # seconds between looks at a starting service
 LOG_TAIL = 50  # log lines fetched of a service that failed
@@ -61,6 +66,9 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
         if d.kind.verdict is Verdict.FAIL:  # the image's own (no command to start)
             return [obs.test_outcome(c.source, "service", [d.message]) for c in checks]
         return [obs.failed(c.source, d.message, d.kind, d.fix) for c in checks]
+    except CannotCheck as exc:  # its way to this host could not be shut: not started
+        return [obs.failed(c.source, f"{platform.name}: {exc.message}", exc.kind, exc.fix)
+                for c in checks]
     finally:
         if log:
             log.close()
@@ -87,6 +95,8 @@ class _Service:
         self.network: Any = None
         self.container: Any = None
         self.name = ""
+        self.bridge = ""  # the network's bridge on this host
+        self.shut = False  # a rule shuts the bridge's way into this host
         self.address = ""
         self.started = 0.0
         config = client.api.inspect_image(image)["Config"] or {}
@@ -96,8 +106,13 @@ class _Service:
     def __enter__(self) -> _Service:
         name = self.name = f"harness-service-{self.platform.slug}-{uuid.uuid4().hex[:8]}"
         try:
-            self.network = self.client.networks.create(name, internal=True,
-                                                       labels=container_labels())
+            firewall.sweep()
+            self.bridge = f"{firewall.PREFIX}{name.rsplit('-', 1)[1]}"  # 15 characters at most
+            self.network = self.client.networks.create(
+                name, internal=True, labels=container_labels(),
+                options={"com.docker.network.bridge.name": self.bridge})
+            self.shut = True  # from here on, the rule may be there: always taken away
+            firewall.shut(self.bridge)
             self.container = self.client.containers.run(
                 self.image, detach=True, name=name, platform=self.platform.name,
                 network=name, labels=container_labels(), security_opt=["no-new-privileges"],
@@ -128,6 +143,9 @@ class _Service:
                     else:
                         thing.remove()
         self.container = self.network = None
+        if self.shut:
+            firewall.reopen(self.bridge)
+            self.shut = False
         self.name = ""  # all removed: nothing is left to look for
 
     def _created_meanwhile(self, collection: Any) -> Any:
@@ -184,16 +202,47 @@ class _Service:
             return False
 
     def get(self, check: svc.ServiceCheck, ready: svc.ServiceAnswer) -> svc.ServiceAnswer:
-        """One GET of the check's path; the body read up to BODY_LIMIT."""
-        with requests.Session() as session:
-            session.trust_env = False  # never through this machine's proxy
-            try:
-                with session.get(f"http://{self.address}:{check.port}{check.path}",
-                                 timeout=(10, max(check.timeout, 10)), stream=True,
-                                 allow_redirects=False) as response:
-                    body = response.raw.read(svc.BODY_LIMIT, decode_content=True)
-                    return svc.ServiceAnswer(True, ready.waited, response.status_code,
-                                             body.decode(errors="replace"), health=self.health)
-            except requests.RequestException as exc:
-                return svc.ServiceAnswer(True, ready.waited, refused=str(exc),
-                                         logs=self._logs(), health=self.health)
+        """One GET of the check's path (see :func:`ask`); the service's logs where it failed."""
+        answer = ask(self.address, check, ready.waited, self.health)
+        if answer.http_status is None or answer.short:
+            answer = dataclasses.replace(answer, logs=self._logs())
+        return answer
+
+
+def ask(address: str, check: svc.ServiceCheck, waited: float = 0.0,
+        health: bool = False) -> svc.ServiceAnswer:
+    """One GET of the check's path at ``address``; the body read up to BODY_LIMIT, all of it
+    within the check's answer deadline (a service dripping its answer a byte at a time is
+    cut off there, with what it sent), and a body cut short (a close or a stall before its
+    Content-Length) said with the part that came."""
+    seconds = check.answer_seconds()
+    with deadline.Deadline(seconds) as limit, deadline.session() as session:
+        session.trust_env = False  # never through this machine's proxy
+        try:
+            with session.get(f"http://{address}:{check.port}{check.path}",
+                             timeout=(10, seconds), stream=True,
+                             allow_redirects=False) as response:
+                if limit.fired:  # its head cut off: no status to judge
+                    raise requests.ConnectionError("the head of its answer was cut off")
+                body, stopped = deadline.read(response.raw, svc.BODY_LIMIT, limit)
+                return svc.ServiceAnswer(True, waited, response.status_code,
+                                         body.decode(errors="replace"), health=health,
+                                         short=_why(stopped, response, len(body)))
+        except requests.RequestException as exc:
+            said = f"no answer within {seconds:g} s" if limit.expired else str(exc)
+            return svc.ServiceAnswer(True, waited, refused=said, health=health)
+
+
+def _why(stopped: Exception | None, response: requests.Response, got: int) -> str:
+    """Why the body ended before its end, in a few words (empty: it did not)."""
+    if stopped is None:
+        return ""
+    length = response.headers.get("Content-Length", "")
+    of = f" of {length[:20]}" if length.isdigit() else ""
+    if isinstance(stopped, TimeoutError):
+        what = str(stopped)
+    elif "timed out" in str(stopped).lower():
+        what = "it stopped sending"
+    else:
+        what = "it closed the connection"
+    return f"{what} after {got}{of} bytes of its body"

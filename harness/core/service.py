@@ -11,9 +11,10 @@
 
 The service must become ready (its HEALTHCHECK healthy where the image has one, else the
 port accepting connections) within ``timeout`` seconds, times :data:`EMULATED_FACTOR` under
-QEMU; then one GET must give the status and a body the pattern is found in. A service that
-exits, turns unhealthy or never becomes ready fails the platform, with its exit status and
-its last log lines. Pure: no I/O.
+QEMU; then one GET must give the status and a body the pattern is found in, the whole
+answer within :meth:`ServiceCheck.answer_seconds`. A service that exits, turns unhealthy,
+never becomes ready, or drips, holds or cuts short its answer fails the platform, with its
+exit status or what it sent, and its last log lines. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DEFAULT_TIMEOUT = 30.0
 # translated); its readiness wait is this many times longer.
 EMULATED_FACTOR = 5.0
 BODY_LIMIT = 1 << 20  # bytes of a response body read
+MIN_ANSWER = 10.0  # seconds a ready service has at least to answer a GET whole
 LOG_LINES = 10  # a failed service's last log lines in its finding
 _OPTION = re.compile(r"(\d+)(/[^=]*)?=(.*)", re.S)
 
@@ -53,6 +55,11 @@ class ServiceCheck:
 
     def wait_seconds(self, emulated: bool) -> float:
         return self.timeout * (EMULATED_FACTOR if emulated else 1.0)
+
+    def answer_seconds(self) -> float:
+        """The whole answer's time, once the service is ready: its status, headers and body
+        (a read timeout alone bounds each read, and a dripping service never trips it)."""
+        return max(self.timeout, MIN_ANSWER)
 
 
 def parse_option(text: str) -> ServiceCheck:
@@ -117,6 +124,7 @@ class ServiceAnswer:
     exited: int | None = None  # its exit status, when it stopped
     unhealthy: bool = False  # its HEALTHCHECK said unhealthy
     refused: str = ""  # why the request failed (connection reset, timed out)
+    short: str = ""  # why the body stopped before its end (a close, a stall, the deadline)
     logs: str = ""  # its last log lines
     health: bool = False  # it had a HEALTHCHECK to wait for
 
@@ -138,6 +146,10 @@ def judge(check: ServiceCheck, answer: ServiceAnswer, platform: Platform,
     if answer.http_status is None:
         return [f"GET {check.path} on port {check.port} failed: {clean(answer.refused, 300)}"
                 f"{said}"]
+    if answer.short:
+        sent = clean(repr(answer.body[:200]), 220) if answer.body else "nothing"
+        return [f"GET {check.path} answered HTTP {answer.http_status}, and then "
+                f"{clean(answer.short, 200)}; it sent {sent}{said}"]
     errors = []
     if answer.http_status != check.status:
         errors.append(f"GET {check.path} answered HTTP {answer.http_status}, not "

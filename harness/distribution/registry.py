@@ -20,6 +20,7 @@ import requests
 from harness.core import jsondoc
 from harness.core.diagnosis import Event, Stage, clean, diagnose
 from harness.core.errors import CannotCheck
+from harness.machine import deadline
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -37,6 +38,10 @@ ACCEPT = ", ".join((*INDEXES, *MANIFESTS))
 MANIFEST_BYTES = 4 << 20
 CONFIG_BYTES = 8 << 20
 ANSWER_BYTES = 1 << 20  # a token, or a registry's errors
+CONNECT_TIMEOUT = 10.0  # seconds for a connection to a registry to complete
+# An upload's deadline grows with its size: a registry taking less than this many bytes a
+# second is treated as one that does not answer.
+UPLOAD_RATE = 256 * 1024
 
 
 class RegistryError(CannotCheck):
@@ -69,8 +74,8 @@ class Registry:
         self.host = host
         plain = is_loopback(host) or insecure
         self.base = f"{'http' if plain else 'https'}://{host}"
-        self.timeout = timeout
-        self.session = requests.Session()
+        self.timeout = timeout  # seconds for each whole answer (harness.machine.deadline)
+        self.session = deadline.session()
         self._credentials = credentials if credentials is not None else docker_credentials(host)
         self._token: str | None = None
         self._basic_ok = False  # the registry asked for basic auth: send it every time
@@ -96,11 +101,16 @@ class Registry:
                 headers["Authorization"] = f"Bearer {self._token}"
             elif self._credentials and self._basic_ok:
                 kw["auth"] = (self._credentials["username"], self._credentials["password"])
+            seconds = self._seconds(headers, kw.get("data"))
             try:
-                resp = self.session.request(method, url, headers=headers, timeout=self.timeout,
-                                            **kw)
+                with deadline.Deadline(seconds) as limit:
+                    resp = self.session.request(method, url, headers=headers,
+                                                timeout=self._timeouts(), **kw)
             except requests.RequestException as exc:
-                d = diagnose(Event(Stage.PUBLISH, output=f"{type(exc).__name__}: {exc}",
+                said = f"{type(exc).__name__}: {exc}"
+                if limit.expired:  # a registry dripping or holding its answer
+                    said = f"no whole answer within {seconds:g} s (timed out)"
+                d = diagnose(Event(Stage.PUBLISH, output=said,
                                    host=self.host, command=f"{method} {_path(url)}"))
                 raise RegistryError(d.message, d.fix, cause=d.cause) from exc
             if resp.status_code == 401 and attempt == 0 and self._authenticate(resp):
@@ -119,6 +129,16 @@ class Registry:
                                 "check the registry's log")
         return resp
 
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, each read): a connection that never completes is given up sooner."""
+        return min(CONNECT_TIMEOUT, self.timeout), self.timeout
+
+    def _seconds(self, headers: dict[str, str], data: Any) -> float:
+        """The whole answer's deadline: the timeout, and the time to send an upload's body."""
+        size = headers.get("Content-Length", "")
+        sent = int(size) if size.isdigit() else len(data) if isinstance(data, bytes) else 0
+        return self.timeout + sent / UPLOAD_RATE
+
     def _authenticate(self, resp: requests.Response) -> bool:
         challenge = resp.headers.get("WWW-Authenticate", "")
         scheme, params = parse_challenge(challenge)
@@ -132,8 +152,9 @@ class Registry:
             auth = (self._credentials["username"], self._credentials["password"]) \
                 if self._credentials else None
             try:
-                token_resp = self.session.get(params["realm"], params=query, auth=auth,
-                                              timeout=self.timeout)
+                with deadline.Deadline(self.timeout):
+                    token_resp = self.session.get(params["realm"], params=query, auth=auth,
+                                                  timeout=self._timeouts())
             except requests.RequestException as exc:
                 raise RegistryError(f"the token service of {self.host} cannot be reached",
                                     "check the registry's auth configuration") from exc
@@ -220,6 +241,20 @@ class Registry:
         if resp.status_code == 404:
             return []
         return sorted(self.document(resp.content, f"GET /v2/{repo}/tags/list").get("tags") or [])
+
+
+def unanswered(host: str, *, insecure: bool = False, seconds: float = 10.0) -> str | None:
+    """Why the registry at ``host`` gives no answer to ``GET /v2/`` within ``seconds``
+    (None: it answers, a refusal of the credentials included): asked before a registry is
+    handed to a tool without a deadline of its own (buildx's cache)."""
+    try:
+        with Registry(host, insecure=insecure, timeout=seconds) as registry:
+            registry.ping()
+    except AuthError:
+        return None
+    except RegistryError as exc:
+        return exc.message
+    return None
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -18,12 +23,18 @@ import pytest
 
 from harness.core.errors import UsageError
 from harness.core.reference import parse_reference
+from harness.distribution.check_ref import check_index
 from harness.distribution.registry import (
+    CONNECT_TIMEOUT,
     AuthError,
     Registry,
+    RegistryError,
     is_loopback,
     parse_challenge,
+    unanswered,
 )
+from tests import loopback
+from tests.helpers import ROOT
 
 GOOD = base64.b64encode(b"ci:pw").decode()
 
@@ -107,3 +118,89 @@ def test_references(text: str, host: str, repo: str, ref: str) -> None:
 def test_not_registry_references(text: str) -> None:
     with pytest.raises(UsageError, match="not a registry reference"):
         parse_reference(text)
+
+
+# -- a registry that drips, holds or never answers: every call within its deadline ----------
+
+LIMIT = 1.5  # the registry's timeout, seconds: each whole answer's deadline
+
+
+@pytest.mark.parametrize("peer", [
+    loopback.dripping(0.2), loopback.dripping(0.2, head=True), loopback.silent,
+    loopback.short(b"{}", 100, stall=True),
+], ids=["dripping-body", "dripping-head", "silent", "stalled"])
+def test_a_registry_that_never_answers_whole_is_an_error_within_the_deadline(
+        peer: loopback.Handler) -> None:
+    with loopback.serve(peer) as port, Registry(f"127.0.0.1:{port}", timeout=LIMIT) as reg:
+        start = time.monotonic()
+        with pytest.raises(RegistryError) as info:
+            reg.ping()
+        took = time.monotonic() - start
+    assert took < LIMIT + 1.0, took
+    assert info.value.message.startswith(f"registry 127.0.0.1:{port} cannot be reached")
+
+
+def test_check_against_a_dripping_registry_is_an_error_within_the_deadline() -> None:
+    with loopback.serve(loopback.dripping(0.2)) as port, \
+            Registry(f"127.0.0.1:{port}", timeout=LIMIT) as reg:
+        start = time.monotonic()
+        with pytest.raises(RegistryError):
+            check_index(reg, parse_reference(f"127.0.0.1:{port}/app:1"), [])
+        assert time.monotonic() - start < LIMIT + 1.0
+
+
+def test_an_upload_has_the_time_to_send_its_body() -> None:
+    reg = Registry("127.0.0.1:5000", timeout=LIMIT)
+    assert reg._seconds({}, b"") == LIMIT
+    assert reg._seconds({"Content-Length": str(10 * 256 * 1024)}, None) == LIMIT + 10
+
+
+def test_a_cache_registry_is_asked_once_within_its_deadline_before_it_is_used() -> None:
+    with loopback.serve(loopback.silent) as port:
+        start = time.monotonic()
+        said = unanswered(f"127.0.0.1:{port}", seconds=LIMIT)
+        assert time.monotonic() - start < LIMIT + 1.0
+    assert said is not None and said.startswith(f"registry 127.0.0.1:{port} cannot be reached")
+    with loopback.serve(loopback.answering(b"{}")) as port:
+        assert unanswered(f"127.0.0.1:{port}", seconds=LIMIT) is None
+
+
+def test_a_cache_registry_that_asks_for_credentials_answers(token_registry: str) -> None:
+    assert unanswered(token_registry, seconds=LIMIT) is None
+
+
+# Run inside a network namespace whose firewall drops every packet to 127.0.0.1:5000: the
+# connection never completes (no refusal, no answer).
+DROPPED = """
+import time
+from harness.distribution.registry import Registry, RegistryError, unanswered
+start = time.monotonic()
+try:
+    Registry("127.0.0.1:5000").ping()
+except RegistryError as exc:
+    print("ping", round(time.monotonic() - start, 1), exc.message)
+start = time.monotonic()
+said = unanswered("127.0.0.1:5000", seconds=2)
+print("probe", round(time.monotonic() - start, 1), said)
+"""
+
+
+@pytest.mark.machine
+def test_a_registry_whose_packets_are_dropped_is_given_up_on_within_the_deadline() -> None:
+    ns = f"harness-drop-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=30)
+    try:
+        inside = ["ip", "netns", "exec", ns]
+        subprocess.run([*inside, "ip", "link", "set", "lo", "up"], check=True, timeout=30)
+        subprocess.run([*inside, "iptables", "-w", "-A", "INPUT", "-p", "tcp", "--dport",
+                        "5000", "-j", "DROP"], check=True, timeout=30)
+        run = subprocess.run([*inside, sys.executable, "-c", DROPPED], capture_output=True,
+                             text=True, timeout=120, cwd=ROOT, check=False,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False, timeout=30)
+    assert run.returncode == 0, run.stderr[-2000:]
+    ping, probe = (line.split(" ", 2) for line in run.stdout.splitlines())
+    assert float(ping[1]) < CONNECT_TIMEOUT + 2, ping
+    assert ping[2].startswith("registry 127.0.0.1:5000 cannot be reached")
+    assert float(probe[1]) < 3 and probe[2].startswith("registry 127.0.0.1:5000 cannot be")

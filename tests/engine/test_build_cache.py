@@ -5,7 +5,9 @@ harness made travels with it (harness.core.buildcache)."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -77,6 +79,31 @@ def test_a_new_engine_builds_from_the_cache_of_an_earlier_run(
     # Every RUN step came from the cache: none ran on the new engine.
     assert run_steps(again) == {"step": [], "cached": run_steps(first)["step"]}
     assert again["verdict"] == first["verdict"] == "pass"
+
+
+def test_a_cache_registry_that_never_answers_costs_the_build_nothing(
+        tiny_base: Callable[[str], str], tmp_path: Path) -> None:
+    tiny_base("linux/amd64")
+    # Connections complete (the kernel's backlog) and nothing ever answers: before the
+    # registry was asked with a deadline, buildx waited on it for ever.
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as silent:
+        cache = f"127.0.0.1:{silent.getsockname()[1]}/build-cache"
+        report = tmp_path / "r"
+        start = time.monotonic()
+        run = run_harness("--platform=linux/amd64", f"--dockerfile={DOCKERFILE}",
+                          f"--report-dir={report}", "--image=harness-test/cached", "--require=",
+                          f"--build-arg=BASE_IMAGE={TINY}",
+                          f"--build-arg=STAMP={uuid.uuid4().hex}", f"--cache={cache}",
+                          timeout=400)
+        took = time.monotonic() - start
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    entry = json.loads((report / "report.json").read_text())["platforms"][0]
+    assert entry["verdict"] == "pass"
+    base_log = Path(entry["build"]["log"]).parent / "linux-amd64-base.log"
+    assert f"cache: {cache} left out of this run, its registry does not answer: registry " \
+        f"{cache.split('/')[0]} cannot be reached" in base_log.read_text()
+    assert not any(p["name"] == "cache" for p in entry["phases"])  # nothing written
+    assert took < 200, took
 
 
 CONTAINERD_STORE = {"features": {"containerd-snapshotter": True}}

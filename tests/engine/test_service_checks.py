@@ -4,10 +4,14 @@ platform only, and one that never listens."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -17,7 +21,9 @@ from typing import Any
 import docker
 import pytest
 
+from harness.containers import service
 from harness.core.outcomes import Exit
+from harness.core.platforms import parse_platform
 from tests.helpers import FIXTURES, TINY, harness_cmd, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -50,9 +56,10 @@ def verdicts(where: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
 
 
 def leftovers(client: docker.DockerClient) -> list[str]:
+    # Listed without inspecting each one: another run's containers come and go meanwhile.
     return [n.name for n in client.networks.list() if n.name.startswith("harness-service-")] + \
-        [c.name for c in client.containers.list(all=True)
-         if c.name.startswith("harness-service-")]
+        [name.lstrip("/") for c in client.api.containers(all=True)
+         for name in c.get("Names") or [] if name.lstrip("/").startswith("harness-service-")]
 
 
 def test_a_service_that_answers_passes_once_its_healthcheck_says_healthy(
@@ -113,3 +120,52 @@ def test_ctrl_c_while_a_service_starts_leaves_no_container_or_network(
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
     assert leftovers(docker_client) == []
+
+
+def host_rules() -> str:
+    return subprocess.run(["iptables", "-w", "-S", "INPUT"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+
+
+def test_the_service_cannot_reach_this_host_while_this_host_asks_it(
+        tiny_base: Callable[[str], str], docker_client: docker.DockerClient) -> None:
+    # A server of this host on 0.0.0.0: before the bridge's way in was shut, the service
+    # reached it at its network's gateway (this host's address on the bridge).
+    base = tiny_base("linux/amd64")
+    dockerfile = f'FROM {base}\nCMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/etc"]\n'
+    image, _ = docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()),
+                                          tag="harness-test/service-isolated", rm=True)
+    reached: list[object] = []
+    with socket.create_server(("0.0.0.0", 0)) as listener:
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    conn, peer = listener.accept()
+                    reached.append(peer)
+                    conn.close()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            with service._Service(docker_client, image.id, parse_platform("linux/amd64"),
+                                  None) as started:
+                assert started.bridge in host_rules()
+                assert started.ready(8080, 30).ready  # this host still asks the service
+                net = docker_client.api.inspect_network(started.network.id)
+                gateway = net["IPAM"]["Config"][0]["Gateway"]
+                tried = {}
+                for address in (gateway, "172.17.0.1"):  # its own gateway, docker0's
+                    code, out = started.container.exec_run(
+                        ["busybox", "nc", "-w", "3", address, str(port)])
+                    tried[address] = (code, out.decode(errors="replace"))
+                bridge = started.bridge
+        finally:
+            stop.set()
+            thread.join(5)
+    assert reached == [], tried
+    assert all(code != 0 for code, _ in tried.values()), tried
+    assert bridge not in host_rules()  # the rule went with the network
