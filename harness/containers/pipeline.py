@@ -490,7 +490,8 @@ class Pipeline:
             image_layers.name_steps(client, image, found, None if self.cfg.ref else
                                     image_layers.dockerfile(self.cfg.dockerfile_source,
                                                             self.cfg.dockerfile,
-                                                            self.cfg.context, self.cfg.target))
+                                                            self.cfg.context, self.cfg.target),
+                                    in_place=self.engines.local(platform))
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:

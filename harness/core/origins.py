@@ -247,6 +247,26 @@ def step_of(path: str, layer: int, diff_ids: list[str], history: list[dict[str, 
     return Step(path, digest, ins.text, ins.line, dockerfile)
 
 
+# Instructions that never make a layer (their history entries are ``empty_layer``).
+METADATA = KEYWORDS - {"ADD", "COPY", "RUN", "WORKDIR"}
+
+
+def layered_history(entries: list[tuple[str, int]], layers: int) -> list[dict[str, Any]] | None:
+    """The config's history from the engine's history API, oldest first: (``created_by``,
+    size), which says nothing of ``empty_layer``. An entry with a size made a layer; one
+    without did where its instruction always makes one (RUN, COPY, ADD; WORKDIR but in the
+    classic builder's ``#(nop)``), else not. None where that does not give ``layers``
+    layers (a RUN that changed nothing has no layer under BuildKit): only the config can
+    tell then."""
+    history: list[dict[str, Any]] = []
+    for created_by, size in entries:
+        keyword, _ = history_keyword(created_by)
+        layered = size > 0 or keyword in ("RUN", "COPY", "ADD") or (
+            keyword == "WORKDIR" and not created_by.strip().startswith(_NOP))
+        history.append({"created_by": created_by, "empty_layer": not layered})
+    return history if sum(not h["empty_layer"] for h in history) == layers else None
+
+
 # -- which layer brought a path ----------------------------------------------------------
 
 

@@ -184,3 +184,17 @@ def test_an_item_names_its_path_whatever_follows_it() -> None:
     assert origins.path_of("/opt/a: b/c: needs libx.so.1", paths) == "/opt/a: b/c"
     assert origins.path_of("/opt/a: interpreter /lib/ld.so", paths) == "/opt/a"
     assert origins.path_of("/elsewhere (x)", paths) is None
+
+
+def test_the_history_api_gives_the_layers_where_its_sizes_and_keywords_tell() -> None:
+    entries = [("/bin/sh -c #(nop) ADD file:1 in / ", 74_000_000),
+               ('/bin/sh -c #(nop)  CMD ["bash"]', 0),
+               ("/bin/sh -c #(nop) WORKDIR /w", 0),
+               ("RUN /bin/sh -c touch /empty # buildkit", 0),  # an empty file: a layer of 0 B
+               ("WORKDIR /app", 0), ("ENV A=b", 0), ("COPY x /x # buildkit", 12)]
+    history = origins.layered_history(entries, 4)
+    assert history is not None
+    assert [not h["empty_layer"] for h in history] == [True, False, False, True, True, False,
+                                                       True]
+    # A RUN that changed nothing has no layer under BuildKit: the sizes cannot tell.
+    assert origins.layered_history(entries, 3) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -123,8 +124,17 @@ def test_a_copied_file_of_another_architecture_names_its_copy_line(
     found = probes.observe(docker_client, tag, platform)
     audit = next(o for o in found if o.source == "elf-audit")
     audit.detail["foreign"].append("/bin/busybox (as if foreign)")  # a base file, to name
-    image_layers.name_steps(docker_client, tag, found, image_layers.dockerfile(
-        (context / "Dockerfile").read_text(), context / "Dockerfile", context, None))
+    dockerfile = image_layers.dockerfile((context / "Dockerfile").read_text(),
+                                         context / "Dockerfile", context, None)
+    # The engine's save, read by headers; and, as root on this machine's overlay2 engine,
+    # the layer directories in place: the same steps either way.
+    image_layers.name_steps(docker_client, tag, found, dockerfile)
+    assert audit.detail["steps_read"] == "save"
+    saved = audit.detail["steps"]
+    image_layers.name_steps(docker_client, tag, found, dockerfile, in_place=True)
+    if os.geteuid() == 0 and docker_client.info()["Driver"] == "overlay2":
+        assert audit.detail["steps_read"] == "in place"
+    assert audit.detail["steps"] == saved
     got = judge(platform, found, docker_client.info()["Architecture"],
                 run_mode(platform, docker_client.info()["Architecture"], read_handlers()))
     [finding] = got.for_source("elf-audit")
