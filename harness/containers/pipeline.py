@@ -25,7 +25,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from harness.containers import bases, build, engine, probes, pull, service, structure
+from harness.containers import bases, build, engine, image_layers, probes, pull, service, structure
 from harness.containers.build import Builder
 from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
@@ -527,6 +527,11 @@ class Pipeline:
                 found += service.observe(client, image, platform, services,
                                          mode=built.mode.kind, docker_host=url, log_path=log)
             found = applied.report(found, self.cfg.sources, platform)
+            image_layers.name_steps(client, image, found, None if self.cfg.ref else
+                                    image_layers.dockerfile(self.cfg.dockerfile_source,
+                                                            self.cfg.dockerfile,
+                                                            self.cfg.context, self.cfg.target),
+                                    in_place=self.engines.local(platform))
             judgement = judge(platform, found, self.engines.facts(platform).arch, built.mode,
                               self.cfg.require)
         except KeyboardInterrupt:

@@ -42,6 +42,17 @@ FINDING = _closed({
                    "verdict and the exit status (see Troubleshooting)"),
     "message": _about({"type": "string"}, "what was found, escaped and bounded"),
     "fix": _about({"type": "string"}, "what to do about it"),
+    "steps": _about({"type": "array", "items": _closed({
+        "path": _about({"type": "string"}, "the file, as in the image"),
+        "layer": _about({"type": "string"}, "the diff ID (sha256:...) of the last layer "
+                        "that added or changed it; empty where the history does not tell"),
+        "instruction": _about({"type": "string"}, "the instruction that made that layer: "
+                              "the Dockerfile's as written where the harness built the "
+                              "image, else the image history's created_by (check REF)"),
+        "line": _about({"type": "integer"}, "the instruction's first line in file"),
+        "file": _about({"type": "string"}, "the Dockerfile, as given")},
+        ("path", "layer", "instruction"))},
+        "the build step that brought each file the message names (file findings only)"),
 }, ("source", "kind", "message"), "one thing found, with its fix")
 
 OBSERVED = _closed({

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import service, sources, structure, usercheck
+from harness.core import origins, service, sources, structure, usercheck
 from harness.core.diagnosis import clean
 from harness.core.observation import UNMAPPED, Observation
+from harness.core.origins import Step
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
 from harness.core.platforms import Platform
 
@@ -28,16 +29,23 @@ class Finding:
     kind: Kind
     message: str
     fix: str = ""
+    # The build step that brought each file the message names (harness.core.origins).
+    steps: tuple[Step, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))  # from report.json's strings too
+        object.__setattr__(self, "steps", tuple(
+            s if isinstance(s, Step) else Step.from_dict(s) for s in self.steps))
 
     @property
     def verdict(self) -> Verdict:
         return self.kind.verdict
 
-    def to_dict(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {k: str(v) for k, v in asdict(self).items() if k != "steps"}
+        if self.steps:
+            data["steps"] = [s.to_dict() for s in self.steps]
+        return data
 
 
 @dataclass
@@ -158,11 +166,22 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                     f"not {platform.name}", known.fix if known else "")]
 
 
-def _listed(obs: Observation, key: str) -> tuple[int, str]:
-    """(how many, the first three of ``detail[key]`` shown) of a whole-image source."""
-    count = int(obs.detail.get("count") or 0)
-    items = [clean(str(item), 300) for item in obs.detail.get(key, [])[:3]]
-    return count, "; ".join(items) + ("; ..." if count > 3 else "")
+def _listed(obs: Observation, key: str, limit: int = 300,
+            counted: str = "count") -> tuple[int, str, tuple[Step, ...]]:
+    """(how many, the first three of ``detail[key]`` shown, their steps) of a whole-image
+    source: each item with the build step that brought its file, where it is known
+    (``detail["steps"]``, see harness.core.origins); ``counted``: the detail that counts them."""
+    count = int(obs.detail.get(counted) or 0)
+    known = {s.path: s for s in map(Step.from_dict, obs.detail.get("steps") or ())}
+    items, steps = [], []
+    for item in obs.detail.get(key, [])[:3]:
+        shown = clean(str(item), limit)
+        path = origins.path_of(str(item), known)
+        if path is not None:
+            steps.append(known[path])
+            shown += f", from {known[path].label()}"
+        items.append(shown)
+    return count, "; ".join(items) + ("; ..." if count > 3 else ""), tuple(dict.fromkeys(steps))
 
 
 def _programs(count: int) -> str:
@@ -173,37 +192,34 @@ def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
     """ELF files of another platform, and files no loader can read (each its own finding:
     one does not hide the other)."""
     found = []
-    count, foreign = obs.detail.get("count", 0), obs.detail.get("foreign", [])
+    count, shown, steps = _listed(obs, "foreign", 200)
     if count:
-        shown = "; ".join(clean(f, 200) for f in foreign[:3]) + ("; ..." if count > 3 else "")
         found.append(Finding("elf-audit", Kind.MISMATCH,
                              f"{count} ELF file{'s' if count != 1 else ''} in the image "
                              f"{'are' if count != 1 else 'is'} not {platform.name}: {shown}",
                              "build them for the image's platform (in a stage on "
                              "$BUILDPLATFORM, cross-compile for $TARGETPLATFORM), or allow "
-                             "expected ones with --allow-foreign GLOB"))
-    bad = int(obs.detail.get("malformed_count") or 0)
+                             "expected ones with --allow-foreign GLOB", steps))
+    bad, shown, steps = _listed(obs, "malformed", 300, counted="malformed_count")
     if bad:
-        shown = "; ".join(clean(str(f), 300) for f in obs.detail.get("malformed", [])[:3]) + (
-            "; ..." if bad > 3 else "")
         found.append(Finding("elf-audit", Kind.BROKEN,
                              f"{bad} ELF file{'s' if bad != 1 else ''} in the image "
                              f"{'are' if bad != 1 else 'is'} malformed, and no loader of any "
                              f"machine can read {'them' if bad != 1 else 'it'}: {shown}",
                              "rebuild or replace them (a copy cut short, a stripped or "
                              "patched file gone wrong), or allow expected ones with "
-                             "--allow-foreign GLOB"))
+                             "--allow-foreign GLOB", steps))
     return found
 
 
 def _linkage(obs: Observation) -> list[Finding]:
     """Programs that cannot start: the image is broken on every machine of the platform."""
-    count, shown = _listed(obs, "broken")
+    count, shown, steps = _listed(obs, "broken")
     found = [] if not count else [
         Finding("linkage", Kind.BROKEN, f"{_programs(count)} cannot start: {shown}",
                 "put what it needs into the image (COPY the libraries along with the "
                 "program, or install the package that has them; for FROM scratch, the "
-                "program interpreter too), or link it statically")]
+                "program interpreter too), or link it statically", steps)]
     exhausted = [clean(str(e), 300) for e in obs.detail.get("exhausted") or []][:3]
     if exhausted:  # the harness's limit, not the image's fault: never a pass, never a fail
         found.append(Finding("linkage", Kind.ERROR,
@@ -218,7 +234,7 @@ def _linkage(obs: Observation) -> list[Finding]:
 def _isa(platform: Platform, obs: Observation) -> list[Finding]:
     """Programs that need a later CPU than the platform's: they die (SIGILL) on its oldest
     machines, however well they run under QEMU's default CPU."""
-    count, shown = _listed(obs, "needs")
+    count, shown, steps = _listed(obs, "needs")
     if not count:
         return []
     return [Finding("isa", Kind.BROKEN,
@@ -226,7 +242,7 @@ def _isa(platform: Platform, obs: Observation) -> list[Finding]:
                     f"{platform.name} offers: {shown}",
                     f"build for the platform's CPU (for {platform.name}, a compiler targeting "
                     "it: -march and the distribution's own toolchain for the variant), or "
-                    "publish the image for the later variant instead")]
+                    "publish the image for the later variant instead", steps)]
 
 
 def _baseline(platform: Platform, obs: Observation) -> list[Finding]:

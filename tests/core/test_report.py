@@ -203,3 +203,29 @@ def test_no_non_finite_number_is_ever_written_to_report_json(tmp_path: Path) -> 
     with pytest.raises(ValueError):
         write_json(report, tmp_path / "report.json")
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_findings_steps_reach_every_sink_escaped(tmp_path: Path) -> None:
+    """report.json holds the steps (in its schema, read back whole); report.md, report.html
+    and the terminal show them in the message, each escaped for its sink."""
+    from harness.core.html_report import render_html
+    from harness.core.origins import Step
+    from harness.machine.reports import read_report
+    step = Step("/usr/local/bin/tool", "sha256:" + "1" * 64,
+                "COPY <tool> /usr/local/bin/\x1b[2Jtool", 6, "Dockerfile")
+    finding = Finding("elf-audit", Kind.MISMATCH,
+                      f"1 ELF file: /usr/local/bin/tool (x86-64), from {step.label()}",
+                      "build it", (step,))
+    report = build_report([result("linux/arm64", Verdict.FAIL, [finding])], HOST, "warn")
+    write_json(report, tmp_path / "report.json")
+    data = read_report(tmp_path / "report.json")
+    [seen] = data["platforms"][0]["findings"]
+    assert seen["steps"] == [step.to_dict()]
+    assert PlatformResult.from_dict(data["platforms"][0]).findings == [finding]
+    markdown = write_markdown(report, tmp_path / "report.md")
+    assert "from Dockerfile:6 COPY &#60;tool&#62; /usr/local/bin/\\\\x1b\\[2Jtool" in markdown
+    page = render_html(report)
+    assert "from Dockerfile:6 COPY &lt;tool&gt; /usr/local/bin/\\x1b[2Jtool" in page
+    console = "\n".join(render_console(report))
+    assert "from Dockerfile:6 COPY <tool> /usr/local/bin/\\x1b[2Jtool" in console
+    assert "\x1b" not in markdown + page + console

@@ -235,3 +235,45 @@ def test_a_source_that_does_not_apply_is_not_applicable_never_absent() -> None:
     assert finding.message.startswith("not applicable to linux/arm64: ")
     assert Kind.NOT_APPLICABLE.verdict == Verdict.PASS
     assert Kind.NOT_APPLICABLE.exit_status == Exit.OK
+
+
+def _foreign_audit(steps: list[dict[str, object]]) -> Observation:
+    from harness.core.audit import Audit, Foreign
+    found = Audit(files=3, foreign=[Foreign("/usr/local/bin/tool", "ELF 64-bit LSB x86-64"),
+                                    Foreign("/app/node_modules/x/x.node",
+                                            "ELF 64-bit LSB x86-64")], count=2)
+    seen = obs.elf_audit("linux/arm64", found, 0.1)
+    seen.detail["steps"] = steps
+    return seen
+
+
+def test_a_file_finding_names_the_step_that_brought_each_file() -> None:
+    """Each file the finding lists is followed by its layer's instruction and line; the
+    finding carries the steps for report.json."""
+    from harness.core.origins import Step
+    tool = Step("/usr/local/bin/tool", "sha256:" + "1" * 64, "COPY tool /usr/local/bin/tool",
+                6, "Dockerfile")
+    modules = Step("/app/node_modules/x/x.node", "sha256:" + "2" * 64,
+                   "COPY node_modules /app/node_modules # buildkit")
+    got = judge(parse_platform("linux/arm64"),
+                [obs.config("linux", "arm64", None),
+                 _foreign_audit([tool.to_dict(), modules.to_dict()])],
+                "amd64", QEMU_AARCH64)
+    [finding] = got.for_source("elf-audit")
+    assert ("/usr/local/bin/tool (ELF 64-bit LSB x86-64), from Dockerfile:6 COPY tool "
+            "/usr/local/bin/tool") in finding.message
+    assert ("/app/node_modules/x/x.node (ELF 64-bit LSB x86-64), from layer 222222222222 "
+            "COPY node_modules /app/node_modules # buildkit") in finding.message
+    assert finding.steps == (tool, modules)
+    assert finding.to_dict()["steps"][0] == {
+        "path": "/usr/local/bin/tool", "layer": "sha256:" + "1" * 64,
+        "instruction": "COPY tool /usr/local/bin/tool", "line": 6, "file": "Dockerfile"}
+
+
+def test_without_steps_a_file_finding_says_what_it_always_said() -> None:
+    got = judge(parse_platform("linux/arm64"), [obs.config("linux", "arm64", None),
+                                                _foreign_audit([])], "amd64", QEMU_AARCH64)
+    [finding] = got.for_source("elf-audit")
+    assert finding.message.endswith("/usr/local/bin/tool (ELF 64-bit LSB x86-64); "
+                                    "/app/node_modules/x/x.node (ELF 64-bit LSB x86-64)")
+    assert finding.steps == () and "steps" not in finding.to_dict()

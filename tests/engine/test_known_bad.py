@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
-from harness.containers import bases, build, engine, probes
+from harness.containers import bases, build, engine, image_layers, probes
+from harness.core.origins import Step
 from harness.core.outcomes import Verdict
 from harness.core.platforms import parse_platform
 from harness.core.verdicts import Judgement, judge
@@ -101,3 +104,48 @@ def test_a_rustc_that_names_the_right_triple_but_is_another_binary(
     assert got.verdict == Verdict.FAIL
     assert failed_sources(got) == {"rustc-elf", "elf-audit"}
     assert "x86-64" in got.for_source("rustc-elf")[0].message
+
+
+def test_a_copied_file_of_another_architecture_names_its_copy_line(
+        docker_client: docker.DockerClient, tiny_base: Callable[[str], str],
+        built: Callable[..., str], tmp_path: Path) -> None:
+    """A static x86_64 program copied into an arm64 image (the classic builder's history:
+    ``/bin/sh -c #(nop) COPY file:... in ...``): the finding names the file and the COPY
+    line of the Dockerfile that brought it; the base's files are the FROM line's."""
+    context = tmp_path / "ctx"
+    shutil.copytree(FIXTURES / "foreign-binary", context)
+    source = tmp_path / "tool.c"
+    source.write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(context / "tool"), str(source)],
+                   check=True)
+    tag = built(context, "linux/arm64", "harness-test/foreign-step:linux-arm64",
+                tiny_base("linux/arm64"))
+    platform = parse_platform("linux/arm64")
+    found = probes.observe(docker_client, tag, platform)
+    audit = next(o for o in found if o.source == "elf-audit")
+    audit.detail["foreign"].append("/bin/busybox (as if foreign)")  # a base file, to name
+    dockerfile = image_layers.dockerfile((context / "Dockerfile").read_text(),
+                                         context / "Dockerfile", context, None)
+    # The engine's save, read by headers; and, as root on this machine's overlay2 engine,
+    # the layer directories in place: the same steps either way.
+    image_layers.name_steps(docker_client, tag, found, dockerfile)
+    assert audit.detail["steps_read"] == "save"
+    saved = audit.detail["steps"]
+    image_layers.name_steps(docker_client, tag, found, dockerfile, in_place=True)
+    if os.geteuid() == 0 and docker_client.info()["Driver"] == "overlay2":
+        assert audit.detail["steps_read"] == "in place"
+    assert audit.detail["steps"] == saved
+    got = judge(platform, found, docker_client.info()["Architecture"],
+                run_mode(platform, docker_client.info()["Architecture"], read_handlers()))
+    [finding] = got.for_source("elf-audit")
+    assert ("/usr/local/bin/tool (ELF 64-bit LSB x86-64), from Dockerfile:6 COPY tool "
+            "/usr/local/bin/tool") in finding.message
+    assert "/bin/busybox (as if foreign), from Dockerfile:5 FROM ${BASE_IMAGE}" in \
+        finding.message
+    assert [(s.path, s.line) for s in finding.steps] == [("/usr/local/bin/tool", 6),
+                                                          ("/bin/busybox", 5)]
+    # Without the Dockerfile (check REF), the image history's own words name the step.
+    image_layers.name_steps(docker_client, tag, found, None)
+    [step, _base] = [Step.from_dict(s) for s in audit.detail["steps"]]
+    assert step.line is None and "COPY" in step.instruction
+    assert "/usr/local/bin/tool" in step.instruction

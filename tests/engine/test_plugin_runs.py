@@ -644,6 +644,17 @@ def test_a_binary_of_another_architecture_fails_its_platform(tmp_path: Path, see
     assert audit["count"] == 1 and audit["foreign"] == ["/usr/local/bin/tool (ELF 64-bit LSB "
                                                         "x86-64)"]
     assert "test_source[elf-audit-linux/arm64]" in run.stdout
+    # The finding names the step that brought the file, in every sink: the fixture's
+    # Dockerfile copies it at its line 6.
+    step = "from Dockerfile:6 COPY tool /usr/local/bin/tool"
+    assert step in finding["message"]
+    [named] = finding["steps"]
+    assert named["path"] == "/usr/local/bin/tool" and named["line"] == 6
+    assert named["file"] == "Dockerfile" and named["layer"].startswith("sha256:")
+    assert named["instruction"] == "COPY tool /usr/local/bin/tool"
+    for sink in ("report.md", "report.html", "junit.xml"):
+        assert step in (tmp_path / "r" / sink).read_text(), sink
+    assert step in run.stdout
     allowed = _foreign_run(tmp_path / "allowed", "foreign-binary", x86_64_tool, "linux/arm64",
                            extra=("--allow-foreign=/usr/local/bin/*",))
     assert allowed.returncode == Exit.OK, allowed.stdout[-3000:]
