@@ -66,6 +66,12 @@ class Diagnosis:
     message: str
     fix: str
 
+    def __post_init__(self) -> None:
+        # Redacted once for every sink: a row quotes what was printed, URLs with a password
+        # in them included (see harness.core.errors, which does the same).
+        object.__setattr__(self, "message", sinks.redact(self.message))
+        object.__setattr__(self, "fix", sinks.redact(self.fix))
+
     @property
     def transient(self) -> bool:
         """Worth retrying at once (a mirror mid-sync, a connection reset)."""
@@ -129,7 +135,8 @@ REGISTRY_STAGES = frozenset({Stage.PUBLISH, Stage.CHECK})
 def clean(text: str, limit: int = 300) -> str:
     """Text from outside (an image, a mirror) made safe to show: control characters escaped
     (an image must not move a terminal's cursor or forge lines), at most ``limit`` characters."""
-    text = sinks.visible(text, keep="\t\n")  # bidirectional controls too, not just C0/C1
+    # Redacted before the cut, so that no half of a password is left to show.
+    text = sinks.visible(sinks.redact(text), keep="\t\n")  # bidi controls too, not just C0/C1
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

@@ -5,6 +5,8 @@ distribution 2.8), and the kind, verdict and exit status each must give."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose, machine_fault
 from harness.core.outcomes import Exit, Kind, RunKind
@@ -396,3 +398,32 @@ def test_a_full_disk_met_by_a_command_is_the_machine_and_nothing_else_is() -> No
     assert full is not None and (full.cause, full.kind) == ("disk-full", Kind.ERROR)
     assert "docker image prune" in full.fix
     assert machine_fault(Stage.PUBLISH, "KeyError: 'digest'") is None
+
+
+# What a builder, apt or a registry client prints with a URL that holds a password, for the
+# rows that quote the output (and the fallback, which quotes its tail).
+WITH_CREDENTIALS = (
+    'ERROR: failed to do request: Head "https://u:{pw}@reg.example/v2/app/manifests/1": dial '
+    "tcp: lookup reg.example: no such host",
+    "E: Failed to fetch http://u:{pw}@mirror.example/debian/dists/bookworm/InRelease  Could "
+    "not connect to mirror.example:80 - connect (111: Connection refused)",
+    "pull access denied for u:{pw}@reg.example/app, repository does not exist",
+    "Invalid bind address format: tcp://u:{pw}@127.0.0.1:1",
+    "qemu: uncaught target signal 11 (Segmentation fault) - core dumped tcp://u:{pw}@h:1",
+)
+
+
+@given(st.sampled_from(WITH_CREDENTIALS), st.sampled_from(list(Stage)),
+       st.sampled_from([None, 1, 2, 137]), st.sampled_from([None, *RunKind]),
+       st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=20))
+@example(WITH_CREDENTIALS[0], Stage.BUILD, 1, RunKind.NATIVE, "PW")
+def test_no_diagnosis_quotes_a_password(line: str, stage: Stage, status: int | None,
+                                       mode: RunKind | None, secret: str) -> None:
+    output = line.format(pw=secret + "Z9")
+    for event in (Event(stage, output=output, status=status, mode=mode, command="docker build",
+                        subject="rustc"),
+                  Event(stage, output=output, status=status, mode=mode, elsewhere=True)):
+        d = diagnose(event)
+        assert f":{secret}Z9@" not in d.message + d.fix, d
+    fault = machine_fault(stage, "no space left on device " + output)
+    assert fault is not None and f":{secret}Z9@" not in fault.message
