@@ -34,7 +34,7 @@ from harness.core.errors import (
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
 from harness.core.secrets import Secret
-from harness.machine import files
+from harness.machine import files, interrupts
 
 LineCallback = Callable[[str], None]
 
@@ -47,6 +47,7 @@ _running_lock = threading.Lock()
 def cancel_running() -> None:
     """Stop every buildx build this process runs, as Ctrl-C does (buildx cancels the build in
     the engine, and each build fails as cancelled)."""
+    interrupts.record()  # whatever each buildx says as it stops, the build was interrupted
     with _running_lock:
         running = list(_running)
     for proc in running:
@@ -119,7 +120,7 @@ def _failure(req: BuildRequest, log: _Log, client: docker.DockerClient,
     tail = log.tail_text()
     d = diagnose(Event(Stage.BUILD, output=tail, status=status, command=command,
                        platform=req.platform.name, mode=req.mode, log=str(req.log_path),
-                       engine_answers=answers(client)))
+                       engine_answers=answers(client), interrupted=interrupts.stopping()))
     error = from_diagnosis(d, BuildFailed)
     if isinstance(error, BuildFailed):
         error.log_tail = tail

@@ -206,6 +206,18 @@ TABLE = [
     ("a build cancelled by an interruption",
      ev(Stage.BUILD, '#5 [2/2] RUN sleep 300\n#5 CANCELED\nERROR: failed to solve: Canceled: '
         'context canceled', status=1), "build-cancelled", Kind.ERROR),
+    ("buildx forced out by repeated signals (the docker CLI's words, and buildx's own)",
+     ev(Stage.BUILD, "#5 [2/2] RUN sleep 300\ngot 3 SIGTERM/SIGINTs, forcefully exiting",
+        status=1), "build-cancelled", Kind.ERROR),
+    ("buildx itself ended by a signal", ev(Stage.BUILD, "#5 [2/2] RUN sleep 300", status=-15),
+     "build-cancelled", Kind.ERROR),
+    ("a build that failed while the run was being interrupted, whatever it printed",
+     ev(Stage.BUILD, "#5 [2/2] RUN sleep 300\n#5 ERROR: process \"/bin/sh -c sleep 300\" did "
+        "not complete successfully: exit code: 137", status=1, interrupted=True),
+     "interrupted", Kind.ERROR),
+    ("a probe that died while the run was being interrupted", ev(
+        Stage.PROBE, "Killed", status=137, interrupted=True, command="rustc -vV"),
+     "interrupted", Kind.ERROR),
     ("a service image with no command",
      ev(Stage.START, "Error response from daemon: No command specified"), "no-command",
      Kind.MISSING),
@@ -427,3 +439,22 @@ def test_no_diagnosis_quotes_a_password(line: str, stage: Stage, status: int | N
         assert f":{secret}Z9@" not in d.message + d.fix, d
     fault = machine_fault(stage, "no space left on device " + output)
     assert fault is not None and f":{secret}Z9@" not in fault.message
+
+
+def test_an_interruption_outranks_every_other_cause() -> None:
+    """When the run was interrupted, a stage that ended during it is interrupted, whatever
+    it printed: a step killed by the cancel (137), a full disk, an engine that stopped."""
+    for output, status in (("no space left on device", 1), ("exit code: 137", 137),
+                           ("Cannot connect to the Docker daemon", 1), ("", -2)):
+        for stage in Stage:
+            d = diagnose(Event(stage, output=output, status=status, interrupted=True,
+                               engine_answers=False))
+            assert d.cause == "interrupted" and d.interruption, (stage, output, d)
+            assert d.kind is Kind.ERROR and "interrupted" in d.message
+    # Without the run's interruption, the same failure is what it says.
+    step = diagnose(Event(Stage.BUILD, output="did not complete successfully: exit code: 137",
+                          status=1))
+    assert step.cause == "step-failed" and not step.interruption
+    # A step of the image killed by a signal is the image's: only buildx's own status counts.
+    killed = diagnose(Event(Stage.PROBE, output="Segmentation fault", status=139))
+    assert killed.cause == "tool-killed" and not killed.interruption
