@@ -215,6 +215,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                   "back (a worker crashed, or no test selected it)",
                                   "rerun; see the pytest output above")
             state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if cut_short and tr is not None:
+        # pytest's last line counts the tests that ran ("1 passed": the build's): the
+        # platforms cut short are counted there too, as junit.xml's interrupted[PLATFORM].
+        tr.stats.setdefault("interrupted", []).extend(cut_short)
+        tr._known_types = None  # pytest keeps the line's words from its last test: asked anew
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.index
     if index is not None and index.attested:  # what its publisher saw, against this check

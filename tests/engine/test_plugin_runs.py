@@ -474,8 +474,12 @@ def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
                                                and '"building"' in status.read_text()):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)  # at once: the workers are still starting
+    sent = time.monotonic()
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
+    # The builds were stopped, not left to their `sleep 120` (a signal this early reaches the
+    # docker CLI before its buildx plugin listens for it).
+    assert time.monotonic() - sent < 60, out[-3000:]
     data = report(tmp_path)
     assert data["exit_status"] == Exit.INTERRUPTED
     assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
@@ -490,6 +494,34 @@ def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
             break
         time.sleep(0.5)
     assert not left and not probe_containers(docker_client)
+
+
+def test_a_cancel_during_the_probes_is_in_pytest_s_summary(tmp_path: Path,
+                                                           seeded: None) -> None:
+    """The build passed and the probes were cut short by a cancel: pytest's last line said
+    "1 passed" (test_builds), as if nothing was left unchecked."""
+    (tmp_path / "Dockerfile").write_text(  # a probe that hangs until it is stopped
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN rm -f /bin/uname && printf '#!/bin/sh\\nsleep "
+        "600\\n' > /bin/uname && chmod +x /bin/uname\n")
+    reports = tmp_path / "reports"
+    cmd = [*harness_cmd(), "--platform=linux/amd64", f"--dockerfile={tmp_path / 'Dockerfile'}",
+           f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={reports}",
+           "--image=harness-test/hung-probe", "--require=", "--probe-timeout=300"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    status = reports / "status" / "linux-amd64.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (status.exists()
+                                               and '"probing"' in status.read_text()):
+        time.sleep(0.1)
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
+    last = out.strip().splitlines()[-1]
+    assert "1 passed" in last and "1 interrupted" in last, out[-2000:]
+    [p] = report(reports)["platforms"]
+    assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
 
 
 def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seeded: None,
