@@ -7,12 +7,18 @@ Options after ``--`` pass through to the harness (see README); defaults are in
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
+import shlex
 import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nox
 import nox.command
+import nox.logger
 
 nox.options.sessions = ["build"]
 nox.options.reuse_venv = "yes"  # a warm run should not reinstall the harness
@@ -27,6 +33,44 @@ SOFTWARE = 70
 # The tests of each package of the harness (fast first), then the engine's integration tests.
 PACKAGE_TESTS = ["tests/core", "tests/machine", "tests/containers", "tests/distribution",
                  "tests/plugin", "tests/commands"]
+
+
+def _load_sinks() -> Any:
+    """harness.core.sinks, read from this checkout: nox's own interpreter has no harness
+    installed, and that module is pure (the standard library only), so its one redaction
+    rule serves nox's lines too, instead of a copy that could drift from it."""
+    where = Path(__file__).parent / "harness" / "core" / "sinks.py"
+    spec = importlib.util.spec_from_file_location("_harness_sinks", where)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+redact: Callable[[str], str] = _load_sinks().redact
+
+
+class _Redacting(logging.Filter):
+    """Every line nox logs, redacted: run(log=False) drops nox's echo of a command, but not
+    its "Command … failed with exit code N" (nox/command.py logs that whatever `log` says),
+    and a password in an argument (`check user:PW@host/app:1`) must not reach the console."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+nox.logger.logger.addFilter(_Redacting())
+
+
+class _OwnStatusLine(logging.Filter):
+    """While the wrapper runs its command: nox's "Command … failed with exit code N" left
+    out, since the wrapper says the status itself (and the command line was shown once)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("Command ") and " failed with exit code " in text)
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -65,8 +109,13 @@ def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = Fals
     While it runs (and only then: not for `nox -l`), SIGTERM and SIGHUP are passed on."""
     cancels = (signal.SIGTERM, signal.SIGHUP)
     before = [signal.signal(signum, _on_cancel) for signum in cancels]
+    own_status = _OwnStatusLine()
+    nox.logger.logger.addFilter(own_status)
     try:
-        session.run(*args, interrupt_timeout=STOP_SECONDS, terminate_timeout=30.0)
+        # The command line once, redacted, as the user can copy it; nox's own echo would
+        # show it as given (log=False).
+        session.log(redact(shlex.join(args)))
+        session.run(*args, interrupt_timeout=STOP_SECONDS, terminate_timeout=30.0, log=False)
     except KeyboardInterrupt:
         session.log(f"interrupted: exit status {INTERRUPTED}; the reports say what was done")
         raise SystemExit(INTERRUPTED) from None
@@ -79,6 +128,7 @@ def _run_keeping_status(session: nox.Session, *args: str, own_tests: bool = Fals
         session.log(f"exit status {code}: see the verdicts above and the reports")
         raise SystemExit(code) from exc
     finally:
+        nox.logger.logger.removeFilter(own_status)
         for signum, handler in zip(cancels, before, strict=True):
             signal.signal(signum, handler)
 

@@ -22,7 +22,7 @@ from harness.core import options
 from harness.core.errors import HarnessError
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform
-from harness.core.sinks import redact
+from harness.core.sinks import redact, terminal
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision
 from harness.machine.config import HarnessConfig
@@ -110,10 +110,11 @@ def render(s: dict[str, Any]) -> list[str]:
         where = f"  on {row['engine']}" if row.get("engine") else ""
         lines.append(f"  {row['platform']:<14} {state}{where}" + (f"  (proved: {proved})"
                                                                    if proved else ""))
+        # An engine's or the SDK's words: data, shown as such (sinks.terminal).
         if row.get("problem"):
-            lines.append(f"    {row['problem']}")
+            lines.append(f"    {terminal(row['problem'])}")
         if row["fix"]:
-            lines.append(f"    fix: {row['fix']}")
+            lines.append(f"    fix: {terminal(row['fix'])}")
     return lines
 
 

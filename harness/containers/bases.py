@@ -29,7 +29,7 @@ from harness.core import buildcache
 from harness.core.diagnosis import Event, Stage, diagnose
 from harness.core.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
 from harness.core.platforms import Platform, find
-from harness.machine import files
+from harness.machine import files, interrupts
 from harness.machine.debian import debian_mirror, debian_suite
 
 LOCAL_REGISTRY = "harness.invalid/base"
@@ -268,7 +268,8 @@ def _run_with_retries(cmd: list[str], platform: Platform, mirror: str, say: Say,
         d = diagnose(Event(Stage.BASE, output=proc.stdout + proc.stderr,
                            status=proc.returncode, command="mmdebstrap",
                            platform=platform.name, host=mirror,
-                           log=str(log_path) if log_path else ""))
+                           log=str(log_path) if log_path else "",
+                           interrupted=interrupts.stopping()))
         if not d.transient or attempt == ATTEMPTS:
             raise from_diagnosis(d, BaseUnavailable)
         time.sleep(5 * attempt)

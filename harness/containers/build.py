@@ -8,7 +8,9 @@ log to a file and report each line to a callback, for the progress display.
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -34,7 +36,7 @@ from harness.core.errors import (
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
 from harness.core.secrets import Secret
-from harness.machine import files
+from harness.machine import files, interrupts
 
 LineCallback = Callable[[str], None]
 
@@ -47,11 +49,24 @@ _running_lock = threading.Lock()
 def cancel_running() -> None:
     """Stop every buildx build this process runs, as Ctrl-C does (buildx cancels the build in
     the engine, and each build fails as cancelled)."""
+    interrupts.record()  # whatever each buildx says as it stops, the build was interrupted
     with _running_lock:
         running = list(_running)
     for proc in running:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM to a build's docker CLI and to its buildx plugin, both, as a terminal's Ctrl-C
+    reaches both. The CLI passes a signal on to the plugin only once the plugin has connected
+    back to it, so one that comes in the build's first second is lost there (measured: the
+    build ran on to its end), and at a third the CLI exits at once, leaving the plugin to
+    build on."""
+    if proc.poll() is not None:  # ended: its pid may be another process's by now
+        return
+    for pid in [proc.pid, *interrupts.children(proc.pid)]:
         with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
+            os.kill(pid, signal.SIGTERM)
 
 
 @dataclass
@@ -119,7 +134,7 @@ def _failure(req: BuildRequest, log: _Log, client: docker.DockerClient,
     tail = log.tail_text()
     d = diagnose(Event(Stage.BUILD, output=tail, status=status, command=command,
                        platform=req.platform.name, mode=req.mode, log=str(req.log_path),
-                       engine_answers=answers(client)))
+                       engine_answers=answers(client), interrupted=interrupts.stopping()))
     error = from_diagnosis(d, BuildFailed)
     if isinstance(error, BuildFailed):
         error.log_tail = tail
@@ -215,7 +230,7 @@ class BuildxBuilder:
                 status = proc.wait()
             except BaseException:
                 # Ctrl-C or an error here: stop buildx, which cancels the build in the engine.
-                proc.terminate()
+                _stop(proc)
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:

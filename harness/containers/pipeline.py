@@ -29,6 +29,8 @@ from harness.containers import bases, build, engine, image_layers, probes, pull,
 from harness.containers.build import Builder
 from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
+from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # results, junit.xml
+from harness.core.diagnosis import INTERRUPTIONS
 from harness.core.errors import BuildFailed, HarnessError, UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
@@ -256,7 +258,7 @@ class Pipeline:
             self.save(platform)
             raise
         except Exception as exc:  # every failure becomes this platform's verdict
-            if getattr(exc, "cause", "") == "build-cancelled":
+            if getattr(exc, "cause", "") in INTERRUPTIONS:
                 # buildx stopped at the same signal this worker's main thread got (the build
                 # runs in xdist's execution thread): the interruption, not the image
                 self.built[platform.name] = failed(interrupted("build"))
@@ -634,7 +636,6 @@ def _seconds(found: list[Observation], source: str) -> float:
     return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
 
 
-INTERRUPTED_FIX = "run again to check this platform"
 
 
 def interrupted(stage: str) -> Finding:

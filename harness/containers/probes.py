@@ -52,7 +52,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import EM_ARM, EM_X86_64, Platform, find
 from harness.core.usercheck import OUTPUT_CAP, DeclaredCheck
-from harness.machine import emulators, files, kept, runs
+from harness.machine import emulators, files, interrupts, kept, runs
 from harness.machine.streams import ChunkFile
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
@@ -329,7 +329,8 @@ class ImageProbe:
         event = Event(Stage.PROBE, output=out.text + out.stderr, status=out.status,
                       command=" ".join(cmd), platform=self.platform.name, mode=self.mode,
                       subject=cmd[0], required=required,
-                      emulator=self.emulation.name if self.emulation else "")
+                      emulator=self.emulation.name if self.emulation else "",
+                      interrupted=interrupts.stopping())
         if self.emulation is not None and diagnose(event).cause == "emulator-crash":
             event = self.again_elsewhere(event, cmd, expected, limit)
         return event

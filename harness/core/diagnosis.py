@@ -57,6 +57,9 @@ class Event:
     # The command under ``second``: True ran as expected, False died there too, None not run.
     elsewhere: bool | None = None
     why_not: str = ""  # why there was no second emulator to ask
+    # The run was being interrupted (Ctrl-C, a cancel's SIGTERM, its builds cancelled) when
+    # the stage ended: whatever it printed then, the interruption ended it.
+    interrupted: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,13 +69,26 @@ class Diagnosis:
     message: str
     fix: str
 
+    def __post_init__(self) -> None:
+        # Redacted once for every sink: a row quotes what was printed, URLs with a password
+        # in them included (see harness.core.errors, which does the same).
+        object.__setattr__(self, "message", sinks.redact(self.message))
+        object.__setattr__(self, "fix", sinks.redact(self.fix))
+
     @property
     def transient(self) -> bool:
         """Worth retrying at once (a mirror mid-sync, a connection reset)."""
         return self.cause in TRANSIENT
 
+    @property
+    def interruption(self) -> bool:
+        """The run was interrupted: the stage says nothing of the image or the machine."""
+        return self.cause in INTERRUPTIONS
+
 
 TRANSIENT = frozenset({"mirror-out-of-sync", "mirror-unreachable"})
+INTERRUPTIONS = frozenset({"interrupted", "build-cancelled"})
+INTERRUPTED_FIX = "run again to check this platform"
 
 ENGINE_FIX = (
     "start a Docker engine (`dockerd &`, or `systemctl start docker`); on Debian/Ubuntu as root "
@@ -137,7 +153,8 @@ REGISTRY_STAGES = frozenset({Stage.PUBLISH, Stage.CHECK})
 def clean(text: str, limit: int = 300) -> str:
     """Text from outside (an image, a mirror) made safe to show: control characters escaped
     (an image must not move a terminal's cursor or forge lines), at most ``limit`` characters."""
-    text = sinks.visible(text, keep="\t\n")  # bidirectional controls too, not just C0/C1
+    # Redacted before the cut, so that no half of a password is left to show.
+    text = sinks.visible(sinks.redact(text), keep="\t\n")  # bidi controls too, not just C0/C1
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -229,7 +246,29 @@ def _foreign(event: Event) -> bool:
     return event.stage is Stage.PROBE or event.mode is RunKind.NATIVE
 
 
+# buildx cancelled by its client's signal: BuildKit's word for it, or the docker CLI's and
+# buildx's own when signals come faster than the cancel (three of them: a cancel passed on by
+# each process of the run, then stop()'s), which exits 1 at once with nothing else said.
+_CANCELLED = _rx(r"Canceled: context canceled|got \d+ SIGTERM/SIGINTs, (forcefully exiting|"
+                 r"forcing shutdown)")
+_STOPPING = frozenset({signals.SIGINT, signals.SIGTERM, signals.SIGHUP, signals.SIGKILL})
+
+
+def _cancelled(event: Event) -> bool:
+    """The build's client (buildx) was stopped: it said so, or died by a stopping signal (its
+    own exit status: a step of the image killed by one shows in the output, not here)."""
+    return bool(_CANCELLED.search(event.output)) or (
+        event.status is not None and event.status < 0 and -event.status in _STOPPING)
+
+
 CAUSES: tuple[Cause, ...] = (
+    # -- the run itself ---------------------------------------------------------------------------
+    Cause("interrupted", Kind.ERROR, ALL,
+          lambda e, m: (f"{_where(e)}the {e.stage} was interrupted{_see(e)}", INTERRUPTED_FIX),
+          when=lambda e: e.interrupted,
+          why="the run was interrupted (Ctrl-C, a CI cancel's SIGTERM) while the stage ran: "
+              "what it printed as it was stopped (a step killed, buildx forced out) says "
+              "nothing of the image or the machine"),
     # -- the machine --------------------------------------------------------------------------
     Cause("disk-full", Kind.ERROR, ALL,
           lambda e, m: (f"{_where(e)}the disk is full: {_first_line(e, m)}",
@@ -382,12 +421,12 @@ CAUSES: tuple[Cause, ...] = (
               "next); a crash only one QEMU shows, or one no second QEMU could be asked "
               "about, is not shown to be the image's"),
     Cause("build-cancelled", Kind.ERROR, frozenset({Stage.BUILD}),
-          lambda e, m: (f"{_where(e)}the build was cancelled{_see(e)}",
-                        "run again (the run was interrupted)"),
-          _rx(r"Canceled: context canceled"),
-          why="BuildKit cancels a build when its client stops (Ctrl-C, a CI cancel): the "
-              "run was interrupted, which says nothing of the image; the step it cancelled "
-              "must not be taken for a failing one"),
+          lambda e, m: (f"{_where(e)}the build was cancelled{_see(e)}", INTERRUPTED_FIX),
+          when=_cancelled,
+          why="BuildKit cancels a build when its client stops (Ctrl-C, a CI cancel), and "
+              "buildx exits at once after three signals (\"got 3 SIGTERM/SIGINTs, forcefully "
+              "exiting\"): the run was interrupted, which says nothing of the image; the step "
+              "it cancelled must not be taken for a failing one"),
     # -- the image ------------------------------------------------------------------------------
     Cause("step-failed", Kind.BUILD, frozenset({Stage.BUILD}),
           lambda e, m: (f"{_where(e)}a build step failed: {_first_line(e, m)}{_see(e)}",

@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
+from harness.core import sinks
 from harness.core.outcomes import Exit, Kind
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ class HarnessError(Exception):
 
     def __init__(self, message: str, fix: str = "", *, kind: Kind | None = None,
                  cause: str = "") -> None:
+        # Redacted here, once, for every sink: a message often quotes another program's
+        # (the docker SDK's "Invalid bind address format: tcp://user:PW@…"), and some sinks
+        # (preflight's survey, pytest's own error line) print it as it is.
+        message, fix = sinks.redact(message), sinks.redact(fix)
         super().__init__(message)
         self.message = message
         self.fix = fix

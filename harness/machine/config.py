@@ -115,10 +115,11 @@ class HarnessConfig:
         return self.report_dir / "logs"
 
     def validate(self) -> None:
-        if not self.dockerfile.is_file():
+        # `check REF` builds nothing: the Dockerfile and its context are the build's alone.
+        if self.ref is None and not self.dockerfile.is_file():
             raise UsageError(f"no Dockerfile at {self.dockerfile}",
                              "pass --dockerfile PATH or set dockerfile in [tool.harness]")
-        if not self.context.is_dir():
+        if self.ref is None and not self.context.is_dir():
             raise UsageError(f"the build context {self.context} is not a directory",
                              "pass --context DIR or set context in [tool.harness]")
         if self.builder not in BUILDERS:

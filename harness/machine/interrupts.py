@@ -16,10 +16,32 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 from pathlib import Path
 from types import FrameType
 
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# Set once this process is told to stop (or stops its own builds): a build thread whose buildx
+# ends then is interrupted, whatever buildx printed as it went (harness.core.diagnosis).
+_stopping = threading.Event()
+_signalled = threading.Event()  # by Ctrl-C, SIGTERM or SIGHUP (not by its own record())
+
+
+def stopping() -> bool:
+    """Whether this process is being stopped: Ctrl-C, SIGTERM or SIGHUP came, or
+    :func:`record` was called (its builds cancelled)."""
+    return _stopping.is_set()
+
+
+def signalled() -> bool:
+    """Whether Ctrl-C, SIGTERM or SIGHUP came: the run was interrupted, whatever pytest's
+    own status came to be."""
+    return _signalled.is_set()
+
+
+def record() -> None:
+    """This process stops its work: from now on, whatever ends is interrupted."""
+    _stopping.set()
 
 
 def children(pid: int | None = None) -> list[int]:
@@ -38,10 +60,20 @@ def children(pid: int | None = None) -> list[int]:
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    _signalled.set()
+    _stopping.set()  # before the children hear it: their end must find it set
     for pid in children():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+def _ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C as Python takes it (KeyboardInterrupt), recorded first. Not passed on: a
+    terminal's Ctrl-C reaches the whole foreground group by itself."""
+    _signalled.set()
+    _stopping.set()
+    signal.default_int_handler(signum, frame)
 
 
 def install() -> None:
@@ -49,8 +81,7 @@ def install() -> None:
     main thread can set handlers; elsewhere (an xdist worker's execution thread) the
     process's own handlers stay."""
     try:
-        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _ctrl_c)  # even where it was started ignored
         for signum in SIGNALS:
             signal.signal(signum, _interrupt)
     except ValueError:

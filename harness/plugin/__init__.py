@@ -85,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
         files.unlink_link(Path(config.option.xmlpath))  # pytest's open() would follow it
     for role in (scheduling, fixtures, results):
         config.pluginmanager.register(role, f"harness-{role.__name__.rsplit('.', 1)[-1]}")
+    if not is_worker(config):
+        config.pluginmanager.register(results.StartGuard(), "harness-start-guard")
 
 
 def _resolve_index(config: pytest.Config, cfg: HarnessConfig) -> IndexCheck | None:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from harness.core.report import (
 )
 from harness.core.usercheck import PREFIX
 from harness.core.verdicts import Finding
-from harness.machine import files
+from harness.machine import files, interrupts
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports
 from harness.plugin import head_start, junit
@@ -73,6 +73,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             config.pluginmanager.register(_FirstTest(printer), "harness-live-ready")
     # Before xdist brings its workers up (its own sessionstart comes last).
     head_start.begin(config)
+
+
+class StartGuard:
+    """A cancel during pytest's session start (the controller's builds already run, xdist's
+    workers are still coming up: seconds) ends pytest without its session finish, so without
+    a report or junit.xml, and with the builds left to stop by themselves. The finish is run
+    here then, as for any interrupted run, before the interruption goes on."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        except KeyboardInterrupt:
+            hook = session.config.hook  # as pytest's own wrap_session would, in its order
+            hook.pytest_keyboard_interrupt(excinfo=pytest.ExceptionInfo.from_current())
+            session.exitstatus = Exit.INTERRUPTED
+            hook.pytest_sessionfinish(session=session, exitstatus=Exit.INTERRUPTED)
+            raise
 
 
 class _FirstTest:
@@ -172,6 +190,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         printer.stop()
     if exitstatus == Exit.USAGE or config.option.collectonly:
         return
+    # Interrupted: pytest says so, or this process was signalled (a cancel whose
+    # KeyboardInterrupt pytest did not see as its own), whatever the checks came to.
+    interrupted = exitstatus == Exit.INTERRUPTED or interrupts.signalled()
     state.results.update(state.pipeline.results)  # without xdist the controller built them
     # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
     for name, kept in saved_results(state.cfg.report_dir, state.pipeline.run).items():
@@ -179,13 +200,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cut_short = []
     for platform in state.cfg.platforms:
         so_far = state.results.get(platform.name)
-        if so_far is not None and exitstatus == Exit.INTERRUPTED and was_interrupted(so_far):
+        if so_far is not None and interrupted and was_interrupted(so_far):
             cut_short.append(platform.name)
             if not so_far.findings:  # built, never checked
                 so_far.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted "
                                              "before the probes", INTERRUPTED_FIX))
         if platform.name not in state.results:
-            if exitstatus == Exit.INTERRUPTED:
+            if interrupted:
                 cut_short.append(platform.name)
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
                                   "interrupted", INTERRUPTED_FIX)
@@ -194,6 +215,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                                   "back (a worker crashed, or no test selected it)",
                                   "rerun; see the pytest output above")
             state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if cut_short and tr is not None:
+        # pytest's last line counts the tests that ran ("1 passed": the build's): the
+        # platforms cut short are counted there too, as junit.xml's interrupted[PLATFORM].
+        tr.stats.setdefault("interrupted", []).extend(cut_short)
+        tr._known_types = None  # pytest keeps the line's words from its last test: asked anew
     host = config.stash.get(_report, {}).get("host") or _host(config)
     index = state.index
     if index is not None and index.attested:  # what its publisher saw, against this check
@@ -203,8 +230,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_dict() if index else None, run, state.pipeline.run)
     # report.json says what the process exits with, whatever decided it.
-    report["exit_status"] = session.exitstatus = run_status(int(exitstatus),
-                                                            report["exit_status"])
+    report["exit_status"] = session.exitstatus = run_status(
+        Exit.INTERRUPTED if interrupted else int(exitstatus), report["exit_status"])
     report_dir = state.cfg.report_dir
     write_reports(report, report_dir)
     xml = config.option.xmlpath

@@ -95,3 +95,14 @@ def test_every_command_goes_through_the_one_wrapper(monkeypatch: pytest.MonkeyPa
     assert seen == list(cli.COMMANDS)
     assert set(cli.COMMANDS) == {line.split()[0] for line in cli.USAGE.split("commands:")[1]
                                  .split("\n\n")[0].strip().splitlines()}
+
+
+def test_check_needs_no_dockerfile(tmp_path: Path) -> None:
+    """`check REF` builds nothing: in a directory without a Dockerfile (or a context) it goes
+    on to the reference (a registry that does not answer here: 69), not "no Dockerfile", 4."""
+    run = subprocess.run([sys.executable, "-m", "harness", "check", "127.0.0.1:1/app:1",
+                          "--no-preflight", "-n", "0", "--platform=linux/amd64",
+                          f"--report-dir={tmp_path / 'reports'}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    out = run.stdout + run.stderr
+    assert "no Dockerfile" not in out and run.returncode == Exit.CANNOT_CHECK, out[-2000:]

@@ -5,6 +5,8 @@ distribution 2.8), and the kind, verdict and exit status each must give."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose, machine_fault
 from harness.core.outcomes import Exit, Kind, RunKind
@@ -204,6 +206,18 @@ TABLE = [
     ("a build cancelled by an interruption",
      ev(Stage.BUILD, '#5 [2/2] RUN sleep 300\n#5 CANCELED\nERROR: failed to solve: Canceled: '
         'context canceled', status=1), "build-cancelled", Kind.ERROR),
+    ("buildx forced out by repeated signals (the docker CLI's words, and buildx's own)",
+     ev(Stage.BUILD, "#5 [2/2] RUN sleep 300\ngot 3 SIGTERM/SIGINTs, forcefully exiting",
+        status=1), "build-cancelled", Kind.ERROR),
+    ("buildx itself ended by a signal", ev(Stage.BUILD, "#5 [2/2] RUN sleep 300", status=-15),
+     "build-cancelled", Kind.ERROR),
+    ("a build that failed while the run was being interrupted, whatever it printed",
+     ev(Stage.BUILD, "#5 [2/2] RUN sleep 300\n#5 ERROR: process \"/bin/sh -c sleep 300\" did "
+        "not complete successfully: exit code: 137", status=1, interrupted=True),
+     "interrupted", Kind.ERROR),
+    ("a probe that died while the run was being interrupted", ev(
+        Stage.PROBE, "Killed", status=137, interrupted=True, command="rustc -vV"),
+     "interrupted", Kind.ERROR),
     ("a service image with no command",
      ev(Stage.START, "Error response from daemon: No command specified"), "no-command",
      Kind.MISSING),
@@ -400,3 +414,51 @@ def test_a_full_disk_met_by_a_command_is_the_machine_and_nothing_else_is() -> No
     assert full is not None and (full.cause, full.kind) == ("disk-full", Kind.ERROR)
     assert "docker image prune" in full.fix
     assert machine_fault(Stage.PUBLISH, "KeyError: 'digest'") is None
+
+
+# What a builder, apt or a registry client prints with a URL that holds a password, for the
+# rows that quote the output (and the fallback, which quotes its tail).
+WITH_CREDENTIALS = (
+    'ERROR: failed to do request: Head "https://u:{pw}@reg.example/v2/app/manifests/1": dial '
+    "tcp: lookup reg.example: no such host",
+    "E: Failed to fetch http://u:{pw}@mirror.example/debian/dists/bookworm/InRelease  Could "
+    "not connect to mirror.example:80 - connect (111: Connection refused)",
+    "pull access denied for u:{pw}@reg.example/app, repository does not exist",
+    "Invalid bind address format: tcp://u:{pw}@127.0.0.1:1",
+    "qemu: uncaught target signal 11 (Segmentation fault) - core dumped tcp://u:{pw}@h:1",
+)
+
+
+@given(st.sampled_from(WITH_CREDENTIALS), st.sampled_from(list(Stage)),
+       st.sampled_from([None, 1, 2, 137]), st.sampled_from([None, *RunKind]),
+       st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=20))
+@example(WITH_CREDENTIALS[0], Stage.BUILD, 1, RunKind.NATIVE, "PW")
+def test_no_diagnosis_quotes_a_password(line: str, stage: Stage, status: int | None,
+                                       mode: RunKind | None, secret: str) -> None:
+    output = line.format(pw=secret + "Z9")
+    for event in (Event(stage, output=output, status=status, mode=mode, command="docker build",
+                        subject="rustc"),
+                  Event(stage, output=output, status=status, mode=mode, elsewhere=True)):
+        d = diagnose(event)
+        assert f":{secret}Z9@" not in d.message + d.fix, d
+    fault = machine_fault(stage, "no space left on device " + output)
+    assert fault is not None and f":{secret}Z9@" not in fault.message
+
+
+def test_an_interruption_outranks_every_other_cause() -> None:
+    """When the run was interrupted, a stage that ended during it is interrupted, whatever
+    it printed: a step killed by the cancel (137), a full disk, an engine that stopped."""
+    for output, status in (("no space left on device", 1), ("exit code: 137", 137),
+                           ("Cannot connect to the Docker daemon", 1), ("", -2)):
+        for stage in Stage:
+            d = diagnose(Event(stage, output=output, status=status, interrupted=True,
+                               engine_answers=False))
+            assert d.cause == "interrupted" and d.interruption, (stage, output, d)
+            assert d.kind is Kind.ERROR and "interrupted" in d.message
+    # Without the run's interruption, the same failure is what it says.
+    step = diagnose(Event(Stage.BUILD, output="did not complete successfully: exit code: 137",
+                          status=1))
+    assert step.cause == "step-failed" and not step.interruption
+    # A step of the image killed by a signal is the image's: only buildx's own status counts.
+    killed = diagnose(Event(Stage.PROBE, output="Segmentation fault", status=139))
+    assert killed.cause == "tool-killed" and not killed.interruption

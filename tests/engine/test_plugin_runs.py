@@ -456,6 +456,74 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
     assert not left and not probe_containers(docker_client)
 
 
+def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
+        tmp_path: Path, seeded: None, docker_client: docker.DockerClient) -> None:
+    """The controller starts the builds in pytest's session start, seconds before xdist's
+    workers are up (harness.plugin.head_start); a cancel then ended pytest without its session
+    finish: no report, no junit.xml, the builds left to buildx's own signal handling."""
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    cmd = [*harness_cmd(workers="2"), "--platform=linux/amd64,linux/arm64",
+           f"--dockerfile={FIXTURES / 'slow-build/Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
+           f"--report-dir={tmp_path}", f"--build-arg=NONCE={time.time()}",
+           "--image=harness-test/slow", "--require="]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    status = tmp_path / "status" / "linux-amd64.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (status.exists()
+                                               and '"building"' in status.read_text()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # at once: the workers are still starting
+    sent = time.monotonic()
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
+    # The builds were stopped, not left to their `sleep 120` (a signal this early reaches the
+    # docker CLI before its buildx plugin listens for it).
+    assert time.monotonic() - sent < 60, out[-3000:]
+    data = report(tmp_path)
+    assert data["exit_status"] == Exit.INTERRUPTED
+    assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+               for p in data["platforms"]), data["platforms"]
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    assert "interrupted[linux/amd64]" in ET.tostring(junit, encoding="unicode")
+    assert " passed" not in out.splitlines()[-1], out[-2000:]  # pytest's summary line
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        left = {c.id for c in docker_client.containers.list(all=True)} - before
+        if not left:
+            break
+        time.sleep(0.5)
+    assert not left and not probe_containers(docker_client)
+
+
+def test_a_cancel_during_the_probes_is_in_pytest_s_summary(tmp_path: Path,
+                                                           seeded: None) -> None:
+    """The build passed and the probes were cut short by a cancel: pytest's last line said
+    "1 passed" (test_builds), as if nothing was left unchecked."""
+    (tmp_path / "Dockerfile").write_text(  # a probe that hangs until it is stopped
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN rm -f /bin/uname && printf '#!/bin/sh\\nsleep "
+        "600\\n' > /bin/uname && chmod +x /bin/uname\n")
+    reports = tmp_path / "reports"
+    cmd = [*harness_cmd(), "--platform=linux/amd64", f"--dockerfile={tmp_path / 'Dockerfile'}",
+           f"--build-arg=BASE_IMAGE={TINY}", f"--report-dir={reports}",
+           "--image=harness-test/hung-probe", "--require=", "--probe-timeout=300"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    status = reports / "status" / "linux-amd64.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (status.exists()
+                                               and '"probing"' in status.read_text()):
+        time.sleep(0.1)
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == Exit.INTERRUPTED, out[-3000:]
+    last = out.strip().splitlines()[-1]
+    assert "1 passed" in last and "1 interrupted" in last, out[-2000:]
+    [p] = report(reports)["platforms"]
+    assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+
+
 def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seeded: None,
                                                            docker_client: docker.DockerClient
                                                            ) -> None:

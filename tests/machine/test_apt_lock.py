@@ -4,6 +4,7 @@ named with its holder (it failed at once, with a message about apt only)."""
 from __future__ import annotations
 
 import fcntl
+import os
 import subprocess
 import sys
 import time
@@ -69,3 +70,36 @@ def test_a_lock_held_too_long_is_named_with_its_holder(monkeypatch: pytest.Monke
         holder.wait()
     assert f"It is held by process {holder.pid}" in info.value.message
     assert "let that program finish" in info.value.fix
+
+
+CI = Path(__file__).resolve().parents[2] / ".ci"
+
+
+def test_ci_waits_for_a_held_lock_as_preflight_does() -> None:
+    """.ci/run's own apt-get (shellcheck, before the harness is installed) failed at once on a
+    held lock: every apt-get there goes through .ci/apt-get, which waits for it."""
+    script = (CI / "run").read_text()
+    bare = [line for line in script.splitlines()
+            if "apt-get " in line and not line.lstrip().startswith("#")
+            and ".ci/apt-get" not in line and "/apt-get" not in line]
+    assert not bare, bare
+    holder = hold(LISTS_LOCK, 4)
+    start = time.monotonic()
+    run = subprocess.run([str(CI / "apt-get"), "update", "-qq"], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert time.monotonic() - start >= 3 and holder.wait(timeout=10) == 0
+    assert "waiting for it" in run.stderr
+
+
+def test_ci_names_a_lock_held_too_long_with_its_holder() -> None:
+    holder = hold(LISTS_LOCK, 15)
+    try:
+        run = subprocess.run([str(CI / "apt-get"), "update", "-qq"], capture_output=True,
+                             text=True, timeout=60, check=False,
+                             env={**os.environ, "APT_LOCK_WAIT": "3"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.returncode != 0
+    assert f"It is held by process {holder.pid}" in run.stderr

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A run in miniature: the handlers installed, a child started, then waiting to be stopped.
@@ -23,6 +25,7 @@ try:  # the pid inside: the test's signal may come before the sleep starts
     time.sleep(60)
 except KeyboardInterrupt as exc:
     print(f"interrupted: {exc}", flush=True)
+    print(f"stopping: {interrupts.stopping()}, {interrupts.signalled()}", flush=True)
     sys.exit(2)
 """
 
@@ -73,6 +76,21 @@ def test_a_ci_cancel_stops_the_run_and_its_children() -> None:
         out, _ = proc.communicate(timeout=10)
         assert proc.returncode == 2 and "interrupted: stopped by SIGTERM" in out
         assert gone(child), "the run's child was left running"
+    finally:
+        proc.kill()
+        if not gone(child, 0):
+            os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_the_process_knows_it_is_being_stopped(signum: int) -> None:
+    """What a build thread asks when its buildx ends (harness.containers.build): Ctrl-C and a
+    cancel alike, so that a build ended by them is not taken for a failing one."""
+    proc, child = start()
+    try:
+        proc.send_signal(signum)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == 2 and "stopping: True, True" in out, out
     finally:
         proc.kill()
         if not gone(child, 0):
