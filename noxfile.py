@@ -198,7 +198,8 @@ def tests(session: nox.Session) -> None:
     args = [a for a in session.posargs if a != "--no-setup"]
     # --durations: the slowest tests in every CI log, to keep the run under its budget
     _run_keeping_status(session, "pytest", "-ra", "--durations=30",
-                        *(args or [*PACKAGE_TESTS, "tests/test_layers.py", "tests/engine"]),
+                        *(args or [*PACKAGE_TESTS, "tests/test_layers.py", "tests/test_noxfile.py",
+                                  "tests/engine"]),
                         own_tests=True)
 
 
