@@ -469,6 +469,8 @@ class Pipeline:
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
+                                   native_modules=self.cfg.native_modules,
+                                   native_skip=self.cfg.native_skip,
                                    checks=applied.declared(self.cfg.checks),
                                    docker_host=url, emulation=emulation,
                                    launcher=self._launcher(platform, built.mode),

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import normalise, parity, sameness, sources
+from harness.core import native, normalise, parity, sameness, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
@@ -194,6 +194,14 @@ def isa(result: Isa) -> Observation:
                        detail={"files": result.files, "count": result.count,
                                "needs": result.needs, "libraries": result.libraries,
                                "seen": result.seen})
+
+
+def native_modules(data: dict[str, Any]) -> Observation:
+    """The image's native modules as loaded (see harness.core.native.detail), or why they
+    were not (``data["mode"]`` "off")."""
+    text = native.summary(data) if data.get("mode") != "off" else \
+        'not loaded: native-modules = "off"'
+    return Observation("native-modules", text, (), text, detail=data)
 
 
 def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
