@@ -386,9 +386,11 @@ def needs_later_raised(outcome: Outcome) -> bool:
 
 def summary(data: dict[str, Any]) -> str:
     count = int(data.get("count", 0))
-    text = f"{count} native module{'s' if count != 1 else ''}, {data.get('loaded', 0)} loaded"
+    text = (f"{count} native module{'s' if count != 1 else ''}, {data.get('loaded', 0)} "
+            "loaded on the platform")
     for key, what in (("cannot_load_count", "cannot load"),
-                      ("needs_later_count", f"need a later CPU than {data.get('cpu') or '?'}"),
+                      ("needs_later_count", "not on its baseline CPU "
+                                            f"({data.get('cpu') or '?'})"),
                       ("warnings_count", "raise on import")):
         if data.get(key):
             text += f", {data[key]} {what}"

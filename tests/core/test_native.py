@@ -212,7 +212,11 @@ def test_everything_loaded_says_nothing() -> None:
     outcomes = [Outcome(AVX, Load("ok"), Load("ok")), Outcome(AVX, Load("library"), None)]
     assert _judge(*outcomes) == []
     assert native.summary(native.detail(outcomes, "qemu64", 1, 0.1)) == \
-        "2 native modules, 2 loaded"
+        "2 native modules, 2 loaded on the platform"
+    later = native.detail([Outcome(AVX, Load("ok"), Load("illegal"), "linux/amd64/v3")],
+                          "qemu64", 1, 0.1)
+    assert native.summary(later) == \
+        "1 native module, 1 loaded on the platform, 1 not on its baseline CPU (qemu64)"
 
 
 def test_messages_are_bounded_and_escaped() -> None:

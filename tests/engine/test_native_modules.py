@@ -88,6 +88,6 @@ def test_debian_numpy_does_not_cry_wolf(tmp_path: Path) -> None:
     p = _platforms(tmp_path / "r")["linux/amd64"]
     seen = p["observed"]["native-modules"]["detail"]
     assert seen["count"] >= 10 and seen["cannot_load"] == [] and seen["needs_later"] == []
-    assert seen["interpreters"] == 1
+    assert seen["loaded"] >= 10  # the rest: another file imports by that name
     assert not [f for f in p["findings"] if f["source"] == "native-modules"
                 and f["kind"] != "absent"], p["findings"]
