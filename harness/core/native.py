@@ -239,6 +239,9 @@ say(done=1)
 # What each outcome of a load means.
 LOADED = ("ok", "library")  # imported; or a plain library dlopen'd, its constructors run
 UNTRIED = ("suffix", "other")  # not this interpreter's suffix; another file has the name
+# No answer on the baseline CPU: slow (TCG, a busy machine) or the interpreter not started
+# there. The machine could not check, which is no finding against the module.
+UNASKED = ("timeout", "no-python")
 
 
 @dataclass(frozen=True)
@@ -352,7 +355,7 @@ class Outcome:
 def needs_later(outcome: Outcome) -> bool:
     """Loads on the platform, not on its baseline CPU: the CPU's fault."""
     return outcome.platform.loaded and outcome.baseline is not None and \
-        not outcome.baseline.loaded and outcome.baseline.status not in (*UNTRIED, "timeout")
+        not outcome.baseline.loaded and outcome.baseline.status not in (*UNTRIED, *UNASKED)
 
 
 def detail(outcomes: list[Outcome], cpu: str, interpreters: int, seconds: float
@@ -363,7 +366,7 @@ def detail(outcomes: list[Outcome], cpu: str, interpreters: int, seconds: float
     later = [o for o in outcomes if needs_later(o)]
     warned = [o for o in outcomes if o.platform.status == "raised" and not needs_later_raised(o)]
     slow = [o for o in outcomes if o.platform.loaded and o.baseline is not None
-            and o.baseline.status == "timeout"]
+            and o.baseline.status in UNASKED]
     loaded = sum(o.platform.loaded for o in outcomes)
     return {"count": len(outcomes), "loaded": loaded, "interpreters": interpreters,
             "cpu": cpu, "seconds": round(seconds, 2),
@@ -470,8 +473,9 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
     if slow:
         n = int(data.get("slow_count", len(slow)))
         found.append(Note(
-            "error", f"{n} native module{'s' if n != 1 else ''} did not finish loading on "
-            f"the baseline CPU in time: " + "; ".join(_named(i, "baseline") for i in slow[:3]),
+            "error", f"{n} native module{'s' if n != 1 else ''} could not be loaded on the "
+            "baseline CPU (in time, or its interpreter did not start there): "
+            + "; ".join(_named(i, "baseline") for i in slow[:3]),
             "rerun on a less busy machine; a module that hangs there is skipped with "
             "native-skip in [tool.harness]"))
     warned = data.get("warnings", [])

@@ -208,6 +208,12 @@ def test_raised_on_the_platform_and_illegal_on_the_baseline_fails() -> None:
     assert found[0].fix.endswith("publish this image for linux/amd64/v2")
 
 
+def test_no_answer_on_the_baseline_is_the_machine_s() -> None:
+    for status in ("timeout", "no-python"):
+        found = _judge(Outcome(AVX, Load("ok"), Load(status, "slow")))
+        assert [f.kind for f in found] == ["error"], status
+
+
 def test_everything_loaded_says_nothing() -> None:
     outcomes = [Outcome(AVX, Load("ok"), Load("ok")), Outcome(AVX, Load("library"), None)]
     assert _judge(*outcomes) == []

@@ -91,3 +91,20 @@ def test_debian_numpy_does_not_cry_wolf(tmp_path: Path) -> None:
     assert seen["loaded"] >= 10  # the rest: another file imports by that name
     assert not [f for f in p["findings"] if f["source"] == "native-modules"
                 and f["kind"] != "absent"], p["findings"]
+
+
+def test_a_module_whose_library_is_not_in_the_image_cannot_load(tmp_path: Path) -> None:
+    """The loader's own message names what is missing; the module's distribution is named."""
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={AVX2}",
+                      "--build-arg=NATIVE_AVX2=0", "--build-arg=NATIVE_MISSING=1",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-missing",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert finding["kind"] == "broken"
+    assert "1 native module cannot load on linux/amd64: fast 2.0.1 (fast._speed, " \
+        in finding["message"]
+    assert "libfasthelp.so: cannot open shared object file" in finding["message"]
+    [module] = p["observed"]["native-modules"]["detail"]["cannot_load"]
+    assert module["platform"]["status"] == "loader" and module["baseline"] is None
