@@ -3,11 +3,12 @@ source): on the platform, on its baseline CPU, and where one loads only on the p
 the later levels' CPUs to name the lowest it needs.
 
 Each interpreter imports its modules in one process (harness.core.native.LOADER, passed as
-``python -c``); a module that kills or hangs that process is named by the load under way,
-and the batch is started again after it, so every other module is still tried. The baseline
-and later CPUs are asked as the baseline run asks commands (harness.containers.probes):
-``QEMU_CPU`` for an emulated platform, this machine's QEMU launched with ``-cpu`` for one
-that runs natively. Finding, judging and every message's bounds are in the core.
+``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or hangs
+that process is named by the load under way, and the batch is started again after it, so
+every other module is still tried. The baseline and later CPUs are asked as the baseline
+run asks commands (harness.containers.probes): ``QEMU_CPU`` for an emulated platform, this
+machine's QEMU launched with ``-cpu`` for one that runs natively. Finding, judging and every
+message's bounds are in the core.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
 
 
 def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> list[Load]:
-    """What ``python`` made of importing each module of ``mods`` (``cpu``: on that QEMU CPU
+    """What ``python`` (or node: the modules' own interpreter) made of importing each module
+    of ``mods`` (``cpu``: on that QEMU CPU
     model), in order. A module that ends the process is named by its death, and the batch
     goes on after it."""
     if not mods:
@@ -85,7 +87,7 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
     found: dict[int, Load] = {}
     todo = list(range(len(mods)))
     while todo:
-        cmd = [python, "-c", native.LOADER, marker, str(limit),
+        cmd = [*mods[0].command, marker, str(limit),
                *native.args(mods[i] for i in todo)]
         env: dict[str, str] = {}
         if cpu and probe.launcher:

@@ -10,7 +10,9 @@ distribution and version that installed it (``*.dist-info/RECORD``, else ``top_l
 and the interpreter that imports it (the venv's ``bin/python``, else the image's
 ``pythonX.Y``). The probes then import them with that interpreter, many in one process
 (:data:`LOADER`): on the platform, on its baseline CPU, and for a module that only loads on
-the platform, on the later levels' CPUs to name the lowest one it needs.
+the platform, on the later levels' CPUs to name the lowest one it needs. Node addons
+(ELF ``*.node`` under any ``node_modules``, named by the nearest package.json) are loaded the
+same way by the image's ``node`` (:data:`NODE_LOADER`).
 
 A module that cannot be loaded at all (the loader's own ImportError: an undefined symbol, a
 missing library, a foreign ELF file) or kills or hangs the interpreter is ``fail``; one that
@@ -59,6 +61,14 @@ class Module:
     python: str  # /opt/venv/bin/python
     distribution: str = ""  # foo ("" where no dist-info or egg-info names it)
     version: str = ""
+    kind: str = "python"  # or "node": a Node addon, ``python`` the image's node
+
+    @property
+    def command(self) -> list[str]:
+        """The interpreter and its loader, to which :func:`args` are added."""
+        if self.kind == "node":
+            return [self.python, "-e", NODE_LOADER]
+        return [self.python, "-c", LOADER]
 
     @property
     def package(self) -> str:
@@ -89,10 +99,18 @@ def import_name(path: str, root: str) -> str | None:
     return ".".join(parts)
 
 
+def node_root(path: str) -> str | None:
+    """The ``node_modules`` directory ``path`` is under (the innermost)."""
+    head, sep, _ = path.rpartition("/node_modules/")
+    return head + "/node_modules" if sep else None
+
+
 def wanted(path: str) -> bool:
     """Whether the audit keeps this file's text for :class:`Finder`: a distribution's RECORD
-    or top_level.txt under a site directory."""
+    or top_level.txt under a site directory, a package.json under a node_modules."""
     name = posixpath.basename(path)
+    if name == "package.json":
+        return node_root(path) is not None
     if name not in ("RECORD", "top_level.txt"):
         return False
     parent = posixpath.basename(posixpath.dirname(path))
@@ -113,21 +131,30 @@ class Finder:
     elves: list[str] = field(default_factory=list)  # ELF shared objects under a site dir
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (name, version)
     tops: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (root, top)
+    addons: list[str] = field(default_factory=list)  # ELF *.node under a node_modules
+    packages: dict[str, tuple[str, str]] = field(default_factory=dict)  # dir -> (name, version)
 
     def elf(self, path: str, head: bytes) -> None:
         """A file's first bytes, as the audit reads them: kept if an ELF ``*.so`` under a
-        site directory."""
-        if not path.endswith(".so") or site_root(path) is None:
+        site directory or an ELF ``*.node`` under a node_modules."""
+        if path.endswith(".so") and site_root(path) is not None:
+            found = self.elves
+        elif path.endswith(".node") and node_root(path) is not None:
+            found = self.addons
+        else:
             return
         try:
             elf.parse_header(head)
         except elf.NotElf:
             return
         if elf.file_type(head) == elf.ET_DYN:
-            self.elves.append(path)
+            found.append(path)
 
     def text(self, path: str, data: bytes) -> None:
-        """A RECORD's or top_level.txt's text (see :func:`wanted`)."""
+        """A RECORD's, top_level.txt's or package.json's text (see :func:`wanted`)."""
+        if posixpath.basename(path) == "package.json":
+            self.packages[posixpath.dirname(path)] = _package(data)
+            return
         root = site_root(path)
         if root is None:
             return
@@ -158,7 +185,39 @@ class Finder:
             dist, version = self.owners.get(path) or self.tops.get(
                 (root, name.partition(".")[0])) or ("", "")
             found.append(Module(path, name, root, python, dist, version))
+        node = next((p for p in NODES if p in paths), None)
+        for path in sorted(set(self.addons)) if node else ():
+            root = node_root(path)
+            assert root is not None and node is not None
+            dist, version = self._owner(path, root)
+            found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node"))
         return found
+
+    def _owner(self, path: str, root: str) -> tuple[str, str]:
+        """The nearest package.json's (name, version) above ``path``, within ``root``."""
+        where = posixpath.dirname(path)
+        while where.startswith(root + "/"):
+            if where in self.packages and self.packages[where][0]:
+                return self.packages[where]
+            where = posixpath.dirname(where)
+        return "", ""
+
+
+# Where images keep node: the official node images, Debian's nodejs (and its old name).
+NODES = ("/usr/local/bin/node", "/usr/bin/node", "/usr/bin/nodejs")
+
+
+def _package(data: bytes) -> tuple[str, str]:
+    """A package.json's (name, version), "" where it has none (or is no JSON object)."""
+    try:
+        said = json.loads(data.decode("utf-8", errors="replace"))
+    except ValueError:
+        return "", ""
+    if not isinstance(said, dict):
+        return "", ""
+    name, version = said.get("name"), said.get("version")
+    return (name if isinstance(name, str) else "")[:200], \
+        (version if isinstance(version, str) else "")[:100]
 
 
 def interpreter(root: str, paths: set[str] | frozenset[str]) -> str | None:
@@ -234,6 +293,54 @@ for i in range(0, len(items) - 2, 3):
             status = "library" if "module export function" in message else "loader"
     say(i=n, status=status, message=message)
 say(done=1)
+"""
+
+# The same for the image's node (`node -e NODE_LOADER MARKER LIMIT NAME PATH ROOT ...`, Node
+# 12+): each addon loaded with process.dlopen, as require() loads it. Node has no alarm: a
+# worker thread watches the load under way and ends the process with SIGALRM after LIMIT s.
+# The addons' own output shares stdout: the answers start a line of their own.
+NODE_LOADER = r"""
+const fs = require("fs");
+const [marker, limitText, ...items] = process.argv.slice(1);
+const limit = Number(limitText);
+const say = (o) => fs.writeSync(1, "\n" + marker + " " + JSON.stringify(o) + "\n");
+let state = null;
+try {
+  const { Worker } = require("worker_threads");
+  state = new Int32Array(new SharedArrayBuffer(8));
+  const watch = new Worker(`
+    const { workerData } = require("worker_threads");
+    let seen = -1, since = Date.now();
+    setInterval(() => {
+      const now = Atomics.load(workerData, 0);
+      if (now !== seen) { seen = now; since = Date.now(); }
+      else if (Atomics.load(workerData, 1) && Date.now() - since > ${limit * 1000}) {
+        process.kill(process.pid, "SIGALRM");
+      }
+    }, 100);`, { eval: true, workerData: state });
+  watch.unref();
+} catch (e) { state = null; }
+say({ ready: process.version });
+for (let i = 0; i + 2 < items.length; i += 3) {
+  const n = i / 3;
+  say({ i: n, start: 1 });
+  if (state) { Atomics.store(state, 0, n + 1); Atomics.store(state, 1, 1); }
+  let status = "ok", message = "";
+  try {
+    process.dlopen({ exports: {} }, items[i + 1]);
+  } catch (e) {
+    message = String((e && e.message) || e).slice(0, 2000);
+    status = "raised";
+    if (/self-register/.test(message)) status = "library";
+    else if ((e && e.code === "ERR_DLOPEN_FAILED") ||
+             /cannot open shared object|undefined symbol|ELF|not found/.test(message))
+      status = "loader";
+  }
+  if (state) Atomics.store(state, 1, 0);
+  say({ i: n, status: status, message: message });
+}
+say({ done: 1 });
+process.exit(0);
 """
 
 # What each outcome of a load means.

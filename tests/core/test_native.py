@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -237,3 +238,62 @@ def test_messages_are_bounded_and_escaped() -> None:
 def test_the_image_needs_the_highest_of_its_modules_levels(levels: list[str],
                                                             lowest: str) -> None:
     assert native.lowest([{"level": lv} for lv in levels]) == lowest
+
+
+# -- Node addons -------------------------------------------------------------------------------
+
+def test_node_addons_are_mapped_to_the_nearest_package() -> None:
+    found = Finder()
+    mods = "/app/node_modules"
+    addon = f"{mods}/bcrypt/lib/binding/napi-v3/bcrypt_lib.node"
+    nested = f"{mods}/a/node_modules/b/build/Release/b.node"
+    for path in (addon, nested, f"{mods}/x/readme.node", "/srv/plain.node"):
+        found.elf(path, ELF_SO if "readme" not in path else b"# not ELF" + b"\0" * 64)
+    assert native.wanted(f"{mods}/bcrypt/package.json")
+    assert not native.wanted("/app/package.json")
+    found.text(f"{mods}/bcrypt/package.json", b'{"name": "bcrypt", "version": "5.1.1"}')
+    found.text(f"{mods}/bcrypt/lib/binding/package.json", b'{"private": true}')  # no name
+    found.text(f"{mods}/a/node_modules/b/package.json", b'{"name": "b", "version": 3}')
+    found.text(f"{mods}/a/package.json", b"[not, json")
+    assert found.modules({"/usr/bin/node"}) == [
+        Module(nested, "b/build/Release/b.node", f"{mods}/a/node_modules", "/usr/bin/node",
+               "b", "", "node"),
+        Module(addon, "bcrypt/lib/binding/napi-v3/bcrypt_lib.node", mods, "/usr/bin/node",
+               "bcrypt", "5.1.1", "node"),
+    ]
+    assert found.modules(set()) == []  # no node in the image: nothing can load them
+    assert found.modules({"/usr/bin/node"})[0].command[:2] == ["/usr/bin/node", "-e"]
+
+
+NAPI_ADDON = """
+#include <node_api.h>
+static napi_value init(napi_env env, napi_value exports) { return exports; }
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
+"""
+
+
+@pytest.mark.skipif(not (shutil.which("node") and shutil.which("gcc")
+                         and Path("/usr/include/node/node_api.h").exists()),
+                    reason="needs node, its headers and gcc on this machine")
+def test_the_node_loader_names_what_each_addon_did(tmp_path: Path) -> None:
+    """Real addons compiled here, loaded by this machine's node with NODE_LOADER: a good one,
+    a library that registers no module, a file that is no ELF, and one whose constructor
+    never returns (the watchdog ends it; the batch is read up to it)."""
+    sources = {"ok": NAPI_ADDON, "lib": "int value = 1;\n",
+               "hang": "__attribute__((constructor)) static void f(void) { for (;;) {} }\n"}
+    for name, text in sources.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        subprocess.run(["gcc", "-shared", "-fPIC", "-I/usr/include/node",
+                        f"-DNODE_GYP_MODULE_NAME={name}", "-o", str(tmp_path / f"{name}.node"),
+                        str(tmp_path / f"{name}.c")], check=True)
+    (tmp_path / "text.node").write_text("not an ELF file")
+    mods = [Module(str(tmp_path / f"{n}.node"), f"{n}.node", str(tmp_path), "node", kind="node")
+            for n in ("ok", "lib", "text", "hang")]
+    command = [shutil.which("node") or "node", *mods[0].command[1:]]
+    proc = subprocess.run([*command, "MARK", "1", *native.args(mods)], capture_output=True,
+                          text=True, timeout=60)
+    batch = native.parse(proc.stdout, "MARK")
+    assert batch.ready and not batch.done, proc.stdout
+    assert [batch.loads[i].status for i in range(3)] == ["ok", "library", "loader"]
+    assert batch.started == 3
+    assert native.death(128 - proc.returncode, "", 1).status == "timeout"
