@@ -108,3 +108,21 @@ def test_a_module_whose_library_is_not_in_the_image_cannot_load(tmp_path: Path) 
     assert "libfasthelp.so: cannot open shared object file" in finding["message"]
     [module] = p["observed"]["native-modules"]["detail"]["cannot_load"]
     assert module["platform"]["status"] == "loader" and module["baseline"] is None
+
+
+def test_an_avx2_node_addon_fails_amd64(tmp_path: Path) -> None:
+    """The same for a Node addon: found under node_modules, named by its package.json,
+    loaded by the image's node on the platform and on qemu64."""
+    run = run_harness("--platform=linux/amd64",
+                      f"--dockerfile={FIXTURES / 'native-node' / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-node",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    [module] = p["observed"]["native-modules"]["detail"]["needs_later"]
+    assert (module["kind"], module["python"], module["distribution"], module["version"],
+            module["level"]) == ("node", "/usr/bin/node", "fastjs", "1.4.0", "linux/amd64/v3")
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert "fastjs 1.4.0 (fastjs/build/Release/fastjs.node, /app/node_modules/" \
+        in finding["message"]
+    assert finding["fix"].endswith("or publish this image for linux/amd64/v3")
