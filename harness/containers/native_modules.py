@@ -33,7 +33,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
              on_baseline: bool, skip: Iterable[str] = ()) -> Observation:
     """Every module of ``modules`` loaded (those ``skip`` names left out), judged by the core;
     ``on_baseline``: the platform's baseline CPU can be asked (as for the commands)."""
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     batches = native.by_interpreter(modules, skip)
     cpu = baseline.CPUS.get(platform.name, ("", ""))[0] if on_baseline else ""
     outcomes: list[Outcome] = []
@@ -45,6 +45,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
                           f"{exc.message}", fix=exc.fix)
     data = native.detail(outcomes, cpu, len(batches), time.monotonic() - start)
     data["skipped"] = [clean(s, 200) for s in skip]
+    data["started"] = started  # wall clock, for the report's timeline
     return obs.native_modules(data)
 
 

@@ -556,11 +556,11 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
 
 
 def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
-    """(phase, start, end) of the hello world, the audit and the baseline-CPU run, where
-    they ran."""
+    """(phase, start, end) of the hello world, the audit, the baseline-CPU run and the
+    native modules' loads, where they ran."""
     spans = []
     for source, name in (("hello", "hello"), ("elf-audit", "audit"),
-                         ("baseline-cpu", "baseline")):
+                         ("baseline-cpu", "baseline"), ("native-modules", "native")):
         seen = next((o for o in found if o.source == source), None)
         if seen is not None and "started" in seen.detail:
             start = float(seen.detail["started"])

@@ -40,6 +40,7 @@ SITE_DIRS = ("site-packages", "dist-packages")
 TEXT_LIMIT = 4 << 20  # bytes of a RECORD or top_level.txt read (a big wheel's is ~1 MiB)
 MESSAGE_LIMIT = 500  # characters of a loader's or exception's message kept
 LISTED = 200  # modules kept in the report by outcome (the counts are always whole)
+SHOWN = 20  # modules named in a finding (and so its JUnit case), then how many more
 MODES = ("auto", "off")  # the native-modules option
 # Seconds one module's import may take before it counts as hung: natively, and under QEMU
 # (TCG runs a big module's init tens of times slower).
@@ -516,6 +517,10 @@ def _named(item: dict[str, Any], load: str = "platform") -> str:
             f"{clean(str(item.get('path')), 300)}): {message}")
 
 
+def _more(count: int) -> str:
+    return f"; and {count - SHOWN} more (report.json lists them)" if count > SHOWN else ""
+
+
 def _level_text(item: dict[str, Any], platform: str) -> str:
     level = item.get("level") or ""
     if level and level != "none":
@@ -554,7 +559,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
     cannot = data.get("cannot_load", [])
     if cannot:
         n = int(data.get("cannot_load_count", len(cannot)))
-        shown = "; ".join(_named(i) for i in cannot[:3]) + ("; ..." if n > 3 else "")
+        shown = "; ".join(_named(i) for i in cannot[:SHOWN]) + _more(n)
         found.append(Note(
             "broken", f"{n} native module{'s' if n != 1 else ''} cannot load on {platform}: "
             f"{shown}", "install a release of the package built for this platform (a wheel "
@@ -566,7 +571,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
         cpu = data.get("cpu") or _cpu_of(platform)
         shown = "; ".join(f"{_named(i, 'baseline')} ({_level_text(i, platform)})"
                           if _level_text(i, platform) else _named(i, "baseline")
-                          for i in later[:3]) + ("; ..." if n > 3 else "")
+                          for i in later[:SHOWN]) + _more(n)
         level = lowest(later)
         publish = f"publish this image for {level}" if level else \
             "publish this image for the later CPU level it needs"
@@ -582,7 +587,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
         found.append(Note(
             "error", f"{n} native module{'s' if n != 1 else ''} could not be loaded on the "
             "baseline CPU (in time, or its interpreter did not start there): "
-            + "; ".join(_named(i, "baseline") for i in slow[:3]),
+            + "; ".join(_named(i, "baseline") for i in slow[:SHOWN]) + _more(n),
             "rerun on a less busy machine; a module that hangs there is skipped with "
             "native-skip in [tool.harness]"))
     warned = data.get("warnings", [])
@@ -591,7 +596,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
         found.append(Note(
             "absent", f"{n} native module{'s' if n != 1 else ''} raise{'s' if n == 1 else ''} "
             "an exception on import on both CPUs, no fault of the image's CPU (a warning): "
-            + "; ".join(_named(i) for i in warned[:3]) + ("; ..." if n > 3 else ""),
+            + "; ".join(_named(i) for i in warned[:SHOWN]) + _more(n),
             "if the application imports it, give it what it wants (a display, a config "
             "file, a service) or list it in native-skip in [tool.harness]"))
     return found

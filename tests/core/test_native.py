@@ -297,3 +297,12 @@ def test_the_node_loader_names_what_each_addon_did(tmp_path: Path) -> None:
     assert [batch.loads[i].status for i in range(3)] == ["ok", "library", "loader"]
     assert batch.started == 3
     assert native.death(128 - proc.returncode, "", 1).status == "timeout"
+
+
+def test_a_finding_names_each_module_up_to_its_bound() -> None:
+    many = [Outcome(Module(f"{SITE}/m{i}.so", f"m{i}", SITE, "/py", f"d{i}", "1"),
+                    Load("loader", "ImportError: undefined symbol: x")) for i in range(25)]
+    [found] = _judge(*many)
+    assert all(f"d{i} 1 (m{i}, " in found.message for i in range(native.SHOWN))
+    assert f"d{native.SHOWN} 1" not in found.message
+    assert found.message.endswith("; and 5 more (report.json lists them)")
