@@ -140,3 +140,19 @@ def test_a_hundred_modules_load_on_both_cpus_in_seconds(tmp_path: Path) -> None:
     assert (seen["count"], seen["loaded"], seen["cpu"]) == (101, 101, "qemu64")
     assert seen["seconds"] < 30, seen["seconds"]  # 10 s is the target; a loaded machine
     print(f"101 modules on linux/amd64 and qemu64: {seen['seconds']} s")
+
+
+def test_an_import_that_raises_on_both_cpus_is_a_warning(tmp_path: Path) -> None:
+    """Do not cry wolf: a package that wants a display raises on the platform and on its
+    baseline CPU alike, and the run passes with its message listed."""
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={AVX2}",
+                      "--build-arg=NATIVE_RAISES=1", f"--report-dir={tmp_path / 'r'}",
+                      "--image=harness-test/native-raises", "--require=")
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    [module] = p["observed"]["native-modules"]["detail"]["warnings"]
+    assert module["platform"] == module["baseline"] == {
+        "status": "raised", "message": "RuntimeError: cannot open display :0"}
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert finding["kind"] == "absent" and "a warning" in finding["message"]
+    assert p["verdict"] == "pass"
