@@ -77,16 +77,19 @@ def test_the_same_module_without_avx2_passes(tmp_path: Path) -> None:
     assert p["verdict"] == "pass", p["findings"]
 
 
-def test_debian_numpy_does_not_cry_wolf(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
+def test_debian_numpy_does_not_cry_wolf(tmp_path: Path, platform: str) -> None:
     """Debian's python3-numpy: built for the baseline, with its own run-time dispatch to
-    later CPUs' code; every module of it loads on qemu64."""
-    run = run_harness("--platform=linux/amd64",
+    later CPUs' code; every module of it loads on qemu64, and under QEMU on a Cortex-A53
+    (arm64's build takes a few minutes here the first time: apt under QEMU)."""
+    run = run_harness(f"--platform={platform}",
                       f"--dockerfile={FIXTURES / 'native-numpy' / 'Dockerfile'}",
                       f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-numpy",
                       "--require=")
     assert run.returncode == Exit.OK, run.stdout[-3000:]
-    p = _platforms(tmp_path / "r")["linux/amd64"]
+    p = _platforms(tmp_path / "r")[platform]
     seen = p["observed"]["native-modules"]["detail"]
+    assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53"}[platform]
     assert seen["count"] >= 10 and seen["cannot_load"] == [] and seen["needs_later"] == []
     assert seen["loaded"] >= 10  # the rest: another file imports by that name
     assert not [f for f in p["findings"] if f["source"] == "native-modules"
