@@ -62,9 +62,10 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
                        strict=True):
         o.baseline = seen
     later = [o for o in again if native.needs_later(o) or native.needs_later_raised(o)]
+    levels = native.later_levels(platform.name)
     for o in later:
-        o.level = "none"
-    for level in native.later_levels(platform.name):
+        o.level = "none" if levels else ""  # none tried: arm64 has no later CPU known here
+    for level in levels:
         if not later:
             break
         seen_there = load(probe, python, [o.module for o in later], baseline.CPUS[level][0])
