@@ -2,7 +2,7 @@
 source): on the platform, on its baseline CPU, and where one loads only on the platform, on
 the later levels' CPUs to name the lowest it needs.
 
-Each interpreter imports its modules in one process (harness.core.native.LOADER, passed as
+Each interpreter imports its modules in one process (harness.core.extensions.LOADER, passed as
 ``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or hangs
 that process is named by the load under way, and the batch is started again after it, so
 every other module is still tried. The baseline and later CPUs are asked as the baseline
@@ -17,11 +17,11 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from harness.core import baseline, native
+from harness.core import baseline, extensions
 from harness.core import observation as obs
 from harness.core.diagnosis import clean
 from harness.core.errors import HarnessError, ProbeTimeout
-from harness.core.native import Load, Module, Outcome
+from harness.core.extensions import Load, Module, Outcome
 from harness.core.observation import Observation
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
@@ -34,7 +34,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
     """Every module of ``modules`` loaded (those ``skip`` names left out), judged by the core;
     ``on_baseline``: the platform's baseline CPU can be asked (as for the commands)."""
     start, started = time.monotonic(), time.time()
-    batches = native.by_interpreter(modules, skip)
+    batches = extensions.by_interpreter(modules, skip)
     cpu = baseline.CPUS.get(platform.name, ("", ""))[0] if on_baseline else ""
     outcomes: list[Outcome] = []
     try:
@@ -43,7 +43,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
     except HarnessError as exc:
         return obs.failed("native-modules", f"native modules could not be loaded: "
                           f"{exc.message}", fix=exc.fix)
-    data = native.detail(outcomes, cpu, len(batches), time.monotonic() - start)
+    data = extensions.detail(outcomes, cpu, len(batches), time.monotonic() - start)
     data["skipped"] = [clean(s, 200) for s in skip]
     data["started"] = started  # wall clock, for the report's timeline
     return obs.native_modules(data)
@@ -61,8 +61,8 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
     for o, seen in zip(again, load(probe, python, [o.module for o in again], cpu),
                        strict=True):
         o.baseline = seen
-    later = [o for o in again if native.needs_later(o) or native.needs_later_raised(o)]
-    levels = native.later_levels(platform.name)
+    later = [o for o in again if extensions.needs_later(o) or extensions.needs_later_raised(o)]
+    levels = extensions.later_levels(platform.name)
     for o in later:
         o.level = "none" if levels else ""  # none tried: arm64 has no later CPU known here
     for level in levels:
@@ -84,13 +84,13 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
     if not mods:
         return []
     emulated = bool(cpu) or probe.mode is RunKind.QEMU
-    limit = native.LIMIT_EMULATED if emulated else native.LIMIT_NATIVE
+    limit = extensions.LIMIT_EMULATED if emulated else extensions.LIMIT_NATIVE
     marker = f"harness-native-{uuid.uuid4().hex}"
     found: dict[int, Load] = {}
     todo = list(range(len(mods)))
     while todo:
         cmd = [*mods[0].command, marker, str(limit),
-               *native.args(mods[i] for i in todo)]
+               *extensions.args(mods[i] for i in todo)]
         env: dict[str, str] = {}
         if cpu and probe.launcher:
             cmd = [QEMU_MOUNT, "-cpu", cpu, *cmd]
@@ -101,16 +101,16 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
             out = probe.run(cmd, timeout=limit * len(todo) + probe.timeout, env=env)
         except ProbeTimeout as exc:
             for i in todo:
-                found.setdefault(i, Load("timeout", clean(exc.message, native.MESSAGE_LIMIT)))
+                found.setdefault(i, Load("timeout", clean(exc.message, extensions.MESSAGE_LIMIT)))
             break
-        batch = native.parse(out.text, marker)
+        batch = extensions.parse(out.text, marker)
         for j, seen in batch.loads.items():
             if 0 <= j < len(todo):
                 found[todo[j]] = seen
         if batch.done:
             break
         if not batch.ready:  # the interpreter itself did not start
-            said = clean(out.text.strip()[-native.MESSAGE_LIMIT:], native.MESSAGE_LIMIT)
+            said = clean(out.text.strip()[-extensions.MESSAGE_LIMIT:], extensions.MESSAGE_LIMIT)
             for i in todo:
                 found.setdefault(i, Load("no-python", f"{python} did not start (exit "
                                                       f"{out.status}): {said}"))
@@ -119,7 +119,7 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
             next((j for j in range(len(todo)) if todo[j] not in found), None)
         if under_way is None or not 0 <= under_way < len(todo):
             break
-        found[todo[under_way]] = native.death(out.status, out.text, limit)
+        found[todo[under_way]] = extensions.death(out.status, out.text, limit)
         probe._log_line(f"# {mods[todo[under_way]].name}: "
                         f"{found[todo[under_way]].message}; the others again after it")
         todo = [i for i in todo[under_way + 1:] if i not in found]

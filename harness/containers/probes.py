@@ -36,7 +36,7 @@ from harness.containers.engine import (
     pin_tls_ca,
     platform_of,
 )
-from harness.core import audit, baseline, elf, isa, linkage, native, sources
+from harness.core import audit, baseline, elf, extensions, isa, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose, signal_of
 from harness.core.elf import HEADER_SIZE
@@ -756,7 +756,7 @@ def _native(probe: ImageProbe, platform: Platform, found: list[Observation], mod
         return obs.native_modules({"mode": "off", "count": len(listed)})
     if not listed:
         return obs.absent("native-modules")
-    return native_modules.load_all(probe, platform, [native.Module(**m) for m in listed],
+    return native_modules.load_all(probe, platform, [extensions.Module(**m) for m in listed],
                                    on_baseline=on_baseline, skip=skip)
 
 
@@ -880,7 +880,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
-    extensions = native.Finder()  # Python's extension modules, for native-modules
+    finder = extensions.Finder()  # Python's extension modules, for native-modules
     lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
 
     def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes]]:
@@ -898,14 +898,14 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                     tree.config[path] = entry.fh.read(linkage.CONFIG_LIMIT)
                 elif deep and linkage.is_dpkg_list(path):
                     lists[path] = entry.fh.read(linkage.CONFIG_LIMIT)
-                elif deep and native.wanted(path):
-                    extensions.text(path, entry.fh.read(native.TEXT_LIMIT))
+                elif deep and extensions.wanted(path):
+                    finder.text(path, entry.fh.read(extensions.TEXT_LIMIT))
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
                     yield path, head
                     if not deep:
                         continue
-                    extensions.elf(path, head)
+                    finder.elf(path, head)
                     binary = _binary(path, head, _member(entry, head), entry.size, platform,
                                      isa_seen)
                     if binary is not None:
@@ -928,7 +928,7 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
     # Kept with the audit (read back with it), loaded by the probe (containers.native_modules).
-    seen.detail["native_modules"] = [asdict(m) for m in extensions.modules(tree.paths)]
+    seen.detail["native_modules"] = [asdict(m) for m in finder.modules(tree.paths)]
     foreign = {f.path for f in result.foreign}
     judged = linkage.judge(platform, tree, allow, foreign)
     found = [seen, obs.linkage(judged)]

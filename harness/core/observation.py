@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import native, normalise, parity, sameness, sources
+from harness.core import extensions, normalise, parity, sameness, sources
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
 from harness.core.elf import NotElf, parse_header
@@ -197,9 +197,9 @@ def isa(result: Isa) -> Observation:
 
 
 def native_modules(data: dict[str, Any]) -> Observation:
-    """The image's native modules as loaded (see harness.core.native.detail), or why they
+    """The image's native modules as loaded (see harness.core.extensions.detail), or why they
     were not (``data["mode"]`` "off")."""
-    text = native.summary(data) if data.get("mode") != "off" else \
+    text = extensions.summary(data) if data.get("mode") != "off" else \
         'not loaded: native-modules = "off"'
     return Observation("native-modules", text, (), text, detail=data)
 

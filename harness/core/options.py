@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.core.errors import UsageError, check_known
-from harness.core.native import MODES as NATIVE_MODES
+from harness.core.extensions import MODES as NATIVE_MODES
 from harness.core.observation import SOURCES
 from harness.core.platforms import DEFAULT_PLATFORMS
 

@@ -44,7 +44,7 @@ class HarnessConfig:
     progress: str = "auto"  # see harness.core.options.PROGRESS
     require: frozenset[str] = frozenset()
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
-    native_modules: str = "auto"  # see harness.core.native.MODES
+    native_modules: str = "auto"  # see harness.core.extensions.MODES
     native_skip: tuple[str, ...] = ()  # native modules (or packages, distributions) not loaded
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
