@@ -511,6 +511,8 @@ class Pipeline:
                                    hello_timeout=self.cfg.hello_timeout, log_path=log,
                                    mode=built.mode.kind, required=self.cfg.require,
                                    allow_foreign=self.cfg.allow_foreign,
+                                   native_modules=self.cfg.native_modules,
+                                   native_skip=self.cfg.native_skip,
                                    checks=applied.declared(self.cfg.checks),
                                    docker_host=url, emulation=emulation,
                                    launcher=self._launcher(platform, built.mode),
@@ -603,11 +605,11 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
 
 
 def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
-    """(phase, start, end) of the hello world, the audit and the baseline-CPU run, where
-    they ran."""
+    """(phase, start, end) of the hello world, the audit, the baseline-CPU run and the
+    native modules' loads, where they ran."""
     spans = []
     for source, name in (("hello", "hello"), ("elf-audit", "audit"),
-                         ("baseline-cpu", "baseline")):
+                         ("baseline-cpu", "baseline"), ("native-modules", "native")):
         seen = next((o for o in found if o.source == source), None)
         if seen is not None and "started" in seen.detail:
             start = float(seen.detail["started"])

@@ -18,7 +18,7 @@ import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -36,7 +36,7 @@ from harness.containers.engine import (
     pin_tls_ca,
     platform_of,
 )
-from harness.core import audit, baseline, elf, isa, linkage, sources
+from harness.core import audit, baseline, elf, extensions, isa, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose, signal_of
 from harness.core.elf import HEADER_SIZE
@@ -633,7 +633,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             emulation: Emulation | None = None,
             launcher: Path | None = None,
             keep_audits: bool = False, keep_answers: dict[str, Any] | None = None,
-            read_answers: bool = False) -> list[Observation]:
+            read_answers: bool = False, native_modules: str = "auto",
+            native_skip: tuple[str, ...] = ()) -> list[Observation]:
     """Every source's answer for ``image``, started as ``platform``; ``keep_audits``: read
     back the audits of an image ID audited before, and keep this one's; ``keep_answers``
     (for an engine on this machine, what it runs containers with: EngineFacts.runtime): keep
@@ -653,7 +654,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
             "hello_timeout": hello_timeout, "required": sorted(required),
             "allow_foreign": list(allow_foreign),
             "emulation": emulation and [emulation.name, emulation.handler, emulation.local],
-            "launcher": launcher and kept.file_stamp(str(launcher))}, keep_answers)
+            "launcher": launcher and kept.file_stamp(str(launcher)),
+            "native": [native_modules, list(native_skip)]}, keep_answers)
         found = _read_answers(name, image, log_path) if read_answers else None
         if found is not None:
             return found
@@ -661,7 +663,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform, *,
                      timeout=timeout, hello_timeout=hello_timeout, log_path=log_path,
                      mode=mode, required=required, allow_foreign=allow_foreign,
                      checks=checks, docker_host=docker_host, emulation=emulation,
-                     launcher=launcher, keep_audits=keep_audits)
+                     launcher=launcher, keep_audits=keep_audits,
+                     native_modules=(native_modules, native_skip))
     if name is not None and all(o.error is None for o in found):
         kept.store(name, [{**o.to_dict(), "output": o.output} for o in found],
                    kept.answers_dir())
@@ -704,7 +707,8 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
              log_path: Path | None, mode: RunKind | None, required: frozenset[str],
              allow_foreign: tuple[str, ...], checks: tuple[DeclaredCheck, ...],
              docker_host: str | None, emulation: Emulation | None, launcher: Path | None,
-             keep_audits: bool) -> list[Observation]:
+             keep_audits: bool, native_modules: tuple[str, tuple[str, ...]] = ("auto", ())
+             ) -> list[Observation]:
     """Every source's answer, asked of a container of ``image`` run as ``run_as``."""
     with ImageProbe(client, image, run_as, timeout=timeout, log_path=log_path,
                     mode=mode, docker_host=docker_host, emulation=emulation,
@@ -737,6 +741,8 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
             early = pool.submit(_baseline_run, probe, platform,
                                 _answered_commands(found)) if baseline_cpu else None
             found.extend(audited.result())
+            found.append(_native(probe, platform, found, *native_modules,
+                                 on_baseline=baseline_cpu))
             early_ran = early.result() if early is not None else None
             hello = compiled.result()
         found.extend(hello)
@@ -754,6 +760,22 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
             late = _baseline_run(probe, platform, _late_commands(found, checks))
             found.append(_baseline(platform, early_ran, late))
     return found + obs.not_applicable(platform)  # reported as such, never as absent
+
+
+def _native(probe: ImageProbe, platform: Platform, found: list[Observation], mode: str,
+            skip: tuple[str, ...], *, on_baseline: bool) -> Observation:
+    """The audit's native modules, loaded (containers.native_modules); none found, or
+    ``native-modules = "off"``: nothing is run."""
+    from harness.containers import native_modules  # it imports this module
+
+    audited = next((o for o in found if o.source == "elf-audit"), None)
+    listed = audited.detail.pop("native_modules", []) if audited is not None else []
+    if mode == "off":
+        return obs.native_modules({"mode": "off", "count": len(listed)})
+    if not listed:
+        return obs.absent("native-modules")
+    return native_modules.load_all(probe, platform, [extensions.Module(**m) for m in listed],
+                                   on_baseline=on_baseline, skip=skip)
 
 
 @contextlib.contextmanager
@@ -882,10 +904,13 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     start, started = time.monotonic(), time.time()
     tree = linkage.Tree(library_path=_library_path(probe))
     isa_seen = isa.Isa()
+    finder = extensions.Finder()  # Python's extension modules, for native-modules
     lists: dict[str, bytes] = {}  # dpkg's file lists, for the files no package owns
     # What is read whole, in all (linkage's budgets): the loader's files, then the lists.
     config_reads = filesystem.Reads(linkage.CONFIG_BUDGET, linkage.CONFIG_LIMIT)
     list_reads = filesystem.Reads(linkage.LISTS_BUDGET)
+    # The distributions' RECORDs and package.json files only name the native modules found.
+    text_reads = filesystem.Reads(extensions.TEXT_BUDGET, extensions.TEXT_LIMIT)
 
     def files(entries: Iterator[filesystem.Entry]) -> Iterator[tuple[str, bytes, int]]:
         for entry in entries:
@@ -902,11 +927,14 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                     tree.config[path] = config_reads.read(entry)
                 elif deep and linkage.is_dpkg_list(path):
                     lists[path] = list_reads.read(entry)
+                elif deep and extensions.wanted(path):
+                    finder.text(path, text_reads.read(entry))
                 elif entry.size >= HEADER_SIZE:
                     head = entry.fh.read(audit.HEAD)
                     yield path, head, entry.size
                     if not deep:
                         continue
+                    finder.elf(path, head)
                     binary = _binary(path, head, _member(entry, head), entry.size, platform,
                                      isa_seen)
                     if binary is not None:
@@ -936,6 +964,8 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
     judged.exhausted = list(dict.fromkeys(tree.exhausted))
+    # Kept with the audit (read back with it), loaded by the probe (containers.native_modules).
+    seen.detail["native_modules"] = [asdict(m) for m in finder.modules(tree.paths)]
     found = [seen, obs.linkage(judged)]
     if obs.applies("isa", platform):
         found.append(obs.isa(isa_seen))

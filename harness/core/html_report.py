@@ -28,7 +28,7 @@ WORDS = {"not-applicable": "not applicable"}
 PHASE_COLOURS = {"base": "#90a4ae", "pull": "#90a4ae", "build": "#1e88e5", "step": "#90caf9",
                  "cached": "#c5e1a5", "cache": "#26c6da", "probe": "#43a047",
                  "hello": "#fb8c00", "audit": "#8e24aa", "baseline": "#6d4c41",
-                 "publish": "#00897b"}
+                 "publish": "#00897b", "native": "#5e35b1"}
 STEP_ROW = ("step", "cached")  # a build's steps, drawn thin inside its build
 RAW_LIMIT = 2000
 NEWLINE = "\n"  # kept in <pre> blocks; every other non-printing character is escaped
@@ -131,7 +131,8 @@ def timeline(report: dict[str, Any]) -> str:
             x, w = left + a * scale, max((b - a) * scale, 1.0)
             name = phase["name"]
             top, h = (y + 16, 6) if name in STEP_ROW else \
-                (y + 9, 10) if name in ("hello", "audit", "baseline") else (y + 3, 22)
+                (y + 9, 10) if name in ("hello", "audit", "baseline", "native") else \
+                (y + 3, 22)
             label = f"{name}: {phase['label']}" if phase.get("label") else name
             out.append(f'<rect class="phase" data-platform="{escape(p["platform"])}" '
                        f'data-phase="{escape(name)}" x="{x:.1f}" '

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.core.errors import UsageError, check_known
+from harness.core.extensions import MODES as NATIVE_MODES
 from harness.core.observation import SOURCES
 from harness.core.platforms import DEFAULT_PLATFORMS
 
@@ -154,6 +155,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_foreign", "--allow-foreign", "list", (),
            "a path glob where ELF files of another platform are expected (repeatable)", RUN,
            "GLOB"),
+    Option("native_modules", "--native-modules", "choice", "auto",
+           "auto: load every Python extension module the image holds with its own "
+           "interpreter, on the platform and its oldest CPU; off: load none", RUN,
+           choices=NATIVE_MODES),
+    Option("native_skip", "--native-skip", "list", (),
+           "a native module not loaded: its dotted name, a package of it, or its "
+           "distribution (repeatable)", RUN, "NAME"),
     Option("engines", "--engine", "args", {},
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
            "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),

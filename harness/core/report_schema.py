@@ -94,7 +94,8 @@ PLATFORM = {
         "observed": _about({"type": "object", "additionalProperties": OBSERVED},
                            "each source's answer, by source: config, dpkg, apk, rpm, uname, "
                            "getconf, sh-elf, rustc, rustc-elf, cargo, hello, hello-elf, "
-                           "elf-audit, linkage, isa, packages, baseline-cpu, check:NAME, "
+                           "elf-audit, linkage, isa, native-modules, packages, baseline-cpu, "
+                           "check:NAME, "
                            "pytest:FILE::TEST"),
         "image": _about(_closed({
             "id": _about(_STRING_OR_NULL, "the image ID"),

@@ -82,6 +82,12 @@ BUILTIN: tuple[Source, ...] = (
     Source("isa", "no program needs a later CPU than the platform offers (ARM build "
            "attributes against arm/v5, v6, v7; x86-64 ISA level notes against amd64's "
            "baseline; asked on those platforms)", maps=False),
+    Source("native-modules", "every Python extension module of the image (under any "
+           "site-packages or dist-packages, venvs included) and every Node addon (under any "
+           "node_modules) loads with the image's own interpreter, on the platform and on its "
+           "oldest CPU (found with no configuration; native-modules, native-skip)",
+           maps=False, host_bound=True,
+           when_absent="there is no native module to load"),
 )
 BY_NAME = {s.name: s for s in BUILTIN}
 NAMES = tuple(s.name for s in BUILTIN)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import origins, service, sources, structure, usercheck
+from harness.core import extensions, origins, service, sources, structure, usercheck
 from harness.core.diagnosis import clean
 from harness.core.observation import UNMAPPED, Observation
 from harness.core.origins import Step
@@ -148,6 +148,9 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _isa(platform, obs)
     if src == "baseline-cpu":
         return _baseline(platform, obs)
+    if src == "native-modules":
+        return [Finding(src, Kind(n.kind), n.message, n.fix)
+                for n in extensions.judge(platform.name, obs.detail)]
     if src in UNMAPPED or platform.name in obs.fits:
         return []
     if src.startswith(usercheck.PREFIX):

@@ -44,6 +44,8 @@ class HarnessConfig:
     progress: str = "auto"  # see harness.core.options.PROGRESS
     require: frozenset[str] = frozenset()
     allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
+    native_modules: str = "auto"  # see harness.core.extensions.MODES
+    native_skip: tuple[str, ...] = ()  # native modules (or packages, distributions) not loaded
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
     structure: tuple[structure.StructureFile, ...] = ()  # --structure-tests, parsed
@@ -327,6 +329,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         progress=value("progress"),
         require=frozenset(value("require")),
         allow_foreign=tuple(value("allow_foreign")),
+        native_modules=value("native_modules"),
+        native_skip=tuple(value("native_skip")),
         checks=checks,
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
         structure=structure_files,
