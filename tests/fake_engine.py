@@ -58,6 +58,7 @@ class Answer:
     body: Any = None
     frames: list[tuple[int, bytes]] = field(default_factory=list)
     content_type: str = "application/json"
+    stream: bool = False  # sent chunked, a line a chunk, as the engine streams a pull or build
 
 
 Handler = Callable[[Call, "re.Match[str]"], Answer]
@@ -170,14 +171,15 @@ class FakeEngine:
         ref = f"{name}@{tag}" if tag and tag.startswith("sha256:") else \
             f"{name}:{tag}" if tag else name
         self.image(ref)
-        return Answer(200, b'{"status":"Pulling"}\n{"status":"Downloaded"}\n')
+        return Answer(200, b'{"status":"Pulling"}\n{"status":"Downloaded"}\n', stream=True)
 
     def _build(self, c: Call, _m: re.Match[str]) -> Answer:
         tag = c.param("t") or "built"
         image_id = self.image(tag)
         lines = [{"stream": "Step 1/1 : FROM tiny:1\n"}, {"aux": {"ID": image_id}},
                  {"stream": f"Successfully tagged {tag}\n"}]
-        return Answer(200, b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+        return Answer(200, b"".join(json.dumps(line).encode() + b"\n" for line in lines),
+                      stream=True)
 
     def _create(self, c: Call, _m: re.Match[str]) -> Answer:
         image = c.body.get("Image", "")
@@ -311,6 +313,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             _drained(self.connection)
             self.wfile.write(data)
+            return
+        if answer.stream:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for line in data.splitlines(keepends=True):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+            self.wfile.write(b"0\r\n\r\n")
             return
         if answer.status != 204:
             self.send_header("Content-Length", str(len(data)))
