@@ -203,6 +203,16 @@ def tests(session: nox.Session) -> None:
                         own_tests=True)
 
 
+@nox.session(python=PYTHON)
+def unit(session: nox.Session) -> None:
+    """The harness's unit tests alone: no engine, no root, no preflight (a minute or so)."""
+    _install(session, "dev")
+    _run_keeping_status(session, "pytest", "-ra", "-m", "not engine and not machine",
+                        *(session.posargs or [*PACKAGE_TESTS, "tests/test_layers.py",
+                                              "tests/test_noxfile.py"]),
+                        own_tests=True)
+
+
 def _build_docs(session: nox.Session) -> None:
     """The reference pages generated from the code, then the site, strict (a broken link or
     a page left out of the navigation fails it; nothing is fetched)."""

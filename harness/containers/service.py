@@ -99,6 +99,8 @@ class _Service:
         self.shut = False  # a rule shuts the bridge's way into this host
         self.address = ""
         self.started = 0.0
+        # What the engine was asked to create: only those can have been created unseen.
+        self.asked: set[str] = set()
         config = client.api.inspect_image(image)["Config"] or {}
         test = (config.get("Healthcheck") or {}).get("Test") or []
         self.health = bool(test) and test[0] != "NONE"
@@ -108,11 +110,13 @@ class _Service:
         try:
             firewall.sweep()
             self.bridge = f"{firewall.PREFIX}{name.rsplit('-', 1)[1]}"  # 15 characters at most
+            self.asked.add("network")
             self.network = self.client.networks.create(
                 name, internal=True, labels=container_labels(),
                 options={"com.docker.network.bridge.name": self.bridge})
             self.shut = True  # from here on, the rule may be there: always taken away
             firewall.shut(self.bridge)
+            self.asked.add("container")
             self.container = self.client.containers.run(
                 self.image, detach=True, name=name, platform=self.platform.name,
                 network=name, labels=container_labels(), security_opt=["no-new-privileges"],
@@ -131,9 +135,9 @@ class _Service:
         # Interrupted while the engine created one of them: the request went out, so it may
         # be there (or about to be) without our knowing it; it is found by its name. (CI saw
         # a Ctrl-C land while the network's creation was answered: both were left.)
-        if self.network is None:
+        if self.network is None and "network" in self.asked:
             self.network = self._created_meanwhile(self.client.networks)
-        if self.container is None and self.network is not None:
+        if self.container is None and "container" in self.asked:
             self.container = self._created_meanwhile(self.client.containers)
         for thing in (self.container, self.network):
             if thing is not None:
@@ -147,6 +151,7 @@ class _Service:
             firewall.reopen(self.bridge)
             self.shut = False
         self.name = ""  # all removed: nothing is left to look for
+        self.asked.clear()
 
     def _created_meanwhile(self, collection: Any) -> Any:
         if not self.name:  # never asked for

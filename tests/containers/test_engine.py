@@ -6,11 +6,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from harness.containers import engine
 from harness.core.errors import EngineUnavailable
+from tests import fake_engine
+from tests.fake_engine import API_VERSION, FakeEngine
 
 
 def test_an_engine_that_accepts_and_never_answers_is_unavailable_within_the_ping_deadline(
@@ -35,3 +38,52 @@ def test_an_engine_that_accepts_and_never_answers_is_unavailable_within_the_ping
     assert took < engine.PING_TIMEOUT + 5, "the client still waited on a silent engine"
     assert len(said) == 1 and isinstance(said[0], EngineUnavailable), said
     assert said[0].message.startswith("no container engine answers at tcp://127.0.0.1:")
+
+
+def test_the_engine_facts_come_from_its_version_and_info(fake: FakeEngine) -> None:
+    seen = engine.facts(fake.client())
+    assert (seen.version, seen.api_version, seen.arch, seen.name) == (
+        "24.0.7", API_VERSION, "x86_64", "fake-engine")
+    assert seen.containerd_store  # driver-type io.containerd.snapshotter.v1
+    assert seen.runtime["kernel"] == "6.1.0"
+    assert "runtime" not in seen.to_dict()
+
+
+def test_the_chosen_engine_answers_and_gets_the_long_timeout_after_its_ping(
+        fake: FakeEngine) -> None:
+    c = engine.client(timeout=321)
+    assert fake.called("GET", "/_ping") and c.api.timeout == 321
+    assert engine.answers(c) and c.api.timeout == 321  # put back after the short ping
+
+
+def test_no_engine_at_the_socket_is_unavailable_naming_where_it_looked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
+    with pytest.raises(EngineUnavailable) as said:
+        engine.client()
+    assert said.value.message.startswith(
+        f"no container engine answers at unix://{tmp_path}/none.sock (DOCKER_HOST): ")
+    assert "unset DOCKER_HOST" in said.value.fix
+
+
+def test_an_engine_that_went_away_does_not_answer(tmp_path: Path) -> None:
+    with fake_engine.serve(tmp_path) as gone:
+        c = gone.client()
+        assert engine.answers(c)
+    assert not engine.answers(c)
+
+
+def test_an_image_the_engine_does_not_have_does_not_exist(fake: FakeEngine) -> None:
+    fake.image("here:1", arch="arm", variant="v7")
+    assert engine.image_exists(fake.client(), "here:1")
+    assert not engine.image_exists(fake.client(), "gone:1")
+    assert engine.image_platform(fake.client(), "here:1") == ("linux", "arm", "v7")
+
+
+def test_a_unix_socket_engine_is_on_this_host_and_a_remote_tcp_one_is_not() -> None:
+    assert engine.on_this_host("unix:///var/run/docker.sock")
+    assert engine.on_this_host("tcp://127.0.0.1:2375") and engine.on_this_host("tcp://[::1]:2375")
+    assert not engine.on_this_host("tcp://10.0.0.5:2376")
+    assert not engine.on_this_host("ssh://me@far")
+    # a socket forwarded from another machine: its engine names another host
+    assert not engine.on_this_host("unix:///tmp/fwd.sock", host_name="not-" + socket.gethostname())

@@ -404,7 +404,7 @@ def test_an_unparsable_dockerfile_is_bad_input(tmp_path: Path, seeded: None,
 
 def test_a_bug_of_the_harness_exits_70_with_its_traceback(tmp_path: Path, seeded: None) -> None:
     """An exception nothing expected is the harness's, not the image's or the machine's."""
-    run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugins.inject_bug"),
+    run = tiny_run(tmp_path, "tiny", "linux/amd64", extra=("-p", "tests.plugin.inject_bug"),
                    env={"PYTHONPATH": str(ROOT)})  # where the plugin that plants it is
     assert run.returncode == Exit.SOFTWARE, run.stdout[-3000:] + run.stderr[-2000:]
     data = report(tmp_path)

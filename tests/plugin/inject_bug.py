@@ -1,4 +1,4 @@
-"""A pytest plugin that plants a bug in the harness (``-p tests.plugins.inject_bug``): the
+"""A pytest plugin that plants a bug in the harness (``-p tests.plugin.inject_bug``): the
 probes raise an exception the harness does not expect, as a bug of its own would."""
 
 from __future__ import annotations
