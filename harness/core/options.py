@@ -31,7 +31,7 @@ REQUIRABLE = SOURCES  # the sources a run can require
 
 @dataclass(frozen=True)
 class Option:
-    key: str  # HarnessConfig field; pyproject key with "-" for "_"
+    key: str  # pyproject key with "-" for "_"; the HarnessConfig field unless `field` names it
     flag: str  # --platform
     kind: str  # "list", "lines", "path", "str", "choice", "float", "int", "bool", "args"
     default: Any
