@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from harness.core import sinks
+from harness.core.errors import UsageError
+from harness.core.platforms import UnknownPlatform, parse_platforms
+
 ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://")
 SSH_COMMAND_ENV = "HARNESS_SSH_COMMAND"
 
@@ -46,3 +50,26 @@ class SshTarget:
         return [*ssh, "-o", "BatchMode=yes", *options, *port, "--", self.destination,
                 "docker", "system", "dial-stdio"]
 
+
+
+def parse_engines(given: dict[str, str]) -> dict[str, str]:
+    """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme."""
+    engines = {}
+    for name, url in given.items():
+        try:
+            platform = parse_platforms([name])[0]
+        except (UnknownPlatform, IndexError) as exc:
+            raise UsageError(f"--engine {name}={sinks.redact(url)}: {exc}",
+                             "write --engine os/arch[/variant]=URL") from None
+        if not url.startswith(ENGINE_SCHEMES):
+            raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an engine URL",
+                             "use unix:///path/docker.sock, tcp://HOST:PORT or "
+                             "ssh://[USER@]HOST[:PORT]")
+        if url.startswith("ssh://"):
+            try:
+                SshTarget.parse(url)
+            except ValueError as exc:
+                raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an ssh:// "
+                                 "engine URL", str(exc)) from None
+        engines[platform.name] = url
+    return engines

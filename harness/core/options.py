@@ -1,10 +1,13 @@
-"""Every option, declared once: its flag, its ``[tool.harness]`` key, type, default and help.
+"""Every option, declared once: its flag, its ``[tool.harness]`` key, type, default, help and
+how its value becomes the run configuration's.
 
 The pytest plugin's options (``nox -s build``/``check``), the argparse parsers of the other
-commands and the defaults of :class:`harness.machine.config.HarnessConfig` are all made from
-:data:`OPTIONS`, as nox makes its command line and noxfile options from one list. Values from
-pyproject.toml and from the command line go through the same :meth:`Option.convert`, so a
-wrong type is one clear usage error wherever it was written.
+commands, the ``[tool.harness]`` reader, the generated reference page and the fields and
+defaults of :class:`harness.machine.config.HarnessConfig` are all made from :data:`OPTIONS`,
+as nox makes its command line and noxfile options from one list. Values from pyproject.toml
+and from the command line go through the same :meth:`Option.convert`, so a wrong type is one
+clear usage error wherever it was written; :meth:`Option.typed` then makes the configuration's
+value (its ``parse``, where the option declares one). To add an option, add one entry here.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.core import buildcache, service
+from harness.core.engine_url import parse_engines
 from harness.core.errors import UsageError, check_known
 from harness.core.extensions import MODES as NATIVE_MODES
 from harness.core.observation import SOURCES
-from harness.core.platforms import DEFAULT_PLATFORMS
+from harness.core.platforms import DEFAULT_PLATFORMS, Platform, UnknownPlatform, parse_platforms
 
 BUILDERS = ("auto", "buildx", "classic")
 QUIRK_POLICIES = ("warn", "fail")
@@ -27,7 +32,7 @@ REQUIRABLE = SOURCES  # the sources a run can require
 
 @dataclass(frozen=True)
 class Option:
-    key: str  # HarnessConfig field; pyproject key with "-" for "_"
+    key: str  # pyproject key with "-" for "_"; the HarnessConfig field unless `field` names it
     flag: str  # --platform
     kind: str  # "list", "lines", "path", "str", "choice", "float", "int", "bool", "args"
     default: Any
@@ -37,10 +42,38 @@ class Option:
     choices: tuple[str, ...] = ()
     in_pyproject: bool = True
     allowed: tuple[str, ...] = ()  # for lists: the values allowed
+    # The checked value -> HarnessConfig's (default by kind: lists a tuple, KEY=VALUE a dict).
+    # Pure: what needs the machine (paths from the root, files read) is harness.machine.config's.
+    parse: Callable[[Any], Any] | None = None
+    field: str = ""  # the HarnessConfig field, where it is not the key
+    config: bool = True  # False: the command's own (publish, merge, matrix), not the run's
 
     @property
     def toml_key(self) -> str:
         return self.key.replace("_", "-")
+
+    @property
+    def attr(self) -> str:
+        """The :class:`~harness.machine.config.HarnessConfig` field this option fills."""
+        return self.field or self.key
+
+    def typed(self, value: Any) -> Any:
+        """A converted value (or the default) as the run configuration holds it; None stays
+        None (not given, and no default)."""
+        if value is None:
+            return None
+        if self.parse is not None:
+            return self.parse(value)
+        if self.kind in ("list", "lines"):
+            return tuple(value)
+        if self.kind == "args":
+            return dict(value)
+        return value
+
+    @property
+    def config_default(self) -> Any:
+        """The default as the run configuration holds it (HarnessConfig's field default)."""
+        return self.typed(self.default)
 
     def convert(self, value: Any, where: str) -> Any:
         """``value`` as this option's type; a :class:`UsageError` naming ``where`` if not."""
@@ -116,6 +149,17 @@ def _pairs(items: list[str], name: str, form: str) -> dict[str, str]:
     return args
 
 
+def _platforms(names: Any) -> list[Platform]:
+    try:
+        return parse_platforms(list(names))
+    except UnknownPlatform as exc:
+        raise UsageError(str(exc), "pass --platform with a name from that list") from exc
+
+
+def _services(given: dict[str, str]) -> tuple[service.ServiceCheck, ...]:
+    return tuple(service.parse_option(f"{k}={v}") for k, v in given.items())
+
+
 RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
 ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix", "report"})
 
@@ -123,7 +167,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("platforms", "--platform", "list", DEFAULT_PLATFORMS,
            "platform to build and check (repeatable or comma-separated)",
            ALL - {"merge"},
-           "OS/ARCH[/VARIANT]"),
+           "OS/ARCH[/VARIANT]", parse=_platforms),
     Option("dockerfile", "--dockerfile", "path", "Dockerfile", "the Dockerfile to build",
            RUN | {"preflight"}, "PATH"),
     Option("context", "--context", "path", None,
@@ -151,7 +195,7 @@ OPTIONS: tuple[Option, ...] = (
            choices=QUIRK_POLICIES),
     Option("require", "--require", "list", (),
            "a source whose absence makes the image wrong (repeatable; --require= for none)",
-           RUN, "SOURCE", allowed=REQUIRABLE),
+           RUN, "SOURCE", allowed=REQUIRABLE, parse=frozenset),
     Option("allow_foreign", "--allow-foreign", "list", (),
            "a path glob where ELF files of another platform are expected (repeatable)", RUN,
            "GLOB"),
@@ -164,17 +208,19 @@ OPTIONS: tuple[Option, ...] = (
            "distribution (repeatable)", RUN, "NAME"),
     Option("engines", "--engine", "args", {},
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
-           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
+           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL",
+           parse=parse_engines),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),
     Option("structure_tests", "--structure-tests", "list", (),
            "a container-structure-test config (schemaVersion 2.0.0), run for every platform "
-           "(repeatable)", RUN, "FILE"),
+           "(repeatable)", RUN, "FILE", field="structure"),
     Option("service_checks", "--service-check", "args", {},
            "start the image's own service on every platform and GET PATH on PORT: the body "
            "must match REGEX (repeatable; [tool.harness.service] in pyproject)", RUN,
-           "PORT/PATH=REGEX", in_pyproject=False),
+           "PORT/PATH=REGEX", in_pyproject=False, field="services",
+           parse=_services),
     Option("mirror", "--mirror", "str", None,
            "Debian mirror for bootstrapped bases (default: this machine's)",
            RUN | {"preflight"}, "URL"),
@@ -189,7 +235,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("cache", "--cache", "str", None,
            "keep every platform's build cache in this repository (HOST[:PORT]/REPO, a tag per "
            "platform), read before each build and written after a good one; bases the "
-           "harness made travel with it", RUN, "REF"),
+           "harness made travel with it", RUN, "REF", parse=buildcache.check_repository),
     Option("cache_from", "--cache-from", "lines", (),
            "buildx's --cache-from, {platform} replaced by the platform (linux-arm64); "
            "repeatable", RUN, "SPEC"),
@@ -214,27 +260,27 @@ OPTIONS: tuple[Option, ...] = (
            frozenset({"build", "publish", "merge", "matrix"})),
     Option("registries", "--registry", "list", (),
            "registry to publish to, HOST[:PORT]/REPO (repeatable)",
-           frozenset({"publish", "merge"}), "HOST/REPO"),
+           frozenset({"publish", "merge"}), "HOST/REPO", config=False),
     Option("tags", "--tag", "list", (), "tag to write the index under (repeatable)",
-           frozenset({"publish", "merge"}), "TAG"),
+           frozenset({"publish", "merge"}), "TAG", config=False),
     Option("tag_templates", "--tag-template", "lines", (),
            "a tag as docker/metadata-action's tags: input writes it, from git's ref and "
            "commit: type=semver,pattern={{version}}, type=sha, type=ref,event=branch, "
            "type=raw,value=latest,enable={{is_default_branch}} (repeatable)",
-           frozenset({"publish", "merge"}), "TEMPLATE"),
+           frozenset({"publish", "merge"}), "TEMPLATE", config=False),
     Option("annotations", "--annotation", "lines", (),
            "an OCI annotation as buildx writes it, [LEVELS:]KEY=VALUE, LEVELS index, "
            "manifest (the default), manifest-descriptor or manifest[PLATFORM] (repeatable; "
            "created, revision, source and version are added where known)",
-           frozenset({"publish", "merge"}), "ANNOTATION"),
+           frozenset({"publish", "merge"}), "ANNOTATION", config=False),
     Option("sign", "--sign", "path", None,
            "a cosign private key: sign the index and every manifest, and attest each "
            "platform's verification statement, offline (no transparency log; the key's "
-           "password in COSIGN_PASSWORD)", frozenset({"publish", "merge"}), "KEY"),
+           "password in COSIGN_PASSWORD)", frozenset({"publish", "merge"}), "KEY", config=False),
     Option("runners", "--runner", "args", {},
            "the GitHub runner label of a platform's job, PLATFORM=LABEL (repeatable; default: "
            "its own architecture's hosted runner where GitHub has one)",
-           frozenset({"matrix"}), "PLATFORM=LABEL"),
+           frozenset({"matrix"}), "PLATFORM=LABEL", config=False),
     Option("no_attest", "--no-attest", "bool", False,
            "publish without the SBOM, provenance and verification attestations (made from "
            "the build's report.json, in BuildKit's format)", frozenset({"publish"})),

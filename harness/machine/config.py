@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core import buildcache, options, service, sinks, sources, structure, usercheck
 from harness.core import dockerfile as dockerfile_text
-from harness.core.engine_url import ENGINE_SCHEMES, SshTarget
+from harness.core import options, service, sources, structure, usercheck
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.overrides import Override, structure_files
 from harness.core.overrides import parse as parse_overrides
-from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
+from harness.core.platforms import Platform
 from harness.core.reference import IMAGE_NAME
 from harness.core.secrets import Secret, parse_secret
 from harness.core.structure import StructureFile
@@ -27,46 +26,64 @@ from harness.machine import files
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
 
+def opt(key: str) -> Any:
+    """A field for the option ``key``, its default the one declared in ``harness.core.options``
+    (written nowhere else), as the configuration holds it."""
+    option = options.BY_KEY[key]
+    return field(default_factory=lambda: typed(option, option.default))
+
+
+def typed(option: options.Option, value: Any) -> Any:
+    """A checked value as the configuration holds it: the option's own ``parse``, and a path
+    a :class:`Path` (what the core, which does no I/O, leaves to the machine)."""
+    value = option.typed(value)
+    return Path(value) if option.kind == "path" and value is not None else value
+
+
 @dataclass
 class HarnessConfig:
+    """The run's configuration. Each option's field is ``opt(KEY)``: its flag, key, default
+    and conversion are its entry in ``harness.core.options``; the fields without ``opt`` are
+    made from several options or from sub-tables of ``[tool.harness]``."""
+
     root: Path
-    platforms: list[Platform]
-    dockerfile: Path
-    context: Path
-    build_args: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)  # set on every platform's image
-    report_dir: Path = Path("reports")
+    platforms: list[Platform] = opt("platforms")
+    dockerfile: Path = opt("dockerfile")  # relative to the root
+    context: Path = opt("context")  # None until load() makes it the Dockerfile's directory
+    build_args: dict[str, str] = opt("build_args")
+    labels: dict[str, str] = opt("labels")  # set on every platform's image
+    report_dir: Path = opt("report_dir")
     report_dir_given: bool = False  # named by an option or pyproject, not the default
-    image: str = "harness/rust"
+    image: str = opt("image")  # None until load() makes it harness/ + the Dockerfile's suffix
     image_given: bool = False  # named by --image or pyproject, not made from the Dockerfile
-    builder: str = "auto"
-    quirk_policy: str = "warn"
-    progress: str = "auto"  # see harness.core.options.PROGRESS
-    require: frozenset[str] = frozenset()
-    allow_foreign: tuple[str, ...] = ()  # path globs where foreign ELF files are expected
-    native_modules: str = "auto"  # see harness.core.extensions.MODES
-    native_skip: tuple[str, ...] = ()  # native modules (or packages, distributions) not loaded
+    builder: str = opt("builder")
+    quirk_policy: str = opt("quirk_policy")
+    progress: str = opt("progress")  # see harness.core.options.PROGRESS
+    require: frozenset[str] = opt("require")
+    allow_foreign: tuple[str, ...] = opt("allow_foreign")  # globs where foreign ELF files are
+    native_modules: str = opt("native_modules")  # see harness.core.extensions.MODES
+    native_skip: tuple[str, ...] = opt("native_skip")  # modules (or packages) not loaded
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
-    check_dirs: tuple[Path, ...] = ()  # directories of the user's own pytest checks
-    structure: tuple[structure.StructureFile, ...] = ()  # --structure-tests, parsed
-    services: tuple[service.ServiceCheck, ...] = ()  # [tool.harness.service], --service-check
+    check_dirs: tuple[Path, ...] = opt("check_dirs")  # directories of the user's pytest checks
+    structure: tuple[structure.StructureFile, ...] = opt("structure_tests")  # parsed
+    services: tuple[service.ServiceCheck, ...] = opt("service_checks")  # or [tool.harness.service]
     overrides: tuple[Override, ...] = ()  # [[tool.harness.overrides]]
-    engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
-    mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
-    probe_timeout: float = 60.0
-    hello_timeout: float = 600.0
-    builds: int | None = None  # builds at once on one engine; None: one per core
-    refresh_bases: bool = False
-    offline_bases: bool = False  # never pull a base; serve Debian FROMs from made ones
-    no_cache: bool = False
-    ref: str | None = None  # check this published or local image instead of building
-    insecure_registry: bool = False
-    no_attest: bool = False
-    target: str | None = None  # the Dockerfile stage to build
-    secrets: tuple[Secret, ...] = ()  # BuildKit secrets: where each comes from, never its value
-    cache: str | None = None  # HOST/REPO of every platform's build cache (harness.core.buildcache)
-    cache_from: tuple[str, ...] = ()
-    cache_to: tuple[str, ...] = ()
+    engines: dict[str, str] = opt("engines")  # platform -> engine URL
+    mirror: str | None = opt("mirror")  # None: the Debian mirror of this machine's apt sources
+    probe_timeout: float = opt("probe_timeout")
+    hello_timeout: float = opt("hello_timeout")
+    builds: int | None = opt("builds")  # builds at once on one engine; None: all at once
+    refresh_bases: bool = opt("refresh_bases")
+    offline_bases: bool = opt("offline_bases")  # never pull a base; serve Debian FROMs
+    no_cache: bool = opt("no_cache")
+    ref: str | None = opt("ref")  # check this published or local image instead of building
+    insecure_registry: bool = opt("insecure_registry")
+    no_attest: bool = opt("no_attest")
+    target: str | None = opt("target")  # the Dockerfile stage to build
+    secrets: tuple[Secret, ...] = opt("secrets")  # where each comes from, never its value
+    cache: str | None = opt("cache")  # HOST/REPO of every platform's build cache
+    cache_from: tuple[str, ...] = opt("cache_from")
+    cache_to: tuple[str, ...] = opt("cache_to")
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -222,12 +239,8 @@ def _options_of(section: dict[str, Any]) -> dict[str, Any]:
     return {options.BY_TOML[k].key: v for k, v in section.items() if k in options.BY_TOML}
 
 
-def read_services(section: dict[str, Any], given: dict[str, str]
-                  ) -> tuple[service.ServiceCheck, ...]:
-    """``--service-check PORT/PATH=REGEX`` options where given, else
-    ``[tool.harness.service]``."""
-    if given:
-        return tuple(service.parse_option(f"{k}={v}") for k, v in given.items())
+def read_services(section: dict[str, Any]) -> tuple[service.ServiceCheck, ...]:
+    """``[tool.harness.service]`` (``--service-check`` options, where given, replace it)."""
     table = section.get("service")
     return service.parse_table(table) if table is not None else ()
 
@@ -305,53 +318,24 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     def path(key: str, default: str) -> Path:
         return path_of(settings.get(key) or default)
 
-    try:
-        platforms = parse_platforms(list(value("platforms")))
-    except UnknownPlatform as exc:
-        raise UsageError(str(exc), "pass --platform with a name from that list") from exc
+    # Every option the run takes, converted by its declaration (harness.core.options) ...
+    fields = {o.attr: typed(o, value(o.key)) for o in options.OPTIONS if o.config}
+    # ... then the few that need the machine or other options: paths from the root, files
+    # read and checked, the image named after the Dockerfile.
     dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
     checks = usercheck.parse(section.get("checks", {}))  # [tool.harness.checks], checked
-    structure_files = tuple(read_structure(path_of(f), f) for f in value("structure_tests"))
-    services = read_services(section, given.get("service_checks", {}))
-    cfg = HarnessConfig(
-        root=root,
-        platforms=platforms,
+    fields.update(
         dockerfile=dockerfile,
         context=path("context", str(dockerfile.parent)),
-        build_args=dict(value("build_args")),
-        labels=dict(value("labels")),
         report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
-        report_dir_given="report_dir" in settings,
         image=str(value("image") or "harness/" + _image_name(dockerfile)),
-        image_given=bool(value("image")),
-        builder=value("builder"),
-        quirk_policy=value("quirk_policy"),
-        progress=value("progress"),
-        require=frozenset(value("require")),
-        allow_foreign=tuple(value("allow_foreign")),
-        native_modules=value("native_modules"),
-        native_skip=tuple(value("native_skip")),
-        checks=checks,
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
-        structure=structure_files,
-        services=services,
-        engines=_engines(dict(value("engines"))),
-        mirror=value("mirror"),
-        probe_timeout=value("probe_timeout"),
-        hello_timeout=value("hello_timeout"),
-        builds=value("builds"),
-        refresh_bases=value("refresh_bases"),
-        offline_bases=value("offline_bases"),
-        no_cache=value("no_cache"),
-        ref=value("ref"),
-        insecure_registry=value("insecure_registry"),
-        no_attest=value("no_attest"),
-        target=value("target"),
+        structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
+        services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
-        cache=buildcache.check_repository(value("cache")) if value("cache") else None,
-        cache_from=tuple(value("cache_from")),
-        cache_to=tuple(value("cache_to")),
     )
+    cfg = HarnessConfig(root=root, checks=checks, report_dir_given="report_dir" in settings,
+                        image_given=bool(value("image")), **fields)
     if (cfg.cache or cfg.cache_from or cfg.cache_to) and cfg.builder == "classic":
         raise UsageError("--cache, --cache-from and --cache-to need BuildKit",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
@@ -380,29 +364,6 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         raise UsageError("--secret needs BuildKit; the classic builder takes no secrets",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
     return tuple(found)
-
-
-def _engines(given: dict[str, str]) -> dict[str, str]:
-    """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme."""
-    engines = {}
-    for name, url in given.items():
-        try:
-            platform = parse_platforms([name])[0]
-        except (UnknownPlatform, IndexError) as exc:
-            raise UsageError(f"--engine {name}={sinks.redact(url)}: {exc}",
-                             "write --engine os/arch[/variant]=URL") from None
-        if not url.startswith(ENGINE_SCHEMES):
-            raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an engine URL",
-                             "use unix:///path/docker.sock, tcp://HOST:PORT or "
-                             "ssh://[USER@]HOST[:PORT]")
-        if url.startswith("ssh://"):
-            try:
-                SshTarget.parse(url)
-            except ValueError as exc:
-                raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an ssh:// "
-                                 "engine URL", str(exc)) from None
-        engines[platform.name] = url
-    return engines
 
 
 def _image_name(dockerfile: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.commands import cli
+from harness.core import options
 from harness.core.outcomes import Exit
 from harness.plugin import fixtures
 
@@ -106,3 +108,33 @@ def test_check_needs_no_dockerfile(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=300)
     out = run.stdout + run.stderr
     assert "no Dockerfile" not in out and run.returncode == Exit.CANNOT_CHECK, out[-2000:]
+
+
+def _offers(help_text: str, command: str) -> None:
+    """Every option of ``command`` in the options table is in its --help with its declared
+    help (argparse wraps it: compared without whitespace), and no other option is."""
+    flat = re.sub(r"\s+", "", help_text)
+    for o in options.OPTIONS:
+        offered = re.search(rf"(?<![\w-]){re.escape(o.flag)}(?![\w-])", help_text) is not None
+        assert offered == (command in o.commands), f"{command} {o.flag}"
+        if offered:
+            assert re.sub(r"\s+", "", o.help) in flat, f"{command} {o.flag}: its help"
+
+
+@pytest.mark.parametrize("command", sorted(options.ALL - {"build"}))
+def test_every_command_offers_the_options_the_table_gives_it(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each command's own parser, as the command makes it, is made from the one table."""
+    with pytest.raises(SystemExit) as done:
+        cli.main([command, "--help"])
+    assert done.value.code == 0
+    _offers(capsys.readouterr().out, command)
+
+
+def test_build_offers_the_options_the_table_gives_it() -> None:
+    """build and check take theirs as the plugin's pytest options, from the same table."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "multiarch_harness", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    _head, group, options_of_ours = out.partition("multi-arch image build and check:")
+    assert group, "the plugin's option group is missing"
+    _offers(options_of_ours.partition("\n\n")[0], "build")

@@ -19,6 +19,21 @@ def test_every_option_is_in_the_configuration_reference() -> None:
             assert f"`{o.toml_key}`" in page, o.toml_key
 
 
+def test_every_options_row_gives_its_declared_default_and_help() -> None:
+    """The reference page says what the parsers and HarnessConfig take: the one declaration."""
+    rows = {row.split(" | ")[1]: row for row in docs.configuration().splitlines()
+            if row.startswith("| ") and " | `--" in row}
+    assert sorted(rows) == sorted(f"`{o.flag}`" for o in options.OPTIONS)
+    for o in options.OPTIONS:
+        row = rows[f"`{o.flag}`"]
+        assert row.endswith(f" | {docs._cell(o.help)} |"), o.flag
+        shown = row.split(" | ")[3]
+        defaults = list(o.default) if isinstance(o.default, (list, tuple, dict)) else \
+            [] if o.default is None else [o.default]
+        assert all(str(d) in shown for d in defaults), o.flag
+        assert bool(defaults) == bool(shown.strip()), o.flag
+
+
 def test_every_cause_is_in_troubleshooting_with_its_status_and_fix() -> None:
     page = docs.troubleshooting()
     sections = page.split("\n## ")[1:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.core import options
 from harness.core.errors import UsageError
-from harness.machine.config import dockerfile_base, load, parse_build_args
+from harness.core.platforms import Platform
+from harness.machine.config import HarnessConfig, dockerfile_base, load, parse_build_args
 
 
 @pytest.fixture
@@ -416,3 +419,91 @@ def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
         read_structure(path, "cst.json")
     assert said in info.value.message
     assert "\n" not in info.value.message
+
+
+# -- each option declared once (harness.core.options): the dataclass and the reader follow it --
+
+RUN_OPTIONS = [o for o in options.OPTIONS if o.config]
+# The fields that are no one option: made from several, or from sub-tables of [tool.harness].
+MADE = {"root", "report_dir_given", "image_given", "checks", "overrides"}
+
+
+def _plain(value: object) -> object:
+    """A value as a declaration writes it: paths as text, collections (KEY=VALUE ones too) as
+    sorted lists, platforms by name; so a field's default can be set beside the declared one."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Platform):
+        return value.name
+    if isinstance(value, dict):
+        value = [f"{k}={v}" for k, v in value.items()]  # as the command line writes them
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return sorted(str(_plain(v)) for v in value)
+    return value
+
+
+def test_every_field_of_the_configuration_is_an_option_or_made_from_them() -> None:
+    fields = {f.name for f in dataclasses.fields(HarnessConfig)}
+    assert sorted(o.attr for o in RUN_OPTIONS) == sorted(fields - MADE)
+
+
+@pytest.mark.parametrize("option", RUN_OPTIONS, ids=lambda o: o.key)
+def test_every_fields_default_is_the_declared_one(option: options.Option) -> None:
+    """The default is written once, in the table: HarnessConfig's is taken from it (the image's
+    was "harness/rust" in the dataclass and None in the table)."""
+    [found] = [f for f in dataclasses.fields(HarnessConfig) if f.name == option.attr]
+    default = found.default if found.default_factory is dataclasses.MISSING \
+        else found.default_factory()
+    assert default is not dataclasses.MISSING, f"{option.attr} has no default"
+    assert _plain(default) == _plain(option.default)
+
+
+# A value of each kind, as pyproject.toml writes it; by key where the kind's would not load.
+KIND_SAMPLES: dict[str, object] = {
+    "list": ["a", "b"], "lines": ["a"], "args": {"KEY": "VALUE"}, "bool": True, "float": 5.0,
+    "int": 3, "path": "elsewhere", "str": "text"}
+SAMPLES: dict[str, object] = {
+    "platforms": ["linux/arm64"], "require": ["rustc"], "image": "harness/other",
+    "engines": {"linux/arm64": "tcp://arm-box:2376"}, "cache": "localhost:5000/cache",
+    "secrets": ["id=token,src=token.txt"], "structure_tests": ["cst.yaml"]}
+
+
+def _sample(option: options.Option) -> object:
+    if option.key in SAMPLES:
+        return SAMPLES[option.key]
+    if option.choices:
+        return next(c for c in option.choices if c != option.default)
+    return KIND_SAMPLES[option.kind]
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()) \
+            + "}"
+    return json.dumps(value)
+
+
+def _command_line(value: object) -> object:
+    """The same value as argparse hands it over: text, KEY=VALUE items."""
+    if isinstance(value, dict):
+        return [f"{k}={v}" for k, v in value.items()]
+    return value if isinstance(value, (bool, list)) else str(value)
+
+
+@pytest.mark.parametrize("option", [o for o in RUN_OPTIONS if o.in_pyproject],
+                         ids=lambda o: o.key)
+def test_every_pyproject_key_is_read_into_its_field_as_its_flag_is(
+        tmp_path: Path, option: options.Option) -> None:
+    """Generated over the table: a new option is read from [tool.harness] and from its flag
+    into the same field, with no code of its own."""
+    (tmp_path / "token.txt").write_text("secret")
+    (tmp_path / "cst.yaml").write_text(
+        "schemaVersion: '2.0.0'\nfileExistenceTests:\n- name: x\n  path: /x\n")
+    pyproject = tmp_path / "pyproject.toml"
+    sample = _sample(option)
+    pyproject.write_text("[tool.harness]\n")
+    default = getattr(load(tmp_path), option.attr)
+    from_flag = getattr(load(tmp_path, **{option.key: _command_line(sample)}), option.attr)
+    pyproject.write_text(f"[tool.harness]\n{option.toml_key} = {_toml(sample)}\n")
+    from_pyproject = getattr(load(tmp_path), option.attr)
+    assert from_pyproject == from_flag != default
