@@ -154,3 +154,14 @@ def test_test_modules_import_shared_helpers_never_each_other() -> None:
         found += [f"{path.relative_to(tests)} imports {m}" for m in sorted(other)
                   if m.startswith("tests.") and m.split(".")[1] in TEST_PACKAGES]
     assert not found, found
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    """pytest's default import mode imports test modules by their name alone (the test
+    directories are no packages): a second tests/*/test_X.py stops the whole run at collection
+    ("import file mismatch")."""
+    tests = HARNESS.parent / "tests"
+    seen: dict[str, list[str]] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        seen.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert not [paths for paths in seen.values() if len(paths) > 1]

@@ -1,6 +1,6 @@
 """The probe container (harness.containers.probes.ImageProbe) against the fake engine: what it
 is started with, what an exec answers, and what is left on the engine when the start fails
-(nothing). The probes' answers against real images are in tests/engine/test_probes.py."""
+(nothing). The probes' answers against real images are in tests/engine/test_probing.py."""
 
 from __future__ import annotations
 

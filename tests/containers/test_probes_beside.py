@@ -1,5 +1,5 @@
 """The probes that run beside each other (harness.containers.probes._beside); the probes
-themselves are in tests/engine/test_probes.py."""
+themselves are in tests/engine/test_probing.py."""
 
 from __future__ import annotations
 
