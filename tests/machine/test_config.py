@@ -416,3 +416,22 @@ def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
         read_structure(path, "cst.json")
     assert said in info.value.message
     assert "\n" not in info.value.message
+
+
+def test_a_pyproject_nested_past_what_tomllib_can_read_is_one_line_naming_it(
+        tmp_path: Path) -> None:
+    """100k nested inline arrays made tomllib raise RecursionError: exit 70, a traceback."""
+    project = write_pyproject(tmp_path, "x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    done = load_elsewhere(project)
+    refused(done, "pyproject.toml")
+    assert "nested too deep" in done.stdout and "Traceback" not in done.stderr
+    assert len(done.stdout) < 1000
+
+
+def test_a_pyproject_that_is_no_regular_file_is_refused_not_taken_for_none(
+        tmp_path: Path) -> None:
+    """A FIFO in pyproject.toml's place was no file: its settings were silently the defaults
+    (a `require` dropped); opening it would block for ever."""
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    os.mkfifo(tmp_path / "pyproject.toml")
+    refused(load_elsewhere(tmp_path), "pyproject.toml is a FIFO, not a regular file")
