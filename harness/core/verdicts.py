@@ -209,6 +209,13 @@ def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
                              "rebuild or replace them (a copy cut short, a stripped or "
                              "patched file gone wrong), or allow expected ones with "
                              "--allow-foreign GLOB", steps))
+    failed, shown, _ = _listed(obs, "internal", 300, counted="internal_count")
+    if failed:  # each file's own: the other files are judged, their fail stays first
+        found.append(Finding("elf-audit", Kind.INTERNAL,
+                             f"the audit failed on {failed} ELF file{'s' if failed != 1 else ''} "
+                             f"(a harness bug), which {'are' if failed != 1 else 'is'} not "
+                             f"judged: {shown}",
+                             "report it with the file; every other file was judged"))
     return found
 
 
