@@ -937,11 +937,14 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                                                     linkage.CONFIG_BUDGET))
     foreign = {f.path for f in result.foreign}
     judged = linkage.judge(platform, tree, allow, foreign)  # first: the gate's own work
+    spent = len(tree.exhausted)
     if list_reads.cut_count:
         tree.exhausted.append(list_reads.describe("dpkg's file lists", linkage.LISTS_BUDGET))
     unowned = None if list_reads.cut_count else linkage.unowned(tree, lists)
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
+    elif len(tree.exhausted) > spent:  # a budget spent: the SBOM says not known, never 0
+        seen.detail["unowned_error"] = tree.exhausted[-1]
     judged.exhausted = list(dict.fromkeys(tree.exhausted))
     found = [seen, obs.linkage(judged)]
     if obs.applies("isa", platform):
