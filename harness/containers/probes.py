@@ -935,18 +935,25 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                     if not deep:
                         continue
                     finder.elf(path, head)
-                    binary = _binary(path, head, _member(entry, head), entry.size, platform,
-                                     isa_seen)
+                    try:  # one file's reading (linkage, isa) failing is that file's finding
+                        binary = _binary(path, head, _member(entry, head), entry.size,
+                                         platform, isa_seen)
+                    except (OSError, tarfile.TarError):
+                        raise  # the stream's, not this file's: the audit cannot go on
+                    except Exception as exc:  # a harness bug, on this file
+                        result.failed(path, exc)
+                        continue
                     if binary is not None:
                         tree.binaries[path] = binary
 
+    result = audit.Audit()  # filled by the audit, and by files() with its own failures
     root = None if probe._files is not None else \
         filesystem.host_root(probe.container, probe.docker_host)
     if root is not None:  # read in place, on this host: nothing archived, heads only
-        result = audit.audit(platform, files(filesystem.from_root(root, HELLO_DIR)), allow)
+        audit.audit(platform, files(filesystem.from_root(root, HELLO_DIR)), allow, result)
     else:
         with _tar_stream(probe.container.export()) as tar:
-            result = audit.audit(platform, files(filesystem.from_export(tar)), allow)
+            audit.audit(platform, files(filesystem.from_export(tar)), allow, result)
     audit_seconds = time.monotonic() - start
     seen = obs.elf_audit(platform.name, result, audit_seconds)
     seen.detail["started"] = started  # wall clock, for the report's timeline
@@ -958,11 +965,14 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
                                                     linkage.CONFIG_BUDGET))
     foreign = {f.path for f in result.foreign}
     judged = linkage.judge(platform, tree, allow, foreign)  # first: the gate's own work
+    spent = len(tree.exhausted)
     if list_reads.cut_count:
         tree.exhausted.append(list_reads.describe("dpkg's file lists", linkage.LISTS_BUDGET))
     unowned = None if list_reads.cut_count else linkage.unowned(tree, lists)
     if unowned is not None:  # the SBOM's files (harness.core.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
+    elif len(tree.exhausted) > spent:  # a budget spent: the SBOM says not known, never 0
+        seen.detail["unowned_error"] = tree.exhausted[-1]
     judged.exhausted = list(dict.fromkeys(tree.exhausted))
     # Kept with the audit (read back with it), loaded by the probe (containers.native_modules).
     seen.detail["native_modules"] = [asdict(m) for m in finder.modules(tree.paths)]

@@ -186,12 +186,19 @@ def sbom(entry: Mapping[str, Any], name: str, facts: BuildFacts) -> dict[str, An
         "creationInfo": {"created": facts.finished or facts.started or "1970-01-01T00:00:00Z",
                          "creators": [f"Tool: multiarch-harness-{facts.harness_version}"]},
         "packages": packages, "relationships": relationships,
-        "comment": (f"{len(versions)} packages ({manager or 'no package database'}), "
-                    f"{len(audit.get('unowned') or [])} ELF files no package owns"
-                    + (f" (of {audit['unowned_count']})"
-                       if audit.get("unowned_count", 0) > len(audit.get("unowned") or [])
-                       else "")),
+        "comment": f"{len(versions)} packages ({manager or 'no package database'}), "
+                   + _unowned_said(audit),
     }
+
+
+def _unowned_said(audit: Mapping[str, Any]) -> str:
+    """How many ELF files no package owns, or that it is not known and why (an audit
+    budget spent: no count is claimed that nothing was checked for)."""
+    if audit.get("unowned_error") and "unowned" not in audit:
+        return f"ELF files no package owns: not known ({bound(str(audit['unowned_error']), 300)})"
+    listed = len(audit.get("unowned") or [])
+    return f"{listed} ELF files no package owns" + (
+        f" (of {audit['unowned_count']})" if audit.get("unowned_count", 0) > listed else "")
 
 
 def provenance(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:

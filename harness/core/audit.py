@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from harness.core import elf, normalise
@@ -87,6 +87,16 @@ class Audit:
     # Files no loader can read, on any machine (elf.malformed): the first LISTED, and all.
     malformed: list[Foreign] = field(default_factory=list)
     malformed_count: int = 0
+    # Files whose reading or judgement raised what the harness did not expect (its bug): the
+    # first LISTED, and all; each file's own, every other file judged.
+    internal: list[Foreign] = field(default_factory=list)
+    internal_count: int = 0
+
+    def failed(self, path: str, exc: BaseException) -> None:
+        """``path``'s reading or judgement raised ``exc``: kept as that file's, bounded."""
+        self.internal_count += 1
+        if len(self.internal) < LISTED:
+            self.internal.append(Foreign(path, f"{type(exc).__name__}: {str(exc)[:100]}"))
 
     def summary(self) -> str:
         return (f"{self.files} ELF files, {self.count} of another platform"
@@ -130,18 +140,25 @@ def unloadable(head: bytes, size: int) -> str | None:
 
 
 def audit(platform: Platform, files: Iterable[tuple[str, bytes, int]],
-          allow: Iterable[str] = ()) -> Audit:
-    """Every ELF file of ``files`` (path, first bytes, size) judged for ``platform``. A file
-    no loader can read is a finding of its own (it runs on no machine), and the audit goes
-    on: one malformed file never hides what the others are."""
+          allow: Iterable[str] = (), result: Audit | None = None,
+          judge: Callable[[Platform, bytes], str | None] = judge_file) -> Audit:
+    """Every ELF file of ``files`` (path, first bytes, size) judged for ``platform`` (into
+    ``result``, where the reader keeps its own per-file failures). A file no loader can read
+    is a finding of its own (it runs on no machine), and the audit goes on: one malformed
+    file never hides what the others are, nor does one the judgement fails on (an
+    ``internal`` finding naming it: a harness bug must not mask a real fail)."""
     globs = allowed_foreign(platform, allow)
-    result = Audit()
+    result = Audit() if result is None else result
     for path, head, size in files:
         if head[:4] != b"\x7fELF":
             continue
         result.files += 1
-        broken = unloadable(head, size)
-        why = broken or judge_file(platform, head)
+        try:
+            broken = unloadable(head, size)
+            why = broken or judge(platform, head)
+        except Exception as exc:  # any bug, kept as this file's
+            result.failed(path, exc)
+            continue
         if why is None:
             continue
         if any(fnmatch.fnmatchcase(path, g) for g in globs):

@@ -525,8 +525,9 @@ CAUSES: tuple[Cause, ...] = (
                         "it serves what it would not have accepted as a push"),
           _rx(r"^not a JSON document: .*"),
           why="the registry served a manifest, index or config too big (over 4 MiB for a "
-              "manifest), nested too deep, or not a JSON object: a registry checks what is "
-              "pushed (distribution parses every manifest, and Go's JSON reader refuses "
+              "manifest), nested too deep, not a JSON object, or without a field the "
+              "image-spec requires (harness.core.oci): a registry checks what is pushed "
+              "(distribution parses every manifest, and Go's JSON reader refuses "
               "10,000 levels), so the registry or a proxy is at fault, not the image"),
     Cause("registry-unreachable", Kind.ERROR, REGISTRY_STAGES,
           lambda e, m: (f"registry {e.host} cannot be reached: {_first_line(e, m)}",

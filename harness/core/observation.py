@@ -187,7 +187,9 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
                                "allowed": result.allowed, "seconds": round(seconds, 2),
                                "foreign": [str(f) for f in result.foreign],
                                "malformed": [str(f) for f in result.malformed],
-                               "malformed_count": result.malformed_count})
+                               "malformed_count": result.malformed_count,
+                               "internal": [str(f) for f in result.internal],
+                               "internal_count": result.internal_count})
 
 
 def linkage(result: Linkage) -> Observation:

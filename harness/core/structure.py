@@ -35,9 +35,9 @@ from harness.core.platforms import PLATFORMS, Platform
 from harness.core.usercheck import (
     MATCH_SECONDS,
     NAMES,
-    OUTPUT_CAP_TEXT,
     PatternTimeout,
     expand,
+    whole,
 )
 
 PREFIX = "cst:"  # a structure test's source: cst:FILE::NAME
@@ -598,24 +598,12 @@ def _patterns(expected: tuple[str, ...], excluded: tuple[str, ...], text: str, w
          if search(p, text, platform)]
 
 
-class Truncated(UsageError):
-    """A pattern asked of more text than the harness reads (OUTPUT_CAP, as declared checks):
-    no answer, rather than one about the first part alone, where ``$``, ``\\Z`` and a
-    lookahead see the cut as the end and an excluded pattern past it is never seen."""
-
-
-def _whole(dropped: int, patterns: tuple[str, ...], what: str, fix: str) -> None:
-    if dropped and patterns:
-        raise Truncated(f"{what} is {dropped} bytes longer than the {OUTPUT_CAP_TEXT} a "
-                        "structure test reads, so its patterns cannot be judged", fix)
-
-
 def judge_command(test: CommandTest, answer: CommandAnswer, platform: Platform) -> list[str]:
     """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code.
-    Raises :class:`Truncated` where the output had more than OUTPUT_CAP to match."""
+    Raises usercheck.Truncated where the output had more than OUTPUT_CAP to match."""
     if answer.setup_error:
         return [f"error in setup: {answer.setup_error}"]
-    _whole(answer.dropped, test.expected_output + test.excluded_output + test.expected_error
+    whole(answer.dropped, test.expected_output + test.excluded_output + test.expected_error
            + test.excluded_error, f"the output of {_echo(test.name)}",
            "make the command print less (| grep, | tail), in its commandTest")
     errors = _patterns(test.expected_error, test.excluded_error, answer.stderr, "error",
@@ -656,10 +644,10 @@ def judge_existence(test: FileExistenceTest, answer: FileAnswer, path: str) -> l
 def judge_content(test: FileContentTest, answer: FileAnswer, path: str,
                   platform: Platform) -> list[str]:
     """file_content.go's Run: the file is read, every expected pattern in it, no excluded.
-    Raises :class:`Truncated` where the file is longer than OUTPUT_CAP."""
+    Raises usercheck.Truncated where the file is longer than OUTPUT_CAP."""
     if answer.content is None:
         return [f"Failed to open {path}. Error: {answer.error or 'not found in image'}"]
-    _whole(answer.dropped, test.expected + test.excluded, path,
+    whole(answer.dropped, test.expected + test.excluded, path,
            "test a smaller file, or a command's shorter output (grep, head) in a commandTest")
     return _patterns(test.expected, test.excluded, answer.content, "file content string",
                      platform)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +99,21 @@ def matches(template: str, platform: Platform, output: str,
             f"/{template}/ did not finish matching {len(output)} characters within "
             f"{MATCH_SECONDS:.0f} s", "rewrite the pattern without nested repetition, such "
             "as (a|aa)+ or (a+)+, or anchor it") from None
+
+
+class Truncated(UsageError):
+    """A pattern asked of more text than the harness reads (:data:`OUTPUT_CAP`): no answer,
+    rather than one about the first part alone, where ``$``, ``\\Z`` and a lookahead see the
+    cut as the end and a pattern that must not appear may be past it. The rule of declared
+    checks and structure tests alike."""
+
+
+def whole(dropped: int, patterns: Iterable[str], what: str, fix: str) -> None:
+    """Raises :class:`Truncated` where ``dropped`` bytes of the text were not read and a
+    non-empty pattern (or a comparison of the whole text) is asked of it."""
+    if dropped and any(patterns):
+        raise Truncated(f"{what} is {dropped} bytes longer than the {OUTPUT_CAP_TEXT} the "
+                        "harness reads, so its patterns cannot be judged", fix)
 
 
 def parse_pattern(expect: str, where: str, key: str = "expect") -> None:

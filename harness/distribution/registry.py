@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import docker.auth
 import requests
 
-from harness.core import jsondoc
+from harness.core import jsondoc, oci
 from harness.core.diagnosis import Event, Stage, clean, diagnose
 from harness.core.errors import CannotCheck
 from harness.machine import deadline
@@ -204,23 +204,31 @@ class Registry:
                              headers={"Accept": ACCEPT})
         media = resp.headers.get("Content-Type", "").split(";")[0]
         body = resp.content
+        what = f"GET /v2/{repo}/manifests/{reference}"
+        doc = self.document(body, what)
         if not media or media == "application/json":
-            media = str(self.document(body, f"GET /v2/{repo}/manifests/{reference}")
-                        .get("mediaType", MANIFEST_V2))
+            media = str(doc.get("mediaType", MANIFEST_V2))
+        # Every caller reads a manifest it got here as an index or else as an image manifest:
+        # its shape is checked once, here, for them all.
+        self.document(body, what, shape="an image index" if media in INDEXES
+                      else "an image manifest")
         return media, body, digest_of(body)
 
-    def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES) -> dict[str, Any]:
+    def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES,
+                 shape: str | None = None) -> dict[str, Any]:
         """``body``, a JSON object the registry served as ``what``, read bounded
-        (harness.core.jsondoc); one too big, too deep or not a JSON object is the registry's
-        fault (diagnosis: registry-garbled), never a crash."""
+        (harness.core.jsondoc), and of the ``shape`` named (harness.core.oci) if any; one too
+        big, too deep, not a JSON object or of another shape is the registry's fault
+        (diagnosis: registry-garbled), never a crash."""
         try:
             doc = jsondoc.parse(body, max_bytes=limit)
         except ValueError as exc:  # jsondoc.Exceeded too
             reason = str(exc)
         else:
-            if isinstance(doc, dict):
+            if not isinstance(doc, dict):
+                reason = "not a JSON object"
+            elif shape is None or (reason := oci.shape_error(doc, shape) or "") == "":
                 return doc
-            reason = "not a JSON object"
         # ``what`` may name a digest the registry gave: bounded like all it says.
         d = diagnose(Event(Stage.CHECK, output=f"not a JSON document: {reason}",
                            host=self.host, command=clean(what, 200)))
@@ -229,7 +237,7 @@ class Registry:
     def get_config(self, repo: str, digest: str) -> dict[str, Any]:
         """The image config ``digest``, read as :meth:`document`."""
         return self.document(self.get_blob(repo, digest), f"GET /v2/{repo}/blobs/{digest}",
-                             CONFIG_BYTES)
+                             CONFIG_BYTES, shape="an image config")
 
     def has_manifest(self, repo: str, reference: str) -> bool:
         resp = self._request("HEAD", f"/v2/{repo}/manifests/{reference}", ok=(200, 404),

@@ -264,14 +264,28 @@ def read_structure(path: Path, shown: str) -> structure.StructureFile:
     return structure.parse(structure.load(data, shown, path.suffix == ".json"), shown)
 
 
+# Bytes of pyproject.toml read: a project's is a few kilobytes.
+PYPROJECT_LIMIT = 16 << 20
+
+
 def _section(root: Path) -> dict[str, Any]:
+    """[tool.harness] of the project's pyproject.toml ({} if there is none); read as a
+    user's file (a regular file only, bounded), and one tomllib cannot read is bad input."""
     path = root / "pyproject.toml"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {}
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(files.read_regular(path, PYPROJECT_LIMIT).decode())
+    except files.NotRegular as exc:
+        raise UsageError(str(exc), "make pyproject.toml a regular file") from None
+    except files.TooBig:
+        raise UsageError(f"{path} is bigger than {PYPROJECT_LIMIT >> 20} MiB, too big to be a "
+                         "project's pyproject.toml", "fix pyproject.toml") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise UsageError(f"cannot read {path}: a value is nested too deep for Python's TOML "
+                         "reader", "fix pyproject.toml: nest arrays and tables a few levels "
+                         "deep, not thousands") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
     section = data.get("tool", {}).get("harness", {})
     if not isinstance(section, dict):

@@ -189,3 +189,16 @@ def test_answers_missing_on_either_side_or_failed_are_not_compared() -> None:
     errored["observed"]["dpkg"]["error"] = "timed out"
     assert attest.compare({"linux/arm64": then}, {"linux/arm64": errored}) == []
     assert attest.compare({"linux/arm64": then}, {"linux/amd64": with_dpkg("arm64")}) == []
+
+
+def test_the_sbom_says_the_unowned_files_are_unknown_where_the_lists_budget_was_spent() -> None:
+    """Past the budget of dpkg's file lists no unowned file is listed: the SBOM said "0 ELF
+    files no package owns", a claim nothing was checked for."""
+    spent = ("dpkg's file lists are more than the 64 MiB read of one image: 3 not read whole "
+             "(/var/lib/dpkg/info/a.list)")
+    cut = entry()
+    cut["observed"]["elf-audit"]["detail"] = {"files": 902, "unowned_error": spent}
+    spdx = predicate(attest.statements(cut, "registry.example/app", MANIFEST, FACTS)[0])
+    assert "0 ELF files" not in spdx["comment"]
+    assert "no package owns: not known" in spdx["comment"] and spent in spdx["comment"]
+    assert not any(p.get("primaryPackagePurpose") == "FILE" for p in spdx["packages"])

@@ -123,3 +123,27 @@ def test_a_file_no_loader_can_read_is_its_own_finding_and_hides_no_other(
 def test_exported_names_become_the_paths_in_the_image(name: str, path: str) -> None:
     """A leading dot belongs to the name: only a "./" prefix is dropped."""
     assert audit.archive_path(name) == path
+
+
+def test_a_file_whose_judgement_raises_is_an_internal_finding_naming_it_the_rest_judged(
+        native: bytes) -> None:
+    """An unexpected exception on one file ended the run (exit 70) and hid the other files'
+    fail; now it is that file's `internal` finding, and the foreign file is still a fail."""
+
+    def judge(platform: object, head: bytes) -> str | None:
+        if head == odd:
+            raise IndexError("x" * 10_000)  # a reader's bug, on this file only
+        return audit.judge_file(ARM64, head)
+
+    odd = native[:-1] + b"\x01"
+    files = [("/usr/bin/odd", odd, 10_000), ("/usr/bin/tool", native, 10_000)]
+    got = audit.audit(ARM64, files, judge=judge)
+    assert [f.path for f in got.foreign] == ["/usr/bin/tool"] and got.count == 1
+    assert [f.path for f in got.internal] == ["/usr/bin/odd"] and got.internal_count == 1
+    findings = judge_source(ARM64, obs.elf_audit("linux/arm64", got, 0.1), "amd64",
+                            RunMode(RunKind.NATIVE), frozenset())
+    kinds = {f.kind: f for f in findings}
+    assert set(kinds) == {Kind.MISMATCH, Kind.INTERNAL}
+    assert "/usr/bin/tool" in kinds[Kind.MISMATCH].message
+    internal = kinds[Kind.INTERNAL].message
+    assert "/usr/bin/odd" in internal and "IndexError" in internal and len(internal) < 600

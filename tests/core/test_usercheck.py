@@ -152,8 +152,37 @@ def test_output_past_the_cap_is_said_not_taken_for_a_mismatch() -> None:
     seen = obs.declared(one(expect="never-printed"), "z" * 1000)
     seen.detail["dropped_bytes"] = 5_000_000
     [finding] = judge(ARM, [seen], "x86_64", QEMU).findings
-    assert finding.kind is Kind.USAGE and "more than the 64 MiB" in finding.message
-    assert "5000000 bytes more" in finding.message and "| tail" in finding.fix
+    assert finding.kind is Kind.USAGE and "longer than the 64 MiB" in finding.message
+    assert "5000000 bytes longer" in finding.message and "| tail" in finding.fix
+
+
+@pytest.mark.parametrize("expect", ["^z+$", "z{1000}", "^(?!.*error)"])
+def test_a_cut_output_gives_no_verdict_from_its_pattern_even_where_it_matches(
+        expect: str) -> None:
+    """`$` matches at the cut and a must-not-appear lookahead never sees what is past it: a
+    pattern found in the first 64 MiB is no pass either (as a structure test's)."""
+    seen = obs.declared(one(expect=expect), "z" * 1000)
+    assert matches(expect, ARM, "z" * 1000)  # what was read alone would pass
+    seen.detail["dropped_bytes"] = 5_000_000
+    judged = judge(ARM, [seen], "x86_64", QEMU)
+    [finding] = judged.findings
+    assert finding.kind is Kind.USAGE and finding.kind.exit_status == 4
+    assert judged.verdict is not Verdict.PASS
+    assert "check app" in finding.message and "5000000 bytes" in finding.message
+    assert "cannot be judged" in finding.message and "| tail" in finding.fix
+
+
+def test_a_cut_output_of_a_same_check_is_not_compared_as_whole() -> None:
+    """With `same = true` the output is compared whole across platforms: cut, it cannot be,
+    even with an empty expect."""
+    check = one(expect="", same=True)
+    seen = obs.declared(check, "z" * 1000, ARM)
+    seen.detail["dropped_bytes"] = 1
+    [finding] = judge(ARM, [seen], "x86_64", QEMU).findings
+    assert finding.kind is Kind.USAGE
+    cut_without_pattern = obs.declared(one(expect=""), "z" * 1000)
+    cut_without_pattern.detail["dropped_bytes"] = 1  # nothing asked of the text: status only
+    assert judge(ARM, [cut_without_pattern], "x86_64", QEMU).verdict == Verdict.PASS
 
 
 def test_a_pattern_that_backtracks_forever_is_bad_input_naming_the_check(

@@ -45,6 +45,17 @@ INDEX = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
     {"mediaType": OCI_MANIFEST, "digest": DIGEST, "size": 2,
      "platform": {"os": "linux", "architecture": "amd64"}}]}).encode()
 
+CONFIG = {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": DIGEST, "size": 2}
+
+
+def shaped(**fields: object) -> bytes:
+    """An image manifest, with ``fields`` in place of its own."""
+    return json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": CONFIG,
+                       "layers": [], **fields}).encode()
+
+
+MANIFEST = shaped()
+
 
 class HostileRegistry(BaseHTTPRequestHandler):
     """A registry that serves ``served`` (path suffix -> media type, body) and 404 else."""
@@ -88,9 +99,31 @@ def hostile() -> Iterator[tuple[str, dict[str, tuple[str, bytes]]]]:
     ({"/manifests/1": ("application/json", DEEP)}, "more than 64 levels of nesting"),
     ({"/manifests/1": (OCI_INDEX, INDEX), f"/manifests/{DIGEST}": (OCI_MANIFEST, DEEP)},
      "more than 64 levels of nesting"),
-    ({"/manifests/1": (OCI_MANIFEST, json.dumps({"config": {"digest": DIGEST}}).encode()),
+    ({"/manifests/1": (OCI_MANIFEST, MANIFEST),
       f"/blobs/{DIGEST}": ("application/octet-stream", DEEP)},
      "more than 64 levels of nesting"),
+    # Valid JSON of the wrong shape: KeyError, TypeError or AttributeError before.
+    ({"/manifests/1": (OCI_MANIFEST, b'{"layers": []}')}, "'config' is a required property"),
+    ({"/manifests/1": (OCI_MANIFEST, shaped(layers={"a": 1}))}, "is not of type 'array'"),
+    ({"/manifests/1": (OCI_MANIFEST, shaped(layers=[{"mediaType": "x", "size": 1}]))},
+     "'digest' is a required"),
+    ({"/manifests/1": (OCI_MANIFEST, shaped(config={**CONFIG, "digest": "../../x"}))},
+     "does not match"),
+    ({"/manifests/1": (OCI_MANIFEST, shaped(layers=[{**CONFIG, "size": "big"}]))},
+     "is not of type 'integer'"),
+    ({"/manifests/1": (OCI_INDEX, b'{"manifests": {"a": 1}}')}, "is not of type 'array'"),
+    ({"/manifests/1": (OCI_INDEX, b'{"manifests": [{"platform": {}}]}')},
+     "is a required property"),
+    ({"/manifests/1": (OCI_INDEX, INDEX.replace(b'{"os": "linux", "architecture": "amd64"}',
+                                                b'"linux/amd64"'))},
+     "is not of type 'object'"),
+    ({"/manifests/1": (OCI_INDEX, INDEX), f"/manifests/{DIGEST}": (OCI_MANIFEST, b"{}")},
+     "'config' is a required property"),
+    ({"/manifests/1": (OCI_MANIFEST, MANIFEST),
+      f"/blobs/{DIGEST}": ("application/octet-stream", b'{"os": "linux"}')},
+     "'architecture' is a required property"),
+    ({"/manifests/1": ("application/json", b'{"mediaType": "%s"}' % OCI_INDEX.encode())},
+     "'manifests' is a required property"),
     ({"/manifests/1": (OCI_INDEX, b"[" + b" " * (5 << 20) + b"]")}, "more than 4194304 bytes"),
     ({"/manifests/1": (OCI_INDEX, b"{not json")}, "Expecting property name"),
     ({"/manifests/1": (OCI_INDEX, b"[1, 2]")}, "not a JSON object"),

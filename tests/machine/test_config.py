@@ -507,3 +507,22 @@ def test_every_pyproject_key_is_read_into_its_field_as_its_flag_is(
     pyproject.write_text(f"[tool.harness]\n{option.toml_key} = {_toml(sample)}\n")
     from_pyproject = getattr(load(tmp_path), option.attr)
     assert from_pyproject == from_flag != default
+
+
+def test_a_pyproject_nested_past_what_tomllib_can_read_is_one_line_naming_it(
+        tmp_path: Path) -> None:
+    """100k nested inline arrays made tomllib raise RecursionError: exit 70, a traceback."""
+    project = write_pyproject(tmp_path, "x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    done = load_elsewhere(project)
+    refused(done, "pyproject.toml")
+    assert "nested too deep" in done.stdout and "Traceback" not in done.stderr
+    assert len(done.stdout) < 1000
+
+
+def test_a_pyproject_that_is_no_regular_file_is_refused_not_taken_for_none(
+        tmp_path: Path) -> None:
+    """A FIFO in pyproject.toml's place was no file: its settings were silently the defaults
+    (a `require` dropped); opening it would block for ever."""
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    os.mkfifo(tmp_path / "pyproject.toml")
+    refused(load_elsewhere(tmp_path), "pyproject.toml is a FIFO, not a regular file")
