@@ -1,7 +1,11 @@
 """``multiarch-harness matrix``: the platforms to build as a GitHub Actions matrix (JSON on
 stdout, for ``fromJSON``): those of ``--platform`` / ``[tool.harness]``, or with
 ``--platforms-from-base [REF]`` those the base image's index offers (attestation entries
-dropped; platforms the table does not know named on stderr and left out)."""
+dropped; platforms the table does not know named on stderr and left out).
+
+``--pin REF`` (or ``--pin --builder-outputs JSON``, docker/github-builder's outputs) prints
+instead the reference by its digest, ``HOST/REPO@DIGEST``: what every job of a check then
+checks, whatever the tag says by then."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 
 from harness.core import options, reference
 from harness.core.errors import UsageError
-from harness.core.matrix import matrix
+from harness.core.matrix import builder_reference, matrix
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
 from harness.core.reference import parse_reference
@@ -42,12 +46,43 @@ def base_platforms(ref: str, insecure: bool) -> tuple[list[Platform], list[str]]
     return known, unknown
 
 
+def pinned(ref: str, builder_outputs: str, insecure: bool) -> str:
+    """``HOST/REPO@DIGEST`` of ``ref`` or of the builder's outputs (exactly one given), the
+    digest the registry answers for it: a digest named is one that must exist."""
+    if bool(ref.strip()) == bool(builder_outputs.strip()):
+        raise UsageError("--pin needs exactly one of a REF and --builder-outputs",
+                         "give the ref input or the builder-outputs input, not both")
+    text = builder_reference(builder_outputs) if builder_outputs.strip() else ref
+    parsed = parse_reference(reference.with_registry(reference.check(text)))
+    with Registry(parsed.host, insecure=insecure) as registry:
+        # The registry answered and holds nothing by that name: bad input (as check says
+        # it), not a runner to retry.
+        if not registry.has_manifest(parsed.repository, parsed.reference):
+            raise UsageError(f"nothing is published under {parsed}",
+                             "name what the build pushed (its digest or a tag)")
+        _media, _body, digest = registry.get_manifest(parsed.repository, parsed.reference)
+    if parsed.digest and digest != parsed.digest:
+        raise UsageError(f"the registry answers {digest} for {parsed.digest}",
+                         "name the digest the build pushed")
+    return f"{parsed.host}/{parsed.repository}@{digest}"
+
+
 def main(argv: list[str]) -> int:
     parser = options.argument_parser("matrix", description=__doc__)
     parser.add_argument("--platforms-from-base", nargs="?", const="", default=None,
                         metavar="REF", help="the platforms of the base image's index "
                         "(default REF: the Dockerfile's base)")
+    parser.add_argument("--pin", nargs="?", const="", default=None, metavar="REF",
+                        help="print REF (or the --builder-outputs' image) by its digest")
+    parser.add_argument("--builder-outputs", default="", metavar="JSON",
+                        help="docker/github-builder's outputs, toJSON(needs.JOB.outputs)")
     args = parser.parse_args(argv)
+    if args.pin is not None:
+        print(pinned(args.pin, args.builder_outputs, args.insecure_registry))
+        return Exit.OK
+    if args.builder_outputs:
+        raise UsageError("--builder-outputs goes with --pin", "write matrix --pin "
+                         "--builder-outputs JSON")
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms)
     platforms = cfg.platforms
     if args.platforms_from_base is not None:

@@ -201,6 +201,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("ref", "--ref", "str", None,
            "check this image instead of building: HOST[:PORT]/REPO:TAG or a local image",
            frozenset({"build"}), "REF", in_pyproject=False),
+    Option("index_platforms", "--index-platforms", "list", (),
+           "with a check of an index: every platform it must hold, when --platform checks "
+           "only some of them (a CI job per platform; default: --platform's)",
+           frozenset({"build"}), "OS/ARCH[/VARIANT]", in_pyproject=False),
     Option("insecure_registry", "--insecure-registry", "bool", False,
            "allow plain HTTP to a registry that is not on loopback",
            frozenset({"build", "publish", "merge", "matrix"})),

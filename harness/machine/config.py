@@ -58,6 +58,8 @@ class HarnessConfig:
     offline_bases: bool = False  # never pull a base; serve Debian FROMs from made ones
     no_cache: bool = False
     ref: str | None = None  # check this published or local image instead of building
+    # The platforms the checked index must hold, where this run checks only some (CI jobs).
+    index_platforms: list[Platform] = field(default_factory=list)
     insecure_registry: bool = False
     no_attest: bool = False
     target: str | None = None  # the Dockerfile stage to build
@@ -307,6 +309,14 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         platforms = parse_platforms(list(value("platforms")))
     except UnknownPlatform as exc:
         raise UsageError(str(exc), "pass --platform with a name from that list") from exc
+    try:
+        index_platforms = parse_platforms(list(value("index_platforms")))
+    except UnknownPlatform as exc:
+        raise UsageError(str(exc), "pass --index-platforms with names from that list") from exc
+    beyond = [p.name for p in platforms if index_platforms and p not in index_platforms]
+    if beyond:
+        raise UsageError(f"--platform {beyond[0]} is not one of --index-platforms",
+                         "name in --index-platforms every platform the index must hold")
     dockerfile = path("dockerfile", options.BY_KEY["dockerfile"].default)
     checks = usercheck.parse(section.get("checks", {}))  # [tool.harness.checks], checked
     structure_files = tuple(read_structure(path_of(f), f) for f in value("structure_tests"))
@@ -340,6 +350,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         offline_bases=value("offline_bases"),
         no_cache=value("no_cache"),
         ref=value("ref"),
+        index_platforms=index_platforms,
         insecure_registry=value("insecure_registry"),
         no_attest=value("no_attest"),
         target=value("target"),

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry, RegistryError
 from tests.helpers import FIXTURES, TINY, debian_package, make_tiny_base
 from tests.second_engine import second_engine
-from tests.workflow import Play
+from tests.workflow import CHECK, Play, load
 
 PYPROJECT = f"""\
 [tool.harness]
@@ -175,3 +176,83 @@ def test_a_platform_that_fails_moves_no_tag_and_is_annotated(
     [annotation] = [line for line in text.splitlines() if line.startswith("::")]
     assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
     assert "**Release blocked: the image is wrong** on `linux/arm64`" in text
+
+
+def buildx(*args: str) -> None:
+    done = subprocess.run(["docker", "buildx", *args], capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_check_workflow_gates_an_index_someone_else_built(
+        tmp_path: Path, tiny_base: Any, docker_client: docker.DockerClient) -> None:
+    """check.yml after a build that is not the harness's: plain `docker buildx build` a
+    platform at a time (this machine's docker driver cannot push a multi-platform build at
+    once), each pushed by tag, `imagetools create` the index. Its arm64 image carries an
+    x86_64 program. The workflow is given the index as docker/github-builder's outputs name
+    it (digest and meta-json), checks each platform by digest on its runner (both labels on
+    this machine's engine: arm64 under QEMU), merges the reports and blocks on arm64 only."""
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / "foreign-binary", context)
+    (tmp_path / "tool.c").write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(context / "tool"),
+                    str(tmp_path / "tool.c")], check=True)
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text("[tool.harness]\nrequire = []\n")
+    with LocalRegistry(docker_client) as local:
+        sources = []
+        for name in ("linux/amd64", "linux/arm64"):
+            tag = f"{local.host}/app:{parse_platform(name).slug}"
+            try:
+                buildx("build", "--platform", name, "--load", "-t", tag,
+                       "--build-arg", f"BASE_IMAGE={tiny_base(name)}", str(context))
+                docker_client.images.push(tag)
+            finally:
+                docker_client.images.remove(tag, force=True)
+            sources.append(tag)
+        buildx("imagetools", "create", "-t", f"{local.host}/app:1.0", *sources)
+        with Registry(local.host) as reg:
+            _media, _body, digest = reg.get_manifest("app", "1.0")
+        outputs = {"digest": digest, "output-type": "image", "signed": "false",
+                   "meta-json": json.dumps({"tags": [f"{local.host}/app:1.0"],
+                                            "labels": {}, "annotations": []})}
+        run = Play(checkout, tmp_path / "play", inputs={"builder-outputs": json.dumps(outputs)},
+                   runners={"ubuntu-24.04": {}, "ubuntu-24.04-arm": {}},
+                   workflow=load(CHECK))
+        run.all()
+        logs = "\n".join(j.log for jobs in run.runs.values() for j in jobs)
+        [matrix] = run.runs["matrix"]
+        assert matrix.ok, logs[-6000:]
+        # Pinned once, by digest; the platforms and their runners from the index itself.
+        assert matrix.outputs["ref"] == f"{local.host}/app@{digest}"
+        by = {leg.matrix["platform"]: leg for leg in run.runs["check"]}
+        assert {p: leg.matrix["runner"] for p, leg in by.items()} == {
+            "linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
+        assert by["linux/amd64"].ok, by["linux/amd64"].log[-4000:]
+        assert not by["linux/arm64"].ok
+        assert dict(by["linux/arm64"].steps)["Upload the report"] == "ran"
+        # The ref input instead: its tag pinned to the same digest; a digest the registry
+        # does not hold is bad input, one line.
+        pin = subprocess.run([sys.executable, "-m", "harness", "matrix", "--pin",
+                              f"{local.host}/app:1.0"],
+                             capture_output=True, text=True, check=False, timeout=60)
+        assert pin.stdout.strip() == f"{local.host}/app@{digest}", pin.stderr
+        unknown = subprocess.run([sys.executable, "-m", "harness", "matrix", "--pin",
+                                  f"{local.host}/app@sha256:{'0' * 64}"],
+                                 capture_output=True, text=True, check=False, timeout=60)
+        assert unknown.returncode == Exit.USAGE and not unknown.stdout, unknown.stderr
+        assert "nothing is published under" in unknown.stderr
+    for leg in run.runs["check"]:
+        [report_file] = (run.work / "runners").glob(f"check-*/reports/{leg.matrix['slug']}/"
+                                                    "report.json")
+        assert json.loads(report_file.read_text())["index"]["digest"] == digest
+    [job] = run.runs["summary"]
+    assert not job.ok  # the gate: the harness's exit status
+    text, report = summary(run)
+    assert report["exit_status"] == Exit.IMAGE_WRONG
+    assert {p["platform"]: p["verdict"] for p in report["platforms"]} == {
+        "linux/amd64": "pass", "linux/arm64": "fail"}
+    [annotation] = [line for line in text.splitlines() if line.startswith("::")]
+    assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
+    assert "/usr/local/bin/tool" in text
