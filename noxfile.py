@@ -219,8 +219,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy over the harness, the tests and this file; the GitHub workflows; the
-    documentation site, strict."""
+    """ruff and mypy over the harness, the tests and this file; the GitHub workflows and the
+    GitLab template; the documentation site, strict."""
     _install(session, "dev", "docs")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
@@ -230,6 +230,11 @@ def lint(session: nox.Session) -> None:
     workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", "-m", "tests.workflow", "shellcheck", *workflows)
+    # The GitLab template: GitLab's published CI schema (vendored there too); its hidden
+    # jobs, merged into the jobs that extend them, and shellcheck: tests/test_ci_templates.py.
+    templates = [str(p) for p in sorted(Path("ci/gitlab").glob("*.yml"))]
+    session.run("check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", *templates)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_ci_templates.py")
     _build_docs(session)
 
 
