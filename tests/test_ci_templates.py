@@ -6,7 +6,6 @@ script."""
 
 from __future__ import annotations
 
-import copy
 import importlib.resources
 import json
 import shutil
@@ -16,40 +15,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "ci" / "gitlab" / "multiarch-check.gitlab-ci.yml"
-KEYWORDS = {"variables", "default", "include", "stages", "workflow", "spec"}
-
-
-def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
-    return data
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """GitLab's extends: hashes merged key by key, anything else (lists too) replaced."""
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and \
-            isinstance(out.get(key), dict) else copy.deepcopy(value)
-    return out
-
-
-def resolved(data: dict[str, Any], name: str) -> dict[str, Any]:
-    job = data[name]
-    parents = job.get("extends", [])
-    merged: dict[str, Any] = {}
-    for parent in [parents] if isinstance(parents, str) else parents:
-        merged = _merge(merged, resolved(data, parent))
-    return _merge(merged, {k: v for k, v in job.items() if k != "extends"})
-
-
-def jobs(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The jobs GitLab runs, each as it runs it."""
-    return {name: resolved(data, name) for name in data
-            if name not in KEYWORDS and not name.startswith(".")}
+from tests.gitlab import KEYWORDS, jobs, load
 
 
 def schema() -> dict[str, Any]:
