@@ -5,7 +5,8 @@ dropped; platforms the table does not know named on stderr and left out).
 
 ``--pin REF`` (or ``--pin --builder-outputs JSON``, docker/github-builder's outputs) prints
 instead the reference by its digest, ``HOST/REPO@DIGEST``: what every job of a check then
-checks, whatever the tag says by then."""
+checks, whatever the tag says by then; with ``--registry-host`` only its registry's host,
+without asking it (to log in first)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from harness.core.errors import UsageError
 from harness.core.matrix import builder_reference, matrix
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform, UnknownPlatform, parse_platforms
-from harness.core.reference import parse_reference
+from harness.core.reference import Reference, parse_reference
 from harness.distribution.publish import index_platforms
 from harness.distribution.registry import INDEXES, Registry
 from harness.machine import config as harness_config
@@ -46,14 +47,19 @@ def base_platforms(ref: str, insecure: bool) -> tuple[list[Platform], list[str]]
     return known, unknown
 
 
-def pinned(ref: str, builder_outputs: str, insecure: bool) -> str:
-    """``HOST/REPO@DIGEST`` of ``ref`` or of the builder's outputs (exactly one given), the
-    digest the registry answers for it: a digest named is one that must exist."""
+def to_pin(ref: str, builder_outputs: str) -> Reference:
+    """What ``--pin`` checks: ``ref`` or the builder's image (exactly one given)."""
     if bool(ref.strip()) == bool(builder_outputs.strip()):
         raise UsageError("--pin needs exactly one of a REF and --builder-outputs",
                          "give the ref input or the builder-outputs input, not both")
     text = builder_reference(builder_outputs) if builder_outputs.strip() else ref
-    parsed = parse_reference(reference.with_registry(reference.check(text)))
+    return parse_reference(reference.with_registry(reference.check(text)))
+
+
+def pinned(ref: str, builder_outputs: str, insecure: bool) -> str:
+    """``HOST/REPO@DIGEST`` of ``ref`` or of the builder's outputs (exactly one given), the
+    digest the registry answers for it: a digest named is one that must exist."""
+    parsed = to_pin(ref, builder_outputs)
     with Registry(parsed.host, insecure=insecure) as registry:
         # The registry answered and holds nothing by that name: bad input (as check says
         # it), not a runner to retry.
@@ -76,10 +82,17 @@ def main(argv: list[str]) -> int:
                         help="print REF (or the --builder-outputs' image) by its digest")
     parser.add_argument("--builder-outputs", default="", metavar="JSON",
                         help="docker/github-builder's outputs, toJSON(needs.JOB.outputs)")
+    parser.add_argument("--registry-host", action="store_true",
+                        help="with --pin: print only the registry's host, asking nothing "
+                        "(to log in before the pin)")
     args = parser.parse_args(argv)
     if args.pin is not None:
-        print(pinned(args.pin, args.builder_outputs, args.insecure_registry))
+        print(to_pin(args.pin, args.builder_outputs).host if args.registry_host else
+              pinned(args.pin, args.builder_outputs, args.insecure_registry))
         return Exit.OK
+    if args.registry_host:
+        raise UsageError("--registry-host goes with --pin", "write matrix --pin REF "
+                         "--registry-host")
     if args.builder_outputs:
         raise UsageError("--builder-outputs goes with --pin", "write matrix --pin "
                          "--builder-outputs JSON")

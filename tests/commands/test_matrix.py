@@ -121,3 +121,21 @@ def test_pin_takes_exactly_one_of_a_ref_and_the_builder_outputs(
             main(argv)
     with pytest.raises(UsageError, match="goes with --pin"):
         main(["--builder-outputs", builder_outputs()])
+
+
+def test_the_registry_to_log_in_to_is_known_before_it_is_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check.yml logs in before the pin (a private registry answers nothing anonymous): the
+    host comes from the inputs alone; port 9 of loopback answers nothing, so a lookup would
+    fail."""
+    monkeypatch.chdir(tmp_path)
+    outputs = json.dumps({"digest": DIGEST, "meta-json": json.dumps(
+        {"tags": ["127.0.0.1:9/app:1"]})})
+    for argv, host in ((["--pin", "", "--builder-outputs", outputs], "127.0.0.1:9"),
+                       (["--pin", "ghcr.io/o/app:1"], "ghcr.io"),
+                       (["--pin", "me/app:1"], "registry-1.docker.io")):
+        assert main([*argv, "--registry-host"]) == 0
+        assert capsys.readouterr().out == f"{host}\n"
+    with pytest.raises(UsageError, match="goes with --pin"):
+        main(["--registry-host"])
