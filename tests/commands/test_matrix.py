@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.commands.matrix import main
 from harness.core.errors import UsageError
@@ -139,3 +141,19 @@ def test_the_registry_to_log_in_to_is_known_before_it_is_asked(
         assert capsys.readouterr().out == f"{host}\n"
     with pytest.raises(UsageError, match="goes with --pin"):
         main(["--registry-host"])
+
+
+@given(host=st.sampled_from(["", "ghcr.io/", "127.0.0.1:5000/", "localhost:5000/", "[::1]:5000/"]),
+       path=st.lists(st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,4})?", fullmatch=True),
+                     min_size=1, max_size=3),
+       tag=st.one_of(st.just(""), st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}",
+                                                fullmatch=True)))
+def test_the_repository_is_the_meta_tag_without_its_tag_whatever_the_port(
+        host: str, path: list[str], tag: str) -> None:
+    """A registry's port is a colon too: only the colon after the last slash starts a tag."""
+    from harness.core.matrix import builder_reference
+
+    repository = host + "/".join(path)
+    name = f"{repository}:{tag}" if tag else repository
+    outputs = json.dumps({"digest": DIGEST, "meta-json": json.dumps({"tags": [name]})})
+    assert builder_reference(outputs) == f"{repository}@{DIGEST}"
