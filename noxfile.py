@@ -33,6 +33,9 @@ SOFTWARE = 70
 # The tests of each package of the harness (fast first), then the engine's integration tests.
 PACKAGE_TESTS = ["tests/core", "tests/machine", "tests/containers", "tests/distribution",
                  "tests/plugin", "tests/commands"]
+# And the tests of the repository itself (the layers, the noxfile, the CI templates): every
+# tests/test_*.py, so that a new one cannot be left out of CI.
+OWN_TESTS = sorted(f"tests/{p.name}" for p in (Path(__file__).parent / "tests").glob("test_*.py"))
 
 
 def _load_sinks() -> Any:
@@ -198,8 +201,7 @@ def tests(session: nox.Session) -> None:
     args = [a for a in session.posargs if a != "--no-setup"]
     # --durations: the slowest tests in every CI log, to keep the run under its budget
     _run_keeping_status(session, "pytest", "-ra", "--durations=30",
-                        *(args or [*PACKAGE_TESTS, "tests/test_layers.py", "tests/test_noxfile.py",
-                                  "tests/engine"]),
+                        *(args or [*PACKAGE_TESTS, *OWN_TESTS, "tests/engine"]),
                         own_tests=True)
 
 
@@ -208,8 +210,7 @@ def unit(session: nox.Session) -> None:
     """The harness's unit tests alone: no engine, no root, no preflight (a minute or so)."""
     _install(session, "dev")
     _run_keeping_status(session, "pytest", "-ra", "-m", "not engine and not machine",
-                        *(session.posargs or [*PACKAGE_TESTS, "tests/test_layers.py",
-                                              "tests/test_noxfile.py"]),
+                        *(session.posargs or [*PACKAGE_TESTS, *OWN_TESTS]),
                         own_tests=True)
 
 
@@ -229,8 +230,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy over the harness, the tests and this file; the GitHub workflows; the
-    documentation site, strict."""
+    """ruff and mypy over the harness, the tests and this file; the GitHub workflows and the
+    GitLab template; the documentation site, strict."""
     _install(session, "dev", "docs")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
@@ -240,6 +241,11 @@ def lint(session: nox.Session) -> None:
     workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", "-m", "tests.workflow", "shellcheck", *workflows)
+    # The GitLab template: GitLab's published CI schema (vendored there too); its hidden
+    # jobs, merged into the jobs that extend them, and shellcheck: tests/test_ci_templates.py.
+    templates = [str(p) for p in sorted(Path("ci/gitlab").glob("*.yml"))]
+    session.run("check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", *templates)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_ci_templates.py")
     _build_docs(session)
 
 

@@ -1,4 +1,5 @@
-"""The reusable GitHub workflow (.github/workflows/multiarch.yml), read and played here.
+"""The reusable GitHub workflows (.github/workflows/multiarch.yml, which builds, and
+check.yml, which checks an index someone else built), read and played here.
 
 ``python -m tests.workflow shellcheck FILE...`` runs shellcheck on every ``run:`` script, as
 GitHub runs them (bash, -e, -o pipefail); ``nox -s lint`` calls it.
@@ -33,6 +34,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "multiarch.yml"
+CHECK = ROOT / ".github" / "workflows" / "check.yml"  # Play(..., workflow=load(CHECK))
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INSTALL = 'python -m pip install "$HARNESS"'
 

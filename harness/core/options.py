@@ -149,11 +149,15 @@ def _pairs(items: list[str], name: str, form: str) -> dict[str, str]:
     return args
 
 
-def _platforms(names: Any) -> list[Platform]:
+def _platforms(names: Any, flag: str = "--platform") -> list[Platform]:
     try:
         return parse_platforms(list(names))
     except UnknownPlatform as exc:
-        raise UsageError(str(exc), "pass --platform with a name from that list") from exc
+        raise UsageError(str(exc), f"pass {flag} with a name from that list") from exc
+
+
+def _index_platforms(names: Any) -> list[Platform]:
+    return _platforms(names, "--index-platforms") if names else []
 
 
 def _services(given: dict[str, str]) -> tuple[service.ServiceCheck, ...]:
@@ -255,6 +259,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("ref", "--ref", "str", None,
            "check this image instead of building: HOST[:PORT]/REPO:TAG or a local image",
            frozenset({"build"}), "REF", in_pyproject=False),
+    Option("index_platforms", "--index-platforms", "list", (),
+           "with a check of an index: every platform it must hold, when --platform checks "
+           "only some of them (a CI job per platform; default: --platform's)",
+           frozenset({"build"}), "OS/ARCH[/VARIANT]", in_pyproject=False,
+           parse=_index_platforms),
     Option("insecure_registry", "--insecure-registry", "bool", False,
            "allow plain HTTP to a registry that is not on loopback",
            frozenset({"build", "publish", "merge", "matrix"})),

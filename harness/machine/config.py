@@ -77,6 +77,8 @@ class HarnessConfig:
     offline_bases: bool = opt("offline_bases")  # never pull a base; serve Debian FROMs
     no_cache: bool = opt("no_cache")
     ref: str | None = opt("ref")  # check this published or local image instead of building
+    # The platforms the checked index must hold, where this run checks only some (CI jobs).
+    index_platforms: list[Platform] = opt("index_platforms")
     insecure_registry: bool = opt("insecure_registry")
     no_attest: bool = opt("no_attest")
     target: str | None = opt("target")  # the Dockerfile stage to build
@@ -348,6 +350,11 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
     )
+    beyond = [p.name for p in fields["platforms"]
+              if fields["index_platforms"] and p not in fields["index_platforms"]]
+    if beyond:
+        raise UsageError(f"--platform {beyond[0]} is not one of --index-platforms",
+                         "name in --index-platforms every platform the index must hold")
     cfg = HarnessConfig(root=root, checks=checks, report_dir_given="report_dir" in settings,
                         image_given=bool(value("image")), **fields)
     if (cfg.cache or cfg.cache_from or cfg.cache_to) and cfg.builder == "classic":

@@ -103,7 +103,8 @@ def _resolve_index(config: pytest.Config, cfg: HarnessConfig) -> IndexCheck | No
     if not is_registry_ref(cfg.ref):
         return None
     try:
-        return resolve(cfg.ref, cfg.platforms, insecure=cfg.insecure_registry)
+        return resolve(cfg.ref, cfg.index_platforms or cfg.platforms,
+                       insecure=cfg.insecure_registry)
     except UsageError as exc:  # nothing published by that name: bad input, before work
         raise pytest.UsageError(str(exc)) from exc
     except HarnessError as exc:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry, RegistryError
+from tests import gitlab
 from tests.helpers import FIXTURES, TINY, debian_package, make_tiny_base
 from tests.second_engine import second_engine
-from tests.workflow import Play
+from tests.workflow import CHECK, Play, load
 
 PYPROJECT = f"""\
 [tool.harness]
@@ -175,3 +177,132 @@ def test_a_platform_that_fails_moves_no_tag_and_is_annotated(
     [annotation] = [line for line in text.splitlines() if line.startswith("::")]
     assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
     assert "**Release blocked: the image is wrong** on `linux/arm64`" in text
+
+
+def buildx(*args: str) -> None:
+    done = subprocess.run(["docker", "buildx", *args], capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def foreign_index(tmp_path_factory: pytest.TempPathFactory, tiny_base: Any,
+                  docker_client: docker.DockerClient) -> Iterator[tuple[str, str]]:
+    """(registry host, index digest) of an index someone else built: plain `docker buildx
+    build` a platform at a time (this machine's docker driver cannot push a multi-platform
+    build at once), each pushed by tag, `imagetools create` the index. Its arm64 image
+    carries an x86_64 program."""
+    tmp = tmp_path_factory.mktemp("foreign-index")
+    context = tmp / "context"
+    shutil.copytree(FIXTURES / "foreign-binary", context)
+    (tmp / "tool.c").write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(context / "tool"), str(tmp / "tool.c")],
+                   check=True)
+    with LocalRegistry(docker_client) as local:
+        sources = []
+        for name in ("linux/amd64", "linux/arm64"):
+            tag = f"{local.host}/app:{parse_platform(name).slug}"
+            try:
+                buildx("build", "--platform", name, "--load", "-t", tag,
+                       "--build-arg", f"BASE_IMAGE={tiny_base(name)}", str(context))
+                docker_client.images.push(tag)
+            finally:
+                docker_client.images.remove(tag, force=True)
+            sources.append(tag)
+        buildx("imagetools", "create", "-t", f"{local.host}/app:1.0", *sources)
+        with Registry(local.host) as reg:
+            _media, _body, digest = reg.get_manifest("app", "1.0")
+        yield local.host, digest
+
+
+def checkout(where: Path) -> Path:
+    """The caller's repository: only its [tool.harness] (no Dockerfile: check needs none)."""
+    where.mkdir()
+    (where / "pyproject.toml").write_text("[tool.harness]\nrequire = []\n")
+    return where
+
+
+def blocked_on_arm64(report_json: Path) -> None:
+    """The merged report of a check of the foreign index: arm64 fails (its x86_64 program),
+    amd64 passes."""
+    report = json.loads(report_json.read_text())
+    assert report["exit_status"] == Exit.IMAGE_WRONG
+    assert {p["platform"]: p["verdict"] for p in report["platforms"]} == {
+        "linux/amd64": "pass", "linux/arm64": "fail"}
+    arm = next(p for p in report["platforms"] if p["platform"] == "linux/arm64")
+    assert [f["source"] for f in arm["findings"] if f["kind"] == "mismatch"] == ["elf-audit"]
+
+
+def test_the_check_workflow_gates_an_index_someone_else_built(
+        tmp_path: Path, foreign_index: tuple[str, str]) -> None:
+    """check.yml, given the index as docker/github-builder's outputs name it (digest and
+    meta-json), checks each platform by digest on its runner (both labels on this machine's
+    engine: arm64 under QEMU), merges the reports and blocks on arm64 only."""
+    host, digest = foreign_index
+    outputs = {"digest": digest, "output-type": "image", "signed": "false",
+               "meta-json": json.dumps({"tags": [f"{host}/app:1.0"], "labels": {},
+                                        "annotations": []})}
+    run = Play(checkout(tmp_path / "checkout"), tmp_path / "play",
+               inputs={"builder-outputs": json.dumps(outputs)},
+               runners={"ubuntu-24.04": {}, "ubuntu-24.04-arm": {}}, workflow=load(CHECK))
+    run.all()
+    logs = "\n".join(j.log for jobs in run.runs.values() for j in jobs)
+    [matrix] = run.runs["matrix"]
+    assert matrix.ok, logs[-6000:]
+    # Pinned once, by digest; the platforms and their runners from the index itself.
+    assert matrix.outputs["ref"] == f"{host}/app@{digest}"
+    by = {leg.matrix["platform"]: leg for leg in run.runs["check"]}
+    assert {p: leg.matrix["runner"] for p, leg in by.items()} == {
+        "linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
+    assert by["linux/amd64"].ok, by["linux/amd64"].log[-4000:]
+    assert not by["linux/arm64"].ok
+    assert dict(by["linux/arm64"].steps)["Upload the report"] == "ran"
+    for leg in run.runs["check"]:
+        [report_file] = (run.work / "runners").glob(f"check-*/reports/{leg.matrix['slug']}/"
+                                                    "report.json")
+        assert json.loads(report_file.read_text())["index"]["digest"] == digest
+    [job] = run.runs["summary"]
+    assert not job.ok  # the gate: the harness's exit status
+    text, _report = summary(run)
+    blocked_on_arm64(next((run.work / "runners").glob("summary-*/summary/report.json")))
+    [annotation] = [line for line in text.splitlines() if line.startswith("::")]
+    assert annotation.startswith("::error title=linux/arm64%3A the image is wrong (fail)::")
+    assert "/usr/local/bin/tool" in text
+    # The ref input instead: its tag pinned to the same digest; a digest the registry does
+    # not hold is bad input, one line.
+    pin = subprocess.run([sys.executable, "-m", "harness", "matrix", "--pin", f"{host}/app:1.0"],
+                         capture_output=True, text=True, check=False, timeout=60)
+    assert pin.stdout.strip() == f"{host}/app@{digest}", pin.stderr
+    unknown = subprocess.run([sys.executable, "-m", "harness", "matrix", "--pin",
+                              f"{host}/app@sha256:{'0' * 64}"],
+                             capture_output=True, text=True, check=False, timeout=60)
+    assert unknown.returncode == Exit.USAGE and not unknown.stdout, unknown.stderr
+    assert "nothing is published under" in unknown.stderr
+
+
+def test_the_gitlab_template_gates_an_index_someone_else_built(
+        tmp_path: Path, foreign_index: tuple[str, str]) -> None:
+    """The GitLab template played (tests/gitlab.py): the pin job hands the digest on as a
+    dotenv, a job per platform on its runner tag (both on this machine's engine), the
+    report job needs them all, runs though one failed, and blocks on arm64 only."""
+    host, digest = foreign_index
+    run = gitlab.Play(checkout(tmp_path / "checkout"), tmp_path / "play",
+                      variables={"MULTIARCH_REF": f"{host}/app:1.0",
+                                 # preflight registered QEMU; no registry login here
+                                 "MULTIARCH_BINFMT_IMAGE": "", "MULTIARCH_REGISTRY_USER": ""},
+                      runners={"saas-linux-small-amd64": {}, "saas-linux-small-arm64": {},
+                               "default": {}})
+    run.all()
+    logs = "\n".join(leg.log for legs in run.runs.values() for leg in legs)
+    [pin] = run.runs["multiarch-check:pin"]
+    assert pin.ok and pin.dotenv == {"MULTIARCH_PINNED": f"{host}/app@{digest}"}, logs[-6000:]
+    [amd64] = run.runs["multiarch-check"]
+    [arm64] = run.runs["multiarch-check:arm64"]
+    assert amd64.matrix == {"PLATFORM": "linux/amd64"} and amd64.ok, amd64.log[-4000:]
+    assert arm64.matrix == {"PLATFORM": "linux/arm64"} and not arm64.ok
+    assert arm64.artifacts and (arm64.artifacts / "reports" / "linux-arm64" /
+                                "junit.xml").exists()  # kept though it failed
+    [report] = run.runs["multiarch-check:report"]
+    assert not report.ok, report.log[-4000:]  # the gate
+    blocked_on_arm64(next((run.work / "runners").glob(
+        "multiarch-check-report-*/summary/report.json")))

@@ -526,3 +526,18 @@ def test_a_pyproject_that_is_no_regular_file_is_refused_not_taken_for_none(
     (tmp_path / "Dockerfile").write_text("FROM x\n")
     os.mkfifo(tmp_path / "pyproject.toml")
     refused(load_elsewhere(tmp_path), "pyproject.toml is a FIFO, not a regular file")
+
+
+def test_a_ci_job_of_one_platform_names_every_platform_the_index_must_hold(
+        project: Path) -> None:
+    """check.yml's jobs check one platform each of the same index: its other platforms are
+    expected there, not "in the index but not expected"; one outside the list is bad input."""
+    cfg = load(project, platforms=["linux/arm64"],
+               index_platforms=["linux/amd64,linux/arm64"])
+    assert [p.name for p in cfg.index_platforms] == ["linux/amd64", "linux/arm64"]
+    assert [p.name for p in cfg.platforms] == ["linux/arm64"]
+    assert load(project).index_platforms == []  # default: --platform's
+    with pytest.raises(UsageError, match="linux/386 is not one of --index-platforms"):
+        load(project, platforms=["linux/386"], index_platforms=["linux/amd64,linux/arm64"])
+    with pytest.raises(UsageError, match="linux/sparc"):
+        load(project, index_platforms=["linux/sparc"])
