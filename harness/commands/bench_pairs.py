@@ -211,7 +211,8 @@ def measure_buildx_peer(logs: Path, platforms: list[str], out: Path,
     """Plain `docker buildx build --load` of every platform at once, each with the command
     line the harness logged for it (its tag changed, no cache), each one's output in ``out``:
     the wall time, when each platform's build ended (seconds from the start, to set beside
-    the harness's schedule) and apt's fetch seconds in each; with ``by_hand``, then the
+    the harness's schedule), the machine's CPU over the builds and apt's fetch seconds in
+    each; with ``by_hand``, then the
     checks by hand of the images it built (``by_hand``, their seconds, timed apart from the
     builds). None when the harness did not build with buildx."""
     commands = []
@@ -226,7 +227,7 @@ def measure_buildx_peer(logs: Path, platforms: list[str], out: Path,
         commands.append(argv)
     out.mkdir(parents=True, exist_ok=True)
     tags = {name: f"{PEER}:{parse_platform(name).slug}" for name in platforms}
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack, CpuUse() as cpu:  # the builds' CPU alone
         procs = {}
         start = time.monotonic()
         for name, argv in zip(platforms, commands, strict=True):
@@ -240,7 +241,7 @@ def measure_buildx_peer(logs: Path, platforms: list[str], out: Path,
             time.sleep(0.2)
     failed = [proc.args for proc in procs.values() if proc.returncode != 0]
     wall = time.monotonic() - start
-    got: dict[str, Any] = {"wall": round(wall, 1), "ends": ends,
+    got: dict[str, Any] = {"wall": round(wall, 1), "ends": ends, "cpu": cpu.to_dict(),
                            "fetch": fetch_seconds(out, platforms)}
     try:
         if failed:
