@@ -26,7 +26,16 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
    took in each side's builds (apt's own "Fetched ... in N s"). Under QEMU apt's download
    methods run emulated, so that time is CPU as well as the network: on a busy machine it
    grows with what else runs (152 MB took 5 s for an arm64 build alone, 22-63 s beside three
-   others); slow fetches while the CPUs sit idle mean a slow archive;
+   others); slow fetches while the CPUs sit idle mean a slow archive. Right after plain
+   buildx, the checks by hand of its four images (``harness/commands/bench_by_hand.sh``:
+   ``docker run --platform P`` of each in turn for ``uname -m``, ``dpkg
+   --print-architecture``, ``rustc -vV`` and a hello crate made, built and run by cargo),
+   timed whole: ``by_hand_ratio`` = harness / (plain buildx + by hand). These run in pairs,
+   A B A B ... (``--pairs N``, default 2: a harness run, then plain buildx and the checks by
+   hand); bench.json keeps each pair (``pairs``: harness, buildx, floor and by-hand seconds)
+   and each ratio's median over them with its spread, the lowest and highest pair
+   (``floor_ratio_median``, ``floor_ratio_min``, ``floor_ratio_max``; the same for
+   ``buildx_ratio`` and ``by_hand_ratio``);
 8. ``docker push --all-tags`` of the images to an empty local registry against the first
    ``multiarch-harness publish`` (target <= 0.6);
 9. with ``--routed-engine URL``: the side-by-side run again with linux/386 and linux/amd64 on
@@ -47,11 +56,10 @@ engine's build cache; the bench says how much the cache grew, for ``docker build
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -63,12 +71,18 @@ from typing import Any
 
 import docker
 
+from harness.commands import bench_pairs
+from harness.commands.bench_pairs import (
+    TARGET_BUILDX_RATIO,
+    CpuUse,
+    fetch_seconds,
+    measure_buildx_peer,
+)
 from harness.containers import engine
 from harness.core import options
 from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.machine import config as harness_config
-from harness.machine import host
 
 TARGET_RATIO = 1.15
 TARGET_WARM_S = 20.0
@@ -77,39 +91,10 @@ TARGET_MERGE_S = 2.0
 TARGET_AUDIT_S = 5.0  # every ELF file of a platform's image
 TARGET_BASELINE_S = 15.0  # the commands asked again on the platform's oldest CPU
 TARGET_DEEP_RATIO = 1.2  # the audit with linkage and isa / the ELF audit alone
-TARGET_BUILDX_RATIO = 1.0  # harness build and check / plain buildx build
 TARGET_PUSH_RATIO = 0.6  # first publish / docker push
 TARGET_ROUTED_RATIO = 1.05  # routed over two engines / all on one
 TARGET_CACHE_RATIO = 0.3  # a new engine's build with the cache / without
 ROUTED = ("linux/386", "linux/amd64")
-PEER = "harness-bench/peer"
-
-
-class CpuUse:
-    """The machine's CPU use over a block (a context manager): ``used``, the core-seconds
-    busy and idle, or None off Linux."""
-
-    def __enter__(self) -> CpuUse:
-        self._before = host.cpu_seconds()
-        self.used: host.CpuSeconds | None = None
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        after = host.cpu_seconds()
-        if self._before is not None and after is not None:
-            self.used = after - self._before
-
-    def to_dict(self) -> dict[str, float] | None:
-        return None if self.used is None else {"busy": round(self.used.busy, 1),
-                                               "idle": round(self.used.idle, 1)}
-
-
-def buildx_floor(peer_wall: float, peer_idle: float, checks_busy: float, cores: int) -> float:
-    """The least time a run that builds as plain buildx does and then checks can take on this
-    machine: plain buildx's time, plus the CPU its checks need beyond what plain buildx's
-    builds left idle, spread over every core. (A lower bound: idle time at a build's end
-    cannot serve that platform's own checks.)"""
-    return peer_wall + max(0.0, checks_busy - peer_idle) / cores
 
 
 def run_checks(platforms: list[str], report_dir: Path, *extra: str,
@@ -213,6 +198,14 @@ def schedule(report: dict[str, Any], zero: float | None = None
             for name, found in spans.items()}
 
 
+def pair_run(platforms: list[str], out: Path) -> float:
+    """A further pair's harness run: side by side, every layer rebuilt; its wall seconds."""
+    wall, _, _ = run_timed(platforms, out, "--no-cache")
+    print(f"bench: {len(platforms)} side by side again, every layer rebuilt: {wall:.1f} s",
+          flush=True)
+    return round(wall, 1)
+
+
 def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[str, Any]:
     """The side-by-side run (no cache) with each count of concurrent builds (workers)."""
     found: dict[str, Any] = {}
@@ -222,78 +215,6 @@ def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[s
         found[str(n)] = {"wall": round(wall, 1), "schedule": schedule(report, began)}
         print(f"bench: side by side with {n} builds at once: {wall:.1f} s", flush=True)
     return found
-
-
-def measure_buildx_peer(logs: Path, platforms: list[str], out: Path) -> dict[str, Any] | None:
-    """Plain `docker buildx build --load` of every platform at once, each with the command
-    line the harness logged for it (its tag changed, no cache), each one's output in ``out``:
-    the wall time, when each platform's build ended (seconds from the start, to set beside
-    the harness's schedule) and apt's fetch seconds in each; None when the harness did not
-    build with buildx."""
-    from harness.core.platforms import parse_platform
-
-    commands = []
-    for name in platforms:
-        first = build_log(logs, name).read_text().split("\n", 1)[0]
-        if not first.startswith("$ docker buildx build"):
-            return None
-        argv = shlex.split(first[2:])
-        argv[argv.index("--tag") + 1] = f"{PEER}:{parse_platform(name).slug}"
-        if "--no-cache" not in argv:
-            argv.insert(-1, "--no-cache")
-        commands.append(argv)
-    out.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        procs = {}
-        start = time.monotonic()
-        for name, argv in zip(platforms, commands, strict=True):
-            log = stack.enter_context(build_log(out, name).open("wb"))
-            procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-        ends: dict[str, float] = {}
-        while len(ends) < len(procs):
-            for name, proc in procs.items():
-                if name not in ends and proc.poll() is not None:
-                    ends[name] = round(time.monotonic() - start, 1)
-            time.sleep(0.2)
-    failed = [proc.args for proc in procs.values() if proc.returncode != 0]
-    wall = time.monotonic() - start
-    subprocess.run(["docker", "rmi", *[f"{PEER}:{parse_platform(n).slug}" for n in platforms]],
-                   capture_output=True, check=False)
-    if failed:
-        raise SystemExit(f"bench: plain buildx failed: {failed}")
-    print(f"bench: plain docker buildx build --load of {len(platforms)} at once: {wall:.1f} s",
-          flush=True)
-    return {"wall": round(wall, 1), "ends": ends, "fetch": fetch_seconds(out, platforms)}
-
-
-# apt's account of each fetch: `Fetched 140 MB in 40s (3539 kB/s)`, longer `in 1min 5s`.
-FETCHED = re.compile(r"Fetched [0-9.,]+ [kMG]?B in (?:(\d+)h ?)?(?:(\d+)min ?)?(\d+)s")
-
-
-def fetched_seconds(log: str) -> int | None:
-    """The seconds apt said its fetches took in one build's log (its index and its packages),
-    or None where apt fetched nothing (another package manager, every layer cached)."""
-    found = [int(h or 0) * 3600 + int(m or 0) * 60 + int(sec)
-             for h, m, sec in FETCHED.findall(log)]
-    return sum(found) if found else None
-
-
-def build_log(logs: Path, platform: str) -> Path:
-    """A platform's build log in ``logs``, named as the harness names its own."""
-    from harness.core.platforms import parse_platform
-
-    return logs / f"{parse_platform(platform).slug}-build.log"
-
-
-def fetch_seconds(logs: Path, platforms: list[str]) -> dict[str, int]:
-    """apt's fetch seconds of each platform's build whose log in ``logs`` has them."""
-    seen = {}
-    for name in platforms:
-        log = build_log(logs, name)
-        secs = fetched_seconds(log.read_text(errors="replace")) if log.is_file() else None
-        if secs is not None:
-            seen[name] = secs
-    return seen
 
 
 def build_cache_bytes() -> int | None:
@@ -530,7 +451,8 @@ def render(r: dict[str, Any]) -> list[str]:
                      f"{r['buildx_peer']:>9.1f}s")
         lines.append(f"{'  ratio harness / plain buildx':<44} {r['buildx_ratio']:>10.3f}  "
                      f"<= {TARGET_BUILDX_RATIO}")
-    lines += render_cpu(r)
+    lines += bench_pairs.render(r)
+    lines += bench_pairs.render_cpu(r)
     for n, run in r.get("by_builds", {}).items():
         lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run['wall']:>9.1f}s")
     for p, spans in r.get("schedule", {}).items():
@@ -539,7 +461,7 @@ def render(r: dict[str, Any]) -> list[str]:
         if peer_end is not None:
             shown += f" (plain buildx built it 0-{peer_end:.0f})"
         lines.append(f"{'  schedule ' + p:<44} {shown}")
-    lines += render_fetch(r)
+    lines += bench_pairs.render_fetch(r)
     lines += render_cache(r)[1:]
     if r.get("routed"):
         lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
@@ -559,34 +481,6 @@ def render(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_cpu(r: dict[str, Any]) -> list[str]:
-    """The machine's CPU over the timed runs, and the floor it sets under the cold ratio."""
-    cpu, lines = r.get("cpu") or {}, []
-    for key, shown in (("side_by_side", "side by side"), ("buildx_peer", "plain buildx"),
-                       ("warm_asked", "checks (every image asked again)")):
-        if cpu.get(key):
-            lines.append(f"{'  CPU, ' + shown + ': busy / idle':<44} "
-                         f"{cpu[key]['busy']:>8.0f} / {cpu[key]['idle']:.0f} core-s")
-    if r.get("buildx_floor") and r.get("buildx_peer"):
-        floor = r["buildx_floor"]
-        ratio = floor / r["buildx_peer"]
-        lines.append(f"{'  floor: plain buildx + checks beyond its idle':<44} "
-                     f"{floor:>9.1f}s  ratio {ratio:.3f}")
-        if ratio > TARGET_BUILDX_RATIO:
-            # Said, so that a ratio over the target is not read as the harness's scheduling.
-            lines.append("  the cold target is out of reach on this machine: the checks need "
-                         "more CPU than plain buildx's builds left idle")
-    return lines
-
-
-def render_fetch(r: dict[str, Any]) -> list[str]:
-    """apt's fetch seconds in each side's build of each platform (emulated CPU and network)."""
-    fetch = r.get("apt_fetch") or {}
-    ours, peer = fetch.get("harness", {}), fetch.get("buildx_peer", {})
-    return [f"{'  apt fetches ' + p + ', harness / plain buildx':<44} "
-            f"{ours.get(p, '-'):>5} / {peer.get(p, '-')} s" for p in sorted({*ours, *peer})]
-
-
 def render_cache(r: dict[str, Any]) -> list[str]:
     lines = [f"{'measure':<44} {'value':>10}  target"]
     for c in r.get("cache", []):
@@ -598,10 +492,22 @@ def render_cache(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _at_least_one(text: str) -> int:
+    """``--pairs``: a whole number of pairs, one at least (a median needs a draw)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a count of pairs (1 or more)")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = options.argument_parser("bench", description=__doc__)
     parser.add_argument("--skip-alone", action="store_true",
                         help="skip the one-platform runs (no ratio)")
+    parser.add_argument("--pairs", type=_at_least_one, default=bench_pairs.DEFAULT_PAIRS,
+                        metavar="N",
+                        help="cold harness runs and plain buildx builds, each followed by the "
+                             "checks by hand, run in turn A B A B ... (default "
+                             f"{bench_pairs.DEFAULT_PAIRS}); the ratios are their medians")
     parser.add_argument("--routed-engine", metavar="URL", default=None,
                         help=f"also time the side-by-side run with {' and '.join(ROUTED)} "
                              "on this engine")
@@ -629,19 +535,39 @@ def main(argv: list[str] | None = None) -> int:
         return Exit.OK
     cache_before = build_cache_bytes()
     result = measure(names, out, alone=not args.skip_alone)
-    with CpuUse() as cpu:
-        peer = measure_buildx_peer(out / "side-by-side" / "logs", names, out / "buildx-peer")
-    if peer:
-        result["buildx_peer"] = peer["wall"]
-        result["buildx_peer_ends"] = peer["ends"]
-        result["apt_fetch"] = {"harness": fetch_seconds(out / "side-by-side" / "logs", names),
-                               "buildx_peer": peer["fetch"]}
-        result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
-        builds = result["cpu"]["buildx_peer"] = cpu.to_dict()
-        checks = result["cpu"].get("warm_asked")
-        if builds and checks:
-            result["buildx_floor"] = round(buildx_floor(
-                peer["wall"], builds["idle"], checks["busy"], result["cores"]), 1)
+    # The pairs: the side-by-side run above and plain buildx, then each further pair's
+    # harness run and plain buildx again (A B A B ...); the first pair's peer figures are
+    # the run's own as before.
+    checks = result["cpu"].get("warm_asked")
+    pairs = []
+    for n in range(1, args.pairs + 1):
+        wall = result["side_by_side"] if n == 1 else pair_run(names, out / f"side-by-side-{n}")
+        peer = measure_buildx_peer(out / "side-by-side" / "logs", names,
+                                   out / ("buildx-peer" if n == 1 else f"buildx-peer-{n}"),
+                                   by_hand=True)
+        if peer is None:
+            break
+        builds = peer["cpu"]
+        floor = round(bench_pairs.buildx_floor(peer["wall"], builds["idle"], checks["busy"],
+                                               result["cores"]), 1) if builds and checks else None
+        pairs.append({"harness": wall, "buildx": peer["wall"], "floor": floor,
+                      "by_hand": peer["by_hand"]})
+        if n == 1:
+            result["buildx_peer"] = peer["wall"]
+            result["buildx_peer_ends"] = peer["ends"]
+            result["apt_fetch"] = {"harness": fetch_seconds(out / "side-by-side" / "logs", names),
+                                   "buildx_peer": peer["fetch"]}
+            result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
+            result["cpu"]["buildx_peer"] = builds
+            if floor is not None:
+                result["buildx_floor"] = floor
+    if pairs:
+        result["pairs"] = pairs
+        result.update(bench_pairs.summary(pairs))
+    if len(pairs) > 1:
+        # The images are the last pair's now: the warm report that publish's attestations
+        # are made from must be of them (untimed; the warm figures are the first pair's).
+        run_checks(names, out / "warm")
     if args.compare_builds:
         result["by_builds"] = compare_builds(
             names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])

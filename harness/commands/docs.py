@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.commands import bench_pairs
 from harness.core import diagnosis, options, report_schema, sinks
 from harness.core.diagnosis import Event, Stage
 from harness.core.outcomes import Exit, RunKind
@@ -144,12 +145,37 @@ def report_json() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _draws(r: dict[str, Any]) -> dict[str, Any]:
+    """A run's figures: with ``pairs`` (from run 28), each side's median seconds and each
+    ratio's median and spread over the pairs; an earlier run's one draw as itself (its
+    harness / floor where it kept a floor)."""
+    if r.get("pairs"):
+        got = bench_pairs.summary(r["pairs"])
+        return {**got, "side_by_side": got["harness_median"], "buildx_peer": got["buildx_median"],
+                "buildx_floor": got.get("floor_median"), "pairs": len(r["pairs"])}
+    one: dict[str, Any] = {"side_by_side": r["side_by_side"], "buildx_peer": r["buildx_peer"],
+                           "buildx_floor": r.get("buildx_floor"), "pairs": 0}
+    if r.get("buildx_floor"):
+        ratio = round(float(r["side_by_side"]) / float(r["buildx_floor"]), 3)
+        one.update(floor_ratio_median=ratio, floor_ratio_min=ratio, floor_ratio_max=ratio)
+    return one
+
+
+BARS, RATIOS = 220, 380  # the base lines of the seconds' bars and of the floor ratios
+
+
 def _plot(runs: list[dict[str, Any]]) -> str:
     """An SVG of each run's side-by-side time against plain buildx's, with the ratio and,
-    where the run kept it, the floor (a dashed line)."""
-    top = float(max([1.0, *(max(r["side_by_side"], r["buildx_peer"], r.get("buildx_floor") or 0)
-                            for r in runs)]))
-    width, height, base, bar = max(120 * len(runs) + 60, 760), 260, 220, 36
+    where the run kept it, the floor (a dashed line); below, each run's harness / floor: one
+    draw a point, a run of pairs its median (a point) and its spread (a bar, min to max)."""
+    draws = [_draws(r) for r in runs]
+    top = float(max([1.0, *(max(d["side_by_side"], d["buildx_peer"], d["buildx_floor"] or 0)
+                            for d in draws)]))
+    shown = [v for d in draws for v in (d.get("floor_ratio_min"), d.get("floor_ratio_max"))
+             if v is not None]
+    low: float = min([0.95, *shown])
+    high: float = max([1.15, *shown])
+    width, height, base, bar = max(120 * len(runs) + 60, 760), RATIOS + 30, BARS, 36
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<line x1="40" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/>',
@@ -159,28 +185,47 @@ def _plot(runs: list[dict[str, Any]]) -> str:
            '<text x="238" y="15">plain docker buildx build</text>',
            '<line x1="404" y1="11" x2="418" y2="11" stroke="#000" stroke-dasharray="3,2"/>'
            '<text x="422" y="15">floor: plain buildx + the checks\' CPU beyond its idle'
-           '</text>']
+           '</text>',
+           f'<text x="44" y="{BARS + 40}">harness / floor: a point per run; from run 28 the '
+           'median of its pairs, with a bar from the lowest pair to the highest</text>']
 
     def reach(seconds: Any) -> float:
         """How high ``seconds`` reaches above the base line, on the plot's common scale."""
         return (base - 40) * float(seconds) / top
 
-    for n, r in enumerate(runs):
+    def level(ratio: float) -> float:
+        """Where ``ratio`` sits in the panel of floor ratios (BARS + 50 to RATIOS)."""
+        return RATIOS - (RATIOS - BARS - 60) * (ratio - low) / (high - low)
+
+    one = level(1.0)
+    out.append(f'<line x1="40" y1="{one:.1f}" x2="{width - 10}" y2="{one:.1f}" stroke="#999" '
+               f'stroke-dasharray="2,3"/><text x="8" y="{one + 4:.1f}">1.0</text>')
+    for n, (r, d) in enumerate(zip(runs, draws, strict=True)):
         x = 50 + 120 * n
         for k, (key, colour) in enumerate((("side_by_side", "#1e88e5"),
                                            ("buildx_peer", "#90a4ae"))):
-            h = reach(r[key])
+            h = reach(d[key])
             out.append(f'<rect x="{x + k * (bar + 4)}" y="{base - h:.1f}" width="{bar}" '
-                       f'height="{h:.1f}" fill="{colour}"><title>{sinks.html(str(r[key]))} s'
+                       f'height="{h:.1f}" fill="{colour}"><title>{sinks.html(str(d[key]))} s'
                        '</title></rect>')
-        if r.get("buildx_floor"):  # from run 21: what this machine allows (docs/benchmarks)
-            y = base - reach(r["buildx_floor"])
+        if d["buildx_floor"]:  # from run 21: what this machine allows (docs/benchmarks)
+            y = base - reach(d["buildx_floor"])
             out.append(f'<line class="floor" x1="{x - 2}" y1="{y:.1f}" x2="{x + 2 * bar + 6}" '
                        f'y2="{y:.1f}" stroke="#000" stroke-dasharray="3,2"><title>floor '
-                       f'{sinks.html(str(r["buildx_floor"]))} s</title></line>')
-        ratio = float(r["side_by_side"]) / float(r["buildx_peer"])
+                       f'{sinks.html(str(d["buildx_floor"]))} s</title></line>')
+        ratio = float(d["side_by_side"]) / float(d["buildx_peer"])
         out.append(f'<text x="{x}" y="{base + 16}">run {sinks.html(str(r["run"]))}: '
                    f'{ratio:.3f}</text>')
+        if "floor_ratio_median" in d:
+            cx = x + bar + 2
+            if d["pairs"]:
+                out.append(f'<line class="spread" x1="{cx}" y1="{level(d["floor_ratio_max"]):.1f}"'
+                           f' x2="{cx}" y2="{level(d["floor_ratio_min"]):.1f}" stroke="#1e88e5" '
+                           f'stroke-width="3"><title>{d["pairs"]} pairs: '
+                           f'{d["floor_ratio_min"]:.3f}-{d["floor_ratio_max"]:.3f}</title></line>')
+            out.append(f'<circle class="median" cx="{cx}" cy="{level(d["floor_ratio_median"]):.1f}"'
+                       f' r="4" fill="#000"><title>run {sinks.html(str(r["run"]))}: harness / '
+                       f'floor {d["floor_ratio_median"]:.3f}</title></circle>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -191,8 +236,10 @@ def bench_history(history: dict[str, Any]) -> tuple[str, str]:
     lines = ["# Benchmark history", "", _cell(history.get("about", "")), "",
              "![side by side against plain buildx, per run](bench-history.svg)", "",
              "| run | side by side | plain buildx | ratio (target ≤ 1.0) | floor (ratio) | "
-             "warm rerun | publish / docker push |", "|---|---|---|---|---|---|---|"]
+             "warm rerun | publish / docker push | harness / floor | by hand ratio |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
+        d = _draws(r)
         # A run may lack a measure (run 12's publish stopped on a full disk): shown as "-".
         publish = f"{r['publish_first_s'] / r['docker_push_s']:.3f}" \
             if r.get("publish_first_s") and r.get("docker_push_s") else "-"
@@ -201,11 +248,15 @@ def bench_history(history: dict[str, Any]) -> tuple[str, str]:
         warm = f"{r['warm']} s" + (f" (every image asked again: {r['warm_asked']} s)"
                                    if r.get("warm_asked") else "")
         # The least a run that checks can take here (from run 21; see docs/benchmarks.md).
-        floor = f"{r['buildx_floor']} s ({r['buildx_floor'] / r['buildx_peer']:.3f})" \
-            if r.get("buildx_floor") else "-"
+        floor = f"{d['buildx_floor']} s ({d['buildx_floor'] / d['buildx_peer']:.3f})" \
+            if d["buildx_floor"] else "-"
+        # From run 28, medians over the pairs with their spread (min-max); before, one draw.
+        pairs = f", {d['pairs']} pairs" if d["pairs"] else ""
         lines.append(
-            f"| {_cell(r['run'])} | {r['side_by_side']} s | {r['buildx_peer']} s | "
-            f"{r['side_by_side'] / r['buildx_peer']:.3f} | {floor} | {warm} | {publish} |")
+            f"| {_cell(r['run'])} | {d['side_by_side']} s | {d['buildx_peer']} s | "
+            f"{d['side_by_side'] / d['buildx_peer']:.3f} | {floor} | {warm} | {publish} | "
+            f"{bench_pairs.shown(d, 'floor_ratio')}{pairs} | "
+            f"{bench_pairs.shown(d, 'by_hand_ratio')} |")
     return "\n".join(lines) + "\n", _plot(runs)
 
 

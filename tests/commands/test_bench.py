@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.commands import bench
+from harness.commands import bench, bench_pairs
 
 
 def phase(name: str, start: str, end: str) -> dict[str, str]:
@@ -81,15 +81,16 @@ ARM64_LOG = """\
 
 
 def test_apts_fetch_seconds_are_read_from_a_build_log() -> None:
-    assert bench.fetched_seconds(ARM64_LOG) == 18 + 38
-    assert bench.fetched_seconds("#5 99.1 Fetched 1,234 MB in 1min 5s (19.0 MB/s)\n") == 65
-    assert bench.fetched_seconds("Fetched 2 GB in 1h 2min 3s (1 MB/s)\n") == 3723
-    assert bench.fetched_seconds("Fetched 0 B in 0s (0 B/s)\n") == 0
+    assert bench_pairs.fetched_seconds(ARM64_LOG) == 18 + 38
+    assert bench_pairs.fetched_seconds("#5 99.1 Fetched 1,234 MB in 1min 5s (19.0 MB/s)\n") == 65
+    assert bench_pairs.fetched_seconds("Fetched 2 GB in 1h 2min 3s (1 MB/s)\n") == 3723
+    assert bench_pairs.fetched_seconds("Fetched 0 B in 0s (0 B/s)\n") == 0
 
 
 def test_a_build_without_apt_fetches_has_none() -> None:
     """Every layer cached, or another package manager: no figure, not a zero."""
-    assert bench.fetched_seconds("#5 CACHED\n#6 [2/3] RUN apk add gcc\n#6 DONE 3.1s\n") is None
+    log = "#5 CACHED\n#6 [2/3] RUN apk add gcc\n#6 DONE 3.1s\n"
+    assert bench_pairs.fetched_seconds(log) is None
 
 
 def test_each_sides_fetches_are_read_from_its_logs_and_shown_side_by_side(tmp_path: Path) -> None:
@@ -105,9 +106,9 @@ def test_each_sides_fetches_are_read_from_its_logs_and_shown_side_by_side(tmp_pa
 
 def test_the_floor_adds_only_the_checks_cpu_that_plain_buildx_left_idle() -> None:
     # Plain buildx left 43 core-s idle; checks needing 63 core-s add 20 over 2 cores.
-    assert bench.buildx_floor(313.4, 43.0, 63.0, 2) == 323.4
+    assert bench_pairs.buildx_floor(313.4, 43.0, 63.0, 2) == 323.4
     # Checks that fit in the idle time add nothing: the floor is plain buildx itself.
-    assert bench.buildx_floor(313.4, 43.0, 30.0, 2) == 313.4
+    assert bench_pairs.buildx_floor(313.4, 43.0, 30.0, 2) == 313.4
 
 
 def test_the_cpu_of_each_run_and_the_floor_are_shown_beside_the_ratio() -> None:

@@ -95,3 +95,49 @@ def test_a_run_with_a_floor_shows_it_as_seconds_and_a_ratio_and_a_line() -> None
          "warm": 6.0}]})
     assert "| 26 | 225.4 s | 199.8 s | 1.128 | 208.8 s (1.045) | 6.0 s | - |" in page
     assert "<title>floor 208.8 s</title>" in plot
+
+
+PAIRED = {"run": 28, "warm": 9.0, "pairs": [
+    {"harness": 240.0, "buildx": 220.0, "floor": 230.0, "by_hand": 20.0},
+    {"harness": 250.0, "buildx": 200.0, "floor": 210.0, "by_hand": 30.0}]}
+
+
+def test_a_run_of_pairs_is_a_row_of_medians_with_their_spread() -> None:
+    page, _plot = docs.bench_history({"runs": [PAIRED]})
+    low, high = 240 / 230, 250 / 210
+    median = round((round(low, 3) + round(high, 3)) / 2, 3)
+    by_hand = round((1.0 + round(250 / 230, 3)) / 2, 3)
+    assert f"| 28 | 245.0 s | 210.0 s | {245 / 210:.3f} | 220.0 s ({220 / 210:.3f}) | 9.0 s | - " \
+        f"| {median:.3f} ({low:.3f}-{high:.3f}), 2 pairs | {by_hand:.3f} ({1.0:.3f}-" \
+        f"{250 / 230:.3f}) |" in page
+
+
+def test_the_plot_shows_a_run_of_pairs_as_its_median_and_a_spread_bar() -> None:
+    _page, plot = docs.bench_history({"runs": [PAIRED]})
+    [spread] = [line for line in plot.splitlines() if 'class="spread"' in line]
+    assert f"2 pairs: {240 / 230:.3f}-{250 / 210:.3f}" in spread
+    [median] = [line for line in plot.splitlines() if 'class="median"' in line]
+    median_ratio = round((round(240 / 230, 3) + round(250 / 210, 3)) / 2, 3)
+    assert f"harness / floor {median_ratio:.3f}" in median
+
+
+def test_the_plot_shows_an_earlier_runs_one_draw_as_a_point_without_a_spread() -> None:
+    history = json.loads((ROOT / "docs" / "bench" / "history.json").read_text())
+    _page, plot = docs.bench_history(history)
+    floors = [run for run in history["runs"] if run.get("buildx_floor")]
+    assert plot.count('class="median"') == len(floors)  # one point per run with a floor
+    assert 'class="spread"' not in plot  # no run kept so far has pairs
+    for run in floors:
+        assert f"run {run['run']}: harness / floor " \
+            f"{run['side_by_side'] / run['buildx_floor']:.3f}" in plot
+
+
+def test_the_spread_bar_runs_from_the_lowest_pair_to_the_highest() -> None:
+    """Higher ratios sit higher on the plot: lower y."""
+    _page, plot = docs.bench_history({"runs": [PAIRED]})
+    [spread] = [line for line in plot.splitlines() if 'class="spread"' in line]
+    [median] = [line for line in plot.splitlines() if 'class="median"' in line]
+    y_max = float(spread.split('y1="')[1].split('"')[0])
+    y_min = float(spread.split('y2="')[1].split('"')[0])
+    y_median = float(median.split('cy="')[1].split('"')[0])
+    assert y_max < y_median < y_min
