@@ -42,7 +42,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
             outcomes.extend(_interpreter(probe, platform, python, mods, cpu))
     except HarnessError as exc:
         return obs.failed("native-modules", f"native modules could not be loaded: "
-                          f"{exc.message}", fix=exc.fix)
+                          f"{exc.message}", fix=exc.fix, cause=exc.cause or None)
     data = extensions.detail(outcomes, cpu, len(batches), time.monotonic() - start)
     data["skipped"] = [clean(s, 200) for s in skip]
     data["started"] = started  # wall clock, for the report's timeline

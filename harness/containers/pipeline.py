@@ -228,7 +228,7 @@ class Pipeline:
                                f"{type(exc).__name__}: {exc}",
                                f"this is a bug of the harness: report it with {log}",
                                kind=Kind.INTERNAL, cause="internal")
-        return exc, Finding(stage, exc.kind, exc.message, exc.fix)
+        return exc, Finding(stage, exc.kind, exc.message, exc.fix, cause=exc.cause or None)
 
     # -- build ----------------------------------------------------------------------------
 
@@ -288,7 +288,8 @@ class Pipeline:
                        "run's: this run's cannot be told from it")
             fix = "give each run its own --report-dir"
             built = Built(platform, error=HarnessError(message, fix),
-                          finding=Finding("build", Kind.ERROR, message, fix))
+                          finding=Finding("build", Kind.ERROR, message, fix,
+                                          cause="another-run"))
         else:
             built = Built.from_dict(data, platform)
         self.built[platform.name] = built
@@ -642,13 +643,14 @@ def _seconds(found: list[Observation], source: str) -> float:
 
 def interrupted(stage: str) -> Finding:
     """The finding of a stage cut short by Ctrl-C or a cancel (see was_interrupted)."""
-    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX)
+    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX,
+                   cause="interrupted")
 
 
 def was_interrupted(result: PlatformResult) -> bool:
-    """Whether the platform's work was cut short by an interruption: a stage's finding says
-    so, or it was built and never checked."""
-    return any(f.fix == INTERRUPTED_FIX for f in result.findings) or (
+    """Whether the platform's work was cut short by an interruption: a stage's finding's
+    cause says so (never its words), or it was built and never checked."""
+    return any(f.interruption for f in result.findings) or (
         result.verdict is Verdict.ERROR and not result.findings)
 
 

@@ -572,7 +572,8 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
             probe._log_line("# no answer: asked once more")
             result = probe.run(cmd, timeout)
     except ProbeTimeout as exc:
-        return obs.failed(source, exc.message, fix=timeout_fix or exc.fix)
+        return obs.failed(source, exc.message, fix=timeout_fix or exc.fix,
+                          cause=exc.cause or None)
     code, out = result.status, result.text
     if code == status:
         seen = make(out)
@@ -586,7 +587,7 @@ def _answer(probe: ImageProbe, source: str, cmd: list[str],
         if _which(probe, cmd[0]) is None:
             return obs.absent(source)
         d = diagnose(replace(event, exists=True))
-    return obs.failed(source, d.message, d.kind, d.fix)
+    return obs.failed(source, d.message, d.kind, d.fix, d.cause)
 
 
 def _elf(probe: ImageProbe, source: str, path: str | None) -> Observation:
@@ -1131,7 +1132,8 @@ def _hello(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observ
     try:
         code, out = probe.exec(["sh", "-c", HELLO_SCRIPT], timeout)
     except ProbeTimeout as exc:
-        return [obs.failed("hello", exc.message), obs.absent("hello-elf")]
+        return [obs.failed("hello", exc.message, cause=exc.cause or None),
+                obs.absent("hello-elf")]
     hello = obs.hello(out, code == 0 and HELLO_GREETING in out)
     hello.detail["seconds"] = round(time.monotonic() - start, 2)
     hello.detail["started"] = started

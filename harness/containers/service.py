@@ -65,10 +65,10 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
                            platform=platform.name, mode=mode))
         if d.kind.verdict is Verdict.FAIL:  # the image's own (no command to start)
             return [obs.test_outcome(c.source, "service", [d.message]) for c in checks]
-        return [obs.failed(c.source, d.message, d.kind, d.fix) for c in checks]
+        return [obs.failed(c.source, d.message, d.kind, d.fix, d.cause) for c in checks]
     except CannotCheck as exc:  # its way to this host could not be shut: not started
-        return [obs.failed(c.source, f"{platform.name}: {exc.message}", exc.kind, exc.fix)
-                for c in checks]
+        return [obs.failed(c.source, f"{platform.name}: {exc.message}", exc.kind, exc.fix,
+                           exc.cause or None) for c in checks]
     finally:
         if log:
             log.close()

@@ -68,7 +68,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
                                             f"{exc.fix}, in {sf.shown}"))
                     continue
                 except HarnessError as exc:
-                    found.append(obs.failed(source, exc.message, exc.kind, exc.fix))
+                    found.append(obs.failed(source, exc.message, exc.kind, exc.fix,
+                                            exc.cause or None))
                     continue
                 found.append(obs.test_outcome(source, test.kind, errors))
     return found

@@ -56,6 +56,7 @@ class Observation:
     detail: dict[str, Any] = field(default_factory=dict)
     kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
     fix: str | None = None  # what to do about ``error``
+    cause: str | None = None  # the cause of ``error`` the diagnosis decided (Finding.cause)
     # The whole answer (up to the probes' output cap), for judging in the process that probed;
     # never serialised: report.json keeps the bounded ``raw``.
     output: str | None = field(default=None, repr=False, compare=False)
@@ -90,6 +91,8 @@ class Observation:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["output"]
+        if data["cause"] is None:  # optional in report.json: older reports have none
+            del data["cause"]
         return data
 
     @classmethod
@@ -126,9 +129,11 @@ def not_applicable(platform: Platform) -> list[Observation]:
         for name, (applies_to, why) in _APPLIES.items() if not applies_to(platform)]
 
 
-def failed(source: str, error: str, kind: str | None = None, fix: str | None = None) -> Observation:
-    """No answer from ``source``: ``kind`` says whose fault (see harness.core.diagnosis)."""
-    return Observation(source, None, error=error, kind=kind, fix=fix)
+def failed(source: str, error: str, kind: str | None = None, fix: str | None = None,
+           cause: str | None = None) -> Observation:
+    """No answer from ``source``: ``kind`` says whose fault, ``cause`` why (the diagnosis
+    table's name, see harness.core.diagnosis)."""
+    return Observation(source, None, error=error, kind=kind, fix=fix, cause=cause)
 
 
 def config(os: str, architecture: str, variant: str | None) -> Observation:
@@ -268,8 +273,8 @@ def test_outcome(source: str, kind: str, errors: list[str], **detail: Any) -> Ob
 
 
 def user_test(source: str, passed: bool, message: str, kind: str | None = None,
-              fix: str | None = None) -> Observation:
+              fix: str | None = None, cause: str | None = None) -> Observation:
     """The outcome of a user's pytest check; its failure message, bounded and escaped, and
     the finding kind and fix the failure calls for (None: the check's own mismatch)."""
     return Observation(source, clean(message, RAW_LIMIT), (), "passed" if passed else "failed",
-                       kind=kind, fix=fix)
+                       kind=kind, fix=fix, cause=cause)

@@ -8,7 +8,7 @@ Schema) and kept stable: add fields, never rename them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.core import parity, sameness
@@ -238,8 +238,14 @@ def _compare_answers(results: list[PlatformResult]) -> None:
     by_platform = {r.platform: r for r in results}
     for odd in sameness.judge(answers):
         result = by_platform[odd.platform]
-        finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix)
-        if finding not in result.findings:
+        finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix, cause=odd.cause)
+        # The same finding read back from a report written before findings had a cause is
+        # this one: given its cause, never made twice.
+        known = [f for f in result.findings if f == finding or
+                 (f.cause is None and replace(f, cause=finding.cause) == finding)]
+        for f in known:
+            result.findings[result.findings.index(f)] = finding
+        if not known:
             result.findings.append(finding)
             result.verdict = verdict_of(result.kinds())
 

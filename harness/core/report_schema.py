@@ -42,6 +42,11 @@ FINDING = _closed({
                    "verdict and the exit status (see Troubleshooting)"),
     "message": _about({"type": "string"}, "what was found, escaped and bounded"),
     "fix": _about({"type": "string"}, "what to do about it"),
+    "cause": _about({"type": "string"}, "why, by a stable name: the cause of the "
+                    "troubleshooting table where one decided it (interrupted, "
+                    "build-cancelled, foreign-binary, ...), else its maker's (not-same: a "
+                    "`same = true` check the platforms answered differently); tell findings "
+                    "apart by it, not by their text; absent in reports of older versions"),
     "steps": _about({"type": "array", "items": _closed({
         "path": _about({"type": "string"}, "the file, as in the image"),
         "layer": _about({"type": "string"}, "the diff ID (sha256:...) of the last layer "
@@ -70,6 +75,8 @@ OBSERVED = _closed({
                    "platform (the CPU-level isa audit on arm64 or 386), detail.reason says "
                    "why; not an absent tool"),
     "fix": _about(_STRING_OR_NULL, "the fix that error calls for"),
+    "cause": _about({"type": "string"}, "the cause of error, as the finding's cause; absent "
+                    "where none was named"),
 }, (), "what one source answered")
 
 PHASE = _closed({

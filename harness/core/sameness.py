@@ -49,6 +49,7 @@ class Answer:
                    text[:SHOWN] + ("..." if len(text) > SHOWN else ""))
 
 
+CAUSE = "not-same"  # the findings' cause (Finding.cause): they are told by it, not by FIX
 FIX = ("make every platform print the same (the platform's names aside): rebuild the odd "
        "platform from the same sources, or drop `same = true` from the check")
 
@@ -61,6 +62,7 @@ class Odd:
     source: str
     message: str
     fix: str = FIX
+    cause: str = CAUSE
 
 
 def judge(answers: Mapping[str, Mapping[str, Answer]]) -> list[Odd]:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.core import extensions, origins, service, sources, structure, usercheck
-from harness.core.diagnosis import clean
+from harness.core.diagnosis import INTERRUPTIONS, clean
 from harness.core.observation import UNMAPPED, Observation
 from harness.core.origins import Step
 from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
@@ -31,6 +31,10 @@ class Finding:
     fix: str = ""
     # The build step that brought each file the message names (harness.core.origins).
     steps: tuple[Step, ...] = ()
+    # Why, by name: the diagnosis table's cause where a diagnosis made the finding
+    # (harness.core.diagnosis), else the one its maker names (sameness.CAUSE). Findings are
+    # told apart by it, never by their words; None in reports written before it was kept.
+    cause: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))  # from report.json's strings too
@@ -41,8 +45,16 @@ class Finding:
     def verdict(self) -> Verdict:
         return self.kind.verdict
 
+    @property
+    def interruption(self) -> bool:
+        """The run was interrupted: the finding says nothing of the image or the machine."""
+        return self.cause in INTERRUPTIONS
+
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {k: str(v) for k, v in asdict(self).items() if k != "steps"}
+        data: dict[str, Any] = {k: str(v) for k, v in asdict(self).items()
+                                if k not in ("steps", "cause")}
+        if self.cause is not None:  # optional in report.json: older reports have none
+            data["cause"] = self.cause
         if self.steps:
             data["steps"] = [s.to_dict() for s in self.steps]
         return data
@@ -113,8 +125,9 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
     if obs.error is not None:
         if obs.kind is None:
             return [Finding(src, Kind.ERROR, f"{src}: the probe could not run: {obs.error}",
-                            obs.fix or "see the probe log; rerun once the machine is fixed")]
-        return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "")]
+                            obs.fix or "see the probe log; rerun once the machine is fixed",
+                            cause=obs.cause)]
+        return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "", cause=obs.cause)]
     if obs.inapplicable:  # nothing to check on this platform: said so, never "absent"
         return [Finding(src, Kind.NOT_APPLICABLE, clean(str(
             obs.detail.get("reason") or f"not applicable to {platform.name}"), 500))]
@@ -277,7 +290,8 @@ def judge_user_test(obs: Observation) -> list[Finding]:
         return []
     return [Finding(obs.source, Kind(obs.kind or Kind.MISMATCH),
                     f"{obs.source.removeprefix(USER_TEST)}: {obs.raw}",
-                    obs.fix or "see the test's output in junit.xml and the pytest log")]
+                    obs.fix or "see the test's output in junit.xml and the pytest log",
+                    cause=obs.cause)]
 
 
 def _outcome(obs: Observation) -> list[Finding]:

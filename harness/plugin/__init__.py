@@ -108,7 +108,8 @@ def _resolve_index(config: pytest.Config, cfg: HarnessConfig) -> IndexCheck | No
     except UsageError as exc:  # nothing published by that name: bad input, before work
         raise pytest.UsageError(str(exc)) from exc
     except HarnessError as exc:
-        return IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message, exc.fix)])
+        return IndexCheck(cfg.ref, findings=[Finding("index", exc.kind, exc.message, exc.fix,
+                                                     cause=exc.cause or None)])
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own (a CPU count)

@@ -149,13 +149,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     if report.when == "call" and not report.skipped and platform is not None \
             and is_user_test(item):
         pipeline = item.config.stash[STATE].pipeline
-        message, kind, fix = "", None, None
+        message, kind, fix, cause = "", None, None, None
         if call.excinfo is not None:
             error = call.excinfo.value
             message = clean(call.excinfo.exconly(), 500)
             if isinstance(error, HarnessError):  # a probe that hung is the machine's trouble
-                kind, fix = str(error.kind), error.fix
-        seen = obs.user_test(user_source(item, platform), report.passed, message, kind, fix)
+                kind, fix, cause = str(error.kind), error.fix, error.cause or None
+        seen = obs.user_test(user_source(item, platform), report.passed, message, kind, fix,
+                             cause)
         pipeline.record_user_test(platform, seen)
     return report
 

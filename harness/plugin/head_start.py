@@ -55,7 +55,8 @@ class HeadStart:
             if built is None or (self.cancelled.is_set() and built.error is not None):
                 # Stopped by stop(): whatever buildx said, the run was interrupted.
                 finding = interrupted("build")
-                cut = Built(platform, error=HarnessError(finding.message, finding.fix),
+                cut = Built(platform, error=HarnessError(finding.message, finding.fix,
+                                                         cause=finding.cause or ""),
                             finding=finding)
                 if built is not None:
                     cut.mode, cut.engine, cut.phases = built.mode, built.engine, built.phases

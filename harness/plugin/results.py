@@ -204,16 +204,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             cut_short.append(platform.name)
             if not so_far.findings:  # built, never checked
                 so_far.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted "
-                                             "before the probes", INTERRUPTED_FIX))
+                                             "before the probes", INTERRUPTED_FIX,
+                                             cause="interrupted"))
         if platform.name not in state.results:
             if interrupted:
                 cut_short.append(platform.name)
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
-                                  "interrupted", INTERRUPTED_FIX)
+                                  "interrupted", INTERRUPTED_FIX, cause="interrupted")
             else:
                 finding = Finding("harness", Kind.ERROR, f"{platform.name}: no result came "
                                   "back (a worker crashed, or no test selected it)",
-                                  "rerun; see the pytest output above")
+                                  "rerun; see the pytest output above", cause="no-result")
             state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if cut_short and tr is not None:
@@ -237,7 +238,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     xml = config.option.xmlpath
     if cut_short and xml:
         junit.add_errors(Path(xml), {name: next(
-            (f.message for f in state.results[name].findings if f.fix == INTERRUPTED_FIX),
+            (f.message for f in state.results[name].findings if f.interruption),
             "interrupted") for name in cut_short})
     if xml:
         junit.add_failures(Path(xml), _odd_answers(report))
@@ -250,7 +251,7 @@ def _odd_answers(report: dict[str, Any]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for entry in report["platforms"]:
         for f in entry["findings"]:
-            if f["kind"] == Kind.MISMATCH and f["fix"] == sameness.FIX:
+            if f.get("cause") == sameness.CAUSE:  # by its cause: a fix may read alike
                 found.setdefault(f["source"].removeprefix(PREFIX), []).append(f["message"])
     return found
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.commands.cli import main
-from harness.core.outcomes import Exit, Verdict
+from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.report import build_report
 from harness.core.verdicts import Finding
 from harness.machine.reports import write_json
@@ -197,3 +197,22 @@ def test_a_matrix_nested_too_deep_is_one_line_of_bad_input(
     err = capsys.readouterr().err
     assert "--matrix is not the JSON of `multiarch-harness matrix`" in err
     assert len(err.splitlines()) == 2
+
+
+def test_a_report_with_causes_merges_with_an_older_one_without(tmp_path: Path) -> None:
+    """A finding's cause is optional in report.json: a job's report written before findings
+    had one merges with one that names them (issue 37)."""
+    cancelled = Finding("build", Kind.ERROR, "the build was cancelled", "run again",
+                        cause="build-cancelled")
+    new = build_report([result("linux/arm64", Verdict.ERROR, [cancelled])], HOST, "warn")
+    old = build_report([MIX[0]], HOST, "warn")
+    assert all("cause" not in f for p in old["platforms"] for f in p["findings"])
+    write_json(new, tmp_path / "r" / "new" / "report.json")
+    write_json(old, tmp_path / "r" / "old" / "report.json")
+    assert main(["report", "--report-dir", str(tmp_path / "out"),
+                 str(tmp_path / "r")]) == Exit.CANNOT_CHECK
+    merged = json.loads((tmp_path / "out" / "report.json").read_text())
+    by = {p["platform"]: p for p in merged["platforms"]}
+    assert by["linux/arm64"]["findings"] == [cancelled.to_dict()]
+    assert by["linux/arm64"]["findings"][0]["cause"] == "build-cancelled"
+    assert by[MIX[0].platform]["findings"] == old["platforms"][0]["findings"]

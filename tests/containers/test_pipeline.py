@@ -126,3 +126,46 @@ def test_the_results_kept_are_the_runs_own(tmp_path: Path) -> None:
     theirs.save(ARM)
     assert saved_results(tmp_path, "ours") == {}
     assert saved_results(tmp_path, "theirs")[ARM.name].image == BUILT.image
+
+
+def test_an_interruption_is_known_by_its_cause_never_by_its_fix_text() -> None:
+    """A finding that reads like an interruption is not one, and one reworded still is: the
+    cause the diagnosis decided is what says so (issue 37)."""
+    from harness.containers.pipeline import INTERRUPTED_FIX, interrupted, was_interrupted
+    from harness.core.report import PlatformResult
+
+    def one(finding: Finding) -> PlatformResult:
+        return PlatformResult(ARM.name, finding.verdict, [finding])
+
+    alike = Finding("build", Kind.ERROR, "the engine stopped", INTERRUPTED_FIX,
+                    cause="engine-gone")
+    assert not was_interrupted(one(alike))
+    reworded = Finding("probe", Kind.ERROR, "the build was cancelled", "check it again",
+                       cause="build-cancelled")
+    assert was_interrupted(one(reworded))
+    assert was_interrupted(one(interrupted("probe")))
+    assert interrupted("build").cause == "interrupted"
+
+
+def test_a_findings_cause_is_kept_in_the_build_handed_over() -> None:
+    """The status files and xdist's workeroutput carry a finding's cause, and an error's."""
+    error = BuildFailed("the build was cancelled", "run again", "log", cause="build-cancelled")
+    built = Built(ARM, error=error, mode=QEMU, build=BuildInfo(False, seconds=1.0),
+                  finding=Finding("build", Kind.ERROR, error.message, error.fix,
+                                  cause=error.cause))
+    back = Built.from_dict(json.loads(json.dumps(built.to_dict())), ARM)
+    assert back.finding == built.finding and back.finding is not None
+    assert back.finding.cause == "build-cancelled"
+
+
+def test_a_probes_finding_has_the_cause_its_diagnosis_decided() -> None:
+    """An observation made from a diagnosis carries its cause into the finding, and through
+    report.json."""
+    from harness.core.verdicts import judge
+
+    seen = obs.failed("dpkg", "the probe was interrupted", "error", "again",
+                      cause="interrupted")
+    assert obs.Observation.from_dict(json.loads(json.dumps(seen.to_dict()))) == seen
+    judged = judge(ARM, [seen], "arm64", QEMU)
+    assert [f.cause for f in judged.findings] == ["interrupted"]
+    assert judged.findings[0].interruption

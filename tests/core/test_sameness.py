@@ -13,7 +13,7 @@ from harness.core.errors import UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Verdict
 from harness.core.platforms import PLATFORMS, parse_platform
-from harness.core.report import PlatformResult, build_report
+from harness.core.report import PlatformResult, build_report, merge_reports
 from harness.core.usercheck import parse
 
 AMD64, ARM64, ARMV7 = (parse_platform(n) for n in ("linux/amd64", "linux/arm64",
@@ -86,3 +86,36 @@ def test_same_must_be_a_boolean(value: object) -> None:
     with pytest.raises(UsageError, match="same must be true or false"):
         parse({"v": {"command": "true", "expect": "", "same": value}})
     assert parse({"v": {"command": "true", "expect": "", "same": True}})[0].same
+
+
+def test_a_sameness_finding_is_known_by_its_cause_never_by_its_fix_text() -> None:
+    """The odd platform's finding names its cause; a finding with sameness's fix text and
+    another cause is not one (junit.xml's failures, issue 37)."""
+    from harness.core.outcomes import Kind
+    from harness.core.verdicts import Finding
+    from harness.plugin.results import _odd_answers
+
+    results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),
+               result("linux/arm/v7", "1.3")]
+    report = build_report(results, {}, "warn")
+    [odd] = [f for p in report["platforms"] for f in p["findings"]]
+    assert odd["cause"] == sameness.CAUSE
+    alike = Finding("check:w", Kind.MISMATCH, "w printed 2", sameness.FIX, cause="pattern")
+    reworded = Finding("check:x", Kind.MISMATCH, "x differs", "print the same",
+                       cause=sameness.CAUSE)
+    report["platforms"][0]["findings"] += [alike.to_dict(), reworded.to_dict()]
+    assert sorted(_odd_answers(report)) == ["v", "x"]
+
+
+def test_an_older_report_without_causes_merges_with_each_finding_once() -> None:
+    """A report written before findings had a cause is read back, and its sameness finding
+    is the one judged again, not a second one."""
+    results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),
+               result("linux/arm/v7", "1.3")]
+    old = build_report(results, {}, "warn")
+    for p in old["platforms"]:
+        for f in p["findings"]:
+            del f["cause"]
+    merged = merge_reports([old])
+    [odd] = [f for p in merged["platforms"] for f in p["findings"]]
+    assert odd["cause"] == sameness.CAUSE and merged["exit_status"] == 1

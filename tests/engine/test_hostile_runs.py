@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.containers import engine
+from harness.core.diagnosis import INTERRUPTIONS
 from harness.core.outcomes import Exit
 from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, run_harness
 
@@ -189,6 +190,7 @@ def test_ctrl_c_keeps_the_finished_platforms_and_names_the_interrupted_ones(
     assert by["linux/amd64"]["observed"]["dpkg"]["value"] == "amd64"
     assert by["linux/arm64"]["verdict"] == "error"
     assert "interrupted" in by["linux/arm64"]["findings"][0]["message"]
+    assert by["linux/arm64"]["findings"][0]["cause"] in INTERRUPTIONS
     cases = junit_cases(tmp_path)
     assert cases["test_source[dpkg-linux/amd64]"] == "passed"
     assert cases["interrupted[linux/arm64]"] == "error"

@@ -23,6 +23,7 @@ import docker
 import pytest
 
 from harness.containers import engine
+from harness.core.diagnosis import INTERRUPTIONS
 from harness.core.outcomes import Exit
 from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import (
@@ -270,6 +271,7 @@ def test_ctrl_c_during_a_build_leaves_nothing_behind(tmp_path: Path, seeded: Non
     assert not probe_containers(docker_client)
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+    assert p["findings"][0]["cause"] in INTERRUPTIONS  # told by its cause (issue 37)
 
 
 def test_a_failing_mirror_is_retried_then_reported(tmp_path: Path) -> None:
@@ -445,6 +447,7 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
     data = report(tmp_path)
     assert data["exit_status"] == Exit.INTERRUPTED
     assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+               and p["findings"][0]["cause"] in INTERRUPTIONS
                for p in data["platforms"]), data["platforms"]
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.md").exists()
     deadline = time.monotonic() + 30
@@ -483,6 +486,7 @@ def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
     data = report(tmp_path)
     assert data["exit_status"] == Exit.INTERRUPTED
     assert all(p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+               and p["findings"][0]["cause"] in INTERRUPTIONS
                for p in data["platforms"]), data["platforms"]
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     assert "interrupted[linux/amd64]" in ET.tostring(junit, encoding="unicode")
@@ -522,6 +526,7 @@ def test_a_cancel_during_the_probes_is_in_pytest_s_summary(tmp_path: Path,
     assert "1 passed" in last and "1 interrupted" in last, out[-2000:]
     [p] = report(reports)["platforms"]
     assert p["verdict"] == "error" and "interrupted" in p["findings"][0]["message"]
+    assert p["findings"][0]["cause"] in INTERRUPTIONS  # told by its cause (issue 37)
 
 
 def test_a_hostile_image_cannot_flood_or_drive_the_reports(tmp_path: Path, seeded: None,
