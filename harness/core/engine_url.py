@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -46,3 +49,64 @@ class SshTarget:
         return [*ssh, "-o", "BatchMode=yes", *options, *port, "--", self.destination,
                 "docker", "system", "dial-stdio"]
 
+
+
+# -- docker contexts --------------------------------------------------------------------------
+
+# As the docker CLI names them (cli/context/store: a letter or digit, then letters, digits and
+# ._+-); "default" is the CLI's own, DOCKER_HOST or the default socket.
+CONTEXT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.+-]*")
+DEFAULT_CONTEXT = "default"
+TLS_FILES = ("ca.pem", "cert.pem", "key.pem")
+
+
+def context_name(flag: str | None, env: Mapping[str, str]) -> str | None:
+    """The docker context a run uses, as the docker CLI chooses it: ``--docker-context``, which
+    wins over DOCKER_HOST as the CLI's ``--context`` does; else none when DOCKER_HOST is set;
+    else DOCKER_CONTEXT. None: no context was named (DOCKER_HOST, or the current context of
+    the docker config, decides)."""
+    if flag:
+        return flag
+    if env.get("DOCKER_HOST"):
+        return None
+    return env.get("DOCKER_CONTEXT") or None
+
+
+@dataclass(frozen=True)
+class DockerContext:
+    """A docker context's engine endpoint, from `docker context inspect NAME`."""
+
+    name: str
+    host: str
+    skip_tls_verify: bool = False
+    tls_dir: str | None = None  # the directory of its ca.pem, cert.pem, key.pem (those it has)
+    tls_files: tuple[str, ...] = ()
+
+    def tls_file(self, name: str) -> str | None:
+        return f"{self.tls_dir}/{name}" if self.tls_dir and name in self.tls_files else None
+
+
+def parse_context(text: str, name: str) -> DockerContext:
+    """The docker endpoint of `docker context inspect NAME`'s JSON; ValueError with what is
+    missing (a context made for another orchestrator has no docker endpoint)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ValueError("`docker context inspect` answered no JSON") from None
+    entry = data[0] if isinstance(data, list) and data else data
+    if not isinstance(entry, dict):
+        raise ValueError("`docker context inspect` answered no context")
+    endpoint = (entry.get("Endpoints") or {}).get("docker")
+    if not isinstance(endpoint, dict) or not isinstance(endpoint.get("Host"), str) \
+            or not endpoint["Host"]:
+        raise ValueError(f"the context {name} has no docker endpoint")
+    host = endpoint["Host"]
+    if not host.startswith(ENGINE_SCHEMES):
+        raise ValueError(f"the context {name}'s endpoint is not an engine URL (unix://, "
+                         "tcp://, ssh://)")
+    material = (entry.get("TLSMaterial") or {}).get("docker") or []
+    files = tuple(f for f in TLS_FILES if isinstance(material, list) and f in material)
+    tls_path = (entry.get("Storage") or {}).get("TLSPath")
+    tls_dir = f"{tls_path}/docker" if files and isinstance(tls_path, str) and tls_path else None
+    return DockerContext(str(entry.get("Name") or name), host,
+                         bool(endpoint.get("SkipTLSVerify")), tls_dir, files if tls_dir else ())

@@ -157,6 +157,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("engines", "--engine", "args", {},
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
            "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL"),
+    Option("docker_context", "--docker-context", "str", None,
+           "the docker context whose engine (and TLS material) the run uses, as `docker "
+           "--context NAME`: over DOCKER_HOST and DOCKER_CONTEXT (--context is the build's "
+           "directory)", RUN | {"preflight", "publish"}, "NAME"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),

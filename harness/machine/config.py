@@ -50,6 +50,7 @@ class HarnessConfig:
     services: tuple[service.ServiceCheck, ...] = ()  # [tool.harness.service], --service-check
     overrides: tuple[Override, ...] = ()  # [[tool.harness.overrides]]
     engines: dict[str, str] = field(default_factory=dict)  # platform -> engine URL
+    docker_context: str | None = None  # --docker-context NAME (harness.containers.engine)
     mirror: str | None = None  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = 60.0
     hello_timeout: float = 600.0
@@ -332,6 +333,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         structure=structure_files,
         services=services,
         engines=_engines(dict(value("engines"))),
+        docker_context=value("docker_context"),
         mirror=value("mirror"),
         probe_timeout=value("probe_timeout"),
         hello_timeout=value("hello_timeout"),

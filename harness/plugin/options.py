@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.containers import engine
 from harness.core import options
 from harness.core.errors import UsageError
 from harness.machine import config as harness_config
@@ -40,6 +41,8 @@ def load(config: pytest.Config) -> HarnessConfig:
                                    for d in v.split(",")]
         cfg = harness_config.load(config.rootpath, **given)
         cfg.validate()
+        engine.select_context(cfg.docker_context)
+        engine.chosen()  # an unknown context (flag or DOCKER_CONTEXT): usage, before any work
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[_LOADED] = cfg
