@@ -20,7 +20,14 @@ from testcontainers.core.config import testcontainers_config
 from harness.containers import ssh
 from harness.core import native, sinks
 from harness.core.diagnosis import ENGINE_FIX, Event, Stage, diagnose
-from harness.core.engine_url import DockerContext, context_name, parse_context
+from harness.core.engine_url import (
+    ENGINE_DRIVERS,
+    BuildxBuilder,
+    DockerContext,
+    context_name,
+    parse_builder,
+    parse_context,
+)
 from harness.core.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform, runnable_architectures
@@ -287,6 +294,41 @@ def on_this_host(url: str | None, host_name: str = "") -> bool:
         return True
     host = url.partition("://")[2].split("/")[0].rsplit(":", 1)[0].strip("[]")
     return url.startswith("tcp://") and (host in ("localhost", "::1") or host.startswith("127."))
+
+
+_builders: dict[tuple[str, str | None], BuildxBuilder] = {}
+
+
+def named_builder(name: str, url: str | None = None) -> BuildxBuilder:
+    """The buildx builder ``name`` (`docker buildx inspect NAME`, with the engine at ``url``,
+    None: the chosen one, as buildx's own); an unknown one is a usage error (see
+    harness.core.diagnosis, "builder-unknown"), and so is a docker-driver builder of another
+    engine than the one the platform is checked on: its --load would land there."""
+    if (name, url) in _builders:
+        return _builders[(name, url)]
+    command = ["docker", "buildx", "inspect", name]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                             env=cli_env(url))
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EngineUnavailable(f"`docker buildx inspect {sinks.terminal(name, 80)}` could "
+                                f"not run: {exc}", "install the docker-buildx plugin") from exc
+    if out.returncode != 0:
+        d = diagnose(Event(Stage.ENGINE, output=out.stderr, status=out.returncode,
+                           command=" ".join(command), subject=name))
+        raise from_diagnosis(d, EngineUnavailable)
+    found = parse_builder(out.stdout, name)
+    # A docker-driver builder is an engine's own BuildKit, named by its docker context.
+    expected = (chosen().context if url is None else None) or "default"
+    if found.driver in ENGINE_DRIVERS and found.endpoints and found.endpoints[0] != expected:
+        shown = sinks.terminal(found.endpoints[0], 80)
+        raise UsageError(f"the buildx builder {sinks.terminal(name, 80)} is the BuildKit of "
+                         f"the engine of docker context {shown}, not of the engine the run "
+                         "checks on: what it loads would not be there",
+                         f"pass --docker-context {shown}, or a builder of the run's engine "
+                         "(`docker buildx ls`)")
+    _builders[(name, url)] = found
+    return found
 
 
 REMOTE_HANDLER = "the engine host's binfmt_misc, as its BuildKit reports it"

@@ -110,3 +110,49 @@ def parse_context(text: str, name: str) -> DockerContext:
     tls_dir = f"{tls_path}/docker" if files and isinstance(tls_path, str) and tls_path else None
     return DockerContext(str(entry.get("Name") or name), host,
                          bool(endpoint.get("SkipTLSVerify")), tls_dir, files if tls_dir else ())
+
+
+# -- buildx builders by name ------------------------------------------------------------------
+
+BUILDER_KINDS = ("auto", "buildx", "classic")  # --builder's own words; any other is a name
+BUILDER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.+-]*")  # buildx's (and contexts') names
+# Drivers whose BuildKit is the engine's own: --load lands in that engine alone.
+ENGINE_DRIVERS = ("docker",)
+
+
+@dataclass(frozen=True)
+class BuildxBuilder:
+    """A builder as `docker buildx inspect NAME` shows it."""
+
+    name: str
+    driver: str
+    endpoints: tuple[str, ...]  # its nodes' endpoints: a docker context's name, or a URL
+    platforms: frozenset[str]  # what its nodes list (linux/arm/v7; the user-set mark dropped)
+
+
+def parse_builder(text: str, name: str) -> BuildxBuilder:
+    """The driver, nodes' endpoints and platforms of `docker buildx inspect NAME`'s text."""
+    driver, endpoints, platforms = "", [], set()
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "Driver" and not driver:
+            driver = value
+        elif key == "Endpoint":
+            endpoints.append(value)
+        elif key == "Platforms":
+            platforms |= {p.strip().rstrip("*") for p in value.split(",") if p.strip()}
+    return BuildxBuilder(name, driver, tuple(endpoints), frozenset(platforms))
+
+
+def builder_name(value: str) -> str | None:
+    """The buildx builder ``--builder`` names; None for auto, buildx and classic. ValueError
+    for what cannot be a builder's name."""
+    if value in BUILDER_KINDS:
+        return None
+    if not BUILDER_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is neither auto, buildx, classic nor a buildx builder's "
+                         "name")
+    return value

@@ -142,9 +142,9 @@ OPTIONS: tuple[Option, ...] = (
            "local image name; each platform is tagged NAME:os-arch[-variant] "
            "(default: harness/ + the Dockerfile's suffix, tagged os-arch[-variant]-KEY, "
            "KEY the project's own)", RUN | {"publish"}, "NAME"),
-    Option("builder", "--builder", "choice", "auto",
-           "buildx (BuildKit), classic (docker SDK) or auto", RUN | {"preflight"},
-           choices=BUILDERS),
+    Option("builder", "--builder", "str", "auto",
+           "buildx (BuildKit), classic (docker SDK), auto, or the name of a buildx builder "
+           "(`docker buildx ls`), which buildx builds with", RUN | {"preflight"}, "NAME"),
     Option("quirk_policy", "--quirk-policy", "choice", "warn",
            "whether a known harmless host effect warns or fails the run", RUN,
            choices=QUIRK_POLICIES),

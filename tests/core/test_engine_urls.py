@@ -145,3 +145,43 @@ def test_the_context_is_chosen_in_the_docker_clis_order(flag: str | None, env: d
     from harness.core.engine_url import context_name
 
     assert context_name(flag, env) == name
+
+
+# `docker buildx inspect default` (buildx 0.13.1 on Docker 20.10).
+DEFAULT_BUILDER = """Name:          default
+Driver:        docker
+Last Activity: 2026-12-08 01:04:18 +0000 UTC
+
+Nodes:
+Name:             default
+Endpoint:         default
+Status:           running
+BuildKit version: v0.8+unknown
+Platforms:        linux/amd64, linux/arm64, linux/riscv64, linux/ppc64le, linux/s390x, linux/386, linux/arm/v7*, linux/arm/v6
+"""  # noqa: E501
+
+
+def test_a_builder_names_its_driver_nodes_and_platforms() -> None:
+    from harness.core.engine_url import parse_builder
+
+    found = parse_builder(DEFAULT_BUILDER, "default")
+    assert (found.driver, found.endpoints) == ("docker", ("default",))
+    assert "linux/arm/v7" in found.platforms and "linux/s390x" in found.platforms
+    assert len(found.platforms) == 8
+
+
+@pytest.mark.parametrize(("value", "name"), [("auto", None), ("buildx", None),
+                                             ("classic", None), ("ci", "ci"),
+                                             ("remote-arm64.1", "remote-arm64.1")])
+def test_builder_words_and_names(value: str, name: str | None) -> None:
+    from harness.core.engine_url import builder_name
+
+    assert builder_name(value) == name
+
+
+@pytest.mark.parametrize("value", ["", "-x", "a b", "a/b", "über"])
+def test_what_is_no_builder_name(value: str) -> None:
+    from harness.core.engine_url import builder_name
+
+    with pytest.raises(ValueError, match="buildx builder's name"):
+        builder_name(value)

@@ -137,3 +137,42 @@ def test_an_unknown_context_is_a_usage_error_before_any_work(far: Far, tmp_path:
     assert said == "ERROR: there is no docker context 'nowhere'", run.stderr
     assert fix.startswith("  fix: name one that `docker context ls` lists"), run.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+# -- buildx builders by name --------------------------------------------------------------------
+# buildx 0.13 makes no second docker-driver builder ("additional instances of driver "docker"
+# cannot be created"): each docker context is one, named as the context. The docker-container,
+# remote and kubernetes drivers need a BuildKit image or binary this machine does not have.
+
+def test_the_default_builder_by_name_builds(far: Far, tmp_path: Path) -> None:
+    run = tiny(tmp_path, "--builder=default", env=far.env())
+    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "pass" and p["build"]["builder"] == "buildx"
+    log = (tmp_path / "logs" / "linux-amd64-build.log").read_text()
+    assert "docker buildx build --builder default " in log
+
+
+def test_a_contexts_builder_builds_on_that_contexts_engine(far: Far, tmp_path: Path) -> None:
+    run = tiny(tmp_path, "--builder=far", "--docker-context=far", env=far.env())
+    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "pass" and p["engine"]["url"] == far.tcp
+    assert far_has(far, p["image"]["tag"])
+
+
+@pytest.mark.parametrize(("extra", "said", "fix"), [
+    (("--builder=nowhere",), "ERROR: there is no buildx builder 'nowhere'",
+     "  fix: name one that `docker buildx ls` lists"),
+    # far's BuildKit would load into far's engine, and the run checks on the local one.
+    (("--builder=far",), "ERROR: the buildx builder far is the BuildKit of the engine of docker "
+     "context far, not of the engine the run checks on: what it loads would not be there",
+     "  fix: pass --docker-context far"),
+])
+def test_a_builder_unknown_or_of_another_engine_is_one_line_before_any_work(
+        far: Far, tmp_path: Path, extra: tuple[str, ...], said: str, fix: str) -> None:
+    run = tiny(tmp_path, *extra, env=far.env())
+    assert run.returncode == Exit.USAGE, run.stdout[-4000:] + run.stderr[-2000:]
+    line, fixed = run.stderr.strip().splitlines()
+    assert line == said and fixed.startswith(fix), run.stderr
+    assert not (tmp_path / "report.json").exists()
