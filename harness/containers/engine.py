@@ -181,8 +181,11 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
         if engine.source == "DOCKER_HOST" or not engine.by_user:
             c = docker.from_env(timeout=first)
         else:
+            # ssh:// through the harness's own tunnel, as for --engine (see harness.containers
+            # .ssh: the SDK's ssh transport loses the output of every exec).
             c = _speaking(lambda version: docker.DockerClient(
-                base_url=engine.url, tls=engine.tls, version=version, timeout=first))
+                base_url=ssh.local_url(engine.url), tls=engine.tls, version=version,
+                timeout=first))
         c.ping()
         c.api.timeout = timeout
     except CLIENT_ERRORS as exc:
@@ -255,6 +258,8 @@ def cli_env(url: str | None) -> dict[str, str] | None:
     if url is not None:
         return docker_env(url)
     engine = chosen()
+    if engine.url.startswith("ssh://"):
+        return docker_env(engine.url)  # the tunnel: its ssh command is the harness's
     if engine.context is not None:
         # The named context, as `docker --context NAME` takes it: over DOCKER_HOST too.
         env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", *TLS_ENV)}

@@ -22,6 +22,7 @@ from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platform
 from tests.helpers import FIXTURES, TINY, free_port, make_tiny_base, run_harness
 from tests.second_engine import make_tls, second_engine
+from tests.ssh_server import Sshd, loopback_sshd
 
 pytestmark = pytest.mark.engine
 
@@ -30,10 +31,11 @@ pytestmark = pytest.mark.engine
 class Far:
     unix: str  # for the test's own look behind the harness's back
     tcp: str
-    config: Path  # DOCKER_CONFIG holding the contexts "far" and "wrong-ca"
+    config: Path  # DOCKER_CONFIG holding the contexts "far", "wrong-ca" and "far-ssh"
+    sshd: Sshd  # on loopback, its sessions' docker the far engine
 
     def env(self, **more: str) -> dict[str, str]:
-        return {"DOCKER_CONFIG": str(self.config), **more}
+        return {"DOCKER_CONFIG": str(self.config), **self.sshd.env(), **more}
 
 
 def _context(config: Path, name: str, host: str, certs: Path, ca: Path) -> None:
@@ -59,7 +61,11 @@ def far(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Far]:
         config.mkdir()
         _context(config, "far", tcp, certs, certs / "ca.pem")
         _context(config, "wrong-ca", tcp, certs, other / "ca.pem")
-        yield Far(unix, tcp, config)
+        with loopback_sshd(where / "sshd", free_port(), unix) as sshd:
+            subprocess.run(["docker", "context", "create", "far-ssh", "--docker",
+                            f"host={sshd.url}"], check=True, capture_output=True,
+                           env={"DOCKER_CONFIG": str(config), "PATH": "/usr/bin:/bin"})
+            yield Far(unix, tcp, config, sshd)
 
 
 def report(where: Path) -> dict[str, Any]:
@@ -99,6 +105,15 @@ def test_a_named_context_routes_the_run_to_its_engine_with_its_tls(
     [p] = report(tmp_path)["platforms"]
     assert p["verdict"] == "pass"
     assert p["engine"]["url"] == far.tcp
+    assert far_has(far, p["image"]["tag"])
+
+
+def test_a_context_over_ssh_routes_the_run_through_the_harnesss_tunnel(far: Far,
+                                                                        tmp_path: Path) -> None:
+    run = tiny(tmp_path, "--docker-context=far-ssh", env=far.env())
+    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "pass" and p["engine"]["url"] == far.sshd.url
     assert far_has(far, p["image"]["tag"])
 
 
