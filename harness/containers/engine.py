@@ -21,6 +21,7 @@ from harness.containers import ssh
 from harness.core import native, sinks
 from harness.core.diagnosis import ENGINE_FIX, Event, Stage, diagnose
 from harness.core.engine_url import (
+    DEFAULT_CONTEXT,
     ENGINE_DRIVERS,
     BuildxBuilder,
     DockerContext,
@@ -105,6 +106,9 @@ def chosen() -> Chosen:
     docker SDK alone would ignore contexts, while buildx honours them: both must reach one
     engine."""
     name = context_name(_selected, os.environ)
+    if name == DEFAULT_CONTEXT:  # the CLI's own: DOCKER_HOST, else the socket; no config's
+        return Chosen(os.environ["DOCKER_HOST"], "DOCKER_HOST") if os.environ.get(
+            "DOCKER_HOST") else Chosen(DEFAULT_SOCKET, "the default socket")
     if name is not None:
         found = docker_context(name)
         return Chosen(found.host, f"docker context {name}", context_tls(found), name)
