@@ -308,6 +308,19 @@ def on_this_host(url: str | None, host_name: str = "") -> bool:
 _builders: dict[tuple[str, str | None], BuildxBuilder] = {}
 
 
+def _builders_context(url: str | None) -> str:
+    """The docker context buildx runs under for the engine at ``url`` (None: the chosen one),
+    which names that engine's own docker-driver builder: "default" under DOCKER_HOST."""
+    env = cli_env(url) or os.environ
+    if env.get("DOCKER_HOST"):
+        return DEFAULT_CONTEXT
+    if env.get("DOCKER_CONTEXT"):
+        return env["DOCKER_CONTEXT"]
+    source = chosen().source  # the docker config's current context, or the socket
+    return source.removeprefix("docker context ") if source.startswith("docker context ") \
+        else DEFAULT_CONTEXT
+
+
 def named_builder(name: str, url: str | None = None) -> BuildxBuilder:
     """The buildx builder ``name`` (`docker buildx inspect NAME`, with the engine at ``url``,
     None: the chosen one, as buildx's own); an unknown one is a usage error (see
@@ -328,7 +341,7 @@ def named_builder(name: str, url: str | None = None) -> BuildxBuilder:
         raise from_diagnosis(d, EngineUnavailable)
     found = parse_builder(out.stdout, name)
     # A docker-driver builder is an engine's own BuildKit, named by its docker context.
-    expected = (chosen().context if url is None else None) or "default"
+    expected = _builders_context(url)
     if found.driver in ENGINE_DRIVERS and found.endpoints and found.endpoints[0] != expected:
         shown = sinks.terminal(found.endpoints[0], 80)
         raise UsageError(f"the buildx builder {sinks.terminal(name, 80)} is the BuildKit of "

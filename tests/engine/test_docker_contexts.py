@@ -191,3 +191,14 @@ def test_a_builder_unknown_or_of_another_engine_is_one_line_before_any_work(
     line, fixed = run.stderr.strip().splitlines()
     assert line == said and fixed.startswith(fix), run.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+def test_the_default_builder_of_a_context_over_ssh_is_that_engines(far: Far,
+                                                                   tmp_path: Path) -> None:
+    """Over ssh buildx runs with the harness's tunnel as DOCKER_HOST: its "default" builder is
+    the far engine's own BuildKit, and what it loads is there."""
+    run = tiny(tmp_path, "--builder=default", "--docker-context=far-ssh", env=far.env())
+    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
+    [p] = report(tmp_path)["platforms"]
+    assert p["verdict"] == "pass" and p["engine"]["url"] == far.sshd.url
+    assert far_has(far, p["image"]["tag"])
