@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 0 when some platforms cannot run (the build reports them)")
     args, _unknown = parser.parse_known_args(argv)  # build options pass through untouched
     cfg = harness_config.load(Path.cwd(), **options.given(args, "preflight"))
+    engine.select_context(cfg.docker_context)
     if not args.no_setup and not here(cfg):
         print("preflight: every platform's engine is elsewhere: nothing is set up on this "
               "machine", flush=True)

@@ -158,7 +158,10 @@ def publish_main(argv: list[str]) -> int:
     parser.add_argument("--no-index", action="store_true", help="push by digest only")
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, image=args.image,
-                              report_dir=args.report_dir, engines=args.engines)
+                              report_dir=args.report_dir, engines=args.engines,
+                              docker_context=args.docker_context)
+    engine.select_context(cfg.docker_context)  # the engine the build's images are on
+    engine.chosen()  # an unknown context: one line, before anything is pushed
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
     for target in registries:  # every name checked before anything is pushed

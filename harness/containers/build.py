@@ -23,9 +23,10 @@ from typing import TypeAlias
 import docker
 import docker.errors
 
-from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env
+from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env, named_builder
 from harness.core.buildsteps import Step, StepClock
 from harness.core.diagnosis import Event, Stage, diagnose
+from harness.core.engine_url import BUILDER_KINDS, builder_name
 from harness.core.errors import (
     BuildFailed,
     EngineUnavailable,
@@ -190,11 +191,13 @@ class BuildxBuilder:
 
     name = "buildx"
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, builder: str | None = None) -> None:
         self.client = client
+        self.builder = builder  # a buildx builder by name (--builder NAME); None: buildx's own
 
     def command(self, req: BuildRequest) -> list[str]:
-        cmd = ["docker", "buildx", "build", "--platform", req.platform.name, "--load",
+        named = ["--builder", self.builder] if self.builder else []
+        cmd = ["docker", "buildx", "build", *named, "--platform", req.platform.name, "--load",
                "--progress", "plain", "--tag", req.tag, "--file", str(req.dockerfile)]
         for key, value in req.build_args.items():
             cmd += ["--build-arg", f"{key}={value}"]
@@ -251,14 +254,15 @@ Builder: TypeAlias = ClassicBuilder | BuildxBuilder
 
 
 def resolve(kind: str, buildx_version: str | None) -> str:
-    """``auto`` takes BuildKit where the buildx plugin is there, the classic builder otherwise."""
+    """``auto`` takes BuildKit where the buildx plugin is there, the classic builder otherwise;
+    a builder's name is buildx's."""
     if kind == "auto":
         return "buildx" if buildx_version else "classic"
-    return kind
+    return kind if kind in BUILDER_KINDS else "buildx"
 
 
 def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
-           secrets: bool = False) -> Builder:
+           secrets: bool = False, docker_host: str | None = None) -> Builder:
     if secrets and resolve(kind, buildx_version) != "buildx":
         raise UsageError("--secret needs BuildKit, and the docker CLI has no buildx plugin",
                          "install the docker-buildx plugin")
@@ -267,5 +271,8 @@ def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
             raise UsageError("the buildx builder was asked for, but the docker CLI has no "
                              "buildx plugin",
                              "install the docker-buildx plugin or pass --builder classic")
-        return BuildxBuilder(client)
+        name = builder_name(kind)
+        if name is not None:
+            named_builder(name, docker_host)  # there, and of this engine: else one line
+        return BuildxBuilder(client, name)
     return ClassicBuilder(client)

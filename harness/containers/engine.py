@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,8 +19,17 @@ from testcontainers.core.config import testcontainers_config
 
 from harness.containers import ssh
 from harness.core import native, sinks
-from harness.core.diagnosis import ENGINE_FIX
-from harness.core.errors import EngineUnavailable, NoEmulation
+from harness.core.diagnosis import ENGINE_FIX, Event, Stage, diagnose
+from harness.core.engine_url import (
+    DEFAULT_CONTEXT,
+    ENGINE_DRIVERS,
+    BuildxBuilder,
+    DockerContext,
+    context_name,
+    parse_builder,
+    parse_context,
+)
+from harness.core.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform, runnable_architectures
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
@@ -69,6 +79,7 @@ class Chosen:
     url: str
     source: str  # "DOCKER_HOST", "docker context NAME" or "the default socket"
     tls: Any = None
+    context: str | None = None  # the context named (--docker-context, DOCKER_CONTEXT)
 
     @property
     def by_user(self) -> bool:
@@ -78,9 +89,29 @@ class Chosen:
         return f"{self.url} ({self.source})"
 
 
+_selected: str | None = None  # --docker-context, for this process
+_contexts: dict[str, DockerContext] = {}
+
+
+def select_context(name: str | None) -> None:
+    """The docker context ``--docker-context`` names (None: DOCKER_HOST, DOCKER_CONTEXT or the
+    docker config's current context decide, as for the docker CLI)."""
+    global _selected
+    _selected = name
+
+
 def chosen() -> Chosen:
-    """DOCKER_HOST, else the current docker context, else the default socket. The docker SDK
-    alone would ignore contexts, while buildx honours them: both must reach one engine."""
+    """The named context (``--docker-context``, else DOCKER_CONTEXT unless DOCKER_HOST is
+    set), else DOCKER_HOST, else the current docker context, else the default socket. The
+    docker SDK alone would ignore contexts, while buildx honours them: both must reach one
+    engine."""
+    name = context_name(_selected, os.environ)
+    if name == DEFAULT_CONTEXT:  # the CLI's own: DOCKER_HOST, else the socket; no config's
+        return Chosen(os.environ["DOCKER_HOST"], "DOCKER_HOST") if os.environ.get(
+            "DOCKER_HOST") else Chosen(DEFAULT_SOCKET, "the default socket")
+    if name is not None:
+        found = docker_context(name)
+        return Chosen(found.host, f"docker context {name}", context_tls(found), name)
     if os.environ.get("DOCKER_HOST"):
         return Chosen(os.environ["DOCKER_HOST"], "DOCKER_HOST")
     try:
@@ -92,6 +123,44 @@ def chosen() -> Chosen:
     return Chosen(DEFAULT_SOCKET, "the default socket")
 
 
+def docker_context(name: str) -> DockerContext:
+    """The context ``name`` as `docker context inspect` reads it (the CLI's own store and
+    rules: DOCKER_CONFIG, the default context); an unknown one is a usage error, before any
+    work (see harness.core.diagnosis, "context-unknown")."""
+    if name in _contexts:
+        return _contexts[name]
+    command = ["docker", "context", "inspect", name]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EngineUnavailable(f"docker context {sinks.terminal(name, 80)}: `docker context "
+                                f"inspect` could not run: {exc}",
+                                "install the docker CLI (docker.io, docker-ce-cli)") from exc
+    if out.returncode != 0:
+        d = diagnose(Event(Stage.ENGINE, output=out.stderr, status=out.returncode,
+                           command=" ".join(command), subject=name))
+        raise from_diagnosis(d, EngineUnavailable)
+    try:
+        found = parse_context(out.stdout, name)
+    except ValueError as exc:
+        raise UsageError(f"docker context {sinks.terminal(name, 80)}: {exc}",
+                         "fix it with `docker context update`, or name another from "
+                         "`docker context ls`") from None
+    _contexts[name] = found
+    return found
+
+
+def context_tls(found: DockerContext) -> docker.tls.TLSConfig | None:
+    """The context's TLS material as the docker CLI uses it: a tcp:// endpoint with material
+    (or SkipTLSVerify) speaks TLS, verified by its own CA; without either, plain HTTP."""
+    if not found.host.startswith("tcp://") or not (found.tls_files or found.skip_tls_verify):
+        return None
+    cert, key = found.tls_file("cert.pem"), found.tls_file("key.pem")
+    ca = None if found.skip_tls_verify else found.tls_file("ca.pem")
+    return docker.tls.TLSConfig(client_cert=(cert, key) if cert and key else None,
+                                ca_cert=ca, verify=not found.skip_tls_verify)
+
+
 def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
     """A client for the engine the user chose (see :func:`chosen`), or for the engine at
     ``url`` (``--engine PLATFORM=URL``: TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the
@@ -100,6 +169,7 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
         try:
             c = _client_at(url, timeout)
         except CLIENT_ERRORS as exc:
+            _refused_tls(exc, url, "--engine")
             said = ssh.tunnel(url).last_error() if url.startswith("ssh://") else ""
             shown = sinks.redact(url)
             raise EngineUnavailable(f"no container engine answers at {shown} (--engine): "
@@ -115,10 +185,15 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
         if engine.source == "DOCKER_HOST" or not engine.by_user:
             c = docker.from_env(timeout=first)
         else:
-            c = docker.DockerClient(base_url=engine.url, tls=engine.tls, timeout=first)
+            # ssh:// through the harness's own tunnel, as for --engine (see harness.containers
+            # .ssh: the SDK's ssh transport loses the output of every exec).
+            c = _speaking(lambda version: docker.DockerClient(
+                base_url=ssh.local_url(engine.url), tls=engine.tls, version=version,
+                timeout=first))
         c.ping()
         c.api.timeout = timeout
     except CLIENT_ERRORS as exc:
+        _refused_tls(exc, engine.url, engine.source)
         fix = ENGINE_FIX if not engine.by_user else (
             f"start the engine at {engine.url}, or point {engine.source.split()[0]} elsewhere "
             "(unset DOCKER_HOST, or `docker context use default`, for the local engine)")
@@ -127,18 +202,32 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
     return c
 
 
+def _refused_tls(exc: Exception, url: str, source: str) -> None:
+    """The engine and its TLS material disagree (a wrong CA, a client certificate it does not
+    take): raised as the table says (harness.core.diagnosis, "engine-tls"), not as an engine
+    that is not there."""
+    d = diagnose(Event(Stage.ENGINE, output=str(exc), host=url, subject=source))
+    if d.cause == "engine-tls":
+        raise from_diagnosis(d, EngineUnavailable) from exc
+
+
 def _client_at(url: str, timeout: int) -> docker.DockerClient:
     """A client for ``url`` that speaks the engine's own API version. The SDK would ask for
     that version before :func:`pin_tls_ca` could act, so the asking is done here."""
     env = docker_env(url)
-    with contextlib.closing(pin_tls_ca(docker.from_env(environment=env, version=MINIMUM_API,
-                                                       timeout=PING_TIMEOUT))) as probe:
-        version = str(probe.version(api_version=False)["ApiVersion"])
-    c = pin_tls_ca(docker.from_env(environment=env, version=version,
-                                   timeout=min(PING_TIMEOUT, timeout)))
+    c = _speaking(lambda version: docker.from_env(environment=env, version=version,
+                                                  timeout=min(PING_TIMEOUT, timeout)))
     c.ping()
     c.api.timeout = timeout
     return c
+
+
+def _speaking(make: Callable[[str], docker.DockerClient]) -> docker.DockerClient:
+    """A client (``make(API version)``) that speaks the engine's own API version, its TLS CA
+    pinned: the SDK would ask the version before :func:`pin_tls_ca` could act."""
+    with contextlib.closing(pin_tls_ca(make(MINIMUM_API))) as probe:
+        version = str(probe.version(api_version=False)["ApiVersion"])
+    return pin_tls_ca(make(version))
 
 
 def pin_tls_ca(c: docker.DockerClient) -> docker.DockerClient:
@@ -173,7 +262,33 @@ def cli_env(url: str | None) -> dict[str, str] | None:
     if url is not None:
         return docker_env(url)
     engine = chosen()
+    if engine.url.startswith("ssh://"):
+        return docker_env(engine.url)  # the tunnel: its ssh command is the harness's
+    if engine.context is not None:
+        # The named context, as `docker --context NAME` takes it: over DOCKER_HOST too.
+        env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", *TLS_ENV)}
+        return {**env, "DOCKER_CONTEXT": engine.context}
     return None if engine.by_user else docker_env(engine.url)
+
+
+def sdk_env(url: str | None) -> dict[str, str] | None:
+    """The environment in which ``docker.from_env`` (testcontainers' own client) reaches the
+    engine the harness's client reaches for ``url``; None where its own reading of the
+    environment already does (DOCKER_HOST, the default socket). A named context's TLS
+    directory holds ca.pem, cert.pem and key.pem: what DOCKER_CERT_PATH names."""
+    if url is not None:
+        return docker_env(url)
+    engine = chosen()
+    if engine.context is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in TLS_ENV}
+    env["DOCKER_HOST"] = ssh.local_url(engine.url)
+    if engine.tls is not None:
+        found = docker_context(engine.context)
+        env["DOCKER_CERT_PATH"] = found.tls_dir or ""
+        if not found.skip_tls_verify:
+            env["DOCKER_TLS_VERIFY"] = "1"
+    return env
 
 
 def on_this_host(url: str | None, host_name: str = "") -> bool:
@@ -190,10 +305,58 @@ def on_this_host(url: str | None, host_name: str = "") -> bool:
     return url.startswith("tcp://") and (host in ("localhost", "::1") or host.startswith("127."))
 
 
+_builders: dict[tuple[str, str | None], BuildxBuilder] = {}
+
+
+def _builders_context(url: str | None) -> str:
+    """The docker context buildx runs under for the engine at ``url`` (None: the chosen one),
+    which names that engine's own docker-driver builder: "default" under DOCKER_HOST."""
+    env = cli_env(url) or os.environ
+    if env.get("DOCKER_HOST"):
+        return DEFAULT_CONTEXT
+    if env.get("DOCKER_CONTEXT"):
+        return env["DOCKER_CONTEXT"]
+    source = chosen().source  # the docker config's current context, or the socket
+    return source.removeprefix("docker context ") if source.startswith("docker context ") \
+        else DEFAULT_CONTEXT
+
+
+def named_builder(name: str, url: str | None = None) -> BuildxBuilder:
+    """The buildx builder ``name`` (`docker buildx inspect NAME`, with the engine at ``url``,
+    None: the chosen one, as buildx's own); an unknown one is a usage error (see
+    harness.core.diagnosis, "builder-unknown"), and so is a docker-driver builder of another
+    engine than the one the platform is checked on: its --load would land there."""
+    if (name, url) in _builders:
+        return _builders[(name, url)]
+    command = ["docker", "buildx", "inspect", name]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+                             env=cli_env(url))
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EngineUnavailable(f"`docker buildx inspect {sinks.terminal(name, 80)}` could "
+                                f"not run: {exc}", "install the docker-buildx plugin") from exc
+    if out.returncode != 0:
+        d = diagnose(Event(Stage.ENGINE, output=out.stderr, status=out.returncode,
+                           command=" ".join(command), subject=name))
+        raise from_diagnosis(d, EngineUnavailable)
+    found = parse_builder(out.stdout, name)
+    # A docker-driver builder is an engine's own BuildKit, named by its docker context.
+    expected = _builders_context(url)
+    if found.driver in ENGINE_DRIVERS and found.endpoints and found.endpoints[0] != expected:
+        shown = sinks.terminal(found.endpoints[0], 80)
+        raise UsageError(f"the buildx builder {sinks.terminal(name, 80)} is the BuildKit of "
+                         f"the engine of docker context {shown}, not of the engine the run "
+                         "checks on: what it loads would not be there",
+                         f"pass --docker-context {shown}, or a builder of the run's engine "
+                         "(`docker buildx ls`)")
+    _builders[(name, url)] = found
+    return found
+
+
 REMOTE_HANDLER = "the engine host's binfmt_misc, as its BuildKit reports it"
 
 
-def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
+def buildkit_platforms(url: str | None) -> set[tuple[str, str]] | None:
     """The (os, architecture) pairs the BuildKit of the engine at ``url`` can run (``docker
     buildx inspect``: the host's own and what its binfmt_misc handlers emulate); None when it
     cannot be asked (no buildx plugin, or no answer)."""
@@ -201,7 +364,8 @@ def buildkit_platforms(url: str) -> set[tuple[str, str]] | None:
         return None
     try:
         out = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True,
-                             timeout=60, check=False, env=docker_env(url))
+                             timeout=60, check=False,
+                             env=docker_env(url) if url else cli_env(None))
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -220,7 +384,7 @@ def run_mode_on(platform: Platform, arch: str, url: str | None, host_name: str =
     own = run_mode(platform, arch, [], proof=lambda _p: False)
     if own.can_run:
         return own
-    runnable = buildkit_platforms(url or chosen().url)
+    runnable = buildkit_platforms(url)
     if runnable is None:
         return RunMode(RunKind.QEMU, "the engine host's (not known: no buildx to ask)")
     # One emulator runs every variant of its architecture (qemu-arm runs arm/v5 too, though

@@ -31,10 +31,10 @@ from harness.containers import filesystem
 from harness.containers.engine import (
     CLIENT_ERRORS,
     ENGINE_FIX,
-    docker_env,
     local_reaper_only,
     pin_tls_ca,
     platform_of,
+    sdk_env,
 )
 from harness.core import audit, baseline, elf, extensions, isa, linkage, sources
 from harness.core import observation as obs
@@ -155,8 +155,9 @@ class ImageProbe:
         local_reaper_only()
         # testcontainers makes its own client: point it at the platform's engine.
         # (its API version given, so that it asks nothing before pin_tls_ca can act)
-        client_kw = {"environment": docker_env(self.docker_host),
-                     "version": self.client.api.api_version} if self.docker_host else None
+        env = sdk_env(self.docker_host)
+        client_kw = {"environment": env, "version": self.client.api.api_version} \
+            if env is not None else None
         tc = (DockerContainer(self.image, docker_client_kw=client_kw)
               .with_kwargs(platform=self.platform.name, labels=container_labels(),
                            entrypoint=KEEPALIVE, **LIMITS)

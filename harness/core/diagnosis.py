@@ -32,6 +32,7 @@ class Stage(StrEnum):
     PROBE = "probe"
     PUBLISH = "publish"
     CHECK = "check"
+    ENGINE = "engine"  # reaching the engine: its docker context, builder and TLS
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,33 @@ CAUSES: tuple[Cause, ...] = (
           _rx(r"could not find bridge \S+"),
           why="containers with a network attach to the engine's bridge; a second dockerd "
               "started with --bridge=none deletes the first engine's docker0"),
+    # -- the docker context and buildx builder named ----------------------------------------
+    Cause("context-unknown", Kind.USAGE, frozenset({Stage.ENGINE}),
+          lambda e, m: (f"there is no docker context {sinks.terminal(e.subject, 80)!r}",
+                        "name one that `docker context ls` lists (--docker-context, "
+                        "DOCKER_CONTEXT), or make it with `docker context create`"),
+          _rx(r'context "[^"\n]*": context not found|context "[^"\n]*" does not exist'),
+          why="the docker context named by --docker-context or DOCKER_CONTEXT is not in the "
+              "docker CLI's store: the name is wrong"),
+    Cause("builder-unknown", Kind.USAGE, frozenset({Stage.ENGINE}),
+          lambda e, m: (f"there is no buildx builder {sinks.terminal(e.subject, 80)!r}",
+                        "name one that `docker buildx ls` lists (--builder NAME), or make it "
+                        "with `docker buildx create --name NAME`"),
+          _rx(r"no builder \S+ found"),
+          why="the builder --builder names is not one buildx knows: the name is wrong"),
+    Cause("engine-tls", Kind.ERROR, frozenset({Stage.ENGINE}),
+          lambda e, m: (f"the engine at {e.host} ({e.subject}) refused TLS: "
+                        f"{_first_line(e, m)}",
+                        "give the context the engine's CA and a client certificate it "
+                        "accepts (`docker context update NAME --docker host=...,ca=...,"
+                        "cert=...,key=...`), or DOCKER_CERT_PATH for --engine"),
+          _rx(r"certificate verify failed.*|x509: .*|tls: .*|SSLError.*|"
+              r"wrong version number.*"),
+          why="the engine and the TLS material of this machine (the docker context's CA "
+              "and client certificate, DOCKER_CERT_PATH) do not agree: the name given was "
+              "right, the machine's setup is not, and which side is wrong (material, or an "
+              "engine's certificate rotated or expired) cannot be told from here, as for a "
+              "registry's TLS"),
     Cause("no-engine", Kind.ERROR, ALL,
           lambda e, m: (f"{_where(e)}no container engine answers ({_first_line(e, m)})",
                         ENGINE_FIX),

@@ -191,9 +191,9 @@ OPTIONS: tuple[Option, ...] = (
            "local image name; each platform is tagged NAME:os-arch[-variant] "
            "(default: harness/ + the Dockerfile's suffix, tagged os-arch[-variant]-KEY, "
            "KEY the project's own)", RUN | {"publish"}, "NAME"),
-    Option("builder", "--builder", "choice", "auto",
-           "buildx (BuildKit), classic (docker SDK) or auto", RUN | {"preflight"},
-           choices=BUILDERS),
+    Option("builder", "--builder", "str", "auto",
+           "buildx (BuildKit), classic (docker SDK), auto, or the name of a buildx builder "
+           "(`docker buildx ls`), which buildx builds with", RUN | {"preflight"}, "NAME"),
     Option("quirk_policy", "--quirk-policy", "choice", "warn",
            "whether a known harmless host effect warns or fails the run", RUN,
            choices=QUIRK_POLICIES),
@@ -214,6 +214,10 @@ OPTIONS: tuple[Option, ...] = (
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
            "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL",
            parse=parse_engines),
+    Option("docker_context", "--docker-context", "str", None,
+           "the docker context whose engine (and TLS material) the run uses, as `docker "
+           "--context NAME`: over DOCKER_HOST and DOCKER_CONTEXT (--context is the build's "
+           "directory)", RUN | {"preflight", "publish"}, "NAME"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
            "DIR"),

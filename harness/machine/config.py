@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.core import dockerfile as dockerfile_text
 from harness.core import options, service, sources, structure, usercheck
+from harness.core.engine_url import builder_name
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
 from harness.core.overrides import Override, structure_files
@@ -69,6 +70,7 @@ class HarnessConfig:
     services: tuple[service.ServiceCheck, ...] = opt("service_checks")  # or [tool.harness.service]
     overrides: tuple[Override, ...] = ()  # [[tool.harness.overrides]]
     engines: dict[str, str] = opt("engines")  # platform -> engine URL
+    docker_context: str | None = opt("docker_context")  # harness.containers.engine
     mirror: str | None = opt("mirror")  # None: the Debian mirror of this machine's apt sources
     probe_timeout: float = opt("probe_timeout")
     hello_timeout: float = opt("hello_timeout")
@@ -143,9 +145,11 @@ class HarnessConfig:
         if self.ref is None and not self.context.is_dir():
             raise UsageError(f"the build context {self.context} is not a directory",
                              "pass --context DIR or set context in [tool.harness]")
-        if self.builder not in BUILDERS:
-            raise UsageError(f"unknown builder {self.builder!r}",
-                             f"use one of {', '.join(BUILDERS)}")
+        try:
+            builder_name(self.builder)
+        except ValueError as exc:
+            raise UsageError(f"--builder: {exc}", f"use one of {', '.join(BUILDERS)}, or a "
+                             "name `docker buildx ls` lists") from None
         if self.quirk_policy not in QUIRK_POLICIES:
             raise UsageError(f"unknown quirk policy {self.quirk_policy!r}",
                              f"use one of {', '.join(QUIRK_POLICIES)}")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.containers import engine
 from harness.core import options
+from harness.core.engine_url import builder_name
 from harness.core.errors import UsageError
 from harness.machine import config as harness_config
 from harness.machine.config import HarnessConfig
@@ -40,6 +42,11 @@ def load(config: pytest.Config) -> HarnessConfig:
                                    for d in v.split(",")]
         cfg = harness_config.load(config.rootpath, **given)
         cfg.validate()
+        engine.select_context(cfg.docker_context)
+        engine.chosen()  # an unknown context (flag or DOCKER_CONTEXT): usage, before any work
+        named = builder_name(cfg.builder)
+        if named is not None and cfg.ref is None:
+            engine.named_builder(named)  # an unknown builder too
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[_LOADED] = cfg

@@ -3,9 +3,11 @@ never answers: the first call is given up within its deadline, never the SDK's 6
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,38 @@ def test_a_unix_socket_engine_is_on_this_host_and_a_remote_tcp_one_is_not() -> N
     assert not engine.on_this_host("ssh://me@far")
     # a socket forwarded from another machine: its engine names another host
     assert not engine.on_this_host("unix:///tmp/fwd.sock", host_name="not-" + socket.gethostname())
+
+
+@pytest.fixture
+def selected() -> Iterator[None]:
+    yield None
+    engine.select_context(None)
+
+
+@pytest.mark.usefixtures("selected")
+def test_the_default_context_is_docker_host_or_the_socket_whatever_the_config_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docker --context default` is "Current DOCKER_HOST based configuration": DOCKER_HOST,
+    else the socket, never DOCKER_CONTEXT or the config's current context."""
+    monkeypatch.setenv("DOCKER_CONTEXT", "far")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    engine.select_context("default")
+    assert engine.chosen().url == engine.DEFAULT_SOCKET
+    env = engine.cli_env(None)
+    assert env is not None and env["DOCKER_HOST"] == engine.DEFAULT_SOCKET  # over DOCKER_CONTEXT
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    assert engine.chosen() == engine.Chosen("tcp://127.0.0.1:9", "DOCKER_HOST")
+
+
+@pytest.mark.usefixtures("selected")
+@pytest.mark.skipif(shutil.which("docker") is None, reason="`docker context inspect` needs "
+                    "the docker CLI")
+def test_an_unknown_context_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    from harness.core.errors import UsageError
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    engine.select_context("nowhere-at-all")
+    with pytest.raises(UsageError, match="there is no docker context 'nowhere-at-all'") as e:
+        engine.chosen()
+    assert "docker context ls" in e.value.fix and e.value.cause == "context-unknown"

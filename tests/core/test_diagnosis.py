@@ -151,6 +151,14 @@ APT_LISTS_LOCKED = ("E: Could not get lock /var/lib/apt/lists/lock. It is held b
 APT_FRONTEND_LOCKED = """Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 27793 (python3)...
 E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?"""  # noqa: E501
 
+CONTEXT_NOT_FOUND = ('context "nowhere": context not found: open /root/.docker/contexts/meta/'
+                     '3b5a5ac0c8e2d3f0a4b1f7a45d9e6f0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f/'
+                     'meta.json: no such file or directory\n')
+ENGINE_TLS = ("Error while fetching server API version: HTTPSConnectionPool(host='127.0.0.1', "
+              "port=41583): Max retries exceeded with url: /version (Caused by SSLError("
+              "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+              "failed: unable to get local issuer certificate (_ssl.c:1006)')))")
+
 TABLE = [
     ("apt's lists locked", ev(Stage.PROVISION, APT_LISTS_LOCKED, status=100), "apt-locked",
      Kind.ERROR),
@@ -301,6 +309,15 @@ TABLE = [
      "tool-not-installed", Kind.ERROR),
     ("bridge missing, seen by preflight", ev(Stage.PROVISION, "could not find bridge docker0"),
      "bridge-missing", Kind.ERROR),
+    # `docker context inspect nowhere` (docker 20.10), `docker buildx inspect nope` (0.13.1),
+    # and the docker SDK to an engine whose certificate is from another CA than the context's.
+    ("docker context unknown", ev(Stage.ENGINE, CONTEXT_NOT_FOUND, status=1,
+                                  subject="nowhere"), "context-unknown", Kind.USAGE),
+    ("buildx builder unknown", ev(Stage.ENGINE, 'ERROR: no builder "nope" found\n', status=1,
+                                  subject="nope"), "builder-unknown", Kind.USAGE),
+    ("engine TLS: the context's CA is not the engine's", ev(
+        Stage.ENGINE, ENGINE_TLS, host="tcp://127.0.0.1:41583", subject="docker context far"),
+     "engine-tls", Kind.ERROR),
     ("Dockerfile unparsable (buildx)", ev(Stage.BUILD, BUILDX_PARSE, status=1),
      "dockerfile-invalid", Kind.USAGE),
     ("Dockerfile unparsable (classic)", ev(Stage.BUILD, CLASSIC_PARSE), "dockerfile-invalid",
@@ -462,3 +479,26 @@ def test_an_interruption_outranks_every_other_cause() -> None:
     # A step of the image killed by a signal is the image's: only buildx's own status counts.
     killed = diagnose(Event(Stage.PROBE, output="Segmentation fault", status=139))
     assert killed.cause == "tool-killed" and not killed.interruption
+
+
+def test_what_an_image_prints_of_tls_or_contexts_is_not_the_engines() -> None:
+    """The engine's rows are for reaching the engine: a probe or build step that prints the
+    same words is the image's own output."""
+    for stage in (Stage.PROBE, Stage.BUILD, Stage.START):
+        for output in (ENGINE_TLS, CONTEXT_NOT_FOUND, 'ERROR: no builder "nope" found'):
+            assert diagnose(ev(stage, output, status=1)).cause not in (
+                "engine-tls", "context-unknown", "builder-unknown")
+
+
+def test_a_context_or_builder_row_is_one_line_naming_its_fix() -> None:
+    context = diagnose(ev(Stage.ENGINE, CONTEXT_NOT_FOUND, status=1, subject="nowhere"))
+    assert context.message == "there is no docker context 'nowhere'"
+    assert "`docker context ls`" in context.fix
+    tls = diagnose(ev(Stage.ENGINE, ENGINE_TLS, host="tcp://127.0.0.1:41583",
+                      subject="docker context far"))
+    assert "\n" not in tls.message and "certificate verify failed" in tls.message
+    assert tls.message.startswith("the engine at tcp://127.0.0.1:41583 (docker context far) "
+                                  "refused TLS: ")
+    # A name from the environment is data: escaped and bounded in the one line.
+    odd = diagnose(ev(Stage.ENGINE, 'context "x": context not found', subject="\x1b[2J" * 50))
+    assert "\x1b" not in odd.message and len(odd.message) < 140

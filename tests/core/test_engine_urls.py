@@ -71,3 +71,117 @@ def test_preflight_touches_nothing_when_every_engine_is_elsewhere(
     assert [p.name for p in here(cfg)] == ["linux/arm64"]
     everything_far = load(tmp_path, platforms=["linux/amd64", "linux/arm64"])
     assert here(everything_far) == [] and needs_setup(everything_far) is False
+
+
+# `docker context inspect far` (docker 20.10) of a context made with
+# `docker context create far --docker host=tcp://127.0.0.1:2376,ca=...,cert=...,key=...`.
+FAR = """[
+    {
+        "Name": "far",
+        "Metadata": {},
+        "Endpoints": {
+            "docker": {
+                "Host": "tcp://127.0.0.1:2376",
+                "SkipTLSVerify": false
+            }
+        },
+        "TLSMaterial": {
+            "docker": [
+                "ca.pem",
+                "cert.pem",
+                "key.pem"
+            ]
+        },
+        "Storage": {
+            "MetadataPath": "/root/.docker/contexts/meta/ab12",
+            "TLSPath": "/root/.docker/contexts/tls/ab12"
+        }
+    }
+]"""
+
+
+def test_a_context_names_its_endpoint_and_tls_files() -> None:
+    from harness.core.engine_url import DockerContext, parse_context
+
+    found = parse_context(FAR, "far")
+    assert found == DockerContext("far", "tcp://127.0.0.1:2376", False,
+                                  "/root/.docker/contexts/tls/ab12/docker",
+                                  ("ca.pem", "cert.pem", "key.pem"))
+    assert found.tls_file("ca.pem") == "/root/.docker/contexts/tls/ab12/docker/ca.pem"
+    plain = parse_context('[{"Name": "box", "Endpoints": {"docker": {"Host": '
+                          '"ssh://ci@box", "SkipTLSVerify": false}}, "TLSMaterial": {}, '
+                          '"Storage": {"TLSPath": "/x"}}]', "box")
+    assert plain.host == "ssh://ci@box" and plain.tls_dir is None and plain.tls_file("ca.pem") \
+        is None
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("not json", "no JSON"),
+    ("[]", "no context"),
+    ('[{"Name": "k8s", "Endpoints": {"kubernetes": {}}}]', "no docker endpoint"),
+    ('[{"Name": "w", "Endpoints": {"docker": {"Host": "npipe:////./pipe/docker"}}}]',
+     "not an engine URL"),
+])
+def test_a_context_without_a_docker_engine_endpoint_says_what_is_missing(text: str,
+                                                                       says: str) -> None:
+    from harness.core.engine_url import parse_context
+
+    with pytest.raises(ValueError, match=says):
+        parse_context(text, "k8s")
+
+
+@pytest.mark.parametrize(("flag", "env", "name"), [
+    ("far", {"DOCKER_HOST": "unix:///run/docker.sock", "DOCKER_CONTEXT": "near"}, "far"),
+    (None, {"DOCKER_HOST": "unix:///run/docker.sock", "DOCKER_CONTEXT": "near"}, None),
+    (None, {"DOCKER_CONTEXT": "near"}, "near"),
+    (None, {"DOCKER_HOST": "", "DOCKER_CONTEXT": "near"}, "near"),
+    (None, {}, None),
+    (None, {"DOCKER_CONTEXT": ""}, None),
+])
+def test_the_context_is_chosen_in_the_docker_clis_order(flag: str | None, env: dict[str, str],
+                                                       name: str | None) -> None:
+    """The flag (the CLI's --context) over DOCKER_HOST over DOCKER_CONTEXT (cli/command's
+    resolveContextName; `docker context use`'s page says the same)."""
+    from harness.core.engine_url import context_name
+
+    assert context_name(flag, env) == name
+
+
+# `docker buildx inspect default` (buildx 0.13.1 on Docker 20.10).
+DEFAULT_BUILDER = """Name:          default
+Driver:        docker
+Last Activity: 2026-12-08 01:04:18 +0000 UTC
+
+Nodes:
+Name:             default
+Endpoint:         default
+Status:           running
+BuildKit version: v0.8+unknown
+Platforms:        linux/amd64, linux/arm64, linux/riscv64, linux/ppc64le, linux/s390x, linux/386, linux/arm/v7*, linux/arm/v6
+"""  # noqa: E501
+
+
+def test_a_builder_names_its_driver_nodes_and_platforms() -> None:
+    from harness.core.engine_url import parse_builder
+
+    found = parse_builder(DEFAULT_BUILDER, "default")
+    assert (found.driver, found.endpoints) == ("docker", ("default",))
+    assert "linux/arm/v7" in found.platforms and "linux/s390x" in found.platforms
+    assert len(found.platforms) == 8
+
+
+@pytest.mark.parametrize(("value", "name"), [("auto", None), ("buildx", None),
+                                             ("classic", None), ("ci", "ci"),
+                                             ("remote-arm64.1", "remote-arm64.1")])
+def test_builder_words_and_names(value: str, name: str | None) -> None:
+    from harness.core.engine_url import builder_name
+
+    assert builder_name(value) == name
+
+
+@pytest.mark.parametrize("value", ["", "-x", "a b", "a/b", "über"])
+def test_what_is_no_builder_name(value: str) -> None:
+    from harness.core.engine_url import builder_name
+
+    with pytest.raises(ValueError, match="buildx builder's name"):
+        builder_name(value)

@@ -186,8 +186,12 @@ def test_every_option_serves_pytest_and_argparse_from_one_table() -> None:
     args, _ = parser.parse_known_args(["--platform", "linux/arm64", "--builder", "classic"])
     assert options.given(args, "preflight") == {"platforms": ["linux/arm64"],
                                                 "builder": "classic"}
+    # A word other than auto, buildx and classic is a buildx builder's name (`docker buildx
+    # ls`), looked up before any work; what cannot be a name is refused as the value is read.
+    args, _ = parser.parse_known_args(["--builder", "ci-builder"])
+    assert options.given(args, "preflight")["builder"] == "ci-builder"
     with pytest.raises(UsageError):
-        parser.parse_known_args(["--builder", "nope"])
+        parser.parse_known_args(["--builder"])
     flags = {o.flag for o in options.OPTIONS}
     assert {"--platform", "--require", "--probe-timeout", "--registry", "--tag"} <= flags
 
@@ -541,3 +545,17 @@ def test_a_ci_job_of_one_platform_names_every_platform_the_index_must_hold(
         load(project, platforms=["linux/386"], index_platforms=["linux/amd64,linux/arm64"])
     with pytest.raises(UsageError, match="linux/sparc"):
         load(project, index_platforms=["linux/sparc"])
+
+
+@pytest.mark.parametrize("value", ["no such!", "-x", "a/b", "ci\x1b[2J"])
+def test_a_builder_that_cannot_be_a_buildx_name_is_refused(project: Path, value: str) -> None:
+    with pytest.raises(UsageError, match="docker buildx ls") as raised:
+        load(project, builder=value).validate()
+    assert "\x1b" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["auto", "buildx", "classic", "ci-builder", "far.2"])
+def test_the_three_builder_words_and_buildx_names_are_taken(project: Path, value: str) -> None:
+    cfg = load(project, builder=value)
+    cfg.validate()
+    assert cfg.builder == value
