@@ -215,8 +215,8 @@ OPTIONS: tuple[Option, ...] = (
            "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL",
            parse=parse_engines),
     Option("docker_context", "--docker-context", "str", None,
-           "the docker context whose engine (and TLS material) the run uses, as `docker "
-           "--context NAME`: over DOCKER_HOST and DOCKER_CONTEXT (--context is the build's "
+           "the docker context whose engine (and TLS material) the run uses, as the docker "
+           "CLI's own context option: over DOCKER_HOST and DOCKER_CONTEXT (not the build's "
            "directory)", RUN | {"preflight", "publish"}, "NAME"),
     Option("check_dirs", "--checks", "list", (),
            "a directory of your own pytest checks, run for every platform (repeatable)", RUN,
