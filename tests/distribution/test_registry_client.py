@@ -70,7 +70,8 @@ class TokenRegistry(BaseHTTPRequestHandler):
 @pytest.fixture
 def token_registry() -> Iterator[str]:
     server = HTTPServer(("127.0.0.1", 0), TokenRegistry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for a poll (0.5 s by default, at every teardown).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.server_address[1]}"
     server.shutdown()
