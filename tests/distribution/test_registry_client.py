@@ -123,7 +123,7 @@ def test_not_registry_references(text: str) -> None:
 
 # -- a registry that drips, holds or never answers: every call within its deadline ----------
 
-LIMIT = 0.75  # the registry's timeout, seconds: each whole answer's deadline
+LIMIT = 0.5  # the registry's timeout, seconds: each whole answer's deadline
 ANSWERED = 1.5  # the same, for a registry that answers: never reached, so it costs nothing
 
 

@@ -13,7 +13,7 @@ import requests
 from harness.machine import deadline
 from tests import loopback
 
-LIMIT = 0.75  # the deadline, seconds (each hostile peer costs it)
+LIMIT = 0.5  # the deadline, seconds (each hostile peer costs it)
 ANSWERED = 1.5  # the deadline of a peer that answers: never reached, so it costs nothing
 READ = 20.0  # the per-read timeout: never what ends these reads
 
