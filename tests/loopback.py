@@ -20,7 +20,7 @@ def serve(handler: Handler) -> Iterator[int]:
     """A listener on 127.0.0.1 running ``handler`` for each connection; yields its port."""
     stop = threading.Event()
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
+    listener.settimeout(0.02)  # how soon the block's end is seen: each test waits for it
 
     def one(conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):

@@ -113,13 +113,14 @@ class LiveBoard:
     """The controller side in a terminal: a live table, a line per platform."""
 
     def __init__(self, directory: Path, platforms: list[str], file: TextIO,
-                 before: Callable[[], None] = lambda: None) -> None:
+                 before: Callable[[], None] = lambda: None, poll: float = 0.2) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.directory = directory
         self.platforms = platforms
         self.before = before
+        self.poll = poll  # seconds between looks at whether the view may start
         self.console = Console(file=file, highlight=False)
         self._live = Live(get_renderable=self.table, console=self.console,
                           refresh_per_second=4, transient=False, redirect_stdout=False,
@@ -170,7 +171,7 @@ class LiveBoard:
         """The view starts with the first platform's work, once pytest and xdist have said
         what they say first (ready: their lines would otherwise cut into it; xdist rewrites
         its "bringing up nodes" line in place while the builds already run)."""
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(self.poll):
             if self._ready.is_set() and read_statuses(self.directory):
                 self.before()
                 self._live.start()

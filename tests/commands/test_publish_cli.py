@@ -3,22 +3,60 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from harness.commands import cli
 from harness.core.report import ImageInfo, build_report
 from tests.factories import HOST, result
 from tests.helpers import ROOT, held
 
+ENV = {"DOCKER_HOST": "unix:///nonexistent.sock", "PATH": "/usr/bin:/bin"}
 
-def harness(*args: str) -> subprocess.CompletedProcess[str]:
+
+@dataclasses.dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: its own process, with nothing but ENV."""
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, text=True,
-                          capture_output=True, check=False,
-                          env={"DOCKER_HOST": "unix:///nonexistent.sock", "PATH": "/usr/bin:/bin"})
+                          capture_output=True, check=False, env=ENV)
+
+
+@pytest.fixture
+def harness(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+            ) -> Callable[..., Ran]:
+    """The command's main() in this process, with what :func:`process` gives it (its
+    directory, only ENV in the environment): the same status and output, without a Python
+    started and the harness imported for each case (test_the_command_as_a_process_...)."""
+
+    def run(*args: str) -> Ran:
+        monkeypatch.chdir(ROOT)
+        for name in list(os.environ):
+            if name not in ENV and name != "PYTEST_CURRENT_TEST":
+                monkeypatch.delenv(name)
+        for name, value in ENV.items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        try:
+            status = cli.main(list(args))
+        except SystemExit as exc:  # as the process would end
+            status = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return Ran(status, out, err)
+
+    return run
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -39,7 +77,8 @@ def harness(*args: str) -> subprocess.CompletedProcess[str]:
     (["merge", "--registry=127.0.0.1:5000/a", "--tag=1", "--annotation=manifest:a=b"],
      "give it to publish"),
 ])
-def test_bad_input_is_one_line_and_exit_4(args: list[str], says: str) -> None:
+def test_bad_input_is_one_line_and_exit_4(harness: Callable[..., Ran], args: list[str],
+                                          says: str) -> None:
     run = harness(*args)
     assert run.returncode == 4, run.stderr
     assert says in run.stderr and "Traceback" not in run.stderr
@@ -57,7 +96,8 @@ def _built(report_dir: Path, *platforms: str) -> Path:
     return report_dir
 
 
-def test_publish_of_a_platform_the_report_has_no_image_of_is_bad_input(tmp_path: Path) -> None:
+def test_publish_of_a_platform_the_report_has_no_image_of_is_bad_input(
+        harness: Callable[..., Ran], tmp_path: Path) -> None:
     """publish takes the images the build's report names: one it does not name is said so,
     before the engine is even asked (here there is none)."""
     reports = _built(tmp_path / "r", "linux/arm64")
@@ -68,7 +108,8 @@ def test_publish_of_a_platform_the_report_has_no_image_of_is_bad_input(tmp_path:
     assert "--platform linux/amd64" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_publish_into_a_report_dir_a_run_holds_is_refused_in_one_line(tmp_path: Path) -> None:
+def test_publish_into_a_report_dir_a_run_holds_is_refused_in_one_line(
+        harness: Callable[..., Ran], tmp_path: Path) -> None:
     reports = _built(tmp_path / "r", "linux/amd64")
     with held(reports) as holder:
         run = harness("publish", "--registry=127.0.0.1:5000/web", "--tag=1",
@@ -78,3 +119,15 @@ def test_publish_into_a_report_dir_a_run_holds_is_refused_in_one_line(tmp_path: 
     assert line.startswith(f"publish: bad input: report directory {reports} is in use by run "
                            f"{holder.pid} (started ")
     assert "pass another --report-dir" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_command_as_a_process_refuses_bad_input_as_its_main_does(
+        harness: Callable[..., Ran]) -> None:
+    """One case end to end, through `python -m harness`: its status and its words are what
+    main() in this process gives, on which the cases above rely."""
+    args = ("publish", "--registry=ci:s3cret@127.0.0.1:5000/rust", "--tag=1")
+    run, here = process(*args), harness(*args)
+    assert (run.returncode, run.stdout, run.stderr) == (here.returncode, here.stdout,
+                                                        here.stderr)
+    assert run.returncode == 4 and "--registry carries credentials" in run.stderr
+    assert "s3cret" not in run.stdout + run.stderr and "Traceback" not in run.stderr

@@ -62,6 +62,11 @@ def test_waiting_scales_under_emulation() -> None:
     assert CHECK.wait_seconds(emulated=True) == svc.DEFAULT_TIMEOUT * svc.EMULATED_FACTOR
 
 
+def test_a_ready_service_has_its_timeout_or_at_least_ten_seconds_to_answer_whole() -> None:
+    assert svc.ServiceCheck(8080, timeout=1).answer_seconds() == svc.MIN_ANSWER == 10.0
+    assert svc.ServiceCheck(8080, timeout=30).answer_seconds() == 30
+
+
 def answer(**kw: Any) -> svc.ServiceAnswer:
     return svc.ServiceAnswer(**{"ready": True, "waited": 1.5, **kw})
 

@@ -87,7 +87,8 @@ def hostile() -> Iterator[tuple[str, dict[str, tuple[str, bytes]]]]:
     served: dict[str, tuple[str, bytes]] = {}
     handler = type("Handler", (HostileRegistry,), {"served": served})
     server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for a poll (0.5 s by default, at every teardown).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.server_address[1]}", served
     server.shutdown()

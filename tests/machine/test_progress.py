@@ -32,10 +32,10 @@ def test_the_view_waits_for_ready_though_the_builds_have_begun(tmp_path: Path) -
     """The builds begin before xdist's workers are up (harness.plugin.head_start): the view
     must not draw under xdist's "bringing up nodes" line, which xdist rewrites in place."""
     StatusBoard(tmp_path, parse_platform("linux/arm64"), min_interval=0).set("building")
-    board = LiveBoard(tmp_path, ["linux/arm64"], io.StringIO())
+    board = LiveBoard(tmp_path, ["linux/arm64"], io.StringIO(), poll=0.05)
     board.start()
     try:
-        time.sleep(0.6)  # three of its polls
+        time.sleep(0.15)  # three of its polls
         assert not board.showing
         board.ready()
         deadline = time.monotonic() + 5
