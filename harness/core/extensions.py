@@ -35,6 +35,7 @@ from typing import Any
 
 from harness.core import baseline, elf
 from harness.core.diagnosis import clean, signal_of
+from harness.core.origins import Step
 
 SITE_DIRS = ("site-packages", "dist-packages")
 TEXT_LIMIT = 4 << 20  # bytes of a RECORD or top_level.txt read (a big wheel's is ~1 MiB)
@@ -509,13 +510,17 @@ def summary(data: dict[str, Any]) -> str:
     return text
 
 
-def _named(item: dict[str, Any], load: str = "platform") -> str:
-    """``foo 1.2 (foo._speed, /path/x.so): the message``, each part bounded."""
+def _named(item: dict[str, Any], load: str = "platform",
+           steps: dict[str, Step] | None = None) -> str:
+    """``foo 1.2 (foo._speed, /path/x.so, from Dockerfile:9 COPY ...): the message``, each
+    part bounded; the step where ``steps`` knows the one that brought the file."""
     dist = " ".join(x for x in (item.get("distribution"), item.get("version")) if x)
     said = item.get(load) or {}
     message = clean(str(said.get("message") or said.get("status") or ""), MESSAGE_LIMIT)
+    step = (steps or {}).get(str(item.get("path")))
+    where = f", from {step.label()}" if step is not None else ""
     return (f"{clean(dist or 'no distribution', 120)} ({clean(str(item.get('name')), 200)}, "
-            f"{clean(str(item.get('path')), 300)}): {message}")
+            f"{clean(str(item.get('path')), 300)}{where}): {message}")
 
 
 def _more(count: int) -> str:
@@ -552,26 +557,37 @@ class Note:
     kind: str  # a harness.core.outcomes.Kind value
     message: str
     fix: str
+    steps: tuple[Step, ...] = ()  # the build steps that brought the modules it names
+
+
+def _steps_of(items: list[dict[str, Any]], known: dict[str, Step]) -> tuple[Step, ...]:
+    """The steps of the modules a finding names, each once, in its order."""
+    return tuple(dict.fromkeys(known[p] for p in (str(i.get("path")) for i in items)
+                               if p in known))
 
 
 def judge(platform: str, data: dict[str, Any]) -> list[Note]:
-    """The findings of one platform's loads (an observation's detail, see :func:`detail`)."""
+    """The findings of one platform's loads (an observation's detail, see :func:`detail`),
+    each module that fails named with the build step that brought its file where that is
+    known (``data["steps"]``, see harness.core.origins)."""
     found: list[Note] = []
+    known = {s.path: s for s in map(Step.from_dict, data.get("steps") or ())}
     cannot = data.get("cannot_load", [])
     if cannot:
         n = int(data.get("cannot_load_count", len(cannot)))
-        shown = "; ".join(_named(i) for i in cannot[:SHOWN]) + _more(n)
+        shown = "; ".join(_named(i, steps=known) for i in cannot[:SHOWN]) + _more(n)
         found.append(Note(
             "broken", f"{n} native module{'s' if n != 1 else ''} cannot load on {platform}: "
             f"{shown}", "install a release of the package built for this platform (a wheel "
             "of its architecture and libc, or build it from source in the image), with the "
-            "libraries it links (the loader's message names what is missing)"))
+            "libraries it links (the loader's message names what is missing)",
+            _steps_of(cannot[:SHOWN], known)))
     later = [*data.get("needs_later", []), *data.get("raised_then_illegal", [])]
     if later:
         n = int(data.get("needs_later_count", 0)) + len(data.get("raised_then_illegal", []))
         cpu = data.get("cpu") or _cpu_of(platform)
-        shown = "; ".join(f"{_named(i, 'baseline')} ({_level_text(i, platform)})"
-                          if _level_text(i, platform) else _named(i, "baseline")
+        shown = "; ".join(f"{_named(i, 'baseline', known)} ({_level_text(i, platform)})"
+                          if _level_text(i, platform) else _named(i, "baseline", known)
                           for i in later[:SHOWN]) + _more(n)
         level = lowest(later)
         publish = f"publish this image for {level}" if level else \
@@ -581,7 +597,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
             f"a later CPU than {platform}: on {cpu}, its baseline CPU: {shown}",
             f"pin a release of the package built for the baseline (a wheel for "
             f"{platform}'s oldest CPU, or built from source with no -march above it), or "
-            f"{publish}"))
+            f"{publish}", _steps_of(later[:SHOWN], known)))
     slow = data.get("slow", [])
     if slow:
         n = int(data.get("slow_count", len(slow)))
