@@ -192,6 +192,11 @@ def test_an_avx2_node_addon_fails_amd64(tmp_path: Path) -> None:
     [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
     assert "fastjs 1.4.0 (fastjs/build/Release/fastjs.node, /app/node_modules/" \
         in finding["message"]
+    line = next(n for n, text in enumerate(
+        (FIXTURES / "native-node" / "Dockerfile").read_text().splitlines(), 1)
+        if text.startswith("COPY --from=build"))
+    assert f"fastjs.node, from Dockerfile:{line} COPY --from=build /out/ /app/): " \
+        in finding["message"], finding["message"]  # the step that brought it, as for files
     assert finding["fix"].endswith("or publish this image for linux/amd64/v3")
 
 
