@@ -29,7 +29,7 @@ import json
 import posixpath
 import re
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,6 +65,7 @@ class Module:
     distribution: str = ""  # foo ("" where no dist-info or egg-info names it)
     version: str = ""
     kind: str = "python"  # or "node": a Node addon, ``python`` the image's node
+    foreign: str = ""  # why the ELF audit found its file not of the platform ("": it is)
 
     @property
     def command(self) -> list[str]:
@@ -173,10 +174,13 @@ class Finder:
                 where = posixpath.normpath(posixpath.join(root, row[0]))
                 self.owners.setdefault(where, owner)
 
-    def modules(self, paths: set[str] | frozenset[str]) -> list[Module]:
+    def modules(self, paths: set[str] | frozenset[str],
+                foreign: Mapping[str, str] | None = None) -> list[Module]:
         """Every importable extension module found, with the interpreter that imports it
         (``paths``: every path of the image, to find the interpreters); modules with no
-        interpreter in the image are left out (nothing there can import them)."""
+        interpreter in the image are left out (nothing there can import them).
+        ``foreign``: the audit's files of another platform, and what each is."""
+        foreign = foreign or {}
         found = []
         for path in sorted(set(self.elves)):
             root = site_root(path)
@@ -187,13 +191,15 @@ class Finder:
                 continue
             dist, version = self.owners.get(path) or self.tops.get(
                 (root, name.partition(".")[0])) or ("", "")
-            found.append(Module(path, name, root, python, dist, version))
+            found.append(Module(path, name, root, python, dist, version,
+                                foreign=foreign.get(path, "")))
         node = next((p for p in NODES if p in paths), None)
         for path in sorted(set(self.addons)) if node else ():
             root = node_root(path)
             assert root is not None and node is not None
             dist, version = self._owner(path, root)
-            found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node"))
+            found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node",
+                                foreign.get(path, "")))
         return found
 
     def _owner(self, path: str, root: str) -> tuple[str, str]:
@@ -357,7 +363,8 @@ UNASKED = ("timeout", "no-python")
 @dataclass(frozen=True)
 class Load:
     """What one module's load said: ``status`` one of LOADED, UNTRIED, ``loader`` (the
-    loader's own ImportError), ``raised`` (any other exception), ``illegal`` (an illegal
+    loader's own ImportError), ``foreign`` (a file of another platform, not tried: see
+    :func:`foreign_load`), ``raised`` (any other exception), ``illegal`` (an illegal
     instruction), ``timeout``, ``crashed`` (another signal), ``exited`` (the interpreter
     left), ``no-python`` (the interpreter did not start); ``message`` bounded and escaped."""
 
@@ -425,6 +432,16 @@ def death(status: int, output: str, limit: int) -> Load:
             name = f"signal {number}"
         return Load("crashed", f"killed the interpreter ({name})")
     return Load("exited", f"the interpreter exited with status {status} during its import")
+
+
+def foreign_load(module: Module, platform: str) -> Load | None:
+    """What loading a module whose file the ELF audit found of another platform would say,
+    in the audit's words (None: its file is the platform's): it is not tried, as glibc
+    would name it "cannot open shared object file: No such file or directory"."""
+    if not module.foreign:
+        return None
+    return Load("foreign", clean(f"the file is not {platform} ({module.foreign}): no loader "
+                                 f"of {platform} can load it", MESSAGE_LIMIT))
 
 
 def args(modules: Iterable[Module]) -> list[str]:
