@@ -53,8 +53,11 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
                  cpu: str) -> list[Outcome]:
     """One interpreter's modules: on the platform, then the ones that loaded (or raised) on
     the baseline CPU, then the ones that failed only there on each later level's CPU."""
-    outcomes = [Outcome(m, load) for m, load in zip(mods, load(probe, python, mods),
-                                                    strict=True)]
+    # A file of another platform is named in the audit's words, not tried.
+    known = {i: seen for i, m in enumerate(mods)
+             if (seen := extensions.foreign_load(m, platform.name)) is not None}
+    tried = iter(load(probe, python, [m for i, m in enumerate(mods) if i not in known]))
+    outcomes = [Outcome(m, known[i] if i in known else next(tried)) for i, m in enumerate(mods)]
     if not cpu:
         return outcomes
     again = [o for o in outcomes if o.platform.loaded or o.platform.status == "raised"]

@@ -977,7 +977,8 @@ def _audit(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
         seen.detail["unowned_error"] = tree.exhausted[-1]
     judged.exhausted = list(dict.fromkeys(tree.exhausted))
     # Kept with the audit (read back with it), loaded by the probe (containers.native_modules).
-    seen.detail["native_modules"] = [asdict(m) for m in finder.modules(tree.paths)]
+    seen.detail["native_modules"] = [asdict(m) for m in finder.modules(
+        tree.paths, {f.path: f.what for f in result.foreign})]
     found = [seen, obs.linkage(judged)]
     if obs.applies("isa", platform):
         found.append(obs.isa(isa_seen))

@@ -29,12 +29,13 @@ import json
 import posixpath
 import re
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.core import baseline, elf
 from harness.core.diagnosis import clean, signal_of
+from harness.core.origins import Step
 
 SITE_DIRS = ("site-packages", "dist-packages")
 TEXT_LIMIT = 4 << 20  # bytes of a RECORD or top_level.txt read (a big wheel's is ~1 MiB)
@@ -64,6 +65,7 @@ class Module:
     distribution: str = ""  # foo ("" where no dist-info or egg-info names it)
     version: str = ""
     kind: str = "python"  # or "node": a Node addon, ``python`` the image's node
+    foreign: str = ""  # why the ELF audit found its file not of the platform ("": it is)
 
     @property
     def command(self) -> list[str]:
@@ -172,10 +174,13 @@ class Finder:
                 where = posixpath.normpath(posixpath.join(root, row[0]))
                 self.owners.setdefault(where, owner)
 
-    def modules(self, paths: set[str] | frozenset[str]) -> list[Module]:
+    def modules(self, paths: set[str] | frozenset[str],
+                foreign: Mapping[str, str] | None = None) -> list[Module]:
         """Every importable extension module found, with the interpreter that imports it
         (``paths``: every path of the image, to find the interpreters); modules with no
-        interpreter in the image are left out (nothing there can import them)."""
+        interpreter in the image are left out (nothing there can import them).
+        ``foreign``: the audit's files of another platform, and what each is."""
+        foreign = foreign or {}
         found = []
         for path in sorted(set(self.elves)):
             root = site_root(path)
@@ -186,13 +191,15 @@ class Finder:
                 continue
             dist, version = self.owners.get(path) or self.tops.get(
                 (root, name.partition(".")[0])) or ("", "")
-            found.append(Module(path, name, root, python, dist, version))
+            found.append(Module(path, name, root, python, dist, version,
+                                foreign=foreign.get(path, "")))
         node = next((p for p in NODES if p in paths), None)
         for path in sorted(set(self.addons)) if node else ():
             root = node_root(path)
             assert root is not None and node is not None
             dist, version = self._owner(path, root)
-            found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node"))
+            found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node",
+                                foreign.get(path, "")))
         return found
 
     def _owner(self, path: str, root: str) -> tuple[str, str]:
@@ -356,7 +363,8 @@ UNASKED = ("timeout", "no-python")
 @dataclass(frozen=True)
 class Load:
     """What one module's load said: ``status`` one of LOADED, UNTRIED, ``loader`` (the
-    loader's own ImportError), ``raised`` (any other exception), ``illegal`` (an illegal
+    loader's own ImportError), ``foreign`` (a file of another platform, not tried: see
+    :func:`foreign_load`), ``raised`` (any other exception), ``illegal`` (an illegal
     instruction), ``timeout``, ``crashed`` (another signal), ``exited`` (the interpreter
     left), ``no-python`` (the interpreter did not start); ``message`` bounded and escaped."""
 
@@ -424,6 +432,16 @@ def death(status: int, output: str, limit: int) -> Load:
             name = f"signal {number}"
         return Load("crashed", f"killed the interpreter ({name})")
     return Load("exited", f"the interpreter exited with status {status} during its import")
+
+
+def foreign_load(module: Module, platform: str) -> Load | None:
+    """What loading a module whose file the ELF audit found of another platform would say,
+    in the audit's words (None: its file is the platform's): it is not tried, as glibc
+    would name it "cannot open shared object file: No such file or directory"."""
+    if not module.foreign:
+        return None
+    return Load("foreign", clean(f"the file is not {platform} ({module.foreign}): no loader "
+                                 f"of {platform} can load it", MESSAGE_LIMIT))
 
 
 def args(modules: Iterable[Module]) -> list[str]:
@@ -509,13 +527,17 @@ def summary(data: dict[str, Any]) -> str:
     return text
 
 
-def _named(item: dict[str, Any], load: str = "platform") -> str:
-    """``foo 1.2 (foo._speed, /path/x.so): the message``, each part bounded."""
+def _named(item: dict[str, Any], load: str = "platform",
+           steps: dict[str, Step] | None = None) -> str:
+    """``foo 1.2 (foo._speed, /path/x.so, from Dockerfile:9 COPY ...): the message``, each
+    part bounded; the step where ``steps`` knows the one that brought the file."""
     dist = " ".join(x for x in (item.get("distribution"), item.get("version")) if x)
     said = item.get(load) or {}
     message = clean(str(said.get("message") or said.get("status") or ""), MESSAGE_LIMIT)
+    step = (steps or {}).get(str(item.get("path")))
+    where = f", from {step.label()}" if step is not None else ""
     return (f"{clean(dist or 'no distribution', 120)} ({clean(str(item.get('name')), 200)}, "
-            f"{clean(str(item.get('path')), 300)}): {message}")
+            f"{clean(str(item.get('path')), 300)}{where}): {message}")
 
 
 def _more(count: int) -> str:
@@ -552,26 +574,37 @@ class Note:
     kind: str  # a harness.core.outcomes.Kind value
     message: str
     fix: str
+    steps: tuple[Step, ...] = ()  # the build steps that brought the modules it names
+
+
+def _steps_of(items: list[dict[str, Any]], known: dict[str, Step]) -> tuple[Step, ...]:
+    """The steps of the modules a finding names, each once, in its order."""
+    return tuple(dict.fromkeys(known[p] for p in (str(i.get("path")) for i in items)
+                               if p in known))
 
 
 def judge(platform: str, data: dict[str, Any]) -> list[Note]:
-    """The findings of one platform's loads (an observation's detail, see :func:`detail`)."""
+    """The findings of one platform's loads (an observation's detail, see :func:`detail`),
+    each module that fails named with the build step that brought its file where that is
+    known (``data["steps"]``, see harness.core.origins)."""
     found: list[Note] = []
+    known = {s.path: s for s in map(Step.from_dict, data.get("steps") or ())}
     cannot = data.get("cannot_load", [])
     if cannot:
         n = int(data.get("cannot_load_count", len(cannot)))
-        shown = "; ".join(_named(i) for i in cannot[:SHOWN]) + _more(n)
+        shown = "; ".join(_named(i, steps=known) for i in cannot[:SHOWN]) + _more(n)
         found.append(Note(
             "broken", f"{n} native module{'s' if n != 1 else ''} cannot load on {platform}: "
             f"{shown}", "install a release of the package built for this platform (a wheel "
             "of its architecture and libc, or build it from source in the image), with the "
-            "libraries it links (the loader's message names what is missing)"))
+            "libraries it links (the loader's message names what is missing)",
+            _steps_of(cannot[:SHOWN], known)))
     later = [*data.get("needs_later", []), *data.get("raised_then_illegal", [])]
     if later:
         n = int(data.get("needs_later_count", 0)) + len(data.get("raised_then_illegal", []))
         cpu = data.get("cpu") or _cpu_of(platform)
-        shown = "; ".join(f"{_named(i, 'baseline')} ({_level_text(i, platform)})"
-                          if _level_text(i, platform) else _named(i, "baseline")
+        shown = "; ".join(f"{_named(i, 'baseline', known)} ({_level_text(i, platform)})"
+                          if _level_text(i, platform) else _named(i, "baseline", known)
                           for i in later[:SHOWN]) + _more(n)
         level = lowest(later)
         publish = f"publish this image for {level}" if level else \
@@ -581,7 +614,7 @@ def judge(platform: str, data: dict[str, Any]) -> list[Note]:
             f"a later CPU than {platform}: on {cpu}, its baseline CPU: {shown}",
             f"pin a release of the package built for the baseline (a wheel for "
             f"{platform}'s oldest CPU, or built from source with no -march above it), or "
-            f"{publish}"))
+            f"{publish}", _steps_of(later[:SHOWN], known)))
     slow = data.get("slow", [])
     if slow:
         n = int(data.get("slow_count", len(slow)))

@@ -32,9 +32,12 @@ from typing import Any
 from harness.core import sinks
 from harness.core.audit import archive_path
 
-# The observations whose detail lists files by path, and the key of each list: a source that
-# lists files adds its row here, and its findings name their steps.
-FILE_LISTS = {"elf-audit": ("foreign",), "linkage": ("broken",), "isa": ("needs",)}
+# The observations whose detail lists files by path, and the keys of the lists: a source that
+# lists files adds its row here, and its findings name their steps. An item is text that
+# starts with the file's path, or an object with it under ``path`` (:func:`item_text`);
+# native-modules lists the modules that fail (not its warnings: they never fail a run).
+FILE_LISTS = {"elf-audit": ("foreign",), "linkage": ("broken",), "isa": ("needs",),
+              "native-modules": ("cannot_load", "needs_later", "raised_then_illegal")}
 INSTRUCTION_LIMIT = 160  # characters of an instruction shown in a finding
 KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
                       "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
@@ -330,7 +333,16 @@ def path_of(item: str, paths: set[str] | dict[str, Any]) -> str | None:
     return max((c for c in candidates(item) if c in paths), key=len, default=None)
 
 
+def item_text(item: Any) -> str:
+    """The text a listed item's path starts: an object's ``path`` (a native module's), else
+    the item itself."""
+    if isinstance(item, dict):
+        return str(item.get("path") or "")
+    return str(item)
+
+
 def listed(observation_source: str, detail: dict[str, Any]) -> list[str]:
-    """The items an observation's detail lists files by (:data:`FILE_LISTS`)."""
-    return [str(item) for key in FILE_LISTS.get(observation_source, ())
+    """The items an observation's detail lists files by (:data:`FILE_LISTS`), as text that
+    starts with each file's path."""
+    return [item_text(item) for key in FILE_LISTS.get(observation_source, ())
             for item in detail.get(key) or ()]

@@ -162,7 +162,7 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
     if src == "baseline-cpu":
         return _baseline(platform, obs)
     if src == "native-modules":
-        return [Finding(src, Kind(n.kind), n.message, n.fix)
+        return [Finding(src, Kind(n.kind), n.message, n.fix, n.steps)
                 for n in extensions.judge(platform.name, obs.detail)]
     if src in UNMAPPED or platform.name in obs.fits:
         return []

@@ -306,3 +306,26 @@ def test_a_finding_names_each_module_up_to_its_bound() -> None:
     assert all(f"d{i} 1 (m{i}, " in found.message for i in range(extensions.SHOWN))
     assert f"d{extensions.SHOWN} 1" not in found.message
     assert found.message.endswith("; and 5 more (report.json lists them)")
+
+
+def test_a_module_the_audit_found_foreign_is_named_so_not_by_the_loader() -> None:
+    """glibc's loader says "cannot open shared object file: No such file or directory" of an
+    addon of another machine that is there: the audit's own reason says what it is, and
+    nothing is loaded to learn it."""
+    found = Finder()
+    addon = "/app/node_modules/somepkg/build/Release/addon.node"
+    found.elf(addon, ELF_SO)
+    found.text("/app/node_modules/somepkg/package.json", b'{"name": "somepkg", "version": "1"}')
+    [module] = found.modules({"/usr/bin/node"}, {addon: "ELF 64-bit LSB AArch64"})
+    assert module.foreign == "ELF 64-bit LSB AArch64"
+    said = extensions.foreign_load(module, "linux/amd64")
+    assert said is not None and not said.loaded
+    assert said.describe() == ("foreign: the file is not linux/amd64 (ELF 64-bit LSB "
+                               "AArch64): no loader of linux/amd64 can load it")
+    data = extensions.detail([extensions.Outcome(module, said)], "qemu64", 1, 0.1)
+    assert data["cannot_load_count"] == 1
+    [note] = extensions.judge("linux/amd64", data)
+    assert note.kind == "broken" and "somepkg 1 (somepkg/build/Release/addon.node, " \
+        f"{addon}): the file is not linux/amd64 (ELF 64-bit LSB AArch64)" in note.message
+    [plain] = found.modules({"/usr/bin/node"})
+    assert plain.foreign == "" and extensions.foreign_load(plain, "linux/amd64") is None

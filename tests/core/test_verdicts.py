@@ -277,3 +277,52 @@ def test_without_steps_a_file_finding_says_what_it_always_said() -> None:
     assert finding.message.endswith("/usr/local/bin/tool (ELF 64-bit LSB x86-64); "
                                     "/app/node_modules/x/x.node (ELF 64-bit LSB x86-64)")
     assert finding.steps == () and "steps" not in finding.to_dict()
+
+
+def _native_loads(steps: list[dict[str, object]]) -> Observation:
+    """An addon of another architecture that cannot load, and a module that needs a later
+    CPU, as the probes' detail lists them (objects, with their paths)."""
+    from harness.core.extensions import Load, Module, Outcome, detail
+    foreign = Outcome(Module("/app/node_modules/somepkg/build/Release/addon.node",
+                             "somepkg/build/Release/addon.node", "/app/node_modules",
+                             "/usr/bin/node", "somepkg", "1.2.3", "node"),
+                      Load("loader", "wrong ELF class"))
+    fast = Outcome(Module("/opt/venv/lib/python3.11/site-packages/fast/_speed.so",
+                          "fast._speed", "/opt/venv/lib/python3.11/site-packages",
+                          "/opt/venv/bin/python", "fast", "2.0.1"),
+                   Load("ok"), Load("illegal", "died by an illegal instruction (SIGILL)"),
+                   "linux/amd64/v3")
+    data = detail([foreign, fast], "qemu64", 2, 0.1)
+    data["steps"] = steps
+    return obs.native_modules(data)
+
+
+def test_a_native_module_finding_names_the_step_that_brought_each_module() -> None:
+    """The modules that fail are files like any other: each is named with the Dockerfile
+    step that brought it, and the findings carry the steps for report.json."""
+    from harness.core import origins
+    from harness.core.origins import Step
+    seen = _native_loads([])
+    assert origins.listed("native-modules", seen.detail) == [
+        "/app/node_modules/somepkg/build/Release/addon.node",
+        "/opt/venv/lib/python3.11/site-packages/fast/_speed.so"]
+    addon = Step("/app/node_modules/somepkg/build/Release/addon.node", "sha256:" + "3" * 64,
+                 "COPY --from=modules /node_modules /app/node_modules", 14, "Dockerfile")
+    fast = Step("/opt/venv/lib/python3.11/site-packages/fast/_speed.so", "sha256:" + "4" * 64,
+                "RUN /bin/sh -c pip install fast # buildkit")
+    got = judge(parse_platform("linux/amd64"), [_native_loads([addon.to_dict(),
+                                                               fast.to_dict()])],
+                "amd64", NATIVE)
+    cannot, later = got.for_source("native-modules")
+    assert ("somepkg 1.2.3 (somepkg/build/Release/addon.node, /app/node_modules/somepkg/build/"
+            "Release/addon.node, from Dockerfile:14 COPY --from=modules /node_modules "
+            "/app/node_modules): wrong ELF class") in cannot.message
+    assert cannot.steps == (addon,)
+    assert ("fast 2.0.1 (fast._speed, /opt/venv/lib/python3.11/site-packages/fast/_speed.so, "
+            "from layer 444444444444 RUN /bin/sh -c pip install fast # buildkit): died by an "
+            "illegal instruction (SIGILL)") in later.message
+    assert later.steps == (fast,) and later.to_dict()["steps"][0]["path"] == fast.path
+    # Without steps, what the findings always said.
+    plain = judge(parse_platform("linux/amd64"), [seen], "amd64", NATIVE)
+    assert [f.steps for f in plain.findings] == [(), ()]
+    assert "addon.node): wrong ELF class" in plain.findings[0].message

@@ -1,7 +1,9 @@
 """Native modules found and loaded with no configuration: a Python app whose venv holds an
 extension module built with AVX2 code (no ELF note says so, as most wheels from PyPI) fails
 linux/amd64, named with its distribution and the lowest level it loads on, and passes
-linux/amd64/v3; its twin without AVX2 and Debian's own python3-numpy pass."""
+linux/amd64/v3; its twin without AVX2, Debian's own python3-numpy and python3-cryptography,
+and a node_modules of JavaScript alone pass; a node_modules of another architecture copied in
+fails, naming its package and the COPY line."""
 
 from __future__ import annotations
 
@@ -96,6 +98,70 @@ def test_debian_numpy_does_not_cry_wolf(tmp_path: Path, platform: str) -> None:
                 and f["kind"] != "absent"], p["findings"]
 
 
+@pytest.mark.parametrize(("fixture", "platform"), [("native-cryptography", "linux/amd64"),
+                                                   ("node-pure-js", "linux/amd64"),
+                                                   ("native-cryptography", "linux/arm64")])
+def test_debian_cryptography_and_pure_javascript_do_not_cry_wolf(
+        tmp_path: Path, fixture: str, platform: str) -> None:
+    """Debian's python3-cryptography (a Rust extension module, cffi's backend) loads on
+    qemu64, and under QEMU on a Cortex-A53 (apt under QEMU: a few minutes the first time);
+    a node_modules of JavaScript alone has nothing native to load. Each passes."""
+    run = run_harness(f"--platform={platform}",
+                      f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
+                      f"--report-dir={tmp_path / 'r'}", f"--image=harness-test/{fixture}",
+                      "--require=")
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")[platform]
+    observed = p["observed"]["native-modules"]
+    if fixture == "native-cryptography":
+        seen = observed["detail"]
+        assert seen["cannot_load"] == [] and seen["needs_later"] == [] and \
+            seen["warnings"] == [], seen
+        # cryptography's _rust and cffi's _cffi_backend at least, each on both CPUs
+        assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53"}[platform]
+        assert seen["loaded"] >= 2, seen
+        assert not [f for f in p["findings"] if f["source"] == "native-modules"], \
+            p["findings"]
+    else:  # none found: nothing loaded, said as a source with nothing to ask
+        assert observed["raw"] is None, observed
+        assert [f["kind"] for f in p["findings"] if f["source"] == "native-modules"] \
+            in ([], ["absent"]), p["findings"]
+    assert p["observed"]["elf-audit"]["detail"]["count"] == 0
+    assert p["verdict"] == "pass", p["findings"]
+
+
+def test_a_copied_node_modules_of_another_architecture_fails_naming_its_copy(
+        tmp_path: Path) -> None:
+    """The issue's known-bad: node_modules installed for arm64 and copied into an amd64
+    image. No configuration: the addon cannot load, named by its package and version and by
+    the Dockerfile line that copied it."""
+    dockerfile = FIXTURES / "foreign-node-modules" / "Dockerfile"
+    line = next(n for n, text in enumerate(dockerfile.read_text().splitlines(), 1)
+                if text.startswith("COPY --from=modules"))
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={dockerfile}",
+                      f"--report-dir={tmp_path / 'r'}",
+                      "--image=harness-test/foreign-node-modules", "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    [module] = p["observed"]["native-modules"]["detail"]["cannot_load"]
+    assert (module["kind"], module["distribution"], module["version"]) == \
+        ("node", "somepkg", "1.2.3")
+    assert module["platform"] == {  # not glibc's "No such file or directory": it is there
+        "status": "foreign", "message": "the file is not linux/amd64 (ELF 64-bit LSB "
+        "AArch64): no loader of linux/amd64 can load it"}, module
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert finding["kind"] == "broken"
+    assert ("1 native module cannot load on linux/amd64: somepkg 1.2.3 (somepkg/build/"
+            "Release/addon.node, /app/node_modules/somepkg/build/Release/addon.node, from "
+            f"Dockerfile:{line} COPY --from=modules /node_modules /app/node_modules): the "
+            "file is not linux/amd64") in finding["message"], finding["message"]
+    assert [(s["line"], s["file"]) for s in finding["steps"]] == [(line, "Dockerfile")]
+    # The audit names the same file as foreign, with the same step.
+    [foreign] = [f for f in p["findings"] if f["source"] == "elf-audit"]
+    assert "addon.node (ELF 64-bit LSB" in foreign["message"]
+    assert f"from Dockerfile:{line} COPY --from=modules" in foreign["message"]
+
+
 def test_a_module_whose_library_is_not_in_the_image_cannot_load(tmp_path: Path) -> None:
     """The loader's own message names what is missing; the module's distribution is named."""
     run = run_harness("--platform=linux/amd64", f"--dockerfile={AVX2}",
@@ -128,6 +194,11 @@ def test_an_avx2_node_addon_fails_amd64(tmp_path: Path) -> None:
     [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
     assert "fastjs 1.4.0 (fastjs/build/Release/fastjs.node, /app/node_modules/" \
         in finding["message"]
+    line = next(n for n, text in enumerate(
+        (FIXTURES / "native-node" / "Dockerfile").read_text().splitlines(), 1)
+        if text.startswith("COPY --from=build"))
+    assert f"fastjs.node, from Dockerfile:{line} COPY --from=build /out/ /app/): " \
+        in finding["message"], finding["message"]  # the step that brought it, as for files
     assert finding["fix"].endswith("or publish this image for linux/amd64/v3")
 
 
