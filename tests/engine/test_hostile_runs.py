@@ -112,7 +112,7 @@ def test_output_past_the_cap_is_bad_input_not_a_silent_mismatch(tmp_path: Path,
     assert run.returncode == Exit.USAGE, run.stdout[-3000:]
     [p] = report(tmp_path / "r")["platforms"]
     [finding] = [f for f in p["findings"] if f["source"] == "check:big"]
-    assert finding["kind"] == "usage" and "more than the 64 MiB" in finding["message"]
+    assert finding["kind"] == "usage" and "longer than the 64 MiB" in finding["message"]
 
 
 def test_a_pytest_check_that_does_not_compile_stops_the_run_before_any_build(
