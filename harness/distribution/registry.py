@@ -106,6 +106,8 @@ class Registry:
                 with deadline.Deadline(seconds) as limit:
                     resp = self.session.request(method, url, headers=headers,
                                                 timeout=self._timeouts(), **kw)
+                if limit.fired:  # its sockets were shut mid-answer: what was read is cut
+                    raise requests.ConnectionError("the answer was cut at its deadline")
             except requests.RequestException as exc:
                 said = f"{type(exc).__name__}: {exc}"
                 if limit.expired:  # a registry dripping or holding its answer
@@ -152,9 +154,11 @@ class Registry:
             auth = (self._credentials["username"], self._credentials["password"]) \
                 if self._credentials else None
             try:
-                with deadline.Deadline(self.timeout):
+                with deadline.Deadline(self.timeout) as limit:
                     token_resp = self.session.get(params["realm"], params=query, auth=auth,
                                                   timeout=self._timeouts())
+                if limit.fired:  # cut at its deadline, as in _request
+                    raise requests.ConnectionError("the answer was cut at its deadline")
             except requests.RequestException as exc:
                 raise RegistryError(f"the token service of {self.host} cannot be reached",
                                     "check the registry's auth configuration") from exc
