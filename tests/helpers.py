@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,6 +117,15 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def wait_for_state(status: Path, state: str, timeout: float, poll: float = 0.05) -> None:
+    """Until a platform's status file (``report-dir/status/PLATFORM.json``) says ``state``
+    (``building``, ``probing``), or ``timeout`` seconds: the moment a test signals a run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (status.exists()
+                                               and f'"{state}"' in status.read_text()):
+        time.sleep(poll)
 
 
 def probe_containers(client: docker.DockerClient) -> list[str]:

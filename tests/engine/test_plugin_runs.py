@@ -38,6 +38,7 @@ from tests.helpers import (
     probe_containers,
     run_harness,
     run_nox,
+    wait_for_state,
 )
 
 
@@ -434,10 +435,7 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     status = tmp_path / "status" / "linux-amd64.json"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (status.exists()
-                                               and '"building"' in status.read_text()):
-        time.sleep(0.2)
+    wait_for_state(status, "building", 300)
     time.sleep(2)
     if how == "ctrl-c":
         os.killpg(proc.pid, signal.SIGINT)
@@ -473,10 +471,7 @@ def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     status = tmp_path / "status" / "linux-amd64.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (status.exists()
-                                               and '"building"' in status.read_text()):
-        time.sleep(0.05)
+    wait_for_state(status, "building", 120)
     proc.send_signal(signal.SIGTERM)  # at once: the workers are still starting
     sent = time.monotonic()
     out, _ = proc.communicate(timeout=300)
@@ -515,10 +510,7 @@ def test_a_cancel_during_the_probes_is_in_pytest_s_summary(tmp_path: Path,
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     status = reports / "status" / "linux-amd64.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (status.exists()
-                                               and '"probing"' in status.read_text()):
-        time.sleep(0.1)
+    wait_for_state(status, "probing", 120)
     time.sleep(2)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=120)
