@@ -449,13 +449,19 @@ def test_an_interrupted_nox_build_exits_2_with_its_reports(tmp_path: Path, seede
                and p["findings"][0]["cause"] in INTERRUPTIONS
                for p in data["platforms"]), data["platforms"]
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.md").exists()
+    _nothing_left(docker_client, before)
+
+
+def _nothing_left(client: docker.DockerClient, before: set[str]) -> None:
+    """No container the run started is left within 30 s of its end (the engine removes the
+    last ones a moment after the run has gone), and no probe container of its own."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        left = {c.id for c in docker_client.containers.list(all=True)} - before
+        left = {c.id for c in client.containers.list(all=True)} - before
         if not left:
             break
         time.sleep(0.5)
-    assert not left and not probe_containers(docker_client)
+    assert not left and not probe_containers(client)
 
 
 def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
@@ -487,13 +493,7 @@ def test_a_cancel_while_the_workers_come_up_still_writes_every_report(
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     assert "interrupted[linux/amd64]" in ET.tostring(junit, encoding="unicode")
     assert " passed" not in out.splitlines()[-1], out[-2000:]  # pytest's summary line
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        left = {c.id for c in docker_client.containers.list(all=True)} - before
-        if not left:
-            break
-        time.sleep(0.5)
-    assert not left and not probe_containers(docker_client)
+    _nothing_left(docker_client, before)
 
 
 def test_a_cancel_during_the_probes_is_in_pytest_s_summary(tmp_path: Path,
