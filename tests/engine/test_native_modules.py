@@ -100,11 +100,13 @@ def test_debian_numpy_does_not_cry_wolf(tmp_path: Path, platform: str) -> None:
 
 @pytest.mark.parametrize(("fixture", "platform"), [("native-cryptography", "linux/amd64"),
                                                    ("node-pure-js", "linux/amd64"),
-                                                   ("native-cryptography", "linux/arm64")])
+                                                   ("native-cryptography", "linux/arm64"),
+                                                   ("native-cryptography", "linux/arm/v7")])
 def test_debian_cryptography_and_pure_javascript_do_not_cry_wolf(
         tmp_path: Path, fixture: str, platform: str) -> None:
     """Debian's python3-cryptography (a Rust extension module, cffi's backend) loads on
-    qemu64, and under QEMU on a Cortex-A53 (apt under QEMU: a few minutes the first time);
+    qemu64, and under QEMU on a Cortex-A53 and on 32-bit ARM's Cortex-A8 (apt under QEMU: a
+    few minutes the first time);
     a node_modules of JavaScript alone has nothing native to load. Each passes."""
     run = run_harness(f"--platform={platform}",
                       f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
@@ -118,8 +120,11 @@ def test_debian_cryptography_and_pure_javascript_do_not_cry_wolf(
         assert seen["cannot_load"] == [] and seen["needs_later"] == [] and \
             seen["warnings"] == [], seen
         # cryptography's _rust and cffi's _cffi_backend at least, each on both CPUs
-        assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53"}[platform]
+        assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53",
+                               "linux/arm/v7": "cortex-a8"}[platform]
         assert seen["loaded"] >= 2, seen
+        print(f"{platform}: {seen['count']} modules, {seen['loaded']} loaded on both CPUs "
+              f"in {seen['seconds']} s")
         assert not [f for f in p["findings"] if f["source"] == "native-modules"], \
             p["findings"]
     else:  # none found: nothing loaded, said as a source with nothing to ask
