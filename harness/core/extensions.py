@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.core import elf
+from harness.core import elf, ruby_gems
 
 SITE_DIRS = ("site-packages", "dist-packages")
 TEXT_LIMIT = 4 << 20  # bytes of a RECORD or top_level.txt read (a big wheel's is ~1 MiB)
@@ -45,7 +45,7 @@ class Module:
     python: str  # /opt/venv/bin/python
     distribution: str = ""  # foo ("" where no dist-info or egg-info names it)
     version: str = ""
-    kind: str = "python"  # or "node": a Node addon, ``python`` the image's node
+    kind: str = "python"  # or "node" (``python`` the image's node), "ruby" (its ruby)
     foreign: str = ""  # why the ELF audit found its file not of the platform ("": it is)
 
     @property
@@ -85,8 +85,11 @@ def node_root(path: str) -> str | None:
 
 def wanted(path: str) -> bool:
     """Whether the audit keeps this file's text for :class:`Finder`: a distribution's RECORD
-    or top_level.txt under a site directory, a package.json under a node_modules."""
+    or top_level.txt under a site directory, a package.json under a node_modules, a gemspec
+    of a gem home (harness.core.ruby_gems)."""
     name = posixpath.basename(path)
+    if ruby_gems.wanted(path):
+        return True
     if name == "package.json":
         return node_root(path) is not None
     if name not in ("RECORD", "top_level.txt"):
@@ -111,14 +114,18 @@ class Finder:
     tops: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (root, top)
     addons: list[str] = field(default_factory=list)  # ELF *.node under a node_modules
     packages: dict[str, tuple[str, str]] = field(default_factory=dict)  # dir -> (name, version)
+    gems: list[str] = field(default_factory=list)  # ELF *.so of a gem (ruby_gems.gem_file)
+    specs: dict[str, tuple[str, str]] = field(default_factory=dict)  # gemspec -> its gem
 
     def elf(self, path: str, head: bytes) -> None:
         """A file's first bytes, as the audit reads them: kept if an ELF ``*.so`` under a
-        site directory or an ELF ``*.node`` under a node_modules."""
+        site directory, an ELF ``*.node`` under a node_modules, or an ELF ``*.so`` of a gem."""
         if path.endswith(".so") and site_root(path) is not None:
             found = self.elves
         elif path.endswith(".node") and node_root(path) is not None:
             found = self.addons
+        elif ruby_gems.gem_file(path) is not None:
+            found = self.gems
         else:
             return
         try:
@@ -129,7 +136,10 @@ class Finder:
             found.append(path)
 
     def text(self, path: str, data: bytes) -> None:
-        """A RECORD's, top_level.txt's or package.json's text (see :func:`wanted`)."""
+        """A RECORD's, top_level.txt's, package.json's or gemspec's text (see :func:`wanted`)."""
+        if ruby_gems.wanted(path):
+            self.specs[path] = ruby_gems.spec(data)
+            return
         if posixpath.basename(path) == "package.json":
             self.packages[posixpath.dirname(path)] = _package(data)
             return
@@ -174,6 +184,9 @@ class Finder:
             dist, version = self._owner(path, root)
             found.append(Module(path, path[len(root) + 1:], root, node, dist, version, "node",
                                 foreign.get(path, "")))
+        for g in ruby_gems.extensions(self.gems, self.specs, paths):
+            found.append(Module(g.path, g.name, g.root, g.ruby, g.gem, g.version, "ruby",
+                                foreign.get(g.path, "")))
         return found
 
     def _owner(self, path: str, root: str) -> tuple[str, str]:

@@ -29,6 +29,8 @@ def command(module: Module) -> list[str]:
     """The module's interpreter and its loader, to which :func:`args` are added."""
     if module.kind == "node":
         return [module.python, "-e", NODE_LOADER]
+    if module.kind == "ruby":
+        return [module.python, "-e", RUBY_LOADER]
     return [module.python, "-c", LOADER]
 
 
@@ -125,8 +127,84 @@ say({ done: 1 });
 process.exit(0);
 """
 
+# The same for the image's ruby (`ruby -e RUBY_LOADER MARKER LIMIT NAME PATH ROOT ...`, Ruby
+# 2.0+): each extension required by its path, as `require` loads it. Ruby's own handler
+# reports a SIGILL ("[BUG] Illegal instruction") on stderr, left open for it, and aborts
+# (harness.core.baseline.illegal reads it). A C extension's init holds Ruby's lock, so no
+# Ruby thread can watch it: a forked watcher told each load's start and end ends the process
+# with SIGALRM after LIMIT s (its default action, set back: Ruby's own handler would wait for
+# the lock). Messages are data: made valid UTF-8 and escaped as JSON by hand (json is itself
+# a C extension).
+RUBY_LOADER = r"""
+marker, limit, items = ARGV[0], ARGV[1].to_i, ARGV[2..-1] || []
+out = STDOUT.dup
+out.sync = true
+STDOUT.reopen(File::NULL, "w")
+Signal.trap("ALRM", "SYSTEM_DEFAULT")
+def q(s)
+  s = s.to_s.dup.force_encoding("UTF-8").scrub("?")
+  "\"" + s.gsub(/["\\\x00-\x1f\x7f]/) { |c| format("\\u%04x", c.ord) } + "\""
+end
+say = lambda do |h|
+  body = h.map { |k, v| q(k) + ":" + (v.is_a?(Integer) ? v.to_s : q(v)) }.join(",")
+  out.write("\n" + marker + " {" + body + "}\n")
+end
+watch = nil
+begin
+  rd, watch = IO.pipe
+  parent = Process.pid
+  pid = fork do
+    watch.close
+    out.close
+    deadline = nil
+    loop do
+      wait = deadline && deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      if wait && wait <= 0
+        Process.kill("ALRM", parent)
+        exit!(0)
+      end
+      next unless IO.select([rd], nil, nil, wait)
+      line = rd.gets
+      exit!(0) if line.nil?
+      deadline = line.start_with?("s") ?
+        Process.clock_gettime(Process::CLOCK_MONOTONIC) + limit : nil
+    end
+  end
+  rd.close
+  Process.detach(pid)
+  watch.sync = true
+rescue NotImplementedError
+  watch = nil
+end
+say.call("ready" => RUBY_VERSION)
+(0...(items.length / 3)).each do |n|
+  path = items[3 * n + 1]
+  say.call("i" => n, "start" => 1)
+  watch.write("s\n") if watch
+  status, message = "ok", ""
+  begin
+    require path
+  rescue Exception => e
+    message = (e.class.name.to_s + ": " + e.message.to_s)[0, 2000]
+    status = "raised"
+    if e.is_a?(LoadError)
+      status = message.include?("undefined symbol: Init_") ? "library" : "loader"
+    elsif e.instance_of?(NameError) && e.message.start_with?("uninitialized constant")
+      status = "partial"
+    end
+  end
+  watch.write("e\n") if watch
+  say.call("i" => n, "status" => status, "message" => message)
+end
+say.call("done" => 1)
+exit!(0)
+"""
+
 # What each outcome of a load means.
-LOADED = ("ok", "library")  # imported; or a plain library dlopen'd, its constructors run
+# Imported; or a plain library dlopen'd, its constructors run; or a Ruby extension whose init
+# ran up to a constant its gem's Ruby code defines before it requires it (debug's, rbs's):
+# loading that code first would start what the gem does (a debugger), so it stops there.
+LOADED = ("ok", "library", "partial")
 UNTRIED = ("suffix", "other")  # not this interpreter's suffix; another file has the name
 # No answer on the baseline CPU: slow (TCG, a busy machine) or the interpreter not started
 # there. The machine could not check, which is no finding against the module.

@@ -118,3 +118,16 @@ def test_the_node_loader_names_what_each_addon_did(tmp_path: Path) -> None:
     assert batch.started == 3
     assert module_loaders.death(128 - proc.returncode, "", 1).status == "timeout"
 
+
+
+def test_ruby_s_own_report_of_an_illegal_instruction_is_one() -> None:
+    """Ruby cannot let a SIGILL go by: its handler reports it (as under QEMU on qemu64) and
+    aborts. An abort with no such report, or the report printed by one that lived, is not."""
+    report = ("/var/lib/gems/3.1.0/extensions/x86_64-linux/3.1.0/fastrb-1.0.0/fastrb.so: "
+              "[BUG] Illegal instruction at 0x000000400673f110\nruby 3.1.2p20 (2022-04-12)")
+    assert module_loaders.death(134, report, 20).status == "illegal"
+    assert module_loaders.death(134, "", 20) == Load("crashed",
+                                                     "killed the interpreter (SIGABRT)")
+    assert module_loaders.death(1, report, 20).status == "exited"
+    # A Ruby extension whose init stops at a constant its gem's Ruby code defines ran there.
+    assert Load("partial", "NameError: uninitialized constant RBS").loaded

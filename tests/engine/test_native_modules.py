@@ -235,3 +235,50 @@ def test_an_import_that_raises_on_both_cpus_is_a_warning(tmp_path: Path) -> None
     [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
     assert finding["kind"] == "absent" and "a warning" in finding["message"]
     assert p["verdict"] == "pass"
+
+
+RUBY = FIXTURES / "native-ruby" / "Dockerfile"
+
+
+def test_an_avx2_ruby_extension_fails_amd64_naming_its_gem(tmp_path: Path) -> None:
+    """Ruby C extensions, as Python's and Node's: a gem installed by `gem install` whose
+    extension runs an AVX2 instruction is found under the gem home, named by its gemspec,
+    loaded by the image's ruby and fails on qemu64 (Ruby reports the SIGILL itself and
+    aborts); Debian's ruby-bcrypt beside it loads on both CPUs."""
+    line = next(n for n, text in enumerate(RUBY.read_text().splitlines(), 1)
+                if text.startswith("RUN cd /src && gem build"))
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-ruby",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    seen = p["observed"]["native-modules"]["detail"]
+    [module] = seen["needs_later"]
+    # The copy require loads (extensions/), not its twin in the gem's lib/ nor its build dir's.
+    assert (module["kind"], module["python"], module["name"], module["distribution"],
+            module["version"], module["level"], module["path"]) == (
+        "ruby", "/usr/bin/ruby", "fastrb", "fastrb", "1.0.0", "linux/amd64/v3",
+        "/var/lib/gems/3.1.0/extensions/x86_64-linux/3.1.0/fastrb-1.0.0/fastrb.so")
+    assert module["baseline"]["status"] == "illegal", module
+    # bcrypt's, and Ruby's own bundled gems' (debug, rbs, sdbm): all load on both CPUs
+    assert seen["cannot_load"] == [] and seen["count"] == seen["loaded"] >= 4, seen
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert finding["kind"] == "broken"
+    assert "1 native module needs a later CPU than linux/amd64: on qemu64" in finding["message"]
+    assert (f"fastrb 1.0.0 (fastrb, {module['path']}, from Dockerfile:{line} RUN cd /src && "
+            "gem build") in finding["message"], finding["message"]
+    assert finding["fix"].endswith("or publish this image for linux/amd64/v3")
+
+
+def test_the_same_ruby_extension_without_avx2_passes(tmp_path: Path) -> None:
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      "--build-arg=RUBY_AVX2=0", f"--report-dir={tmp_path / 'r'}",
+                      "--image=harness-test/native-ruby-plain", "--require=")
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    seen = p["observed"]["native-modules"]["detail"]
+    assert seen["count"] == seen["loaded"] >= 5 and seen["needs_later"] == [], seen
+    assert seen["cpu"] == "qemu64"
+    assert p["verdict"] == "pass", p["findings"]
+    print(f"ruby on linux/amd64: {seen['count']} modules, {seen['loaded']} loaded on both "
+          f"CPUs in {seen['seconds']} s")
