@@ -282,3 +282,19 @@ def test_the_same_ruby_extension_without_avx2_passes(tmp_path: Path) -> None:
     assert p["verdict"] == "pass", p["findings"]
     print(f"ruby on linux/amd64: {seen['count']} modules, {seen['loaded']} loaded on both "
           f"CPUs in {seen['seconds']} s")
+
+
+def test_a_ruby_extension_that_hangs_is_named_and_the_rest_still_load(tmp_path: Path) -> None:
+    """Ruby's lock is held by a C init that never returns: the loader's forked watcher ends
+    the process at the limit, that extension is named (a hang is a finding, never a hung
+    run), and the batch goes on after it (a plain library of the same gem loads)."""
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      "--build-arg=RUBY_AVX2=0", "--build-arg=RUBY_ODD=1",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-ruby-odd",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    seen = _platforms(tmp_path / "r")["linux/amd64"]["observed"]["native-modules"]["detail"]
+    [hung] = seen["cannot_load"]
+    assert (hung["name"], hung["distribution"], hung["platform"]) == ("hang", "oddrb", {
+        "status": "timeout", "message": "did not finish loading within 20 s"}), hung
+    assert seen["count"] == seen["loaded"] + 1 >= 7, seen  # plain.so, after it, loaded
