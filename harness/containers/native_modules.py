@@ -2,10 +2,10 @@
 source): on the platform, on its baseline CPU, and where one loads only on the platform, on
 the later levels' CPUs to name the lowest it needs.
 
-Each interpreter imports its modules in one process (harness.core.extensions.LOADER, passed as
-``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or hangs
-that process is named by the load under way, and the batch is started again after it, so
-every other module is still tried. The baseline and later CPUs are asked as the baseline
+Each interpreter imports its modules in one process (harness.core.module_loaders.LOADER,
+passed as ``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or
+hangs that process is named by the load under way, and the batch is started again after it,
+so every other module is still tried. The baseline and later CPUs are asked as the baseline
 run asks commands (harness.containers.probes): ``QEMU_CPU`` for an emulated platform, this
 machine's QEMU launched with ``-cpu`` for one that runs natively. Finding, judging and every
 message's bounds are in the core.
@@ -17,11 +17,13 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from harness.core import baseline, extensions
+from harness.core import baseline, extensions, module_loaders, module_notes
 from harness.core import observation as obs
 from harness.core.diagnosis import clean
 from harness.core.errors import HarnessError, ProbeTimeout
-from harness.core.extensions import Load, Module, Outcome
+from harness.core.extensions import Module
+from harness.core.module_loaders import Load
+from harness.core.module_notes import Outcome
 from harness.core.observation import Observation
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
@@ -43,7 +45,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
     except HarnessError as exc:
         return obs.failed("native-modules", f"native modules could not be loaded: "
                           f"{exc.message}", fix=exc.fix, cause=exc.cause or None)
-    data = extensions.detail(outcomes, cpu, len(batches), time.monotonic() - start)
+    data = module_notes.detail(outcomes, cpu, len(batches), time.monotonic() - start)
     data["skipped"] = [clean(s, 200) for s in skip]
     data["started"] = started  # wall clock, for the report's timeline
     return obs.native_modules(data)
@@ -55,7 +57,7 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
     the baseline CPU, then the ones that failed only there on each later level's CPU."""
     # A file of another platform is named in the audit's words, not tried.
     known = {i: seen for i, m in enumerate(mods)
-             if (seen := extensions.foreign_load(m, platform.name)) is not None}
+             if (seen := module_loaders.foreign_load(m, platform.name)) is not None}
     tried = iter(load(probe, python, [m for i, m in enumerate(mods) if i not in known]))
     outcomes = [Outcome(m, known[i] if i in known else next(tried)) for i, m in enumerate(mods)]
     if not cpu:
@@ -64,8 +66,9 @@ def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[
     for o, seen in zip(again, load(probe, python, [o.module for o in again], cpu),
                        strict=True):
         o.baseline = seen
-    later = [o for o in again if extensions.needs_later(o) or extensions.needs_later_raised(o)]
-    levels = extensions.later_levels(platform.name)
+    later = [o for o in again
+             if module_notes.needs_later(o) or module_notes.needs_later_raised(o)]
+    levels = module_loaders.later_levels(platform.name)
     for o in later:
         o.level = "none" if levels else ""  # none tried: arm64 has no later CPU known here
     for level in levels:
@@ -87,13 +90,13 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
     if not mods:
         return []
     emulated = bool(cpu) or probe.mode is RunKind.QEMU
-    limit = extensions.LIMIT_EMULATED if emulated else extensions.LIMIT_NATIVE
+    limit = module_loaders.LIMIT_EMULATED if emulated else module_loaders.LIMIT_NATIVE
     marker = f"harness-native-{uuid.uuid4().hex}"
     found: dict[int, Load] = {}
     todo = list(range(len(mods)))
     while todo:
-        cmd = [*mods[0].command, marker, str(limit),
-               *extensions.args(mods[i] for i in todo)]
+        cmd = [*module_loaders.command(mods[0]), marker, str(limit),
+               *module_loaders.args(mods[i] for i in todo)]
         env: dict[str, str] = {}
         if cpu and probe.launcher:
             cmd = [QEMU_MOUNT, "-cpu", cpu, *cmd]
@@ -104,16 +107,18 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
             out = probe.run(cmd, timeout=limit * len(todo) + probe.timeout, env=env)
         except ProbeTimeout as exc:
             for i in todo:
-                found.setdefault(i, Load("timeout", clean(exc.message, extensions.MESSAGE_LIMIT)))
+                found.setdefault(i, Load("timeout",
+                                        clean(exc.message, module_loaders.MESSAGE_LIMIT)))
             break
-        batch = extensions.parse(out.text, marker)
+        batch = module_loaders.parse(out.text, marker)
         for j, seen in batch.loads.items():
             if 0 <= j < len(todo):
                 found[todo[j]] = seen
         if batch.done:
             break
         if not batch.ready:  # the interpreter itself did not start
-            said = clean(out.text.strip()[-extensions.MESSAGE_LIMIT:], extensions.MESSAGE_LIMIT)
+            limit_said = module_loaders.MESSAGE_LIMIT
+            said = clean(out.text.strip()[-limit_said:], limit_said)
             for i in todo:
                 found.setdefault(i, Load("no-python", f"{python} did not start (exit "
                                                       f"{out.status}): {said}"))
@@ -122,7 +127,7 @@ def load(probe: ImageProbe, python: str, mods: list[Module], cpu: str = "") -> l
             next((j for j in range(len(todo)) if todo[j] not in found), None)
         if under_way is None or not 0 <= under_way < len(todo):
             break
-        found[todo[under_way]] = extensions.death(out.status, out.text, limit)
+        found[todo[under_way]] = module_loaders.death(out.status, out.text, limit)
         probe._log_line(f"# {mods[todo[under_way]].name}: "
                         f"{found[todo[under_way]].message}; the others again after it")
         todo = [i for i in todo[under_way + 1:] if i not in found]

@@ -45,5 +45,8 @@ LAUNCHERS = {"amd64": "qemu-x86_64", "386": "qemu-i386"}
 
 def illegal(status: int, output: str) -> bool:
     """Whether a command was killed by an illegal instruction: its status is SIGILL's, or
-    QEMU says so (``qemu: uncaught target signal 4``) where a shell reported another."""
-    return signal_of(status) == signal.SIGILL or "uncaught target signal 4" in output
+    QEMU says so (``qemu: uncaught target signal 4``) where a shell reported another, or
+    Ruby's own handler does (``[BUG] Illegal instruction``: it reports the signal and
+    aborts)."""
+    return signal_of(status) == signal.SIGILL or "uncaught target signal 4" in output or \
+        (signal_of(status) == signal.SIGABRT and "[BUG] Illegal instruction" in output)

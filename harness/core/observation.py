@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import baseline, extensions, normalise, parity, sameness, sources
+from harness.core import baseline, module_notes, normalise, parity, sameness, sources
 from harness.core import isa as isa_rules
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
@@ -242,9 +242,9 @@ def isa(result: Isa) -> Observation:
 
 
 def native_modules(data: dict[str, Any]) -> Observation:
-    """The image's native modules as loaded (see harness.core.extensions.detail), or why they
+    """The image's native modules as loaded (see harness.core.module_notes.detail), or why they
     were not (``data["mode"]`` "off")."""
-    text = extensions.summary(data) if data.get("mode") != "off" else \
+    text = module_notes.summary(data) if data.get("mode") != "off" else \
         'not loaded: native-modules = "off"'
     return Observation("native-modules", text, (), text, detail=data)
 

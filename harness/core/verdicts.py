@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.core import extensions, origins, service, sources, structure, usercheck
+from harness.core import module_notes, origins, service, sources, structure, usercheck
 from harness.core.diagnosis import INTERRUPTIONS, clean
 from harness.core.observation import UNMAPPED, Observation
 from harness.core.origins import Step
@@ -163,7 +163,7 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _baseline(platform, obs)
     if src == "native-modules":
         return [Finding(src, Kind(n.kind), n.message, n.fix, n.steps)
-                for n in extensions.judge(platform.name, obs.detail)]
+                for n in module_notes.judge(platform.name, obs.detail)]
     if src in UNMAPPED or platform.name in obs.fits:
         return []
     if src.startswith(usercheck.PREFIX):

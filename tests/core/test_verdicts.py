@@ -282,7 +282,9 @@ def test_without_steps_a_file_finding_says_what_it_always_said() -> None:
 def _native_loads(steps: list[dict[str, object]]) -> Observation:
     """An addon of another architecture that cannot load, and a module that needs a later
     CPU, as the probes' detail lists them (objects, with their paths)."""
-    from harness.core.extensions import Load, Module, Outcome, detail
+    from harness.core.extensions import Module
+    from harness.core.module_loaders import Load
+    from harness.core.module_notes import Outcome, detail
     foreign = Outcome(Module("/app/node_modules/somepkg/build/Release/addon.node",
                              "somepkg/build/Release/addon.node", "/app/node_modules",
                              "/usr/bin/node", "somepkg", "1.2.3", "node"),

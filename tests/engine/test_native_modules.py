@@ -100,11 +100,13 @@ def test_debian_numpy_does_not_cry_wolf(tmp_path: Path, platform: str) -> None:
 
 @pytest.mark.parametrize(("fixture", "platform"), [("native-cryptography", "linux/amd64"),
                                                    ("node-pure-js", "linux/amd64"),
-                                                   ("native-cryptography", "linux/arm64")])
+                                                   ("native-cryptography", "linux/arm64"),
+                                                   ("native-cryptography", "linux/arm/v7")])
 def test_debian_cryptography_and_pure_javascript_do_not_cry_wolf(
         tmp_path: Path, fixture: str, platform: str) -> None:
     """Debian's python3-cryptography (a Rust extension module, cffi's backend) loads on
-    qemu64, and under QEMU on a Cortex-A53 (apt under QEMU: a few minutes the first time);
+    qemu64, and under QEMU on a Cortex-A53 and on 32-bit ARM's Cortex-A8 (apt under QEMU: a
+    few minutes the first time);
     a node_modules of JavaScript alone has nothing native to load. Each passes."""
     run = run_harness(f"--platform={platform}",
                       f"--dockerfile={FIXTURES / fixture / 'Dockerfile'}",
@@ -118,8 +120,11 @@ def test_debian_cryptography_and_pure_javascript_do_not_cry_wolf(
         assert seen["cannot_load"] == [] and seen["needs_later"] == [] and \
             seen["warnings"] == [], seen
         # cryptography's _rust and cffi's _cffi_backend at least, each on both CPUs
-        assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53"}[platform]
+        assert seen["cpu"] == {"linux/amd64": "qemu64", "linux/arm64": "cortex-a53",
+                               "linux/arm/v7": "cortex-a8"}[platform]
         assert seen["loaded"] >= 2, seen
+        print(f"{platform}: {seen['count']} modules, {seen['loaded']} loaded on both CPUs "
+              f"in {seen['seconds']} s")
         assert not [f for f in p["findings"] if f["source"] == "native-modules"], \
             p["findings"]
     else:  # none found: nothing loaded, said as a source with nothing to ask
@@ -230,3 +235,66 @@ def test_an_import_that_raises_on_both_cpus_is_a_warning(tmp_path: Path) -> None
     [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
     assert finding["kind"] == "absent" and "a warning" in finding["message"]
     assert p["verdict"] == "pass"
+
+
+RUBY = FIXTURES / "native-ruby" / "Dockerfile"
+
+
+def test_an_avx2_ruby_extension_fails_amd64_naming_its_gem(tmp_path: Path) -> None:
+    """Ruby C extensions, as Python's and Node's: a gem installed by `gem install` whose
+    extension runs an AVX2 instruction is found under the gem home, named by its gemspec,
+    loaded by the image's ruby and fails on qemu64 (Ruby reports the SIGILL itself and
+    aborts); Debian's ruby-bcrypt beside it loads on both CPUs."""
+    line = next(n for n, text in enumerate(RUBY.read_text().splitlines(), 1)
+                if text.startswith("RUN cd /src && gem build"))
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-ruby",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    seen = p["observed"]["native-modules"]["detail"]
+    [module] = seen["needs_later"]
+    # The copy require loads (extensions/), not its twin in the gem's lib/ nor its build dir's.
+    assert (module["kind"], module["python"], module["name"], module["distribution"],
+            module["version"], module["level"], module["path"]) == (
+        "ruby", "/usr/bin/ruby", "fastrb", "fastrb", "1.0.0", "linux/amd64/v3",
+        "/var/lib/gems/3.1.0/extensions/x86_64-linux/3.1.0/fastrb-1.0.0/fastrb.so")
+    assert module["baseline"]["status"] == "illegal", module
+    # bcrypt's, and Ruby's own bundled gems' (debug, rbs, sdbm): all load on both CPUs
+    assert seen["cannot_load"] == [] and seen["count"] == seen["loaded"] >= 4, seen
+    [finding] = [f for f in p["findings"] if f["source"] == "native-modules"]
+    assert finding["kind"] == "broken"
+    assert "1 native module needs a later CPU than linux/amd64: on qemu64" in finding["message"]
+    assert (f"fastrb 1.0.0 (fastrb, {module['path']}, from Dockerfile:{line} RUN cd /src && "
+            "gem build") in finding["message"], finding["message"]
+    assert finding["fix"].endswith("or publish this image for linux/amd64/v3")
+
+
+def test_the_same_ruby_extension_without_avx2_passes(tmp_path: Path) -> None:
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      "--build-arg=RUBY_AVX2=0", f"--report-dir={tmp_path / 'r'}",
+                      "--image=harness-test/native-ruby-plain", "--require=")
+    assert run.returncode == Exit.OK, run.stdout[-3000:]
+    p = _platforms(tmp_path / "r")["linux/amd64"]
+    seen = p["observed"]["native-modules"]["detail"]
+    assert seen["count"] == seen["loaded"] >= 5 and seen["needs_later"] == [], seen
+    assert seen["cpu"] == "qemu64"
+    assert p["verdict"] == "pass", p["findings"]
+    print(f"ruby on linux/amd64: {seen['count']} modules, {seen['loaded']} loaded on both "
+          f"CPUs in {seen['seconds']} s")
+
+
+def test_a_ruby_extension_that_hangs_is_named_and_the_rest_still_load(tmp_path: Path) -> None:
+    """Ruby's lock is held by a C init that never returns: the loader's forked watcher ends
+    the process at the limit, that extension is named (a hang is a finding, never a hung
+    run), and the batch goes on after it (a plain library of the same gem loads)."""
+    run = run_harness("--platform=linux/amd64", f"--dockerfile={RUBY}",
+                      "--build-arg=RUBY_AVX2=0", "--build-arg=RUBY_ODD=1",
+                      f"--report-dir={tmp_path / 'r'}", "--image=harness-test/native-ruby-odd",
+                      "--require=")
+    assert run.returncode == Exit.IMAGE_WRONG, run.stdout[-3000:]
+    seen = _platforms(tmp_path / "r")["linux/amd64"]["observed"]["native-modules"]["detail"]
+    [hung] = seen["cannot_load"]
+    assert (hung["name"], hung["distribution"], hung["platform"]) == ("hang", "oddrb", {
+        "status": "timeout", "message": "did not finish loading within 20 s"}), hung
+    assert seen["count"] == seen["loaded"] + 1 >= 7, seen  # plain.so, after it, loaded
