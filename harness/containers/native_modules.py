@@ -6,7 +6,7 @@ Each interpreter imports its modules in one process (harness.core.extensions.LOA
 ``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or hangs
 that process is named by the load under way, and the batch is started again after it, so
 every other module is still tried. The baseline and later CPUs are asked as the baseline
-run asks commands (harness.containers.probes): ``QEMU_CPU`` for an emulated platform, this
+run asks commands (harness.containers.baseline_run): ``QEMU_CPU`` for an emulated platform, this
 machine's QEMU launched with ``-cpu`` for one that runs natively. Finding, judging and every
 message's bounds are in the core.
 """
@@ -26,7 +26,7 @@ from harness.core.observation import Observation
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
 
-from .probes import QEMU_MOUNT, ImageProbe
+from .probe_container import QEMU_MOUNT, ImageProbe
 
 
 def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *,
