@@ -17,16 +17,16 @@ from harness.containers.answer_cache import kept_observations
 from harness.containers.hello import HELLO_DIR
 from harness.containers.image_files import tar_stream
 from harness.containers.probe_container import ImageProbe
+from harness.containers.probe_result import KEPT, Span, Timed
 from harness.core import audit, elf, extensions, isa, linkage
 from harness.core import observation as obs
 from harness.core.elf import HEADER_SIZE
-from harness.core.observation import Observation
 from harness.core.platforms import EM_ARM, EM_X86_64, Platform
 from harness.machine import kept
 
 
 def audit_files(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *,
-           deep: bool = True) -> list[Observation]:
+                deep: bool = True) -> Timed:
     """Every ELF file of the container's filesystem, streamed from the engine (nothing runs
     in the image, nothing is emulated): the ELF audit (``elf-audit``) of each file's first
     bytes, and in the same pass what the loader needs of it (``linkage``): its dynamic
@@ -86,11 +86,10 @@ def audit_files(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *
         with tar_stream(probe.container.export()) as tar:
             audit.audit(platform, files(filesystem.from_export(tar)), allow, result)
     audit_seconds = time.monotonic() - start
-    seen = obs.elf_audit(platform.name, result, audit_seconds)
-    seen.detail["started"] = started  # wall clock, for the report's timeline
-    seen.detail["read"] = "in place" if root is not None else "export"
+    span = Span(started, round(audit_seconds, 2), "in place" if root is not None else "export")
+    seen = span.stamp(obs.elf_audit(platform.name, result, audit_seconds))
     if not deep:
-        return [seen]
+        return Timed([seen], span)
     if config_reads.cut_count:  # the search path is not known whole: nothing is judged
         tree.exhausted.append(config_reads.describe("the loader's files",
                                                     linkage.CONFIG_BUDGET))
@@ -111,11 +110,11 @@ def audit_files(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *
     found = [seen, obs.linkage(judged)]
     if obs.applies("isa", platform):
         found.append(obs.isa(isa_seen))
-    return found
+    return Timed(found, span)
 
 
 def audit_kept(probe: ImageProbe, platform: Platform, allow: tuple[str, ...],
-                keep: bool) -> list[Observation]:
+               keep: bool) -> Timed:
     """The audits, read back where this image ID was audited before by the same code (see
     harness.machine.kept), else made and kept; ``keep=False`` (--no-cache): made, and kept
     anew."""
@@ -123,13 +122,13 @@ def audit_kept(probe: ImageProbe, platform: Platform, allow: tuple[str, ...],
     name = kept.key(probe.local.id, platform.name, allow)
     seen = kept_observations(name, kept.cache_dir(), "elf-audit") if keep else None
     if seen is not None:
-        seen[0].detail.update(started=started, seconds=round(time.time() - started, 3),
-                              read="kept")
-        return seen
-    seen = audit_files(probe, platform, allow)
-    if all(o.error is None for o in seen):  # an answer, not a failure to read
-        kept.store(name, [o.to_dict() for o in seen])
-    return seen
+        span = Span(started, round(time.time() - started, 3), KEPT)
+        span.stamp(seen[0])
+        return Timed(seen, span)
+    made = audit_files(probe, platform, allow)
+    if all(o.error is None for o in made.found):  # an answer, not a failure to read
+        kept.store(name, [o.to_dict() for o in made.found])
+    return made
 
 
 def _library_path(probe: ImageProbe) -> tuple[str, ...]:

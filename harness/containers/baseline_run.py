@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from harness.containers.hello import HELLO_DIR
 from harness.containers.probe_container import QEMU_MOUNT, ImageProbe, on_path
+from harness.containers.probe_result import Span, Timed
 from harness.core import baseline, sources
 from harness.core import observation as obs
 from harness.core.errors import ProbeTimeout
@@ -76,11 +77,10 @@ def run(probe: ImageProbe, platform: Platform, commands: list[list[str]]
     return BaselineRun(ran, uname, started, time.monotonic() - start)
 
 
-def observation(platform: Platform, early: BaselineRun, late: BaselineRun) -> Observation:
+def observation(platform: Platform, early: BaselineRun, late: BaselineRun) -> Timed:
     """One observation of both runs on the baseline CPU, timed from the first's start to
     the second's end (the report's timeline)."""
     cpu, about = baseline.CPUS[platform.name]
+    span = Span(early.started, round(late.started + late.seconds - early.started, 2))
     seen = obs.baseline_cpu(cpu, about, early.ran + late.ran, early.uname or late.uname)
-    seen.detail["seconds"] = round(late.started + late.seconds - early.started, 2)
-    seen.detail["started"] = early.started  # wall clock, for the report's timeline
-    return seen
+    return Timed([span.stamp(seen)], span)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from harness.containers.probe_container import ImageProbe
+from harness.containers.probe_result import Span, Timed
 from harness.containers.questions import elf_answer
 from harness.core import observation as obs
 from harness.core.errors import ProbeTimeout
@@ -24,21 +25,22 @@ HELLO_SCRIPT = (
 HELLO_GREETING = "Hello, world!"
 
 
-def compile_and_run(probe: ImageProbe, cargo: Observation, timeout: float) -> list[Observation]:
-    """Compile and run a hello-world crate; a failure to build is the image's fault."""
+def compile_and_run(probe: ImageProbe, cargo: Observation, timeout: float) -> Timed:
+    """Compile and run a hello-world crate; a failure to build is the image's fault. Timed
+    where the compile ran to its end."""
     if cargo.raw is None:
         if cargo.absent:
-            return [obs.absent("hello"), obs.absent("hello-elf")]
+            return Timed([obs.absent("hello"), obs.absent("hello-elf")])
         # cargo's own finding says what is wrong; the crate is not tried, and not blamed twice.
-        return [obs.failed("hello", "not tried: cargo does not work", Kind.ABSENT),
-                obs.absent("hello-elf")]
+        return Timed([obs.failed("hello", "not tried: cargo does not work", Kind.ABSENT),
+                      obs.absent("hello-elf")])
     start, started = time.monotonic(), time.time()
     try:
         code, out = probe.exec(["sh", "-c", HELLO_SCRIPT], timeout)
     except ProbeTimeout as exc:
-        return [obs.failed("hello", exc.message, cause=exc.cause or None),
-                obs.absent("hello-elf")]
-    hello = obs.hello(out, code == 0 and HELLO_GREETING in out)
-    hello.detail["seconds"] = round(time.monotonic() - start, 2)
-    hello.detail["started"] = started
-    return [hello, elf_answer(probe, "hello-elf", f"{HELLO_DIR}/target/debug/harness-hello")]
+        return Timed([obs.failed("hello", exc.message, cause=exc.cause or None),
+                      obs.absent("hello-elf")])
+    span = Span(started, round(time.monotonic() - start, 2))
+    hello = span.stamp(obs.hello(out, code == 0 and HELLO_GREETING in out))
+    return Timed([hello, elf_answer(probe, "hello-elf",
+                                    f"{HELLO_DIR}/target/debug/harness-hello")], span)

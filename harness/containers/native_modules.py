@@ -22,15 +22,15 @@ from harness.core import observation as obs
 from harness.core.diagnosis import clean
 from harness.core.errors import HarnessError, ProbeTimeout
 from harness.core.extensions import Load, Module, Outcome
-from harness.core.observation import Observation
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
 
 from .probe_container import QEMU_MOUNT, ImageProbe
+from .probe_result import Span, Timed
 
 
 def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *,
-             on_baseline: bool, skip: Iterable[str] = ()) -> Observation:
+             on_baseline: bool, skip: Iterable[str] = ()) -> Timed:
     """Every module of ``modules`` loaded (those ``skip`` names left out), judged by the core;
     ``on_baseline``: the platform's baseline CPU can be asked (as for the commands)."""
     start, started = time.monotonic(), time.time()
@@ -41,12 +41,13 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
         for python, mods in batches.items():
             outcomes.extend(_interpreter(probe, platform, python, mods, cpu))
     except HarnessError as exc:
-        return obs.failed("native-modules", f"native modules could not be loaded: "
-                          f"{exc.message}", fix=exc.fix, cause=exc.cause or None)
-    data = extensions.detail(outcomes, cpu, len(batches), time.monotonic() - start)
+        return Timed([obs.failed("native-modules", f"native modules could not be loaded: "
+                                 f"{exc.message}", fix=exc.fix, cause=exc.cause or None)])
+    took = time.monotonic() - start
+    data = extensions.detail(outcomes, cpu, len(batches), took)
     data["skipped"] = [clean(s, 200) for s in skip]
-    data["started"] = started  # wall clock, for the report's timeline
-    return obs.native_modules(data)
+    span = Span(started, round(took, 2))  # the detail's seconds, as extensions.detail rounds
+    return Timed([span.stamp(obs.native_modules(data))], span)
 
 
 def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[Module],

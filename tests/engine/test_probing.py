@@ -33,7 +33,7 @@ from tests.helpers import probe_containers
 
 def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:
     platform = parse_platform(name)
-    found = probes.observe(client, tag, platform, **kw)
+    found = probes.observe(client, tag, platform, probes.ProbeRequest(**kw)).observations
     arch = client.info()["Architecture"]
     got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
     return got.verdict, got.findings
@@ -43,7 +43,7 @@ def test_arm64_image_under_qemu_passes(docker_client: docker.DockerClient,
                                        tiny_base: Callable[[str], str], tmp_path: Path) -> None:
     log = tmp_path / "probe.log"
     found = probes.observe(docker_client, tiny_base("linux/arm64"), parse_platform("linux/arm64"),
-                           log_path=log)
+                           probes.ProbeRequest(log_path=log)).observations
     answers = {o.source: o for o in found}
     assert answers["dpkg"].value == "arm64"
     assert answers["uname"].value == "aarch64"
@@ -206,7 +206,7 @@ def test_a_local_container_read_in_place_gives_what_its_export_gives(
                   for e in filesystem.from_root(root, hello.HELLO_DIR)}
         with image_files.tar_stream(probe.container.export()) as tar:
             exported = {e.path: (e.kind, e.link, e.size) for e in filesystem.from_export(tar)}
-        [audit, *_] = audit_pass.audit_files(probe, platform, ())
+        [audit, *_] = audit_pass.audit_files(probe, platform, ()).found
     mounted = ("/dev/", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
 
     def seen(found: dict[str, tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
