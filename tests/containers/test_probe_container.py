@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.containers import image_files, probe_container
+from harness.containers import probe_container
 from harness.core.errors import CannotCheck, HarnessError, NoEmulation
 from harness.core.outcomes import Kind
 from harness.core.platforms import parse_platform
@@ -79,11 +79,3 @@ def test_a_files_only_container_is_created_never_started(fake: FakeEngine) -> No
     assert created.body["Entrypoint"] == ["/harness-files-only"]
     assert created.body["Labels"][runs.LABEL] == runs.run_id()
     assert not fake.called("POST", f"/containers/{container.id}/start")
-
-
-def test_a_path_the_engine_does_not_have_reads_as_none(fake: FakeEngine) -> None:
-    fake.image("scratchy:1", arch="arm64")
-    container = probe_container.files_only(fake.client(), "scratchy:1", ARM64)
-    fake.on("GET", "/containers/[^/]+/archive", error(404, "Could not find the file /nope"))
-    assert image_files.read_path(container, "/nope", 100) is None
-    assert image_files.stat_path(container, "/nope") is None
