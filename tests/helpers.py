@@ -18,7 +18,7 @@ import docker
 from filelock import FileLock
 
 from harness.containers import bases, engine
-from harness.containers.probes import LABEL
+from harness.containers.probe_container import LABEL
 from harness.core import sources
 from harness.core.platforms import Platform
 from harness.machine import debian, runs

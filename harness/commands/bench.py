@@ -383,7 +383,7 @@ def measure_audit_depth(image: str, platforms: list[str]) -> dict[str, dict[str,
     """The harness's audit of each image, one platform at a time (nothing else running):
     the ELF audit alone and with the linkage and CPU-level audits in the same pass, each
     twice, interleaved, the quicker kept (the first read of an image warms the cache)."""
-    from harness.containers import engine, probes
+    from harness.containers import audit_pass, engine, probes
     from harness.core.platforms import parse_platform
 
     client = engine.client()
@@ -395,7 +395,7 @@ def measure_audit_depth(image: str, platforms: list[str]) -> dict[str, dict[str,
                 times: dict[str, float] = {}
                 for deep in (False, True, False, True):
                     start = time.monotonic()
-                    probes._audit(probe, platform, (), deep=deep)
+                    audit_pass.audit_files(probe, platform, (), deep=deep)
                     key, took = "deep" if deep else "elf", round(time.monotonic() - start, 2)
                     times[key] = min(times.get(key, took), took)
             times["ratio"] = round(times["deep"] / times["elf"], 3) if times["elf"] else 0.0

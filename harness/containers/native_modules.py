@@ -6,7 +6,7 @@ Each interpreter imports its modules in one process (harness.core.module_loaders
 passed as ``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or
 hangs that process is named by the load under way, and the batch is started again after it,
 so every other module is still tried. The baseline and later CPUs are asked as the baseline
-run asks commands (harness.containers.probes): ``QEMU_CPU`` for an emulated platform, this
+run asks commands (harness.containers.baseline_run): ``QEMU_CPU`` for an emulated platform, this
 machine's QEMU launched with ``-cpu`` for one that runs natively. Finding, judging and every
 message's bounds are in the core.
 """
@@ -24,15 +24,15 @@ from harness.core.errors import HarnessError, ProbeTimeout
 from harness.core.extensions import Module
 from harness.core.module_loaders import Load
 from harness.core.module_notes import Outcome
-from harness.core.observation import Observation
 from harness.core.outcomes import RunKind
 from harness.core.platforms import Platform
 
-from .probes import QEMU_MOUNT, ImageProbe
+from .probe_container import QEMU_MOUNT, ImageProbe
+from .probe_result import Span, Timed
 
 
 def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *,
-             on_baseline: bool, skip: Iterable[str] = ()) -> Observation:
+             on_baseline: bool, skip: Iterable[str] = ()) -> Timed:
     """Every module of ``modules`` loaded (those ``skip`` names left out), judged by the core;
     ``on_baseline``: the platform's baseline CPU can be asked (as for the commands)."""
     start, started = time.monotonic(), time.time()
@@ -43,12 +43,13 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
         for python, mods in batches.items():
             outcomes.extend(_interpreter(probe, platform, python, mods, cpu))
     except HarnessError as exc:
-        return obs.failed("native-modules", f"native modules could not be loaded: "
-                          f"{exc.message}", fix=exc.fix, cause=exc.cause or None)
-    data = module_notes.detail(outcomes, cpu, len(batches), time.monotonic() - start)
+        return Timed([obs.failed("native-modules", f"native modules could not be loaded: "
+                                 f"{exc.message}", fix=exc.fix, cause=exc.cause or None)])
+    took = time.monotonic() - start
+    data = module_notes.detail(outcomes, cpu, len(batches), took)
     data["skipped"] = [clean(s, 200) for s in skip]
-    data["started"] = started  # wall clock, for the report's timeline
-    return obs.native_modules(data)
+    span = Span(started, round(took, 2))  # the detail's seconds, as extensions.detail rounds
+    return Timed([span.stamp(obs.native_modules(data))], span)
 
 
 def _interpreter(probe: ImageProbe, platform: Platform, python: str, mods: list[Module],

@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -508,20 +508,19 @@ class Pipeline:
             client, url, image = self.engines.client(platform), self.engines.url(platform), \
                 built.image.id
             emulation = self._emulation(platform, built.mode)
-            found = probes.observe(client, image, platform,
-                                   timeout=self.cfg.probe_timeout,
-                                   hello_timeout=self.cfg.hello_timeout, log_path=log,
-                                   mode=built.mode.kind, required=self.cfg.require,
-                                   allow_foreign=self.cfg.allow_foreign,
-                                   native_modules=self.cfg.native_modules,
-                                   native_skip=self.cfg.native_skip,
-                                   checks=applied.declared(self.cfg.checks),
-                                   docker_host=url, emulation=emulation,
-                                   launcher=self._launcher(platform, built.mode),
-                                   keep_audits=not self.cfg.no_cache,
-                                   keep_answers=self.engines.facts(platform).runtime
-                                   if self.engines.local(platform) else None,
-                                   read_answers=not self.cfg.no_cache)
+            probed = probes.observe(client, image, platform, probes.ProbeRequest(
+                timeout=self.cfg.probe_timeout, hello_timeout=self.cfg.hello_timeout,
+                log_path=log, mode=built.mode.kind, required=self.cfg.require,
+                allow_foreign=self.cfg.allow_foreign, native_modules=self.cfg.native_modules,
+                native_skip=self.cfg.native_skip, checks=applied.declared(self.cfg.checks),
+                docker_host=url, emulation=emulation,
+                launcher=self._launcher(platform, built.mode),
+                keep_audits=not self.cfg.no_cache,
+                keep_answers=self.engines.facts(platform).runtime
+                if self.engines.local(platform) else None,
+                read_answers=not self.cfg.no_cache))
+            found = probed.observations
+            spans = probed.without(applied.skipped)  # a skipped source's time is the probe's
             files = applied.structure(self.cfg.structure)
             if any(f.tests for f in files):
                 found += structure.observe(client, image, platform, files,
@@ -551,11 +550,11 @@ class Pipeline:
             board.set(f"probe {finding.verdict}")
         else:
             total = time.monotonic() - start
-            hello_s, audit_s = (_seconds(found, "hello"), _seconds(found, "elf-audit"))
+            hello_s, audit_s = (_seconds(spans, "hello"), _seconds(spans, "elf-audit"))
             checked = Checked(platform, judgement, found,
-                              times=ProbeTimes(round(max(total - _busy(found), 0.0), 2),
+                              times=ProbeTimes(round(max(total - _busy(spans), 0.0), 2),
                                                round(hello_s, 2), round(audit_s, 2)),
-                              probe_log=str(log), phases=_probe_phases(began, found))
+                              probe_log=str(log), phases=_probe_phases(began, spans))
             board.set(f"{judgement.verdict}")
         self.checked[platform.name] = checked
         self.save(platform)
@@ -606,38 +605,32 @@ def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> Platfor
     return result
 
 
-def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
+def _spans(spans: Mapping[str, probes.Span]) -> list[tuple[str, float, float]]:
     """(phase, start, end) of the hello world, the audit, the baseline-CPU run and the
     native modules' loads, where they ran."""
-    spans = []
-    for source, name in (("hello", "hello"), ("elf-audit", "audit"),
-                         ("baseline-cpu", "baseline"), ("native-modules", "native")):
-        seen = next((o for o in found if o.source == source), None)
-        if seen is not None and "started" in seen.detail:
-            start = float(seen.detail["started"])
-            spans.append((name, start, start + _seconds(found, source)))
-    return spans
+    return [(name, span.started, span.end) for source, name in probes.TIMED.items()
+            if (span := spans.get(source)) is not None]
 
 
-def _probe_phases(began: float, found: list[Observation]) -> list[Phase]:
+def _probe_phases(began: float, spans: Mapping[str, probes.Span]) -> list[Phase]:
     """The probe's span, and within it the hello world's and the audit's."""
     return [Phase.between("probe", began, time.time()),
-            *(Phase.between(name, a, b) for name, a, b in _spans(found))]
+            *(Phase.between(name, a, b) for name, a, b in _spans(spans))]
 
 
-def _busy(found: list[Observation]) -> float:
+def _busy(spans: Mapping[str, probes.Span]) -> float:
     """The wall time the hello world, the audit and the baseline run took together (the
     first two overlap)."""
     total, reach = 0.0, float("-inf")
-    for _name, a, b in sorted(_spans(found), key=lambda s: s[1]):
+    for _name, a, b in sorted(_spans(spans), key=lambda s: s[1]):
         total += max(0.0, b - max(a, reach))
         reach = max(reach, b)
     return total
 
 
-def _seconds(found: list[Observation], source: str) -> float:
-    seen = next((o for o in found if o.source == source), None)
-    return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
+def _seconds(spans: Mapping[str, probes.Span], source: str) -> float:
+    span = spans.get(source)
+    return span.seconds if span is not None else 0.0
 
 
 

@@ -26,7 +26,7 @@ import docker.errors
 import requests
 
 from harness.containers.engine import CLIENT_ERRORS
-from harness.containers.probes import container_labels
+from harness.containers.probe_container import container_labels
 from harness.core import observation as obs
 from harness.core import service as svc
 from harness.core.diagnosis import Event, Stage, diagnose

@@ -16,16 +16,9 @@ from typing import Any
 import docker
 import docker.errors
 
-from harness.containers import probes
 from harness.containers.engine import CLIENT_ERRORS
-from harness.containers.probes import (
-    Emulation,
-    ImageProbe,
-    files_only,
-    read_path,
-    read_sized,
-    stat_path,
-)
+from harness.containers.image_files import read_path, read_sized, stat_path, tar_stream
+from harness.containers.probe_container import Emulation, ImageProbe, files_only
 from harness.core import observation as obs
 from harness.core import structure as cst
 from harness.core.diagnosis import diagnose
@@ -179,7 +172,7 @@ class _Reader:
         except docker.errors.NotFound:
             return found
         links: dict[str, str] = {}
-        with probes._tar_stream(stream) as tar:
+        with tar_stream(stream) as tar:
             for member in tar:
                 parts = member.name.split("/")
                 if len(parts) == 2 and member.isdir():

@@ -6,7 +6,7 @@ userland and config are right. On an x86_64 host that program even runs. Only re
 executable and shared object shows it: machine, class, byte order, the ARM float ABI, and the
 program interpreter (``PT_INTERP``), against the platform table.
 
-Pure: it judges (path, first bytes) pairs; ``harness.containers.probes`` streams them from the
+Pure: it judges (path, first bytes) pairs; ``harness.containers.audit_pass`` streams them from the
 engine.
 """
 

@@ -25,7 +25,7 @@ what is missing; a *shared library* whose own needs are unmet is reported (``det
 by programs that bring what they need. Files where foreign code is expected (see
 :mod:`harness.core.audit`) are not judged.
 
-Pure: it judges what ``harness.containers.probes`` read from the image's export.
+Pure: it judges what ``harness.containers.audit_pass`` read from the image's export.
 """
 
 from __future__ import annotations

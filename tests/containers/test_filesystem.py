@@ -105,7 +105,7 @@ def test_a_directory_removed_while_the_walk_runs_is_skipped(tmp_path: Path) -> N
 def test_an_offset_past_any_file_is_read_in_place_as_nothing(tmp_path: Path) -> None:
     """A PT_GNU_PROPERTY note at offset 2**63-1 gave OSError EINVAL from pread, and the run
     exited 70 (masking a real fail in the same image); the file is read as what it is."""
-    from harness.containers import probes
+    from harness.containers import audit_pass
     from harness.core import elf, isa
     from harness.core.platforms import parse_platform
     from tests.hostile_elf import x86_64
@@ -115,9 +115,9 @@ def test_an_offset_past_any_file_is_read_in_place_as_nothing(tmp_path: Path) -> 
     seen = isa.Isa()
     fd = os.open(tmp_path / "prog", os.O_RDONLY)
     try:
-        member = probes._FileMember(fd, len(data))
+        member = audit_pass._FileMember(fd, len(data))
         assert member.at(2**63 - 1, 32) == b"" and member.at(2**70, 1) == b""
-        found = probes._binary("/prog", data, member, len(data), parse_platform("linux/amd64"),
+        found = audit_pass._binary("/prog", data, member, len(data), parse_platform("linux/amd64"),
                                seen)
     finally:
         os.close(fd)
@@ -172,7 +172,7 @@ def test_what_is_read_whole_has_a_total_and_says_what_it_cut(tmp_path: Path) -> 
 def test_build_attributes_are_read_only_where_they_are_judged(tmp_path: Path) -> None:
     """The 150-byte ARM file hung an amd64 image's audit too: its attributes were read
     though nothing on amd64 judges them. They are read on the 32-bit ARM platforms."""
-    from harness.containers import probes
+    from harness.containers import audit_pass
     from harness.core import isa
     from harness.core.platforms import parse_platform
     from tests.hostile_elf import attributes_longer_than_their_section, finishes
@@ -183,8 +183,8 @@ def test_build_attributes_are_read_only_where_they_are_judged(tmp_path: Path) ->
     try:
         for name, files in (("linux/amd64", 0), ("linux/arm/v7", 1)):
             seen = isa.Isa()
-            finishes(functools.partial(probes._binary, "/arm", data,
-                                       probes._FileMember(fd, len(data)), len(data),
+            finishes(functools.partial(audit_pass._binary, "/arm", data,
+                                       audit_pass._FileMember(fd, len(data)), len(data),
                                        parse_platform(name), seen))
             assert seen.files == files, name
     finally:

@@ -14,6 +14,7 @@ from harness.containers.pipeline import (
     compose,
     saved_results,
 )
+from harness.containers.probe_result import Span
 from harness.core import observation as obs
 from harness.core.errors import BuildFailed
 from harness.core.outcomes import Kind, RunMode
@@ -61,14 +62,12 @@ def test_built_but_never_checked_is_an_error_with_its_build() -> None:
 
 
 def test_the_hello_world_and_the_audit_overlap_and_are_counted_once() -> None:
-    hello = obs.hello("Hello, world!", True)
-    hello.detail.update(started=100.0, seconds=5.0)
-    audit = obs.absent("elf-audit")
-    audit.detail.update(started=101.0, seconds=3.0)  # within the compile
-    assert _busy([hello, audit]) == 5.0
-    audit.detail.update(started=104.0, seconds=3.0)  # running past it
-    assert _busy([hello, audit]) == 7.0
-    assert _busy([obs.absent("hello")]) == 0.0
+    hello = Span(started=100.0, seconds=5.0)
+    audit = Span(started=101.0, seconds=3.0)  # within the compile
+    assert _busy({"hello": hello, "elf-audit": audit}) == 5.0
+    audit = Span(started=104.0, seconds=3.0)  # running past it
+    assert _busy({"hello": hello, "elf-audit": audit}) == 7.0
+    assert _busy({}) == 0.0  # the hello world did not run: no span
 
 
 def test_a_build_handed_over_is_the_same_build_in_the_worker_that_adopts_it() -> None:

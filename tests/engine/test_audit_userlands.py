@@ -10,7 +10,7 @@ from typing import Any
 import docker
 import pytest
 
-from harness.containers import probes
+from harness.containers import audit_pass, probes
 from harness.core.platforms import PLATFORMS, Platform, parse_platform
 from tests.helpers import TINY, TINY_TRIXIE, make_tiny_base
 
@@ -22,7 +22,7 @@ def audited(client: docker.DockerClient, image: str, as_platform: Platform,
             run_as: Platform) -> dict[str, dict[str, Any]]:
     """Each whole-image source's detail, by source (elf-audit, linkage, isa)."""
     with probes.ImageProbe(client, image, run_as) as probe:
-        found = probes._audit(probe, as_platform, ())
+        found = audit_pass.audit_files(probe, as_platform, ()).found
     return {seen.source: seen.detail for seen in found}
 
 

@@ -64,7 +64,7 @@ def test_builds_the_platform_asked_for(builder: build.Builder, name: str,
     # The RUN step ran the platform's own binaries: its output is in the image.
     platform = parse_platform(name)
     arch = docker_client.info()["Architecture"]
-    found = probes.observe(docker_client, tag, platform)
+    found = probes.observe(docker_client, tag, platform).observations
     got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
     assert got.verdict in ("pass", "quirk"), got.findings
 
@@ -114,7 +114,7 @@ def test_a_shared_base_tag_of_another_platform_is_caught(
         # An engine that refuses the mismatch: never a pass, and the image is what is wrong.
         assert exc.kind.verdict == "fail", exc
     else:
-        found = probes.observe(docker_client, tag, platform)
+        found = probes.observe(docker_client, tag, platform).observations
         got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
         assert got.verdict == "fail"
         assert {f.source for f in got.findings if f.kind == "mismatch"} >= {"config", "dpkg"}

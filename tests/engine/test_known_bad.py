@@ -42,7 +42,7 @@ def built(docker_client: docker.DockerClient) -> Iterator[Callable[..., str]]:
 
 def check(client: docker.DockerClient, tag: str, name: str) -> Judgement:
     platform = parse_platform(name)
-    found = probes.observe(client, tag, platform)
+    found = probes.observe(client, tag, platform).observations
     return judge(platform, found, client.info()["Architecture"],
                  run_mode(platform, client.info()["Architecture"], read_handlers()))
 
@@ -121,7 +121,7 @@ def test_a_copied_file_of_another_architecture_names_its_copy_line(
     tag = built(context, "linux/arm64", "harness-test/foreign-step:linux-arm64",
                 tiny_base("linux/arm64"))
     platform = parse_platform("linux/arm64")
-    found = probes.observe(docker_client, tag, platform)
+    found = probes.observe(docker_client, tag, platform).observations
     audit = next(o for o in found if o.source == "elf-audit")
     audit.detail["foreign"].append("/bin/busybox (as if foreign)")  # a base file, to name
     dockerfile = image_layers.dockerfile((context / "Dockerfile").read_text(),

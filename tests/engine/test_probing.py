@@ -12,7 +12,15 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness.containers import filesystem, probes
+from harness.containers import (
+    audit_pass,
+    filesystem,
+    hello,
+    image_files,
+    probe_container,
+    probes,
+    questions,
+)
 from harness.core import observation as obs
 from harness.core.errors import CannotCheck, NoEmulation
 from harness.core.outcomes import Verdict
@@ -25,7 +33,7 @@ from tests.helpers import probe_containers
 
 def verdict_of(client: docker.DockerClient, tag: str, name: str, **kw: float) -> tuple[str, list]:
     platform = parse_platform(name)
-    found = probes.observe(client, tag, platform, **kw)
+    found = probes.observe(client, tag, platform, probes.ProbeRequest(**kw)).observations
     arch = client.info()["Architecture"]
     got = judge(platform, found, arch, run_mode(platform, arch, read_handlers()))
     return got.verdict, got.findings
@@ -35,7 +43,7 @@ def test_arm64_image_under_qemu_passes(docker_client: docker.DockerClient,
                                        tiny_base: Callable[[str], str], tmp_path: Path) -> None:
     log = tmp_path / "probe.log"
     found = probes.observe(docker_client, tiny_base("linux/arm64"), parse_platform("linux/arm64"),
-                           log_path=log)
+                           probes.ProbeRequest(log_path=log)).observations
     answers = {o.source: o for o in found}
     assert answers["dpkg"].value == "arm64"
     assert answers["uname"].value == "aarch64"
@@ -148,13 +156,13 @@ def test_probe_containers_are_unprivileged_offline_and_removed(
                                             "|| echo v2 $(cat /sys/fs/cgroup/cpu.weight)"])
         shares = out.split()
         assert code == 0 and (int(shares[-1]) < 100 if shares[0] == "v2" else
-                              int(shares[0]) == probes.PROBE_CPU_SHARES < 1024), out
+                              int(shares[0]) == probe_container.PROBE_CPU_SHARES < 1024), out
         code, out = probe.exec(["ls", "/sys/class/net"])
         assert (code, out.split()) == (0, ["lo"])
         # A command the image does not have is absent (the runtime says 126 "not found").
-        assert probes._answer(probe, "dpkg", ["no-such-tool"], obs.dpkg).absent
-        broken = probes._answer(probe, "dpkg", ["cat", "/nonexistent"], obs.dpkg,
-                                required=frozenset({"dpkg"}))
+        assert questions.answer(probe, "dpkg", ["no-such-tool"], obs.dpkg).absent
+        broken = questions.answer(probe, "dpkg", ["cat", "/nonexistent"], obs.dpkg,
+                                   required=frozenset({"dpkg"}))
         assert (broken.kind, broken.raw) == ("broken", None) and "exited 1" in broken.error
     with pytest.raises(docker.errors.NotFound):
         docker_client.containers.get(container_id)
@@ -168,7 +176,7 @@ def test_another_runs_probe_is_not_this_tests_leftover(
     platform = parse_platform("linux/amd64")
     other = docker_client.containers.create(
         tiny_base("linux/amd64"), ["true"], platform=platform.name,
-        labels={probes.LABEL: "1", runs.LABEL: "another-run"})
+        labels={probe_container.LABEL: "1", runs.LABEL: "another-run"})
     try:
         with probes.ImageProbe(docker_client, tiny_base("linux/amd64"), platform) as probe:
             labels = docker_client.containers.get(probe.container.id).labels
@@ -195,10 +203,10 @@ def test_a_local_container_read_in_place_gives_what_its_export_gives(
         root = filesystem.host_root(probe.container, None)
         assert root is not None  # this machine: the engine is local and we are root
         walked = {e.path: (e.kind, e.link, e.size)
-                  for e in filesystem.from_root(root, probes.HELLO_DIR)}
-        with probes._tar_stream(probe.container.export()) as tar:
+                  for e in filesystem.from_root(root, hello.HELLO_DIR)}
+        with image_files.tar_stream(probe.container.export()) as tar:
             exported = {e.path: (e.kind, e.link, e.size) for e in filesystem.from_export(tar)}
-        [audit, *_] = probes._audit(probe, platform, ())
+        [audit, *_] = audit_pass.audit_files(probe, platform, ()).found
     mounted = ("/dev/", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
 
     def seen(found: dict[str, tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
