@@ -34,7 +34,7 @@ from harness.core.metadata import Annotated
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform, parse_platform
 from harness.core.reference import parse_reference
-from harness.core.report import Phase
+from harness.core.report import Phase, Report
 from harness.distribution import attestations, publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
@@ -321,21 +321,23 @@ def _created(report_dir: Path | None) -> str:
     path = report_dir / "report.json" if report_dir else None
     if when is None and path is not None and path.is_file():
         try:
-            when = epoch(str(read_report(path)["run"]["start"]))
+            run = read_report(path).run
+            when = epoch(run.start) if run else None
         except (UsageError, KeyError, TypeError, ValueError):
             when = None
     return stamp(time.time() if when is None else when).replace("+00:00", "Z")
 
 
-def _evidence(report: dict[str, Any],
+def _evidence(report: Report,
               pushes: dict[Platform, tuple[docker.DockerClient, str]]
               ) -> tuple[dict[str, dict[str, Any]], dict[str, attest.BuildFacts]]:
     """What the attestations are made of: each platform's entry of the build's report.json
     (which names the very images about to be pushed, by ID), and the build's facts."""
-    by_platform = {e["platform"]: e for e in report.get("platforms", [])}
-    host = report.get("host") or {}
+    # The statements are made of report.json's entries, as a check reads them back.
+    by_platform = {e.platform: e.to_dict() for e in report.platforms}
+    host = report.host
     repository, revision = vcs.describe(Path.cwd())
-    run = report.get("run") or {}
+    run = report.run.to_json() if report.run else {}
     facts = {}
     for p, (client, _image) in pushes.items():
         # What the report says was built: the Dockerfile, its digest, the arguments, the
@@ -384,10 +386,7 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
         print(f"publish: warning: {sinks.terminal(exc.message)}; its phases are not added",
               file=sys.stderr)
         return
-    for entry in report.get("platforms", []):
-        if entry["platform"] in spans:
-            entry.setdefault("phases", []).append(spans[entry["platform"]].to_dict())
-    write_reports(report, report_dir, step_summary=False)
+    write_reports(report.with_phases(spans), report_dir, step_summary=False)
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],

@@ -17,9 +17,10 @@ def test_not_applicable_is_said_so_and_is_no_finding() -> None:
     judged = judge(platform, seen, "x86_64", RunMode("native"))
     report = build_report([PlatformResult("linux/386", judged.verdict, judged.findings, seen)],
                           HOST, "warn")
-    [p] = report["platforms"]
-    assert p["observed"]["isa"]["kind"] == "not-applicable"
-    assert p["observed"]["isa"]["detail"]["reason"].startswith("not applicable to linux/386")
+    [p] = report.platforms
+    [entry] = report.to_json()["platforms"]
+    assert entry["observed"]["isa"]["kind"] == "not-applicable"
+    assert entry["observed"]["isa"]["detail"]["reason"].startswith("not applicable to linux/386")
     assert _seen(p, "isa") == "not applicable"  # a word of its own, never "absent"
     markdown, console = render_markdown(report), "\n".join(render_console(report))
     assert "not applicable" not in markdown.split("#### Findings", 1)[-1]
