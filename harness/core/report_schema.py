@@ -149,6 +149,27 @@ PLATFORM = {
     },
 }
 
+# Open objects: what a host says may grow, and an older report's is read as it is.
+HOST = {"type": "object", "description": "the chosen engine's host", "properties": {
+    "arch": _about(_STRING_OR_NULL, "its architecture"),
+    "engine_version": _about(_STRING_OR_NULL, "the engine's version"),
+    "api_version": _about(_STRING_OR_NULL, "the engine's API version"),
+    "buildx": _about(_STRING_OR_NULL, "buildx's version, null without buildx"),
+    "builder": _about(_STRING_OR_NULL, "the builder chosen: buildx or classic")}}
+
+INDEX = {"type": "object", "required": ["ref"],
+         "description": "what a checked reference resolved to", "properties": {
+             "ref": _about({"type": "string"}, "the reference checked"),
+             "digest": _about(_STRING_OR_NULL, "the index's digest"),
+             "media_type": _about(_STRING_OR_NULL, "the index's media type"),
+             "entries": _about({"type": "object", "additionalProperties": {"type": "string"}},
+                               "each platform's manifest digest"),
+             "findings": _about({"type": "array", "items": FINDING},
+                                "what is wrong with the index"),
+             "attested": _about({"type": "object", "additionalProperties": {
+                 "type": "object"}}, "each platform's verification statement, where its "
+                 "publisher attested one: its verdict and harness version")}}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://multiarch-harness.invalid/report.schema.json",
@@ -163,18 +184,18 @@ SCHEMA: dict[str, Any] = {
                         "description": "what the run exited with"},
         "quirk_policy": {"enum": ["warn", "fail"], "description": "whether a quirk warns or "
                          "fails the run"},
-        "host": {"type": "object", "description": "the chosen engine's host: arch, "
-                 "engine_version, api_version, buildx (or null), builder"},
+        "host": HOST,
         "platforms": {"type": "array", "minItems": 1, "items": PLATFORM,
                       "description": "one entry per platform, sorted by name"},
-        "index": {"type": "object", "description": "what a checked reference resolved to"},
+        "index": INDEX,
         "run": _about(_closed({"start": _about(_TIME, "ISO 8601, UTC"),
                                "end": _about(_TIME, "ISO 8601, UTC"),
                                "id": _about({"type": "string"}, "the run's id, the "
                                             "dev.harness.run label of its containers")},
                               ("start", "end")),
                       "when the whole run started and ended"),
-        "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
+        "hosts": {"type": "object", "additionalProperties": HOST,
+                  "description": "each platform's host (merged reports)"},
         "parity": {"type": "object", "description": "the package databases compared across "
                    "platforms: platforms, packages, missing_count, missing[] (package, on: "
                    "packages installed by hand that are not on every platform), "
