@@ -220,8 +220,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     host = config.stash.get(_worker_host, None) or _host(config)
     index = state.index
     if index is not None and index.attested:  # what its publisher saw, against this check
-        index.findings += attest.compare(index.attested, {r.platform: r.to_dict()
-                                                          for r in state.results.values()})
+        index.findings += attest.compare(index.attested, state.results)
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_report() if index else None, run, state.pipeline.run)
