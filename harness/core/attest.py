@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.outcomes import Kind
-from harness.core.report import PlatformResult
+from harness.core.report import JSON, PlatformResult
 from harness.core.sinks import bound
 from harness.core.sources import BY_NAME
 from harness.core.verdicts import Finding
@@ -92,8 +92,8 @@ class Blob:
     def digest(self) -> str:
         return "sha256:" + hashlib.sha256(self.data).hexdigest()
 
-    def descriptor(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
+    def descriptor(self) -> JSON:
+        found: JSON = {"mediaType": self.media_type, "digest": self.digest,
                                  "size": len(self.data)}
         if self.annotations:
             found["annotations"] = dict(self.annotations)
@@ -104,7 +104,7 @@ def _json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def subject(name: str, manifest_digest: str, platform: str) -> list[dict[str, Any]]:
+def subject(name: str, manifest_digest: str, platform: str) -> list[JSON]:
     """The in-toto subject: the platform's manifest, by digest."""
     m = _DIGEST.fullmatch(manifest_digest)
     if not m:
@@ -113,8 +113,8 @@ def subject(name: str, manifest_digest: str, platform: str) -> list[dict[str, An
     return [{"name": f"pkg:docker/{name}?platform={quoted}", "digest": {"sha256": m[1]}}]
 
 
-def statement(predicate_type: str, subjects: list[dict[str, Any]],
-              predicate: dict[str, Any]) -> Blob:
+def statement(predicate_type: str, subjects: list[JSON],
+              predicate: JSON) -> Blob:
     """One in-toto statement, as a layer of the attestation manifest."""
     body = {"_type": STATEMENT, "predicateType": predicate_type, "subject": subjects,
             "predicate": predicate}
@@ -143,7 +143,7 @@ def _detail(entry: PlatformResult, source: str) -> Mapping[str, Any]:
     return seen.detail if seen is not None else {}
 
 
-def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> dict[str, Any]:
+def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> JSON:
     """An SPDX 2.3 document of a platform's image: its packages, and the ELF files that no
     package owns (each a package of its own, with the path as its name: SPDX files need
     checksums of their whole content, which the audit does not read)."""
@@ -153,7 +153,7 @@ def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> dict[str, Any]:
     arches: Mapping[str, str] = found.get("architectures") or {}
     distro = found.get("distro")
     image_id = _spdx_id("Image", name, entry.platform)
-    packages: list[dict[str, Any]] = [{
+    packages: list[JSON] = [{
         "name": name, "SPDXID": image_id, "downloadLocation": "NOASSERTION",
         "filesAnalyzed": False, "primaryPackagePurpose": "CONTAINER",
         "comment": f"the {entry.platform} image",
@@ -163,7 +163,7 @@ def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> dict[str, Any]:
     for pkg in sorted(versions):
         version = str(versions[pkg])
         spdx_id = _spdx_id("Package", manager, pkg, version)
-        item: dict[str, Any] = {"name": pkg, "SPDXID": spdx_id, "versionInfo": version,
+        item: JSON = {"name": pkg, "SPDXID": spdx_id, "versionInfo": version,
                                 "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
                                 "sourceInfo": f"the image's {manager} database"}
         if manager == "dpkg":
@@ -207,7 +207,7 @@ def _unowned_said(audit: Mapping[str, Any]) -> str:
         f" (of {audit['unowned_count']})" if audit.get("unowned_count", 0) > listed else "")
 
 
-def provenance(entry: PlatformResult, facts: BuildFacts) -> dict[str, Any]:
+def provenance(entry: PlatformResult, facts: BuildFacts) -> JSON:
     """SLSA provenance v0.2 of a platform's build (what BuildKit's ``mode=min`` records, in
     the same places)."""
     materials = [{"uri": f"pkg:docker/{image}", "digest": _digest_map(ref)}
@@ -246,7 +246,7 @@ def _digest_map(ref: str) -> dict[str, str]:
     return {"sha256": m[1]} if m else {}
 
 
-def verification(entry: PlatformResult, facts: BuildFacts) -> dict[str, Any]:
+def verification(entry: PlatformResult, facts: BuildFacts) -> JSON:
     """The harness's own statement: the verdict, each source's answer (bounded) and the
     findings, as report.json has them."""
     answers = {}
@@ -272,7 +272,7 @@ def manifest(layers: list[Blob]) -> tuple[Blob, Blob]:
     return Blob(_json(body), OCI_MANIFEST), config
 
 
-def index_entry(attestation: Blob, platform_manifest: str) -> dict[str, Any]:
+def index_entry(attestation: Blob, platform_manifest: str) -> JSON:
     """The index's entry for an attestation manifest of the platform manifest
     ``platform_manifest``."""
     return {**attestation.descriptor(),

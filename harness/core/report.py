@@ -20,6 +20,9 @@ from harness.core.platforms import canonical
 from harness.core.verdicts import Finding, verdict_of
 
 SCHEMA_VERSION = 1
+# A JSON object as report.json holds it: only where the typed report meets JSON (to_json,
+# to_dict: written; from_json, from_dict: read back).
+JSON = dict[str, Any]
 
 
 @dataclass
@@ -38,7 +41,7 @@ class BuildInfo:
     dockerfile_sha256: str | None = None
     build_args: dict[str, str] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
@@ -52,7 +55,7 @@ class ImageInfo:
     ref: str | None = None
     digest: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         if self.ref is not None:
             return {"ref": self.ref, "id": self.id, "digest": self.digest}
         return {"tag": self.tag, "id": self.id, "base": self.base}
@@ -76,7 +79,7 @@ class ProbeTimes:
                 "audit_seconds": self.audit}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProbeTimes:
+    def from_dict(cls, data: Mapping[str, Any]) -> ProbeTimes:
         return cls(data.get("probe_seconds"), data.get("hello_seconds"),
                    data.get("audit_seconds"))
 
@@ -98,7 +101,7 @@ class Phase:
     def between(cls, name: str, start: float, end: float, label: str | None = None) -> Phase:
         return cls(name, stamp(start), stamp(end), label)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         data = asdict(self)
         if self.label is None:
             del data["label"]
@@ -113,7 +116,7 @@ class EngineInfo:
     arch: str | None = None
     version: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return asdict(self)
 
 
@@ -134,7 +137,7 @@ class PlatformResult:
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {
             "platform": self.platform,
             "verdict": str(self.verdict),
@@ -150,7 +153,7 @@ class PlatformResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlatformResult:
+    def from_dict(cls, data: Mapping[str, Any]) -> PlatformResult:
         return cls(
             platform=data["platform"],
             verdict=Verdict(data.get("verdict", Verdict.ERROR)),
@@ -191,15 +194,11 @@ class PlatformResult:
         return kinds
 
 
-def _observed(o: Observation) -> dict[str, Any]:
+def _observed(o: Observation) -> JSON:
     data = o.to_dict()
     data.pop("source")
     data["fits"] = list(o.fits)
     return data
-
-
-# A JSON object as report.json holds it: only where the report meets JSON (to_json, from_json).
-JSON = dict[str, Any]
 
 
 class Host(TypedDict, total=False):

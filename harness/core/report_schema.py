@@ -13,11 +13,13 @@ from typing import Any
 
 from harness.core.outcomes import Exit, Kind, RunKind, Verdict
 
+# A JSON Schema is JSON: an object of any fields.
+Schema = dict[str, Any]
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
 
-def _about(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _about(schema: Schema, description: str) -> Schema:
     """``schema`` with what the field is (the report.json reference page says it)."""
     return {**schema, "description": description}
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
@@ -26,9 +28,9 @@ _PLATFORM = {"type": "string", "pattern": r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$"
              "description": "os/arch[/variant], as linux/arm/v7"}
 
 
-def _closed(properties: dict[str, Any], required: tuple[str, ...] = (),
-            description: str = "") -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
+def _closed(properties: Schema, required: tuple[str, ...] = (),
+            description: str = "") -> Schema:
+    schema: Schema = {"type": "object", "properties": properties,
                               "required": list(required), "additionalProperties": False}
     if description:
         schema["description"] = description
@@ -170,7 +172,7 @@ INDEX = {"type": "object", "required": ["ref"],
                  "type": "object"}}, "each platform's verification statement, where its "
                  "publisher attested one: its verdict and harness version")}}
 
-SCHEMA: dict[str, Any] = {
+SCHEMA: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://multiarch-harness.invalid/report.schema.json",
     "title": "multiarch-harness report.json",
@@ -221,7 +223,7 @@ KEPT_OBSERVATION = {
     "required": ["source"],
 }
 
-KEPT: dict[str, Any] = {
+KEPT: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     **_closed({
         "kept": {"const": 1},
