@@ -25,7 +25,7 @@ SCHEMA_VERSION = 1
 JSON = dict[str, Any]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildInfo:
     """How the platform's image was made (or pulled, for --ref)."""
 
@@ -45,7 +45,7 @@ class BuildInfo:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImageInfo:
     """The image that was checked: a local build (tag, base) or a reference (ref, digest)."""
 
@@ -108,7 +108,7 @@ class Phase:
         return data
 
 
-@dataclass
+@dataclass(frozen=True)
 class EngineInfo:
     """The engine a platform was built and checked on."""
 
