@@ -34,7 +34,7 @@ from harness.core.metadata import Annotated
 from harness.core.outcomes import Exit
 from harness.core.platforms import Platform, parse_platform
 from harness.core.reference import parse_reference
-from harness.core.report import Phase
+from harness.core.report import BuildInfo, ImageInfo, Phase, PlatformResult, Report
 from harness.distribution import attestations, publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
@@ -85,7 +85,7 @@ def _say_plain_http(host: str, insecure: bool) -> None:
 
 def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str, repo: str,
               insecure: bool, digests: Path, spans: dict[str, Phase],
-              evidence: dict[str, dict[str, Any]] | None = None,
+              evidence: dict[str, PlatformResult] | None = None,
               facts: dict[str, attest.BuildFacts] | None = None,
               annotated: Annotated | None = None) -> list[Entry]:
     """Every platform at once, each from its engine over a connection of its own: one
@@ -298,7 +298,7 @@ def _signer(key: Path, target: str, insecure: bool) -> Signer:
 
 
 def _attest_signed(signer: Signer, host: str, repo: str, entries: list[Entry],
-                   evidence: dict[str, dict[str, Any]] | None,
+                   evidence: dict[str, PlatformResult] | None,
                    facts: dict[str, attest.BuildFacts] | None, sign_each: bool) -> None:
     """Each platform's verification statement as a cosign attestation of its manifest (where
     publish attests), and each manifest signed where no index will be (--no-index)."""
@@ -321,39 +321,40 @@ def _created(report_dir: Path | None) -> str:
     path = report_dir / "report.json" if report_dir else None
     if when is None and path is not None and path.is_file():
         try:
-            when = epoch(str(read_report(path)["run"]["start"]))
+            run = read_report(path).run
+            when = epoch(run.start) if run else None
         except (UsageError, KeyError, TypeError, ValueError):
             when = None
     return stamp(time.time() if when is None else when).replace("+00:00", "Z")
 
 
-def _evidence(report: dict[str, Any],
+def _evidence(report: Report,
               pushes: dict[Platform, tuple[docker.DockerClient, str]]
-              ) -> tuple[dict[str, dict[str, Any]], dict[str, attest.BuildFacts]]:
+              ) -> tuple[dict[str, PlatformResult], dict[str, attest.BuildFacts]]:
     """What the attestations are made of: each platform's entry of the build's report.json
     (which names the very images about to be pushed, by ID), and the build's facts."""
-    by_platform = {e["platform"]: e for e in report.get("platforms", [])}
-    host = report.get("host") or {}
+    by_platform = {e.platform: e for e in report.platforms}
+    host = report.host
     repository, revision = vcs.describe(Path.cwd())
-    run = report.get("run") or {}
+    run = report.run
     facts = {}
     for p, (client, _image) in pushes.items():
         # What the report says was built: the Dockerfile, its digest, the arguments, the
         # bases (each base's image ID, where this engine still has it).
-        built = by_platform[p.name].get("build") or {}
-        image = by_platform[p.name].get("image") or {}
-        served = [image.get("base"), *(built.get("bases") or {}).values()]
+        built = by_platform[p.name].build or BuildInfo(ok=False)
+        image = by_platform[p.name].image or ImageInfo()
+        served = [image.base, *(built.bases or {}).values()]
         bases = {b: client.images.get(b).id for b in served
                  if b and engine.image_exists(client, b)}
         facts[p.name] = attest.BuildFacts(
-            dockerfile=_relative(str(built.get("dockerfile") or "")),
-            dockerfile_sha256=str(built.get("dockerfile_sha256") or ""),
-            build_args=dict(built.get("build_args") or {}), bases=bases,
-            builder=str(built.get("builder") or host.get("builder") or ""),
+            dockerfile=_relative(built.dockerfile or ""),
+            dockerfile_sha256=built.dockerfile_sha256 or "",
+            build_args=dict(built.build_args or {}), bases=bases,
+            builder=str(built.builder or host.get("builder") or ""),
             engine_version=str(host.get("engine_version") or ""),
             buildx_version=str(host.get("buildx") or ""), harness_version=_version(),
-            repository=repository, revision=revision, started=str(run.get("start") or ""),
-            finished=str(run.get("end") or ""))
+            repository=repository, revision=revision, started=run.start if run else "",
+            finished=run.end if run else "")
     return by_platform, facts
 
 
@@ -384,10 +385,7 @@ def _add_to_report(report_dir: Path, spans: dict[str, Phase]) -> None:
         print(f"publish: warning: {sinks.terminal(exc.message)}; its phases are not added",
               file=sys.stderr)
         return
-    for entry in report.get("platforms", []):
-        if entry["platform"] in spans:
-            entry.setdefault("phases", []).append(spans[entry["platform"]].to_dict())
-    write_reports(report, report_dir, step_summary=False)
+    write_reports(report.with_phases(spans), report_dir, step_summary=False)
 
 
 def _tag(registry: Registry, host: str, repo: str, entries: list[Entry],

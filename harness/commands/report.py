@@ -20,15 +20,15 @@ from harness.core.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.core.platforms import parse_platforms
 from harness.core.render import render_console
-from harness.core.report import merge_reports
+from harness.core.report import Report, merge_reports
 from harness.core.report_schema import SCHEMA
 from harness.machine.reports import read_report, write_reports
 
 MATRIX_BYTES = 1 << 20  # --matrix: a few hundred bytes a platform
 
 
-def _reports(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
-    found: list[tuple[Path, dict[str, Any]]] = []
+def _reports(paths: list[str]) -> list[tuple[Path, Report]]:
+    found: list[tuple[Path, Report]] = []
     for text in paths:
         path = Path(text)
         if not path.exists():
@@ -85,4 +85,4 @@ def main(argv: list[str]) -> int:
     print("\n".join(render_console(merged)))
     print(f"report: merged {len(found)} reports into {out / 'report.json'}, report.md and "
           "report.html")
-    return int(merged["exit_status"])
+    return merged.exit_status

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.outcomes import Kind
+from harness.core.report import JSON, PlatformResult
 from harness.core.sinks import bound
 from harness.core.sources import BY_NAME
 from harness.core.verdicts import Finding
@@ -91,8 +92,8 @@ class Blob:
     def digest(self) -> str:
         return "sha256:" + hashlib.sha256(self.data).hexdigest()
 
-    def descriptor(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest,
+    def descriptor(self) -> JSON:
+        found: JSON = {"mediaType": self.media_type, "digest": self.digest,
                                  "size": len(self.data)}
         if self.annotations:
             found["annotations"] = dict(self.annotations)
@@ -103,7 +104,7 @@ def _json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def subject(name: str, manifest_digest: str, platform: str) -> list[dict[str, Any]]:
+def subject(name: str, manifest_digest: str, platform: str) -> list[JSON]:
     """The in-toto subject: the platform's manifest, by digest."""
     m = _DIGEST.fullmatch(manifest_digest)
     if not m:
@@ -112,8 +113,8 @@ def subject(name: str, manifest_digest: str, platform: str) -> list[dict[str, An
     return [{"name": f"pkg:docker/{name}?platform={quoted}", "digest": {"sha256": m[1]}}]
 
 
-def statement(predicate_type: str, subjects: list[dict[str, Any]],
-              predicate: dict[str, Any]) -> Blob:
+def statement(predicate_type: str, subjects: list[JSON],
+              predicate: JSON) -> Blob:
     """One in-toto statement, as a layer of the attestation manifest."""
     body = {"_type": STATEMENT, "predicateType": predicate_type, "subject": subjects,
             "predicate": predicate}
@@ -137,28 +138,32 @@ def deb_purl(name: str, version: str, arch: str | None, distro: str | None) -> s
     return purl + ("?" + "&".join(qualifiers) if qualifiers else "")
 
 
-def sbom(entry: Mapping[str, Any], name: str, facts: BuildFacts) -> dict[str, Any]:
+def _detail(entry: PlatformResult, source: str) -> Mapping[str, Any]:
+    seen = entry.observed().get(source)
+    return seen.detail if seen is not None else {}
+
+
+def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> JSON:
     """An SPDX 2.3 document of a platform's image: its packages, and the ELF files that no
     package owns (each a package of its own, with the path as its name: SPDX files need
     checksums of their whole content, which the audit does not read)."""
-    observed = entry.get("observed", {})
-    found = observed.get("packages", {}).get("detail", {}) or {}
+    found = _detail(entry, "packages")
     manager = found.get("manager") or ""
     versions: Mapping[str, str] = found.get("packages") or {}
     arches: Mapping[str, str] = found.get("architectures") or {}
     distro = found.get("distro")
-    image_id = _spdx_id("Image", name, entry.get("platform", ""))
-    packages: list[dict[str, Any]] = [{
+    image_id = _spdx_id("Image", name, entry.platform)
+    packages: list[JSON] = [{
         "name": name, "SPDXID": image_id, "downloadLocation": "NOASSERTION",
         "filesAnalyzed": False, "primaryPackagePurpose": "CONTAINER",
-        "comment": f"the {entry.get('platform')} image",
+        "comment": f"the {entry.platform} image",
     }]
     relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
                       "relatedSpdxElement": image_id}]
     for pkg in sorted(versions):
         version = str(versions[pkg])
         spdx_id = _spdx_id("Package", manager, pkg, version)
-        item: dict[str, Any] = {"name": pkg, "SPDXID": spdx_id, "versionInfo": version,
+        item: JSON = {"name": pkg, "SPDXID": spdx_id, "versionInfo": version,
                                 "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
                                 "sourceInfo": f"the image's {manager} database"}
         if manager == "dpkg":
@@ -169,7 +174,7 @@ def sbom(entry: Mapping[str, Any], name: str, facts: BuildFacts) -> dict[str, An
         packages.append(item)
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})
-    audit = observed.get("elf-audit", {}).get("detail", {}) or {}
+    audit = _detail(entry, "elf-audit")
     for path in sorted(audit.get("unowned") or []):
         spdx_id = _spdx_id("File", str(path))
         packages.append({"name": str(path), "SPDXID": spdx_id,
@@ -178,10 +183,11 @@ def sbom(entry: Mapping[str, Any], name: str, facts: BuildFacts) -> dict[str, An
                          "comment": "an ELF file that no package of the image owns"})
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})
-    namespace = hashlib.sha256(_json([name, entry.get("platform"), entry.get("image")]))
+    namespace = hashlib.sha256(_json([name, entry.platform,
+                                      entry.image.to_dict() if entry.image else {}]))
     return {
         "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",
-        "name": f"{name} {entry.get('platform')}",
+        "name": f"{name} {entry.platform}",
         "documentNamespace": f"https://multiarch-harness.invalid/spdx/{namespace.hexdigest()}",
         "creationInfo": {"created": facts.finished or facts.started or "1970-01-01T00:00:00Z",
                          "creators": [f"Tool: multiarch-harness-{facts.harness_version}"]},
@@ -201,7 +207,7 @@ def _unowned_said(audit: Mapping[str, Any]) -> str:
         f" (of {audit['unowned_count']})" if audit.get("unowned_count", 0) > listed else "")
 
 
-def provenance(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:
+def provenance(entry: PlatformResult, facts: BuildFacts) -> JSON:
     """SLSA provenance v0.2 of a platform's build (what BuildKit's ``mode=min`` records, in
     the same places)."""
     materials = [{"uri": f"pkg:docker/{image}", "digest": _digest_map(ref)}
@@ -220,7 +226,7 @@ def provenance(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:
             "parameters": {"frontend": "dockerfile.v0",
                            "args": {f"build-arg:{k}": v
                                     for k, v in sorted(facts.build_args.items())}},
-            "environment": {"platform": entry.get("platform"),
+            "environment": {"platform": entry.platform,
                             "builder": facts.builder, "engine": facts.engine_version,
                             "buildx": facts.buildx_version},
         },
@@ -240,18 +246,19 @@ def _digest_map(ref: str) -> dict[str, str]:
     return {"sha256": m[1]} if m else {}
 
 
-def verification(entry: Mapping[str, Any], facts: BuildFacts) -> dict[str, Any]:
+def verification(entry: PlatformResult, facts: BuildFacts) -> JSON:
     """The harness's own statement: the verdict, each source's answer (bounded) and the
     findings, as report.json has them."""
     answers = {}
-    for source, seen in sorted((entry.get("observed") or {}).items()):
-        raw = seen.get("raw")
-        answers[source] = {"value": seen.get("value"), "error": seen.get("error"),
-                           "raw": raw[:ANSWER_LIMIT] if isinstance(raw, str) else raw}
+    for source, seen in sorted(entry.observed().items()):
+        raw = seen.raw
+        answers[source] = {"value": seen.value, "error": seen.error,
+                           "raw": raw[:ANSWER_LIMIT] if raw is not None else raw}
     return {"harness": {"version": facts.harness_version},
-            "platform": entry.get("platform"), "verdict": entry.get("verdict"),
-            "findings": list(entry.get("findings") or []), "answers": answers,
-            "image": (entry.get("image") or {}).get("id"), "checked": facts.finished or None}
+            "platform": entry.platform, "verdict": str(entry.verdict),
+            "findings": [f.to_dict() for f in entry.findings], "answers": answers,
+            "image": entry.image.id if entry.image else None,
+            "checked": facts.finished or None}
 
 
 def manifest(layers: list[Blob]) -> tuple[Blob, Blob]:
@@ -265,7 +272,7 @@ def manifest(layers: list[Blob]) -> tuple[Blob, Blob]:
     return Blob(_json(body), OCI_MANIFEST), config
 
 
-def index_entry(attestation: Blob, platform_manifest: str) -> dict[str, Any]:
+def index_entry(attestation: Blob, platform_manifest: str) -> JSON:
     """The index's entry for an attestation manifest of the platform manifest
     ``platform_manifest``."""
     return {**attestation.descriptor(),
@@ -279,17 +286,17 @@ def is_attestation(descriptor: Mapping[str, Any]) -> bool:
     return (descriptor.get("annotations") or {}).get(REFERENCE_TYPE) == ATTESTATION_MANIFEST
 
 
-def statements(entry: Mapping[str, Any], name: str, manifest_digest: str, facts: BuildFacts,
+def statements(entry: PlatformResult, name: str, manifest_digest: str, facts: BuildFacts,
                ) -> list[Blob]:
     """The three statements of a platform's image."""
-    subjects = subject(name, manifest_digest, str(entry.get("platform")))
+    subjects = subject(name, manifest_digest, entry.platform)
     return [statement(SPDX, subjects, sbom(entry, name, facts)),
             statement(SLSA, subjects, provenance(entry, facts)),
             statement(VERIFICATION, subjects, verification(entry, facts))]
 
 
 def compare(attested: Mapping[str, Mapping[str, Any]],
-            now: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
+            now: Mapping[str, PlatformResult]) -> list[Finding]:
     """What a check of a published tag sees, against each platform's verification statement
     (``attested``: platform -> predicate; ``now``: platform -> report.json entry).
 
@@ -311,14 +318,14 @@ def compare(attested: Mapping[str, Mapping[str, Any]],
                 f"{platform}: its publisher's run (harness {version}) judged it fail: "
                 f"{bound(str(first.get('message') or 'no finding given'), SHOWN_LIMIT)}",
                 "publish only what passed: fix the image, build, check and publish again"))
-        observed = seen.get("observed") or {}
+        observed = seen.observed()
         for source, answer in sorted((then.get("answers") or {}).items()):
             declared = BY_NAME.get(source)
             if declared is None or declared.host_bound or not isinstance(answer, Mapping):
                 continue
-            mine = observed.get(source) or {}
-            old, new = answer.get("value"), mine.get("value")
-            if old is None or new is None or answer.get("error") or mine.get("error"):
+            mine = observed.get(source)
+            old, new = answer.get("value"), mine.value if mine else None
+            if old is None or new is None or answer.get("error") or (mine and mine.error):
                 continue
             if old != new:
                 found.append(Finding(

@@ -9,31 +9,25 @@ under ``quirk-policy = "fail"``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.core import sinks
-from harness.core.outcomes import Kind
+from harness.core.report import PlatformResult, Report
 
 MESSAGE_LIMIT = 600  # characters of an annotation's text
 
 
-def _what(platform: dict[str, Any], verdict: str) -> str:
+def _what(platform: PlatformResult, verdict: str) -> str:
     """The findings behind a platform's verdict, each with its fix."""
-    lines = [f"{f['source']}: {f['message']}" + (f" (fix: {f['fix']})" if f.get("fix") else "")
-             for f in platform.get("findings", []) if _verdict_of(f["kind"]) == verdict]
+    lines = [f"{f.source}: {f.message}" + (f" (fix: {f.fix})" if f.fix else "")
+             for f in platform.findings if f.verdict == verdict]
     return "\n".join(lines) or f"the platform's verdict is {verdict}"
 
 
-def _verdict_of(kind: str) -> str:
-    return str(Kind(kind).verdict)
-
-
-def annotation_lines(report: dict[str, Any]) -> list[str]:
+def annotation_lines(report: Report) -> list[str]:
     """``::error``/``::warning`` lines, one per platform that did not pass."""
-    blocking_quirk = report.get("quirk_policy") == "fail"
+    blocking_quirk = report.quirk_policy == "fail"
     lines = []
-    for p in report.get("platforms", []):
-        name, verdict = p["platform"], p["verdict"]
+    for p in report.platforms:
+        name, verdict = p.platform, p.verdict
         if verdict == "fail":
             level, title = "error", f"{name}: the image is wrong (fail)"
         elif verdict == "error":
@@ -49,11 +43,11 @@ def annotation_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def gate(report: dict[str, Any]) -> str:
+def gate(report: Report) -> str:
     """The first line of the step summary: what the run means for the release."""
     by: dict[str, list[str]] = {}
-    for p in report.get("platforms", []):
-        by.setdefault(p["verdict"], []).append(sinks.markdown_code(p["platform"]))
+    for p in report.platforms:
+        by.setdefault(p.verdict, []).append(sinks.markdown_code(p.platform))
     lines = []
     if by.get("fail"):
         lines.append(f"**Release blocked: the image is wrong** on {', '.join(by['fail'])}. "
@@ -63,9 +57,9 @@ def gate(report: dict[str, Any]) -> str:
                      "not be checked there, so the image was not judged. Re-run the job "
                      "rather than debug the image.")
     if by.get("quirk"):
-        effect = ("blocks the release (quirk-policy fail)" if report.get("quirk_policy")
+        effect = ("blocks the release (quirk-policy fail)" if report.quirk_policy
                   == "fail" else "passes with a warning (quirk-policy warn)")
         lines.append(f"Known host quirk on {', '.join(by['quirk'])}: {effect}.")
     if not lines:
-        lines.append(f"**All {len(report.get('platforms', []))} platforms passed.**")
+        lines.append(f"**All {len(report.platforms)} platforms passed.**")
     return "\n\n".join(lines) + "\n"

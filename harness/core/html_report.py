@@ -14,11 +14,12 @@ an image's answers are text here, never markup.
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 
 from harness.core import parity, sources
 from harness.core.clock import epoch
+from harness.core.observation import Observation
 from harness.core.outcomes import Kind, worst
+from harness.core.report import Cell, PlatformResult, Report, cell
 from harness.core.sinks import html as escape
 
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
@@ -47,46 +48,43 @@ height:10px;margin-right:4px;border-radius:2px} ul.findings li{margin:4px 0}
 """
 
 
-def _span(platform: dict[str, Any]) -> tuple[float, float] | None:
-    times = [(epoch(p["start"]), epoch(p["end"])) for p in platform.get("phases") or []]
+def _span(platform: PlatformResult) -> tuple[float, float] | None:
+    times = [(epoch(p.start), epoch(p.end)) for p in platform.phases]
     if not times:
         return None
     return min(t[0] for t in times), max(t[1] for t in times)
 
 
-def _run_span(report: dict[str, Any]) -> tuple[float, float] | None:
-    run = report.get("run") or {}
-    spans = [s for s in map(_span, report.get("platforms", [])) if s]
-    if run.get("start") and run.get("end"):
-        return epoch(run["start"]), epoch(run["end"])
+def _run_span(report: Report) -> tuple[float, float] | None:
+    run = report.run
+    spans = [s for s in map(_span, report.platforms) if s]
+    if run and run.start and run.end:
+        return epoch(run.start), epoch(run.end)
     if not spans:
         return None
     return min(s[0] for s in spans), max(s[1] for s in spans)
 
 
-def cell_verdict(platform: dict[str, Any], source: str) -> str:
+# The colour of a cell without findings, by what its answer came to (report.cell).
+_CELL_VERDICT = {Cell.MISSING: "absent", Cell.SKIPPED: "skipped",
+                 Cell.NOT_APPLICABLE: "not-applicable", Cell.ERROR: "error",
+                 Cell.ABSENT: "absent", Cell.ANSWERED: "pass"}
+
+
+def cell_verdict(platform: PlatformResult, source: str) -> str:
     """The verdict of one source on one platform: its findings' worst, else pass if it
     answered, absent if it had nothing to answer, error if asking failed; not-applicable
     where the source does not apply to the platform (never absent: no answer is missing)."""
-    found = [Kind(f["kind"]) for f in platform.get("findings", [])
-             if f.get("source") == source]
-    kinds = [k.verdict for k in found]
-    seen = (platform.get("observed") or {}).get(source)
-    if (seen or {}).get("kind") == Kind.NOT_APPLICABLE or \
-            (found and all(k is Kind.NOT_APPLICABLE for k in found)):
+    found = [f.kind for f in platform.findings if f.source == source]
+    state = cell(platform, source)
+    if state is Cell.NOT_APPLICABLE or (found and all(k is Kind.NOT_APPLICABLE for k in found)):
         return "not-applicable"
-    if kinds:
-        return str(worst(kinds))
-    if not seen:
-        return "absent"
-    if seen.get("kind") == "skipped":
-        return "skipped"
-    if seen.get("error"):
-        return "error"
-    return "pass" if seen.get("raw") is not None else "absent"
+    if found:
+        return str(worst(k.verdict for k in found))
+    return _CELL_VERDICT[state]
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def _short(value: object, limit: int = 40) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -98,10 +96,10 @@ def _axis_step(seconds: float) -> int:
     return 7200
 
 
-def timeline(report: dict[str, Any]) -> str:
+def timeline(report: Report) -> str:
     """The SVG timeline; a sentence when no platform has a phase (nothing was built)."""
     span = _run_span(report)
-    platforms = report.get("platforms", [])
+    platforms = report.platforms
     if span is None or span[1] <= span[0]:
         return '<p class="muted">No timings: no platform got as far as a phase.</p>'
     start, end = span
@@ -120,21 +118,21 @@ def timeline(report: dict[str, Any]) -> str:
     longest = max((s[1] - s[0] for s in map(_span, platforms) if s), default=0.0)
     for i, p in enumerate(platforms):
         y = 28 + i * row
-        run = p.get("run") or {}
-        how = "QEMU" if run.get("kind") == "qemu" else run.get("kind") or "?"
-        out.append(f'<g class="row" data-platform="{escape(p["platform"])}">')
-        out.append(f'<text x="4" y="{y + 17}">{escape(p["platform"])}</text>')
+        kind = p.run.kind if p.run else None
+        how = "QEMU" if kind == "qemu" else kind or "?"
+        out.append(f'<g class="row" data-platform="{escape(p.platform)}">')
+        out.append(f'<text x="4" y="{y + 17}">{escape(p.platform)}</text>')
         out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" fill="#757575">'
                    f'{escape(how)}</text>')
-        for phase in p.get("phases") or []:
-            a, b = epoch(phase["start"]) - start, epoch(phase["end"]) - start
+        for phase in p.phases:
+            a, b = epoch(phase.start) - start, epoch(phase.end) - start
             x, w = left + a * scale, max((b - a) * scale, 1.0)
-            name = phase["name"]
+            name = phase.name
             top, h = (y + 16, 6) if name in STEP_ROW else \
                 (y + 9, 10) if name in ("hello", "audit", "baseline", "native") else \
                 (y + 3, 22)
-            label = f"{name}: {phase['label']}" if phase.get("label") else name
-            out.append(f'<rect class="phase" data-platform="{escape(p["platform"])}" '
+            label = f"{name}: {phase.label}" if phase.label else name
+            out.append(f'<rect class="phase" data-platform="{escape(p.platform)}" '
                        f'data-phase="{escape(name)}" x="{x:.1f}" '
                        f'y="{top}" width="{w:.1f}" height="{h}" rx="2" '
                        f'fill="{PHASE_COLOURS.get(name, "#bdbdbd")}"><title>'
@@ -155,61 +153,60 @@ def timeline(report: dict[str, Any]) -> str:
     return "\n".join(out) + f'\n<p class="legend">{legend}</p>'
 
 
-def _sources(report: dict[str, Any]) -> list[str]:
+def _sources(report: Report) -> list[str]:
     seen: list[str] = []
-    for p in report.get("platforms", []):
-        for source in [*(p.get("observed") or {}), *(f["source"] for f in p.get("findings", []))]:
+    for p in report.platforms:
+        for source in [*p.observed(), *(f.source for f in p.findings)]:
             if source not in seen:
                 seen.append(source)
     return sorted(seen, key=sources.rank)  # stable: the others keep the order found
 
 
-def matrix(report: dict[str, Any]) -> str:
+def matrix(report: Report) -> str:
     sources = _sources(report)
     rows = ["<table class=\"matrix\"><tr><th>platform</th><th>verdict</th>"
             + "".join(f"<th>{escape(s)}</th>" for s in sources) + "</tr>"]
-    for p in report.get("platforms", []):
+    for p in report.platforms:
+        observed = p.observed()
         cells = []
         for source in sources:
             verdict = cell_verdict(p, source)
-            seen = (p.get("observed") or {}).get(source) or {}
-            value = WORDS.get(verdict) or seen.get("value") or seen.get("raw") or \
-                seen.get("error") or verdict
-            raw = str(seen.get("raw") or seen.get("error") or (seen.get("detail") or {})
-                      .get("reason") or "")[:RAW_LIMIT]
+            seen = observed.get(source) or Observation(source, None)
+            value = WORDS.get(verdict) or seen.value or seen.raw or seen.error or verdict
+            raw = str(seen.raw or seen.error or seen.detail.get("reason") or "")[:RAW_LIMIT]
             inner = (f"<details><summary>{escape(_short(value))}</summary><pre>"
                      f"{escape(raw, keep=NEWLINE)}</pre></details>") if raw \
                 else escape(_short(value))
             cells.append(f'<td class="cell {verdict}" data-source="{escape(source)}" '
                          f'data-verdict="{verdict}" style="background:'
                          f'{COLOURS[verdict]}">{inner}</td>')
-        verdict = p["verdict"]
-        rows.append(f'<tr data-platform="{escape(p["platform"])}" '
+        verdict = p.verdict
+        rows.append(f'<tr data-platform="{escape(p.platform)}" '
                     f'data-verdict="{escape(verdict)}"><th>'
-                    f'{escape(p["platform"])}</th><td><span class="verdict" style="background:'
+                    f'{escape(p.platform)}</th><td><span class="verdict" style="background:'
                     f'{COLOURS.get(verdict, "#9e9e9e")}">{escape(verdict)}</span></td>'
                     + "".join(cells) + "</tr>")
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def _findings(report: dict[str, Any]) -> str:
+def _findings(report: Report) -> str:
     items = []
-    for p in report.get("platforms", []):
-        for f in p.get("findings", []):
-            if f.get("kind") in ("absent", Kind.NOT_APPLICABLE):  # nothing to act on
+    for p in report.platforms:
+        for f in p.findings:
+            if f.kind in (Kind.ABSENT, Kind.NOT_APPLICABLE):  # nothing to act on
                 continue
-            fix = f" <b>fix:</b> {escape(f['fix'])}" if f.get("fix") else ""
-            items.append(f"<li><b>{escape(p['platform'])}</b> <code>{escape(f['source'])}"
-                         f"</code> ({escape(f['kind'])}): {escape(f['message'])}{fix}</li>")
-    for f in (report.get("index") or {}).get("findings", []):
-        items.append(f"<li><b>index</b> ({escape(f['kind'])}): {escape(f['message'])}</li>")
+            fix = f" <b>fix:</b> {escape(f.fix)}" if f.fix else ""
+            items.append(f"<li><b>{escape(p.platform)}</b> <code>{escape(f.source)}"
+                         f"</code> ({escape(f.kind)}): {escape(f.message)}{fix}</li>")
+    for f in (report.index.findings if report.index else ()):
+        items.append(f"<li><b>index</b> ({escape(f.kind)}): {escape(f.message)}</li>")
     return f'<ul class="findings">{"".join(items)}</ul>' if items else \
         '<p class="muted">No findings.</p>'
 
 
-def _parity(report: dict[str, Any]) -> str:
-    compared = report.get("parity")
+def _parity(report: Report) -> str:
+    compared = report.parity
     if not compared:
         return ""
     items = "".join(f"<li>{escape(line)}</li>" for line in parity.lines(compared, 50))
@@ -223,49 +220,50 @@ def _parity(report: dict[str, Any]) -> str:
                f'<ul class="findings">{pulled}</ul></details>' if pulled else ""))
 
 
-def _logs(platform: dict[str, Any], base: str) -> str:
-    paths = [("build", (platform.get("build") or {}).get("log")), ("probe",
-             platform.get("probe_log"))]
+def _logs(platform: PlatformResult, base: str) -> str:
+    paths = [("build", platform.build.log if platform.build else None),
+             ("probe", platform.probe_log)]
     links = [f'<a href="{escape(posixpath.relpath(path, base) if path.startswith("/") else path)}">'
              f"{name}</a>" for name, path in paths if path]
     return " · ".join(links) or '<span class="muted">none</span>'
 
 
-def _where(report: dict[str, Any], base: str) -> str:
-    host = report.get("host") or {}
+def _where(report: Report, base: str) -> str:
+    host = report.host
     rows = [f"<p>Host <code>{escape(str(host.get('arch')))}</code>, engine "
             f"{escape(str(host.get('engine_version')))} (API "
             f"{escape(str(host.get('api_version')))}), builder "
             f"{escape(str(host.get('builder')))}, buildx {escape(str(host.get('buildx')))}.</p>",
             "<table><tr><th>platform</th><th>engine</th><th>runs as</th><th>logs</th></tr>"]
-    for p in report.get("platforms", []):
-        engine = p.get("engine") or {}
-        run = p.get("run") or {}
-        runs = run.get("kind") or "?"
-        if run.get("qemu_version"):
-            runs += f" (QEMU {run['qemu_version']}, {run.get('interpreter') or ''})"
-        rows.append(f"<tr><td>{escape(p['platform'])}</td><td><code>"
-                    f"{escape(str(engine.get('url', '?')))}</code> Docker "
-                    f"{escape(str(engine.get('version', '?')))} on "
-                    f"{escape(str(engine.get('arch', '?')))}</td><td>{escape(runs)}</td>"
+    for p in report.platforms:
+        engine, run = p.engine, p.run
+        runs = str(run.kind) if run else "?"
+        if run and run.qemu_version:
+            runs += f" (QEMU {run.qemu_version}, {run.interpreter or ''})"
+        url, version, arch = (engine.url, engine.version, engine.arch) if engine else \
+            ("?", "?", "?")
+        rows.append(f"<tr><td>{escape(p.platform)}</td><td><code>"
+                    f"{escape(str(url))}</code> Docker "
+                    f"{escape(str(version))} on "
+                    f"{escape(str(arch))}</td><td>{escape(runs)}</td>"
                     f"<td>{_logs(p, base)}</td></tr>")
     rows.append("</table>")
     return "\n".join(rows)
 
 
-def render_html(report: dict[str, Any], base: str = "") -> str:
+def render_html(report: Report, base: str = "") -> str:
     """The page; ``base``: the report directory, so that log links are relative to it."""
-    verdict = report.get("verdict", "error")
+    verdict = report.verdict
     title = f"Multi-arch image check: {verdict}"
-    ref = (report.get("index") or {}).get("ref")
+    ref = report.index.ref if report.index else None
     checked = f"<p>Checked <code>{escape(ref)}</code>.</p>" if ref else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{CSS}</style></head><body>
 <h1>Multi-arch image check <span class="verdict" id="verdict" style="background:\
 {COLOURS.get(verdict, '#9e9e9e')}">{escape(verdict)}</span></h1>
-<p class="muted">exit status {report.get('exit_status')}, quirk policy \
-{escape(str(report.get('quirk_policy')))}</p>{checked}
+<p class="muted">exit status {report.exit_status}, quirk policy \
+{escape(str(report.quirk_policy))}</p>{checked}
 <h2>Timeline</h2>
 {timeline(report)}
 <h2>Verdicts by source</h2>

@@ -13,38 +13,40 @@ import jsonschema
 # The image-spec's digest grammar (descriptor.md): a digest the harness puts in a URL is
 # never a path of its own (``../``).
 DIGEST = r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"
+# A JSON Schema is JSON: an object of any fields.
+Schema = dict[str, Any]
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
-DESCRIPTOR: dict[str, Any] = {
+DESCRIPTOR: Schema = {
     "type": "object", "required": ["mediaType", "digest", "size"],
     "properties": {"mediaType": {"type": "string"},
                    "digest": {"type": "string", "pattern": DIGEST},
                    "size": {"type": "integer", "minimum": 0},
                    "annotations": _STRINGS},
 }
-PLATFORM: dict[str, Any] = {
+PLATFORM: Schema = {
     "type": "object", "required": ["architecture", "os"],
     "properties": {"architecture": {"type": "string"}, "os": {"type": "string"},
                    "variant": {"type": "string"}},
 }
-MANIFEST: dict[str, Any] = {
+MANIFEST: Schema = {
     "type": "object", "required": ["config", "layers"],
     "properties": {"config": DESCRIPTOR, "layers": {"type": "array", "items": DESCRIPTOR},
                    "annotations": _STRINGS},
 }
-INDEX: dict[str, Any] = {
+INDEX: Schema = {
     "type": "object", "required": ["manifests"],
     "properties": {"manifests": {"type": "array", "items": {
         "allOf": [DESCRIPTOR], "properties": {"platform": PLATFORM}}},
         "annotations": _STRINGS},
 }
-CONFIG: dict[str, Any] = PLATFORM  # an image config: its platform's fields are required
+CONFIG: Schema = PLATFORM  # an image config: its platform's fields are required
 
 _VALIDATORS = {name: jsonschema.Draft202012Validator(schema) for name, schema in
                (("an image index", INDEX), ("an image manifest", MANIFEST),
                 ("an image config", CONFIG))}
 
 
-def shape_error(doc: dict[str, Any], kind: str) -> str | None:
+def shape_error(doc: object, kind: str) -> str | None:
     """Why ``doc`` is not of ``kind`` ("an image index", "an image manifest", "an image
     config"), in one line naming where (bounded by the caller's sink); None if it is."""
     error = jsonschema.exceptions.best_match(_VALIDATORS[kind].iter_errors(doc))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,6 +33,9 @@ from harness.core.structure import StructureFile
 
 KEYS = ("platforms", "skip", "reason", "checks", "service", "structure-tests")
 WHERE = "[[tool.harness.overrides]]"
+# A table's fields as the configuration gives them, checked by the parser they go to
+# (harness.core.usercheck, harness.core.service).
+Fields = Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class Override:
     platforms: tuple[str, ...]  # canonical platform names
     skip: tuple[str, ...] = ()  # source names or globs
     reason: str = ""
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # NAME -> fields
-    service: dict[str, Any] = field(default_factory=dict)  # fields of every service check
+    checks: dict[str, Fields] = field(default_factory=dict)  # NAME -> fields
+    service: Fields = field(default_factory=dict)  # fields of every service check
     structure: tuple[StructureFile, ...] | None = None  # these files instead of the run's
 
 
@@ -126,7 +129,7 @@ def _apply_check(check: usercheck.DeclaredCheck, fields: Any,
     return changed
 
 
-def _apply_service(check: svc.ServiceCheck, fields: dict[str, Any],
+def _apply_service(check: svc.ServiceCheck, fields: Fields,
                    where: str) -> svc.ServiceCheck:
     spec = {"port": check.port, "path": check.path, "expect": check.expect,
             "status": check.status, "timeout": check.timeout, **fields}
@@ -139,8 +142,8 @@ class Applied:
     """What the overrides make of one platform's run."""
 
     skip: tuple[tuple[str, str], ...] = ()  # (glob, reason)
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    service: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Fields] = field(default_factory=dict)
+    service: Fields = field(default_factory=dict)
     files: tuple[StructureFile, ...] | None = None  # structure tests instead of the run's
 
     def skipped(self, source: str) -> str | None:
@@ -180,7 +183,7 @@ class Applied:
 def for_platform(overrides: Sequence[Override], platform: Platform) -> Applied:
     """Every override of ``platform``, in order: skips add up, later fields win."""
     mine = [o for o in overrides if platform.name in o.platforms]
-    checks: dict[str, dict[str, Any]] = {}
+    checks: dict[str, Fields] = {}
     for o in mine:
         for name, fields in o.checks.items():
             checks[name] = {**checks.get(name, {}), **fields}

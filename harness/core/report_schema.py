@@ -13,11 +13,13 @@ from typing import Any
 
 from harness.core.outcomes import Exit, Kind, RunKind, Verdict
 
+# A JSON Schema is JSON: an object of any fields.
+Schema = dict[str, Any]
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
 
-def _about(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _about(schema: Schema, description: str) -> Schema:
     """``schema`` with what the field is (the report.json reference page says it)."""
     return {**schema, "description": description}
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}",
@@ -26,9 +28,9 @@ _PLATFORM = {"type": "string", "pattern": r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$"
              "description": "os/arch[/variant], as linux/arm/v7"}
 
 
-def _closed(properties: dict[str, Any], required: tuple[str, ...] = (),
-            description: str = "") -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
+def _closed(properties: Schema, required: tuple[str, ...] = (),
+            description: str = "") -> Schema:
+    schema: Schema = {"type": "object", "properties": properties,
                               "required": list(required), "additionalProperties": False}
     if description:
         schema["description"] = description
@@ -149,7 +151,28 @@ PLATFORM = {
     },
 }
 
-SCHEMA: dict[str, Any] = {
+# Open objects: what a host says may grow, and an older report's is read as it is.
+HOST = {"type": "object", "description": "the chosen engine's host", "properties": {
+    "arch": _about(_STRING_OR_NULL, "its architecture"),
+    "engine_version": _about(_STRING_OR_NULL, "the engine's version"),
+    "api_version": _about(_STRING_OR_NULL, "the engine's API version"),
+    "buildx": _about(_STRING_OR_NULL, "buildx's version, null without buildx"),
+    "builder": _about(_STRING_OR_NULL, "the builder chosen: buildx or classic")}}
+
+INDEX = {"type": "object", "required": ["ref"],
+         "description": "what a checked reference resolved to", "properties": {
+             "ref": _about({"type": "string"}, "the reference checked"),
+             "digest": _about(_STRING_OR_NULL, "the index's digest"),
+             "media_type": _about(_STRING_OR_NULL, "the index's media type"),
+             "entries": _about({"type": "object", "additionalProperties": {"type": "string"}},
+                               "each platform's manifest digest"),
+             "findings": _about({"type": "array", "items": FINDING},
+                                "what is wrong with the index"),
+             "attested": _about({"type": "object", "additionalProperties": {
+                 "type": "object"}}, "each platform's verification statement, where its "
+                 "publisher attested one: its verdict and harness version")}}
+
+SCHEMA: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://multiarch-harness.invalid/report.schema.json",
     "title": "multiarch-harness report.json",
@@ -163,18 +186,18 @@ SCHEMA: dict[str, Any] = {
                         "description": "what the run exited with"},
         "quirk_policy": {"enum": ["warn", "fail"], "description": "whether a quirk warns or "
                          "fails the run"},
-        "host": {"type": "object", "description": "the chosen engine's host: arch, "
-                 "engine_version, api_version, buildx (or null), builder"},
+        "host": HOST,
         "platforms": {"type": "array", "minItems": 1, "items": PLATFORM,
                       "description": "one entry per platform, sorted by name"},
-        "index": {"type": "object", "description": "what a checked reference resolved to"},
+        "index": INDEX,
         "run": _about(_closed({"start": _about(_TIME, "ISO 8601, UTC"),
                                "end": _about(_TIME, "ISO 8601, UTC"),
                                "id": _about({"type": "string"}, "the run's id, the "
                                             "dev.harness.run label of its containers")},
                               ("start", "end")),
                       "when the whole run started and ended"),
-        "hosts": {"type": "object", "description": "each platform's host (merged reports)"},
+        "hosts": {"type": "object", "additionalProperties": HOST,
+                  "description": "each platform's host (merged reports)"},
         "parity": {"type": "object", "description": "the package databases compared across "
                    "platforms: platforms, packages, missing_count, missing[] (package, on: "
                    "packages installed by hand that are not on every platform), "
@@ -200,7 +223,7 @@ KEPT_OBSERVATION = {
     "required": ["source"],
 }
 
-KEPT: dict[str, Any] = {
+KEPT: Schema = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     **_closed({
         "kept": {"const": 1},

@@ -18,6 +18,7 @@ from harness.core.errors import UsageError
 from harness.core.outcomes import Kind
 from harness.core.platforms import Platform, find_in
 from harness.core.reference import Reference, parse_reference
+from harness.core.report import IndexReport
 from harness.core.verdicts import Finding
 from harness.distribution.publish import index_platforms
 from harness.distribution.registry import INDEXES, Registry
@@ -35,12 +36,16 @@ class IndexCheck:
     # platform -> its verification statement's predicate, where the publisher attested one
     attested: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def to_report(self) -> IndexReport:
+        """report.json's ``index``: of each attested statement, its verdict and harness."""
+        return IndexReport(self.ref, self.digest, self.media_type, dict(self.entries),
+                           tuple(self.findings),
+                           {p: {"verdict": a.get("verdict"),
+                                "harness": (a.get("harness") or {}).get("version")}
+                            for p, a in self.attested.items()})
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "digest": self.digest, "media_type": self.media_type,
-                "entries": self.entries, "findings": [f.to_dict() for f in self.findings],
-                "attested": {p: {"verdict": a.get("verdict"),
-                                 "harness": (a.get("harness") or {}).get("version")}
-                             for p, a in self.attested.items()}}
+        return self.to_report().to_json()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndexCheck:

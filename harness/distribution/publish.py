@@ -35,6 +35,7 @@ from harness.core import attest
 from harness.core.errors import UsageError
 from harness.core.metadata import Annotated
 from harness.core.platforms import Platform, find_in, parse_platform
+from harness.core.report import ImageInfo, Report
 from harness.distribution.registry import (
     CONFIG_V1,
     INDEXES,
@@ -112,14 +113,14 @@ class Entry:
 # -- which images --------------------------------------------------------------------------
 
 
-def reported_images(report: dict[str, Any], wanted: list[Platform] | None,
+def reported_images(report: Report, wanted: list[Platform] | None,
                     where: Path) -> dict[Platform, str]:
     """The image each platform's entry of a build's report.json names, by its ID: what
     publish pushes. Never a tag made again from defaults: another Dockerfile, project or run
     may have built under it since, and a tag re-derived without ``--dockerfile`` named
     another image than the build's. ``wanted``: the platforms asked for (``--platform``);
     None: every platform the report names. Bad input where the report has no such build."""
-    by_name = {e["platform"]: e for e in report.get("platforms", [])}
+    by_name = {e.platform: e for e in report.platforms}
     names = [p.name for p in wanted] if wanted else list(by_name)
     fix = "build first with the same --report-dir: nox -s build -- --platform {}"
     if not names:
@@ -130,14 +131,14 @@ def reported_images(report: dict[str, Any], wanted: list[Platform] | None,
         if entry is None:
             raise UsageError(f"{where} has no {name} image: that build did not make one",
                              fix.format(name))
-        image = entry.get("image") or {}
-        if image.get("ref") is not None:
-            raise UsageError(f"{where} is the report of a check of {image['ref']}, not of a "
+        image = entry.image or ImageInfo()
+        if image.ref is not None:
+            raise UsageError(f"{where} is the report of a check of {image.ref}, not of a "
                              "build", "publish with the --report-dir of the build")
-        if not image.get("id") or not (entry.get("build") or {}).get("ok"):
+        if not image.id or not (entry.build and entry.build.ok):
             raise UsageError(f"{where}: {name} did not build, there is no image to publish",
                              fix.format(name))
-        found[parse_platform(name)] = str(image["id"])
+        found[parse_platform(name)] = str(image.id)
     return found
 
 

@@ -29,12 +29,14 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from harness.core import jsondoc
+from harness.core.report import JSON
 from harness.core.report_schema import KEPT
 from harness.machine import emulators, files, host
 
@@ -72,8 +74,8 @@ def key(image_id: str, platform: str, allow: tuple[str, ...]) -> str:
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
 
 
-def answers_key(image_id: str, platform: str, ran: dict[str, Any],
-                engine: dict[str, Any]) -> str:
+def answers_key(image_id: str, platform: str, ran: Mapping[str, object],
+                engine: Mapping[str, object]) -> str:
     """What the answers of a run of the image depend on: its content, how it was run
     (``ran``: the platform it ran as, emulator, options), the engine that ran it, this
     machine (``machine``) and the code that asked."""
@@ -82,7 +84,7 @@ def answers_key(image_id: str, platform: str, ran: dict[str, Any],
     return hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def machine() -> dict[str, Any]:
+def machine() -> JSON:
     """What this machine runs an image's programs with: its kernel, its CPU, every
     binfmt_misc handler with its interpreter file, and the second QEMUs a crash is asked
     again under (harness.machine.emulators); any change to one asks every platform again."""
@@ -119,7 +121,7 @@ def _cpu() -> list[str]:
             if line.partition(":")[0].strip() in wanted]
 
 
-def load(name: str, where: Path | None = None) -> list[dict[str, Any]] | None:
+def load(name: str, where: Path | None = None) -> list[JSON] | None:
     """The kept answer under ``name``, or None: never kept, unreadable, over KEPT_BYTES or
     too deep, of the wrong shape (harness.core.report_schema.KEPT), or not the content its
     checksum was taken of (cut short, changed). Whatever is off is asked again, never
@@ -137,14 +139,14 @@ def load(name: str, where: Path | None = None) -> list[dict[str, Any]] | None:
         where_ = "/".join(str(p) for p in error.absolute_path) or "the top level"
         _ignored(path, f"at {where_}: {error.message[:200]}")
         return None
-    data: list[dict[str, Any]] = entry["observations"]
+    data: list[JSON] = entry["observations"]
     if entry["sha256"] != _checksum(data):
         _ignored(path, "its content is not what its checksum was taken of")
         return None
     return data
 
 
-def store(name: str, data: list[dict[str, Any]], where: Path | None = None) -> None:
+def store(name: str, data: Sequence[Mapping[str, object]], where: Path | None = None) -> None:
     """Keep ``data`` under ``name`` with the checksum of its content (best effort: a cache
     that cannot be written is no cache, and one over KEPT_BYTES could never be read back),
     and drop the oldest beyond KEPT_FILES."""
@@ -171,7 +173,7 @@ def store(name: str, data: list[dict[str, Any]], where: Path | None = None) -> N
 _VALIDATOR = jsonschema.Draft202012Validator(KEPT)
 
 
-def _checksum(data: list[dict[str, Any]]) -> str:
+def _checksum(data: object) -> str:
     return hashlib.sha256(jsondoc.canonical(data).encode()).hexdigest()
 
 

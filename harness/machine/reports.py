@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 
@@ -17,6 +16,7 @@ from harness.core import sinks
 from harness.core.errors import UsageError
 from harness.core.html_report import render_html
 from harness.core.render import render_markdown
+from harness.core.report import Report
 from harness.core.report_schema import SCHEMA
 from harness.machine.files import read_json, write_atomic
 
@@ -26,21 +26,21 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 REPORT_BYTES = 256 << 20
 
 
-def write_json(report: dict[str, Any], path: Path) -> None:
+def write_json(report: Report, path: Path) -> None:
     """report.json; every string redacted (:func:`harness.core.sinks.json_safe`). NaN and
     Infinity are no JSON: the harness's own numbers are counts and clock readings; the JSON
     it reads (reports, kept answers, registries) is refused with them (harness.core.jsondoc)
     and configs' numbers where they are read (a timeout of nan is bad input). One here is a
     harness bug, raised before anything is written, never a report.json a CI chokes on."""
-    write_atomic(path, json.dumps(sinks.json_safe(report), indent=2, sort_keys=False,
+    write_atomic(path, json.dumps(sinks.json_safe(report.to_json()), indent=2, sort_keys=False,
                                   allow_nan=False) + "\n")
 
 
-def write_html(report: dict[str, Any], path: Path) -> None:
+def write_html(report: Report, path: Path) -> None:
     write_atomic(path, render_html(report, base=str(path.parent)))
 
 
-def write_markdown(report: dict[str, Any], path: Path, lead: str = "",
+def write_markdown(report: Report, path: Path, lead: str = "",
                    step_summary: bool = True) -> str:
     """report.md, also appended to GitHub's step summary when there is one (and
     ``step_summary``); ``lead`` goes first (the gate's word, see harness.core.github)."""
@@ -64,7 +64,7 @@ def append_step_summary(path: str, text: str) -> None:
               "the verdicts and the exit status are unchanged", file=sys.stderr)
 
 
-def write_reports(report: dict[str, Any], directory: Path, lead: str = "",
+def write_reports(report: Report, directory: Path, lead: str = "",
                   step_summary: bool = True) -> str:
     """report.json, report.md and report.html in ``directory``; report.md's text. A report
     rewritten later (publish adds its phases) says ``step_summary=False``: GitHub's step
@@ -78,7 +78,7 @@ def write_reports(report: dict[str, Any], directory: Path, lead: str = "",
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def read_report(path: Path) -> dict[str, Any]:
+def read_report(path: Path) -> Report:
     """A report.json, read bounded (harness.core.jsondoc: too big, too deep or NaN is
     refused) and validated against its schema (harness.core.report_schema): one that
     cannot be read, or of the wrong shape, is bad input naming the file and the field."""
@@ -95,5 +95,4 @@ def read_report(path: Path) -> dict[str, Any]:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "the top level"
         raise UsageError(f"{path} is not a report.json of this harness: at {where}: "
                          f"{errors[0].message}", fix)
-    report: dict[str, Any] = data
-    return report
+    return Report.from_json(data)

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,7 @@ from harness.containers.pipeline import (
 from harness.core import attest, sameness
 from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.render import render_console
-from harness.core.report import (
-    PlatformResult,
-    build_report,
-)
+from harness.core.report import Host, PlatformResult, Report, build_report
 from harness.core.usercheck import PREFIX
 from harness.core.verdicts import Finding
 from harness.machine import files, interrupts
@@ -44,7 +42,8 @@ from harness.plugin.state import STATE, is_worker
 
 RESULTS_KEY = "harness_results"
 HOST_KEY = "harness_host"
-_report = pytest.StashKey[dict[str, Any]]()
+_report = pytest.StashKey[Report]()
+_worker_host = pytest.StashKey[Host]()  # the host a worker saw (the engine's)
 _printer = pytest.StashKey[ProgressPrinter | LiveBoard]()
 _started = pytest.StashKey[float]()
 
@@ -153,23 +152,19 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         result = PlatformResult.from_dict(data)
         state.results[result.platform] = result
     if HOST_KEY in output:
-        node.config.stash[_report] = {"host": json.loads(output[HOST_KEY])}
+        node.config.stash[_worker_host] = json.loads(output[HOST_KEY])
 
 
-def _host(config: pytest.Config) -> dict[str, Any]:
+def _host(config: pytest.Config) -> Host:
     state = config.stash[STATE]
     pipeline = state.pipeline
     try:
         facts = pipeline.facts.to_dict()
     except Exception:  # the engine may be the very thing that is missing
         facts = {}
-    return {
-        "arch": facts.get("arch"),
-        "engine_version": facts.get("version"),
-        "api_version": facts.get("api_version"),
-        "buildx": facts.get("buildx"),
-        "builder": resolve(state.cfg.builder, facts.get("buildx")),
-    }
+    return Host(arch=facts.get("arch"), engine_version=facts.get("version"),
+                api_version=facts.get("api_version"), buildx=facts.get("buildx"),
+                builder=resolve(state.cfg.builder, facts.get("buildx")))
 
 
 @pytest.hookimpl(trylast=True)
@@ -222,17 +217,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # platforms cut short are counted there too, as junit.xml's interrupted[PLATFORM].
         tr.stats.setdefault("interrupted", []).extend(cut_short)
         tr._known_types = None  # pytest keeps the line's words from its last test: asked anew
-    host = config.stash.get(_report, {}).get("host") or _host(config)
+    host = config.stash.get(_worker_host, None) or _host(config)
     index = state.index
     if index is not None and index.attested:  # what its publisher saw, against this check
-        index.findings += attest.compare(index.attested, {r.platform: r.to_dict()
-                                                          for r in state.results.values()})
+        index.findings += attest.compare(index.attested, state.results)
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
-                          index.to_dict() if index else None, run, state.pipeline.run)
+                          index.to_report() if index else None, run, state.pipeline.run)
     # report.json says what the process exits with, whatever decided it.
-    report["exit_status"] = session.exitstatus = run_status(
-        Exit.INTERRUPTED if interrupted else int(exitstatus), report["exit_status"])
+    session.exitstatus = run_status(Exit.INTERRUPTED if interrupted else int(exitstatus),
+                                    report.exit_status)
+    report = replace(report, exit_status=session.exitstatus)
     report_dir = state.cfg.report_dir
     write_reports(report, report_dir)
     xml = config.option.xmlpath
@@ -246,13 +241,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record_durations(config, state.cfg, {r.platform: r.seconds for r in state.results.values()})
 
 
-def _odd_answers(report: dict[str, Any]) -> dict[str, list[str]]:
+def _odd_answers(report: Report) -> dict[str, list[str]]:
     """The `same = true` checks the platforms answered differently: check -> messages."""
     found: dict[str, list[str]] = {}
-    for entry in report["platforms"]:
-        for f in entry["findings"]:
-            if f.get("cause") == sameness.CAUSE:  # by its cause: a fix may read alike
-                found.setdefault(f["source"].removeprefix(PREFIX), []).append(f["message"])
+    for entry in report.platforms:
+        for f in entry.findings:
+            if f.cause == sameness.CAUSE:  # by its cause: a fix may read alike
+                found.setdefault(f.source.removeprefix(PREFIX), []).append(f.message)
     return found
 
 
@@ -274,7 +269,7 @@ def run_status(pytest_status: int, verdict_status: int) -> int:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     report = config.stash.get(_report, None)
-    if not report or "platforms" not in report:
+    if report is None:
         return
     terminalreporter.section("multi-arch verdicts")
     for line in render_console(report):

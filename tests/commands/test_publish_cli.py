@@ -92,7 +92,7 @@ def _built(report_dir: Path, *platforms: str) -> Path:
         r.image = ImageInfo(f"sha256:{n:064x}", f"harness/web:{r.platform.replace('/', '-')}")
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "report.json").write_text(json.dumps(build_report(results, HOST, "warn",
-                                                                   run=(0.0, 1.0))))
+                                                                   run=(0.0, 1.0)).to_json()))
     return report_dir
 
 

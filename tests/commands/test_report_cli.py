@@ -106,9 +106,9 @@ def test_every_report_the_harness_writes_is_valid_against_its_schema(tmp_path: P
     from harness.machine.reports import read_report
 
     recorded = Path(__file__).parents[1] / "fixtures" / "recorded" / "rust-routed.json"
-    assert len(read_report(recorded)["platforms"]) == 4
+    assert len(read_report(recorded).platforms) == 4
     write_json(build_report(MIX, HOST, "fail"), tmp_path / "report.json")
-    assert read_report(tmp_path / "report.json")["exit_status"] == Exit.IMAGE_WRONG
+    assert read_report(tmp_path / "report.json").exit_status == Exit.IMAGE_WRONG
 
 
 def test_an_unwritable_step_summary_warns_and_changes_no_status(
@@ -206,7 +206,7 @@ def test_a_report_with_causes_merges_with_an_older_one_without(tmp_path: Path) -
                         cause="build-cancelled")
     new = build_report([result("linux/arm64", Verdict.ERROR, [cancelled])], HOST, "warn")
     old = build_report([MIX[0]], HOST, "warn")
-    assert all("cause" not in f for p in old["platforms"] for f in p["findings"])
+    assert all(f.cause is None for p in old.platforms for f in p.findings)
     write_json(new, tmp_path / "r" / "new" / "report.json")
     write_json(old, tmp_path / "r" / "old" / "report.json")
     assert main(["report", "--report-dir", str(tmp_path / "out"),
@@ -215,4 +215,4 @@ def test_a_report_with_causes_merges_with_an_older_one_without(tmp_path: Path) -
     by = {p["platform"]: p for p in merged["platforms"]}
     assert by["linux/arm64"]["findings"] == [cancelled.to_dict()]
     assert by["linux/arm64"]["findings"][0]["cause"] == "build-cancelled"
-    assert by[MIX[0].platform]["findings"] == old["platforms"][0]["findings"]
+    assert by[MIX[0].platform]["findings"] == old.to_json()["platforms"][0]["findings"]

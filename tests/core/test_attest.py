@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core import attest
+from harness.core.report import PlatformResult
 
 MANIFEST = "sha256:" + "ab" * 32
 FACTS = attest.BuildFacts(
@@ -42,6 +43,11 @@ def entry(**extra: Any) -> dict[str, Any]:
     return found
 
 
+def typed(data: dict[str, Any]) -> PlatformResult:
+    """An entry as report.json has it, read back as the typed report does."""
+    return PlatformResult.from_dict(data)
+
+
 def predicate(blob: attest.Blob) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(blob.data)
     assert doc["_type"] == attest.STATEMENT
@@ -53,7 +59,7 @@ def predicate(blob: attest.Blob) -> dict[str, Any]:
 
 
 def test_three_statements_of_the_platform_manifest_each_annotated_with_its_type() -> None:
-    blobs = attest.statements(entry(), "registry.example/app", MANIFEST, FACTS)
+    blobs = attest.statements(typed(entry()), "registry.example/app", MANIFEST, FACTS)
     assert [b.annotations[attest.PREDICATE_TYPE] for b in blobs] == [
         attest.SPDX, attest.SLSA, attest.VERIFICATION]
     assert all(b.media_type == "application/vnd.in-toto+json" for b in blobs)
@@ -62,7 +68,7 @@ def test_three_statements_of_the_platform_manifest_each_annotated_with_its_type(
 
 
 def test_the_sbom_lists_each_package_with_its_purl_and_the_files_no_package_owns() -> None:
-    spdx = predicate(attest.statements(entry(), "registry.example/app", MANIFEST, FACTS)[0])
+    spdx = predicate(attest.statements(typed(entry()), "registry.example/app", MANIFEST, FACTS)[0])
     assert spdx["spdxVersion"] == "SPDX-2.3" and spdx["SPDXID"] == "SPDXRef-DOCUMENT"
     by_name = {p["name"]: p for p in spdx["packages"]}
     assert by_name["bsdutils"]["versionInfo"] == "1:2.38.1-5+deb12u3"
@@ -81,13 +87,13 @@ def test_the_sbom_lists_each_package_with_its_purl_and_the_files_no_package_owns
 def test_an_image_without_a_package_database_has_an_sbom_of_its_files_only() -> None:
     bare = entry()
     bare["observed"]["packages"] = {"raw": None, "detail": {}}
-    spdx = predicate(attest.statements(bare, "registry.example/app", MANIFEST, FACTS)[0])
+    spdx = predicate(attest.statements(typed(bare), "registry.example/app", MANIFEST, FACTS)[0])
     assert [p["name"] for p in spdx["packages"]][1:] == ["/usr/local/bin/app"]
     assert "0 packages (no package database)" in spdx["comment"]
 
 
 def test_the_provenance_names_the_dockerfile_arguments_bases_builder_and_commit() -> None:
-    slsa = predicate(attest.statements(entry(), "registry.example/app", MANIFEST, FACTS)[1])
+    slsa = predicate(attest.statements(typed(entry()), "registry.example/app", MANIFEST, FACTS)[1])
     assert slsa["invocation"]["configSource"] == {
         "uri": "https://example.org/team/app.git", "entryPoint": "dockerfiles/Dockerfile.rust",
         "digest": {"sha256": "cd" * 32}}
@@ -104,14 +110,14 @@ def test_the_provenance_names_the_dockerfile_arguments_bases_builder_and_commit(
 def test_the_verification_carries_the_verdict_and_each_answer_bounded() -> None:
     loud = entry(verdict="quirk")
     loud["observed"]["uname"]["raw"] = "x" * 10_000
-    seen = predicate(attest.statements(loud, "registry.example/app", MANIFEST, FACTS)[2])
+    seen = predicate(attest.statements(typed(loud), "registry.example/app", MANIFEST, FACTS)[2])
     assert seen["verdict"] == "quirk" and seen["platform"] == "linux/arm64"
     assert len(seen["answers"]["uname"]["raw"]) == attest.ANSWER_LIMIT
     assert seen["harness"] == {"version": "0.9.0"}
 
 
 def test_the_attestation_manifest_and_its_index_entry_are_buildkits() -> None:
-    blobs = attest.statements(entry(), "registry.example/app", MANIFEST, FACTS)
+    blobs = attest.statements(typed(entry()), "registry.example/app", MANIFEST, FACTS)
     manifest, config = attest.manifest(blobs)
     body = json.loads(manifest.data)
     assert body["mediaType"] == attest.OCI_MANIFEST
@@ -143,14 +149,14 @@ def test_a_purl_keeps_any_name_and_version_recoverable_and_the_sbom_stays_valid_
     odd = entry()
     odd["observed"]["packages"]["detail"]["packages"] = {name: version}
     odd["observed"]["packages"]["detail"]["architectures"] = {name: arch}
-    spdx = json.loads(attest.statements(odd, "app", MANIFEST, FACTS)[0].data)["predicate"]
+    spdx = json.loads(attest.statements(typed(odd), "app", MANIFEST, FACTS)[0].data)["predicate"]
     assert all(re.fullmatch(r"SPDXRef-[A-Za-z0-9.-]+", p["SPDXID"]) for p in spdx["packages"])
     assert {p["name"] for p in spdx["packages"]} >= {name}
 
 
 def attested(**changes: Any) -> dict[str, Any]:
     """The verification predicate of entry(), as its publisher attested it."""
-    return attest.verification(entry(**changes), FACTS)
+    return attest.verification(typed(entry(**changes)), FACTS)
 
 
 def with_dpkg(value: str, uname: str = "aarch64") -> dict[str, Any]:
@@ -163,32 +169,34 @@ def with_dpkg(value: str, uname: str = "aarch64") -> dict[str, Any]:
 def test_a_check_that_sees_what_was_attested_finds_nothing() -> None:
     """Known good: the same answers; uname -m differs (QEMU at publish, native here) and is
     the host's, not the image's."""
-    then = attest.verification(with_dpkg("arm64", uname="aarch64"), FACTS)
+    then = attest.verification(typed(with_dpkg("arm64", uname="aarch64")), FACTS)
     assert attest.compare({"linux/arm64": then},
-                          {"linux/arm64": with_dpkg("arm64", uname="armv8l")}) == []
+                          {"linux/arm64": typed(with_dpkg("arm64", uname="armv8l"))}) == []
 
 
 def test_an_image_answer_that_changed_since_publishing_is_a_mismatch() -> None:
-    then = attest.verification(with_dpkg("amd64"), FACTS)
-    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": with_dpkg("arm64")})
+    then = attest.verification(typed(with_dpkg("amd64")), FACTS)
+    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": typed(with_dpkg("arm64"))})
     assert finding.kind == "mismatch" and finding.source == "attestation"
     assert finding.message == ("linux/arm64: dpkg answered 'amd64' to its publisher (harness "
                                "0.9.0) and 'arm64' here")
 
 
 def test_a_platform_its_publisher_failed_fails_the_check_whatever_is_seen() -> None:
-    then = attested(verdict="fail", findings=[{"message": "uname -m says x86_64" + "!" * 500}])
-    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": entry()})
+    # The predicate is the publisher's: its findings are read as data, whatever their shape.
+    then = {**attested(verdict="fail"),
+            "findings": [{"message": "uname -m says x86_64" + "!" * 500}]}
+    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": typed(entry())})
     assert "judged it fail: uname -m says x86_64" in finding.message
     assert len(finding.message) < 250  # a publisher's text is bounded
 
 
 def test_answers_missing_on_either_side_or_failed_are_not_compared() -> None:
-    then = attest.verification(with_dpkg("amd64"), FACTS)
+    then = attest.verification(typed(with_dpkg("amd64")), FACTS)
     errored = with_dpkg("arm64")
     errored["observed"]["dpkg"]["error"] = "timed out"
-    assert attest.compare({"linux/arm64": then}, {"linux/arm64": errored}) == []
-    assert attest.compare({"linux/arm64": then}, {"linux/amd64": with_dpkg("arm64")}) == []
+    assert attest.compare({"linux/arm64": then}, {"linux/arm64": typed(errored)}) == []
+    assert attest.compare({"linux/arm64": then}, {"linux/amd64": typed(with_dpkg("arm64"))}) == []
 
 
 def test_the_sbom_says_the_unowned_files_are_unknown_where_the_lists_budget_was_spent() -> None:
@@ -198,7 +206,7 @@ def test_the_sbom_says_the_unowned_files_are_unknown_where_the_lists_budget_was_
              "(/var/lib/dpkg/info/a.list)")
     cut = entry()
     cut["observed"]["elf-audit"]["detail"] = {"files": 902, "unowned_error": spent}
-    spdx = predicate(attest.statements(cut, "registry.example/app", MANIFEST, FACTS)[0])
+    spdx = predicate(attest.statements(typed(cut), "registry.example/app", MANIFEST, FACTS)[0])
     assert "0 ELF files" not in spdx["comment"]
     assert "no package owns: not known" in spdx["comment"] and spent in spdx["comment"]
     assert not any(p.get("primaryPackagePurpose") == "FILE" for p in spdx["packages"])

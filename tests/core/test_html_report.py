@@ -17,6 +17,7 @@ from harness.core.report import (
     EngineInfo,
     Phase,
     PlatformResult,
+    Report,
     build_report,
 )
 from harness.core.verdicts import Finding
@@ -98,7 +99,7 @@ def test_nine_platforms_fit_one_timeline() -> None:
 @pytest.mark.parametrize("verdict", [Verdict.PASS, Verdict.QUIRK, Verdict.FAIL, Verdict.ERROR])
 def test_cells_take_the_verdict_of_their_sources_findings(verdict: str) -> None:
     [p] = [r for r in FOUR if r.verdict == verdict]
-    data = p.to_dict()
+    data = PlatformResult.from_dict(p.to_dict())  # as report.json has it
     expected = {"fail": "fail", "quirk": "pass", "error": "pass", "pass": "pass"}[verdict]
     assert cell_verdict(data, "dpkg") == expected
     assert cell_verdict(data, "rustc") == "absent"
@@ -147,7 +148,7 @@ def test_a_recorded_run_renders_as_it_happened() -> None:
     """report.json of a real run (the four Rust images, linux/386 and linux/amd64 on a second
     engine, from `nox -s bench`), rendered again."""
     recorded = json.loads((FIXTURES / "recorded" / "rust-routed.json").read_text())
-    page = Page(render_html(recorded, base="/work/main/reports/bench/routed"))
+    page = Page(render_html(Report.from_json(recorded), base="/work/main/reports/bench/routed"))
     for p in recorded["platforms"]:
         assert page.having("tr", data_platform=p["platform"], data_verdict=p["verdict"])
         assert {"build", "step", "probe", "hello", "audit"} <= {
@@ -157,16 +158,16 @@ def test_a_recorded_run_renders_as_it_happened() -> None:
     assert page.having("a", href="logs/linux-arm64-build.log")
     text = " ".join(page.text)
     assert "unix:///tmp/bench-engine2/docker.sock" in text and "Docker 26." in text
-    sections = parse_gantt(render_markdown(recorded))
+    sections = parse_gantt(render_markdown(Report.from_json(recorded)))
     assert [s.split()[0] for s in sections] == [p["platform"] for p in recorded["platforms"]]
 
 
 def test_a_step_from_the_build_cache_is_drawn_as_a_step_of_its_own_colour() -> None:
-    report = build_report(FOUR, HOST, "warn")
-    first = report["platforms"][0]
+    data = build_report(FOUR, HOST, "warn").to_json()
+    first = data["platforms"][0]
     step = next(ph for ph in first["phases"] if ph["name"] == "step")
     first["phases"].append({**step, "name": "cached"})
-    page = Page(render_html(report, base="/r"))
+    page = Page(render_html(Report.from_json(data), base="/r"))
     [drawn] = [a for a in page.having("rect", data_platform=first["platform"])
                if a["data-phase"] == "cached"]
     [run] = [a for a in page.having("rect", data_platform=first["platform"])
@@ -174,7 +175,7 @@ def test_a_step_from_the_build_cache_is_drawn_as_a_step_of_its_own_colour() -> N
     assert drawn["height"] == run["height"] == "6" and drawn["fill"] != run["fill"]
 
 
-def _arm64_with_isa_not_applicable() -> dict[str, object]:
+def _arm64_with_isa_not_applicable() -> Report:
     from harness.core.platforms import parse_platform
     from harness.core.verdicts import judge
 
@@ -188,7 +189,7 @@ def _arm64_with_isa_not_applicable() -> dict[str, object]:
 def test_a_source_that_does_not_apply_reads_not_applicable_not_absent() -> None:
     """The CPU-level audit on arm64 showed grey "absent", as if an answer were missing."""
     report = _arm64_with_isa_not_applicable()
-    [p] = report["platforms"]
+    [p] = report.platforms
     assert cell_verdict(p, "isa") == "not-applicable"
     assert cell_verdict(p, "baseline-cpu") == "absent"  # nothing said of it at all
     page = Page(render_html(report))

@@ -45,8 +45,8 @@ def test_every_report_has_the_parity_section_as_a_warning() -> None:
     amd.observations.append(obs.packages("dpkg", DPKG))
     arm.observations.append(obs.packages("dpkg", DPKG.replace("2.36-9", "2.35-1")))
     report = build_report([amd, arm], HOST, "warn")
-    assert report["verdict"] == "pass" and report["exit_status"] == 0  # a warning only
-    assert report["parity"]["versions"][0]["package"] == "libc6"
+    assert report.verdict == "pass" and report.exit_status == 0  # a warning only
+    assert report.to_json()["parity"]["versions"][0]["package"] == "libc6"
     assert "#### Parity across platforms" in render_markdown(report)
     assert any(line.startswith("parity (warning): 1 packages differ")
                for line in render_console(report))
@@ -109,8 +109,8 @@ def test_the_distributions_per_architecture_packages_are_detail_not_a_difference
     """The flagship's parity warning listed 10 packages none of which the user asked for:
     cross binutils by target triple, sanitizer libraries of some architectures only."""
     report = flagship()
-    found = report["parity"]
-    assert [p["verdict"] for p in report["platforms"]] == ["quirk", "pass", "pass", "pass"]
+    found = report.to_json()["parity"]
+    assert [p.verdict for p in report.platforms] == ["quirk", "pass", "pass", "pass"]
     assert found["missing_count"] == 0 and found["versions_count"] == 0
     assert summary(found).startswith("no difference")
     assert lines(found) == []
@@ -128,14 +128,14 @@ def test_the_distributions_per_architecture_packages_are_detail_not_a_difference
 
 def test_a_package_installed_by_hand_on_one_platform_only_warns() -> None:
     report = flagship({"linux/amd64": ("valgrind",)})
-    found = report["parity"]
+    found = report.to_json()["parity"]
     assert found["missing_count"] == 1 and found["dependencies_count"] == 10
     assert lines(found) == ["valgrind: only on linux/amd64"]
     assert summary(found).startswith("0 packages differ in version and 1 installed by hand "
                                      "is not on every platform")
     assert any(line.startswith("parity (warning): 0 packages differ")
                for line in render_console(report))
-    assert report["exit_status"] == 0  # a warning, never a verdict
+    assert report.exit_status == 0  # a warning, never a verdict
 
 
 def test_a_package_asked_for_on_one_platform_and_pulled_in_on_another_still_counts() -> None:
@@ -155,7 +155,7 @@ def test_a_package_asked_for_on_one_platform_and_pulled_in_on_another_still_coun
 def test_without_manual_marks_everything_is_compared_and_the_summary_says_so() -> None:
     """An image where apt never ran (debootstrap, dpkg -i) has no extended_states."""
     report = flagship(unmarked=("linux/amd64",))
-    found = report["parity"]
+    found = report.to_json()["parity"]
     assert found["unmarked"] == ["linux/amd64"]
     # amd64's own packages count: nothing says they were not asked for there.
     assert {m["package"] for m in found["missing"]} == {

@@ -13,6 +13,7 @@ from harness.core.render import render_console
 from harness.core.report import (
     EngineInfo,
     PlatformResult,
+    Report,
     build_report,
     merge_reports,
 )
@@ -30,7 +31,7 @@ from tests.factories import HOST, MIX, QUIRK_FINDING, result
 ])
 def test_exit_status(verdicts: list[str], policy: str, status: int) -> None:
     results = [result(f"linux/p{i}", v) for i, v in enumerate(verdicts)]
-    assert build_report(results, {}, policy)["exit_status"] == status
+    assert build_report(results, {}, policy).exit_status == status
 
 
 @pytest.mark.parametrize(("kinds", "status"), [
@@ -44,7 +45,7 @@ def test_exit_status_follows_the_finding_kinds(kinds: list[Kind], status: int) -
     before a machine that could not check."""
     results = [result(f"linux/p{i}", k.verdict, [Finding("x", k, "m")])
                for i, k in enumerate(kinds)]
-    assert build_report(results, {}, "warn")["exit_status"] == status
+    assert build_report(results, {}, "warn").exit_status == status
 
 
 def test_a_result_is_serialised_once_and_read_back_whole() -> None:
@@ -101,7 +102,7 @@ def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() ->
     two.engine = EngineInfo("unix:///var/run/docker.sock", "x86_64", "20.10.24")
     assert PlatformResult.from_dict(json.loads(json.dumps(one.to_dict()))) == one
     report = build_report([one, two], {}, "warn")
-    assert report["platforms"][0]["engine"] == {"url": "unix:///run/two.sock",
+    assert report.to_json()["platforms"][0]["engine"] == {"url": "unix:///run/two.sock",
                                                 "arch": "x86_64", "version": "26.1.5"}
     console = render_console(report)
     assert "  linux/386 on unix:///run/two.sock (Docker 26.1.5, x86_64)" in console
@@ -115,19 +116,19 @@ def test_reports_of_one_platform_each_merge_into_what_one_run_says(policy: str) 
     one_run = build_report(MIX, HOST, policy)
     merged = merge_reports([build_report([r], {**HOST, "name": r.platform}, policy)
                             for r in reversed(MIX)])
-    assert merged["verdict"] == one_run["verdict"] == Verdict.FAIL
-    assert merged["exit_status"] == one_run["exit_status"]
-    assert merged["platforms"] == one_run["platforms"]
-    assert merged["hosts"]["linux/arm64"]["name"] == "linux/arm64"  # where each one ran
+    assert merged.verdict == one_run.verdict == Verdict.FAIL
+    assert merged.exit_status == one_run.exit_status
+    assert merged.to_json()["platforms"] == one_run.to_json()["platforms"]
+    assert merged.to_json()["hosts"]["linux/arm64"]["name"] == "linux/arm64"  # where each one ran
 
 
 def test_a_platform_whose_job_wrote_no_report_is_an_error() -> None:
     merged = merge_reports([build_report([MIX[0]], HOST, "warn")],
                            expected=["linux/amd64", "linux/s390x"])
-    by = {p["platform"]: p for p in merged["platforms"]}
+    by = {p["platform"]: p for p in merged.to_json()["platforms"]}
     assert by["linux/s390x"]["verdict"] == Verdict.ERROR
     assert "no report from the job of linux/s390x" in by["linux/s390x"]["findings"][0]["message"]
-    assert merged["exit_status"] == Exit.CANNOT_CHECK
+    assert merged.exit_status == Exit.CANNOT_CHECK
 
 
 def test_a_platform_in_two_reports_is_refused() -> None:
@@ -151,12 +152,12 @@ def test_answers_read_back_are_said_on_the_terminal_and_in_markdown(tmp_path: Pa
     assert not any("read back" in line for line in render_console(report))
 
 
-def _claiming(verdict: str, platform: str, findings: list[Finding]) -> dict[str, object]:
+def _claiming(verdict: str, platform: str, findings: list[Finding]) -> Report:
     """A report whose one platform says ``verdict`` beside ``findings``, as a job's file may
     (edited, or written by another version): what it claims is not what decides."""
-    report = build_report([result(platform, Verdict.PASS, findings)], HOST, "warn")
-    report["platforms"][0]["verdict"] = verdict  # type: ignore[index]
-    return report
+    report = build_report([result(platform, Verdict.PASS, findings)], HOST, "warn").to_json()
+    report["platforms"][0]["verdict"] = verdict
+    return Report.from_json(report)
 
 
 MISMATCH = Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")
@@ -174,9 +175,9 @@ MISMATCH = Finding("dpkg", "mismatch", "dpkg says amd64", "fix FROM")
 def test_a_merged_platforms_verdict_is_judged_from_its_findings_not_believed(
         claimed: str, findings: list[Finding], judged: Verdict, status: Exit) -> None:
     merged = merge_reports([_claiming(claimed, "linux/arm64", findings)])
-    assert merged["platforms"][0]["verdict"] == judged
-    assert merged["verdict"] == judged
-    assert merged["exit_status"] == status
+    assert merged.platforms[0].verdict == judged
+    assert merged.verdict == judged
+    assert merged.exit_status == status
 
 
 def test_a_pass_beside_a_mismatch_is_said_nowhere_to_have_passed(tmp_path: Path) -> None:
@@ -190,16 +191,17 @@ def test_a_pass_beside_a_mismatch_is_said_nowhere_to_have_passed(tmp_path: Path)
 
 def test_linux_arm_and_linux_arm_v7_are_one_platform_and_two_reports_of_it_conflict() -> None:
     one = merge_reports([_claiming("pass", "linux/arm", [])], expected=["linux/arm/v7"])
-    assert [p["platform"] for p in one["platforms"]] == ["linux/arm/v7"]
-    assert one["exit_status"] == Exit.OK  # its report is the expected platform's
+    assert [p.platform for p in one.platforms] == ["linux/arm/v7"]
+    assert one.exit_status == Exit.OK  # its report is the expected platform's
     with pytest.raises(ValueError, match="two reports check linux/arm/v7"):
         merge_reports([_claiming("pass", "linux/arm", []),
                        _claiming("fail", "linux/arm/v7", [MISMATCH])])
 
 
 def test_no_non_finite_number_is_ever_written_to_report_json(tmp_path: Path) -> None:
-    report = build_report([result("linux/amd64", Verdict.PASS)], HOST, "warn")
-    report["platforms"][0]["probe_seconds"] = float("nan")
+    data = build_report([result("linux/amd64", Verdict.PASS)], HOST, "warn").to_json()
+    data["platforms"][0]["probe_seconds"] = float("nan")
+    report = Report.from_json(data)
     with pytest.raises(ValueError):
         write_json(report, tmp_path / "report.json")
     assert not (tmp_path / "report.json").exists()
@@ -218,10 +220,10 @@ def test_a_findings_steps_reach_every_sink_escaped(tmp_path: Path) -> None:
                       "build it", (step,))
     report = build_report([result("linux/arm64", Verdict.FAIL, [finding])], HOST, "warn")
     write_json(report, tmp_path / "report.json")
-    data = read_report(tmp_path / "report.json")
+    data = json.loads((tmp_path / "report.json").read_text())
     [seen] = data["platforms"][0]["findings"]
     assert seen["steps"] == [step.to_dict()]
-    assert PlatformResult.from_dict(data["platforms"][0]).findings == [finding]
+    assert list(read_report(tmp_path / "report.json").platforms[0].findings) == [finding]
     markdown = write_markdown(report, tmp_path / "report.md")
     assert "from Dockerfile:6 COPY &#60;tool&#62; /usr/local/bin/\\\\x1b\\[2Jtool" in markdown
     page = render_html(report)

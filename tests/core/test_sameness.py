@@ -13,7 +13,7 @@ from harness.core.errors import UsageError
 from harness.core.observation import Observation
 from harness.core.outcomes import Verdict
 from harness.core.platforms import PLATFORMS, parse_platform
-from harness.core.report import PlatformResult, build_report, merge_reports
+from harness.core.report import PlatformResult, Report, build_report, merge_reports
 from harness.core.usercheck import parse
 
 AMD64, ARM64, ARMV7 = (parse_platform(n) for n in ("linux/amd64", "linux/arm64",
@@ -75,10 +75,10 @@ def test_the_report_fails_the_odd_platform_once_even_when_built_again() -> None:
     results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),
                result("linux/arm/v7", "1.3")]
     report = build_report(results, {}, "warn")
-    assert [p["verdict"] for p in report["platforms"]] == ["pass", "fail", "pass"]
-    assert report["exit_status"] == 1
+    assert [p.verdict for p in report.platforms] == ["pass", "fail", "pass"]
+    assert report.exit_status == 1
     again = build_report(results, {}, "warn")  # a merged report of reports is judged the same
-    assert len(again["platforms"][1]["findings"]) == 1
+    assert len(again.platforms[1].findings) == 1
 
 
 @pytest.mark.parametrize("value", ["yes", 1, "true"])
@@ -98,12 +98,12 @@ def test_a_sameness_finding_is_known_by_its_cause_never_by_its_fix_text() -> Non
     results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),
                result("linux/arm/v7", "1.3")]
     report = build_report(results, {}, "warn")
-    [odd] = [f for p in report["platforms"] for f in p["findings"]]
-    assert odd["cause"] == sameness.CAUSE
+    [odd] = [f for p in report.platforms for f in p.findings]
+    assert odd.cause == sameness.CAUSE
     alike = Finding("check:w", Kind.MISMATCH, "w printed 2", sameness.FIX, cause="pattern")
     reworded = Finding("check:x", Kind.MISMATCH, "x differs", "print the same",
                        cause=sameness.CAUSE)
-    report["platforms"][0]["findings"] += [alike.to_dict(), reworded.to_dict()]
+    report.platforms[0].findings.extend([alike, reworded])
     assert sorted(_odd_answers(report)) == ["v", "x"]
 
 
@@ -112,10 +112,10 @@ def test_an_older_report_without_causes_merges_with_each_finding_once() -> None:
     is the one judged again, not a second one."""
     results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),
                result("linux/arm/v7", "1.3")]
-    old = build_report(results, {}, "warn")
+    old = build_report(results, {}, "warn").to_json()
     for p in old["platforms"]:
         for f in p["findings"]:
             del f["cause"]
-    merged = merge_reports([old])
-    [odd] = [f for p in merged["platforms"] for f in p["findings"]]
-    assert odd["cause"] == sameness.CAUSE and merged["exit_status"] == 1
+    merged = merge_reports([Report.from_json(old)])
+    [odd] = [f for p in merged.platforms for f in p.findings]
+    assert odd.cause == sameness.CAUSE and merged.exit_status == 1

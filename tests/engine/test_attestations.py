@@ -19,6 +19,7 @@ import pytest
 
 from harness.core import attest
 from harness.core.outcomes import Exit
+from harness.core.report import PlatformResult
 from harness.distribution import attestations
 from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
@@ -257,11 +258,12 @@ def test_check_compares_what_it_sees_with_each_platforms_verification(
         lying = json.loads(json.dumps(by_platform["linux/amd64"]))
         lying["observed"]["dpkg"]["value"] = "arm64"
         amd64 = attestations.push(reg, "cmp", attest.statements(
-            lying, f"{registry.host}/cmp", digest["linux/amd64"], facts), digest["linux/amd64"])
+            PlatformResult.from_dict(lying), f"{registry.host}/cmp", digest["linux/amd64"],
+            facts), digest["linux/amd64"])
         # arm64's entry names arm64's manifest, but its statements are made for amd64's.
         moved = attestations.push(reg, "cmp", attest.statements(
-            by_platform["linux/arm64"], f"{registry.host}/cmp", digest["linux/amd64"], facts),
-            digest["linux/amd64"])
+            PlatformResult.from_dict(by_platform["linux/arm64"]), f"{registry.host}/cmp",
+            digest["linux/amd64"], facts), digest["linux/amd64"])
         moved["annotations"][attest.REFERENCE_DIGEST] = digest["linux/arm64"]
         index["manifests"] = [m for m in index["manifests"] if not attest.is_attestation(m)] + \
             [amd64, moved]

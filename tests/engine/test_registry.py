@@ -484,7 +484,7 @@ def test_a_report_naming_an_image_the_engine_lacks_or_of_another_platform_pushes
         amd = result("linux/amd64", "pass")
         amd.image = ImageInfo(image_id, f"{images}:linux-amd64")
         (tmp_path / "report.json").write_text(json.dumps(build_report([amd], HOST, "warn",
-                                                                      run=(0.0, 1.0))))
+                                                                      run=(0.0, 1.0)).to_json()))
         run = harness(*PUBLISH, f"--registry={registry.host}/lacks", "--tag=v1",
                       f"--report-dir={tmp_path}")
         assert run.returncode == Exit.USAGE, run.stdout + run.stderr
