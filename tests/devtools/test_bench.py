@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.commands import bench, bench_pairs
+from devtools import bench, bench_pairs
 
 
 def phase(name: str, start: str, end: str) -> dict[str, str]:

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.commands import bench, bench_pairs
+from devtools import bench, bench_pairs
+from harness.core import options
 from harness.core.errors import UsageError
 
 # Two pairs of a run on this machine's figures (harness, plain buildx, floor, by hand).
@@ -92,6 +95,29 @@ def test_one_pair_is_shown_as_its_own_figure_with_no_spread() -> None:
     assert floor.endswith(f" {240 / 230:.3f}")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bad_input_to_the_bench_is_one_line_and_exit_4_through_the_harnesss_wrapper() -> None:
+    run = subprocess.run([sys.executable, "-m", "devtools.bench", "--pairs", "0"],
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.startswith("bench: bad input: ") and "fix: " in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_bench_takes_the_tables_options_it_passes_on_and_no_other() -> None:
+    parser_help = subprocess.run([sys.executable, "-m", "devtools.bench", "--help"],
+                                 capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    parser_help = parser_help.split("\noptions:\n")[1]  # after the description
+    flat = re.sub(r"\s+", "", parser_help)
+    for o in options.OPTIONS:
+        offered = re.search(rf"(?<![\w-]){re.escape(o.flag)}(?![\w-])", parser_help) is not None
+        assert offered == (o.key in bench.PASSED_ON), o.flag
+        if offered:
+            assert re.sub(r"\s+", "", o.help) in flat, o.flag
+
+
 @pytest.mark.parametrize("count", ["0", "-1", "two"])
 def test_a_count_of_pairs_under_one_is_bad_input_before_any_work(count: str) -> None:
     with pytest.raises(UsageError, match="not a count of pairs"):
@@ -100,8 +126,8 @@ def test_a_count_of_pairs_under_one_is_bad_input_before_any_work(count: str) -> 
 
 def test_the_default_is_two_pairs_and_the_help_says_what_a_pair_is() -> None:
     parser_help = subprocess.run(
-        [sys.executable, "-m", "harness", "bench", "--help"], capture_output=True, text=True,
-        check=True).stdout
+        [sys.executable, "-m", "devtools.bench", "--help"], capture_output=True, text=True,
+        check=True, cwd=ROOT).stdout
     assert "--pairs N" in parser_help and "A B A B" in parser_help
     assert "default 2" in parser_help and "by_hand_ratio" in parser_help
     assert bench_pairs.DEFAULT_PAIRS == 2

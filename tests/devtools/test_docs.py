@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.commands import docs
+from devtools import docs
 from harness.core import diagnosis, options, report_schema
 
 

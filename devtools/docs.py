@@ -1,6 +1,7 @@
 """The reference pages of the documentation site, generated from the code that defines them.
 
-``multiarch-harness docs --out DIR`` writes three Markdown pages that ``nox -s docs`` builds
+``python -m devtools.docs --out DIR`` (developer tooling, run by ``nox -s docs`` and
+``nox -s lint``) writes the Markdown pages that ``nox -s docs`` builds
 with the hand-written ones (MkDocs, strict):
 
 - ``configuration.md``: every option, from the one options table (``harness.core.options``);
@@ -18,11 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.commands import bench_pairs
+from devtools import bench_pairs
+from harness.commands.cli import run_command
 from harness.core import diagnosis, options, report_schema, sinks
 from harness.core.diagnosis import Event, Stage
 from harness.core.outcomes import Exit, RunKind
@@ -273,7 +276,7 @@ def write(out: Path, history: Path = HISTORY) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="multiarch-harness docs", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.docs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("docs/reference"),
                         help="where the generated pages go (default docs/reference)")
@@ -281,3 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in write(args.out):
         print(f"wrote {path}")
     return Exit.OK
+
+
+if __name__ == "__main__":
+    sys.exit(run_command("docs", main, sys.argv[1:]))
