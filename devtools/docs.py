@@ -233,6 +233,58 @@ def _plot(runs: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _figure(r: dict[str, Any], d: dict[str, Any]) -> str:
+    """A run's harness / floor: its median and the spread of its pairs, or its one draw."""
+    median = f"{d['floor_ratio_median']:.3f}"
+    if d["pairs"]:
+        median += f", {d['pairs']} pairs {d['floor_ratio_min']:.3f}-{d['floor_ratio_max']:.3f}"
+    return f"run {_cell(r['run'])} ({median})"
+
+
+def _schedule(r: dict[str, Any]) -> str:
+    """Which platform built and probed when (bench.json's ``schedule``, where the history kept
+    it), the last to finish first: the platform on the run's critical path."""
+    spans = r.get("schedule") or {}
+    if not spans:
+        return "no schedule kept"
+    done = sorted(spans.items(), key=lambda item: -max(
+        (end for _s, end in item[1].values()), default=0.0))
+    return "; ".join(f"{_cell(name)} " + ", ".join(
+        f"{_cell(phase)} {start:.0f}-{end:.0f}" for phase, (start, end) in phases.items())
+        for name, phases in done)
+
+
+def analysis(runs: list[dict[str, Any]]) -> list[str]:
+    """What the history says of harness / floor, generated: the runs above the floor, those
+    beyond the target, the spread across runs, each run above the floor with its schedule."""
+    judged = [(r, d) for r in runs if "floor_ratio_median" in (d := _draws(r))]
+    if not judged:
+        return ["No run kept a floor (plain buildx's time plus the checks' CPU beyond what its "
+                "builds left idle): there is nothing yet to set the harness against."]
+    target = bench_pairs.TARGET_FLOOR_RATIO
+    across = bench_pairs.spread([d["floor_ratio_median"] for _r, d in judged])
+    above = [(r, d) for r, d in judged if d["floor_ratio_median"] > 1.0]
+    beyond = [(r, d) for r, d in above if d["floor_ratio_median"] > target]
+    rest = [(r, d) for r, d in judged if d["floor_ratio_median"] <= 1.0]
+    last_r, last_d = judged[-1]
+    where = "above" if last_d["floor_ratio_median"] > 1.0 else "at or below"
+    within = "beyond" if last_d["floor_ratio_median"] > target else "within"
+    lines = [f"{len(judged)} runs kept a floor. Across them, harness / floor has median "
+             f"{across['median']:.3f} ({across['min']:.3f}-{across['max']:.3f}); the latest, "
+             f"{_figure(last_r, last_d)}, sits {where} the floor, {within} the target "
+             f"(≤ {target}). A run of pairs counts by its median.", "",
+             f"- Above the floor: {', '.join(_figure(r, d) for r, d in above) or 'none'}",
+             f"- Of those, beyond the target (≤ {target}): "
+             f"{', '.join(_figure(r, d) for r, d in beyond) or 'none'}",
+             f"- At or below the floor: {', '.join(_figure(r, d) for r, d in rest) or 'none'}",
+             ""]
+    if above:
+        lines += ["Each run above the floor, and its schedule (seconds from the command's "
+                  "start; the platform that finished last first):", ""]
+        lines += [f"- {_figure(r, d)}: {_schedule(r)}" for r, d in above]
+    return lines
+
+
 def bench_history(history: dict[str, Any]) -> tuple[str, str]:
     """The benchmark's runs as a page (a table) and a plot (SVG), from the history data."""
     runs = history.get("runs", [])
@@ -260,6 +312,7 @@ def bench_history(history: dict[str, Any]) -> tuple[str, str]:
             f"{d['side_by_side'] / d['buildx_peer']:.3f} | {floor} | {warm} | {publish} | "
             f"{bench_pairs.shown(d, 'floor_ratio')}{pairs} | "
             f"{bench_pairs.shown(d, 'by_hand_ratio')} |")
+    lines += ["", "## Analysis", "", *analysis(runs)]
     return "\n".join(lines) + "\n", _plot(runs)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from devtools import docs
+from devtools import bench_pairs, docs
 from harness.core import diagnosis, options, report_schema
 
 
@@ -141,3 +141,66 @@ def test_the_spread_bar_runs_from_the_lowest_pair_to_the_highest() -> None:
     y_min = float(spread.split('y2="')[1].split('"')[0])
     y_median = float(median.split('cy="')[1].split('"')[0])
     assert y_max < y_median < y_min
+
+
+def _run(number: int, harness: float, floor: float, **extra: object) -> dict[str, object]:
+    return {"run": number, "side_by_side": harness, "buildx_peer": floor - 5.0,
+            "buildx_floor": floor, "warm": 6.0, **extra}
+
+
+def _analysis(page: str) -> str:
+    assert "\n## Analysis\n" in page
+    return page.split("\n## Analysis\n")[1]
+
+
+def test_the_analysis_names_each_run_above_the_floor_and_beyond_the_target() -> None:
+    page, _plot = docs.bench_history({"runs": [
+        _run(21, 217.3, 215.6), _run(24, 212.9, 240.7), _run(25, 264.2, 220.9),
+        {"run": 12, "side_by_side": 285.8, "buildx_peer": 292.2, "warm": 24.0}]})
+    said = _analysis(page)
+    assert "3 runs kept a floor" in said  # run 12 has none: not counted
+    [above] = [line for line in said.splitlines() if line.startswith("- Above the floor")]
+    assert "run 21 (1.008)" in above and "run 25 (1.196)" in above and "run 24" not in above
+    [beyond] = [line for line in said.splitlines() if line.startswith("- Of those, beyond")]
+    assert "run 25" in beyond and "run 21" not in beyond
+    assert f"≤ {bench_pairs.TARGET_FLOOR_RATIO}" in beyond
+    [below] = [line for line in said.splitlines() if line.startswith("- At or below")]
+    assert "run 24 (0.885)" in below
+    # Across the runs: the median of their medians, and its spread.
+    assert "median 1.008 (0.885-1.196)" in said
+
+
+def test_the_analysis_gives_each_run_above_the_floor_its_schedule_where_kept() -> None:
+    schedule = {"linux/amd64": {"build": [0.0, 51.0], "probe": [51.0, 55.0]},
+                "linux/arm64": {"build": [0.0, 209.0], "probe": [209.0, 218.0]}}
+    page, _plot = docs.bench_history({"runs": [
+        _run(30, 240.0, 220.0, schedule=schedule), _run(31, 250.0, 220.0)]})
+    said = _analysis(page)
+    [thirty] = [line for line in said.splitlines() if line.strip().startswith("- run 30")]
+    assert "linux/arm64 build 0-209, probe 209-218" in thirty
+    assert "linux/amd64 build 0-51, probe 51-55" in thirty
+    [thirty_one] = [line for line in said.splitlines()
+                    if line.strip().startswith("- run 31")]
+    assert "no schedule kept" in thirty_one
+
+
+def test_the_analysis_of_pairs_uses_each_runs_median_and_says_its_spread() -> None:
+    page, _plot = docs.bench_history({"runs": [PAIRED]})
+    said = _analysis(page)
+    median = round((round(240 / 230, 3) + round(250 / 210, 3)) / 2, 3)
+    assert f"run 28 ({median:.3f}, 2 pairs {240 / 230:.3f}-{250 / 210:.3f})" in said
+
+
+def test_a_history_without_a_floor_says_so_instead_of_an_analysis_of_nothing() -> None:
+    page, _plot = docs.bench_history({"runs": [
+        {"run": 12, "side_by_side": 285.8, "buildx_peer": 292.2, "warm": 24.0}]})
+    assert "No run kept a floor" in _analysis(page)
+
+
+def test_the_generated_page_of_the_recorded_history_has_its_analysis() -> None:
+    history = json.loads((ROOT / "docs" / "bench" / "history.json").read_text())
+    said = _analysis(docs.bench_history(history)[0])
+    floors = [run for run in history["runs"] if run.get("buildx_floor")]
+    assert f"{len(floors)} runs kept a floor" in said
+    latest = floors[-1]
+    assert f"latest, run {latest['run']}" in said
