@@ -58,17 +58,17 @@ engine's build cache; the bench says how much the cache grew, for ``docker build
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import docker
 
@@ -78,6 +78,21 @@ from devtools.bench_pairs import (
     CpuUse,
     fetch_seconds,
     measure_buildx_peer,
+)
+from devtools.bench_peers import measure_audit_depth, measure_audit_peer, measure_publish
+from devtools.bench_record import (
+    AptFetch,
+    BenchRun,
+    BuildsRun,
+    CacheOnly,
+    CacheRun,
+    Cpu,
+    CpuRuns,
+    FirstPeer,
+    Measured,
+    Pair,
+    Schedule,
+    to_json,
 )
 from harness.commands.cli import run_command
 from harness.containers import engine
@@ -102,15 +117,19 @@ ROUTED = ("linux/386", "linux/amd64")
 PASSED_ON = ("platforms", "report_dir")
 
 
+# report.json as the run wrote it: the JSON edge, read by key where a figure is taken.
+Report: TypeAlias = dict[str, Any]
+
+
 def run_checks(platforms: list[str], report_dir: Path, *extra: str,
-               env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
+               env: dict[str, str] | None = None) -> tuple[float, Report]:
     """One run of the image checks; (wall seconds, report.json)."""
     wall, report, _ = run_timed(platforms, report_dir, *extra, env=env)
     return wall, report
 
 
 def run_timed(platforms: list[str], report_dir: Path, *extra: str,
-              env: dict[str, str] | None = None) -> tuple[float, dict[str, Any], float]:
+              env: dict[str, str] | None = None) -> tuple[float, Report, float]:
     """One run of the image checks; (wall seconds, report.json, when the command started)."""
     cmd = [sys.executable, "-m", "harness", "build", "--no-preflight",
            f"--report-dir={report_dir}", *[f"--platform={p}" for p in platforms], *extra]
@@ -122,74 +141,69 @@ def run_timed(platforms: list[str], report_dir: Path, *extra: str,
     report_file = report_dir / "report.json"
     if not report_file.exists():
         raise SystemExit(f"bench: the run wrote no report:\n{proc.stdout[-3000:]}{proc.stderr}")
-    report: dict[str, Any] = json.loads(report_file.read_text())
+    report: Report = json.loads(report_file.read_text())
     return wall, report, began
 
 
-def measure(platforms: list[str], out: Path, alone: bool = True) -> dict[str, Any]:
+def _detail(platform: Report, source: str, key: str) -> Any:
+    """One figure of a source's detail in a platform of report.json (None where absent)."""
+    return platform["observed"].get(source, {}).get("detail", {}).get(key)
+
+
+def measure(platforms: list[str], out: Path, alone: bool = True) -> Measured:
     cores = os.cpu_count() or 1
-    result: dict[str, Any] = {"platforms": platforms, "cores": cores, "alone": {}}
+    alone_s: dict[str, float] = {}
     if alone:
         for p in platforms:
             wall, _ = run_checks([p], out / f"alone-{p.replace('/', '-')}", "--no-cache")
-            result["alone"][p] = round(wall, 1)
+            alone_s[p] = round(wall, 1)
             print(f"bench: {p} alone, every layer rebuilt: {wall:.1f} s", flush=True)
     with CpuUse() as cpu:
         wall, report, began = run_timed(platforms, out / "side-by-side", "--no-cache")
-    result["side_by_side"] = round(wall, 1)
-    result["cpu"] = {"side_by_side": cpu.to_dict()}
+    side_by_side, cold_cpu = round(wall, 1), cpu.record()
     print(f"bench: {len(platforms)} side by side, every layer rebuilt: {wall:.1f} s", flush=True)
-    if result["alone"]:
-        times = list(result["alone"].values())
-        ideal = max(max(times), sum(times) / cores)
-        result["ideal"] = round(ideal, 1)
-        result["ratio"] = round(wall / ideal, 3)
+    ideal: float | None = None
+    ratio: float | None = None
+    if alone_s:
+        times = list(alone_s.values())
+        best = max(max(times), sum(times) / cores)
+        ideal, ratio = round(best, 1), round(wall / best, 3)
     warm, warm_report = run_checks(platforms, out / "warm")
-    result["warm"] = round(warm, 1)
     print(f"bench: the same again with nothing changed: {warm:.1f} s", flush=True)
-    result["answers_read_warm"] = sorted({
-        str(o.get("detail", {}).get("read")) for p in warm_report["platforms"]
-        for o in p["observed"].values()})
     # The same again with nothing kept (an empty harness cache; the builds stay cached):
     # every image asked, as on a machine that has not run them. The probes' figures are its.
     with tempfile.TemporaryDirectory() as nothing_kept, CpuUse() as cpu:
         asked, asked_report = run_checks(platforms, out / "warm-asked",
                                          env={"XDG_CACHE_HOME": nothing_kept})
-    result["warm_asked"] = round(asked, 1)
-    # What the checks cost the machine beyond the builds (these are cached): the CPU that a
-    # cold run must find beside plain buildx's builds.
-    result["cpu"]["warm_asked"] = cpu.to_dict()
     print(f"bench: the same again, every image asked again: {asked:.1f} s", flush=True)
-    result["probe_seconds"] = {p["platform"]: p["probe_seconds"]
-                               for p in asked_report["platforms"]}
-    result["hello_seconds"] = {p["platform"]: p["hello_seconds"]
-                               for p in asked_report["platforms"]}
-    # The audits of the side-by-side run (every layer rebuilt: new image IDs, read anew);
-    # the warm run reads them back (harness.machine.kept), which is its own figure.
-    result["audit_seconds_side_by_side"] = {p["platform"]: p.get("audit_seconds")
-                                            for p in report["platforms"]}
-    result["audit_seconds"] = {p["platform"]: p.get("audit_seconds")
-                               for p in warm_report["platforms"]}
-    result["audit_read_warm"] = {
-        p["platform"]: p["observed"].get("elf-audit", {}).get("detail", {}).get("read")
-        for p in warm_report["platforms"]}
-    result["baseline_seconds"] = {
-        p["platform"]: p["observed"].get("baseline-cpu", {}).get("detail", {}).get("seconds")
-        for p in asked_report["platforms"]}
-    result["audit_files"] = {
-        p["platform"]: p["observed"].get("elf-audit", {}).get("detail", {}).get("files")
-        for p in warm_report["platforms"]}
-    result["verdicts"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
-    # From the command's start, as plain buildx's builds are counted from its own.
-    result["schedule"] = schedule(report, began)
-    return result
+    cold, kept, fresh = (r["platforms"] for r in (report, warm_report, asked_report))
+    return Measured(
+        platforms=platforms, cores=cores, alone=alone_s, side_by_side=side_by_side,
+        # What the checks cost the machine beyond the builds (these are cached): the CPU
+        # that a cold run must find beside plain buildx's builds.
+        cpu=CpuRuns(side_by_side=cold_cpu, warm_asked=cpu.record()),
+        ideal=ideal, ratio=ratio, warm=round(warm, 1),
+        answers_read_warm=sorted({str(o.get("detail", {}).get("read"))
+                                  for p in kept for o in p["observed"].values()}),
+        warm_asked=round(asked, 1),
+        probe_seconds={p["platform"]: p["probe_seconds"] for p in fresh},
+        hello_seconds={p["platform"]: p["hello_seconds"] for p in fresh},
+        # The audits of the side-by-side run (every layer rebuilt: new image IDs, read
+        # anew); the warm run reads them back (harness.machine.kept), its own figure.
+        audit_seconds_side_by_side={p["platform"]: p.get("audit_seconds") for p in cold},
+        audit_seconds={p["platform"]: p.get("audit_seconds") for p in kept},
+        audit_read_warm={p["platform"]: _detail(p, "elf-audit", "read") for p in kept},
+        baseline_seconds={p["platform"]: _detail(p, "baseline-cpu", "seconds") for p in fresh},
+        audit_files={p["platform"]: _detail(p, "elf-audit", "files") for p in kept},
+        verdicts={p["platform"]: p["verdict"] for p in cold},
+        # From the command's start, as plain buildx's builds are counted from its own.
+        schedule=schedule(report, began))
 
 
 SCHEDULED = ("queue", "build", "wait", "probe")  # the phases a run's schedule shows
 
 
-def schedule(report: dict[str, Any], zero: float | None = None
-             ) -> dict[str, dict[str, list[float]]]:
+def schedule(report: Report, zero: float | None = None) -> Schedule:
     """Which platform built, waited for a probe slot and probed when: each phase's
     [start, end] in seconds from ``zero`` (the command's start, a Unix time) or else from the
     run's first phase (from report.json's phases)."""
@@ -211,13 +225,14 @@ def pair_run(platforms: list[str], out: Path) -> float:
     return round(wall, 1)
 
 
-def compare_builds(platforms: list[str], out: Path, counts: list[int]) -> dict[str, Any]:
+def compare_builds(platforms: list[str], out: Path, counts: list[int]
+                   ) -> dict[str, BuildsRun]:
     """The side-by-side run (no cache) with each count of concurrent builds (workers)."""
-    found: dict[str, Any] = {}
+    found: dict[str, BuildsRun] = {}
     for n in counts:
         wall, report, began = run_timed(platforms, out / f"builds-{n}", "--no-cache", "-n",
                                         str(n))
-        found[str(n)] = {"wall": round(wall, 1), "schedule": schedule(report, began)}
+        found[str(n)] = BuildsRun(round(wall, 1), schedule(report, began))
         print(f"bench: side by side with {n} builds at once: {wall:.1f} s", flush=True)
     return found
 
@@ -259,242 +274,151 @@ def _emptied(url: str) -> str:
         target.close()
 
 
-def measure_cache(platforms: list[str], out: Path, url: str) -> dict[str, Any]:
+def measure_cache(platforms: list[str], out: Path, url: str) -> CacheRun:
     """A new engine's build from nothing, without and with the cache of an earlier run. The
     harness's own caches (audits, manifests) start empty too, as on a new runner."""
     from harness.containers import engine
     from harness.distribution.local_registry import LocalRegistry
 
     slug = re.sub(r"[^\w]+", "-", url).strip("-")[-40:]
-    got: dict[str, Any] = {"engine": url}
     with LocalRegistry(engine.client()) as local, \
             tempfile.TemporaryDirectory(prefix="harness-bench-cache-") as tmp:
         cache = f"{local.host}/bench-cache"
 
-        def fresh(name: str, *extra: str) -> tuple[float, dict[str, Any]]:
+        def fresh(name: str, *extra: str) -> tuple[float, Report]:
             home = Path(tmp) / name
             return run_checks(platforms, out / f"cache-{slug}-{name}", *extra,
                               env={"DOCKER_HOST": url, "XDG_CACHE_HOME": str(home)})
 
-        got["version"] = _emptied(url)
+        version = _emptied(url)
         without, report = fresh("without")
         fresh("write", f"--cache={cache}")  # the earlier run: the cache written
         _emptied(url)
         with_cache, cached = fresh("with", f"--cache={cache}")
-    got["without_s"], got["with_s"] = round(without, 1), round(with_cache, 1)
-    got["ratio"] = round(with_cache / without, 3)
-    got["steps_cached"] = sum(1 for p in cached["platforms"] for ph in p["phases"]
-                              if ph["name"] == "cached")
-    got["steps_run"] = sum(1 for p in cached["platforms"] for ph in p["phases"]
-                           if ph["name"] == "step")
-    got["verdicts"] = {p["platform"]: p["verdict"] for p in cached["platforms"]}
-    got["verdicts_without"] = {p["platform"]: p["verdict"] for p in report["platforms"]}
-    print(f"bench: new engine {url} (Docker {got['version']}): {without:.1f} s without the "
-          f"cache, {with_cache:.1f} s with it ({got['steps_cached']} steps cached, "
-          f"{got['steps_run']} run)", flush=True)
+    got = CacheRun(
+        engine=url, version=version, without_s=round(without, 1), with_s=round(with_cache, 1),
+        ratio=round(with_cache / without, 3),
+        steps_cached=sum(1 for p in cached["platforms"] for ph in p["phases"]
+                         if ph["name"] == "cached"),
+        steps_run=sum(1 for p in cached["platforms"] for ph in p["phases"]
+                      if ph["name"] == "step"),
+        verdicts={p["platform"]: p["verdict"] for p in cached["platforms"]},
+        verdicts_without={p["platform"]: p["verdict"] for p in report["platforms"]})
+    print(f"bench: new engine {url} (Docker {got.version}): {without:.1f} s without the "
+          f"cache, {with_cache:.1f} s with it ({got.steps_cached} steps cached, "
+          f"{got.steps_run} run)", flush=True)
     return got
 
 
-def _publish(registry: str, image: str, platforms: list[str], out: Path,
-             tag: str) -> tuple[float, int]:
-    """`multiarch-harness publish`, as users run it; (wall seconds, blobs uploaded)."""
-    # The warm run's report is of the images tagged now: the attestations are made from it.
-    cmd = [sys.executable, "-m", "harness", "publish", f"--registry={registry}",
-           f"--image={image}", f"--tag={tag}", f"--digest-dir={out / 'digests'}",
-           f"--report-dir={out / 'warm'}", *[f"--platform={p}" for p in platforms]]
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: publish failed:\n{proc.stdout}{proc.stderr}")
-    blobs = sum(int(m) for m in re.findall(r"\((\d+) blobs uploaded\)", proc.stdout))
-    return wall, blobs
-
-
-def measure_publish(image: str, platforms: list[str], out: Path) -> dict[str, Any]:
-    """Publish twice and merge, against a registry on loopback; then `docker push` of the
-    same images to an empty one."""
-    from harness.containers import engine
-    from harness.core.platforms import parse_platform
-    from harness.distribution import publish
-    from harness.distribution.local_registry import LocalRegistry
-    from harness.distribution.registry import Registry
-
-    client = engine.client()
-    got: dict[str, Any] = {}
-    shutil.rmtree(out / "digests", ignore_errors=True)  # an earlier run's are not this one's
-    with LocalRegistry(client) as local:
-        # The same tag twice: a republish of the same images must upload nothing. (Another
-        # tag is another version annotation, hence other manifests and attestations.)
-        for run in ("first", "second"):
-            wall, blobs = _publish(f"{local.host}/bench", image, platforms, out, "1.0")
-            got[f"publish_{run}_s"], got[f"publish_{run}_blobs"] = round(wall, 1), blobs
-        files = sorted((out / "digests").rglob("*.json"))
-        with Registry(local.host) as reg:
-            start = time.monotonic()
-            publish.write_index(reg, "bench", [publish.Entry.read(f) for f in files],
-                                ["merged"])
-            got["merge_s"] = round(time.monotonic() - start, 3)
-    with LocalRegistry(client) as empty:
-        peer = f"{empty.host}/peer"
-        tags = [f"{peer}:{parse_platform(p).slug}" for p in platforms]
-        for p, tag in zip(platforms, tags, strict=True):
-            client.images.get(f"{image}:{parse_platform(p).slug}").tag(tag)
-        try:
-            start = time.monotonic()
-            subprocess.run(["docker", "push", "--all-tags", "--quiet", peer], check=True,
-                           capture_output=True)
-            got["docker_push_s"] = round(time.monotonic() - start, 1)
-        finally:
-            subprocess.run(["docker", "rmi", *tags], capture_output=True, check=False)
-    got["push_ratio"] = round(got["publish_first_s"] / got["docker_push_s"], 3)
-    print(f"bench: publish {got['publish_first_s']} s, again {got['publish_second_s']} s "
-          f"({got['publish_second_blobs']} blobs), merge {got['merge_s']} s; docker push "
-          f"{got['docker_push_s']} s", flush=True)
-    return got
-
-
-def measure_audit_peer(image: str, platforms: list[str]) -> dict[str, dict[str, float | int]]:
-    """The same audit done by hand, as people do it today, on the same images: the
-    container's filesystem exported and unpacked (`docker export | tar -x`), then `file` on
-    every regular file. Timed per platform, with the ELF files it found."""
-    from harness.core.platforms import parse_platform
-
-    found: dict[str, dict[str, float | int]] = {}
-    for name in platforms:
-        tag = f"{image}:{parse_platform(name).slug}"
-        start = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
-            cid = subprocess.run(["docker", "create", "--platform", name, tag],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-            try:
-                export = subprocess.Popen(["docker", "export", cid], stdout=subprocess.PIPE)
-                subprocess.run(["tar", "-x", "-C", tmp, "--no-same-owner"],
-                               stdin=export.stdout, check=True, stderr=subprocess.DEVNULL)
-                export.wait()
-            finally:
-                subprocess.run(["docker", "rm", "-f", cid], capture_output=True, check=False)
-            out = subprocess.run(f"find {tmp} -type f -print0 | xargs -0 file -b", shell=True,
-                                 capture_output=True, text=True, check=False).stdout
-        seconds = time.monotonic() - start
-        found[name] = {"seconds": round(seconds, 2),
-                       "elf_files": sum(_is_elf(line) for line in out.splitlines())}
-        print(f"bench: by hand (export + file), {name}: {seconds:.1f} s, "
-              f"{found[name]['elf_files']} ELF files", flush=True)
-    return found
-
-
-def measure_audit_depth(image: str, platforms: list[str]) -> dict[str, dict[str, float]]:
-    """The harness's audit of each image, one platform at a time (nothing else running):
-    the ELF audit alone and with the linkage and CPU-level audits in the same pass, each
-    twice, interleaved, the quicker kept (the first read of an image warms the cache)."""
-    from harness.containers import engine, probes
-    from harness.core.platforms import parse_platform
-
-    client = engine.client()
-    found: dict[str, dict[str, float]] = {}
-    try:
-        for name in platforms:
-            platform = parse_platform(name)
-            with probes.ImageProbe(client, f"{image}:{platform.slug}", platform) as probe:
-                times: dict[str, float] = {}
-                for deep in (False, True, False, True):
-                    start = time.monotonic()
-                    probes._audit(probe, platform, (), deep=deep)
-                    key, took = "deep" if deep else "elf", round(time.monotonic() - start, 2)
-                    times[key] = min(times.get(key, took), took)
-            times["ratio"] = round(times["deep"] / times["elf"], 3) if times["elf"] else 0.0
-            found[name] = times
-            print(f"bench: audit of {name} alone: ELF {times['elf']} s, with linkage and isa "
-                  f"{times['deep']} s ({times['ratio']}x)", flush=True)
-    finally:
-        client.close()
-    return found
-
-
-def _is_elf(description: str) -> bool:
-    """`file -b` says "ELF 64-bit ...", or "setuid ELF ..." for a setuid program."""
-    return "ELF" in description.split(",")[0].split()[:2]
-
-
-def render(r: dict[str, Any]) -> list[str]:
+def render(r: BenchRun) -> list[str]:
+    m, peer = r.measured, r.first_peer
     lines = [f"{'measure':<44} {'value':>10}  target"]
-    for p, t in r["alone"].items():
-        lines.append(f"{p + ' alone (no cache)':<44} {t:>9.1f}s")
-    lines.append(f"{'side by side (no cache)':<44} {r['side_by_side']:>9.1f}s")
-    if "ratio" in r:
-        lines.append(f"{'ratio to max(longest, sum/' + str(r['cores']) + ' cores)':<44} "
-                     f"{r['ratio']:>10.3f}  <= {TARGET_RATIO}")
-    lines.append(f"{'warm rerun (answers read back)':<44} {r['warm']:>9.1f}s  "
+    for p, alone in m.alone.items():
+        lines.append(f"{p + ' alone (no cache)':<44} {alone:>9.1f}s")
+    lines.append(f"{'side by side (no cache)':<44} {m.side_by_side:>9.1f}s")
+    if m.ratio is not None:
+        lines.append(f"{'ratio to max(longest, sum/' + str(m.cores) + ' cores)':<44} "
+                     f"{m.ratio:>10.3f}  <= {TARGET_RATIO}")
+    lines.append(f"{'warm rerun (answers read back)':<44} {m.warm:>9.1f}s  "
                  f"<= {TARGET_WARM_S:.0f} s")
-    if "warm_asked" in r:
-        lines.append(f"{'warm rerun, every image asked again':<44} {r['warm_asked']:>9.1f}s")
-    for p, t in r["probe_seconds"].items():
+    lines.append(f"{'warm rerun, every image asked again':<44} {m.warm_asked:>9.1f}s")
+    for p, t in m.probe_seconds.items():
         lines.append(f"{'probes ' + p + ' (without hello world)':<44} {t or 0:>9.2f}s  "
                      f"<= {TARGET_PROBE_S:.0f} s")
-    for p, t in r.get("baseline_seconds", {}).items():
+    for p, t in m.baseline_seconds.items():
         lines.append(f"{'baseline-CPU run ' + p:<44} {t or 0:>9.2f}s  <= {TARGET_BASELINE_S:.0f} s")
-    for p, t in r.get("audit_seconds_side_by_side", r.get("audit_seconds", {})).items():
-        files = r.get("audit_files", {}).get(p)
+    for p, t in (m.audit_seconds_side_by_side or m.audit_seconds).items():
+        files = m.audit_files.get(p)
         lines.append(f"{'ELF audit ' + p + f' ({files} ELF files)':<44} {t or 0:>9.2f}s  "
                      f"<= {TARGET_AUDIT_S:.0f} s")
-        warm = r.get("audit_seconds", {}).get(p)
+        warm = m.audit_seconds.get(p)
         if warm is not None:
-            lines.append(f"{'  warm run (' + str(r.get('audit_read_warm', {}).get(p)) + ')':<44}"
+            lines.append(f"{'  warm run (' + str(m.audit_read_warm.get(p)) + ')':<44}"
                          f" {warm:>9.2f}s")
-        depth = r.get("audit_depth", {}).get(p)
+        depth = r.audit_depth.get(p)
         if depth:
-            lines.append(f"{'  alone: ELF ' + str(depth['elf']) + ' s, with linkage+isa':<44} "
-                         f"{depth['deep']:>9.2f}s  ratio {depth['ratio']:.3f} <= "
+            lines.append(f"{'  alone: ELF ' + str(depth.elf) + ' s, with linkage+isa':<44} "
+                         f"{depth.deep:>9.2f}s  ratio {depth.ratio:.3f} <= "
                          f"{TARGET_DEEP_RATIO}")
-        peer = r.get("audit_peer", {}).get(p)
-        if peer:
-            lines.append(f"{'  by hand: export + file (' + str(peer['elf_files']) + ' ELF)':<44} "
-                         f"{peer['seconds']:>9.2f}s")
-    if r.get("buildx_peer"):
+        by_hand = r.audit_peer.get(p)
+        if by_hand:
+            lines.append(f"{'  by hand: export + file (' + str(by_hand.elf_files) + ' ELF)':<44} "
+                         f"{by_hand.seconds:>9.2f}s")
+    if peer and peer.buildx_peer:
         lines.append(f"{'  plain docker buildx build --load, at once':<44} "
-                     f"{r['buildx_peer']:>9.1f}s")
-        lines.append(f"{'  ratio harness / plain buildx':<44} {r['buildx_ratio']:>10.3f}  "
+                     f"{peer.buildx_peer:>9.1f}s")
+        lines.append(f"{'  ratio harness / plain buildx':<44} {peer.buildx_ratio:>10.3f}  "
                      f"<= {TARGET_BUILDX_RATIO}")
-    lines += bench_pairs.render(r)
-    lines += bench_pairs.render_cpu(r)
-    for n, run in r.get("by_builds", {}).items():
-        lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run['wall']:>9.1f}s")
-    for p, spans in r.get("schedule", {}).items():
+    lines += bench_pairs.render(r.pairs or [])
+    lines += bench_pairs.render_cpu(m.cpu, peer)
+    for n, run in (r.by_builds or {}).items():
+        lines.append(f"{'  side by side, ' + n + ' builds at once':<44} {run.wall:>9.1f}s")
+    for p, spans in m.schedule.items():
         shown = ", ".join(f"{ph} {a:.0f}-{b:.0f}" for ph, (a, b) in spans.items())
-        peer_end = r.get("buildx_peer_ends", {}).get(p)
+        peer_end = peer.buildx_peer_ends.get(p) if peer else None
         if peer_end is not None:
             shown += f" (plain buildx built it 0-{peer_end:.0f})"
         lines.append(f"{'  schedule ' + p:<44} {shown}")
-    lines += bench_pairs.render_fetch(r)
-    lines += render_cache(r)[1:]
-    if r.get("routed"):
+    lines += bench_pairs.render_fetch(peer.apt_fetch if peer else None)
+    lines += render_cache(r.cache or [])[1:]
+    if r.routed and r.routed_ratio is not None:
         lines.append(f"{'side by side, ' + ' and '.join(ROUTED) + ' routed':<44} "
-                     f"{r['routed']:>9.1f}s")
-        lines.append(f"{'  ratio routed / one engine':<44} {r['routed_ratio']:>10.3f}  "
+                     f"{r.routed:>9.1f}s")
+        lines.append(f"{'  ratio routed / one engine':<44} {r.routed_ratio:>10.3f}  "
                      f"<= {TARGET_ROUTED_RATIO}")
-    pub = r.get("publish")
+    pub = r.publish
     if pub:
-        lines.append(f"{'publish, first time':<44} {pub['publish_first_s']:>9.1f}s")
+        lines.append(f"{'publish, first time':<44} {pub.publish_first_s:>9.1f}s")
         lines.append(f"{'  docker push --all-tags, empty registry':<44} "
-                     f"{pub['docker_push_s']:>9.1f}s")
-        lines.append(f"{'  ratio publish / docker push':<44} {pub['push_ratio']:>10.3f}  "
+                     f"{pub.docker_push_s:>9.1f}s")
+        lines.append(f"{'  ratio publish / docker push':<44} {pub.push_ratio:>10.3f}  "
                      f"<= {TARGET_PUSH_RATIO}")
-        lines.append(f"{'publish again, blobs uploaded':<44} {pub['publish_second_blobs']:>10}  0")
-        lines.append(f"{'merge of the platforms from digest files':<44} {pub['merge_s']:>9.2f}s  "
+        lines.append(f"{'publish again, blobs uploaded':<44} {pub.publish_second_blobs:>10}  0")
+        lines.append(f"{'merge of the platforms from digest files':<44} {pub.merge_s:>9.2f}s  "
                      f"< {TARGET_MERGE_S:.0f} s")
     return lines
 
 
-def render_cache(r: dict[str, Any]) -> list[str]:
+def render_cache(cache: list[CacheRun]) -> list[str]:
     lines = [f"{'measure':<44} {'value':>10}  target"]
-    for c in r.get("cache", []):
-        lines.append(f"{'new engine, Docker ' + c['version'] + ', without cache':<44} "
-                     f"{c['without_s']:>9.1f}s")
-        lines.append(f"{'  with the cache of an earlier run':<44} {c['with_s']:>9.1f}s")
-        lines.append(f"{'  ratio with / without':<44} {c['ratio']:>10.3f}  "
+    for c in cache:
+        lines.append(f"{'new engine, Docker ' + c.version + ', without cache':<44} "
+                     f"{c.without_s:>9.1f}s")
+        lines.append(f"{'  with the cache of an earlier run':<44} {c.with_s:>9.1f}s")
+        lines.append(f"{'  ratio with / without':<44} {c.ratio:>10.3f}  "
                      f"<= {TARGET_CACHE_RATIO}")
     return lines
+
+
+def measure_pairs(names: list[str], out: Path, measured: Measured, count: int
+                  ) -> tuple[list[Pair], FirstPeer | None, Cpu | None]:
+    """The pairs: the side-by-side run of ``measured`` and plain buildx, then each further
+    pair's harness run and plain buildx again (A B A B ...); and the first pair's peer
+    figures, bench.json's own from before the pairs, with the CPU of its builds. No pair
+    when the harness did not build with buildx (no command line to run again)."""
+    checks = measured.cpu.warm_asked
+    pairs: list[Pair] = []
+    first: FirstPeer | None = None
+    first_cpu: Cpu | None = None
+    for n in range(1, count + 1):
+        wall = measured.side_by_side if n == 1 else pair_run(names, out / f"side-by-side-{n}")
+        peer = measure_buildx_peer(out / "side-by-side" / "logs", names,
+                                   out / ("buildx-peer" if n == 1 else f"buildx-peer-{n}"),
+                                   by_hand=True)
+        if peer is None:
+            break
+        floor = round(bench_pairs.buildx_floor(peer.wall, peer.cpu.idle, checks.busy,
+                                               measured.cores), 1) \
+            if peer.cpu and checks else None
+        pairs.append(Pair(wall, peer.wall, floor, peer.by_hand))
+        if n == 1:
+            first = FirstPeer(
+                buildx_peer=peer.wall, buildx_peer_ends=peer.ends,
+                apt_fetch=AptFetch(fetch_seconds(out / "side-by-side" / "logs", names),
+                                   peer.fetch),
+                buildx_ratio=round(measured.side_by_side / peer.wall, 3), buildx_floor=floor)
+            first_cpu = peer.cpu
+    return pairs, first, first_cpu
 
 
 def _at_least_one(text: str) -> int:
@@ -536,68 +460,45 @@ def main(argv: list[str] | None = None) -> int:
         if not args.cache_engine:
             raise UsageError("--cache-only measures the cache of --cache-engine URL",
                              "pass --cache-engine URL (an engine that may be emptied)")
-        cached = {"platforms": names, "cache": [measure_cache(names, out, url)
-                                                for url in args.cache_engine]}
-        (out / "bench-cache.json").write_text(json.dumps(cached, indent=2) + "\n")
-        print("\n".join(render_cache(cached)))
+        cached = CacheOnly(names, [measure_cache(names, out, url) for url in args.cache_engine])
+        (out / "bench-cache.json").write_text(json.dumps(to_json(cached), indent=2) + "\n")
+        print("\n".join(render_cache(cached.cache)))
         return Exit.OK
     cache_before = build_cache_bytes()
-    result = measure(names, out, alone=not args.skip_alone)
-    # The pairs: the side-by-side run above and plain buildx, then each further pair's
-    # harness run and plain buildx again (A B A B ...); the first pair's peer figures are
-    # the run's own as before.
-    checks = result["cpu"].get("warm_asked")
-    pairs = []
-    for n in range(1, args.pairs + 1):
-        wall = result["side_by_side"] if n == 1 else pair_run(names, out / f"side-by-side-{n}")
-        peer = measure_buildx_peer(out / "side-by-side" / "logs", names,
-                                   out / ("buildx-peer" if n == 1 else f"buildx-peer-{n}"),
-                                   by_hand=True)
-        if peer is None:
-            break
-        builds = peer["cpu"]
-        floor = round(bench_pairs.buildx_floor(peer["wall"], builds["idle"], checks["busy"],
-                                               result["cores"]), 1) if builds and checks else None
-        pairs.append({"harness": wall, "buildx": peer["wall"], "floor": floor,
-                      "by_hand": peer["by_hand"]})
-        if n == 1:
-            result["buildx_peer"] = peer["wall"]
-            result["buildx_peer_ends"] = peer["ends"]
-            result["apt_fetch"] = {"harness": fetch_seconds(out / "side-by-side" / "logs", names),
-                                   "buildx_peer": peer["fetch"]}
-            result["buildx_ratio"] = round(result["side_by_side"] / peer["wall"], 3)
-            result["cpu"]["buildx_peer"] = builds
-            if floor is not None:
-                result["buildx_floor"] = floor
-    if pairs:
-        result["pairs"] = pairs
-        result.update(bench_pairs.summary(pairs))
+    measured = measure(names, out, alone=not args.skip_alone)
+    pairs, first_peer, builds_cpu = measure_pairs(names, out, measured, args.pairs)
+    if first_peer is not None:  # the first pair's builds: the CPU plain buildx left idle
+        measured = dataclasses.replace(measured, cpu=dataclasses.replace(
+            measured.cpu, buildx_peer=builds_cpu))
     if len(pairs) > 1:
         # The images are the last pair's now: the warm report that publish's attestations
         # are made from must be of them (untimed; the warm figures are the first pair's).
         run_checks(names, out / "warm")
-    if args.compare_builds:
-        result["by_builds"] = compare_builds(
-            names, out, [int(n) for n in args.compare_builds.split(",") if n.strip()])
-    if args.routed_engine:
-        result["routed"] = measure_routed(names, out, args.routed_engine)
-        result["routed_ratio"] = round(result["routed"] / result["side_by_side"], 3)
-    result["audit_peer"] = measure_audit_peer(cfg.image, names)
-    result["audit_depth"] = measure_audit_depth(cfg.image, names)
-    result["publish"] = measure_publish(cfg.image, names, out)
-    if args.cache_engine:
-        result["cache"] = [measure_cache(names, out, url) for url in args.cache_engine]
+    by_builds = compare_builds(names, out, [int(n) for n in args.compare_builds.split(",")
+                                            if n.strip()]) if args.compare_builds else None
+    routed = measure_routed(names, out, args.routed_engine) if args.routed_engine else None
+    audit_peer = measure_audit_peer(cfg.image, names)
+    audit_depth = measure_audit_depth(cfg.image, names)
+    published = measure_publish(cfg.image, names, out)
+    cache = [measure_cache(names, out, url) for url in args.cache_engine] \
+        if args.cache_engine else None
     cache_after = build_cache_bytes()
-    if cache_before is not None and cache_after is not None:
-        result["build_cache_growth_bytes"] = cache_after - cache_before
-    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    result = BenchRun(
+        measured=measured, first_peer=first_peer, pairs=pairs or None,
+        summary=bench_pairs.summary(pairs) if pairs else None, by_builds=by_builds,
+        routed=routed,
+        routed_ratio=round(routed / measured.side_by_side, 3) if routed is not None else None,
+        audit_peer=audit_peer, audit_depth=audit_depth, publish=published, cache=cache,
+        build_cache_growth_bytes=cache_after - cache_before
+        if cache_before is not None and cache_after is not None else None)
+    (out / "bench.json").write_text(json.dumps(to_json(result), indent=2) + "\n")
     print("\n".join(render(result)))
-    if result.get("build_cache_growth_bytes"):
+    if result.build_cache_growth_bytes:
         print(f"bench: the engine's build cache grew by "
-              f"{result['build_cache_growth_bytes'] / 1e9:.1f} GB (every build here is a "
+              f"{result.build_cache_growth_bytes / 1e9:.1f} GB (every build here is a "
               "--no-cache build); `docker builder prune` frees it")
     print(f"bench: written to {out / 'bench.json'}")
-    return Exit.OK if all(v != "error" for v in result["verdicts"].values()) \
+    return Exit.OK if all(v != "error" for v in measured.verdicts.values()) \
         else Exit.CANNOT_CHECK
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import bench_pairs
+from devtools.bench_record import Pair
 from harness.commands.cli import run_command
 from harness.core import diagnosis, options, report_schema, sinks
 from harness.core.diagnosis import Event, Stage
@@ -153,7 +154,7 @@ def _draws(r: dict[str, Any]) -> dict[str, Any]:
     ratio's median and spread over the pairs; an earlier run's one draw as itself (its
     harness / floor where it kept a floor)."""
     if r.get("pairs"):
-        got = bench_pairs.summary(r["pairs"])
+        got = bench_pairs.summary([Pair.read(p) for p in r["pairs"]])
         return {**got, "side_by_side": got["harness_median"], "buildx_peer": got["buildx_median"],
                 "buildx_floor": got.get("floor_median"), "pairs": len(r["pairs"])}
     one: dict[str, Any] = {"side_by_side": r["side_by_side"], "buildx_peer": r["buildx_peer"],
