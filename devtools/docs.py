@@ -9,7 +9,8 @@ with the hand-written ones (MkDocs, strict):
   (``harness.core.diagnosis``): its kind, verdict and exit status, what you see, and the fix;
 - ``report-json.md``: every field of report.json, from its JSON Schema
   (``harness.core.report_schema``, the one ``report --schema`` prints);
-- ``bench-history.md`` and its plot: every benchmark run kept in ``docs/bench/history.json``.
+- ``bench-history.md`` and its plot: every benchmark run kept in ``docs/bench/history.json``,
+  with a short analysis (``devtools.bench_history``).
 
 Nothing here is written by hand, so no page can drift from the code.
 """
@@ -24,8 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from devtools import bench_pairs
-from devtools.bench_record import Pair
+from devtools import bench_history
 from harness.commands.cli import run_command
 from harness.core import diagnosis, options, report_schema, sinks
 from harness.core.diagnosis import Event, Stage
@@ -149,177 +149,9 @@ def report_json() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _draws(r: dict[str, Any]) -> dict[str, Any]:
-    """A run's figures: with ``pairs`` (from run 28), each side's median seconds and each
-    ratio's median and spread over the pairs; an earlier run's one draw as itself (its
-    harness / floor where it kept a floor)."""
-    if r.get("pairs"):
-        got = bench_pairs.summary([Pair.read(p) for p in r["pairs"]])
-        return {**got, "side_by_side": got["harness_median"], "buildx_peer": got["buildx_median"],
-                "buildx_floor": got.get("floor_median"), "pairs": len(r["pairs"])}
-    one: dict[str, Any] = {"side_by_side": r["side_by_side"], "buildx_peer": r["buildx_peer"],
-                           "buildx_floor": r.get("buildx_floor"), "pairs": 0}
-    if r.get("buildx_floor"):
-        ratio = round(float(r["side_by_side"]) / float(r["buildx_floor"]), 3)
-        one.update(floor_ratio_median=ratio, floor_ratio_min=ratio, floor_ratio_max=ratio)
-    return one
-
-
-BARS, RATIOS = 220, 380  # the base lines of the seconds' bars and of the floor ratios
-
-
-def _plot(runs: list[dict[str, Any]]) -> str:
-    """An SVG of each run's side-by-side time against plain buildx's, with the ratio and,
-    where the run kept it, the floor (a dashed line); below, each run's harness / floor: one
-    draw a point, a run of pairs its median (a point) and its spread (a bar, min to max)."""
-    draws = [_draws(r) for r in runs]
-    top = float(max([1.0, *(max(d["side_by_side"], d["buildx_peer"], d["buildx_floor"] or 0)
-                            for d in draws)]))
-    shown = [v for d in draws for v in (d.get("floor_ratio_min"), d.get("floor_ratio_max"))
-             if v is not None]
-    low: float = min([0.95, *shown])
-    high: float = max([1.15, *shown])
-    width, height, base, bar = max(120 * len(runs) + 60, 760), RATIOS + 30, BARS, 36
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<line x1="40" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/>',
-           '<rect x="44" y="6" width="10" height="10" fill="#1e88e5"/>'
-           '<text x="58" y="15">harness, build and check</text>',
-           '<rect x="224" y="6" width="10" height="10" fill="#90a4ae"/>'
-           '<text x="238" y="15">plain docker buildx build</text>',
-           '<line x1="404" y1="11" x2="418" y2="11" stroke="#000" stroke-dasharray="3,2"/>'
-           '<text x="422" y="15">floor: plain buildx + the checks\' CPU beyond its idle'
-           '</text>',
-           f'<text x="44" y="{BARS + 40}">harness / floor: a point per run; from run 28 the '
-           'median of its pairs, with a bar from the lowest pair to the highest</text>']
-
-    def reach(seconds: Any) -> float:
-        """How high ``seconds`` reaches above the base line, on the plot's common scale."""
-        return (base - 40) * float(seconds) / top
-
-    def level(ratio: float) -> float:
-        """Where ``ratio`` sits in the panel of floor ratios (BARS + 50 to RATIOS)."""
-        return RATIOS - (RATIOS - BARS - 60) * (ratio - low) / (high - low)
-
-    one = level(1.0)
-    out.append(f'<line x1="40" y1="{one:.1f}" x2="{width - 10}" y2="{one:.1f}" stroke="#999" '
-               f'stroke-dasharray="2,3"/><text x="8" y="{one + 4:.1f}">1.0</text>')
-    for n, (r, d) in enumerate(zip(runs, draws, strict=True)):
-        x = 50 + 120 * n
-        for k, (key, colour) in enumerate((("side_by_side", "#1e88e5"),
-                                           ("buildx_peer", "#90a4ae"))):
-            h = reach(d[key])
-            out.append(f'<rect x="{x + k * (bar + 4)}" y="{base - h:.1f}" width="{bar}" '
-                       f'height="{h:.1f}" fill="{colour}"><title>{sinks.html(str(d[key]))} s'
-                       '</title></rect>')
-        if d["buildx_floor"]:  # from run 21: what this machine allows (docs/benchmarks)
-            y = base - reach(d["buildx_floor"])
-            out.append(f'<line class="floor" x1="{x - 2}" y1="{y:.1f}" x2="{x + 2 * bar + 6}" '
-                       f'y2="{y:.1f}" stroke="#000" stroke-dasharray="3,2"><title>floor '
-                       f'{sinks.html(str(d["buildx_floor"]))} s</title></line>')
-        ratio = float(d["side_by_side"]) / float(d["buildx_peer"])
-        out.append(f'<text x="{x}" y="{base + 16}">run {sinks.html(str(r["run"]))}: '
-                   f'{ratio:.3f}</text>')
-        if "floor_ratio_median" in d:
-            cx = x + bar + 2
-            if d["pairs"]:
-                out.append(f'<line class="spread" x1="{cx}" y1="{level(d["floor_ratio_max"]):.1f}"'
-                           f' x2="{cx}" y2="{level(d["floor_ratio_min"]):.1f}" stroke="#1e88e5" '
-                           f'stroke-width="3"><title>{d["pairs"]} pairs: '
-                           f'{d["floor_ratio_min"]:.3f}-{d["floor_ratio_max"]:.3f}</title></line>')
-            out.append(f'<circle class="median" cx="{cx}" cy="{level(d["floor_ratio_median"]):.1f}"'
-                       f' r="4" fill="#000"><title>run {sinks.html(str(r["run"]))}: harness / '
-                       f'floor {d["floor_ratio_median"]:.3f}</title></circle>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
-
-
-def _figure(r: dict[str, Any], d: dict[str, Any]) -> str:
-    """A run's harness / floor: its median and the spread of its pairs, or its one draw."""
-    median = f"{d['floor_ratio_median']:.3f}"
-    if d["pairs"]:
-        median += f", {d['pairs']} pairs {d['floor_ratio_min']:.3f}-{d['floor_ratio_max']:.3f}"
-    return f"run {_cell(r['run'])} ({median})"
-
-
-def _schedule(r: dict[str, Any]) -> str:
-    """Which platform built and probed when (bench.json's ``schedule``, where the history kept
-    it), the last to finish first: the platform on the run's critical path."""
-    spans = r.get("schedule") or {}
-    if not spans:
-        return "no schedule kept"
-    done = sorted(spans.items(), key=lambda item: -max(
-        (end for _s, end in item[1].values()), default=0.0))
-    return "; ".join(f"{_cell(name)} " + ", ".join(
-        f"{_cell(phase)} {start:.0f}-{end:.0f}" for phase, (start, end) in phases.items())
-        for name, phases in done)
-
-
-def analysis(runs: list[dict[str, Any]]) -> list[str]:
-    """What the history says of harness / floor, generated: the runs above the floor, those
-    beyond the target, the spread across runs, each run above the floor with its schedule."""
-    judged = [(r, d) for r in runs if "floor_ratio_median" in (d := _draws(r))]
-    if not judged:
-        return ["No run kept a floor (plain buildx's time plus the checks' CPU beyond what its "
-                "builds left idle): there is nothing yet to set the harness against."]
-    target = bench_pairs.TARGET_FLOOR_RATIO
-    across = bench_pairs.spread([d["floor_ratio_median"] for _r, d in judged])
-    above = [(r, d) for r, d in judged if d["floor_ratio_median"] > 1.0]
-    beyond = [(r, d) for r, d in above if d["floor_ratio_median"] > target]
-    rest = [(r, d) for r, d in judged if d["floor_ratio_median"] <= 1.0]
-    last_r, last_d = judged[-1]
-    where = "above" if last_d["floor_ratio_median"] > 1.0 else "at or below"
-    within = "beyond" if last_d["floor_ratio_median"] > target else "within"
-    lines = [f"{len(judged)} runs kept a floor. Across them, harness / floor has median "
-             f"{across['median']:.3f} ({across['min']:.3f}-{across['max']:.3f}); the latest, "
-             f"{_figure(last_r, last_d)}, sits {where} the floor, {within} the target "
-             f"(≤ {target}). A run of pairs counts by its median.", "",
-             f"- Above the floor: {', '.join(_figure(r, d) for r, d in above) or 'none'}",
-             f"- Of those, beyond the target (≤ {target}): "
-             f"{', '.join(_figure(r, d) for r, d in beyond) or 'none'}",
-             f"- At or below the floor: {', '.join(_figure(r, d) for r, d in rest) or 'none'}",
-             ""]
-    if above:
-        lines += ["Each run above the floor, and its schedule (seconds from the command's "
-                  "start; the platform that finished last first):", ""]
-        lines += [f"- {_figure(r, d)}: {_schedule(r)}" for r, d in above]
-    return lines
-
-
-def bench_history(history: dict[str, Any]) -> tuple[str, str]:
-    """The benchmark's runs as a page (a table) and a plot (SVG), from the history data."""
-    runs = history.get("runs", [])
-    lines = ["# Benchmark history", "", _cell(history.get("about", "")), "",
-             "![side by side against plain buildx, per run](bench-history.svg)", "",
-             "| run | side by side | plain buildx | ratio (target ≤ 1.0) | floor (ratio) | "
-             "warm rerun | publish / docker push | harness / floor | by hand ratio |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        d = _draws(r)
-        # A run may lack a measure (run 12's publish stopped on a full disk): shown as "-".
-        publish = f"{r['publish_first_s'] / r['docker_push_s']:.3f}" \
-            if r.get("publish_first_s") and r.get("docker_push_s") else "-"
-        # From run 16 a rerun reads the answers back; the same rerun asking every image
-        # again is its own figure.
-        warm = f"{r['warm']} s" + (f" (every image asked again: {r['warm_asked']} s)"
-                                   if r.get("warm_asked") else "")
-        # The least a run that checks can take here (from run 21; see docs/benchmarks.md).
-        floor = f"{d['buildx_floor']} s ({d['buildx_floor'] / d['buildx_peer']:.3f})" \
-            if d["buildx_floor"] else "-"
-        # From run 28, medians over the pairs with their spread (min-max); before, one draw.
-        pairs = f", {d['pairs']} pairs" if d["pairs"] else ""
-        lines.append(
-            f"| {_cell(r['run'])} | {d['side_by_side']} s | {d['buildx_peer']} s | "
-            f"{d['side_by_side'] / d['buildx_peer']:.3f} | {floor} | {warm} | {publish} | "
-            f"{bench_pairs.shown(d, 'floor_ratio')}{pairs} | "
-            f"{bench_pairs.shown(d, 'by_hand_ratio')} |")
-    lines += ["", "## Analysis", "", *analysis(runs)]
-    return "\n".join(lines) + "\n", _plot(runs)
-
-
 def write(out: Path, history: Path = HISTORY) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    page, plot = bench_history(json.loads(history.read_text()))
+    page, plot = bench_history.bench_history(json.loads(history.read_text()))
     written = []
     for name, text in zip(PAGES, (configuration(), troubleshooting(), report_json(), page),
                           strict=True):
