@@ -50,6 +50,12 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
     between, untimed): the time with the cache against without (target <= 0.3).
     ``--cache-only`` measures only this.
 
+11. the native-modules pass (every Python extension module loaded with the image's own
+    interpreter, on the platform and on its baseline CPU) on an image that has some: the
+    flagship has none, so the fixture ``tests/fixtures/native-numpy`` (Debian's
+    python3-numpy), built first and then asked with an empty harness cache, for linux/amd64
+    and linux/arm64 where the bench runs them (``native_modules``: modules, loaded, seconds).
+
 Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console. Every build in it
 is a ``--no-cache`` build (the harness's and the peers' alike), each leaving its layers in the
 engine's build cache; the bench says how much the cache grew, for ``docker builder prune``.
@@ -79,7 +85,14 @@ from devtools.bench_pairs import (
     fetch_seconds,
     measure_buildx_peer,
 )
-from devtools.bench_peers import measure_audit_depth, measure_audit_peer, measure_publish
+from devtools.bench_peers import (
+    NATIVE_FIXTURE,
+    NATIVE_PLATFORMS,
+    measure_audit_depth,
+    measure_audit_peer,
+    measure_publish,
+    native_figures,
+)
 from devtools.bench_record import (
     AptFetch,
     BenchRun,
@@ -90,6 +103,7 @@ from devtools.bench_record import (
     CpuRuns,
     FirstPeer,
     Measured,
+    NativeModules,
     Pair,
     Schedule,
     to_json,
@@ -246,6 +260,26 @@ def build_cache_bytes() -> int | None:
         return None
 
 
+def measure_native_modules(platforms: list[str], out: Path) -> dict[str, NativeModules]:
+    """The native-modules pass (every module loaded with the image's own interpreter, on the
+    platform and its baseline CPU) on the fixture image that has some: built first, untimed,
+    then asked with an empty harness cache, as the warm run that asks every image again."""
+    chosen = [p for p in NATIVE_PLATFORMS if p in platforms]
+    if not chosen:
+        return {}
+    args = (f"--dockerfile={NATIVE_FIXTURE / 'Dockerfile'}", f"--context={NATIVE_FIXTURE}",
+            "--image=harness-bench/native-numpy", "--require=")
+    run_checks(chosen, out / "native-build", *args)
+    with tempfile.TemporaryDirectory() as nothing_kept:
+        _wall, report = run_checks(chosen, out / "native-asked", *args,
+                                   env={"XDG_CACHE_HOME": nothing_kept})
+    found = native_figures(report)
+    for name, seen in found.items():
+        print(f"bench: native modules of {NATIVE_FIXTURE.name}, {name}: {seen.loaded} of "
+              f"{seen.count} loaded in {seen.seconds} s", flush=True)
+    return found
+
+
 def measure_routed(platforms: list[str], out: Path, url: str) -> float:
     """The side-by-side run with ROUTED platforms on the engine at ``url``."""
     routing = [f"--engine={p}={url}" for p in ROUTED if p in platforms]
@@ -376,6 +410,9 @@ def render(r: BenchRun) -> list[str]:
         lines.append(f"{'publish again, blobs uploaded':<44} {pub.publish_second_blobs:>10}  0")
         lines.append(f"{'merge of the platforms from digest files':<44} {pub.merge_s:>9.2f}s  "
                      f"< {TARGET_MERGE_S:.0f} s")
+    for name, seen in (r.native_modules or {}).items():
+        said = f"native modules {name} ({seen.loaded} of {seen.count} loaded)"
+        lines.append(f"{said:<44} {seen.seconds or 0:>9.2f}s")
     return lines
 
 
@@ -480,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     audit_peer = measure_audit_peer(cfg.image, names)
     audit_depth = measure_audit_depth(cfg.image, names)
     published = measure_publish(cfg.image, names, out)
+    native = measure_native_modules(names, out)
     cache = [measure_cache(names, out, url) for url in args.cache_engine] \
         if args.cache_engine else None
     cache_after = build_cache_bytes()
@@ -488,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
         summary=bench_pairs.summary(pairs) if pairs else None, by_builds=by_builds,
         routed=routed,
         routed_ratio=round(routed / measured.side_by_side, 3) if routed is not None else None,
-        audit_peer=audit_peer, audit_depth=audit_depth, publish=published, cache=cache,
+        audit_peer=audit_peer, audit_depth=audit_depth, publish=published,
+        native_modules=native or None, cache=cache,
         build_cache_growth_bytes=cache_after - cache_before
         if cache_before is not None and cache_after is not None else None)
     (out / "bench.json").write_text(json.dumps(to_json(result), indent=2) + "\n")

@@ -13,7 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from devtools.bench_record import AuditDepth, AuditPeer, Publish
+from devtools.bench_record import AuditDepth, AuditPeer, NativeModules, Publish
+
+# An image with native modules to load (the flagship has none): Debian's python3-numpy, whose
+# modules the engine tests prove load on every platform they check (tests/engine).
+NATIVE_FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "native-numpy"
+NATIVE_PLATFORMS = ("linux/amd64", "linux/arm64")  # one native, one emulated
 
 
 def _publish(registry: str, image: str, platforms: list[str], out: Path,
@@ -140,3 +145,25 @@ def measure_audit_depth(image: str, platforms: list[str]) -> dict[str, AuditDept
 def _is_elf(description: str) -> bool:
     """`file -b` says "ELF 64-bit ...", or "setuid ELF ..." for a setuid program."""
     return "ELF" in description.split(",")[0].split()[:2]
+
+
+def native_figures(report: dict[str, object]) -> dict[str, NativeModules]:
+    """Each platform's native-modules pass in a report.json (read as JSON: a figure it lacks
+    is None, as in a run that left the source out)."""
+
+    def field(data: object, key: str) -> object:
+        return data.get(key) if isinstance(data, dict) else None
+
+    def number(data: object, key: str) -> int | float | None:
+        got = field(data, key)
+        return got if isinstance(got, int | float) and not isinstance(got, bool) else None
+
+    found: dict[str, NativeModules] = {}
+    platforms = report.get("platforms")
+    for p in platforms if isinstance(platforms, list) else []:
+        seen = field(field(field(p, "observed"), "native-modules"), "detail")
+        count, loaded, seconds = (number(seen, k) for k in ("count", "loaded", "seconds"))
+        found[str(field(p, "platform"))] = NativeModules(
+            None if count is None else int(count), None if loaded is None else int(loaded),
+            None if seconds is None else float(seconds))
+    return found

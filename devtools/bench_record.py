@@ -178,6 +178,16 @@ class Publish:
 
 
 @dataclass(frozen=True)
+class NativeModules:
+    """The native-modules pass of one platform of the fixture image (its detail in
+    report.json): the modules found, those loaded, and the seconds the pass took."""
+
+    count: int | None
+    loaded: int | None
+    seconds: float | None
+
+
+@dataclass(frozen=True)
 class CacheRun:
     """A new engine's build from nothing, without and with an earlier run's cache."""
 
@@ -215,5 +225,7 @@ class BenchRun:
     audit_peer: dict[str, AuditPeer] = field(default_factory=dict)
     audit_depth: dict[str, AuditDepth] = field(default_factory=dict)
     publish: Publish | None = field(default=None, metadata=OMIT)
+    # The native-modules pass on a fixture image that has some (the flagship has none).
+    native_modules: dict[str, NativeModules] | None = field(default=None, metadata=OMIT)
     cache: list[CacheRun] | None = field(default=None, metadata=OMIT)
     build_cache_growth_bytes: int | None = field(default=None, metadata=OMIT)

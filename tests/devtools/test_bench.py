@@ -3,12 +3,13 @@ sets each platform's schedule beside plain buildx's build of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from devtools import bench, bench_pairs
-from devtools.bench_record import AptFetch, BenchRun, Cpu, CpuRuns, FirstPeer
+from devtools import bench, bench_pairs, bench_peers
+from devtools.bench_record import AptFetch, BenchRun, Cpu, CpuRuns, FirstPeer, NativeModules
 from tests.factories import bench_run
 
 
@@ -141,3 +142,35 @@ def test_a_floor_over_the_target_says_the_target_is_out_of_reach_here() -> None:
 def test_without_cpu_figures_no_floor_is_claimed() -> None:
     lines = bench.render(result(peer(200.0, 1.1)))
     assert not any("CPU" in line or "floor" in line for line in lines)
+
+
+def _platform(name: str, detail: dict[str, Any] | None) -> dict[str, Any]:
+    observed = {} if detail is None else {"native-modules": {"detail": detail}}
+    return {"platform": name, "observed": observed}
+
+
+def test_the_native_modules_pass_is_read_from_the_fixture_runs_report() -> None:
+    """Each platform's modules found, loaded and the seconds the pass took; a platform whose
+    run left the source out has no figure, not a zero."""
+    report = {"platforms": [
+        _platform("linux/amd64", {"count": 14, "loaded": 12, "seconds": 1.83, "cpu": "qemu64"}),
+        _platform("linux/arm64", None)]}
+    assert bench_peers.native_figures(report) == {
+        "linux/amd64": NativeModules(count=14, loaded=12, seconds=1.83),
+        "linux/arm64": NativeModules(count=None, loaded=None, seconds=None)}
+
+
+def test_the_native_modules_fixture_has_modules_to_load_on_the_platforms_it_is_run_for() -> None:
+    """The bench's fixture is the one the engine tests prove loads everywhere they check."""
+    dockerfile = (bench_peers.NATIVE_FIXTURE / "Dockerfile").read_text()
+    assert "python3-numpy" in dockerfile
+    assert set(bench_peers.NATIVE_PLATFORMS) == {"linux/amd64", "linux/arm64"}
+
+
+def test_each_platforms_native_modules_pass_is_a_row() -> None:
+    run = dataclasses.replace(result(), native_modules={
+        "linux/arm64": NativeModules(count=14, loaded=12, seconds=9.42)})
+    [row] = [line for line in bench.render(run) if line.startswith("native modules")]
+    assert row.startswith("native modules linux/arm64 (12 of 14 loaded)")
+    assert row.endswith("9.42s")
+    assert not [line for line in bench.render(result()) if line.startswith("native modules")]

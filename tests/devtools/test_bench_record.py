@@ -22,6 +22,7 @@ from devtools.bench_record import (
     Cpu,
     CpuRuns,
     FirstPeer,
+    NativeModules,
     Pair,
     Publish,
     to_json,
@@ -60,6 +61,7 @@ FULL = {
     "publish": {"publish_first_s": 39.2, "publish_first_blobs": 12, "publish_second_s": 3.1,
                 "publish_second_blobs": 0, "merge_s": 0.4, "docker_push_s": 142.2,
                 "push_ratio": 0.276},
+    "native_modules": {"linux/arm64": {"count": 14, "loaded": 12, "seconds": 9.42}},
     "cache": [{"engine": "unix:///e.sock", "version": "26.1.5", "without_s": 300.0,
                "with_s": 60.0, "ratio": 0.2, "steps_cached": 40, "steps_run": 2,
                "verdicts": {"linux/arm64": "pass"},
@@ -85,7 +87,8 @@ def full() -> BenchRun:
         by_builds={"2": BuildsRun(230.0, SCHEDULE)}, routed=250.0, routed_ratio=1.042,
         audit_peer={"linux/arm64": AuditPeer(15.6, 800)},
         audit_depth={"linux/arm64": AuditDepth(0.22, 0.41, 1.864)},
-        publish=Publish(39.2, 12, 3.1, 0, 0.4, 142.2, 0.276), cache=[CACHE],
+        publish=Publish(39.2, 12, 3.1, 0, 0.4, 142.2, 0.276),
+        native_modules={"linux/arm64": NativeModules(14, 12, 9.42)}, cache=[CACHE],
         build_cache_growth_bytes=5_000_000_000)
 
 
@@ -102,7 +105,7 @@ def test_a_measure_not_taken_is_left_out_not_written_as_null() -> None:
     got = to_json(BenchRun(measured=BENCH_MEASURED))
     assert isinstance(got, dict)
     for key in ("ideal", "ratio", "buildx_peer", "buildx_floor", "pairs", "floor_ratio_median",
-                "by_builds", "routed", "routed_ratio", "publish", "cache",
+                "by_builds", "routed", "routed_ratio", "publish", "native_modules", "cache",
                 "build_cache_growth_bytes"):
         assert key not in got, key
     # A figure that was measured but is unknown stays, as null: no CPU counters off Linux.
