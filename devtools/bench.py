@@ -28,7 +28,7 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
    methods run emulated, so that time is CPU as well as the network: on a busy machine it
    grows with what else runs (152 MB took 5 s for an arm64 build alone, 22-63 s beside three
    others); slow fetches while the CPUs sit idle mean a slow archive. Right after plain
-   buildx, the checks by hand of its four images (``harness/commands/bench_by_hand.sh``:
+   buildx, the checks by hand of its four images (``devtools/bench_by_hand.sh``:
    ``docker run --platform P`` of each in turn for ``uname -m``, ``dpkg
    --print-architecture``, ``rustc -vV`` and a hello crate made, built and run by cargo),
    timed whole: ``by_hand_ratio`` = harness / (plain buildx + by hand). These run in pairs,
