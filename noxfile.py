@@ -32,7 +32,7 @@ PASSED_THROUGH = (0, 1, 2, 4, 69, 70)
 SOFTWARE = 70
 # The tests of each package of the harness (fast first), then the engine's integration tests.
 PACKAGE_TESTS = ["tests/core", "tests/machine", "tests/containers", "tests/distribution",
-                 "tests/plugin", "tests/commands"]
+                 "tests/plugin", "tests/commands", "tests/devtools"]
 # And the tests of the repository itself (the layers, the noxfile, the CI templates): every
 # tests/test_*.py, so that a new one cannot be left out of CI.
 OWN_TESTS = sorted(f"tests/{p.name}" for p in (Path(__file__).parent / "tests").glob("test_*.py"))
@@ -217,7 +217,7 @@ def unit(session: nox.Session) -> None:
 def _build_docs(session: nox.Session) -> None:
     """The reference pages generated from the code, then the site, strict (a broken link or
     a page left out of the navigation fails it; nothing is fetched)."""
-    session.run("multiarch-harness", "docs", "--out", "docs/reference")
+    session.run("python", "-m", "devtools.docs", "--out", "docs/reference")
     session.run("mkdocs", "build", "--strict", "--quiet", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
@@ -233,7 +233,7 @@ def lint(session: nox.Session) -> None:
     """ruff and mypy over the harness, the tests and this file; the GitHub workflows and the
     GitLab template; the documentation site, strict."""
     _install(session, "dev", "docs")
-    session.run("ruff", "check", "harness", "tests", "noxfile.py", "conftest.py")
+    session.run("ruff", "check", "harness", "devtools", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_layers.py")
     # The reusable workflow and its caller: GitHub's schema (vendored in check-jsonschema,
@@ -251,7 +251,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Measure side-by-side against one-at-a-time builds, warm reruns and probe times."""
+    """Measure side-by-side against one-at-a-time builds, warm reruns and probe times
+    (developer tooling: devtools/bench.py, from this checkout, not the installed command)."""
     _install(session)
     _harness(session, "preflight", "--partial-ok", *session.posargs)
-    _harness(session, "bench", *session.posargs)
+    _run_keeping_status(session, "python", "-m", "devtools.bench", *session.posargs)

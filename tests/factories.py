@@ -5,8 +5,11 @@ Test modules import these, never each other.
 
 from __future__ import annotations
 
+import dataclasses
 from html.parser import HTMLParser
+from typing import Any
 
+from devtools.bench_record import BenchRun, CpuRuns, FirstPeer, Measured, Pair
 from harness.core import observation as obs
 from harness.core.outcomes import RunMode, Verdict
 from harness.core.report import BuildInfo, ImageInfo, PlatformResult, ProbeTimes
@@ -50,3 +53,19 @@ class Page(HTMLParser):
     def having(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
         return [a for t, a in self.elements if t == tag
                 and all(a.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+
+
+
+# A bench.json record's measured figures: a run with no one-platform runs.
+BENCH_MEASURED = Measured(
+    platforms=["linux/arm64"], cores=2, alone={}, side_by_side=212.1, cpu=CpuRuns(None),
+    warm=8.1, answers_read_warm=[], warm_asked=20.0, probe_seconds={}, hello_seconds={},
+    audit_seconds_side_by_side={}, audit_seconds={}, audit_read_warm={}, baseline_seconds={},
+    audit_files={}, verdicts={}, schedule={})
+
+
+def bench_run(first_peer: FirstPeer | None = None, pairs: list[Pair] | None = None,
+              **measured: Any) -> BenchRun:
+    """A bench.json record (devtools.bench_record), its measured figures overridden."""
+    return BenchRun(measured=dataclasses.replace(BENCH_MEASURED, **measured),
+                    first_peer=first_peer, pairs=pairs)

@@ -3,11 +3,13 @@
 
 0 ``core``: pure logic (no I/O, no third-party package that talks to anything); 1 ``machine``;
 2 ``containers`` (the engine side) and ``distribution`` (the registry side); 3 ``plugin``; 4
-``commands`` and ``__main__``. A module outside these packages fails the contract, and so do
-relative imports that go up. The core may not import a module that reaches files, processes,
-the network or the environment, nor call ``open``, ``print`` or ``input``, nor a method that
-reads or writes a file (``write_text``, ``mkdir``, ...). Run by `nox -s lint` as well as with
-the unit tests.
+``commands`` and ``__main__``; above them all, 5 ``devtools`` (this repository's developer
+tooling beside the package: the bench, the docs' generated pages), which may import any of
+the harness and which nothing in the harness imports. A module outside these packages fails
+the contract, and so do relative imports that go up. The core may not import a module that
+reaches files, processes, the network or the environment, nor call ``open``, ``print`` or
+``input``, nor a method that reads or writes a file (``write_text``, ``mkdir``, ...). Run by
+`nox -s lint` as well as with the unit tests.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 import pytest
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
+DEVTOOLS = HARNESS.parent / "devtools"
 LAYERS = {"core": 0, "machine": 1, "containers": 2, "distribution": 2, "plugin": 3,
-          "commands": 4, "__main__": 4, "__init__": 0}
+          "commands": 4, "__main__": 4, "__init__": 0, "devtools": 5}
 THIRD_PARTY = {"docker", "requests", "testcontainers", "pytest", "xdist", "filelock", "nox"}
 # What the core may not touch: modules that reach the machine, and calls that do I/O.
 IO_MODULES = {"os", "subprocess", "shutil", "socket", "tempfile", "pathlib", "io", "sys",
@@ -93,6 +96,10 @@ def broken(name: str, tree: ast.Module) -> list[str]:
     own, other = imports(tree, name)
     found = [f"imports harness.{m} (layer {layer(m)})" for m in sorted(own)
              if layer(m) > layer(name)]
+    # devtools sits beside the package: a harness module reaches it by its own name.
+    found += [f"imports {m} (layer {LAYERS['devtools']}, the developer tooling)"
+              for m in sorted(other) if m.split(".")[0] == "devtools"
+              and layer(name) < LAYERS["devtools"]]
     if layer(name) == 0:
         found += [f"imports {m}, which does I/O" for m in sorted(other & IO_MODULES)]
         found += [f"calls {c}(), which does I/O" for c in sorted(io_calls(tree))]
@@ -110,6 +117,8 @@ def test_imports_only_go_down_and_the_core_does_no_io(name: str) -> None:
     ("import harness.plugin\n", "imports harness.plugin"),
     ("from ..containers import probes\n", "imports harness.containers.probes"),
     ("from .. import plugin\n", "imports harness.plugin"),
+    ("from devtools import bench\n", "imports devtools"),
+    ("import devtools.docs\n", "imports devtools.docs"),
     ("import os\n", "imports os, which does I/O"),
     ("from pathlib import Path\n", "imports pathlib, which does I/O"),
     ("def f(p):\n    p.write_text('x')\n", "calls .write_text()"),
@@ -120,6 +129,51 @@ def test_the_contract_catches_what_is_planted_in_the_core(planted: str, said: st
     assert any(said in line for line in broken("core.verdicts", ast.parse(planted)))
 
 
+@pytest.mark.parametrize("name", ["commands.cli", "plugin.results", "containers.probes"])
+@pytest.mark.parametrize("planted", ["from devtools import bench\n", "import devtools.docs\n",
+                                     "from devtools.bench_pairs import spread\n"])
+def test_no_layer_of_the_harness_may_import_the_developer_tooling(name: str,
+                                                                  planted: str) -> None:
+    assert any("the developer tooling" in line for line in broken(name, ast.parse(planted)))
+
+
+def devtools_modules() -> dict[str, ast.Module]:
+    """The developer tooling's modules, by dotted name (``devtools.bench``)."""
+    return {".".join(("devtools", *path.relative_to(DEVTOOLS).with_suffix("").parts)):
+            ast.parse(path.read_text()) for path in sorted(DEVTOOLS.rglob("*.py"))}
+
+
+def test_the_developer_tooling_is_the_top_layer_and_imports_the_harness_by_its_name() -> None:
+    """devtools may use any layer (it is above them all), by absolute imports: a relative
+    import there would be one out of the package into the harness's namespace."""
+    tools = devtools_modules()
+    assert {"devtools.bench", "devtools.docs"} <= set(tools)
+    relative = [name for name, tree in tools.items() for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level]
+    assert not relative, relative
+    assert any(imports(tree)[0] for tree in tools.values())  # it does use the harness
+
+
+def test_the_wheel_ships_the_harness_and_not_the_developer_tooling() -> None:
+    """setuptools' package discovery, as pyproject.toml configures it: the harness's
+    packages, and no devtools (a user's environment gets the product only)."""
+    import tomllib
+    from fnmatch import fnmatchcase
+
+    pyproject = tomllib.loads((HARNESS.parent / "pyproject.toml").read_text())
+    setuptools = pyproject["tool"]["setuptools"]
+    include = setuptools["packages"]["find"]["include"]
+    packages = [".".join(p.parent.relative_to(HARNESS.parent).parts)
+                for p in HARNESS.parent.glob("*/**/__init__.py")
+                if not any(part.startswith(".") for part in p.parts)]
+    shipped = {p for p in packages if any(fnmatchcase(p, pattern) for pattern in include)}
+    assert "harness" in shipped and "harness.core" in shipped
+    assert not {p for p in shipped if not p.startswith("harness")}, shipped
+    assert "devtools" in packages and "devtools" not in shipped
+    data = setuptools.get("package-data", {})
+    assert not [k for k in data if k.split(".")[0] == "devtools"], data
+
+
 def test_sideways_and_downward_relative_imports_pass() -> None:
     assert broken("containers.probes", ast.parse("from ..distribution import registry\n"
                                                  "from ..core import elf\n")) == []
@@ -127,7 +181,7 @@ def test_sideways_and_downward_relative_imports_pass() -> None:
 
 # The test directories, one per package of the harness, and the engine's integration tests.
 TEST_PACKAGES = ("core", "machine", "containers", "distribution", "plugin", "commands",
-                 "engine")
+                 "devtools", "engine")
 
 
 def test_the_tests_mirror_the_packages() -> None:
@@ -136,9 +190,11 @@ def test_the_tests_mirror_the_packages() -> None:
     for package in LAYERS:
         if (HARNESS / package).is_dir():
             assert (tests / package).is_dir(), f"no tests/{package}/ for harness/{package}/"
+    assert (tests / "devtools").is_dir(), "no tests/devtools/ for devtools/"
     for path in sorted(tests.glob("*/test_*.py")):
         stem = path.stem.removeprefix("test_")
-        homes = [p.parent.name for p in HARNESS.glob(f"*/{stem}.py")]
+        homes = [p.parent.name for p in [*HARNESS.glob(f"*/{stem}.py"),
+                                         *DEVTOOLS.glob(f"{stem}.py")]]
         where = path.parent.name
         assert not homes or where in homes or where == "engine", \
             f"{path.relative_to(tests)} tests harness/{homes[0]}/{stem}.py: move it to " \

@@ -45,8 +45,6 @@ commands:
   registry   run a local CNCF distribution registry until Ctrl-C
   matrix     the platforms as a GitHub Actions matrix (JSON), or those of the base's index
   report     one report from the report directories of several runs (a CI matrix's jobs)
-  bench      measure side-by-side builds against one-at-a-time, warm reruns and probes
-  docs       write the reference pages of the documentation site (options, causes, fields)
 
 `multiarch-harness COMMAND --help` lists a command's options. build and check also take
 pytest's options (-k, -x, -n), and --no-preflight to skip preflight.
@@ -123,7 +121,6 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "preflight": _lazy("harness.commands.preflight"),
     "registry": _lazy("harness.distribution.local_registry"),
     "matrix": _lazy("harness.commands.matrix"), "report": _lazy("harness.commands.report"),
-    "bench": _lazy("harness.commands.bench"), "docs": _lazy("harness.commands.docs"),
 }
 
 

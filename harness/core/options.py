@@ -37,7 +37,7 @@ class Option:
     kind: str  # "list", "lines", "path", "str", "choice", "float", "int", "bool", "args"
     default: Any
     help: str
-    commands: frozenset[str]  # where the flag is offered: build, publish, merge, preflight, bench
+    commands: frozenset[str]  # where the flag is offered: build, publish, merge, preflight, ...
     metavar: str | None = None
     choices: tuple[str, ...] = ()
     in_pyproject: bool = True
@@ -164,8 +164,8 @@ def _services(given: dict[str, str]) -> tuple[service.ServiceCheck, ...]:
     return tuple(service.parse_option(f"{k}={v}") for k, v in given.items())
 
 
-RUN = frozenset({"build", "bench"})  # the options of a build-and-check run
-ALL = frozenset({"build", "bench", "publish", "merge", "preflight", "matrix", "report"})
+RUN = frozenset({"build"})  # the options of a build-and-check run
+ALL = frozenset({"build", "publish", "merge", "preflight", "matrix", "report"})
 
 OPTIONS: tuple[Option, ...] = (
     Option("platforms", "--platform", "list", DEFAULT_PLATFORMS,
@@ -347,6 +347,12 @@ def argument_parser(command: str, **kw: Any) -> ArgumentParser:
         if command in option.commands:
             _add(parser.add_argument, option, option.key)
     return parser
+
+
+def add_option(parser: argparse.ArgumentParser, key: str) -> None:
+    """The table's option ``key`` (dest: the key) on the parser of a tool that is no command
+    of the harness (the repository's bench: the options it passes on to its runs)."""
+    _add(parser.add_argument, BY_KEY[key], key)
 
 
 def given(namespace: Any, command: str, prefix: str = "") -> dict[str, Any]:

@@ -190,7 +190,7 @@ def parse_proc_stat(text: str, ticks_per_second: float) -> CpuSeconds | None:
 
 def cpu_seconds(stat: Path = PROC_STAT) -> CpuSeconds | None:
     """This machine's CPU use since boot, from the kernel (psutil.cpu_times() reads the same
-    line; this is the one place that needs it: `multiarch-harness bench`); None off Linux."""
+    line; this is the one place that needs it: the bench, `devtools/bench.py`); None off Linux."""
     try:
         return parse_proc_stat(stat.read_text(), os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError):

@@ -89,6 +89,20 @@ def test_a_command_that_fails_unexpectedly_is_70_with_its_traceback_in_a_log(
     assert "secret" not in log.read_text()
 
 
+@pytest.mark.parametrize("tool", ["bench", "docs"])
+def test_the_developer_tools_are_no_commands_of_the_product(
+        tool: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bench and the docs' generated pages are this repository's (``python -m
+    devtools.bench``, run by nox), not a user's: `--help` does not list them, and naming one
+    is an unknown command, exit 4."""
+    assert cli.main(["--help"]) == Exit.OK
+    listed = capsys.readouterr().out.split("commands:")[1].split("\n\n")[0]
+    assert tool not in {line.split()[0] for line in listed.strip().splitlines()}
+    assert tool not in cli.COMMANDS
+    assert cli.main([tool]) == Exit.USAGE
+    assert f"unknown command {tool!r}" in capsys.readouterr().err
+
+
 def test_every_command_goes_through_the_one_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
     monkeypatch.setattr(cli, "run_command", lambda name, entry, rest: seen.append(name) or 0)

@@ -3,11 +3,14 @@ sets each platform's schedule beside plain buildx's build of it."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.commands import bench, bench_pairs
+from devtools import bench, bench_pairs, bench_peers
+from devtools.bench_record import AptFetch, BenchRun, Cpu, CpuRuns, FirstPeer, NativeModules
+from tests.factories import bench_run
 
 
 def phase(name: str, start: str, end: str) -> dict[str, str]:
@@ -40,15 +43,20 @@ def test_the_schedule_counts_from_the_commands_start_where_known() -> None:
         "linux/arm64": {"build": [2.5, 41.0], "probe": [41.0, 48.5]}}
 
 
-def result(**extra: Any) -> dict[str, Any]:
-    return {"alone": {}, "side_by_side": 212.1, "warm": 8.1, "probe_seconds": {},
-            "schedule": {"linux/arm64": {"build": [0.0, 201.0], "probe": [201.0, 208.0]}},
-            **extra}
+SCHEDULE = {"linux/arm64": {"build": [0.0, 201.0], "probe": [201.0, 208.0]}}
+
+
+def result(first_peer: FirstPeer | None = None, **measured: Any) -> BenchRun:
+    return bench_run(first_peer, schedule=SCHEDULE, **measured)
+
+
+def peer(buildx: float, ratio: float, floor: float | None = None,
+         ends: dict[str, float] | None = None, fetch: AptFetch | None = None) -> FirstPeer:
+    return FirstPeer(buildx, ends or {}, fetch or AptFetch({}, {}), ratio, floor)
 
 
 def test_each_platforms_schedule_is_set_beside_plain_buildxs_build_of_it() -> None:
-    lines = bench.render(result(buildx_peer=198.5, buildx_ratio=1.069,
-                                buildx_peer_ends={"linux/arm64": 197.9}))
+    lines = bench.render(result(peer(198.5, 1.069, ends={"linux/arm64": 197.9})))
     [arm] = [line for line in lines if "schedule linux/arm64" in line]
     assert arm.endswith("build 0-201, probe 201-208 (plain buildx built it 0-198)")
     [ratio] = [line for line in lines if "ratio harness / plain buildx" in line]
@@ -98,8 +106,7 @@ def test_each_sides_fetches_are_read_from_its_logs_and_shown_side_by_side(tmp_pa
     (tmp_path / "linux-amd64-build.log").write_text("#5 CACHED\n")
     fetched = bench.fetch_seconds(tmp_path, ["linux/arm64", "linux/amd64", "linux/386"])
     assert fetched == {"linux/arm64": 56}
-    lines = bench.render(result(apt_fetch={"harness": {"linux/arm64": 26},
-                                           "buildx_peer": fetched}))
+    lines = bench.render(result(peer(200.0, 1.0, fetch=AptFetch({"linux/arm64": 26}, fetched))))
     [arm] = [line for line in lines if "apt fetches linux/arm64" in line]
     assert arm.split()[-4:] == ["26", "/", "56", "s"]
 
@@ -113,10 +120,9 @@ def test_the_floor_adds_only_the_checks_cpu_that_plain_buildx_left_idle() -> Non
 
 def test_the_cpu_of_each_run_and_the_floor_are_shown_beside_the_ratio() -> None:
     lines = bench.render(result(
-        buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=210.0,
-        cpu={"side_by_side": {"busy": 420.4, "idle": 20.0},
-             "buildx_peer": {"busy": 370.0, "idle": 30.0},
-             "warm_asked": {"busy": 50.2, "idle": 10.0}}))
+        peer(200.0, 1.1, 210.0),
+        cpu=CpuRuns(side_by_side=Cpu(420.4, 20.0), buildx_peer=Cpu(370.0, 30.0),
+                    warm_asked=Cpu(50.2, 10.0))))
     shown = "\n".join(lines)
     assert "CPU, plain buildx: busy / idle" in shown and "370 / 30 core-s" in shown
     assert "CPU, checks (every image asked again): busy / idle" in shown
@@ -125,17 +131,46 @@ def test_the_cpu_of_each_run_and_the_floor_are_shown_beside_the_ratio() -> None:
 
 
 def test_a_floor_over_the_target_says_the_target_is_out_of_reach_here() -> None:
-    cpu = {"buildx_peer": {"busy": 370.0, "idle": 30.0},
-           "warm_asked": {"busy": 50.2, "idle": 10.0}}
-    over = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=210.0,
-                               cpu=cpu))
+    cpu = CpuRuns(None, buildx_peer=Cpu(370.0, 30.0), warm_asked=Cpu(50.2, 10.0))
+    over = bench.render(result(peer(200.0, 1.1, 210.0), cpu=cpu))
     assert any("out of reach on this machine" in line for line in over)
     # Checks that fit in plain buildx's idle time: the target is the harness's to meet.
-    fits = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1, buildx_floor=200.0,
-                               cpu=cpu))
+    fits = bench.render(result(peer(200.0, 1.1, 200.0), cpu=cpu))
     assert not any("out of reach" in line for line in fits)
 
 
 def test_without_cpu_figures_no_floor_is_claimed() -> None:
-    lines = bench.render(result(buildx_peer=200.0, buildx_ratio=1.1))
+    lines = bench.render(result(peer(200.0, 1.1)))
     assert not any("CPU" in line or "floor" in line for line in lines)
+
+
+def _platform(name: str, detail: dict[str, Any] | None) -> dict[str, Any]:
+    observed = {} if detail is None else {"native-modules": {"detail": detail}}
+    return {"platform": name, "observed": observed}
+
+
+def test_the_native_modules_pass_is_read_from_the_fixture_runs_report() -> None:
+    """Each platform's modules found, loaded and the seconds the pass took; a platform whose
+    run left the source out has no figure, not a zero."""
+    report = {"platforms": [
+        _platform("linux/amd64", {"count": 14, "loaded": 12, "seconds": 1.83, "cpu": "qemu64"}),
+        _platform("linux/arm64", None)]}
+    assert bench_peers.native_figures(report) == {
+        "linux/amd64": NativeModules(count=14, loaded=12, seconds=1.83),
+        "linux/arm64": NativeModules(count=None, loaded=None, seconds=None)}
+
+
+def test_the_native_modules_fixture_has_modules_to_load_on_the_platforms_it_is_run_for() -> None:
+    """The bench's fixture is the one the engine tests prove loads everywhere they check."""
+    dockerfile = (bench_peers.NATIVE_FIXTURE / "Dockerfile").read_text()
+    assert "python3-numpy" in dockerfile
+    assert set(bench_peers.NATIVE_PLATFORMS) == {"linux/amd64", "linux/arm64"}
+
+
+def test_each_platforms_native_modules_pass_is_a_row() -> None:
+    run = dataclasses.replace(result(), native_modules={
+        "linux/arm64": NativeModules(count=14, loaded=12, seconds=9.42)})
+    [row] = [line for line in bench.render(run) if line.startswith("native modules")]
+    assert row.startswith("native modules linux/arm64 (12 of 14 loaded)")
+    assert row.endswith("9.42s")
+    assert not [line for line in bench.render(result()) if line.startswith("native modules")]

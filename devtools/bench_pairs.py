@@ -17,15 +17,16 @@ The arithmetic here is pure; the functions that run things are the thin ones at 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shlex
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from devtools.bench_record import AptFetch, Cpu, CpuRuns, FirstPeer, Pair, Peer
 from harness.core.platforms import parse_platform
 from harness.machine import host
 
@@ -33,6 +34,7 @@ PEER = "harness-bench/peer"
 BY_HAND = Path(__file__).with_name("bench_by_hand.sh")
 DEFAULT_PAIRS = 2
 TARGET_BUILDX_RATIO = 1.0  # harness build and check / plain buildx build
+TARGET_FLOOR_RATIO = 1.03  # the median of harness / floor over the pairs (issue 40)
 RATIOS = ("floor_ratio", "buildx_ratio", "by_hand_ratio")  # each pair's, each run's median
 
 
@@ -50,9 +52,9 @@ class CpuUse:
         if self._before is not None and after is not None:
             self.used = after - self._before
 
-    def to_dict(self) -> dict[str, float] | None:
-        return None if self.used is None else {"busy": round(self.used.busy, 1),
-                                               "idle": round(self.used.idle, 1)}
+    def record(self) -> Cpu | None:
+        return None if self.used is None else Cpu(round(self.used.busy, 1),
+                                                   round(self.used.idle, 1))
 
 
 def buildx_floor(peer_wall: float, peer_idle: float, checks_busy: float, cores: int) -> float:
@@ -69,15 +71,14 @@ def by_hand_ratio(harness: float, buildx: float, by_hand: float) -> float:
     return harness / (buildx + by_hand)
 
 
-def pair_ratios(pair: dict[str, Any]) -> dict[str, float]:
+def pair_ratios(pair: Pair) -> dict[str, float]:
     """One pair's ratios: harness / floor, harness / plain buildx and ``by_hand_ratio``,
     each only where the pair has what it needs (no floor off Linux, say)."""
-    harness, buildx = float(pair["harness"]), float(pair["buildx"])
-    found = {"buildx_ratio": round(harness / buildx, 3)}
-    if pair.get("floor"):
-        found["floor_ratio"] = round(harness / float(pair["floor"]), 3)
-    if pair.get("by_hand") is not None:
-        found["by_hand_ratio"] = round(by_hand_ratio(harness, buildx, float(pair["by_hand"])), 3)
+    found = {"buildx_ratio": round(pair.harness / pair.buildx, 3)}
+    if pair.floor:
+        found["floor_ratio"] = round(pair.harness / pair.floor, 3)
+    if pair.by_hand is not None:
+        found["by_hand_ratio"] = round(by_hand_ratio(pair.harness, pair.buildx, pair.by_hand), 3)
     return found
 
 
@@ -89,7 +90,7 @@ def spread(values: Sequence[float]) -> dict[str, float]:
             "max": round(max(values), 3)}
 
 
-def summary(pairs: Sequence[dict[str, Any]]) -> dict[str, float]:
+def summary(pairs: Sequence[Pair]) -> dict[str, float]:
     """Each ratio's median over the pairs and its spread, as ``floor_ratio_median``,
     ``floor_ratio_min``, ``floor_ratio_max`` and so on (a ratio no pair has is left out),
     and the median seconds of each side."""
@@ -100,28 +101,26 @@ def summary(pairs: Sequence[dict[str, Any]]) -> dict[str, float]:
         if values:
             found.update({f"{name}_{k}": v for k, v in spread(values).items()})
     for side in ("harness", "buildx", "floor", "by_hand"):
-        values = [float(p[side]) for p in pairs if p.get(side) is not None]
+        values = [v for p in pairs if (v := getattr(p, side)) is not None]
         if values:
             found[f"{side}_median"] = round(statistics.median(values), 1)
     return found
 
 
-def shown(figures: dict[str, Any], name: str) -> str:
+def shown(figures: Mapping[str, float | None], name: str) -> str:
     """A ratio as its median and spread (``1.031 (1.012-1.050)``), or one draw as itself."""
     if f"{name}_median" not in figures:
         return "-"
-    low, high = figures[f"{name}_min"], figures[f"{name}_max"]
-    median = f"{figures[f'{name}_median']:.3f}"
+    low, high = figures[f"{name}_min"] or 0.0, figures[f"{name}_max"] or 0.0
+    median = f"{figures[f'{name}_median'] or 0.0:.3f}"
     return median if low == high else f"{median} ({low:.3f}-{high:.3f})"
 
 
-def render(r: dict[str, Any]) -> list[str]:
+def render(pairs: Sequence[Pair]) -> list[str]:
     """The pairs, one line each, then each ratio's median and spread."""
-    pairs = r.get("pairs") or []
     lines = [f"{'  pair ' + str(n) + ': harness / plain buildx / floor / by hand':<44} "
-             f"{p['harness']:.1f} / {p['buildx']:.1f} / "
-             f"{p['floor'] if p.get('floor') else '-'} / "
-             f"{p['by_hand'] if p.get('by_hand') is not None else '-'} s"
+             f"{p.harness:.1f} / {p.buildx:.1f} / {p.floor if p.floor else '-'} / "
+             f"{p.by_hand if p.by_hand is not None else '-'} s"
              for n, p in enumerate(pairs, 1)]
     if pairs:
         got = summary(pairs)
@@ -132,17 +131,17 @@ def render(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_cpu(r: dict[str, Any]) -> list[str]:
+def render_cpu(cpu: CpuRuns, peer: FirstPeer | None) -> list[str]:
     """The machine's CPU over the timed runs, and the floor it sets under the cold ratio."""
-    cpu, lines = r.get("cpu") or {}, []
-    for key, shown in (("side_by_side", "side by side"), ("buildx_peer", "plain buildx"),
-                       ("warm_asked", "checks (every image asked again)")):
-        if cpu.get(key):
-            lines.append(f"{'  CPU, ' + shown + ': busy / idle':<44} "
-                         f"{cpu[key]['busy']:>8.0f} / {cpu[key]['idle']:.0f} core-s")
-    if r.get("buildx_floor") and r.get("buildx_peer"):
-        floor = r["buildx_floor"]
-        ratio = floor / r["buildx_peer"]
+    lines = []
+    for used, said in ((cpu.side_by_side, "side by side"), (cpu.buildx_peer, "plain buildx"),
+                       (cpu.warm_asked, "checks (every image asked again)")):
+        if used:
+            lines.append(f"{'  CPU, ' + said + ': busy / idle':<44} "
+                         f"{used.busy:>8.0f} / {used.idle:.0f} core-s")
+    if peer and peer.buildx_floor and peer.buildx_peer:
+        floor = peer.buildx_floor
+        ratio = floor / peer.buildx_peer
         lines.append(f"{'  floor: plain buildx + checks beyond its idle':<44} "
                      f"{floor:>9.1f}s  ratio {ratio:.3f}")
         if ratio > TARGET_BUILDX_RATIO:
@@ -152,10 +151,9 @@ def render_cpu(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_fetch(r: dict[str, Any]) -> list[str]:
+def render_fetch(fetch: AptFetch | None) -> list[str]:
     """apt's fetch seconds in each side's build of each platform (emulated CPU and network)."""
-    fetch = r.get("apt_fetch") or {}
-    ours, peer = fetch.get("harness", {}), fetch.get("buildx_peer", {})
+    ours, peer = (fetch.harness, fetch.buildx_peer) if fetch else ({}, {})
     return [f"{'  apt fetches ' + p + ', harness / plain buildx':<44} "
             f"{ours.get(p, '-'):>5} / {peer.get(p, '-')} s" for p in sorted({*ours, *peer})]
 
@@ -207,7 +205,7 @@ def run_by_hand(images: dict[str, str], log: Path) -> float:
 
 
 def measure_buildx_peer(logs: Path, platforms: list[str], out: Path,
-                        by_hand: bool = False) -> dict[str, Any] | None:
+                        by_hand: bool = False) -> Peer | None:
     """Plain `docker buildx build --load` of every platform at once, each with the command
     line the harness logged for it (its tag changed, no cache), each one's output in ``out``:
     the wall time, when each platform's build ended (seconds from the start, to set beside
@@ -241,17 +239,16 @@ def measure_buildx_peer(logs: Path, platforms: list[str], out: Path,
             time.sleep(0.2)
     failed = [proc.args for proc in procs.values() if proc.returncode != 0]
     wall = time.monotonic() - start
-    got: dict[str, Any] = {"wall": round(wall, 1), "ends": ends, "cpu": cpu.to_dict(),
-                           "fetch": fetch_seconds(out, platforms)}
+    got = Peer(round(wall, 1), ends, cpu.record(), fetch_seconds(out, platforms))
     try:
         if failed:
             raise SystemExit(f"bench: plain buildx failed: {failed}")
         print(f"bench: plain docker buildx build --load of {len(platforms)} at once: "
               f"{wall:.1f} s", flush=True)
         if by_hand:
-            got["by_hand"] = round(run_by_hand(tags, out / "by-hand.log"), 1)
+            got = dataclasses.replace(got, by_hand=round(run_by_hand(tags, out / "by-hand.log"), 1))
             print(f"bench: the checks by hand of the {len(platforms)} images, one after "
-                  f"another: {got['by_hand']:.1f} s", flush=True)
+                  f"another: {got.by_hand:.1f} s", flush=True)
     finally:
         subprocess.run(["docker", "rmi", *tags.values()], capture_output=True, check=False)
     return got

@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 import sys
-from typing import Any
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.commands import bench, bench_pairs
+from devtools import bench, bench_pairs
+from devtools.bench_record import AptFetch, BenchRun, FirstPeer, Pair
+from harness.core import options
 from harness.core.errors import UsageError
+from tests.factories import bench_run
 
 # Two pairs of a run on this machine's figures (harness, plain buildx, floor, by hand).
-PAIRS = [{"harness": 240.0, "buildx": 220.0, "floor": 230.0, "by_hand": 20.0},
-         {"harness": 250.0, "buildx": 200.0, "floor": 210.0, "by_hand": 30.0}]
+PAIRS = [Pair(harness=240.0, buildx=220.0, floor=230.0, by_hand=20.0),
+         Pair(harness=250.0, buildx=200.0, floor=210.0, by_hand=30.0)]
 
 
 def test_by_hand_ratio_sets_the_harness_against_plain_buildx_plus_the_checks_by_hand() -> None:
@@ -33,8 +38,7 @@ def test_each_pair_has_its_floor_ratio_its_buildx_ratio_and_its_by_hand_ratio() 
 
 def test_a_pair_without_a_floor_has_no_floor_ratio() -> None:
     """Off Linux there are no CPU counters, so no floor: not a ratio to zero."""
-    got = bench_pairs.pair_ratios({"harness": 240.0, "buildx": 220.0, "floor": None,
-                                   "by_hand": 20.0})
+    got = bench_pairs.pair_ratios(Pair(harness=240.0, buildx=220.0, floor=None, by_hand=20.0))
     assert "floor_ratio" not in got and got["by_hand_ratio"] == 1.0
 
 
@@ -50,7 +54,7 @@ def test_the_run_reports_each_ratios_median_and_its_spread_as_min_and_max() -> N
 
 def test_the_median_of_three_pairs_is_the_middle_one_not_the_mean() -> None:
     """One slow draw (a slow archive for plain buildx) moves the mean, not the median."""
-    pairs = [{**PAIRS[0], "harness": h} for h in (230.0, 240.0, 460.0)]
+    pairs = [dataclasses.replace(PAIRS[0], harness=h) for h in (230.0, 240.0, 460.0)]
     got = bench_pairs.summary(pairs)
     assert got["floor_ratio_median"] == round(240 / 230, 3)
     assert got["floor_ratio_max"] == 2.0
@@ -69,12 +73,12 @@ def test_no_pairs_have_no_median() -> None:
     assert bench_pairs.summary([]) == {}
 
 
-def result(**extra: Any) -> dict[str, Any]:
-    return {"alone": {}, "side_by_side": 240.0, "warm": 8.1, "probe_seconds": {}, **extra}
+def result(pairs: list[Pair]) -> BenchRun:
+    return bench_run(FirstPeer(220.0, {}, AptFetch({}, {}), 1.091), pairs, side_by_side=240.0)
 
 
 def test_the_table_shows_every_pair_and_each_ratios_median_with_its_spread() -> None:
-    lines = bench.render(result(buildx_peer=220.0, buildx_ratio=1.091, pairs=PAIRS))
+    lines = bench.render(result(PAIRS))
     [one, two] = [line for line in lines if line.lstrip().startswith("pair ")]
     assert one.endswith("240.0 / 220.0 / 230.0 / 20.0 s")
     assert two.endswith("250.0 / 200.0 / 210.0 / 30.0 s")
@@ -87,9 +91,32 @@ def test_the_table_shows_every_pair_and_each_ratios_median_with_its_spread() -> 
 
 
 def test_one_pair_is_shown_as_its_own_figure_with_no_spread() -> None:
-    lines = bench.render(result(buildx_peer=220.0, buildx_ratio=1.091, pairs=PAIRS[:1]))
+    lines = bench.render(result(PAIRS[:1]))
     [floor] = [line for line in lines if "harness / floor, median" in line]
     assert floor.endswith(f" {240 / 230:.3f}")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bad_input_to_the_bench_is_one_line_and_exit_4_through_the_harnesss_wrapper() -> None:
+    run = subprocess.run([sys.executable, "-m", "devtools.bench", "--pairs", "0"],
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    assert run.returncode == 4, run.stderr
+    assert run.stderr.startswith("bench: bad input: ") and "fix: " in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_bench_takes_the_tables_options_it_passes_on_and_no_other() -> None:
+    parser_help = subprocess.run([sys.executable, "-m", "devtools.bench", "--help"],
+                                 capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    parser_help = parser_help.split("\noptions:\n")[1]  # after the description
+    flat = re.sub(r"\s+", "", parser_help)
+    for o in options.OPTIONS:
+        offered = re.search(rf"(?<![\w-]){re.escape(o.flag)}(?![\w-])", parser_help) is not None
+        assert offered == (o.key in bench.PASSED_ON), o.flag
+        if offered:
+            assert re.sub(r"\s+", "", o.help) in flat, o.flag
 
 
 @pytest.mark.parametrize("count", ["0", "-1", "two"])
@@ -100,8 +127,8 @@ def test_a_count_of_pairs_under_one_is_bad_input_before_any_work(count: str) -> 
 
 def test_the_default_is_two_pairs_and_the_help_says_what_a_pair_is() -> None:
     parser_help = subprocess.run(
-        [sys.executable, "-m", "harness", "bench", "--help"], capture_output=True, text=True,
-        check=True).stdout
+        [sys.executable, "-m", "devtools.bench", "--help"], capture_output=True, text=True,
+        check=True, cwd=ROOT).stdout
     assert "--pairs N" in parser_help and "A B A B" in parser_help
     assert "default 2" in parser_help and "by_hand_ratio" in parser_help
     assert bench_pairs.DEFAULT_PAIRS == 2

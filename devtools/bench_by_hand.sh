@@ -3,7 +3,7 @@
 # turn asked what the seed's workflow asked (the kernel's machine, the userland's
 # architecture, the Rust toolchain) and a hello world made, built and run by cargo.
 # `nox -s bench` times this whole script as the by-hand peer, right after plain buildx has
-# built the images (harness/commands/bench_pairs.py).
+# built the images (devtools/bench_pairs.py).
 #
 # Usage: bench_by_hand.sh PLATFORM IMAGE [PLATFORM IMAGE ...]
 set -eu
