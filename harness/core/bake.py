@@ -357,3 +357,12 @@ def one_target(definition: Definition) -> BakeTarget:
     raise UsageError(f"--bake: the definition resolves to {len(definition.targets)} targets "
                      f"({names}); this version builds one target per run",
                      f"name one: --bake FILE {shown(definition.names[0])}")
+
+
+def notice(name: str, notes: Iterable[str]) -> str | None:
+    """The one line a run of target ``name`` starts with when some of it is not applied."""
+    notes = list(notes)
+    if not notes:
+        return None
+    return (f"bake: target {shown(name)}: not applied by this version: {'; '.join(notes)} "
+            "(see docs/guide/your-project.md, Bake and Compose)")

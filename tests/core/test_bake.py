@@ -1,7 +1,7 @@
 """A Bake or Compose definition as `docker buildx bake --print` prints it (harness.core.bake).
 
 The prints in tests/fixtures/bake/ were captured from the real buildx on this machine, from
-the definitions beside them (tests/machine/test_bake.py prints them again and compares).
+the definitions beside them (tests/machine/test_bake_print.py prints them again and compares).
 """
 
 from __future__ import annotations
