@@ -211,3 +211,13 @@ def test_buildx_versions() -> None:
     assert bake.parse_buildx_version("github.com/docker/buildx v0.23.0 28c90ea") == (0, 23, 0)
     assert bake.parse_buildx_version("no buildx") == ()
     assert not bake.escapes_print((0, 22, 9)) and bake.escapes_print((0, 23, 0))
+
+
+def test_a_target_without_platforms_leaves_the_runs_and_a_remote_context_is_refused() -> None:
+    assert bake.settings(bake.BakeTarget("x")) == {
+        "dockerfile": "./Dockerfile", "context": ".", "build_args": {}, "labels": {}}
+    for context in ("https://github.com/o/r.git#main", "git@github.com:o/r.git"):
+        with pytest.raises(UsageError, match="remote context"):
+            bake.settings(bake.BakeTarget("x", context=context))
+    assert bake.settings(bake.BakeTarget("x", dockerfile="/abs/Dockerfile"))["dockerfile"] \
+        == "/abs/Dockerfile"

@@ -150,3 +150,18 @@ def test_the_print_runs_in_the_runs_docker_context(tmp_path: Path) -> None:
     assert reader.environment(None)["DOCKER_HOST"] == "unix:///nonexistent/docker.sock"
     assert load(project(tmp_path), bake=["docker-bake.hcl", "app"],
                 docker_context="other").bake_target == "app"
+
+
+@pytest.mark.parametrize("preflight", [[], ["--no-preflight"]], ids=["preflight", "plugin"])
+def test_no_docker_cli_is_the_machines_in_one_line(tmp_path: Path, preflight: list[str]) -> None:
+    """Without the docker CLI nothing can read the definition: this machine's, 69, one line
+    (pytest's configure used to end in INTERNALERROR, exit 3)."""
+    project(tmp_path)
+    (tmp_path / "bin").mkdir()
+    done = subprocess.run([sys.executable, "-m", "harness", "build", *preflight, "-n", "0",
+                           "--bake", "docker-bake.hcl", "app"], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=120, check=False,
+                          env={"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path)})
+    assert done.returncode == Exit.CANNOT_CHECK, done.stdout + done.stderr
+    assert "--bake: the docker CLI is not installed" in done.stdout + done.stderr
+    assert "INTERNALERROR" not in done.stdout + done.stderr
