@@ -326,10 +326,10 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
              for k, v in overrides.items() if v not in (None, [], ())}
     # A bake target's settings are the project's, over [tool.harness]; options given win.
     target, baked = _bake(root, given.get("bake") or settings.get("bake"), given, settings)
-    if "dockerfile" in given and "context" not in given:
-        settings.pop("context", None)  # another Dockerfile: its own directory is the context
     for key, pairs in baked.items():
         settings[key] = {**settings.get(key, {}), **pairs} if isinstance(pairs, dict) else pairs
+    if "dockerfile" in given and "context" not in given:
+        settings.pop("context", None)  # another Dockerfile: its own directory is the context
     for key, pairs in given.items():
         # KEY=VALUE options (build args, labels, engines) win key by key, as `docker compose
         # build --build-arg` over the compose file: `--build-arg VERSION=2` must not drop the

@@ -165,3 +165,12 @@ def test_no_docker_cli_is_the_machines_in_one_line(tmp_path: Path, preflight: li
     assert done.returncode == Exit.CANNOT_CHECK, done.stdout + done.stderr
     assert "--bake: the docker CLI is not installed" in done.stdout + done.stderr
     assert "INTERNALERROR" not in done.stdout + done.stderr
+
+
+def test_a_dockerfile_given_over_a_target_builds_in_its_own_directory(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    cfg = load(project(tmp_path), bake=["docker-bake.hcl", "app"],
+               dockerfile=str(tmp_path / "other" / "Dockerfile"))
+    # as --dockerfile over [tool.harness]: the Dockerfile's directory, not the target's context
+    assert (cfg.dockerfile, cfg.context) == (tmp_path / "other" / "Dockerfile",
+                                             tmp_path / "other")
