@@ -150,7 +150,7 @@ def _spec(item: Any, where: str, first: str = "type") -> str:
     if isinstance(item, dict) and all(isinstance(k, str) for k in item):
         keys = sorted(item, key=lambda k: (k != first, k))
         return ",".join(_csv(f"{k}={_scalar(item[k], where)}") for k in keys)
-    raise BadDefinition(f"bake: {where} holds {shown(repr(item))}, neither text nor an object",
+    raise BadDefinition(f"--bake: {where} holds {shown(repr(item))}, neither text nor an object",
                         "print the definition with `docker buildx bake --print` and fix it")
 
 
@@ -161,7 +161,7 @@ def _scalar(value: Any, where: str) -> str:
         return str(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ",".join(value)  # an ssh key's paths
-    raise BadDefinition(f"bake: {where} holds {shown(repr(value))}",
+    raise BadDefinition(f"--bake: {where} holds {shown(repr(value))}",
                         "print the definition with `docker buildx bake --print` and fix it")
 
 
@@ -176,7 +176,7 @@ def _strings(value: Any, where: str, item: Callable[[Any, str], str] = _spec) ->
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise BadDefinition(f"bake: {where} is not a list", "fix it in the definition")
+        raise BadDefinition(f"--bake: {where} is not a list", "fix it in the definition")
     return tuple(item(v, where) for v in value)
 
 
@@ -186,7 +186,7 @@ def _mapping(value: Any, where: str, escaped: bool) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise BadDefinition(f"bake: {where} is not an object", "fix it in the definition")
+        raise BadDefinition(f"--bake: {where} is not an object", "fix it in the definition")
     return {str(k): unescape(_scalar(v, where)) if escaped else _scalar(v, where)
             for k, v in value.items() if v is not None}
 
@@ -194,21 +194,21 @@ def _mapping(value: Any, where: str, escaped: bool) -> dict[str, str]:
 def _text(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise BadDefinition(f"bake: {where} is {shown(repr(value))}, not text",
+    raise BadDefinition(f"--bake: {where} is {shown(repr(value))}, not text",
                         "fix it in the definition")
 
 
 def _flag(value: Any, where: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise BadDefinition(f"bake: {where} is {shown(repr(value))}, not true or false",
+    raise BadDefinition(f"--bake: {where} is {shown(repr(value))}, not true or false",
                         "fix it in the definition")
 
 
 def read_target(name: str, body: Any, escaped: bool = False) -> BakeTarget:
     """One target of the print's ``target`` object."""
     if not isinstance(body, dict):
-        raise BadDefinition(f"bake: target {shown(name)} is not an object",
+        raise BadDefinition(f"--bake: target {shown(name)} is not an object",
                             "fix it in the definition")
     w = f"target {shown(name)}:"
     inline = _text(body.get("dockerfile-inline"), f"{w} dockerfile-inline")
@@ -242,12 +242,12 @@ def read_print(doc: Any, escaped: bool = False) -> Definition:
     """The definition of a print: the ``default`` group (what was asked for: buildx puts
     the named targets and groups there) expanded through the groups, each target once."""
     if not isinstance(doc, dict) or not isinstance(doc.get("target", {}), dict):
-        raise BadDefinition("bake: `docker buildx bake --print` printed no definition",
+        raise BadDefinition("--bake: `docker buildx bake --print` printed no definition",
                             "run `docker buildx bake --print` and fix what it says")
     raw_groups = doc.get("group", {})
     raw_groups = {} if raw_groups is None else raw_groups
     if not isinstance(raw_groups, dict):
-        raise BadDefinition("bake: the print's group is not an object",
+        raise BadDefinition("--bake: the print's group is not an object",
                             "fix the groups in the definition")
     groups = {str(g): _strings((v or {}).get("targets") if isinstance(v, dict) else v,
                                f"group {shown(str(g))}: targets")
@@ -364,5 +364,5 @@ def notice(name: str, notes: Iterable[str]) -> str | None:
     notes = list(notes)
     if not notes:
         return None
-    return (f"bake: target {shown(name)}: not applied by this version: {'; '.join(notes)} "
+    return (f"--bake: target {shown(name)}: not applied by this version: {'; '.join(notes)} "
             "(see docs/guide/your-project.md, Bake and Compose)")
