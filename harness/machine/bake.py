@@ -10,11 +10,14 @@ error of one line, buildx's own message (bounded and escaped), before any work.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from harness.core import bake, jsondoc, sinks
 from harness.core.errors import CannotCheck, UsageError
@@ -61,6 +64,22 @@ def version(env: dict[str, str] | None = None) -> tuple[int, ...]:
     return bake.parse_buildx_version(out.stdout[:1000])
 
 
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], out: IO[bytes], err: IO[bytes],
+         timeout: float) -> int:
+    """The print's exit status; past ``timeout`` (or on Ctrl-C) the docker CLI and the
+    buildx plugin it started are killed together, as one process group: killing the CLI
+    alone would leave the plugin behind."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def print_command(files: Sequence[str], names: Sequence[str]) -> list[str]:
     return ["docker", "buildx", "bake", "--print",
             *[a for f in files for a in ("-f", f)], "--", *names] if names else [
@@ -74,8 +93,9 @@ def read(root: Path, files: Sequence[str], names: Sequence[str],
     reads it there (contexts are relative to it)."""
     for f in files:
         path = Path(f) if Path(f).is_absolute() else root / f
-        if not path.is_file():
-            raise UsageError(f"--bake: no file {sinks.terminal(f, bake.SHOWN)}",
+        if not path.is_file():  # a FIFO would keep buildx waiting for a writer
+            what = "is not a regular file" if os.path.lexists(path) else "is not there"
+            raise UsageError(f"--bake: the file {sinks.terminal(f, bake.SHOWN)} {what}",
                              "name a Bake or Compose file: --bake FILE [TARGET…]")
     env = environment(docker_context)
     cmd = print_command(files, names)
@@ -83,9 +103,7 @@ def read(root: Path, files: Sequence[str], names: Sequence[str],
         out, err = Path(tmp) / "out", Path(tmp) / "err"
         try:
             with out.open("wb") as o, err.open("wb") as e:
-                code = subprocess.run(cmd, cwd=root, env=env, stdout=o, stderr=e,
-                                      stdin=subprocess.DEVNULL, timeout=timeout,
-                                      check=False).returncode
+                code = _run(cmd, root, env, o, e, timeout)
         except FileNotFoundError:
             raise CannotCheck("--bake: the docker CLI is not installed",
                               "install docker.io (or docker-ce-cli) and docker-buildx") from None
@@ -105,8 +123,8 @@ def read(root: Path, files: Sequence[str], names: Sequence[str],
     try:
         doc = jsondoc.parse(data, max_bytes=bake.PRINT_LIMIT)
     except ValueError as exc:
-        raise bake.BadDefinition(f"--bake: `docker buildx bake --print` printed no JSON "
-                                 f"({sinks.terminal(str(exc), bake.SHOWN)})",
+        raise bake.BadDefinition(f"--bake: `docker buildx bake --print` printed no definition "
+                                 f"the harness reads ({sinks.terminal(str(exc), bake.SHOWN)})",
                                  "run it by hand and fix what it says") from None
     return bake.read_print(doc, escaped=bake.escapes_print(version(env)))
 

@@ -8,6 +8,7 @@ no `engine` tests; where the docker CLI is not installed they cannot run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.core import bake
-from harness.core.errors import UsageError
+from harness.core.errors import CannotCheck, UsageError
 from harness.core.outcomes import Exit
 from harness.machine import bake as reader
 from harness.machine.config import load
@@ -107,7 +108,7 @@ def test_a_definition_buildx_rejects_is_its_own_message_in_one_line(tmp_path: Pa
     assert "docker-bake.hcl" in caught.value.message and "\n" not in caught.value.message
     with pytest.raises(bake.BadDefinition, match="failed to find target nosuch"):
         load(project(tmp_path), bake=["docker-bake.hcl", "nosuch"])
-    with pytest.raises(UsageError, match=r"no file missing\.hcl"):
+    with pytest.raises(UsageError, match=r"the file missing\.hcl is not there"):
         load(project(tmp_path), bake=["missing.hcl", "app"])
 
 
@@ -174,3 +175,25 @@ def test_a_dockerfile_given_over_a_target_builds_in_its_own_directory(tmp_path: 
     # as --dockerfile over [tool.harness]: the Dockerfile's directory, not the target's context
     assert (cfg.dockerfile, cfg.context) == (tmp_path / "other" / "Dockerfile",
                                              tmp_path / "other")
+
+
+def test_a_print_over_its_bounds_is_one_line(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path)
+    monkeypatch.setattr(bake, "PRINT_LIMIT", 100)  # the print of ONE is some 600 bytes
+    with pytest.raises(bake.BadDefinition, match=r"printed no definition the harness reads "
+                                                 r"\(more than 100 bytes\)"):
+        reader.read(tmp_path, ["docker-bake.hcl"], ["app"])
+
+
+def test_a_print_past_its_time_limit_is_the_machines(tmp_path: Path) -> None:
+    project(tmp_path)
+    with pytest.raises(CannotCheck, match="took more than 0 s"):
+        reader.read(tmp_path, ["docker-bake.hcl"], ["app"], timeout=0.001)
+
+
+def test_a_fifo_named_as_the_definition_is_refused_not_waited_on(tmp_path: Path) -> None:
+    project(tmp_path)
+    os.mkfifo(tmp_path / "fifo.hcl")  # buildx would wait for a writer without end
+    with pytest.raises(UsageError, match=r"the file fifo\.hcl is not a regular file"):
+        reader.read(tmp_path, ["fifo.hcl"], ["app"], timeout=30)
