@@ -47,6 +47,7 @@ class Option:
     parse: Callable[[Any], Any] | None = None
     field: str = ""  # the HarnessConfig field, where it is not the key
     config: bool = True  # False: the command's own (publish, merge, matrix), not the run's
+    nargs: str | None = None  # "+": the flag takes several words (--bake FILE TARGET)
 
     @property
     def toml_key(self) -> str:
@@ -185,6 +186,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("secrets", "--secret", "lines", (),
            "a BuildKit build secret, as buildx takes it: id=NAME,src=PATH or id=NAME,env=VAR "
            "(repeatable; its value reaches no log, report or provenance)", RUN, "SPEC"),
+    Option("bake", "--bake", "lines", (),
+           "build a target of a Bake or Compose definition, as `docker buildx bake -f FILE… "
+           "TARGET…` resolves it (--print): its files, then the target or group (default: "
+           "the default group); the target's dockerfile, context, platforms, args, stage, "
+           "labels, secrets and cache are the run's, options given override them",
+           RUN | {"preflight"}, "FILE", nargs="+"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
     Option("image", "--image", "str", None,
@@ -317,6 +324,8 @@ def _add(add: AddOption, option: Option, dest: str) -> None:
     kw: dict[str, Any] = {"dest": dest, "help": option.help}
     if option.kind == "bool":
         kw.update(action="store_true", default=None)
+    elif option.nargs:  # --bake FILE… TARGET…: words up to the next flag, as buildx's
+        kw.update(action="extend", nargs=option.nargs, default=[], metavar=option.metavar)
     elif option.kind in ("list", "lines", "args"):
         kw.update(action="append", default=[], metavar=option.metavar)
     else:

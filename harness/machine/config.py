@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.core import dockerfile as dockerfile_text
 from harness.core import options, service, sources, structure, usercheck
+from harness.core.bake import BakeTarget, not_honoured
 from harness.core.engine_url import builder_name
 from harness.core.errors import UsageError
 from harness.core.options import BUILDERS, QUIRK_POLICIES
@@ -22,6 +23,7 @@ from harness.core.platforms import Platform
 from harness.core.reference import IMAGE_NAME
 from harness.core.secrets import Secret, parse_secret
 from harness.core.structure import StructureFile
+from harness.machine import bake as bake_reader
 from harness.machine import files
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
@@ -88,6 +90,9 @@ class HarnessConfig:
     cache: str | None = opt("cache")  # HOST/REPO of every platform's build cache
     cache_from: tuple[str, ...] = opt("cache_from")
     cache_to: tuple[str, ...] = opt("cache_to")
+    bake: tuple[str, ...] = opt("bake")  # --bake FILE… TARGET…, as given
+    bake_target: str | None = None  # the definition's one target, read by buildx
+    bake_notes: tuple[str, ...] = ()  # what of the target this version's run does not apply
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -319,6 +324,10 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
                 for k, v in _options_of(section).items()}
     given = {k: options.BY_KEY[k].convert(v, "command line")
              for k, v in overrides.items() if v not in (None, [], ())}
+    # A bake target's settings are the project's, over [tool.harness]; options given win.
+    target, baked = _bake(root, given.get("bake") or settings.get("bake"), given, settings)
+    for key, pairs in baked.items():
+        settings[key] = {**settings.get(key, {}), **pairs} if isinstance(pairs, dict) else pairs
     if "dockerfile" in given and "context" not in given:
         settings.pop("context", None)  # another Dockerfile: its own directory is the context
     for key, pairs in given.items():
@@ -348,7 +357,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         dockerfile=dockerfile,
         context=path("context", str(dockerfile.parent)),
         report_dir=path("report_dir", options.BY_KEY["report_dir"].default),
-        image=str(value("image") or "harness/" + _image_name(dockerfile)),
+        image=str(value("image") or "harness/" + _image_name(dockerfile, target)),
         check_dirs=tuple(path_of(d) for d in value("check_dirs")),
         structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
         services=fields["services"] or read_services(section),
@@ -361,6 +370,9 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
                          "name in --index-platforms every platform the index must hold")
     cfg = HarnessConfig(root=root, checks=checks, report_dir_given="report_dir" in settings,
                         image_given=bool(value("image")), **fields)
+    if target is not None:
+        cfg.bake_target = target.name
+        cfg.bake_notes = tuple(not_honoured(target))
     if (cfg.cache or cfg.cache_from or cfg.cache_to) and cfg.builder == "classic":
         raise UsageError("--cache, --cache-from and --cache-to need BuildKit",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
@@ -391,7 +403,17 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
     return tuple(found)
 
 
-def _image_name(dockerfile: Path) -> str:
-    # Dockerfile.rust -> rust; Dockerfile -> image
-    suffix = dockerfile.name.partition(".")[2]
+def _bake(root: Path, items: Any, given: dict[str, Any],
+          settings: dict[str, Any]) -> tuple[BakeTarget | None, dict[str, object]]:
+    """``--bake``'s one target and its settings ({} without --bake), read in the run's
+    docker context."""
+    if not items:
+        return None, {}
+    return bake_reader.resolve(root, items, given.get("docker_context")
+                               or settings.get("docker_context"))
+
+
+def _image_name(dockerfile: Path, target: BakeTarget | None = None) -> str:
+    # a bake target: its name; Dockerfile.rust -> rust; Dockerfile -> image
+    suffix = target.name if target is not None else dockerfile.name.partition(".")[2]
     return re.sub(r"[^a-z0-9._-]", "-", suffix.lower()) or "image"

@@ -11,7 +11,7 @@ import pytest
 from harness.containers import engine
 from harness.core import options
 from harness.core.engine_url import builder_name
-from harness.core.errors import UsageError
+from harness.core.errors import HarnessError, UsageError
 from harness.machine import config as harness_config
 from harness.machine.config import HarnessConfig
 
@@ -49,5 +49,7 @@ def load(config: pytest.Config) -> HarnessConfig:
             engine.named_builder(named)  # an unknown builder too
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    except HarnessError as exc:  # the machine's (--bake without buildx): its status, one line
+        pytest.exit(str(exc), returncode=int(exc.exit_status))
     config.stash[_LOADED] = cfg
     return cfg

@@ -27,7 +27,7 @@ from harness.containers.pipeline import (
     saved_results,
     was_interrupted,
 )
-from harness.core import attest, sameness
+from harness.core import attest, bake, sameness
 from harness.core.outcomes import Exit, Kind, Verdict
 from harness.core.render import render_console
 from harness.core.report import Host, PlatformResult, Report, build_report
@@ -59,6 +59,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 *status_dir.glob(f"*{BUILT_SUFFIX}")]:
         old.unlink()  # a result kept from an earlier run must never count for this one
     tr = config.pluginmanager.get_plugin("terminalreporter")
+    said = bake.notice(cfg.bake_target or "", cfg.bake_notes)
+    if tr is not None and said:  # what of a bake target the run does not apply: never silent
+        tr.write_line(said)
     if tr is not None:
         printer: ProgressPrinter | LiveBoard
         if live(config):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -429,7 +430,8 @@ def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
 
 RUN_OPTIONS = [o for o in options.OPTIONS if o.config]
 # The fields that are no one option: made from several, or from sub-tables of [tool.harness].
-MADE = {"root", "report_dir_given", "image_given", "checks", "overrides"}
+MADE = {"root", "report_dir_given", "image_given", "checks", "overrides",
+        "bake_target", "bake_notes"}  # made from --bake's target, as buildx reads it
 
 
 def _plain(value: object) -> object:
@@ -469,7 +471,12 @@ KIND_SAMPLES: dict[str, object] = {
 SAMPLES: dict[str, object] = {
     "platforms": ["linux/arm64"], "require": ["rustc"], "image": "harness/other",
     "engines": {"linux/arm64": "tcp://arm-box:2376"}, "cache": "localhost:5000/cache",
-    "secrets": ["id=token,src=token.txt"], "structure_tests": ["cst.yaml"]}
+    "secrets": ["id=token,src=token.txt"], "structure_tests": ["cst.yaml"],
+    "bake": ["docker-bake.hcl"]}
+# `--bake` is read by the docker CLI's buildx plugin (no engine needed): where neither is
+# installed, its case cannot run.
+NEEDS_BUILDX = pytest.mark.skipif(shutil.which("docker") is None, reason="--bake runs "
+                                  "`docker buildx bake --print`")
 
 
 def _sample(option: options.Option) -> object:
@@ -494,7 +501,8 @@ def _command_line(value: object) -> object:
     return value if isinstance(value, (bool, list)) else str(value)
 
 
-@pytest.mark.parametrize("option", [o for o in RUN_OPTIONS if o.in_pyproject],
+@pytest.mark.parametrize("option", [pytest.param(o, marks=NEEDS_BUILDX) if o.key == "bake"
+                                    else o for o in RUN_OPTIONS if o.in_pyproject],
                          ids=lambda o: o.key)
 def test_every_pyproject_key_is_read_into_its_field_as_its_flag_is(
         tmp_path: Path, option: options.Option) -> None:
@@ -503,6 +511,7 @@ def test_every_pyproject_key_is_read_into_its_field_as_its_flag_is(
     (tmp_path / "token.txt").write_text("secret")
     (tmp_path / "cst.yaml").write_text(
         "schemaVersion: '2.0.0'\nfileExistenceTests:\n- name: x\n  path: /x\n")
+    (tmp_path / "docker-bake.hcl").write_text('target "default" {}\n')
     pyproject = tmp_path / "pyproject.toml"
     sample = _sample(option)
     pyproject.write_text("[tool.harness]\n")

@@ -1,0 +1,124 @@
+"""One target of a Bake definition built and checked end to end: `multiarch-harness build
+--bake FILE TARGET`, the target's dockerfile, context, stage, args and labels the run's, on a
+tiny base the target's args name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+
+from harness.core.outcomes import Exit
+from tests.helpers import TINY, run_harness
+
+# The target's secret is tested by a RUN step of the stage it builds (the compose case, which
+# names no secret, builds it without the mount).
+SECRET_STEP = 'RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = s3cret && '
+DOCKERFILE = f"""\
+ARG BASE_IMAGE
+FROM ${{BASE_IMAGE}} AS final
+ARG GREETING=unset
+LABEL org.example.greeting=$GREETING
+{SECRET_STEP}echo "$GREETING" > /greeting
+FROM ${{BASE_IMAGE}} AS other
+LABEL org.example.greeting=wrong-stage
+"""
+BAKE = f"""\
+target "docker-metadata-action" {{}}
+group "default" {{
+  targets = ["greeter", "other"]
+}}
+target "greeter" {{
+  inherits = ["docker-metadata-action"]
+  context = "src"
+  dockerfile = "greeter.Dockerfile"
+  target = "final"
+  platforms = ["linux/x86_64", "linux/arm64/v8"]
+  args = {{ BASE_IMAGE = "{TINY}", GREETING = "hello-from-bake" }}
+  labels = {{ "org.example.target" = "greeter" }}
+  secret = ["id=token,src=token.txt"]
+  annotations = ["index:org.opencontainers.image.title=greeter"]
+}}
+target "other" {{
+  inherits = ["greeter"]
+  target = "other"
+}}
+"""
+
+
+def test_one_bake_target_is_built_and_checked_with_its_own_settings(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    tiny_base("linux/amd64")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "greeter.Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "docker-bake.hcl").write_text(BAKE)
+    (tmp_path / "token.txt").write_text("s3cret")  # the target's secret: the RUN step tests it
+    reports = tmp_path / "reports"
+    run = run_harness("--bake", "docker-bake.hcl", "greeter", "--platform", "linux/amd64",
+                      f"--report-dir={reports}", "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    # What of the target this version does not apply is said, in one line, at the start.
+    assert ("--bake: target greeter: not applied by this version: annotations (see "
+            "docs/guide/your-project.md, Bake and Compose)") in run.stdout.splitlines()
+    data = json.loads((reports / "report.json").read_text())
+    # --platform overrides the target's two platforms, as an option given always does.
+    assert [p["platform"] for p in data["platforms"]] == ["linux/amd64"]
+    entry = data["platforms"][0]
+    assert entry["verdict"] == "pass"
+    assert entry["image"]["tag"].startswith("harness/greeter:linux-amd64-")  # the target's
+    labels = docker_client.images.get(entry["image"]["id"]).labels
+    # The target's args reached its stage (not the other's), and its labels the image.
+    assert labels["org.example.greeting"] == "hello-from-bake"
+    assert labels["org.example.target"] == "greeter"
+
+
+COMPOSE = f"""\
+services:
+  web:
+    build:
+      context: ./app
+      dockerfile: web.Dockerfile
+      target: final
+      args:
+        BASE_IMAGE: "{TINY}"
+        GREETING: hello-from-compose
+      x-bake:
+        platforms: ["linux/x86-64", "linux/arm64/v8"]
+  db:
+    image: postgres:16
+"""
+
+
+def test_a_compose_service_goes_through_the_same_reader_and_run(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    tiny_base("linux/amd64")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "web.Dockerfile").write_text(DOCKERFILE.replace(SECRET_STEP, "RUN "))
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    reports = tmp_path / "reports"
+    # one xdist worker: it reads the definition again, as the controller did
+    run = run_harness("--bake", "compose.yaml", "--platform=linux/amd64", "-n", "1",
+                      f"--report-dir={reports}", "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    entry = json.loads((reports / "report.json").read_text())["platforms"][0]
+    assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")
+    assert entry["image"]["tag"].startswith("harness/web:linux-amd64-")
+    labels = docker_client.images.get(entry["image"]["id"]).labels
+    assert labels["org.example.greeting"] == "hello-from-compose"
+
+
+def test_a_definition_of_two_targets_is_refused_naming_them(tmp_path: Path) -> None:
+    (tmp_path / "docker-bake.hcl").write_text(BAKE)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "greeter.Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "token.txt").write_text("s3cret")
+    run = run_harness("--bake", "docker-bake.hcl", f"--report-dir={tmp_path / 'r'}",
+                      cwd=tmp_path, timeout=120)
+    assert run.returncode == Exit.USAGE, run.stdout + run.stderr
+    assert ("--bake: the definition resolves to 2 targets (greeter, other); this version "
+            "builds one target per run") in run.stdout + run.stderr
+    assert "--bake FILE greeter" in run.stdout + run.stderr
