@@ -29,11 +29,11 @@ from harness.containers import bases, build, engine, image_layers, probes, pull,
 from harness.containers.build import Builder
 from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
-from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # results, junit.xml
+from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # tests
 from harness.core.diagnosis import INTERRUPTIONS
 from harness.core.errors import BuildFailed, HarnessError, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
+from harness.core.outcomes import Kind, RunKind, RunMode
 from harness.core.platforms import Platform
 from harness.core.report import (
     BuildInfo,
@@ -43,7 +43,8 @@ from harness.core.report import (
     PlatformResult,
     ProbeTimes,
 )
-from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
+from harness.core.verdicts import Finding, Judgement, interrupted, judge, settle, with_user_tests
+from harness.core.verdicts import was_interrupted as was_interrupted  # tests
 from harness.distribution import publish
 from harness.distribution.registry import MANIFESTS, Registry, unanswered
 from harness.machine import emulators, files, runs, slots
@@ -111,19 +112,15 @@ def compose(built: Built, checked: Checked | None) -> PlatformResult:
     if checked is not None:
         result.phases += checked.phases
     if built.finding is not None:
-        result.findings, result.verdict = [built.finding], built.finding.verdict
-        return result
+        return settle(result, [built.finding])
     if checked is None:
-        return result  # built, never checked (interrupted): an error without a finding
+        return settle(result, None)  # built, never checked (interrupted)
     result.observations = checked.observations
     result.times = checked.times
     result.probe_log = checked.probe_log
     if checked.finding is not None:
-        result.findings, result.verdict = [checked.finding], checked.finding.verdict
-    elif checked.judgement is not None:
-        result.findings = list(checked.judgement.findings)
-        result.verdict = checked.judgement.verdict
-    return result
+        return settle(result, [checked.finding])
+    return settle(result, None if checked.judgement is None else checked.judgement.findings)
 
 
 class Pipeline:
@@ -177,8 +174,8 @@ class Pipeline:
     def results(self) -> dict[str, PlatformResult]:
         """Each platform this process has seen, composed from its build, its check and the
         user's own pytest checks of it."""
-        return {name: _with_user_tests(compose(b, self.checked.get(name)),
-                                       self.user_tests.get(name, []))
+        return {name: with_user_tests(compose(b, self.checked.get(name)),
+                                      self.user_tests.get(name, []))
                 for name, b in self.built.items()}
 
     def record_user_test(self, platform: Platform, seen: Observation) -> None:
@@ -594,18 +591,6 @@ def _build_twice_if_qemu_crashed(builder: Builder, request: build.BuildRequest,
         return builder.build(replace(request, append_log=True), on_line=board.line)
 
 
-def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:
-    """The result with the user's pytest checks as sources of their own: a failed one makes
-    the platform fail, as a built-in check would."""
-    if not seen:
-        return result
-    result.observations = [*result.observations, *seen]
-    for one in seen:
-        result.findings.extend(judge_user_test(one))
-    result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
-    return result
-
-
 def _spans(found: list[Observation]) -> list[tuple[str, float, float]]:
     """(phase, start, end) of the hello world, the audit, the baseline-CPU run and the
     native modules' loads, where they ran."""
@@ -640,19 +625,6 @@ def _seconds(found: list[Observation], source: str) -> float:
     return float(seen.detail.get("seconds", 0.0)) if seen else 0.0
 
 
-
-
-def interrupted(stage: str) -> Finding:
-    """The finding of a stage cut short by Ctrl-C or a cancel (see was_interrupted)."""
-    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX,
-                   cause="interrupted")
-
-
-def was_interrupted(result: PlatformResult) -> bool:
-    """Whether the platform's work was cut short by an interruption: a stage's finding's
-    cause says so (never its words), or it was built and never checked."""
-    return any(f.interruption for f in result.findings) or (
-        result.verdict is Verdict.ERROR and not result.findings)
 
 
 RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.json
