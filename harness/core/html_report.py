@@ -18,8 +18,9 @@ from typing import Any
 
 from harness.core import parity, sources
 from harness.core.clock import epoch
-from harness.core.outcomes import Kind, worst
+from harness.core.outcomes import Kind
 from harness.core.sinks import html as escape
+from harness.core.verdicts import verdict_of
 
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
            "absent": "#9e9e9e", "not-applicable": "#546e7a"}
@@ -70,13 +71,12 @@ def cell_verdict(platform: dict[str, Any], source: str) -> str:
     where the source does not apply to the platform (never absent: no answer is missing)."""
     found = [Kind(f["kind"]) for f in platform.get("findings", [])
              if f.get("source") == source]
-    kinds = [k.verdict for k in found]
     seen = (platform.get("observed") or {}).get(source)
     if (seen or {}).get("kind") == Kind.NOT_APPLICABLE or \
             (found and all(k is Kind.NOT_APPLICABLE for k in found)):
         return "not-applicable"
-    if kinds:
-        return str(worst(kinds))
+    if found:
+        return str(verdict_of(found))
     if not seen:
         return "absent"
     if seen.get("kind") == "skipped":
