@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from harness.containers.build import resolve
-from harness.containers.pipeline import BUILT_SUFFIX, RESULT_SUFFIX, saved_results
+from harness.containers.stages import BUILT_SUFFIX, RESULT_SUFFIX, saved_results
 from harness.core import sameness, verdicts
 from harness.core.outcomes import Exit
 from harness.core.render import render_console
