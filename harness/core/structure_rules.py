@@ -246,3 +246,43 @@ def _license_words(path: str, text: str) -> list[str]:
     upper = text.upper()
     return [f"Invalid license for {path}, license contains {word}"
             for word in LICENSE_BLACKLIST if word in upper]
+
+
+@dataclass(frozen=True)
+class LicenseAnswer:
+    """The license files a license test reads: each named file's text, and each Debian
+    package directory's copyright file's (None: it has none)."""
+
+    files: Mapping[str, str | None] = field(default_factory=dict)
+    packages: Mapping[str, str | None] = field(default_factory=dict)
+
+
+Answer = CommandAnswer | FileAnswer | ImageConfig | LicenseAnswer
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the engine side saw of one structure test, as it saw it: judged by
+    harness.core.verdicts (through :func:`errors`), never on the engine side."""
+
+    test: structure.Test
+    answer: Answer
+    path: str = ""  # the path a file test read, its placeholders and variables filled
+    shown: str = ""  # the config file as the user named it
+
+
+def errors(seen: Seen, platform: Platform) -> list[str]:
+    """CST's errors of one test's answer (empty: it passed). Raises usercheck.Truncated or
+    PatternTimeout (usage errors) where the answer cannot be judged as given."""
+    test, answer = seen.test, seen.answer
+    if isinstance(test, CommandTest) and isinstance(answer, CommandAnswer):
+        return judge_command(test, answer, platform)
+    if isinstance(test, FileExistenceTest) and isinstance(answer, FileAnswer):
+        return judge_existence(test, answer, seen.path)
+    if isinstance(test, FileContentTest) and isinstance(answer, FileAnswer):
+        return judge_content(test, answer, seen.path, platform)
+    if isinstance(test, MetadataTest) and isinstance(answer, ImageConfig):
+        return judge_metadata(test, answer, platform)
+    if isinstance(test, structure.LicenseTest) and isinstance(answer, LicenseAnswer):
+        return judge_license(answer.files, answer.packages)
+    raise TypeError(f"a {type(answer).__name__} is no answer to a {test.kind} test")

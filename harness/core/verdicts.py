@@ -17,9 +17,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.core import extensions, origins, sameness, service, sources, structure, usercheck
+from harness.core import (
+    extensions,
+    origins,
+    sameness,
+    service,
+    sources,
+    structure,
+    structure_rules,
+    usercheck,
+)
 from harness.core.diagnosis import INTERRUPTED_FIX, INTERRUPTIONS, clean
-from harness.core.observation import UNMAPPED, Observation
+from harness.core.errors import UsageError
+from harness.core.observation import UNMAPPED, VALUE_LIMIT, Observation, test_outcome
 from harness.core.origins import Step
 from harness.core.outcomes import Exit, Kind, RunKind, RunMode, Verdict, exit_status, worst
 from harness.core.platforms import Platform
@@ -138,6 +148,12 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                             obs.fix or "see the probe log; rerun once the machine is fixed",
                             cause=obs.cause)]
         return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "", cause=obs.cause)]
+    if obs.answer is not None:
+        return _answered(platform, obs, obs.answer)
+    if src.startswith((structure.PREFIX, service.PREFIX)) and obs.error is None:
+        # Read back (a report, kept answers): its outcome was judged where it was asked.
+        return [Finding(src, Kind.INTERNAL, f"{src}: no answer to judge", "this is a bug "
+                        "of the harness: report it")]
     if obs.inapplicable:  # nothing to check on this platform: said so, never "absent"
         return [Finding(src, Kind.NOT_APPLICABLE, clean(str(
             obs.detail.get("reason") or f"not applicable to {platform.name}"), 500))]
@@ -180,8 +196,6 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _declared(platform, obs, quirk_unames(platform, host_arch, mode))
     if src.startswith(USER_TEST):
         return judge_user_test(obs)
-    if src.startswith((structure.PREFIX, service.PREFIX)):
-        return _outcome(obs)
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
@@ -304,21 +318,38 @@ def judge_user_test(obs: Observation) -> list[Finding]:
                     cause=obs.cause)]
 
 
-def _outcome(obs: Observation) -> list[Finding]:
-    """A test the harness judged itself (a structure test, a service check): passed, or its
-    errors, in the words of the tool it follows."""
-    if obs.value == "passed":
-        return []
-    errors = obs.detail.get("errors") or [obs.raw or ""]
-    more = int(obs.detail.get("error_count", len(errors))) - len(errors)
-    if obs.source.startswith(structure.PREFIX):
-        where = obs.source.removeprefix(structure.PREFIX).partition("::")[0]
-        fix = f"fix the image, or the test in {where}"
-    else:
+def _answered(platform: Platform, obs: Observation,
+              seen: structure_rules.Seen | service.Seen) -> list[Finding]:
+    """A structure test or a service check, judged from what it saw (in the words of the
+    tool it follows), its outcome recorded in ``obs`` for the reports: passed, or its
+    errors."""
+    src = obs.source
+    if isinstance(seen, service.Seen):
+        errors = service.judge(seen.check, seen.answer, platform, seen.wait)
+        extra: dict[str, Any] = {} if seen.answer.not_started else {
+            "waited": round(seen.answer.waited, 2), "http_status": seen.answer.http_status}
+        kind = "service"
         fix = ("fix the image's service (its log is in the probe log), or the check's port, "
                "path, expect, status or timeout (--service-check, [tool.harness.service])")
-    return [Finding(obs.source, Kind.MISMATCH,  # the source names the test
-                    "; ".join(errors) + (f"; and {more} more" if more > 0 else ""), fix)]
+    else:
+        try:
+            errors = structure_rules.errors(seen, platform)
+        except UsageError as exc:  # an output cut short, a pattern that never finished
+            obs.answer, obs.error, obs.kind, obs.fix = None, exc.message, Kind.USAGE, \
+                f"{exc.fix}, in {seen.shown}"
+            return [Finding(src, Kind.USAGE, obs.error, obs.fix)]
+        extra, kind = {}, seen.test.kind
+        where = src.removeprefix(structure.PREFIX).partition("::")[0]
+        fix = f"fix the image, or the test in {where}"
+    record = test_outcome(src, kind, errors, **extra)
+    obs.raw, obs.value, obs.detail, obs.output = record.raw, record.value, record.detail, \
+        record.output
+    if not errors:
+        return []
+    kept = [clean(e, VALUE_LIMIT * 4) for e in errors[:20]]
+    more = len(errors) - len(kept)
+    return [Finding(src, Kind.MISMATCH,  # the source names the test
+                    "; ".join(kept) + (f"; and {more} more" if more > 0 else ""), fix)]
 
 
 def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:

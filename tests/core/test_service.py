@@ -105,8 +105,10 @@ def test_a_services_log_reaches_a_finding_bounded_and_without_control_characters
 
 
 def test_a_failed_service_check_fails_the_platform() -> None:
-    seen = obs.test_outcome(CHECK.source, "service", ["the service exited with status 3"])
+    seen = obs.answered(CHECK.source, svc.Seen(CHECK, answer(ready=False, exited=3), 30))
     verdict = judge(ARM64, [seen], "amd64", QEMU)
+    assert verdict.findings[0].message.startswith("the service exited with status 3")
+    assert (seen.value, seen.detail["waited"]) == ("failed", 1.5)
     assert verdict.verdict == Verdict.FAIL
     assert verdict.findings[0].kind is Kind.MISMATCH
     assert "[tool.harness.service]" in verdict.findings[0].fix

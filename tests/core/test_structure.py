@@ -312,17 +312,48 @@ def test_licenses_fail_on_csts_blacklist_and_on_a_package_without_one() -> None:
 # -- the verdict ------------------------------------------------------------------------------
 
 def test_a_failed_structure_test_fails_the_platform_in_csts_words() -> None:
+    """The engine side hands over what the test saw; the judging step says CST's words,
+    and records the outcome as the reports keep it."""
     source = "cst:app.yaml::arch"
-    passed = obs.test_outcome(source, "file-content", [])
-    failed = obs.test_outcome(source, "file-content", [f"error {i}" for i in range(25)])
+    wants = cst.FileContentTest("arch", "/etc/arch", tuple(f"want{i}" for i in range(25)))
+    passed = obs.answered(source, rules.Seen(replace(wants, expected=("arm64",)),
+                                             rules.FileAnswer(content="arm64"), "/etc/arch",
+                                             "app.yaml"))
+    failed = obs.answered(source, rules.Seen(wants, rules.FileAnswer(content="x"), "/etc/arch",
+                                             "app.yaml"))
     assert judge(ARM64, [passed], "amd64", QEMU).verdict == Verdict.PASS
     verdict = judge(ARM64, [failed], "amd64", QEMU)
     assert verdict.verdict == Verdict.FAIL
     [finding] = verdict.findings
     assert finding.kind is Kind.MISMATCH and finding.source == source
-    assert finding.message.startswith("error 0; error 1;")
-    assert finding.message.endswith("error 19; and 5 more")
+    assert finding.message.startswith("Expected string 'want0' not found in file content "
+                                      "string 'x'; Expected string 'want1' not found")
+    assert finding.message.endswith("'want19' not found in file content string 'x'; and 5 more")
     assert "app.yaml" in finding.fix
+    assert (passed.value, failed.value, failed.detail["error_count"]) == ("passed", "failed", 25)
+    assert failed.to_dict()["raw"].startswith("Expected string 'want0'")
+
+
+def test_a_structure_tests_findings_come_from_its_answer_never_from_recorded_words() -> None:
+    """Known bad (issue 37): CST's errors flattened into detail["errors"] were turned back
+    into the finding. A record read back, with no answer, is judged by nothing: a harness
+    bug, never the pass or fail its words claim."""
+    source = "cst:app.yaml::arch"
+    for words in ([], ["Expected string 'arm64' not found"]):
+        [finding] = judge(ARM64, [obs.test_outcome(source, "file-content", words)], "amd64",
+                          QEMU).findings
+        assert finding.kind is Kind.INTERNAL and finding.message == f"{source}: no answer to " \
+            "judge"
+
+
+def test_a_structure_test_whose_file_was_cut_is_bad_input_named_in_its_config() -> None:
+    """Judged where the engine side used to judge it: the same usage error, the same fix."""
+    test = cst.FileContentTest("arch", "/etc/arch", ("arm64",))
+    seen = obs.answered("cst:app.yaml::arch", rules.Seen(
+        test, rules.FileAnswer(content="arm64", dropped=10), "/etc/arch", "app.yaml"))
+    [finding] = judge(ARM64, [seen], "amd64", QEMU).findings
+    assert finding.kind is Kind.USAGE and finding.fix.endswith(", in app.yaml")
+    assert seen.kind is Kind.USAGE and seen.error == finding.message
 
 
 def test_a_structure_test_the_machine_could_not_run_is_an_error_not_a_fail() -> None:
