@@ -61,7 +61,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
     try:
         with _Service(client, image, platform, log) as service:
             emulated = mode is RunKind.QEMU
-            return [_ask(service, c, platform, c.wait_seconds(emulated)) for c in checks]
+            return [_ask(service, c, c.wait_seconds(emulated)) for c in checks]
     except docker.errors.APIError as exc:  # the engine would not start it
         d = diagnose(Event(Stage.START, output=str(exc.explanation or exc),
                            platform=platform.name, mode=mode))
@@ -77,8 +77,7 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
             log.close()
 
 
-def _ask(service: _Service, check: svc.ServiceCheck, platform: Platform,
-         wait: float) -> Observation:
+def _ask(service: _Service, check: svc.ServiceCheck, wait: float) -> Observation:
     answer = service.ready(check.port, wait)
     if answer.ready:
         answer = service.get(check, answer)
