@@ -18,22 +18,28 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
 
 from harness.containers import bases, build, engine, image_layers, probes, pull, service, structure
 from harness.containers.build import Builder
+from harness.containers.stages import BUILT_SUFFIX as BUILT_SUFFIX
+from harness.containers.stages import RESULT_SUFFIX as RESULT_SUFFIX
+from harness.containers.stages import RUN_FIELD, built_file, result_file
+from harness.containers.stages import Built as Built
+from harness.containers.stages import Checked as Checked
+from harness.containers.stages import compose as compose
+from harness.containers.stages import saved_results as saved_results
 from harness.core import baseline, buildcache, overrides, sinks
 from harness.core import dockerfile as dockerfile_text
-from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # results, junit.xml
+from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # tests
 from harness.core.diagnosis import INTERRUPTIONS
-from harness.core.errors import BuildFailed, HarnessError, UsageError
+from harness.core.errors import HarnessError, UsageError
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
+from harness.core.outcomes import Kind, RunKind, RunMode
 from harness.core.platforms import Platform
 from harness.core.report import (
     BuildInfo,
@@ -43,7 +49,8 @@ from harness.core.report import (
     PlatformResult,
     ProbeTimes,
 )
-from harness.core.verdicts import Finding, Judgement, judge, judge_user_test
+from harness.core.verdicts import Finding, interrupted, judge, with_user_tests
+from harness.core.verdicts import was_interrupted as was_interrupted  # tests
 from harness.distribution import publish
 from harness.distribution.registry import MANIFESTS, Registry, unanswered
 from harness.machine import emulators, files, runs, slots
@@ -53,77 +60,6 @@ from harness.machine.progress import StatusBoard
 from harness.machine.reports import REPORT_BYTES
 
 CACHE_ANSWER = 10.0  # seconds --cache's registry has to answer, before the builds use it
-
-
-@dataclass
-class Built:
-    """What the build stage gave: an image (tag and id), or the finding that says why not."""
-
-    platform: Platform
-    error: HarnessError | None = None
-    mode: RunMode | None = None
-    image: ImageInfo | None = None
-    build: BuildInfo | None = None
-    finding: Finding | None = None
-    engine: EngineInfo | None = None
-    phases: list[Phase] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The build as a worker adopts it from the process that built it (see adopt)."""
-        error = self.error
-        return {"result": compose(self, None).to_dict(),
-                "error": None if error is None else {
-                    "message": error.message, "fix": error.fix, "kind": str(error.kind),
-                    "cause": error.cause, "log_tail": getattr(error, "log_tail", "")}}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], platform: Platform) -> Built:
-        result = PlatformResult.from_dict(data["result"])
-        error = None
-        if data.get("error"):
-            e = data["error"]
-            error = (BuildFailed(e["message"], e["fix"], e["log_tail"], kind=Kind(e["kind"]),
-                                 cause=e["cause"]) if e.get("log_tail") else
-                     HarnessError(e["message"], e["fix"], kind=Kind(e["kind"]), cause=e["cause"]))
-        return cls(platform, error=error, mode=result.run, image=result.image,
-                   build=result.build, finding=result.findings[0] if result.findings else None,
-                   engine=result.engine, phases=result.phases)
-
-
-@dataclass
-class Checked:
-    """What the probes saw and the judgement of it, or the finding that says why not."""
-
-    platform: Platform
-    judgement: Judgement | None = None
-    observations: list[Observation] = field(default_factory=list)
-    error: HarnessError | None = None
-    finding: Finding | None = None
-    times: ProbeTimes = field(default_factory=ProbeTimes)
-    probe_log: str | None = None
-    phases: list[Phase] = field(default_factory=list)
-
-
-def compose(built: Built, checked: Checked | None) -> PlatformResult:
-    """The platform's result: the build's finding if it failed, else the check's."""
-    result = PlatformResult(built.platform.name, image=built.image, build=built.build,
-                            run=built.mode, engine=built.engine, phases=list(built.phases))
-    if checked is not None:
-        result.phases += checked.phases
-    if built.finding is not None:
-        result.findings, result.verdict = [built.finding], built.finding.verdict
-        return result
-    if checked is None:
-        return result  # built, never checked (interrupted): an error without a finding
-    result.observations = checked.observations
-    result.times = checked.times
-    result.probe_log = checked.probe_log
-    if checked.finding is not None:
-        result.findings, result.verdict = [checked.finding], checked.finding.verdict
-    elif checked.judgement is not None:
-        result.findings = list(checked.judgement.findings)
-        result.verdict = checked.judgement.verdict
-    return result
 
 
 class Pipeline:
@@ -177,8 +113,8 @@ class Pipeline:
     def results(self) -> dict[str, PlatformResult]:
         """Each platform this process has seen, composed from its build, its check and the
         user's own pytest checks of it."""
-        return {name: _with_user_tests(compose(b, self.checked.get(name)),
-                                       self.user_tests.get(name, []))
+        return {name: with_user_tests(compose(b, self.checked.get(name)),
+                                      self.user_tests.get(name, []))
                 for name, b in self.built.items()}
 
     def record_user_test(self, platform: Platform, seen: Observation) -> None:
@@ -593,18 +529,6 @@ def _build_twice_if_qemu_crashed(builder: Builder, request: build.BuildRequest,
         return builder.build(replace(request, append_log=True), on_line=board.line)
 
 
-def _with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:
-    """The result with the user's pytest checks as sources of their own: a failed one makes
-    the platform fail, as a built-in check would."""
-    if not seen:
-        return result
-    result.observations = [*result.observations, *seen]
-    for one in seen:
-        result.findings.extend(judge_user_test(one))
-    result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
-    return result
-
-
 def _spans(spans: Mapping[str, probes.Span]) -> list[tuple[str, float, float]]:
     """(phase, start, end) of the hello world, the audit, the baseline-CPU run and the
     native modules' loads, where they ran."""
@@ -631,52 +555,3 @@ def _busy(spans: Mapping[str, probes.Span]) -> float:
 def _seconds(spans: Mapping[str, probes.Span], source: str) -> float:
     span = spans.get(source)
     return span.seconds if span is not None else 0.0
-
-
-
-
-def interrupted(stage: str) -> Finding:
-    """The finding of a stage cut short by Ctrl-C or a cancel (see was_interrupted)."""
-    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX,
-                   cause="interrupted")
-
-
-def was_interrupted(result: PlatformResult) -> bool:
-    """Whether the platform's work was cut short by an interruption: a stage's finding's
-    cause says so (never its words), or it was built and never checked."""
-    return any(f.interruption for f in result.findings) or (
-        result.verdict is Verdict.ERROR and not result.findings)
-
-
-RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.json
-RUN_FIELD = "run_id"  # in each status/ file: the run that wrote it (one run per directory)
-
-
-def result_file(report_dir: Path, platform: Platform) -> Path:
-    """Where a platform's result so far is kept during a run (see Pipeline.save)."""
-    return report_dir / "status" / f"{platform.slug}{RESULT_SUFFIX}"
-
-
-BUILT_SUFFIX = ".built"
-
-
-def built_file(report_dir: Path, platform: Platform) -> Path:
-    """Where a platform's build is handed over to the worker that checks it (Pipeline.adopt)."""
-    return report_dir / "status" / f"{platform.slug}{BUILT_SUFFIX}"
-
-
-def saved_results(report_dir: Path, run: str) -> dict[str, PlatformResult]:
-    """The results the workers of ``run`` kept, by platform (a file being replaced, or
-    another run's, is skipped)."""
-    found = {}
-    for path in sorted((report_dir / "status").glob(f"*{RESULT_SUFFIX}")):
-        try:
-            data = files.read_json(path, REPORT_BYTES)
-            if data.get(RUN_FIELD) != run:
-                continue
-            result = PlatformResult.from_dict(data)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        found[result.platform] = result
-    return found
-

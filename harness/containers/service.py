@@ -7,8 +7,9 @@ the service reaches nothing but itself.
 
 The harness reaches the container at its address on that network, which only a local
 engine's host can: a service check of a platform on a tcp:// or ssh:// engine is an error
-(this machine could not check), never a failing service. The judgement is in
-:mod:`harness.core.service`.
+(this machine could not check), never a failing service. Each check's answer is returned
+as it was seen: the judgement is in :mod:`harness.core.service`, made by
+:mod:`harness.core.verdicts`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
             checks: tuple[svc.ServiceCheck, ...], *, mode: RunKind | None = None,
             docker_host: str | None = None, log_path: Path | None = None
             ) -> list[Observation]:
-    """Each check's answer from one run of the image's service."""
+    """Each check's answer from one run of the image's service (judged by
+    harness.core.verdicts)."""
     if docker_host and not docker_host.startswith("unix://"):
         return [obs.failed(c.source, f"the service check of {platform.name} needs the engine "
                            f"on this machine to reach the container; {platform.name} runs on "
@@ -59,12 +61,13 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
     try:
         with _Service(client, image, platform, log) as service:
             emulated = mode is RunKind.QEMU
-            return [_ask(service, c, platform, c.wait_seconds(emulated)) for c in checks]
+            return [_ask(service, c, c.wait_seconds(emulated)) for c in checks]
     except docker.errors.APIError as exc:  # the engine would not start it
         d = diagnose(Event(Stage.START, output=str(exc.explanation or exc),
                            platform=platform.name, mode=mode))
         if d.kind.verdict is Verdict.FAIL:  # the image's own (no command to start)
-            return [obs.test_outcome(c.source, "service", [d.message]) for c in checks]
+            return [obs.answered(c.source, svc.Seen(c, svc.ServiceAnswer(
+                False, 0.0, not_started=d.message), 0.0)) for c in checks]
         return [obs.failed(c.source, d.message, d.kind, d.fix, d.cause) for c in checks]
     except CannotCheck as exc:  # its way to this host could not be shut: not started
         return [obs.failed(c.source, f"{platform.name}: {exc.message}", exc.kind, exc.fix,
@@ -74,16 +77,13 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
             log.close()
 
 
-def _ask(service: _Service, check: svc.ServiceCheck, platform: Platform,
-         wait: float) -> Observation:
+def _ask(service: _Service, check: svc.ServiceCheck, wait: float) -> Observation:
     answer = service.ready(check.port, wait)
     if answer.ready:
         answer = service.get(check, answer)
     service.note(f"# {check.source}: ready={answer.ready} after {answer.waited:.1f} s, "
                  f"HTTP {answer.http_status}, exited {answer.exited}")
-    errors = svc.judge(check, answer, platform, wait)
-    return obs.test_outcome(check.source, "service", errors, waited=round(answer.waited, 2),
-                            http_status=answer.http_status)
+    return obs.answered(check.source, svc.Seen(check, answer, wait))
 
 
 class _Service:

@@ -21,8 +21,9 @@ from harness.containers.image_files import read_path, read_sized, stat_path, tar
 from harness.containers.probe_container import Emulation, ImageProbe, files_only
 from harness.core import observation as obs
 from harness.core import structure as cst
+from harness.core import structure_rules as rules
 from harness.core.diagnosis import diagnose
-from harness.core.errors import HarnessError, UsageError
+from harness.core.errors import HarnessError
 from harness.core.observation import Observation
 from harness.core.outcomes import Kind, RunKind
 from harness.core.platforms import Platform
@@ -36,9 +37,9 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
             log_path: Path | None = None, mode: RunKind | None = None,
             docker_host: str | None = None, emulation: Emulation | None = None
             ) -> list[Observation]:
-    """One observation per test of every file: passed, or CST's errors; a test this machine
-    could not run is an error of its own, never the others'."""
-    image_config = cst.ImageConfig.of(client.api.inspect_image(image)["Config"] or {})
+    """One observation per test of every file: what it saw (judged by harness.core.verdicts);
+    a test this machine could not run is an error of its own, never the others'."""
+    image_config = rules.ImageConfig.of(client.api.inspect_image(image)["Config"] or {})
     found = []
     with _Reader(client, image, platform) as reader:
         for sf in files:
@@ -50,26 +51,22 @@ def observe(client: docker.DockerClient, image: str, platform: Platform,
                 source = sf.source(test)
                 try:
                     if isinstance(test, cst.CommandTest):
-                        errors = _command(test, sf, config, platform, ImageProbe(
+                        seen = rules.Seen(test, _command(test, sf, config, platform, ImageProbe(
                             client, image, platform, timeout=timeout, log_path=log_path,
                             mode=mode, docker_host=docker_host, emulation=emulation,
-                            append_log=True))
+                            append_log=True)), shown=sf.shown)
                     else:
-                        errors = _files(test, config, platform, reader)
-                except UsageError as exc:  # a pattern that never finished matching
-                    found.append(obs.failed(source, exc.message, Kind.USAGE,
-                                            f"{exc.fix}, in {sf.shown}"))
-                    continue
+                        seen = _files(test, config, platform, reader, sf.shown)
                 except HarnessError as exc:
                     found.append(obs.failed(source, exc.message, exc.kind, exc.fix,
                                             exc.cause or None))
                     continue
-                found.append(obs.test_outcome(source, test.kind, errors))
+                found.append(obs.answered(source, seen))
     return found
 
 
-def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConfig,
-             platform: Platform, probe: ImageProbe) -> list[str]:
+def _command(test: cst.CommandTest, sf: cst.StructureFile, config: rules.ImageConfig,
+             platform: Platform, probe: ImageProbe) -> rules.CommandAnswer:
     """structure.go's RunCommandTests with docker_driver.go: global env, setup, the command
     (its arguments expanded with the image's env, as command.go does), teardown."""
     env = {v.key: config.env[v.key] for v in sf.global_env}
@@ -83,9 +80,8 @@ def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConf
         for step in test.setup:
             out = probe.run(argv(step), env=env, user=sf.user)
             if out.status != 0:
-                return cst.judge_command(test, cst.CommandAnswer(
-                    "", "", out.status, f"`{' '.join(step)}` exited {out.status}: "
-                    f"{cst.quote(out.text.strip())}"), platform)
+                return rules.CommandAnswer("", "", out.status, f"`{' '.join(step)}` exited "
+                                           f"{out.status}: {rules.quote(out.text.strip())}")
         cmd = argv(test.command)
         out = probe.run(cmd, env=env, split=True, user=sf.user)
         if out.status != test.exit_code:  # QEMU's fault, where a second QEMU says so
@@ -94,25 +90,25 @@ def _command(test: cst.CommandTest, sf: cst.StructureFile, config: cst.ImageConf
                 raise HarnessError(d.message, d.fix, kind=d.kind, cause=d.cause)
         for step in test.teardown:  # structure.go logs a failed teardown; so does the probe log
             probe.run(argv(step), env=env, user=sf.user)
-    return cst.judge_command(test, cst.CommandAnswer(out.text, out.stderr, out.status,
-                                                     dropped=out.dropped), platform)
+    return rules.CommandAnswer(out.text, out.stderr, out.status, dropped=out.dropped)
 
 
-def _files(test: cst.Test, config: cst.ImageConfig, platform: Platform,
-           reader: _Reader) -> list[str]:
+def _files(test: cst.Test, config: rules.ImageConfig, platform: Platform,
+           reader: _Reader, shown: str) -> rules.Seen:
+    """What a file, metadata or license test reads of the image."""
     if isinstance(test, cst.FileExistenceTest):
         # file_existence.go expands the image's env in the path; file_content.go does not
         path = cst.go_expand(cst.fill(test.path, platform), config.env)
-        return cst.judge_existence(test, reader.stat(path), path)
+        return rules.Seen(test, reader.stat(path), path, shown)
     if isinstance(test, cst.FileContentTest):
         path = cst.fill(test.path, platform)
-        return cst.judge_content(test, reader.content(path), path, platform)
+        return rules.Seen(test, reader.content(path), path, shown)
     if isinstance(test, cst.MetadataTest):
-        return cst.judge_metadata(test, config, platform)
+        return rules.Seen(test, config, shown=shown)
     assert isinstance(test, cst.LicenseTest)
     packages = reader.debian_copyrights() if test.debian else {}
     named = {f: reader.text(cst.fill(f, platform), LICENSE_LIMIT) for f in test.files}
-    return cst.judge_license(named, packages)
+    return rules.Seen(test, rules.LicenseAnswer(named, packages), shown=shown)
 
 
 class _Reader:
@@ -138,25 +134,25 @@ class _Reader:
             self._container = files_only(self.client, self.image, self.platform, "harness-cst")
         return self._container
 
-    def stat(self, path: str) -> cst.FileAnswer:
+    def stat(self, path: str) -> rules.FileAnswer:
         """docker_driver.go's StatFile: a file, directory, link or symlink's own header."""
         member = stat_path(self.container, path)
         if member is None or not (member.isfile() or member.isdir() or member.issym()
                                   or member.islnk()):
-            return cst.FileAnswer(exists=False)
-        return cst.FileAnswer(member.type.decode(), member.mode, member.uid, member.gid)
+            return rules.FileAnswer(exists=False)
+        return rules.FileAnswer(member.type.decode(), member.mode, member.uid, member.gid)
 
-    def content(self, path: str) -> cst.FileAnswer:
+    def content(self, path: str) -> rules.FileAnswer:
         """docker_driver.go's ReadFile: symlinks followed, a directory refused."""
         member = stat_path(self.container, path)
         if member is not None and member.isdir():
-            return cst.FileAnswer(error=f"Cannot read specified path: {path} is a directory, "
+            return rules.FileAnswer(error=f"Cannot read specified path: {path} is a directory, "
                                   "not a file")
         found = read_sized(self.container, path, OUTPUT_CAP)
         if found is None:
-            return cst.FileAnswer(exists=False, error=f"File {path} not found in image")
+            return rules.FileAnswer(exists=False, error=f"File {path} not found in image")
         _path, data, size = found
-        return cst.FileAnswer(content=data.decode(errors="replace"),
+        return rules.FileAnswer(content=data.decode(errors="replace"),
                               dropped=max(size - len(data), 0))
 
     def text(self, path: str, limit: int) -> str | None:

@@ -19,7 +19,8 @@ platform's entry of report.json) and what it knows of the build (:class:`BuildFa
   harness passes none), the base images, the builder and engine, the git repository and
   commit;
 - the harness's own verification (:data:`VERIFICATION`): the platform's verdict, each
-  source's answer, the findings and the harness version.
+  source's answer, the findings and the harness version (what a check of the published tag
+  sees is judged against it in harness.core.verdicts.attested).
 
 Pure: the bytes are made here, pushed by harness.distribution.attestations.
 """
@@ -34,11 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.core.outcomes import Kind
 from harness.core.report import JSON, PlatformResult
 from harness.core.sinks import bound
-from harness.core.sources import BY_NAME
-from harness.core.verdicts import Finding
 
 STATEMENT = "https://in-toto.io/Statement/v0.1"
 SPDX = "https://spdx.dev/Document"
@@ -59,7 +57,6 @@ ATTESTATION_MANIFEST = "attestation-manifest"
 # dpkg's architecture names as Debian's purls spell them (they are the same words).
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 ANSWER_LIMIT = 2000  # characters of a source's answer kept in the verification statement
-SHOWN_LIMIT = 120  # characters of a publisher's answer or finding quoted in a check's finding
 
 
 @dataclass(frozen=True)
@@ -293,46 +290,3 @@ def statements(entry: PlatformResult, name: str, manifest_digest: str, facts: Bu
     return [statement(SPDX, subjects, sbom(entry, name, facts)),
             statement(SLSA, subjects, provenance(entry, facts)),
             statement(VERIFICATION, subjects, verification(entry, facts))]
-
-
-def compare(attested: Mapping[str, Mapping[str, Any]],
-            now: Mapping[str, PlatformResult]) -> list[Finding]:
-    """What a check of a published tag sees, against each platform's verification statement
-    (``attested``: platform -> predicate; ``now``: platform -> report.json entry).
-
-    An answer that depends on the image alone (not uname -m under QEMU, not a program run)
-    must be the same on any machine: a difference means the image under the tag is not the
-    one the statement speaks of, or a source reads it differently. A platform its publisher
-    judged ``fail`` is wrong whatever this machine sees."""
-    found = []
-    for platform, then in sorted(attested.items()):
-        seen = now.get(platform)
-        if seen is None:
-            continue
-        version = str((then.get("harness") or {}).get("version") or "?")
-        if then.get("verdict") == "fail":
-            findings = [f for f in then.get("findings") or [] if isinstance(f, Mapping)]
-            first = findings[0] if findings else {}
-            found.append(Finding(
-                "attestation", Kind.MISMATCH,
-                f"{platform}: its publisher's run (harness {version}) judged it fail: "
-                f"{bound(str(first.get('message') or 'no finding given'), SHOWN_LIMIT)}",
-                "publish only what passed: fix the image, build, check and publish again"))
-        observed = seen.observed()
-        for source, answer in sorted((then.get("answers") or {}).items()):
-            declared = BY_NAME.get(source)
-            if declared is None or declared.host_bound or not isinstance(answer, Mapping):
-                continue
-            mine = observed.get(source)
-            old, new = answer.get("value"), mine.value if mine else None
-            if old is None or new is None or answer.get("error") or (mine and mine.error):
-                continue
-            if old != new:
-                found.append(Finding(
-                    "attestation", Kind.MISMATCH,
-                    f"{platform}: {source} answered {bound(str(old), SHOWN_LIMIT)!r} to its "
-                    f"publisher (harness {version}) and {bound(str(new), SHOWN_LIMIT)!r} here",
-                    "the image under this tag is not the one its verification speaks of, "
-                    "or the source reads it differently: build, check and publish again"))
-    return found
-

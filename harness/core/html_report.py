@@ -18,9 +18,10 @@ import posixpath
 from harness.core import parity, sources
 from harness.core.clock import epoch
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, worst
+from harness.core.outcomes import Kind
 from harness.core.report import Cell, PlatformResult, Report, cell
 from harness.core.sinks import html as escape
+from harness.core.verdicts import verdict_of
 
 COLOURS = {"pass": "#2e7d32", "quirk": "#ed8c00", "fail": "#c62828", "error": "#6a1b9a",
            "absent": "#9e9e9e", "not-applicable": "#546e7a"}
@@ -80,7 +81,7 @@ def cell_verdict(platform: PlatformResult, source: str) -> str:
     if state is Cell.NOT_APPLICABLE or (found and all(k is Kind.NOT_APPLICABLE for k in found)):
         return "not-applicable"
     if found:
-        return str(worst(k.verdict for k in found))
+        return str(verdict_of(found))
     return _CELL_VERDICT[state]
 
 

@@ -24,10 +24,19 @@ Sources, in the order they are reported:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from harness.core import baseline, module_notes, normalise, parity, sameness, sources
+from harness.core import (
+    baseline,
+    module_notes,
+    normalise,
+    parity,
+    sameness,
+    service,
+    sources,
+    structure_rules,
+)
 from harness.core import isa as isa_rules
 from harness.core.audit import Audit
 from harness.core.diagnosis import clean
@@ -60,6 +69,10 @@ class Observation:
     # The whole answer (up to the probes' output cap), for judging in the process that probed;
     # never serialised: report.json keeps the bounded ``raw``.
     output: str | None = field(default=None, repr=False, compare=False)
+    # What a structure test or service check saw, typed, for the judging step of the process
+    # that asked (harness.core.verdicts), which records its outcome above; never serialised.
+    answer: structure_rules.Seen | service.Seen | None = field(default=None, repr=False,
+                                                              compare=False)
 
     def __post_init__(self) -> None:
         # An image decides what its tools print: keep a bounded answer in the reports (the
@@ -77,7 +90,8 @@ class Observation:
     def absent(self) -> bool:
         """Nothing to ask in this image (a tool it lacks); never a source that does not apply
         to the platform (:func:`not_applicable`)."""
-        return self.raw is None and self.error is None and not self.inapplicable
+        return self.raw is None and self.error is None and not self.inapplicable and \
+            self.answer is None
 
     @property
     def inapplicable(self) -> bool:
@@ -89,8 +103,8 @@ class Observation:
         return self.output if self.output is not None else self.raw or ""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["output"]
+        data = asdict(replace(self, answer=None))
+        del data["output"], data["answer"]
         if data["cause"] is None:  # optional in report.json: older reports have none
             del data["cause"]
         return data
@@ -262,9 +276,15 @@ def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
     return Observation(check.source, output, (), first.strip(), detail=detail, output=output)
 
 
+def answered(source: str, seen: structure_rules.Seen | service.Seen) -> Observation:
+    """What the engine side saw of a structure test or a service check, not judged yet: the
+    judging step records its outcome (:func:`test_outcome`) in it."""
+    return Observation(source, None, (), None, answer=seen)
+
+
 def test_outcome(source: str, kind: str, errors: list[str], **detail: Any) -> Observation:
-    """The outcome of a test the harness ran and judged itself (a container-structure-test,
-    a service check): passed, or its errors, each bounded."""
+    """The outcome of a test the harness ran and judged (a container-structure-test, a
+    service check), as the reports keep it: passed, or its errors, each bounded."""
     kept = [clean(e, VALUE_LIMIT * 4) for e in errors[:20]]
     return Observation(source, "\n".join(kept) if kept else "passed", (),
                        "failed" if errors else "passed",

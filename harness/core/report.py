@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypedDict
 
-from harness.core import parity, sameness
+from harness.core import parity, verdicts
 from harness.core.clock import epoch, stamp
 from harness.core.observation import Observation
-from harness.core.outcomes import Kind, RunMode, Verdict, exit_status
+from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.platforms import canonical
-from harness.core.verdicts import Finding, verdict_of
+from harness.core.verdicts import Finding
 
 SCHEMA_VERSION = 1
 # A JSON object as report.json holds it: only where the typed report meets JSON (to_json,
@@ -343,48 +343,18 @@ def build_report(results: list[PlatformResult], host: Host, quirk_policy: str,
     ``run``: when the run started and ended (wall clock); ``run_id``: the run's id (the
     label of its containers)."""
     ordered = sorted(results, key=lambda r: r.platform)
-    _compare_answers(ordered)
-    for r in ordered:
-        # What a platform found decides its verdict, as it decides the exit status: a
-        # report read back that says pass beside a mismatch is judged, not believed.
-        r.verdict = verdict_of(r.kinds())
+    verdicts.judge_platforms(ordered)
     # An index's findings count too, though they belong to no platform.
-    kinds = [*(k for r in ordered for k in r.kinds()),
-             *(f.kind for f in (index.findings if index else ()))]
+    verdict, status = verdicts.judge_run(
+        ordered, [f.kind for f in (index.findings if index else ())], quirk_policy)
     listed = [(r.platform, o.detail) for r in ordered for o in r.observations
               if o.source == "packages" and o.detail.get("packages")]
     return Report(
-        verdict=verdict_of(kinds) if ordered else Verdict.ERROR,
-        exit_status=int(exit_status(kinds, quirk_policy)),
+        verdict=verdict, exit_status=int(status),
         quirk_policy=quirk_policy, host=host, platforms=tuple(ordered), index=index,
         run=RunSpan(stamp(run[0]), stamp(run[1]), run_id or None) if run else None,
         parity=parity.compare({p: d["packages"] for p, d in listed},
                               {p: d.get("manual") for p, d in listed}))
-
-
-def _compare_answers(results: list[PlatformResult]) -> None:
-    """Declared checks with ``same = true``, compared across the platforms (see
-    harness.core.sameness): the odd platforms out get a mismatch finding (once, so a merged
-    report of reports is judged the same) and their verdicts follow."""
-    answers: dict[str, dict[str, sameness.Answer]] = {}
-    for r in results:
-        for o in r.observations:
-            same = o.detail.get("same")
-            if isinstance(same, dict) and o.error is None:
-                answers.setdefault(o.source, {})[r.platform] = sameness.Answer(**same)
-    by_platform = {r.platform: r for r in results}
-    for odd in sameness.judge(answers):
-        result = by_platform[odd.platform]
-        finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix, cause=odd.cause)
-        # The same finding read back from a report written before findings had a cause is
-        # this one: given its cause, never made twice.
-        known = [f for f in result.findings if f == finding or
-                 (f.cause is None and replace(f, cause=finding.cause) == finding)]
-        for f in known:
-            result.findings[result.findings.index(f)] = finding
-        if not known:
-            result.findings.append(finding)
-            result.verdict = verdict_of(result.kinds())
 
 
 def merge_reports(reports: list[Report], expected: Iterable[str] = ()) -> Report:
@@ -410,9 +380,7 @@ def merge_reports(reports: list[Report], expected: Iterable[str] = ()) -> Report
             hosts[name] = report.host
     for name in map(canonical, expected):
         if name not in results:
-            results[name] = PlatformResult(name, Verdict.ERROR, [Finding(
-                "report", Kind.ERROR, f"no report from the job of {name}: it stopped before "
-                "writing one", "see that job's log and re-run it")])
+            results[name] = PlatformResult(name, findings=[verdicts.no_report(name)])
     policy = "fail" if any(r.quirk_policy == "fail" for r in reports) else "warn"
     runs = [r.run for r in reports if r.run]
     span = (min(epoch(r.start) for r in runs), max(epoch(r.end) for r in runs)) \

@@ -127,11 +127,26 @@ class ServiceAnswer:
     short: str = ""  # why the body stopped before its end (a close, a stall, the deadline)
     logs: str = ""  # its last log lines
     health: bool = False  # it had a HEALTHCHECK to wait for
+    # Why the engine would not start it, where that is the image's own doing (no command to
+    # start: the diagnosis said so): the check's only error.
+    not_started: str = ""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the engine side saw of one service check: judged by harness.core.verdicts
+    (through :func:`judge`), never on the engine side."""
+
+    check: ServiceCheck
+    answer: ServiceAnswer
+    wait: float  # the seconds it had to become ready
 
 
 def judge(check: ServiceCheck, answer: ServiceAnswer, platform: Platform,
           wait: float) -> list[str]:
     """What is wrong with the service's answer, for ``platform`` (empty: it answered)."""
+    if answer.not_started:
+        return [answer.not_started]
     logs = tail(answer.logs, LOG_LINES, 1500)
     said = f"; its last log lines: {logs}" if logs else "; it logged nothing"
     if answer.exited is not None:

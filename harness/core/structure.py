@@ -1,10 +1,10 @@
 """container-structure-test (CST) configs, read as they are and judged as CST judges them.
 
 A schemaVersion 2.0.0 file (YAML or JSON) of CST's commandTests, fileExistenceTests,
-fileContentTests, metadataTest and licenseTests is parsed here into typed tests, and each
+fileContentTests, metadataTest and licenseTests is parsed here into typed tests; each
 test's answer (what the engine side saw: a command's stdout, stderr and exit status, a file's
-tar header, its content, the image config) is judged by the rules of CST's own source,
-``pkg/types/v2/*.go`` of GoogleContainerTools/container-structure-test (cited per function).
+tar header, its content, the image config) is judged by the rules of CST's own source, in
+:mod:`harness.core.structure_rules`.
 Each test is a source of its own, ``cst:FILE::NAME``, judged on every platform.
 
 Where the harness adds to CST: the placeholders of declared checks (``{dpkg}``, ``{uname}``,
@@ -21,9 +21,8 @@ from __future__ import annotations
 import difflib
 import re
 import reprlib
-import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -37,7 +36,6 @@ from harness.core.usercheck import (
     NAMES,
     PatternTimeout,
     expand,
-    whole,
 )
 
 PREFIX = "cst:"  # a structure test's source: cst:FILE::NAME
@@ -270,7 +268,7 @@ def _bounded(text: str) -> str:
     return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT - 3] + "..."
 
 
-def _echo(value: Any) -> str:
+def echo(value: Any) -> str:
     """A value of the config as a message quotes it: its repr, bounded in depth, in items and
     in characters (an alias-shared value is never expanded whole)."""
     return _bounded(_REPR.repr(value))
@@ -285,7 +283,7 @@ class _Reader:
         if unknown:
             # yaml.UnmarshalStrict in CST: an unknown key is an error, not ignored
             near = difflib.get_close_matches(str(unknown[0]), keys, n=1)
-            raise UsageError(f"unknown key {_echo(unknown[0])} in {where}",
+            raise UsageError(f"unknown key {echo(unknown[0])} in {where}",
                              f"did you mean {near[0]!r}? (known keys: {', '.join(keys)})"
                              if near else f"known keys: {', '.join(keys)}")
         self.data, self.where = data, where
@@ -295,7 +293,7 @@ class _Reader:
         if value is None:
             value = default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise UsageError(f"{self.where}: {key} must be a string, not {_echo(value)}",
+            raise UsageError(f"{self.where}: {key} must be a string, not {echo(value)}",
                              f"write {key}: 'TEXT'")
         if required and not str(value):
             raise UsageError(f"{self.where}: {key} is required", f"write {key}: 'TEXT'")
@@ -304,14 +302,14 @@ class _Reader:
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise UsageError(f"{self.where}: {key} must be true or false, not {_echo(value)}",
+            raise UsageError(f"{self.where}: {key} must be true or false, not {echo(value)}",
                              f"write {key}: true")
         return value
 
     def number(self, key: str, default: int) -> int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"{self.where}: {key} must be a whole number, not {_echo(value)}",
+            raise UsageError(f"{self.where}: {key} must be a whole number, not {echo(value)}",
                              f"write {key}: 0")
         return value
 
@@ -319,7 +317,7 @@ class _Reader:
         value = self.data.get(key) or []
         if not isinstance(value, list) or not all(
                 isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
-            raise UsageError(f"{self.where}: {key} must be a list of strings, not {_echo(value)}",
+            raise UsageError(f"{self.where}: {key} must be a list of strings, not {echo(value)}",
                              f"write {key}: ['TEXT']")
         return tuple(str(v) for v in value)
 
@@ -365,7 +363,7 @@ def _compile(pattern: str, where: str) -> None:
         try:
             regex.compile(expand(pattern, platform))
         except regex.error as exc:
-            raise UsageError(f"{where}: {_echo(pattern)} is not a regular expression: {exc}",
+            raise UsageError(f"{where}: {echo(pattern)} is not a regular expression: {exc}",
                              "fix the pattern (RE2 syntax, as CST reads it)") from None
 
 
@@ -378,7 +376,7 @@ def parse(data: Any, shown: str) -> StructureFile:
                          f"start it with schemaVersion: '{SCHEMA_VERSION}'")
     version = data.get("schemaVersion")
     if version not in (SCHEMA_VERSION, SCHEMA_V1):
-        raise UsageError(f"{where}: schemaVersion {_echo(version)} is not one CST has",
+        raise UsageError(f"{where}: schemaVersion {echo(version)} is not one CST has",
                          f"write schemaVersion: '{SCHEMA_VERSION}' (CST's current schema)")
     v1 = version == SCHEMA_V1
     top = _Reader(data, where, TOP_KEYS_V1 if v1 else TOP_KEYS)
@@ -414,7 +412,7 @@ def parse(data: Any, shown: str) -> StructureFile:
                     EXISTENCE_KEYS_V1 if v1 else EXISTENCE_KEYS)
         by = r.text("isExecutableBy")
         if by and by not in EXECUTABLE_BY:
-            raise UsageError(f"{r.where}: isExecutableBy {_echo(by)} is not one of "
+            raise UsageError(f"{r.where}: isExecutableBy {echo(by)} is not one of "
                              f"{', '.join(EXECUTABLE_BY)}", "write isExecutableBy: 'any'")
         tests.append(FileExistenceTest(r.text("name", required=True),
                                        r.text("path", required=True),
@@ -440,7 +438,7 @@ def parse(data: Any, shown: str) -> StructureFile:
     names = [t.name for t in tests]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
-        raise UsageError(f"{where}: two tests are named {_echo(twice)}",
+        raise UsageError(f"{where}: two tests are named {echo(twice)}",
                          "give every test its own name (each is a test case of its own)")
     user = ""
     if data.get("containerRunOptions") is not None:
@@ -527,221 +525,3 @@ def search(pattern: str, text: str, platform: Platform) -> bool:
         raise PatternTimeout(f"/{pattern}/ did not finish matching {len(text)} characters "
                              f"within {MATCH_SECONDS:.0f} s",
                              "rewrite the pattern without nested repetition") from None
-
-
-# -- the answers, and CST's judgement of them -------------------------------------------------
-
-@dataclass(frozen=True)
-class CommandAnswer:
-    stdout: str
-    stderr: str
-    status: int
-    setup_error: str = ""  # a setup command that failed (structure.go: "error in setup")
-    dropped: int = 0  # bytes of stdout and stderr past OUTPUT_CAP, drained and not kept
-
-
-@dataclass(frozen=True)
-class FileAnswer:
-    """A path's tar header as the engine's archive gave it (None fields: no such file)."""
-
-    type: str = ""  # tarfile's type: "0" file, "5" directory, "2" symlink, "1" hard link ...
-    mode: int = 0  # permission bits with setuid, setgid and sticky
-    uid: int = 0
-    gid: int = 0
-    exists: bool = True
-    content: str | None = None  # for content tests: the file's text (after symlinks)
-    error: str = ""  # why there is no content (a directory, not found)
-    dropped: int = 0  # bytes of the file past OUTPUT_CAP, never read
-
-
-def go_file_mode(type_: str, mode: int) -> str:
-    """Go's ``FileMode.String()`` of a tar header's ``FileInfo().Mode()``: what CST compares
-    ``permissions`` with (``-rw-r--r--``, ``drwxr-xr-x``, ``Lrwxrwxrwx``, ``dtrwxrwxrwt``)."""
-    letters = ""
-    # Go's order "dalTLDpSugct?": directory, symlink, device, pipe, setuid, setgid, char, sticky
-    if type_ == "5":
-        letters += "d"
-    if type_ == "2":
-        letters += "L"
-    if type_ in ("3", "4"):
-        letters += "D"
-    if type_ == "6":
-        letters += "p"
-    if mode & stat.S_ISUID:
-        letters += "u"
-    if mode & stat.S_ISGID:
-        letters += "g"
-    if type_ == "3":
-        letters += "c"
-    if mode & stat.S_ISVTX:
-        letters += "t"
-    rwx = "".join(c if mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
-    return (letters or "-") + rwx
-
-
-QUOTE_LIMIT = 300  # characters of an output or file CST's messages quote, here
-
-
-def quote(text: str) -> str:
-    """An output as CST's messages quote it, bounded (the whole is in the probe log)."""
-    return text if len(text) <= QUOTE_LIMIT else \
-        f"{text[:QUOTE_LIMIT]}... ({len(text)} characters)"
-
-
-def _patterns(expected: tuple[str, ...], excluded: tuple[str, ...], text: str, what: str,
-              platform: Platform) -> list[str]:
-    """CST's messages for expected patterns not found in ``text`` and excluded ones found."""
-    shown = quote(text)
-    return [f"Expected string '{p}' not found in {what} '{shown}'" for p in expected
-            if not search(p, text, platform)] + \
-        [f"Excluded string '{p}' found in {what} '{shown}'" for p in excluded
-         if search(p, text, platform)]
-
-
-def judge_command(test: CommandTest, answer: CommandAnswer, platform: Platform) -> list[str]:
-    """command.go's CheckOutput: every expected pattern found, no excluded one, the exit code.
-    Raises usercheck.Truncated where the output had more than OUTPUT_CAP to match."""
-    if answer.setup_error:
-        return [f"error in setup: {answer.setup_error}"]
-    whole(answer.dropped, test.expected_output + test.excluded_output + test.expected_error
-           + test.excluded_error, f"the output of {_echo(test.name)}",
-           "make the command print less (| grep, | tail), in its commandTest")
-    errors = _patterns(test.expected_error, test.excluded_error, answer.stderr, "error",
-                       platform)
-    errors += _patterns(test.expected_output, test.excluded_output, answer.stdout, "output",
-                        platform)
-    if test.exit_code != answer.status:
-        errors.append(f"Test '{test.name}' exited with incorrect error code. Expected: "
-                      f"{test.exit_code}, Actual: {answer.status}")
-    return errors
-
-
-def judge_existence(test: FileExistenceTest, answer: FileAnswer, path: str) -> list[str]:
-    """file_existence.go's Run: existence, then permissions, executable bit and owner."""
-    if not answer.exists:
-        if test.should_exist:
-            return [f"Error examining file in container: File {path} not found in image"]
-        return []
-    if not test.should_exist:
-        return [f"File {path} should not exist but does"]
-    errors = []
-    shown = go_file_mode(answer.type, answer.mode)
-    if test.permissions and shown != test.permissions:
-        errors.append(f"{path} has incorrect permissions. Expected: {test.permissions}, "
-                      f"Actual: {shown}")
-    if test.executable_by and not answer.mode & EXECUTABLE_BY[test.executable_by]:
-        errors.append(f"{path} has incorrect executable bit. Expected to be executable by "
-                      f"{test.executable_by}, Actual: {shown}")
-    if test.uid != NO_OWNER and answer.uid != test.uid:
-        errors.append(f"{path} has incorrect user ownership. Expected: {test.uid}, "
-                      f"Actual: {answer.uid}")
-    if test.gid != NO_OWNER and answer.gid != test.gid:
-        errors.append(f"{path} has incorrect group ownership. Expected: {test.gid}, "
-                      f"Actual: {answer.gid}")
-    return errors
-
-
-def judge_content(test: FileContentTest, answer: FileAnswer, path: str,
-                  platform: Platform) -> list[str]:
-    """file_content.go's Run: the file is read, every expected pattern in it, no excluded.
-    Raises usercheck.Truncated where the file is longer than OUTPUT_CAP."""
-    if answer.content is None:
-        return [f"Failed to open {path}. Error: {answer.error or 'not found in image'}"]
-    whole(answer.dropped, test.expected + test.excluded, path,
-           "test a smaller file, or a command's shorter output (grep, head) in a commandTest")
-    return _patterns(test.expected, test.excluded, answer.content, "file content string",
-                     platform)
-
-
-@dataclass(frozen=True)
-class ImageConfig:
-    """The image config as CST's GetConfig gives it (ports without their protocol)."""
-
-    env: dict[str, str] = field(default_factory=dict)
-    entrypoint: tuple[str, ...] = ()
-    cmd: tuple[str, ...] = ()
-    volumes: tuple[str, ...] = ()
-    workdir: str = ""
-    exposed_ports: tuple[str, ...] = ()
-    labels: dict[str, str] = field(default_factory=dict)
-    user: str = ""
-
-    @classmethod
-    def of(cls, config: Mapping[str, Any]) -> ImageConfig:
-        """From ``docker image inspect``'s ``Config``."""
-        return cls(environment(config.get("Env")), tuple(config.get("Entrypoint") or ()),
-                   tuple(config.get("Cmd") or ()), tuple(config.get("Volumes") or {}),
-                   config.get("WorkingDir") or "",
-                   tuple(p.partition("/")[0] for p in config.get("ExposedPorts") or {}),
-                   dict(config.get("Labels") or {}), config.get("User") or "")
-
-
-def judge_metadata(test: MetadataTest, config: ImageConfig, platform: Platform) -> list[str]:
-    """metadata.go's Run, field by field."""
-    errors = []
-
-    def pairs(wanted: tuple[EnvVar, ...], have: dict[str, str], what: str, where: str) -> None:
-        for pair in wanted:
-            if pair.key not in have:
-                errors.append(f"{what} {pair.key} not found in {where}")
-                continue
-            value = fill(pair.value, platform)
-            ok = search(pair.value, have[pair.key], platform) if pair.is_regex else \
-                value == have[pair.key]
-            if not ok:
-                errors.append(f"{what} {pair.key} value {have[pair.key]} does not match "
-                              f"expected value: {value}")
-
-    pairs(test.env, config.env, "env var", "image env")
-    errors += [f"env variable {p.key} should not be present in image metadata"
-               for p in test.unbound_env if p.key in config.env]
-    pairs(test.labels, config.labels, "label", "image metadata")
-    for wanted, have, what in ((test.cmd, config.cmd, "Cmd"),
-                               (test.entrypoint, config.entrypoint, "entrypoint")):
-        if wanted is not None and tuple(fill(w, platform) for w in wanted) != have:
-            errors.append(f"Image {what} {list(have)} does not match expected {what}: "
-                          f"{list(wanted)}")
-    if test.workdir and fill(test.workdir, platform) != config.workdir:
-        errors.append(f"Image workdir {config.workdir} does not match config workdir: "
-                      f"{test.workdir}")
-    if test.user and fill(test.user, platform) != config.user:
-        errors.append(f"Image user {config.user} does not match config user: {test.user}")
-    errors += [f"Port {p} not found in config" for p in test.exposed_ports
-               if p not in config.exposed_ports]
-    errors += [f"Port {p} should not be exposed" for p in test.unexposed_ports
-               if p in config.exposed_ports]
-    errors += [f"Volume {v} not found in config" for v in test.volumes
-               if fill(v, platform) not in config.volumes]
-    errors += [f"Volume {v} should not be mounted" for v in test.unmounted_volumes
-               if fill(v, platform) in config.volumes]
-    return errors
-
-
-def judge_license(files: Mapping[str, str | None], packages: Mapping[str, str | None] = {}
-                  ) -> list[str]:
-    """licenses.go's Run: every Debian package directory (``packages``: name to its
-    copyright file's text, None when it has none) and every named file is readable and names
-    no license of the blacklist."""
-    errors = []
-    for name, text in packages.items():
-        if name in LICENSE_WHITELIST:
-            continue
-        path = f"{DEBIAN_DOCS}/{name}/copyright"
-        if text is None:
-            errors.append(f"Error reading license file for {name}: File {path} not found "
-                          "in image")
-            continue
-        errors += _license_words(path, text)
-    for path, text in files.items():
-        if text is None:
-            errors.append(f"Error reading license file for {path}: File {path} not found "
-                          "in image")
-            continue
-        errors += _license_words(path, text)
-    return errors
-
-
-def _license_words(path: str, text: str) -> list[str]:
-    upper = text.upper()
-    return [f"Invalid license for {path}, license contains {word}"
-            for word in LICENSE_BLACKLIST if word in upper]

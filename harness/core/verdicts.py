@@ -1,27 +1,47 @@
-"""Judge one platform's observations: pass, quirk, fail or error, with a finding per source.
+"""Every verdict, decided here and nowhere else: a platform's (its observations judged into
+findings, the user's pytest checks folded in, a stage cut short by an interruption) and the
+run's (answers compared across platforms, what an index's attestations said, platforms that
+never reported). Every other module hands this one what it saw and reads the verdict back;
+``tests/core/test_verdicts.py`` proves that none sets one itself.
 
 The requested platform is the reference. A source that disagrees is either a known, harmless
 effect of the host (a quirk: the kernel's or QEMU's name leaking through ``uname -m``) or a
 sign that the image is wrong. The rules are pure functions of the platform, the host and the
-answers, so they are unit-tested without an engine.
+answers, so they are unit-tested without an engine. Findings are told apart by their
+``cause`` and ``kind``, never by their words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from harness.core import module_notes, origins, service, sources, structure, usercheck
-from harness.core.diagnosis import INTERRUPTIONS, clean
-from harness.core.observation import UNMAPPED, Observation
+from harness.core import (
+    module_notes,
+    origins,
+    sameness,
+    service,
+    sources,
+    structure,
+    structure_rules,
+    usercheck,
+)
+from harness.core.diagnosis import INTERRUPTED_FIX, INTERRUPTIONS, clean
+from harness.core.errors import UsageError
+from harness.core.observation import UNMAPPED, VALUE_LIMIT, Observation, test_outcome
 from harness.core.origins import Step
-from harness.core.outcomes import Kind, RunKind, RunMode, Verdict, worst
+from harness.core.outcomes import Exit, Kind, RunKind, RunMode, Verdict, exit_status, worst
 from harness.core.platforms import Platform
+from harness.core.sinks import bound
+
+if TYPE_CHECKING:  # report imports this module: its results are judged here, not made
+    from harness.core.report import PlatformResult
 
 USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
 __all__ = ["Finding", "Judgement", "judge", "verdict_of", "worst"]
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -128,6 +148,12 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                             obs.fix or "see the probe log; rerun once the machine is fixed",
                             cause=obs.cause)]
         return [Finding(src, Kind(obs.kind), obs.error, obs.fix or "", cause=obs.cause)]
+    if obs.answer is not None:
+        return _answered(platform, obs, obs.answer)
+    if src.startswith((structure.PREFIX, service.PREFIX)) and obs.error is None:
+        # Read back (a report, kept answers): its outcome was judged where it was asked.
+        return [Finding(src, Kind.INTERNAL, f"{src}: no answer to judge", "this is a bug "
+                        "of the harness: report it")]
     if obs.inapplicable:  # nothing to check on this platform: said so, never "absent"
         return [Finding(src, Kind.NOT_APPLICABLE, clean(str(
             obs.detail.get("reason") or f"not applicable to {platform.name}"), 500))]
@@ -170,8 +196,6 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return _declared(platform, obs, quirk_unames(platform, host_arch, mode))
     if src.startswith(USER_TEST):
         return judge_user_test(obs)
-    if src.startswith((structure.PREFIX, service.PREFIX)):
-        return _outcome(obs)
     if src == "uname" and obs.value and (q := uname_quirk(platform, obs.value, host_arch, mode)):
         return [q]
     seen = ", ".join(obs.fits) if obs.fits else "no platform in the table"
@@ -294,21 +318,38 @@ def judge_user_test(obs: Observation) -> list[Finding]:
                     cause=obs.cause)]
 
 
-def _outcome(obs: Observation) -> list[Finding]:
-    """A test the harness judged itself (a structure test, a service check): passed, or its
-    errors, in the words of the tool it follows."""
-    if obs.value == "passed":
-        return []
-    errors = obs.detail.get("errors") or [obs.raw or ""]
-    more = int(obs.detail.get("error_count", len(errors))) - len(errors)
-    if obs.source.startswith(structure.PREFIX):
-        where = obs.source.removeprefix(structure.PREFIX).partition("::")[0]
-        fix = f"fix the image, or the test in {where}"
-    else:
+def _answered(platform: Platform, obs: Observation,
+              seen: structure_rules.Seen | service.Seen) -> list[Finding]:
+    """A structure test or a service check, judged from what it saw (in the words of the
+    tool it follows), its outcome recorded in ``obs`` for the reports: passed, or its
+    errors."""
+    src = obs.source
+    if isinstance(seen, service.Seen):
+        errors = service.judge(seen.check, seen.answer, platform, seen.wait)
+        extra: dict[str, Any] = {} if seen.answer.not_started else {
+            "waited": round(seen.answer.waited, 2), "http_status": seen.answer.http_status}
+        kind = "service"
         fix = ("fix the image's service (its log is in the probe log), or the check's port, "
                "path, expect, status or timeout (--service-check, [tool.harness.service])")
-    return [Finding(obs.source, Kind.MISMATCH,  # the source names the test
-                    "; ".join(errors) + (f"; and {more} more" if more > 0 else ""), fix)]
+    else:
+        try:
+            errors = structure_rules.errors(seen, platform)
+        except UsageError as exc:  # an output cut short, a pattern that never finished
+            obs.answer, obs.error, obs.kind, obs.fix = None, exc.message, Kind.USAGE, \
+                f"{exc.fix}, in {seen.shown}"
+            return [Finding(src, Kind.USAGE, obs.error, obs.fix)]
+        extra, kind = {}, seen.test.kind
+        where = src.removeprefix(structure.PREFIX).partition("::")[0]
+        fix = f"fix the image, or the test in {where}"
+    record = test_outcome(src, kind, errors, **extra)
+    obs.raw, obs.value, obs.detail, obs.output = record.raw, record.value, record.detail, \
+        record.output
+    if not errors:
+        return []
+    kept = [clean(e, VALUE_LIMIT * 4) for e in errors[:20]]
+    more = len(errors) - len(kept)
+    return [Finding(src, Kind.MISMATCH,  # the source names the test
+                    "; ".join(kept) + (f"; and {more} more" if more > 0 else ""), fix)]
 
 
 def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:
@@ -369,3 +410,158 @@ def judge(platform: Platform, observations: Iterable[Observation], host_arch: st
 
 def _tail(text: str, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
+
+
+# -- a platform's verdict ---------------------------------------------------------------------
+
+def settle(result: PlatformResult, findings: Iterable[Finding] | None) -> PlatformResult:
+    """``result`` with its findings and the verdict they make; ``None``: judged by nothing
+    (built, never checked: the run was cut short), an error without a finding."""
+    if findings is None:
+        result.verdict = Verdict.ERROR
+        return result
+    result.findings = list(findings)
+    result.verdict = verdict_of(f.kind for f in result.findings)
+    return result
+
+
+def with_user_tests(result: PlatformResult, seen: list[Observation]) -> PlatformResult:
+    """The result with the user's pytest checks as sources of their own: a failed one makes
+    the platform fail, as a built-in check would."""
+    if not seen:
+        return result
+    result.observations = [*result.observations, *seen]
+    for one in seen:
+        result.findings.extend(judge_user_test(one))
+    result.verdict = worst([result.verdict, *(f.verdict for f in result.findings)])
+    return result
+
+
+def interrupted(stage: str) -> Finding:
+    """The finding of a stage cut short by Ctrl-C or a cancel (see was_interrupted)."""
+    return Finding(stage, Kind.ERROR, f"the {stage} was interrupted", INTERRUPTED_FIX,
+                   cause="interrupted")
+
+
+def was_interrupted(result: PlatformResult) -> bool:
+    """Whether the platform's work was cut short by an interruption: a stage's finding's
+    cause says so (never its words), or it was built and never checked."""
+    return any(f.interruption for f in result.findings) or (
+        result.verdict is Verdict.ERROR and not result.findings)
+
+
+def unfinished(result: PlatformResult, run_interrupted: bool, came_back: bool = True) -> bool:
+    """Whether the platform was cut short by the run's interruption, its finding added where
+    it has none: built and never checked, or no result came back at all (``came_back``
+    False: a worker crashed, or no test selected it, unless the run was interrupted)."""
+    name = result.platform
+    if not came_back:
+        settle(result, [Finding("harness", Kind.ERROR, f"{name}: the run was interrupted",
+                                INTERRUPTED_FIX, cause="interrupted") if run_interrupted else
+                        Finding("harness", Kind.ERROR, f"{name}: no result came back (a "
+                                "worker crashed, or no test selected it)",
+                                "rerun; see the pytest output above", cause="no-result")])
+        return run_interrupted
+    if not (run_interrupted and was_interrupted(result)):
+        return False
+    if not result.findings:  # built, never checked
+        result.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted before "
+                                       "the probes", INTERRUPTED_FIX, cause="interrupted"))
+    return True
+
+
+def no_report(name: str) -> Finding:
+    """A merged report's platform whose job wrote no report."""
+    return Finding("report", Kind.ERROR, f"no report from the job of {name}: it stopped "
+                   "before writing one", "see that job's log and re-run it", cause="no-report")
+
+
+# -- the run's verdict ------------------------------------------------------------------------
+
+def judge_platforms(results: list[PlatformResult]) -> None:
+    """Every platform judged again with the others: the ``same = true`` checks compared
+    across them, then each verdict from what it found, as the exit status is (a report read
+    back that says pass beside a mismatch is judged, not believed)."""
+    _compare_answers(results)
+    for r in results:
+        r.verdict = verdict_of(r.kinds())
+
+
+def judge_run(results: list[PlatformResult], extra: Iterable[str],
+              quirk_policy: str) -> tuple[Verdict, Exit]:
+    """The run's verdict and exit status: every platform's kinds, and ``extra`` (an index's
+    findings' kinds, which belong to no platform)."""
+    kinds = [*(k for r in results for k in r.kinds()), *extra]
+    return (verdict_of(kinds) if results else Verdict.ERROR), exit_status(kinds, quirk_policy)
+
+
+def _compare_answers(results: list[PlatformResult]) -> None:
+    """Declared checks with ``same = true``, compared across the platforms (see
+    harness.core.sameness): the odd platforms out get a mismatch finding (once, so a merged
+    report of reports is judged the same) and their verdicts follow."""
+    answers: dict[str, dict[str, sameness.Answer]] = {}
+    for r in results:
+        for o in r.observations:
+            same = o.detail.get("same")
+            if isinstance(same, dict) and o.error is None:
+                answers.setdefault(o.source, {})[r.platform] = sameness.Answer(**same)
+    by_platform = {r.platform: r for r in results}
+    for odd in sameness.judge(answers):
+        result = by_platform[odd.platform]
+        finding = Finding(odd.source, Kind.MISMATCH, odd.message, odd.fix, cause=odd.cause)
+        # The same finding read back from a report written before findings had a cause is
+        # this one: given its cause, never made twice.
+        known = [f for f in result.findings if f == finding or
+                 (f.cause is None and replace(f, cause=finding.cause) == finding)]
+        for f in known:
+            result.findings[result.findings.index(f)] = finding
+        if not known:
+            result.findings.append(finding)
+            result.verdict = verdict_of(result.kinds())
+
+
+ATTESTED_SHOWN = 120  # characters of a publisher's answer or finding quoted in a finding
+
+
+def attested(attested: Mapping[str, Mapping[str, Any]],
+             now: Mapping[str, PlatformResult]) -> list[Finding]:
+    """What a check of a published tag sees, against each platform's verification statement
+    (``attested``: platform -> predicate, harness.core.attest; ``now``: platform ->
+    report.json entry): the index's findings.
+
+    An answer that depends on the image alone (not uname -m under QEMU, not a program run)
+    must be the same on any machine: a difference means the image under the tag is not the
+    one the statement speaks of, or a source reads it differently. A platform its publisher
+    judged ``fail`` is wrong whatever this machine sees."""
+    found = []
+    for platform, then in sorted(attested.items()):
+        seen = now.get(platform)
+        if seen is None:
+            continue
+        version = str((then.get("harness") or {}).get("version") or "?")
+        if then.get("verdict") == "fail":
+            findings = [f for f in then.get("findings") or [] if isinstance(f, Mapping)]
+            first = findings[0] if findings else {}
+            found.append(Finding(
+                "attestation", Kind.MISMATCH,
+                f"{platform}: its publisher's run (harness {version}) judged it fail: "
+                f"{bound(str(first.get('message') or 'no finding given'), ATTESTED_SHOWN)}",
+                "publish only what passed: fix the image, build, check and publish again"))
+        observed = seen.observed()
+        for source, answer in sorted((then.get("answers") or {}).items()):
+            declared = sources.BY_NAME.get(source)
+            if declared is None or declared.host_bound or not isinstance(answer, Mapping):
+                continue
+            mine = observed.get(source)
+            old, new = answer.get("value"), mine.value if mine else None
+            if old is None or new is None or answer.get("error") or (mine and mine.error):
+                continue
+            if old != new:
+                found.append(Finding(
+                    "attestation", Kind.MISMATCH,
+                    f"{platform}: {source} answered {bound(str(old), ATTESTED_SHOWN)!r} to "
+                    f"its publisher (harness {version}) and "
+                    f"{bound(str(new), ATTESTED_SHOWN)!r} here",
+                    "the image under this tag is not the one its verification speaks of, "
+                    "or the source reads it differently: build, check and publish again"))
+    return found

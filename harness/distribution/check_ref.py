@@ -5,7 +5,7 @@ that digest and probed like a built one. The index itself is checked too: exactl
 expected platforms, no platform twice, each entry's config agreeing with its platform entry,
 and every blob it references present. Each platform's verification statement, where the
 publisher attested one, is read to be compared with what the check sees
-(harness.core.attest.compare).
+(harness.core.verdicts.attested).
 """
 
 from __future__ import annotations

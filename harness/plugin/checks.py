@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.containers.pipeline import Built
+from harness.containers.stages import Built
 from harness.core.sinks import terminal
 from harness.plugin.fixtures import Agrees
 

@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 
 from harness.containers import build
-from harness.containers.pipeline import Built, Pipeline, interrupted
+from harness.containers.pipeline import Built, Pipeline
 from harness.core.errors import HarnessError
 from harness.core.platforms import Platform
+from harness.core.verdicts import interrupted
 from harness.plugin.state import STATE, is_worker
 
 KEY = "harness_head_start"  # workerinput: the controller builds, the workers adopt

@@ -20,19 +20,12 @@ from typing import Any
 import pytest
 
 from harness.containers.build import resolve
-from harness.containers.pipeline import (
-    BUILT_SUFFIX,
-    INTERRUPTED_FIX,
-    RESULT_SUFFIX,
-    saved_results,
-    was_interrupted,
-)
-from harness.core import attest, bake, sameness
-from harness.core.outcomes import Exit, Kind, Verdict
+from harness.containers.stages import BUILT_SUFFIX, RESULT_SUFFIX, saved_results
+from harness.core import bake, sameness, verdicts
+from harness.core.outcomes import Exit
 from harness.core.render import render_console
 from harness.core.report import Host, PlatformResult, Report, build_report
 from harness.core.usercheck import PREFIX
-from harness.core.verdicts import Finding
 from harness.machine import files, interrupts
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports
@@ -197,23 +190,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.results.setdefault(name, kept)
     cut_short = []
     for platform in state.cfg.platforms:
-        so_far = state.results.get(platform.name)
-        if so_far is not None and interrupted and was_interrupted(so_far):
+        came_back = platform.name in state.results
+        so_far = state.results.setdefault(platform.name, PlatformResult(platform.name))
+        if verdicts.unfinished(so_far, interrupted, came_back):
             cut_short.append(platform.name)
-            if not so_far.findings:  # built, never checked
-                so_far.findings.append(Finding("probe", Kind.ERROR, "the run was interrupted "
-                                             "before the probes", INTERRUPTED_FIX,
-                                             cause="interrupted"))
-        if platform.name not in state.results:
-            if interrupted:
-                cut_short.append(platform.name)
-                finding = Finding("harness", Kind.ERROR, f"{platform.name}: the run was "
-                                  "interrupted", INTERRUPTED_FIX, cause="interrupted")
-            else:
-                finding = Finding("harness", Kind.ERROR, f"{platform.name}: no result came "
-                                  "back (a worker crashed, or no test selected it)",
-                                  "rerun; see the pytest output above", cause="no-result")
-            state.results[platform.name] = PlatformResult(platform.name, Verdict.ERROR, [finding])
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if cut_short and tr is not None:
         # pytest's last line counts the tests that ran ("1 passed": the build's): the
@@ -223,7 +203,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     host = config.stash.get(_worker_host, None) or _host(config)
     index = state.index
     if index is not None and index.attested:  # what its publisher saw, against this check
-        index.findings += attest.compare(index.attested, state.results)
+        index.findings += verdicts.attested(index.attested, state.results)
     run = (config.stash.get(_started, time.time()), time.time())
     report = build_report(list(state.results.values()), host, state.cfg.quirk_policy,
                           index.to_report() if index else None, run, state.pipeline.run)

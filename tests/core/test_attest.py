@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import attest
+from harness.core import attest, verdicts
 from harness.core.report import PlatformResult
 
 MANIFEST = "sha256:" + "ab" * 32
@@ -170,13 +170,13 @@ def test_a_check_that_sees_what_was_attested_finds_nothing() -> None:
     """Known good: the same answers; uname -m differs (QEMU at publish, native here) and is
     the host's, not the image's."""
     then = attest.verification(typed(with_dpkg("arm64", uname="aarch64")), FACTS)
-    assert attest.compare({"linux/arm64": then},
+    assert verdicts.attested({"linux/arm64": then},
                           {"linux/arm64": typed(with_dpkg("arm64", uname="armv8l"))}) == []
 
 
 def test_an_image_answer_that_changed_since_publishing_is_a_mismatch() -> None:
     then = attest.verification(typed(with_dpkg("amd64")), FACTS)
-    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": typed(with_dpkg("arm64"))})
+    [finding] = verdicts.attested({"linux/arm64": then}, {"linux/arm64": typed(with_dpkg("arm64"))})
     assert finding.kind == "mismatch" and finding.source == "attestation"
     assert finding.message == ("linux/arm64: dpkg answered 'amd64' to its publisher (harness "
                                "0.9.0) and 'arm64' here")
@@ -186,7 +186,7 @@ def test_a_platform_its_publisher_failed_fails_the_check_whatever_is_seen() -> N
     # The predicate is the publisher's: its findings are read as data, whatever their shape.
     then = {**attested(verdict="fail"),
             "findings": [{"message": "uname -m says x86_64" + "!" * 500}]}
-    [finding] = attest.compare({"linux/arm64": then}, {"linux/arm64": typed(entry())})
+    [finding] = verdicts.attested({"linux/arm64": then}, {"linux/arm64": typed(entry())})
     assert "judged it fail: uname -m says x86_64" in finding.message
     assert len(finding.message) < 250  # a publisher's text is bounded
 
@@ -195,8 +195,9 @@ def test_answers_missing_on_either_side_or_failed_are_not_compared() -> None:
     then = attest.verification(typed(with_dpkg("amd64")), FACTS)
     errored = with_dpkg("arm64")
     errored["observed"]["dpkg"]["error"] = "timed out"
-    assert attest.compare({"linux/arm64": then}, {"linux/arm64": typed(errored)}) == []
-    assert attest.compare({"linux/arm64": then}, {"linux/amd64": typed(with_dpkg("arm64"))}) == []
+    assert verdicts.attested({"linux/arm64": then}, {"linux/arm64": typed(errored)}) == []
+    assert verdicts.attested({"linux/arm64": then},
+                             {"linux/amd64": typed(with_dpkg("arm64"))}) == []
 
 
 def test_the_sbom_says_the_unowned_files_are_unknown_where_the_lists_budget_was_spent() -> None:

@@ -105,8 +105,22 @@ def test_a_services_log_reaches_a_finding_bounded_and_without_control_characters
 
 
 def test_a_failed_service_check_fails_the_platform() -> None:
-    seen = obs.test_outcome(CHECK.source, "service", ["the service exited with status 3"])
+    seen = obs.answered(CHECK.source, svc.Seen(CHECK, answer(ready=False, exited=3), 30))
     verdict = judge(ARM64, [seen], "amd64", QEMU)
+    assert verdict.findings[0].message.startswith("the service exited with status 3")
+    assert (seen.value, seen.detail["waited"]) == ("failed", 1.5)
     assert verdict.verdict == Verdict.FAIL
     assert verdict.findings[0].kind is Kind.MISMATCH
     assert "[tool.harness.service]" in verdict.findings[0].fix
+
+
+def test_a_service_the_engine_would_not_start_for_the_images_fault_fails_in_its_words() -> None:
+    """The engine side hands the diagnosis's words over unjudged (it used to record them as
+    a judged outcome); the judging step makes the mismatch."""
+    said = "linux/arm64: the image has no command to start"
+    seen = obs.answered(CHECK.source, svc.Seen(CHECK, svc.ServiceAnswer(
+        False, 0.0, not_started=said), 0.0))
+    assert seen.value is None and not seen.absent  # nothing judged on the engine side
+    [finding] = judge(ARM64, [seen], "amd64", QEMU).findings
+    assert (finding.kind, finding.message) == (Kind.MISMATCH, said)
+    assert seen.value == "failed" and "waited" not in seen.detail

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from harness.core import observation as obs
 from harness.core import structure as cst
+from harness.core import structure_rules as rules
 from harness.core.errors import UsageError
 from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.platforms import parse_platform
@@ -74,9 +75,9 @@ def test_csts_own_configs_of_every_released_schema_are_read_with_their_meaning()
     assert isinstance(meta, cst.MetadataTest)
     assert cst.EnvVar("SOME_KEY", "SOME_VAL") in meta.env
     assert cst.EnvVar("REGEX_VAR", r"[a-z]+-2\.1\.*", True) in meta.env
-    config = cst.ImageConfig.of({"Env": ["SOME_KEY=OTHER", "EMPTY_VAR=", r"FOO_BAR=FOO\:BAR=BAZ",
+    config = rules.ImageConfig.of({"Env": ["SOME_KEY=OTHER", "EMPTY_VAR=", r"FOO_BAR=FOO\:BAR=BAZ",
                                          "REGEX_VAR=test-2.1.8"]})
-    assert cst.judge_metadata(replace(meta, labels=()), config, ARM64) == [
+    assert rules.judge_metadata(replace(meta, labels=()), config, ARM64) == [
         "env var SOME_KEY value OTHER does not match expected value: SOME_VAL"]
 
 
@@ -181,20 +182,20 @@ def test_a_pattern_that_never_finishes_is_a_usage_error_not_a_hang(
     ("3", 0o666, "Dcrw-rw-rw-"), ("6", 0o600, "prw-------"),
 ])
 def test_permissions_are_shown_as_gos_file_mode_string(type_: str, mode: int, shown: str) -> None:
-    assert cst.go_file_mode(type_, mode) == shown
+    assert rules.go_file_mode(type_, mode) == shown
 
 
 def test_a_command_test_checks_stdout_stderr_and_the_exit_code_apart() -> None:
     test = one("commandTests", command="app", expectedOutput=["app {dpkg}"],
                excludedError=[".+"], exitCode=0)
-    assert cst.judge_command(test, cst.CommandAnswer("app arm64\n", "", 0), ARM64) == []
-    errors = cst.judge_command(test, cst.CommandAnswer("app amd64\n", "warn", 2), ARM64)
+    assert rules.judge_command(test, rules.CommandAnswer("app arm64\n", "", 0), ARM64) == []
+    errors = rules.judge_command(test, rules.CommandAnswer("app amd64\n", "warn", 2), ARM64)
     assert errors == [
         "Excluded string '.+' found in error 'warn'",
         "Expected string 'app {dpkg}' not found in output 'app amd64\n'",
         "Test 't' exited with incorrect error code. Expected: 0, Actual: 2"]
-    setup = cst.CommandAnswer("", "", 1, "`false` exited 1: ")
-    assert cst.judge_command(test, setup, ARM64) == ["error in setup: `false` exited 1: "]
+    setup = rules.CommandAnswer("", "", 1, "`false` exited 1: ")
+    assert rules.judge_command(test, setup, ARM64) == ["error in setup: `false` exited 1: "]
 
 
 # 2,000 to 5,000 characters of any text, as a drawn piece repeated: drawn character by
@@ -206,37 +207,37 @@ LONG_TEXT = st.builds(lambda piece, n: (piece * (n // len(piece) + 1))[:n],
 @given(LONG_TEXT)
 def test_what_a_message_quotes_of_an_output_is_bounded(output: str) -> None:
     test = one("commandTests", command="app", expectedOutput=["^never$"])
-    [error] = cst.judge_command(test, cst.CommandAnswer(output, "", 0), ARM64)
-    assert len(error) < cst.QUOTE_LIMIT + 100
+    [error] = rules.judge_command(test, rules.CommandAnswer(output, "", 0), ARM64)
+    assert len(error) < rules.QUOTE_LIMIT + 100
     assert f"({len(output)} characters)" in error
 
 
 def test_file_existence_follows_csts_order_of_checks() -> None:
     runner = one("fileExistenceTests", path="/run", permissions="-rwxr-xr-x", uid=0,
                  isExecutableBy="other")
-    assert cst.judge_existence(runner, cst.FileAnswer("0", 0o755, 0, 0), "/run") == []
-    assert cst.judge_existence(runner, cst.FileAnswer("0", 0o750, 1000, 0), "/run") == [
+    assert rules.judge_existence(runner, rules.FileAnswer("0", 0o755, 0, 0), "/run") == []
+    assert rules.judge_existence(runner, rules.FileAnswer("0", 0o750, 1000, 0), "/run") == [
         "/run has incorrect permissions. Expected: -rwxr-xr-x, Actual: -rwxr-x---",
         "/run has incorrect executable bit. Expected to be executable by other, Actual: "
         "-rwxr-x---",
         "/run has incorrect user ownership. Expected: 0, Actual: 1000"]
-    assert cst.judge_existence(runner, cst.FileAnswer(exists=False), "/run") == [
+    assert rules.judge_existence(runner, rules.FileAnswer(exists=False), "/run") == [
         "Error examining file in container: File /run not found in image"]
     gone = one("fileExistenceTests", path="/x", shouldExist=False, permissions="-rwx------")
-    assert cst.judge_existence(gone, cst.FileAnswer(exists=False), "/x") == []
-    assert cst.judge_existence(gone, cst.FileAnswer("0", 0o700), "/x") == [
+    assert rules.judge_existence(gone, rules.FileAnswer(exists=False), "/x") == []
+    assert rules.judge_existence(gone, rules.FileAnswer("0", 0o700), "/x") == [
         "File /x should not exist but does"]
 
 
 def test_file_content_needs_every_expected_and_no_excluded_pattern() -> None:
     test = one("fileContentTests", path="/etc/app", expectedContents=["^{dpkg}"],
                excludedContents=["i386"])
-    assert cst.judge_content(test, cst.FileAnswer(content="arm64\n"), "/etc/app", ARM64) == []
-    assert cst.judge_content(test, cst.FileAnswer(content="i386\n"), "/etc/app", ARM64) == [
+    assert rules.judge_content(test, rules.FileAnswer(content="arm64\n"), "/etc/app", ARM64) == []
+    assert rules.judge_content(test, rules.FileAnswer(content="i386\n"), "/etc/app", ARM64) == [
         "Expected string '^{dpkg}' not found in file content string 'i386\n'",
         "Excluded string 'i386' found in file content string 'i386\n'"]
-    missing = cst.FileAnswer(exists=False, error="File /etc/app not found in image")
-    assert cst.judge_content(test, missing, "/etc/app", ARM64) == [
+    missing = rules.FileAnswer(exists=False, error="File /etc/app not found in image")
+    assert rules.judge_content(test, missing, "/etc/app", ARM64) == [
         "Failed to open /etc/app. Error: File /etc/app not found in image"]
 
 
@@ -248,20 +249,21 @@ def test_a_file_longer_than_the_cap_is_a_usage_finding_not_a_verdict_on_its_head
                  {"expectedContents": ["a"]}):
         test = one("fileContentTests", path="/big", **spec)
         with pytest.raises(UsageError) as err:
-            cst.judge_content(test, cst.FileAnswer(content=head, dropped=6 << 20), "/big", ARM64)
+            rules.judge_content(test, rules.FileAnswer(content=head, dropped=6 << 20), "/big",
+                                ARM64)
         assert "/big is 6291456 bytes longer than the 64 MiB" in err.value.message
         assert "commandTest" in err.value.fix
     whole = one("fileContentTests", path="/big", excludedContents=["b"])
-    assert cst.judge_content(whole, cst.FileAnswer(content=head + "b"), "/big", ARM64) == [
-        f"Excluded string 'b' found in file content string '{cst.quote(head + 'b')}'"]
+    assert rules.judge_content(whole, rules.FileAnswer(content=head + "b"), "/big", ARM64) == [
+        f"Excluded string 'b' found in file content string '{rules.quote(head + 'b')}'"]
 
 
 def test_a_command_printing_past_the_cap_is_a_usage_finding_where_patterns_ask() -> None:
     test = one("commandTests", command="yes", excludedOutput=["n"])
     with pytest.raises(UsageError, match="bytes longer than the 64 MiB"):
-        cst.judge_command(test, cst.CommandAnswer("y\n" * 10, "", 0, dropped=1), ARM64)
+        rules.judge_command(test, rules.CommandAnswer("y\n" * 10, "", 0, dropped=1), ARM64)
     status_only = one("commandTests", command="yes")  # no pattern: the exit code is whole
-    assert cst.judge_command(status_only, cst.CommandAnswer("y\n", "", 0, dropped=1),
+    assert rules.judge_command(status_only, rules.CommandAnswer("y\n", "", 0, dropped=1),
                              ARM64) == []
 
 
@@ -275,12 +277,12 @@ def test_metadata_is_compared_field_by_field_against_the_image_config() -> None:
                         "localnet.my-domain.my-label": "my test label",
                         "label-with-empty-val": ""},
              "ExposedPorts": {"8080/tcp": {}}, "Volumes": None}
-    config = cst.ImageConfig.of(image)
+    config = rules.ImageConfig.of(image)
     assert config.exposed_ports == ("8080",)  # CST compares the port without its protocol
-    assert cst.judge_metadata(meta, config, ARM64) == []
-    wrong = cst.ImageConfig.of({**image, "Env": ["SOME_KEY=other", "BAR_FOO=1"],
+    assert rules.judge_metadata(meta, config, ARM64) == []
+    wrong = rules.ImageConfig.of({**image, "Env": ["SOME_KEY=other", "BAR_FOO=1"],
                                 "ExposedPorts": {"80/tcp": {}}, "Volumes": {"/root": {}}})
-    assert cst.judge_metadata(meta, wrong, ARM64) == [
+    assert rules.judge_metadata(meta, wrong, ARM64) == [
         "env var SOME_KEY value other does not match expected value: SOME_VAL",
         "env var EMPTY_VAR not found in image env",
         "env var FOO_BAR not found in image env",
@@ -291,17 +293,17 @@ def test_metadata_is_compared_field_by_field_against_the_image_config() -> None:
     cmd = cst.parse({"schemaVersion": "2.0.0", "metadataTest": {
         "cmd": ["/opt/{dpkg}/run"], "entrypoint": [], "workdir": "/srv"}}, "f").tests[0]
     assert isinstance(cmd, cst.MetadataTest)
-    assert cst.judge_metadata(cmd, cst.ImageConfig(cmd=("/opt/arm64/run",), workdir="/srv"),
+    assert rules.judge_metadata(cmd, rules.ImageConfig(cmd=("/opt/arm64/run",), workdir="/srv"),
                               ARM64) == []
-    assert cst.judge_metadata(cmd, cst.ImageConfig(entrypoint=("sh",)), ARM64) == [
+    assert rules.judge_metadata(cmd, rules.ImageConfig(entrypoint=("sh",)), ARM64) == [
         "Image Cmd [] does not match expected Cmd: ['/opt/{dpkg}/run']",
         "Image entrypoint ['sh'] does not match expected entrypoint: []",
         "Image workdir  does not match config workdir: /srv"]
 
 
 def test_licenses_fail_on_csts_blacklist_and_on_a_package_without_one() -> None:
-    assert cst.judge_license({"/a": "GPL-2"}, {"libc6": "LGPL", "libgnutls30": "AGPL"}) == []
-    assert cst.judge_license({"/a": "the wtfpl"}, {"x": None, "y": "Affero AGPL-3"}) == [
+    assert rules.judge_license({"/a": "GPL-2"}, {"libc6": "LGPL", "libgnutls30": "AGPL"}) == []
+    assert rules.judge_license({"/a": "the wtfpl"}, {"x": None, "y": "Affero AGPL-3"}) == [
         "Error reading license file for x: File /usr/share/doc/x/copyright not found in image",
         "Invalid license for /usr/share/doc/y/copyright, license contains AGPL",
         "Invalid license for /a, license contains WTFPL"]
@@ -310,17 +312,48 @@ def test_licenses_fail_on_csts_blacklist_and_on_a_package_without_one() -> None:
 # -- the verdict ------------------------------------------------------------------------------
 
 def test_a_failed_structure_test_fails_the_platform_in_csts_words() -> None:
+    """The engine side hands over what the test saw; the judging step says CST's words,
+    and records the outcome as the reports keep it."""
     source = "cst:app.yaml::arch"
-    passed = obs.test_outcome(source, "file-content", [])
-    failed = obs.test_outcome(source, "file-content", [f"error {i}" for i in range(25)])
+    wants = cst.FileContentTest("arch", "/etc/arch", tuple(f"want{i}" for i in range(25)))
+    passed = obs.answered(source, rules.Seen(replace(wants, expected=("arm64",)),
+                                             rules.FileAnswer(content="arm64"), "/etc/arch",
+                                             "app.yaml"))
+    failed = obs.answered(source, rules.Seen(wants, rules.FileAnswer(content="x"), "/etc/arch",
+                                             "app.yaml"))
     assert judge(ARM64, [passed], "amd64", QEMU).verdict == Verdict.PASS
     verdict = judge(ARM64, [failed], "amd64", QEMU)
     assert verdict.verdict == Verdict.FAIL
     [finding] = verdict.findings
     assert finding.kind is Kind.MISMATCH and finding.source == source
-    assert finding.message.startswith("error 0; error 1;")
-    assert finding.message.endswith("error 19; and 5 more")
+    assert finding.message.startswith("Expected string 'want0' not found in file content "
+                                      "string 'x'; Expected string 'want1' not found")
+    assert finding.message.endswith("'want19' not found in file content string 'x'; and 5 more")
     assert "app.yaml" in finding.fix
+    assert (passed.value, failed.value, failed.detail["error_count"]) == ("passed", "failed", 25)
+    assert failed.to_dict()["raw"].startswith("Expected string 'want0'")
+
+
+def test_a_structure_tests_findings_come_from_its_answer_never_from_recorded_words() -> None:
+    """Known bad (issue 37): CST's errors flattened into detail["errors"] were turned back
+    into the finding. A record read back, with no answer, is judged by nothing: a harness
+    bug, never the pass or fail its words claim."""
+    source = "cst:app.yaml::arch"
+    for words in ([], ["Expected string 'arm64' not found"]):
+        [finding] = judge(ARM64, [obs.test_outcome(source, "file-content", words)], "amd64",
+                          QEMU).findings
+        assert finding.kind is Kind.INTERNAL and finding.message == f"{source}: no answer to " \
+            "judge"
+
+
+def test_a_structure_test_whose_file_was_cut_is_bad_input_named_in_its_config() -> None:
+    """Judged where the engine side used to judge it: the same usage error, the same fix."""
+    test = cst.FileContentTest("arch", "/etc/arch", ("arm64",))
+    seen = obs.answered("cst:app.yaml::arch", rules.Seen(
+        test, rules.FileAnswer(content="arm64", dropped=10), "/etc/arch", "app.yaml"))
+    [finding] = judge(ARM64, [seen], "amd64", QEMU).findings
+    assert finding.kind is Kind.USAGE and finding.fix.endswith(", in app.yaml")
+    assert seen.kind is Kind.USAGE and seen.error == finding.message
 
 
 def test_a_structure_test_the_machine_could_not_run_is_an_error_not_a_fail() -> None:
@@ -329,4 +362,4 @@ def test_a_structure_test_the_machine_could_not_run_is_an_error_not_a_fail() -> 
 
 
 def test_go_mode_bits_match_the_stat_module() -> None:
-    assert cst.go_file_mode("0", stat.S_IRUSR | stat.S_IXOTH) == "-r-------x"
+    assert rules.go_file_mode("0", stat.S_IRUSR | stat.S_IXOTH) == "-r-------x"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+from pathlib import Path
+
 import pytest
 
 from harness.core import observation as obs
@@ -328,3 +332,149 @@ def test_a_native_module_finding_names_the_step_that_brought_each_module() -> No
     plain = judge(parse_platform("linux/amd64"), [seen], "amd64", NATIVE)
     assert [f.steps for f in plain.findings] == [(), ()]
     assert "addon.node): wrong ELF class" in plain.findings[0].message
+
+
+# -- the verdict is decided in one module, and findings are told by cause and kind -----------
+
+HARNESS = Path(__file__).resolve().parents[2] / "harness"
+JUDGE = "core/verdicts.py"
+# outcomes defines the primitives the judging module builds every verdict from.
+PRIMITIVES = {"worst", "exit_status"}
+# The verdict a report claims, read back as it is; judge_platforms judges it again.
+READ_BACK = {("core/report.py", "from_dict")}
+TEXT_FIELDS = {"fix", "message"}
+
+
+@functools.cache
+def _modules() -> dict[str, ast.Module]:
+    return {str(p.relative_to(HARNESS)): ast.parse(p.read_text())
+            for p in sorted(HARNESS.rglob("*.py"))}
+
+
+def _functions(tree: ast.Module) -> dict[ast.AST, str]:
+    """Each node, by the name of the function it is in ("" at module level)."""
+    where: dict[ast.AST, str] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                where.setdefault(node, fn.name)
+    return where
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def verdicts_decided(path: str, tree: ast.Module) -> list[str]:
+    """What in the module ``path`` (under harness/) decides a verdict itself: a verdict
+    assigned (``r.verdict = ...``, ``report["verdict"] = ...``), outcomes' primitives called,
+    a result or judgement made with a verdict of its own."""
+    if path == JUDGE:
+        return []
+    inside = _functions(tree)
+    found = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                if isinstance(t, ast.Attribute) and t.attr == "verdict":
+                    found.append(f"line {t.lineno}: assigns .verdict")
+                if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) and \
+                        t.slice.value == "verdict":
+                    found.append(f"line {t.lineno}: assigns [\"verdict\"]")
+        if not isinstance(node, ast.Call):
+            continue
+        called = _name(node.func)
+        if called in PRIMITIVES and path != "core/outcomes.py":
+            found.append(f"line {node.lineno}: calls {called}()")
+        if called in ("PlatformResult", "Judgement") and (path, inside.get(node)) not in \
+                READ_BACK and (len(node.args) > 1 or
+                               any(k.arg == "verdict" for k in node.keywords)):
+            found.append(f"line {node.lineno}: makes a {called} with a verdict of its own")
+    return found
+
+
+def _said(node: ast.AST) -> str:
+    """The finding's words ``node`` reads: ``x.fix``, ``x["message"]``, ``x.get("fix")``,
+    or a constant of them (``INTERRUPTED_FIX``, ``sameness.FIX``); "" for anything else."""
+    if isinstance(node, ast.Attribute) and node.attr in TEXT_FIELDS:
+        return f".{node.attr}"
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and \
+            node.slice.value in TEXT_FIELDS:
+        return f'["{node.slice.value}"]'
+    if isinstance(node, ast.Call) and _name(node.func) == "get" and node.args and \
+            isinstance(node.args[0], ast.Constant) and node.args[0].value in TEXT_FIELDS:
+        return f'.get("{node.args[0].value}")'
+    name = _name(node)
+    if name.isupper() and (name == "FIX" or name.endswith(("_FIX", "_MESSAGE"))):
+        return name
+    return ""
+
+
+def findings_told_by_text(tree: ast.Module) -> list[str]:
+    """Where a module tells findings apart by their words: a fix or message compared
+    (``==``, ``!=``, ``in``), or searched (``startswith``, ``endswith``, ``find``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in (node.left, *node.comparators):
+                if said := _said(side):
+                    found.append(f"line {node.lineno}: compares {said}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("startswith", "endswith", "find", "index") and \
+                (said := _said(node.func.value)):
+            found.append(f"line {node.lineno}: searches {said}")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(_modules()))
+def test_no_module_but_the_judging_one_decides_a_verdict(path: str) -> None:
+    found = verdicts_decided(path, _modules()[path])
+    assert not found, f"harness/{path} decides a verdict (call harness.core.verdicts): " \
+        f"{'; '.join(found)}"
+
+
+@pytest.mark.parametrize("planted", [
+    "def f(r):\n    r.verdict = Verdict.PASS\n",
+    "def f(r, b):\n    r.findings, r.verdict = [b], b.verdict\n",
+    "def f(report):\n    report['verdict'] = 'pass'\n",
+    "def f(r):\n    return worst([r.verdict, Verdict.FAIL])\n",
+    "def f(k):\n    return outcomes.exit_status(k, 'warn')\n",
+    "def f(name, finding):\n    return PlatformResult(name, Verdict.ERROR, [finding])\n",
+    "def f(found):\n    return Judgement(verdict=Verdict.PASS, findings=found)\n",
+])
+def test_the_one_module_check_catches_a_verdict_decided_elsewhere(planted: str) -> None:
+    """Known bad: each of these, as they stood in pipeline, report and results before."""
+    assert verdicts_decided("containers/pipeline.py", ast.parse(planted))
+    assert not verdicts_decided(JUDGE, ast.parse(planted))
+
+
+def test_no_finding_is_told_by_its_words() -> None:
+    found = {path: said for path, tree in _modules().items()
+             if (said := findings_told_by_text(tree))}
+    assert not found, f"findings told apart by their fix or message, not cause/kind: {found}"
+
+
+@pytest.mark.parametrize("planted", [
+    "any(f.fix == INTERRUPTED_FIX for f in r.findings)\n",
+    "[f for f in e['findings'] if f['fix'] == sameness.FIX]\n",
+    "'interrupted' in f.message\n",
+    "f.get('message', '').startswith('the run was')\n",
+    "f.message != other.message\n",
+])
+def test_the_words_check_catches_a_finding_told_by_its_text(planted: str) -> None:
+    """Known bad: how results.py and report.py told findings apart before (issue 37)."""
+    assert findings_told_by_text(ast.parse(planted))
+
+
+def test_a_finding_told_by_its_cause_or_kind_passes_the_words_check() -> None:
+    assert not findings_told_by_text(ast.parse(
+        "[f for f in r.findings if f.cause == sameness.CAUSE or f.kind is Kind.ERROR]\n"))
