@@ -48,9 +48,9 @@ _PROPS: Mapping[str, Any] = PLATFORM["properties"]  # type: ignore[assignment]
 # "observed" (by source), its times three numbers.
 RENAMED = {(PlatformResult, "observations"): ("observed",),
            (PlatformResult, "times"): tuple(ProbeTimes().to_dict())}
-# Fields never written: an observation's source is its key in "observed", its whole output
-# stays in the process that probed.
-UNWRITTEN = {(Observation, "source"), (Observation, "output")}
+# Not in report.json: the source names its entry; output and the typed answer of a structure
+# test or service check (judged in-process, its outcome written) stay in the process.
+UNWRITTEN = {(Observation, "source"), (Observation, "output"), (Observation, "answer")}
 
 
 def _json_names(cls: type) -> set[str]:
