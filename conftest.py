@@ -22,7 +22,7 @@ import docker
 import pytest
 
 from harness.containers import engine
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine import runs
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
 

@@ -110,9 +110,9 @@ from devtools.bench_record import (
 )
 from harness.commands.cli import run_command
 from harness.containers import engine
-from harness.core import options
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
 from harness.core.outcomes import Exit
+from harness.core.settings import options
 from harness.machine import config as harness_config
 
 TARGET_RATIO = 1.15
@@ -312,7 +312,7 @@ def measure_cache(platforms: list[str], out: Path, url: str) -> CacheRun:
     """A new engine's build from nothing, without and with the cache of an earlier run. The
     harness's own caches (audits, manifests) start empty too, as on a new runner."""
     from harness.containers import engine
-    from harness.distribution.local_registry import LocalRegistry
+    from harness.containers.local_registry import LocalRegistry
 
     slug = re.sub(r"[^\w]+", "-", url).strip("-")[-40:]
     with LocalRegistry(engine.client()) as local, \

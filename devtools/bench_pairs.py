@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from devtools.bench_record import AptFetch, Cpu, CpuRuns, FirstPeer, Pair, Peer
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine import host
 
 PEER = "harness-bench/peer"

@@ -41,9 +41,9 @@ def measure_publish(image: str, platforms: list[str], out: Path) -> Publish:
     """Publish twice and merge, against a registry on loopback; then `docker push` of the
     same images to an empty one."""
     from harness.containers import engine
-    from harness.core.platforms import parse_platform
+    from harness.containers.local_registry import LocalRegistry
+    from harness.core.platforms.table import parse_platform
     from harness.distribution import publish
-    from harness.distribution.local_registry import LocalRegistry
     from harness.distribution.registry import Registry
 
     client = engine.client()
@@ -88,7 +88,7 @@ def measure_audit_peer(image: str, platforms: list[str]) -> dict[str, AuditPeer]
     """The same audit done by hand, as people do it today, on the same images: the
     container's filesystem exported and unpacked (`docker export | tar -x`), then `file` on
     every regular file. Timed per platform, with the ELF files it found."""
-    from harness.core.platforms import parse_platform
+    from harness.core.platforms.table import parse_platform
 
     found: dict[str, AuditPeer] = {}
     for name in platforms:
@@ -118,7 +118,7 @@ def measure_audit_depth(image: str, platforms: list[str]) -> dict[str, AuditDept
     the ELF audit alone and with the linkage and CPU-level audits in the same pass, each
     twice, interleaved, the quicker kept (the first read of an image warms the cache)."""
     from harness.containers import audit_pass, engine, probes
-    from harness.core.platforms import parse_platform
+    from harness.core.platforms.table import parse_platform
 
     client = engine.client()
     found: dict[str, AuditDepth] = {}

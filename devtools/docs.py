@@ -4,11 +4,13 @@
 ``nox -s lint``) writes the Markdown pages that ``nox -s docs`` builds
 with the hand-written ones (MkDocs, strict):
 
-- ``configuration.md``: every option, from the one options table (``harness.core.options``);
+- ``configuration.md``: every option, from the one options table
+  (``harness.core.settings.options``);
 - ``troubleshooting.md``: every cause a failure can have, from the diagnosis table
-  (``harness.core.diagnosis``): its kind, verdict and exit status, what you see, and the fix;
+  (``harness.core.failures.diagnosis``): its kind, verdict and exit status, what you see, and the
+  fix;
 - ``report-json.md``: every field of report.json, from its JSON Schema
-  (``harness.core.report_schema``, the one ``report --schema`` prints);
+  (``harness.core.reporting.report_schema``, the one ``report --schema`` prints);
 - ``bench-history.md`` and its plot: every benchmark run kept in ``docs/bench/history.json``,
   with a short analysis (``devtools.bench_history``).
 
@@ -27,9 +29,12 @@ from typing import Any
 
 from devtools import bench_history
 from harness.commands.cli import run_command
-from harness.core import diagnosis, options, report_schema, sinks
-from harness.core.diagnosis import Event, Stage
+from harness.core import sinks
+from harness.core.failures import diagnosis
+from harness.core.failures.diagnosis import Event, Stage
 from harness.core.outcomes import Exit, RunKind
+from harness.core.reporting import report_schema
+from harness.core.settings import options
 from harness.machine import files
 
 PAGES = ("configuration.md", "troubleshooting.md", "report-json.md", "bench-history.md")
@@ -56,7 +61,7 @@ def configuration() -> str:
              "each command that takes it; the command line wins (the KEY=VALUE options, "
              "`build-args`, `labels` and `engines`, key by key: `--build-arg VERSION=2` keeps "
              "the other arguments of pyproject.toml). Generated from the options "
-             "table (`harness/core/options.py`).", "",
+             "table (`harness/core/settings/options.py`).", "",
              "| pyproject key | flag | type | default | commands | what it does |",
              "|---|---|---|---|---|---|"]
     for o in options.OPTIONS:
@@ -88,7 +93,7 @@ def troubleshooting() -> str:
              "platform's verdict and the run's exit status: a CI retries an `error` (exit "
              f"{int(Exit.CANNOT_CHECK)}) and blocks on a `fail` (exit "
              f"{int(Exit.IMAGE_WRONG)}). Generated from the diagnosis table "
-             "(`harness/core/diagnosis.py`); words in capitals stand for what the harness "
+             "(`harness/core/failures/diagnosis.py`); words in capitals stand for what the harness "
              "fills in.", ""]
     for cause in diagnosis.CAUSES:
         stage = sorted(cause.stages)[0]

@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 from devtools.bench_record import BenchRun, CpuRuns, FirstPeer, Measured, Pair
-from harness.core import observation as obs
+from harness.core.answers import observation as obs
 from harness.core.outcomes import RunMode, Verdict
-from harness.core.report import BuildInfo, ImageInfo, PlatformResult, ProbeTimes
-from harness.core.verdicts import Finding
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import BuildInfo, ImageInfo, PlatformResult, ProbeTimes
 
 HOST = {"arch": "x86_64", "engine_version": "20.10.24", "api_version": "1.41",
         "buildx": "0.13.1", "builder": "buildx"}

@@ -19,8 +19,8 @@ from filelock import FileLock
 
 from harness.containers import bases, engine
 from harness.containers.probe_container import LABEL
-from harness.core import sources
-from harness.core.platforms import Platform
+from harness.core.answers import sources
+from harness.core.platforms.table import Platform
 from harness.machine import debian, runs
 
 ROOT = Path(__file__).resolve().parents[1]

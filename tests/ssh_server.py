@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.engine_url import SSH_COMMAND_ENV
+from harness.core.platforms.engine_url import SSH_COMMAND_ENV
 from tests.helpers import debian_package
 from tests.second_engine import stop
 

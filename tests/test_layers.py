@@ -36,7 +36,7 @@ IO_METHODS = {"write_text", "write_bytes", "read_text", "read_bytes", "mkdir", "
 
 @functools.cache
 def modules() -> dict[str, ast.Module]:
-    """Every module, by dotted name under harness (``core.platforms``)."""
+    """Every module, by dotted name under harness (``core.platforms.table``)."""
     return {".".join(path.relative_to(HARNESS).with_suffix("").parts): ast.parse(
         path.read_text()) for path in sorted(HARNESS.rglob("*.py"))}
 
@@ -49,7 +49,7 @@ def layer(name: str) -> int:
 
 def imports(tree: ast.Module, name: str = "") -> tuple[set[str], set[str]]:
     """(harness modules, other modules) imported anywhere in the module ``name``
-    (``core.verdicts``; relative imports are resolved against it)."""
+    (``core.judging.verdicts``; relative imports are resolved against it)."""
     own, other = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
@@ -126,7 +126,7 @@ def test_imports_only_go_down_and_the_core_does_no_io(name: str) -> None:
 ])
 def test_the_contract_catches_what_is_planted_in_the_core(planted: str, said: str) -> None:
     """The check itself: each of these, planted in a core module, is named."""
-    assert any(said in line for line in broken("core.verdicts", ast.parse(planted)))
+    assert any(said in line for line in broken("core.sinks", ast.parse(planted)))
 
 
 @pytest.mark.parametrize("name", ["commands.cli", "plugin.results", "containers.probes"])
@@ -221,3 +221,86 @@ def test_no_two_test_modules_share_a_name() -> None:
     for path in sorted(tests.rglob("test_*.py")):
         seen.setdefault(path.name, []).append(str(path.relative_to(tests)))
     assert not [paths for paths in seen.values() if len(paths) > 1]
+
+
+# -- the core's rooms: subpackages by job, in an order with no upward arrow and no circle --
+
+# Bottom to top. The modules directly in core (CORE_ROOT) are below them all.
+CORE_ORDER = ("failures", "oci", "platforms", "buildspec", "declared", "answers", "results",
+              "judging", "reporting", "settings")
+CORE_ROOT = {"__init__", "clock", "sinks", "outcomes", "jsondoc"}
+
+
+def core_room(name: str) -> int:
+    """A core module's place (``core.answers.elf``, or a name imported from it): -1 for the
+    root's modules, else its room's index in CORE_ORDER."""
+    room = name.split(".")[1]
+    if room in CORE_ORDER:
+        return CORE_ORDER.index(room)
+    assert room in CORE_ROOT, (f"harness/core/{room}.py: the core holds only "
+                               f"{sorted(CORE_ROOT)} directly; move it into one of "
+                               f"{CORE_ORDER}")
+    return -1
+
+
+def core_imports(name: str, tree: ast.Module) -> set[str]:
+    own, _ = imports(tree, name)
+    # `from harness.core.answers import elf` names core.answers.elf; a bare package is its
+    # __init__ (core.answers), which ranks as the room itself.
+    return {m for m in own if m.startswith("core.") and m != "core"}
+
+
+def upward(name: str, tree: ast.Module) -> list[str]:
+    """The core modules ``name`` imports from a room above its own."""
+    here = core_room(name)
+    return [m for m in sorted(core_imports(name, tree)) if core_room(m) > here]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if n.startswith("core.")))
+def test_the_core_s_rooms_only_import_down(name: str) -> None:
+    here = core_room(name)
+    up = upward(name, modules()[name])
+    assert not up, (f"harness.{name} (room {CORE_ORDER[here] if here >= 0 else 'core'}) "
+                    f"imports {', '.join('harness.' + m for m in up)}, a room above it "
+                    f"(order, bottom first: core, {', '.join(CORE_ORDER)})")
+
+
+def test_the_core_holds_few_modules_directly() -> None:
+    direct = sorted(p.stem for p in (HARNESS / "core").glob("*.py"))
+    assert len(direct) <= 8, direct
+    assert set(direct) == CORE_ROOT
+
+
+def test_no_module_is_longer_than_600_lines() -> None:
+    long = {str(p.relative_to(HARNESS.parent)): n for p in sorted(HARNESS.rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > 600}
+    assert not long, f"split these by job (600 lines at most): {long}"
+
+
+def test_no_two_packages_import_each_other() -> None:
+    """Sideways imports between the engine side and the registry side go one way only."""
+    edges: set[tuple[str, str]] = set()
+    for name, tree in modules().items():
+        own, _ = imports(tree, name)
+        edges |= {(name.split(".")[0], m.split(".")[0]) for m in own
+                  if m.split(".")[0] != name.split(".")[0]}
+    both = sorted({tuple(sorted(e)) for e in edges if (e[1], e[0]) in edges})
+    assert not both, f"these packages import each other: {both}"
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """One file name, one module: `structure` in two packages read as one in tracebacks."""
+    seen: dict[str, list[str]] = {}
+    for path in sorted(HARNESS.rglob("*.py")):
+        if path.stem != "__init__":
+            seen.setdefault(path.stem, []).append(str(path.relative_to(HARNESS)))
+    twice = {k: v for k, v in seen.items() if len(v) > 1}
+    assert not twice, twice
+
+
+@pytest.mark.parametrize("planted", ["from harness.core.reporting import render\n",
+                                     "from harness.core.settings.options import OPTIONS\n",
+                                     "from ..judging import verdicts\n"])
+def test_the_rooms_contract_catches_an_upward_import(planted: str) -> None:
+    assert upward("core.answers.elf", ast.parse(planted))
+    assert not upward("core.settings.options", ast.parse(planted))

@@ -18,8 +18,8 @@ import sys
 import time
 
 from harness.containers import bases, engine
-from harness.core.dockerfile import DEFAULT_BASE
-from harness.core.platforms import parse_platform
+from harness.core.buildspec.dockerfile import DEFAULT_BASE
+from harness.core.platforms.table import parse_platform
 
 # tests/engine/test_attestations.py needs amd64 and arm64; test_end_to_end.py all four.
 ORDER = ("linux/amd64", "linux/arm64", "linux/386", "linux/arm/v7")

@@ -19,9 +19,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.core import reference, sinks
-from harness.core.diagnosis import Stage, machine_fault
-from harness.core.errors import HarnessError, UsageError
+from harness.core import sinks
+from harness.core.failures.diagnosis import Stage, machine_fault
+from harness.core.failures.errors import HarnessError, UsageError
+from harness.core.oci import reference
 from harness.core.outcomes import Exit
 from harness.machine import files
 
@@ -119,8 +120,8 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "publish": _lazy("harness.commands.publish_cli", "publish_main"),
     "merge": _lazy("harness.commands.publish_cli", "merge_main"),
     "preflight": _lazy("harness.commands.preflight"),
-    "registry": _lazy("harness.distribution.local_registry"),
-    "matrix": _lazy("harness.commands.matrix"), "report": _lazy("harness.commands.report"),
+    "registry": _lazy("harness.containers.local_registry"),
+    "matrix": _lazy("harness.commands.matrix_cli"), "report": _lazy("harness.commands.report_cli"),
 }
 
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from harness.containers import bases, engine
 from harness.containers.build import resolve
-from harness.core import options
-from harness.core.errors import HarnessError
+from harness.core.failures.errors import HarnessError
 from harness.core.outcomes import Exit
-from harness.core.platforms import Platform
+from harness.core.platforms.table import Platform
+from harness.core.settings import options
 from harness.core.sinks import redact, terminal
 from harness.machine import config as harness_config
 from harness.machine import debian, proofs, provision

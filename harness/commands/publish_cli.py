@@ -3,7 +3,7 @@
 publish: push every built platform image by digest to each ``--registry HOST[:PORT]/REPO``,
 write a digest file per platform, then one index under every ``--tag`` and every tag the
 ``--tag-template``s give (unless ``--no-index``, for a CI matrix job whose merge happens
-elsewhere). The manifests and the index carry OCI annotations (harness.core.metadata).
+elsewhere). The manifests and the index carry OCI annotations (harness.core.buildspec.metadata).
 
 merge: write one index under every ``--tag`` from digest files (``--from FILE_OR_DIR``) and
 references (``HOST/REPO:TAG`` or ``@sha256:…``, plain manifests or indexes).
@@ -27,14 +27,18 @@ import docker
 
 from harness.containers import engine
 from harness.containers.bases import matches
-from harness.core import attest, metadata, options, sinks
+from harness.core import sinks
+from harness.core.buildspec import metadata
+from harness.core.buildspec.metadata import Annotated
 from harness.core.clock import epoch, stamp
-from harness.core.errors import HarnessError, UsageError
-from harness.core.metadata import Annotated
+from harness.core.failures.errors import HarnessError, UsageError
+from harness.core.oci.reference import parse_reference
 from harness.core.outcomes import Exit
-from harness.core.platforms import Platform, parse_platform
-from harness.core.reference import parse_reference
-from harness.core.report import BuildInfo, ImageInfo, Phase, PlatformResult, Report
+from harness.core.platforms.table import Platform, parse_platform
+from harness.core.reporting import attest
+from harness.core.reporting.report import Report
+from harness.core.results.platform_result import BuildInfo, ImageInfo, Phase, PlatformResult
+from harness.core.settings import options
 from harness.distribution import attestations, publish
 from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from harness.containers.probe_result import KEPT, Probed, Span
-from harness.core.observation import Observation
+from harness.core.answers.observation import Observation
 from harness.machine import files, kept
 
 

@@ -18,10 +18,10 @@ from harness.containers.hello import HELLO_DIR
 from harness.containers.image_files import tar_stream
 from harness.containers.probe_container import ImageProbe
 from harness.containers.probe_result import KEPT, Span, Timed
-from harness.core import audit, elf, extensions, isa, linkage
-from harness.core import observation as obs
-from harness.core.elf import HEADER_SIZE
-from harness.core.platforms import EM_ARM, EM_X86_64, Platform
+from harness.core.answers import audit, elf, extensions, isa, linkage
+from harness.core.answers import observation as obs
+from harness.core.answers.elf import HEADER_SIZE
+from harness.core.platforms.table import EM_ARM, EM_X86_64, Platform
 from harness.machine import kept
 
 
@@ -99,7 +99,7 @@ def audit_files(probe: ImageProbe, platform: Platform, allow: tuple[str, ...], *
     if list_reads.cut_count:
         tree.exhausted.append(list_reads.describe("dpkg's file lists", linkage.LISTS_BUDGET))
     unowned = None if list_reads.cut_count else linkage.unowned(tree, lists)
-    if unowned is not None:  # the SBOM's files (harness.core.attest)
+    if unowned is not None:  # the SBOM's files (harness.core.reporting.attest)
         seen.detail["unowned"], seen.detail["unowned_count"] = unowned
     elif len(tree.exhausted) > spent:  # a budget spent: the SBOM says not known, never 0
         seen.detail["unowned_error"] = tree.exhausted[-1]

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from harness.containers.hello import HELLO_DIR
 from harness.containers.probe_container import QEMU_MOUNT, ImageProbe, on_path
 from harness.containers.probe_result import Span, Timed
-from harness.core import baseline, sources
-from harness.core import observation as obs
-from harness.core.errors import ProbeTimeout
-from harness.core.observation import Observation
-from harness.core.platforms import Platform
-from harness.core.usercheck import DeclaredCheck
+from harness.core.answers import baseline, sources
+from harness.core.answers import observation as obs
+from harness.core.answers.observation import Observation
+from harness.core.declared.usercheck import DeclaredCheck
+from harness.core.failures.errors import ProbeTimeout
+from harness.core.platforms.table import Platform
 
 
 @dataclass

@@ -25,10 +25,10 @@ import docker.errors
 from filelock import FileLock
 
 from harness.containers.engine import image_platform
-from harness.core import buildcache
-from harness.core.diagnosis import Event, Stage, diagnose
-from harness.core.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
-from harness.core.platforms import Platform, find
+from harness.core.buildspec import buildcache
+from harness.core.failures.diagnosis import Event, Stage, diagnose
+from harness.core.failures.errors import BaseUnavailable, ImageWrong, UsageError, from_diagnosis
+from harness.core.platforms.table import Platform, find
 from harness.machine import files, interrupts
 from harness.machine.debian import debian_mirror, debian_suite
 

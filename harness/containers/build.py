@@ -24,10 +24,10 @@ import docker
 import docker.errors
 
 from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env, named_builder
-from harness.core.buildsteps import Step, StepClock
-from harness.core.diagnosis import Event, Stage, diagnose
-from harness.core.engine_url import BUILDER_KINDS, builder_name
-from harness.core.errors import (
+from harness.core.buildspec.buildsteps import Step, StepClock
+from harness.core.buildspec.secrets import Secret
+from harness.core.failures.diagnosis import Event, Stage, diagnose
+from harness.core.failures.errors import (
     BuildFailed,
     EngineUnavailable,
     HarnessError,
@@ -35,8 +35,8 @@ from harness.core.errors import (
     from_diagnosis,
 )
 from harness.core.outcomes import RunKind
-from harness.core.platforms import Platform
-from harness.core.secrets import Secret
+from harness.core.platforms.engine_url import BUILDER_KINDS, builder_name
+from harness.core.platforms.table import Platform
 from harness.machine import files, interrupts
 
 LineCallback = Callable[[str], None]
@@ -87,7 +87,7 @@ class BuildRequest:
     append_log: bool = False  # a second attempt: the first one's log is kept above it
     target: str | None = None  # the Dockerfile stage
     secrets: tuple[Secret, ...] = ()  # BuildKit only: buildx reads each from its file or env
-    cache_from: tuple[str, ...] = ()  # buildx's specs (harness.core.buildcache)
+    cache_from: tuple[str, ...] = ()  # buildx's specs (harness.core.buildspec.buildcache)
     cache_to: tuple[str, ...] = ()
 
 
@@ -131,7 +131,7 @@ class _Log:
 def _failure(req: BuildRequest, log: _Log, client: docker.DockerClient,
              status: int | None = None, command: str = "") -> HarnessError:
     """Why the build failed, from the end of its log and whether the engine is still there
-    (see harness.core.diagnosis)."""
+    (see harness.core.failures.diagnosis)."""
     tail = log.tail_text()
     d = diagnose(Event(Stage.BUILD, output=tail, status=status, command=command,
                        platform=req.platform.name, mode=req.mode, log=str(req.log_path),

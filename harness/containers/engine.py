@@ -18,9 +18,12 @@ from docker.context import ContextAPI
 from testcontainers.core.config import testcontainers_config
 
 from harness.containers import ssh
-from harness.core import native, sinks
-from harness.core.diagnosis import ENGINE_FIX, Event, Stage, diagnose
-from harness.core.engine_url import (
+from harness.core import sinks
+from harness.core.failures.diagnosis import ENGINE_FIX, Event, Stage, diagnose
+from harness.core.failures.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
+from harness.core.outcomes import RunKind, RunMode
+from harness.core.platforms import native
+from harness.core.platforms.engine_url import (
     DEFAULT_CONTEXT,
     ENGINE_DRIVERS,
     BuildxBuilder,
@@ -29,9 +32,7 @@ from harness.core.engine_url import (
     parse_builder,
     parse_context,
 )
-from harness.core.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
-from harness.core.outcomes import RunKind, RunMode
-from harness.core.platforms import Platform, runnable_architectures
+from harness.core.platforms.table import Platform, runnable_architectures
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
@@ -126,7 +127,7 @@ def chosen() -> Chosen:
 def docker_context(name: str) -> DockerContext:
     """The context ``name`` as `docker context inspect` reads it (the CLI's own store and
     rules: DOCKER_CONFIG, the default context); an unknown one is a usage error, before any
-    work (see harness.core.diagnosis, "context-unknown")."""
+    work (see harness.core.failures.diagnosis, "context-unknown")."""
     if name in _contexts:
         return _contexts[name]
     command = ["docker", "context", "inspect", name]
@@ -204,7 +205,8 @@ def client(timeout: int = 600, url: str | None = None) -> docker.DockerClient:
 
 def _refused_tls(exc: Exception, url: str, source: str) -> None:
     """The engine and its TLS material disagree (a wrong CA, a client certificate it does not
-    take): raised as the table says (harness.core.diagnosis, "engine-tls"), not as an engine
+    take): raised as the table says (harness.core.failures.diagnosis, "engine-tls"), not as an
+    engine
     that is not there."""
     d = diagnose(Event(Stage.ENGINE, output=str(exc), host=url, subject=source))
     if d.cause == "engine-tls":
@@ -324,7 +326,8 @@ def _builders_context(url: str | None) -> str:
 def named_builder(name: str, url: str | None = None) -> BuildxBuilder:
     """The buildx builder ``name`` (`docker buildx inspect NAME`, with the engine at ``url``,
     None: the chosen one, as buildx's own); an unknown one is a usage error (see
-    harness.core.diagnosis, "builder-unknown"), and so is a docker-driver builder of another
+    harness.core.failures.diagnosis, "builder-unknown"), and so is a docker-driver builder of
+    another
     engine than the one the platform is checked on: its --load would land there."""
     if (name, url) in _builders:
         return _builders[(name, url)]

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from harness.core import audit
+from harness.core.answers import audit
 
 HOST_ROOT = "/proc/{pid}/root"
 

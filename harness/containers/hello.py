@@ -8,9 +8,9 @@ import time
 from harness.containers.probe_container import ImageProbe
 from harness.containers.probe_result import Span, Timed
 from harness.containers.questions import elf_answer
-from harness.core import observation as obs
-from harness.core.errors import ProbeTimeout
-from harness.core.observation import Observation
+from harness.core.answers import observation as obs
+from harness.core.answers.observation import Observation
+from harness.core.failures.errors import ProbeTimeout
 from harness.core.outcomes import Kind
 
 HELLO_DIR = "/tmp/harness-hello"

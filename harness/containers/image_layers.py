@@ -7,14 +7,14 @@ one of two ways (``steps_read`` says which):
   directory (``GraphDriver``); each path is looked up in them, top layer first, read-only,
   no symlink of the image followed: the first that holds it brought it (the file is in the
   image, so no whiteout above hides it). The history comes from the engine's history API,
-  whose sizes and keywords tell the layers apart (harness.core.origins.layered_history).
+  whose sizes and keywords tell the layers apart (harness.core.answers.origins.layered_history).
   Milliseconds; used where this process may read those directories (root, as CI runs);
 - **save**: the image saved by the engine (``docker image save``) and read once as a
   stream: of each layer tar only the headers are read (contents are skipped, never kept),
   of the manifest and config the JSON. Seconds for a large image (15 s for an 800 MB one
   on the shared 2-core machine). Used everywhere else.
 
-harness.core.origins then finds the last layer that holds each path, its history entry,
+harness.core.answers.origins then finds the last layer that holds each path, its history entry,
 and, where the harness built the image, the Dockerfile instruction and line. Layers that
 cannot be read leave the findings as they are (they stand without a step; ``steps_error``
 in the observation says why).
@@ -36,9 +36,9 @@ import docker
 import docker.errors
 import requests
 
-from harness.core import origins
-from harness.core.diagnosis import clean
-from harness.core.observation import Observation
+from harness.core.answers import origins
+from harness.core.answers.observation import Observation
+from harness.core.failures.diagnosis import clean
 from harness.machine.streams import ChunkFile
 
 JSON_LIMIT = 4 << 20  # bytes of a manifest or config read; a layer is read by headers only
@@ -67,7 +67,7 @@ def dockerfile(text: str, path: Path, context: Path, target: str | None) -> Buil
 
 def name_steps(client: docker.DockerClient, image: str, found: list[Observation],
                built: Built | None, in_place: bool = False) -> None:
-    """Add to each observation that lists files (harness.core.origins.FILE_LISTS) the step
+    """Add to each observation that lists files (harness.core.answers.origins.FILE_LISTS) the step
     that brought each of them (``detail["steps"]``). ``in_place``: the engine runs on this
     machine, so its layer directories may be read where it names them; else (or where they
     cannot be read) the engine's save is."""

@@ -2,7 +2,7 @@
 source): on the platform, on its baseline CPU, and where one loads only on the platform, on
 the later levels' CPUs to name the lowest it needs.
 
-Each interpreter imports its modules in one process (harness.core.module_loaders.LOADER,
+Each interpreter imports its modules in one process (harness.core.answers.module_loaders.LOADER,
 passed as ``python -c``; NODE_LOADER as ``node -e`` for Node addons); a module that kills or
 hangs that process is named by the load under way, and the batch is started again after it,
 so every other module is still tried. The baseline and later CPUs are asked as the baseline
@@ -17,15 +17,15 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from harness.core import baseline, extensions, module_loaders, module_notes
-from harness.core import observation as obs
-from harness.core.diagnosis import clean
-from harness.core.errors import HarnessError, ProbeTimeout
-from harness.core.extensions import Module
-from harness.core.module_loaders import Load
-from harness.core.module_notes import Outcome
+from harness.core.answers import baseline, extensions, module_loaders, module_notes
+from harness.core.answers import observation as obs
+from harness.core.answers.extensions import Module
+from harness.core.answers.module_loaders import Load
+from harness.core.answers.module_notes import Outcome
+from harness.core.failures.diagnosis import clean
+from harness.core.failures.errors import HarnessError, ProbeTimeout
 from harness.core.outcomes import RunKind
-from harness.core.platforms import Platform
+from harness.core.platforms.table import Platform
 
 from .probe_container import QEMU_MOUNT, ImageProbe
 from .probe_result import Span, Timed

@@ -3,7 +3,8 @@
 :meth:`Pipeline.build` returns what was built (:class:`Built`), :meth:`Pipeline.check` what
 was seen (:class:`Checked`); :func:`compose` makes the platform's result of the two. Everything
 that can go wrong is caught here and turned into the platform's finding, so one platform failing
-never stops the others; the cause is decided by ``harness.core.diagnosis``, and an exception nothing
+never stops the others; the cause is decided by ``harness.core.failures.diagnosis``, and an
+exception nothing
 expected is a bug of the harness (``internal``).
 """
 
@@ -24,7 +25,9 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from harness.containers import bases, build, engine, image_layers, probes, pull, service, structure
+from harness.containers import bases, build, engine, image_layers, probes, pull
+from harness.containers import service_run as service
+from harness.containers import structure_run as structure
 from harness.containers.build import Builder
 from harness.containers.stages import BUILT_SUFFIX as BUILT_SUFFIX
 from harness.containers.stages import RESULT_SUFFIX as RESULT_SUFFIX
@@ -33,15 +36,20 @@ from harness.containers.stages import Built as Built
 from harness.containers.stages import Checked as Checked
 from harness.containers.stages import compose as compose
 from harness.containers.stages import saved_results as saved_results
-from harness.core import baseline, buildcache, overrides, sinks
-from harness.core import dockerfile as dockerfile_text
-from harness.core.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # tests
-from harness.core.diagnosis import INTERRUPTIONS
-from harness.core.errors import HarnessError, UsageError
-from harness.core.observation import Observation
+from harness.core import sinks
+from harness.core.answers import baseline
+from harness.core.answers.observation import Observation
+from harness.core.buildspec import buildcache
+from harness.core.buildspec import dockerfile as dockerfile_text
+from harness.core.failures.diagnosis import INTERRUPTED_FIX as INTERRUPTED_FIX  # tests
+from harness.core.failures.diagnosis import INTERRUPTIONS
+from harness.core.failures.errors import HarnessError, UsageError
+from harness.core.judging.verdicts import interrupted, judge, with_user_tests
+from harness.core.judging.verdicts import was_interrupted as was_interrupted  # tests
 from harness.core.outcomes import Kind, RunKind, RunMode
-from harness.core.platforms import Platform
-from harness.core.report import (
+from harness.core.platforms.table import Platform
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import (
     BuildInfo,
     EngineInfo,
     ImageInfo,
@@ -49,8 +57,7 @@ from harness.core.report import (
     PlatformResult,
     ProbeTimes,
 )
-from harness.core.verdicts import Finding, interrupted, judge, with_user_tests
-from harness.core.verdicts import was_interrupted as was_interrupted  # tests
+from harness.core.settings import overrides
 from harness.distribution import publish
 from harness.distribution.registry import MANIFESTS, Registry, unanswered
 from harness.machine import emulators, files, runs, slots

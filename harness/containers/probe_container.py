@@ -32,9 +32,10 @@ from harness.containers.engine import (
     sdk_env,
 )
 from harness.containers.image_files import read_path
-from harness.core import audit
-from harness.core.diagnosis import Event, Stage, diagnose, signal_of
-from harness.core.errors import (
+from harness.core.answers import audit
+from harness.core.declared.usercheck import OUTPUT_CAP
+from harness.core.failures.diagnosis import Event, Stage, diagnose, signal_of
+from harness.core.failures.errors import (
     CannotCheck,
     EngineUnavailable,
     HarnessError,
@@ -43,8 +44,7 @@ from harness.core.errors import (
     from_diagnosis,
 )
 from harness.core.outcomes import RunKind
-from harness.core.platforms import Platform
-from harness.core.usercheck import OUTPUT_CAP
+from harness.core.platforms.table import Platform
 from harness.machine import emulators, files, interrupts, runs
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin

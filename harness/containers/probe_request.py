@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.containers.probe_container import Emulation
+from harness.core.declared.usercheck import DeclaredCheck
 from harness.core.outcomes import RunKind
-from harness.core.platforms import Platform
-from harness.core.usercheck import DeclaredCheck
+from harness.core.platforms.table import Platform
 from harness.machine import kept
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from harness.core.observation import Observation
+from harness.core.answers.observation import Observation
 
 # The sources a probe times, in the report timeline's words.
 TIMED: Mapping[str, str] = MappingProxyType({

@@ -29,11 +29,11 @@ from harness.containers.engine import platform_of
 from harness.containers.probe_container import Emulation, ImageProbe, local_image, which
 from harness.containers.probe_request import ProbeRequest
 from harness.containers.probe_result import TIMED, Probed, Span, Timed
-from harness.core import extensions, sources
-from harness.core import observation as obs
-from harness.core.observation import Observation
+from harness.core.answers import extensions, sources
+from harness.core.answers import observation as obs
+from harness.core.answers.observation import Observation
 from harness.core.outcomes import RunKind
-from harness.core.platforms import Platform, find
+from harness.core.platforms.table import Platform, find
 
 __all__ = ["TIMED", "Emulation", "ImageProbe", "ProbeRequest", "Probed", "Span", "observe"]
 
@@ -73,7 +73,7 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
                     docker_host=request.docker_host, emulation=request.emulation,
                     launcher=request.launcher, local=local) as probe:
         def ask(source: str) -> Observation:
-            """A command source of harness.core.sources, its answer read by PARSERS."""
+            """A command source of harness.core.answers.sources, its answer read by PARSERS."""
             return questions.answer(probe, source, list(sources.BY_NAME[source].command),
                                     questions.PARSERS[source], required=request.required)
 
@@ -103,6 +103,7 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
             found.append(ask("rustc"))
             found.append(questions.elf_answer(probe, "rustc-elf", which(probe, "rustc")))
             found.append(cargo)
+            found.extend(map(ask, unasked(found)))
             early = pool.submit(baseline_run.run, probe, platform,
                                 baseline_run.answered_commands(found)) if baseline_cpu else None
             found.extend(timed("elf-audit", audited.result()))
@@ -156,3 +157,13 @@ def _beside() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def unasked(found: list[Observation]) -> list[str]:
+    """The command sources of the table that none of the questions above asked (one added
+    since), in the table's order: asked after them, so that a new source is its entry in
+    harness.core.answers.sources and its reader in harness.core.answers.observation. The
+    userlands are not: the one that answered stands for the others."""
+    asked = {o.source for o in found}
+    return [s.name for s in sources.BUILTIN
+            if s.command and s.name not in asked and s.name not in sources.USERLANDS]

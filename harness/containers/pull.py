@@ -9,10 +9,10 @@ import docker
 import docker.errors
 
 from harness.containers.engine import image_exists, image_platform
-from harness.core.diagnosis import Event, Stage, diagnose
-from harness.core.errors import CannotCheck, UsageError, from_diagnosis
-from harness.core.platforms import Platform, find
-from harness.core.reference import is_registry_ref, parse_reference
+from harness.core.failures.diagnosis import Event, Stage, diagnose
+from harness.core.failures.errors import CannotCheck, UsageError, from_diagnosis
+from harness.core.oci.reference import is_registry_ref, parse_reference
+from harness.core.platforms.table import Platform, find
 
 
 def fetch(client: docker.DockerClient, ref: str, platform: Platform,

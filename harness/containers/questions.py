@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from harness.containers.probe_container import ImageProbe, which
-from harness.core import observation as obs
-from harness.core import sources
-from harness.core.diagnosis import diagnose
-from harness.core.errors import ProbeTimeout
-from harness.core.observation import Observation
+from harness.core.answers import observation as obs
+from harness.core.answers import sources
+from harness.core.answers.observation import Observation
+from harness.core.failures.diagnosis import diagnose
+from harness.core.failures.errors import ProbeTimeout
 from harness.core.outcomes import Kind
 
 
@@ -61,11 +61,8 @@ def elf_answer(probe: ImageProbe, source: str, path: str | None) -> Observation:
     return obs.elf(source, data, real)
 
 
-# How each command source's answer is read (the commands are in harness.core.sources).
-PARSERS: dict[str, Callable[[str], Observation]] = {
-    "dpkg": obs.dpkg, "apk": obs.apk, "rpm": obs.rpm, "uname": obs.uname,
-    "getconf": obs.getconf, "rustc": obs.rustc, "cargo": obs.cargo,
-}
+# How each command source's answer is read: by the core, beside its other readers.
+PARSERS = obs.READERS
 
 
 def userland(ask: Callable[[str], Observation]) -> list[Observation]:

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from harness.core import sinks
-from harness.core.engine_url import SSH_COMMAND_ENV, SshTarget
+from harness.core.platforms.engine_url import SSH_COMMAND_ENV, SshTarget
 
 CHUNK = 1 << 16
 

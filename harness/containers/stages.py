@@ -1,5 +1,6 @@
 """What each stage of a platform's way through a worker gave (:class:`Built`, :class:`Checked`),
-the platform's result composed of the two (its verdict decided by harness.core.verdicts), and
+the platform's result composed of the two (its verdict decided by harness.core.judging.verdicts),
+and
 where they are kept in the report directory's ``status/`` between the processes of a run (a
 build handed over by the controller's head start, a result kept as each stage ends).
 """
@@ -10,12 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import BuildFailed, HarnessError
-from harness.core.observation import Observation
+from harness.core.answers.observation import Observation
+from harness.core.failures.errors import BuildFailed, HarnessError
+from harness.core.judging.verdicts import Judgement, settle
 from harness.core.outcomes import Kind, RunMode
-from harness.core.platforms import Platform
-from harness.core.report import BuildInfo, EngineInfo, ImageInfo, Phase, PlatformResult, ProbeTimes
-from harness.core.verdicts import Finding, Judgement, settle
+from harness.core.platforms.table import Platform
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import (
+    BuildInfo,
+    EngineInfo,
+    ImageInfo,
+    Phase,
+    PlatformResult,
+    ProbeTimes,
+)
 from harness.machine import files
 from harness.machine.reports import REPORT_BYTES
 

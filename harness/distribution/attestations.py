@@ -1,5 +1,5 @@
 """Attestation manifests pushed beside a platform's manifest (the bytes are made by
-harness.core.attest): each statement and the empty config as blobs, then the manifest by
+harness.core.reporting.attest): each statement and the empty config as blobs, then the manifest by
 digest. The index that names the platform names its attestation manifest too
 (harness.distribution.publish.write_index)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.core import attest
+from harness.core.reporting import attest
 from harness.distribution.registry import OCI_MANIFEST, Registry
 
 

@@ -5,7 +5,7 @@ that digest and probed like a built one. The index itself is checked too: exactl
 expected platforms, no platform twice, each entry's config agreeing with its platform entry,
 and every blob it references present. Each platform's verification statement, where the
 publisher attested one, is read to be compared with what the check sees
-(harness.core.verdicts.attested).
+(harness.core.judging.verdicts.attested).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.core import attest, jsondoc
-from harness.core.errors import UsageError
+from harness.core import jsondoc
+from harness.core.failures.errors import UsageError
+from harness.core.oci.reference import Reference, parse_reference
 from harness.core.outcomes import Kind
-from harness.core.platforms import Platform, find_in
-from harness.core.reference import Reference, parse_reference
-from harness.core.report import IndexReport
-from harness.core.verdicts import Finding
+from harness.core.platforms.table import Platform, find_in
+from harness.core.reporting import attest
+from harness.core.reporting.report import IndexReport
+from harness.core.results.finding import Finding
 from harness.distribution.publish import index_platforms
 from harness.distribution.registry import INDEXES, Registry
 

@@ -31,11 +31,12 @@ from typing import IO, Any
 import docker
 from isal import igzip_threaded
 
-from harness.core import attest
-from harness.core.errors import UsageError
-from harness.core.metadata import Annotated
-from harness.core.platforms import Platform, find_in, parse_platform
-from harness.core.report import ImageInfo, Report
+from harness.core.buildspec.metadata import Annotated
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.table import Platform, find_in, parse_platform
+from harness.core.reporting import attest
+from harness.core.reporting.report import Report
+from harness.core.results.platform_result import ImageInfo
 from harness.distribution.registry import (
     CONFIG_V1,
     INDEXES,
@@ -68,7 +69,7 @@ class Entry:
     digest: str
     size: int
     media_type: str
-    # The index entry of its attestation manifest (harness.core.attest), where it has one.
+    # The index entry of its attestation manifest (harness.core.reporting.attest), where it has one.
     attestation: dict[str, Any] | None = None
 
     def descriptor(self) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from typing import Any, BinaryIO
 import docker.auth
 import requests
 
-from harness.core import jsondoc, oci
-from harness.core.diagnosis import Event, Stage, clean, diagnose
-from harness.core.errors import CannotCheck
+from harness.core import jsondoc
+from harness.core.failures.diagnosis import Event, Stage, clean, diagnose
+from harness.core.failures.errors import CannotCheck
+from harness.core.oci import documents as oci
 from harness.machine import deadline
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -221,7 +222,8 @@ class Registry:
     def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES,
                  shape: str | None = None) -> dict[str, Any]:
         """``body``, a JSON object the registry served as ``what``, read bounded
-        (harness.core.jsondoc), and of the ``shape`` named (harness.core.oci) if any; one too
+        (harness.core.jsondoc), and of the ``shape`` named (harness.core.oci.documents) if any; one
+        too
         big, too deep, not a JSON object or of another shape is the registry's fault
         (diagnosis: registry-garbled), never a crash."""
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import sinks
-from harness.core.errors import CannotCheck, UsageError
+from harness.core.failures.errors import CannotCheck, UsageError
 from harness.distribution.registry import is_loopback
 
 TIMEOUT = 300.0  # seconds per cosign call: a registry that stops answering is not waited on

@@ -11,26 +11,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core import dockerfile as dockerfile_text
-from harness.core import options, service, sources, structure, usercheck
-from harness.core.bake import BakeTarget, not_honoured
-from harness.core.engine_url import builder_name
-from harness.core.errors import UsageError
-from harness.core.options import BUILDERS, QUIRK_POLICIES
-from harness.core.overrides import Override, structure_files
-from harness.core.overrides import parse as parse_overrides
-from harness.core.platforms import Platform
-from harness.core.reference import IMAGE_NAME
-from harness.core.secrets import Secret, parse_secret
-from harness.core.structure import StructureFile
-from harness.machine import bake as bake_reader
+from harness.core.answers import sources
+from harness.core.buildspec import dockerfile as dockerfile_text
+from harness.core.buildspec.bake import BakeTarget, not_honoured
+from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.declared import service, structure, usercheck
+from harness.core.declared.structure import StructureFile
+from harness.core.failures.errors import UsageError
+from harness.core.oci.reference import IMAGE_NAME
+from harness.core.platforms.engine_url import builder_name
+from harness.core.platforms.table import Platform
+from harness.core.settings import options
+from harness.core.settings.options import BUILDERS, QUIRK_POLICIES
+from harness.core.settings.overrides import Override, structure_files
+from harness.core.settings.overrides import parse as parse_overrides
+from harness.machine import bake_print as bake_reader
 from harness.machine import files
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
 
 def opt(key: str) -> Any:
-    """A field for the option ``key``, its default the one declared in ``harness.core.options``
+    """A field for the option ``key``, its default the one declared in
+    ``harness.core.settings.options``
     (written nowhere else), as the configuration holds it."""
     option = options.BY_KEY[key]
     return field(default_factory=lambda: typed(option, option.default))
@@ -46,7 +49,8 @@ def typed(option: options.Option, value: Any) -> Any:
 @dataclass
 class HarnessConfig:
     """The run's configuration. Each option's field is ``opt(KEY)``: its flag, key, default
-    and conversion are its entry in ``harness.core.options``; the fields without ``opt`` are
+    and conversion are its entry in ``harness.core.settings.options``; the fields without ``opt``
+    are
     made from several options or from sub-tables of ``[tool.harness]``."""
 
     root: Path
@@ -61,10 +65,10 @@ class HarnessConfig:
     image_given: bool = False  # named by --image or pyproject, not made from the Dockerfile
     builder: str = opt("builder")
     quirk_policy: str = opt("quirk_policy")
-    progress: str = opt("progress")  # see harness.core.options.PROGRESS
+    progress: str = opt("progress")  # see harness.core.settings.options.PROGRESS
     require: frozenset[str] = opt("require")
     allow_foreign: tuple[str, ...] = opt("allow_foreign")  # globs where foreign ELF files are
-    native_modules: str = opt("native_modules")  # see harness.core.extensions.MODES
+    native_modules: str = opt("native_modules")  # see harness.core.answers.extensions.MODES
     native_skip: tuple[str, ...] = opt("native_skip")  # modules (or packages) not loaded
     checks: tuple[usercheck.DeclaredCheck, ...] = ()  # [tool.harness.checks]
     check_dirs: tuple[Path, ...] = opt("check_dirs")  # directories of the user's pytest checks
@@ -318,7 +322,7 @@ def parse_build_args(items: list[str]) -> dict[str, str]:
 
 def load(root: Path, **overrides: Any) -> HarnessConfig:
     """Merge pyproject's ``[tool.harness]`` with options (None or empty: not given); every
-    value is converted and checked by its entry in ``harness.core.options``."""
+    value is converted and checked by its entry in ``harness.core.settings.options``."""
     section = _section(root)  # pyproject.toml read once
     settings = {k: options.BY_KEY[k].convert(v, "pyproject.toml")
                 for k, v in _options_of(section).items()}
@@ -347,7 +351,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     def path(key: str, default: str) -> Path:
         return path_of(settings.get(key) or default)
 
-    # Every option the run takes, converted by its declaration (harness.core.options) ...
+    # Every option the run takes, converted by its declaration (harness.core.settings.options) ...
     fields = {o.attr: typed(o, value(o.key)) for o in options.OPTIONS if o.config}
     # ... then the few that need the machine or other options: paths from the root, files
     # read and checked, the image named after the Dockerfile.

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.core.errors import CannotCheck
+from harness.core.failures.errors import CannotCheck
 
 COMMENT = "harness-service"  # every rule of the harness's, told apart by it
 PREFIX = "hs-"  # the bridges the harness names for its service networks

@@ -2,7 +2,7 @@
 
 The kernel consults binfmt_misc before its own ELF loader, so a registered handler wins even
 for a platform the CPU could run; otherwise the CPU family decides, and for a 32-bit mode of
-it (AArch32, i386) a tiny program of the platform run here (``harness.core.native``).
+it (AArch32, i386) a tiny program of the platform run here (``harness.core.platforms.native``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core import native
-from harness.core.diagnosis import no_handler_fix as _no_handler_fix
-from harness.core.elf import synthetic_header
+from harness.core.answers.elf import synthetic_header
+from harness.core.failures.diagnosis import no_handler_fix as _no_handler_fix
 from harness.core.outcomes import RunKind, RunMode
-from harness.core.platforms import Platform
+from harness.core.platforms import native
+from harness.core.platforms.table import Platform
 from harness.machine import files
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")

@@ -22,7 +22,7 @@ from types import FrameType
 
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # Set once this process is told to stop (or stops its own builds): a build thread whose buildx
-# ends then is interrupted, whatever buildx printed as it went (harness.core.diagnosis).
+# ends then is interrupted, whatever buildx printed as it went (harness.core.failures.diagnosis).
 _stopping = threading.Event()
 _signalled = threading.Event()  # by Ctrl-C, SIGTERM or SIGHUP (not by its own record())
 

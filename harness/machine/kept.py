@@ -18,7 +18,7 @@ may depend on what no key holds).
 Each key takes a digest of the harness's own source, so changed code never reads an old
 answer, and ``--no-cache`` neither reads nor trusts what is kept (it writes anew). Each
 entry is written with the SHA-256 of its own content and read back bounded, checked against
-its schema (harness.core.report_schema.KEPT) and against that checksum: an entry cut short
+its schema (harness.core.reporting.report_schema.KEPT) and against that checksum: an entry cut short
 or changed is asked again, never judged.
 """
 
@@ -36,8 +36,8 @@ from typing import Any
 import jsonschema
 
 from harness.core import jsondoc
-from harness.core.report import JSON
-from harness.core.report_schema import KEPT
+from harness.core.reporting.report_schema import KEPT
+from harness.core.results.platform_result import JSON
 from harness.machine import emulators, files, host
 
 KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are written
@@ -123,7 +123,7 @@ def _cpu() -> list[str]:
 
 def load(name: str, where: Path | None = None) -> list[JSON] | None:
     """The kept answer under ``name``, or None: never kept, unreadable, over KEPT_BYTES or
-    too deep, of the wrong shape (harness.core.report_schema.KEPT), or not the content its
+    too deep, of the wrong shape (harness.core.reporting.report_schema.KEPT), or not the content its
     checksum was taken of (cut short, changed). Whatever is off is asked again, never
     trusted: an entry cut down to its first observation would judge as a pass."""
     path = (where or cache_dir()) / f"{name}.json"

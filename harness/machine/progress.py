@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.core.platforms import Platform
+from harness.core.platforms.table import Platform
 from harness.core.sinks import terminal
 from harness.machine import files
 

@@ -15,8 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.core.diagnosis import Diagnosis, Event, Stage, diagnose
-from harness.core.platforms import Platform
+from harness.core.failures.diagnosis import Diagnosis, Event, Stage, diagnose
+from harness.core.platforms.table import Platform
 
 SYS_NET = Path("/sys/class/net")
 NOT_FOUND = 127

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.core import native
-from harness.core.diagnosis import Event, Stage, diagnose
-from harness.core.errors import CannotCheck, from_diagnosis
-from harness.core.platforms import PLATFORMS
+from harness.core.failures.diagnosis import Event, Stage, diagnose
+from harness.core.failures.errors import CannotCheck, from_diagnosis
+from harness.core.platforms import native
+from harness.core.platforms.table import PLATFORMS
 from harness.machine.debian import BUILDX_SOURCES, debian_mirror
 from harness.machine.host import read_handlers, run_mode
 

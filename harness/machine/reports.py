@@ -13,11 +13,11 @@ from pathlib import Path
 import jsonschema
 
 from harness.core import sinks
-from harness.core.errors import UsageError
-from harness.core.html_report import render_html
-from harness.core.render import render_markdown
-from harness.core.report import Report
-from harness.core.report_schema import SCHEMA
+from harness.core.failures.errors import UsageError
+from harness.core.reporting.html_report import render_html
+from harness.core.reporting.render import render_markdown
+from harness.core.reporting.report import Report
+from harness.core.reporting.report_schema import SCHEMA
 from harness.machine.files import read_json, write_atomic
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -43,7 +43,7 @@ def write_html(report: Report, path: Path) -> None:
 def write_markdown(report: Report, path: Path, lead: str = "",
                    step_summary: bool = True) -> str:
     """report.md, also appended to GitHub's step summary when there is one (and
-    ``step_summary``); ``lead`` goes first (the gate's word, see harness.core.github)."""
+    ``step_summary``); ``lead`` goes first (the gate's word, see harness.core.reporting.github)."""
     text = (lead + "\n" if lead else "") + render_markdown(report)
     write_atomic(path, text)
     summary = os.environ.get(STEP_SUMMARY) if step_summary else None
@@ -80,7 +80,7 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 def read_report(path: Path) -> Report:
     """A report.json, read bounded (harness.core.jsondoc: too big, too deep or NaN is
-    refused) and validated against its schema (harness.core.report_schema): one that
+    refused) and validated against its schema (harness.core.reporting.report_schema): one that
     cannot be read, or of the wrong shape, is bad input naming the file and the field."""
     fix = ("give report.json files written by build or check (`multiarch-harness report "
            "--schema` prints their schema)")

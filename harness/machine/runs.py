@@ -29,7 +29,7 @@ from filelock import FileLock, Timeout
 
 from harness.core import sinks
 from harness.core.clock import stamp
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
 from harness.machine import files
 
 ENV = "HARNESS_RUN_ID"

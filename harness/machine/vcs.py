@@ -15,7 +15,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from harness.core.metadata import GitContext
+from harness.core.buildspec.metadata import GitContext
 
 
 def public_url(url: str) -> str:

@@ -25,14 +25,15 @@ import pytest
 from harness.containers import ssh
 from harness.containers.pipeline import Pipeline
 from harness.containers.pull import local_platform
-from harness.core import reference
-from harness.core.errors import HarnessError, UsageError
-from harness.core.reference import is_registry_ref
-from harness.core.verdicts import Finding
+from harness.core.failures.errors import HarnessError, UsageError
+from harness.core.oci import reference
+from harness.core.oci.reference import is_registry_ref
+from harness.core.results.finding import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
 from harness.machine import files, interrupts, runs
 from harness.machine.config import HarnessConfig
-from harness.plugin import fixtures, head_start, options, results, scheduling
+from harness.plugin import fixtures, head_start, results, scheduling
+from harness.plugin import pytest_options as options
 from harness.plugin.state import STATE, HarnessState, is_worker
 
 INDEX_KEY = "harness_index"

@@ -1,7 +1,7 @@
 """The built-in checks ``multiarch-harness build`` (and ``nox -s build``) runs for every
 platform of the image, and the checks declared in ``[tool.harness.checks]``.
 
-Each case reads one source of what the image is (one per source of harness.core.sources,
+Each case reads one source of what the image is (one per source of harness.core.answers.sources,
 and per declared check) and asserts that it agrees with the platform the image was built
 for. All of them share one build and one probe run per platform (the
 ``built`` and ``checked`` fixtures of ``harness.plugin.fixtures``); the verdicts and reports
@@ -28,7 +28,7 @@ def test_builds(built: Built) -> None:
 
 
 def test_source(agrees: Agrees, source: str) -> None:
-    """One case per built-in source of harness.core.sources and platform
+    """One case per built-in source of harness.core.answers.sources and platform
     (``test_source[rustc-linux/386]``): the source's answer agrees with the platform, or its
     findings fail, warn or skip the case as they do the platform's verdict."""
     agrees(source)

@@ -21,14 +21,14 @@ import pytest
 
 from harness.containers.pipeline import Built, Checked, Pipeline
 from harness.containers.probes import ImageProbe
-from harness.core import observation as obs
-from harness.core import sources
-from harness.core.diagnosis import clean
-from harness.core.errors import CannotCheck, HarnessError
+from harness.core.answers import observation as obs
+from harness.core.answers import sources
+from harness.core.failures.diagnosis import clean
+from harness.core.failures.errors import CannotCheck, HarnessError
+from harness.core.judging.verdicts import USER_TEST
 from harness.core.outcomes import Kind, Verdict
-from harness.core.platforms import Platform
+from harness.core.platforms.table import Platform
 from harness.core.sinks import terminal
-from harness.core.verdicts import USER_TEST
 from harness.plugin import head_start
 from harness.plugin.state import STATE, target_of
 

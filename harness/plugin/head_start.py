@@ -24,9 +24,9 @@ import pytest
 
 from harness.containers import build
 from harness.containers.pipeline import Built, Pipeline
-from harness.core.errors import HarnessError
-from harness.core.platforms import Platform
-from harness.core.verdicts import interrupted
+from harness.core.failures.errors import HarnessError
+from harness.core.judging.verdicts import interrupted
+from harness.core.platforms.table import Platform
 from harness.plugin.state import STATE, is_worker
 
 KEY = "harness_head_start"  # workerinput: the controller builds, the workers adopt

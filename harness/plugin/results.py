@@ -21,11 +21,14 @@ import pytest
 
 from harness.containers.build import resolve
 from harness.containers.stages import BUILT_SUFFIX, RESULT_SUFFIX, saved_results
-from harness.core import bake, sameness, verdicts
+from harness.core.buildspec import bake
+from harness.core.declared import sameness
+from harness.core.declared.usercheck import PREFIX
+from harness.core.judging import verdicts
 from harness.core.outcomes import Exit
-from harness.core.render import render_console
-from harness.core.report import Host, PlatformResult, Report, build_report
-from harness.core.usercheck import PREFIX
+from harness.core.reporting.render import render_console
+from harness.core.reporting.report import Host, Report, build_report
+from harness.core.results.platform_result import PlatformResult
 from harness.machine import files, interrupts
 from harness.machine.progress import LiveBoard, ProgressPrinter
 from harness.machine.reports import write_reports

@@ -32,7 +32,8 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from harness.core import service, sources
+from harness.core.answers import sources
+from harness.core.declared import service
 from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
 from harness.plugin.state import STATE, is_worker, target_of

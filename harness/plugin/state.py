@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness.containers.pipeline import Pipeline
-from harness.core.platforms import Platform
-from harness.core.report import PlatformResult
+from harness.core.platforms.table import Platform
+from harness.core.results.platform_result import PlatformResult
 from harness.distribution.check_ref import IndexCheck
 from harness.machine.config import HarnessConfig
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.commands import cli
-from harness.core import options
 from harness.core.outcomes import Exit
+from harness.core.settings import options
 from harness.plugin import fixtures
 
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.commands.matrix import main
-from harness.core.errors import UsageError
-from harness.core.matrix import ARM_RUNNER, X86_RUNNER, matrix
-from harness.core.platforms import parse_platforms
+from harness.commands.matrix_cli import main
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.matrix import ARM_RUNNER, X86_RUNNER, matrix
+from harness.core.platforms.table import parse_platforms
 
 
 def test_each_platform_is_a_job_on_a_native_runner_where_there_is_one() -> None:
@@ -43,7 +43,7 @@ def test_32_bit_arm_goes_to_x86_64_runners_under_qemu_not_to_arm64_ones() -> Non
 def test_a_base_without_registry_is_docker_hub_s_as_the_docker_cli_reads_it() -> None:
     """`matrix --platforms-from-base` defaults to the Dockerfile's base, `debian:bookworm-slim`:
     it was refused as "not a registry reference"."""
-    from harness.core.reference import with_registry
+    from harness.core.oci.reference import with_registry
 
     assert with_registry("debian:bookworm-slim") == \
         "registry-1.docker.io/library/debian:bookworm-slim"
@@ -82,7 +82,7 @@ def builder_outputs(**outputs: object) -> str:
 
 
 def test_github_builder_outputs_name_the_index_by_its_digest_not_its_tag() -> None:
-    from harness.core.matrix import builder_reference
+    from harness.core.platforms.matrix import builder_reference
 
     assert builder_reference(builder_outputs()) == f"ghcr.io/o/app@{DIGEST}"
     # A name without a registry (Docker Hub), one with a port, meta-json already an object.
@@ -105,7 +105,7 @@ def test_github_builder_outputs_name_the_index_by_its_digest_not_its_tag() -> No
 ])
 def test_what_is_not_an_image_github_builder_pushed_is_one_line_of_bad_input(
         text: str, says: str) -> None:
-    from harness.core.matrix import builder_reference
+    from harness.core.platforms.matrix import builder_reference
 
     with pytest.raises(UsageError, match=says) as caught:
         builder_reference(text)
@@ -151,7 +151,7 @@ def test_the_registry_to_log_in_to_is_known_before_it_is_asked(
 def test_the_repository_is_the_meta_tag_without_its_tag_whatever_the_port(
         host: str, path: list[str], tag: str) -> None:
     """A registry's port is a colon too: only the colon after the last slash starts a tag."""
-    from harness.core.matrix import builder_reference
+    from harness.core.platforms.matrix import builder_reference
 
     repository = host + "/".join(path)
     name = f"{repository}:{tag}" if tag else repository

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.commands import cli
-from harness.core.report import ImageInfo, build_report
+from harness.core.reporting.report import build_report
+from harness.core.results.platform_result import ImageInfo
 from tests.factories import HOST, result
 from tests.helpers import ROOT, held
 

@@ -9,8 +9,8 @@ import pytest
 
 from harness.commands.cli import main
 from harness.core.outcomes import Exit, Kind, Verdict
-from harness.core.report import build_report
-from harness.core.verdicts import Finding
+from harness.core.reporting.report import build_report
+from harness.core.results.finding import Finding
 from harness.machine.reports import write_json
 from tests.factories import HOST, MIX, result
 

@@ -9,8 +9,8 @@ import pytest
 
 from harness.containers import answer_cache
 from harness.containers.probe_result import KEPT, Span
-from harness.core import observation as obs
-from harness.core.observation import Observation
+from harness.core.answers import observation as obs
+from harness.core.answers.observation import Observation
 
 
 @pytest.fixture(autouse=True)

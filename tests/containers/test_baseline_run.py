@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from harness.containers import baseline_run
 from harness.containers.hello import HELLO_DIR
-from harness.core import observation as obs
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import DeclaredCheck
+from harness.core.answers import observation as obs
+from harness.core.declared.usercheck import DeclaredCheck
+from harness.core.platforms.table import parse_platform
 
 ARM64 = parse_platform("linux/arm64")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.containers import build
-from harness.core.errors import BuildFailed, UsageError
-from harness.core.platforms import parse_platform
-from harness.core.secrets import Secret
+from harness.core.buildspec.secrets import Secret
+from harness.core.failures.errors import BuildFailed, UsageError
+from harness.core.platforms.table import parse_platform
 from tests.fake_engine import Answer, FakeEngine
 
 ARM64 = parse_platform("linux/arm64")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.containers import engine
-from harness.core.errors import EngineUnavailable
+from harness.core.failures.errors import EngineUnavailable
 from tests import fake_engine
 from tests.fake_engine import API_VERSION, FakeEngine
 
@@ -120,7 +120,7 @@ def test_the_default_context_is_docker_host_or_the_socket_whatever_the_config_sa
                     "the docker CLI")
 def test_an_unknown_context_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
                                              tmp_path: Path) -> None:
-    from harness.core.errors import UsageError
+    from harness.core.failures.errors import UsageError
 
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     engine.select_context("nowhere-at-all")

@@ -106,8 +106,8 @@ def test_an_offset_past_any_file_is_read_in_place_as_nothing(tmp_path: Path) -> 
     """A PT_GNU_PROPERTY note at offset 2**63-1 gave OSError EINVAL from pread, and the run
     exited 70 (masking a real fail in the same image); the file is read as what it is."""
     from harness.containers import audit_pass
-    from harness.core import elf, isa
-    from harness.core.platforms import parse_platform
+    from harness.core.answers import elf, isa
+    from harness.core.platforms.table import parse_platform
     from tests.hostile_elf import x86_64
 
     data = x86_64(segments=((elf.PT_GNU_PROPERTY, 2**63 - 1, 32), (elf.PT_INTERP, 2**64 - 8, 8)))
@@ -173,8 +173,8 @@ def test_build_attributes_are_read_only_where_they_are_judged(tmp_path: Path) ->
     """The 150-byte ARM file hung an amd64 image's audit too: its attributes were read
     though nothing on amd64 judges them. They are read on the 32-bit ARM platforms."""
     from harness.containers import audit_pass
-    from harness.core import isa
-    from harness.core.platforms import parse_platform
+    from harness.core.answers import isa
+    from harness.core.platforms.table import parse_platform
     from tests.hostile_elf import attributes_longer_than_their_section, finishes
 
     data = attributes_longer_than_their_section()

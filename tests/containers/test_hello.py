@@ -8,8 +8,8 @@ import time
 
 from harness.containers import hello
 from harness.containers.probe_container import ImageProbe
-from harness.core import observation as obs
-from harness.core.platforms import parse_platform
+from harness.core.answers import observation as obs
+from harness.core.platforms.table import parse_platform
 from tests.fake_engine import FakeEngine, error
 
 ARM64 = parse_platform("linux/arm64")

@@ -8,7 +8,7 @@ import re
 import tarfile
 
 from harness.containers import image_files, probe_container
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from tests.fake_engine import Answer, Call, FakeEngine, error
 
 ARM64 = parse_platform("linux/arm64")

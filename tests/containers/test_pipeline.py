@@ -15,12 +15,13 @@ from harness.containers.pipeline import (
     saved_results,
 )
 from harness.containers.probe_result import Span
-from harness.core import observation as obs
-from harness.core.errors import BuildFailed
+from harness.core.answers import observation as obs
+from harness.core.failures.errors import BuildFailed
+from harness.core.judging.verdicts import Judgement
 from harness.core.outcomes import Kind, RunMode
-from harness.core.platforms import parse_platform
-from harness.core.report import BuildInfo, EngineInfo, ImageInfo, Phase, ProbeTimes
-from harness.core.verdicts import Finding, Judgement
+from harness.core.platforms.table import parse_platform
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import BuildInfo, EngineInfo, ImageInfo, Phase, ProbeTimes
 from harness.machine.config import load
 
 ARM = parse_platform("linux/arm64")
@@ -131,7 +132,7 @@ def test_an_interruption_is_known_by_its_cause_never_by_its_fix_text() -> None:
     """A finding that reads like an interruption is not one, and one reworded still is: the
     cause the diagnosis decided is what says so (issue 37)."""
     from harness.containers.pipeline import INTERRUPTED_FIX, interrupted, was_interrupted
-    from harness.core.report import PlatformResult
+    from harness.core.results.platform_result import PlatformResult
 
     def one(finding: Finding) -> PlatformResult:
         return PlatformResult(ARM.name, finding.verdict, [finding])
@@ -160,7 +161,7 @@ def test_a_findings_cause_is_kept_in_the_build_handed_over() -> None:
 def test_a_probes_finding_has_the_cause_its_diagnosis_decided() -> None:
     """An observation made from a diagnosis carries its cause into the finding, and through
     report.json."""
-    from harness.core.verdicts import judge
+    from harness.core.judging.verdicts import judge
 
     seen = obs.failed("dpkg", "the probe was interrupted", "error", "again",
                       cause="interrupted")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.containers import probe_container
-from harness.core.errors import CannotCheck, HarnessError, NoEmulation
+from harness.core.failures.errors import CannotCheck, HarnessError, NoEmulation
 from harness.core.outcomes import Kind
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine import runs
 from tests.fake_engine import FakeEngine, error
 

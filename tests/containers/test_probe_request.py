@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from harness.containers.probe_container import Emulation
 from harness.containers.probe_request import ProbeRequest
+from harness.core.declared.usercheck import DeclaredCheck
 from harness.core.outcomes import RunKind
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import DeclaredCheck
+from harness.core.platforms.table import parse_platform
 
 ARM64 = parse_platform("linux/arm64")
 RUNTIME: dict[str, Any] = {"version": "28.2.2", "runtime": "runc"}

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.containers.probe_result import KEPT, TIMED, Probed, Span
-from harness.core import observation as obs
+from harness.core.answers import observation as obs
 from harness.core.outcomes import Verdict
-from harness.core.report import PlatformResult
+from harness.core.results.platform_result import PlatformResult
 
 
 def test_a_span_is_written_into_its_detail_as_report_json_keeps_it() -> None:

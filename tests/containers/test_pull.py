@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from harness.containers import pull
-from harness.core.errors import CannotCheck, HarnessError, UsageError
+from harness.core.failures.errors import CannotCheck, HarnessError, UsageError
 from harness.core.outcomes import Kind, Verdict
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from tests.fake_engine import FakeEngine, error
 
 ARM64 = parse_platform("linux/arm64")

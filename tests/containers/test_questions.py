@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from harness.containers import questions
 from harness.containers.probe_container import ImageProbe
-from harness.core import observation as obs
-from harness.core.platforms import parse_platform
+from harness.core.answers import observation as obs
+from harness.core.platforms.table import parse_platform
 from tests.fake_engine import FakeEngine
 
 ARM64 = parse_platform("linux/arm64")

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from harness.containers import service
-from harness.core import service as svc
-from harness.core.platforms import parse_platform
+from harness.containers import service_run as service
+from harness.core.declared import service as svc
+from harness.core.platforms.table import parse_platform
 from tests import loopback
 
 AMD64 = parse_platform("linux/amd64")

@@ -1,4 +1,4 @@
-"""The service container (harness.containers.service) against the fake engine: a platform on
+"""The service container (harness.containers.service_run) against the fake engine: a platform on
 another engine is an error without a call to any engine, and a network whose way to this host
 cannot be shut starts nothing and is removed. (The service run for real is in
 tests/engine/test_service_checks.py; the GET itself in test_service_ask.py.)"""
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.containers import service
-from harness.core import service as svc
+from harness.containers import service_run as service
+from harness.core.declared import service as svc
 from harness.core.outcomes import Kind
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine import runs
 from tests.fake_engine import FakeEngine
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from harness.containers import ssh
-from harness.core.engine_url import SSH_COMMAND_ENV
+from harness.core.platforms.engine_url import SSH_COMMAND_ENV
 
 # Echoes its stdin to its stdout, whatever arguments follow (ssh's, and the far command).
 ECHO = [sys.executable, "-c", "import os\nwhile d := os.read(0, 65536): os.write(1, d)"]

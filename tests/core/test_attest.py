@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import attest, verdicts
-from harness.core.report import PlatformResult
+from harness.core.judging import verdicts
+from harness.core.reporting import attest
+from harness.core.results.platform_result import PlatformResult
 
 MANIFEST = "sha256:" + "ab" * 32
 FACTS = attest.BuildFacts(

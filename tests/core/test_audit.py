@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import audit, elf
-from harness.core import observation as obs
+from harness.core.answers import audit, elf
+from harness.core.answers import observation as obs
+from harness.core.judging.verdicts import judge_source
 from harness.core.outcomes import Kind, RunKind
-from harness.core.platforms import PLATFORMS, parse_platform
-from harness.core.verdicts import judge_source
+from harness.core.platforms.table import PLATFORMS, parse_platform
 from harness.machine.host import RunMode
 from tests.hostile_elf import x86_64
 

@@ -1,4 +1,5 @@
-"""A Bake or Compose definition as `docker buildx bake --print` prints it (harness.core.bake).
+"""A Bake or Compose definition as `docker buildx bake --print` prints it
+(harness.core.buildspec.bake).
 
 The prints in tests/fixtures/bake/ were captured from the real buildx on this machine, from
 the definitions beside them (tests/machine/test_bake_print.py prints them again and compares).
@@ -14,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import bake
-from harness.core.errors import UsageError
-from harness.core.options import BY_KEY
-from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.core.buildspec import bake
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.table import DEFAULT_PLATFORMS, parse_platform
+from harness.core.settings.options import BY_KEY
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bake"
 

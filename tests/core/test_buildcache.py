@@ -1,12 +1,13 @@
-"""Where each platform's build cache goes, and buildx's flags for it (harness.core.buildcache)."""
+"""Where each platform's build cache goes, and buildx's flags for it
+(harness.core.buildspec.buildcache)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.core.buildcache import CachePlan, base_tag, check_repository, plan
-from harness.core.errors import UsageError
-from harness.core.platforms import parse_platform
+from harness.core.buildspec.buildcache import CachePlan, base_tag, check_repository, plan
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.table import parse_platform
 
 ARM = parse_platform("linux/arm/v7")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.core.buildsteps import LABEL_LIMIT, StepClock
+from harness.core.buildspec.buildsteps import LABEL_LIMIT, StepClock
 
 
 def test_buildkit_steps_open_and_close_by_number() -> None:

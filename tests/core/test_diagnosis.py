@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from harness.core.diagnosis import CAUSES, Event, Stage, clean, diagnose, machine_fault
+from harness.core.failures.diagnosis import CAUSES, Event, Stage, clean, diagnose, machine_fault
 from harness.core.outcomes import Exit, Kind, RunKind
 
 # -- output as captured ----------------------------------------------------------------------

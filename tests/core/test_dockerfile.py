@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.core.dockerfile import declares_base_arg, from_images, has_from
-from harness.core.normalise import from_dpkg, from_rust_triple
+from harness.core.answers.normalise import from_dpkg, from_rust_triple
+from harness.core.buildspec.dockerfile import declares_base_arg, from_images, has_from
 from harness.machine.config import dockerfile_base
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "dockerfiles" / "Dockerfile.rust"

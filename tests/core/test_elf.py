@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core import elf
-from harness.core.elf import NotElf, parse_header, synthetic_header
-from harness.core.normalise import from_elf
+from harness.core.answers import elf
+from harness.core.answers.elf import NotElf, parse_header, synthetic_header
+from harness.core.answers.normalise import from_elf
 from tests.hostile_elf import attributes_longer_than_their_section, finishes, x86_64
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.containers.engine import on_this_host
-from harness.core.engine_url import SshTarget
+from harness.core.platforms.engine_url import SshTarget
 from harness.core.sinks import redact
 
 
@@ -101,7 +101,7 @@ FAR = """[
 
 
 def test_a_context_names_its_endpoint_and_tls_files() -> None:
-    from harness.core.engine_url import DockerContext, parse_context
+    from harness.core.platforms.engine_url import DockerContext, parse_context
 
     found = parse_context(FAR, "far")
     assert found == DockerContext("far", "tcp://127.0.0.1:2376", False,
@@ -124,7 +124,7 @@ def test_a_context_names_its_endpoint_and_tls_files() -> None:
 ])
 def test_a_context_without_a_docker_engine_endpoint_says_what_is_missing(text: str,
                                                                        says: str) -> None:
-    from harness.core.engine_url import parse_context
+    from harness.core.platforms.engine_url import parse_context
 
     with pytest.raises(ValueError, match=says):
         parse_context(text, "k8s")
@@ -142,7 +142,7 @@ def test_the_context_is_chosen_in_the_docker_clis_order(flag: str | None, env: d
                                                        name: str | None) -> None:
     """The flag (the CLI's --context) over DOCKER_HOST over DOCKER_CONTEXT (cli/command's
     resolveContextName; `docker context use`'s page says the same)."""
-    from harness.core.engine_url import context_name
+    from harness.core.platforms.engine_url import context_name
 
     assert context_name(flag, env) == name
 
@@ -162,7 +162,7 @@ Platforms:        linux/amd64, linux/arm64, linux/riscv64, linux/ppc64le, linux/
 
 
 def test_a_builder_names_its_driver_nodes_and_platforms() -> None:
-    from harness.core.engine_url import parse_builder
+    from harness.core.platforms.engine_url import parse_builder
 
     found = parse_builder(DEFAULT_BUILDER, "default")
     assert (found.driver, found.endpoints) == ("docker", ("default",))
@@ -174,14 +174,14 @@ def test_a_builder_names_its_driver_nodes_and_platforms() -> None:
                                              ("classic", None), ("ci", "ci"),
                                              ("remote-arm64.1", "remote-arm64.1")])
 def test_builder_words_and_names(value: str, name: str | None) -> None:
-    from harness.core.engine_url import builder_name
+    from harness.core.platforms.engine_url import builder_name
 
     assert builder_name(value) == name
 
 
 @pytest.mark.parametrize("value", ["", "-x", "a b", "a/b", "über"])
 def test_what_is_no_builder_name(value: str) -> None:
-    from harness.core.engine_url import builder_name
+    from harness.core.platforms.engine_url import builder_name
 
     with pytest.raises(ValueError, match="buildx builder's name"):
         builder_name(value)

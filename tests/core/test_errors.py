@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from harness.core import errors
-from harness.core.errors import HarnessError
+from harness.core.failures import errors
+from harness.core.failures.errors import HarnessError
 
 
 def _every(cls: type[HarnessError]) -> list[type[HarnessError]]:

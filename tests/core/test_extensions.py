@@ -1,9 +1,9 @@
-"""Native modules found from the audit's pass (harness.core.extensions)."""
+"""Native modules found from the audit's pass (harness.core.answers.extensions)."""
 
 from __future__ import annotations
 
-from harness.core import extensions, module_loaders
-from harness.core.extensions import Finder, Module
+from harness.core.answers import extensions, module_loaders
+from harness.core.answers.extensions import Finder, Module
 
 SITE = "/opt/venv/lib/python3.11/site-packages"
 ELF_SO = bytes.fromhex("7f454c46020101000000000000000000") + (3).to_bytes(2, "little") + \

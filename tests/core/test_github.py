@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from harness.core import sinks
-from harness.core.github import annotation_lines, gate
-from harness.core.report import build_report
-from harness.core.verdicts import Finding
+from harness.core.reporting.github import annotation_lines, gate
+from harness.core.reporting.report import build_report
+from harness.core.results.finding import Finding
 from tests.factories import HOST, MIX, result
 
 

@@ -8,19 +8,13 @@ import re
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core.html_report import COLOURS, cell_verdict, render_html
+from harness.core.answers import observation as obs
 from harness.core.outcomes import RunMode, Verdict
-from harness.core.render import gantt, render_markdown
-from harness.core.report import (
-    BuildInfo,
-    EngineInfo,
-    Phase,
-    PlatformResult,
-    Report,
-    build_report,
-)
-from harness.core.verdicts import Finding
+from harness.core.reporting.html_report import COLOURS, cell_verdict, render_html
+from harness.core.reporting.render import gantt, render_markdown
+from harness.core.reporting.report import Report, build_report
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import BuildInfo, EngineInfo, Phase, PlatformResult
 from tests.factories import HOST, Page
 from tests.helpers import FIXTURES
 
@@ -176,8 +170,8 @@ def test_a_step_from_the_build_cache_is_drawn_as_a_step_of_its_own_colour() -> N
 
 
 def _arm64_with_isa_not_applicable() -> Report:
-    from harness.core.platforms import parse_platform
-    from harness.core.verdicts import judge
+    from harness.core.judging.verdicts import judge
+    from harness.core.platforms.table import parse_platform
 
     platform = parse_platform("linux/arm64")
     seen = [obs.dpkg("arm64\n"), obs.absent("rustc"), *obs.not_applicable(platform)]

@@ -1,4 +1,4 @@
-"""The CPU level a file needs against its platform's variant (harness.core.isa)."""
+"""The CPU level a file needs against its platform's variant (harness.core.answers.isa)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core.elf import TAG_CPU_ARCH, _aeabi
-from harness.core.isa import ALLOWED, X86_ALLOWED, X86_NEEDED, Isa, judge_file
-from harness.core.platforms import parse_platform
+from harness.core.answers.elf import TAG_CPU_ARCH, _aeabi
+from harness.core.answers.isa import ALLOWED, X86_ALLOWED, X86_NEEDED, Isa, judge_file
+from harness.core.platforms.table import parse_platform
 
 V5, V6, V7 = (parse_platform(f"linux/arm/v{n}") for n in (5, 6, 7))
 
@@ -48,7 +48,7 @@ def test_the_aeabi_subsection_is_read_past_string_attributes() -> None:
 
 
 def test_plain_amd64_promises_the_x86_64_baseline() -> None:
-    from harness.core.isa import X86_NEEDED
+    from harness.core.answers.isa import X86_NEEDED
 
     amd64 = parse_platform("linux/amd64")
     assert judge_file(amd64, {X86_NEEDED: 1}) is None
@@ -68,7 +68,7 @@ def test_plain_amd64_promises_the_x86_64_baseline() -> None:
 ])
 def test_each_amd64_variant_offers_its_level_and_those_below(
         platform: str, passes: int, fails: tuple[int, str] | None, offers: str) -> None:
-    from harness.core.isa import X86_NEEDED
+    from harness.core.answers.isa import X86_NEEDED
     row = parse_platform(platform)
     assert judge_file(row, {X86_NEEDED: passes}) is None
     if fails is not None:

@@ -1,4 +1,4 @@
-"""The loader's search, followed on an image's files (harness.core.linkage): known-good
+"""The loader's search, followed on an image's files (harness.core.answers.linkage): known-good
 trees start, known-bad ones name what is missing."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.core.elf import Dynamic
-from harness.core.linkage import (
+from harness.core.answers.elf import Dynamic
+from harness.core.answers.linkage import (
     WORK_BUDGET,
     Binary,
     Exhausted,
@@ -20,7 +20,7 @@ from harness.core.linkage import (
     judge,
     unowned,
 )
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from tests.hostile_elf import finishes
 
 AMD64 = parse_platform("linux/amd64")
@@ -222,9 +222,9 @@ def test_a_cache_entry_with_no_end_is_no_scan_of_the_whole_file() -> None:
 
 
 def test_a_spent_budget_is_said_and_what_was_judged_stands() -> None:
-    from harness.core import observation as obs
+    from harness.core.answers import observation as obs
+    from harness.core.judging.verdicts import judge_source
     from harness.core.outcomes import Kind, RunKind
-    from harness.core.verdicts import judge_source
     from harness.machine.host import RunMode
 
     tree = debian(prog("/usr/bin/a", "libnothere.so"),

@@ -1,4 +1,5 @@
-"""Tags from docker/metadata-action's templates and buildx's annotations (harness.core.metadata):
+"""Tags from docker/metadata-action's templates and buildx's annotations
+(harness.core.buildspec.metadata):
 the tables of metadata-action's README, the levels of buildx's --annotation."""
 
 from __future__ import annotations
@@ -7,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core.errors import UsageError
-from harness.core.metadata import (
+from harness.core.buildspec.metadata import (
     OCI,
     TAG,
     GitContext,
@@ -18,7 +18,8 @@ from harness.core.metadata import (
     render_tags,
     standard,
 )
-from harness.core.platforms import parse_platform
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.table import parse_platform
 
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
 RELEASE = ["type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}",

@@ -1,5 +1,5 @@
 """The loader scripts run by an image's own interpreters, and what they said read back
-(harness.core.module_loaders): run here by this machine's Python and node."""
+(harness.core.answers.module_loaders): run here by this machine's Python and node."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import module_loaders
-from harness.core.extensions import Module
-from harness.core.module_loaders import Load
+from harness.core.answers import module_loaders
+from harness.core.answers.extensions import Module
+from harness.core.answers.module_loaders import Load
 
 
 @given(st.text(max_size=300))

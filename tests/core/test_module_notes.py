@@ -1,15 +1,15 @@
 """The native-modules source's findings, judged from each module's loads
-(harness.core.module_notes)."""
+(harness.core.answers.module_notes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.core import module_loaders, module_notes
-from harness.core.diagnosis import clean
-from harness.core.extensions import Finder, Module
-from harness.core.module_loaders import Load
-from harness.core.module_notes import Outcome
+from harness.core.answers import module_loaders, module_notes
+from harness.core.answers.extensions import Finder, Module
+from harness.core.answers.module_loaders import Load
+from harness.core.answers.module_notes import Outcome
+from harness.core.failures.diagnosis import clean
 
 SITE = "/opt/venv/lib/python3.11/site-packages"
 ELF_SO = bytes.fromhex("7f454c46020101000000000000000000") + (3).to_bytes(2, "little") + \

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import origins
-from harness.core.origins import Instruction, Step
+from harness.core.answers import origins
+from harness.core.answers.origins import Instruction, Step
 
 # What BuildKit wrote for this Dockerfile (docker 20.10, buildx 0.13, seen on this machine):
 # the base's two entries, then one per instruction after each FROM.

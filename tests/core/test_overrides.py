@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core import overrides, service, structure, usercheck
-from harness.core.errors import UsageError
+from harness.core.answers import observation as obs
+from harness.core.declared import service, structure, usercheck
+from harness.core.failures.errors import UsageError
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Kind, RunMode, Verdict
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
+from harness.core.settings import overrides
 
 ARM = parse_platform("linux/arm/v7")
 AMD = parse_platform("linux/amd64")

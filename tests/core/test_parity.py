@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import observation as obs
-from harness.core.parity import architectures, compare, lines, parse, summary
-from harness.core.render import render_console, render_markdown
-from harness.core.report import build_report
+from harness.core.answers import observation as obs
+from harness.core.answers.parity import architectures, compare, lines, parse, summary
+from harness.core.reporting.render import render_console, render_markdown
+from harness.core.reporting.report import build_report
 from tests.factories import HOST, result
 
 DPKG = "libc6\t2.36-9+deb12u9\nrustc\t1.63.0+dfsg1-2\nzlib1g\t1:1.2.13.dfsg-1\n"

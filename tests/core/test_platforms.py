@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import normalise
-from harness.core.platforms import (
+from harness.core.answers import normalise
+from harness.core.platforms.table import (
     PLATFORMS,
     UnknownPlatform,
     lookup,

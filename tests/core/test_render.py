@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core.html_report import cell_verdict
+from harness.core.answers import observation as obs
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import RunMode
-from harness.core.platforms import parse_platform
-from harness.core.render import _seen, render_console, render_markdown
-from harness.core.report import PlatformResult, build_report
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
+from harness.core.reporting.html_report import cell_verdict
+from harness.core.reporting.render import _seen, render_console, render_markdown
+from harness.core.reporting.report import build_report
+from harness.core.results.platform_result import PlatformResult
 from tests.factories import HOST
 
 
@@ -42,7 +43,7 @@ def test_not_applicable_is_said_so_and_is_no_finding() -> None:
 ])
 def test_report_md_and_report_html_say_the_same_state_of_a_cell(
         seen: obs.Observation | None, word: str | None, colour: str) -> None:
-    """One decision (harness.core.report.cell), shown in each page's words: a cell of
+    """One decision (harness.core.reporting.report.cell), shown in each page's words: a cell of
     report.md and the console is the value where report.html's is pass (no findings)."""
     platform = PlatformResult("linux/arm64", observations=[seen] if seen else [])
     assert _seen(platform, "dpkg") == word

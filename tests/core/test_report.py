@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import observation as obs
+from harness.core.answers import observation as obs
 from harness.core.outcomes import Exit, Kind, Verdict
-from harness.core.render import render_console
-from harness.core.report import (
-    EngineInfo,
-    PlatformResult,
-    Report,
-    build_report,
-    merge_reports,
-)
-from harness.core.verdicts import Finding
+from harness.core.reporting.render import render_console
+from harness.core.reporting.report import Report, build_report, merge_reports
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import EngineInfo, PlatformResult
 from harness.machine.reports import write_json, write_markdown
 from tests.factories import HOST, MIX, QUIRK_FINDING, result
 
@@ -210,8 +205,8 @@ def test_no_non_finite_number_is_ever_written_to_report_json(tmp_path: Path) -> 
 def test_a_findings_steps_reach_every_sink_escaped(tmp_path: Path) -> None:
     """report.json holds the steps (in its schema, read back whole); report.md, report.html
     and the terminal show them in the message, each escaped for its sink."""
-    from harness.core.html_report import render_html
-    from harness.core.origins import Step
+    from harness.core.answers.origins import Step
+    from harness.core.reporting.html_report import render_html
     from harness.machine.reports import read_report
     step = Step("/usr/local/bin/tool", "sha256:" + "1" * 64,
                 "COPY <tool> /usr/local/bin/\x1b[2Jtool", 6, "Dockerfile")

@@ -1,4 +1,5 @@
-"""report.json's JSON Schema describes the typed report (harness.core.report): every field of
+"""report.json's JSON Schema describes the typed report (harness.core.reporting.report): every
+field of
 each dataclass is in the schema and every property of the schema is a field, and any report
 the types can hold is valid against the schema and reads back as it was written."""
 
@@ -13,24 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.core.answers.observation import Observation
+from harness.core.answers.origins import Step
 from harness.core.clock import stamp
-from harness.core.observation import Observation
-from harness.core.origins import Step
 from harness.core.outcomes import Kind, RunKind, RunMode
-from harness.core.report import (
-    BuildInfo,
-    EngineInfo,
-    Host,
-    ImageInfo,
-    IndexReport,
-    Phase,
-    PlatformResult,
-    ProbeTimes,
-    Report,
-    RunSpan,
-    build_report,
-)
-from harness.core.report_schema import (
+from harness.core.reporting.report import Host, IndexReport, Report, RunSpan, build_report
+from harness.core.reporting.report_schema import (
     FINDING,
     HOST,
     INDEX,
@@ -39,7 +28,15 @@ from harness.core.report_schema import (
     PLATFORM,
     SCHEMA,
 )
-from harness.core.verdicts import Finding
+from harness.core.results.finding import Finding
+from harness.core.results.platform_result import (
+    BuildInfo,
+    EngineInfo,
+    ImageInfo,
+    Phase,
+    PlatformResult,
+    ProbeTimes,
+)
 
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 _PROPS: Mapping[str, Any] = PLATFORM["properties"]  # type: ignore[assignment]

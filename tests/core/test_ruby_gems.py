@@ -1,10 +1,10 @@
-"""Ruby C extensions found in gem homes (harness.core.ruby_gems), and through the audit's
-Finder (harness.core.extensions)."""
+"""Ruby C extensions found in gem homes (harness.core.answers.ruby_gems), and through the audit's
+Finder (harness.core.answers.extensions)."""
 
 from __future__ import annotations
 
-from harness.core import module_loaders, ruby_gems
-from harness.core.extensions import Finder, Module
+from harness.core.answers import module_loaders, ruby_gems
+from harness.core.answers.extensions import Finder, Module
 
 HOME = "/var/lib/gems/3.1.0"
 EXT = f"{HOME}/extensions/x86_64-linux/3.1.0/fastrb-1.0.0"

@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import sameness
-from harness.core.errors import UsageError
-from harness.core.observation import Observation
+from harness.core.answers.observation import Observation
+from harness.core.declared import sameness
+from harness.core.declared.usercheck import parse
+from harness.core.failures.errors import UsageError
 from harness.core.outcomes import Verdict
-from harness.core.platforms import PLATFORMS, parse_platform
-from harness.core.report import PlatformResult, Report, build_report, merge_reports
-from harness.core.usercheck import parse
+from harness.core.platforms.table import PLATFORMS, parse_platform
+from harness.core.reporting.report import Report, build_report, merge_reports
+from harness.core.results.platform_result import PlatformResult
 
 AMD64, ARM64, ARMV7 = (parse_platform(n) for n in ("linux/amd64", "linux/arm64",
                                                     "linux/arm/v7"))
@@ -92,7 +93,7 @@ def test_a_sameness_finding_is_known_by_its_cause_never_by_its_fix_text() -> Non
     """The odd platform's finding names its cause; a finding with sameness's fix text and
     another cause is not one (junit.xml's failures, issue 37)."""
     from harness.core.outcomes import Kind
-    from harness.core.verdicts import Finding
+    from harness.core.results.finding import Finding
     from harness.plugin.results import _odd_answers
 
     results = [result("linux/amd64", "1.4"), result("linux/arm64", "1.4"),

@@ -1,11 +1,11 @@
-"""Build secrets as buildx's --secret takes them (harness.core.secrets)."""
+"""Build secrets as buildx's --secret takes them (harness.core.buildspec.secrets)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.core.errors import UsageError
-from harness.core.secrets import Secret, parse_secret
+from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.failures.errors import UsageError
 
 
 @pytest.mark.parametrize(("text", "secret"), [

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import observation as obs
-from harness.core import service as svc
-from harness.core.errors import UsageError
+from harness.core.answers import observation as obs
+from harness.core.declared import service as svc
+from harness.core.failures.errors import UsageError
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Kind, RunMode, Verdict
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 
 ARM64 = parse_platform("linux/arm64")
 QEMU = RunMode("qemu", "qemu-aarch64", "x", "PF", "7.2")

@@ -15,11 +15,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harness.core import sinks
-from harness.core.github import annotation_lines
-from harness.core.html_report import render_html
-from harness.core.render import render_console, render_markdown
-from harness.core.report import build_report
-from harness.core.verdicts import Finding
+from harness.core.reporting.github import annotation_lines
+from harness.core.reporting.html_report import render_html
+from harness.core.reporting.render import render_console, render_markdown
+from harness.core.reporting.report import build_report
+from harness.core.results.finding import Finding
 from tests.factories import HOST, result
 
 HOSTILE = [

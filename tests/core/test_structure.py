@@ -12,14 +12,14 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import observation as obs
-from harness.core import structure as cst
-from harness.core import structure_rules as rules
-from harness.core.errors import UsageError
+from harness.core.answers import observation as obs
+from harness.core.declared import structure as cst
+from harness.core.declared import structure_rules as rules
+from harness.core.declared.usercheck import PatternTimeout
+from harness.core.failures.errors import UsageError
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Kind, RunMode, Verdict
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import PatternTimeout
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "structure"
 ARM64 = parse_platform("linux/arm64")

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core import usercheck
-from harness.core.errors import UsageError
+from harness.core.answers import observation as obs
+from harness.core.declared import usercheck
+from harness.core.declared.usercheck import DeclaredCheck, expand, matches, parse
+from harness.core.failures.errors import UsageError
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Kind, RunMode, Verdict
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import DeclaredCheck, expand, matches, parse
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 
 ARM = parse_platform("linux/arm/v7")
 I386 = parse_platform("linux/386")

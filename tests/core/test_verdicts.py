@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import observation as obs
-from harness.core.observation import Observation
+from harness.core.answers import observation as obs
+from harness.core.answers.observation import Observation
+from harness.core.judging.verdicts import judge, worst
 from harness.core.outcomes import Exit, Kind, Verdict
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge, worst
+from harness.core.platforms.table import parse_platform
 from harness.machine.host import RunMode
 
 NATIVE = RunMode("native")
@@ -242,7 +242,7 @@ def test_a_source_that_does_not_apply_is_not_applicable_never_absent() -> None:
 
 
 def _foreign_audit(steps: list[dict[str, object]]) -> Observation:
-    from harness.core.audit import Audit, Foreign
+    from harness.core.answers.audit import Audit, Foreign
     found = Audit(files=3, foreign=[Foreign("/usr/local/bin/tool", "ELF 64-bit LSB x86-64"),
                                     Foreign("/app/node_modules/x/x.node",
                                             "ELF 64-bit LSB x86-64")], count=2)
@@ -254,7 +254,7 @@ def _foreign_audit(steps: list[dict[str, object]]) -> Observation:
 def test_a_file_finding_names_the_step_that_brought_each_file() -> None:
     """Each file the finding lists is followed by its layer's instruction and line; the
     finding carries the steps for report.json."""
-    from harness.core.origins import Step
+    from harness.core.answers.origins import Step
     tool = Step("/usr/local/bin/tool", "sha256:" + "1" * 64, "COPY tool /usr/local/bin/tool",
                 6, "Dockerfile")
     modules = Step("/app/node_modules/x/x.node", "sha256:" + "2" * 64,
@@ -286,9 +286,9 @@ def test_without_steps_a_file_finding_says_what_it_always_said() -> None:
 def _native_loads(steps: list[dict[str, object]]) -> Observation:
     """An addon of another architecture that cannot load, and a module that needs a later
     CPU, as the probes' detail lists them (objects, with their paths)."""
-    from harness.core.extensions import Module
-    from harness.core.module_loaders import Load
-    from harness.core.module_notes import Outcome, detail
+    from harness.core.answers.extensions import Module
+    from harness.core.answers.module_loaders import Load
+    from harness.core.answers.module_notes import Outcome, detail
     foreign = Outcome(Module("/app/node_modules/somepkg/build/Release/addon.node",
                              "somepkg/build/Release/addon.node", "/app/node_modules",
                              "/usr/bin/node", "somepkg", "1.2.3", "node"),
@@ -306,8 +306,8 @@ def _native_loads(steps: list[dict[str, object]]) -> Observation:
 def test_a_native_module_finding_names_the_step_that_brought_each_module() -> None:
     """The modules that fail are files like any other: each is named with the Dockerfile
     step that brought it, and the findings carry the steps for report.json."""
-    from harness.core import origins
-    from harness.core.origins import Step
+    from harness.core.answers import origins
+    from harness.core.answers.origins import Step
     seen = _native_loads([])
     assert origins.listed("native-modules", seen.detail) == [
         "/app/node_modules/somepkg/build/Release/addon.node",
@@ -337,11 +337,11 @@ def test_a_native_module_finding_names_the_step_that_brought_each_module() -> No
 # -- the verdict is decided in one module, and findings are told by cause and kind -----------
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
-JUDGE = "core/verdicts.py"
+JUDGE = "core/judging/verdicts.py"
 # outcomes defines the primitives the judging module builds every verdict from.
 PRIMITIVES = {"worst", "exit_status"}
 # The verdict a report claims, read back as it is; judge_platforms judges it again.
-READ_BACK = {("core/report.py", "from_dict")}
+READ_BACK = {("core/reporting/report.py", "from_dict")}
 TEXT_FIELDS = {"fix", "message"}
 
 
@@ -438,7 +438,7 @@ def findings_told_by_text(tree: ast.Module) -> list[str]:
 @pytest.mark.parametrize("path", sorted(_modules()))
 def test_no_module_but_the_judging_one_decides_a_verdict(path: str) -> None:
     found = verdicts_decided(path, _modules()[path])
-    assert not found, f"harness/{path} decides a verdict (call harness.core.verdicts): " \
+    assert not found, f"harness/{path} decides a verdict (call harness.core.judging.verdicts): " \
         f"{'; '.join(found)}"
 
 

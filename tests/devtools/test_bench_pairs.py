@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from devtools import bench, bench_pairs
 from devtools.bench_record import AptFetch, BenchRun, FirstPeer, Pair
-from harness.core import options
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
+from harness.core.settings import options
 from tests.factories import bench_run
 
 # Two pairs of a run on this machine's figures (harness, plain buildx, floor, by hand).

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from devtools import docs
-from harness.core import diagnosis, options, report_schema
+from harness.core.failures import diagnosis
+from harness.core.reporting import report_schema
+from harness.core.settings import options
 
 
 def test_every_option_is_in_the_configuration_reference() -> None:

@@ -10,10 +10,10 @@ from typing import ClassVar
 
 import pytest
 
+from harness.core.oci.reference import is_registry_ref
 from harness.core.outcomes import Exit, Kind
-from harness.core.platforms import parse_platform
-from harness.core.reference import is_registry_ref
-from harness.core.verdicts import Finding
+from harness.core.platforms.table import parse_platform
+from harness.core.results.finding import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
 from harness.distribution.registry import (
     MANIFEST_V2,

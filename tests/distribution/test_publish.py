@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
 from harness.core.outcomes import Verdict
-from harness.core.platforms import parse_platform
-from harness.core.report import BuildInfo, ImageInfo, PlatformResult, build_report
+from harness.core.platforms.table import parse_platform
+from harness.core.reporting.report import build_report
+from harness.core.results.platform_result import BuildInfo, ImageInfo, PlatformResult
 from harness.distribution.publish import Entry, Export, _pack, index_platforms, reported_images
 from harness.distribution.registry import MANIFEST_V2
 from tests.factories import HOST, result

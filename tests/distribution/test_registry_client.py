@@ -21,8 +21,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from harness.core.errors import UsageError
-from harness.core.reference import parse_reference
+from harness.core.failures.errors import UsageError
+from harness.core.oci.reference import parse_reference
 from harness.distribution.check_ref import check_index
 from harness.distribution.registry import (
     CONNECT_TIMEOUT,

@@ -1,7 +1,7 @@
 """Publishing with attestations and metadata, read back by Docker's own tool and the registry
 API: the SBOM, the provenance and the harness's verification of each platform
-(harness.core.attest); tags from metadata-action's templates and OCI annotations
-(harness.core.metadata)."""
+(harness.core.reporting.attest); tags from metadata-action's templates and OCI annotations
+(harness.core.buildspec.metadata)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from typing import Any
 import docker
 import pytest
 
-from harness.core import attest
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.core.report import PlatformResult
+from harness.core.reporting import attest
+from harness.core.results.platform_result import PlatformResult
 from harness.distribution import attestations
-from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
 from tests.helpers import FIXTURES, ROOT, debian_package, imagetools, run_cli, run_harness
 

@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from harness.containers import audit_pass, probes
-from harness.core.platforms import PLATFORMS, Platform, parse_platform
+from harness.core.platforms.table import PLATFORMS, Platform, parse_platform
 from tests.helpers import TINY, TINY_TRIXIE, make_tiny_base
 
 # Debian has no bookworm port of riscv64; linux/arm/v6 runs armel (Debian has no armv6 port).

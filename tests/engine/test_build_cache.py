@@ -1,6 +1,6 @@
 """--cache: every platform's build cache in a registry, read on a new engine (an empty data
 root, as a fresh CI runner has) before the build and written after a good one; the base the
-harness made travels with it (harness.core.buildcache)."""
+harness made travels with it (harness.core.buildspec.buildcache)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from typing import Any
 import docker
 import pytest
 
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
 from tests.helpers import FIXTURES, TINY, run_harness
 from tests.second_engine import second_engine

@@ -10,10 +10,10 @@ import pytest
 
 from harness.containers import build, engine, probes
 from harness.containers.bases import matches
-from harness.core.errors import BuildFailed, HarnessError
+from harness.core.failures.errors import BuildFailed, HarnessError
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 from harness.machine.host import read_handlers, run_mode
 from tests.helpers import run_harness
 

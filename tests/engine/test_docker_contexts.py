@@ -1,6 +1,7 @@
 """Docker contexts by name: ``--docker-context NAME`` and DOCKER_CONTEXT route a run to that
 context's engine with its TLS material, as `docker --context NAME` does; an unknown context,
-or one whose CA is not the engine's, is one line with the status harness.core.diagnosis says.
+or one whose CA is not the engine's, is one line with the status harness.core.failures.diagnosis
+says.
 
 The far engine is a second dockerd of this machine's (20.10) on tcp://127.0.0.1 with
 ``--tlsverify``; the contexts live in a docker config of the test's own (DOCKER_CONFIG).
@@ -19,7 +20,7 @@ import docker
 import pytest
 
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from tests.helpers import FIXTURES, TINY, free_port, make_tiny_base, run_harness
 from tests.second_engine import make_tls, second_engine
 from tests.ssh_server import Sshd, loopback_sshd

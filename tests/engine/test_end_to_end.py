@@ -16,8 +16,8 @@ from typing import Any
 import docker
 import pytest
 
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import Registry
 from tests.helpers import CHECKS_PER_PLATFORM, FIXTURES, imagetools, run_nox
 

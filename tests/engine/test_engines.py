@@ -19,10 +19,10 @@ import docker
 import pytest
 
 from harness.containers.engine import REMOTE_HANDLER
-from harness.core import attest
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
-from harness.distribution.local_registry import LocalRegistry
+from harness.core.platforms.table import parse_platform
+from harness.core.reporting import attest
 from harness.distribution.registry import Registry
 from tests.helpers import (
     FIXTURES,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.containers import engine
-from harness.core.diagnosis import INTERRUPTIONS
+from harness.core.failures.diagnosis import INTERRUPTIONS
 from harness.core.outcomes import Exit
 from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, run_harness
 

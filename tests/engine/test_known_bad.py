@@ -12,10 +12,10 @@ import docker
 import pytest
 
 from harness.containers import bases, build, engine, image_layers, probes
-from harness.core.origins import Step
+from harness.core.answers.origins import Step
+from harness.core.judging.verdicts import Judgement, judge
 from harness.core.outcomes import Verdict
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import Judgement, judge
+from harness.core.platforms.table import parse_platform
 from harness.machine.host import read_handlers, run_mode
 from tests.helpers import TINY, TINY_RPM, make_tiny_base
 

@@ -15,7 +15,7 @@ import pytest
 
 from harness.containers import bases
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine.debian import debian_mirror
 from tests.helpers import TINY_EXTRA, run_harness
 from tests.second_engine import second_engine

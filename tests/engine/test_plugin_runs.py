@@ -23,9 +23,9 @@ import docker
 import pytest
 
 from harness.containers import engine
-from harness.core.diagnosis import INTERRUPTIONS
+from harness.core.failures.diagnosis import INTERRUPTIONS
 from harness.core.outcomes import Exit
-from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.core.platforms.table import DEFAULT_PLATFORMS, parse_platform
 from tests.helpers import (
     CHECKS_PER_PLATFORM,
     FIXTURES,
@@ -557,7 +557,7 @@ def test_the_elf_header_of_a_huge_binary_is_read_in_kilobytes(
     import resource
 
     from harness.containers import probes
-    from harness.core.platforms import parse_platform as platform_of
+    from harness.core.platforms.table import parse_platform as platform_of
 
     context = FIXTURES / "hostile"
     tag = "harness-test/hostile-elf:linux-amd64"

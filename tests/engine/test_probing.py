@@ -21,11 +21,11 @@ from harness.containers import (
     probes,
     questions,
 )
-from harness.core import observation as obs
-from harness.core.errors import CannotCheck, NoEmulation
+from harness.core.answers import observation as obs
+from harness.core.failures.errors import CannotCheck, NoEmulation
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import Verdict
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 from harness.machine import runs
 from harness.machine.host import BINFMT_DIR, read_handlers, run_mode
 from tests.helpers import probe_containers

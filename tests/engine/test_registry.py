@@ -18,11 +18,12 @@ import bcrypt
 import docker
 import pytest
 
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
-from harness.core.report import ImageInfo, build_report
+from harness.core.platforms.table import parse_platform
+from harness.core.reporting.report import build_report
+from harness.core.results.platform_result import ImageInfo
 from harness.distribution import publish
-from harness.distribution.local_registry import LocalRegistry
 from harness.distribution.registry import MANIFEST_V2, AuthError, Registry, RegistryError, digest_of
 from tests.factories import HOST, result
 from tests.helpers import FIXTURES, ROOT, TINY, free_port, run_cli, run_harness
@@ -348,7 +349,7 @@ def test_an_unreachable_registry_cannot_be_checked(tmp_path: Path) -> None:
 
 
 def test_tiny_base_name_is_not_a_registry_reference() -> None:
-    from harness.core.reference import is_registry_ref
+    from harness.core.oci.reference import is_registry_ref
 
     assert not is_registry_ref(TINY) and is_registry_ref("127.0.0.1:5000/rust:latest")
 

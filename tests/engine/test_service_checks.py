@@ -21,9 +21,9 @@ from typing import Any
 import docker
 import pytest
 
-from harness.containers import service
+from harness.containers import service_run as service
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from tests.helpers import FIXTURES, TINY, harness_cmd, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from harness.containers import structure
+from harness.containers import structure_run as structure
+from harness.core.declared.usercheck import OUTPUT_CAP
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import OUTPUT_CAP
+from harness.core.platforms.table import parse_platform
 from tests.helpers import FIXTURES, TINY, run_harness
 
 PLATFORMS = ("linux/amd64", "linux/arm64")

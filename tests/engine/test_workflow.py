@@ -18,10 +18,10 @@ from typing import Any
 import docker
 import pytest
 
-from harness.core import attest
+from harness.containers.local_registry import LocalRegistry
 from harness.core.outcomes import Exit
-from harness.core.platforms import parse_platform
-from harness.distribution.local_registry import LocalRegistry
+from harness.core.platforms.table import parse_platform
+from harness.core.reporting import attest
 from harness.distribution.registry import Registry, RegistryError
 from tests import gitlab
 from tests.helpers import FIXTURES, TINY, debian_package, make_tiny_base

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.errors import CannotCheck
+from harness.core.failures.errors import CannotCheck
 from harness.machine import provision
 
 # Root on Debian: these install packages or take apt's lock (no engine needed).

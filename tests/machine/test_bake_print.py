@@ -1,4 +1,4 @@
-"""`docker buildx bake --print`, run for real (harness.machine.bake, through config.load).
+"""`docker buildx bake --print`, run for real (harness.machine.bake_print, through config.load).
 
 The print needs the docker CLI's buildx plugin and no engine (buildx resolves a definition
 on its own: these tests pass with DOCKER_HOST at a socket that is not there), so they are
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import bake
-from harness.core.errors import CannotCheck, UsageError
+from harness.core.buildspec import bake
+from harness.core.failures.errors import CannotCheck, UsageError
 from harness.core.outcomes import Exit
-from harness.machine import bake as reader
+from harness.machine import bake_print as reader
 from harness.machine.config import load
 
 pytestmark = pytest.mark.skipif(shutil.which("docker") is None,
@@ -145,7 +145,8 @@ def test_compose_goes_through_the_same_reader(tmp_path: Path) -> None:
 
 def test_the_print_runs_in_the_runs_docker_context(tmp_path: Path) -> None:
     # buildx 0.13's print asks no engine, so an unknown context does not stop it (the run
-    # refuses one before any work, harness.plugin.options); the CLI's environment is the run's.
+    # refuses one before any work, harness.plugin.pytest_options); the CLI's environment is the
+    # run's.
     env = reader.environment("other")
     assert env["DOCKER_CONTEXT"] == "other" and "DOCKER_HOST" not in env
     assert reader.environment(None)["DOCKER_HOST"] == "unix:///nonexistent/docker.sock"

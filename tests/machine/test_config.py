@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core import options
-from harness.core.errors import UsageError
-from harness.core.platforms import Platform
+from harness.core.failures.errors import UsageError
+from harness.core.platforms.table import Platform
+from harness.core.settings import options
 from harness.machine.config import HarnessConfig, dockerfile_base, load, parse_build_args
 
 
@@ -181,7 +181,7 @@ def test_an_empty_require_clears_the_list(tmp_path: Path) -> None:
 
 
 def test_every_option_serves_pytest_and_argparse_from_one_table() -> None:
-    from harness.core import options
+    from harness.core.settings import options
 
     parser = options.argument_parser("preflight")
     args, _ = parser.parse_known_args(["--platform", "linux/arm64", "--builder", "classic"])
@@ -327,7 +327,7 @@ _LOAD = """
 import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # a gigabyte: a leak fails fast
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
 from harness.machine.config import load
 try:
     load(Path(sys.argv[1]), **json.loads(sys.argv[2])).validate()
@@ -426,7 +426,8 @@ def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
     assert "\n" not in info.value.message
 
 
-# -- each option declared once (harness.core.options): the dataclass and the reader follow it --
+# -- each option declared once (harness.core.settings.options): the dataclass and the reader follow
+# it --
 
 RUN_OPTIONS = [o for o in options.OPTIONS if o.config]
 # The fields that are no one option: made from several, or from sub-tables of [tool.harness].

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.core.report import build_report
+from harness.core.reporting.report import build_report
 from harness.machine import files
 from harness.machine.reports import write_reports
 from tests.factories import HOST, MIX

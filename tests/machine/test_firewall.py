@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from harness.core.errors import CannotCheck
+from harness.core.failures.errors import CannotCheck
 from harness.machine import firewall
 
 

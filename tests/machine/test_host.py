@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.core import native
-from harness.core.elf import parse_header
-from harness.core.platforms import EM_ARM, PLATFORMS, Platform, parse_platform
+from harness.core.answers.elf import parse_header
+from harness.core.platforms import native
+from harness.core.platforms.table import EM_ARM, PLATFORMS, Platform, parse_platform
 from harness.machine.host import (
     CpuSeconds,
     Handler,
@@ -209,8 +209,8 @@ def test_a_platform_an_aarch64_host_cannot_run_is_the_machines_error_naming_the_
     """Not a broken image: the platform is refused before any build, as `error` (exit 69),
     and the fix registers QEMU's arm handler, which Debian's package does not on arm64."""
     from harness.containers.engine import cannot_run
-    from harness.core.diagnosis import Event, Stage, diagnose
-    from harness.core.errors import CannotCheck
+    from harness.core.failures.diagnosis import Event, Stage, diagnose
+    from harness.core.failures.errors import CannotCheck
     from harness.core.outcomes import Kind, RunKind
 
     local = "unix:///var/run/docker.sock"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from harness.core import jsondoc
-from harness.core import observation as obs
-from harness.core.platforms import parse_platform
-from harness.core.usercheck import DeclaredCheck
+from harness.core.answers import observation as obs
+from harness.core.declared.usercheck import DeclaredCheck
+from harness.core.platforms.table import parse_platform
 from harness.machine import emulators, host, kept
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.core.platforms import parse_platform
+from harness.core.platforms.table import parse_platform
 from harness.machine.progress import LiveBoard, StatusBoard
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.platforms import DEFAULT_PLATFORMS, parse_platform
+from harness.core.platforms.table import DEFAULT_PLATFORMS, parse_platform
 from harness.machine.debian import debian_mirror
 from tests.helpers import ROOT
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.errors import UsageError
+from harness.core.failures.errors import UsageError
 from harness.core.outcomes import Exit
 from harness.machine import runs
 from tests.helpers import FIXTURES, ROOT, TINY, harness_cmd, held

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from harness.containers.pipeline import Checked
-from harness.core import observation as obs
+from harness.core.answers import observation as obs
+from harness.core.judging.verdicts import judge
 from harness.core.outcomes import RunMode
-from harness.core.platforms import parse_platform
-from harness.core.verdicts import judge
+from harness.core.platforms.table import parse_platform
 from harness.plugin.fixtures import expect
 
 

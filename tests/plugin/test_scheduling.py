@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.containers.bases import local_tag
-from harness.core.platforms import PLATFORMS, parse_platform
+from harness.core.platforms.table import PLATFORMS, parse_platform
 from harness.machine.debian import debian_suite
 from harness.machine.progress import ProgressPrinter, StatusBoard
 from harness.plugin import scheduling

@@ -1,0 +1,1 @@
+"""What an image answers: sources, observations, ELF and CPU-level audits, modules."""

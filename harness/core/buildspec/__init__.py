@@ -1,0 +1,1 @@
+"""What a build takes: Dockerfile text, steps, cache, secrets, tags, Bake targets."""

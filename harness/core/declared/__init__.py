@@ -1,0 +1,1 @@
+"""Checks the user declares: commands, service checks, structure tests, sameness."""

@@ -1,0 +1,1 @@
+"""The one place that judges: findings and verdicts, per platform and per run."""

@@ -1,0 +1,1 @@
+"""Registry documents and image references, as the distribution specs write them."""

@@ -1,0 +1,1 @@
+"""Platforms: the table, engines per platform, which run natively, CI matrices."""
