@@ -209,11 +209,12 @@ def tests(session: nox.Session) -> None:
     # Most engine tests wait (on builds under QEMU, engines, deadlines) more than they
     # compute: on workers, each test file one unit of work, then the tests that must run
     # with nothing beside them (tests/parallel.py says which, and why).
+    # (The `machine` tests take apt's lock, and one asserts nobody else holds it.)
+    everything = [*PACKAGE_TESTS, *OWN_TESTS, "tests/engine"]
     _run_keeping_status(session, "pytest", "-ra", "--durations=30", "-n", str(TEST_WORKERS),
-                        "-m", f"not {SERIAL}", *PACKAGE_TESTS, *OWN_TESTS, "tests/engine",
-                        own_tests=True)
-    _run_keeping_status(session, "pytest", "-ra", "--durations=30", "-m", SERIAL,
-                        "tests/engine", own_tests=True)
+                        "-m", f"not {SERIAL} and not machine", *everything, own_tests=True)
+    _run_keeping_status(session, "pytest", "-ra", "--durations=30", "-m",
+                        f"{SERIAL} or machine", *everything, own_tests=True)
 
 
 @nox.session(python=PYTHON)
