@@ -14,16 +14,19 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from harness.containers import engine
 from harness.core.platforms.table import parse_platform
 from harness.machine import runs
+from tests import parallel
 from tests.helpers import FIXTURES, make_tiny_base, probe_containers
 
 # The engine tests that build on the default Debian bases (tests/warm_bases.py makes them
@@ -45,9 +48,32 @@ _warming: list[_Warming] = []
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start making the default Debian bases in the background when a test that builds on
-    them is to run (not in an xdist worker: the controller does it once)."""
-    if hasattr(session.config, "workerinput") or not any(
-            item.path.name in NEEDS_DEBIAN_BASES for item in session.items):
+    them is to run (not in an xdist worker: the controller does it once, below)."""
+    if not hasattr(session.config, "workerinput"):
+        _warm_bases_for([item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: Sequence[str]) -> None:
+    """Under xdist the controller collects nothing: it learns the tests from its workers."""
+    _warm_bases_for(ids)
+
+
+class _Scopes(LoadScopeScheduling):  # type: ignore[misc]
+    """xdist's units of work: each test file, or the files that share one (tests/parallel.py)."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return parallel.scope(nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> _Scopes:
+    return _Scopes(config, log)
+
+
+def _warm_bases_for(nodeids: Sequence[str]) -> None:
+    if _warming or not any(Path(n.split("::", 1)[0]).name in NEEDS_DEBIAN_BASES
+                           for n in nodeids):
         return
     where = Path(tempfile.mkdtemp(prefix="harness-warm-bases-"))
     with (where / "warm-bases.log").open("wb") as log:

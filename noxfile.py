@@ -36,6 +36,9 @@ PACKAGE_TESTS = ["tests/core", "tests/machine", "tests/containers", "tests/distr
 # And the tests of the repository itself (the layers, the noxfile, the CI templates): every
 # tests/test_*.py, so that a new one cannot be left out of CI.
 OWN_TESTS = sorted(f"tests/{p.name}" for p in (Path(__file__).parent / "tests").glob("test_*.py"))
+# The workers `nox -s tests` runs the tests on, and the mark of those it runs after, alone.
+TEST_WORKERS = 2
+SERIAL = "serial"
 
 
 def _load_sinks() -> Any:
@@ -200,9 +203,18 @@ def tests(session: nox.Session) -> None:
              "--no-setup" if "--no-setup" in session.posargs else "--partial-ok")
     args = [a for a in session.posargs if a != "--no-setup"]
     # --durations: the slowest tests in every CI log, to keep the run under its budget
-    _run_keeping_status(session, "pytest", "-ra", "--durations=30",
-                        *(args or [*PACKAGE_TESTS, *OWN_TESTS, "tests/engine"]),
-                        own_tests=True)
+    if args:
+        _run_keeping_status(session, "pytest", "-ra", "--durations=30", *args, own_tests=True)
+        return
+    # Most engine tests wait (on builds under QEMU, engines, deadlines) more than they
+    # compute: on workers, each test file one unit of work, then the tests that must run
+    # with nothing beside them (tests/parallel.py says which, and why).
+    # (The `machine` tests take apt's lock, and one asserts nobody else holds it.)
+    everything = [*PACKAGE_TESTS, *OWN_TESTS, "tests/engine"]
+    _run_keeping_status(session, "pytest", "-ra", "--durations=30", "-n", str(TEST_WORKERS),
+                        "-m", f"not {SERIAL} and not machine", *everything, own_tests=True)
+    _run_keeping_status(session, "pytest", "-ra", "--durations=30", "-m",
+                        f"{SERIAL} or machine", *everything, own_tests=True)
 
 
 @nox.session(python=PYTHON)

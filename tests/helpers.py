@@ -90,7 +90,9 @@ def make_tiny_base(client: docker.DockerClient, platform: Platform, name: str = 
 def debian_package(command: str, package: str) -> str:
     """The path of ``command``, from Debian's ``package``, installed once where it is missing
     (without Recommends, and with no service of it started: a policy-rc.d says no)."""
-    lock = Path.home() / ".cache" / "harness" / f"apt-{package}.lock"
+    # One lock for every package: two installs at once (xdist workers) would each see the
+    # policy-rc.d of the other, and the first to end would take it away under the second.
+    lock = Path.home() / ".cache" / "harness" / "apt-install.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock)):
         if not shutil.which(command):
@@ -100,7 +102,10 @@ def debian_package(command: str, package: str) -> str:
                 policy.write_text("#!/bin/sh\nexit 101\n")
                 policy.chmod(0o755)
             try:
-                subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package],
+                # Another worker's install (or apt of this machine's own) may hold dpkg's
+                # lock: wait for it, as .ci/apt-get does, rather than fail at once.
+                subprocess.run(["apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y",
+                                "--no-install-recommends", package],
                                check=True, capture_output=True,
                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
             finally:

@@ -27,8 +27,11 @@ def no_engine(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 def harness(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # Without Hypothesis's plugin, as the harness runs pytest (cli.UNWANTED_PLUGINS): it
+    # costs each process a second of CPU.
     return pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--multiarch", f"--report-dir={pytester.path / 'reports'}",
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--multiarch",
+        f"--report-dir={pytester.path / 'reports'}",
         f"--dockerfile={pytester.path / 'Dockerfile'}", *args, CHECKS, timeout=120)
 
 
