@@ -76,7 +76,7 @@ def _other_engine(url: str) -> dict[str, Any]:
     except HarnessError as exc:
         return {"url": redact(url), "problem": exc.message, "fix": exc.fix}
     return {"url": redact(url), "version": facts.version, "arch": facts.arch,
-            "name": facts.name}
+            "name": facts.name, "kind": facts.kind}
 
 
 def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
@@ -91,7 +91,8 @@ def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
 def render(s: dict[str, Any]) -> list[str]:
     e = s["engine"]
     lines = [
-        f"engine    Docker {e['version']} (API {e['api_version']}) on {e['arch']}",
+        f"engine    {e.get('kind', 'Docker')} {terminal(str(e['version']))} (API "
+        f"{terminal(str(e['api_version']))}) on {e['arch']}",
         "builder   " + (f"BuildKit through buildx {e['buildx']}" if s["builder"] == "buildx"
                         else "classic builder through the docker SDK"),
         "bases     " + ("pulled, or made with mmdebstrap when no registry answers"
@@ -99,7 +100,8 @@ def render(s: dict[str, Any]) -> list[str]:
     ]
     for other in s.get("engines", []):
         lines.append(f"engine    {other['url']}: " + (
-            f"Docker {other['version']} on {other['arch']}" if not other.get("problem")
+            f"{other.get('kind', 'Docker')} {other['version']} on {other['arch']}"
+            if not other.get("problem")
             else "DOES NOT ANSWER"))
     bridge = s.get("bridge") or {}
     if not bridge.get("ok", True):

@@ -20,6 +20,7 @@ from testcontainers.core.config import testcontainers_config
 from harness.containers import ssh
 from harness.core import native, sinks
 from harness.core.diagnosis import ENGINE_FIX, Event, Stage, diagnose
+from harness.core.engine_kind import EngineKind, classic_only, kind_of
 from harness.core.engine_url import (
     DEFAULT_CONTEXT,
     ENGINE_DRIVERS,
@@ -55,6 +56,7 @@ class EngineFacts:
     # What it runs containers with: its runtime's versions, kernel, security, cgroup and
     # storage options (the key of the answers kept for a rerun, harness.machine.kept).
     runtime: dict[str, Any] = field(default_factory=dict)
+    kind: EngineKind = EngineKind.DOCKER  # Docker's engine, or Podman's compatible service
 
     def to_dict(self) -> dict[str, Any]:
         """What the preflight survey and the reports show of the engine (``runtime`` is a
@@ -447,12 +449,16 @@ def facts(c: docker.DockerClient) -> EngineFacts:
         info = c.info()
     except docker.errors.DockerException as exc:
         raise EngineUnavailable(f"the engine stopped answering: {_short(exc)}", ENGINE_FIX) from exc
+    kind, own_version = kind_of(version)
     return EngineFacts(
-        version=str(version.get("Version", "?")),
+        version=own_version,
         api_version=str(version.get("ApiVersion", "?")),
         arch=str(info.get("Architecture", "?")),
         os=str(info.get("OSType", "linux")),
-        buildx=buildx_version(),
+        # The docker CLI's buildx cannot build on an engine without BuildKit (Podman): every
+        # builder choice then takes the classic path.
+        buildx=None if classic_only(kind) else buildx_version(),
+        kind=kind,
         name=str(info.get("Name", "")),
         containerd_store=any(isinstance(pair, list) and pair[-1:] == [SNAPSHOTTER]
                              for pair in info.get("DriverStatus") or []),

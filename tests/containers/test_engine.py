@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from harness.containers import engine
+from harness.containers.build import resolve
+from harness.core.engine_kind import EngineKind
 from harness.core.errors import EngineUnavailable
 from tests import fake_engine
-from tests.fake_engine import API_VERSION, FakeEngine
+from tests.fake_engine import API_VERSION, Answer, FakeEngine
 
 
 def test_an_engine_that_accepts_and_never_answers_is_unavailable_within_the_ping_deadline(
@@ -127,3 +129,21 @@ def test_an_unknown_context_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(UsageError, match="there is no docker context 'nowhere-at-all'") as e:
         engine.chosen()
     assert "docker context ls" in e.value.fix and e.value.cause == "context-unknown"
+
+
+def test_an_engine_that_names_podman_in_its_components_is_driven_as_podman(
+        fake: FakeEngine) -> None:
+    # Podman 4.3.1's compatible service answers /version so (Debian bookworm).
+    fake.on("GET", "/version", Answer(200, {
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"},
+                       {"Name": "Conmon", "Version": "conmon version 2.1.6"}],
+        "Version": "4.3.1", "ApiVersion": "1.41", "MinAPIVersion": "1.24"}))
+    seen = engine.facts(fake.client())
+    assert (seen.kind, seen.version, seen.api_version) == (EngineKind.PODMAN, "4.3.1", "1.41")
+    # No BuildKit there: whatever buildx the docker CLI has, builds take the classic path.
+    assert seen.buildx is None and resolve("auto", seen.buildx) == "classic"
+    assert seen.to_dict()["kind"] == "Podman"
+
+
+def test_docker_s_engine_is_docker(fake: FakeEngine) -> None:
+    assert engine.facts(fake.client()).kind is EngineKind.DOCKER
