@@ -453,7 +453,8 @@ def facts(c: docker.DockerClient) -> EngineFacts:
     return EngineFacts(
         version=own_version,
         api_version=str(version.get("ApiVersion", "?")),
-        arch=str(info.get("Architecture", "?")),
+        # `uname -m`'s name: Podman says Go's (amd64, arm64) where Docker says x86_64.
+        arch=native.kernel_arch(str(info.get("Architecture", "?"))),
         os=str(info.get("OSType", "linux")),
         # The docker CLI's buildx cannot build on an engine without BuildKit (Podman): every
         # builder choice then takes the classic path.

@@ -22,7 +22,7 @@ from harness.core.platforms import Platform
 from harness.core.reference import IMAGE_NAME
 from harness.core.secrets import Secret, parse_secret
 from harness.core.structure import StructureFile
-from harness.machine import files
+from harness.machine import files, podman
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -353,6 +353,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
+        engines=podman.engines(fields["engines"], fields["platforms"]),  # --engine podman
     )
     beyond = [p.name for p in fields["platforms"]
               if fields["index_platforms"] and p not in fields["index_platforms"]]

@@ -25,9 +25,16 @@ def test_a_podman_engine_is_named_as_podman_with_the_classic_builder() -> None:
     survey = {"engine": {"version": "4.3.1", "api_version": "1.41", "arch": "x86_64",
                          "buildx": None, "kind": "Podman"}, "builder": "classic",
               "mmdebstrap": True, "engines": [{"url": "unix:///run/p.sock", "version": "4.3.1",
-                                               "arch": "x86_64", "kind": "Podman"}],
-              "bridge": {"ok": True}, "platforms": []}
+                                               "arch": "x86_64", "kind": "Podman",
+                                               "classic_only": True}],
+              "bridge": {"ok": True}, "platforms": [
+                  {"platform": p, "kind": "native", "describe": "native", "proofs": [],
+                   "problem": None, "fix": None, "engine": where}
+                  for p, where in (("linux/arm64", "unix:///run/p.sock"),
+                                   ("linux/amd64", None))]}
     shown = preflight.render(survey)
     assert shown[0] == "engine    Podman 4.3.1 (API 1.41) on x86_64"
     assert shown[1] == "builder   classic builder through the docker SDK"
     assert "engine    unix:///run/p.sock: Podman 4.3.1 on x86_64" in shown
+    said = [line for line in shown if "classic build," in line]
+    assert said == ["linux/arm64 on Podman: classic build, no BuildKit cache mounts"]

@@ -138,7 +138,10 @@ def test_an_engine_that_names_podman_in_its_components_is_driven_as_podman(
         "Components": [{"Name": "Podman Engine", "Version": "4.3.1"},
                        {"Name": "Conmon", "Version": "conmon version 2.1.6"}],
         "Version": "4.3.1", "ApiVersion": "1.41", "MinAPIVersion": "1.24"}))
+    fake.on("GET", "/info", Answer(200, {"Architecture": "amd64", "OSType": "linux",
+                                         "Name": "vm", "Driver": "overlay"}))
     seen = engine.facts(fake.client())
+    assert seen.arch == "x86_64"  # `uname -m`'s name, as Docker's engine says it
     assert (seen.kind, seen.version, seen.api_version) == (EngineKind.PODMAN, "4.3.1", "1.41")
     # No BuildKit there: whatever buildx the docker CLI has, builds take the classic path.
     assert seen.buildx is None and resolve("auto", seen.buildx) == "classic"
