@@ -33,6 +33,7 @@ from harness.core.engine_url import (
 from harness.core.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import Platform, runnable_architectures
+from harness.machine import podman
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
@@ -468,6 +469,33 @@ def facts(c: docker.DockerClient) -> EngineFacts:
                  **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
                                              "CgroupVersion", "CgroupDriver", "Driver")}},
     )
+
+
+_kinds: dict[str, EngineKind] = {}
+
+
+def kind(c: docker.DockerClient) -> EngineKind:
+    """Which engine ``c`` talks to (asked once per address)."""
+    where = str(c.api.base_url)
+    if where not in _kinds:
+        try:
+            _kinds[where] = kind_of(c.version())[0]
+        except CLIENT_ERRORS:
+            return EngineKind.DOCKER  # unknown now: the call that needs the engine says why
+    return _kinds[where]
+
+
+def ulimits(c: docker.DockerClient, given: list[docker.types.Ulimit]) -> list[Any]:
+    """A container's own rlimits (``given``) as the engine of ``c`` must have them: Podman
+    takes a container's rlimits in place of containers.conf's and adds its own defaults
+    (nofile, nproc) for the rest, which a runtime under lower hard limits refuses ("error
+    setting rlimit type 7"), so those two are given too, within this machine's limits."""
+    if kind(c) is not EngineKind.PODMAN:
+        return given
+    named = {u.name for u in given}
+    return [*given, *(docker.types.Ulimit(name=name, soft=value, hard=value)
+                      for name, value in podman.container_rlimits().items()
+                      if name not in named)]
 
 
 def has_named_contexts(version: str) -> bool:

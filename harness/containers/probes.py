@@ -36,6 +36,9 @@ from harness.containers.engine import (
     platform_of,
     sdk_env,
 )
+from harness.containers.engine import (
+    ulimits as engine_ulimits,
+)
 from harness.core import audit, baseline, elf, extensions, isa, linkage, sources
 from harness.core import observation as obs
 from harness.core.diagnosis import Event, Stage, diagnose, signal_of
@@ -160,7 +163,7 @@ class ImageProbe:
             if env is not None else None
         tc = (DockerContainer(self.image, docker_client_kw=client_kw)
               .with_kwargs(platform=self.platform.name, labels=container_labels(),
-                           entrypoint=KEEPALIVE, **LIMITS)
+                           entrypoint=KEEPALIVE, **_limits(self.client))
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
         for source, target in self._mounts.items():
             tc.with_volume_mapping(source, target, mode="ro")
@@ -366,7 +369,7 @@ class ImageProbe:
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
             labels=container_labels(), environment=env, user=user or None,
-            volumes=_volumes(mounts or {}), **_one_shot_limits())
+            volumes=_volumes(mounts or {}), **_one_shot_limits(self.client))
         try:
             try:
                 one.start()
@@ -475,11 +478,17 @@ def _volumes(mounts: dict[str, str]) -> dict[str, dict[str, str]]:
     return {src: {"bind": dst, "mode": "ro"} for src, dst in mounts.items()}
 
 
-def _one_shot_limits() -> dict[str, Any]:
+def _limits(client: docker.DockerClient) -> dict[str, Any]:
+    """The probe container's limits, with the rlimits the engine of ``client`` needs given
+    (harness.containers.engine.ulimits: Podman's)."""
+    return {**LIMITS, "ulimits": engine_ulimits(client, LIMITS["ulimits"])}
+
+
+def _one_shot_limits(client: docker.DockerClient) -> dict[str, Any]:
     """The probe container's limits, for containers that run one command (no stdin). The
     engine's init runs as PID 1: a command that is PID 1 ignores the signals it does not
     handle, so one that dies by a signal (QEMU re-raising the guest's) would hang."""
-    return {**{k: v for k, v in LIMITS.items() if k != "stdin_open"}, "init": True}
+    return {**{k: v for k, v in _limits(client).items() if k != "stdin_open"}, "init": True}
 
 
 @contextlib.contextmanager
@@ -502,7 +511,7 @@ def files_only(client: docker.DockerClient, image: str, platform: Platform,
     return client.containers.create(
         image, platform=platform.name, labels=container_labels(),
         entrypoint=["/harness-files-only"],
-        name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits())
+        name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits(client))
 
 
 def stat_path(container: Any, path: str) -> tarfile.TarInfo | None:

@@ -93,6 +93,16 @@ def default_ulimits(within: Mapping[str, int] | None = None) -> list[str]:
     return items
 
 
+def container_rlimits() -> dict[str, int]:
+    """nofile and nproc for a container that gives rlimits of its own (a probe's core=0):
+    Podman then takes those alone, not containers.conf's, and adds its own refused defaults
+    for the rest. The service's limits where the harness started it, else this process's."""
+    pid = ours()
+    within = service_limits(pid) if pid is not None else None
+    return {item.partition("=")[0]: int(item.rpartition(":")[2])
+            for item in default_ulimits(within)}
+
+
 def service_limits(pid: int) -> dict[str, int]:
     """The hard nofile and nproc limits the process ``pid`` runs with (Podman sets its own
     as it starts, and its runtime inherits them: a container may have no more)."""

@@ -150,3 +150,22 @@ def test_an_engine_that_names_podman_in_its_components_is_driven_as_podman(
 
 def test_docker_s_engine_is_docker(fake: FakeEngine) -> None:
     assert engine.facts(fake.client()).kind is EngineKind.DOCKER
+
+
+def test_a_container_s_own_rlimits_on_podman_carry_nofile_and_nproc_docker_s_do_not(
+        fake: FakeEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docker
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no service of ours: own limits
+    core = [docker.types.Ulimit(name="core", soft=0, hard=0)]
+    assert engine.ulimits(fake.client(), core) == core
+    engine._kinds.clear()
+    fake.on("GET", "/version", Answer(200, {
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}], "Version": "4.3.1",
+        "ApiVersion": "1.41"}))
+    given = engine.ulimits(fake.client(), core)
+    # Podman takes a container's rlimits in place of containers.conf's and adds its own
+    # nofile and nproc, which a lower hard limit refuses: both are given, soft == hard.
+    assert [u.name for u in given] == ["core", "nofile", "nproc"]
+    assert all(u.soft == u.hard for u in given)
+    engine._kinds.clear()

@@ -108,8 +108,14 @@ def test_the_service_starts_answers_as_podman_runs_a_container_and_leaves_nothin
         assert seen.kind is EngineKind.PODMAN and seen.buildx is None
         # The containers.conf's rlimits are taken: Podman's own defaults would be refused
         # on a machine whose hard limits are lower (this one's).
-        out = c.containers.run(_any_image(c), ["sh", "-c", "ulimit -Hn"], remove=True)
-        assert int(out.strip()) == int(podman.default_ulimits()[0].split(":")[1])
+        one = c.containers.create(_any_image(c), ["sh", "-c", "ulimit -Hn"])
+        try:
+            one.start()
+            assert one.wait()["StatusCode"] == 0
+            out = one.logs()
+        finally:
+            one.remove(force=True)
+        assert int(out.strip()) == podman.container_rlimits()["nofile"]
         c.close()
     finally:
         assert podman.stop()
