@@ -36,5 +36,5 @@ def test_a_podman_engine_is_named_as_podman_with_the_classic_builder() -> None:
     assert shown[0] == "engine    Podman 4.3.1 (API 1.41) on x86_64"
     assert shown[1] == "builder   classic builder through the docker SDK"
     assert "engine    unix:///run/p.sock: Podman 4.3.1 on x86_64" in shown
-    said = [line for line in shown if "classic build," in line]
-    assert said == ["linux/arm64 on Podman: classic build, no BuildKit cache mounts"]
+    said = [line for line in shown if "classic build by" in line]
+    assert said == ["linux/arm64 on Podman: classic build by Podman's Buildah, no BuildKit"]

@@ -84,7 +84,7 @@ def test_the_tiny_image_builds_and_passes_on_podman_leaving_nothing(
         env={**os.environ, "XDG_CACHE_HOME": str(podman_cache)})
     assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
     assert "starting Podman's API service" in run.stdout
-    assert f"{platform} on Podman: classic build, no BuildKit cache mounts" in run.stdout
+    assert f"{platform} on Podman: classic build by Podman's Buildah, no BuildKit" in run.stdout
     report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
     (row,) = report["platforms"]
     assert (row["platform"], row["verdict"]) == (platform, "pass"), row["findings"]
