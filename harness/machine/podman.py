@@ -172,27 +172,29 @@ def start(say: Say, wait: float = START_WAIT) -> bool:
     with contextlib.suppress(FileNotFoundError):
         socket_path().unlink()
     say(f"starting Podman's API service on {socket_path()} (log: {log_path()})")
-    proc = _launch(directory, None)
+    proc = _launch(directory, None, wait)
     limits = service_limits(proc.pid)
     if containers_conf(limits) != containers_conf():
         # Podman lowered its own limits below this process's (measured: nproc 32768, the
         # kernel's pid_max, under a hard limit of 96367): its containers get no more.
         _end(proc.pid)
-        proc = _launch(directory, limits)
+        proc = _launch(directory, limits, wait)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and proc.poll() is None:
         if answers():
             return True
         time.sleep(0.25)
     said = sinks.terminal(_tail(log_path()), 300)
+    if proc.poll() is None:  # by its handle: whatever its command line says now
+        _end(proc.pid)
     stop()
-    proc.wait(timeout=STOP_WAIT)
     raise CannotCheck(f"Podman's API service did not answer on {socket_path()} within "
                       f"{wait:.0f} s" + (f": {said}" if said else ""),
                       f"read {log_path()}; `podman info` says what Podman lacks here")
 
 
-def _launch(directory: Path, within: Mapping[str, int] | None) -> subprocess.Popen[bytes]:
+def _launch(directory: Path, within: Mapping[str, int] | None,
+            wait: float) -> subprocess.Popen[bytes]:
     """The service started, with a containers.conf whose rlimits are at most ``within``; its
     limits are read once it has set them (it answers)."""
     conf_path().write_text(containers_conf(within))
@@ -204,7 +206,7 @@ def _launch(directory: Path, within: Mapping[str, int] | None) -> subprocess.Pop
                                 cwd=directory, start_new_session=True,
                                 env={**os.environ, "CONTAINERS_CONF": str(conf_path())})
     _pid_file().write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + START_WAIT
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline and proc.poll() is None and not answers():
         time.sleep(0.25)
     return proc

@@ -3,6 +3,7 @@ the service itself started, answering as Podman, and stopped with nothing left (
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.engine_url import EVERY_PLATFORM
-from harness.core.errors import UsageError
+from harness.core.errors import CannotCheck, UsageError
 from harness.core.options import BY_KEY
 from harness.core.platforms import parse_platforms
 from harness.machine import podman
@@ -140,3 +141,25 @@ def _any_image(c: object) -> str:
         pytest.skip("no harness base in the docker engine to load into Podman")
     loaded = c.images.load(b"".join(local.images.get(ref).save()))
     return str(loaded[0].id)
+
+
+def test_a_service_that_never_answers_is_one_line_and_is_stopped_with_nothing_left(
+        tmp_path: Path, own_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A `podman` that never serves: the service hung at its start, its command line no
+    # longer the service's (so only the handle the harness holds can stop it).
+    fake = tmp_path / "bin" / "podman"
+    fake.parent.mkdir()
+    pid_file = tmp_path / "fake.pid"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\n"
+                    "echo 'Error: cannot set up storage' >&2\nexec sleep 600\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    with pytest.raises(CannotCheck) as said:
+        podman.start(lambda _line: None, wait=1.0)
+    assert said.value.message.startswith("Podman's API service did not answer on ")
+    assert "cannot set up storage" in said.value.message  # the log's last line
+    assert "service.log" in said.value.fix
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert pids and not any(Path(f"/proc/{pid}").exists() for pid in pids), \
+        "the service that did not answer is still running"
+    assert not podman.socket_path().exists() and not (podman.state_dir() / "service.pid").exists()
