@@ -150,7 +150,7 @@ def podman_service(cfg: HarnessConfig, setup: bool) -> bool:
     API service started where it does not answer; whether it was started here."""
     if not podman.wanted(cfg.engines):
         return False
-    if setup and not podman.installed() and provision.can_provision():
+    if setup and provision.can_provision() and provision.missing_podman():
         print("preflight: installing Debian's podman (--engine podman)", flush=True)
         provision.install_podman(say=lambda line: print(f"  {line}", flush=True))
     if not setup and not podman.answers():

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import os
 import posixpath
+import re
 import tarfile
 import time
 import uuid
@@ -77,6 +78,10 @@ LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileg
                           # which can take minutes (seen: an ARMv7 busybox on arm1176).
                           "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)]}
 LABEL = "dev.harness.probe"
+# A one-shot container's init that cannot exec the command (Podman's catatonit, measured on
+# 4.3.1: exit 1); Docker refuses such a start instead.
+INIT_CANNOT_EXEC = re.compile(r"\(catatonit:\d+\): failed to exec pid1: No such file or "
+                              r"directory")
 
 
 def container_labels() -> dict[str, str]:
@@ -388,6 +393,10 @@ class ImageProbe:
                 (data, dropped), err, more = _capped(one.logs(stream=True)), b"", 0
             result = Output(code, data.decode(errors="replace"), dropped + more,
                             err.decode(errors="replace"))
+            if code != 0 and INIT_CANNOT_EXEC.search(result.text + result.stderr):
+                # Podman's init (catatonit) starts, then cannot exec the command: what
+                # Docker's refused start says, the command is not in the image.
+                result = replace(result, status=127)
         finally:
             with contextlib.suppress(*CLIENT_ERRORS):
                 one.remove(force=True)

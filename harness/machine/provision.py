@@ -27,7 +27,9 @@ from harness.machine.host import read_handlers, run_mode
 # a Recommends of mmdebstrap, and mmdebstrap refuses every foreign base without it.
 PACKAGES = ("docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test")
 # --engine podman only; its Depends bring conmon, an OCI runtime and its networking.
-PODMAN_PACKAGES = ("podman",)
+# catatonit is only a Recommends, and without it Podman refuses every container with an init
+# ("container-init binary not found on the host"): the probes' one-shot containers have one.
+PODMAN_PACKAGES = ("podman", "catatonit")
 APT_INSTALL = ("apt-get", "install", "-y", "-q", "--no-install-recommends")
 DOCKERD_LOG = Path("/var/log/harness-dockerd.log")
 SOCKET = Path("/var/run/docker.sock")
@@ -244,9 +246,13 @@ def install(say: Say = print) -> None:
 def install_podman(say: Say = print) -> None:
     """Debian's podman, for ``--engine podman``, where it is missing (its service is started
     for the run by harness.machine.podman, not here)."""
-    needed = [p for p in PODMAN_PACKAGES if not _installed(p)]
+    needed = missing_podman()
     if needed:
         apt_install(needed, say)
+
+
+def missing_podman() -> list[str]:
+    return [p for p in PODMAN_PACKAGES if not _installed(p)]
 
 
 if __name__ == "__main__":

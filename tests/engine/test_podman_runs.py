@@ -69,38 +69,54 @@ def _probe_containers() -> list[str]:
     return out.split()
 
 
-@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
-def test_the_tiny_image_builds_and_passes_on_podman_leaving_nothing(
-        platform: str, podman_cache: Path, tiny_base: Any, tmp_path: Path) -> None:
-    tiny_base(platform)
+def _on_podman(tmp_path: Path, cache: Path, dockerfile: str,
+               platform: str) -> dict[str, Any]:
+    """One run on Podman, with preflight (it starts the service; the run's end stops it);
+    the platform's report entry, once nothing of the run is left."""
     before = _probe_containers()
-    # With preflight: it starts Podman's service, the run's end stops it.
     run = subprocess.run(
         [sys.executable, "-m", "harness", "build", "-p", "no:cacheprovider", "-n", "0",
          "--engine", "podman", f"--platform={platform}",
-         f"--dockerfile={FIXTURES / 'tiny/Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
+         f"--dockerfile={FIXTURES / dockerfile / 'Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
          f"--report-dir={tmp_path}", "--image=harness-test/podman", "--require="],
         capture_output=True, text=True, timeout=900, cwd=ROOT, check=False,
-        env={**os.environ, "XDG_CACHE_HOME": str(podman_cache)})
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)})
     assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
     assert "starting Podman's API service" in run.stdout
     assert f"{platform} on Podman: classic build by Podman's Buildah, no BuildKit" in run.stdout
     report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
+    assert report["exit_status"] == Exit.OK
     (row,) = report["platforms"]
     assert (row["platform"], row["verdict"]) == (platform, "pass"), row["findings"]
-    observed = row["observed"]
-    want = parse_platform(platform)
-    assert observed["dpkg"]["value"] == want.dpkg_arch
-    assert observed["config"]["value"] == want.name
-    assert row["run"]["kind"] == ("native" if platform == "linux/amd64" else "qemu")
-    assert report["exit_status"] == Exit.OK
     assert row["engine"]["url"].endswith("/podman.sock")  # checked there, not on Docker
     # Nothing left: the service, its socket and pid file, a probe container.
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(podman_cache))
+        mp.setenv("XDG_CACHE_HOME", str(cache))
         deadline = time.monotonic() + 10
-        while _left(podman_cache) and time.monotonic() < deadline:
+        while _left(cache) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _left(podman_cache), "Podman's service is still running"
+        assert not _left(cache), "Podman's service is still running"
         assert not podman.socket_path().exists() and podman.ours() is None
     assert _probe_containers() == before
+    return row
+
+
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
+def test_the_tiny_image_builds_and_passes_on_podman_leaving_nothing(
+        platform: str, podman_cache: Path, tiny_base: Any, tmp_path: Path) -> None:
+    tiny_base(platform)
+    row = _on_podman(tmp_path, podman_cache, "tiny", platform)
+    want = parse_platform(platform)
+    assert row["observed"]["dpkg"]["value"] == want.dpkg_arch
+    assert row["observed"]["config"]["value"] == want.name
+    assert row["run"]["kind"] == ("native" if platform == "linux/amd64" else "qemu")
+
+
+def test_an_image_without_a_shell_is_probed_on_podman(podman_cache: Path, tiny_base: Any,
+                                                      tmp_path: Path) -> None:
+    """Each question in a container of its own, with an init: Podman refuses those without
+    catatonit ("container-init binary not found on the host"), which preflight installs."""
+    tiny_base("linux/amd64")
+    row = _on_podman(tmp_path, podman_cache, "no-shell", "linux/amd64")
+    assert row["observed"]["config"]["fits"][0] == "linux/amd64"
+    assert row["observed"]["dpkg"]["raw"] is None and row["observed"]["sh-elf"]["raw"] is None
