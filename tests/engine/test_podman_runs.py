@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -69,25 +70,26 @@ def _probe_containers() -> list[str]:
     return out.split()
 
 
-def _on_podman(tmp_path: Path, cache: Path, dockerfile: str,
-               platform: str) -> dict[str, Any]:
+def _on_podman(tmp_path: Path, cache: Path, dockerfile: str | Path, platform: str,
+               status: Exit = Exit.OK, verdict: str = "pass") -> dict[str, Any]:
     """One run on Podman, with preflight (it starts the service; the run's end stops it);
     the platform's report entry, once nothing of the run is left."""
     before = _probe_containers()
+    given = dockerfile if isinstance(dockerfile, Path) else FIXTURES / dockerfile / "Dockerfile"
     run = subprocess.run(
         [sys.executable, "-m", "harness", "build", "-p", "no:cacheprovider", "-n", "0",
          "--engine", "podman", f"--platform={platform}",
-         f"--dockerfile={FIXTURES / dockerfile / 'Dockerfile'}", f"--build-arg=BASE_IMAGE={TINY}",
-         f"--report-dir={tmp_path}", "--image=harness-test/podman", "--require="],
+         f"--dockerfile={given}", f"--build-arg=BASE_IMAGE={TINY}",
+         f"--report-dir={tmp_path / 'r'}", "--image=harness-test/podman", "--require="],
         capture_output=True, text=True, timeout=900, cwd=ROOT, check=False,
         env={**os.environ, "XDG_CACHE_HOME": str(cache)})
-    assert run.returncode == Exit.OK, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == status, run.stdout[-4000:] + run.stderr[-2000:]
     assert "starting Podman's API service" in run.stdout
     assert f"{platform} on Podman: classic build by Podman's Buildah, no BuildKit" in run.stdout
-    report: dict[str, Any] = json.loads((tmp_path / "report.json").read_text())
-    assert report["exit_status"] == Exit.OK
+    report: dict[str, Any] = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["exit_status"] == status
     (row,) = report["platforms"]
-    assert (row["platform"], row["verdict"]) == (platform, "pass"), row["findings"]
+    assert (row["platform"], row["verdict"]) == (platform, verdict), row["findings"]
     assert row["engine"]["url"].endswith("/podman.sock")  # checked there, not on Docker
     # Nothing left: the service, its socket and pid file, a probe container.
     with pytest.MonkeyPatch.context() as mp:
@@ -120,3 +122,20 @@ def test_an_image_without_a_shell_is_probed_on_podman(podman_cache: Path, tiny_b
     row = _on_podman(tmp_path, podman_cache, "no-shell", "linux/amd64")
     assert row["observed"]["config"]["fits"][0] == "linux/amd64"
     assert row["observed"]["dpkg"]["raw"] is None and row["observed"]["sh-elf"]["raw"] is None
+
+
+def test_a_binary_of_another_architecture_fails_arm64_on_podman(
+        podman_cache: Path, tiny_base: Any, tmp_path: Path) -> None:
+    tiny_base("linux/arm64")
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / "foreign-binary", context)
+    source = tmp_path / "tool.c"
+    source.write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(context / "tool"), str(source)],
+                   check=True)
+    row = _on_podman(tmp_path, podman_cache, context / "Dockerfile", "linux/arm64",
+                     Exit.IMAGE_WRONG, "fail")
+    [finding] = [f for f in row["findings"] if f["kind"] not in ("absent", "not-applicable")]
+    assert finding["source"] == "elf-audit"
+    assert "/usr/local/bin/tool (ELF 64-bit LSB x86-64)" in finding["message"]
+    assert "from Dockerfile:6 COPY tool /usr/local/bin/tool" in finding["message"]
