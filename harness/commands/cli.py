@@ -77,8 +77,12 @@ def run_checks(args: list[str], ref: str | None = None) -> int:
     if "--no-preflight" not in args:
         from harness.commands.preflight import main as preflight
 
-        status = preflight(["--partial-ok", *args])
+        # What it starts for the run (Podman's service) the run stops (harness.plugin).
+        status = preflight(["--partial-ok", *args], keep_services=True)
         if status != Exit.OK:
+            from harness.machine import podman
+
+            podman.stop()  # no run follows to stop it
             return status
     # pytest takes this process's place: it imports the plugin itself (an import here first
     # would keep pytest from rewriting its asserts), and signals and the exit status are its.

@@ -9,6 +9,7 @@ the engine's bridge is looked up. As root on Debian/Ubuntu it first sets up what
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform as host_platform
 import shutil
@@ -20,11 +21,12 @@ from harness.containers import bases, engine
 from harness.containers.build import resolve
 from harness.core.failures.errors import HarnessError
 from harness.core.outcomes import Exit
+from harness.core.platforms.engine_kind import classic_only
 from harness.core.platforms.table import Platform
 from harness.core.settings import options
 from harness.core.sinks import redact, terminal
 from harness.machine import config as harness_config
-from harness.machine import debian, proofs, provision
+from harness.machine import debian, podman, proofs, provision
 from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
 
@@ -76,7 +78,7 @@ def _other_engine(url: str) -> dict[str, Any]:
     except HarnessError as exc:
         return {"url": redact(url), "problem": exc.message, "fix": exc.fix}
     return {"url": redact(url), "version": facts.version, "arch": facts.arch,
-            "name": facts.name}
+            "name": facts.name, "kind": facts.kind, "classic_only": classic_only(facts.kind)}
 
 
 def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
@@ -91,7 +93,8 @@ def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
 def render(s: dict[str, Any]) -> list[str]:
     e = s["engine"]
     lines = [
-        f"engine    Docker {e['version']} (API {e['api_version']}) on {e['arch']}",
+        f"engine    {e.get('kind', 'Docker')} {terminal(str(e['version']))} (API "
+        f"{terminal(str(e['api_version']))}) on {e['arch']}",
         "builder   " + (f"BuildKit through buildx {e['buildx']}" if s["builder"] == "buildx"
                         else "classic builder through the docker SDK"),
         "bases     " + ("pulled, or made with mmdebstrap when no registry answers"
@@ -99,7 +102,8 @@ def render(s: dict[str, Any]) -> list[str]:
     ]
     for other in s.get("engines", []):
         lines.append(f"engine    {other['url']}: " + (
-            f"Docker {other['version']} on {other['arch']}" if not other.get("problem")
+            f"{other.get('kind', 'Docker')} {other['version']} on {other['arch']}"
+            if not other.get("problem")
             else "DOES NOT ANSWER"))
     bridge = s.get("bridge") or {}
     if not bridge.get("ok", True):
@@ -115,6 +119,13 @@ def render(s: dict[str, Any]) -> list[str]:
             lines.append(f"    {terminal(row['problem'])}")
         if row["fix"]:
             lines.append(f"    fix: {terminal(row['fix'])}")
+    classic = {o["url"]: o.get("kind", "") for o in s.get("engines", []) if o.get("classic_only")}
+    for row in s["platforms"]:
+        # Said once, before the run builds anything. Buildah (Podman 4.3) takes RUN --mount
+        # cache mounts, but not BuildKit's heredocs, COPY --link or RUN --network (measured).
+        if row.get("engine") in classic:
+            lines.append(f"{row['platform']} on {classic[row['engine']]}: classic build by "
+                         "Podman's Buildah, no BuildKit")
     return lines
 
 
@@ -134,7 +145,23 @@ def needs_setup(cfg: HarnessConfig) -> bool:
     return any(not run_mode(p, arch, handlers).can_run for p in local)
 
 
-def main(argv: list[str] | None = None) -> int:
+def podman_service(cfg: HarnessConfig, setup: bool) -> bool:
+    """``--engine podman``: Debian's podman installed where missing (as root on Debian), its
+    API service started where it does not answer; whether it was started here."""
+    if not podman.wanted(cfg.engines):
+        return False
+    if setup and provision.can_provision() and provision.missing_podman():
+        print("preflight: installing Debian's podman (--engine podman)", flush=True)
+        provision.install_podman(say=lambda line: print(f"  {line}", flush=True))
+    if not setup and not podman.answers():
+        return False  # reported as an engine that does not answer
+    return podman.start(say=lambda line: print(f"preflight: {line}", flush=True))
+
+
+def main(argv: list[str] | None = None, keep_services: bool = False) -> int:
+    """``keep_services``: what is started for the run (Podman's service) stays up for the
+    pytest run that follows, which stops it (harness.plugin); alone, preflight stops what it
+    started itself."""
     parser = options.argument_parser("preflight", description=__doc__)
     parser.add_argument("--no-setup", action="store_true",
                         help="never install or start anything, only report")
@@ -150,6 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.no_setup and needs_setup(cfg) and provision.can_provision():
         print("preflight: setting up the engine, QEMU handlers and tools", flush=True)
         provision.provision(say=lambda line: print(f"  {line}", flush=True))
+    try:
+        started = podman_service(cfg, not args.no_setup)
+    except HarnessError as exc:
+        print(f"preflight: {terminal(exc.message)}\n    fix: {terminal(exc.fix)}",
+              file=sys.stderr)
+        return Exit.CANNOT_CHECK
+    try:
+        return _report(args, cfg)
+    finally:
+        if started and not keep_services:
+            podman.stop(say=lambda line: print(f"preflight: {line}", flush=True))
+
+
+def _report(args: argparse.Namespace, cfg: HarnessConfig) -> int:
+    """The survey printed; the exit status it gives."""
     found = survey(cfg)
     print(json.dumps(found, indent=2) if args.json else "\n".join(render(found)))
     if not found["bridge"]["ok"]:

@@ -24,6 +24,7 @@ import docker
 import docker.errors
 
 from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env, named_builder
+from harness.containers.engine import kind as engine_kind
 from harness.core.buildspec.buildsteps import Step, StepClock
 from harness.core.buildspec.secrets import Secret
 from harness.core.failures.diagnosis import Event, Stage, diagnose
@@ -35,6 +36,7 @@ from harness.core.failures.errors import (
     from_diagnosis,
 )
 from harness.core.outcomes import RunKind
+from harness.core.platforms.engine_kind import classic_only
 from harness.core.platforms.engine_url import BUILDER_KINDS, builder_name
 from harness.core.platforms.table import Platform
 from harness.machine import files, interrupts
@@ -263,6 +265,14 @@ def resolve(kind: str, buildx_version: str | None) -> str:
 
 def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
            secrets: bool = False, docker_host: str | None = None) -> Builder:
+    needs = "--secret" if secrets else (
+        f"--builder {kind}" if resolve(kind, buildx_version) == "buildx" else None)
+    if needs and client is not None and classic_only(engine_kind(client)):
+        # Not the buildx plugin's absence: no plugin would help on an engine without BuildKit.
+        raise UsageError(f"{needs} needs BuildKit, and the platform's engine is "
+                         f"{engine_kind(client)}, which has none",
+                         f"build the platform on a Docker engine (--engine PLATFORM=URL), or "
+                         f"drop {needs.split()[0]}")
     if secrets and resolve(kind, buildx_version) != "buildx":
         raise UsageError("--secret needs BuildKit, and the docker CLI has no buildx plugin",
                          "install the docker-buildx plugin")

@@ -23,6 +23,7 @@ from harness.core.failures.diagnosis import ENGINE_FIX, Event, Stage, diagnose
 from harness.core.failures.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import native
+from harness.core.platforms.engine_kind import EngineKind, classic_only, kind_of
 from harness.core.platforms.engine_url import (
     DEFAULT_CONTEXT,
     ENGINE_DRIVERS,
@@ -33,6 +34,7 @@ from harness.core.platforms.engine_url import (
     parse_context,
 )
 from harness.core.platforms.table import Platform, runnable_architectures
+from harness.machine import podman
 from harness.machine.host import no_handler_fix, read_handlers, run_mode
 
 LOCAL_RYUK_PREFIXES = ("localhost", "127.", "harness.invalid")
@@ -56,6 +58,7 @@ class EngineFacts:
     # What it runs containers with: its runtime's versions, kernel, security, cgroup and
     # storage options (the key of the answers kept for a rerun, harness.machine.kept).
     runtime: dict[str, Any] = field(default_factory=dict)
+    kind: EngineKind = EngineKind.DOCKER  # Docker's engine, or Podman's compatible service
 
     def to_dict(self) -> dict[str, Any]:
         """What the preflight survey and the reports show of the engine (``runtime`` is a
@@ -450,12 +453,17 @@ def facts(c: docker.DockerClient) -> EngineFacts:
         info = c.info()
     except docker.errors.DockerException as exc:
         raise EngineUnavailable(f"the engine stopped answering: {_short(exc)}", ENGINE_FIX) from exc
+    kind, own_version = kind_of(version)
     return EngineFacts(
-        version=str(version.get("Version", "?")),
+        version=own_version,
         api_version=str(version.get("ApiVersion", "?")),
-        arch=str(info.get("Architecture", "?")),
+        # `uname -m`'s name: Podman says Go's (amd64, arm64) where Docker says x86_64.
+        arch=native.kernel_arch(str(info.get("Architecture", "?"))),
         os=str(info.get("OSType", "linux")),
-        buildx=buildx_version(),
+        # The docker CLI's buildx cannot build on an engine without BuildKit (Podman): every
+        # builder choice then takes the classic path.
+        buildx=None if classic_only(kind) else buildx_version(),
+        kind=kind,
         name=str(info.get("Name", "")),
         containerd_store=any(isinstance(pair, list) and pair[-1:] == [SNAPSHOTTER]
                              for pair in info.get("DriverStatus") or []),
@@ -464,6 +472,33 @@ def facts(c: docker.DockerClient) -> EngineFacts:
                  **{k: info.get(k) for k in ("DefaultRuntime", "Runtimes", "SecurityOptions",
                                              "CgroupVersion", "CgroupDriver", "Driver")}},
     )
+
+
+_kinds: dict[str, EngineKind] = {}
+
+
+def kind(c: docker.DockerClient) -> EngineKind:
+    """Which engine ``c`` talks to (asked once per address)."""
+    where = str(c.api.base_url)
+    if where not in _kinds:
+        try:
+            _kinds[where] = kind_of(c.version())[0]
+        except CLIENT_ERRORS:
+            return EngineKind.DOCKER  # unknown now: the call that needs the engine says why
+    return _kinds[where]
+
+
+def ulimits(c: docker.DockerClient, given: list[docker.types.Ulimit]) -> list[Any]:
+    """A container's own rlimits (``given``) as the engine of ``c`` must have them: Podman
+    takes a container's rlimits in place of containers.conf's and adds its own defaults
+    (nofile, nproc) for the rest, which a runtime under lower hard limits refuses ("error
+    setting rlimit type 7"), so those two are given too, within this machine's limits."""
+    if kind(c) is not EngineKind.PODMAN:
+        return given
+    named = {u.name for u in given}
+    return [*given, *(docker.types.Ulimit(name=name, soft=value, hard=value)
+                      for name, value in podman.container_rlimits().items()
+                      if name not in named)]
 
 
 def has_named_contexts(version: str) -> bool:

@@ -284,8 +284,9 @@ class Pipeline:
             board.line(line)
             files.append_log(base_log, line + "\n")
 
-        builder = build.choose(cfg.builder, client, self.facts.buildx, bool(cfg.secrets),
-                               self.engines.url(platform))
+        # The platform's own engine decides (Podman has no BuildKit, whatever the chosen has).
+        builder = build.choose(cfg.builder, client, self.engines.facts(platform).buildx,
+                               bool(cfg.secrets), self.engines.url(platform))
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
         # unmodified, from this platform's base through a named build context.
         images = [cfg.base_image] if cfg.takes_base_arg else self._stage_bases(builder,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from harness.containers.engine import (
     pin_tls_ca,
     sdk_env,
 )
+from harness.containers.engine import ulimits as engine_ulimits
 from harness.containers.image_files import read_path
 from harness.core.answers import audit
 from harness.core.declared.usercheck import OUTPUT_CAP
@@ -66,6 +68,10 @@ LIMITS: dict[str, Any] = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileg
                           # which can take minutes (seen: an ARMv7 busybox on arm1176).
                           "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)]}
 LABEL = "dev.harness.probe"
+# A one-shot container's init that cannot exec the command (Podman's catatonit, measured on
+# 4.3.1: exit 1); Docker refuses such a start instead.
+INIT_CANNOT_EXEC = re.compile(r"\(catatonit:\d+\): failed to exec pid1: No such file or "
+                              r"directory")
 
 
 def container_labels() -> dict[str, str]:
@@ -141,7 +147,7 @@ class ImageProbe:
             if env is not None else None
         tc = (DockerContainer(self.image, docker_client_kw=client_kw)
               .with_kwargs(platform=self.platform.name, labels=container_labels(),
-                           entrypoint=KEEPALIVE, **LIMITS)
+                           entrypoint=KEEPALIVE, **_limits(self.client))
               .with_name(f"harness-probe-{self.platform.slug}-{uuid.uuid4().hex[:8]}"))
         for source, target in self._mounts.items():
             tc.with_volume_mapping(source, target, mode="ro")
@@ -347,7 +353,7 @@ class ImageProbe:
         one = self.client.containers.create(
             self.image, entrypoint=cmd[:1], command=cmd[1:], platform=self.platform.name,
             labels=container_labels(), environment=env, user=user or None,
-            volumes=_volumes(mounts or {}), **_one_shot_limits())
+            volumes=_volumes(mounts or {}), **_one_shot_limits(self.client))
         try:
             try:
                 one.start()
@@ -366,6 +372,10 @@ class ImageProbe:
                 (data, dropped), err, more = _capped(one.logs(stream=True)), b"", 0
             result = Output(code, data.decode(errors="replace"), dropped + more,
                             err.decode(errors="replace"))
+            if code != 0 and INIT_CANNOT_EXEC.search(result.text + result.stderr):
+                # Podman's init (catatonit) starts, then cannot exec the command: what
+                # Docker's refused start says, the command is not in the image.
+                result = replace(result, status=127)
         finally:
             with contextlib.suppress(*CLIENT_ERRORS):
                 one.remove(force=True)
@@ -456,11 +466,17 @@ def _volumes(mounts: dict[str, str]) -> dict[str, dict[str, str]]:
     return {src: {"bind": dst, "mode": "ro"} for src, dst in mounts.items()}
 
 
-def _one_shot_limits() -> dict[str, Any]:
+def _limits(client: docker.DockerClient) -> dict[str, Any]:
+    """The probe container's limits, with the rlimits the engine of ``client`` needs given
+    (harness.containers.engine.ulimits: Podman's)."""
+    return {**LIMITS, "ulimits": engine_ulimits(client, LIMITS["ulimits"])}
+
+
+def _one_shot_limits(client: docker.DockerClient) -> dict[str, Any]:
     """The probe container's limits, for containers that run one command (no stdin). The
     engine's init runs as PID 1: a command that is PID 1 ignores the signals it does not
     handle, so one that dies by a signal (QEMU re-raising the guest's) would hang."""
-    return {**{k: v for k, v in LIMITS.items() if k != "stdin_open"}, "init": True}
+    return {**{k: v for k, v in _limits(client).items() if k != "stdin_open"}, "init": True}
 
 
 def files_only(client: docker.DockerClient, image: str, platform: Platform,
@@ -471,7 +487,7 @@ def files_only(client: docker.DockerClient, image: str, platform: Platform,
     return client.containers.create(
         image, platform=platform.name, labels=container_labels(),
         entrypoint=["/harness-files-only"],
-        name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits())
+        name=f"{prefix}-{platform.slug}-{uuid.uuid4().hex[:8]}", **_one_shot_limits(client))
 
 
 def local_image(client: docker.DockerClient, image: str) -> docker.models.images.Image:

@@ -26,7 +26,7 @@ from harness.core.settings.options import BUILDERS, QUIRK_POLICIES
 from harness.core.settings.overrides import Override, structure_files
 from harness.core.settings.overrides import parse as parse_overrides
 from harness.machine import bake_print as bake_reader
-from harness.machine import files
+from harness.machine import files, podman
 
 __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
@@ -366,6 +366,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
+        engines=podman.engines(fields["engines"], fields["platforms"]),  # --engine podman
     )
     beyond = [p.name for p in fields["platforms"]
               if fields["index_platforms"] and p not in fields["index_platforms"]]

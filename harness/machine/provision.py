@@ -26,6 +26,10 @@ from harness.machine.host import read_handlers, run_mode
 # Installed without Recommends, so what the harness relies on is named here: arch-test is only
 # a Recommends of mmdebstrap, and mmdebstrap refuses every foreign base without it.
 PACKAGES = ("docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test")
+# --engine podman only; its Depends bring conmon, an OCI runtime and its networking.
+# catatonit is only a Recommends, and without it Podman refuses every container with an init
+# ("container-init binary not found on the host"): the probes' one-shot containers have one.
+PODMAN_PACKAGES = ("podman", "catatonit")
 APT_INSTALL = ("apt-get", "install", "-y", "-q", "--no-install-recommends")
 DOCKERD_LOG = Path("/var/log/harness-dockerd.log")
 SOCKET = Path("/var/run/docker.sock")
@@ -239,11 +243,23 @@ def install(say: Say = print) -> None:
     install_buildx(say)
 
 
+def install_podman(say: Say = print) -> None:
+    """Debian's podman, for ``--engine podman``, where it is missing (its service is started
+    for the run by harness.machine.podman, not here)."""
+    needed = missing_podman()
+    if needed:
+        apt_install(needed, say)
+
+
+def missing_podman() -> list[str]:
+    return [p for p in PODMAN_PACKAGES if not _installed(p)]
+
+
 if __name__ == "__main__":
     # `python3 -m harness.machine.provision install`: the install list alone, with the
     # standard library only, as the test of the install list runs it on a bare Debian root.
     import sys
 
-    if sys.argv[1:] != ["install"]:
-        sys.exit("usage: python3 -m harness.machine.provision install")
-    install(say=lambda line: print(line, flush=True))
+    if sys.argv[1:] not in (["install"], ["install", "podman"]):
+        sys.exit("usage: python3 -m harness.machine.provision install [podman]")
+    (install_podman if sys.argv[2:] else install)(say=lambda line: print(line, flush=True))

@@ -30,7 +30,7 @@ from harness.core.oci import reference
 from harness.core.oci.reference import is_registry_ref
 from harness.core.results.finding import Finding
 from harness.distribution.check_ref import IndexCheck, resolve
-from harness.machine import files, interrupts, runs
+from harness.machine import files, interrupts, podman, runs
 from harness.machine.config import HarnessConfig
 from harness.plugin import fixtures, head_start, results, scheduling
 from harness.plugin import pytest_options as options
@@ -144,6 +144,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     is free for the next run."""
     if active(config):
         ssh.close_all()
+        state = config.stash.get(STATE, None)
+        if state is not None and not is_worker(config) and podman.wanted(state.cfg.engines):
+            podman.stop()  # the service preflight started for this run (--engine podman)
         lock = config.stash.get(_lock, None)
         if lock is not None:
             lock.release()

@@ -19,3 +19,22 @@ def test_an_engine_url_s_password_is_not_printed_even_in_the_sdk_s_own_words() -
     shown = "\n".join(preflight.render(survey))
     assert "PW" not in shown and "user:***@127.0.0.1:1" in shown
     assert "\x1b" not in shown  # the SDK's words are data: escaped for the terminal
+
+
+def test_a_podman_engine_is_named_as_podman_with_the_classic_builder() -> None:
+    survey = {"engine": {"version": "4.3.1", "api_version": "1.41", "arch": "x86_64",
+                         "buildx": None, "kind": "Podman"}, "builder": "classic",
+              "mmdebstrap": True, "engines": [{"url": "unix:///run/p.sock", "version": "4.3.1",
+                                               "arch": "x86_64", "kind": "Podman",
+                                               "classic_only": True}],
+              "bridge": {"ok": True}, "platforms": [
+                  {"platform": p, "kind": "native", "describe": "native", "proofs": [],
+                   "problem": None, "fix": None, "engine": where}
+                  for p, where in (("linux/arm64", "unix:///run/p.sock"),
+                                   ("linux/amd64", None))]}
+    shown = preflight.render(survey)
+    assert shown[0] == "engine    Podman 4.3.1 (API 1.41) on x86_64"
+    assert shown[1] == "builder   classic builder through the docker SDK"
+    assert "engine    unix:///run/p.sock: Podman 4.3.1 on x86_64" in shown
+    said = [line for line in shown if "classic build by" in line]
+    assert said == ["linux/arm64 on Podman: classic build by Podman's Buildah, no BuildKit"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.containers import build
+from harness.containers import build, engine
 from harness.core.buildspec.secrets import Secret
 from harness.core.failures.errors import BuildFailed, UsageError
 from harness.core.platforms.table import parse_platform
@@ -54,6 +54,23 @@ def test_asking_for_buildx_or_a_secret_without_buildx_is_bad_input() -> None:
         build.choose("buildx", None, None)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="--secret needs BuildKit"):
         build.choose("auto", None, None, secrets=True)  # type: ignore[arg-type]
+
+
+def test_buildkit_asked_of_a_podman_engine_is_bad_input_naming_podman_not_the_plugin(
+        fake: FakeEngine) -> None:
+    engine._kinds.clear()
+    fake.on("GET", "/version", Answer(200, {
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}], "Version": "4.3.1",
+        "ApiVersion": "1.41"}))
+    for given, secrets, says in (("buildx", False, "--builder buildx"),
+                                 ("auto", True, "--secret")):
+        with pytest.raises(UsageError) as said:
+            build.choose(given, fake.client(), None, secrets=secrets)
+        assert said.value.message == (f"{says} needs BuildKit, and the platform's engine is "
+                                      "Podman, which has none")
+        assert "docker-buildx" not in said.value.fix
+    assert isinstance(build.choose("auto", fake.client(), None), build.ClassicBuilder)
+    engine._kinds.clear()
 
 
 def test_the_classic_build_sends_the_platform_and_args_and_takes_the_image_id(

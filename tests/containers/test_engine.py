@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from harness.containers import engine
+from harness.containers.build import resolve
 from harness.core.failures.errors import EngineUnavailable
+from harness.core.platforms.engine_kind import EngineKind
 from tests import fake_engine
-from tests.fake_engine import API_VERSION, FakeEngine
+from tests.fake_engine import API_VERSION, Answer, FakeEngine
 
 
 def test_an_engine_that_accepts_and_never_answers_is_unavailable_within_the_ping_deadline(
@@ -127,3 +129,43 @@ def test_an_unknown_context_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(UsageError, match="there is no docker context 'nowhere-at-all'") as e:
         engine.chosen()
     assert "docker context ls" in e.value.fix and e.value.cause == "context-unknown"
+
+
+def test_an_engine_that_names_podman_in_its_components_is_driven_as_podman(
+        fake: FakeEngine) -> None:
+    # Podman 4.3.1's compatible service answers /version so (Debian bookworm).
+    fake.on("GET", "/version", Answer(200, {
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"},
+                       {"Name": "Conmon", "Version": "conmon version 2.1.6"}],
+        "Version": "4.3.1", "ApiVersion": "1.41", "MinAPIVersion": "1.24"}))
+    fake.on("GET", "/info", Answer(200, {"Architecture": "amd64", "OSType": "linux",
+                                         "Name": "vm", "Driver": "overlay"}))
+    seen = engine.facts(fake.client())
+    assert seen.arch == "x86_64"  # `uname -m`'s name, as Docker's engine says it
+    assert (seen.kind, seen.version, seen.api_version) == (EngineKind.PODMAN, "4.3.1", "1.41")
+    # No BuildKit there: whatever buildx the docker CLI has, builds take the classic path.
+    assert seen.buildx is None and resolve("auto", seen.buildx) == "classic"
+    assert seen.to_dict()["kind"] == "Podman"
+
+
+def test_docker_s_engine_is_docker(fake: FakeEngine) -> None:
+    assert engine.facts(fake.client()).kind is EngineKind.DOCKER
+
+
+def test_a_container_s_own_rlimits_on_podman_carry_nofile_and_nproc_docker_s_do_not(
+        fake: FakeEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docker
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no service of ours: own limits
+    core = [docker.types.Ulimit(name="core", soft=0, hard=0)]
+    assert engine.ulimits(fake.client(), core) == core
+    engine._kinds.clear()
+    fake.on("GET", "/version", Answer(200, {
+        "Components": [{"Name": "Podman Engine", "Version": "4.3.1"}], "Version": "4.3.1",
+        "ApiVersion": "1.41"}))
+    given = engine.ulimits(fake.client(), core)
+    # Podman takes a container's rlimits in place of containers.conf's and adds its own
+    # nofile and nproc, which a lower hard limit refuses: both are given, soft == hard.
+    assert [u.name for u in given] == ["core", "nofile", "nproc"]
+    assert all(u.soft == u.hard for u in given)
+    engine._kinds.clear()

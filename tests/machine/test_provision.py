@@ -67,3 +67,42 @@ def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> 
     results = {line.split()[0]: line.split()[1] for line in report.splitlines()
                if line.split()[:1] and line.split()[0] in CHECKS and len(line.split()) == 2}
     assert results == dict.fromkeys(CHECKS, "ok"), report
+
+
+# --engine podman's list alone (`python3 -m harness.machine.provision install podman`).
+PODMAN_CHECKS = {
+    "podman": "podman --version",
+    "conmon": "conmon --version",
+    "oci-runtime": "runc --version || crun --version",
+    # Without it Podman refuses every container with an init (the one-shot probes').
+    "container-init": "test -x /usr/libexec/podman/catatonit",
+    "networking": "test -x /usr/lib/cni/bridge || test -x /usr/lib/podman/netavark",
+}
+
+
+def test_podman_s_install_list_gives_what_engine_podman_needs_on_a_clean_root(
+        tmp_path: Path) -> None:
+    assert shutil.which("mmdebstrap"), "needs mmdebstrap: run `nox -s preflight` as root"
+    mirror = debian_mirror()
+    assert mirror, "no Debian mirror in this machine's apt sources"
+    root = tmp_path / "root"
+    script = "; ".join(
+        f"if {cmd} >/tmp/check-{name}.log 2>&1; then echo '{name} ok'; "
+        f"else echo '{name} FAILED'; cat /tmp/check-{name}.log; fi"
+        for name, cmd in PODMAN_CHECKS.items())
+    cmd = [
+        "mmdebstrap", "--variant=minbase", "--include=python3",
+        f'--customize-hook=mkdir -p "$1/opt/h" && cp -r {ROOT / "harness"} "$1/opt/h/"',
+        '--customize-hook=chroot "$1" env PYTHONPATH=/opt/h DEBIAN_FRONTEND=noninteractive '
+        "python3 -m harness.machine.provision install podman",
+        f'--customize-hook=chroot "$1" sh -c "{script}" > "$1/checks.txt" 2>&1',
+        SUITE, str(root), f"deb {mirror} {SUITE} main",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, check=False,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (root / "checks.txt").read_text()
+    results = {line.split()[0]: line.split()[1] for line in report.splitlines()
+               if line.split()[:1] and line.split()[0] in PODMAN_CHECKS
+               and len(line.split()) == 2}
+    assert results == dict.fromkeys(PODMAN_CHECKS, "ok"), report

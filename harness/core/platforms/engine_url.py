@@ -55,19 +55,33 @@ class SshTarget:
 
 
 
+# ``--engine podman``: this machine's Podman (its socket is the machine's to say, see
+# harness.machine.podman), for one platform or, given alone, for every platform.
+PODMAN = "podman"
+EVERY_PLATFORM = "*"
+
+
 def parse_engines(given: dict[str, str]) -> dict[str, str]:
-    """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme."""
+    """``--engine PLATFORM=URL``: by canonical platform name, each URL of a known scheme (or
+    ``podman``); ``--engine podman`` alone is every platform's (:data:`EVERY_PLATFORM`)."""
     engines = {}
     for name, url in given.items():
+        if name == EVERY_PLATFORM:
+            if url != PODMAN:
+                raise UsageError(f"--engine {sinks.redact(url)}: an engine for every platform "
+                                 "is `podman`", "write --engine podman, --engine "
+                                 "PLATFORM=URL, or DOCKER_HOST=URL for every platform")
+            engines[name] = url
+            continue
         try:
             platform = parse_platforms([name])[0]
         except (UnknownPlatform, IndexError) as exc:
             raise UsageError(f"--engine {name}={sinks.redact(url)}: {exc}",
                              "write --engine os/arch[/variant]=URL") from None
-        if not url.startswith(ENGINE_SCHEMES):
+        if not url.startswith(ENGINE_SCHEMES) and url != PODMAN:
             raise UsageError(f"--engine {platform.name}={sinks.redact(url)}: not an engine URL",
-                             "use unix:///path/docker.sock, tcp://HOST:PORT or "
-                             "ssh://[USER@]HOST[:PORT]")
+                             "use unix:///path/docker.sock, tcp://HOST:PORT, "
+                             "ssh://[USER@]HOST[:PORT] or podman")
         if url.startswith("ssh://"):
             try:
                 SshTarget.parse(url)

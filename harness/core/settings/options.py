@@ -22,7 +22,7 @@ from harness.core.answers.observation import SOURCES
 from harness.core.buildspec import buildcache
 from harness.core.declared import service
 from harness.core.failures.errors import UsageError, check_known
-from harness.core.platforms.engine_url import parse_engines
+from harness.core.platforms.engine_url import EVERY_PLATFORM, PODMAN, parse_engines
 from harness.core.platforms.table import (
     DEFAULT_PLATFORMS,
     Platform,
@@ -54,6 +54,7 @@ class Option:
     field: str = ""  # the HarnessConfig field, where it is not the key
     config: bool = True  # False: the command's own (publish, merge, matrix), not the run's
     nargs: str | None = None  # "+": the flag takes several words (--bake FILE TARGET)
+    bare: tuple[str, str] | None = None  # for KEY=VALUE: (KEY, ITEM), ITEM alone is KEY=ITEM
 
     @property
     def toml_key(self) -> str:
@@ -104,7 +105,7 @@ class Option:
             if unknown:
                 raise UsageError(f"{name}: unknown {unknown[0]!r}",
                                  f"use one of {', '.join(self.allowed)}")
-            return _pairs(items, name, f"{self.flag} {self.metavar}") \
+            return _pairs(items, name, f"{self.flag} {self.metavar}", self.bare) \
                 if self.kind == "args" else items
         if self.kind == "bool":
             if not isinstance(value, bool):
@@ -144,11 +145,15 @@ class Option:
             "" if self.kind == "bool" else (self.metavar or "VALUE"))
 
 
-def _pairs(items: list[str], name: str, form: str) -> dict[str, str]:
-    """``KEY=VALUE`` items (build arguments, engines); a malformed one names its option."""
+def _pairs(items: list[str], name: str, form: str,
+           bare: tuple[str, str] | None = None) -> dict[str, str]:
+    """``KEY=VALUE`` items (build arguments, engines); a malformed one names its option. The
+    option's ``bare`` item alone stands for its key (``--engine podman``: ``*=podman``)."""
     args = {}
     for item in items:
         key, sep, value = item.partition("=")
+        if not sep and bare is not None and item == bare[1]:
+            key, sep, value = bare[0], "=", item
         if not sep or not key:
             raise UsageError(f"{name}: {item!r} is not of the form {form.split()[-1]}",
                              f"write {form}")
@@ -225,8 +230,10 @@ OPTIONS: tuple[Option, ...] = (
            "distribution (repeatable)", RUN, "NAME"),
     Option("engines", "--engine", "args", {},
            "build and check a platform on another engine: PLATFORM=URL (unix://, tcp://, "
-           "ssh://; repeatable)", RUN | {"preflight", "publish"}, "PLATFORM=URL",
-           parse=parse_engines),
+           "ssh://; repeatable); `podman` for the URL (or alone, for every platform): this "
+           "machine's Podman, set up and started by preflight",
+           RUN | {"preflight", "publish"}, "PLATFORM=URL", parse=parse_engines,
+           bare=(EVERY_PLATFORM, PODMAN)),
     Option("docker_context", "--docker-context", "str", None,
            "the docker context whose engine (and TLS material) the run uses, as the docker "
            "CLI's own context option: over DOCKER_HOST and DOCKER_CONTEXT (not the build's "
