@@ -1,7 +1,7 @@
 """dnf 4's history database read from an image's bytes (harness.containers.dnf_history), on
 a real history: tests/fixtures/dnf-history/history.sqlite, made by Debian bookworm's dnf 4.14
-(its make.sh): `dnf install app` (helper pulled in), `dnf install extra`, `dnf mark install
-helper`, `dnf remove extra`."""
+(its make.sh): `dnf install app` (helper and archdep pulled in), `dnf install extra`, `dnf
+mark install helper`, `dnf remove extra`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from harness.core.answers import parity
 from tests.helpers import FIXTURES
 
 HISTORY = FIXTURES / "dnf-history" / "history.sqlite"
-LISTED = "app\t1.0-1\tnoarch\nhelper\t1.0-1\tnoarch\nbash\t5.2.15-3.fc38\tx86_64\n"
+LISTED = "app\t1.0-1\tnoarch\nhelper\t1.0-1\tnoarch\narchdep\t1.0-1\tnoarch\n" \
+    "bash\t5.2.15-3.fc38\tx86_64\n"
 
 
 def test_the_packages_asked_for_by_hand_are_those_dnf_says() -> None:
@@ -23,10 +24,11 @@ def test_the_packages_asked_for_by_hand_are_those_dnf_says() -> None:
     assert rows is not None
     assert [line.split("\t") for line in rows.splitlines()] == [
         ["app", "noarch", "1", "1", "1", "2", "1"],  # install, by the user
-        ["helper", "noarch", "1", "2", "1", "1", "1"],  # install, a dependency
-        ["extra", "noarch", "2", "3", "1", "2", "1"],
-        ["helper", "noarch", "3", "4", "11", "2", "1"],  # dnf mark install: by the user
-        ["extra", "noarch", "4", "5", "8", "2", "1"]]  # removed
+        ["archdep", "noarch", "1", "2", "1", "1", "1"],  # install, a dependency
+        ["helper", "noarch", "1", "3", "1", "1", "1"],
+        ["extra", "noarch", "2", "4", "1", "2", "1"],
+        ["helper", "noarch", "3", "5", "11", "2", "1"],  # dnf mark install: by the user
+        ["extra", "noarch", "4", "6", "8", "2", "1"]]  # removed
     seen = obs.packages("rpm", LISTED, rows)
     # bash: no history names it (rpm installed it), so it counts, as dnf's user_installed.
     assert seen.detail["manual"] == ["app", "bash", "helper"]
@@ -90,6 +92,6 @@ def test_a_crafted_history_cannot_hold_the_probe(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     rows = dnf_history.rows(db.read_bytes())
-    # ROWS read, the crafted name among them (item 6) left out
+    # ROWS read, the crafted name among them (transaction 1's item 7) left out
     assert rows is not None and len(rows.splitlines()) == dnf_history.ROWS - 1
-    assert "bad" not in rows and "\t6\t" not in rows
+    assert "bad" not in rows and "noarch\t1\t7\t" not in rows
