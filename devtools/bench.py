@@ -52,9 +52,10 @@ The peers run in the same benchmark, so that ratios mean something on a noisy ma
 
 11. the native-modules pass (every Python extension module loaded with the image's own
     interpreter, on the platform and on its baseline CPU) on an image that has some: the
-    flagship has none, so the fixture ``tests/fixtures/native-numpy`` (Debian's
-    python3-numpy), built first and then asked with an empty harness cache, for linux/amd64
-    and linux/arm64 where the bench runs them (``native_modules``: modules, loaded, seconds).
+    flagship has none, so the fixture ``tests/fixtures/native-known-good`` (Debian's
+    python3-numpy and python3-cryptography), built first and then asked with an empty
+    harness cache, for linux/amd64 and linux/arm64 where the bench runs them
+    (``native_modules``: modules, loaded, seconds).
 
 Results go to ``REPORT_DIR/bench/bench.json`` and a table on the console. Every build in it
 is a ``--no-cache`` build (the harness's and the peers' alike), each leaving its layers in the
@@ -268,7 +269,7 @@ def measure_native_modules(platforms: list[str], out: Path) -> dict[str, NativeM
     if not chosen:
         return {}
     args = (f"--dockerfile={NATIVE_FIXTURE / 'Dockerfile'}", f"--context={NATIVE_FIXTURE}",
-            "--image=harness-bench/native-numpy", "--require=")
+            "--image=harness-bench/native-known-good", "--require=")
     run_checks(chosen, out / "native-build", *args)
     with tempfile.TemporaryDirectory() as nothing_kept:
         _wall, report = run_checks(chosen, out / "native-asked", *args,

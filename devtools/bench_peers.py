@@ -15,9 +15,11 @@ from pathlib import Path
 
 from devtools.bench_record import AuditDepth, AuditPeer, NativeModules, Publish
 
-# An image with native modules to load (the flagship has none): Debian's python3-numpy, whose
-# modules the engine tests prove load on every platform they check (tests/engine).
-NATIVE_FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "native-numpy"
+# An image with native modules to load (the flagship has none): Debian's python3-numpy and
+# python3-cryptography (and a node_modules of JavaScript alone), whose modules the engine
+# tests prove load on every platform they check (tests/engine/test_native_modules.py).
+NATIVE_FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / \
+    "native-known-good"
 NATIVE_PLATFORMS = ("linux/amd64", "linux/arm64")  # one native, one emulated
 
 

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import replace
 
+from harness.containers import dnf_history
 from harness.containers.probe_container import ImageProbe, which
 from harness.core.answers import observation as obs
 from harness.core.answers import sources
@@ -83,10 +84,26 @@ def packages(probe: ImageProbe, userland: list[Observation]) -> Observation:
     if manager is None:
         return obs.absent("packages")
     where = sources.PACKAGE_MARKS.get(manager)
-    found = probe.read(where, sources.MARKS_BYTES) if where else None
-    marks = found[1].decode("utf-8", "replace") if found is not None else None
+    if manager == "rpm" and where:
+        marks = _dnf_marks(probe, where)
+    else:
+        found = probe.read(where, sources.MARKS_BYTES) if where else None
+        marks = found[1].decode("utf-8", "replace") if found is not None else None
     seen = answer(probe, "packages", list(sources.PACKAGE_LISTS[manager]),
                    functools.partial(obs.packages, manager, marks=marks))
     if seen.error is None:
-        seen.detail["marks"] = where if found is not None else None
+        seen.detail["marks"] = where if marks is not None else None
     return seen
+
+
+def _dnf_marks(probe: ImageProbe, where: str) -> str | None:
+    """dnf 4's history as rows for the core; None where there is none, or it is no dnf
+    history, or it (or its log) is past its bound: not read whole, so no marks."""
+    limit = sources.HISTORY_BYTES
+    main = probe.read(where, limit + 1)
+    if main is None or len(main[1]) > limit:
+        return None
+    wal = probe.read(main[0] + "-wal", limit + 1)
+    if wal is not None and len(wal[1]) > limit:
+        return None
+    return dnf_history.rows(main[1], wal[1] if wal is not None else None)

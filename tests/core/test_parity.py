@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core.answers import observation as obs
-from harness.core.answers.parity import architectures, compare, lines, parse, summary
+from harness.core.answers.parity import architectures, compare, lines, manual, parse, summary
 from harness.core.reporting.render import render_console, render_markdown
 from harness.core.reporting.report import build_report
 from tests.factories import HOST, result
@@ -194,3 +194,25 @@ def test_packages_pulled_in_on_some_platforms_only_never_warn(
     assert summary(found).startswith("no difference")
     assert found["dependencies_count"] == len(
         {n for deps in pulled.values() for n in deps} - set.intersection(*pulled.values()))
+
+
+def test_dnf_history_rows_resolve_as_dnf_does() -> None:
+    """rpm's marks, from dnf 4's history rows (name, arch, transaction, item, action, reason,
+    the transaction's state; tests/containers/test_dnf_history.py reads a real one): the
+    latest finished item decides, the outgoing half of an upgrade says nothing, and a
+    package asked for under one architecture counts whatever its other one."""
+    rows = "\n".join("\t".join(map(str, r)) for r in (
+        ("lib", "x86_64", 1, 1, 1, 1, 1),  # installed as a dependency
+        ("lib", "x86_64", 2, 2, 6, 1, 1), ("lib", "x86_64", 2, 3, 7, 2, 1),  # upgraded
+        ("tool", "x86_64", 3, 4, 1, 2, 2),  # by hand, in a transaction that failed
+        ("tool", "x86_64", 1, 5, 1, 1, 1),
+        ("multi", "i686", 1, 6, 1, 1, 1), ("multi", "x86_64", 1, 7, 1, 2, 1),
+        ("gone", "x86_64", 1, 8, 1, 1, 1), ("gone", "x86_64", 4, 9, 8, 1, 1),  # removed
+        ("weak", "noarch", 1, 10, 1, 4, 1), ("grouped", "noarch", 1, 11, 1, 5, 1),
+        ("synced", "noarch", 1, 12, 1, 0, 1),  # reason unknown: dnf counts it as by hand
+        ("short\tline",)))
+    listed = {n: "1" for n in ("lib", "tool", "multi", "gone", "weak", "grouped", "synced",
+                               "rpm")}
+    # gone: reinstalled by rpm after dnf removed it, so nothing says it was pulled in.
+    assert manual("rpm", listed, rows) == ["gone", "multi", "rpm", "synced"]
+    assert manual("rpm", listed, None) is None and manual("rpm", listed, "") == sorted(listed)

@@ -9,13 +9,14 @@ verdict. Debian's binNMU suffix (``+b1``: a rebuild on some architectures only) 
 architecture qualifiers (``:amd64``) are not differences.
 
 What counts is what the user asked for: a package installed by hand (apt's marks: every
-package not ``Auto-Installed: 1`` in /var/lib/apt/extended_states; apk's /etc/apk/world)
+package not ``Auto-Installed: 1`` in /var/lib/apt/extended_states; apk's /etc/apk/world;
+every package dnf 4's history, /var/lib/dnf/history.sqlite, does not resolve as pulled in)
 that is not on every platform. One that only came in as a dependency on some platforms is
 the distribution's own per-architecture package (binutils named by target triple, sanitizer
 libraries of some architectures only): it is kept in ``dependencies``, not counted. Where an
-image has no marks (apt never ran there, an RPM userland) all its packages count, and the
-summary says so. A package on every platform in another version counts whatever its mark:
-no architecture explains that. Pure.
+image has no marks (apt never ran there, rpm without dnf 4's history) all its packages
+count, and the summary says so. A package on every platform in another version counts
+whatever its mark: no architecture explains that. Pure.
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ def dependency_lines(parity: Mapping[str, Any], limit: int = 20) -> list[str]:
 def manual(manager: str, packages: Mapping[str, str], marks: str | None) -> list[str] | None:
     """The packages installed by hand, from the userland's marks file as read (``marks``;
     None where the image has none: the caller compares everything): dpkg's are those apt's
-    extended_states does not mark ``Auto-Installed: 1``; apk's are named in its world file.
-    None for a manager with no marks read (rpm)."""
+    extended_states does not mark ``Auto-Installed: 1``; apk's are named in its world file;
+    rpm's are those dnf 4's history does not resolve as pulled in (:func:`_dnf_auto`).
+    None for a manager with no marks read."""
     if marks is None:
         return None
     if manager == "dpkg":
@@ -124,6 +126,9 @@ def manual(manager: str, packages: Mapping[str, str], marks: str | None) -> list
     if manager == "apk":
         world = _world(marks)
         return sorted(n for n in packages if n in world)
+    if manager == "rpm":
+        auto = _dnf_auto(marks)
+        return sorted(n for n in packages if n not in auto)
     return None
 
 
@@ -142,6 +147,44 @@ def _auto_installed(text: str) -> set[str]:
         elif key.strip() == "Auto-Installed":
             flag = value.strip()
     return auto
+
+
+# dnf 4's history (libdnf's TransactionItemAction and TransactionItemReason): the actions
+# that take a package out (downgraded, obsoleted, upgraded, reinstalled) say nothing of the
+# one installed; a removal leaves its reason unknown.
+_DNF_OUT = frozenset({3, 5, 7, 10})
+_DNF_REMOVE = 8
+_DNF_PULLED = frozenset({1, 3, 4, 5})  # dependency, clean, weak dependency, group
+_DNF_DONE = 1  # a transaction's state
+
+
+def _dnf_auto(text: str) -> set[str]:
+    """The packages dnf 4's history resolves as not asked for by hand (a dependency, a weak
+    one, a group's, one kept for cleaning), as dnf's own ``user_installed`` does: each
+    (name, arch)'s reason is that of its latest item in a finished transaction, an outgoing
+    action aside; a package no history names, or whose latest item removed it, counts as
+    asked for (rpm installed it). ``text``: the history's rows, one a line, tab-separated
+    name, arch, transaction id, item id, action, reason and the transaction's state (as
+    harness.containers.dnf_history reads them from the image's history.sqlite)."""
+    latest: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+    for line in text.splitlines()[:MARKS_LINES]:
+        fields = line.split("\t")
+        if len(fields) != 7:
+            continue
+        name, arch, *numbers = fields
+        try:
+            trans, item, action, reason, state = (int(n) for n in numbers)
+        except ValueError:
+            continue
+        if action in _DNF_OUT or state != _DNF_DONE:  # an unfinished transaction: not done
+            continue
+        if (trans, item) > latest.get((name, arch), (-1, -1, 0, 0))[:2]:
+            latest[(name, arch)] = (trans, item, action, reason)
+    by_name: dict[str, set[bool]] = {}
+    for (name, _arch), (_t, _i, action, reason) in latest.items():
+        if action != _DNF_REMOVE:  # a removed arch is not what is installed
+            by_name.setdefault(name, set()).add(reason not in _DNF_PULLED)
+    return {name for name, asked in by_name.items() if True not in asked}
 
 
 def _world(text: str) -> set[str]:

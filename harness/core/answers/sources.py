@@ -101,9 +101,12 @@ PACKAGE_LISTS = {
 # The file each userland keeps of what was installed by hand (harness.core.answers.parity.manual),
 # read from the image as a file: no tool needed (apt-mark needs apt; minimal images have
 # only dpkg). apt writes the packages it pulled in as dependencies, apk the names asked for.
-# RPM's marks are in dnf's history database, not read: everything is compared there.
-PACKAGE_MARKS = {"dpkg": "/var/lib/apt/extended_states", "apk": "/etc/apk/world"}
+# RPM's are in dnf 4's history database (an SQLite file, and its write-ahead log beside it),
+# its rows read by harness.containers.dnf_history; dnf 5's packages.toml is not read yet.
+PACKAGE_MARKS = {"dpkg": "/var/lib/apt/extended_states", "apk": "/etc/apk/world",
+                 "rpm": "/var/lib/dnf/history.sqlite"}
 MARKS_BYTES = 8 << 20  # of a marks file read (20,000 packages' stanzas take ~1.5 MB)
+HISTORY_BYTES = 64 << 20  # of dnf's history and its log, each (an image's: under 1 MB)
 
 
 def rank(name: str) -> int:
