@@ -285,7 +285,9 @@ class Pipeline:
             files.append_log(base_log, line + "\n")
 
         builder = build.choose(cfg.builder, client, self.facts.buildx, bool(cfg.secrets),
-                               self.engines.url(platform))
+                               self.engines.url(platform), bool(cfg.build_contexts))
+        build.check_named_contexts(builder, self.engines.facts(platform).version,
+                                   bool(cfg.build_contexts))
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
         # unmodified, from this platform's base through a named build context.
         images = [cfg.base_image] if cfg.takes_base_arg else self._stage_bases(builder,
@@ -318,7 +320,8 @@ class Pipeline:
             build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets,
-            cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to)
+            cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to,
+            named_contexts={n: c.value for n, c in cfg.build_contexts.items()})
         board.set("building")
         began = time.time()
         try:

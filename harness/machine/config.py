@@ -14,6 +14,7 @@ from typing import Any
 from harness.core.answers import sources
 from harness.core.buildspec import dockerfile as dockerfile_text
 from harness.core.buildspec.bake import BakeTarget, not_honoured
+from harness.core.buildspec.contexts import LAYOUT, NamedContext
 from harness.core.buildspec.secrets import Secret, parse_secret
 from harness.core.declared import service, structure, usercheck
 from harness.core.declared.structure import StructureFile
@@ -91,6 +92,7 @@ class HarnessConfig:
     no_attest: bool = opt("no_attest")
     target: str | None = opt("target")  # the Dockerfile stage to build
     secrets: tuple[Secret, ...] = opt("secrets")  # where each comes from, never its value
+    build_contexts: dict[str, NamedContext] = opt("build_contexts")  # local ones absolute
     cache: str | None = opt("cache")  # HOST/REPO of every platform's build cache
     cache_from: tuple[str, ...] = opt("cache_from")
     cache_to: tuple[str, ...] = opt("cache_to")
@@ -366,6 +368,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         structure=tuple(read_structure(path_of(f), f) for f in value("structure_tests")),
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
+        build_contexts=_contexts(fields["build_contexts"], path_of, value("builder")),
     )
     beyond = [p.name for p in fields["platforms"]
               if fields["index_platforms"] and p not in fields["index_platforms"]]
@@ -405,6 +408,29 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         raise UsageError("--secret needs BuildKit; the classic builder takes no secrets",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
     return tuple(found)
+
+
+def _contexts(given: dict[str, NamedContext], path_of: Any,
+              builder: str) -> dict[str, NamedContext]:
+    """Named build contexts, a local directory's (or OCI layout's) checked there, as buildx
+    checks it, and made absolute (from the project's root, where buildx reads bake's too)."""
+    if given and builder == "classic":
+        raise UsageError("--build-context needs BuildKit; the classic builder takes no named "
+                         "build contexts", "use --builder buildx (or auto, with the buildx "
+                         "plugin installed)")
+    found = {}
+    for name, context in given.items():
+        if context.kind in ("local", "layout"):
+            where = path_of(context.path)
+            if not where.is_dir():
+                raise UsageError(f"--build-context {name}: no directory {where}",
+                                 "give the directory the Dockerfile copies from, or "
+                                 f"{name}=docker-image://REF")
+            value = str(where) if context.kind == "local" else \
+                LAYOUT + str(where) + context.value.removeprefix(LAYOUT)[len(context.path):]
+            context = NamedContext(name, value, context.kind)
+        found[name] = context
+    return found
 
 
 def _bake(root: Path, items: Any, given: dict[str, Any],

@@ -297,7 +297,7 @@ def split_items(items: Iterable[str], is_file: Callable[[str], bool]) -> tuple[l
 # Attributes a target may set that the harness's run has no equivalent of yet: said once
 # at the start of a run, never dropped silently.
 NOT_HONOURED = (
-    ("contexts", "named build contexts"), ("annotations", "annotations"),
+    ("annotations", "annotations"),
     ("attest", "attestations (the harness attests on publish)"), ("ssh", "ssh forwarding"),
     ("output", "outputs (the harness loads each platform's image)"),
     ("tags", "tags (each platform's image is tagged locally; publish --tag names the index)"),
@@ -341,6 +341,15 @@ def settings(target: BakeTarget) -> dict[str, Any]:
             found[key] = list(value)
     if target.no_cache:
         found["no_cache"] = True
+    for name, source in target.contexts.items():
+        if source.startswith("target:"):  # bake builds the linked target first; not yet here
+            raise UsageError(f"--bake: target {shown(target.name)}'s context {shown(name)} is "
+                             f"target {shown(source.removeprefix('target:'))} of the "
+                             "definition, which this version does not build first",
+                             f"build that target, and give its image in the target's "
+                             f'contexts: {shown(name)} = "docker-image://IMAGE"')
+    if target.contexts:  # checked and resolved as --build-context's (from the project's root)
+        found["build_contexts"] = dict(target.contexts)
     return found
 
 
