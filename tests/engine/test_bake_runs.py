@@ -9,7 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docker
+import pytest
 
+from harness.containers import engine
 from harness.core.outcomes import Exit
 from tests.helpers import TINY, run_harness
 
@@ -122,3 +124,73 @@ def test_a_definition_of_two_targets_is_refused_naming_them(tmp_path: Path) -> N
     assert ("--bake: the definition resolves to 2 targets (greeter, other); this version "
             "builds one target per run") in run.stdout + run.stderr
     assert "--bake FILE greeter" in run.stdout + run.stderr
+
+
+# A target whose Dockerfile copies from a named context: a local directory of the project.
+CONTEXT_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+COPY --from=extra hello.txt /hello.txt
+"""
+CONTEXT_BAKE = f"""\
+target "withfiles" {{
+  context = "src"
+  platforms = ["linux/x86_64"]
+  args = {{ BASE_IMAGE = "{TINY}" }}
+  contexts = {{ extra = "extra" }}
+}}
+"""
+CONTEXT_CHECK = """\
+[tool.harness.checks.from-context]
+command = ["cat", "/hello.txt"]
+expect = "hello-from-a-named-context"
+"""
+
+
+def _context_project(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "Dockerfile").write_text(CONTEXT_DOCKERFILE)
+    (tmp_path / "extra").mkdir()  # relative to the project, as buildx reads bake's contexts
+    (tmp_path / "extra" / "hello.txt").write_text("hello-from-a-named-context\n")
+    (tmp_path / "docker-bake.hcl").write_text(CONTEXT_BAKE)
+    (tmp_path / "pyproject.toml").write_text(CONTEXT_CHECK)
+    return tmp_path / "reports"
+
+
+def _named_contexts(docker_client: docker.DockerClient) -> bool:
+    return engine.has_named_contexts(str(docker_client.version().get("Version", "")))
+
+
+def test_a_targets_named_context_reaches_the_build_and_its_file_the_image(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    if not _named_contexts(docker_client):
+        pytest.skip("the engine's BuildKit takes no named contexts (Docker before 23): "
+                    "test_named_contexts_on_an_engine_that_cannot_take_them covers it")
+    tiny_base("linux/amd64")
+    reports = _context_project(tmp_path)
+    run = run_harness("--bake", "docker-bake.hcl", "withfiles", f"--report-dir={reports}",
+                      "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    assert "not applied by this version" not in run.stdout  # contexts are applied
+    entry = json.loads((reports / "report.json").read_text())["platforms"][0]
+    assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")
+    # The declared check read the file the Dockerfile copied from the named context.
+    seen = entry["observed"]["check:from-context"]
+    assert "hello-from-a-named-context" in str(seen["value"]), seen
+
+
+def test_named_contexts_on_an_engine_that_cannot_take_them_are_one_line_exit_4(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    if _named_contexts(docker_client):
+        pytest.skip("the engine takes named contexts: the test above builds with one")
+    tiny_base("linux/amd64")
+    reports = _context_project(tmp_path)
+    run = run_harness("--bake", "docker-bake.hcl", "withfiles", f"--report-dir={reports}",
+                      "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.USAGE, run.stdout + run.stderr
+    said = [line for line in (run.stdout + run.stderr).splitlines()
+            if "--build-context: named build contexts need BuildKit" in line]
+    assert said and "Docker 23 or later" in said[0], run.stdout + run.stderr
+    assert not list((reports / "logs").glob("*-build.log"))  # refused before the build
