@@ -99,6 +99,7 @@ class BuildRequest:
     # The user's named build contexts (--build-context, a bake target's contexts): name ->
     # buildx's value; over a base served under the same name, as the user named it.
     named_contexts: dict[str, str] = field(default_factory=dict)
+    ssh: tuple[str, ...] = ()  # buildx's --ssh specs: agents and key files, never a key
 
 
 @dataclass
@@ -221,6 +222,8 @@ class BuildxBuilder:
             cmd += ["--target", req.target]
         for secret in req.secrets:
             cmd += ["--secret", secret.flag()]
+        for spec in req.ssh:
+            cmd += ["--ssh", spec]
         for spec in req.cache_from:
             cmd += ["--cache-from", spec]
         for spec in req.cache_to:
@@ -275,8 +278,9 @@ def resolve(kind: str, buildx_version: str | None) -> str:
 
 def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
            secrets: bool = False, docker_host: str | None = None,
-           named_contexts: bool = False) -> Builder:
-    for needed, flag in ((secrets, "--secret"), (named_contexts, "--build-context")):
+           named_contexts: bool = False, ssh: bool = False) -> Builder:
+    for needed, flag in ((secrets, "--secret"), (named_contexts, "--build-context"),
+                         (ssh, "--ssh")):
         if needed and resolve(kind, buildx_version) != "buildx":
             raise UsageError(f"{flag} needs BuildKit, and the docker CLI has no buildx plugin",
                              "install the docker-buildx plugin")

@@ -285,7 +285,8 @@ class Pipeline:
             files.append_log(base_log, line + "\n")
 
         builder = build.choose(cfg.builder, client, self.facts.buildx, bool(cfg.secrets),
-                               self.engines.url(platform), bool(cfg.build_contexts))
+                               self.engines.url(platform), bool(cfg.build_contexts),
+                               bool(cfg.ssh))
         build.check_named_contexts(builder, self.engines.facts(platform).version,
                                    bool(cfg.build_contexts))
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
@@ -321,7 +322,8 @@ class Pipeline:
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets,
             cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to,
-            named_contexts={n: c.value for n, c in cfg.build_contexts.items()})
+            named_contexts={n: c.value for n, c in cfg.build_contexts.items()},
+            ssh=tuple(s.flag() for s in cfg.ssh))
         board.set("building")
         began = time.time()
         try:

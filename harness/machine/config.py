@@ -15,7 +15,7 @@ from harness.core.answers import sources
 from harness.core.buildspec import dockerfile as dockerfile_text
 from harness.core.buildspec.bake import BakeTarget, not_honoured
 from harness.core.buildspec.contexts import LAYOUT, NamedContext
-from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.buildspec.secrets import Secret, SshForward, parse_secret, parse_ssh
 from harness.core.declared import service, structure, usercheck
 from harness.core.declared.structure import StructureFile
 from harness.core.failures.errors import UsageError
@@ -93,6 +93,7 @@ class HarnessConfig:
     target: str | None = opt("target")  # the Dockerfile stage to build
     secrets: tuple[Secret, ...] = opt("secrets")  # where each comes from, never its value
     build_contexts: dict[str, NamedContext] = opt("build_contexts")  # local ones absolute
+    ssh: tuple[SshForward, ...] = opt("ssh")  # where each agent or key is, never a key
     cache: str | None = opt("cache")  # HOST/REPO of every platform's build cache
     cache_from: tuple[str, ...] = opt("cache_from")
     cache_to: tuple[str, ...] = opt("cache_to")
@@ -369,6 +370,7 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
         build_contexts=_contexts(fields["build_contexts"], path_of, value("builder")),
+        ssh=_ssh(list(value("ssh")), path_of, value("builder")),
     )
     beyond = [p.name for p in fields["platforms"]
               if fields["index_platforms"] and p not in fields["index_platforms"]]
@@ -406,6 +408,28 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         found.append(secret)
     if found and builder == "classic":
         raise UsageError("--secret needs BuildKit; the classic builder takes no secrets",
+                         "use --builder buildx (or auto, with the buildx plugin installed)")
+    return tuple(found)
+
+
+def _ssh(given: list[str], path_of: Any, builder: str) -> tuple[SshForward, ...]:
+    """``--ssh``es, checked as buildx checks them before any build: each key or socket is
+    there, and an agent is named (SSH_AUTH_SOCK) where no path is given."""
+    found = []
+    for text in given:
+        forward = parse_ssh(text)
+        paths = tuple(path_of(p) for p in forward.paths)
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise UsageError(f"--ssh {forward.id}: no key or socket {missing[0]}",
+                             "give the path of a key file or of an ssh agent's socket")
+        if not paths and not os.environ.get("SSH_AUTH_SOCK"):
+            raise UsageError(f"--ssh {forward.id}: no ssh agent (SSH_AUTH_SOCK is not set)",
+                             f"start an agent (eval $(ssh-agent); ssh-add), or write "
+                             f"--ssh {forward.id}=PATH of a key")
+        found.append(SshForward(forward.id, tuple(str(p) for p in paths)))
+    if found and builder == "classic":
+        raise UsageError("--ssh needs BuildKit; the classic builder forwards no ssh agent",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
     return tuple(found)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.buildspec.secrets import Secret, SshForward, parse_secret, parse_ssh
 from harness.core.failures.errors import UsageError
 
 
@@ -32,3 +32,21 @@ def test_a_bad_secret_is_one_usage_error(text: str, says: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_secret(text)
     assert says in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "forward"), [
+    ("default", SshForward("default")), ("", SshForward("default")),
+    ("github", SshForward("github")),
+    ("default=./sshkey", SshForward("default", ("./sshkey",))),
+    ("deploy=/run/agent.sock,~/.ssh/id", SshForward("deploy", ("/run/agent.sock", "~/.ssh/id"))),
+])
+def test_ssh_forms_are_read_as_buildx_reads_them_and_given_back(
+        text: str, forward: SshForward) -> None:
+    assert parse_ssh(text) == forward
+    assert parse_ssh(forward.flag()) == forward
+
+
+@pytest.mark.parametrize("text", ["a b", "default=", "default=a,,b", "x,y=k"])
+def test_a_malformed_ssh_spec_is_one_line_naming_the_form(text: str) -> None:
+    with pytest.raises(UsageError, match="is not of the form default, ID, or ID=PATH"):
+        parse_ssh(text)

@@ -336,6 +336,22 @@ def test_named_contexts_are_checked_and_made_absolute_before_any_build(project: 
         load(project, build_contexts=["files=files"], builder="classic")
 
 
+def test_ssh_keys_and_agents_are_checked_before_any_build(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "key").write_text("k")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/run/agent.sock")
+    cfg = load(project, ssh=["deploy=key", "default"])
+    assert [s.flag() for s in cfg.ssh] == [f"deploy={project / 'key'}", "default"]
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    for spec, says in (("deploy=missing", "no key or socket"),
+                       ("default", "SSH_AUTH_SOCK is not set"),
+                       ("a b", "is not of the form")):
+        with pytest.raises(UsageError, match=says):
+            load(project, ssh=[spec])
+    with pytest.raises(UsageError, match="--ssh needs BuildKit"):
+        load(project, ssh=["deploy=key"], builder="classic")
+
+
 def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
     assert load(project, cache="127.0.0.1:5000/cache").cache == "127.0.0.1:5000/cache"
     with pytest.raises(UsageError, match="need BuildKit"):
@@ -496,7 +512,8 @@ SAMPLES: dict[str, object] = {
     "platforms": ["linux/arm64"], "require": ["rustc"], "image": "harness/other",
     "engines": {"linux/arm64": "tcp://arm-box:2376"}, "cache": "localhost:5000/cache",
     "secrets": ["id=token,src=token.txt"], "structure_tests": ["cst.yaml"],
-    "bake": ["docker-bake.hcl"], "build_contexts": {"base": "docker-image://alpine:3.19"}}
+    "bake": ["docker-bake.hcl"], "build_contexts": {"base": "docker-image://alpine:3.19"},
+    "ssh": ["deploy=token.txt"]}
 # `--bake` is read by the docker CLI's buildx plugin (no engine needed): where neither is
 # installed, its case cannot run.
 NEEDS_BUILDX = pytest.mark.skipif(shutil.which("docker") is None, reason="--bake runs "

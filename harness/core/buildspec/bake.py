@@ -298,7 +298,7 @@ def split_items(items: Iterable[str], is_file: Callable[[str], bool]) -> tuple[l
 # at the start of a run, never dropped silently.
 NOT_HONOURED = (
     ("annotations", "annotations"),
-    ("attest", "attestations (the harness attests on publish)"), ("ssh", "ssh forwarding"),
+    ("attest", "attestations (the harness attests on publish)"),
     ("output", "outputs (the harness loads each platform's image)"),
     ("tags", "tags (each platform's image is tagged locally; publish --tag names the index)"),
     ("pull", "pull"),
@@ -336,7 +336,7 @@ def settings(target: BakeTarget) -> dict[str, Any]:
     if target.target:
         found["target"] = target.target
     for key, value in (("secrets", target.secrets), ("cache_from", target.cache_from),
-                       ("cache_to", target.cache_to)):
+                       ("cache_to", target.cache_to), ("ssh", target.ssh)):
         if value:
             found[key] = list(value)
     if target.no_cache:

@@ -192,6 +192,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("secrets", "--secret", "lines", (),
            "a BuildKit build secret, as buildx takes it: id=NAME,src=PATH or id=NAME,env=VAR "
            "(repeatable; its value reaches no log, report or provenance)", RUN, "SPEC"),
+    Option("ssh", "--ssh", "lines", (),
+           "an ssh agent or keys for RUN --mount=type=ssh, as buildx takes it: default (the "
+           "agent at SSH_AUTH_SOCK), ID or ID=PATH[,PATH] (repeatable; BuildKit only)", RUN,
+           "SPEC"),
     Option("build_contexts", "--build-context", "args", {},
            "a named build context, as buildx takes it: NAME=DIR, NAME=docker-image://REF, "
            "NAME=oci-layout://DIR[:TAG] or NAME=URL, for the Dockerfile's FROM NAME or COPY "
