@@ -5,6 +5,7 @@ tiny base the target's args name."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -194,3 +195,26 @@ def test_named_contexts_on_an_engine_that_cannot_take_them_are_one_line_exit_4(
             if "--build-context: named build contexts need BuildKit" in line]
     assert said and "Docker 23 or later" in said[0], run.stdout + run.stderr
     assert not list((reports / "logs").glob("*-build.log"))  # refused before the build
+
+
+def test_a_targets_ssh_key_is_forwarded_to_its_run_step(
+        tmp_path: Path, tiny_base: Callable[[str], str]) -> None:
+    """The RUN step fails unless buildx forwards the target's key as an agent's socket."""
+    tiny_base("linux/amd64")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")],
+                   check=True)
+    (tmp_path / "Dockerfile").write_text(
+        'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n'
+        'RUN --mount=type=ssh,id=deploy,required=true test -S "$SSH_AUTH_SOCK" '
+        '&& echo ok > /ssh-ok\n')
+    (tmp_path / "docker-bake.hcl").write_text(
+        f'target "deployer" {{\n  platforms = ["linux/amd64"]\n'
+        f'  args = {{ BASE_IMAGE = "{TINY}" }}\n  ssh = ["deploy=key"]\n}}\n')
+    reports = tmp_path / "reports"
+    # --no-cache: the step's cache key holds no key, so a cached step would pass unforwarded
+    run = run_harness("--bake", "docker-bake.hcl", "deployer", f"--report-dir={reports}",
+                      "--require=", "--no-cache", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    assert "not applied by this version" not in run.stdout  # ssh is applied
+    entry = json.loads((reports / "report.json").read_text())["platforms"][0]
+    assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")
