@@ -80,6 +80,8 @@ def test_settings_are_what_each_option_would_have_converted() -> None:
     found = bake.settings(app)
     assert found["build_contexts"] == {"alpine": "docker-image://alpine:3.19"}
     assert found["ssh"] == ["default=./sshkey"]
+    assert found["refresh_bases"] is True  # pull = true: the bases are made anew
+    assert "refresh_bases" not in bake.settings(dataclasses.replace(app, pull=False))
     assert found["no_cache"] is True and found["secrets"] == list(app.secrets)
     for key, value in found.items():  # the same values the option's own reader makes
         assert BY_KEY[key].convert(value, "pyproject.toml") == value, key
@@ -88,9 +90,9 @@ def test_settings_are_what_each_option_would_have_converted() -> None:
 def test_what_the_run_does_not_apply_yet_is_named() -> None:
     app = bake.read_print(printed("app")).targets[0]
     notes = bake.not_honoured(app)
-    # named contexts (--build-context) and ssh (--ssh) are applied: no longer in the line
-    assert [n.split()[0] for n in notes] == ["annotations", "attestations", "outputs", "tags",
-                                             "pull"]
+    # named contexts (--build-context), ssh (--ssh) and pull (--refresh-bases) are applied:
+    # what is left is the publishing's
+    assert [n.split()[0] for n in notes] == ["annotations", "attestations", "outputs", "tags"]
     tools = bake.read_print(printed("tools")).targets[0]
     assert bake.not_honoured(tools) == []
 

@@ -64,8 +64,9 @@ def test_one_bake_target_is_built_and_checked_with_its_own_settings(
                       f"--report-dir={reports}", "--require=", cwd=tmp_path, timeout=600)
     assert run.returncode == Exit.OK, run.stdout + run.stderr
     # What of the target this version does not apply is said, in one line, at the start.
-    assert ("--bake: target greeter: not applied by this version: annotations (see "
-            "docs/guide/your-project.md, Bake and Compose)") in run.stdout.splitlines()
+    assert ("--bake: target greeter: not applied by this version: annotations (publish "
+            "--annotation writes them) (see docs/guide/your-project.md, Bake and Compose)"
+            ) in run.stdout.splitlines()
     data = json.loads((reports / "report.json").read_text())
     # --platform overrides the target's two platforms, as an option given always does.
     assert [p["platform"] for p in data["platforms"]] == ["linux/amd64"]

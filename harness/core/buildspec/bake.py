@@ -294,14 +294,13 @@ def split_items(items: Iterable[str], is_file: Callable[[str], bool]) -> tuple[l
     return files, names
 
 
-# Attributes a target may set that the harness's run has no equivalent of yet: said once
-# at the start of a run, never dropped silently.
+# Attributes a target may set that the harness's run does not apply (attest, output, tags and
+# annotations are the publishing's): said once at the start of a run, never dropped silently.
 NOT_HONOURED = (
-    ("annotations", "annotations"),
+    ("annotations", "annotations (publish --annotation writes them)"),
     ("attest", "attestations (the harness attests on publish)"),
     ("output", "outputs (the harness loads each platform's image)"),
     ("tags", "tags (each platform's image is tagged locally; publish --tag names the index)"),
-    ("pull", "pull"),
 )
 
 
@@ -341,6 +340,8 @@ def settings(target: BakeTarget) -> dict[str, Any]:
             found[key] = list(value)
     if target.no_cache:
         found["no_cache"] = True
+    if target.pull:  # the bases the harness serves are its own: pulled or made anew
+        found["refresh_bases"] = True
     for name, source in target.contexts.items():
         if source.startswith("target:"):  # bake builds the linked target first; not yet here
             raise UsageError(f"--bake: target {shown(target.name)}'s context {shown(name)} is "

@@ -205,8 +205,8 @@ OPTIONS: tuple[Option, ...] = (
            "build a target of a Bake or Compose definition, as `docker buildx bake -f FILE… "
            "TARGET…` resolves it (--print): its files, then the target or group (default: "
            "the default group); the target's dockerfile, context, platforms, args, stage, "
-           "labels, secrets, cache and named contexts are the run's, options given override "
-           "them",
+           "labels, secrets, cache, contexts, ssh and pull (--refresh-bases) are the run's, "
+           "options given override them",
            RUN | {"preflight"}, "FILE", nargs="+"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
