@@ -205,7 +205,7 @@ OPTIONS: tuple[Option, ...] = (
            "build a target of a Bake or Compose definition, as `docker buildx bake -f FILE… "
            "TARGET…` resolves it (--print): its files, then the target or group (default: "
            "the default group); the target's dockerfile, context, platforms, args, stage, "
-           "labels, secrets, cache, contexts, ssh and pull (--refresh-bases) are the run's, "
+           "labels, secrets, cache, contexts, ssh and pull (bases made anew) are the run's, "
            "options given override them",
            RUN | {"preflight"}, "FILE", nargs="+"),
     Option("report_dir", "--report-dir", "path", "reports",
