@@ -7,10 +7,12 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.core import sinks
 from harness.core.answers import sources
 from harness.core.buildspec import dockerfile as dockerfile_text
 from harness.core.buildspec.bake import BakeTarget, not_honoured
@@ -151,10 +153,10 @@ class HarnessConfig:
 
     def validate(self) -> None:
         # `check REF` builds nothing: the Dockerfile and its context are the build's alone.
-        if self.ref is None and not self.dockerfile.is_file():
+        if self.ref is None and not _looks(self.dockerfile, Path.is_file):
             raise UsageError(f"no Dockerfile at {self.dockerfile}",
                              "pass --dockerfile PATH or set dockerfile in [tool.harness]")
-        if self.ref is None and not self.context.is_dir():
+        if self.ref is None and not _looks(self.context, Path.is_dir):
             raise UsageError(f"the build context {self.context} is not a directory",
                              "pass --context DIR or set context in [tool.harness]")
         try:
@@ -171,7 +173,7 @@ class HarnessConfig:
             raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
                              "Dockerfile)", "pass --dockerfile with a Dockerfile")
         for directory in self.check_dirs:
-            if not directory.is_dir():
+            if not _looks(directory, Path.is_dir):
                 raise UsageError(f"--checks {directory}: no such directory",
                                  "pass --checks DIR with your pytest checks, or fix check-dirs "
                                  "in [tool.harness]")
@@ -185,6 +187,16 @@ class HarnessConfig:
             raise UsageError(f"the default report directory {self.report_dir} is a link to "
                              f"{self.report_dir.resolve()}, outside the project",
                              "remove the link, or name the directory with --report-dir DIR")
+
+
+def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
+    """``test(path)``, False where the system cannot even look (a name too long for it:
+    pathlib answers False only for a path that is not there, and raises on ENAMETOOLONG), so
+    the caller's one line says it is not there."""
+    try:
+        return test(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return False
 
 
 def _check_writable(directory: Path) -> None:
@@ -398,8 +410,9 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         secret = parse_secret(text)
         if secret.src:
             where = path_of(secret.src)
-            if not where.is_file():
-                raise UsageError(f"--secret {secret.id}: no file {where}",
+            if not _looks(where, Path.is_file):
+                raise UsageError(f"--secret {secret.id}: no file "
+                                 f"{sinks.terminal(str(where), 200)}",
                                  "give the path of the file that holds the secret")
             secret = Secret(secret.id, str(where))
         elif secret.env not in os.environ:
@@ -419,14 +432,16 @@ def _ssh(given: list[str], path_of: Any, builder: str) -> tuple[SshForward, ...]
     for text in given:
         forward = parse_ssh(text)
         paths = tuple(path_of(p) for p in forward.paths)
-        missing = [p for p in paths if not p.exists()]
+        missing = [p for p in paths if not _looks(p, Path.exists)]
         if missing:
-            raise UsageError(f"--ssh {forward.id}: no key or socket {missing[0]}",
+            raise UsageError(f"--ssh {sinks.terminal(forward.id, 80)}: no key or socket "
+                             f"{sinks.terminal(str(missing[0]), 200)}",
                              "give the path of a key file or of an ssh agent's socket")
         if not paths and not os.environ.get("SSH_AUTH_SOCK"):
-            raise UsageError(f"--ssh {forward.id}: no ssh agent (SSH_AUTH_SOCK is not set)",
+            shown = sinks.terminal(forward.id, 80)
+            raise UsageError(f"--ssh {shown}: no ssh agent (SSH_AUTH_SOCK is not set)",
                              f"start an agent (eval $(ssh-agent); ssh-add), or write "
-                             f"--ssh {forward.id}=PATH of a key")
+                             f"--ssh {shown}=PATH of a key")
         found.append(SshForward(forward.id, tuple(str(p) for p in paths)))
     if found and builder == "classic":
         raise UsageError("--ssh needs BuildKit; the classic builder forwards no ssh agent",
@@ -446,8 +461,9 @@ def _contexts(given: dict[str, NamedContext], path_of: Any,
     for name, context in given.items():
         if context.kind in ("local", "layout"):
             where = path_of(context.path)
-            if not where.is_dir():
-                raise UsageError(f"--build-context {name}: no directory {where}",
+            if not _looks(where, Path.is_dir):
+                raise UsageError(f"--build-context {name}: no directory "
+                                 f"{sinks.terminal(str(where), 200)}",
                                  "give the directory the Dockerfile copies from, or "
                                  f"{name}=docker-image://REF")
             value = str(where) if context.kind == "local" else \

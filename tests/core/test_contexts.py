@@ -4,7 +4,7 @@ what buildx would refuse is one line naming the fix."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.core.buildspec import contexts
@@ -22,6 +22,11 @@ from harness.core.settings.options import BY_KEY
 def test_each_kind_buildx_takes_is_read(value: str, kind: str) -> None:
     found = contexts.parse("base", value)
     assert (found.name, found.value, found.kind) == ("base", value, kind)
+
+
+def test_bakes_cwd_prefix_is_a_local_directory_from_where_bake_runs() -> None:
+    assert contexts.parse("f", "cwd://files") == contexts.NamedContext("f", "files", "local")
+    assert contexts.parse("f", "cwd://") == contexts.NamedContext("f", ".", "local")
 
 
 def test_an_oci_layouts_directory_is_told_from_its_tag_and_digest() -> None:
@@ -62,11 +67,17 @@ def test_the_option_is_declared_once_and_converts_flag_and_table_alike() -> None
         option.convert(["files"], "command line")
 
 
-@given(st.text(max_size=300))
-def test_any_value_is_read_or_refused_in_one_bounded_line(value: str) -> None:
+@given(st.text(max_size=300), st.text(max_size=2000))
+@example("base", "s3://" + "x" * 2000)
+@example("A" * 300, "files")
+@example("base", "docker-image://\x1b[2J")
+def test_any_name_and_value_are_read_or_refused_in_one_bounded_line(name: str,
+                                                                    value: str) -> None:
     try:
-        found = contexts.parse("base", value)
+        found = contexts.parse(name, value)
     except UsageError as exc:
-        assert "\n" not in exc.message and len(exc.message) < 600
+        assert "\n" not in exc.message and "\x1b" not in exc.message
+        assert len(exc.message) < 700
     else:
-        assert found.value == value and found.kind in ("local", "image", "layout", "remote")
+        assert found.name == name and found.kind in ("local", "image", "layout", "remote")
+        assert found.value == value or value.startswith(contexts.CWD)

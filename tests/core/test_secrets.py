@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from harness.core.buildspec.secrets import Secret, SshForward, parse_secret, parse_ssh
 from harness.core.failures.errors import UsageError
@@ -50,3 +52,16 @@ def test_ssh_forms_are_read_as_buildx_reads_them_and_given_back(
 def test_a_malformed_ssh_spec_is_one_line_naming_the_form(text: str) -> None:
     with pytest.raises(UsageError, match="is not of the form default, ID, or ID=PATH"):
         parse_ssh(text)
+
+
+@given(st.text(max_size=5000))
+@example("a b" * 2000)  # a long spec, shown bounded
+@example("\x1b[2J x")  # a terminal escape, shown inert
+def test_any_ssh_spec_is_read_or_refused_in_one_bounded_line(text: str) -> None:
+    try:
+        forward = parse_ssh(text)
+    except UsageError as exc:
+        assert "\n" not in exc.message and "\x1b" not in exc.message
+        assert len(exc.message) < 400
+    else:
+        assert parse_ssh(forward.flag()) == forward

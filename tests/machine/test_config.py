@@ -352,6 +352,20 @@ def test_ssh_keys_and_agents_are_checked_before_any_build(
         load(project, ssh=["deploy=key"], builder="classic")
 
 
+def test_a_path_too_long_for_the_system_is_one_bounded_line_not_a_crash(project: Path) -> None:
+    """Path.is_dir() raises ENAMETOOLONG (it answers False only for a path that is not
+    there): a context, key or secret file named so was exit 70, a traceback."""
+    long = "x" * 300
+    for given, says in (({"build_contexts": [f"files={long}"]}, "no directory"),
+                        ({"ssh": [f"deploy={long}"]}, "no key or socket"),
+                        ({"secrets": [f"id=a,src={long}"]}, "no file")):
+        with pytest.raises(UsageError, match=says) as caught:
+            load(project, **given)
+        assert len(caught.value.message) < 400
+    with pytest.raises(UsageError, match="no Dockerfile"):
+        load(project, dockerfile=long).validate()
+
+
 def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
     assert load(project, cache="127.0.0.1:5000/cache").cache == "127.0.0.1:5000/cache"
     with pytest.raises(UsageError, match="need BuildKit"):

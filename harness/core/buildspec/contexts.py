@@ -21,6 +21,7 @@ FORM = "NAME=DIR, NAME=docker-image://REF, NAME=oci-layout://DIR[:TAG][@DIGEST] 
 IMAGE = "docker-image://"
 LAYOUT = "oci-layout://"
 LINK = "target:"
+CWD = "cwd://"
 # buildx's IsRemoteURL (build/url.go): HTTP(S) URLs and git's forms.
 REMOTE = ("http://", "https://", "git://", "git@", "ssh://", "github.com/")
 
@@ -74,6 +75,9 @@ def parse(name: str, value: str) -> NamedContext:
                          "bake target, which this version does not build first",
                          f"build that target, and give its image: {_shown(name)}="
                          "docker-image://IMAGE")
+    if value.startswith(CWD):  # bake's: a directory from where bake runs (the project's root)
+        return parse(name, value.removeprefix(CWD)) if value != CWD else \
+            NamedContext(name, ".", "local")
     if value.startswith(REMOTE):
         return NamedContext(name, value, "remote")
     if "://" in value:  # docker-imag://, s3://: a kind buildx has not

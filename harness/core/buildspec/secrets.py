@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core import sinks
 from harness.core.failures.errors import UsageError
 
 FORM = "id=NAME,src=PATH or id=NAME,env=VARIABLE"
@@ -73,6 +74,6 @@ def parse_ssh(text: str) -> SshForward:
     name, sep, rest = text.strip().partition("=")
     paths = tuple(p.strip() for p in rest.split(",")) if sep else ()
     if any(c in name for c in ", \t\n") or (sep and not all(paths)):
-        raise UsageError(f"--ssh {text!r} is not of the form {SSH_FORM}",
+        raise UsageError(f"--ssh {sinks.terminal(repr(text), 200)} is not of the form {SSH_FORM}",
                          f"write --ssh {SSH_FORM}")
     return SshForward(name or "default", paths)
