@@ -23,7 +23,14 @@ from typing import TypeAlias
 import docker
 import docker.errors
 
-from harness.containers.engine import CLIENT_ERRORS, ENGINE_FIX, answers, cli_env, named_builder
+from harness.containers.engine import (
+    CLIENT_ERRORS,
+    ENGINE_FIX,
+    answers,
+    cli_env,
+    has_named_contexts,
+    named_builder,
+)
 from harness.containers.engine import kind as engine_kind
 from harness.core.buildspec.buildsteps import Step, StepClock
 from harness.core.buildspec.secrets import Secret
@@ -91,6 +98,10 @@ class BuildRequest:
     secrets: tuple[Secret, ...] = ()  # BuildKit only: buildx reads each from its file or env
     cache_from: tuple[str, ...] = ()  # buildx's specs (harness.core.buildspec.buildcache)
     cache_to: tuple[str, ...] = ()
+    # The user's named build contexts (--build-context, a bake target's contexts): name ->
+    # buildx's value; over a base served under the same name, as the user named it.
+    named_contexts: dict[str, str] = field(default_factory=dict)
+    ssh: tuple[str, ...] = ()  # buildx's --ssh specs: agents and key files, never a key
 
 
 @dataclass
@@ -205,12 +216,16 @@ class BuildxBuilder:
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in req.labels.items():
             cmd += ["--label", f"{key}={value}"]
-        for image, local in req.contexts.items():
-            cmd += ["--build-context", f"{image}=docker-image://{local}"]
+        given = {**{image: f"docker-image://{local}" for image, local in req.contexts.items()},
+                 **req.named_contexts}
+        for name, value in given.items():
+            cmd += ["--build-context", f"{name}={value}"]
         if req.target:
             cmd += ["--target", req.target]
         for secret in req.secrets:
             cmd += ["--secret", secret.flag()]
+        for spec in req.ssh:
+            cmd += ["--ssh", spec]
         for spec in req.cache_from:
             cmd += ["--cache-from", spec]
         for spec in req.cache_to:
@@ -264,18 +279,23 @@ def resolve(kind: str, buildx_version: str | None) -> str:
 
 
 def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
-           secrets: bool = False, docker_host: str | None = None) -> Builder:
-    needs = "--secret" if secrets else (
-        f"--builder {kind}" if resolve(kind, buildx_version) == "buildx" else None)
+           secrets: bool = False, docker_host: str | None = None,
+           named_contexts: bool = False, ssh: bool = False) -> Builder:
+    buildkit = resolve(kind, buildx_version) == "buildx"
+    needs = next((flag for needed, flag in ((secrets, "--secret"),
+                                            (named_contexts, "--build-context"), (ssh, "--ssh"))
+                  if needed), f"--builder {kind}" if buildkit else None)
     if needs and client is not None and classic_only(engine_kind(client)):
         # Not the buildx plugin's absence: no plugin would help on an engine without BuildKit.
         raise UsageError(f"{needs} needs BuildKit, and the platform's engine is "
                          f"{engine_kind(client)}, which has none",
                          f"build the platform on a Docker engine (--engine PLATFORM=URL), or "
                          f"drop {needs.split()[0]}")
-    if secrets and resolve(kind, buildx_version) != "buildx":
-        raise UsageError("--secret needs BuildKit, and the docker CLI has no buildx plugin",
-                         "install the docker-buildx plugin")
+    for needed, flag in ((secrets, "--secret"), (named_contexts, "--build-context"),
+                         (ssh, "--ssh")):
+        if needed and not buildkit:
+            raise UsageError(f"{flag} needs BuildKit, and the docker CLI has no buildx plugin",
+                             "install the docker-buildx plugin")
     if resolve(kind, buildx_version) == "buildx":
         if not buildx_version:
             raise UsageError("the buildx builder was asked for, but the docker CLI has no "
@@ -286,3 +306,15 @@ def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
             named_builder(name, docker_host)  # there, and of this engine: else one line
         return BuildxBuilder(client, name)
     return ClassicBuilder(client)
+
+
+def check_named_contexts(builder: Builder, version: str, given: bool) -> None:
+    """The user's named build contexts need BuildKit on Docker 23 or later: the BuildKit of
+    20.10 fails the build on them ("unsupported frontend capability"), so it is bad input,
+    said before the build."""
+    if given and not (builder.name == "buildx" and has_named_contexts(version)):
+        raise UsageError(f"--build-context: named build contexts need BuildKit through buildx "
+                         f"on Docker 23 or later, and this engine is Docker "
+                         f"{version or 'of no known version'} with the {builder.name} builder",
+                         "build on Docker 23 or later, or copy the files into the build "
+                         "context and drop the named context")

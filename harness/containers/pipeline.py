@@ -286,7 +286,10 @@ class Pipeline:
 
         # The platform's own engine decides (Podman has no BuildKit, whatever the chosen has).
         builder = build.choose(cfg.builder, client, self.engines.facts(platform).buildx,
-                               bool(cfg.secrets), self.engines.url(platform))
+                               bool(cfg.secrets), self.engines.url(platform),
+                               bool(cfg.build_contexts), bool(cfg.ssh))
+        build.check_named_contexts(builder, self.engines.facts(platform).version,
+                                   bool(cfg.build_contexts))
         # ARG BASE_IMAGE takes this platform's base; without it, each Debian FROM is served,
         # unmodified, from this platform's base through a named build context.
         images = [cfg.base_image] if cfg.takes_base_arg else self._stage_bases(builder,
@@ -319,7 +322,9 @@ class Pipeline:
             build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets,
-            cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to)
+            cache_from=cache_plan.cache_from, cache_to=cache_plan.cache_to,
+            named_contexts={n: c.value for n, c in cfg.build_contexts.items()},
+            ssh=tuple(s.flag() for s in cfg.ssh))
         board.set("building")
         began = time.time()
         try:

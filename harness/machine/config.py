@@ -7,14 +7,17 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.core import sinks
 from harness.core.answers import sources
 from harness.core.buildspec import dockerfile as dockerfile_text
 from harness.core.buildspec.bake import BakeTarget, not_honoured
-from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.buildspec.contexts import LAYOUT, NamedContext
+from harness.core.buildspec.secrets import Secret, SshForward, parse_secret, parse_ssh
 from harness.core.declared import service, structure, usercheck
 from harness.core.declared.structure import StructureFile
 from harness.core.failures.errors import UsageError
@@ -91,6 +94,8 @@ class HarnessConfig:
     no_attest: bool = opt("no_attest")
     target: str | None = opt("target")  # the Dockerfile stage to build
     secrets: tuple[Secret, ...] = opt("secrets")  # where each comes from, never its value
+    build_contexts: dict[str, NamedContext] = opt("build_contexts")  # local ones absolute
+    ssh: tuple[SshForward, ...] = opt("ssh")  # where each agent or key is, never a key
     cache: str | None = opt("cache")  # HOST/REPO of every platform's build cache
     cache_from: tuple[str, ...] = opt("cache_from")
     cache_to: tuple[str, ...] = opt("cache_to")
@@ -148,10 +153,10 @@ class HarnessConfig:
 
     def validate(self) -> None:
         # `check REF` builds nothing: the Dockerfile and its context are the build's alone.
-        if self.ref is None and not self.dockerfile.is_file():
+        if self.ref is None and not _looks(self.dockerfile, Path.is_file):
             raise UsageError(f"no Dockerfile at {self.dockerfile}",
                              "pass --dockerfile PATH or set dockerfile in [tool.harness]")
-        if self.ref is None and not self.context.is_dir():
+        if self.ref is None and not _looks(self.context, Path.is_dir):
             raise UsageError(f"the build context {self.context} is not a directory",
                              "pass --context DIR or set context in [tool.harness]")
         try:
@@ -168,7 +173,7 @@ class HarnessConfig:
             raise UsageError(f"{self.dockerfile} has no FROM instruction (empty, or not a "
                              "Dockerfile)", "pass --dockerfile with a Dockerfile")
         for directory in self.check_dirs:
-            if not directory.is_dir():
+            if not _looks(directory, Path.is_dir):
                 raise UsageError(f"--checks {directory}: no such directory",
                                  "pass --checks DIR with your pytest checks, or fix check-dirs "
                                  "in [tool.harness]")
@@ -182,6 +187,16 @@ class HarnessConfig:
             raise UsageError(f"the default report directory {self.report_dir} is a link to "
                              f"{self.report_dir.resolve()}, outside the project",
                              "remove the link, or name the directory with --report-dir DIR")
+
+
+def _looks(path: Path, test: Callable[[Path], bool]) -> bool:
+    """``test(path)``, False where the system cannot even look (a name too long for it:
+    pathlib answers False only for a path that is not there, and raises on ENAMETOOLONG), so
+    the caller's one line says it is not there."""
+    try:
+        return test(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return False
 
 
 def _check_writable(directory: Path) -> None:
@@ -367,6 +382,8 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
         services=fields["services"] or read_services(section),
         secrets=_secrets(list(value("secrets")), path_of, value("builder")),
         engines=podman.engines(fields["engines"], fields["platforms"]),  # --engine podman
+        build_contexts=_contexts(fields["build_contexts"], path_of, value("builder")),
+        ssh=_ssh(list(value("ssh")), path_of, value("builder")),
     )
     beyond = [p.name for p in fields["platforms"]
               if fields["index_platforms"] and p not in fields["index_platforms"]]
@@ -394,8 +411,9 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         secret = parse_secret(text)
         if secret.src:
             where = path_of(secret.src)
-            if not where.is_file():
-                raise UsageError(f"--secret {secret.id}: no file {where}",
+            if not _looks(where, Path.is_file):
+                raise UsageError(f"--secret {secret.id}: no file "
+                                 f"{sinks.terminal(str(where), 200)}",
                                  "give the path of the file that holds the secret")
             secret = Secret(secret.id, str(where))
         elif secret.env not in os.environ:
@@ -406,6 +424,54 @@ def _secrets(given: list[str], path_of: Any, builder: str) -> tuple[Secret, ...]
         raise UsageError("--secret needs BuildKit; the classic builder takes no secrets",
                          "use --builder buildx (or auto, with the buildx plugin installed)")
     return tuple(found)
+
+
+def _ssh(given: list[str], path_of: Any, builder: str) -> tuple[SshForward, ...]:
+    """``--ssh``es, checked as buildx checks them before any build: each key or socket is
+    there, and an agent is named (SSH_AUTH_SOCK) where no path is given."""
+    found = []
+    for text in given:
+        forward = parse_ssh(text)
+        paths = tuple(path_of(p) for p in forward.paths)
+        missing = [p for p in paths if not _looks(p, Path.exists)]
+        if missing:
+            raise UsageError(f"--ssh {sinks.terminal(forward.id, 80)}: no key or socket "
+                             f"{sinks.terminal(str(missing[0]), 200)}",
+                             "give the path of a key file or of an ssh agent's socket")
+        if not paths and not os.environ.get("SSH_AUTH_SOCK"):
+            shown = sinks.terminal(forward.id, 80)
+            raise UsageError(f"--ssh {shown}: no ssh agent (SSH_AUTH_SOCK is not set)",
+                             f"start an agent (eval $(ssh-agent); ssh-add), or write "
+                             f"--ssh {shown}=PATH of a key")
+        found.append(SshForward(forward.id, tuple(str(p) for p in paths)))
+    if found and builder == "classic":
+        raise UsageError("--ssh needs BuildKit; the classic builder forwards no ssh agent",
+                         "use --builder buildx (or auto, with the buildx plugin installed)")
+    return tuple(found)
+
+
+def _contexts(given: dict[str, NamedContext], path_of: Any,
+              builder: str) -> dict[str, NamedContext]:
+    """Named build contexts, a local directory's (or OCI layout's) checked there, as buildx
+    checks it, and made absolute (from the project's root, where buildx reads bake's too)."""
+    if given and builder == "classic":
+        raise UsageError("--build-context needs BuildKit; the classic builder takes no named "
+                         "build contexts", "use --builder buildx (or auto, with the buildx "
+                         "plugin installed)")
+    found = {}
+    for name, context in given.items():
+        if context.kind in ("local", "layout"):
+            where = path_of(context.path)
+            if not _looks(where, Path.is_dir):
+                raise UsageError(f"--build-context {name}: no directory "
+                                 f"{sinks.terminal(str(where), 200)}",
+                                 "give the directory the Dockerfile copies from, or "
+                                 f"{name}=docker-image://REF")
+            value = str(where) if context.kind == "local" else \
+                LAYOUT + str(where) + context.value.removeprefix(LAYOUT)[len(context.path):]
+            context = NamedContext(name, value, context.kind)
+        found[name] = context
+    return found
 
 
 def _bake(root: Path, items: Any, given: dict[str, Any],

@@ -43,6 +43,34 @@ def test_the_buildx_command_line_carries_every_part_of_the_request(tmp_path: Pat
     assert after("--cache-to") == ["type=local,dest=c"] and "--no-cache" in cmd
 
 
+def test_named_contexts_go_to_buildx_and_win_over_a_served_base_of_the_same_name(
+        tmp_path: Path) -> None:
+    req = request(tmp_path, contexts={"debian:bookworm": "harness/debian:arm64",
+                                      "tiny:1": "harness/tiny:arm64"},
+                  named_contexts={"files": "/src/files", "tiny:1": "docker-image://mine:2"},
+                  ssh=("default", "deploy=/k"))
+    cmd = build.BuildxBuilder(None).command(req)  # type: ignore[arg-type]
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "--ssh"] == ["default", "deploy=/k"]
+    given = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--build-context"]
+    assert given == ["debian:bookworm=docker-image://harness/debian:arm64",
+                     "tiny:1=docker-image://mine:2", "files=/src/files"]
+
+
+def test_named_contexts_without_buildx_or_on_docker_20_are_bad_input() -> None:
+    with pytest.raises(UsageError, match="--build-context needs BuildKit"):
+        build.choose("auto", None, None, named_contexts=True)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="--ssh needs BuildKit"):
+        build.choose("auto", None, None, ssh=True)  # type: ignore[arg-type]
+    buildx = build.BuildxBuilder(None)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="Docker 23 or later, and this engine is Docker 20"):
+        build.check_named_contexts(buildx, "20.10.24+dfsg1", True)
+    with pytest.raises(UsageError, match="with the classic builder"):
+        build.check_named_contexts(build.ClassicBuilder(None), "27.1.0",  # type: ignore[arg-type]
+                                   True)
+    build.check_named_contexts(buildx, "27.1.0", True)  # taken: no error
+    build.check_named_contexts(buildx, "20.10.24", False)  # none given: nothing to refuse
+
+
 def test_auto_takes_buildkit_only_where_buildx_is_there() -> None:
     assert build.resolve("auto", "v0.12.1") == "buildx"
     assert build.resolve("auto", None) == "classic"

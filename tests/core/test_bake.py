@@ -7,6 +7,7 @@ the definitions beside them (tests/machine/test_bake_print.py prints them again 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,13 @@ def test_a_compose_service_with_build_and_x_bake() -> None:
 
 
 def test_settings_are_what_each_option_would_have_converted() -> None:
-    app = bake.read_print(printed("app")).targets[0]
+    linked = bake.read_print(printed("app")).targets[0]
+    app = dataclasses.replace(linked, contexts={"alpine": "docker-image://alpine:3.19"})
     found = bake.settings(app)
+    assert found["build_contexts"] == {"alpine": "docker-image://alpine:3.19"}
+    assert found["ssh"] == ["default=./sshkey"]
+    assert found["refresh_bases"] is True  # pull = true: the bases are made anew
+    assert "refresh_bases" not in bake.settings(dataclasses.replace(app, pull=False))
     assert found["no_cache"] is True and found["secrets"] == list(app.secrets)
     for key, value in found.items():  # the same values the option's own reader makes
         assert BY_KEY[key].convert(value, "pyproject.toml") == value, key
@@ -84,8 +90,9 @@ def test_settings_are_what_each_option_would_have_converted() -> None:
 def test_what_the_run_does_not_apply_yet_is_named() -> None:
     app = bake.read_print(printed("app")).targets[0]
     notes = bake.not_honoured(app)
-    assert [n.split()[0] for n in notes] == ["named", "annotations", "attestations", "ssh",
-                                             "outputs", "tags", "pull"]
+    # named contexts (--build-context), ssh (--ssh) and pull (--refresh-bases) are applied:
+    # what is left is the publishing's
+    assert [n.split()[0] for n in notes] == ["annotations", "attestations", "outputs", "tags"]
     tools = bake.read_print(printed("tools")).targets[0]
     assert bake.not_honoured(tools) == []
 
@@ -222,3 +229,16 @@ def test_a_target_without_platforms_leaves_the_runs_and_a_remote_context_is_refu
             bake.settings(bake.BakeTarget("x", context=context))
     assert bake.settings(bake.BakeTarget("x", dockerfile="/abs/Dockerfile"))["dockerfile"] \
         == "/abs/Dockerfile"
+
+
+def test_a_targets_contexts_are_the_runs_build_contexts_and_a_target_link_is_refused() -> None:
+    app = bake.BakeTarget("app", contexts={"files": "files", "base": "docker-image://a:1"})
+    found = bake.settings(app)["build_contexts"]
+    assert found == {"files": "files", "base": "docker-image://a:1"}
+    assert BY_KEY["build_contexts"].typed(found)["files"].kind == "local"  # checked as the flag
+    with pytest.raises(UsageError) as caught:
+        bake.settings(bake.read_print(printed("app")).targets[0])  # deps = "target:deps"
+    assert caught.value.message == ("--bake: target app's context deps is target deps of the "
+                                    "definition, which this version does not build first")
+    assert caught.value.fix == ('build that target, and give its image in the target\'s '
+                                'contexts: deps = "docker-image://IMAGE"')

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from harness.core.buildspec.secrets import Secret, parse_secret
+from harness.core.buildspec.secrets import Secret, SshForward, parse_secret, parse_ssh
 from harness.core.failures.errors import UsageError
 
 
@@ -32,3 +34,34 @@ def test_a_bad_secret_is_one_usage_error(text: str, says: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_secret(text)
     assert says in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "forward"), [
+    ("default", SshForward("default")), ("", SshForward("default")),
+    ("github", SshForward("github")),
+    ("default=./sshkey", SshForward("default", ("./sshkey",))),
+    ("deploy=/run/agent.sock,~/.ssh/id", SshForward("deploy", ("/run/agent.sock", "~/.ssh/id"))),
+])
+def test_ssh_forms_are_read_as_buildx_reads_them_and_given_back(
+        text: str, forward: SshForward) -> None:
+    assert parse_ssh(text) == forward
+    assert parse_ssh(forward.flag()) == forward
+
+
+@pytest.mark.parametrize("text", ["a b", "default=", "default=a,,b", "x,y=k"])
+def test_a_malformed_ssh_spec_is_one_line_naming_the_form(text: str) -> None:
+    with pytest.raises(UsageError, match="is not of the form default, ID, or ID=PATH"):
+        parse_ssh(text)
+
+
+@given(st.text(max_size=5000))
+@example("a b" * 2000)  # a long spec, shown bounded
+@example("\x1b[2J x")  # a terminal escape, shown inert
+def test_any_ssh_spec_is_read_or_refused_in_one_bounded_line(text: str) -> None:
+    try:
+        forward = parse_ssh(text)
+    except UsageError as exc:
+        assert "\n" not in exc.message and "\x1b" not in exc.message
+        assert len(exc.message) < 400
+    else:
+        assert parse_ssh(forward.flag()) == forward

@@ -5,11 +5,14 @@ tiny base the target's args name."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
+import pytest
 
+from harness.containers import engine
 from harness.core.outcomes import Exit
 from tests.helpers import TINY, run_harness
 
@@ -61,8 +64,9 @@ def test_one_bake_target_is_built_and_checked_with_its_own_settings(
                       f"--report-dir={reports}", "--require=", cwd=tmp_path, timeout=600)
     assert run.returncode == Exit.OK, run.stdout + run.stderr
     # What of the target this version does not apply is said, in one line, at the start.
-    assert ("--bake: target greeter: not applied by this version: annotations (see "
-            "docs/guide/your-project.md, Bake and Compose)") in run.stdout.splitlines()
+    assert ("--bake: target greeter: not applied by this version: annotations (publish "
+            "--annotation writes them) (see docs/guide/your-project.md, Bake and Compose)"
+            ) in run.stdout.splitlines()
     data = json.loads((reports / "report.json").read_text())
     # --platform overrides the target's two platforms, as an option given always does.
     assert [p["platform"] for p in data["platforms"]] == ["linux/amd64"]
@@ -122,3 +126,96 @@ def test_a_definition_of_two_targets_is_refused_naming_them(tmp_path: Path) -> N
     assert ("--bake: the definition resolves to 2 targets (greeter, other); this version "
             "builds one target per run") in run.stdout + run.stderr
     assert "--bake FILE greeter" in run.stdout + run.stderr
+
+
+# A target whose Dockerfile copies from a named context: a local directory of the project.
+CONTEXT_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+COPY --from=extra hello.txt /hello.txt
+"""
+CONTEXT_BAKE = f"""\
+target "withfiles" {{
+  context = "src"
+  platforms = ["linux/x86_64"]
+  args = {{ BASE_IMAGE = "{TINY}" }}
+  contexts = {{ extra = "extra" }}
+}}
+"""
+CONTEXT_CHECK = """\
+[tool.harness.checks.from-context]
+command = ["cat", "/hello.txt"]
+expect = "hello-from-a-named-context"
+"""
+
+
+def _context_project(tmp_path: Path) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "Dockerfile").write_text(CONTEXT_DOCKERFILE)
+    (tmp_path / "extra").mkdir()  # relative to the project, as buildx reads bake's contexts
+    (tmp_path / "extra" / "hello.txt").write_text("hello-from-a-named-context\n")
+    (tmp_path / "docker-bake.hcl").write_text(CONTEXT_BAKE)
+    (tmp_path / "pyproject.toml").write_text(CONTEXT_CHECK)
+    return tmp_path / "reports"
+
+
+def _named_contexts(docker_client: docker.DockerClient) -> bool:
+    return engine.has_named_contexts(str(docker_client.version().get("Version", "")))
+
+
+def test_a_targets_named_context_reaches_the_build_and_its_file_the_image(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    if not _named_contexts(docker_client):
+        pytest.skip("the engine's BuildKit takes no named contexts (Docker before 23): "
+                    "test_named_contexts_on_an_engine_that_cannot_take_them covers it")
+    tiny_base("linux/amd64")
+    reports = _context_project(tmp_path)
+    run = run_harness("--bake", "docker-bake.hcl", "withfiles", f"--report-dir={reports}",
+                      "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    assert "not applied by this version" not in run.stdout  # contexts are applied
+    entry = json.loads((reports / "report.json").read_text())["platforms"][0]
+    assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")
+    # The declared check read the file the Dockerfile copied from the named context.
+    seen = entry["observed"]["check:from-context"]
+    assert "hello-from-a-named-context" in str(seen["value"]), seen
+
+
+def test_named_contexts_on_an_engine_that_cannot_take_them_are_one_line_exit_4(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    if _named_contexts(docker_client):
+        pytest.skip("the engine takes named contexts: the test above builds with one")
+    tiny_base("linux/amd64")
+    reports = _context_project(tmp_path)
+    run = run_harness("--bake", "docker-bake.hcl", "withfiles", f"--report-dir={reports}",
+                      "--require=", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.USAGE, run.stdout + run.stderr
+    said = [line for line in (run.stdout + run.stderr).splitlines()
+            if "--build-context: named build contexts need BuildKit" in line]
+    assert said and "Docker 23 or later" in said[0], run.stdout + run.stderr
+    assert not list((reports / "logs").glob("*-build.log"))  # refused before the build
+
+
+def test_a_targets_ssh_key_is_forwarded_to_its_run_step(
+        tmp_path: Path, tiny_base: Callable[[str], str]) -> None:
+    """The RUN step fails unless buildx forwards the target's key as an agent's socket."""
+    tiny_base("linux/amd64")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")],
+                   check=True)
+    (tmp_path / "Dockerfile").write_text(
+        'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n'
+        'RUN --mount=type=ssh,id=deploy,required=true test -S "$SSH_AUTH_SOCK" '
+        '&& echo ok > /ssh-ok\n')
+    (tmp_path / "docker-bake.hcl").write_text(
+        f'target "deployer" {{\n  platforms = ["linux/amd64"]\n'
+        f'  args = {{ BASE_IMAGE = "{TINY}" }}\n  ssh = ["deploy=key"]\n}}\n')
+    reports = tmp_path / "reports"
+    # --no-cache: the step's cache key holds no key, so a cached step would pass unforwarded
+    run = run_harness("--bake", "docker-bake.hcl", "deployer", f"--report-dir={reports}",
+                      "--require=", "--no-cache", cwd=tmp_path, timeout=600)
+    assert run.returncode == Exit.OK, run.stdout + run.stderr
+    assert "not applied by this version" not in run.stdout  # ssh is applied
+    entry = json.loads((reports / "report.json").read_text())["platforms"][0]
+    assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")

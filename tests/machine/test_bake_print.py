@@ -78,7 +78,27 @@ def test_one_target_becomes_the_runs_settings(tmp_path: Path) -> None:
     assert [s.flag() for s in cfg.secrets] == [f"id=token,src={tmp_path / 'token.txt'}"]
     assert cfg.cache_from == ("type=registry,ref=example/cache:app",)
     assert cfg.image == "harness/app"  # named after the target: two targets, two names
-    assert cfg.bake_notes == ("annotations",)
+    assert cfg.bake_notes == ("annotations (publish --annotation writes them)",)
+
+
+def test_a_targets_contexts_ssh_and_pull_are_the_runs_read_from_the_projects_root(
+        tmp_path: Path) -> None:
+    extra = ONE.replace('target = "final"', 'target = "final"\n  pull = true\n'
+                        '  contexts = { assets = "assets", base = "docker-image://a:1" }\n'
+                        '  ssh = ["deploy=key"]')
+    root = project(tmp_path, extra)
+    (root / "assets").mkdir()  # beside the definition, not in the target's context (src)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "key")],
+                   check=True)
+    cfg = load(root, bake=["docker-bake.hcl", "app"])
+    assert {n: c.value for n, c in cfg.build_contexts.items()} == {
+        "assets": str(root / "assets"), "base": "docker-image://a:1"}
+    assert [s.flag() for s in cfg.ssh] == [f"deploy={root / 'key'}"]
+    assert cfg.refresh_bases is True
+    assert cfg.bake_notes == ("annotations (publish --annotation writes them)",)
+    (root / "assets").rmdir()
+    with pytest.raises(UsageError, match="--build-context assets: no directory"):
+        load(root, bake=["docker-bake.hcl", "app"])
 
 
 def test_options_given_override_the_target_and_args_merge_key_by_key(tmp_path: Path) -> None:

@@ -313,6 +313,59 @@ def test_secrets_are_checked_where_they_come_from_before_any_build(
         load(project, secrets=["id=a,src=token.txt"], builder="classic")
 
 
+def test_named_contexts_are_checked_and_made_absolute_before_any_build(project: Path) -> None:
+    (project / "files").mkdir()
+    (project / "layout").mkdir()
+    cfg = load(project, build_contexts=["files=files", "base=docker-image://alpine:3.19",
+                                        "lay=oci-layout://layout:v1"])
+    assert {n: (c.kind, c.value) for n, c in cfg.build_contexts.items()} == {
+        "files": ("local", str(project / "files")),
+        "base": ("image", "docker-image://alpine:3.19"),
+        "lay": ("layout", f"oci-layout://{project / 'layout'}:v1")}
+    # [tool.harness] build-contexts = {...}, read as the flag is
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text() + 'build-contexts = { files = "files" }\n')
+    assert load(project).build_contexts["files"].value == str(project / "files")
+    for given, says in ((["files=missing"], "no directory"),
+                        (["lay=oci-layout://missing"], "no directory"),
+                        (["Files=files"], "not a context name"),
+                        (["x=docker-imag://a"], "is not a build context")):
+        with pytest.raises(UsageError, match=says):
+            load(project, build_contexts=given)
+    with pytest.raises(UsageError, match="--build-context needs BuildKit"):
+        load(project, build_contexts=["files=files"], builder="classic")
+
+
+def test_ssh_keys_and_agents_are_checked_before_any_build(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "key").write_text("k")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/run/agent.sock")
+    cfg = load(project, ssh=["deploy=key", "default"])
+    assert [s.flag() for s in cfg.ssh] == [f"deploy={project / 'key'}", "default"]
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    for spec, says in (("deploy=missing", "no key or socket"),
+                       ("default", "SSH_AUTH_SOCK is not set"),
+                       ("a b", "is not of the form")):
+        with pytest.raises(UsageError, match=says):
+            load(project, ssh=[spec])
+    with pytest.raises(UsageError, match="--ssh needs BuildKit"):
+        load(project, ssh=["deploy=key"], builder="classic")
+
+
+def test_a_path_too_long_for_the_system_is_one_bounded_line_not_a_crash(project: Path) -> None:
+    """Path.is_dir() raises ENAMETOOLONG (it answers False only for a path that is not
+    there): a context, key or secret file named so was exit 70, a traceback."""
+    long = "x" * 300
+    for given, says in (({"build_contexts": [f"files={long}"]}, "no directory"),
+                        ({"ssh": [f"deploy={long}"]}, "no key or socket"),
+                        ({"secrets": [f"id=a,src={long}"]}, "no file")):
+        with pytest.raises(UsageError, match=says) as caught:
+            load(project, **given)
+        assert len(caught.value.message) < 400
+    with pytest.raises(UsageError, match="no Dockerfile"):
+        load(project, dockerfile=long).validate()
+
+
 def test_a_cache_is_checked_and_needs_buildkit(project: Path) -> None:
     assert load(project, cache="127.0.0.1:5000/cache").cache == "127.0.0.1:5000/cache"
     with pytest.raises(UsageError, match="need BuildKit"):
@@ -473,7 +526,8 @@ SAMPLES: dict[str, object] = {
     "platforms": ["linux/arm64"], "require": ["rustc"], "image": "harness/other",
     "engines": {"linux/arm64": "tcp://arm-box:2376"}, "cache": "localhost:5000/cache",
     "secrets": ["id=token,src=token.txt"], "structure_tests": ["cst.yaml"],
-    "bake": ["docker-bake.hcl"]}
+    "bake": ["docker-bake.hcl"], "build_contexts": {"base": "docker-image://alpine:3.19"},
+    "ssh": ["deploy=token.txt"]}
 # `--bake` is read by the docker CLI's buildx plugin (no engine needed): where neither is
 # installed, its case cannot run.
 NEEDS_BUILDX = pytest.mark.skipif(shutil.which("docker") is None, reason="--bake runs "

@@ -294,14 +294,13 @@ def split_items(items: Iterable[str], is_file: Callable[[str], bool]) -> tuple[l
     return files, names
 
 
-# Attributes a target may set that the harness's run has no equivalent of yet: said once
-# at the start of a run, never dropped silently.
+# Attributes a target may set that the harness's run does not apply (attest, output, tags and
+# annotations are the publishing's): said once at the start of a run, never dropped silently.
 NOT_HONOURED = (
-    ("contexts", "named build contexts"), ("annotations", "annotations"),
-    ("attest", "attestations (the harness attests on publish)"), ("ssh", "ssh forwarding"),
+    ("annotations", "annotations (publish --annotation writes them)"),
+    ("attest", "attestations (the harness attests on publish)"),
     ("output", "outputs (the harness loads each platform's image)"),
     ("tags", "tags (each platform's image is tagged locally; publish --tag names the index)"),
-    ("pull", "pull"),
 )
 
 
@@ -336,11 +335,22 @@ def settings(target: BakeTarget) -> dict[str, Any]:
     if target.target:
         found["target"] = target.target
     for key, value in (("secrets", target.secrets), ("cache_from", target.cache_from),
-                       ("cache_to", target.cache_to)):
+                       ("cache_to", target.cache_to), ("ssh", target.ssh)):
         if value:
             found[key] = list(value)
     if target.no_cache:
         found["no_cache"] = True
+    if target.pull:  # the bases the harness serves are its own: pulled or made anew
+        found["refresh_bases"] = True
+    for name, source in target.contexts.items():
+        if source.startswith("target:"):  # bake builds the linked target first; not yet here
+            raise UsageError(f"--bake: target {shown(target.name)}'s context {shown(name)} is "
+                             f"target {shown(source.removeprefix('target:'))} of the "
+                             "definition, which this version does not build first",
+                             f"build that target, and give its image in the target's "
+                             f'contexts: {shown(name)} = "docker-image://IMAGE"')
+    if target.contexts:  # checked and resolved as --build-context's (from the project's root)
+        found["build_contexts"] = dict(target.contexts)
     return found
 
 

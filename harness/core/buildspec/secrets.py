@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core import sinks
 from harness.core.failures.errors import UsageError
 
 FORM = "id=NAME,src=PATH or id=NAME,env=VARIABLE"
@@ -49,3 +50,30 @@ def parse_secret(text: str) -> Secret:
         raise UsageError(f"--secret {text!r} must name one file (src=) or one variable (env=)",
                          f"write --secret {FORM}")
     return Secret(name, fields.get("src", ""), fields.get("env", ""))
+
+
+SSH_FORM = "default, ID, or ID=PATH[,PATH] (an agent's socket or key files)"
+
+
+@dataclass(frozen=True)
+class SshForward:
+    """An ssh agent or keys a RUN --mount=type=ssh step may use (buildx's ``--ssh``): named by
+    where they are, never by a key's content."""
+
+    id: str
+    paths: tuple[str, ...] = ()  # none: the agent at SSH_AUTH_SOCK
+
+    def flag(self) -> str:
+        """buildx's ``--ssh`` value."""
+        return f"{self.id}={','.join(self.paths)}" if self.paths else self.id
+
+
+def parse_ssh(text: str) -> SshForward:
+    """``default``, ``ID`` or ``ID=PATH[,PATH]`` as buildx reads it (buildflags.ParseSSHSpecs);
+    an empty id is buildx's ``default``."""
+    name, sep, rest = text.strip().partition("=")
+    paths = tuple(p.strip() for p in rest.split(",")) if sep else ()
+    if any(c in name for c in ", \t\n") or (sep and not all(paths)):
+        raise UsageError(f"--ssh {sinks.terminal(repr(text), 200)} is not of the form {SSH_FORM}",
+                         f"write --ssh {SSH_FORM}")
+    return SshForward(name or "default", paths)

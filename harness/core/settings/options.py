@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.core.answers.extensions import MODES as NATIVE_MODES
 from harness.core.answers.observation import SOURCES
-from harness.core.buildspec import buildcache
+from harness.core.buildspec import buildcache, contexts
 from harness.core.declared import service
 from harness.core.failures.errors import UsageError, check_known
 from harness.core.platforms.engine_url import EVERY_PLATFORM, PODMAN, parse_engines
@@ -197,11 +197,21 @@ OPTIONS: tuple[Option, ...] = (
     Option("secrets", "--secret", "lines", (),
            "a BuildKit build secret, as buildx takes it: id=NAME,src=PATH or id=NAME,env=VAR "
            "(repeatable; its value reaches no log, report or provenance)", RUN, "SPEC"),
+    Option("ssh", "--ssh", "lines", (),
+           "an ssh agent or keys for RUN --mount=type=ssh, as buildx takes it: default (the "
+           "agent at SSH_AUTH_SOCK), ID or ID=PATH[,PATH] (repeatable; BuildKit only)", RUN,
+           "SPEC"),
+    Option("build_contexts", "--build-context", "args", {},
+           "a named build context, as buildx takes it: NAME=DIR, NAME=docker-image://REF, "
+           "NAME=oci-layout://DIR[:TAG] or NAME=URL, for the Dockerfile's FROM NAME or COPY "
+           "--from=NAME (repeatable; BuildKit only)", RUN, "NAME=VALUE",
+           parse=contexts.parse_all),
     Option("bake", "--bake", "lines", (),
            "build a target of a Bake or Compose definition, as `docker buildx bake -f FILE… "
            "TARGET…` resolves it (--print): its files, then the target or group (default: "
            "the default group); the target's dockerfile, context, platforms, args, stage, "
-           "labels, secrets and cache are the run's, options given override them",
+           "labels, secrets, cache, contexts, ssh and pull (bases made anew) are the run's, "
+           "options given override them",
            RUN | {"preflight"}, "FILE", nargs="+"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
