@@ -11,8 +11,8 @@ one of two ways (``steps_read`` says which):
   Milliseconds; used where this process may read those directories (root, as CI runs);
 - **save**: the image saved by the engine (``docker image save``) and read once as a
   stream: of each layer tar only the headers are read (contents are skipped, never kept),
-  of the manifest and config the JSON. Seconds for a large image (15 s for an 800 MB one
-  on the shared 2-core machine). Used everywhere else.
+  of the manifest and config the JSON. Seconds for a large image (docs/benchmarks.md).
+  Used everywhere else.
 
 harness.core.answers.origins then finds the last layer that holds each path, its history entry,
 and, where the harness built the image, the Dockerfile instruction and line. Layers that
