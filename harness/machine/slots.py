@@ -19,8 +19,8 @@ between the announcements and the slots only change who goes first, never how ma
 At the start of a run every worker asks at once, and the first to ask would take the free
 slots whatever its rank (a native build once took a slot in the first second, and an
 emulated one waited for it: docs/benchmarks.md). So a waiter may name the waiters it expects
-to go first (``expect``, by label): it takes no slot until each of them has asked once in this run
-(a ``seen-RUN-LABEL`` file), or until ``patience`` has run out (one that never comes, say
+to go first (``expect``, by label): it takes no slot until each of them has asked once in
+this run (a ``seen-RUN-LABEL`` file), or until ``patience`` has run out (one that never comes, say
 because its engine failed, must not hold the others back).
 """
 
