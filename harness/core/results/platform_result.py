@@ -12,12 +12,12 @@ from typing import Any
 
 from harness.core.answers.observation import Observation
 from harness.core.clock import stamp
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.results.finding import Finding
 
 # A JSON object as report.json holds it: only where the typed report meets JSON (to_json,
 # to_dict: written; from_json, from_dict: read back).
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
