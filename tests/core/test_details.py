@@ -136,3 +136,22 @@ def test_any_detail_a_report_holds_reads_back_without_raising(detail: dict[str, 
     for record in (d.AuditDetail, d.LinkageDetail, d.IsaDetail, d.BaselineDetail,
                    d.PackagesDetail, d.DeclaredDetail, d.NotApplicable):
         record.of(detail)
+
+
+def test_the_native_modules_detail_is_written_as_before_and_reads_back_whole() -> None:
+    from harness.core.answers import module_notes
+    from harness.core.answers.extensions import Module
+    from harness.core.answers.module_loaders import Load
+    later = module_notes.Outcome(Module("/v/_s.so", "s._s", "/v", "/v/python", "s", "1"),
+                                 Load("ok"), Load("illegal", "SIGILL"), "linux/amd64/v3")
+    record = module_notes.detail([later], "qemu64", 1, 0.123, ["skip\x1bme"])
+    written = record.to_json()
+    assert list(written) == ["count", "loaded", "interpreters", "cpu", "seconds",
+                             "cannot_load", "cannot_load_count", "needs_later",
+                             "needs_later_count", "warnings", "warnings_count", "slow",
+                             "slow_count", "raised_then_illegal", "skipped"]
+    assert written["seconds"] == 0.12 and written["needs_later"] == [later.to_dict()]
+    assert "\x1b" not in written["skipped"][0]
+    assert module_notes.NativeModules.of(written) == module_notes.NativeModules(
+        **{**record.__dict__, "seconds": 0.12})
+    assert module_notes.NativeModules.off(7).to_json() == {"mode": "off", "count": 7}

@@ -298,9 +298,9 @@ def _native_loads(steps: list[dict[str, object]]) -> Observation:
                           "/opt/venv/bin/python", "fast", "2.0.1"),
                    Load("ok"), Load("illegal", "died by an illegal instruction (SIGILL)"),
                    "linux/amd64/v3")
-    data = detail([foreign, fast], "qemu64", 2, 0.1)
-    data["steps"] = steps
-    return obs.native_modules(data)
+    seen = obs.native_modules(detail([foreign, fast], "qemu64", 2, 0.1))
+    seen.detail["steps"] = steps  # as the engine side adds them (containers.image_layers)
+    return seen
 
 
 def test_a_native_module_finding_names_the_step_that_brought_each_module() -> None:

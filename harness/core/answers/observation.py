@@ -254,13 +254,12 @@ def isa(result: Isa) -> Observation:
                                           tuple(result.libraries), result.seen).to_json())
 
 
-def native_modules(data: dict[str, Any]) -> Observation:
-    """The image's native modules as loaded (see harness.core.answers.module_notes.detail), or why
-    they
-    were not (``data["mode"]`` "off")."""
-    text = module_notes.summary(data) if data.get("mode") != "off" else \
+def native_modules(data: module_notes.NativeModules) -> Observation:
+    """The image's native modules as loaded (see harness.core.answers.module_notes.detail), or
+    why they were not (``data.mode`` "off")."""
+    text = module_notes.summary(data) if data.mode != "off" else \
         'not loaded: native-modules = "off"'
-    return Observation("native-modules", text, (), text, detail=data)
+    return Observation("native-modules", text, (), text, detail=data.to_json())
 
 
 def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
