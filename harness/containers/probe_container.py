@@ -43,6 +43,7 @@ from harness.core.failures.errors import (
     ProbeTimeout,
     from_diagnosis,
 )
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import RunKind
 from harness.core.platforms.table import Platform
 from harness.machine import emulators, files, interrupts, runs
@@ -192,7 +193,7 @@ class ImageProbe:
             self._tc.get_docker_client().client.close()  # its own connection to the engine
             self._tc = None
 
-    def _stopped(self, state: dict[str, Any]) -> HarnessError:
+    def _stopped(self, state: JSON) -> HarnessError:
         """Why the keep-alive process is gone: no emulation, a foreign shell, or no shell."""
         logs = self.container.logs(tail=50).decode(errors="replace")
         return self._diagnose(Stage.START, logs, state.get("ExitCode"))

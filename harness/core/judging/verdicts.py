@@ -24,6 +24,7 @@ from harness.core.answers.origins import Step
 from harness.core.declared import sameness, service, structure, structure_rules, usercheck
 from harness.core.failures.diagnosis import INTERRUPTED_FIX, clean
 from harness.core.failures.errors import UsageError
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Exit, Kind, RunKind, RunMode, Verdict, exit_status, worst
 from harness.core.platforms.table import Platform
 from harness.core.results.finding import Finding
@@ -43,7 +44,7 @@ class Judgement:
     def for_source(self, source: str) -> list[Finding]:
         return [f for f in self.findings if f.source == source]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -282,7 +283,7 @@ def _answered(platform: Platform, obs: Observation,
     src = obs.source
     if isinstance(seen, service.Seen):
         errors = service.judge(seen.check, seen.answer, platform, seen.wait)
-        extra: dict[str, Any] = {} if seen.answer.not_started else {
+        extra: JSON = {} if seen.answer.not_started else {
             "waited": round(seen.answer.waited, 2), "http_status": seen.answer.http_status}
         kind = "service"
         fix = ("fix the image's service (its log is in the probe log), or the check's port, "
