@@ -155,3 +155,21 @@ def test_the_native_modules_detail_is_written_as_before_and_reads_back_whole() -
     assert module_notes.NativeModules.of(written) == module_notes.NativeModules(
         **{**record.__dict__, "seconds": 0.12})
     assert module_notes.NativeModules.off(7).to_json() == {"mode": "off", "count": 7}
+
+
+def test_a_span_stamped_into_a_detail_keeps_the_sources_keys_first_and_reads_back() -> None:
+    detail = obs.elf_audit("linux/amd64", Audit(files=1), 0.5).detail
+    d.Timing(0.5, 1700000000.25, "kept").stamp(detail)
+    assert list(detail)[3] == "seconds" and list(detail)[-2:] == ["started", "read"]
+    assert d.Timing.of(detail) == d.Timing(0.5, 1700000000.25, "kept")
+    assert d.Timing.of({}) == d.Timing()
+
+
+def test_the_files_each_source_names_are_its_listed_findings() -> None:
+    audit = d.AuditDetail(count=1, foreign=("/bin/x: ELF 64-bit ARM",),
+                          malformed=("/bin/y: cut",), malformed_count=1).to_json()
+    assert d.files_named("elf-audit", audit) == ("/bin/x: ELF 64-bit ARM",)
+    assert d.files_named("linkage", d.LinkageDetail(broken=("/bin/z: libq",)).to_json()) == \
+        ("/bin/z: libq",)
+    assert d.files_named("isa", d.IsaDetail(needs=("/bin/v: v3",)).to_json()) == ("/bin/v: v3",)
+    assert d.files_named("packages", audit) == ()

@@ -7,9 +7,10 @@ record here is written into it by its constructor in harness.core.answers.observ
 report handed in. Reading back is forgiving as the readers were: a key that is missing or
 of another type gives the field's empty value, never an exception (a report is data).
 
-The engine side adds to a detail after it is made (the probe's span, the build steps that
-brought the files a finding names, the audit's unowned files): those keys are read back here
-too, as the fields after the constructor's.
+The engine side adds to a detail after it is made (the probe's span, :class:`Timing`; the
+build steps that brought the files a finding names; the audit's unowned files): those keys
+are read back here too, as the fields after the constructor's. (native-modules' record is
+harness.core.answers.module_notes.NativeModules, with the findings it is judged by.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.core.answers.module_notes import NativeModules
 from harness.core.answers.origins import Step
 from harness.core.declared import sameness
 from harness.core.jsondoc import JSON
@@ -248,3 +250,46 @@ class DeclaredDetail:
                    sameness.Answer(_text(same.get("digest")), _text(same.get("shown")))
                    if isinstance(same, dict) else None, _int(detail.get("dropped_bytes")),
                    "same" in detail)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a timed part of a probe started (wall clock), how long it took (rounded as
+    report.json shows it), and where its answer was read (``"kept"``: from a run before, see
+    harness.machine.kept); stamped into any source's detail by the probe."""
+
+    seconds: float | None = None
+    started: float | None = None
+    read: str | None = None
+
+    def stamp(self, detail: JSON) -> None:
+        """Into ``detail``, after what its source wrote (a key it has keeps its place)."""
+        detail["seconds"] = self.seconds
+        detail["started"] = self.started
+        if self.read is not None:
+            detail["read"] = self.read
+
+    @classmethod
+    def of(cls, detail: Mapping[str, Any]) -> Timing:
+        seconds, started, read = detail.get("seconds"), detail.get("started"), detail.get("read")
+        return cls(float(seconds) if isinstance(seconds, int | float) else None,
+                   float(started) if isinstance(started, int | float) else None,
+                   None if read is None else str(read))
+
+
+def files_named(source: str, detail: Mapping[str, Any]) -> tuple[str, ...]:
+    """The items a source's findings name files by, each starting with the file's path (the
+    build step that brought each is looked up for them, harness.containers.image_layers): a
+    source that lists files adds its line here. native-modules names the modules that fail
+    (not its warnings: they never fail a run)."""
+    if source == "elf-audit":
+        return AuditDetail.of(detail).foreign
+    if source == "linkage":
+        return LinkageDetail.of(detail).broken
+    if source == "isa":
+        return IsaDetail.of(detail).needs
+    if source == "native-modules":
+        loads = NativeModules.of(detail)
+        return tuple(o.module.path for o in (*loads.cannot_load, *loads.needs_later,
+                                             *loads.raised_then_illegal))
+    return ()

@@ -25,20 +25,13 @@ so no item format has to be parsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from harness.core import sinks
 from harness.core.answers.audit import archive_path
 from harness.core.jsondoc import JSON
 
-# The observations whose detail lists files by path, and the keys of the lists: a source that
-# lists files adds its row here, and its findings name their steps. An item is text that
-# starts with the file's path, or an object with it under ``path`` (:func:`item_text`);
-# native-modules lists the modules that fail (not its warnings: they never fail a run).
-FILE_LISTS = {"elf-audit": ("foreign",), "linkage": ("broken",), "isa": ("needs",),
-              "native-modules": ("cannot_load", "needs_later", "raised_then_illegal")}
 INSTRUCTION_LIMIT = 160  # characters of an instruction shown in a finding
 KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
                       "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
@@ -332,18 +325,3 @@ def candidates(item: str) -> list[str]:
 def path_of(item: str, paths: Collection[str]) -> str | None:
     """The path ``item`` starts with, among ``paths``: the longest that fits."""
     return max((c for c in candidates(item) if c in paths), key=len, default=None)
-
-
-def item_text(item: Any) -> str:
-    """The text a listed item's path starts: an object's ``path`` (a native module's), else
-    the item itself."""
-    if isinstance(item, dict):
-        return str(item.get("path") or "")
-    return str(item)
-
-
-def listed(observation_source: str, detail: Mapping[str, Any]) -> list[str]:
-    """The items an observation's detail lists files by (:data:`FILE_LISTS`), as text that
-    starts with each file's path."""
-    return [item_text(item) for key in FILE_LISTS.get(observation_source, ())
-            for item in detail.get(key) or ()]
