@@ -15,11 +15,11 @@ import platform as host_platform
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from harness.containers import bases, engine
 from harness.containers.build import resolve
 from harness.core.failures.errors import HarnessError
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Exit
 from harness.core.platforms.engine_kind import classic_only
 from harness.core.platforms.table import Platform
@@ -31,7 +31,7 @@ from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
 
 
-def survey(cfg: HarnessConfig) -> dict[str, Any]:
+def survey(cfg: HarnessConfig) -> JSON:
     """What the machine offers, proved; raises :class:`EngineUnavailable` without an engine."""
     c = engine.client(timeout=30)
     facts = engine.facts(c)
@@ -66,7 +66,7 @@ def survey(cfg: HarnessConfig) -> dict[str, Any]:
             "bridge": bridge.to_dict(), "mmdebstrap": shutil.which("mmdebstrap") is not None}
 
 
-def _other_engine(url: str) -> dict[str, Any]:
+def _other_engine(url: str) -> JSON:
     """A platform's own engine (--engine): its URL without credentials, version and
     architecture, or why it does not answer."""
     try:
@@ -90,7 +90,7 @@ def _base_to_prove(cfg: HarnessConfig) -> tuple[str, str] | None:
     return suite, mirror
 
 
-def render(s: dict[str, Any]) -> list[str]:
+def render(s: JSON) -> list[str]:
     e = s["engine"]
     lines = [
         f"engine    {e.get('kind', 'Docker')} {terminal(str(e['version']))} (API "

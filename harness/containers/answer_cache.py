@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from harness.containers.probe_result import KEPT, Probed, Span
+from harness.core.answers.details import Timing
 from harness.core.answers.observation import Observation
 from harness.machine import files, kept
 
@@ -21,8 +22,9 @@ def read_answers(name: str, image: str, log_path: Path | None) -> Probed | None:
     spans: dict[str, Span] = {}
     for o in seen:
         o.detail["read"] = KEPT
-        # The kept file is report.json's shape: a part that was timed holds its start there.
-        if "started" in o.detail:  # the report's timeline: this run's reading, not that run
+        # The kept file is report.json's shape: a part that was timed holds its start there;
+        # the report's timeline shows this run's reading, not that run.
+        if Timing.of(o.detail).started is not None:
             span = Span(started, round(time.time() - started, 3), KEPT)
             span.stamp(o)
             spans[o.source] = span

@@ -21,6 +21,7 @@ from harness.containers import ssh
 from harness.core import sinks
 from harness.core.failures.diagnosis import ENGINE_FIX, Event, Stage, diagnose
 from harness.core.failures.errors import EngineUnavailable, NoEmulation, UsageError, from_diagnosis
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import RunKind, RunMode
 from harness.core.platforms import native
 from harness.core.platforms.engine_kind import EngineKind, classic_only, kind_of
@@ -57,10 +58,10 @@ class EngineFacts:
     containerd_store: bool = False
     # What it runs containers with: its runtime's versions, kernel, security, cgroup and
     # storage options (the key of the answers kept for a rerun, harness.machine.kept).
-    runtime: dict[str, Any] = field(default_factory=dict)
+    runtime: JSON = field(default_factory=dict)
     kind: EngineKind = EngineKind.DOCKER  # Docker's engine, or Podman's compatible service
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         """What the preflight survey and the reports show of the engine (``runtime`` is a
         key, not a finding: it stays out)."""
         shown = asdict(self)
@@ -545,7 +546,7 @@ def image_platform(c: docker.DockerClient, ref: str) -> tuple[str, str, str | No
     return platform_of(c.images.get(ref).attrs)
 
 
-def platform_of(attrs: dict[str, Any]) -> tuple[str, str, str | None]:
+def platform_of(attrs: JSON) -> tuple[str, str, str | None]:
     """os, architecture and variant from an image's inspect data."""
     return str(attrs.get("Os", "")), str(attrs.get("Architecture", "")), attrs.get("Variant")
 

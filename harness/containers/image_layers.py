@@ -11,8 +11,8 @@ one of two ways (``steps_read`` says which):
   Milliseconds; used where this process may read those directories (root, as CI runs);
 - **save**: the image saved by the engine (``docker image save``) and read once as a
   stream: of each layer tar only the headers are read (contents are skipped, never kept),
-  of the manifest and config the JSON. Seconds for a large image (15 s for an 800 MB one
-  on the shared 2-core machine). Used everywhere else.
+  of the manifest and config the JSON. Seconds for a large image (docs/benchmarks.md).
+  Used everywhere else.
 
 harness.core.answers.origins then finds the last layer that holds each path, its history entry,
 and, where the harness built the image, the Dockerfile instruction and line. Layers that
@@ -36,7 +36,7 @@ import docker
 import docker.errors
 import requests
 
-from harness.core.answers import origins
+from harness.core.answers import details, origins
 from harness.core.answers.observation import Observation
 from harness.core.failures.diagnosis import clean
 from harness.machine.streams import ChunkFile
@@ -67,11 +67,11 @@ def dockerfile(text: str, path: Path, context: Path, target: str | None) -> Buil
 
 def name_steps(client: docker.DockerClient, image: str, found: list[Observation],
                built: Built | None, in_place: bool = False) -> None:
-    """Add to each observation that lists files (harness.core.answers.origins.FILE_LISTS) the step
+    """Add to each observation that lists files (harness.core.answers.details.files_named) the step
     that brought each of them (``detail["steps"]``). ``in_place``: the engine runs on this
     machine, so its layer directories may be read where it names them; else (or where they
     cannot be read) the engine's save is."""
-    listing = [(o, origins.listed(o.source, o.detail)) for o in found]
+    listing = [(o, list(details.files_named(o.source, o.detail))) for o in found]
     listing = [(o, items) for o, items in listing if items]
     if not listing:
         return

@@ -16,8 +16,9 @@ from typing import Any, cast
 
 import docker
 import docker.errors
-import requests
 from testcontainers.core.container import DockerContainer
+from testcontainers.core.wait_strategies import HttpWaitStrategy
+from testcontainers.core.waiting_utils import WaitStrategyTarget
 
 from harness.containers import bases, engine
 from harness.core.answers.normalise import from_uname
@@ -32,6 +33,19 @@ CONFIG = "/etc/harness-registry.yml"
 _CONFIG_TEXT = ("version: 0.1\\nlog:\\n  level: warn\\nstorage:\\n  filesystem:\\n"
                 "    rootdirectory: /var/lib/registry\\n  delete:\\n    enabled: true\\n"
                 "http:\\n  addr: :5000\\n")
+READY_TIMEOUT = 30.0  # seconds a started registry has to answer /v2/
+
+
+def wait_answering(registry: WaitStrategyTarget, timeout: float = READY_TIMEOUT) -> None:
+    """Until ``registry`` answers ``/v2/`` (200, or 401 where it wants a login), within
+    ``timeout`` seconds; else CannotCheck (testcontainers' HTTP wait, its message ours)."""
+    ready = (HttpWaitStrategy(5000, "/v2/").for_status_code_matching(lambda c: c in (200, 401))
+             .with_startup_timeout(int(timeout)).with_poll_interval(0.2))
+    try:
+        ready.wait_until_ready(registry)
+    except TimeoutError:
+        raise CannotCheck(f"the registry did not answer within {timeout:.0f} s",
+                          "see `docker logs` of the registry container") from None
 
 
 def registry_image(client: docker.DockerClient, image: str | None = None) -> tuple[str, list[str]]:
@@ -87,8 +101,16 @@ class LocalRegistry(DockerContainer):
 
     def start(self) -> LocalRegistry:
         super().start()
-        self._wait_ready()
+        wait_answering(self)
         return self
+
+    # Where the wait asks: the port is bound on loopback only, which testcontainers' own
+    # guess of the host (a gateway, a bridge, DOCKER_HOST's) need not be.
+    def get_container_host_ip(self) -> str:
+        return self.host.rsplit(":", 1)[0]
+
+    def get_exposed_port(self, port: int) -> int:
+        return int(self.host.rsplit(":", 1)[1])
 
     @property
     def host(self) -> str:
@@ -103,19 +125,7 @@ class LocalRegistry(DockerContainer):
 
     def resume_serving(self) -> None:
         self.get_wrapped_container().start()
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://{self.host}/v2/", timeout=2).status_code in (200, 401):
-                    return
-            except (requests.RequestException, KeyError, IndexError, TypeError):
-                pass
-            time.sleep(0.2)
-        raise CannotCheck(f"the registry did not answer within {timeout:.0f} s",
-                          "see `docker logs` of the registry container")
+        wait_answering(self)
 
 
 def main(argv: list[str]) -> int:

@@ -46,8 +46,7 @@ def load_all(probe: ImageProbe, platform: Platform, modules: Iterable[Module], *
         return Timed([obs.failed("native-modules", f"native modules could not be loaded: "
                                  f"{exc.message}", fix=exc.fix, cause=exc.cause or None)])
     took = time.monotonic() - start
-    data = module_notes.detail(outcomes, cpu, len(batches), took)
-    data["skipped"] = [clean(s, 200) for s in skip]
+    data = module_notes.detail(outcomes, cpu, len(batches), took, tuple(skip))
     span = Span(started, round(took, 2))  # the detail's seconds, as extensions.detail rounds
     return Timed([span.stamp(obs.native_modules(data))], span)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import re
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -45,9 +44,10 @@ from harness.core.failures.errors import (
     ProbeTimeout,
     from_diagnosis,
 )
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import RunKind
 from harness.core.platforms.table import Platform
-from harness.machine import emulators, files, interrupts, runs
+from harness.machine import emulators, files, interrupts, polling, runs
 
 # The shell's own `read` on a stdin that stays open: no `sleep` needed, and no loop to spin
 # when an image has none.
@@ -198,7 +198,7 @@ class ImageProbe:
             self._tc.get_docker_client().client.close()  # its own connection to the engine
             self._tc = None
 
-    def _stopped(self, state: dict[str, Any]) -> HarnessError:
+    def _stopped(self, state: JSON) -> HarnessError:
         """Why the keep-alive process is gone: no emulation, a foreign shell, or no shell."""
         logs = self.container.logs(tail=50).decode(errors="replace")
         return self._diagnose(Stage.START, logs, state.get("ExitCode"))
@@ -224,17 +224,18 @@ class ImageProbe:
         return self._tc.get_wrapped_container()
 
     def _wait_running(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
+        def running() -> bool | None:
             self.container.reload()
             state = self.container.attrs["State"]
             if state.get("Running"):
-                return
+                return True
             if state.get("Status") in ("exited", "dead"):
                 raise self._stopped(state)
-            time.sleep(0.05)
-        raise ProbeTimeout(f"{self.image} did not start within {self.timeout:.0f} s",
-                           "check the engine; raise --probe-timeout under slow emulation")
+            return None
+
+        if polling.until(running, self.timeout, 0.05) is None:
+                raise ProbeTimeout(f"{self.image} did not start within {self.timeout:.0f} s",
+                               "check the engine; raise --probe-timeout under slow emulation")
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -290,12 +291,8 @@ class ImageProbe:
                                   environment={"USER": user or "root", **env})["Id"]
         stream = api.exec_start(exec_id, stream=True, demux=split)
         data, dropped, err = _capped_split(stream) if split else (*_capped(stream), b"")
-        code = api.exec_inspect(exec_id).get("ExitCode")
-        for _ in range(50):  # the stream ends a moment before the engine records the status
-            if code is not None:
-                break
-            time.sleep(0.02)
-            code = api.exec_inspect(exec_id).get("ExitCode")
+        # The stream ends a moment before the engine records the status.
+        code = polling.until(lambda: api.exec_inspect(exec_id).get("ExitCode"), 1.0, 0.02)
         return Output(-1 if code is None else int(code), data.decode(errors="replace"), dropped,
                       err.decode(errors="replace"))
 

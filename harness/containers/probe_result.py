@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from harness.core.answers.details import Timing
 from harness.core.answers.observation import Observation
 
 # The sources a probe times, in the report timeline's words.
@@ -36,10 +37,7 @@ class Span:
 
     def stamp(self, seen: Observation) -> Observation:
         """``seen`` with this span in its detail, as report.json keeps it."""
-        seen.detail["seconds"] = self.seconds
-        seen.detail["started"] = self.started
-        if self.read is not None:
-            seen.detail["read"] = self.read
+        Timing(self.seconds, self.started, self.read).stamp(seen.detail)
         return seen
 
 

@@ -29,7 +29,7 @@ from harness.containers.engine import platform_of
 from harness.containers.probe_container import Emulation, ImageProbe, local_image, which
 from harness.containers.probe_request import ProbeRequest
 from harness.containers.probe_result import TIMED, Probed, Span, Timed
-from harness.core.answers import extensions, sources
+from harness.core.answers import extensions, module_notes, sources
 from harness.core.answers import observation as obs
 from harness.core.answers.observation import Observation
 from harness.core.outcomes import RunKind
@@ -138,7 +138,7 @@ def _native(probe: ImageProbe, platform: Platform, found: list[Observation],
     audited = next((o for o in found if o.source == "elf-audit"), None)
     listed = audited.detail.pop("native_modules", []) if audited is not None else []
     if request.native_modules == "off":
-        return Timed([obs.native_modules({"mode": "off", "count": len(listed)})])
+        return Timed([obs.native_modules(module_notes.NativeModules.off(len(listed)))])
     if not listed:
         return Timed([obs.absent("native-modules")])
     return native_modules.load_all(probe, platform, [extensions.Module(**m) for m in listed],

@@ -36,7 +36,7 @@ from harness.core.failures.errors import CannotCheck
 from harness.core.outcomes import Kind, RunKind, Verdict
 from harness.core.platforms.table import Platform
 from harness.core.sinks import visible
-from harness.machine import deadline, files, firewall
+from harness.machine import deadline, files, firewall, polling
 
 POLL = 0.2  # seconds between looks at a starting service
 LOG_TAIL = 50  # log lines fetched of a service that failed
@@ -156,13 +156,12 @@ class _Service:
     def _created_meanwhile(self, collection: Any) -> Any:
         if not self.name:  # never asked for
             return None
-        deadline = time.monotonic() + CREATE_GRACE
-        while True:
+        def made() -> Any:
             with contextlib.suppress(*CLIENT_ERRORS):
                 return collection.get(self.name)
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(POLL)
+            return None
+
+        return polling.until(made, CREATE_GRACE, POLL)
 
     def note(self, line: str) -> None:
         if self.log:
@@ -178,8 +177,7 @@ class _Service:
 
     def ready(self, port: int, wait: float) -> svc.ServiceAnswer:
         """Healthy (HEALTHCHECK) or accepting on ``port``, within ``wait`` seconds of start."""
-        deadline = self.started + wait
-        while True:
+        def settled() -> svc.ServiceAnswer | None:
             self.container.reload()
             state = self.container.attrs["State"]
             waited = time.monotonic() - self.started
@@ -195,9 +193,13 @@ class _Service:
                                              health=True)
             elif self._accepts(port):
                 return svc.ServiceAnswer(True, waited)
-            if time.monotonic() >= deadline:
-                return svc.ServiceAnswer(False, waited, logs=self._logs(), health=self.health)
-            time.sleep(POLL)
+            return None
+
+        answer = polling.until(settled, self.started + wait - time.monotonic(), POLL)
+        if answer is not None:
+            return answer
+        return svc.ServiceAnswer(False, time.monotonic() - self.started, logs=self._logs(),
+                                 health=self.health)
 
     def _accepts(self, port: int) -> bool:
         try:

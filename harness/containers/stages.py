@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from harness.core.answers.observation import Observation
 from harness.core.failures.errors import BuildFailed, HarnessError
+from harness.core.jsondoc import JSON
 from harness.core.judging.verdicts import Judgement, settle
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms.table import Platform
@@ -42,7 +42,7 @@ class Built:
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         """The build as a worker adopts it from the process that built it (see adopt)."""
         error = self.error
         return {"result": compose(self, None).to_dict(),
@@ -51,7 +51,7 @@ class Built:
                     "cause": error.cause, "log_tail": getattr(error, "log_tail", "")}}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], platform: Platform) -> Built:
+    def from_dict(cls, data: JSON, platform: Platform) -> Built:
         result = PlatformResult.from_dict(data["result"])
         error = None
         if data.get("error"):

@@ -19,6 +19,10 @@ import math
 import re
 from typing import Any
 
+# A JSON object as the harness reads and writes it: the one name of a document at its edge
+# (report.json, a kept answer, a registry's manifest), typed further where it is read.
+JSON = dict[str, Any]
+
 MAX_DEPTH = 64  # nested arrays and objects: the harness's own documents need under 12
 
 # A string (possessive: no backtracking, linear on any input), a bracket, or a quote that

@@ -5,14 +5,13 @@ digest. The index that names the platform names its attestation manifest too
 
 from __future__ import annotations
 
-from typing import Any
-
+from harness.core.jsondoc import JSON
 from harness.core.reporting import attest
 from harness.distribution.registry import OCI_MANIFEST, Registry
 
 
 def push(registry: Registry, repository: str, statements: list[attest.Blob],
-         platform_manifest: str) -> dict[str, Any]:
+         platform_manifest: str) -> JSON:
     """Push ``statements`` as the attestation manifest of ``platform_manifest``; the index
     entry that names it."""
     manifest, config = attest.manifest(statements)

@@ -11,10 +11,10 @@ publisher attested one, is read to be compared with what the check sees
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from harness.core import jsondoc
 from harness.core.failures.errors import UsageError
+from harness.core.jsondoc import JSON
 from harness.core.oci.reference import Reference, parse_reference
 from harness.core.outcomes import Kind
 from harness.core.platforms.table import Platform, find_in
@@ -35,7 +35,7 @@ class IndexCheck:
     entries: dict[str, str] = field(default_factory=dict)  # platform -> manifest digest
     findings: list[Finding] = field(default_factory=list)
     # platform -> its verification statement's predicate, where the publisher attested one
-    attested: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attested: dict[str, JSON] = field(default_factory=dict)
 
     def to_report(self) -> IndexReport:
         """report.json's ``index``: of each attested statement, its verdict and harness."""
@@ -45,11 +45,11 @@ class IndexCheck:
                                 "harness": (a.get("harness") or {}).get("version")}
                             for p, a in self.attested.items()})
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return self.to_report().to_json()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> IndexCheck:
+    def from_dict(cls, data: JSON) -> IndexCheck:
         return cls(data["ref"], data.get("digest"), data.get("media_type"),
                    dict(data.get("entries", {})),
                    [Finding(**f) for f in data.get("findings", [])],
@@ -111,7 +111,7 @@ def check_index(registry: Registry, ref: Reference, expected: list[Platform]) ->
     return result
 
 
-def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[str, Any],
+def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: JSON,
                  result: IndexCheck) -> None:
     for blob in [manifest["config"], *manifest.get("layers", [])]:
         if not registry.has_blob(ref.repository, blob["digest"]):
@@ -123,7 +123,7 @@ def _check_blobs(registry: Registry, ref: Reference, name: str, manifest: dict[s
 STATEMENT_LIMIT = 1 << 20  # bytes: the harness writes a few kilobytes; more is not ours
 
 
-def _read_statements(registry: Registry, ref: Reference, index: dict[str, Any],
+def _read_statements(registry: Registry, ref: Reference, index: JSON,
                      result: IndexCheck) -> None:
     """Each platform's verification statement, from its attestation manifest. A statement
     whose subject is another manifest than the one it is attached to is a finding."""

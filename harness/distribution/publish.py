@@ -26,13 +26,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import docker
 from isal import igzip_threaded
 
 from harness.core.buildspec.metadata import Annotated
 from harness.core.failures.errors import UsageError
+from harness.core.jsondoc import JSON
 from harness.core.platforms.table import Platform, find_in, parse_platform
 from harness.core.reporting import attest
 from harness.core.reporting.report import Report
@@ -70,9 +71,9 @@ class Entry:
     size: int
     media_type: str
     # The index entry of its attestation manifest (harness.core.reporting.attest), where it has one.
-    attestation: dict[str, Any] | None = None
+    attestation: JSON | None = None
 
-    def descriptor(self) -> dict[str, Any]:
+    def descriptor(self) -> JSON:
         p = parse_platform(self.platform)
         plat: dict[str, str] = {"architecture": p.architecture, "os": p.os}
         if p.variant:
@@ -319,7 +320,7 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
         if annotated.of_descriptor(k):
             descriptor["annotations"] = annotated.of_descriptor(k)
         descriptors.append(descriptor)
-    doc: dict[str, Any] = {"schemaVersion": 2, "mediaType": media,
+    doc: JSON = {"schemaVersion": 2, "mediaType": media,
                            "manifests": descriptors + attestations}
     if annotated.index:
         doc["annotations"] = dict(sorted(annotated.index.items()))
@@ -333,7 +334,7 @@ def write_index(registry: Registry, repository: str, entries: list[Entry],
     return digest
 
 
-def index_platforms(index: dict[str, Any]) -> Iterator[tuple[dict[str, Any], Platform | None]]:
+def index_platforms(index: JSON) -> Iterator[tuple[JSON, Platform | None]]:
     """Each entry of an index with the platform it names (None if the table does not know
     it), attestation entries (``unknown/unknown``) left out."""
     for m in index.get("manifests", []):

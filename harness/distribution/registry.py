@@ -20,6 +20,7 @@ import requests
 from harness.core import jsondoc
 from harness.core.failures.diagnosis import Event, Stage, clean, diagnose
 from harness.core.failures.errors import CannotCheck
+from harness.core.jsondoc import JSON
 from harness.core.oci import documents as oci
 from harness.machine import deadline
 
@@ -220,7 +221,7 @@ class Registry:
         return media, body, digest_of(body)
 
     def document(self, body: bytes, what: str, limit: int = MANIFEST_BYTES,
-                 shape: str | None = None) -> dict[str, Any]:
+                 shape: str | None = None) -> JSON:
         """``body``, a JSON object the registry served as ``what``, read bounded
         (harness.core.jsondoc), and of the ``shape`` named (harness.core.oci.documents) if any; one
         too
@@ -240,7 +241,7 @@ class Registry:
                            host=self.host, command=clean(what, 200)))
         raise RegistryError(d.message, d.fix, cause=d.cause)
 
-    def get_config(self, repo: str, digest: str) -> dict[str, Any]:
+    def get_config(self, repo: str, digest: str) -> JSON:
         """The image config ``digest``, read as :meth:`document`."""
         return self.document(self.get_blob(repo, digest), f"GET /v2/{repo}/blobs/{digest}",
                              CONFIG_BYTES, shape="an image config")

@@ -18,10 +18,10 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from harness.core import sinks
 from harness.core.failures.errors import CannotCheck, UsageError
+from harness.core.jsondoc import JSON
 from harness.distribution.registry import is_loopback
 
 TIMEOUT = 300.0  # seconds per cosign call: a registry that stops answering is not waited on
@@ -63,7 +63,7 @@ class Signer:
         manifest it names, before a tag names it."""
         return lambda digest: self.sign(f"{repository}@{digest}", recursive=True)
 
-    def attest(self, reference: str, predicate_type: str, predicate: dict[str, Any]) -> None:
+    def attest(self, reference: str, predicate_type: str, predicate: JSON) -> None:
         """Attach ``predicate`` to ``reference`` (by digest) as a signed in-toto statement."""
         with tempfile.TemporaryDirectory(prefix="harness-sign-") as tmp:
             path = Path(tmp) / "predicate.json"

@@ -36,8 +36,8 @@ from typing import Any
 import jsonschema
 
 from harness.core import jsondoc
+from harness.core.jsondoc import JSON
 from harness.core.reporting.report_schema import KEPT
-from harness.core.results.platform_result import JSON
 from harness.machine import emulators, files, host
 
 KEPT_FILES = 200  # the newest are kept; older ones are removed as new ones are written

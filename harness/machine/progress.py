@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.core.jsondoc import JSON
 from harness.core.platforms.table import Platform
 from harness.core.sinks import terminal
 from harness.machine import files
@@ -59,7 +60,7 @@ class StatusBoard:
 STATUS_BYTES = 1 << 20  # a status is one line of a few hundred bytes (StatusBoard)
 
 
-def read_statuses(directory: Path) -> list[dict[str, Any]]:
+def read_statuses(directory: Path) -> list[JSON]:
     found = []
     for path in sorted(directory.glob("*.json")):
         try:

@@ -20,6 +20,7 @@ from harness.core.failures.diagnosis import Event, Stage, diagnose
 from harness.core.failures.errors import CannotCheck, from_diagnosis
 from harness.core.platforms import native
 from harness.core.platforms.table import PLATFORMS
+from harness.machine import polling
 from harness.machine.debian import BUILDX_SOURCES, debian_mirror
 from harness.machine.host import read_handlers, run_mode
 
@@ -191,12 +192,8 @@ def start_engine(say: Say, wait: float = 60.0) -> None:
             # A session of its own, so the engine outlives this process.
             subprocess.Popen(["dockerd"], stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if engine_answers():
-            return
-        time.sleep(0.5)
-    raise CannotCheck(f"dockerd did not answer within {wait:.0f} s", f"read {DOCKERD_LOG}")
+    if polling.until(lambda: True if engine_answers() else None, wait, 0.5) is None:
+        raise CannotCheck(f"dockerd did not answer within {wait:.0f} s", f"read {DOCKERD_LOG}")
 
 
 def install_buildx(say: Say) -> None:

@@ -17,10 +17,10 @@ higher rank (or of the same rank, come earlier) are waiting than slots are free.
 between the announcements and the slots only change who goes first, never how many hold.
 
 At the start of a run every worker asks at once, and the first to ask would take the free
-slots whatever its rank (bench run 10: a native build took a slot in the first second, and
-an emulated one waited 34 s for it). So a waiter may name the waiters it expects to go first
-(``expect``, by label): it takes no slot until each of them has asked once in this run
-(a ``seen-RUN-LABEL`` file), or until ``patience`` has run out (one that never comes, say
+slots whatever its rank (a native build once took a slot in the first second, and an
+emulated one waited for it: docs/benchmarks.md). So a waiter may name the waiters it expects
+to go first (``expect``, by label): it takes no slot until each of them has asked once in
+this run (a ``seen-RUN-LABEL`` file), or until ``patience`` has run out (one that never comes, say
 because its engine failed, must not hold the others back).
 """
 

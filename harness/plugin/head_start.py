@@ -2,9 +2,10 @@
 workers up, and each worker adopts its platform's build as that build ends, then probes it.
 
 A worker is a new interpreter that imports pytest, the plugin and the docker SDK, and collects
-the checks, before it asks for its first build: measured on 2 cores with four platforms, the
-builds began 7.8 s after the command (5 s of it the workers' start, four of them sharing the
-two cores), where plain ``docker buildx build`` starts at once. Started here, they begin as
+the checks, before it asks for its first build: on 2 cores with four platforms, the builds
+began seconds after the command, most of it the workers' start (four of them sharing the two
+cores), where plain ``docker buildx build`` starts at once (the measured seconds:
+docs/benchmarks.md, runs 21 to 23). Started here, they begin as
 soon as pytest's own session does. The builds are the same (:meth:`Pipeline.build`, its slots
 and findings); only the process that runs them changes.
 

@@ -12,11 +12,9 @@ it that a platform is short; platforms under QEMU first where nothing is known y
 same way (harness.machine.slots), started by the controller as the run starts
 (harness.plugin.head_start) or, without it, by each worker. By default every platform builds at
 once, as plain ``docker buildx build`` of several platforms does: the native builds' downloads
-and unpacking overlap the emulated builds' work. Measured on 2 cores (bench runs 9 and 10, the
-four Rust images, no cache): two builds at once, the emulated first, took 212.6 s in run 9
-(plain buildx 216.3 s) but 271.7 s in run 10 (plain buildx 235.8 s), where the native builds'
-downloads, started last, were slow (linux/386 took 68 s after the emulated builds, 33 s for
-amd64); four at once took 221.4 s in run 9. ``--builds N`` caps them; the slots, not the
+and unpacking overlap the emulated builds' work; fewer at once, the emulated first, left the
+native builds' downloads at the run's tail, once slow enough to cost more than they saved
+(the runs' numbers: docs/benchmarks.md). ``--builds N`` caps them; the slots, not the
 workers, set how much runs at once, so a warm rerun (every build a cache hit) probes the long
 emulated platforms first and fills in the native ones beside them.
 """

@@ -122,7 +122,7 @@ def test_a_module_the_audit_found_foreign_is_named_so_not_by_the_loader() -> Non
     assert said.describe() == ("foreign: the file is not linux/amd64 (ELF 64-bit LSB "
                                "AArch64): no loader of linux/amd64 can load it")
     data = module_notes.detail([module_notes.Outcome(module, said)], "qemu64", 1, 0.1)
-    assert data["cannot_load_count"] == 1
+    assert data.cannot_load_count == 1
     [note] = module_notes.judge("linux/amd64", data)
     assert note.kind == "broken" and "somepkg 1 (somepkg/build/Release/addon.node, " \
         f"{addon}): the file is not linux/amd64 (ELF 64-bit LSB AArch64)" in note.message

@@ -298,20 +298,20 @@ def _native_loads(steps: list[dict[str, object]]) -> Observation:
                           "/opt/venv/bin/python", "fast", "2.0.1"),
                    Load("ok"), Load("illegal", "died by an illegal instruction (SIGILL)"),
                    "linux/amd64/v3")
-    data = detail([foreign, fast], "qemu64", 2, 0.1)
-    data["steps"] = steps
-    return obs.native_modules(data)
+    seen = obs.native_modules(detail([foreign, fast], "qemu64", 2, 0.1))
+    seen.detail["steps"] = steps  # as the engine side adds them (containers.image_layers)
+    return seen
 
 
 def test_a_native_module_finding_names_the_step_that_brought_each_module() -> None:
     """The modules that fail are files like any other: each is named with the Dockerfile
     step that brought it, and the findings carry the steps for report.json."""
-    from harness.core.answers import origins
+    from harness.core.answers import details
     from harness.core.answers.origins import Step
     seen = _native_loads([])
-    assert origins.listed("native-modules", seen.detail) == [
+    assert details.files_named("native-modules", seen.detail) == (
         "/app/node_modules/somepkg/build/Release/addon.node",
-        "/opt/venv/lib/python3.11/site-packages/fast/_speed.so"]
+        "/opt/venv/lib/python3.11/site-packages/fast/_speed.so")
     addon = Step("/app/node_modules/somepkg/build/Release/addon.node", "sha256:" + "3" * 64,
                  "COPY --from=modules /node_modules /app/node_modules", 14, "Dockerfile")
     fast = Step("/opt/venv/lib/python3.11/site-packages/fast/_speed.so", "sha256:" + "4" * 64,

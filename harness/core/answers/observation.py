@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.core.answers import baseline, module_notes, normalise, parity, sources
+from harness.core.answers import details as d
 from harness.core.answers import isa as isa_rules
 from harness.core.answers.audit import Audit
 from harness.core.answers.elf import NotElf, parse_header
@@ -36,6 +37,7 @@ from harness.core.answers.linkage import Linkage
 from harness.core.declared import sameness, service, structure_rules
 from harness.core.declared.usercheck import DeclaredCheck
 from harness.core.failures.diagnosis import clean
+from harness.core.jsondoc import JSON
 from harness.core.platforms.table import Platform
 
 SOURCES = sources.NAMES  # the built-in sources, in report order (harness.core.answers.sources)
@@ -54,7 +56,7 @@ class Observation:
     fits: tuple[str, ...] = ()  # platforms the answer is consistent with
     value: str | None = None  # the part of the answer that was mapped (a triple, a machine)
     error: str | None = None  # why there is no answer (timeout, engine gone, tool broken)
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: JSON = field(default_factory=dict)  # a source's record (harness.core.answers.details)
     kind: str | None = None  # the finding kind ``error`` calls for (None: "error")
     fix: str | None = None  # what to do about ``error``
     cause: str | None = None  # the cause of ``error`` the diagnosis decided (Finding.cause)
@@ -94,7 +96,7 @@ class Observation:
         """The whole answer, as far as it was read ("" when there is none)."""
         return self.output if self.output is not None else self.raw or ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         data = asdict(replace(self, answer=None))
         del data["output"], data["answer"]
         if data["cause"] is None:  # optional in report.json: older reports have none
@@ -102,7 +104,7 @@ class Observation:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Observation:
+    def from_dict(cls, data: JSON) -> Observation:
         return cls(**{**data, "fits": tuple(data.get("fits", ()))})
 
 
@@ -130,8 +132,8 @@ def applies(source: str, platform: Platform) -> bool:
 def not_applicable(platform: Platform) -> list[Observation]:
     """An observation for each built-in source that does not apply to ``platform``: no
     answer is missing there (``absent`` is False), and the reason is in ``detail``."""
-    return [Observation(name, None, kind=NOT_APPLICABLE, detail={
-        "reason": f"not applicable to {platform.name}: {why.format(platform=platform.name)}"})
+    return [Observation(name, None, kind=NOT_APPLICABLE, detail=d.NotApplicable(
+        f"not applicable to {platform.name}: {why.format(platform=platform.name)}").to_json())
         for name, (applies_to, why) in _APPLIES.items() if not applies_to(platform)]
 
 
@@ -202,24 +204,20 @@ def elf_audit(platform_name: str, result: Audit, seconds: float) -> Observation:
     """The audit of every ELF file: it fits the platform when none is foreign."""
     return Observation("elf-audit", result.summary(),
                        (platform_name,) if result.count == 0 else (), result.summary(),
-                       detail={"files": result.files, "count": result.count,
-                               "allowed": result.allowed, "seconds": round(seconds, 2),
-                               "foreign": [str(f) for f in result.foreign],
-                               "malformed": [str(f) for f in result.malformed],
-                               "malformed_count": result.malformed_count,
-                               "internal": [str(f) for f in result.internal],
-                               "internal_count": result.internal_count})
+                       detail=d.AuditDetail(
+                           result.files, result.count, result.allowed, seconds,
+                           tuple(map(str, result.foreign)), tuple(map(str, result.malformed)),
+                           result.malformed_count, tuple(map(str, result.internal)),
+                           result.internal_count).to_json())
 
 
 def linkage(result: Linkage) -> Observation:
     """Whether every dynamically linked program can start (see harness.core.answers.linkage)."""
     return Observation("linkage", result.summary(), (), result.summary(),
-                       detail={"programs": result.programs, "count": result.broken_count,
-                               "broken": result.broken,
-                               "libraries_unmet_count": result.libraries_unmet_count,
-                               "libraries_unmet": result.libraries_unmet,
-                               "unreadable": result.unreadable,
-                               "exhausted": result.exhausted})
+                       detail=d.LinkageDetail(
+                           result.programs, result.broken_count, tuple(result.broken),
+                           result.libraries_unmet_count, tuple(result.libraries_unmet),
+                           result.unreadable, tuple(result.exhausted)).to_json())
 
 
 def packages(manager: str, output: str, marks: str | None = None) -> Observation:
@@ -227,11 +225,13 @@ def packages(manager: str, output: str, marks: str | None = None) -> Observation
     ``marks``: the userland's file of what was installed by hand, as read (None: there is
     none), so that ``manual`` lists those packages (None: no marks, everything compared)."""
     found = parity.parse(manager, output)
+    manual = parity.manual(manager, found, marks)
     text = f"{len(found)} packages ({manager})"
     return Observation("packages", text, (), text,
-                       detail={"manager": manager, "packages": found,
-                               "architectures": parity.architectures(manager, output),
-                               "manual": parity.manual(manager, found, marks)})
+                       detail=d.PackagesDetail(manager, found,
+                                               parity.architectures(manager, output),
+                                               None if manual is None else tuple(manual)
+                                               ).to_json())
 
 
 def baseline_cpu(cpu: str, about: str, ran: list[tuple[str, int, bool]],
@@ -242,26 +242,24 @@ def baseline_cpu(cpu: str, about: str, ran: list[tuple[str, int, bool]],
     text = (f"{len(ran)} commands on {cpu}: " + (f"{len(illegal)} died by an illegal "
             "instruction" if illegal else "all ran"))
     return Observation("baseline-cpu", text, (), text,
-                       detail={"cpu": cpu, "about": about, "uname": uname,
-                               "ran": [{"command": c, "status": s, "illegal": b}
-                                       for c, s, b in ran], "illegal": illegal})
+                       detail=d.BaselineDetail(cpu, about, uname,
+                                               tuple(d.Ran(c, s, b) for c, s, b in ran),
+                                               tuple(illegal)).to_json())
 
 
 def isa(result: Isa) -> Observation:
     """Whether any file needs a later CPU than the platform's (see harness.core.answers.isa)."""
     return Observation("isa", result.summary(), (), result.summary(),
-                       detail={"files": result.files, "count": result.count,
-                               "needs": result.needs, "libraries": result.libraries,
-                               "seen": result.seen})
+                       detail=d.IsaDetail(result.files, result.count, tuple(result.needs),
+                                          tuple(result.libraries), result.seen).to_json())
 
 
-def native_modules(data: dict[str, Any]) -> Observation:
-    """The image's native modules as loaded (see harness.core.answers.module_notes.detail), or why
-    they
-    were not (``data["mode"]`` "off")."""
-    text = module_notes.summary(data) if data.get("mode") != "off" else \
+def native_modules(data: module_notes.NativeModules) -> Observation:
+    """The image's native modules as loaded (see harness.core.answers.module_notes.detail), or
+    why they were not (``data.mode`` "off")."""
+    text = module_notes.summary(data) if data.mode != "off" else \
         'not loaded: native-modules = "off"'
-    return Observation("native-modules", text, (), text, detail=data)
+    return Observation("native-modules", text, (), text, detail=data.to_json())
 
 
 def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
@@ -272,10 +270,11 @@ def declared(check: DeclaredCheck, output: str, platform: Platform | None = None
     adds
     ``dropped_bytes`` when the command printed more than it reads.)"""
     first = next((line for line in output[:RAW_LIMIT].splitlines() if line.strip()), "")
-    detail: dict[str, Any] = {"command": check.shown, "expect": check.expect}
-    if check.same and platform is not None:
-        detail["same"] = asdict(sameness.Answer.of(output, platform))
-    return Observation(check.source, output, (), first.strip(), detail=detail, output=output)
+    same = sameness.Answer.of(output, platform) if check.same and platform is not None \
+        else None
+    return Observation(check.source, output, (), first.strip(),
+                       detail=d.DeclaredDetail(check.shown, check.expect, same).to_json(),
+                       output=output)
 
 
 def answered(source: str, seen: structure_rules.Seen | service.Seen) -> Observation:

@@ -25,19 +25,13 @@ so no item format has to be parsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from harness.core import sinks
 from harness.core.answers.audit import archive_path
+from harness.core.jsondoc import JSON
 
-# The observations whose detail lists files by path, and the keys of the lists: a source that
-# lists files adds its row here, and its findings name their steps. An item is text that
-# starts with the file's path, or an object with it under ``path`` (:func:`item_text`);
-# native-modules lists the modules that fail (not its warnings: they never fail a run).
-FILE_LISTS = {"elf-audit": ("foreign",), "linkage": ("broken",), "isa": ("needs",),
-              "native-modules": ("cannot_load", "needs_later", "raised_then_illegal")}
 INSTRUCTION_LIMIT = 160  # characters of an instruction shown in a finding
 KEYWORDS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM",
                       "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
@@ -214,18 +208,18 @@ class Step:
             return f"{sinks.visible(self.file)}:{self.line} {what}"
         return f"layer {self.layer[7:19] or '?'} {what}".rstrip()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Step:
+    def from_dict(cls, data: JSON) -> Step:
         line = data.get("line")
         return cls(str(data.get("path", "")), str(data.get("layer", "")),
                    str(data.get("instruction", "")), int(line) if line is not None else None,
                    data.get("file"))
 
 
-def step_of(path: str, layer: int, diff_ids: list[str], history: list[dict[str, Any]],
+def step_of(path: str, layer: int, diff_ids: list[str], history: list[JSON],
             built: tuple[Instruction, list[Instruction]] | None,
             dockerfile: str | None) -> Step:
     """The step of the file ``path`` brought by layer number ``layer``: the history entry of
@@ -254,14 +248,14 @@ def step_of(path: str, layer: int, diff_ids: list[str], history: list[dict[str, 
 METADATA = KEYWORDS - {"ADD", "COPY", "RUN", "WORKDIR"}
 
 
-def layered_history(entries: list[tuple[str, int]], layers: int) -> list[dict[str, Any]] | None:
+def layered_history(entries: list[tuple[str, int]], layers: int) -> list[JSON] | None:
     """The config's history from the engine's history API, oldest first: (``created_by``,
     size), which says nothing of ``empty_layer``. An entry with a size made a layer; one
     without did where its instruction always makes one (RUN, COPY, ADD; WORKDIR but in the
     classic builder's ``#(nop)``), else not. None where that does not give ``layers``
     layers (a RUN that changed nothing has no layer under BuildKit): only the config can
     tell then."""
-    history: list[dict[str, Any]] = []
+    history: list[JSON] = []
     for created_by, size in entries:
         keyword, _ = history_keyword(created_by)
         layered = size > 0 or keyword in ("RUN", "COPY", "ADD") or (
@@ -328,21 +322,6 @@ def candidates(item: str) -> list[str]:
     return found
 
 
-def path_of(item: str, paths: set[str] | dict[str, Any]) -> str | None:
+def path_of(item: str, paths: Collection[str]) -> str | None:
     """The path ``item`` starts with, among ``paths``: the longest that fits."""
     return max((c for c in candidates(item) if c in paths), key=len, default=None)
-
-
-def item_text(item: Any) -> str:
-    """The text a listed item's path starts: an object's ``path`` (a native module's), else
-    the item itself."""
-    if isinstance(item, dict):
-        return str(item.get("path") or "")
-    return str(item)
-
-
-def listed(observation_source: str, detail: dict[str, Any]) -> list[str]:
-    """The items an observation's detail lists files by (:data:`FILE_LISTS`), as text that
-    starts with each file's path."""
-    return [item_text(item) for key in FILE_LISTS.get(observation_source, ())
-            for item in detail.get(key) or ()]

@@ -25,6 +25,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from harness.core.jsondoc import JSON
+
 LISTED = 100  # differences kept in the report (the counts are whole)
 MARKS_LINES = 200_000  # lines of a marks file read (a listing is read to 20,000 packages)
 _BINNMU = re.compile(r"\+b\d+$")
@@ -36,7 +38,7 @@ def comparable(version: str) -> str:
 
 def compare(packages: Mapping[str, Mapping[str, str]],
             manual: Mapping[str, Collection[str] | None] | None = None
-            ) -> dict[str, Any] | None:
+            ) -> JSON | None:
     """``packages``: platform -> {package: version}; ``manual``: platform -> the packages
     installed by hand there, or None where the image has no such marks (a platform not in
     ``manual`` has none). None with fewer than two platforms to compare; else the
@@ -55,9 +57,9 @@ def compare(packages: Mapping[str, Mapping[str, str]],
         marked = marks[platform]
         return name in by[platform] and (marked is None or name in marked)
 
-    missing: list[dict[str, Any]] = []
-    dependencies: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
+    missing: list[JSON] = []
+    dependencies: list[JSON] = []
+    versions: list[JSON] = []
     for name in names:
         seen = {p: by[p].get(name) for p in platforms}
         if any(v is None for v in seen.values()):

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.core.answers import details as d
 from harness.core.answers import module_notes, origins, sources
 from harness.core.answers.observation import UNMAPPED, VALUE_LIMIT, Observation, test_outcome
 from harness.core.answers.origins import Step
 from harness.core.declared import sameness, service, structure, structure_rules, usercheck
 from harness.core.failures.diagnosis import INTERRUPTED_FIX, clean
 from harness.core.failures.errors import UsageError
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Exit, Kind, RunKind, RunMode, Verdict, exit_status, worst
 from harness.core.platforms.table import Platform
 from harness.core.results.finding import Finding
@@ -42,7 +44,7 @@ class Judgement:
     def for_source(self, source: str) -> list[Finding]:
         return [f for f in self.findings if f.source == source]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"verdict": self.verdict, "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -109,13 +111,15 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
         return [Finding(src, Kind.INTERNAL, f"{src}: no answer to judge", "this is a bug "
                         "of the harness: report it")]
     if obs.inapplicable:  # nothing to check on this platform: said so, never "absent"
-        return [Finding(src, Kind.NOT_APPLICABLE, clean(str(
-            obs.detail.get("reason") or f"not applicable to {platform.name}"), 500))]
+        return [Finding(src, Kind.NOT_APPLICABLE, clean(
+            d.NotApplicable.of(obs.detail).reason or f"not applicable to {platform.name}",
+            500))]
     if obs.absent and src.startswith(usercheck.PREFIX):
         # A declared check is required by being declared: its command must be there.
         return [Finding(src, Kind.MISSING,
                         f"check {src.removeprefix(usercheck.PREFIX)}: the command "
-                        f"`{obs.detail.get('command', '?')}` is not in the image",
+                        f"`{_command(d.DeclaredDetail.of(obs.detail), '?')}` is not in the "
+                        "image",
                         "install it in the image, or fix the check's command in "
                         f"[tool.harness.checks.{src.removeprefix(usercheck.PREFIX)}]")]
     if obs.absent:
@@ -134,13 +138,13 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                         + _tail(obs.raw or ""),
                         "run `cargo new hello && cargo run` in the image and read the error")]
     if src == "linkage":
-        return _linkage(obs)
+        return _linkage(d.LinkageDetail.of(obs.detail))
     if src == "elf-audit":
-        return _elf_audit(platform, obs)
+        return _elf_audit(platform, d.AuditDetail.of(obs.detail))
     if src == "isa":
-        return _isa(platform, obs)
+        return _isa(platform, d.IsaDetail.of(obs.detail))
     if src == "baseline-cpu":
-        return _baseline(platform, obs)
+        return _baseline(platform, d.BaselineDetail.of(obs.detail))
     if src == "native-modules":
         return [Finding(src, Kind(n.kind), n.message, n.fix, n.steps)
                 for n in module_notes.judge(platform.name, obs.detail)]
@@ -160,18 +164,16 @@ def judge_source(platform: Platform, obs: Observation, host_arch: str, mode: Run
                     f"not {platform.name}", known.fix if known else "")]
 
 
-def _listed(obs: Observation, key: str, limit: int = 300,
-            counted: str = "count") -> tuple[int, str, tuple[Step, ...]]:
-    """(how many, the first three of ``detail[key]`` shown, their steps) of a whole-image
-    source: each item with the build step that brought its file, where it is known
-    (``detail["steps"]``, see harness.core.answers.origins); ``counted``: the detail that counts
-    them."""
-    count = int(obs.detail.get(counted) or 0)
-    known = {s.path: s for s in map(Step.from_dict, obs.detail.get("steps") or ())}
+def _listed(count: int, listed: tuple[str, ...], given: tuple[Step, ...],
+            limit: int = 300) -> tuple[int, str, tuple[Step, ...]]:
+    """(how many, the first three of ``listed`` shown, their steps) of a whole-image source:
+    each item with the build step that brought its file, where it is known (``given``, see
+    harness.core.answers.origins); ``count``: how many there are in all."""
+    known = {s.path: s for s in given}
     items, steps = [], []
-    for item in obs.detail.get(key, [])[:3]:
-        shown = clean(str(item), limit)
-        path = origins.path_of(str(item), known)
+    for item in listed[:3]:
+        shown = clean(item, limit)
+        path = origins.path_of(item, known)
         if path is not None:
             steps.append(known[path])
             shown += f", from {known[path].label()}"
@@ -183,11 +185,11 @@ def _programs(count: int) -> str:
     return f"{count} program{'s' if count != 1 else ''}"
 
 
-def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
+def _elf_audit(platform: Platform, audit: d.AuditDetail) -> list[Finding]:
     """ELF files of another platform, and files no loader can read (each its own finding:
     one does not hide the other)."""
     found = []
-    count, shown, steps = _listed(obs, "foreign", 200)
+    count, shown, steps = _listed(audit.count, audit.foreign, audit.steps, 200)
     if count:
         found.append(Finding("elf-audit", Kind.MISMATCH,
                              f"{count} ELF file{'s' if count != 1 else ''} in the image "
@@ -195,7 +197,7 @@ def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
                              "build them for the image's platform (in a stage on "
                              "$BUILDPLATFORM, cross-compile for $TARGETPLATFORM), or allow "
                              "expected ones with --allow-foreign GLOB", steps))
-    bad, shown, steps = _listed(obs, "malformed", 300, counted="malformed_count")
+    bad, shown, steps = _listed(audit.malformed_count, audit.malformed, audit.steps)
     if bad:
         found.append(Finding("elf-audit", Kind.BROKEN,
                              f"{bad} ELF file{'s' if bad != 1 else ''} in the image "
@@ -204,7 +206,7 @@ def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
                              "rebuild or replace them (a copy cut short, a stripped or "
                              "patched file gone wrong), or allow expected ones with "
                              "--allow-foreign GLOB", steps))
-    failed, shown, _ = _listed(obs, "internal", 300, counted="internal_count")
+    failed, shown, _ = _listed(audit.internal_count, audit.internal, audit.steps)
     if failed:  # each file's own: the other files are judged, their fail stays first
         found.append(Finding("elf-audit", Kind.INTERNAL,
                              f"the audit failed on {failed} ELF file{'s' if failed != 1 else ''} "
@@ -214,15 +216,15 @@ def _elf_audit(platform: Platform, obs: Observation) -> list[Finding]:
     return found
 
 
-def _linkage(obs: Observation) -> list[Finding]:
+def _linkage(linkage: d.LinkageDetail) -> list[Finding]:
     """Programs that cannot start: the image is broken on every machine of the platform."""
-    count, shown, steps = _listed(obs, "broken")
+    count, shown, steps = _listed(linkage.count, linkage.broken, linkage.steps)
     found = [] if not count else [
         Finding("linkage", Kind.BROKEN, f"{_programs(count)} cannot start: {shown}",
                 "put what it needs into the image (COPY the libraries along with the "
                 "program, or install the package that has them; for FROM scratch, the "
                 "program interpreter too), or link it statically", steps)]
-    exhausted = [clean(str(e), 300) for e in obs.detail.get("exhausted") or []][:3]
+    exhausted = [clean(e, 300) for e in linkage.exhausted][:3]
     if exhausted:  # the harness's limit, not the image's fault: never a pass, never a fail
         found.append(Finding("linkage", Kind.ERROR,
                              "the linkage audit stopped at its budget for one image, and "
@@ -233,10 +235,10 @@ def _linkage(obs: Observation) -> list[Finding]:
     return found
 
 
-def _isa(platform: Platform, obs: Observation) -> list[Finding]:
+def _isa(platform: Platform, isa: d.IsaDetail) -> list[Finding]:
     """Programs that need a later CPU than the platform's: they die (SIGILL) on its oldest
     machines, however well they run under QEMU's default CPU."""
-    count, shown, steps = _listed(obs, "needs")
+    count, shown, steps = _listed(isa.count, isa.needs, isa.steps)
     if not count:
         return []
     return [Finding("isa", Kind.BROKEN,
@@ -247,13 +249,13 @@ def _isa(platform: Platform, obs: Observation) -> list[Finding]:
                     "publish the image for the later variant instead", steps)]
 
 
-def _baseline(platform: Platform, obs: Observation) -> list[Finding]:
+def _baseline(platform: Platform, ran: d.BaselineDetail) -> list[Finding]:
     """Commands that ran on QEMU's default CPU and die by an illegal instruction on the
     platform's oldest: the image needs more than the platform promises."""
-    illegal = [clean(str(c), 200) for c in obs.detail.get("illegal", [])]
+    illegal = [clean(c, 200) for c in ran.illegal]
     if not illegal:
         return []
-    cpu, about = obs.detail.get("cpu", "?"), obs.detail.get("about", "")
+    cpu, about = ran.cpu, ran.about
     shown = ", ".join(f"`{c}`" for c in illegal[:3]) + (", ..." if len(illegal) > 3 else "")
     return [Finding("baseline-cpu", Kind.BROKEN,
                     f"on {cpu} ({about}), {shown} die{'s' if len(illegal) == 1 else ''} by "
@@ -281,7 +283,7 @@ def _answered(platform: Platform, obs: Observation,
     src = obs.source
     if isinstance(seen, service.Seen):
         errors = service.judge(seen.check, seen.answer, platform, seen.wait)
-        extra: dict[str, Any] = {} if seen.answer.not_started else {
+        extra: JSON = {} if seen.answer.not_started else {
             "waited": round(seen.answer.waited, 2), "http_status": seen.answer.http_status}
         kind = "service"
         fix = ("fix the image's service (its log is in the probe log), or the check's port, "
@@ -310,14 +312,14 @@ def _answered(platform: Platform, obs: Observation,
 def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> list[Finding]:
     """A declared check: its output matches its pattern for the platform, or only with a name
     a quirk of this host explains (``uname -m`` x86_64 for linux/386 run natively)."""
-    expect, output = obs.detail.get("expect", ""), obs.whole
+    check = d.DeclaredDetail.of(obs.detail)
+    expect, output, command = check.expect, obs.whole, _command(check)
     name = obs.source.removeprefix(usercheck.PREFIX)
     try:
         # A cut output is judged by no pattern (found or not) and compared with no other
         # platform's (same = true): the rule structure tests follow too.
-        usercheck.whole(int(obs.detail.get("dropped_bytes") or 0),
-                        (expect, "same" if "same" in obs.detail else ""),
-                        f"check {name}: the output of `{obs.detail.get('command')}`",
+        usercheck.whole(check.dropped_bytes, (expect, "same" if check.compared else ""),
+                        f"check {name}: the output of `{command}`",
                         f"make the command print less (| grep, | tail), in "
                         f"[tool.harness.checks.{name}]")
         if usercheck.matches(expect, platform, output):
@@ -332,12 +334,12 @@ def _declared(platform: Platform, obs: Observation, quirks: tuple[str, ...]) -> 
     said = clean(repr(obs.value or output[:200].strip()), 200)
     if quirk:
         return [Finding(obs.source, Kind.QUIRK,
-                        f"check {name}: `{obs.detail.get('command')}` printed {said}, which "
+                        f"check {name}: `{command}` printed {said}, which "
                         f"matches /{clean(expect, 200)}/ only with uname -m "
                         f"{' or '.join(quirks)}, a known effect of this host",
                         "harmless for the image; see the uname finding")]
     return [Finding(obs.source, Kind.MISMATCH,
-                    f"check {name}: `{obs.detail.get('command')}` printed {said}, which does "
+                    f"check {name}: `{command}` printed {said}, which does "
                     f"not match /{clean(expect, 200)}/ for {platform.name}",
                     f"fix the image, or the check's expect in [tool.harness.checks.{name}]")]
 
@@ -356,11 +358,16 @@ def judge(platform: Platform, observations: Iterable[Observation], host_arch: st
         findings.extend(judge_source(platform, obs, host_arch, mode, req))
     base = by_source.get("baseline-cpu")
     if mode.kind is RunKind.QEMU and base is not None and \
-            base.detail.get("uname") in platform.uname:
+            d.BaselineDetail.of(base.detail).uname in platform.uname:
         # The platform's own CPU model answered with the platform's own name: QEMU's default
         # CPU's answer (armv7l for arm/v6) is no effect the image will ever see.
         findings = [f for f in findings if not (f.source == "uname" and f.kind is Kind.QUIRK)]
     return Judgement(verdict_of(f.kind for f in findings), findings)
+
+
+def _command(check: d.DeclaredDetail, absent: str = "None") -> str:
+    """A declared check's command as its findings show it (``absent``: where none is kept)."""
+    return check.command if check.command is not None else absent
 
 
 def _tail(text: str, lines: int = 5) -> str:
@@ -457,9 +464,9 @@ def _compare_answers(results: list[PlatformResult]) -> None:
     answers: dict[str, dict[str, sameness.Answer]] = {}
     for r in results:
         for o in r.observations:
-            same = o.detail.get("same")
-            if isinstance(same, dict) and o.error is None:
-                answers.setdefault(o.source, {})[r.platform] = sameness.Answer(**same)
+            same = d.DeclaredDetail.of(o.detail).same
+            if same is not None and o.error is None:
+                answers.setdefault(o.source, {})[r.platform] = same
     by_platform = {r.platform: r for r in results}
     for odd in sameness.judge(answers):
         result = by_platform[odd.platform]

@@ -6,15 +6,15 @@ said as one reason, never a KeyError further on. Pure: no I/O.
 
 from __future__ import annotations
 
-from typing import Any
-
 import jsonschema
+
+from harness.core.jsondoc import JSON
 
 # The image-spec's digest grammar (descriptor.md): a digest the harness puts in a URL is
 # never a path of its own (``../``).
 DIGEST = r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"
 # A JSON Schema is JSON: an object of any fields.
-Schema = dict[str, Any]
+Schema = JSON
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
 DESCRIPTOR: Schema = {
     "type": "object", "required": ["mediaType", "digest", "size"],

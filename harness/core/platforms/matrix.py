@@ -5,10 +5,9 @@ qemu-user-static registers no arm handler on an arm64 host. Pure."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.core import jsondoc
 from harness.core.failures.errors import UsageError
+from harness.core.jsondoc import JSON
 from harness.core.oci import reference
 from harness.core.platforms.table import Platform
 
@@ -24,7 +23,7 @@ def runner_for(platform: Platform) -> str:
 
 
 def matrix(platforms: list[Platform], runners: dict[str, str] | None = None
-           ) -> dict[str, Any]:
+           ) -> JSON:
     """The matrix; ``runners`` (platform name -> label) replaces the hosted runner of a
     platform (arm runners are not offered to every repository)."""
     chosen = runners or {}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from harness.core.jsondoc import JSON
 
 # ELF e_machine values (elf.h).
 EM_386 = 3
@@ -144,7 +145,7 @@ def find(architecture: str, variant: str | None, *, os: str = "linux") -> Platfo
         return None
 
 
-def find_in(data: dict[str, Any]) -> Platform | None:
+def find_in(data: JSON) -> Platform | None:
     """The same from a JSON object with ``os``, ``architecture`` and ``variant`` keys."""
     return find(str(data.get("architecture", "")), data.get("variant"),
                 os=str(data.get("os") or "linux"))

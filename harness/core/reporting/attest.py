@@ -35,7 +35,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.core.results.platform_result import JSON, PlatformResult
+from harness.core.answers.details import AuditDetail, PackagesDetail
+from harness.core.jsondoc import JSON
+from harness.core.results.platform_result import PlatformResult
 from harness.core.sinks import bound
 
 STATEMENT = "https://in-toto.io/Statement/v0.1"
@@ -137,18 +139,18 @@ def deb_purl(name: str, version: str, arch: str | None, distro: str | None) -> s
 
 def _detail(entry: PlatformResult, source: str) -> Mapping[str, Any]:
     seen = entry.observed().get(source)
-    return seen.detail if seen is not None else {}
+    return seen.detail if seen is not None else {}  # read by its record (answers.details)
 
 
 def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> JSON:
     """An SPDX 2.3 document of a platform's image: its packages, and the ELF files that no
     package owns (each a package of its own, with the path as its name: SPDX files need
     checksums of their whole content, which the audit does not read)."""
-    found = _detail(entry, "packages")
-    manager = found.get("manager") or ""
-    versions: Mapping[str, str] = found.get("packages") or {}
-    arches: Mapping[str, str] = found.get("architectures") or {}
-    distro = found.get("distro")
+    found = PackagesDetail.of(_detail(entry, "packages"))
+    manager = found.manager
+    versions: Mapping[str, str] = found.packages or {}
+    arches: Mapping[str, str] = found.architectures or {}
+    distro = found.distro
     image_id = _spdx_id("Image", name, entry.platform)
     packages: list[JSON] = [{
         "name": name, "SPDXID": image_id, "downloadLocation": "NOASSERTION",
@@ -171,10 +173,10 @@ def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> JSON:
         packages.append(item)
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})
-    audit = _detail(entry, "elf-audit")
-    for path in sorted(audit.get("unowned") or []):
-        spdx_id = _spdx_id("File", str(path))
-        packages.append({"name": str(path), "SPDXID": spdx_id,
+    audit = AuditDetail.of(_detail(entry, "elf-audit"))
+    for path in sorted(audit.unowned or ()):
+        spdx_id = _spdx_id("File", path)
+        packages.append({"name": path, "SPDXID": spdx_id,
                          "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
                          "primaryPackagePurpose": "FILE",
                          "comment": "an ELF file that no package of the image owns"})
@@ -194,14 +196,14 @@ def sbom(entry: PlatformResult, name: str, facts: BuildFacts) -> JSON:
     }
 
 
-def _unowned_said(audit: Mapping[str, Any]) -> str:
+def _unowned_said(audit: AuditDetail) -> str:
     """How many ELF files no package owns, or that it is not known and why (an audit
     budget spent: no count is claimed that nothing was checked for)."""
-    if audit.get("unowned_error") and "unowned" not in audit:
-        return f"ELF files no package owns: not known ({bound(str(audit['unowned_error']), 300)})"
-    listed = len(audit.get("unowned") or [])
+    if audit.unowned_error and audit.unowned is None:
+        return f"ELF files no package owns: not known ({bound(audit.unowned_error, 300)})"
+    listed = len(audit.unowned or ())
     return f"{listed} ELF files no package owns" + (
-        f" (of {audit['unowned_count']})" if audit.get("unowned_count", 0) > listed else "")
+        f" (of {audit.unowned_count})" if audit.unowned_count > listed else "")
 
 
 def provenance(entry: PlatformResult, facts: BuildFacts) -> JSON:

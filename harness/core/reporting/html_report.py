@@ -16,6 +16,7 @@ from __future__ import annotations
 import posixpath
 
 from harness.core.answers import parity, sources
+from harness.core.answers.details import NotApplicable
 from harness.core.answers.observation import Observation
 from harness.core.clock import epoch
 from harness.core.judging.verdicts import verdict_of
@@ -175,7 +176,7 @@ def matrix(report: Report) -> str:
             verdict = cell_verdict(p, source)
             seen = observed.get(source) or Observation(source, None)
             value = WORDS.get(verdict) or seen.value or seen.raw or seen.error or verdict
-            raw = str(seen.raw or seen.error or seen.detail.get("reason") or "")[:RAW_LIMIT]
+            raw = str(seen.raw or seen.error or NotApplicable.of(seen.detail).reason)[:RAW_LIMIT]
             inner = (f"<details><summary>{escape(_short(value))}</summary><pre>"
                      f"{escape(raw, keep=NEWLINE)}</pre></details>") if raw \
                 else escape(_short(value))

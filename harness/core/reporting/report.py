@@ -13,12 +13,14 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from harness.core.answers import parity
+from harness.core.answers.details import PackagesDetail
 from harness.core.clock import epoch, stamp
+from harness.core.jsondoc import JSON
 from harness.core.judging import verdicts
 from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms.table import canonical
 from harness.core.results.finding import Finding
-from harness.core.results.platform_result import JSON, Phase, PlatformResult
+from harness.core.results.platform_result import Phase, PlatformResult
 
 SCHEMA_VERSION = 1
 
@@ -169,14 +171,14 @@ def build_report(results: list[PlatformResult], host: Host, quirk_policy: str,
     # An index's findings count too, though they belong to no platform.
     verdict, status = verdicts.judge_run(
         ordered, [f.kind for f in (index.findings if index else ())], quirk_policy)
-    listed = [(r.platform, o.detail) for r in ordered for o in r.observations
-              if o.source == "packages" and o.detail.get("packages")]
+    listed = [(r.platform, seen) for r in ordered for o in r.observations
+              if o.source == "packages" and (seen := PackagesDetail.of(o.detail)).packages]
     return Report(
         verdict=verdict, exit_status=int(status),
         quirk_policy=quirk_policy, host=host, platforms=tuple(ordered), index=index,
         run=RunSpan(stamp(run[0]), stamp(run[1]), run_id or None) if run else None,
-        parity=parity.compare({p: d["packages"] for p, d in listed},
-                              {p: d.get("manual") for p, d in listed}))
+        parity=parity.compare({p: seen.packages or {} for p, seen in listed},
+                              {p: seen.manual for p, seen in listed}))
 
 
 def merge_reports(reports: list[Report], expected: Iterable[str] = ()) -> Report:

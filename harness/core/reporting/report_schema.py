@@ -9,12 +9,11 @@ fields, so a report it could not read is refused as a whole. Pure: data only.
 
 from __future__ import annotations
 
-from typing import Any
-
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Exit, Kind, RunKind, Verdict
 
 # A JSON Schema is JSON: an object of any fields.
-Schema = dict[str, Any]
+Schema = JSON
 _STRING_OR_NULL = {"type": ["string", "null"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 

@@ -7,10 +7,10 @@ every report.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from harness.core.answers.origins import Step
 from harness.core.failures.diagnosis import INTERRUPTIONS
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Kind, Verdict
 
 
@@ -41,8 +41,8 @@ class Finding:
         """The run was interrupted: the finding says nothing of the image or the machine."""
         return self.cause in INTERRUPTIONS
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {k: str(v) for k, v in asdict(self).items()
+    def to_dict(self) -> JSON:
+        data: JSON = {k: str(v) for k, v in asdict(self).items()
                                 if k not in ("steps", "cause")}
         if self.cause is not None:  # optional in report.json: older reports have none
             data["cause"] = self.cause

@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.core.answers.details import Timing
 from harness.core.answers.observation import Observation
 from harness.core.clock import stamp
+from harness.core.jsondoc import JSON
 from harness.core.outcomes import Kind, RunMode, Verdict
 from harness.core.results.finding import Finding
 
 # A JSON object as report.json holds it: only where the typed report meets JSON (to_json,
 # to_dict: written; from_json, from_dict: read back).
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class PlatformResult:
         """Whether the answers were read back from an earlier run of the same image on the
         same machine (harness.machine.kept), not asked in this run."""
         config = self.observed().get("config")
-        return config is not None and config.detail.get("read") == "kept"
+        return config is not None and Timing.of(config.detail).read == "kept"
 
     @property
     def seconds(self) -> float:
