@@ -164,12 +164,17 @@ def build_report(results: list[PlatformResult], host: Host, quirk_policy: str,
     """The report of a run; ``index``: what a checked registry reference resolved to;
     ``run``: when the run started and ended (wall clock); ``run_id``: the run's id (the
     label of its containers)."""
-    ordered = sorted(results, key=lambda r: r.platform)
+    # Target by target (none without --bake), each's platforms in order.
+    ordered = sorted(results, key=lambda r: (r.target or "", r.platform))
     verdicts.judge_platforms(ordered)
     # An index's findings count too, though they belong to no platform.
     verdict, status = verdicts.judge_run(
         ordered, [f.kind for f in (index.findings if index else ())], quirk_policy)
-    listed = [(r.platform, o.detail) for r in ordered for o in r.observations
+    # Parity compares a target's platforms, never two targets' images: with several
+    # targets, the first target with two platforms to compare (see docs: what is left).
+    targets = list(dict.fromkeys(r.target for r in ordered))
+    compared = [r for r in ordered if r.target == targets[0]] if targets else []
+    listed = [(r.platform, o.detail) for r in compared for o in r.observations
               if o.source == "packages" and o.detail.get("packages")]
     return Report(
         verdict=verdict, exit_status=int(status),

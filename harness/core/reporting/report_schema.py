@@ -96,6 +96,8 @@ PLATFORM = {
     "type": "object",
     "required": ["platform", "verdict", "findings", "observed"],
     "properties": {
+        "target": _about({"type": "string"}, "the Bake target it is a platform of (--bake); "
+                         "absent without --bake"),
         "platform": _about(_PLATFORM, "the platform, as linux/arm/v7"),
         "verdict": _about({"enum": [str(v) for v in Verdict]}, "the platform's verdict: the "
                           "worst of its findings'"),
