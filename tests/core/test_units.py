@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.core.platforms.table import PLATFORMS, parse_platform
-from harness.core.platforms.unit import Unit, unit_of, units_of
+from harness.core.platforms.unit import Unit, listing, unit_of, units_of
 
 AMD64 = parse_platform("linux/amd64")
 ARM64 = parse_platform("linux/arm64")
@@ -48,3 +48,9 @@ def test_units_go_target_by_target_each_once() -> None:
     assert [u.name for u in units] == ["app-linux/amd64", "app-linux/arm64",
                                        "worker-linux/amd64"]
     assert unit_of("test_builds[linux/amd64]", units) is None
+
+
+def test_the_first_line_lists_the_units() -> None:
+    units = units_of([("app", [AMD64, ARM64]), ("worker", [AMD64])])
+    assert listing(units) == ("--bake: 3 units of work (2 targets by platform): "
+                              "app-linux/amd64, app-linux/arm64, worker-linux/amd64")

@@ -91,14 +91,22 @@ def test_options_given_override_the_target_and_args_merge_key_by_key(tmp_path: P
                               "BASE_IMAGE": "harness-tiny:bookworm"}
 
 
-def test_several_targets_are_one_line_naming_them(tmp_path: Path) -> None:
-    two = ONE + 'target "worker" {\n  inherits = ["app"]\n}\n' \
+def test_several_targets_are_each_a_configuration_of_the_one_run(tmp_path: Path) -> None:
+    # Was a usage error ("this version builds one target per run"): now each target builds
+    # with its own settings, and the run's units are every target's platforms.
+    two = ONE + 'target "worker" {\n  inherits = ["app"]\n  platforms = ["linux/amd64"]\n' \
+        '  args = { GREETING = "yo" }\n}\n' \
         'group "default" {\n  targets = ["app", "worker"]\n}\n'
-    with pytest.raises(UsageError) as caught:
-        load(project(tmp_path, two), bake=["docker-bake.hcl"])
-    assert caught.value.message == ("--bake: the definition resolves to 2 targets (app, "
-                                    "worker); this version builds one target per run")
-    assert caught.value.fix == "name one: --bake FILE app"
+    cfg = load(project(tmp_path, two), bake=["docker-bake.hcl"])
+    assert [t.bake_target for t in cfg.bake_targets] == ["app", "worker"]
+    assert [u.name for u in cfg.units] == ["app-linux/amd64", "app-linux/arm64",
+                                           "worker-linux/amd64"]
+    app, worker = cfg.for_target("app"), cfg.for_target("worker")
+    assert (app.image, worker.image) == ("harness/app", "harness/worker")
+    assert (app.build_args["GREETING"], worker.build_args["GREETING"]) == ("hi", "yo")
+    assert [p.name for p in worker.platforms] == ["linux/amd64"]
+    assert cfg.for_target(None) is cfg and not worker.bake_targets
+    assert [p.name for p in cfg.platforms] == ["linux/amd64", "linux/arm64"]
 
 
 def test_a_definition_buildx_rejects_is_its_own_message_in_one_line(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.core import sinks
 from harness.core.platforms.table import Platform
+
+LISTED = 12  # units named in the run's first line; the rest counted
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,14 @@ def unit_of(name: str, units: Iterable[Unit]) -> Unit | None:
         if name.endswith((f"[{unit.name}]", f"-{unit.name}]")) or name == unit.name:
             return unit
     return None
+
+
+def listing(units: Iterable[Unit]) -> str:
+    """The one line a run of Bake targets starts with: its units, named (escaped, bounded:
+    target names come from the definition)."""
+    units = list(units)
+    names = ", ".join(sinks.terminal(u.name, 120) for u in units[:LISTED])
+    more = f", and {len(units) - LISTED} more" if len(units) > LISTED else ""
+    targets = len(dict.fromkeys(u.target for u in units))
+    return (f"--bake: {len(units)} units of work ({targets} target"
+            f"{'s' if targets != 1 else ''} by platform): {names}{more}")
