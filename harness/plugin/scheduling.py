@@ -2,7 +2,8 @@
 
 A platform's build and checks stay on one worker: :class:`PlatformScheduling` makes each
 platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
-on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
+on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add); with ``--bake``, each
+target's platform is one (harness.core.platforms.unit: ``app-linux/arm64``). Units are handed
 out in collection order, so the platforms are collected longest first: durations of earlier
 runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
