@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 
 import jsonschema
+import pytest
 
 from harness.core.answers.observation import Observation
 from harness.core.declared import sameness
@@ -14,7 +15,7 @@ from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms.table import parse_platform
 from harness.core.reporting.html_report import render_html
 from harness.core.reporting.render import render_console, render_markdown, targets_matrix
-from harness.core.reporting.report import Report, build_report
+from harness.core.reporting.report import Report, build_report, merge_reports
 from harness.core.reporting.report_schema import SCHEMA
 from harness.core.results.finding import Finding
 from harness.core.results.platform_result import PlatformResult
@@ -77,7 +78,27 @@ def packages(target: str, platform: str, version: str) -> PlatformResult:
 def test_parity_never_compares_two_targets_images() -> None:
     report = build_report([packages("app", "linux/amd64", "2.36"),
                            packages("worker", "linux/amd64", "2.31")], {}, "warn")
-    assert report.parity is None  # one platform per target: nothing to compare
+    # one platform per target: nothing to compare
+    assert (report.parity, report.target_parity) == (None, None)
+
+
+def test_parity_compares_each_targets_platforms() -> None:
+    report = build_report([packages("app", "linux/amd64", "2.36"),
+                           packages("app", "linux/arm64", "2.36"),
+                           packages("worker", "linux/amd64", "2.31"),
+                           packages("worker", "linux/arm64", "2.30")], {}, "warn")
+    assert report.parity is None and report.target_parity is not None
+    assert (report.target_parity["app"]["versions_count"],
+            report.target_parity["worker"]["versions_count"]) == (0, 1)
+    data = report.to_json()
+    jsonschema.validate(data, SCHEMA)
+    assert Report.from_json(data).to_json() == data
+    md = render_markdown(report)
+    assert "#### Parity across worker's platforms" in md
+    assert "#### Parity across app's platforms" in md
+    assert "parity of worker's (warning)" in "\n".join(render_console(report))
+    page = render_html(report)
+    assert 'id="parity-worker"' in page and "Parity across app&#x27;s platforms" in page
 
 
 def test_the_renders_show_targets_by_platforms() -> None:
@@ -100,3 +121,15 @@ def test_without_targets_the_renders_show_no_target_matrix() -> None:
     assert targets_matrix(report) == ([], [])
     assert "Targets" not in render_markdown(report) and "TARGET" not in \
         "\n".join(render_console(report)) and "data-target" not in render_html(report)
+
+
+def test_merged_reports_keep_one_platform_of_two_targets_apart() -> None:
+    # A CI matrix's jobs, one target each, merged: linux/amd64 twice is two units, not a clash.
+    app = build_report([result("app", "linux/amd64")], {}, "warn")
+    worker = build_report([result("worker", "linux/amd64", verdict=Verdict.FAIL)], {}, "warn")
+    merged = merge_reports([app, worker])
+    assert [(p.unit, p.verdict) for p in merged.platforms] == [
+        ("app-linux/amd64", "pass"), ("worker-linux/amd64", "fail")]
+    assert merged.exit_status == 1
+    with pytest.raises(ValueError, match="two reports check app-linux/amd64"):
+        merge_reports([app, app])

@@ -14,6 +14,8 @@ an image's answers are text here, never markup.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
+from typing import Any
 
 from harness.core.answers import parity, sources
 from harness.core.answers.observation import Observation
@@ -226,16 +228,22 @@ def _findings(report: Report) -> str:
 
 
 def _parity(report: Report) -> str:
-    compared = report.parity
-    if not compared:
-        return ""
+    """The packages compared: across the platforms, or across each Bake target's."""
+    found = [_compared(report.parity, "platforms", "")] if report.parity else []
+    found += [_compared(c, f"{t}'s platforms", f"-{t}")
+              for t, c in (report.target_parity or {}).items()]
+    return "".join(found)
+
+
+def _compared(compared: Mapping[str, Any], what: str, suffix: str) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in parity.lines(compared, 50))
     pulled = "".join(f"<li>{escape(line)}</li>"
                      for line in parity.dependency_lines(compared, 50))
-    return (f'<h2>Parity across platforms</h2><p id="parity">{escape(parity.summary(compared))}'
-            f' (a warning: verdicts are per platform).</p>'
+    return (f'<h2>Parity across {escape(what)}</h2><p id="parity{escape(suffix)}">'
+            f'{escape(parity.summary(compared))} (a warning: verdicts are per platform).</p>'
             + (f'<ul class="findings">{items}</ul>' if items else "")
-            + (f'<details id="dependencies"><summary>{compared["dependencies_count"]} '
+            + (f'<details id="dependencies{escape(suffix)}"><summary>'
+               f'{compared["dependencies_count"]} '
                'packages pulled in as dependencies on some platforms only</summary>'
                f'<ul class="findings">{pulled}</ul></details>' if pulled else ""))
 

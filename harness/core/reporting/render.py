@@ -6,6 +6,9 @@ every value from outside goes through its sink's renderer (harness.core.sinks). 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from harness.core import sinks
 from harness.core.answers import parity
 from harness.core.clock import epoch
@@ -95,9 +98,8 @@ def render_markdown(report: Report) -> str:
                         f"{md_code(str(index.digest))}).")
         lines.insert(4, "")
         notes += [("index", f) for f in index.findings]
-    compared = report.parity
-    if compared:
-        lines += ["", "#### Parity across platforms", "",
+    for of, compared in parities(report):
+        lines += ["", f"#### Parity across {of}platforms", "",
                   f"{sinks.markdown(parity.summary(compared))} (a warning: verdicts are "
                   "per platform)."]
         lines += [f"- {sinks.markdown(line)}" for line in parity.lines(compared)]
@@ -140,6 +142,15 @@ def gantt(report: Report) -> list[str]:
                          f"{max(round((b - a) * 1000), 1)}ms")
     lines.append("```")
     return lines
+
+
+def parities(report: Report, terminal: bool = False
+             ) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each comparison of packages with what it compares (``""``, or ``"app's "`` for a
+    target's platforms, escaped for markdown, or for a terminal)."""
+    escape = sinks.terminal if terminal else sinks.markdown
+    found = [("", report.parity)] if report.parity else []
+    return found + [(f"{escape(t)}'s ", c) for t, c in (report.target_parity or {}).items()]
 
 
 def targets_matrix(report: Report) -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -206,10 +217,11 @@ def render_console(report: Report) -> list[str]:
         lines.append(f"answers read back ({sinks.terminal(', '.join(read_back))}): the same "
                      "images ran on this machine before, as they would run now; --no-cache "
                      "asks them again")
-    compared = report.parity
-    if compared and (compared["missing_count"] or compared["versions_count"]):
-        lines.append(f"parity (warning): {sinks.terminal(parity.summary(compared))}")
-        lines += [f"    {sinks.terminal(line, 200)}" for line in parity.lines(compared, 5)]
+    for of, compared in parities(report, terminal=True):
+        if compared["missing_count"] or compared["versions_count"]:
+            lines.append(f"parity{' of ' + of.removesuffix(' ') if of else ''} (warning): "
+                         f"{sinks.terminal(parity.summary(compared))}")
+            lines += [f"    {sinks.terminal(line, 200)}" for line in parity.lines(compared, 5)]
     notes = [(p.unit, f) for p in report.platforms for f in p.findings]
     notes += [("index", f) for f in (report.index.findings if report.index else ())]
     for where, f in notes:

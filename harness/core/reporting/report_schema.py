@@ -208,6 +208,9 @@ SCHEMA: Schema = {
                    "was installed by hand: all of their packages compared), "
                    "dependencies_count, dependencies[] (package, on: pulled in as "
                    "dependencies on some platforms only; not counted)"},
+        "target_parity": {"type": "object", "additionalProperties": {"type": "object"},
+                          "description": "with Bake targets: each target's platforms "
+                          "compared as parity is (never one target's image with another's)"},
     },
 }
 
