@@ -5,10 +5,14 @@ tiny base the target's args name), and several in one run, one report."""
 from __future__ import annotations
 
 import json
+import platform
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
+import pytest
 
 from harness.core.outcomes import Exit
 from tests.helpers import TINY, run_harness
@@ -177,3 +181,54 @@ def test_two_targets_are_one_run_where_the_bad_one_fails_alone(
     assert (reports / "logs" / "worker-linux-amd64-build.log").is_file()
     # The report shows targets by platform.
     assert "| `worker` | ❌ fail |" in (reports / "report.md").read_text()
+
+
+# The issue's case: a target carrying a program of the wrong architecture fails on arm64
+# alone; the same target on amd64, and the other target on both, pass.
+STAGES = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE} AS app
+FROM app AS tools
+COPY tool /usr/local/bin/tool
+"""
+TOOLS = f"""\
+group "default" {{
+  targets = ["app", "tools"]
+}}
+target "app" {{
+  context = "src"
+  target = "app"
+  platforms = ["linux/x86_64", "linux/arm64/v8"]
+  args = {{ BASE_IMAGE = "{TINY}" }}
+}}
+target "tools" {{
+  inherits = ["app"]
+  target = "tools"
+}}
+"""
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("gcc") is None,
+                    reason="needs this machine's gcc to make an x86-64 program")
+def test_a_program_of_the_wrong_architecture_fails_its_target_on_arm64_alone(
+        tmp_path: Path, tiny_base: Callable[[str], str]) -> None:
+    for name in ("linux/amd64", "linux/arm64"):
+        tiny_base(name)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "Dockerfile").write_text(STAGES)
+    (tmp_path / "main.c").write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-static", "-Os", "-o", str(tmp_path / "src" / "tool"),
+                    str(tmp_path / "main.c")], check=True)  # this machine's: x86-64
+    (tmp_path / "docker-bake.hcl").write_text(TOOLS)
+    reports = tmp_path / "reports"
+    run = run_harness("--bake", "docker-bake.hcl", "-n", "auto", f"--report-dir={reports}",
+                      "--require=", cwd=tmp_path, timeout=900)
+    out = run.stdout + run.stderr
+    assert run.returncode == Exit.IMAGE_WRONG, out
+    data = json.loads((reports / "report.json").read_text())
+    verdicts = {(e["target"], e["platform"]): e["verdict"] for e in data["platforms"]}
+    assert verdicts == {("app", "linux/amd64"): "pass", ("app", "linux/arm64"): "pass",
+                        ("tools", "linux/amd64"): "pass", ("tools", "linux/arm64"): "fail"}, out
+    [bad] = [e for e in data["platforms"] if (e["target"], e["platform"]) ==
+             ("tools", "linux/arm64")]
+    assert "elf-audit" in {f["source"] for f in bad["findings"] if f["kind"] != "absent"}, bad
