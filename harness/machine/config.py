@@ -347,10 +347,22 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     # Each target is a configuration of its own; the run's is the first one's, holding all.
     found = [_load_one(root, section, dict(settings), given, target, baked) for target, baked
              in _bake(root, given.get("bake") or settings.get("bake"), given, settings)]
+    named = [(i, o.target) for i, o in enumerate(found[0].overrides, 1) if o.target]
+    targets = [cfg.bake_target for cfg in found]
+    for i, name in named:
+        if name not in targets:
+            raise UsageError(f"[[tool.harness.overrides]] #{i}: target {name} is not a target "
+                             "this run builds" + (f" ({', '.join(map(str, targets[:8]))})"
+                                                  if targets[0] else " (no --bake)"),
+                             "name one of its --bake targets, or drop target")
     if found[0].bake_target is None:
         return found[0]
+    # Each target takes its own overrides; the run's (its parametrisation) all of them.
+    own = tuple(replace(cfg, overrides=tuple(o for o in cfg.overrides
+                                             if o.target in (None, cfg.bake_target)))
+                for cfg in found)
     platforms = list(dict.fromkeys(p for cfg in found for p in cfg.platforms))
-    return replace(found[0], platforms=platforms, bake_targets=tuple(found))
+    return replace(found[0], platforms=platforms, bake_targets=own)
 
 
 def _load_one(root: Path, section: dict[str, Any], settings: dict[str, Any],

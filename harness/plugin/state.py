@@ -22,13 +22,14 @@ class HarnessState:
     # Results gathered by the controller: its own (no xdist) or its workers'.
     # Kept by unit name (harness.core.platforms.unit): the platform's without --bake.
     results: dict[str, PlatformResult] = field(default_factory=dict)
-    # With --bake: each other target's pipeline (the first target's is ``pipeline``), sharing
-    # its engines and run.
+    # With --bake: each target's pipeline (``pipeline`` holds the engines and the run id they
+    # share).
     others: dict[str, Pipeline] = field(default_factory=dict)
 
     def pipeline_for(self, target: str | None) -> Pipeline:
         """The pipeline that builds and checks the units of ``target``."""
-        if target is None or target == self.pipeline.target:
+        # The run's own pipeline has every target's overrides: each target builds in its own.
+        if target is None or not self.cfg.bake_targets:
             return self.pipeline
         if target not in self.others:
             self.others[target] = Pipeline(self.cfg.for_target(target), run=self.pipeline.run,

@@ -206,3 +206,28 @@ def test_a_fifo_named_as_the_definition_is_refused_not_waited_on(tmp_path: Path)
     os.mkfifo(tmp_path / "fifo.hcl")  # buildx would wait for a writer without end
     with pytest.raises(UsageError, match=r"the file fifo\.hcl is not a regular file"):
         reader.read(tmp_path, ["fifo.hcl"], ["app"], timeout=30)
+
+
+TWO = ONE + 'target "worker" {\n  inherits = ["app"]\n}\n' \
+    'group "default" {\n  targets = ["app", "worker"]\n}\n'
+
+
+def test_an_override_of_a_target_is_that_targets_alone(tmp_path: Path) -> None:
+    pyproject = ('[[tool.harness.overrides]]\ntarget = "worker"\nskip = ["hello"]\n'
+                 'reason = "the worker has no compiler"\n')
+    cfg = load(project(tmp_path, TWO, pyproject=pyproject), bake=["docker-bake.hcl"])
+    app, worker = cfg.for_target("app"), cfg.for_target("worker")
+    assert [o.target for o in worker.overrides] == ["worker"] and app.overrides == ()
+    assert [o.target for o in cfg.overrides] == ["worker"]  # the run's: every target's
+
+
+def test_an_override_of_a_target_the_run_does_not_build_is_one_line(tmp_path: Path) -> None:
+    pyproject = '[[tool.harness.overrides]]\ntarget = "wroker"\nskip = ["hello"]\nreason = "x"\n'
+    with pytest.raises(UsageError) as caught:
+        load(project(tmp_path, TWO, pyproject=pyproject), bake=["docker-bake.hcl"])
+    assert caught.value.message == ("[[tool.harness.overrides]] #1: target wroker is not a "
+                                    "target this run builds (app, worker)")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(UsageError, match=r"target wroker is not a target this run builds "
+                                         r"\(no --bake\)"):
+        load(tmp_path)
