@@ -48,6 +48,7 @@ from harness.core.judging.verdicts import interrupted, judge, with_user_tests
 from harness.core.judging.verdicts import was_interrupted as was_interrupted  # tests
 from harness.core.outcomes import Kind, RunKind, RunMode
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.core.results.finding import Finding
 from harness.core.results.platform_result import (
     BuildInfo,
@@ -73,8 +74,12 @@ class Pipeline:
     """The worker's engine connection and what it has built and checked so far."""
 
     def __init__(self, cfg: HarnessConfig, digests: dict[str, str] | None = None,
-                 run: str = "", engines: engine.Routing | None = None) -> None:
+                 run: str = "", engines: engine.Routing | None = None,
+                 width: int | None = None) -> None:
         self.cfg = cfg
+        self.target = cfg.bake_target  # the Bake target this pipeline builds, if any
+        # How many builds the run makes at most at once by default: every unit's (all targets').
+        self.width = width or len(cfg.units)
         self.run = run or runs.run_id()  # the run every worker is part of
         # With --ref to a registry: each platform's manifest digest in its index.
         self.digests = dict(digests or {})
@@ -104,7 +109,7 @@ class Pipeline:
         url = self.engines.url(platform) or engine.chosen().url
         where = hashlib.sha256(url.encode()).hexdigest()[:12]
         return slots.Slots(self.cfg.report_dir / "status" / f"build-slots-{where}",
-                           self.cfg.builds or len(self.cfg.platforms))
+                           self.cfg.builds or self.width)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -120,9 +125,16 @@ class Pipeline:
     def results(self) -> dict[str, PlatformResult]:
         """Each platform this process has seen, composed from its build, its check and the
         user's own pytest checks of it."""
-        return {name: with_user_tests(compose(b, self.checked.get(name)),
-                                      self.user_tests.get(name, []))
-                for name, b in self.built.items()}
+        found = {name: with_user_tests(compose(b, self.checked.get(name)),
+                                       self.user_tests.get(name, []))
+                 for name, b in self.built.items()}
+        for result in found.values():
+            result.target = self.target
+        return found
+
+    def unit(self, platform: Platform) -> Unit:
+        """The unit of work ``platform`` is here: its files and labels are named after it."""
+        return Unit(self.target, platform)
 
     def record_user_test(self, platform: Platform, seen: Observation) -> None:
         """The outcome of a user's pytest check (``--checks DIR``) of ``platform``."""
@@ -133,7 +145,7 @@ class Pipeline:
         """The platform's result so far, kept in the report directory as each stage ends: a
         run interrupted before the worker hands its results over keeps its finished work."""
         if platform.name in self.built:
-            files.write_atomic(result_file(self.cfg.report_dir, platform),
+            files.write_atomic(result_file(self.cfg.report_dir, self.unit(platform)),
                                json.dumps(sinks.json_safe({
                                    **self.results[platform.name].to_dict(),
                                    RUN_FIELD: self.run})))
@@ -157,7 +169,7 @@ class Pipeline:
         return found.path if found else None
 
     def board(self, platform: Platform) -> StatusBoard:
-        return StatusBoard(self.cfg.report_dir / "status", platform)
+        return StatusBoard(self.cfg.report_dir / "status", self.unit(platform))
 
     def _finding(self, platform: Platform, stage: str, exc: Exception) -> tuple[HarnessError,
                                                                                  Finding]:
@@ -165,7 +177,7 @@ class Pipeline:
         did: an unexpected exception is a bug of the harness (``internal``, exit 70), its
         traceback kept in the platform's log, never taken for a broken image or machine."""
         if not isinstance(exc, HarnessError):
-            log = self.cfg.log_dir / f"{platform.slug}-{stage}.log"
+            log = self.cfg.log_dir / f"{self.unit(platform).slug}-{stage}.log"
             files.append_log(log, "".join(traceback.format_exception(exc)))
             exc = HarnessError(f"{platform.name}: the harness failed during the {stage}: "
                                f"{type(exc).__name__}: {exc}",
@@ -220,7 +232,7 @@ class Pipeline:
         """The platform's build made by another process of this run (the controller's head
         start, harness.plugin.head_start), once it has ended: waited for, then kept as this
         process's own."""
-        path = built_file(self.cfg.report_dir, platform)
+        path = built_file(self.cfg.report_dir, self.unit(platform))
         while not path.exists():
             time.sleep(poll)
         data = files.read_json(path, REPORT_BYTES)
@@ -241,7 +253,7 @@ class Pipeline:
 
     def hand_over(self, built: Built) -> None:
         """The build for the process that adopts it (see adopt)."""
-        files.write_atomic(built_file(self.cfg.report_dir, built.platform),
+        files.write_atomic(built_file(self.cfg.report_dir, self.unit(built.platform)),
                            json.dumps(sinks.json_safe({**built.to_dict(),
                                                        RUN_FIELD: self.run})))
 
@@ -263,10 +275,11 @@ class Pipeline:
         emulated = mode.kind is RunKind.QEMU
         url = self.engines.url(platform)
         expect = () if emulated else tuple(
-            p.slug for p in cfg.platforms if p != platform and
+            self.unit(p).slug for p in cfg.platforms if p != platform and
             self.engines.url(p) == url and self._emulated(p))
-        with self.build_slots(platform).take(rank=int(emulated), label=platform.slug,
-                                             run=self.run, expect=expect) as waited:
+        slot = self.build_slots(platform)
+        with slot.take(rank=int(emulated), label=self.unit(platform).slug, run=self.run,
+                       expect=expect) as waited:
             if waited > 0.5:  # the report's timeline shows the wait for a build slot
                 phases.append(Phase.between("queue", queued, queued + waited))
             return self._base_and_build(platform, board, mode, phases)
@@ -278,7 +291,7 @@ class Pipeline:
         client = self.engines.client(platform)
         build_args = dict(cfg.build_args)
         log_dir = files.own_dir(cfg.log_dir)
-        base_log = log_dir / f"{platform.slug}-base.log"
+        base_log = log_dir / f"{self.unit(platform).slug}-base.log"
 
         def say(line: str) -> None:  # where a base came from, in its log and live
             board.line(line)
@@ -318,7 +331,7 @@ class Pipeline:
                                      self.engines.facts(platform).containerd_store)
         request = build.BuildRequest(
             platform=platform, dockerfile=cfg.dockerfile, context=cfg.context,
-            tag=own, log_path=log_dir / f"{platform.slug}-build.log",
+            tag=own, log_path=log_dir / f"{self.unit(platform).slug}-build.log",
             build_args=build_args, labels={**cfg.labels, "dev.harness.platform": platform.name},
             no_cache=cfg.no_cache, mode=mode.kind, contexts=contexts,
             docker_host=self.engines.url(platform), target=cfg.target, secrets=cfg.secrets,
@@ -448,7 +461,7 @@ class Pipeline:
     def _check(self, built: Built, board: StatusBoard) -> Checked:
         platform = built.platform
         board.set("probing")
-        log = self.cfg.log_dir / f"{platform.slug}-probe.log"
+        log = self.cfg.log_dir / f"{self.unit(platform).slug}-probe.log"
         start, began = time.monotonic(), time.time()
         try:
             assert built.image is not None and built.image.id is not None

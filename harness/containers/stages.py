@@ -16,6 +16,7 @@ from harness.core.jsondoc import JSON
 from harness.core.judging.verdicts import Judgement, settle
 from harness.core.outcomes import Kind, RunMode
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.core.results.finding import Finding
 from harness.core.results.platform_result import (
     BuildInfo,
@@ -100,7 +101,7 @@ RESULT_SUFFIX = ".result"  # not .json: the progress views read every status/*.j
 RUN_FIELD = "run_id"  # in each status/ file: the run that wrote it (one run per directory)
 
 
-def result_file(report_dir: Path, platform: Platform) -> Path:
+def result_file(report_dir: Path, platform: Platform | Unit) -> Path:
     """Where a platform's result so far is kept during a run (see Pipeline.save)."""
     return report_dir / "status" / f"{platform.slug}{RESULT_SUFFIX}"
 
@@ -108,7 +109,7 @@ def result_file(report_dir: Path, platform: Platform) -> Path:
 BUILT_SUFFIX = ".built"
 
 
-def built_file(report_dir: Path, platform: Platform) -> Path:
+def built_file(report_dir: Path, platform: Platform | Unit) -> Path:
     """Where a platform's build is handed over to the worker that checks it (Pipeline.adopt)."""
     return report_dir / "status" / f"{platform.slug}{BUILT_SUFFIX}"
 
@@ -125,6 +126,6 @@ def saved_results(report_dir: Path, run: str) -> dict[str, PlatformResult]:
             result = PlatformResult.from_dict(data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        found[result.platform] = result
+        found[result.unit] = result
     return found
 

@@ -138,10 +138,10 @@ def split(root: Path, items: Sequence[str]) -> tuple[list[str], list[str]]:
                                               else root / f).is_file())
 
 
-def resolve(root: Path, items: Sequence[str],
-            docker_context: str | None = None) -> tuple[bake.BakeTarget, dict[str, object]]:
-    """``--bake``'s one target and its settings for the run (core.buildspec.bake.settings): a
-    definition of several targets is a usage error naming them, before any work."""
+def resolve(root: Path, items: Sequence[str], docker_context: str | None = None
+            ) -> list[tuple[bake.BakeTarget, dict[str, object]]]:
+    """``--bake``'s targets, each with its settings for the run
+    (core.buildspec.bake.settings), in the definition's order."""
     files, names = split(root, items)
-    target = bake.one_target(read(root, files, names, docker_context))
-    return target, bake.settings(target)
+    return [(t, bake.settings(t))
+            for t in bake.asked_targets(read(root, files, names, docker_context))]

@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from harness.core.failures.errors import UsageError
 from harness.core.oci.reference import IMAGE_NAME
 from harness.core.platforms.engine_url import builder_name
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit, units_of
 from harness.core.settings import options
 from harness.core.settings.options import BUILDERS, QUIRK_POLICIES
 from harness.core.settings.overrides import Override, structure_files
@@ -102,6 +103,9 @@ class HarnessConfig:
     bake: tuple[str, ...] = opt("bake")  # --bake FILE… TARGET…, as given
     bake_target: str | None = None  # the definition's one target, read by buildx
     bake_notes: tuple[str, ...] = ()  # what of the target this version's run does not apply
+    # With --bake: each target's own configuration (the run's is the first's, platforms of
+    # all); empty without.
+    bake_targets: tuple[HarnessConfig, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -116,14 +120,25 @@ class HarnessConfig:
         """The structure-test files of the run and of its overrides, each once."""
         return structure_files(self.structure, self.overrides)
 
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        """Every (target, platform) the run builds and checks: one unit of work each."""
+        if not self.bake_targets:
+            return units_of([(None, self.platforms)])
+        return units_of([(t.bake_target, t.platforms) for t in self.bake_targets])
+
+    def for_target(self, target: str | None) -> HarnessConfig:
+        """The configuration a unit of ``target`` builds with."""
+        return next((t for t in self.bake_targets if t.bake_target == target), self)
+
     def tag_for(self, platform: Platform) -> str:
         """Each platform's image has its own local tag, so no build can pick up another's;
         the default name is this project's and Dockerfile's own too (``harness/rust:
         linux-arm64-1a2b3c4d``), so two projects on one engine never move each other's tags.
         A name given with --image is taken as it is. After the build, every image is
         addressed by its ID (report.json's ``image.id``), never by this tag."""
-        if self.image_given:
-            return f"{self.image}:{platform.slug}"
+        if self.image_given:  # one --image for several targets: each its own tag
+            return f"{self.image}:{Unit(self.bake_target, platform).slug}"
         return f"{self.image}:{platform.slug}-{self.project_key}"
 
     @property
@@ -344,7 +359,31 @@ def load(root: Path, **overrides: Any) -> HarnessConfig:
     given = {k: options.BY_KEY[k].convert(v, "command line")
              for k, v in overrides.items() if v not in (None, [], ())}
     # A bake target's settings are the project's, over [tool.harness]; options given win.
-    target, baked = _bake(root, given.get("bake") or settings.get("bake"), given, settings)
+    # Each target is a configuration of its own; the run's is the first one's, holding all.
+    found = [_load_one(root, section, dict(settings), given, target, baked) for target, baked
+             in _bake(root, given.get("bake") or settings.get("bake"), given, settings)]
+    named = [(i, o.target) for i, o in enumerate(found[0].overrides, 1) if o.target]
+    targets = [cfg.bake_target for cfg in found]
+    for i, name in named:
+        if name not in targets:
+            raise UsageError(f"[[tool.harness.overrides]] #{i}: target {name} is not a target "
+                             "this run builds" + (f" ({', '.join(map(str, targets[:8]))})"
+                                                  if targets[0] else " (no --bake)"),
+                             "name one of its --bake targets, or drop target")
+    if found[0].bake_target is None:
+        return found[0]
+    # Each target takes its own overrides; the run's (its parametrisation) all of them.
+    own = tuple(replace(cfg, overrides=tuple(o for o in cfg.overrides
+                                             if o.target in (None, cfg.bake_target)))
+                for cfg in found)
+    platforms = list(dict.fromkeys(p for cfg in found for p in cfg.platforms))
+    return replace(found[0], platforms=platforms, bake_targets=own)
+
+
+def _load_one(root: Path, section: dict[str, Any], settings: dict[str, Any],
+              given: dict[str, Any], target: BakeTarget | None,
+              baked: dict[str, object]) -> HarnessConfig:
+    """The configuration of one target (``None``: the run's one Dockerfile)."""
     for key, pairs in baked.items():
         settings[key] = {**settings.get(key, {}), **pairs} if isinstance(pairs, dict) else pairs
     if "dockerfile" in given and "context" not in given:
@@ -474,14 +513,14 @@ def _contexts(given: dict[str, NamedContext], path_of: Any,
     return found
 
 
-def _bake(root: Path, items: Any, given: dict[str, Any],
-          settings: dict[str, Any]) -> tuple[BakeTarget | None, dict[str, object]]:
-    """``--bake``'s one target and its settings ({} without --bake), read in the run's
-    docker context."""
+def _bake(root: Path, items: Any, given: dict[str, Any], settings: dict[str, Any]
+          ) -> list[tuple[BakeTarget | None, dict[str, object]]]:
+    """``--bake``'s targets and their settings (no target and {} without --bake), read in
+    the run's docker context."""
     if not items:
-        return None, {}
-    return bake_reader.resolve(root, items, given.get("docker_context")
-                               or settings.get("docker_context"))
+        return [(None, {})]
+    return list(bake_reader.resolve(root, items, given.get("docker_context")
+                                    or settings.get("docker_context")))
 
 
 def _image_name(dockerfile: Path, target: BakeTarget | None = None) -> str:

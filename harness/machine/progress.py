@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from harness.core.jsondoc import JSON
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.core.sinks import terminal
 from harness.machine import files
 
@@ -27,7 +28,8 @@ from harness.machine import files
 class StatusBoard:
     """The worker side: one platform's current phase, kept in a file."""
 
-    def __init__(self, directory: Path, platform: Platform, min_interval: float = 0.5) -> None:
+    def __init__(self, directory: Path, platform: Platform | Unit,
+                 min_interval: float = 0.5) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{platform.slug}.json"
         self.platform = platform

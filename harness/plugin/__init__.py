@@ -121,7 +121,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if not active(config):
         return None
     try:
-        return scheduling.workers_for(len(options.load(config).platforms))
+        return scheduling.workers_for(len(options.load(config).units))
     except Exception:  # bad input is reported by pytest_configure, with its fix
         return None
 

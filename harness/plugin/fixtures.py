@@ -28,9 +28,10 @@ from harness.core.failures.errors import CannotCheck, HarnessError
 from harness.core.judging.verdicts import USER_TEST
 from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.core.sinks import terminal
 from harness.plugin import head_start
-from harness.plugin.state import STATE, target_of
+from harness.plugin.state import STATE, unit_of
 
 Agrees = Callable[[str], None]
 
@@ -40,15 +41,23 @@ class QuirkWarning(UserWarning):
 
 
 @pytest.fixture(scope="session")
-def harness_pipeline(request: pytest.FixtureRequest) -> Pipeline:
-    return request.config.stash[STATE].pipeline
+def unit(request: pytest.FixtureRequest) -> Unit:
+    """The unit of work under check: a platform (parametrised from --platform /
+    [tool.harness]), of a Bake target with --bake."""
+    found: Unit = request.param
+    return found
 
 
 @pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest) -> Platform:
-    """The platform under check (parametrised from --platform / [tool.harness])."""
-    platform: Platform = request.param
-    return platform
+def harness_pipeline(request: pytest.FixtureRequest, unit: Unit) -> Pipeline:
+    """The pipeline of the unit's target (the run's one without --bake)."""
+    return request.config.stash[STATE].pipeline_for(unit.target)
+
+
+@pytest.fixture(scope="session")
+def target(unit: Unit) -> Platform:
+    """The platform under check."""
+    return unit.platform
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +125,8 @@ def image(harness_pipeline: Pipeline, checked: Checked) -> Iterator[ImageUnderCh
     """The platform's image, started once for all the user's checks of it."""
     built = harness_pipeline.built[checked.platform.name]
     assert built.image is not None and built.image.id is not None
-    log = harness_pipeline.cfg.log_dir / f"{checked.platform.slug}-checks.log"
+    log = harness_pipeline.cfg.log_dir / \
+        f"{harness_pipeline.unit(checked.platform).slug}-checks.log"
     with ImageProbe(harness_pipeline.engines.client(checked.platform), built.image.id,
                     checked.platform, timeout=harness_pipeline.cfg.probe_timeout, log_path=log,
                     mode=built.mode.kind if built.mode else None,
@@ -129,14 +139,14 @@ BUILTIN = Path(__file__).with_name("checks.py")
 
 def is_user_test(item: pytest.Item) -> bool:
     """A test of the user's (``--checks DIR``) that checks a platform."""
-    return item.path != BUILTIN and target_of(item) is not None
+    return item.path != BUILTIN and unit_of(item) is not None
 
 
-def user_source(item: pytest.Item, platform: Platform) -> str:
-    """``pytest:checks/test_app.py::test_version`` (other parameters kept, the platform not)."""
+def user_source(item: pytest.Item, unit: Unit) -> str:
+    """``pytest:checks/test_app.py::test_version`` (other parameters kept, the unit not)."""
     name = item.nodeid.partition("[")[0]
     callspec = getattr(item, "callspec", None)
-    rest = callspec.id.removesuffix(platform.name).rstrip("-") if callspec else ""
+    rest = callspec.id.removesuffix(unit.name).rstrip("-") if callspec else ""
     return f"{USER_TEST}{name}" + (f"[{rest}]" if rest else "")
 
 
@@ -145,19 +155,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A user's check that ran (passed or failed) becomes a source of its platform."""
     report = yield
-    platform = target_of(item)
-    if report.when == "call" and not report.skipped and platform is not None \
+    unit = unit_of(item)
+    if report.when == "call" and not report.skipped and unit is not None \
             and is_user_test(item):
-        pipeline = item.config.stash[STATE].pipeline
+        pipeline = item.config.stash[STATE].pipeline_for(unit.target)
         message, kind, fix, cause = "", None, None, None
         if call.excinfo is not None:
             error = call.excinfo.value
             message = clean(call.excinfo.exconly(), 500)
             if isinstance(error, HarnessError):  # a probe that hung is the machine's trouble
                 kind, fix, cause = str(error.kind), error.fix, error.cause or None
-        seen = obs.user_test(user_source(item, platform), report.passed, message, kind, fix,
+        seen = obs.user_test(user_source(item, unit), report.passed, message, kind, fix,
                              cause)
-        pipeline.record_user_test(platform, seen)
+        pipeline.record_user_test(unit.platform, seen)
     return report
 
 

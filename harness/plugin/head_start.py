@@ -19,6 +19,7 @@ for.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from harness.containers.pipeline import Built, Pipeline
 from harness.core.failures.errors import HarnessError
 from harness.core.judging.verdicts import interrupted
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.plugin.state import STATE, is_worker
 
 KEY = "harness_head_start"  # workerinput: the controller builds, the workers adopt
@@ -35,24 +37,26 @@ STOP_SECONDS = 60.0  # for the cancelled builds to end (buildx cancels each in t
 
 
 class HeadStart:
-    """Every platform's build, each in a thread of the controller."""
+    """Every unit's build, each in a thread of the controller."""
 
-    def __init__(self, pipeline: Pipeline, platforms: list[Platform]) -> None:
-        self.pipeline = pipeline  # its own: the controller's results are still the workers'
+    def __init__(self, pipelines: Callable[[str | None], Pipeline], units: Iterable[Unit]
+                 ) -> None:
+        # Its own pipelines (one per target): the controller's results are still the workers'.
         self.cancelled = threading.Event()
-        self.threads = [threading.Thread(target=self._build, args=(p,), daemon=True,
-                                         name=f"build {p.name}") for p in platforms]
+        self.threads = [threading.Thread(target=self._build, args=(pipelines(u.target),
+                                                                   u.platform),
+                                         daemon=True, name=f"build {u.name}") for u in units]
 
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
-    def _build(self, platform: Platform) -> None:
+    def _build(self, pipeline: Pipeline, platform: Platform) -> None:
         built: Built | None = None
         try:
-            built = self.pipeline.build(platform)
+            built = pipeline.build(platform)
         except BaseException:  # interrupted: Pipeline.build kept it so
-            built = self.pipeline.built.get(platform.name)
+            built = pipeline.built.get(platform.name)
         finally:
             if built is None or (self.cancelled.is_set() and built.error is not None):
                 # Stopped by stop(): whatever buildx said, the run was interrupted.
@@ -62,9 +66,9 @@ class HeadStart:
                             finding=finding)
                 if built is not None:
                     cut.mode, cut.engine, cut.phases = built.mode, built.engine, built.phases
-                built = self.pipeline.built[platform.name] = cut
-                self.pipeline.save(platform)
-            self.pipeline.hand_over(built)
+                built = pipeline.built[platform.name] = cut
+                pipeline.save(platform)
+            pipeline.hand_over(built)
 
     def stop(self) -> None:
         """At the run's end: stop the builds still running (no worker will check them: the
@@ -110,8 +114,15 @@ def begin(config: pytest.Config) -> None:
     if not wanted(config):
         return
     state = config.stash[STATE]
-    head = HeadStart(Pipeline(state.cfg, run=state.pipeline.run,
-                              engines=state.pipeline.engines), list(state.cfg.platforms))
+    own: dict[str | None, Pipeline] = {}
+
+    def pipeline(target: str | None) -> Pipeline:
+        if target not in own:
+            own[target] = Pipeline(state.cfg.for_target(target), run=state.pipeline.run,
+                                   engines=state.pipeline.engines, width=len(state.cfg.units))
+        return own[target]
+
+    head = HeadStart(pipeline, state.cfg.units)
     config.stash[_head_start] = head
     head.start()
 

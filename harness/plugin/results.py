@@ -26,6 +26,7 @@ from harness.core.declared import sameness
 from harness.core.declared.usercheck import PREFIX
 from harness.core.judging import verdicts
 from harness.core.outcomes import Exit
+from harness.core.platforms import unit
 from harness.core.reporting.render import render_console
 from harness.core.reporting.report import Host, Report, build_report
 from harness.core.results.platform_result import PlatformResult
@@ -55,13 +56,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 *status_dir.glob(f"*{BUILT_SUFFIX}")]:
         old.unlink()  # a result kept from an earlier run must never count for this one
     tr = config.pluginmanager.get_plugin("terminalreporter")
-    said = bake.notice(cfg.bake_target or "", cfg.bake_notes)
-    if tr is not None and said:  # what of a bake target the run does not apply: never silent
-        tr.write_line(said)
+    if tr is not None and cfg.bake_targets:  # one line: what the run builds and checks
+        tr.write_line(unit.listing(cfg.units))
+    for each in cfg.bake_targets or (cfg,):
+        said = bake.notice(each.bake_target or "", each.bake_notes)
+        if tr is not None and said:  # what of a bake target the run does not apply: never silent
+            tr.write_line(said)
     if tr is not None:
         printer: ProgressPrinter | LiveBoard
         if live(config):
-            printer = LiveBoard(status_dir, [p.name for p in cfg.platforms], sys.stdout,
+            printer = LiveBoard(status_dir, [u.name for u in cfg.units], sys.stdout,
                                 before=_end_line(tr))
         else:
             printer = ProgressPrinter(status_dir, _line_writer(tr))
@@ -149,7 +153,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     state = node.config.stash[STATE]
     for data in json.loads(output.get(RESULTS_KEY, "[]")):
         result = PlatformResult.from_dict(data)
-        state.results[result.platform] = result
+        state.results[result.unit] = result
     if HOST_KEY in output:
         node.config.stash[_worker_host] = json.loads(output[HOST_KEY])
 
@@ -172,8 +176,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash[STATE]
     if is_worker(config):
         config.workeroutput[RESULTS_KEY] = json.dumps(  # type: ignore[attr-defined]
-            [r.to_dict() for r in state.pipeline.results.values()])
-        if state.pipeline.results:
+            [r.to_dict() for p in state.pipelines for r in p.results.values()])
+        if any(p.results for p in state.pipelines):
             config.workeroutput[HOST_KEY] = json.dumps(_host(config))  # type: ignore[attr-defined]
         return
     # The controller's builds end first: one still running is one no worker will check (the
@@ -187,16 +191,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Interrupted: pytest says so, or this process was signalled (a cancel whose
     # KeyboardInterrupt pytest did not see as its own), whatever the checks came to.
     interrupted = exitstatus == Exit.INTERRUPTED or interrupts.signalled()
-    state.results.update(state.pipeline.results)  # without xdist the controller built them
+    for pipeline in state.pipelines:  # without xdist the controller built them
+        state.results.update({r.unit: r for r in pipeline.results.values()})
     # What workers finished but could not hand over (Ctrl-C stops them first) is kept.
     for name, kept in saved_results(state.cfg.report_dir, state.pipeline.run).items():
         state.results.setdefault(name, kept)
     cut_short = []
-    for platform in state.cfg.platforms:
-        came_back = platform.name in state.results
-        so_far = state.results.setdefault(platform.name, PlatformResult(platform.name))
+    for each in state.cfg.units:
+        came_back = each.name in state.results
+        so_far = state.results.setdefault(each.name, PlatformResult(each.platform.name,
+                                                                    target=each.target))
         if verdicts.unfinished(so_far, interrupted, came_back):
-            cut_short.append(platform.name)
+            cut_short.append(each.name)
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if cut_short and tr is not None:
         # pytest's last line counts the tests that ran ("1 passed": the build's): the
@@ -224,7 +230,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if xml:
         junit.add_failures(Path(xml), _odd_answers(report))
     config.stash[_report] = report
-    record_durations(config, state.cfg, {r.platform: r.seconds for r in state.results.values()})
+    for target in dict.fromkeys(r.target for r in state.results.values()):
+        record_durations(config, state.cfg.for_target(target), {
+            r.platform: r.seconds for r in state.results.values() if r.target == target})
 
 
 def _odd_answers(report: Report) -> dict[str, list[str]]:

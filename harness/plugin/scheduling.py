@@ -2,7 +2,8 @@
 
 A platform's build and checks stay on one worker: :class:`PlatformScheduling` makes each
 platform one unit of work (xdist's loadgroup, keyed on the platform's test id rather than
-on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add). Units are handed
+on the ``@group`` suffix that pytest 9.2 no longer lets xdist 3.8 add); with ``--bake``, each
+target's platform is one (harness.core.platforms.unit: ``app-linux/arm64``). Units are handed
 out in collection order, so the platforms are collected longest first: durations of earlier
 runs of the same job (Dockerfile, build arguments, or reference checked), kept in pytest's
 cache, so that a one-second build of another Dockerfile in the same checkout never teaches
@@ -32,9 +33,10 @@ from xdist.scheduler import LoadScopeScheduling
 
 from harness.core.answers import sources
 from harness.core.declared import service
+from harness.core.platforms.unit import unit_of as unit_named
 from harness.machine.config import HarnessConfig
 from harness.machine.host import read_handlers, run_mode
-from harness.plugin.state import STATE, is_worker, target_of
+from harness.plugin.state import STATE, is_worker, unit_of
 
 # {job: {platform: seconds}}; "harness/durations" held one {platform: seconds} for every job.
 DURATIONS_KEY = "harness/durations-by-job"
@@ -61,16 +63,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "service_check" in metafunc.fixturenames:
         metafunc.parametrize("service_check", [c.source for c in cfg.services],
                              ids=[c.source.removeprefix(service.PREFIX) for c in cfg.services])
-    if "target" in metafunc.fixturenames:
-        metafunc.parametrize("target", cfg.platforms, ids=[p.name for p in cfg.platforms],
-                             indirect=True, scope="session")
+    if "unit" in metafunc.fixturenames:  # asked for by `target` too
+        units = cfg.units
+        metafunc.parametrize("unit", units, ids=[u.name for u in units], indirect=True,
+                             scope="session")
 
 
 def job_key(cfg: HarnessConfig) -> str:
     """What a duration is kept under: the Dockerfile (its path, not its text, so an edit
     keeps what was learnt) and build arguments, or the reference checked."""
-    job = {"ref": cfg.ref} if cfg.ref else {
+    job: dict[str, Any] = {"ref": cfg.ref} if cfg.ref else {
         "dockerfile": str(cfg.dockerfile.resolve()), "build_args": sorted(cfg.build_args.items())}
+    if cfg.bake_target:  # two targets of one Dockerfile (another stage) are two jobs
+        job.update(bake_target=cfg.bake_target, stage=cfg.target)
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -81,17 +86,18 @@ def _known(config: pytest.Config) -> dict[str, Any]:
 
 
 def expected_seconds(config: pytest.Config, cfg: HarnessConfig) -> dict[str, float]:
-    """Each platform's build and checks, as long as they took last time for this job; a guess
-    by how it runs here (emulated is longer) where this job never ran it."""
-    job = _known(config).get(job_key(cfg))
-    known = job if isinstance(job, dict) else {}
+    """Each unit's build and checks (by unit name), as long as they took last time for its
+    job (its target's); a guess by how it runs here (emulated is longer) where that job never
+    ran it."""
     handlers = read_handlers()
     arch = host_platform.machine()
     found = {}
-    for p in cfg.platforms:
-        seen = known.get(p.name)
-        found[p.name] = float(seen) if isinstance(seen, int | float) and seen > 0 else \
-            GUESS[run_mode(p, arch, handlers).kind]
+    for unit in cfg.units:
+        job = _known(config).get(job_key(cfg.for_target(unit.target)))
+        known = job if isinstance(job, dict) else {}
+        seen = known.get(unit.platform.name)
+        found[unit.name] = float(seen) if isinstance(seen, int | float) and seen > 0 else \
+            GUESS[run_mode(unit.platform, arch, handlers).kind]
     return found
 
 
@@ -110,9 +116,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     expected = expected_seconds(config, cfg)
     rank: dict[pytest.Item, tuple[float, int]] = {}
     for index, item in enumerate(items):
-        platform = target_of(item)
-        if platform is not None:
-            rank[item] = (-expected[platform.name], index)
+        unit = unit_of(item)
+        if unit is not None:
+            rank[item] = (-expected[unit.name], index)
         else:
             rank[item] = (0.0, index)
     items.sort(key=rank.__getitem__)
@@ -128,10 +134,17 @@ def platform_of(nodeid: str) -> str:
 
 
 class PlatformScheduling(LoadScopeScheduling):  # type: ignore[misc]
-    """Every test of one platform (``…[linux/arm64]``) is one unit, sent to one worker."""
+    """Every test of one unit (``…[linux/arm64]``, ``…[app-linux/arm64]``) is sent to one
+    worker."""
+
+    def __init__(self, config: pytest.Config, log: Any = None) -> None:
+        super().__init__(config, log)
+        state = config.stash.get(STATE, None)
+        self.units = state.cfg.units if state is not None else ()
 
     def _split_scope(self, nodeid: str) -> str:
-        return platform_of(nodeid)
+        unit = unit_named(nodeid, self.units)
+        return unit.name if unit is not None else platform_of(nodeid)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> PlatformScheduling:

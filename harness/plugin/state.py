@@ -8,6 +8,7 @@ import pytest
 
 from harness.containers.pipeline import Pipeline
 from harness.core.platforms.table import Platform
+from harness.core.platforms.unit import Unit
 from harness.core.results.platform_result import PlatformResult
 from harness.distribution.check_ref import IndexCheck
 from harness.machine.config import HarnessConfig
@@ -19,7 +20,26 @@ class HarnessState:
     pipeline: Pipeline
     index: IndexCheck | None = None  # with --ref to a registry: what its index holds
     # Results gathered by the controller: its own (no xdist) or its workers'.
+    # Kept by unit name (harness.core.platforms.unit): the platform's without --bake.
     results: dict[str, PlatformResult] = field(default_factory=dict)
+    # With --bake: each target's pipeline (``pipeline`` holds the engines and the run id they
+    # share).
+    others: dict[str, Pipeline] = field(default_factory=dict)
+
+    def pipeline_for(self, target: str | None) -> Pipeline:
+        """The pipeline that builds and checks the units of ``target``."""
+        # The run's own pipeline has every target's overrides: each target builds in its own.
+        if target is None or not self.cfg.bake_targets:
+            return self.pipeline
+        if target not in self.others:
+            self.others[target] = Pipeline(self.cfg.for_target(target), run=self.pipeline.run,
+                                           engines=self.pipeline.engines,
+                                           width=len(self.cfg.units))
+        return self.others[target]
+
+    @property
+    def pipelines(self) -> list[Pipeline]:
+        return [self.pipeline, *self.others.values()]
 
 
 STATE = pytest.StashKey[HarnessState]()
@@ -29,8 +49,14 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def target_of(item: pytest.Item) -> Platform | None:
-    """The platform a test is parametrised with (the ``target`` fixture), if any."""
+def unit_of(item: pytest.Item) -> Unit | None:
+    """The unit of work a test is parametrised with (the ``unit`` fixture), if any."""
     callspec = getattr(item, "callspec", None)
-    platform = callspec.params.get("target") if callspec else None
-    return platform if isinstance(platform, Platform) else None
+    unit = callspec.params.get("unit") if callspec else None
+    return unit if isinstance(unit, Unit) else None
+
+
+def target_of(item: pytest.Item) -> Platform | None:
+    """The platform a test checks (the ``target`` fixture, its unit's platform), if any."""
+    unit = unit_of(item)
+    return unit.platform if unit is not None else None

@@ -132,3 +132,22 @@ def test_the_command_as_a_process_refuses_bad_input_as_its_main_does(
                                                         here.stderr)
     assert run.returncode == 4 and "--registry carries credentials" in run.stderr
     assert "s3cret" not in run.stdout + run.stderr and "Traceback" not in run.stderr
+
+
+def test_publish_of_a_report_of_several_bake_targets_is_refused_before_any_push(
+        harness: Callable[..., Ran], tmp_path: Path) -> None:
+    """One index per target under its own tags is not done yet: pushing the platforms of two
+    targets under one tag would publish one target's image as the other's."""
+    reports = tmp_path / "r"
+    reports.mkdir()
+    entries = [dataclasses.replace(result("linux/amd64", "pass"), target=t,
+                                   image=ImageInfo(id=f"sha256:{c * 64}", tag=f"harness/{t}:x"))
+               for t, c in (("app", "a"), ("worker", "b"))]
+    (reports / "report.json").write_text(json.dumps(build_report(
+        entries, HOST, "warn", run=(0.0, 1.0)).to_json()))
+    run = harness("publish", "--registry=127.0.0.1:5000/web", "--tag=1", "--no-attest",
+                  f"--report-dir={reports}")
+    assert run.returncode == 4, run.stderr
+    assert ("the build's report holds 2 Bake targets (app, worker); publish takes one "
+            "target's images") in run.stderr
+    assert "--bake FILE TARGET" in run.stderr and "Traceback" not in run.stderr

@@ -95,3 +95,27 @@ def test_an_override_can_run_other_structure_test_files_on_its_platforms() -> No
     assert there.shown == "app-arm.yaml" and there.tests == ()  # its one test skipped
     assert [f.shown for f in overrides.structure_files([run], found)] == ["app.yaml",
                                                                           "app-arm.yaml"]
+
+
+def test_a_target_override_applies_to_every_platform_its_target_runs_on() -> None:
+    # target with no platforms: all of them (the configuration of that target holds it);
+    # with platforms, those only.
+    [every, some] = parse({"target": "worker", "skip": ["check:jit"], "reason": "no JIT"},
+                          {"target": "worker", "platforms": ["linux/arm/v7"],
+                           "checks": {"app": {"expect": "^app 2"}}})
+    assert (every.target, every.platforms, some.platforms) == ("worker", (), ("linux/arm/v7",))
+    assert overrides.for_platform([every, some], AMD).skipped("check:jit") == "no JIT"
+    assert overrides.for_platform([every, some], AMD).declared(CHECKS) == CHECKS[:1]
+    [app] = overrides.for_platform([every, some], ARM).declared(CHECKS)
+    assert app.expect == "^app 2"
+
+
+@pytest.mark.parametrize(("table", "said"), [
+    ({"target": "a b", "skip": []}, "target must be the name of a Bake target"),
+    ({"target": 3}, "target must be the name of a Bake target"),
+    ({"skip": []}, "platforms must be a list of platform names"),
+])
+def test_a_bad_target_override_is_one_usage_error(table: dict[str, Any], said: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse(table)
+    assert said in err.value.message and err.value.fix

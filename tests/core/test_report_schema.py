@@ -101,7 +101,8 @@ _result = st.builds(
     st.none() | st.builds(RunMode, st.sampled_from(list(RunKind)), _maybe, _maybe, _maybe,
                           _maybe),
     st.builds(ProbeTimes, *[st.none() | st.floats(0, 1e4)] * 3), _maybe,
-    st.none() | st.builds(EngineInfo, _text, _maybe, _maybe), st.lists(_phase, max_size=3))
+    st.none() | st.builds(EngineInfo, _text, _maybe, _maybe), st.lists(_phase, max_size=3),
+    st.none() | st.sampled_from(["app", "worker-1"]))
 _host = st.fixed_dictionaries({}, optional={k: _maybe for k in get_type_hints(Host)})
 _index = st.none() | st.builds(
     IndexReport, _text, _maybe, _maybe, st.dictionaries(_platforms, _text, max_size=2),

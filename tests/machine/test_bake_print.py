@@ -111,14 +111,22 @@ def test_options_given_override_the_target_and_args_merge_key_by_key(tmp_path: P
                               "BASE_IMAGE": "harness-tiny:bookworm"}
 
 
-def test_several_targets_are_one_line_naming_them(tmp_path: Path) -> None:
-    two = ONE + 'target "worker" {\n  inherits = ["app"]\n}\n' \
+def test_several_targets_are_each_a_configuration_of_the_one_run(tmp_path: Path) -> None:
+    # Was a usage error ("this version builds one target per run"): now each target builds
+    # with its own settings, and the run's units are every target's platforms.
+    two = ONE + 'target "worker" {\n  inherits = ["app"]\n  platforms = ["linux/amd64"]\n' \
+        '  args = { GREETING = "yo" }\n}\n' \
         'group "default" {\n  targets = ["app", "worker"]\n}\n'
-    with pytest.raises(UsageError) as caught:
-        load(project(tmp_path, two), bake=["docker-bake.hcl"])
-    assert caught.value.message == ("--bake: the definition resolves to 2 targets (app, "
-                                    "worker); this version builds one target per run")
-    assert caught.value.fix == "name one: --bake FILE app"
+    cfg = load(project(tmp_path, two), bake=["docker-bake.hcl"])
+    assert [t.bake_target for t in cfg.bake_targets] == ["app", "worker"]
+    assert [u.name for u in cfg.units] == ["app-linux/amd64", "app-linux/arm64",
+                                           "worker-linux/amd64"]
+    app, worker = cfg.for_target("app"), cfg.for_target("worker")
+    assert (app.image, worker.image) == ("harness/app", "harness/worker")
+    assert (app.build_args["GREETING"], worker.build_args["GREETING"]) == ("hi", "yo")
+    assert [p.name for p in worker.platforms] == ["linux/amd64"]
+    assert cfg.for_target(None) is cfg and not worker.bake_targets
+    assert [p.name for p in cfg.platforms] == ["linux/amd64", "linux/arm64"]
 
 
 def test_a_definition_buildx_rejects_is_its_own_message_in_one_line(tmp_path: Path) -> None:
@@ -218,3 +226,28 @@ def test_a_fifo_named_as_the_definition_is_refused_not_waited_on(tmp_path: Path)
     os.mkfifo(tmp_path / "fifo.hcl")  # buildx would wait for a writer without end
     with pytest.raises(UsageError, match=r"the file fifo\.hcl is not a regular file"):
         reader.read(tmp_path, ["fifo.hcl"], ["app"], timeout=30)
+
+
+TWO = ONE + 'target "worker" {\n  inherits = ["app"]\n}\n' \
+    'group "default" {\n  targets = ["app", "worker"]\n}\n'
+
+
+def test_an_override_of_a_target_is_that_targets_alone(tmp_path: Path) -> None:
+    pyproject = ('[[tool.harness.overrides]]\ntarget = "worker"\nskip = ["hello"]\n'
+                 'reason = "the worker has no compiler"\n')
+    cfg = load(project(tmp_path, TWO, pyproject=pyproject), bake=["docker-bake.hcl"])
+    app, worker = cfg.for_target("app"), cfg.for_target("worker")
+    assert [o.target for o in worker.overrides] == ["worker"] and app.overrides == ()
+    assert [o.target for o in cfg.overrides] == ["worker"]  # the run's: every target's
+
+
+def test_an_override_of_a_target_the_run_does_not_build_is_one_line(tmp_path: Path) -> None:
+    pyproject = '[[tool.harness.overrides]]\ntarget = "wroker"\nskip = ["hello"]\nreason = "x"\n'
+    with pytest.raises(UsageError) as caught:
+        load(project(tmp_path, TWO, pyproject=pyproject), bake=["docker-bake.hcl"])
+    assert caught.value.message == ("[[tool.harness.overrides]] #1: target wroker is not a "
+                                    "target this run builds (app, worker)")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(UsageError, match=r"target wroker is not a target this run builds "
+                                         r"\(no --bake\)"):
+        load(tmp_path)

@@ -354,19 +354,13 @@ def settings(target: BakeTarget) -> dict[str, Any]:
     return found
 
 
-def one_target(definition: Definition) -> BakeTarget:
-    """The one target a run builds; a usage error naming them where there are several
-    (one target per run is what this version does) or none."""
-    if len(definition.targets) == 1:
-        return definition.targets[0]
+def asked_targets(definition: Definition) -> tuple[BakeTarget, ...]:
+    """The targets a run builds, each one unit per platform (harness.core.platforms.unit); a
+    usage error where there is none."""
     if not definition.targets:
         raise UsageError("--bake: the definition resolves to no target",
                          "name a target: --bake FILE TARGET")
-    names = ", ".join(shown(n) for n in definition.names[:8]) + (
-        ", …" if len(definition.names) > 8 else "")
-    raise UsageError(f"--bake: the definition resolves to {len(definition.targets)} targets "
-                     f"({names}); this version builds one target per run",
-                     f"name one: --bake FILE {shown(definition.names[0])}")
+    return definition.targets
 
 
 def notice(name: str, notes: Iterable[str]) -> str | None:

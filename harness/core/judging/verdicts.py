@@ -443,8 +443,10 @@ def no_report(name: str) -> Finding:
 def judge_platforms(results: list[PlatformResult]) -> None:
     """Every platform judged again with the others: the ``same = true`` checks compared
     across them, then each verdict from what it found, as the exit status is (a report read
-    back that says pass beside a mismatch is judged, not believed)."""
-    _compare_answers(results)
+    back that says pass beside a mismatch is judged, not believed). A Bake target's
+    platforms are compared among themselves, never with another target's."""
+    for target in dict.fromkeys(r.target for r in results):
+        _compare_answers([r for r in results if r.target == target])
     for r in results:
         r.verdict = verdict_of(r.kinds())
 

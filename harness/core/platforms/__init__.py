@@ -1,1 +1,1 @@
-"""Platforms: the table, engines per platform, which run natively, CI matrices."""
+"""Platforms: the table, engines per platform, which run natively, CI matrices, units of work."""

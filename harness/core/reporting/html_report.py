@@ -14,6 +14,8 @@ an image's answers are text here, never markup.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
+from typing import Any
 
 from harness.core.answers import parity, sources
 from harness.core.answers.details import NotApplicable
@@ -21,6 +23,7 @@ from harness.core.answers.observation import Observation
 from harness.core.clock import epoch
 from harness.core.judging.verdicts import verdict_of
 from harness.core.outcomes import Kind
+from harness.core.reporting.render import targets_matrix
 from harness.core.reporting.report import Cell, Report, cell
 from harness.core.results.platform_result import PlatformResult
 from harness.core.sinks import html as escape
@@ -124,7 +127,7 @@ def timeline(report: Report) -> str:
         kind = p.run.kind if p.run else None
         how = "QEMU" if kind == "qemu" else kind or "?"
         out.append(f'<g class="row" data-platform="{escape(p.platform)}">')
-        out.append(f'<text x="4" y="{y + 17}">{escape(p.platform)}</text>')
+        out.append(f'<text x="4" y="{y + 17}">{escape(p.unit)}</text>')
         out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" fill="#757575">'
                    f'{escape(how)}</text>')
         for phase in p.phases:
@@ -184,13 +187,30 @@ def matrix(report: Report) -> str:
                          f'data-verdict="{verdict}" style="background:'
                          f'{COLOURS[verdict]}">{inner}</td>')
         verdict = p.verdict
-        rows.append(f'<tr data-platform="{escape(p.platform)}" '
+        target = f' data-target="{escape(p.target)}"' if p.target else ""
+        rows.append(f'<tr data-platform="{escape(p.platform)}"{target} '
                     f'data-verdict="{escape(verdict)}"><th>'
-                    f'{escape(p.platform)}</th><td><span class="verdict" style="background:'
+                    f'{escape(p.unit)}</th><td><span class="verdict" style="background:'
                     f'{COLOURS.get(verdict, "#9e9e9e")}">{escape(verdict)}</span></td>'
                     + "".join(cells) + "</tr>")
     rows.append("</table>")
     return "\n".join(rows)
+
+
+def _targets(report: Report) -> str:
+    """With Bake targets: their verdicts, targets by platforms (render.targets_matrix)."""
+    platforms, rows = targets_matrix(report)
+    if not rows:
+        return ""
+    out = ['<h2>Targets by platform</h2><table class="targets"><tr><th>target</th>'
+           + "".join(f"<th>{escape(p)}</th>" for p in platforms) + "</tr>"]
+    for target, verdicts in rows:
+        out.append(f'<tr data-target="{escape(target)}"><th>{escape(target)}</th>' + "".join(
+            f'<td data-platform="{escape(p)}" data-verdict="{escape(v)}" style="background:'
+            f'{COLOURS.get(v, "#eeeeee")}">{escape(v or "-")}</td>'
+            for p, v in zip(platforms, verdicts, strict=True)) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
 
 
 def _findings(report: Report) -> str:
@@ -200,7 +220,7 @@ def _findings(report: Report) -> str:
             if f.kind in (Kind.ABSENT, Kind.NOT_APPLICABLE):  # nothing to act on
                 continue
             fix = f" <b>fix:</b> {escape(f.fix)}" if f.fix else ""
-            items.append(f"<li><b>{escape(p.platform)}</b> <code>{escape(f.source)}"
+            items.append(f"<li><b>{escape(p.unit)}</b> <code>{escape(f.source)}"
                          f"</code> ({escape(f.kind)}): {escape(f.message)}{fix}</li>")
     for f in (report.index.findings if report.index else ()):
         items.append(f"<li><b>index</b> ({escape(f.kind)}): {escape(f.message)}</li>")
@@ -209,16 +229,22 @@ def _findings(report: Report) -> str:
 
 
 def _parity(report: Report) -> str:
-    compared = report.parity
-    if not compared:
-        return ""
+    """The packages compared: across the platforms, or across each Bake target's."""
+    found = [_compared(report.parity, "platforms", "")] if report.parity else []
+    found += [_compared(c, f"{t}'s platforms", f"-{t}")
+              for t, c in (report.target_parity or {}).items()]
+    return "".join(found)
+
+
+def _compared(compared: Mapping[str, Any], what: str, suffix: str) -> str:
     items = "".join(f"<li>{escape(line)}</li>" for line in parity.lines(compared, 50))
     pulled = "".join(f"<li>{escape(line)}</li>"
                      for line in parity.dependency_lines(compared, 50))
-    return (f'<h2>Parity across platforms</h2><p id="parity">{escape(parity.summary(compared))}'
-            f' (a warning: verdicts are per platform).</p>'
+    return (f'<h2>Parity across {escape(what)}</h2><p id="parity{escape(suffix)}">'
+            f'{escape(parity.summary(compared))} (a warning: verdicts are per platform).</p>'
             + (f'<ul class="findings">{items}</ul>' if items else "")
-            + (f'<details id="dependencies"><summary>{compared["dependencies_count"]} '
+            + (f'<details id="dependencies{escape(suffix)}"><summary>'
+               f'{compared["dependencies_count"]} '
                'packages pulled in as dependencies on some platforms only</summary>'
                f'<ul class="findings">{pulled}</ul></details>' if pulled else ""))
 
@@ -245,7 +271,7 @@ def _where(report: Report, base: str) -> str:
             runs += f" (QEMU {run.qemu_version}, {run.interpreter or ''})"
         url, version, arch = (engine.url, engine.version, engine.arch) if engine else \
             ("?", "?", "?")
-        rows.append(f"<tr><td>{escape(p.platform)}</td><td><code>"
+        rows.append(f"<tr><td>{escape(p.unit)}</td><td><code>"
                     f"{escape(str(url))}</code> Docker "
                     f"{escape(str(version))} on "
                     f"{escape(str(arch))}</td><td>{escape(runs)}</td>"
@@ -267,6 +293,7 @@ def render_html(report: Report, base: str = "") -> str:
 {COLOURS.get(verdict, '#9e9e9e')}">{escape(verdict)}</span></h1>
 <p class="muted">exit status {report.exit_status}, quirk policy \
 {escape(str(report.quirk_policy))}</p>{checked}
+{_targets(report)}
 <h2>Timeline</h2>
 {timeline(report)}
 <h2>Verdicts by source</h2>

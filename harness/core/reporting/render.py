@@ -6,6 +6,9 @@ every value from outside goes through its sink's renderer (harness.core.sinks). 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from harness.core import sinks
 from harness.core.answers import parity
 from harness.core.clock import epoch
@@ -74,19 +77,20 @@ def render_markdown(report: Report) -> str:
         if p.run and runs == "qemu" and p.run.qemu_version:
             runs = f"QEMU {p.run.qemu_version}"
         lines.append(
-            f"| {md_code(p.platform)} | {_ICON.get(p.verdict, '')} {p.verdict} | "
+            f"| {md_code(p.unit)} | {_ICON.get(p.verdict, '')} {p.verdict} | "
             f"{sinks.markdown(runs)} | "
             f"{_build_cell(p)} | {_cell(p, 'dpkg')} | {_cell(p, 'uname')} | "
             f"{_cell(p, 'rustc')} | {_cell(p, 'sh-elf')} |"
         )
+    lines += _targets_lines(report, markdown=True)
     lines += _engine_lines(report, markdown=True)
-    read_back = [md_code(p.platform) for p in report.platforms if p.kept()]
+    read_back = [md_code(p.unit) for p in report.platforms if p.kept()]
     if read_back:
         lines += ["", f"Answers read back for {', '.join(read_back)}: the same images ran on "
                       "this machine before, as they would run now (`--no-cache` asks them "
                       "again)."]
     lines += gantt(report)
-    notes = [(p.platform, f) for p in report.platforms for f in p.findings
+    notes = [(p.unit, f) for p in report.platforms for f in p.findings
              if f.kind not in QUIET]
     index = report.index
     if index:
@@ -94,9 +98,8 @@ def render_markdown(report: Report) -> str:
                         f"{md_code(str(index.digest))}).")
         lines.insert(4, "")
         notes += [("index", f) for f in index.findings]
-    compared = report.parity
-    if compared:
-        lines += ["", "#### Parity across platforms", "",
+    for of, compared in parities(report):
+        lines += ["", f"#### Parity across {of}platforms", "",
                   f"{sinks.markdown(parity.summary(compared))} (a warning: verdicts are "
                   "per platform)."]
         lines += [f"- {sinks.markdown(line)}" for line in parity.lines(compared)]
@@ -132,7 +135,7 @@ def gantt(report: Report) -> list[str]:
         if not phases:
             continue
         how = str(p.run.kind) if p.run else ""
-        lines.append(f"    section {sinks.mermaid_name(p.platform + ' ' + how)}")
+        lines.append(f"    section {sinks.mermaid_name(p.unit + ' ' + how)}")
         for a, b, ph in phases:
             name = ph.name + (f" {ph.label}" if ph.label else "")
             lines.append(f"    {sinks.mermaid_name(name)} :{round((a - zero) * 1000)}, "
@@ -141,9 +144,48 @@ def gantt(report: Report) -> list[str]:
     return lines
 
 
+def parities(report: Report, terminal: bool = False
+             ) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each comparison of packages with what it compares (``""``, or ``"app's "`` for a
+    target's platforms, escaped for markdown, or for a terminal)."""
+    escape = sinks.terminal if terminal else sinks.markdown
+    found = [("", report.parity)] if report.parity else []
+    return found + [(f"{escape(t)}'s ", c) for t, c in (report.target_parity or {}).items()]
+
+
+def targets_matrix(report: Report) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """With Bake targets: the platforms (columns) and each target's verdict on each (rows;
+    ``""`` where a target does not build a platform). Empty without targets."""
+    if not any(p.target for p in report.platforms):
+        return [], []
+    platforms = sorted({p.platform for p in report.platforms})
+    verdicts: dict[str, dict[str, str]] = {}
+    for p in report.platforms:
+        verdicts.setdefault(p.target or "", {})[p.platform] = str(p.verdict)
+    return platforms, [(t, [v.get(name, "") for name in platforms]) for t, v in verdicts.items()]
+
+
+def _targets_lines(report: Report, markdown: bool) -> list[str]:
+    """The targets by platforms matrix, with Bake targets."""
+    platforms, rows = targets_matrix(report)
+    if not rows:
+        return []
+    if not markdown:
+        table = [("TARGET", *platforms)] + [(sinks.terminal(t), *(v.upper() or "-" for v in vs))
+                                            for t, vs in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        return [""] + ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                       for r in table]
+    lines = ["", "#### Targets by platform", "", "| Target | " + " | ".join(
+        md_code(p) for p in platforms) + " |", "|---|" + "---|" * len(platforms)]
+    lines += [f"| {md_code(t)} | " + " | ".join(
+        f"{_ICON.get(Verdict(v), '')} {v}" if v else "—" for v in vs) + " |" for t, vs in rows]
+    return lines
+
+
 def _engine_lines(report: Report, markdown: bool) -> list[str]:
     """Where each platform ran, when they did not all run on one engine."""
-    engines = {p.platform: p.engine for p in report.platforms}
+    engines = {p.unit: p.engine for p in report.platforms}
     if len({e.url if e else None for e in engines.values()}) <= 1:
         return []
     lines, bullet = (["", "Engines:", ""], "- ") if markdown else (["engines:"], "  ")
@@ -161,24 +203,26 @@ def render_console(report: Report) -> list[str]:
                                     "RUSTC HOST")]
     for p in report.platforms:
         rows.append((
-            sinks.terminal(p.platform), sinks.terminal(p.verdict).upper(),
+            sinks.terminal(p.unit), sinks.terminal(p.verdict).upper(),
             sinks.terminal(_runs(p)),
             _build_cell(p), *(_console_cell(p, s) for s in ("dpkg", "uname", "rustc")),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
+    lines += _targets_lines(report, markdown=False)
     lines += _engine_lines(report, markdown=False)
-    read_back = [p.platform for p in report.platforms if p.kept()]
+    read_back = [p.unit for p in report.platforms if p.kept()]
     if read_back:
         lines.append(f"answers read back ({sinks.terminal(', '.join(read_back))}): the same "
                      "images ran on this machine before, as they would run now; --no-cache "
                      "asks them again")
-    compared = report.parity
-    if compared and (compared["missing_count"] or compared["versions_count"]):
-        lines.append(f"parity (warning): {sinks.terminal(parity.summary(compared))}")
-        lines += [f"    {sinks.terminal(line, 200)}" for line in parity.lines(compared, 5)]
-    notes = [(p.platform, f) for p in report.platforms for f in p.findings]
+    for of, compared in parities(report, terminal=True):
+        if compared["missing_count"] or compared["versions_count"]:
+            lines.append(f"parity{' of ' + of.removesuffix(' ') if of else ''} (warning): "
+                         f"{sinks.terminal(parity.summary(compared))}")
+            lines += [f"    {sinks.terminal(line, 200)}" for line in parity.lines(compared, 5)]
+    notes = [(p.unit, f) for p in report.platforms for f in p.findings]
     notes += [("index", f) for f in (report.index.findings if report.index else ())]
     for where, f in notes:
         if f.kind not in QUIET:

@@ -19,6 +19,7 @@ from harness.core.jsondoc import JSON
 from harness.core.judging import verdicts
 from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms.table import canonical
+from harness.core.platforms.unit import unit_name
 from harness.core.results.finding import Finding
 from harness.core.results.platform_result import Phase, PlatformResult
 
@@ -86,6 +87,8 @@ class Report:
     index: IndexReport | None = None
     run: RunSpan | None = None
     parity: Mapping[str, Any] | None = None  # harness.core.answers.parity.compare's
+    # With Bake targets: each target's platforms compared (never two targets' images).
+    target_parity: Mapping[str, Mapping[str, Any]] | None = None
     hosts: Mapping[str, Host] | None = None  # merged reports: each platform's host
     schema: int = SCHEMA_VERSION
 
@@ -100,6 +103,8 @@ class Report:
             data["run"] = self.run.to_json()
         if self.parity is not None:
             data["parity"] = self.parity
+        if self.target_parity is not None:
+            data["target_parity"] = dict(self.target_parity)
         if self.hosts is not None:
             data["hosts"] = {p: dict(h) for p, h in self.hosts.items()}
         return data
@@ -117,6 +122,7 @@ class Report:
             index=IndexReport.from_json(index) if index else None,
             run=RunSpan(run["start"], run["end"], run.get("id")) if run else None,
             parity=data.get("parity"),
+            target_parity=data.get("target_parity"),
             hosts={p: _host(h) for p, h in hosts.items()} if hosts is not None else None,
             schema=int(data.get("schema", SCHEMA_VERSION)))
 
@@ -166,19 +172,29 @@ def build_report(results: list[PlatformResult], host: Host, quirk_policy: str,
     """The report of a run; ``index``: what a checked registry reference resolved to;
     ``run``: when the run started and ended (wall clock); ``run_id``: the run's id (the
     label of its containers)."""
-    ordered = sorted(results, key=lambda r: r.platform)
+    # Target by target (none without --bake), each's platforms in order.
+    ordered = sorted(results, key=lambda r: (r.target or "", r.platform))
     verdicts.judge_platforms(ordered)
     # An index's findings count too, though they belong to no platform.
     verdict, status = verdicts.judge_run(
         ordered, [f.kind for f in (index.findings if index else ())], quirk_policy)
-    listed = [(r.platform, seen) for r in ordered for o in r.observations
-              if o.source == "packages" and (seen := PackagesDetail.of(o.detail)).packages]
+    # Parity compares a target's platforms, never two targets' images.
+    by_target = {t: _parity([r for r in ordered if r.target == t])
+                 for t in dict.fromkeys(r.target for r in ordered)}
+    targets = {t: c for t, c in by_target.items() if t is not None and c is not None}
     return Report(
         verdict=verdict, exit_status=int(status),
         quirk_policy=quirk_policy, host=host, platforms=tuple(ordered), index=index,
         run=RunSpan(stamp(run[0]), stamp(run[1]), run_id or None) if run else None,
-        parity=parity.compare({p: seen.packages or {} for p, seen in listed},
-                              {p: seen.manual for p, seen in listed}))
+        parity=by_target.get(None), target_parity=targets or None)
+
+
+def _parity(results: list[PlatformResult]) -> JSON | None:
+    """The package databases of ``results`` (one target's platforms) compared."""
+    listed = [(r.platform, seen) for r in results for o in r.observations
+              if o.source == "packages" and (seen := PackagesDetail.of(o.detail)).packages]
+    return parity.compare({p: seen.packages or {} for p, seen in listed},
+                          {p: seen.manual for p, seen in listed})
 
 
 def merge_reports(reports: list[Report], expected: Iterable[str] = ()) -> Report:
@@ -194,14 +210,15 @@ def merge_reports(reports: list[Report], expected: Iterable[str] = ()) -> Report
     for report in reports:
         for entry in report.platforms:
             name = canonical(entry.platform)
-            if name in results:
-                names = sorted({given[name], entry.platform})
-                raise ValueError(f"two reports check {name}" + (
+            key = unit_name(entry.target, name)  # one platform of two targets is two units
+            if key in results:
+                names = sorted({given[key], entry.platform})
+                raise ValueError(f"two reports check {key}" + (
                     f" (as {' and '.join(names)})" if len(names) > 1 else ""))
-            results[name] = replace(entry, platform=name, findings=list(entry.findings),
-                                    observations=list(entry.observations))
-            given[name] = entry.platform
-            hosts[name] = report.host
+            results[key] = replace(entry, platform=name, findings=list(entry.findings),
+                                   observations=list(entry.observations))
+            given[key] = entry.platform
+            hosts[key] = report.host
     for name in map(canonical, expected):
         if name not in results:
             results[name] = PlatformResult(name, findings=[verdicts.no_report(name)])

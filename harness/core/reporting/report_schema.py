@@ -95,6 +95,8 @@ PLATFORM = {
     "type": "object",
     "required": ["platform", "verdict", "findings", "observed"],
     "properties": {
+        "target": _about({"type": "string"}, "the Bake target it is a platform of (--bake); "
+                         "absent without --bake"),
         "platform": _about(_PLATFORM, "the platform, as linux/arm/v7"),
         "verdict": _about({"enum": [str(v) for v in Verdict]}, "the platform's verdict: the "
                           "worst of its findings'"),
@@ -205,6 +207,9 @@ SCHEMA: Schema = {
                    "was installed by hand: all of their packages compared), "
                    "dependencies_count, dependencies[] (package, on: pulled in as "
                    "dependencies on some platforms only; not counted)"},
+        "target_parity": {"type": "object", "additionalProperties": {"type": "object"},
+                          "description": "with Bake targets: each target's platforms "
+                          "compared as parity is (never one target's image with another's)"},
     },
 }
 

@@ -15,6 +15,7 @@ from harness.core.answers.observation import Observation
 from harness.core.clock import stamp
 from harness.core.jsondoc import JSON
 from harness.core.outcomes import Kind, RunMode, Verdict
+from harness.core.platforms.unit import unit_name
 from harness.core.results.finding import Finding
 
 # A JSON object as report.json holds it: only where the typed report meets JSON (to_json,
@@ -132,9 +133,17 @@ class PlatformResult:
     probe_log: str | None = None
     engine: EngineInfo | None = None
     phases: list[Phase] = field(default_factory=list)
+    target: str | None = None  # the Bake target it is a platform of (--bake); None: no target
+
+    @property
+    def unit(self) -> str:
+        """The unit's name (harness.core.platforms.unit): ``app-linux/arm64``, or the
+        platform's without a target; what results are kept under."""
+        return unit_name(self.target, self.platform)
 
     def to_dict(self) -> JSON:
         return {
+            **({"target": self.target} if self.target is not None else {}),
             "platform": self.platform,
             "verdict": str(self.verdict),
             "findings": [f.to_dict() for f in self.findings],
@@ -163,6 +172,7 @@ class PlatformResult:
             probe_log=data.get("probe_log"),
             engine=EngineInfo(**data["engine"]) if data.get("engine") else None,
             phases=[Phase(**p) for p in data.get("phases", [])],
+            target=data.get("target"),
         )
 
     def observed(self) -> dict[str, Observation]:

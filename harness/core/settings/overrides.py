@@ -10,15 +10,18 @@
     structure-tests = ["tests/app-32bit.yaml"]                   # these CST files instead
 
 Every override whose platforms include a platform applies to it, in the order written (a later
-one's fields win). A skipped source is not run there and is reported as ``skipped`` with the
-reason: a pass, so a CI gate does not block on it, but shown in every report. Built-in
-sources are asked anyway (the others read their answers) and reported as skipped. Pure: no I/O.
+one's fields win). With ``--bake``, ``target = "app"`` keeps an override to that target's
+platforms (all of them where it names none). A skipped source is not run there and is
+reported as ``skipped`` with the reason: a pass, so a CI gate does not block on it, but
+shown in every report. Built-in sources are asked anyway (the others read their answers) and
+reported as skipped. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,8 +34,9 @@ from harness.core.failures.errors import UsageError, check_known
 from harness.core.outcomes import Kind
 from harness.core.platforms.table import Platform, UnknownPlatform, parse_platforms
 
-KEYS = ("platforms", "skip", "reason", "checks", "service", "structure-tests")
+KEYS = ("platforms", "target", "skip", "reason", "checks", "service", "structure-tests")
 WHERE = "[[tool.harness.overrides]]"
+TARGET = re.compile(r"[a-zA-Z0-9_-]{1,200}")  # as a Bake target is named
 # A table's fields as the configuration gives them, checked by the parser they go to
 # (harness.core.declared.usercheck, harness.core.declared.service).
 Fields = Mapping[str, object]
@@ -46,6 +50,8 @@ class Override:
     checks: dict[str, Fields] = field(default_factory=dict)  # NAME -> fields
     service: Fields = field(default_factory=dict)  # fields of every service check
     structure: tuple[StructureFile, ...] | None = None  # these files instead of the run's
+    # A Bake target's platforms only (--bake); with no platforms, every platform of it.
+    target: str | None = None
 
 
 def parse(tables: Any, checks: Sequence[usercheck.DeclaredCheck] = (),
@@ -75,13 +81,17 @@ def parse(tables: Any, checks: Sequence[usercheck.DeclaredCheck] = (),
         if not isinstance(spec, dict):
             raise UsageError(f"{where} is not a table", "write platforms = [...] and skip = [...]")
         check_known(spec, KEYS, where)
-        names = spec.get("platforms")
-        if not isinstance(names, list) or not names or not all(isinstance(n, str)
-                                                               for n in names):
+        target = spec.get("target")
+        if target is not None and (not isinstance(target, str) or not TARGET.fullmatch(target)):
+            raise UsageError(f"{where}: target must be the name of a Bake target",
+                             'write target = "app"')
+        names = spec.get("platforms", None if target is None else [])
+        if not isinstance(names, list) or not (names or target) or \
+                not all(isinstance(n, str) for n in names):
             raise UsageError(f"{where}: platforms must be a list of platform names",
                              'write platforms = ["linux/arm/v7"]')
         try:
-            platforms = tuple(p.name for p in parse_platforms(names))
+            platforms = tuple(p.name for p in parse_platforms(names)) if names else ()
         except UnknownPlatform as exc:
             raise UsageError(f"{where}: {exc}", "use a platform name from that list") from None
         skip, reason = spec.get("skip", []), spec.get("reason", "")
@@ -114,7 +124,7 @@ def parse(tables: Any, checks: Sequence[usercheck.DeclaredCheck] = (),
                              "write service = { timeout = 120 }")
         _apply_service(svc.ServiceCheck(1), service, f"{where}: service")
         found.append(Override(platforms, tuple(skip), reason.strip(), changed, service,
-                              files[i]))
+                              files[i], target))
     return tuple(found)
 
 
@@ -182,7 +192,7 @@ class Applied:
 
 def for_platform(overrides: Sequence[Override], platform: Platform) -> Applied:
     """Every override of ``platform``, in order: skips add up, later fields win."""
-    mine = [o for o in overrides if platform.name in o.platforms]
+    mine = [o for o in overrides if platform.name in o.platforms or not o.platforms]
     checks: dict[str, Fields] = {}
     for o in mine:
         for name, fields in o.checks.items():
