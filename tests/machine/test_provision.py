@@ -39,24 +39,22 @@ CHECKS = {
                     f"{SUITE} /dev/null 'deb {{mirror}} {SUITE} main'",
 }
 
-def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> None:
-    assert shutil.which("mmdebstrap"), "needs mmdebstrap: run `nox -s preflight` as root"
-    mirror = debian_mirror()
-    assert mirror, "no Debian mirror in this machine's apt sources"
-    root = tmp_path / "root"
-    # binfmt_misc is mounted as provisioning mounts it (mmdebstrap reads the handlers' F flag
-    # there); the handlers are the host's: nothing is registered from inside the root.
+def proved(root: Path, install: str, checks: dict[str, str], mirror: str,
+           before: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> dict[str, str]:
+    """Bootstrap a bare root, run ``provision install [install]`` in it, then each check
+    there: its name and "ok" or "FAILED", by check (``before``/``after``: commands around
+    them in the root, e.g. mounting binfmt_misc)."""
     script = "; ".join([
-        "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",
+        *before,
         *(f"if {cmd.format(mirror=mirror)} >/tmp/check-{name}.log 2>&1; "
           f"then echo '{name} ok'; else echo '{name} FAILED'; cat /tmp/check-{name}.log; fi"
-          for name, cmd in CHECKS.items()),
-        "umount /proc/sys/fs/binfmt_misc"])
+          for name, cmd in checks.items()),
+        *after])
     cmd = [
         "mmdebstrap", "--variant=minbase", "--include=python3",
         f'--customize-hook=mkdir -p "$1/opt/h" && cp -r {ROOT / "harness"} "$1/opt/h/"',
         '--customize-hook=chroot "$1" env PYTHONPATH=/opt/h DEBIAN_FRONTEND=noninteractive '
-        "python3 -m harness.machine.provision install",
+        f"python3 -m harness.machine.provision install {install}".rstrip(),
         f'--customize-hook=chroot "$1" sh -c "{script}" > "$1/checks.txt" 2>&1',
         SUITE, str(root), f"deb {mirror} {SUITE} main",
     ]
@@ -64,9 +62,21 @@ def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> 
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (root / "checks.txt").read_text()
-    results = {line.split()[0]: line.split()[1] for line in report.splitlines()
-               if line.split()[:1] and line.split()[0] in CHECKS and len(line.split()) == 2}
-    assert results == dict.fromkeys(CHECKS, "ok"), report
+    found = {line.split()[0]: line.split()[1] for line in report.splitlines()
+             if line.split()[:1] and line.split()[0] in checks and len(line.split()) == 2}
+    assert found == dict.fromkeys(checks, "ok"), report
+    return found
+
+
+def test_install_list_gives_every_capability_on_a_clean_root(tmp_path: Path) -> None:
+    assert shutil.which("mmdebstrap"), "needs mmdebstrap: run `nox -s preflight` as root"
+    mirror = debian_mirror()
+    assert mirror, "no Debian mirror in this machine's apt sources"
+    # binfmt_misc is mounted as provisioning mounts it (mmdebstrap reads the handlers' F flag
+    # there); the handlers are the host's: nothing is registered from inside the root.
+    proved(tmp_path / "root", "", CHECKS, mirror,
+           before=("mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",),
+           after=("umount /proc/sys/fs/binfmt_misc",))
 
 
 # --engine podman's list alone (`python3 -m harness.machine.provision install podman`).
@@ -85,24 +95,4 @@ def test_podman_s_install_list_gives_what_engine_podman_needs_on_a_clean_root(
     assert shutil.which("mmdebstrap"), "needs mmdebstrap: run `nox -s preflight` as root"
     mirror = debian_mirror()
     assert mirror, "no Debian mirror in this machine's apt sources"
-    root = tmp_path / "root"
-    script = "; ".join(
-        f"if {cmd} >/tmp/check-{name}.log 2>&1; then echo '{name} ok'; "
-        f"else echo '{name} FAILED'; cat /tmp/check-{name}.log; fi"
-        for name, cmd in PODMAN_CHECKS.items())
-    cmd = [
-        "mmdebstrap", "--variant=minbase", "--include=python3",
-        f'--customize-hook=mkdir -p "$1/opt/h" && cp -r {ROOT / "harness"} "$1/opt/h/"',
-        '--customize-hook=chroot "$1" env PYTHONPATH=/opt/h DEBIAN_FRONTEND=noninteractive '
-        "python3 -m harness.machine.provision install podman",
-        f'--customize-hook=chroot "$1" sh -c "{script}" > "$1/checks.txt" 2>&1',
-        SUITE, str(root), f"deb {mirror} {SUITE} main",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, check=False,
-                          stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = (root / "checks.txt").read_text()
-    results = {line.split()[0]: line.split()[1] for line in report.splitlines()
-               if line.split()[:1] and line.split()[0] in PODMAN_CHECKS
-               and len(line.split()) == 2}
-    assert results == dict.fromkeys(PODMAN_CHECKS, "ok"), report
+    proved(tmp_path / "root", "podman", PODMAN_CHECKS, mirror)
