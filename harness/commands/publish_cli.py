@@ -222,13 +222,19 @@ def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
                                          f"{sinks.terminal(t or '', 80)} in {d.name}",
                                          "give the target tags in its definition, or pass "
                                          "--tag (or --no-index)")
-    # Every signer made (its key and each repository checked) before anything is pushed.
+    # Every signer made (its key and each repository checked) and every target's images
+    # found on their engines before anything of any target is pushed.
     signers = {d.name: _signer(key, d.name, args.insecure_registry)
                for _t, _r, dests, _d in plan for d in dests} if key else {}
+    wanted = cfg.platforms if args.platforms else None
+    if wanted is not None and len(plan) > 1:  # --platform: the targets built for it
+        plan = [w for w in plan if w[1] is None or any(e.platform in {p.name for p in wanted}
+                                                       for e in w[1].platforms)] or plan
+    pushes = [_pushes(cfg, target, sub, wanted, report_path) for target, sub, _d, _g in plan]
     try:
-        for target, sub, dests, digests in plan:
-            _publish_target(args, cfg, target, sub, dests, digests, meta, attesting, signers,
-                            spans, report_path)
+        for (target, sub, dests, digests), found in zip(plan, pushes, strict=True):
+            _publish_target(args, target, sub, dests, digests, meta, attesting, signers,
+                            spans, found)
     finally:
         _add_to_report(cfg.report_dir, spans)
     return Exit.OK
@@ -246,19 +252,19 @@ def _definition_tags(cfg: harness_config.HarnessConfig, target: str) -> tuple[st
     return own.bake_tags if own.bake_target == target else ()
 
 
-def _publish_target(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
-                    target: str | None, report: Report | None,
-                    dests: list[destinations.Destination], digest_base: Path,
-                    meta: _Metadata, attesting: bool, signers: dict[str, Signer],
-                    spans: dict[str, Phase], report_path: Path) -> None:
-    """Push one target's platforms (the run's, without --bake) to each destination, then
-    write its index there under the destination's tags."""
+def _pushes(cfg: harness_config.HarnessConfig, target: str | None, report: Report | None,
+            wanted: list[Platform] | None, report_path: Path
+            ) -> dict[Platform, tuple[docker.DockerClient, str]]:
+    """Each platform's image of one target (the run's, without --bake), with the engine it
+    is on: checked there, before anything is pushed."""
     # The images the build's report names, by ID; only without one (--no-attest, images
-    # built elsewhere), the local tags.
-    images = publish.reported_images(report, cfg.platforms if args.platforms else None,
-                                     report_path) if report is not None else \
-        {p: cfg.tag_for(p) for p in cfg.platforms}
-    annotated = meta.annotated(list(images))
+    # built elsewhere), the local tags. With several targets, a target's platforms of
+    # --platform (a target not built for one is left out above).
+    if report is not None and wanted is not None and target is not None:
+        built = {e.platform for e in report.platforms}
+        wanted = [p for p in wanted if p.name in built] or wanted
+    images = publish.reported_images(report, wanted, report_path) if report is not None \
+        else {p: cfg.tag_for(p) for p in cfg.platforms}
     # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
     clients = {url: engine.client(url=url or None) for url in
                {cfg.engines.get(p.name, "") for p in images}}
@@ -277,6 +283,17 @@ def _publish_target(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
         if report is not None and cfg.image_given:
             _same_as_named(client, cfg.for_target(target).tag_for(p), image, p, report_path)
         pushes[p] = (client, image)
+    return pushes
+
+
+def _publish_target(args: argparse.Namespace, target: str | None, report: Report | None,
+                    dests: list[destinations.Destination], digest_base: Path,
+                    meta: _Metadata, attesting: bool, signers: dict[str, Signer],
+                    spans: dict[str, Phase],
+                    pushes: dict[Platform, tuple[docker.DockerClient, str]]) -> None:
+    """Push one target's platforms (the run's, without --bake) to each destination, then
+    write its index there under the destination's tags."""
+    annotated = meta.annotated(list(pushes))
     evidence, facts = _evidence(report, pushes) if attesting and report is not None else \
         (None, None)
     for d in dests:
