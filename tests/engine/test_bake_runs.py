@@ -409,6 +409,17 @@ def test_two_targets_are_published_as_two_indexes_under_their_own_tags(
         data = json.loads((reports / "report.json").read_text())
         assert all(any(ph["name"] == "publish" for ph in e["phases"])
                    for e in data["platforms"]), data["platforms"]
+        # --platform publishes the targets built for it: worker (amd64 only) is left out.
+        again = subprocess.run(
+            [sys.executable, "-m", "harness", "publish", "--bake", "docker-bake.hcl",
+             f"--registry={registry.host}/pub", "--tag=8", "--platform=linux/386",
+             "--no-attest", f"--report-dir={reports}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        assert again.returncode == Exit.OK, again.stdout + again.stderr
+        with Registry(registry.host) as reg:
+            assert [e.platform for e in publish.platform_entries(reg, "team/app", "1.2")] == [
+                "linux/386"]
+            assert reg.tags("pub/worker") == ["7"]
 
 
 def _dir(host: str, repo: str) -> str:
