@@ -28,13 +28,14 @@ import docker
 from harness.containers import engine
 from harness.containers.bases import matches
 from harness.core import sinks
-from harness.core.buildspec import metadata
+from harness.core.buildspec import destinations, metadata
 from harness.core.buildspec.metadata import Annotated
 from harness.core.clock import epoch, stamp
 from harness.core.failures.errors import HarnessError, UsageError
 from harness.core.oci.reference import parse_reference
 from harness.core.outcomes import Exit
 from harness.core.platforms.table import Platform, parse_platform
+from harness.core.platforms.unit import unit_name
 from harness.core.reporting import attest
 from harness.core.reporting.report import Report
 from harness.core.results.platform_result import BuildInfo, ImageInfo, Phase, PlatformResult
@@ -91,7 +92,8 @@ def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str
               insecure: bool, digests: Path, spans: dict[str, Phase],
               evidence: dict[str, PlatformResult] | None = None,
               facts: dict[str, attest.BuildFacts] | None = None,
-              annotated: Annotated | None = None) -> list[Entry]:
+              annotated: Annotated | None = None,
+              target: str | None = None) -> list[Entry]:
     """Every platform at once, each from its engine over a connection of its own: one
     platform's export and compression overlap another's upload. The entries come back in
     the platforms' order; when one fails, the others finish and the first error is raised
@@ -111,8 +113,8 @@ def _push_all(pushes: dict[Platform, tuple[docker.DockerClient, str]], host: str
                         registry, repo, made, entry.digest))
                 return entry, registry.uploaded_blobs
         finally:
-            spans[platform.name] = Phase.between("publish", began, time.time(),
-                                                 f"{host}/{repo}")
+            spans[unit_name(target, platform.name)] = Phase.between(
+                "publish", began, time.time(), f"{host}/{repo}")
 
     done: dict[Platform, Entry] = {}
     failed: list[HarnessError] = []
@@ -163,17 +165,20 @@ def publish_main(argv: list[str]) -> int:
     args, _unknown = parser.parse_known_args(argv)
     cfg = harness_config.load(Path.cwd(), platforms=args.platforms, image=args.image,
                               report_dir=args.report_dir, engines=args.engines,
-                              docker_context=args.docker_context)
+                              docker_context=args.docker_context, bake=args.bake)
     engine.select_context(cfg.docker_context)  # the engine the build's images are on
     engine.chosen()  # an unknown context: one line, before anything is pushed
     settings = harness_config.read_pyproject(Path.cwd())
     registries = _listed(args, "registries", settings)
     for target in registries:  # every name checked before anything is pushed
         _registry_arg(target)
-    if not registries:
+    # Several Bake targets may each name their own repositories and tags (checked target by
+    # target in _publish).
+    several = len(cfg.bake_targets) > 1
+    if not registries and not several:
         raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
     meta = _metadata(args, settings, cfg.report_dir)
-    if not meta.tags and not args.no_index:
+    if not meta.tags and not args.no_index and not several:
         if not meta.templated:
             raise UsageError("no tag to write",
                              "pass --tag T or --tag-template (or --no-index to push by digest)")
@@ -190,20 +195,76 @@ def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
     attesting = not (args.no_attest or cfg.no_attest)
     report_path = cfg.report_dir / "report.json"
     report = read_report(report_path) if report_path.is_file() else None
-    targets = sorted({e.target for e in report.platforms if e.target}) if report else []
-    if len(targets) > 1:  # each target's index under its own tags is not done yet (#38)
-        raise UsageError(f"the build's report holds {len(targets)} Bake targets "
-                         f"({', '.join(targets[:8])}); publish takes one target's images",
-                         "build and publish one target at a time: --bake FILE TARGET")
+    targets = list(dict.fromkeys(e.target for e in report.platforms if e.target)) \
+        if report else []
     if report is None and attesting:
         raise UsageError(f"no report of the build in {cfg.report_dir}: the attestations are "
                          "made from it", NO_REPORT_FIX)
+    digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
+    key = _sign_key(args, settings)
+    spans: dict[str, Phase] = {}
+    if len(targets) <= 1 or report is None:  # one index of the run's platforms
+        if not registries:
+            raise UsageError("no registry to publish to", "pass --registry HOST[:PORT]/REPO")
+        plan = [(targets[0] if targets else None, report,
+                 [_destination(r, meta.tags) for r in registries], digest_base)]
+    else:  # one index per target, under its own tags (harness.core.buildspec.destinations)
+        given = [_registry_arg(r) for r in registries]
+        plan = [(t, replace(report, platforms=tuple(e for e in report.platforms
+                                                     if e.target == t)),
+                 list(destinations.of_target(t, _definition_tags(cfg, t), given, meta.tags)),
+                 digest_base / t) for t in targets]
+        if not args.no_index:
+            for t, _r, dests, _d in plan:
+                for d in dests:
+                    if not d.tags:
+                        raise UsageError(f"no tag to write for Bake target "
+                                         f"{sinks.terminal(t or '', 80)} in {d.name}",
+                                         "give the target tags in its definition, or pass "
+                                         "--tag (or --no-index)")
+    # Every signer made (its key and each repository checked) and every target's images
+    # found on their engines before anything of any target is pushed.
+    signers = {d.name: _signer(key, d.name, args.insecure_registry)
+               for _t, _r, dests, _d in plan for d in dests} if key else {}
+    wanted = cfg.platforms if args.platforms else None
+    if wanted is not None and len(plan) > 1:  # --platform: the targets built for it
+        plan = [w for w in plan if w[1] is None or any(e.platform in {p.name for p in wanted}
+                                                       for e in w[1].platforms)] or plan
+    pushes = [_pushes(cfg, target, sub, wanted, report_path) for target, sub, _d, _g in plan]
+    try:
+        for (target, sub, dests, digests), found in zip(plan, pushes, strict=True):
+            _publish_target(args, target, sub, dests, digests, meta, attesting, signers,
+                            spans, found)
+    finally:
+        _add_to_report(cfg.report_dir, spans)
+    return Exit.OK
+
+
+def _destination(registry: str, tags: list[str]) -> destinations.Destination:
+    host, repo = _registry_arg(registry)
+    return destinations.Destination(host, repo, tuple(tags))
+
+
+def _definition_tags(cfg: harness_config.HarnessConfig, target: str) -> tuple[str, ...]:
+    """The target's tags in the Bake definition publish read (--bake, or ``bake`` of
+    [tool.harness]); none where it read none or no such target."""
+    own = cfg.for_target(target)
+    return own.bake_tags if own.bake_target == target else ()
+
+
+def _pushes(cfg: harness_config.HarnessConfig, target: str | None, report: Report | None,
+            wanted: list[Platform] | None, report_path: Path
+            ) -> dict[Platform, tuple[docker.DockerClient, str]]:
+    """Each platform's image of one target (the run's, without --bake), with the engine it
+    is on: checked there, before anything is pushed."""
     # The images the build's report names, by ID; only without one (--no-attest, images
-    # built elsewhere), the local tags.
-    images = publish.reported_images(report, cfg.platforms if args.platforms else None,
-                                     report_path) if report is not None else \
-        {p: cfg.tag_for(p) for p in cfg.platforms}
-    tags, annotated = meta.tags, meta.annotated(list(images))
+    # built elsewhere), the local tags. With several targets, a target's platforms of
+    # --platform (a target not built for one is left out above).
+    if report is not None and wanted is not None and target is not None:
+        built = {e.platform for e in report.platforms}
+        wanted = [p for p in wanted if p.name in built] or wanted
+    images = publish.reported_images(report, wanted, report_path) if report is not None \
+        else {p: cfg.tag_for(p) for p in cfg.platforms}
     # Each platform is pushed from the engine it was built on (--engine PLATFORM=URL).
     clients = {url: engine.client(url=url or None) for url in
                {cfg.engines.get(p.name, "") for p in images}}
@@ -220,33 +281,35 @@ def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,
                              "build again with the same --report-dir: "
                              f"nox -s build -- --platform {p.name}")
         if report is not None and cfg.image_given:
-            _same_as_named(client, cfg.tag_for(p), image, p, report_path)
+            _same_as_named(client, cfg.for_target(target).tag_for(p), image, p, report_path)
         pushes[p] = (client, image)
-    digest_base = Path(args.digest_dir) if args.digest_dir else cfg.report_dir / "digests"
+    return pushes
+
+
+def _publish_target(args: argparse.Namespace, target: str | None, report: Report | None,
+                    dests: list[destinations.Destination], digest_base: Path,
+                    meta: _Metadata, attesting: bool, signers: dict[str, Signer],
+                    spans: dict[str, Phase],
+                    pushes: dict[Platform, tuple[docker.DockerClient, str]]) -> None:
+    """Push one target's platforms (the run's, without --bake) to each destination, then
+    write its index there under the destination's tags."""
+    annotated = meta.annotated(list(pushes))
     evidence, facts = _evidence(report, pushes) if attesting and report is not None else \
         (None, None)
-    key = _sign_key(args, settings)
-    signers = {target: _signer(key, target, args.insecure_registry)
-               for target in registries} if key else {}
-    spans: dict[str, Phase] = {}
-    try:
-        for target in registries:
-            host, repo = _registry_arg(target)
-            _say_plain_http(host, args.insecure_registry)
-            entries = _push_all(pushes, host, repo, args.insecure_registry,
-                                _digest_dir(digest_base, host, repo), spans, evidence, facts,
-                                annotated)
-            signer = signers.get(target)
-            if signer is not None:
-                _attest_signed(signer, host, repo, entries, evidence, facts,
-                               sign_each=args.no_index or not tags)
-            if not args.no_index and tags:
-                with Registry(host, insecure=args.insecure_registry) as registry:
-                    _tag(registry, host, repo, entries, tags, annotated,
-                         None if signer is None else signer.index_signer(f"{host}/{repo}"))
-    finally:
-        _add_to_report(cfg.report_dir, spans)
-    return Exit.OK
+    for d in dests:
+        _say_plain_http(d.host, args.insecure_registry)
+        entries = _push_all(pushes, d.host, d.repository, args.insecure_registry,
+                            _digest_dir(digest_base, d.host, d.repository), spans, evidence,
+                            facts, annotated, target)
+        signer = signers.get(d.name)
+        tags = list(d.tags)
+        if signer is not None:
+            _attest_signed(signer, d.host, d.repository, entries, evidence, facts,
+                           sign_each=args.no_index or not tags)
+        if not args.no_index and tags:
+            with Registry(d.host, insecure=args.insecure_registry) as registry:
+                _tag(registry, d.host, d.repository, entries, tags, annotated,
+                     None if signer is None else signer.index_signer(d.name))
 
 
 NO_REPORT_FIX = ("build first with the same --report-dir (nox -s build), or publish with "

@@ -103,6 +103,7 @@ class HarnessConfig:
     bake: tuple[str, ...] = opt("bake")  # --bake FILE… TARGET…, as given
     bake_target: str | None = None  # the definition's one target, read by buildx
     bake_notes: tuple[str, ...] = ()  # what of the target this version's run does not apply
+    bake_tags: tuple[str, ...] = ()  # the target's tags in the definition (publish's)
     # With --bake: each target's own configuration (the run's is the first's, platforms of
     # all); empty without.
     bake_targets: tuple[HarnessConfig, ...] = field(default=(), repr=False, compare=False)
@@ -434,6 +435,7 @@ def _load_one(root: Path, section: dict[str, Any], settings: dict[str, Any],
     if target is not None:
         cfg.bake_target = target.name
         cfg.bake_notes = tuple(not_honoured(target))
+        cfg.bake_tags = target.tags
     if (cfg.cache or cfg.cache_from or cfg.cache_to) and cfg.builder == "classic":
         raise UsageError("--cache, --cache-from and --cache-to need BuildKit",
                          "use --builder buildx (or auto, with the buildx plugin installed)")

@@ -8,6 +8,7 @@ import json
 import platform
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -337,3 +338,89 @@ def test_a_targets_ssh_key_is_forwarded_to_its_run_step(
     assert "not applied by this version" not in run.stdout  # ssh is applied
     entry = json.loads((reports / "report.json").read_text())["platforms"][0]
     assert (entry["platform"], entry["verdict"]) == ("linux/amd64", "pass")
+
+
+PUBLISHED = """\
+group "default" {{
+  targets = ["app", "worker"]
+}}
+target "app" {{
+  context = "src"
+  platforms = ["linux/amd64", "linux/386"]
+  args = {{ BASE_IMAGE = "{tiny}" }}
+  tags = ["{host}/team/app:1.2", "{host}/team/app:latest"]
+}}
+target "worker" {{
+  context = "src"
+  platforms = ["linux/amd64"]
+  args = {{ BASE_IMAGE = "{tiny}", ROLE = "worker" }}
+}}
+"""
+
+
+def test_two_targets_are_published_as_two_indexes_under_their_own_tags(
+        tmp_path: Path, tiny_base: Callable[[str], str],
+        docker_client: docker.DockerClient) -> None:
+    """publish of a run of two targets: each target's platforms pushed by digest and merged
+    into its own index, `app` under its definition's tags, `worker` (none) under --registry's
+    repository with its name appended and --tag; each with its own attestations."""
+    from harness.containers.local_registry import LocalRegistry
+    from harness.distribution import publish
+    from harness.distribution.registry import Registry
+
+    for p in ("linux/amd64", "linux/386"):
+        tiny_base(p)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "Dockerfile").write_text(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG ROLE=app\nRUN echo $ROLE > /role\n")
+    with LocalRegistry(docker_client) as registry:
+        (tmp_path / "docker-bake.hcl").write_text(PUBLISHED.format(tiny=TINY,
+                                                                   host=registry.host))
+        reports = tmp_path / "reports"
+        run = run_harness("--bake", "docker-bake.hcl", f"--report-dir={reports}",
+                          "--require=", cwd=tmp_path, timeout=600)
+        assert run.returncode == Exit.OK, run.stdout + run.stderr
+        published = subprocess.run(
+            [sys.executable, "-m", "harness", "publish", "--bake", "docker-bake.hcl",
+             f"--registry={registry.host}/pub", "--tag=7", f"--report-dir={reports}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        out = published.stdout + published.stderr
+        assert published.returncode == Exit.OK, out
+        with Registry(registry.host) as reg:
+            assert reg.tags("team/app") == ["1.2", "latest"]
+            assert reg.tags("pub/worker") == ["7"]
+            app = publish.platform_entries(reg, "team/app", "1.2")
+            worker = publish.platform_entries(reg, "pub/worker", "7")
+            assert reg.get_manifest("team/app", "latest")[2] == \
+                reg.get_manifest("team/app", "1.2")[2]
+        assert sorted(e.platform for e in app) == ["linux/386", "linux/amd64"]
+        assert [e.platform for e in worker] == ["linux/amd64"]
+        # Each target's own image, each with its own attestation.
+        assert {e.digest for e in app}.isdisjoint({e.digest for e in worker})
+        assert all(e.attestation is not None for e in app + worker), out
+        # Each index is named in the output, and each target has its digest files.
+        assert f"tagged {registry.host}/team/app:1.2 -> " in out
+        assert f"tagged {registry.host}/pub/worker:7 -> " in out
+        digests = reports / "digests"
+        assert {p.relative_to(digests).as_posix() for p in digests.rglob("*.json")} == {
+            f"app/{_dir(registry.host, 'team/app')}/linux-amd64.json",
+            f"app/{_dir(registry.host, 'team/app')}/linux-386.json",
+            f"worker/{_dir(registry.host, 'pub/worker')}/linux-amd64.json"}
+        data = json.loads((reports / "report.json").read_text())
+        assert all(any(ph["name"] == "publish" for ph in e["phases"])
+                   for e in data["platforms"]), data["platforms"]
+        # --platform publishes the targets built for it: worker (amd64 only) is left out.
+        again = subprocess.run(
+            [sys.executable, "-m", "harness", "publish", "--bake", "docker-bake.hcl",
+             f"--registry={registry.host}/pub", "--tag=8", "--platform=linux/386",
+             "--no-attest", f"--report-dir={reports}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        assert again.returncode == Exit.OK, again.stdout + again.stderr
+        with Registry(registry.host) as reg:
+            assert [e.platform for e in publish.platform_entries(reg, "team/app", "1.2")] == [
+                "linux/386"]
+            assert reg.tags("pub/worker") == ["7"]
+
+
+def _dir(host: str, repo: str) -> str:
+    return f"{host}/{repo}".replace(":", "_").replace("/", "_")

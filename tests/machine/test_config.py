@@ -485,7 +485,7 @@ def test_a_structure_test_config_nested_too_deep_is_one_line_of_bad_input(
 RUN_OPTIONS = [o for o in options.OPTIONS if o.config]
 # The fields that are no one option: made from several, or from sub-tables of [tool.harness].
 MADE = {"root", "report_dir_given", "image_given", "checks", "overrides",
-        "bake_target", "bake_notes",  # made from --bake's target, as buildx reads it
+        "bake_target", "bake_notes", "bake_tags",  # made from --bake's target, as buildx reads it
         "bake_targets"}  # each target's own configuration
 
 

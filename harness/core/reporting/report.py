@@ -127,10 +127,11 @@ class Report:
             schema=int(data.get("schema", SCHEMA_VERSION)))
 
     def with_phases(self, spans: Mapping[str, Phase]) -> Report:
-        """The report with one more phase for each platform in ``spans`` (publish's)."""
+        """The report with one more phase for each unit in ``spans`` (publish's), keyed
+        by the unit's name (its platform's without --bake)."""
         return replace(self, platforms=tuple(
-            replace(p, phases=[*p.phases, spans[p.platform]]) if p.platform in spans else p
-            for p in self.platforms))
+            replace(p, phases=[*p.phases, spans[unit_name(p.target, p.platform)]])
+            if unit_name(p.target, p.platform) in spans else p for p in self.platforms))
 
 
 def _host(data: Mapping[str, Any] | None) -> Host:

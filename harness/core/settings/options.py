@@ -212,7 +212,7 @@ OPTIONS: tuple[Option, ...] = (
            "the default group); the target's dockerfile, context, platforms, args, stage, "
            "labels, secrets, cache, contexts, ssh and pull (bases made anew) are the run's, "
            "options given override them",
-           RUN | {"preflight"}, "FILE", nargs="+"),
+           RUN | {"preflight", "publish"}, "FILE", nargs="+"),
     Option("report_dir", "--report-dir", "path", "reports",
            "where report.json, report.md, junit.xml and logs/ go", ALL, "DIR"),
     Option("image", "--image", "str", None,
