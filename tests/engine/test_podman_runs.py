@@ -91,6 +91,7 @@ def _on_podman(tmp_path: Path, cache: Path, dockerfile: str | Path, platform: st
     (row,) = report["platforms"]
     assert (row["platform"], row["verdict"]) == (platform, verdict), row["findings"]
     assert row["engine"]["url"].endswith("/podman.sock")  # checked there, not on Docker
+    assert row["engine"]["kind"] == "podman"  # and the report says which engine that was
     # Nothing left: the service, its socket and pid file, a probe container.
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(cache))
