@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from harness.containers import bases
-from harness.containers.probes import LABEL
+from harness.containers.probe_container import LABEL
 from harness.core.outcomes import Exit
 from harness.core.platforms.table import parse_platform
 from harness.machine import podman, provision
