@@ -18,6 +18,7 @@ import docker
 import pytest
 
 from harness.containers import bases
+from harness.containers.local_registry import LocalRegistry
 from harness.containers.probe_container import LABEL
 from harness.core.outcomes import Exit
 from harness.core.platforms.table import parse_platform
@@ -140,3 +141,37 @@ def test_a_binary_of_another_architecture_fails_arm64_on_podman(
     assert finding["source"] == "elf-audit"
     assert "/usr/local/bin/tool (ELF 64-bit LSB x86-64)" in finding["message"]
     assert "from Dockerfile:6 COPY tool /usr/local/bin/tool" in finding["message"]
+
+
+def test_a_podman_build_is_published_and_its_index_checked_on_podman(
+        podman_cache: Path, tiny_base: Any, tmp_path: Path,
+        docker_client: docker.DockerClient) -> None:
+    """publish takes the platform's image from Podman (starting Podman's service, which the
+    build's end stopped, and stopping it again), pushes it by digest; `check REF` pulls that
+    digest back into Podman, from a registry on loopback that speaks plain HTTP (as Docker
+    allows there by default), and gives the build's verdict."""
+    tiny_base("linux/amd64")
+    _on_podman(tmp_path, podman_cache, "tiny", "linux/amd64")
+    env = {**os.environ, "XDG_CACHE_HOME": str(podman_cache)}
+    with LocalRegistry(docker_client) as registry:
+        pushed = subprocess.run(
+            [sys.executable, "-m", "harness", "publish", "--no-attest", "--engine", "podman",
+             f"--registry={registry.host}/podman", "--tag=1.0", "--platform=linux/amd64",
+             "--image=harness-test/podman", f"--report-dir={tmp_path / 'r'}"],
+            capture_output=True, text=True, timeout=300, cwd=ROOT, check=False, env=env)
+        assert pushed.returncode == Exit.OK, pushed.stdout[-3000:] + pushed.stderr[-3000:]
+        assert f"pushed linux/amd64 as {registry.host}/podman@sha256:" in pushed.stdout
+        checked = subprocess.run(
+            [sys.executable, "-m", "harness", "check", f"{registry.host}/podman:1.0",
+             "-p", "no:cacheprovider", "-n", "0", "--engine", "podman",
+             "--platform=linux/amd64", f"--report-dir={tmp_path / 'c'}", "--require="],
+            capture_output=True, text=True, timeout=600, cwd=ROOT, check=False, env=env)
+    assert checked.returncode == Exit.OK, checked.stdout[-4000:] + checked.stderr[-2000:]
+    (row,) = json.loads((tmp_path / "c" / "report.json").read_text())["platforms"]
+    assert (row["verdict"], row["engine"]["kind"]) == ("pass", "podman"), row["findings"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(podman_cache))
+        deadline = time.monotonic() + 10
+        while _left(podman_cache) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _left(podman_cache), "Podman's service is still running"
