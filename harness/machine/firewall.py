@@ -28,13 +28,21 @@ def rule(interface: str) -> list[str]:
             "-m", "comment", "--comment", COMMENT, "-j", "REJECT"]
 
 
-def shut(interface: str) -> None:
-    """Shut the way from ``interface`` (a bridge on this host) into this host; CannotCheck
-    when it cannot be (no iptables, not root, no such interface here: a promise of
-    isolation that cannot be kept is not a check)."""
+def there(interface: str) -> None:
+    """CannotCheck unless ``interface`` is on this machine (the rule would shut nothing)."""
     if not Path("/sys/class/net", interface).exists():
         raise CannotCheck(f"the service's network bridge {interface} is not on this machine, "
                           "so its way to this host cannot be shut", FIX)
+
+
+def shut(interface: str, *, made_later: bool = False) -> None:
+    """Shut the way from ``interface`` (a bridge on this host) into this host; CannotCheck
+    when it cannot be (no iptables, not root, no such interface here: a promise of
+    isolation that cannot be kept is not a check). ``made_later``: the engine makes the
+    bridge with its first container (Podman); the rule, matched by name, is there before
+    it, and the caller asks :func:`there` once it should be."""
+    if not made_later:
+        there(interface)
     iptables = shutil.which("iptables")
     if iptables is None:
         raise CannotCheck("the service's way to this host cannot be shut: no iptables "

@@ -4,11 +4,15 @@ nothing of the run is left (the service preflight started, its socket, a probe c
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +21,7 @@ from typing import Any
 import docker
 import pytest
 
-from harness.containers import bases
+from harness.containers import bases, service_run
 from harness.containers.local_registry import LocalRegistry
 from harness.containers.probe_container import LABEL
 from harness.core.outcomes import Exit
@@ -175,3 +179,65 @@ def test_a_podman_build_is_published_and_its_index_checked_on_podman(
         while _left(podman_cache) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not _left(podman_cache), "Podman's service is still running"
+
+
+def test_a_service_on_podman_cannot_reach_this_host_while_this_host_asks_it(
+        podman_cache: Path, tiny_base: Any) -> None:
+    """Podman names a network's bridge itself unless told through its own API; told there,
+    the rule that shuts the bridge's way into this host names it, and the service reaches
+    nothing of this host (a server on 0.0.0.0) while this host still asks it."""
+    base = tiny_base("linux/amd64")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(podman_cache))
+        assert podman.start(lambda _line: None)
+        c = docker.DockerClient(base_url=podman.url())
+        reached: list[object] = []
+        tried: dict[str, tuple[int, str]] = {}
+        try:
+            dockerfile = (f'FROM {base}\n'
+                          'CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/etc"]\n')
+            image, _ = c.images.build(fileobj=io.BytesIO(dockerfile.encode()),
+                                      tag="harness-test/podman-service", rm=True)
+            with socket.create_server(("0.0.0.0", 0)) as listener:
+                listener.settimeout(0.2)
+                port = listener.getsockname()[1]
+                stop = threading.Event()
+
+                def accept() -> None:
+                    while not stop.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            conn, peer = listener.accept()
+                            reached.append(peer)
+                            conn.close()
+
+                thread = threading.Thread(target=accept, daemon=True)
+                thread.start()
+                try:
+                    with service_run._Service(c, str(image.id), parse_platform("linux/amd64"),
+                                              None) as started:
+                        bridge, network = started.bridge, started.name
+                        assert Path("/sys/class/net", bridge).exists()  # the one named
+                        assert bridge in _host_rules()
+                        assert started.ready(8080, 30).ready  # this host still asks it
+                        gateway = c.api.inspect_network(network)["IPAM"]["Config"][0][
+                            "Gateway"]
+                        for address in (gateway, "172.17.0.1"):  # its gateway, docker0's
+                            code, out = started.container.exec_run(
+                                ["busybox", "nc", "-w", "3", address, str(port)])
+                            tried[address] = (code, out.decode(errors="replace"))
+                finally:
+                    stop.set()
+                    thread.join(5)
+            assert network not in [n.name for n in c.networks.list()]
+            c.images.remove(str(image.id), force=True)
+        finally:
+            c.close()
+            assert podman.stop()
+    assert reached == [], tried
+    assert tried and all(code != 0 for code, _ in tried.values()), tried
+    assert bridge not in _host_rules()  # the rule went with the network
+
+
+def _host_rules() -> str:
+    return subprocess.run(["iptables", "-w", "-S", "INPUT"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
