@@ -128,6 +128,7 @@ class _Service:
             self.started = time.monotonic()
             if podman:  # its bridge came with the container: the one the rule names
                 firewall.there(self.bridge)
+            firewall.addressed(self.bridge)  # the address asked is reached through it
             self.container.reload()
             self.address = self.container.attrs["NetworkSettings"]["Networks"][name][
                 "IPAddress"]
