@@ -45,7 +45,7 @@ from harness.distribution.publish import Entry
 from harness.distribution.registry import Registry, is_loopback
 from harness.distribution.signing import Signer
 from harness.machine import config as harness_config
-from harness.machine import runs, vcs
+from harness.machine import podman, runs, vcs
 from harness.machine.reports import read_report, write_reports
 
 TAG = metadata.TAG
@@ -187,7 +187,15 @@ def publish_main(argv: list[str]) -> int:
     # The build's report is read and written back (its publish phases): no build may run in
     # the same directory meanwhile.
     with runs.ReportDirLock(cfg.report_dir):
-        return _publish(args, cfg, settings, registries, meta)
+        # --engine podman: the build's end stopped the service; publish reads its images
+        # through it, so it starts the service for the push and stops what it started.
+        started = podman.wanted(cfg.engines) and podman.start(
+            say=lambda line: print(f"publish: {line}", flush=True))
+        try:
+            return _publish(args, cfg, settings, registries, meta)
+        finally:
+            if started:
+                podman.stop(say=lambda line: print(f"publish: {line}", flush=True))
 
 
 def _publish(args: argparse.Namespace, cfg: harness_config.HarnessConfig,

@@ -204,7 +204,7 @@ class Pipeline:
             # The URL first: an engine that does not answer is named in the report too.
             where = EngineInfo(sinks.redact(self.engines.url(platform) or engine.chosen().url))
             facts = self.engines.facts(platform)
-            where = EngineInfo(where.url, facts.arch, facts.version)
+            where = EngineInfo(where.url, facts.arch, facts.version, facts.kind)
             mode = self.engines.mode(platform)
             built = self._build(platform, board, mode, phases)
             built.engine, built.phases = where, phases

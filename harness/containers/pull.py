@@ -5,14 +5,20 @@ itself is read on the registry side (harness.distribution.check_ref).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import docker
 import docker.errors
 
+from harness.containers import engine
 from harness.containers.engine import image_exists, image_platform
 from harness.core.failures.diagnosis import Event, Stage, diagnose
 from harness.core.failures.errors import CannotCheck, UsageError, from_diagnosis
 from harness.core.oci.reference import is_registry_ref, parse_reference
+from harness.core.platforms.engine_kind import EngineKind
 from harness.core.platforms.table import Platform, find
+from harness.distribution.registry import is_loopback
 
 
 def fetch(client: docker.DockerClient, ref: str, platform: Platform,
@@ -30,12 +36,38 @@ def fetch(client: docker.DockerClient, ref: str, platform: Platform,
     try:
         # By the platform's own manifest digest: the classic image store cannot hold two
         # platforms of one index digest.
-        image = client.images.pull(pinned, platform=platform.name)
+        failed = _pull(client, pinned, digest, platform, plain_http=is_loopback(parsed.host))
+        image_id = None if failed else str(client.images.get(pinned).id)
     except docker.errors.APIError as exc:
-        d = diagnose(Event(Stage.CHECK, output=str(exc.explanation or exc), host=parsed.host,
+        failed = str(exc.explanation or exc)
+    if failed is not None or image_id is None:
+        d = diagnose(Event(Stage.CHECK, output=failed or "", host=parsed.host,
                            command=f"pull {pinned}", platform=platform.name))
-        raise from_diagnosis(d) from exc
-    return str(image.id)
+        raise from_diagnosis(d)
+    return image_id
+
+
+def _pull(client: docker.DockerClient, pinned: str, digest: str, platform: Platform,
+          plain_http: bool) -> str | None:
+    """Pull ``pinned``; the engine's error, or None. Its stream is read to the end: the
+    engine's error is a line of it (the SDK's own pull reads past it, then finds no image).
+    Podman's compatible pull asks for TLS on loopback too, where Docker speaks plain HTTP by
+    default (a registry of this host's own): there, Podman's own endpoint, told the same."""
+    if engine.kind(client) is EngineKind.PODMAN:
+        api = client.api
+        params = {"reference": pinned, "tlsVerify": str(not plain_http).lower(),
+                  "OS": platform.os, "Arch": platform.architecture,
+                  **({"Variant": platform.variant} if platform.variant else {})}
+        lines: Iterable[Any] = api._stream_helper(  # the SDK has no call for it
+            api._post(api._url("/libpod/images/pull"), params=params, stream=True),
+            decode=True)
+    else:
+        lines = client.api.pull(pinned.partition("@")[0], tag=digest, platform=platform.name,
+                                stream=True, decode=True)
+    for line in lines:
+        if isinstance(line, dict) and line.get("error"):
+            return str(line["error"])
+    return None
 
 
 def local_platform(client: docker.DockerClient, ref: str) -> Platform:

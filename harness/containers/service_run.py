@@ -26,6 +26,7 @@ import docker
 import docker.errors
 import requests
 
+from harness.containers import engine
 from harness.containers.engine import CLIENT_ERRORS
 from harness.containers.probe_container import container_labels
 from harness.core.answers import observation as obs
@@ -34,6 +35,7 @@ from harness.core.declared import service as svc
 from harness.core.failures.diagnosis import Event, Stage, diagnose
 from harness.core.failures.errors import CannotCheck
 from harness.core.outcomes import Kind, RunKind, Verdict
+from harness.core.platforms.engine_kind import EngineKind
 from harness.core.platforms.table import Platform
 from harness.core.sinks import visible
 from harness.machine import deadline, files, firewall, polling
@@ -111,17 +113,22 @@ class _Service:
             firewall.sweep()
             self.bridge = f"{firewall.PREFIX}{name.rsplit('-', 1)[1]}"  # 15 characters at most
             self.asked.add("network")
-            self.network = self.client.networks.create(
-                name, internal=True, labels=container_labels(),
-                options={"com.docker.network.bridge.name": self.bridge})
+            podman = engine.kind(self.client) is EngineKind.PODMAN
+            self.network = _podman_network(self.client, name, self.bridge) if podman else \
+                self.client.networks.create(
+                    name, internal=True, labels=container_labels(),
+                    options={"com.docker.network.bridge.name": self.bridge})
             self.shut = True  # from here on, the rule may be there: always taken away
-            firewall.shut(self.bridge)
+            firewall.shut(self.bridge, made_later=podman)
             self.asked.add("container")
             self.container = self.client.containers.run(
                 self.image, detach=True, name=name, platform=self.platform.name,
                 network=name, labels=container_labels(), security_opt=["no-new-privileges"],
                 pids_limit=512, mem_limit="4g")
             self.started = time.monotonic()
+            if podman:  # its bridge came with the container: the one the rule names
+                firewall.there(self.bridge)
+            firewall.addressed(self.bridge)  # the address asked is reached through it
             self.container.reload()
             self.address = self.container.attrs["NetworkSettings"]["Networks"][name][
                 "IPAddress"]
@@ -253,3 +260,19 @@ def _why(stopped: Exception | None, response: requests.Response, got: int) -> st
     else:
         what = "it closed the connection"
     return f"{what} after {got}{of} bytes of its body"
+
+
+# Podman's own API: its compatible one ignores the bridge name (com.docker.network.bridge.name)
+# and names the bridge itself, so the rule could not name it. Any libpod version of 4.0 on.
+_LIBPOD = "/v4.0.0/libpod"
+
+
+def _podman_network(client: docker.DockerClient, name: str, bridge: str) -> Any:
+    """An internal network on Podman whose bridge is ``bridge``; the compatible API's model of
+    it (what is removed afterwards)."""
+    api = client.api
+    answer = api._post_json(f"{api.base_url}{_LIBPOD}/networks/create", data={
+        "name": name, "driver": "bridge", "network_interface": bridge, "internal": True,
+        "labels": container_labels()})
+    api._raise_for_status(answer)
+    return client.networks.get(name)

@@ -10,13 +10,17 @@ host's own), the service can start none towards the host, on any address or port
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import socket
+import struct
 import subprocess
 from pathlib import Path
 
 from harness.core.failures.errors import CannotCheck
 
 COMMENT = "harness-service"  # every rule of the harness's, told apart by it
+SIOCGIFADDR = 0x8915  # Linux's ioctl for an interface's IPv4 address
 PREFIX = "hs-"  # the bridges the harness names for its service networks
 FIX = ("run the harness as root on the engine's host (the service check shuts the service's "
        "way to this host with iptables), or drop the service check")
@@ -28,13 +32,37 @@ def rule(interface: str) -> list[str]:
             "-m", "comment", "--comment", COMMENT, "-j", "REJECT"]
 
 
-def shut(interface: str) -> None:
-    """Shut the way from ``interface`` (a bridge on this host) into this host; CannotCheck
-    when it cannot be (no iptables, not root, no such interface here: a promise of
-    isolation that cannot be kept is not a check)."""
+def there(interface: str) -> None:
+    """CannotCheck unless ``interface`` is on this machine (the rule would shut nothing)."""
     if not Path("/sys/class/net", interface).exists():
         raise CannotCheck(f"the service's network bridge {interface} is not on this machine, "
                           "so its way to this host cannot be shut", FIX)
+
+
+def addressed(interface: str) -> None:
+    """CannotCheck unless ``interface`` holds an IPv4 address on this host: without one, this
+    host has no route to the network through it, and the service's address would be asked
+    of whatever the default route leads to (measured: Podman 4.3's internal networks, whose
+    bridge has none, and a 404 from this machine's gateway, as if the service had answered)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            fcntl.ioctl(s.fileno(), SIOCGIFADDR, struct.pack("256s", interface.encode()[:15]))
+        except OSError as exc:
+            raise CannotCheck(f"the service's network bridge {interface} has no address on "
+                              "this host, so this host cannot reach the service on it",
+                              "run service checks on Docker's engine (Podman gives an "
+                              "internal network's bridge no address), or drop the service "
+                              "check") from exc
+
+
+def shut(interface: str, *, made_later: bool = False) -> None:
+    """Shut the way from ``interface`` (a bridge on this host) into this host; CannotCheck
+    when it cannot be (no iptables, not root, no such interface here: a promise of
+    isolation that cannot be kept is not a check). ``made_later``: the engine makes the
+    bridge with its first container (Podman); the rule, matched by name, is there before
+    it, and the caller asks :func:`there` once it should be."""
+    if not made_later:
+        there(interface)
     iptables = shutil.which("iptables")
     if iptables is None:
         raise CannotCheck("the service's way to this host cannot be shut: no iptables "

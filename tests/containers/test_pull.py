@@ -4,13 +4,15 @@ registry reference is pulled by the platform's own manifest digest."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.containers import pull
 from harness.core.failures.errors import CannotCheck, HarnessError, UsageError
 from harness.core.outcomes import Kind, Verdict
 from harness.core.platforms.table import parse_platform
-from tests.fake_engine import FakeEngine, error
+from tests.fake_engine import Answer, FakeEngine, error
 
 ARM64 = parse_platform("linux/arm64")
 DIGEST = "sha256:" + "ab" * 32
@@ -61,3 +63,22 @@ def test_a_pull_the_registry_refuses_is_a_diagnosed_error_not_a_crash(fake: Fake
     # the machine could not check (a CI retries it), never a wrong image nor a harness bug
     assert said.value.kind is Kind.ERROR, said.value.kind
     assert said.value.kind.verdict is Verdict.ERROR
+
+
+def test_a_pull_whose_stream_ends_in_the_engines_error_says_that_error(
+        fake: FakeEngine) -> None:
+    """Both engines answer a refused pull with 200 and an error line in the stream (Podman
+    does for an HTTP registry it will not speak plain HTTP to); that line is the reason
+    given, diagnosed, not the "No such image" of looking up an image never pulled."""
+    said_by_engine = ("initializing source docker://127.0.0.1:5000/app: pinging container "
+                      "registry 127.0.0.1:5000: Get \"https://127.0.0.1:5000/v2/\": http: "
+                      "server gave HTTP response to HTTPS client")
+    fake.on("POST", "/images/create", Answer(200, json.dumps(
+        {"error": said_by_engine, "errorDetail": {"message": said_by_engine}}).encode() + b"\n",
+        stream=True))
+    with pytest.raises(HarnessError) as said:
+        pull.fetch(fake.client(), "127.0.0.1:5000/app:1", ARM64, {"linux/arm64": DIGEST})
+    assert "No such image" not in str(said.value.message)
+    assert "server gave HTTP response to HTTPS client" in str(said.value.message) + str(
+        said.value.fix), said.value
+    assert said.value.kind is Kind.ERROR

@@ -9,7 +9,9 @@ import pytest
 
 from harness.core.answers import observation as obs
 from harness.core.outcomes import Exit, Kind, Verdict
-from harness.core.reporting.render import render_console
+from harness.core.platforms.engine_kind import EngineKind
+from harness.core.reporting.html_report import render_html
+from harness.core.reporting.render import render_console, render_markdown
 from harness.core.reporting.report import Report, build_report, merge_reports
 from harness.core.results.finding import Finding
 from harness.core.results.platform_result import EngineInfo, PlatformResult
@@ -98,7 +100,8 @@ def test_each_platforms_engine_is_reported_and_shown_when_there_are_several() ->
     assert PlatformResult.from_dict(json.loads(json.dumps(one.to_dict()))) == one
     report = build_report([one, two], {}, "warn")
     assert report.to_json()["platforms"][0]["engine"] == {"url": "unix:///run/two.sock",
-                                                "arch": "x86_64", "version": "26.1.5"}
+                                                "arch": "x86_64", "version": "26.1.5",
+                                                "kind": "docker"}
     console = render_console(report)
     assert "  linux/386 on unix:///run/two.sock (Docker 26.1.5, x86_64)" in console
     two.engine = one.engine  # all on one engine: nothing more to say
@@ -226,3 +229,25 @@ def test_a_findings_steps_reach_every_sink_escaped(tmp_path: Path) -> None:
     console = "\n".join(render_console(report))
     assert "from Dockerfile:6 COPY <tool> /usr/local/bin/\\x1b[2Jtool" in console
     assert "\x1b" not in markdown + page + console
+
+
+def test_each_platforms_engine_kind_is_in_report_json_and_shown() -> None:
+    """A platform checked on Podman says so: report.json's engine record has its kind, and
+    the console, report.md and report.html name Podman where they name the engine."""
+    on_podman = result("linux/arm64", Verdict.PASS, [])
+    on_podman.engine = EngineInfo("unix:///run/podman/podman.sock", "x86_64", "4.3.1",
+                                  EngineKind.PODMAN)
+    on_docker = result("linux/amd64", Verdict.PASS, [])
+    on_docker.engine = EngineInfo("unix:///var/run/docker.sock", "x86_64", "20.10.24")
+    assert PlatformResult.from_dict(json.loads(json.dumps(on_podman.to_dict()))) == on_podman
+    report = build_report([on_podman, on_docker], {}, "warn")
+    rows = report.to_json()["platforms"]
+    assert {r["platform"]: r["engine"]["kind"] for r in rows} == {"linux/arm64": "podman",
+                                                                  "linux/amd64": "docker"}
+    assert "  linux/arm64 on unix:///run/podman/podman.sock (Podman 4.3.1, x86_64)" in \
+        render_console(report)
+    assert "(Podman 4.3.1, x86\\_64)" in render_markdown(report)  # escaped for Markdown
+    assert "</code> Podman 4.3.1 on x86_64" in render_html(report)
+    # A report written before the kind was recorded reads as Docker's, as it was.
+    old = {**rows[0], "engine": {"url": "unix:///var/run/docker.sock"}}
+    assert PlatformResult.from_dict(old).engine == EngineInfo("unix:///var/run/docker.sock")

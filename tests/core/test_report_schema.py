@@ -18,6 +18,7 @@ from harness.core.answers.observation import Observation
 from harness.core.answers.origins import Step
 from harness.core.clock import stamp
 from harness.core.outcomes import Kind, RunKind, RunMode
+from harness.core.platforms.engine_kind import EngineKind
 from harness.core.reporting.report import Host, IndexReport, Report, RunSpan, build_report
 from harness.core.reporting.report_schema import (
     FINDING,
@@ -101,7 +102,8 @@ _result = st.builds(
     st.none() | st.builds(RunMode, st.sampled_from(list(RunKind)), _maybe, _maybe, _maybe,
                           _maybe),
     st.builds(ProbeTimes, *[st.none() | st.floats(0, 1e4)] * 3), _maybe,
-    st.none() | st.builds(EngineInfo, _text, _maybe, _maybe), st.lists(_phase, max_size=3),
+    st.none() | st.builds(EngineInfo, _text, _maybe, _maybe, st.sampled_from(list(EngineKind))),
+    st.lists(_phase, max_size=3),
     st.none() | st.sampled_from(["app", "worker-1"]))
 _host = st.fixed_dictionaries({}, optional={k: _maybe for k in get_type_hints(Host)})
 _index = st.none() | st.builds(

@@ -43,3 +43,11 @@ def test_a_rule_left_by_a_killed_run_is_swept_and_a_live_one_kept() -> None:
         firewall.reopen(live)
         firewall.reopen(gone)
         subprocess.run(["ip", "link", "del", live], check=False, timeout=30)
+
+
+def test_a_bridge_without_an_address_here_cannot_be_asked_through() -> None:
+    """An interface with an IPv4 address here routes the service's address through it; one
+    without (Podman's internal bridge, or none at all) would send the request elsewhere."""
+    firewall.addressed("lo")  # 127.0.0.1
+    with pytest.raises(CannotCheck, match=r"bridge hs-nothere has no address on this host"):
+        firewall.addressed("hs-nothere")

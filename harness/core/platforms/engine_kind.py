@@ -21,6 +21,19 @@ class EngineKind(StrEnum):
     PODMAN = "Podman"
 
 
+def kind_name(kind: EngineKind) -> str:
+    """The kind as report.json spells it: ``docker`` or ``podman``."""
+    return kind.name.lower()
+
+
+def kind_named(name: str) -> EngineKind:
+    """The kind report.json's ``name`` spells (its schema allows only those)."""
+    return EngineKind[name.upper()]
+
+
+KIND_NAMES = tuple(kind_name(k) for k in EngineKind)
+
+
 def kind_of(version: Mapping[str, Any]) -> tuple[EngineKind, str]:
     """The engine's kind and its own version (Podman's, from its component), from the
     ``/version`` answer; anything that does not name Podman is Docker's API as it says."""

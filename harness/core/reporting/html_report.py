@@ -269,10 +269,10 @@ def _where(report: Report, base: str) -> str:
         runs = str(run.kind) if run else "?"
         if run and run.qemu_version:
             runs += f" (QEMU {run.qemu_version}, {run.interpreter or ''})"
-        url, version, arch = (engine.url, engine.version, engine.arch) if engine else \
-            ("?", "?", "?")
+        url, version, arch, kind = (engine.url, engine.version, engine.arch, engine.kind) \
+            if engine else ("?", "?", "?", "?")
         rows.append(f"<tr><td>{escape(p.unit)}</td><td><code>"
-                    f"{escape(str(url))}</code> Docker "
+                    f"{escape(str(url))}</code> {escape(str(kind))} "
                     f"{escape(str(version))} on "
                     f"{escape(str(arch))}</td><td>{escape(runs)}</td>"
                     f"<td>{_logs(p, base)}</td></tr>")

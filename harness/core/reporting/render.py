@@ -191,8 +191,9 @@ def _engine_lines(report: Report, markdown: bool) -> list[str]:
     lines, bullet = (["", "Engines:", ""], "- ") if markdown else (["engines:"], "  ")
     text = sinks.markdown if markdown else sinks.terminal
     for name, e in engines.items():
-        url, version, arch = (e.url, e.version, e.arch) if e else ("?", "?", "?")
-        lines.append(f"{bullet}{text(name)} on {text(url)} (Docker "
+        url, version, arch, kind = (e.url, e.version, e.arch, e.kind) if e else \
+            ("?", "?", "?", "?")
+        lines.append(f"{bullet}{text(name)} on {text(url)} ({kind} "
                      f"{text(str(version))}, {text(str(arch))})")
     return lines
 

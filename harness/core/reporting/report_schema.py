@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from harness.core.jsondoc import JSON
 from harness.core.outcomes import Exit, Kind, RunKind, Verdict
+from harness.core.platforms.engine_kind import KIND_NAMES
 
 # A JSON Schema is JSON: an object of any fields.
 Schema = JSON
@@ -139,7 +140,9 @@ PLATFORM = {
         "engine": _about({"oneOf": [{"type": "null"}, _closed(
             {"url": _about({"type": "string"}, "the engine's address, credentials redacted"),
              "arch": _about(_STRING_OR_NULL, "its host's architecture"),
-             "version": _about(_STRING_OR_NULL, "its version")}, ("url",))]},
+             "version": _about(_STRING_OR_NULL, "its version"),
+             "kind": _about({"enum": list(KIND_NAMES)}, "Docker's engine or Podman's "
+                            "compatible service")}, ("url",))]},
             "the engine the platform was built and checked on"),
         "probe_seconds": _about(_NUMBER_OR_NULL, "the probes' time, without the hello world, "
                                 "the audit and the baseline-CPU run"),

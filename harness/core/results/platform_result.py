@@ -15,6 +15,7 @@ from harness.core.answers.observation import Observation
 from harness.core.clock import stamp
 from harness.core.jsondoc import JSON
 from harness.core.outcomes import Kind, RunMode, Verdict
+from harness.core.platforms.engine_kind import EngineKind, kind_name, kind_named
 from harness.core.platforms.unit import unit_name
 from harness.core.results.finding import Finding
 
@@ -112,9 +113,16 @@ class EngineInfo:
     url: str  # without credentials
     arch: str | None = None
     version: str | None = None
+    kind: EngineKind = EngineKind.DOCKER  # Docker's engine or Podman's compatible service
 
     def to_dict(self) -> JSON:
-        return asdict(self)
+        return {**asdict(self), "kind": kind_name(self.kind)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EngineInfo:
+        # A report written before the kind was recorded was Docker's.
+        return cls(**{**data, "kind": kind_named(data.get("kind") or kind_name(
+            EngineKind.DOCKER))})
 
 
 @dataclass
@@ -170,7 +178,7 @@ class PlatformResult:
             run=RunMode(**data["run"]) if data.get("run") else None,
             times=ProbeTimes.from_dict(data),
             probe_log=data.get("probe_log"),
-            engine=EngineInfo(**data["engine"]) if data.get("engine") else None,
+            engine=EngineInfo.from_dict(data["engine"]) if data.get("engine") else None,
             phases=[Phase(**p) for p in data.get("phases", [])],
             target=data.get("target"),
         )
