@@ -49,7 +49,7 @@ _warming: list[_Warming] = []
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start making the default Debian bases in the background when a test that builds on
     them is to run (not in an xdist worker: the controller does it once, below)."""
-    if not hasattr(session.config, "workerinput"):
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         _warm_bases_for([item.nodeid for item in session.items])
 
 

@@ -248,6 +248,10 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "harness", "devtools", "tests", "noxfile.py", "conftest.py")
     session.run("mypy", *session.posargs)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_layers.py")
+    # Every test module imports (the engine tests too, which the unit run never collects): a
+    # module that no longer imports is an error here, in seconds, not after the engine's half
+    # hour.
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "tests")
     # The reusable workflow and its caller: GitHub's schema (vendored in check-jsonschema,
     # so offline), and shellcheck on every run: script as GitHub runs it.
     workflows = [str(p) for p in sorted(Path(".github/workflows").glob("*.yml"))]
