@@ -73,9 +73,10 @@ def _observe(client: docker.DockerClient, local: docker.models.images.Image, ima
                     docker_host=request.docker_host, emulation=request.emulation,
                     launcher=request.launcher, local=local) as probe:
         def ask(source: str) -> Observation:
-            """A command source of harness.core.answers.sources, its answer read by PARSERS."""
+            """A command source of harness.core.answers.sources, its answer read by its reader
+            in the core (observation.READERS)."""
             return questions.answer(probe, source, list(sources.BY_NAME[source].command),
-                                    questions.PARSERS[source], required=request.required)
+                                    obs.READERS[source], required=request.required)
 
         def timed(source: str, job: Timed) -> list[Observation]:
             if job.span is not None:

@@ -1,6 +1,7 @@
 """The questions an image is asked, and how each answer is read: a command source's command
-run and its output parsed (PARSERS), a failure diagnosed (missing, broken, hung), an ELF
-header read, the userland's package manager and its package list."""
+run and its output parsed (by its reader, harness.core.answers.observation.READERS), a
+failure diagnosed (missing, broken, hung), an ELF header read, the userland's package manager
+and its package list."""
 
 from __future__ import annotations
 
@@ -62,8 +63,6 @@ def elf_answer(probe: ImageProbe, source: str, path: str | None) -> Observation:
     return obs.elf(source, data, real)
 
 
-# How each command source's answer is read: by the core, beside its other readers.
-PARSERS = obs.READERS
 
 
 def userland(ask: Callable[[str], Observation]) -> list[Observation]:

@@ -17,7 +17,7 @@ def test_an_answer_is_read_by_its_sources_parser(fake: FakeEngine) -> None:
     fake.exec_output = [(1, b"arm64\n")]
     with ImageProbe(fake.client(), "app:1", ARM64) as probe:
         seen = questions.answer(probe, "dpkg", ["dpkg", "--print-architecture"],
-                                questions.PARSERS["dpkg"])
+                                obs.READERS["dpkg"])
     assert (seen.source, seen.value, seen.error) == ("dpkg", "arm64", None)
     assert "linux/arm64" in seen.fits
     assert len(fake.execs) == 1
@@ -29,7 +29,7 @@ def test_a_built_in_source_that_says_nothing_is_asked_once_more(fake: FakeEngine
     fake.image("app:1", arch="arm64")
     fake.exec_output = [(1, b"")]
     with ImageProbe(fake.client(), "app:1", ARM64) as probe:
-        questions.answer(probe, "uname", ["uname", "-m"], questions.PARSERS["uname"])
+        questions.answer(probe, "uname", ["uname", "-m"], obs.READERS["uname"])
     assert [e["Cmd"] for e in fake.execs.values()] == [["uname", "-m"], ["uname", "-m"]]
 
 
@@ -39,7 +39,7 @@ def test_a_command_the_image_does_not_have_is_absent(fake: FakeEngine) -> None:
     fake.exec_code = 127
     with ImageProbe(fake.client(), "app:1", ARM64) as probe:
         seen = questions.answer(probe, "rpm", ["rpm", "--eval", "%{_arch}"],
-                                questions.PARSERS["rpm"])
+                                obs.READERS["rpm"])
     assert seen.absent and seen.error is None
     # asked where it is: `command -v` found no file
     assert ["sh", "-c", "command -v rpm"] in [e["Cmd"] for e in fake.execs.values()]
