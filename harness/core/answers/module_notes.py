@@ -218,7 +218,8 @@ def lowest(items: Sequence[Outcome | Mapping[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Note:
-    """A finding of the source, before it is a verdicts.Finding (which imports this)."""
+    """A finding of the source, before the judging makes it a results.finding.Finding (a
+    room above this one)."""
 
     kind: str  # a harness.core.outcomes.Kind value
     message: str

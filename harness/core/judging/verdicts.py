@@ -33,7 +33,7 @@ from harness.core.sinks import bound
 
 USER_TEST = "pytest:"  # a user's pytest check's source: pytest:FILE::TEST
 
-__all__ = ["Finding", "Judgement", "judge", "verdict_of", "worst"]
+__all__ = ["Judgement", "judge", "verdict_of", "worst"]
 
 
 @dataclass
