@@ -118,8 +118,7 @@ def begin(config: pytest.Config) -> None:
 
     def pipeline(target: str | None) -> Pipeline:
         if target not in own:
-            own[target] = Pipeline(state.cfg.for_target(target), run=state.pipeline.run,
-                                   engines=state.pipeline.engines, width=len(state.cfg.units))
+            own[target] = state.new_pipeline(target)
         return own[target]
 
     head = HeadStart(pipeline, state.cfg.units)

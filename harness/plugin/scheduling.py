@@ -92,8 +92,11 @@ def expected_seconds(config: pytest.Config, cfg: HarnessConfig) -> dict[str, flo
     handlers = read_handlers()
     arch = host_platform.machine()
     found = {}
+    kept = _known(config)  # pytest's cache, read once
+    jobs = {t: kept.get(job_key(cfg.for_target(t))) for t in dict.fromkeys(u.target
+                                                                         for u in cfg.units)}
     for unit in cfg.units:
-        job = _known(config).get(job_key(cfg.for_target(unit.target)))
+        job = jobs[unit.target]
         known = job if isinstance(job, dict) else {}
         seen = known.get(unit.platform.name)
         found[unit.name] = float(seen) if isinstance(seen, int | float) and seen > 0 else \

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness.containers.pipeline import Pipeline
-from harness.core.platforms.table import Platform
 from harness.core.platforms.unit import Unit
 from harness.core.results.platform_result import PlatformResult
 from harness.distribution.check_ref import IndexCheck
@@ -32,10 +31,13 @@ class HarnessState:
         if target is None or not self.cfg.bake_targets:
             return self.pipeline
         if target not in self.others:
-            self.others[target] = Pipeline(self.cfg.for_target(target), run=self.pipeline.run,
-                                           engines=self.pipeline.engines,
-                                           width=len(self.cfg.units))
+            self.others[target] = self.new_pipeline(target)
         return self.others[target]
+
+    def new_pipeline(self, target: str | None) -> Pipeline:
+        """A pipeline of ``target``'s configuration, sharing the run's engines and id."""
+        return Pipeline(self.cfg.for_target(target), run=self.pipeline.run,
+                        engines=self.pipeline.engines, width=len(self.cfg.units))
 
     @property
     def pipelines(self) -> list[Pipeline]:
@@ -54,9 +56,3 @@ def unit_of(item: pytest.Item) -> Unit | None:
     callspec = getattr(item, "callspec", None)
     unit = callspec.params.get("unit") if callspec else None
     return unit if isinstance(unit, Unit) else None
-
-
-def target_of(item: pytest.Item) -> Platform | None:
-    """The platform a test checks (the ``target`` fixture, its unit's platform), if any."""
-    unit = unit_of(item)
-    return unit.platform if unit is not None else None
