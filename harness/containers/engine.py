@@ -28,8 +28,10 @@ from harness.core.platforms.engine_kind import EngineKind, classic_only, kind_of
 from harness.core.platforms.engine_url import (
     DEFAULT_CONTEXT,
     ENGINE_DRIVERS,
+    TLS_ENV,
     BuildxBuilder,
     DockerContext,
+    context_env,
     context_name,
     parse_builder,
     parse_context,
@@ -247,8 +249,6 @@ def pin_tls_ca(c: docker.DockerClient) -> docker.DockerClient:
     return c
 
 
-TLS_ENV = ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS")
-
 
 def docker_env(url: str) -> dict[str, str]:
     """The environment that points the docker CLI (buildx) and SDK at ``url`` (an ssh://
@@ -272,8 +272,7 @@ def cli_env(url: str | None) -> dict[str, str] | None:
         return docker_env(engine.url)  # the tunnel: its ssh command is the harness's
     if engine.context is not None:
         # The named context, as `docker --context NAME` takes it: over DOCKER_HOST too.
-        env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", *TLS_ENV)}
-        return {**env, "DOCKER_CONTEXT": engine.context}
+        return context_env(os.environ, engine.context)
     return None if engine.by_user else docker_env(engine.url)
 
 

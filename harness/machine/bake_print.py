@@ -23,6 +23,7 @@ from typing import IO
 from harness.core import jsondoc, sinks
 from harness.core.buildspec import bake
 from harness.core.failures.errors import CannotCheck, UsageError
+from harness.core.platforms.engine_url import context_env
 
 TIMEOUT = 60.0  # seconds: a print resolves files on this machine, in well under a second
 MESSAGE_LIMIT = 64 << 10  # bytes of buildx's stderr read for its message
@@ -32,13 +33,9 @@ DEFAULT_FILES = ("docker-bake.json", "docker-bake.hcl", "docker-bake.override.js
 
 
 def environment(docker_context: str | None) -> dict[str, str]:
-    """The run's environment for the docker CLI: ``--docker-context`` over DOCKER_HOST, as
-    ``docker --context NAME`` takes it (harness.containers.engine.cli_env does the same)."""
-    env = dict(os.environ)
-    if docker_context:
-        env.pop("DOCKER_HOST", None)
-        env["DOCKER_CONTEXT"] = docker_context
-    return env
+    """The run's environment for the docker CLI: ``--docker-context`` over DOCKER_HOST (and
+    its TLS settings), as ``docker --context NAME`` takes it, as the builds' CLI gets it."""
+    return context_env(os.environ, docker_context) if docker_context else dict(os.environ)
 
 
 def _head(path: Path, limit: int) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.containers.engine import on_this_host
-from harness.core.platforms.engine_url import SshTarget
+from harness.core.platforms.engine_url import SshTarget, context_env
 from harness.core.sinks import redact
 
 
@@ -185,3 +185,12 @@ def test_what_is_no_builder_name(value: str) -> None:
 
     with pytest.raises(ValueError, match="buildx builder's name"):
         builder_name(value)
+
+
+def test_a_named_context_s_environment_drops_what_would_win_over_it() -> None:
+    """The docker CLI takes DOCKER_HOST and the TLS settings over DOCKER_CONTEXT: the builds'
+    CLI and the bake print both drop them for a named context, and keep the rest."""
+    env = {"DOCKER_HOST": "tcp://10.0.0.1:2376", "DOCKER_TLS_VERIFY": "1",
+           "DOCKER_CERT_PATH": "/certs", "DOCKER_TLS": "1", "PATH": "/usr/bin"}
+    assert context_env(env, "far") == {"PATH": "/usr/bin", "DOCKER_CONTEXT": "far"}
+    assert env["DOCKER_HOST"] == "tcp://10.0.0.1:2376"  # the caller's own is left as it was

@@ -251,3 +251,14 @@ def test_an_override_of_a_target_the_run_does_not_build_is_one_line(tmp_path: Pa
     with pytest.raises(UsageError, match=r"target wroker is not a target this run builds "
                                          r"\(no --bake\)"):
         load(tmp_path)
+
+
+def test_the_print_s_context_is_not_overridden_by_the_environment_s_tls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As for the builds' docker CLI: with a context named, the environment's TLS settings
+    (which the CLI would take over the context's) are dropped with DOCKER_HOST."""
+    monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+    monkeypatch.setenv("DOCKER_CERT_PATH", "/elsewhere")
+    env = reader.environment("other")
+    assert "DOCKER_TLS_VERIFY" not in env and "DOCKER_CERT_PATH" not in env
+    assert reader.environment(None)["DOCKER_TLS_VERIFY"] == "1"

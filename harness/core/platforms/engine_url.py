@@ -16,6 +16,18 @@ ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://")
 SSH_COMMAND_ENV = "HARNESS_SSH_COMMAND"
 
 
+# The docker CLI's TLS settings of the environment: a named context brings its own.
+TLS_ENV = ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS")
+
+
+def context_env(env: Mapping[str, str], context: str) -> dict[str, str]:
+    """``env`` for the docker CLI to reach the named context, as `docker --context NAME`
+    does: DOCKER_CONTEXT set, and DOCKER_HOST and the TLS settings, which would win over it,
+    dropped."""
+    return {**{k: v for k, v in env.items() if k not in ("DOCKER_HOST", *TLS_ENV)},
+            "DOCKER_CONTEXT": context}
+
+
 @dataclass(frozen=True)
 class SshTarget:
     """``ssh://[USER@]HOST[:PORT]``, as `docker -H` takes it."""
