@@ -37,8 +37,7 @@ __all__ = ["BUILDERS", "QUIRK_POLICIES", "HarnessConfig", "load"]
 
 def opt(key: str) -> Any:
     """A field for the option ``key``, its default the one declared in
-    ``harness.core.settings.options``
-    (written nowhere else), as the configuration holds it."""
+    ``harness.core.settings.options`` (written nowhere else), as the configuration holds it."""
     option = options.BY_KEY[key]
     return field(default_factory=lambda: typed(option, option.default))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from harness.core.answers import baseline
 from harness.core.answers.extensions import Module
-from harness.core.failures.diagnosis import clean, signal_of
+from harness.core.failures.diagnosis import clean, signal_name, signal_of
 
 MESSAGE_LIMIT = 500  # characters of a loader's or exception's message kept
 # Seconds one module's import may take before it counts as hung: natively, and under QEMU
@@ -277,11 +277,7 @@ def death(status: int, output: str, limit: int) -> Load:
     if number == signal.SIGALRM:
         return Load("timeout", f"did not finish loading within {limit} s")
     if number is not None:
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        return Load("crashed", f"killed the interpreter ({name})")
+        return Load("crashed", f"killed the interpreter ({signal_name(number)})")
     return Load("exited", f"the interpreter exited with status {status} during its import")
 
 

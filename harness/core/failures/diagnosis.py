@@ -37,10 +37,10 @@ from harness.core.failures.events import (
     _first_line,
     _rx,
     _see,
-    _signal_name,
     _where,
     clean,
     no_handler_fix,
+    signal_name,
     signal_of,
     tail,
 )
@@ -64,6 +64,7 @@ __all__ = [
     "diagnose",
     "machine_fault",
     "no_handler_fix",
+    "signal_name",
     "signal_of",
     "tail",
 ]
@@ -380,7 +381,7 @@ CAUSES: tuple[Cause, ...] = (
               "to check"),
     Cause("tool-killed", Kind.BROKEN, frozenset({Stage.PROBE}),
           lambda e, m: (f"{_where(e)}`{e.command}` died by "
-                        f"{_signal_name(e.signal or signal_of(e.status) or 0)}"
+                        f"{signal_name(e.signal or signal_of(e.status) or 0)}"
                         f"{f' under {e.emulator} and {e.second} alike' if e.second else ''}: "
                         f"{tail(e.output) or 'no output'}",
                         f"run `{e.command}` in the image for {e.platform or 'the platform'} and "

@@ -178,7 +178,7 @@ def signal_of(status: int | None) -> int | None:
     return status - 128 if 128 < status < 160 else None
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
     try:
         return signals.Signals(number).name
     except ValueError:

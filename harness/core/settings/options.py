@@ -78,11 +78,6 @@ class Option:
             return dict(value)
         return value
 
-    @property
-    def config_default(self) -> Any:
-        """The default as the run configuration holds it (HarnessConfig's field default)."""
-        return self.typed(self.default)
-
     def convert(self, value: Any, where: str) -> Any:
         """``value`` as this option's type; a :class:`UsageError` naming ``where`` if not."""
         name = f"--{self.flag.lstrip('-')}" if where == "command line" else self.toml_key
