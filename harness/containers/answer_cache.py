@@ -33,7 +33,7 @@ def read_answers(name: str, image: str, log_path: Path | None) -> Probed | None:
             fh.write(f"answers read back: {image} ran before on this machine "
                      "as it would run now (the same engine, kernel, CPU, emulators and "
                      "options; --no-cache asks again)\n")
-    return Probed(seen, spans, read_back=True)
+    return Probed(seen, spans)
 
 
 def store(name: str, found: list[Observation]) -> None:

@@ -52,12 +52,16 @@ class Timed:
 
 @dataclass(frozen=True)
 class Probed:
-    """Every source's observation of one probe, and its spans by source (of TIMED).
-    ``read_back``: every answer was read back from a run before, nothing was asked."""
+    """Every source's observation of one probe, and its spans by source (of TIMED)."""
 
     observations: list[Observation]
     spans: Mapping[str, Span] = field(default_factory=dict)
-    read_back: bool = False
+
+    @property
+    def read_back(self) -> bool:
+        """Every answer was read back from a run before (each says so): nothing was asked."""
+        return bool(self.observations) and all(Timing.of(o.detail).read == KEPT
+                                               for o in self.observations)
 
     def without(self, skipped: Callable[[str], object]) -> dict[str, Span]:
         """The spans of the sources the report keeps: one ``skipped`` names (an override's
