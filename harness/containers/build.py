@@ -308,11 +308,17 @@ def choose(kind: str, client: docker.DockerClient, buildx_version: str | None,
     return ClassicBuilder(client)
 
 
+def takes_named_contexts(builder: Builder, version: str) -> bool:
+    """Whether ``builder`` on an engine of ``version`` builds with named contexts: BuildKit
+    through buildx on Docker 23 or later (20.10's fails the build on them, "unsupported
+    frontend capability")."""
+    return builder.name == "buildx" and has_named_contexts(version)
+
+
 def check_named_contexts(builder: Builder, version: str, given: bool) -> None:
-    """The user's named build contexts need BuildKit on Docker 23 or later: the BuildKit of
-    20.10 fails the build on them ("unsupported frontend capability"), so it is bad input,
-    said before the build."""
-    if given and not (builder.name == "buildx" and has_named_contexts(version)):
+    """The user's named build contexts where the builder cannot take them
+    (:func:`takes_named_contexts`) are bad input, said before the build."""
+    if given and not takes_named_contexts(builder, version):
         raise UsageError(f"--build-context: named build contexts need BuildKit through buildx "
                          f"on Docker 23 or later, and this engine is Docker "
                          f"{version or 'of no known version'} with the {builder.name} builder",

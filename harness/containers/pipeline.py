@@ -417,7 +417,7 @@ class Pipeline:
         if not images:
             return []
         version = self.engines.facts(platform).version
-        if builder.name == "buildx" and engine.has_named_contexts(version):
+        if build.takes_named_contexts(builder, version):
             return images
         if self.cfg.offline_bases:
             raise UsageError(
